@@ -1,0 +1,39 @@
+"""The ``citelens`` command. Each sub-command lives in its own module and registers itself on ``main``.
+
+Exit codes (a contract, documented in docs/cli.md):
+  0  success
+  1  some inputs failed (the rest were processed)
+  2  usage error (bad flags, missing files)
+  3  not found (unknown DOI / work id)
+  4  internal or database error
+"""
+
+from __future__ import annotations
+
+import click
+
+from citelens import __version__
+
+EXIT_OK = 0
+EXIT_PARTIAL = 1
+EXIT_USAGE = 2
+EXIT_NOT_FOUND = 3
+EXIT_ERROR = 4
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="citelens")
+def main() -> None:
+    """CiteLens: a self-hostable smart citation index.
+
+    Ingest full-text articles, extract and classify citation statements (supporting / contrasting /
+    mentioning), then report, search, export and serve them.
+    """
+
+
+def _register() -> None:
+    # Imported for their side effect of adding commands to ``main``.
+    from citelens.cli import index_cmds, references_cmds, serve_cmds, stance_cmds  # noqa: F401
+
+
+_register()

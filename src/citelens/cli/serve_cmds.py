@@ -1,0 +1,1 @@
+"""Placeholder: commands are added here by the issue that builds them."""
