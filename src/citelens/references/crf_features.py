@@ -1,0 +1,215 @@
+"""Tokenisation and token features for the reference-string CRF.
+
+Kept separate from :mod:`citelens.references.parser` so that training (``parser_train``) and tagging use
+exactly the same code: a feature computed differently at training and tagging time silently costs
+accuracy and is very hard to spot.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# Letters, digit runs and single punctuation marks, so "1977);" becomes "1977" ")" ";" — the
+# punctuation between fields is what tells the CRF where one field stops and the next starts.
+_TOKEN = re.compile(r"[^\W\d_]+|\d+|[^\w\s]", re.UNICODE)
+
+# Spans found by regex before tagging; tokens inside them get a feature. Identifiers are split into
+# many tokens by the tokeniser, and without this the CRF has to recognise "10 . 1016 / j ..." piecewise.
+_DOI = re.compile(r"10\.\d{4,9}/\S+", re.I)
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.I)
+_ARXIV = re.compile(r"arxiv\s*:?\s*(?:\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?", re.I)
+_PMID = re.compile(r"PMID\s*:?\s*\d+", re.I)
+
+# Words that mostly occur inside journal / proceedings names (full and abbreviated). A hand-made list
+# rather than one mined from the training data, so the shipped model does not depend on a data file.
+def _wordset(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+JOURNAL_WORDS = _wordset(
+    """
+    j journal jour rev review reviews lett letters phys physics chem chemistry biol biology med medicine
+    medical proc proceedings acta ann annals annu am amer american soc society acad academy natl nat nature
+    sci science sciences res research int intl international trans transactions conf conference symp
+    symposium workshop bull bulletin comm commun communications mol cell clin clinical eur european
+    appl applied math mathematical mathematics comput computer computing stat statist statistics
+    engl engineering eng inst institute univ university quart quarterly mon monthly arch archives
+    neurosci neurol psychol psychiatry pharmacol physiol biochem genet genetics immunol microbiol
+    astron astrophys astrophysical geophys ecol environ nucl opt optics electron syst systems theor
+    lecture notes lncs ieee acm siam plos bmc lancet cancer oncol infect dis endocrinol cardiol surg
+    pediatr epidemiol ser series ed edn vol z zh zeitschrift annalen
+    """
+)
+_MONTHS = _wordset(
+    "jan january feb february mar march apr april may jun june jul july aug august sep sept september oct "
+    "october nov november dec december"
+)
+_PARTICLES = _wordset("van von der den de del della di da du le la dos das ter ten bin al el st")
+_BOOK_WORDS = _wordset("in eds ed editor editors edition press publisher publishers pp pages chapter")
+_ETAL = frozenset({"et", "al", "etal"})
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+    start: int
+    end: int
+
+
+def tokenize(raw: str) -> list[Token]:
+    return [Token(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(raw)]
+
+
+def _shape(text: str) -> str:
+    """Collapsed character classes: "Smith" -> "Xx", "1977" -> "d", "J." handled by punctuation token."""
+    out: list[str] = []
+    for ch in text:
+        if ch.isupper():
+            c = "X"
+        elif ch.islower():
+            c = "x"
+        elif ch.isdigit():
+            c = "d"
+        elif ch.isalpha():
+            c = "a"  # scripts without case (CJK, …)
+        else:
+            c = ch
+        if not out or out[-1] != c:
+            out.append(c)
+    return "".join(out)
+
+
+def _regex_mask(raw: str) -> list[str]:
+    """Per character: which identifier pattern (if any) covers it."""
+    mask = [""] * len(raw)
+    for name, rx in (("url", _URL), ("doi", _DOI), ("arxiv", _ARXIV), ("pmid", _PMID)):
+        for m in rx.finditer(raw):
+            for i in range(m.start(), m.end()):
+                mask[i] = name
+    return mask
+
+
+def _token_base(tok: Token, raw: str) -> dict[str, float | str]:
+    t = tok.text
+    low = t.lower()
+    f: dict[str, float | str] = {
+        "w": low,
+        "shape": _shape(t),
+        "len": str(min(len(t), 8)),
+    }
+    if t.isdigit():
+        f["digits"] = str(min(len(t), 5))
+        n = int(t) if len(t) < 7 else 0
+        if len(t) == 4 and 1600 <= n <= 2099:
+            f["yearlike"] = 1.0
+        elif n < 10:
+            f["small_num"] = 1.0
+    elif t.isalpha():
+        f["p2"] = low[:2]
+        f["p3"] = low[:3]
+        f["s3"] = low[-3:]
+        if t[0].isupper():
+            f["cap"] = 1.0
+        if len(t) > 1 and t.isupper():
+            f["allcaps"] = 1.0
+        if len(t) == 1 and t.isupper():
+            f["initial"] = 1.0
+        if low in JOURNAL_WORDS:
+            f["jword"] = 1.0
+        if low in _MONTHS:
+            f["month"] = 1.0
+        if low in _PARTICLES:
+            f["particle"] = 1.0
+        if low in _BOOK_WORDS:
+            f["bookword"] = 1.0
+        if low in _ETAL:
+            f["etal"] = 1.0
+        script = unicodedata.name(t[0], "").split(" ")[0]
+        if script and script not in ("LATIN",):
+            f["script"] = script
+    else:
+        f["punct"] = t
+    # Is the token glued to its neighbours? "J." vs "J ." and "12(3)" vs "12 (3)" matter for initials,
+    # abbreviated journal words and volume(issue) patterns.
+    f["sp_before"] = 1.0 if tok.start == 0 or raw[tok.start - 1].isspace() else 0.0
+    f["sp_after"] = 1.0 if tok.end >= len(raw) or raw[tok.end].isspace() else 0.0
+    if tok.end < len(raw) and raw[tok.end] == ".":
+        f["dot_after"] = 1.0
+    return f
+
+
+def featurize(raw: str, tokens: list[Token]) -> list[dict[str, float | str]]:
+    """One feature dict per token (pycrfsuite ItemSequence format: string values become "k=v" attributes)."""
+    n = len(tokens)
+    if n == 0:
+        return []
+    mask = _regex_mask(raw)
+    base = [_token_base(t, raw) for t in tokens]
+    # Running context: "a year has been seen", "inside quotes / parentheses", how many commas and
+    # full stops came before. Reference styles put fields in a fixed order, so these counters locate a
+    # token in that order better than absolute position alone.
+    seen_year = False
+    seen_colon = False
+    quotes = 0
+    parens = 0
+    periods = 0
+    commas = 0
+    feats: list[dict[str, float | str]] = []
+    length = max(len(raw), 1)
+    for i, tok in enumerate(tokens):
+        f: dict[str, float | str] = dict(base[i])
+        f["bias"] = 1.0
+        f["pos"] = str(min(int(10 * tok.start / length), 9))
+        f["idx"] = str(min(i, 6))
+        if i == n - 1:
+            f["last"] = 1.0
+        if mask[tok.start]:
+            f["re"] = mask[tok.start]
+        if seen_year:
+            f["after_year"] = 1.0
+        if seen_colon:
+            f["after_colon"] = 1.0
+        if quotes % 2 == 1:
+            f["in_quotes"] = 1.0
+        if parens > 0:
+            f["in_parens"] = 1.0
+        f["periods"] = str(min(periods, 6))
+        f["commas"] = str(min(commas, 6))
+        for off in (-2, -1, 1, 2):
+            j = i + off
+            if 0 <= j < n:
+                nb = base[j]
+                f[f"{off}:w"] = nb["w"]
+                f[f"{off}:shape"] = nb["shape"]
+                if "yearlike" in nb:
+                    f[f"{off}:yearlike"] = 1.0
+                if "jword" in nb:
+                    f[f"{off}:jword"] = 1.0
+                if "initial" in nb:
+                    f[f"{off}:initial"] = 1.0
+            else:
+                f[f"{off}:edge"] = 1.0
+        if i > 0:
+            f["-1|0"] = f"{base[i - 1]['w']}|{base[i]['w']}"
+        if i < n - 1:
+            f["0|+1"] = f"{base[i]['w']}|{base[i + 1]['w']}"
+        # Update running state after the token itself.
+        t = tok.text
+        if "yearlike" in base[i]:
+            seen_year = True
+        if t in "\"“”«»":
+            quotes += 1
+        elif t in "([":
+            parens += 1
+        elif t in ")]":
+            parens = max(parens - 1, 0)
+        elif t == ".":
+            periods += 1
+        elif t == ",":
+            commas += 1
+        elif t == ":":
+            seen_colon = True
+        feats.append(f)
+    return feats

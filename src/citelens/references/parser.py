@@ -1,0 +1,310 @@
+"""Reference strings → structured :class:`~citelens.document.Reference`s with a learned CRF.
+
+Used where a reference list arrives as plain text (PDF extraction, pasted lists). A linear-chain CRF
+(python-crfsuite) labels each token with a field (author, title, journal, date, volume, …); the
+labelled runs are then cleaned up by rules (author splitting, year, page ranges, DOI normalisation).
+
+The model was trained on GROBID's labelled citation corpus (see ``scripts/train_reference_parser.py``)
+and ships in ``citelens/references/models/``.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
+
+from citelens.document import Author, Reference
+from citelens.errors import ModelError
+from citelens.references.crf_features import featurize, tokenize
+
+MODEL_NAME = "reference_crf.crfsuite"
+
+__all__ = [
+    "MODEL_NAME",
+    "build_reference",
+    "normalise_doi",
+    "normalise_pages",
+    "parse_reference_string",
+    "parse_reference_strings",
+    "split_authors",
+    "tag_reference",
+]
+
+# ---------------------------------------------------------------------------------------------------
+# Model loading. pycrfsuite taggers are not thread-safe, so each thread opens its own (opening is cheap:
+# the model file is memory-mapped).
+_local = threading.local()
+_model_path_override: Path | None = None
+
+
+def model_path() -> Path:
+    if _model_path_override is not None:
+        return _model_path_override
+    ref = resources.files("citelens.references").joinpath("models", MODEL_NAME)
+    # The package is installed from a directory (not a zip), so the traversable is a real file path.
+    return Path(str(ref))
+
+
+def use_model(path: Path | None) -> None:
+    """Point the parser at another model file (training/evaluation); ``None`` goes back to the packaged one."""
+    global _model_path_override
+    _model_path_override = path
+    _local.__dict__.clear()
+
+
+def _tagger():  # noqa: ANN202 - pycrfsuite.Tagger, imported lazily
+    tagger = getattr(_local, "tagger", None)
+    if tagger is None:
+        import pycrfsuite
+
+        path = model_path()
+        if not path.is_file():
+            raise ModelError(f"reference parser model not found at {path}; run scripts/train_reference_parser.py")
+        tagger = pycrfsuite.Tagger()
+        try:
+            tagger.open(str(path))
+        except Exception as exc:  # pycrfsuite raises a bare ValueError/IOError with little context
+            raise ModelError(f"cannot load reference parser model {path}: {exc}") from None
+        _local.tagger = tagger
+    return tagger
+
+
+def tag_reference(raw: str) -> list[tuple[str, int, int, str]]:
+    """(token text, start, end, label) for every token of ``raw``."""
+    tokens = tokenize(raw)
+    if not tokens:
+        return []
+    labels = _tagger().tag(featurize(raw, tokens))
+    return [(t.text, t.start, t.end, lab) for t, lab in zip(tokens, labels, strict=True)]
+
+
+def _runs(raw: str, tagged: list[tuple[str, int, int, str]]) -> dict[str, list[str]]:
+    """Contiguous same-label token runs as text spans of ``raw``, per label, in order.
+
+    Two runs of one label separated only by punctuation tagged "O" are merged: the CRF sometimes
+    drops a comma or colon inside a title to "O", which would otherwise cut the title in two.
+    """
+    runs: list[list] = []  # [label, start, end]
+    for text, start, end, label in tagged:
+        if label == "O" and not text.isalnum():
+            continue  # punctuation between fields neither starts nor breaks a run
+        last = runs[-1] if runs else None
+        if last is not None and last[0] == label:
+            last[2] = end
+        else:
+            runs.append([label, start, end])
+    out: dict[str, list[str]] = {}
+    for label, start, end in runs:
+        if label != "O":
+            out.setdefault(label, []).append(raw[start:end])
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------
+# Field clean-up.
+
+_YEAR = re.compile(r"(?<!\d)(1[6-9]\d\d|20\d\d)(?!\d)")
+_DOI_IN_TEXT = re.compile(r"10\.\d{4,9}/[^\s\"<>]+", re.I)
+_PMID_IN_TEXT = re.compile(r"PMID\s*:?\s*(\d{1,9})", re.I)
+_DASHES = re.compile(r"\s*(?:-{1,3}|[\u2010-\u2015\u2212])\s*")
+_PAGE_PREFIX = re.compile(r"^(?:pp?\.?|pages?|pgs?\.?|s\.|с\.)\s*", re.I)
+_EDGE_PUNCT = " \t\n,;:.()[]{}\"'“”‘’«»"
+
+
+def _clean(text: str) -> str:
+    text = re.sub(r"\s+", " ", text).strip()
+    # A trailing full stop belongs to the punctuation between fields, except after an abbreviation
+    # ("J. Am. Chem. Soc."), which we keep because it is part of how the name is printed.
+    text = text.strip(" ,;:")
+    if text.endswith(".") and not re.search(r"(?:^|[\s.])[A-Za-z][a-z]{0,4}\.$", text):
+        text = text[:-1].rstrip()
+    if len(text) >= 2 and text[0] in "\"“‘'«" and text[-1] in "\"”’'»":
+        text = text[1:-1].strip()
+    return text.strip(" \"“”‘’«»")
+
+
+def normalise_doi(text: str) -> str:
+    """Bare lower-case DOI ("10.1000/xyz"), without resolver prefix, "doi:" label or trailing punctuation."""
+    m = _DOI_IN_TEXT.search(re.sub(r"\s+", "", text))
+    if not m:
+        return ""
+    return m.group().rstrip(".,;:)]}").lower()
+
+
+def normalise_pages(text: str) -> str:
+    """"pp. 123 – 30" → "123-130"; a single page stays as is."""
+    text = _PAGE_PREFIX.sub("", re.sub(r"\s+", " ", text).strip()).strip(_EDGE_PUNCT)
+    parts = _DASHES.split(text)
+    if len(parts) == 2 and parts[0] and parts[1]:
+        first, last = parts[0].strip(), parts[1].strip()
+        # Abbreviated end pages ("1234-56") are expanded so that both printed forms compare equal.
+        if first.isdigit() and last.isdigit() and len(last) < len(first) and int(last) < int(first[-len(last):]) + 10**len(last):
+            candidate = first[: len(first) - len(last)] + last
+            if int(candidate) >= int(first):
+                last = candidate
+        return f"{first}-{last}"
+    return text
+
+
+_INITIALS = re.compile(r"^(?:[A-Z\u00C0-\u00DE][a-z]?\.?[\s\-]*){1,4}$")
+_INITIALS_NODOT = re.compile(r"^[A-Z\u00C0-\u00DE]{1,3}$")
+_CONNECTORS = re.compile(r"\s*(?:,?\s+(?:and|&|et|und|y|e|и)\s+|\s&\s*)\s*", re.I)
+_ETAL = re.compile(r",?\s*(?:et\s*al\.?|and\s+others|et\s+coll\.?|\[?\.\.\.\]?)\s*$", re.I)
+_PARTICLES = {"van", "von", "der", "den", "de", "del", "della", "di", "da", "du", "le", "la", "dos", "das", "ter", "ten", "bin"}
+
+
+def _is_initials(piece: str) -> bool:
+    p = piece.strip()
+    return bool(p) and (bool(_INITIALS.match(p)) or bool(_INITIALS_NODOT.match(p)))
+
+
+def _one_author(name: str) -> Author | None:
+    name = re.sub(r"\s+", " ", name).strip(" ,;:")
+    if not name or not any(ch.isalpha() for ch in name):
+        return None
+    if "," in name:  # "Smith, J." / "Smith, John"
+        family, given = (s.strip() for s in name.split(",", 1))
+        return Author(family=family.rstrip("."), given=given)
+    words = name.split(" ")
+    if len(words) == 1:
+        return Author(family=words[0].rstrip("."))
+    # "Smith JA" / "Smith J.A." (Vancouver): initials last.
+    if _is_initials(words[-1]) and not _is_initials(words[0]):
+        i = len(words) - 1
+        while i > 1 and _is_initials(words[i - 1]):
+            i -= 1
+        given = " ".join(words[i:])
+        return Author(family=" ".join(words[:i]), given=given)
+    # "J. A. Smith" / "John A. Smith" / "Ludwig van Beethoven": family is the last word plus particles.
+    j = len(words) - 1
+    while j > 1 and words[j - 1].lower() in _PARTICLES:
+        j -= 1
+    return Author(family=" ".join(words[j:]).rstrip("."), given=" ".join(words[:j]))
+
+
+def split_authors(text: str) -> list[Author]:
+    """Split an author field into :class:`Author`s.
+
+    Handles "Smith J, Jones AB", "J. Smith and A. Jones", "Smith, J., Jones, A. B., & Brown, C.",
+    "Smith J.; Jones A." and a trailing "et al." (dropped: it names nobody).
+    """
+    text = re.sub(r"\s+", " ", text).strip(" ,;:")
+    text = _ETAL.sub("", text).strip(" ,;:")
+    if not text:
+        return []
+    text = _CONNECTORS.sub(", ", text) if ";" not in text else _CONNECTORS.sub("; ", text)
+    if ";" in text:
+        pieces = [p for p in (s.strip() for s in text.split(";")) if p]
+    else:
+        raw_pieces = [p.strip() for p in text.split(",") if p.strip()]
+        pieces = []
+        # "Smith, J., Jones, A." → a bare surname followed by an initials-only piece belong together.
+        for piece in raw_pieces:
+            if pieces and _is_initials(piece) and " " not in pieces[-1].strip() and not _is_initials(pieces[-1]) and "," not in pieces[-1]:
+                pieces[-1] = f"{pieces[-1]}, {piece}"
+            else:
+                pieces.append(piece)
+        # "Smith, John, Jones, Anne" (full given names after commas) is ambiguous; pair single words
+        # only when every piece is a single word, which is how that style looks.
+        if (
+            len(pieces) >= 2
+            and len(pieces) % 2 == 0
+            and all(" " not in p and "," not in p and p[:1].isupper() for p in pieces)
+        ):
+            pieces = [f"{pieces[i]}, {pieces[i + 1]}" for i in range(0, len(pieces), 2)]
+    authors = [a for a in (_one_author(p) for p in pieces) if a is not None]
+    # "Gleich GJ, Wegner CD." — when the other authors' initials carry no dots, the final full stop ends
+    # the author list rather than abbreviating an initial.
+    if authors and re.fullmatch(r"[A-Z]{1,3}\.", authors[-1].given):
+        others = [a.given for a in authors[:-1]]
+        if (others and all(re.fullmatch(r"[A-Z]{1,3}", g) for g in others)) or re.fullmatch(r"[A-Z]{2,3}\.", authors[-1].given):
+            authors[-1].given = authors[-1].given[:-1]
+    return authors
+
+
+def _first_year(text: str) -> int | None:
+    m = _YEAR.search(text)
+    return int(m.group(1)) if m else None
+
+
+def build_reference(raw: str, fields: dict[str, list[str]], key: str = "") -> Reference:
+    """Assemble a Reference from labelled spans (CRF labels → list of texts, in reading order).
+
+    Shared by the parser and the evaluation, which turns gold spans into a Reference the same way.
+    """
+    def longest(label: str) -> str:
+        texts = [_clean(t) for t in fields.get(label, [])]
+        texts = [t for t in texts if t]
+        return max(texts, key=len) if texts else ""
+
+    ref = Reference(key=key, raw=raw)
+    author_text = ", ".join(t for t in fields.get("author", []) if t.strip())
+    if author_text:
+        ref.authors = split_authors(author_text)
+    title, journal, book = longest("title"), longest("journal"), longest("book")
+    # GROBID marks book titles title:m: a book is the title when there is no article title, else the
+    # container (a chapter in a book, a paper in proceedings).
+    ref.title = title or book
+    ref.container = journal or (book if title else "")
+    for label in ("date",):
+        for text in fields.get(label, []):
+            year = _first_year(text)
+            if year is not None:
+                ref.year = year
+                break
+    if ref.year is None:
+        # Only fall back to a bare year-like number outside the labelled volume/pages, so that
+        # "1987" in "vol 1987" is not taken for a year.
+        for text in fields.get("O", []):
+            ref.year = _first_year(text)
+            if ref.year:
+                break
+    ref.volume = longest("volume").strip(_EDGE_PUNCT)
+    ref.volume = re.sub(r"^(?:vol(?:ume)?\.?|v\.|bd\.?|t\.)\s*", "", ref.volume, flags=re.I)
+    ref.issue = re.sub(r"^(?:no\.?|nr\.?|issue|n°|№)\s*", "", longest("issue").strip(_EDGE_PUNCT), flags=re.I)
+    ref.pages = normalise_pages(longest("pages"))
+    ref.doi = normalise_doi(" ".join(fields.get("doi", []))) or normalise_doi(raw)
+    pmid_text = " ".join(fields.get("pmid", []))
+    m = re.search(r"\d{1,9}", pmid_text)
+    if m:
+        ref.pmid = m.group()
+    else:
+        m = _PMID_IN_TEXT.search(raw)
+        ref.pmid = m.group(1) if m else ""
+    ref.publication_type = "article" if ref.container and journal else ("book" if book and not title else "")
+    return ref
+
+
+def _prepare(raw: str) -> str:
+    # Text from PDFs carries ligatures, soft hyphens and odd spaces; the CRF was trained on clean text.
+    return unicodedata.normalize("NFKC", raw).replace("\u00ad", "").replace("\u00a0", " ").strip()
+
+
+def parse_reference_string(raw: str, key: str = "") -> Reference:
+    """Parse one reference string ("Smith J, Jones A. Title. J Biol. 2003;12:1-9.") into a Reference."""
+    text = _prepare(raw)
+    ref = build_reference(text, _runs(text, tag_reference(text)), key=key)
+    ref.raw = raw
+    return ref
+
+
+def parse_reference_strings(raws: Iterable[str]) -> list[Reference]:
+    """Parse many reference strings (keys "b0", "b1", … like GROBID's) with one tagger."""
+    tagger = _tagger()
+    out: list[Reference] = []
+    for i, raw in enumerate(raws):
+        text = _prepare(raw)
+        tokens = tokenize(text)
+        if tokens:
+            labels = tagger.tag(featurize(text, tokens))
+            tagged = [(t.text, t.start, t.end, lab) for t, lab in zip(tokens, labels, strict=True)]
+        else:
+            tagged = []
+        ref = build_reference(text, _runs(text, tagged), key=f"b{i}")
+        ref.raw = raw
+        out.append(ref)
+    return out

@@ -1,0 +1,129 @@
+"""Reference-string parser: rule clean-up, the packaged CRF on typical styles, split hygiene."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from citelens.document import Reference
+from citelens.references.parser import (
+    normalise_doi,
+    normalise_pages,
+    parse_reference_string,
+    parse_reference_strings,
+    split_authors,
+)
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+CORPUS = DATA / "grobid-references" / "references.jsonl"
+
+
+def names(text: str) -> list[tuple[str, str]]:
+    return [(a.family, a.given) for a in split_authors(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Smith J, Jones AB, Brown C.", [("Smith", "J"), ("Jones", "AB"), ("Brown", "C")]),
+        ("J. Smith and A. B. Jones", [("Smith", "J."), ("Jones", "A. B.")]),
+        ("Smith, J., Jones, A. B., & Brown, C.", [("Smith", "J."), ("Jones", "A. B."), ("Brown", "C.")]),
+        ("Smith J.; van der Berg K.", [("Smith", "J."), ("van der Berg", "K.")]),
+        ("Smith J, Jones A, et al.", [("Smith", "J"), ("Jones", "A")]),
+        ("Ludwig van Beethoven", [("van Beethoven", "Ludwig")]),
+        ("et al.", []),
+    ],
+)
+def test_split_authors_styles(text: str, expected: list[tuple[str, str]]) -> None:
+    assert names(text) == expected
+
+
+def test_normalisers() -> None:
+    assert normalise_pages("pp. 123 – 30") == "123-130"
+    assert normalise_pages("779--786") == "779-786"
+    assert normalise_pages("e1002") == "e1002"
+    assert normalise_doi("https://doi.org/10.1371/JOURNAL.PONE.0001.") == "10.1371/journal.pone.0001"
+    assert normalise_doi("doi: 10.1000/ABC") == "10.1000/abc"
+    assert normalise_doi("no identifier here") == ""
+
+
+def test_vancouver_reference() -> None:
+    raw = (
+        "Okafor CN, Lindqvist M. Soil moisture controls nitrogen uptake in dryland wheat. "
+        "J Agric Sci. 2014;52(3):211-19. doi:10.1017/S0021859613000221"
+    )
+    ref = parse_reference_string(raw, key="r1")
+    assert isinstance(ref, Reference)
+    assert ref.key == "r1" and ref.raw == raw
+    assert [a.family for a in ref.authors] == ["Okafor", "Lindqvist"]
+    assert ref.authors[0].given == "CN"
+    assert ref.title == "Soil moisture controls nitrogen uptake in dryland wheat"
+    assert "Agric" in ref.container
+    assert ref.year == 2014
+    assert ref.volume == "52"
+    assert ref.issue == "3"
+    assert ref.pages == "211-219"
+    assert ref.doi == "10.1017/s0021859613000221"
+
+
+def test_physics_style_reference() -> None:
+    ref = parse_reference_string("A. B. Marsh, C. D. Ortega, Phys. Rev. Lett. 108, 191802 (2012).")
+    assert [a.family for a in ref.authors] == ["Marsh", "Ortega"]
+    assert ref.authors[0].given == "A. B."
+    assert ref.container.startswith("Phys. Rev. Lett")
+    assert (ref.year, ref.volume, ref.pages) == (2012, "108", "191802")
+
+
+def test_ieee_style_reference_with_quotes() -> None:
+    ref = parse_reference_string(
+        'K. Halvorsen and T. Ng, "Sparse sketches for streaming joins," in Proc. Int. Conf. Data Eng., 2019, pp. 55-66.'
+    )
+    assert ref.title == "Sparse sketches for streaming joins"
+    assert ref.year == 2019
+    assert ref.pages == "55-66"
+    assert [a.family for a in ref.authors] == ["Halvorsen", "Ng"]
+
+
+def test_batch_matches_single_and_handles_empty() -> None:
+    raws = [
+        "Okafor CN. Soil moisture and wheat. J Agric Sci. 2014;52:211-9.",
+        "",
+        "A. B. Marsh, Phys. Rev. D 80, 2063 (1998).",
+    ]
+    batch = parse_reference_strings(raws)
+    assert len(batch) == 3
+    assert batch[1].title == "" and batch[1].authors == []
+    for raw, ref in zip(raws, batch, strict=True):
+        single = parse_reference_string(raw)
+        assert (single.title, single.year, single.pages, single.container) == (ref.title, ref.year, ref.pages, ref.container)
+        assert ref.raw == raw
+
+
+def test_split_is_file_disjoint_and_reproducible() -> None:
+    if not CORPUS.is_file():
+        pytest.skip("shared data not present")
+    from citelens.references.parser_train import load_examples, split_examples
+
+    examples = load_examples(CORPUS)
+    train, dev, test = split_examples(examples)
+    assert len(train) + len(dev) + len(test) == len(examples)
+    files = [{e.source_file for e in part} for part in (train, dev, test)]
+    assert not files[0] & files[2] and not files[1] & files[2] and not files[0] & files[1]
+    assert test and dev
+    again = split_examples(examples)
+    assert [e.raw for e in again[2]] == [e.raw for e in test]
+
+
+def test_gold_scoring_is_perfect_against_itself() -> None:
+    if not CORPUS.is_file():
+        pytest.skip("shared data not present")
+    from citelens.references.parser_train import Scores, gold_reference, load_examples
+
+    examples = load_examples(CORPUS)[:200]
+    scores = Scores()
+    for ex in examples:
+        scores.add(gold_reference(ex), gold_reference(ex))
+    table = scores.table()
+    assert table["micro(goal fields)"]["f1"] == 1.0
+    assert table["title"]["support"] > 0
