@@ -1,0 +1,280 @@
+"""Train the linear stance classifier and write its artefact (reproducible: fixed seed, fixed splits).
+
+    .venv/bin/python scripts/train_stance.py                 # train, pick settings on dev, write artefact
+    .venv/bin/python scripts/train_stance.py --export-eval build/stance-eval   # also write eval JSONL files
+    .venv/bin/python scripts/train_stance.py --report-test   # print held-out figures (never used to choose)
+
+Data (read from ``../shared/data`` beside the repository, see data/stance/README.md):
+  * stance-silver/statements.jsonl, with the adjudicated corrections/additions of data/stance/annotations.jsonl
+    applied, split by article file into train / dev / test (data/stance/splits.json);
+  * multicite/train.jsonl (all of it trains) and multicite/dev.jsonl split by paper_id into a tuning half
+    (``multicite-dev``) and a held-out half (``multicite-test``) that nothing is tuned on.
+MultiCite's own test split is reserved and never read.
+
+Needs scikit-learn (dev extra) for fitting; the written artefact is read with numpy alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from citelens.stance.base import StanceInput
+from citelens.stance.evaluate import classification_report
+from citelens.stance.features import extract
+from citelens.stance.model import LinearArtefact, LinearStanceClassifier, default_model_path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+DATA = ROOT / "data" / "stance"
+SPLITS = DATA / "splits.json"
+ANNOTATIONS = DATA / "annotations.jsonl"
+CLASSES = ["supporting", "contrasting", "mentioning"]
+SEED = 13
+
+
+# ----------------------------------------------------------------------------------------------- data
+def load_biomed() -> list[dict[str, Any]]:
+    rows = [json.loads(x) for x in (SHARED / "stance-silver" / "statements.jsonl").open(encoding="utf-8")]
+    for r in rows:
+        r["source"] = "silver"
+    if ANNOTATIONS.exists():
+        by_id = {r["id"]: r for r in rows}
+        for line in ANNOTATIONS.open(encoding="utf-8"):
+            a = json.loads(line)
+            if a["id"] in by_id:  # a corrected silver label
+                by_id[a["id"]]["stance"] = a["stance"]
+                by_id[a["id"]]["confidence"] = 1.0
+                by_id[a["id"]]["source"] = "adjudicated"
+            else:  # a new statement
+                rows.append({**a, "confidence": 1.0, "source": "adjudicated"})
+    return rows
+
+
+def load_multicite(split: str) -> list[dict[str, Any]]:
+    out = []
+    for line in (SHARED / "multicite" / f"{split}.jsonl").open(encoding="utf-8"):
+        r = json.loads(line)
+        text = r["sentence"] or r["gold_context"]
+        ctx = r["context"] or ""
+        before = after = ""
+        pos = ctx.find(text) if text else -1
+        if pos >= 0:
+            before, after = ctx[:pos].strip(), ctx[pos + len(text):].strip()
+        out.append({"id": r["id"], "paper_id": r["paper_id"], "text": text, "before": before, "after": after,
+                    "section": "", "stance": r["stance"], "confidence": 1.0, "source": "multicite"})
+    return out
+
+
+def make_splits(bio: list[dict[str, Any]], mc_dev: list[dict[str, Any]]) -> dict[str, Any]:
+    """Paper-disjoint splits, balanced so each biomedical split gets its share of the rare contrasting rows."""
+    rng = random.Random(SEED)
+    files = sorted({r["file"] for r in bio})
+    rng.shuffle(files)
+    con = Counter(r["file"] for r in bio if r["stance"] == "contrasting")
+    sup = Counter(r["file"] for r in bio if r["stance"] == "supporting")
+    size = Counter(r["file"] for r in bio)
+    target = {"train": 0.6, "dev": 0.2, "test": 0.2}
+    tot = {"con": sum(con.values()), "sup": sum(sup.values()), "size": len(bio)}
+    got = {s: {"con": 0, "sup": 0, "size": 0} for s in target}
+    assign: dict[str, list[str]] = {s: [] for s in target}
+    # Files with contrasting rows first, so the rarest class is spread evenly.
+    for f in sorted(files, key=lambda f: (-con[f], -sup[f]) if con[f] else (0, 0)):
+        key = "con" if con[f] else "sup" if sup[f] else "size"
+        s = max(target, key=lambda s: target[s] * tot[key] - got[s][key])
+        assign[s].append(f)
+        got[s]["con"] += con[f]
+        got[s]["sup"] += sup[f]
+        got[s]["size"] += size[f]
+    papers = sorted({r["paper_id"] for r in mc_dev})
+    rng.shuffle(papers)
+    half = len(papers) // 2
+    return {
+        "seed": SEED,
+        "biomed": {s: sorted(v) for s, v in assign.items()},
+        "multicite_dev_papers": sorted(papers[:half]),
+        "multicite_test_papers": sorted(papers[half:]),
+    }
+
+
+def datasets() -> dict[str, list[dict[str, Any]]]:
+    bio = load_biomed()
+    mc_train, mc_dev = load_multicite("train"), load_multicite("dev")
+    if SPLITS.exists():
+        splits = json.loads(SPLITS.read_text())
+    else:
+        splits = make_splits(bio, mc_dev)
+        SPLITS.write_text(json.dumps(splits, indent=1) + "\n")
+    where = {f: s for s, fs in splits["biomed"].items() for f in fs}
+    out: dict[str, list[dict[str, Any]]] = {f"biomed-{s}": [] for s in ("train", "dev", "test")}
+    for r in bio:
+        out[f"biomed-{where[r['file']]}"].append(r)
+    devp = set(splits["multicite_dev_papers"])
+    out["multicite-train"] = mc_train
+    out["multicite-dev"] = [r for r in mc_dev if r["paper_id"] in devp]
+    out["multicite-test"] = [r for r in mc_dev if r["paper_id"] not in devp]
+    return out
+
+
+def to_input(r: dict[str, Any]) -> StanceInput:
+    return StanceInput(text=r["text"], before=r.get("before") or "", after=r.get("after") or "",
+                       section=r.get("section") or "")
+
+
+def export_eval(ds: dict[str, list[dict[str, Any]]], out_dir: Path) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, rows in ds.items():
+        with (out_dir / f"{name}.jsonl").open("w", encoding="utf-8") as fh:
+            for r in rows:
+                keep = {k: r.get(k) for k in ("id", "text", "before", "after", "section", "stance")}
+                fh.write(json.dumps(keep, ensure_ascii=False) + "\n")
+    print(f"wrote eval files to {out_dir}")
+
+
+# -------------------------------------------------------------------------------------------- fitting
+def build_matrix(feats: list[list[str]], vocab: dict[str, int]):  # -> scipy.sparse.csr_matrix
+    from scipy.sparse import csr_matrix
+
+    indptr, indices = [0], []
+    for fs in feats:
+        ix = sorted({vocab[f] for f in fs if f in vocab})
+        indices.extend(ix)
+        indptr.append(len(indices))
+    data = np.ones(len(indices), dtype=np.float64)
+    m = csr_matrix((data, np.asarray(indices, dtype=np.int64), np.asarray(indptr)), shape=(len(feats), len(vocab)))
+    norms = np.sqrt(np.maximum(np.diff(m.indptr), 1))
+    return csr_matrix(m.multiply(1.0 / norms[:, None]))
+
+
+def labelled(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r for r in rows if r["stance"] in CLASSES]
+
+
+def macro(gold: list[str], scores: np.ndarray, offsets: np.ndarray) -> float:
+    pred = [CLASSES[k] for k in np.argmax(scores + offsets, axis=1)]
+    return classification_report(gold, pred)["macro_f1"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", type=Path, default=default_model_path())
+    ap.add_argument("--mc-weight", type=float, default=None, help="weight of MultiCite rows (default: tune)")
+    ap.add_argument("--C", type=float, default=None, help="inverse regularisation (default: tune on dev)")
+    ap.add_argument("--min-df", type=int, default=2)
+    ap.add_argument("--export-eval", type=Path, default=None)
+    ap.add_argument("--report-test", action="store_true", help="print held-out figures (not used to choose)")
+    args = ap.parse_args(argv)
+    from sklearn.linear_model import LogisticRegression
+
+    t_start = time.time()
+    ds = {k: labelled(v) if k != "multicite-train" else v for k, v in datasets().items()}
+    if args.export_eval:
+        export_eval(ds, args.export_eval)
+    ds = {k: labelled(v) for k, v in ds.items()}
+    for k, v in ds.items():
+        print(f"{k:<16} {len(v):>5}  {dict(Counter(r['stance'] for r in v))}")
+
+    train = ds["biomed-train"] + ds["multicite-train"]
+    feats = {k: [extract(to_input(r)) for r in v] for k, v in ds.items()}
+    train_feats = feats["biomed-train"] + feats["multicite-train"]
+    df = Counter(f for fs in train_feats for f in set(fs))
+    features = sorted(f for f, c in df.items() if c >= args.min_df)
+    vocab = {f: i for i, f in enumerate(features)}
+    X = build_matrix(train_feats, vocab)
+    y = np.array([CLASSES.index(r["stance"]) for r in train])
+    is_mc = np.array([r["source"] == "multicite" for r in train])
+    # Borderline silver labels (confidence <= 0.55, see the silver README) count half.
+    base_w = np.array([0.5 if r["confidence"] <= 0.55 else 1.0 for r in train])
+    dev = {k: (build_matrix(feats[k], vocab), [r["stance"] for r in ds[k]]) for k in ("biomed-dev", "multicite-dev")}
+    print(f"vocabulary {len(vocab)} features, train {X.shape[0]} rows")
+
+    def fit(C: float, mcw: float) -> LogisticRegression:
+        w = base_w * np.where(is_mc, mcw, 1.0)
+        # Class weights ~ inverse frequency so the minority classes are not drowned by mentioning.
+        counts = np.bincount(y, weights=w, minlength=3)
+        cw = (counts.sum() / (3 * counts))[y]
+        clf = LogisticRegression(C=C, max_iter=2000, tol=1e-4)
+        clf.fit(X, y, sample_weight=w * cw)
+        return clf
+
+    def dev_score(clf: LogisticRegression) -> tuple[float, dict[str, float]]:
+        per = {k: macro(g, clf.decision_function(Xd), np.zeros(3)) for k, (Xd, g) in dev.items()}
+        return float(np.mean(list(per.values()))), per
+
+    grid_C = [args.C] if args.C else [2.0, 4.0, 8.0]
+    grid_w = [args.mc_weight] if args.mc_weight is not None else [0.5, 1.0]
+    best = None
+    for C in grid_C:
+        for mcw in grid_w:
+            t0 = time.time()
+            clf = fit(C, mcw)
+            s, per = dev_score(clf)
+            print(f"C={C:<5} mc_weight={mcw:<4} dev macro-F1 mean={s:.3f} "
+                  + " ".join(f"{k}={v:.3f}" for k, v in per.items()) + f"  ({time.time() - t0:.1f}s)")
+            if best is None or s > best[0]:
+                best = (s, C, mcw, clf)
+    assert best is not None
+    _, C, mcw, clf = best
+
+    # Decision offsets for the two minority classes, chosen on the dev splits (mean macro-F1).
+    dev_scores = {k: clf.decision_function(Xd) for k, (Xd, _) in dev.items()}
+    grid = np.arange(-1.0, 1.51, 0.25)
+    best_off, best_s = np.zeros(3), -1.0
+    for a in grid:
+        for b in grid:
+            off = np.array([a, b, 0.0])
+            s = float(np.mean([macro(dev[k][1], dev_scores[k], off) for k in dev]))
+            if s > best_s + 1e-9:
+                best_off, best_s = off, s
+    print(f"offsets sup={best_off[0]:+.2f} con={best_off[1]:+.2f}: dev macro-F1 mean {best_s:.3f}")
+
+    # Temperature scaling on the pooled dev splits: minimise negative log-likelihood of the gold class.
+    Z = np.vstack([dev_scores[k] for k in dev]) + best_off
+    G = np.concatenate([[CLASSES.index(g) for g in dev[k][1]] for k in dev])
+    best_t, best_nll = 1.0, float("inf")
+    for t in np.arange(0.3, 3.01, 0.05):
+        z = Z / t
+        z = z - z.max(axis=1, keepdims=True)
+        nll = float(-(z[np.arange(len(G)), G] - np.log(np.exp(z).sum(axis=1))).mean())
+        if nll < best_nll:
+            best_t, best_nll = float(t), nll
+    print(f"temperature {best_t:.2f} (dev NLL {best_nll:.3f})")
+
+    meta = {
+        "version": "linear-v1",
+        "trained": time.strftime("%Y-%m-%d"),
+        "C": C, "mc_weight": mcw, "min_df": args.min_df, "seed": SEED,
+        "train_rows": {"biomed-train": len(ds["biomed-train"]), "multicite-train": len(ds["multicite-train"])},
+        "dev_macro_f1": {k: macro(dev[k][1], dev_scores[k], best_off) for k in dev},
+    }
+    art = LinearArtefact(vocab=vocab, features=features, weights=clf.coef_.T.astype(np.float32),
+                         bias=clf.intercept_.astype(np.float32), offsets=best_off.astype(np.float32),
+                         temperature=best_t, classes=CLASSES, meta=meta)
+    art.save(args.out)
+    print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB) in {time.time() - t_start:.0f}s")
+
+    # Sanity: the numpy runtime reproduces the sklearn scores (float16 weights: tiny differences allowed).
+    from citelens.stance.model import _load_cached
+
+    _load_cached.cache_clear()
+    runtime = LinearStanceClassifier(args.out)
+    names = ["biomed-dev", "multicite-dev"] + (["biomed-test", "multicite-test"] if args.report_test else [])
+    for k in names:
+        preds = runtime.predict([to_input(r) for r in ds[k]])
+        rep = classification_report([r["stance"] for r in ds[k]], [p.stance for p in preds])
+        pc = rep["per_class"]
+        print(f"{k:<15} macro-F1 {rep['macro_f1']:.3f}  " + "  ".join(
+            f"{c[:3]} P={pc[c]['precision']:.2f} R={pc[c]['recall']:.2f} F1={pc[c]['f1']:.2f}" for c in CLASSES))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,250 @@
+"""ingest, report, search, stats, export: building and querying an index from the command line."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from citelens.cli import EXIT_ERROR, EXIT_NOT_FOUND, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, main
+from citelens.document import SECTIONS, STANCES
+from citelens.errors import CiteLensError, StoreError
+
+DB_OPTION = click.option("--db", "db", required=True, envvar="CITELENS_DB", type=click.Path(dir_okay=False),
+                         help="SQLite database file (created if missing). Env: CITELENS_DB.")
+JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON on stdout.")
+
+EXPORT_FIELDS = ("statement_id", "citing_doi", "citing_source", "citing_work_id", "reference_key", "reference_raw",
+                 "cited_work_id", "cited_doi", "section", "section_title", "sentence", "callout_start",
+                 "callout_end", "before", "after", "type", "confidence", "model_type", "evidence",
+                 "self_citation", "corrected_by")
+
+
+def _console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def _open(db: str, *, must_exist: bool = False):  # noqa: ANN202 - Store
+    from citelens.store import open_store
+
+    if must_exist and not Path(db).exists():
+        _console(True).print(f"[red]error:[/] database {escape(db)} does not exist (run `citelens ingest` first)")
+        sys.exit(EXIT_USAGE)
+    try:
+        return open_store(db)
+    except StoreError as exc:
+        _console(True).print(f"[red]error:[/] {escape(str(exc))}")
+        sys.exit(EXIT_ERROR)
+
+
+def _dump(obj: Any) -> None:
+    click.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+
+
+# ------------------------------------------------------------------------------------------- ingest
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@DB_OPTION
+@click.option("--classifier", default=None, help="Stance classifier by name (see `citelens classify --help`).")
+@JSON_OPTION
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: bool, quiet: bool) -> None:
+    """Ingest articles into the index.
+
+    PATHS are files, folders (recursive) or .zip/.tar.gz archives of JATS/NLM XML (.xml, .nxml), GROBID
+    TEI (.tei.xml), PDF, and JSON-lines work metadata (.jsonl, Crossref-style) used for resolution.
+    Re-ingesting an article replaces it. Exit 0 when every input was stored, 1 when some failed (the
+    rest are stored), 2 on usage errors.
+    """
+    from citelens.pipeline import IngestSummary, Pipeline, iter_inputs
+
+    store = _open(db)
+    err = _console(True)
+    try:
+        pipeline = Pipeline(store, classifier)
+    except (ValueError, CiteLensError) as exc:
+        err.print(f"[red]error:[/] {escape(str(exc))}")
+        sys.exit(EXIT_USAGE)
+    summary = IngestSummary()
+    inputs = list(iter_inputs(paths, summary.skipped))
+    show = not quiet and not as_json
+    with Progress(TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("{task.fields[current]}"), console=err, disable=not show, transient=False) as bar:
+        task = bar.add_task("ingest", total=len(inputs), current="")
+
+        def progress(item: Any, status: str) -> None:
+            bar.update(task, advance=1, current=escape(Path(item.name.split("!")[-1]).name[:40]))
+
+        pipeline.ingest(inputs, summary, progress)
+    store.close()
+    result = summary.to_dict()
+    code = EXIT_PARTIAL if summary.failed else EXIT_OK
+    result["exit_code"] = code
+    if as_json:
+        _dump(result)
+    else:
+        c = _console(True)
+        c.print(f"[bold]Stored[/] {summary.stored} document(s) ({summary.replaced} replaced), "
+                f"[bold]skipped[/] {len(summary.skipped)}, [bold]failed[/] {len(summary.failed)}; "
+                f"{summary.metadata_records} metadata record(s).")
+        c.print(f"{summary.statements:,} citation statements; {summary.references:,} references, "
+                f"{summary.references_resolved_pct}% matched to an already known work; "
+                f"{summary.seconds:.1f} s.")
+        for s in summary.skipped:
+            c.print(f"  [yellow]skipped[/] {escape(s)}")
+        for f in summary.failed:
+            c.print(f"  [red]failed[/]  {escape(f.source)}: {escape(f.problem)}")
+    sys.exit(code)
+
+
+# ------------------------------------------------------------------------------------------- report
+
+@main.command()
+@click.argument("ident")
+@DB_OPTION
+@JSON_OPTION
+@click.option("--type", "stance", type=click.Choice(STANCES), help="Only statements of this type.")
+@click.option("--section", type=click.Choice(SECTIONS), help="Only statements from this section.")
+@click.option("--exclude-self", is_flag=True, help="Leave out self-citations.")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(0, 100_000))
+def report(ident: str, db: str, as_json: bool, stance: str | None, section: str | None, exclude_self: bool,
+           limit: int) -> None:
+    """How has a work been cited? IDENT is a DOI or a work id (W123)."""
+    store = _open(db, must_exist=True)
+    work = store.get_work(ident)
+    if work is None:
+        if as_json:
+            _dump({"error": "not found", "id": ident})
+        else:
+            _console(True).print(f"[red]not found:[/] no work {escape(ident)} in {escape(db)}")
+        sys.exit(EXIT_NOT_FOUND)
+    tallies = store.tallies(work["id"])
+    by_section = store.section_tallies(work["id"])
+    total, rows = store.citations(work["id"], stance=stance, section=section, exclude_self=exclude_self,
+                                  limit=limit)
+    store.close()
+    statements = [{
+        "id": r["id"], "citing_doi": r["citing_doi"], "citing_title": r["citing_title"],
+        "citing_source": r["citing_source"], "citing_year": r["citing_year"], "section": r["section"],
+        "text": r["sentence"], "callout_start": r["callout_start"], "callout_end": r["callout_end"],
+        "before": r["before"], "after": r["after"], "type": r["type"], "confidence": r["confidence"],
+        "evidence": r["evidence"], "self_citation": r["self_citation"], "corrected": r["corrected"],
+    } for r in rows]
+    if as_json:
+        _dump({"work": work, "tallies": tallies, "tallies_by_section": by_section,
+               "statements_total": total, "statements": statements})
+        return
+    c = _console()
+    c.print(f"[bold]{escape(work['title'] or '(untitled)')}[/]")
+    authors = ", ".join(f"{a.get('given', '')} {a.get('family', '')}".strip() for a in work["authors"][:6])
+    c.print(escape(f"{authors} · {work['container']} {work['year'] or ''} · {work['doi'] or work['id']}"))
+    for n in work["notices"]:
+        c.print(f"[bold red]{n['kind'].upper()}[/] notice: {escape(n['doi'] or n['title'])}")
+    c.print(f"[green]supporting {tallies['supporting']}[/] · [red]contrasting {tallies['contrasting']}[/] · "
+            f"mentioning {tallies['mentioning']} · total {tallies['total']} · "
+            f"{tallies['citing_publications']} citing publications")
+    t = Table("section", "supporting", "contrasting", "mentioning", "total", box=None)
+    for sec, b in by_section.items():
+        if b["total"]:
+            t.add_row(sec, str(b["supporting"]), str(b["contrasting"]), str(b["mentioning"]), str(b["total"]))
+    c.print(t)
+    colour = {"supporting": "green", "contrasting": "red", "mentioning": "white"}
+    for s in statements:
+        text = s["text"]
+        marked = (escape(text[: s["callout_start"]]) + "[bold underline]" + escape(text[s["callout_start"]:s["callout_end"]])
+                  + "[/]" + escape(text[s["callout_end"]:]))
+        conf = f"{s['confidence']:.2f}" if s["confidence"] is not None else "-"
+        selfc = " [magenta]self-citation[/]" if s["self_citation"] else ""
+        c.print(f"\n[{colour.get(s['type'] or '', 'white')}]{s['type']}[/] ({conf}) · {s['section']} · "
+                f"{escape(s['citing_title'][:80])} ({s['citing_year'] or '?'}){selfc}")
+        c.print(f"  {marked}")
+    if total > len(statements):
+        c.print(f"\n… {total - len(statements)} more (use --limit)")
+
+
+# ------------------------------------------------------------------------------------------- search
+
+@main.command()
+@click.argument("query")
+@DB_OPTION
+@JSON_OPTION
+@click.option("--type", "stance", type=click.Choice(STANCES), help="Only statements of this type.")
+@click.option("--section", type=click.Choice(SECTIONS), help="Only statements from this section.")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--offset", default=0, type=click.IntRange(0, None))
+def search(query: str, db: str, as_json: bool, stance: str | None, section: str | None, limit: int,
+           offset: int) -> None:
+    """Full-text search over citation statements (ranked, with snippets)."""
+    store = _open(db, must_exist=True)
+    total, rows = store.search_statements(query, stance=stance, section=section, limit=limit, offset=offset)
+    store.close()
+    if as_json:
+        _dump({"query": query, "total": total, "results": [
+            {**{k: r[k] for k in ("id", "citing_doi", "citing_title", "citing_source", "cited_work_id", "cited_doi",
+                                  "cited_title", "section", "sentence", "type", "confidence")},
+             "snippet": r["snippet"].replace("\x02", "<mark>").replace("\x03", "</mark>")} for r in rows]})
+        return
+    c = _console()
+    c.print(f"{total} statement(s) match {escape(query)!r}")
+    for r in rows:
+        snip = escape(r["snippet"]).replace("\x02", "[bold yellow]").replace("\x03", "[/]")
+        c.print(f"\n[bold]{r['type']}[/] · {r['section']} · cites {escape((r['cited_title'] or r['cited_work_id'] or '')[:70])}")
+        c.print(f"  {snip}")
+        c.print(f"  [dim]in {escape(r['citing_title'][:80])} ({escape(r['citing_doi'] or r['citing_source'])})[/]")
+
+
+# -------------------------------------------------------------------------------------------- stats
+
+@main.command()
+@DB_OPTION
+@JSON_OPTION
+def stats(db: str, as_json: bool) -> None:
+    """Counts: documents, works, statements by type and section, resolution methods, size."""
+    store = _open(db, must_exist=True)
+    s = store.stats()
+    store.close()
+    if as_json:
+        _dump(s)
+        return
+    c = _console()
+    t = Table("what", "count", box=None)
+    for k, v in s.items():
+        t.add_row(k, json.dumps(v) if isinstance(v, dict) else str(v))
+    c.print(t)
+
+
+# ------------------------------------------------------------------------------------------- export
+
+@main.command()
+@DB_OPTION
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-",
+              help="File to write (default stdout).")
+@click.option("--corrections", is_flag=True, help="Export curators' corrections (training data) instead.")
+def export(db: str, fmt: str, output: Any, corrections: bool) -> None:
+    """Export one row per citation statement (or per correction) as JSON lines or CSV."""
+    store = _open(db, must_exist=True)
+    rows = store.iter_corrections() if corrections else store.iter_statements()
+    if fmt == "jsonl":
+        for row in rows:
+            output.write(json.dumps(row, ensure_ascii=False) + "\n")
+    else:
+        writer = None
+        for row in rows:
+            if writer is None:
+                fields = list(row) if corrections else list(EXPORT_FIELDS)
+                writer = csv.DictWriter(output, fieldnames=fields, extrasaction="ignore")
+                writer.writeheader()
+            writer.writerow(row)
+        if writer is None:
+            csv.writer(output).writerow([] if corrections else EXPORT_FIELDS)
+    store.close()

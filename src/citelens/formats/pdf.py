@@ -1,0 +1,664 @@
+"""Built-in PDF ingestion: bytes of a born-digital scholarly PDF → :class:`~citelens.document.Document`.
+
+No Java, no GROBID service. Text and layout come from PDFium through **pypdfium2** (PDFium is BSD-3/Apache-2.0,
+the bindings Apache-2.0/BSD-3): permissive licences compatible with CiteLens's Apache-2.0, unlike the
+AGPL of PyMuPDF/MuPDF, and PDFium is the hardened engine Chrome ships, which matters for files from strangers.
+
+Pipeline (layout → structure → citations):
+
+1. ``pdf_layout.extract_lines``: PDFium's text fragments with boxes, baselines, font size and weight, merged
+   into visual lines; raised small digit runs become superscript callout markers; PDFium's soft-hyphen
+   marks become de-hyphenation points.
+2. Running headers/footers and page numbers (lines repeated near the page edge) are dropped; two-column
+   pages are put in reading order (XY-cut on full-width lines, then left column before right).
+3. Lines are grouped into blocks (font size, vertical gap, indentation, short last lines); blocks become
+   headings (bigger or bold, short), captions ("Figure 3."/"Table 2"), the abstract, body paragraphs, or the
+   reference section (after a "References"/"Bibliography"/"Literature Cited" heading).
+4. The reference section is cut into entries by printed labels ("[12]", "12."), else hanging indents, else
+   author-start lines; entries go to the shared reference-string parser.
+5. Callouts: numeric brackets and ranges, superscripts, author–year "(Smith et al., 2003; Lee 2001)" and
+   "Smith (2003)", each linked to entries by label number or first-author surname + year.
+
+Reference keys are ``"b{n}"`` (0-based entry index) with ``Reference.label`` the printed label.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+
+from citelens.document import Author, Callout, Document, Paragraph, Reference
+from citelens.errors import CiteLensError
+from citelens.formats.pdf_layout import SUP_CLOSE, SUP_OPEN, Line, extract_lines, open_pdf
+from citelens.formats.sections import normalise_section
+
+__all__ = ["MAX_PDF_BYTES", "MAX_PDF_PAGES", "parse_pdf"]
+
+MAX_PDF_BYTES = 100 * 1024 * 1024  # a long thesis with figures is ~50 MB
+MAX_PDF_PAGES = 400
+
+_REF_HEADING = re.compile(
+    r"^\s*(?:[\dIVX]+\.?\s*)?(references?(?: and notes| cited)?|bibliography|literature cited|works cited|"
+    r"cited literature|literature|reference list)\s*:?\s*$",
+    re.I,
+)
+_STOP_HEADING = re.compile(
+    r"^\s*(?:[A-Z\d]+\.?\s*)?(appendix|appendices|supplementary|supporting information|figure legends|tables?\b|"
+    r"acknowledge?ments?|author contributions|competing interests|funding)",
+    re.I,
+)
+_ABSTRACT = re.compile(r"^\s*(abstract|summary)\s*[:.]?\s*$", re.I)
+_CAPTION = re.compile(r"^\s*(fig\.?|figure|table|supplementary (fig\.?|figure|table)|scheme|plate)\s*S?\d+[A-Za-z]?\s*[.:|—–-]", re.I)
+_NUMBERED_HEADING = re.compile(r"^\s*((\d+(\.\d+)*)\.?|[IVX]+\.|[A-H]\.)\s+[A-Z]")
+_DOI = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>]+[^\s\"<>.,;)\]])")
+_YEAR = re.compile(r"\b(1[6-9]\d\d|20\d\d)\b")
+_DASH = "-–—‐‑−"
+_LIGATURES = {"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "ft", "ﬆ": "st"}
+
+
+@dataclass
+class _Block:
+    lines: list[Line] = field(default_factory=list)
+    kind: str = "body"  # body | heading | caption
+
+    @property
+    def text(self) -> str:
+        return _join_lines(self.lines)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Text helpers
+
+
+def _clean(text: str) -> str:
+    for k, v in _LIGATURES.items():
+        text = text.replace(k, v)
+    # Control characters PDFium emits for odd glyphs (a lone "\r" for ©) carry no text.
+    return "".join(ch if ch >= " " or ch == "\n" else " " for ch in text)
+
+
+def _join_lines(lines: list[Line]) -> str:
+    """Join visual lines into running text, undoing end-of-line hyphenation.
+
+    PDFium marks the hyphens it believes are line-break hyphens (``Line.soft_break``); we also join
+    "exam-" + "ple" when the next line starts lower-case, which is the usual typesetting convention.
+    """
+    out = ""
+    for ln in lines:
+        t = ln.text.strip()
+        if not t:
+            continue
+        if not out:
+            out = t
+        elif out.endswith("\u00ad"):
+            out = out[:-1] + t
+        elif out[-1] in "-‐" and len(out) > 1 and out[-2].isalpha() and t[:1].islower():
+            out = out[:-1] + t
+        elif out[-1] in "/" or out.endswith(SUP_OPEN):
+            out += t
+        else:
+            out += " " + t
+    return out.replace("\u00ad", "")
+
+
+def _norm_name(s: str) -> str:
+    s = unicodedata.normalize("NFKD", s)
+    return "".join(c for c in s if c.isalpha()).lower()
+
+
+# --------------------------------------------------------------------------------------------------------
+# Layout: header/footer removal, reading order, blocks
+
+
+def _strip_running(pages: list[list[Line]], heights: list[float]) -> list[list[Line]]:
+    """Drop running headers/footers and page numbers: text near the top/bottom edge repeated across pages."""
+    def key(ln: Line) -> str:
+        return re.sub(r"\d+", "#", ln.text.strip().lower())
+
+    edge = []
+    counts: Counter[str] = Counter()
+    for lines, h in zip(pages, heights, strict=True):
+        seen = set()
+        for ln in lines:
+            if ln.top > h * 0.92 or ln.bottom < h * 0.08:
+                seen.add(key(ln))
+        counts.update(seen)
+        edge.append(seen)
+    need = max(2, int(0.3 * len(pages)))
+    out = []
+    for lines, h in zip(pages, heights, strict=True):
+        kept = []
+        for ln in lines:
+            near = ln.top > h * 0.92 or ln.bottom < h * 0.08
+            t = ln.text.strip()
+            if near and (counts[key(ln)] >= need or re.fullmatch(r"(page\s*)?[\divxlc]+(\s*(of|/)\s*\d+)?", t, re.I)):
+                continue
+            kept.append(ln)
+        out.append(kept)
+    return out
+
+
+def _reading_order(lines: list[Line], width: float, body_size: float) -> list[Line]:
+    """Order a page's lines for reading; on two-column pages, left column before right between full-width lines.
+
+    PDFium returns content-stream order, usually right for one column; two-column PDFs often interleave
+    or put floats first, so we sort by geometry (XY-cut on lines that cross the gutter).
+    """
+    mid = width / 2
+    left = [ln for ln in lines if ln.x1 < mid + 2]
+    right = [ln for ln in lines if ln.x0 > mid - 2]
+    if len(left) < 5 or len(right) < 5:
+        for ln in lines:
+            ln.column = 0
+        return lines
+    # Lines crossing the middle cut the page into horizontal bands.
+    spans = sorted((ln for ln in lines if not (ln.x1 < mid + 2 or ln.x0 > mid - 2)), key=lambda ln: -ln.top)
+    out: list[Line] = []
+    rest = [ln for ln in lines if ln.x1 < mid + 2 or ln.x0 > mid - 2]
+    upper = float("inf")
+    for sp in [*spans, None]:
+        lower = sp.top if sp is not None else float("-inf")
+        band = [ln for ln in rest if lower < ln.top <= upper] if sp is not None else [ln for ln in rest if ln.top <= upper]
+        for ln in band:
+            ln.column = 1 if ln.x1 < mid + 2 else 2
+        band.sort(key=lambda ln: (ln.column, -ln.top, ln.x0))
+        out += band
+        if sp is not None:
+            sp.column = 0
+            out.append(sp)
+            upper = sp.top
+    seen = set()
+    uniq = []
+    for ln in out:
+        if id(ln) not in seen:
+            seen.add(id(ln))
+            uniq.append(ln)
+    return uniq
+
+
+def _is_bold_line(ln: Line) -> bool:
+    return ln.bold
+
+
+def _blocks(lines: list[Line], body_size: float, pitch: float) -> list[_Block]:
+    """Group ordered lines into blocks (paragraphs, headings, captions)."""
+    blocks: list[_Block] = []
+    cur = _Block()
+    # Column left edge per (page, column): the most common x0 there.
+    lefts: dict[tuple[int, int], float] = {}
+    rights: dict[tuple[int, int], float] = {}
+    groups: dict[tuple[int, int], list[Line]] = {}
+    for ln in lines:
+        groups.setdefault((ln.page, ln.column), []).append(ln)
+    for k, g in groups.items():
+        xs = Counter(round(ln.x0) for ln in g if abs(ln.size - body_size) < 1)
+        lefts[k] = min((x for x, c in xs.items() if c >= 2), default=min(round(ln.x0) for ln in g))
+        rights[k] = max(ln.x1 for ln in g)
+
+    def headingish(ln: Line) -> bool:
+        t = ln.text.strip()
+        return (len(t) < 120 and (ln.size > body_size + 0.9 or ln.bold)) or bool(_REF_HEADING.match(t))
+
+    prev: Line | None = None
+    for ln in lines:
+        brk = False
+        if prev is None:
+            brk = False
+        else:
+            k = (ln.page, ln.column)
+            left, right = lefts[k], rights[(prev.page, prev.column)]
+            pt = prev.text.rstrip()
+            ends = pt[-1:] in ".?!:" if pt else True
+            in_caption = bool(cur.lines) and _CAPTION.match(cur.lines[0].text) is not None
+            if abs(ln.size - prev.size) > 0.8 or (headingish(ln) != headingish(prev) and not in_caption):
+                brk = True
+            elif _REF_HEADING.match(ln.text) or _REF_HEADING.match(prev.text) or _CAPTION.match(ln.text):
+                brk = True
+            elif (ln.page, ln.column) != (prev.page, prev.column):
+                brk = ends and (ln.x0 > left + 0.8 * ln.size or prev.x1 < right - 3 * ln.size)
+            else:
+                gap = prev.baseline - ln.baseline
+                if gap > 1.45 * pitch or gap < -pitch:
+                    brk = True
+                elif ln.x0 > left + 0.8 * ln.size and ln.x0 < left + 5 * ln.size and prev.x0 <= left + 0.8 * ln.size:
+                    brk = True  # first-line indent
+                elif ends and prev.x1 < right - 3 * ln.size:
+                    brk = True  # short last line of a paragraph
+        if brk and cur.lines:
+            blocks.append(cur)
+            cur = _Block()
+        cur.lines.append(ln)
+        prev = ln
+    if cur.lines:
+        blocks.append(cur)
+    for b in blocks:
+        t = b.text.strip()
+        if _CAPTION.match(t):
+            b.kind = "caption"
+        elif len(b.lines) <= 3 and len(t) < 160 and all(headingish(ln) for ln in b.lines) and not t.endswith(","):
+            b.kind = "heading"
+        elif len(b.lines) <= 2 and (_REF_HEADING.match(t) or _ABSTRACT.match(t)):
+            b.kind = "heading"
+    return blocks
+
+
+# --------------------------------------------------------------------------------------------------------
+# Reference list
+
+
+@dataclass
+class _Entry:
+    label: str
+    lines: list[Line]
+
+
+_LABEL_STYLES = (
+    ("bracket", re.compile(r"^\s*\[(\d{1,4})\]\s*")),
+    ("dot", re.compile(r"^\s*(\d{1,4})\.\s+(?=\S)")),
+    ("plain", re.compile(r"^\s*(\d{1,4})\s+(?=[A-Z\u00c0-\u024f])")),
+    ("paren", re.compile(r"^\s*\((\d{1,4})\)\s*")),
+)
+_AUTHOR_START = re.compile(
+    r"^\s*(?:[A-Z\u00c0-\u024f][\w'’\-\u00c0-\u024f]+(?:\s(?:van|von|de|der|da|di|la|le)\s?[\w'’\-]+)?,?\s+"
+    r"(?:[A-Z]\.|[A-Z]{1,3}\b|[A-Z][a-z]+)|[A-Z][A-Z\-]+,)"
+)
+
+
+def _segment_references(lines: list[Line], body_size: float) -> list[_Entry]:
+    lines = [ln for ln in lines if ln.text.strip()]
+    if not lines:
+        return []
+    # 1. Printed labels in sequence 1, 2, 3, …: the most reliable cue when present.
+    best: list[tuple[int, str]] = []
+    for _name, rx in _LABEL_STYLES:
+        starts: list[tuple[int, str]] = []
+        expect = None
+        for i, ln in enumerate(lines):
+            m = rx.match(ln.text)
+            if not m:
+                continue
+            n = int(m.group(1))
+            if (expect is None and n <= 3) or (expect is not None and expect <= n <= expect + 2):
+                starts.append((i, m.group(0)))
+                expect = n + 1
+        if len(starts) > len(best):
+            best = starts
+    if len(best) >= 3 and len(best) >= 0.15 * len(lines):
+        entries = []
+        for j, (i, lab) in enumerate(best):
+            end = best[j + 1][0] if j + 1 < len(best) else len(lines)
+            first = Line(**{**lines[i].__dict__, "text": lines[i].text[len(lab):]})
+            entries.append(_Entry(lab.strip(), [first, *lines[i + 1 : end]]))
+        # Lines before the first label are a stray heading or column remnant: ignore.
+        return entries
+    # 2. Hanging indents: entry starts sit at the column's left edge, continuations are indented.
+    groups: dict[tuple[int, int], list[Line]] = {}
+    for ln in lines:
+        groups.setdefault((ln.page, ln.column), []).append(ln)
+    starts_flags: list[bool] = []
+    indented = 0
+    for ln in lines:
+        g = groups[(ln.page, ln.column)]
+        left = min(x.x0 for x in g)
+        is_start = ln.x0 < left + 0.6 * max(ln.size, 1)
+        indented += not is_start
+        starts_flags.append(is_start)
+    if indented >= 0.15 * len(lines) and sum(starts_flags) >= 2:
+        use = starts_flags
+    else:
+        # 3. Author-start lines after a line that ends an entry (a full stop) or after a vertical gap.
+        use = []
+        for i, ln in enumerate(lines):
+            if i == 0:
+                use.append(True)
+                continue
+            p = lines[i - 1]
+            gap = p.baseline - ln.baseline if p.page == ln.page and p.column == ln.column else 0
+            ended = p.text.rstrip()[-1:] in ".)" or gap > 1.6 * ln.size
+            use.append(bool(ended and _AUTHOR_START.match(ln.text)))
+    entries = []
+    for ln, s in zip(lines, use, strict=True):
+        if s or not entries:
+            entries.append(_Entry("", [ln]))
+        else:
+            entries[-1].lines.append(ln)
+    return entries
+
+
+def _fallback_reference(raw: str, key: str) -> Reference:
+    """Minimal fields by regex when the shared parser is unavailable."""
+    ref = Reference(key=key, raw=raw)
+    y = re.search(r"\b(1[6-9]\d\d|20\d\d)[a-z]?\b", raw)
+    ref.year = int(y.group(1)) if y else None
+    m = re.match(r"\s*([A-Z\u00c0-\u024f][\w'’\-\u00c0-\u024f ]*?)[,\s]", raw)
+    if m:
+        ref.authors = [Author(family=m.group(1).strip())]
+    d = _DOI.search(raw)
+    if d:
+        ref.doi = d.group(1).lower()
+    return ref
+
+
+def _parse_entries(raws: list[str]) -> list[Reference]:
+    try:
+        from citelens.references.parser import parse_reference_strings
+
+        refs = parse_reference_strings(raws)
+        if len(refs) == len(raws):
+            return refs
+    except (ImportError, CiteLensError, OSError):
+        # The CRF model may be absent in a development checkout: degrade to regex fields, keep ingesting.
+        pass
+    return [_fallback_reference(r, f"b{i}") for i, r in enumerate(raws)]
+
+
+# --------------------------------------------------------------------------------------------------------
+# Callouts
+
+_NUM_ITEM = rf"\d{{1,4}}(?:\s*[{_DASH}]\s*\d{{1,4}})?"
+_BRACKET = re.compile(rf"\[\s*({_NUM_ITEM}(?:\s*[,;]\s*{_NUM_ITEM})*)\s*\](?:\s*[{_DASH}]\s*\[\s*(\d{{1,4}})\s*\])?")
+_SUP = re.compile(f"{SUP_OPEN}([^{SUP_CLOSE}]*){SUP_CLOSE}")
+_SURNAME = r"[A-Z\u00c0-\u024f][\w'’\-\u00c0-\u024f]+(?:\s(?:van|von|de|der|den|da|di|la|le|du)\s[A-Z][\w'’\-]+)?"
+_AY_NARRATIVE = re.compile(
+    rf"\b((?:(?:van|von|de|der|den|da|di|la|le|du)\s)?{_SURNAME})(?:\s+(?:et\s+al\.?|and\s+{_SURNAME}|&\s*{_SURNAME}))?"
+    rf"(?:\s*,)?\s*\(\s*((?:1[6-9]|20)\d\d[a-z]?(?:\s*[,;]\s*(?:1[6-9]|20)\d\d[a-z]?)*)\s*\)"
+)
+_AY_PAREN = re.compile(r"\(([^()]{4,400}?\b(?:1[6-9]|20)\d\d[a-z]?[^()]{0,200}?)\)")
+_AY_ITEM = re.compile(
+    rf"((?:(?:van|von|de|der|den|da|di|la|le|du)\s)?{_SURNAME})(?:\s+(?:et\s+al\.?|and\s+{_SURNAME}|&\s*{_SURNAME}))?"
+    rf"[,\s]*((?:(?:1[6-9]|20)\d\d[a-z]?|in press)(?:\s*,\s*(?:1[6-9]|20)\d\d[a-z]?)*)"
+)
+
+
+def _expand(spec: str, limit: int) -> list[int]:
+    """"3–6, 9" → [3, 4, 5, 6, 9]; ranges longer than ``limit`` are not callouts (page spans, years)."""
+    nums: list[int] = []
+    for part in re.split(r"[,;]", spec):
+        part = part.strip()
+        if not part:
+            continue
+        m = re.fullmatch(rf"(\d+)\s*[{_DASH}]\s*(\d+)", part)
+        if m:
+            a, b = int(m.group(1)), int(m.group(2))
+            if not 0 < b - a <= limit:
+                return []
+            nums.extend(range(a, b + 1))
+        elif part.isdigit():
+            nums.append(int(part))
+        else:
+            return []
+    return nums
+
+
+class _Linker:
+    def __init__(self, refs: list[Reference]) -> None:
+        self.by_number: dict[int, str] = {}
+        for i, r in enumerate(refs):
+            m = re.search(r"\d+", r.label)
+            n = int(m.group()) if m else i + 1
+            self.by_number.setdefault(n, r.key)
+        self.numbered = any(re.search(r"\d", r.label) for r in refs)
+        self.n = len(refs)
+        self.by_author_year: dict[tuple[str, str], list[str]] = {}
+        self.by_year_suffix: dict[tuple[str, str], str] = {}
+        for r in refs:
+            name = r.authors[0].family if r.authors else ""
+            if not name:
+                m = re.match(r"\s*([^\s,.(]+)", r.raw)
+                name = m.group(1) if m else ""
+            year = str(r.year) if r.year else ""
+            suffix = ""
+            m = re.search(rf"\b{year}([a-z])\b", r.raw) if year else None
+            if m:
+                suffix = m.group(1)
+            key = (_norm_name(name), year)
+            self.by_author_year.setdefault(key, []).append(r.key)
+            if suffix:
+                self.by_year_suffix[(_norm_name(name), year + suffix)] = r.key
+
+    def numbers(self, nums: list[int]) -> list[str]:
+        keys = [self.by_number[n] for n in nums if n in self.by_number]
+        return keys if len(keys) == len(nums) else []
+
+    def author_year(self, name: str, year: str) -> str | None:
+        n = _norm_name(name)
+        if not n:
+            return None
+        if year[-1:].isalpha() and (n, year) in self.by_year_suffix:
+            return self.by_year_suffix[(n, year)]
+        cands = self.by_author_year.get((n, year.rstrip("abcdefghij")))
+        return cands[0] if cands else None
+
+
+def _find_callouts(text: str, linker: _Linker) -> tuple[str, list[Callout]]:
+    """Strip superscript markers from ``text`` and return it with its linked callouts."""
+    callouts: list[Callout] = []
+    # A superscript group wrapped across lines arrives as two marker runs: one callout.
+    text = re.sub(f"{SUP_CLOSE}(\\s?){SUP_OPEN}", r"\1", text)
+    # Superscripts first: their markers are removed, which shifts later offsets.
+    out = []
+    pos = 0
+    for m in _SUP.finditer(text):
+        out.append(text[pos : m.start()])
+        start = sum(len(x) for x in out)
+        inner = m.group(1)
+        out.append(inner)
+        before = text[: m.start()].rstrip(SUP_CLOSE)[-1:]
+        nums = _expand(inner.replace(" ", ""), 60) if re.fullmatch(rf"[\d,;{_DASH}\s]+", inner.strip()) else []
+        # A superscript after a digit is an exponent (10⁵), not a citation.
+        if nums and not before.isdigit():
+            keys = linker.numbers(nums)
+            if keys:
+                callouts.append(Callout(start, start + len(inner), keys, inner))
+        pos = m.end()
+    out.append(text[pos:])
+    text = "".join(out)
+    if linker.n:
+        for m in _BRACKET.finditer(text):
+            spec = m.group(1)
+            if m.group(2):
+                spec = f"{spec}–{m.group(2)}"
+            nums = _expand(spec, 80)
+            keys = linker.numbers(nums) if nums else []
+            if keys:
+                callouts.append(Callout(m.start(), m.end(), keys, m.group(0)))
+        if linker.by_author_year:
+            taken = [(c.start, c.end) for c in callouts]
+            for m in _AY_NARRATIVE.finditer(text):
+                keys = []
+                for y in re.split(r"\s*[,;]\s*", m.group(2)):
+                    k = linker.author_year(m.group(1), y)
+                    if k:
+                        keys.append(k)
+                if keys:
+                    callouts.append(Callout(m.start(), m.end(), keys, m.group(0)))
+                    taken.append((m.start(), m.end()))
+            for m in _AY_PAREN.finditer(text):
+                if any(a < m.end() and m.start() < b for a, b in taken):
+                    continue
+                inner = m.group(1)
+                keys = []
+                for part in re.split(r";", inner):
+                    for im in _AY_ITEM.finditer(part):
+                        for y in re.split(r"\s*,\s*", im.group(2)):
+                            k = linker.author_year(im.group(1), y)
+                            if k and k not in keys:
+                                keys.append(k)
+                if keys:
+                    callouts.append(Callout(m.start(), m.end(), keys, m.group(0)))
+    callouts.sort(key=lambda c: c.start)
+    return text, callouts
+
+
+# --------------------------------------------------------------------------------------------------------
+# Header
+
+
+def _header(doc: Document, first: list[Line], body_size: float) -> int:
+    """Fill title/authors from page 1; return how many page-1 lines belong to the title block."""
+    cands = [ln for ln in first if sum(c.isalpha() for c in ln.text) >= 3 and len(ln.text) < 300]
+    if not cands:
+        return 0
+    top_size = max(ln.size for ln in cands)
+    title_lines = []
+    started = False
+    for ln in first:
+        if abs(ln.size - top_size) < 0.5 and sum(c.isalpha() for c in ln.text) >= 3:
+            title_lines.append(ln)
+            started = True
+        elif started:
+            break
+    doc.title = re.sub(r"\s+", " ", _join_lines(title_lines).replace(SUP_OPEN, "").replace(SUP_CLOSE, "")).strip()
+    if top_size < body_size + 1:
+        doc.title = ""  # no typographic title: do not promote a body line
+        return 0
+    # Authors: the next non-empty lines below the title, before affiliations/abstract, that look like names.
+    idx = first.index(title_lines[-1]) + 1
+    names: list[Author] = []
+    for ln in first[idx : idx + 4]:
+        t = _SUP.sub("", ln.text).strip()
+        if not t or _ABSTRACT.match(t) or re.search(r"@|univ|institut|department|abstract|doi|\d{4}", t, re.I):
+            break
+        for piece in re.split(r",|\band\b|&|;", t):
+            piece = re.sub(r"[\d*∗†‡§¶#$+]", "", piece).strip()
+            words = piece.split()
+            if 2 <= len(words) <= 4 and all(w[:1].isupper() for w in words):
+                names.append(Author(family=words[-1], given=" ".join(words[:-1])))
+        if names:
+            break
+    doc.authors = names
+    return len(title_lines)
+
+
+# --------------------------------------------------------------------------------------------------------
+
+
+def parse_pdf(data: bytes, source: str, *, max_bytes: int = MAX_PDF_BYTES, max_pages: int = MAX_PDF_PAGES) -> Document:
+    """Parse a born-digital scholarly PDF into a Document (metadata, paragraphs with callouts, references).
+
+    Raises :class:`~citelens.errors.InputError` subclasses naming ``source`` for empty, oversized, encrypted,
+    broken or text-less (scanned) PDFs.
+    """
+    pdf = open_pdf(data, source, max_bytes=max_bytes, max_pages=max_pages)
+    try:
+        pages, widths, heights = extract_lines(pdf, source)
+    finally:
+        pdf.close()
+    doc = Document(source=source, format="pdf")
+    pages = _strip_running(pages, heights)
+    sizes: Counter[float] = Counter()
+    for lines in pages:
+        for ln in lines:
+            sizes[round(ln.size * 2) / 2] += len(ln.text)
+    body_size = sizes.most_common(1)[0][0] if sizes else 10.0
+    ordered: list[Line] = []
+    for lines, w in zip(pages, widths, strict=True):
+        ordered += _reading_order(lines, w, body_size)
+    # Typical baseline distance between consecutive body lines in one column.
+    deltas = Counter(
+        round(a.baseline - b.baseline, 0)
+        for a, b in zip(ordered, ordered[1:], strict=False)
+        if a.page == b.page and a.column == b.column and abs(a.size - body_size) < 0.6 and abs(b.size - body_size) < 0.6
+        and 0 < a.baseline - b.baseline < 3 * body_size
+    )
+    pitch = deltas.most_common(1)[0][0] if deltas else body_size * 1.2
+    first_page = [ln for ln in ordered if ln.page == 0]
+    n_title = _header(doc, first_page, body_size)
+    title_ids = {id(ln) for ln in first_page[:0]}
+    if n_title and doc.title:
+        title_ids = {id(ln) for ln in first_page if abs(ln.size - max(x.size for x in first_page)) < 0.5}
+    page1 = " ".join(ln.text for ln in first_page)
+    d = _DOI.search(page1)
+    if d:
+        doc.doi = d.group(1).lower()
+    body_lines = [ln for ln in ordered if id(ln) not in title_ids]
+    blocks = _blocks(body_lines, body_size, pitch)
+
+    # Find the reference section: the last heading-like block named References/Bibliography/….
+    ref_start = None
+    for i, b in enumerate(blocks):
+        if len(b.lines) <= 2 and _REF_HEADING.match(b.text):
+            ref_start = i
+    ref_lines: list[Line] = []
+    ref_end = len(blocks)
+    if ref_start is not None:
+        for j in range(ref_start + 1, len(blocks)):
+            b = blocks[j]
+            if b.kind == "heading" and _STOP_HEADING.match(b.text):
+                ref_end = j
+                break
+            if b.kind == "caption":
+                continue
+            ref_lines += b.lines
+    else:
+        doc.warnings.append("no reference-list heading found")
+    entries = _segment_references(ref_lines, body_size)
+    raws = [re.sub(r"\s+", " ", _clean(_join_lines(e.lines)).replace(SUP_OPEN, "").replace(SUP_CLOSE, "")).strip()
+            for e in entries]
+    keep = [i for i, r in enumerate(raws) if len(r) >= 8]
+    refs = _parse_entries([raws[i] for i in keep])
+    for k, (i, r) in enumerate(zip(keep, refs, strict=True)):
+        r.key = f"b{k}"
+        r.raw = raws[i]
+        r.label = entries[i].label
+    doc.references = refs
+    linker = _Linker(refs)
+
+    # Year: the most recent plausible year printed on page 1 (copyright/publication lines), else None.
+    years = [int(y) for y in _YEAR.findall(page1) if 1900 < int(y) <= 2100]
+    doc.year = max(years) if years else None
+
+    # The size of top-level headings: that of the headings we recognise ("Introduction", "Methods", …).
+    known = [b.lines[0].size for b in blocks if b.kind == "heading" and normalise_section(b.text) != "other"]
+    top_heading = max(known) if known else body_size + 1
+    section_title = ""
+    section = "other"
+    front = True
+    in_abstract = False
+    abstract: list[str] = []
+    for i, b in enumerate(blocks):
+        if ref_start is not None and ref_start <= i < ref_end:
+            continue
+        t = _clean(b.text).strip()
+        if not t:
+            continue
+        if front and b.lines[0].page == 0:
+            # Front matter (authors, affiliations, dates) runs until the abstract or a recognised heading.
+            if b.kind == "heading" and (_ABSTRACT.match(t) or normalise_section(t) != "other"):
+                front = False
+            elif b.kind != "heading" and len(t) > 400:
+                front = False
+                if not abstract:
+                    abstract.append(re.sub(f"[{SUP_OPEN}{SUP_CLOSE}]", "", t))
+                    continue
+            else:
+                continue
+        front = False
+        if b.kind == "heading":
+            in_abstract = bool(_ABSTRACT.match(t))
+            plain = re.sub(f"[{SUP_OPEN}{SUP_CLOSE}]", "", t)
+            section_title = re.sub(r"^\s*((\d+(\.\d+)*)\.?|[IVX]+\.|[A-H]\.)\s+", "", plain).strip()
+            norm = normalise_section(section_title)
+            # Unrecognised sub-headings ("2.3 Cell culture", a bold run of the same size) stay in the
+            # enclosing section; unrecognised top-level headings start an "other" section.
+            sub = b.lines[0].size < top_heading - 0.5 or re.match(r"^\s*\d+\.\d", plain) is not None
+            if norm != "other":
+                section = norm
+            elif not sub:
+                section = "other"
+            continue
+        if in_abstract and b.lines[0].page == 0:
+            abstract.append(re.sub(f"[{SUP_OPEN}{SUP_CLOSE}]", "", t))
+            continue
+        in_abstract = False
+        text, callouts = _find_callouts(re.sub(r"\s+", " ", t), linker)
+        doc.paragraphs.append(
+            Paragraph(text=text, section=section, section_title=section_title,
+                      kind="caption" if b.kind == "caption" else "body", callouts=callouts)
+        )
+    doc.abstract = " ".join(abstract)
+    if not doc.references:
+        doc.warnings.append("no reference entries found")
+    return doc

@@ -1,0 +1,1 @@
+"""References: identifiers, reference-string parsing and resolution of references to works."""

@@ -1,0 +1,30 @@
+"""Normalising persistent identifiers so that equal works compare equal."""
+
+from __future__ import annotations
+
+import re
+
+_DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*|urn:doi:)", re.I)
+_DOI = re.compile(r"10\.\d{4,9}/\S+")
+
+
+def normalise_doi(value: str) -> str:
+    """'https://doi.org/10.1371/Journal.PONE.1.' → '10.1371/journal.pone.1' ('' if no DOI inside)."""
+    v = _DOI_PREFIX.sub("", (value or "").strip())
+    m = _DOI.search(v)
+    if not m:
+        return ""
+    # DOIs are case-insensitive; trailing punctuation comes from the sentence around it.
+    return m.group(0).rstrip(".,;:)]}>\"'").lower()
+
+
+def normalise_pmid(value: str) -> str:
+    v = re.sub(r"^(pmid:?\s*)", "", (value or "").strip(), flags=re.I)
+    return v if v.isdigit() else ""
+
+
+def normalise_pmcid(value: str) -> str:
+    v = (value or "").strip().upper()
+    if v.isdigit():
+        return "PMC" + v
+    return v if re.fullmatch(r"PMC\d+", v) else ""

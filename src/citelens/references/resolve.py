@@ -1,0 +1,215 @@
+"""Resolve stage: map each reference (and the citing document itself) to a work.
+
+Identifiers first (normalised DOI, PMID, PMCID); otherwise title + first author + year fuzzy matching
+(rapidfuzz) against works already known to the index — ingested articles, metadata records and other
+papers' references to the same work. Unmatched references become new works, so the next paper citing
+the same work without a DOI lands on the same one. The index is anything implementing :class:`WorkIndex`
+(the stores do), which keeps this module free of database code.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from rapidfuzz import fuzz
+
+from citelens.document import Author, Document, Reference
+
+# Accept a fuzzy match at or above this score (0–1). Chosen on pmc-samples/plos-starter *references*
+# (the measurement hides identifiers, see benchmarks/eval_resolution.py), not on any reserved split.
+MATCH_THRESHOLD = 0.86
+
+
+@dataclass
+class WorkRecord:
+    """What the resolver knows about a work: enough to match it and to show it."""
+
+    title: str = ""
+    authors: list[Author] = field(default_factory=list)
+    year: int | None = None
+    container: str = ""
+    volume: str = ""
+    pages: str = ""
+    doi: str = ""
+    pmid: str = ""
+    pmcid: str = ""
+    kind: str = "reference"  # "article" (ingested full text) | "metadata" | "reference"
+    work_type: str = ""  # research-article, retraction, …
+
+
+@dataclass
+class WorkCandidate:
+    work_id: str
+    title_norm: str
+    first_author: str
+    year: int | None
+    container_norm: str = ""
+    volume: str = ""
+    first_page: str = ""
+    doi: str = ""
+
+
+class WorkIndex(Protocol):
+    """What the resolver needs from an index of works (implemented by every store)."""
+
+    def find_work_by_identifier(self, kind: str, value: str) -> str | None: ...
+
+    def find_work_candidates(self, first_author: str, year: int | None, title_key: str) -> list[WorkCandidate]: ...
+
+    def create_work(self, record: WorkRecord) -> str: ...
+
+    def enrich_work(self, work_id: str, record: WorkRecord) -> None: ...
+
+
+# ------------------------------------------------------------------------------------------ normalising
+
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
+def fold(s: str) -> str:
+    """Lower-case ASCII-folded alphanumerics separated by single spaces ('Müller-Lyon' → 'muller lyon')."""
+    s = unicodedata.normalize("NFKD", s or "")
+    s = s.encode("ascii", "ignore").decode("ascii").lower()
+    return _NON_ALNUM.sub(" ", s).strip()
+
+
+def title_key(title: str) -> str:
+    """Blocking key for titles: the first 24 characters of the folded title without spaces."""
+    return fold(title).replace(" ", "")[:24]
+
+
+def author_key(authors: list[Author]) -> str:
+    if not authors:
+        return ""
+    fam = fold(authors[0].family)
+    return fam.split(" ")[-1] if fam else ""
+
+
+def first_page(pages: str) -> str:
+    m = re.match(r"\s*([A-Za-z]?\d+)", pages or "")
+    return m.group(1).lower() if m else ""
+
+
+def record_from_reference(ref: Reference) -> WorkRecord:
+    return WorkRecord(title=ref.title, authors=list(ref.authors), year=ref.year, container=ref.container,
+                      volume=ref.volume, pages=ref.pages, doi=ref.doi, pmid=ref.pmid, pmcid=ref.pmcid,
+                      kind="reference")
+
+
+def record_from_document(doc: Document) -> WorkRecord:
+    return WorkRecord(title=doc.title, authors=list(doc.authors), year=doc.year, container=doc.journal,
+                      volume=doc.volume, pages=doc.pages, doi=doc.doi, pmid=doc.pmid, pmcid=doc.pmcid,
+                      kind="article", work_type=doc.article_type)
+
+
+# ------------------------------------------------------------------------------------------- matching
+
+def match_score(rec: WorkRecord, cand: WorkCandidate) -> float:
+    """0–1 similarity of a record to a candidate work; 0 when they cannot be the same work."""
+    if rec.doi and cand.doi and rec.doi != cand.doi:
+        return 0.0
+    fa = author_key(rec.authors)
+    author_ok = bool(fa and cand.first_author) and (fa == cand.first_author or fuzz.ratio(fa, cand.first_author) >= 85)
+    author_conflict = bool(fa and cand.first_author) and not author_ok
+    if rec.year is not None and cand.year is not None:
+        dy = abs(rec.year - cand.year)
+        if dy > 1:
+            return 0.0
+        year_score = 1.0 if dy == 0 else 0.5
+    else:
+        year_score = 0.5
+    t = fold(rec.title)
+    if t and cand.title_norm:
+        ts = fuzz.ratio(t, cand.title_norm) / 100.0
+        if ts < 0.8:
+            # A reference may carry a truncated or subtitle-less title: allow containment.
+            ts = max(ts, fuzz.partial_ratio(t, cand.title_norm) / 100.0 - 0.08 if min(len(t), len(cand.title_norm)) >= 30 else 0.0)
+        score = 0.75 * ts + 0.15 * (1.0 if author_ok else 0.0 if author_conflict else 0.5) + 0.10 * year_score
+        if author_conflict and ts < 0.97:
+            score = min(score, 0.8)
+        return score
+    # No title on one side (terse styles: "Smith J (2003) Nature 424: 12"): demand author, year,
+    # volume and first page to agree.
+    fp = first_page(rec.pages)
+    if author_ok and year_score == 1.0 and rec.volume and fp and rec.volume == cand.volume and fp == cand.first_page:
+        return 0.9
+    return 0.0
+
+
+def find_matching_work(rec: WorkRecord, index: WorkIndex) -> tuple[str | None, str, float | None]:
+    """(work_id, method, score) for ``rec``; work_id None when nothing matches."""
+    for kind, value in (("doi", rec.doi), ("pmid", rec.pmid), ("pmcid", rec.pmcid)):
+        if value:
+            wid = index.find_work_by_identifier(kind, value)
+            if wid:
+                return wid, kind, 1.0
+    fa = author_key(rec.authors)
+    tk = title_key(rec.title)
+    if not (fa or tk):
+        return None, "", None
+    best, best_score = None, 0.0
+    for cand in index.find_work_candidates(fa, rec.year, tk):
+        s = match_score(rec, cand)
+        if s > best_score:
+            best, best_score = cand, s
+    if best is not None and best_score >= MATCH_THRESHOLD:
+        return best.work_id, "fuzzy", round(best_score, 4)
+    return None, "", None
+
+
+def resolve_references(doc: Document, index: WorkIndex) -> Document:
+    """Pipeline stage: set ``doc.work_id`` and every ``Reference.work_id`` / method / score.
+
+    Creates works for what is not yet known and adds identifiers the index lacked. Also flags
+    self-citations on the statements (see :func:`flag_self_citations`).
+    """
+    own = record_from_document(doc)
+    wid, _method, _score = find_matching_work(own, index)
+    if wid is None:
+        wid = index.create_work(own)
+    else:
+        index.enrich_work(wid, own)
+    doc.work_id = wid
+    for ref in doc.references:
+        rec = record_from_reference(ref)
+        if not (rec.title or rec.doi or rec.pmid or rec.pmcid or rec.authors):
+            rec.title = ref.raw[:300]
+        rid, method, score = find_matching_work(rec, index)
+        if rid is None:
+            rid, method, score = index.create_work(rec), "new", None
+        else:
+            index.enrich_work(rid, rec)
+        ref.work_id, ref.resolution_method, ref.resolution_score = rid, method, score
+    flag_self_citations(doc)
+    return doc
+
+
+# -------------------------------------------------------------------------------------- self-citation
+
+def _person_keys(authors: list[Author]) -> set[tuple[str, str]]:
+    keys = set()
+    for a in authors:
+        fam = fold(a.family)
+        if not fam or len(fam) < 2:
+            continue
+        initial = fold(a.given)[:1]
+        keys.add((fam, initial))
+    return keys
+
+
+def flag_self_citations(doc: Document) -> Document:
+    """A statement is a self-citation when the citing and cited work share an author (surname + initial)."""
+    mine = _person_keys(doc.authors)
+    if not mine:
+        return doc
+    self_refs = set()
+    for ref in doc.references:
+        theirs = _person_keys(ref.authors)
+        if any((fam, ini) in mine or (not ini and any(f == fam for f, _ in mine)) for fam, ini in theirs):
+            self_refs.add(ref.key)
+    for st in doc.statements:
+        st.self_citation = st.reference_key in self_refs
+    return doc

@@ -1,0 +1,121 @@
+"""Scoring stance predictions against gold labels: per-class P/R/F1, macro-F1, confusion, calibration.
+
+Used by ``citelens eval``, the training script and the benchmark, so every published figure is computed
+by the same code.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from citelens.document import STANCES
+from citelens.stance.base import StanceClassifier, StanceInput, StancePrediction
+
+
+def read_eval_rows(path: Path) -> tuple[list[StanceInput], list[str], int]:
+    """Rows of an eval JSONL file as inputs + gold labels; rows with a null/absent stance are skipped.
+
+    Returns ``(inputs, gold, skipped)``. Raises ``ValueError`` on a malformed line or an unknown label.
+    """
+    inputs: list[StanceInput] = []
+    gold: list[str] = []
+    skipped = 0
+    with path.open(encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise ValueError(f"{path}:{n}: not JSON ({e.msg})") from None
+            stance = row.get("stance")
+            if stance is None:
+                skipped += 1
+                continue
+            if stance not in STANCES:
+                raise ValueError(f"{path}:{n}: unknown stance {stance!r}")
+            inputs.append(
+                StanceInput(
+                    text=row.get("text") or "", before=row.get("before") or "",
+                    after=row.get("after") or "", section=row.get("section") or "",
+                )
+            )
+            gold.append(stance)
+    return inputs, gold, skipped
+
+
+def classification_report(gold: Sequence[str], pred: Sequence[str]) -> dict[str, Any]:
+    labels = list(STANCES)
+    confusion = {g: {p: 0 for p in labels} for g in labels}
+    for g, p in zip(gold, pred, strict=True):
+        confusion[g][p] += 1
+    per_class: dict[str, dict[str, float]] = {}
+    for c in labels:
+        tp = confusion[c][c]
+        n_pred = sum(confusion[g][c] for g in labels)
+        n_gold = sum(confusion[c].values())
+        precision = tp / n_pred if n_pred else 0.0
+        recall = tp / n_gold if n_gold else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_class[c] = {"precision": precision, "recall": recall, "f1": f1, "support": n_gold}
+    macro = sum(per_class[c]["f1"] for c in labels) / len(labels)
+    accuracy = sum(confusion[c][c] for c in labels) / len(gold) if gold else 0.0
+    return {"macro_f1": macro, "accuracy": accuracy, "per_class": per_class, "confusion": confusion, "n": len(gold)}
+
+
+def calibration(gold: Sequence[str], preds: Iterable[StancePrediction], bins: int = 10) -> dict[str, Any]:
+    """Expected calibration error of the top-class confidence, with the reliability table behind it."""
+    table = [{"lo": i / bins, "hi": (i + 1) / bins, "n": 0, "confidence": 0.0, "accuracy": 0.0} for i in range(bins)]
+    total = 0
+    for g, p in zip(gold, preds, strict=True):
+        b = min(int(p.confidence * bins), bins - 1)
+        table[b]["n"] += 1
+        table[b]["confidence"] += p.confidence
+        table[b]["accuracy"] += float(g == p.stance)
+        total += 1
+    ece = 0.0
+    for row in table:
+        if row["n"]:
+            row["confidence"] /= row["n"]
+            row["accuracy"] /= row["n"]
+            ece += row["n"] / max(total, 1) * abs(row["confidence"] - row["accuracy"])
+    return {"ece": ece, "reliability": [r for r in table if r["n"]]}
+
+
+def evaluate(classifier: StanceClassifier, inputs: list[StanceInput], gold: list[str]) -> dict[str, Any]:
+    """Classify ``inputs`` and score them; throughput is end to end (features + model + evidence)."""
+    t0 = time.perf_counter()
+    preds = classifier.predict(inputs)
+    elapsed = time.perf_counter() - t0
+    report = classification_report(gold, [p.stance for p in preds])
+    report["calibration"] = calibration(gold, preds)
+    report["seconds"] = elapsed
+    report["statements_per_second"] = len(inputs) / elapsed if elapsed > 0 else float("inf")
+    report["classifier"] = classifier.name
+    return report
+
+
+def format_report(report: dict[str, Any]) -> str:
+    labels = list(STANCES)
+    lines = [f"{'class':<12} {'precision':>9} {'recall':>7} {'f1':>6} {'support':>8}"]
+    for c in labels:
+        m = report["per_class"][c]
+        lines.append(f"{c:<12} {m['precision']:>9.3f} {m['recall']:>7.3f} {m['f1']:>6.3f} {m['support']:>8d}")
+    lines.append(f"{'macro-F1':<12} {report['macro_f1']:>31.3f}")
+    lines.append("")
+    lines.append("confusion (rows gold, columns predicted)")
+    lines.append(" " * 12 + "".join(f"{c[:10]:>12}" for c in labels))
+    for g in labels:
+        lines.append(f"{g:<12}" + "".join(f"{report['confusion'][g][p]:>12d}" for p in labels))
+    lines.append("")
+    if "calibration" in report:
+        lines.append(f"ECE (10 bins): {report['calibration']['ece']:.3f}")
+    lines.append(
+        f"n={report['n']}  throughput: {report['statements_per_second']:.0f} statements/s "
+        f"({report['classifier']})"
+    )
+    return "\n".join(lines)

@@ -1,0 +1,141 @@
+"""Sentence segmentation tuned for scholarly prose with citation callouts.
+
+Written here rather than taken from a library because general-purpose splitters (pysbd, syntok, NLTK
+punkt) know nothing of callout spans — they split "… as shown before.[3] Next" before the callout or
+inside "[3]. (Smith et al. 2003)" — and the good ones cost milliseconds per paragraph, which is the whole
+ingest budget. This one is a single regex pass with an abbreviation list, and it never cuts inside a
+protected span (a callout).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+# Words that end with a period without ending a sentence (compared lower-cased, without the period).
+ABBREVIATIONS: frozenset[str] = frozenset(
+    ["al", "et", "e.g", "eg", "i.e", "ie", "cf", "vs", "v", "viz", "approx", "ca", "c", "fig", "figs", "eq", "eqs", "eqn", "eqns", "ref", "refs", "tab", "tabs", "suppl", "sup", "supp", "no", "nos", "nr", "vol", "vols", "pp", "p", "chap", "ch", "sect", "sec", "secs", "dr", "mr", "mrs", "ms", "prof", "st", "inc", "ltd", "co", "corp", "jr", "sr", "dept", "univ", "resp", "spp", "sp", "subsp", "var", "cv", "gen", "nov", "sec", "min", "max", "avg", "est", "mol", "wt", "conc", "temp", "aff", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "mt", "ft", "ff", "ed", "eds", "rev", "repr", "trans", "incl", "esp", "illus", "e.v", "n.b", "nb", "ibid", "op", "cit", "ser"]
+)
+
+# A candidate boundary: terminal punctuation, optional closing quotes/brackets, then whitespace.
+_CANDIDATE = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)")
+_NEXT_START = re.compile(r"\s+([\"'“‘(\[]*)(\S)")
+_WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)$")
+
+
+def split_sentences(text: str, protected: Sequence[tuple[int, int]] = ()) -> list[tuple[int, int]]:
+    """Return (start, end) spans of the sentences of ``text``; no span boundary falls inside ``protected``.
+
+    Spans exclude surrounding whitespace and together cover every non-space character of ``text``.
+    """
+    n = len(text)
+    if n == 0:
+        return []
+    prot = sorted(protected)
+    boundaries: list[int] = []
+    for m in _CANDIDATE.finditer(text):
+        end = m.end()
+        if _inside(end, prot) or _inside(m.start(), prot):
+            continue
+        nxt = _NEXT_START.match(text, end)
+        if not nxt:
+            continue
+        first = nxt.group(2)
+        if not (first.isupper() or first.isdigit() or nxt.group(1)):
+            continue  # "e.g. the", "approx. five": lower-case continuation
+        if text[m.start()] == "." and not _period_ends_sentence(text, m.start(), first):
+            continue
+        boundaries.append(end)
+    # A callout glued after the period ("… as shown.[3] Next") belongs to the sentence before it.
+    boundaries = _attach_trailing_callouts(text, boundaries, prot)
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for b in [*boundaries, n]:
+        s, e = start, b
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if e > s:
+            spans.append((s, e))
+        start = b
+    return spans
+
+
+def _inside(pos: int, prot: Sequence[tuple[int, int]]) -> bool:
+    for s, e in prot:
+        if s < pos < e:
+            return True
+        if s >= pos:
+            break
+    return False
+
+
+def _period_ends_sentence(text: str, dot: int, next_char: str) -> bool:
+    m = _WORD_BEFORE.search(text, max(0, dot - 40), dot)
+    if not m:
+        # "… 2.5 mM." / ") ." — a number or bracket before the period ends a sentence.
+        return True
+    word = m.group(1)
+    low = word.lower().rstrip(".")
+    if low in ABBREVIATIONS:
+        # "et al. 2003", "Fig. 3", "e.g. Smith" … never a boundary unless a capitalised new sentence after
+        # "etc."-like words; the listed ones are followed by names/numbers far more often than by sentences.
+        return False
+    if len(word) == 1 and word.isupper():
+        # An initial ("J. Smith") or a genus abbreviation ("E. coli").
+        return False
+    if "." in word.rstrip("."):
+        # Dotted abbreviations like "U.S." or "i.v." end a sentence only before a capital + lower word.
+        return next_char.isupper() and word.count(".") >= 2 and word[0].isupper()
+    return True
+
+
+def _attach_trailing_callouts(text: str, boundaries: list[int], prot: Sequence[tuple[int, int]]) -> list[int]:
+    """Move or add boundaries so that callouts placed after the full stop stay with their sentence.
+
+    Handles "… cells.[3] Next", "… cells.12,13 Next" (glued superscripts) and "… cells. [3] Next".
+    """
+    if not prot:
+        return boundaries
+    n = len(text)
+    starts = dict(prot)
+    out = set(boundaries)
+
+    def chain_end(j: int) -> int:
+        # follow callouts joined by commas/dashes/spaces: "[3], [4]" or "12,13" or "3–6"
+        e = starts[j]
+        while True:
+            k = e
+            while k < n and text[k] in " ,–-;":
+                k += 1
+            if k in starts and k > e:
+                e = starts[k]
+            else:
+                return e
+
+    def new_sentence_at(e: int) -> bool:
+        m = _NEXT_START.match(text, e)
+        return bool(m) and (m.group(2).isupper() or m.group(2).isdigit() or bool(m.group(1)))
+
+    for s, _e in prot:
+        if s == 0 or text[s - 1] not in ".!?":
+            continue
+        e = chain_end(s)
+        if e - s <= 40 and _callout_looks_superscript(text, s, e) and (e >= n or new_sentence_at(e)):
+            out.add(e)
+    for b in boundaries:
+        j = b
+        while j < n and text[j] == " ":
+            j += 1
+        if j in starts and text[b - 1] == ".":
+            e = chain_end(j)
+            if e - j <= 40 and _callout_looks_superscript(text, j, e) and (e >= n or new_sentence_at(e)):
+                out.discard(b)
+                out.add(e)
+    return sorted(x for x in out if x < n)
+
+
+def _callout_looks_superscript(text: str, s: int, e: int) -> bool:
+    # Bare numbers / bracketed numbers after a period are callouts of numeric styles ("… cells.12 We …").
+    return text[s:e].strip("[]()–-,; 0123456789") == ""
