@@ -53,6 +53,11 @@ def parse_jats(data: bytes, source: str) -> Document:
     return doc
 
 
+def parse_jats_references(data: bytes, source: str) -> list[Reference]:
+    """Only the reference list of a JATS file (for checking a manuscript's references)."""
+    return _parse_references(parse_xml(data, source))
+
+
 # --------------------------------------------------------------------------------------------------- front
 
 def _first(el: etree._Element, *path: str) -> etree._Element | None:
