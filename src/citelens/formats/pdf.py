@@ -92,9 +92,7 @@ def _join_lines(lines: list[Line]) -> str:
             continue
         if not out:
             out = t
-        elif out.endswith("\u00ad"):
-            out = out[:-1] + t
-        elif out[-1] in "-‐" and len(out) > 1 and out[-2].isalpha() and t[:1].islower():
+        elif out.endswith("\u00ad") or (out[-1] in "-‐" and len(out) > 1 and out[-2].isalpha() and t[:1].islower()):
             out = out[:-1] + t
         elif out[-1] in "/" or out.endswith(SUP_OPEN):
             out += t
@@ -202,30 +200,28 @@ def _blocks(lines: list[Line], body_size: float, pitch: float) -> list[_Block]:
         return (len(t) < 120 and (ln.size > body_size + 0.9 or ln.bold)) or bool(_REF_HEADING.match(t))
 
     prev: Line | None = None
+    def breaks(prev: Line, ln: Line) -> bool:
+        left, right = lefts[(ln.page, ln.column)], rights[(prev.page, prev.column)]
+        pt = prev.text.rstrip()
+        ends = pt[-1:] in ".?!:" if pt else True
+        in_caption = bool(cur.lines) and _CAPTION.match(cur.lines[0].text) is not None
+        if abs(ln.size - prev.size) > 0.8 or (headingish(ln) != headingish(prev) and not in_caption):
+            return True
+        if _REF_HEADING.match(ln.text) or _REF_HEADING.match(prev.text) or _CAPTION.match(ln.text):
+            return True
+        if (ln.page, ln.column) != (prev.page, prev.column):
+            # Column/page change: a paragraph goes on unless the last line ended a sentence short or the
+            # new line is indented.
+            return ends and (ln.x0 > left + 0.8 * ln.size or prev.x1 < right - 3 * ln.size)
+        gap = prev.baseline - ln.baseline
+        if gap > 1.45 * pitch or gap < -pitch:
+            return True
+        if left + 0.8 * ln.size < ln.x0 < left + 5 * ln.size and prev.x0 <= left + 0.8 * ln.size:
+            return True  # first-line indent
+        return ends and prev.x1 < right - 3 * ln.size  # short last line of a paragraph
+
     for ln in lines:
-        brk = False
-        if prev is None:
-            brk = False
-        else:
-            k = (ln.page, ln.column)
-            left, right = lefts[k], rights[(prev.page, prev.column)]
-            pt = prev.text.rstrip()
-            ends = pt[-1:] in ".?!:" if pt else True
-            in_caption = bool(cur.lines) and _CAPTION.match(cur.lines[0].text) is not None
-            if abs(ln.size - prev.size) > 0.8 or (headingish(ln) != headingish(prev) and not in_caption):
-                brk = True
-            elif _REF_HEADING.match(ln.text) or _REF_HEADING.match(prev.text) or _CAPTION.match(ln.text):
-                brk = True
-            elif (ln.page, ln.column) != (prev.page, prev.column):
-                brk = ends and (ln.x0 > left + 0.8 * ln.size or prev.x1 < right - 3 * ln.size)
-            else:
-                gap = prev.baseline - ln.baseline
-                if gap > 1.45 * pitch or gap < -pitch:
-                    brk = True
-                elif ln.x0 > left + 0.8 * ln.size and ln.x0 < left + 5 * ln.size and prev.x0 <= left + 0.8 * ln.size:
-                    brk = True  # first-line indent
-                elif ends and prev.x1 < right - 3 * ln.size:
-                    brk = True  # short last line of a paragraph
+        brk = prev is not None and breaks(prev, ln)
         if brk and cur.lines:
             blocks.append(cur)
             cur = _Block()
@@ -237,10 +233,11 @@ def _blocks(lines: list[Line], body_size: float, pitch: float) -> list[_Block]:
         t = b.text.strip()
         if _CAPTION.match(t):
             b.kind = "caption"
-        elif len(b.lines) <= 3 and len(t) < 160 and all(headingish(ln) for ln in b.lines) and not t.endswith(","):
-            b.kind = "heading"
-        elif len(b.lines) <= 2 and (_REF_HEADING.match(t) or _ABSTRACT.match(t)):
-            b.kind = "heading"
+        else:
+            styled = len(b.lines) <= 3 and len(t) < 160 and all(headingish(ln) for ln in b.lines) and not t.endswith(",")
+            named = len(b.lines) <= 2 and (_REF_HEADING.match(t) or _ABSTRACT.match(t))
+            if styled or named:
+                b.kind = "heading"
     return blocks
 
 
