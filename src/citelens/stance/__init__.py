@@ -11,9 +11,14 @@ from collections.abc import Callable
 from citelens.document import Document
 from citelens.stance.base import StanceClassifier, StanceInput, StancePrediction
 from citelens.stance.cues import CuePhraseClassifier
+from citelens.stance.model import LinearStanceClassifier, model_available
 
 _REGISTRY: dict[str, Callable[[], StanceClassifier]] = {"cues": CuePhraseClassifier}
-DEFAULT_CLASSIFIER = "cues"
+if model_available():
+    _REGISTRY["linear"] = LinearStanceClassifier
+# The learned model is the default whenever its artefact is installed (it ships in the wheel); the cue
+# baseline stays available by name, and is the fallback for a source checkout without the artefact.
+DEFAULT_CLASSIFIER = "linear" if "linear" in _REGISTRY else "cues"
 
 
 def register_classifier(name: str, factory: Callable[[], StanceClassifier]) -> None:
@@ -49,6 +54,7 @@ def classify_statements(doc: Document, classifier: StanceClassifier) -> Document
 
 
 __all__ = [
-    "StanceClassifier", "StanceInput", "StancePrediction", "CuePhraseClassifier", "get_classifier",
+    "StanceClassifier", "StanceInput", "StancePrediction", "CuePhraseClassifier", "LinearStanceClassifier",
+    "get_classifier",
     "register_classifier", "available_classifiers", "classify_statements", "DEFAULT_CLASSIFIER",
 ]

@@ -149,8 +149,10 @@ class LinearStanceClassifier:
             if margin[j] <= 0 and phrases:
                 break
             text = evidence_phrase(m.features[ix[j]])
-            if text and text not in phrases and not any(text in p for p in phrases):
-                phrases.append(text)
+            if not text or text == "[cited]" or any(text in p for p in phrases):
+                continue
+            # A longer phrase ("in contrast") replaces the pieces of it already shown ("contrast").
+            phrases = [p for p in phrases if p not in text] + [text]
             if len(phrases) == N_EVIDENCE:
                 break
         return "; ".join(phrases)

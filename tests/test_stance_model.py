@@ -1,0 +1,141 @@
+"""Behaviour of the learned stance classifier and the classify / eval commands (no metric thresholds)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from citelens.cli import main
+from citelens.document import STANCES
+from citelens.stance import DEFAULT_CLASSIFIER, StanceInput, get_classifier
+from citelens.stance.features import extract, normalise
+from citelens.stance.model import LinearStanceClassifier, default_model_path, model_available
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+pytestmark = pytest.mark.skipif(not model_available(), reason="stance model artefact not built")
+
+EXAMPLES = [
+    StanceInput("In contrast to <cite>Smith et al. (2001)</cite>, we did not observe any increase in expression."),
+    StanceInput("Our results are consistent with those of <cite>[12]</cite>, who also found a twofold increase."),
+    StanceInput("Cells were cultured as described previously <cite>[3]</cite>.", section="Methods"),
+    StanceInput("", before="", after=""),
+    StanceInput("No citation marker at all in this sentence."),
+]
+
+
+def test_linear_is_default_and_cues_still_available() -> None:
+    assert DEFAULT_CLASSIFIER == "linear"
+    assert get_classifier().name == "linear"
+    assert get_classifier("cues").name == "cues"
+
+
+def test_artefact_is_small_and_loads_without_sklearn() -> None:
+    assert default_model_path().stat().st_size < 5_000_000
+    # A fresh interpreter with scikit-learn made unimportable must still load and run the model.
+    code = (
+        "import sys; sys.modules['sklearn'] = None\n"
+        "from citelens.stance import get_classifier, StanceInput\n"
+        "p = get_classifier('linear').predict([StanceInput('We confirm <cite>[1]</cite>.')])[0]\n"
+        "assert 'sklearn' not in [m for m in sys.modules if sys.modules[m] is not None]\n"
+        "print(p.stance)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() in STANCES
+
+
+def test_prediction_shape_confidence_and_evidence() -> None:
+    clf = LinearStanceClassifier()
+    preds = clf.predict(EXAMPLES)
+    assert len(preds) == len(EXAMPLES)
+    for p in preds:
+        assert p.stance in STANCES
+        assert 0.0 <= p.confidence <= 1.0
+        assert p.probabilities is not None and set(p.probabilities) == set(STANCES)
+        assert abs(sum(p.probabilities.values()) - 1.0) < 1e-3
+        assert p.confidence == pytest.approx(max(p.probabilities.values()), abs=1e-3)
+        if p.stance != "mentioning":
+            assert p.evidence.strip()
+    assert clf.predict([]) == []
+
+
+def test_clear_cues_are_classified() -> None:
+    # Behaviour, not a metric: textbook statements of each class come out as that class.
+    preds = LinearStanceClassifier().predict(EXAMPLES[:3])
+    assert [p.stance for p in preds] == ["contrasting", "supporting", "mentioning"]
+    assert "contrast" in preds[0].evidence or "not" in preds[0].evidence
+
+
+def test_features_mark_target_and_other_citations() -> None:
+    norm = normalise("As shown in [4], [5] and by Smith et al. (2003), see <cite>[7]</cite>.")
+    assert "_cite_" in norm and norm.count("_ocit_") >= 2 and "[7]" not in norm
+    feats = extract(StanceInput("Consistent with <cite>[7]</cite>, we found X.", section="Discussion"))
+    assert "sec:discussion" in feats and "cue:sup" in feats and "n:L:with" in feats
+
+
+def _write(tmp_path: Path, rows: list[dict]) -> Path:
+    p = tmp_path / "gold.jsonl"
+    p.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return p
+
+
+ROWS = [
+    {"text": "In contrast to <cite>[1]</cite>, we did not find an effect.", "stance": "contrasting"},
+    {"text": "Our data confirm <cite>[2]</cite>.", "before": "We measured X.", "after": "", "stance": "supporting"},
+    {"text": "X is a kinase <cite>[3]</cite>.", "section": "Introduction", "stance": "mentioning"},
+    {"text": "Ambiguous <cite>[4]</cite>.", "stance": None},
+]
+
+
+def test_eval_json_keys_and_null_rows_skipped(tmp_path: Path) -> None:
+    res = CliRunner().invoke(main, ["eval", "--data", str(_write(tmp_path, ROWS)), "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert out["n"] == 3 and out["skipped"] == 1
+    assert {"macro_f1", "per_class", "n", "statements_per_second", "confusion"} <= set(out)
+    for c in STANCES:
+        assert {"precision", "recall", "f1"} <= set(out["per_class"][c])
+    assert 0.0 <= out["macro_f1"] <= 1.0 and out["statements_per_second"] > 0
+
+
+def test_eval_text_report_and_cue_model(tmp_path: Path) -> None:
+    res = CliRunner().invoke(main, ["eval", "--data", str(_write(tmp_path, ROWS)), "--model", "cues"])
+    assert res.exit_code == 0, res.output
+    assert "macro-F1" in res.output and "statements/s" in res.output and "skipped 1" in res.output
+
+
+def test_eval_usage_errors(tmp_path: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(main, ["eval", "--data", str(tmp_path / "missing.jsonl")]).exit_code == 2
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("{not json\n")
+    assert runner.invoke(main, ["eval", "--data", str(bad)]).exit_code == 2
+    ok = _write(tmp_path, ROWS)
+    assert runner.invoke(main, ["eval", "--data", str(ok), "--model", "nope"]).exit_code == 2
+
+
+def test_classify_command() -> None:
+    runner = CliRunner()
+    res = runner.invoke(main, ["classify", "Unlike <cite>[5]</cite>, we observed no change.", "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert out["stance"] in STANCES and 0 <= out["confidence"] <= 1 and out["model"] == "linear"
+    res = runner.invoke(main, ["classify", "Consistent with <cite>[5]</cite>.", "--model", "cues"])
+    assert res.exit_code == 0 and res.output.startswith("supporting")
+
+
+def test_eval_on_shared_biomedical_rows(tmp_path: Path) -> None:
+    silver = SHARED / "stance-silver" / "statements.jsonl"
+    if not silver.exists():
+        pytest.skip("shared data not present")
+    with silver.open(encoding="utf-8") as fh:
+        rows = [json.loads(next(fh)) for _ in range(50)]
+    res = CliRunner().invoke(main, ["eval", "--data", str(_write(tmp_path, rows)), "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["n"] == 50
