@@ -76,6 +76,8 @@ class Callout:
     end: int
     reference_keys: list[str]
     text: str = ""
+    # Keys not marked up in the source but implied by a numeric range ("[3]–[6]" implies 4 and 5).
+    inferred_keys: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -104,6 +106,7 @@ class CitationStatement:
     paragraph_index: int = 0
     sentence_index: int = 0
     callout_text: str = ""
+    inferred: bool = False  # the reference sits inside a numeric range ("[3]–[6]") rather than being named
     # Set by classify / resolve.
     stance: str | None = None
     confidence: float | None = None

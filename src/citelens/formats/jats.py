@@ -72,7 +72,7 @@ def _first(el: etree._Element, *path: str) -> etree._Element | None:
 def text_of(el: etree._Element | None) -> str:
     if el is None:
         return ""
-    return _WS.sub(" ", "".join(el.itertext())).strip()
+    return " ".join("".join(el.itertext()).split())
 
 
 def _parse_front(root: etree._Element, doc: Document) -> None:
@@ -208,7 +208,11 @@ def _parse_references(root: etree._Element) -> list[Reference]:
             r.raw = text_of(ref)
             refs.append(r)
             continue
-        r.raw = text_of(cit)
+        if local(cit.tag) == "element-citation":
+            # structured citations carry no separators between fields: join them with spaces
+            r.raw = " ".join(t.strip() for t in cit.itertext() if t.strip())
+        else:
+            r.raw = text_of(cit)
         r.publication_type = cit.get("publication-type") or cit.get("citation-type") or ""
         for pg in cit.iter("person-group"):
             if pg.get("person-group-type", "author") != "author":
@@ -256,7 +260,11 @@ def _parse_references(root: etree._Element) -> list[Reference]:
         r.issue = text_of(cit.find("issue"))
         fp, lp = text_of(cit.find("fpage")), text_of(cit.find("lpage"))
         r.pages = f"{fp}-{lp}" if fp and lp else fp or text_of(cit.find("elocation-id"))
-        for pid in list(cit.iter("pub-id")) + list(cit.iter("object-id")):
+        links = []
+        for pid in cit.iter("pub-id", "object-id", "ext-link", "uri"):
+            if pid.tag in ("ext-link", "uri"):
+                links.append(pid)
+                continue
             kind = (pid.get("pub-id-type") or "").lower()
             val = text_of(pid)
             if kind == "doi" and not r.doi:
@@ -266,7 +274,7 @@ def _parse_references(root: etree._Element) -> list[Reference]:
             elif kind in ("pmcid", "pmc") and not r.pmcid:
                 r.pmcid = normalise_pmcid(val)
         if not r.doi:
-            for link in cit.iter("ext-link", "uri"):
+            for link in links:
                 href = link.get(XLINK + "href") or text_of(link)
                 m2 = _DOI_IN_TEXT.search(href)
                 if m2:
@@ -395,7 +403,14 @@ class _TextBuilder:
     def add_text(self, s: str | None) -> None:
         if not s:
             return
-        s = _WS.sub(" ", s)
+        if s != " ":
+            # collapse whitespace runs, keeping one leading/trailing space if there was any
+            core = " ".join(s.split())
+            if s[0].isspace() and core:
+                core = " " + core
+            if s[-1].isspace():
+                core += " "
+            s = core or " "
         if self._last_space and s.startswith(" "):
             s = s[1:]
         if not s:
@@ -437,6 +452,7 @@ class _TextBuilder:
         for k in keys:
             if k not in self.walker.known:
                 self.walker.doc.warnings.append(f"callout {label!r} points at unknown reference id {k!r}")
+        between = self._since_callout  # text since the previous callout: "–" makes a range
         start = self.length
         self.add_text(label)
         end = self.length
@@ -444,15 +460,22 @@ class _TextBuilder:
         start = end - len(_WS.sub(" ", label).lstrip(" ")) if label else end
         callout = Callout(start=start, end=end, reference_keys=good, text=label)
         prev = self.callouts[-1] if self.callouts else None
-        if prev is not None and _RANGE_SEP.match(self._since_callout):
+        if prev is not None and _RANGE_SEP.match(between):
             extra = self.walker.expand_range(prev, callout)
             if extra is not None:
                 # One callout spanning "[3]–[6]" naming every reference from 3 to 6.
                 prev.reference_keys = prev.reference_keys + extra + callout.reference_keys
+                prev.inferred_keys = prev.inferred_keys + extra
                 prev.end = end
-                prev.text = prev.text + self._since_callout + label
+                prev.text = prev.text + between + label
                 self._since_callout = ""
                 return
+        if not label and prev is not None and not between.strip():
+            # PLOS sometimes tags the interior of a range as empty xrefs glued to the first one
+            # ("[<xref>43</xref><xref rid=B44/>–<xref>45</xref>]"): they belong to the previous callout.
+            prev.reference_keys = prev.reference_keys + good
+            self._since_callout = ""
+            return
         if good:
             self.callouts.append(callout)
         self._since_callout = ""
@@ -466,6 +489,6 @@ class _TextBuilder:
         for c in self.callouts:
             c.start -= lead
             c.end -= lead
-            if 0 <= c.start < c.end <= len(text):
+            if 0 <= c.start <= c.end <= len(text):
                 out.append(c)
         return text, out

@@ -54,6 +54,7 @@ def _paragraph_statements(para: Paragraph, p_index: int) -> list[CitationStateme
                     section_title=para.section_title,
                     paragraph_index=p_index,
                     sentence_index=si,
+                    inferred=key in callout.inferred_keys,
                 )
             )
     return out

@@ -20,6 +20,7 @@ ABBREVIATIONS: frozenset[str] = frozenset(
 # A candidate boundary: terminal punctuation, optional closing quotes/brackets, then whitespace.
 _CANDIDATE = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)")
 _NEXT_START = re.compile(r"\s+([\"'“‘(\[]*)(\S)")
+_GLUED = re.compile(r"[a-z0-9%\])]\.(?=[A-Z][a-z]+\b)")
 _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)$")
 
 
@@ -46,6 +47,12 @@ def split_sentences(text: str, protected: Sequence[tuple[int, int]] = ()) -> lis
         if text[m.start()] == "." and not _period_ends_sentence(text, m.start(), first):
             continue
         boundaries.append(end)
+    # Publisher XML sometimes loses the space after a full stop ("… P<0.10.In this case …", "… [19].Otherwise").
+    for m in _GLUED.finditer(text):
+        dot = m.start() + 1
+        if not _inside(dot, prot) and _period_ends_sentence(text, dot, text[dot + 1]):
+            boundaries.append(dot + 1)
+    boundaries.sort()
     # A callout glued after the period ("… as shown.[3] Next") belongs to the sentence before it.
     boundaries = _attach_trailing_callouts(text, boundaries, prot)
     spans: list[tuple[int, int]] = []
