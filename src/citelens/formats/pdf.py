@@ -49,6 +49,8 @@ _STOP_HEADING = re.compile(
     r"acknowledge?ments?|author contributions|competing interests|funding)",
     re.I,
 )
+_MASTHEAD = re.compile(r"\b(journal|proceedings|transactions|letters|volume|vol\.|issn|arxiv|preprint|plos|"
+                       r"conference|workshop|symposium)\b", re.I)
 _ABSTRACT = re.compile(r"^\s*(abstract|summary)\s*[:.]?\s*$", re.I)
 _CAPTION = re.compile(r"^\s*(fig\.?|figure|table|supplementary (fig\.?|figure|table)|scheme|plate)\s*S?\d+[A-Za-z]?\s*[.:|—–-]", re.I)
 _NUMBERED_HEADING = re.compile(r"^\s*((\d+(\.\d+)*)\.?|[IVX]+\.|[A-H]\.)\s+[A-Z]")
@@ -120,7 +122,7 @@ def _strip_running(pages: list[list[Line]], heights: list[float]) -> list[list[L
     for lines, h in zip(pages, heights, strict=True):
         seen = set()
         for ln in lines:
-            if ln.top > h * 0.92 or ln.bottom < h * 0.08:
+            if ln.top > h * 0.9 or ln.bottom < h * 0.1:
                 seen.add(key(ln))
         counts.update(seen)
         edge.append(seen)
@@ -129,7 +131,7 @@ def _strip_running(pages: list[list[Line]], heights: list[float]) -> list[list[L
     for lines, h in zip(pages, heights, strict=True):
         kept = []
         for ln in lines:
-            near = ln.top > h * 0.92 or ln.bottom < h * 0.08
+            near = ln.top > h * 0.9 or ln.bottom < h * 0.1
             t = ln.text.strip()
             if near and (counts[key(ln)] >= need or re.fullmatch(r"(page\s*)?[\divxlc]+(\s*(of|/)\s*\d+)?", t, re.I)):
                 continue
@@ -139,10 +141,11 @@ def _strip_running(pages: list[list[Line]], heights: list[float]) -> list[list[L
 
 
 def _reading_order(lines: list[Line], width: float, body_size: float) -> list[Line]:
-    """Order a page's lines for reading; on two-column pages, left column before right between full-width lines.
+    """Order a page's lines for reading; on two-column pages, left column before right within each band.
 
     PDFium returns content-stream order, usually right for one column; two-column PDFs often interleave
-    or put floats first, so we sort by geometry (XY-cut on lines that cross the gutter).
+    or put floats first, so we sort by geometry: an XY-cut whose horizontal cuts are full-width lines and
+    blank strips across both columns (e.g. above a two-column reference list on the last page).
     """
     mid = width / 2
     left = [ln for ln in lines if ln.x1 < mid + 2]
@@ -151,29 +154,30 @@ def _reading_order(lines: list[Line], width: float, body_size: float) -> list[Li
         for ln in lines:
             ln.column = 0
         return lines
-    # Lines crossing the middle cut the page into horizontal bands.
-    spans = sorted((ln for ln in lines if not (ln.x1 < mid + 2 or ln.x0 > mid - 2)), key=lambda ln: -ln.top)
+    # Bands: cut wherever no line covers a vertical strip taller than a few lines' height.
+    spans = sorted(lines, key=lambda ln: -ln.top)
+    bands: list[list[Line]] = []
+    low = float("inf")
+    for ln in spans:
+        if not bands or ln.top < low - 2.5 * body_size:
+            bands.append([])
+        bands[-1].append(ln)
+        low = min(low, ln.bottom)
     out: list[Line] = []
-    rest = [ln for ln in lines if ln.x1 < mid + 2 or ln.x0 > mid - 2]
-    upper = float("inf")
-    for sp in [*spans, None]:
-        lower = sp.top if sp is not None else float("-inf")
-        band = [ln for ln in rest if lower < ln.top <= upper] if sp is not None else [ln for ln in rest if ln.top <= upper]
-        for ln in band:
-            ln.column = 1 if ln.x1 < mid + 2 else 2
-        band.sort(key=lambda ln: (ln.column, -ln.top, ln.x0))
-        out += band
-        if sp is not None:
-            sp.column = 0
-            out.append(sp)
-            upper = sp.top
-    seen = set()
-    uniq = []
-    for ln in out:
-        if id(ln) not in seen:
-            seen.add(id(ln))
-            uniq.append(ln)
-    return uniq
+    for band in bands:
+        cur: list[Line] = []
+        for ln in band:  # top to bottom
+            if ln.x1 < mid + 2 or ln.x0 > mid - 2:
+                ln.column = 1 if ln.x1 < mid + 2 else 2
+                cur.append(ln)
+            else:
+                # A line crossing the gutter (title, wide figure caption) closes the sub-band above it.
+                out += sorted(cur, key=lambda x: (x.column, -x.top, x.x0))
+                cur = []
+                ln.column = 0
+                out.append(ln)
+        out += sorted(cur, key=lambda x: (x.column, -x.top, x.x0))
+    return out
 
 
 def _is_bold_line(ln: Line) -> bool:
@@ -324,6 +328,25 @@ def _segment_references(lines: list[Line], body_size: float) -> list[_Entry]:
     return entries
 
 
+def _unheaded_reference_start(lines: list[Line]) -> int | None:
+    """Index of the line starting a labelled reference list that has no heading, or None."""
+    best: tuple[int, int] | None = None  # (count, index)
+    for _name, rx in _LABEL_STYLES[:2]:
+        for i, ln in enumerate(lines):
+            m = rx.match(ln.text)
+            if not m or int(m.group(1)) != 1:
+                continue
+            expect, count = 2, 1
+            for other in lines[i + 1 :]:
+                m2 = rx.match(other.text)
+                if m2 and int(m2.group(1)) == expect:
+                    expect += 1
+                    count += 1
+            if count >= 5 and count >= 0.2 * (len(lines) - i) and (best is None or count >= best[0]):
+                best = (count, i)
+    return best[1] if best else None
+
+
 def _fallback_reference(raw: str, key: str) -> Reference:
     """Minimal fields by regex when the shared parser is unavailable."""
     ref = Reference(key=key, raw=raw)
@@ -356,15 +379,23 @@ def _parse_entries(raws: list[str]) -> list[Reference]:
 
 _NUM_ITEM = rf"\d{{1,4}}(?:\s*[{_DASH}]\s*\d{{1,4}})?"
 _BRACKET = re.compile(rf"\[\s*({_NUM_ITEM}(?:\s*[,;]\s*{_NUM_ITEM})*)\s*\](?:\s*[{_DASH}]\s*\[\s*(\d{{1,4}})\s*\])?")
+_UNIT_BEFORE = re.compile(r"(?:^|[\s(/·])(?:[kcmµμnp]?m|[kmµμn]?[gslL]|ft|in|Hz|mol|[kKMG]?b|bp)\s?$")
+# "(12)" / "(3, 4)": a callout style of its own in some numbered-reference papers, but also equation and
+# list numbers; used only where the document prefers it over brackets (see parse_pdf).
+_PAREN_NUM = re.compile(rf"(?<![\w(])\(\s*({_NUM_ITEM}(?:\s*[,;]\s*{_NUM_ITEM})*)\s*\)")
+_NOT_PAREN_CALLOUT = re.compile(r"(?:eqs?\.?|equations?|steps?|cases?|conditions?|formulas?|rules?|lines?)\s*$", re.I)
 _SUP = re.compile(f"{SUP_OPEN}([^{SUP_CLOSE}]*){SUP_CLOSE}")
 _SURNAME = r"[A-Z\u00c0-\u024f][\w'’\-\u00c0-\u024f]+(?:\s(?:van|von|de|der|den|da|di|la|le|du)\s[A-Z][\w'’\-]+)?"
+_PARTICLE = r"(?:(?:van|von|de|der|den|da|di|la|le|du|del)\s)"
+_NAME = rf"{_PARTICLE}?{_SURNAME}"
+# "Smith (2003)", "Smith et al. (2003a, 2004)", "Smith and Lee (2003)", "Smith, Lee, and van Dam (2003)".
 _AY_NARRATIVE = re.compile(
-    rf"\b((?:(?:van|von|de|der|den|da|di|la|le|du)\s)?{_SURNAME})(?:\s+(?:et\s+al\.?|and\s+{_SURNAME}|&\s*{_SURNAME}))?"
+    rf"\b({_NAME})(?:\s+et\s+al\.?|(?:,\s*{_NAME})*,?\s+(?:and|&)\s+{_NAME})?"
     rf"(?:\s*,)?\s*\(\s*((?:1[6-9]|20)\d\d[a-z]?(?:\s*[,;]\s*(?:1[6-9]|20)\d\d[a-z]?)*)\s*\)"
 )
 _AY_PAREN = re.compile(r"\(([^()]{4,400}?\b(?:1[6-9]|20)\d\d[a-z]?[^()]{0,200}?)\)")
 _AY_ITEM = re.compile(
-    rf"((?:(?:van|von|de|der|den|da|di|la|le|du)\s)?{_SURNAME})(?:\s+(?:et\s+al\.?|and\s+{_SURNAME}|&\s*{_SURNAME}))?"
+    rf"({_NAME})(?:\s+et\s+al\.?|(?:,\s*{_NAME})*,?\s+(?:and|&)\s+{_NAME})?"
     rf"[,\s]*((?:(?:1[6-9]|20)\d\d[a-z]?|in press)(?:\s*,\s*(?:1[6-9]|20)\d\d[a-z]?)*)"
 )
 
@@ -397,6 +428,12 @@ class _Linker:
             n = int(m.group()) if m else i + 1
             self.by_number.setdefault(n, r.key)
         self.numbered = any(re.search(r"\d", r.label) for r in refs)
+        # Which numeric callout styles this document uses, decided from how often each one links
+        # (see parse_pdf): footnote markers must not pass for superscript callouts, "sp[8]" in code
+        # listings not for bracket callouts in a paper citing "(8)".
+        self.paren_numeric = False
+        self.bracket = True
+        self.superscript = True
         self.n = len(refs)
         self.by_author_year: dict[tuple[str, str], list[str]] = {}
         self.by_year_suffix: dict[tuple[str, str], str] = {}
@@ -429,9 +466,10 @@ class _Linker:
         return cands[0] if cands else None
 
 
-def _find_callouts(text: str, linker: _Linker) -> tuple[str, list[Callout]]:
-    """Strip superscript markers from ``text`` and return it with its linked callouts."""
+def _find_callouts(text: str, linker: _Linker, tally: Counter[str] | None = None) -> tuple[str, list[Callout]]:
+    """Strip superscript markers from ``text`` and return it with its linked callouts (counted by style in ``tally``)."""
     callouts: list[Callout] = []
+    tally = tally if tally is not None else Counter()
     # A superscript group wrapped across lines arrives as two marker runs: one callout.
     text = re.sub(f"{SUP_CLOSE}(\\s?){SUP_OPEN}", r"\1", text)
     # Superscripts first: their markers are removed, which shifts later offsets.
@@ -444,16 +482,20 @@ def _find_callouts(text: str, linker: _Linker) -> tuple[str, list[Callout]]:
         out.append(inner)
         before = text[: m.start()].rstrip(SUP_CLOSE)[-1:]
         nums = _expand(inner.replace(" ", ""), 60) if re.fullmatch(rf"[\d,;{_DASH}\s]+", inner.strip()) else []
-        # A superscript after a digit is an exponent (10⁵), not a citation.
-        if nums and not before.isdigit():
+        # A superscript after a digit (10⁵) or a unit (km², ms⁻¹) is an exponent, not a citation.
+        exponent = (before.isdigit() or _UNIT_BEFORE.search(text[: m.start()]) is not None
+                    or re.search(r"(?:^|[\s(])[A-Za-z]$", text[: m.start()]) is not None  # R², x²
+                    or re.match(r"\s?[=<>≤≥]", text[m.end() :]) is not None)
+        if nums and not exponent and linker.superscript:
             keys = linker.numbers(nums)
             if keys:
                 callouts.append(Callout(start, start + len(inner), keys, inner))
+                tally["sup"] += 1
         pos = m.end()
     out.append(text[pos:])
     text = "".join(out)
     if linker.n:
-        for m in _BRACKET.finditer(text):
+        for m in _BRACKET.finditer(text) if linker.bracket else ():
             spec = m.group(1)
             if m.group(2):
                 spec = f"{spec}–{m.group(2)}"
@@ -461,6 +503,16 @@ def _find_callouts(text: str, linker: _Linker) -> tuple[str, list[Callout]]:
             keys = linker.numbers(nums) if nums else []
             if keys:
                 callouts.append(Callout(m.start(), m.end(), keys, m.group(0)))
+                tally["bracket"] += 1
+        if linker.paren_numeric:
+            for m in _PAREN_NUM.finditer(text):
+                if _NOT_PAREN_CALLOUT.search(text[: m.start()]):
+                    continue
+                nums = _expand(m.group(1), 80)
+                keys = linker.numbers(nums) if nums else []
+                if keys:
+                    callouts.append(Callout(m.start(), m.end(), keys, m.group(0)))
+                    tally["paren"] += 1
         if linker.by_author_year:
             taken = [(c.start, c.end) for c in callouts]
             for m in _AY_NARRATIVE.finditer(text):
@@ -495,14 +547,16 @@ def _find_callouts(text: str, linker: _Linker) -> tuple[str, list[Callout]]:
 
 def _header(doc: Document, first: list[Line], body_size: float) -> int:
     """Fill title/authors from page 1; return how many page-1 lines belong to the title block."""
-    cands = [ln for ln in first if sum(c.isalpha() for c in ln.text) >= 3 and len(ln.text) < 300]
+    # Mastheads ("JSS Journal of Statistical Software", "PLOS ONE") are often set larger than the title.
+    cands = [ln for ln in first if sum(c.isalpha() for c in ln.text) >= 3 and len(ln.text) < 300
+             and not _MASTHEAD.search(ln.text)]
     if not cands:
         return 0
     top_size = max(ln.size for ln in cands)
     title_lines = []
     started = False
     for ln in first:
-        if abs(ln.size - top_size) < 0.5 and sum(c.isalpha() for c in ln.text) >= 3:
+        if abs(ln.size - top_size) < 0.5 and sum(c.isalpha() for c in ln.text) >= 3 and not _MASTHEAD.search(ln.text):
             title_lines.append(ln)
             started = True
         elif started:
@@ -583,14 +637,23 @@ def parse_pdf(data: bytes, source: str, *, max_bytes: int = MAX_PDF_BYTES, max_p
     if ref_start is not None:
         for j in range(ref_start + 1, len(blocks)):
             b = blocks[j]
-            if b.kind == "heading" and _STOP_HEADING.match(b.text):
+            if b.kind == "heading" and (_STOP_HEADING.match(b.text) or b.lines[0].size > body_size + 0.9
+                                        or (b.lines[0].bold and _NUMBERED_HEADING.match(b.text))):
                 ref_end = j
                 break
             if b.kind == "caption":
                 continue
             ref_lines += b.lines
     else:
-        doc.warnings.append("no reference-list heading found")
+        # No heading (REVTeX and some preprints print none): a trailing run of lines labelled
+        # [1], [2], … or 1., 2., … is the list.
+        idx = _unheaded_reference_start(body_lines)
+        if idx is None:
+            doc.warnings.append("no reference-list heading found")
+        else:
+            ref_lines = body_lines[idx:]
+            blocks = _blocks(body_lines[:idx], body_size, pitch)
+            ref_start = ref_end = len(blocks)
     entries = _segment_references(ref_lines, body_size)
     raws = [re.sub(r"\s+", " ", _clean(_join_lines(e.lines)).replace(SUP_OPEN, "").replace(SUP_CLOSE, "")).strip()
             for e in entries]
@@ -602,6 +665,21 @@ def parse_pdf(data: bytes, source: str, *, max_bytes: int = MAX_PDF_BYTES, max_p
         r.label = entries[i].label
     doc.references = refs
     linker = _Linker(refs)
+    if not linker.numbered:
+        # An unnumbered (author–year) list: digits in brackets are code or equations, not callouts.
+        linker.bracket = linker.superscript = linker.paren_numeric = False
+    else:
+        # First pass with every numeric style on, to see which ones this document uses.
+        linker.paren_numeric = True
+        tally: Counter[str] = Counter()
+        for i, b in enumerate(blocks):
+            if b.kind != "heading" and (ref_start is None or not ref_start <= i < ref_end):
+                _find_callouts(re.sub(r"\s+", " ", b.text), linker, tally)
+        n_bracket, n_paren, n_sup = tally["bracket"], tally["paren"], tally["sup"]
+        top = max(n_bracket, n_paren, n_sup)
+        linker.paren_numeric = n_paren >= 3 and n_paren > 1.5 * (n_bracket + n_sup)
+        linker.bracket = n_bracket >= 0.2 * top
+        linker.superscript = n_sup >= 3 and n_sup >= 0.3 * top
 
     # Year: the most recent plausible year printed on page 1 (copyright/publication lines), else None.
     years = [int(y) for y in _YEAR.findall(page1) if 1900 < int(y) <= 2100]

@@ -26,7 +26,7 @@ _SOFT = "\u00ad"  # PDFium's line-break hyphen, kept as a soft hyphen until line
 
 _BOLD_NAME = re.compile(r"bold|black|heavy|demi|medi|cmbx|[+\-,.]b$|bx\d*$")
 _SUPER_TEXT = re.compile(r"[\d,;\s–\-—]+")
-_INLINE_DIGITS = re.compile(r"(?<=[a-z\)\].,;:])(\d{1,3}(?:[,–\-]\d{1,3})*)(?=[\s.,;:)]|$)")
+_INLINE_DIGITS = re.compile(r"(?:(?<=[a-z\)\].,;:])|^)(\s?)(\d{1,3}(?:,\s?\d{1,3}|[–\-]\d{1,3})*)(?=[\s.,;:)–—]|$)")
 
 
 @dataclass
@@ -148,14 +148,16 @@ def _fragments(tp, text: str, q: _Chars) -> list[_Frag]:  # noqa: ANN001
             continue  # rotated text: arXiv side stamps, table headers; not running text
         x0, _, bottom, top = q.loose(tp, fa)
         _, x1, _, _ = q.loose(tp, la)
-        _, base = q.origin(tp, fa)
         heights = [top - bottom]
-        # A few more samples so one odd glyph does not decide the line's size.
+        bases = [q.origin(tp, fa)[1]]
+        # A few more samples so one odd glyph (a leading superscript) does not decide size and baseline.
         for j in (a + len(chunk) // 2, la):
             if not text[j].isspace():
                 l_, r_, b_, t_ = q.loose(tp, j)
                 heights.append(t_ - b_)
+                bases.append(q.origin(tp, j)[1])
         size = statistics.median(heights)
+        base = statistics.median(bases)
         mid = fa + (la - fa) // 2
         bold = q.bold(tp, fa) and (text[mid].isspace() or q.bold(tp, mid))
         body = chunk.strip()
@@ -165,12 +167,18 @@ def _fragments(tp, text: str, q: _Chars) -> list[_Frag]:  # noqa: ANN001
             pieces = []
             last = 0
             for m in _INLINE_DIGITS.finditer(body):
-                i0 = fa + m.start()
-                _, ref_y = q.origin(tp, i0 - 1)
+                i0 = fa + m.start(2)
+                if m.start() > 0:
+                    _, ref_y = q.origin(tp, fa + m.start() - 1)
+                elif m.end() < len(body):
+                    # Fragment starts with the digits: compare with the text that follows them.
+                    _, ref_y = q.origin(tp, fa + m.end() + (1 if body[m.end()].isspace() else 0))
+                else:
+                    continue
                 _, dy = q.origin(tp, i0)
                 lb = q.loose(tp, i0)
                 if dy - ref_y > 0.2 * size and (lb[3] - lb[2]) < 0.85 * size:
-                    pieces.append(body[last : m.start()] + SUP_OPEN + m.group(1) + SUP_CLOSE)
+                    pieces.append(body[last : m.start()] + SUP_OPEN + m.group(2) + SUP_CLOSE)
                     last = m.end()
             if pieces:
                 body = "".join(pieces) + body[last:]
