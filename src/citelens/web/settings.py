@@ -1,0 +1,51 @@
+"""Web server configuration, read from the environment so that secrets never appear on a command line."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+
+
+def _parse_curators(spec: str) -> dict[str, str]:
+    """``"alice=s3cret,bob=other"`` → {"alice": "s3cret", "bob": "other"}; malformed items are ignored."""
+    out: dict[str, str] = {}
+    for item in spec.split(","):
+        name, sep, secret = item.strip().partition("=")
+        if sep and name.strip() and secret.strip():
+            out[name.strip()] = secret.strip()
+    return out
+
+
+@dataclass
+class Settings:
+    """Everything the server needs besides the database path.
+
+    ``api_token``: bearer token for write endpoints (None disables API writes).
+    ``curators``: name → sign-in token for the correction flow on the pages (empty disables sign-in).
+    ``secret_key``: signs the session cookie; a random per-process key when unset, so sessions end on restart.
+    """
+
+    api_token: str | None = None
+    curators: dict[str, str] = field(default_factory=dict)
+    secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    secure_cookies: bool = False  # set when served over HTTPS (behind a proxy): cookies get the Secure flag
+    max_upload_bytes: int = 2 * 1024 * 1024
+    max_check_references: int = 500
+    max_batch_dois: int = 500
+    page_size: int = 20
+    max_page: int = 500  # deep OFFSET pagination is slow and nobody reads page 501
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        s = cls(api_token=env.get("CITELENS_API_TOKEN") or None,
+                curators=_parse_curators(env.get("CITELENS_CURATORS", "")),
+                secure_cookies=env.get("CITELENS_SECURE_COOKIES", "") in ("1", "true", "yes"))
+        if env.get("CITELENS_SECRET_KEY"):
+            s.secret_key = env["CITELENS_SECRET_KEY"]
+        if env.get("CITELENS_MAX_UPLOAD_BYTES", "").isdigit():
+            s.max_upload_bytes = int(env["CITELENS_MAX_UPLOAD_BYTES"])
+        if env.get("CITELENS_MAX_CHECK_REFERENCES", "").isdigit():
+            s.max_check_references = int(env["CITELENS_MAX_CHECK_REFERENCES"])
+        return s
