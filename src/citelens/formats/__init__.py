@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from citelens.document import Document
-from citelens.errors import UnsupportedFormatError
+from citelens.errors import MalformedInputError, UnsupportedFormatError
 
 ARTICLE_SUFFIXES = (".xml", ".nxml", ".pdf")
 METADATA_SUFFIXES = (".jsonl", ".ndjson")
@@ -42,6 +42,8 @@ def detect_format(data: bytes, source: str) -> str:
 
 def parse_document(data: bytes, source: str) -> Document:
     """Parse one article in any supported format."""
+    if not data.strip():
+        raise MalformedInputError(source, "empty file")
     fmt = detect_format(data, source)
     if fmt == "jats":
         from citelens.formats.jats import parse_jats

@@ -21,7 +21,7 @@ from citelens.references.identifiers import normalise_doi, normalise_pmcid, norm
 XLINK = "{http://www.w3.org/1999/xlink}"
 _WS = re.compile(r"\s+")
 _DASHES = {"-", "–", "—", "‒", "−", "to"}
-_RANGE_SEP = re.compile(r"^\s*[-–—‒−]\s*$")
+_RANGE_SEP = re.compile(r"^\s*[\])]?\s*[-–—‒−]\s*[\[(]?\s*$")  # "–", "]–[" between two callouts
 _NUM = re.compile(r"\d+")
 # Elements that float out of the running text: their captions and cells become blocks of their own.
 _FLOATS = {"fig", "table-wrap", "fig-group", "table-wrap-group", "boxed-text", "supplementary-material",

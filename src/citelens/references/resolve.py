@@ -67,11 +67,12 @@ class WorkIndex(Protocol):
 # ------------------------------------------------------------------------------------------ normalising
 
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
+_NON_WORD = re.compile(r"[\W_]+")  # dashes and punctuation outside ASCII would vanish when folding
 
 
 def fold(s: str) -> str:
     """Lower-case ASCII-folded alphanumerics separated by single spaces ('Müller-Lyon' → 'muller lyon')."""
-    s = unicodedata.normalize("NFKD", s or "")
+    s = unicodedata.normalize("NFKD", _NON_WORD.sub(" ", s or ""))
     s = s.encode("ascii", "ignore").decode("ascii").lower()
     return _NON_ALNUM.sub(" ", s).strip()
 

@@ -1,0 +1,49 @@
+# The two commands of the README:  `make demo`  and  `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+SHARED ?= ../shared/data
+DEMO_DB ?= demo/citelens-demo.db
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+# Extra corpora for the demo index, when the shared data sits beside the repository.
+DEMO_INPUTS = data/demo-corpus $(wildcard $(SHARED)/plos-starter) $(wildcard $(SHARED)/pmc-samples)
+
+.PHONY: demo index serve test lint bench install install-dev clean
+
+$(BIN)/citelens: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	@touch $@
+
+install: $(BIN)/citelens
+
+$(VENV)/.dev-installed: pyproject.toml $(BIN)/citelens
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $@
+
+install-dev: $(VENV)/.dev-installed
+
+## demo: set up, build the demo index from the bundled corpus and serve it on localhost
+demo: install
+	@mkdir -p $(dir $(DEMO_DB))
+	$(BIN)/citelens ingest $(DEMO_INPUTS) --db $(DEMO_DB); test $$? -le 1
+	@echo "Serving the demo index at http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
+	$(BIN)/citelens serve --db $(DEMO_DB) --host $(HOST) --port $(PORT)
+
+## test: set up (with dev extras) and run the whole test suite
+test: install-dev
+	$(BIN)/pytest -q
+
+lint: install-dev
+	$(BIN)/ruff check .
+
+## bench: every benchmark; results land in docs/benchmarks.md
+bench: install-dev
+	$(BIN)/python benchmarks/bench_ingest.py
+	$(BIN)/python benchmarks/eval_extraction.py
+	$(BIN)/python benchmarks/eval_resolution.py --perturbed
+
+clean:
+	rm -rf $(VENV) demo build dist src/*.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,106 @@
+"""Hostile and broken inputs: a clear per-file error, the batch goes on, nothing stored is lost."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from citelens.errors import HostileInputError, InputError, MalformedInputError, UnsupportedFormatError
+from citelens.formats import parse_document
+from citelens.pipeline import ingest_paths
+from citelens.store import open_store
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<article><body><p>&lol3;</p></body></article>"""
+
+
+def xxe(target: Path) -> bytes:
+    return (f'<?xml version="1.0"?><!DOCTYPE article [<!ENTITY xxe SYSTEM "file://{target}">]>'
+            f'<article><front><article-meta><title-group><article-title>&xxe;</article-title></title-group>'
+            f'</article-meta></front></article>').encode()
+
+
+BAD_INPUTS = {
+    "malformed.xml": (b"<article><body><p>unclosed</body></article>", MalformedInputError, "not well-formed"),
+    "empty.xml": (b"", MalformedInputError, "empty"),
+    "notxml.xml": (b"This is a plain text file, not XML at all.", UnsupportedFormatError, "not XML"),
+    "bomb.xml": (BILLION_LAUGHS, HostileInputError, "entit"),
+    "huge-attr.xml": (b'<article><body><p id="' + b"A" * 2_000_001 + b'">x</p></body></article>', HostileInputError,
+                      "attribute"),
+    "latin1.xml": (('<?xml version="1.0" encoding="UTF-8"?><article><front><article-meta><title-group>'
+                    "<article-title>Caf\u00e9 \u00e0 la cr\u00e8me</article-title></title-group></article-meta>"
+                    "</front></article>").encode("latin-1"), MalformedInputError, "encoding"),
+    "other-root.xml": (b"<html><body>hello</body></html>", UnsupportedFormatError, "<html>"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_INPUTS))
+def test_each_bad_input_gets_a_clear_error_naming_the_file(name: str) -> None:
+    data, exc_type, words = BAD_INPUTS[name]
+    with pytest.raises(exc_type) as info:
+        parse_document(data, name)
+    assert info.value.source == name
+    assert words.lower() in str(info.value).lower()
+    assert str(info.value).startswith(name + ":")
+
+
+def test_xxe_never_reads_the_local_file(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-CONTENT")
+    with pytest.raises(InputError) as info:
+        parse_document(xxe(secret), "xxe.xml")
+    assert "TOP-SECRET" not in str(info.value)
+
+
+def test_external_dtd_is_not_fetched(mini_jats: bytes) -> None:
+    # The fixture names a DTD by URL; there is no network here, so success proves it was not loaded.
+    assert parse_document(mini_jats, "mini.xml").title
+
+
+def test_batch_continues_and_nothing_earlier_is_lost(tmp_path: Path, mini_jats: bytes) -> None:
+    good = tmp_path / "in" / "a-good.xml"
+    good.parent.mkdir()
+    good.write_bytes(mini_jats)
+    db = tmp_path / "i.db"
+    store = open_store(db)
+    first = ingest_paths([good], store, "cues")
+    assert first.stored == 1 and not first.failed
+    before = store.stats()
+    for name, (data, _e, _w) in BAD_INPUTS.items():
+        (tmp_path / "in" / name).write_bytes(data)
+    (tmp_path / "in" / "xxe.xml").write_bytes(xxe(tmp_path / "secret.txt"))
+    (tmp_path / "in" / "readme.txt").write_text("not an article")
+    (tmp_path / "in" / "broken.pdf").write_bytes(b"%PDF-1.4\n this is not really a pdf")
+    second = ingest_paths([tmp_path / "in"], store, "cues")
+    failed = {Path(f.source).name: f.problem for f in second.failed}
+    assert set(failed) == set(BAD_INPUTS) | {"xxe.xml", "broken.pdf"}
+    assert second.stored == 1 and second.replaced == 1  # the good file again, replacing itself
+    assert any("readme.txt" in s for s in second.skipped)
+    after = store.stats()
+    for key in ("documents", "statements", "references"):
+        assert after[key] == before[key]
+
+
+def test_archives(tmp_path: Path, mini_jats: bytes) -> None:
+    import tarfile
+    import zipfile
+
+    z = tmp_path / "articles.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("x/mini.xml", mini_jats)
+        zf.writestr("x/bad.xml", b"<oops")
+        zf.writestr("x/notes.txt", b"ignored")
+    t = tmp_path / "articles.tar.gz"
+    src = tmp_path / "mini2.nxml"
+    src.write_bytes(mini_jats.replace(b"10.9999/JTB.2020.001", b"10.9999/other"))
+    with tarfile.open(t, "w:gz") as tf:
+        tf.add(src, arcname="mini2.nxml")
+    (tmp_path / "corrupt.zip").write_bytes(b"PK\x03\x04 not really")
+    store = open_store(tmp_path / "i.db")
+    s = ingest_paths([z, t, tmp_path / "corrupt.zip"], store, "cues")
+    assert s.stored == 2
+    names = sorted(f.source for f in s.failed)
+    assert names[0].endswith("articles.zip!x/bad.xml") and names[1].endswith("corrupt.zip")

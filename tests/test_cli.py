@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from citelens.cli import EXIT_NOT_FOUND, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, main
+
+EXPORT_REQUIRED = {"citing_doi", "citing_source", "reference_key", "reference_raw", "cited_work_id", "cited_doi",
+                   "section", "sentence", "before", "after", "type", "confidence"}
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def build(tmp_path: Path, mini_jats: bytes) -> str:
+    (tmp_path / "mini.xml").write_bytes(mini_jats)
+    db = str(tmp_path / "i.db")
+    code, out = run("ingest", str(tmp_path / "mini.xml"), "--db", db, "--json", "--classifier", "cues")
+    assert code == EXIT_OK, out
+    summary = json.loads(out)
+    assert summary["stored"] == 1 and summary["statements"] == 12 and summary["failed"] == []
+    return db
+
+
+def test_help_lists_commands() -> None:
+    code, out = run("--help")
+    assert code == 0
+    for cmd in ("ingest", "report", "search", "stats", "export"):
+        assert cmd in out
+
+
+def test_ingest_exit_codes(tmp_path: Path, mini_jats: bytes) -> None:
+    db = build(tmp_path, mini_jats)
+    (tmp_path / "bad.xml").write_bytes(b"<nope")
+    code, out = run("ingest", str(tmp_path / "bad.xml"), str(tmp_path / "mini.xml"), "--db", db, "--json")
+    assert code == EXIT_PARTIAL
+    s = json.loads(out)
+    assert s["stored"] == 1 and s["failed"][0]["source"].endswith("bad.xml") and s["exit_code"] == EXIT_PARTIAL
+    code, _ = run("ingest", str(tmp_path / "missing.xml"), "--db", db)
+    assert code == EXIT_USAGE
+    code, _ = run("ingest", "--db", db)
+    assert code == EXIT_USAGE
+    code, _ = run("ingest", str(tmp_path / "mini.xml"), "--db", db, "--classifier", "no-such-model")
+    assert code == EXIT_USAGE
+
+
+def test_report_json(tmp_path: Path, mini_jats: bytes) -> None:
+    db = build(tmp_path, mini_jats)
+    code, out = run("report", "10.1128/JB.187.1.55", "--db", db, "--json")
+    assert code == EXIT_OK, out
+    r = json.loads(out)
+    assert r["work"]["doi"] == "10.1128/jb.187.1.55"
+    assert set(r["tallies"]) >= {"supporting", "contrasting", "mentioning", "total", "citing_publications"}
+    assert set(r["tallies_by_section"]) == {"introduction", "methods", "results", "discussion", "other"}
+    st = r["statements"][0]
+    assert set(st) >= {"citing_doi", "section", "text", "type", "confidence", "self_citation"}
+    code, out = run("report", r["work"]["id"], "--db", db)
+    assert code == EXIT_OK and "Growth arrest" in out
+    code, _ = run("report", "10.9999/unknown", "--db", db, "--json")
+    assert code == EXIT_NOT_FOUND
+    code, _ = run("report", "10.9999/x", "--db", str(tmp_path / "nope.db"))
+    assert code == EXIT_USAGE
+
+
+def test_self_citation_in_report(tmp_path: Path, mini_jats: bytes) -> None:
+    db = build(tmp_path, mini_jats)
+    code, out = run("search", "Counting sentinel", "--db", db, "--json")
+    code, out = run("report", "W1", "--db", db, "--json")  # W1 is the citing article itself
+    assert code == EXIT_OK
+    code, out = run("export", "--db", db)
+    rows = [json.loads(line) for line in out.splitlines()]
+    okafor = [r for r in rows if r["reference_key"] == "r6"]
+    assert okafor and all(r["self_citation"] for r in okafor)
+
+
+def test_search_and_stats_json(tmp_path: Path, mini_jats: bytes) -> None:
+    db = build(tmp_path, mini_jats)
+    code, out = run("search", "growth arrest", "--db", db, "--json")
+    assert code == EXIT_OK
+    res = json.loads(out)
+    assert res["total"] >= 1 and "<mark>" in res["results"][0]["snippet"]
+    code, out = run("search", "sentinel", "--db", db, "--section", "introduction", "--json")
+    assert all(r["section"] == "introduction" for r in json.loads(out)["results"])
+    code, out = run("search", "sentinel", "--db", db, "--type", "wrong")
+    assert code == EXIT_USAGE
+    code, out = run("stats", "--db", db, "--json")
+    s = json.loads(out)
+    assert s["documents"] == 1 and s["statements"] == 12 and sum(s["statements_by_type"].values()) == 12
+
+
+def test_export_jsonl_and_csv(tmp_path: Path, mini_jats: bytes) -> None:
+    db = build(tmp_path, mini_jats)
+    code, out = run("export", "--db", db, "--format", "jsonl")
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and len(rows) == 12 and EXPORT_REQUIRED <= set(rows[0])
+    assert rows[0]["citing_source"].endswith("mini.xml") and rows[0]["reference_key"] == "r1"
+    code, out = run("export", "--db", db, "--format", "csv")
+    table = list(csv.DictReader(io.StringIO(out)))
+    assert len(table) == 12 and EXPORT_REQUIRED <= set(table[0])

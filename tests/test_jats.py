@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from citelens.formats import detect_format, parse_document
+from citelens.formats.jats import parse_jats, parse_jats_references
+from citelens.statements import build_statements
+
+
+def test_metadata(mini_jats: bytes) -> None:
+    doc = parse_jats(mini_jats, "mini.xml")
+    assert doc.format == "jats"
+    assert doc.doi == "10.9999/jtb.2020.001"
+    assert doc.pmid == "31000001"
+    assert doc.title == "Sentinel cells in E. coli colonies"
+    assert [a.family for a in doc.authors] == ["Okafor", "Lindqvist"]
+    assert doc.authors[0].affiliations[0].institution == "University of Lagos"
+    assert doc.authors[1].affiliations[0].country == "Sweden"
+    assert doc.year == 2020 and doc.journal == "Journal of Test Biology" and doc.pages == "101-110"
+
+
+def test_references(mini_jats: bytes) -> None:
+    refs = {r.key: r for r in parse_jats(mini_jats, "mini.xml").references}
+    assert set(refs) == {"r1", "r2", "r3", "r4", "r5", "r6"}
+    assert refs["r1"].title == "Sentinel behaviour in bacterial colonies"
+    assert refs["r1"].container == "Microbiology" and refs["r1"].year == 2001 and refs["r1"].pages == "1-9"
+    assert refs["r1"].raw.startswith("Barnes T 2001 Sentinel")  # element-citation fields joined with spaces
+    assert refs["r2"].doi == "10.1128/jb.187.1.55"  # from the ext-link, normalised
+    assert [a.family for a in refs["r2"].authors] == ["Smith", "Jones"]
+    assert refs["r3"].pmid == "20000003"
+    assert refs["r5"].doi == "10.1371/journal.pbio.0000005"
+    assert [r.key for r in parse_jats_references(mini_jats, "mini.xml")] == ["r1", "r2", "r3", "r4", "r5", "r6"]
+
+
+def test_callouts_offsets_ranges_and_sections(mini_jats: bytes) -> None:
+    doc = parse_jats(mini_jats, "mini.xml")
+    for p in doc.paragraphs:
+        for c in p.callouts:
+            assert p.text[c.start : c.end] == c.text
+    intro = doc.paragraphs[0]
+    assert intro.section == "introduction"
+    rng = intro.callouts[1]
+    assert rng.reference_keys == ["r2", "r3", "r4", "r5"]  # [2]–[5] expanded
+    assert rng.inferred_keys == ["r3", "r4"]
+    by_section = {p.section_title: p.section for p in doc.paragraphs if p.kind == "body"}
+    assert by_section == {"Introduction": "introduction", "Materials and methods": "methods",
+                          "Results": "results", "Discussion": "discussion"}
+    caption = next(p for p in doc.paragraphs if p.kind == "caption")
+    assert caption.section == "other" and caption.callouts[0].reference_keys == ["r6"]
+
+
+def test_statements(mini_jats: bytes) -> None:
+    doc = build_statements(parse_jats(mini_jats, "mini.xml"))
+    # xrefs: r1, [r2..r5] (4), r6 + r1 author-year, r3+r4 group, r1, r6 caption, r2 glued = 12 statements
+    assert len(doc.statements) == 12
+    for s in doc.statements:
+        assert s.sentence[s.callout_start : s.callout_end] == s.callout_text
+    contrast = [s for s in doc.statements if s.sentence.startswith("In contrast to Barnes")]
+    assert len(contrast) == 1 and contrast[0].before.startswith("Our results are consistent")
+    assert contrast[0].section == "results" and contrast[0].reference_key == "r1"
+    assert contrast[0].marked_sentence().startswith("In contrast to Barnes [<cite>1</cite>]")
+    glued = next(s for s in doc.statements if s.section == "discussion")
+    assert glued.sentence == "These findings extend earlier work.2" and glued.after == "Future studies are needed."
+    inferred = [s.reference_key for s in doc.statements if s.inferred]
+    assert inferred == ["r3", "r4"]
+    smith = next(s for s in doc.statements if s.sentence.startswith("Smith et al."))
+    assert smith.sentence == "Smith et al. showed this in E. coli at 2.5 mM [2]–[5]."
+
+
+def test_detect_and_dispatch(mini_jats: bytes) -> None:
+    assert detect_format(mini_jats, "x.xml") == "jats"
+    assert detect_format(b"%PDF-1.4 ...", "x.bin") == "pdf"
+    assert detect_format(b'<TEI xmlns="http://www.tei-c.org/ns/1.0"/>', "x.xml") == "tei"
+    assert parse_document(mini_jats, "x.nxml").title.startswith("Sentinel")
+
+
+def test_whole_corpus_links_every_marked_callout(shared_data) -> None:  # noqa: ANN001
+    """Every (article, reference) pair the JATS markup cites yields at least one statement."""
+    from lxml import etree
+
+    for f in sorted((shared_data / "pmc-samples").glob("*.nxml")):
+        data = f.read_bytes()
+        root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False))
+        ids = {r.get("id") for r in root.iter("ref")}
+        gold = {rid for body in root.iter("body") for x in body.iter("xref") if x.get("ref-type") == "bibr"
+                for rid in (x.get("rid") or "").split() if rid in ids}
+        doc = build_statements(parse_jats(data, f.name))
+        assert gold <= {s.reference_key for s in doc.statements}, f.name

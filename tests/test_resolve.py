@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from dataclasses import replace
+
+from citelens.document import Author, CitationStatement, Document, Reference
+from citelens.references.identifiers import normalise_doi, normalise_pmcid, normalise_pmid
+from citelens.references.memory import InMemoryWorkIndex
+from citelens.references.resolve import (
+    WorkRecord,
+    find_matching_work,
+    flag_self_citations,
+    fold,
+    resolve_references,
+)
+
+
+def test_identifier_normalisation() -> None:
+    assert normalise_doi("https://doi.org/10.1371/Journal.PONE.0001.") == "10.1371/journal.pone.0001"
+    assert normalise_doi("doi: 10.1000/ABC") == "10.1000/abc"
+    assert normalise_doi("info:doi/10.1371/journal.pcbi.0030051") == "10.1371/journal.pcbi.0030051"
+    assert normalise_doi("no doi here") == ""
+    assert normalise_pmid("PMID: 12345") == "12345" and normalise_pmid("abc") == ""
+    assert normalise_pmcid("12345") == "PMC12345" and normalise_pmcid("pmc77") == "PMC77"
+    assert fold("Müller–Lyon: A  Study!") == "muller lyon a study"
+
+
+def ref(key: str, title: str, family: str, year: int, **kw: str) -> Reference:
+    return Reference(key=key, title=title, authors=[Author(family=family, given="J")], year=year,
+                     container="Nature", volume="10", pages="100-110", **kw)
+
+
+def citing(source: str, refs: list[Reference], authors: list[str] = ("Nobody",), doi: str = "") -> Document:  # type: ignore[assignment]
+    return Document(source=source, title=f"Paper {source}", doi=doi, year=2020,
+                    authors=[Author(family=a, given="Q") for a in authors], references=refs)
+
+
+def test_two_papers_citing_same_work_without_doi_share_it() -> None:
+    index = InMemoryWorkIndex()
+    a = resolve_references(citing("a.xml", [ref("a1", "Sentinel cells in bacterial colonies", "Barnes", 2001)]), index)
+    b = resolve_references(citing("b.xml", [ref("b7", "Sentinel cells in bacterial colonies.", "Barnes", 2001),
+                                            ref("b8", "Something else entirely about whales", "Barnes", 2001)]), index)
+    assert a.references[0].resolution_method == "new"
+    assert b.references[0].work_id == a.references[0].work_id
+    assert b.references[0].resolution_method == "fuzzy" and b.references[0].resolution_score >= 0.86
+    assert b.references[1].work_id != a.references[0].work_id
+
+
+def test_doi_first_and_enrichment() -> None:
+    index = InMemoryWorkIndex()
+    a = resolve_references(citing("a.xml", [ref("x", "Quorum sensing revisited", "Diaz", 2011)]), index)
+    # the second paper's reference carries a DOI: fuzzy match, then the work learns the DOI
+    b = resolve_references(citing("b.xml", [ref("y", "Quorum sensing revisited", "Diaz", 2011, doi="10.1/qs")]), index)
+    assert b.references[0].work_id == a.references[0].work_id
+    c = resolve_references(citing("c.xml", [ref("z", "A different title", "Other", 1999, doi="10.1/qs")]), index)
+    assert c.references[0].work_id == a.references[0].work_id and c.references[0].resolution_method == "doi"
+
+
+def test_citing_document_lands_on_the_work_others_cite() -> None:
+    index = InMemoryWorkIndex()
+    a = resolve_references(citing("a.xml", [ref("x", "Arrested development in biofilms", "Evans", 2012,
+                                                  doi="10.1371/journal.pbio.0000005")]), index)
+    cited = citing("evans.xml", [], authors=["Evans"], doi="10.1371/journal.pbio.0000005")
+    resolve_references(cited, index)
+    assert cited.work_id == a.references[0].work_id
+
+
+def test_conflicting_years_or_dois_do_not_match() -> None:
+    index = InMemoryWorkIndex()
+    index.create_work(WorkRecord(title="Colony patterns in bacteria", authors=[Author("Chen")], year=2010, doi="10.1/a"))
+    q = WorkRecord(title="Colony patterns in bacteria", authors=[Author("Chen")], year=2015)
+    assert find_matching_work(q, index)[0] is None
+    q2 = replace(q, year=2010, doi="10.1/b")
+    assert find_matching_work(q2, index)[0] is None
+
+
+def test_self_citations_flagged() -> None:
+    doc = citing("a.xml", [ref("r1", "Own earlier work", "Okafor", 2015), ref("r2", "Someone else", "Barnes", 2001)],
+                 authors=["Okafor", "Lindqvist"])
+    doc.authors[0].given = "Ada"
+    doc.references[0].authors[0].given = "A."
+    doc.statements = [CitationStatement(reference_key="r1", sentence="s", callout_start=0, callout_end=1),
+                      CitationStatement(reference_key="r2", sentence="s", callout_start=0, callout_end=1)]
+    flag_self_citations(doc)
+    assert [s.self_citation for s in doc.statements] == [True, False]

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from citelens.errors import NotFoundError
+from citelens.pipeline import Pipeline, read_bytes_input
+from citelens.store import open_store
+
+CITING_TEMPLATE = """<?xml version="1.0"?>
+<article xmlns:xlink="http://www.w3.org/1999/xlink"><front><article-meta>
+<article-id pub-id-type="doi">{doi}</article-id><title-group><article-title>{title}</article-title></title-group>
+<contrib-group><contrib contrib-type="author"><name><surname>{author}</surname><given-names>Z</given-names></name></contrib></contrib-group>
+<pub-date><year>{year}</year></pub-date></article-meta></front>
+<body><sec sec-type="discussion"><title>Discussion</title><p>{sentence} [<xref ref-type="bibr" rid="b1">1</xref>].</p></sec></body>
+<back><ref-list><ref id="b1"><element-citation><person-group><name><surname>Barnes</surname><given-names>T</given-names></name></person-group>
+<year>2001</year><article-title>Sentinel behaviour in bacterial colonies</article-title><source>Microbiology</source></element-citation></ref></ref-list></back></article>
+"""
+
+
+def citing(doi: str, sentence: str, year: int = 2021, author: str = "Quist", title: str = "A citing paper") -> bytes:
+    return CITING_TEMPLATE.format(doi=doi, sentence=sentence, year=year, author=author, title=title).encode()
+
+
+@pytest.fixture
+def pipeline(db_path: Path) -> Pipeline:
+    return Pipeline(open_store(db_path), "cues")
+
+
+def ingest(p: Pipeline, name: str, data: bytes) -> None:
+    s = p.ingest([read_bytes_input(name, data)])
+    assert not s.failed, s.failed
+
+
+def test_save_report_and_tallies_update(pipeline: Pipeline, mini_jats: bytes) -> None:
+    ingest(pipeline, "mini.xml", mini_jats)
+    store = pipeline.store
+    barnes = store.search_works("Sentinel behaviour in bacterial colonies")[0]
+    t1 = store.tallies(barnes["id"])
+    assert t1["citing_publications"] == 1 and t1["total"] == 3  # intro, methods (author-year), results
+    # A new citing article without DOIs for the reference lands on the same work and updates its tallies.
+    ingest(pipeline, "c1.xml", citing("10.5555/c1", "Our data are consistent with Barnes"))
+    t2 = store.tallies(barnes["id"])
+    assert t2["citing_publications"] == 2 and t2["total"] == 4 and t2["supporting"] == t1["supporting"] + 1
+    by_section = store.section_tallies(barnes["id"])
+    assert by_section["discussion"]["total"] == 1 and by_section["introduction"]["total"] == 1
+    years = store.year_tallies(barnes["id"])
+    assert [y["year"] for y in years] == [2020, 2021]
+    total, rows = store.citations(barnes["id"], section="discussion")
+    assert total == 1 and rows[0]["citing_doi"] == "10.5555/c1" and rows[0]["sentence"].startswith("Our data")
+    assert store.get_work("W999999") is None
+    with pytest.raises(NotFoundError):
+        store.tallies("not-a-work")
+
+
+def test_reingest_replaces_without_duplicates(pipeline: Pipeline, mini_jats: bytes, db_path: Path) -> None:
+    ingest(pipeline, "mini.xml", mini_jats)
+    before = pipeline.store.stats()
+    summary = pipeline.ingest([read_bytes_input("copy-of-mini.xml", mini_jats)])  # same DOI, other name
+    assert summary.replaced == 1
+    after = pipeline.store.stats()
+    for key in ("documents", "statements", "references", "works"):
+        assert after[key] == before[key], key
+    fts_rows = sqlite3.connect(db_path).execute("SELECT COUNT(*) FROM statements_fts").fetchone()[0]
+    assert fts_rows == after["statements"]
+
+
+def test_search_filters_and_safe_queries(pipeline: Pipeline, mini_jats: bytes) -> None:
+    ingest(pipeline, "mini.xml", mini_jats)
+    total, rows = pipeline.store.search_statements("growth arrest")
+    assert total >= 1 and "\x02" in rows[0]["snippet"]
+    assert pipeline.store.search_statements("growth", section="methods")[0] == 0
+    # FTS5 syntax characters in user input never raise
+    for q in ['"unbalanced', "NEAR(", "a OR", "*", "col:umn", "AND AND", "-x", "'); DROP TABLE works;--"]:
+        pipeline.store.search_statements(q)
+    assert pipeline.store.search_statements("")[0] == 0
+
+
+def test_corrections_override_and_survive_reingest(pipeline: Pipeline, mini_jats: bytes) -> None:
+    ingest(pipeline, "mini.xml", mini_jats)
+    store = pipeline.store
+    work = store.search_works("Sentinel behaviour")[0]
+    _, rows = store.citations(work["id"], section="introduction")
+    sid = rows[0]["id"]
+    out = store.correct_statement(sid, "supporting", "curator@example.org", "test")
+    assert out["type"] == "supporting" and out["corrected"]
+    assert store.tallies(work["id"])["supporting"] >= 1
+    ingest(pipeline, "mini.xml", mini_jats)  # re-ingest: the correction is re-applied
+    _, rows = store.citations(work["id"], section="introduction")
+    assert rows[0]["type"] == "supporting" and rows[0]["corrected_by"] == "curator@example.org"
+    assert len(list(store.iter_corrections())) == 1
+    with pytest.raises(ValueError):
+        store.correct_statement(sid, "bogus", "x")
+
+
+def test_retraction_notice_links_to_retracted_work(pipeline: Pipeline) -> None:
+    notice = b"""<article article-type="retraction" xmlns:xlink="http://www.w3.org/1999/xlink"><front><article-meta>
+    <article-id pub-id-type="doi">10.5555/retraction</article-id><title-group><article-title>Retraction: Bad paper</article-title>
+    </title-group><related-article related-article-type="retracted-article" ext-link-type="uri"
+    xlink:href="info:doi/10.5555/bad"/></article-meta></front><body><p>Retracted.</p></body></article>"""
+    ingest(pipeline, "retraction.xml", notice)
+    work = pipeline.store.get_work("10.5555/BAD")
+    assert work is not None and work["retracted"] and work["notices"][0]["kind"] == "retraction"
+
+
+def test_metadata_records_enrich_resolution(pipeline: Pipeline) -> None:
+    meta = (b'{"DOI": "10.7777/barnes", "title": ["Sentinel behaviour in bacterial colonies"], '
+            b'"author": [{"family": "Barnes", "given": "T"}], "issued": {"date-parts": [[2001]]}, '
+            b'"container-title": ["Microbiology"]}\nnot json\n')
+    summary = pipeline.ingest([read_bytes_input("works.jsonl", meta)])
+    assert summary.metadata_records == 1 and len(summary.failed) == 1 and "line 2" in summary.failed[0].problem
+    ingest(pipeline, "c1.xml", citing("10.5555/c1", "We cite Barnes"))
+    work = pipeline.store.get_work("10.7777/barnes")
+    assert work is not None and pipeline.store.tallies(work["id"])["total"] == 1
