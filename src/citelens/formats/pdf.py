@@ -74,9 +74,19 @@ class _Block:
 # Text helpers
 
 
+_SPACING_ACCENTS = {"¨": "\u0308", "´": "\u0301", "`": "\u0300", "ˆ": "\u0302", "˜": "\u0303", "¸": "\u0327",
+                    "ˇ": "\u030c", "˘": "\u0306", "˙": "\u0307", "˚": "\u030a"}
+_ACCENT_BEFORE = re.compile(r"(?<=[A-Za-z])([¨´`ˆ˜¸ˇ˘˙˚])([A-Za-zı])")
+
+
 def _clean(text: str) -> str:
     for k, v in _LIGATURES.items():
         text = text.replace(k, v)
+    # TeX's OT1 fonts draw accents as separate glyphs before the letter: "R¨as¨anen" → "Räsänen".
+    if _ACCENT_BEFORE.search(text):
+        text = _ACCENT_BEFORE.sub(
+            lambda m: unicodedata.normalize("NFC", m.group(2).replace("ı", "i") + _SPACING_ACCENTS[m.group(1)]), text
+        )
     # Control characters PDFium emits for odd glyphs (a lone "\r" for ©) carry no text.
     return "".join(ch if ch >= " " or ch == "\n" else " " for ch in text)
 
@@ -113,27 +123,34 @@ def _norm_name(s: str) -> str:
 
 
 def _strip_running(pages: list[list[Line]], heights: list[float]) -> list[list[Line]]:
-    """Drop running headers/footers and page numbers: text near the top/bottom edge repeated across pages."""
-    def key(ln: Line) -> str:
-        return re.sub(r"\d+", "#", ln.text.strip().lower())
+    """Drop running headers/footers and page numbers: text at a page's top/bottom edge repeated across pages.
 
-    edge = []
+    Edge lines are the two highest and two lowest rows of a page (headers sit anywhere in the top ~15%
+    depending on the class file) plus anything in the outer 7%; digits are ignored when comparing, so
+    "Page 3" and "40 TIMP: …" match their siblings.
+    """
+    def key(ln: Line) -> str:
+        return re.sub(r"\d+", "#", re.sub(r"\s+", " ", ln.text.strip().lower()))
+
+    def edge_lines(lines: list[Line], h: float) -> set[int]:
+        rows = sorted({round(ln.baseline) for ln in lines})
+        top_rows, bottom_rows = set(rows[-2:]), set(rows[:2])
+        return {id(ln) for ln in lines
+                if (round(ln.baseline) in top_rows and ln.bottom > h * 0.8)
+                or (round(ln.baseline) in bottom_rows and ln.top < h * 0.2)
+                or ln.top > h * 0.93 or ln.bottom < h * 0.07}
+
+    edges = [edge_lines(lines, h) for lines, h in zip(pages, heights, strict=True)]
     counts: Counter[str] = Counter()
-    for lines, h in zip(pages, heights, strict=True):
-        seen = set()
-        for ln in lines:
-            if ln.top > h * 0.9 or ln.bottom < h * 0.1:
-                seen.add(key(ln))
-        counts.update(seen)
-        edge.append(seen)
+    for lines, edge in zip(pages, edges, strict=True):
+        counts.update({key(ln) for ln in lines if id(ln) in edge})
     need = max(2, int(0.3 * len(pages)))
     out = []
-    for lines, h in zip(pages, heights, strict=True):
+    for lines, edge in zip(pages, edges, strict=True):
         kept = []
         for ln in lines:
-            near = ln.top > h * 0.9 or ln.bottom < h * 0.1
             t = ln.text.strip()
-            if near and (counts[key(ln)] >= need or re.fullmatch(r"(page\s*)?[\divxlc]+(\s*(of|/)\s*\d+)?", t, re.I)):
+            if id(ln) in edge and (counts[key(ln)] >= need or re.fullmatch(r"(page\s*)?[\divxlc]+(\s*(of|/)\s*\d+)?", t, re.I)):
                 continue
             kept.append(ln)
         out.append(kept)
@@ -524,6 +541,7 @@ def _find_callouts(text: str, linker: _Linker, tally: Counter[str] | None = None
                 if keys:
                     callouts.append(Callout(m.start(), m.end(), keys, m.group(0)))
                     taken.append((m.start(), m.end()))
+                    tally["ay"] += 1
             for m in _AY_PAREN.finditer(text):
                 if any(a < m.end() and m.start() < b for a, b in taken):
                     continue
@@ -537,6 +555,7 @@ def _find_callouts(text: str, linker: _Linker, tally: Counter[str] | None = None
                                 keys.append(k)
                 if keys:
                     callouts.append(Callout(m.start(), m.end(), keys, m.group(0)))
+                    tally["ay"] += 1
     callouts.sort(key=lambda c: c.start)
     return text, callouts
 
@@ -679,7 +698,9 @@ def parse_pdf(data: bytes, source: str, *, max_bytes: int = MAX_PDF_BYTES, max_p
         top = max(n_bracket, n_paren, n_sup)
         linker.paren_numeric = n_paren >= 3 and n_paren > 1.5 * (n_bracket + n_sup)
         linker.bracket = n_bracket >= 0.2 * top
-        linker.superscript = n_sup >= 3 and n_sup >= 0.3 * top
+        # Superscripts must be the main style: raised digits in a bracket-citing paper are footnote
+        # markers and exponents (a physics paper has dozens of x²).
+        linker.superscript = n_sup >= 3 and n_sup > max(n_bracket, n_paren, tally["ay"])
 
     # Year: the most recent plausible year printed on page 1 (copyright/publication lines), else None.
     years = [int(y) for y in _YEAR.findall(page1) if 1900 < int(y) <= 2100]
@@ -728,10 +749,14 @@ def parse_pdf(data: bytes, source: str, *, max_bytes: int = MAX_PDF_BYTES, max_p
             abstract.append(re.sub(f"[{SUP_OPEN}{SUP_CLOSE}]", "", t))
             continue
         in_abstract = False
+        kind = "caption" if b.kind == "caption" else "body"
+        if (kind == "body" and b.lines[0].size < body_size - 0.6 and b.lines[-1].bottom < 0.3 * heights[b.lines[0].page]
+                and re.match(rf"^(?:{SUP_OPEN}|[\d*†‡§¶]+\s)", t)):
+            kind = "footnote"  # small print at the page foot, starting with its marker
+            t = t.replace(SUP_OPEN, "", 1).replace(SUP_CLOSE, "", 1)
         text, callouts = _find_callouts(re.sub(r"\s+", " ", t), linker)
         doc.paragraphs.append(
-            Paragraph(text=text, section=section, section_title=section_title,
-                      kind="caption" if b.kind == "caption" else "body", callouts=callouts)
+            Paragraph(text=text, section=section, section_title=section_title, kind=kind, callouts=callouts)
         )
     doc.abstract = " ".join(abstract)
     if not doc.references:

@@ -121,11 +121,12 @@ def _page_text(tp) -> str:  # noqa: ANN001
     if n <= 0:
         return ""
     buf = ctypes.create_string_buffer(2 * (n + 1))
-    raw.FPDFText_GetText(tp, 0, n, ctypes.cast(buf, ctypes.POINTER(ctypes.c_ushort)))
-    text = buf.raw[: 2 * n].decode("utf-16le", errors="surrogatepass")
+    written = raw.FPDFText_GetText(tp, 0, n, ctypes.cast(buf, ctypes.POINTER(ctypes.c_ushort)))
+    text = buf.raw[: 2 * max(0, written - 1)].decode("utf-16le", errors="replace")
     if len(text) != n:
-        # Astral characters occupy two UTF-16 units but one char index: fall back to one call per char.
-        text = "".join(chr(raw.FPDFText_GetUnicode(tp, i) or 32) for i in range(n))
+        # Characters without a Unicode mapping are skipped and astral ones take two UTF-16 units, so
+        # text offsets no longer equal char indices: fall back to one call per char (slower, exact).
+        text = "".join(chr(raw.FPDFText_GetUnicode(tp, i) or 0xFFFD) for i in range(n))
     return text
 
 
