@@ -43,13 +43,16 @@ def test_authors_and_affiliations(doc: Document) -> None:
 
 def test_paragraph_sections_and_kinds(doc: Document) -> None:
     body = [p for p in doc.paragraphs if p.kind == "body"]
-    assert [p.section for p in body] == ["introduction", "introduction", "methods", "methods", "results", "discussion"]
+    assert [p.section for p in body] == ["introduction", "introduction", "methods", "methods", "methods", "results", "discussion"]
+    assert body[4].text == "Bare plots were raked clear each autumn."  # list item
     # "2.1 Plot layout" says nothing about methods itself; it inherits from its numbered parent "2".
     assert body[3].section_title == "Plot layout"
     captions = [p for p in doc.paragraphs if p.kind == "caption"]
     assert len(captions) == 1
     assert captions[0].section == "other"
     assert captions[0].text.startswith("Heave per winter")
+    footnotes = [p for p in doc.paragraphs if p.kind == "footnote"]
+    assert [p.text for p in footnotes] == ["Plot coordinates are available from the first author."]
     # Acknowledgements are not citation contexts.
     assert not any("trail crews" in p.text for p in doc.paragraphs)
 

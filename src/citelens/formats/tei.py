@@ -341,15 +341,23 @@ class _BodyWalker:
 
     def walk_container(self, container: etree._Element) -> None:
         for el in container:
-            name = local(el.tag)
-            if name == "div":
+            if local(el.tag) == "div":
                 self._div(el)
-            elif name == "p":
-                self._paragraph(el, self.section, self.title, "body")
-            elif name == "figure":
-                self._figure(el)
-            elif name == "note" and el.get("place") == "foot":
-                self._paragraph(el, "other", "", "footnote")
+            else:
+                self._block(el)
+
+    def _block(self, el: etree._Element) -> None:
+        name = local(el.tag)
+        if name == "p":
+            self._paragraph(el, self.section, self.title, "body")
+        elif name == "list":
+            # Bulleted lists: each item is a block of running text and can cite.
+            for item in _children(el, "item"):
+                self._paragraph(item, self.section, self.title, "body")
+        elif name == "figure":
+            self._figure(el)
+        elif name == "note" and el.get("place") == "foot":
+            self._paragraph(el, "other", "", "footnote")
 
     def _div(self, div: etree._Element) -> None:
         head = _child(div, "head")
@@ -365,15 +373,10 @@ class _BodyWalker:
             self.section = section
         # A div without head continues the previous section (GROBID splits sections around floats).
         for el in div:
-            name = local(el.tag)
-            if name == "p":
-                self._paragraph(el, self.section, self.title, "body")
-            elif name == "div":
+            if local(el.tag) == "div":
                 self._div(el)
-            elif name == "figure":
-                self._figure(el)
-            elif name == "note" and el.get("place") == "foot":
-                self._paragraph(el, "other", "", "footnote")
+            else:
+                self._block(el)
 
     def _figure(self, fig: etree._Element) -> None:
         desc = _child(fig, "figDesc")
