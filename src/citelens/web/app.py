@@ -355,9 +355,11 @@ def create_app(store_path: str | Path, settings: Settings | None = None) -> Fast
                         f"The upload is too large: the limit is {limit // 1024} KiB."}, 413)
         try:
             form = await request.form(max_files=1, max_fields=5, max_part_size=limit)
-        except Exception:  # noqa: BLE001 - multipart errors (too many parts, oversized field) → a clear 400
+        except Exception as exc:  # noqa: BLE001 - multipart errors (too many parts, oversized field) → clear 4xx
+            too_big = "maximum size" in str(exc).lower()
             return page(request, "check.html", {"limits": settings, "results": None, "error":
-                        f"The form could not be read; uploads are limited to {limit // 1024} KiB."}, 400)
+                        f"The reference list is too large: the limit is {limit // 1024} KiB." if too_big else
+                        "The form could not be read (too many fields or a malformed upload)."}, 413 if too_big else 400)
         check_csrf(request, str(form.get("csrf_token") or ""))
         upload = form.get("file")
         pasted = str(form.get("text") or "")

@@ -1,0 +1,135 @@
+"""JSON API: scite-compatible shapes, errors as JSON (404/400/422, never 500), token-protected writes."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from citelens.store import open_store
+from citelens.web.app import create_app
+from citelens.web.settings import Settings
+from test_web import CITED, build_index
+
+TALLY_KEYS = {"doi", "total", "supporting", "contradicting", "mentioning", "unclassified", "citingPublications"}
+
+
+@pytest.fixture(scope="module")
+def index_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_index(tmp_path_factory.mktemp("api") / "index.db")
+
+
+@pytest.fixture
+def client(index_db: Path, tmp_path: Path) -> TestClient:
+    db = tmp_path / "api.db"
+    shutil.copy(index_db, db)
+    with TestClient(create_app(db, Settings(api_token="api-secret", secret_key="k"))) as c:
+        c.db_path = db  # type: ignore[attr-defined]
+        yield c
+
+
+def test_tallies_shape(client: TestClient) -> None:
+    r = client.get(f"/api/tallies/{CITED}")
+    assert r.status_code == 200
+    t = r.json()
+    assert set(t) == TALLY_KEYS
+    assert t == {"doi": CITED, "total": 5, "supporting": 1, "contradicting": 1, "mentioning": 3, "unclassified": 0,
+                 "citingPublications": 1}
+    assert r.headers["access-control-allow-origin"] == "*"  # the badge script reads this from other sites
+    # DOIs are case-insensitive and may come as a doi.org URL.
+    assert client.get(f"/api/tallies/{CITED.upper()}").json()["total"] == 5
+
+
+def test_tallies_batch(client: TestClient) -> None:
+    r = client.post("/api/tallies", json=[CITED, "10.1128/JB.187.1.55", "10.5555/unknown"])
+    body = r.json()
+    assert r.status_code == 200 and set(body) == {"tallies"}
+    assert set(body["tallies"]) == {CITED, "10.1128/JB.187.1.55"}
+    assert set(body["tallies"][CITED]) == TALLY_KEYS
+
+
+def test_sections(client: TestClient) -> None:
+    s = client.get(f"/api/tallies/{CITED}/sections").json()
+    assert s == {"introduction": 1, "methods": 1, "results": 2, "discussion": 1, "other": 0, "total": 5}
+
+
+def test_papers(client: TestClient) -> None:
+    body = client.post("/api/papers", json=[CITED, "10.9999/xss.2024.1"]).json()
+    p = body["papers"][CITED]
+    assert set(p) == {"doi", "title", "authors", "year", "journal", "retracted", "editorialNotices"}
+    assert p["retracted"] is True
+    assert p["authors"] == [{"family": "Barnes", "given": "T"}]
+    assert p["editorialNotices"][0]["type"] == "retraction"
+    assert p["editorialNotices"][0]["doi"] == "10.9999/notice.2022.7"
+    # Article text is returned as data (JSON-encoded), not sanitised away.
+    assert "<script>" in body["papers"]["10.9999/xss.2024.1"]["title"]
+
+
+def test_citations_filters_and_pages(client: TestClient) -> None:
+    body = client.get(f"/api/citations/{CITED}").json()
+    assert body["total"] == 5 and len(body["citations"]) == 5
+    c0 = body["citations"][0]
+    assert {"sentence", "callout_start", "callout_end", "type", "confidence", "section", "citing_doi"} <= set(c0)
+    assert client.get(f"/api/citations/{CITED}?type=supporting").json()["total"] == 1
+    assert client.get(f"/api/citations/{CITED}?section=results").json()["total"] == 2
+    paged = client.get(f"/api/citations/{CITED}?per_page=2&page=3").json()
+    assert paged["page"] == 3 and len(paged["citations"]) == 1
+
+
+def test_search(client: TestClient) -> None:
+    body = client.get("/api/search", params={"q": "sentinel"}).json()
+    assert body["total"] >= 3 and "<<" in body["results"][0]["snippet"]
+    assert client.get("/api/search", params={"q": "sentinel", "type": "contrasting"}).json()["total"] == 0
+    works = client.get("/api/works", params={"q": "sentinel behaviour"}).json()["works"]
+    assert any(w["doi"] == CITED and w["retracted"] for w in works)
+
+
+@pytest.mark.parametrize("url,status", [
+    ("/api/tallies/10.5555/unknown", 404), ("/api/tallies/10.5555/unknown/sections", 404),
+    ("/api/citations/10.5555/unknown", 404), ("/api/papers/10.5555/unknown", 404), ("/api/statements/999999", 404),
+    (f"/api/citations/{CITED}?type=bogus", 400), (f"/api/citations/{CITED}?section=nope", 400),
+    (f"/api/citations/{CITED}?page=0", 400), (f"/api/citations/{CITED}?page=abc", 422),
+    (f"/api/citations/{CITED}?per_page=1000", 400), (f"/api/citations/{CITED}?year_from=20", 400),
+    ("/api/search?q=", 400), ("/api/search", 422), ("/api/nothing-here", 404), ("/api/works?q=x&limit=0", 400),
+])
+def test_errors_are_json(client: TestClient, url: str, status: int) -> None:
+    r = client.get(url)
+    assert r.status_code == status
+    assert r.headers["content-type"].startswith("application/json")
+    assert r.json()["error"]
+
+
+@pytest.mark.parametrize("body", [{"doi": CITED}, "not-a-list", [1, 2], None])
+def test_bad_batch_bodies(client: TestClient, body: object) -> None:
+    r = client.post("/api/tallies", json=body)
+    assert r.status_code == 422 and "error" in r.json()
+
+
+def test_batch_limit(client: TestClient) -> None:
+    r = client.post("/api/tallies", json=[f"10.1/{i}" for i in range(501)])
+    assert r.status_code == 400 and "at most 500" in r.json()["error"]
+
+
+def test_correction_requires_token(client: TestClient) -> None:
+    sid = client.get(f"/api/citations/{CITED}?section=methods").json()["citations"][0]["id"]
+    url = f"/api/statements/{sid}/correction"
+    assert client.post(url, json={"type": "supporting"}).status_code == 401
+    assert client.post(url, json={"type": "supporting"}, headers={"Authorization": "Bearer wrong"}).status_code == 401
+    auth = {"Authorization": "Bearer api-secret"}
+    assert client.post(url, json={"type": "sideways"}, headers=auth).status_code == 400
+    r = client.post(url, json={"type": "supporting", "curator": "bob", "note": "n"}, headers=auth)
+    assert r.status_code == 200 and r.json()["type"] == "supporting" and r.json()["corrected_by"] == "bob"
+    assert client.get(f"/api/tallies/{CITED}").json()["supporting"] == 2
+    assert client.post("/api/statements/999999/correction", json={"type": "supporting"},
+                       headers=auth).status_code == 404
+    rows = list(open_store(client.db_path).iter_corrections())  # type: ignore[attr-defined]
+    assert rows[-1]["curator"] == "bob"
+
+
+def test_writes_disabled_without_configured_token(index_db: Path) -> None:
+    with TestClient(create_app(index_db, Settings(api_token=None, secret_key="k"))) as c:
+        r = c.post("/api/statements/1/correction", json={"type": "supporting"},
+                   headers={"Authorization": "Bearer "})
+        assert r.status_code == 403 and "disabled" in r.json()["error"]

@@ -1,0 +1,310 @@
+"""Web pages (TestClient): escaping, filters, search, reference check, badge, corrections, security headers."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from citelens.pipeline import ingest_paths
+from citelens.store import open_store
+from citelens.web.app import create_app
+from citelens.web.settings import Settings
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+CITED = "10.9999/cited.2001.1"
+XSS_DOI = "10.9999/xss.2024.1"
+
+
+def build_index(path: Path) -> Path:
+    store = open_store(path)
+    summary = ingest_paths([FIXTURES / "xss-article.xml", FIXTURES / "xss-retraction.xml",
+                            FIXTURES / "mini-jats.xml"], store, classifier="cues")
+    store.close()
+    assert summary.stored == 3, summary.failed
+    return path
+
+
+@pytest.fixture(scope="module")
+def index_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_index(tmp_path_factory.mktemp("web") / "index.db")
+
+
+def settings(**kw: object) -> Settings:
+    return Settings(api_token="api-secret", curators={"alice": "alice-token"}, secret_key="test-key", **kw)
+
+
+@pytest.fixture
+def client(index_db: Path) -> TestClient:
+    with TestClient(create_app(index_db, settings())) as c:
+        yield c
+
+
+@pytest.fixture
+def rw_client(index_db: Path, tmp_path: Path) -> TestClient:
+    """A client on a private copy of the index, for tests that write (corrections)."""
+    db = tmp_path / "rw.db"
+    shutil.copy(index_db, db)
+    with TestClient(create_app(db, settings())) as c:
+        c.db_path = db  # type: ignore[attr-defined]
+        yield c
+
+
+def csrf(html: str) -> str:
+    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert m, "form has no CSRF token"
+    return m.group(1)
+
+
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\ssrc=)[^>]*>", re.I)
+
+
+# ------------------------------------------------------------------------------------------- escaping
+
+@pytest.mark.parametrize("url", [f"/reports/{XSS_DOI}", f"/reports/{CITED}", "/search?q=sentinel",
+                                 "/search?q=evil&kind=papers", "/statements/1"])
+def test_article_strings_are_escaped(client: TestClient, url: str) -> None:
+    r = client.get(url)
+    assert r.status_code == 200
+    html = r.text
+    assert "<script>window.__xss" not in html
+    assert "<img src=x onerror" not in html
+    assert "<svg onload" not in html
+    assert "<b>Hostile" not in html
+    assert not INLINE_SCRIPT.search(html), "pages must not contain inline scripts (CSP forbids them)"
+
+
+def test_escaped_text_is_still_shown(client: TestClient) -> None:
+    html = client.get(f"/reports/{XSS_DOI}").text
+    assert "Evil &lt;script&gt;window.__xss=1&lt;/script&gt; title" in html
+    assert "Mallory&lt;script&gt;" in html
+
+
+def test_security_headers(client: TestClient) -> None:
+    r = client.get(f"/reports/{CITED}")
+    csp = r.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "default-src 'none'" in csp and "unsafe-inline" not in csp
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert r.headers["x-frame-options"] == "DENY"
+    cookie = r.headers.get("set-cookie", "")
+    assert "httponly" in cookie.lower() and "samesite=strict" in cookie.lower()
+
+
+def test_no_third_party_assets(client: TestClient) -> None:
+    for url in ("/", f"/reports/{CITED}", "/docs", "/badge?doi=" + CITED, "/check"):
+        html = client.get(url).text
+        for m in re.finditer(r'<(?:script|link|img)[^>]+(?:src|href)="([^"]+)"', html):
+            assert m.group(1).startswith(("/", "data:")), f"{url} loads {m.group(1)}"
+
+
+# --------------------------------------------------------------------------------------------- report
+
+def test_report_page_contents(client: TestClient) -> None:
+    html = client.get(f"/reports/{CITED}").text
+    assert 'class="notice notice-retraction"' in html and "Retracted" in html
+    assert "Retraction: Sentinel behaviour in bacterial colonies" in html
+    assert re.search(r'<span class="n">1</span> supporting', html)
+    assert re.search(r'<span class="n">1</span> contrasting', html)
+    assert re.search(r'<span class="n">3</span> mentioning', html)
+    assert "<svg viewBox" in html and 'class="bar-supporting"' in html  # the per-year chart
+    assert html.count('class="card stmt') == 5
+    assert '<mark class="callout">' in html
+    assert "In contrast to" in html  # the model's evidence
+
+
+def test_report_by_work_id_and_unknown(client: TestClient) -> None:
+    wid = client.get(f"/api/papers/{CITED}").status_code
+    assert wid == 200
+    r = client.get("/reports/10.1234/not-here")
+    assert r.status_code == 404 and "not in this index" in r.text
+    assert client.get("/reports/W999999").status_code == 404
+
+
+def test_report_filters(client: TestClient) -> None:
+    html = client.get(f"/reports/{CITED}?type=contrasting").text
+    assert html.count('class="card stmt') == 1 and "stmt-contrasting" in html
+    html = client.get(f"/reports/{CITED}?section=methods").text
+    assert html.count('class="card stmt') == 1 and "as described previously" in html
+    assert client.get(f"/reports/{CITED}?year_from=2022").text.count('class="card stmt') == 0
+    assert client.get(f"/reports/{CITED}?year_from=2021&year_to=2021&sort=newest").text.count('class="card stmt') == 5
+    # The citing paper shares no author with Barnes, so excluding self-citations keeps everything.
+    assert client.get(f"/reports/{CITED}?exclude_self=1").text.count('class="card stmt') == 5
+
+
+@pytest.mark.parametrize("query", ["type=bogus", "section=abstract", "year_from=abc", "year_from=2020&year_to=2010",
+                                   "sort=random", "page=0", "page=999999"])
+def test_report_bad_parameters_are_400(client: TestClient, query: str) -> None:
+    r = client.get(f"/reports/{CITED}?{query}")
+    assert r.status_code == 400
+    assert "Bad request" in r.text
+
+
+def test_pagination(index_db: Path) -> None:
+    with TestClient(create_app(index_db, settings(page_size=2))) as c:
+        html = c.get(f"/reports/{CITED}").text
+        assert html.count('class="card stmt') == 2 and "Page 1 of 3" in html and 'rel="next"' in html
+        html = c.get(f"/reports/{CITED}?page=3").text
+        assert html.count('class="card stmt') == 1 and 'rel="prev"' in html
+
+
+# --------------------------------------------------------------------------------------------- search
+
+def test_search_statements_highlights(client: TestClient) -> None:
+    html = client.get("/search?q=sentinel").text
+    assert "<mark>" in html
+    assert re.search(r'id="result-count">[1-9]', html)
+    html = client.get("/search?q=sentinel&type=supporting").text
+    assert "stmt-supporting" in html and "stmt-mentioning" not in html
+
+
+def test_search_fts_syntax_is_safe(client: TestClient) -> None:
+    for q in ['"unbalanced', "NEAR(", "a OR", "*", "-x", ")))", "<script>"]:
+        r = client.get("/search", params={"q": q})
+        assert r.status_code == 200, q
+
+
+def test_search_papers(client: TestClient) -> None:
+    html = client.get("/search", params={"q": "sentinel behaviour", "kind": "papers"}).text
+    assert "Sentinel behaviour" in html and "Retracted" in html
+    html = client.get("/search", params={"q": CITED, "kind": "papers"}).text
+    assert f"/reports/{CITED}" in html
+    html = client.get("/search", params={"q": "okafor", "kind": "papers"}).text
+    assert "Sentinel cells in" in html
+
+
+# ------------------------------------------------------------------------------------ reference check
+
+def post_check(c: TestClient, *, text: str = "", file: tuple[str, bytes] | None = None, token: str | None = None):
+    tok = token if token is not None else csrf(c.get("/check").text)
+    files = {"file": (file[0], file[1], "application/octet-stream")} if file else None
+    return c.post("/check", data={"csrf_token": tok, "text": text}, files=files)
+
+
+def test_check_bibtex_warns_on_retracted(client: TestClient) -> None:
+    bib = (b"@article{barnes, author={Barnes, T.}, title={Sentinel behaviour in bacterial colonies},"
+           b" journal={Microbiology}, year={2001}, doi={10.9999/cited.2001.1}}\n"
+           b"@article{nobody, author={Nobody, N.}, title={An unindexed work on nothing}, year={1999}}\n")
+    r = post_check(client, file=("refs.bib", bib))
+    assert r.status_code == 200
+    assert "2 references read (bibtex)" in r.text
+    assert "This work has been retracted." in r.text
+    assert "Not found in this index." in r.text
+
+
+def test_check_pasted_lines_and_jats(client: TestClient) -> None:
+    r = post_check(client, text="Smith J, Jones K (2005) Growth arrest in E. coli. J Bacteriol 187: 55-60.\n"
+                                "Barnes T. Sentinel behaviour. Microbiology. 2001. doi:10.9999/cited.2001.1\n"
+                                "Okafor A (2015) Counting sentinel cells. J Test Biol 7: 3.\n")
+    assert r.status_code == 200 and "3 references read (lines)" in r.text
+    assert "by fuzzy" in r.text  # the first and third have no DOI: matched on title, first author and year
+    assert "This work has been retracted." in r.text  # the DOI written in the string is used
+    r = post_check(client, file=("paper.xml", (FIXTURES / "mini-jats.xml").read_bytes()))
+    assert r.status_code == 200 and "6 references read (jats)" in r.text
+
+
+def test_check_limits_and_errors(index_db: Path) -> None:
+    with TestClient(create_app(index_db, settings(max_upload_bytes=2048, max_check_references=2))) as c:
+        r = post_check(c, text="x" * 4000)
+        assert r.status_code == 413 and "too large" in r.text
+        r = post_check(c, text="A (2001) One.\nB (2002) Two.\nC (2003) Three.\n")
+        assert r.status_code == 413 and "at most 2" in r.text
+        r = post_check(c, file=("bad.xml", b"<article><ref-list><ref>"))
+        assert r.status_code == 400 and "could not read the JATS file" in r.text
+        r = post_check(c, file=("x.xml", b'<!DOCTYPE a [<!ENTITY e SYSTEM "file:///etc/passwd">]><a>&e;</a>'))
+        assert r.status_code == 400 and "root:" not in r.text
+        r = post_check(c, text="")
+        assert r.status_code == 400 and "Choose a file" in r.text
+        r = post_check(c, file=("bin.bib", b"\xff\xfe\x00garbage"))
+        assert r.status_code == 400 and "not UTF-8" in r.text
+
+
+def test_check_requires_csrf(client: TestClient) -> None:
+    client.get("/check")
+    r = post_check(client, text="Barnes T (2001) Sentinel behaviour.", token="forged")
+    assert r.status_code == 400 and "form expired" in r.text
+
+
+# ------------------------------------------------------------------------------------------ corrections
+
+def sign_in(c: TestClient, name: str = "alice", token: str = "alice-token") -> int:
+    tok = csrf(c.get("/login").text)
+    return c.post("/login", data={"csrf_token": tok, "name": name, "token": token, "next": "/"},
+                  follow_redirects=False).status_code
+
+
+def test_correction_flow(rw_client: TestClient) -> None:
+    c = rw_client
+    _, rows = open_store(c.db_path).citations(  # type: ignore[attr-defined]
+        open_store(c.db_path).get_work(CITED)["id"], section="methods")  # type: ignore[attr-defined,index]
+    sid = rows[0]["id"]
+    assert rows[0]["type"] == "mentioning"
+    assert "Correct the type" not in c.get(f"/statements/{sid}").text
+    assert sign_in(c, token="wrong") == 401
+    assert sign_in(c, name="mallory", token="alice-token") == 401
+    assert sign_in(c) == 303
+    page = c.get(f"/statements/{sid}").text
+    assert "Correct the type" in page
+    r = c.post(f"/statements/{sid}/correct", data={"csrf_token": "nope", "type": "supporting"})
+    assert r.status_code == 400
+    r = c.post(f"/statements/{sid}/correct", data={"csrf_token": csrf(page), "type": "supporting",
+                                                    "note": "uses their method"}, follow_redirects=False)
+    assert r.status_code == 303
+    assert "Correction saved" in c.get(r.headers["location"]).text
+    t = c.get(f"/api/tallies/{CITED}").json()
+    assert t["supporting"] == 2 and t["mentioning"] == 2  # the correction overrides the model
+    corr = list(open_store(c.db_path).iter_corrections())  # type: ignore[attr-defined]
+    assert corr[-1]["curator"] == "alice" and corr[-1]["stance"] == "supporting" and corr[-1]["created_at"]
+
+
+def test_correction_needs_sign_in(rw_client: TestClient) -> None:
+    tok = csrf(rw_client.get("/check").text)
+    r = rw_client.post("/statements/1/correct", data={"csrf_token": tok, "type": "supporting"})
+    assert r.status_code == 403
+
+
+def test_login_redirect_is_local_only(client: TestClient) -> None:
+    tok = csrf(client.get("/login").text)
+    r = client.post("/login", data={"csrf_token": tok, "name": "alice", "token": "alice-token",
+                                    "next": "//evil.example/"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/"
+
+
+# ---------------------------------------------------------------------------------------- badge, static
+
+def test_badge_svg(client: TestClient) -> None:
+    r = client.get("/badge.svg", params={"doi": CITED})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("image/svg+xml")
+    assert "1 supporting" in r.text and "1 contrasting" in r.text and "<script" not in r.text
+    v = client.get("/badge.svg", params={"doi": CITED, "layout": "vertical", "sections": "true",
+                                         "show_zero": "false"}).text
+    assert "in methods" in v and "0 in" not in v
+    evil = client.get("/badge.svg", params={"doi": '10.1/"><script>alert(1)</script>'}).text
+    assert "<script>" not in evil and "not indexed" in evil
+    assert client.get("/badge.svg", params={"doi": CITED, "layout": "diagonal"}).status_code == 400
+
+
+def test_static_files_only_from_the_allow_list(client: TestClient) -> None:
+    assert client.get("/static/badge.js").status_code == 200
+    assert client.get("/static/style.css").headers["content-type"].startswith("text/css")
+    for bad in ("/static/../app.py", "/static/%2e%2e/app.py", "/static/..%2fapp.py", "/static/nope.js",
+                "/static/templates/base.html"):
+        assert client.get(bad).status_code == 404, bad
+
+
+def test_docs_page_is_self_contained(client: TestClient) -> None:
+    html = client.get("/docs").text
+    assert "/api/tallies/{doi}" in html and "cdn" not in html.lower()
+    spec = client.get("/openapi.json").json()
+    assert "/api/tallies" in spec["paths"] and "/api/papers" in spec["paths"]
+
+
+def test_serve_cli_refuses_missing_db(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from citelens.cli import main
+
+    r = CliRunner().invoke(main, ["serve", "--db", str(tmp_path / "missing.db")])
+    assert r.exit_code == 2 and "does not exist" in r.output
