@@ -1,0 +1,229 @@
+"""PDF ingestion (citelens.formats.pdf): a rendered PLOS fixture with known citations, error handling, helpers."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections import Counter
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pytest
+from rapidfuzz import fuzz
+
+from citelens.document import Author, Reference
+from citelens.errors import InputError, InputTooLargeError, MalformedInputError, UnsupportedFormatError
+from citelens.formats.pdf import (
+    _expand,
+    _find_callouts,
+    _join_lines,
+    _Linker,
+    _segment_references,
+    parse_pdf,
+)
+from citelens.formats.pdf_layout import SUP_CLOSE, SUP_OPEN, Line
+
+FIXTURES = Path(__file__).parent / "fixtures" / "pdf"
+PLOS = FIXTURES / "plos-pbio.1001289-2col-super.pdf"
+
+
+@pytest.fixture(scope="module")
+def plos():
+    truth = json.loads(PLOS.with_name(PLOS.stem + ".truth.json").read_text(encoding="utf-8"))
+    return parse_pdf(PLOS.read_bytes(), PLOS.name), truth
+
+
+def _minimal_pdf(extra_trailer: bytes = b"", encrypt_obj: bytes = b"") -> bytes:
+    """A one-page PDF without text, written by hand (optionally with an /Encrypt dictionary)."""
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>"]
+    if encrypt_obj:
+        objs.append(encrypt_obj)
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for i, obj in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + obj + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    for off in offsets:
+        out += b"%010d 00000 n \n" % off
+    out += b"trailer\n<< /Size %d /Root 1 0 R " % (len(objs) + 1) + extra_trailer
+    out += b">>\nstartxref\n%d\n%%%%EOF\n" % xref
+    return bytes(out)
+
+
+# --- the rendered PLOS article ------------------------------------------------------------------------
+
+
+def test_header_from_first_page(plos):
+    doc, truth = plos
+    assert doc.format == "pdf" and doc.source == PLOS.name
+    assert doc.title == truth["title"]
+    assert doc.doi == truth["doi"].lower()
+    assert doc.year == int(truth["year"])
+    assert [a.family for a in doc.authors][:1] == ["Tennison"]
+
+
+def test_reference_list_segmented_in_order(plos):
+    doc, truth = plos
+    assert len(doc.references) == len(truth["refs"])
+    for i, ref in enumerate(doc.references):
+        assert ref.key == f"b{i}"
+        assert ref.label.rstrip(".") == str(i + 1)
+        assert ref.raw and not ref.raw.startswith(ref.label)
+    # Each entry holds exactly its printed reference (no neighbour's lines, no page furniture).
+    for ref, t in zip(doc.references, truth["refs"], strict=True):
+        assert fuzz.ratio(ref.raw, t["text"]) >= 90, (ref.raw, t["text"])
+
+
+def test_superscript_callouts_link_to_the_cited_entries(plos):
+    doc, truth = plos
+    keys = {r.key for r in doc.references}
+    found = []
+    for p in doc.paragraphs:
+        for c in p.callouts:
+            assert set(c.reference_keys) <= keys
+            assert p.text[c.start : c.end] == c.text  # spans index the paragraph text
+            assert SUP_OPEN not in p.text and SUP_CLOSE not in p.text
+            found.append(tuple(sorted(int(k[1:]) + 1 for k in c.reference_keys)))
+    expected = Counter(tuple(c) for c in truth["callouts"])
+    got = Counter(found)
+    hits = sum(min(n, got[k]) for k, n in expected.items())
+    assert hits >= 0.9 * sum(expected.values())
+    assert sum(got.values()) - hits <= 0.05 * sum(got.values())  # few spurious callouts
+
+
+def test_paragraphs_sections_and_captions(plos):
+    doc, _ = plos
+    body = [p for p in doc.paragraphs if p.kind == "body"]
+    assert len(body) >= 10
+    assert {p.section for p in doc.paragraphs} <= {"introduction", "methods", "results", "discussion", "other"}
+    # No reference-list text leaks into the body, and running text is de-hyphenated into whole lines.
+    assert not any(p.text.startswith(("1. ", "[1]")) for p in body)
+    assert all("\ufffe" not in p.text and "\u00ad" not in p.text for p in doc.paragraphs)
+    assert doc.abstract
+
+
+def test_page_limit_and_size_limit():
+    data = PLOS.read_bytes()
+    with pytest.raises(InputTooLargeError, match="pages"):
+        parse_pdf(data, "big.pdf", max_pages=2)
+    with pytest.raises(InputTooLargeError, match="big.pdf"):
+        parse_pdf(data, "big.pdf", max_bytes=1000)
+
+
+# --- inputs we refuse ------------------------------------------------------------------------------------
+
+
+def test_empty_file():
+    with pytest.raises(MalformedInputError, match="empty.pdf: empty file"):
+        parse_pdf(b"", "empty.pdf")
+
+
+def test_not_a_pdf():
+    with pytest.raises(UnsupportedFormatError, match="notes.txt"):
+        parse_pdf(b"Just some text, not a PDF at all.\n" * 10, "notes.txt")
+
+
+def test_truncated_pdf():
+    data = PLOS.read_bytes()
+    with pytest.raises(MalformedInputError, match="cut.pdf: broken or truncated"):
+        parse_pdf(data[: len(data) // 2], "cut.pdf")
+
+
+def test_garbage_after_header():
+    with pytest.raises(MalformedInputError):
+        parse_pdf(b"%PDF-1.7\n" + bytes(range(256)) * 4, "junk.pdf")
+
+
+def test_encrypted_pdf():
+    data = _minimal_pdf(
+        b"/Encrypt 4 0 R /ID [<00112233445566778899aabbccddeeff><00112233445566778899aabbccddeeff>] ",
+        b"<< /Filter /Standard /V 1 /R 2 /Length 40 /P -4 /O <" + b"11" * 32 + b"> /U <" + b"22" * 32 + b"> >>",
+    )
+    with pytest.raises(UnsupportedFormatError, match="locked.pdf: .*encrypted"):
+        parse_pdf(data, "locked.pdf")
+
+
+def test_pdf_without_text_layer():
+    # What a scanned article looks like to us: pages, no text.
+    pdf = pdfium.PdfDocument.new()
+    for _ in range(3):
+        pdf.new_page(612, 792)
+    buf = io.BytesIO()
+    pdf.save(buf)
+    with pytest.raises(UnsupportedFormatError, match="scan.pdf: .*no text layer"):
+        parse_pdf(buf.getvalue(), "scan.pdf")
+    with pytest.raises(InputError):
+        parse_pdf(_minimal_pdf(), "blank.pdf")
+
+
+# --- helpers ------------------------------------------------------------------------------------------
+
+
+def _refs(n: int, authors: list[tuple[str, int]] | None = None) -> list[Reference]:
+    out = []
+    for i in range(n):
+        fam, year = authors[i] if authors else ("X", 2000)
+        out.append(Reference(key=f"b{i}", label=f"[{i + 1}]" if not authors else "", raw=f"{fam} A ({year}) T.",
+                             authors=[Author(family=fam)], year=year))
+    return out
+
+
+def test_expand_ranges_and_lists():
+    assert _expand("3–6", 50) == [3, 4, 5, 6]
+    assert _expand("1, 4, 7", 50) == [1, 4, 7]
+    assert _expand("2-4; 9", 50) == [2, 3, 4, 9]
+    assert _expand("5–300", 50) == []  # too long for a citation range: page span or the like
+
+
+def test_numeric_callouts():
+    linker = _Linker(_refs(12))
+    text, cos = _find_callouts("As shown [3–6], and [1, 4, 7]; also [2]–[4] but not [40] or [1999].", linker)
+    assert [c.reference_keys for c in cos] == [["b2", "b3", "b4", "b5"], ["b0", "b3", "b6"], ["b1", "b2", "b3"]]
+    assert [text[c.start : c.end] for c in cos] == ["[3–6]", "[1, 4, 7]", "[2]–[4]"]
+
+
+def test_superscript_callouts_and_exponents():
+    linker = _Linker(_refs(12))
+    raw = f"Cells divide{SUP_OPEN}1,2{SUP_CLOSE} in 10{SUP_OPEN}5{SUP_CLOSE} cases over 3 km{SUP_OPEN}2{SUP_CLOSE}; R{SUP_OPEN}2{SUP_CLOSE} = 0.9."
+    text, cos = _find_callouts(raw, linker)
+    assert text == "Cells divide1,2 in 105 cases over 3 km2; R2 = 0.9."
+    assert len(cos) == 1 and cos[0].reference_keys == ["b0", "b1"] and text[cos[0].start : cos[0].end] == "1,2"
+
+
+def test_author_year_callouts():
+    refs = _refs(4, [("Smith", 2003), ("Lee", 2001), ("van Dam", 1999), ("Smith", 2005)])
+    linker = _Linker(refs)
+    text = ("Known (Smith et al., 2003; Lee 2001). Smith and Jones (2005) disagreed, as did van Dam (1999) "
+            "and Brown (2010).")
+    _, cos = _find_callouts(text, linker)
+    assert [c.reference_keys for c in cos] == [["b0", "b1"], ["b3"], ["b2"]]
+    assert cos[0].text == "(Smith et al., 2003; Lee 2001)"
+
+
+def _line(text: str, x0: float = 50, baseline: float = 700, page: int = 0, size: float = 10) -> Line:
+    return Line(page, x0, x0 + 200, baseline + size * 0.8, baseline - size * 0.2, baseline, size, False, text)
+
+
+def test_segment_numbered_references():
+    lines = [_line("[1] Smith J. A study of things."), _line("Journal 3: 1–9.", x0=62, baseline=688),
+             _line("[2] Lee K. Another study.", baseline=676), _line("[3] Wu P. Third.", baseline=664),
+             _line("Book, 2001.", x0=62, baseline=652)]
+    entries = _segment_references(lines, 10)
+    assert [e.label for e in entries] == ["[1]", "[2]", "[3]"]
+    assert _join_lines(entries[0].lines) == "Smith J. A study of things. Journal 3: 1–9."
+
+
+def test_segment_hanging_indent_references():
+    lines = [_line("Adams B (2001) One title"), _line("that wraps. J 1: 2.", x0=60, baseline=688),
+             _line("Baker C (2002) Two.", baseline=676), _line("Clark D (2003) Three", baseline=664),
+             _line("goes on here.", x0=60, baseline=652)]
+    entries = _segment_references(lines, 10)
+    assert len(entries) == 3 and entries[2].lines[-1].text == "goes on here."
+
+
+def test_join_lines_dehyphenates():
+    lines = [_line("a well-known exam-"), _line("ple of line breaks and a soft hy\u00ad"), _line("phen too")]
+    assert _join_lines(lines) == "a well-known example of line breaks and a soft hyphen too"
