@@ -1,0 +1,172 @@
+"""The pages in real headless Chromium: click-through, search, injected markup never runs, the JS badge.
+
+Skipped when /usr/bin/chromium or Playwright is missing. The server is ``citelens serve`` in a subprocess
+on a free loopback port.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from test_web import CITED, XSS_DOI, build_index
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+pytestmark = pytest.mark.browser
+
+sync_api = pytest.importorskip("playwright.sync_api")
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    db = build_index(tmp_path_factory.mktemp("browser") / "index.db")
+    port = free_port()
+    env = {**os.environ, "CITELENS_CURATORS": "alice=alice-token", "CITELENS_API_TOKEN": "api-secret"}
+    proc = subprocess.Popen([sys.executable, "-c", "from citelens.cli import main; main()", "serve", "--db", str(db),
+                             "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+        except OSError:
+            if proc.poll() is not None:
+                pytest.fail(f"server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+            time.sleep(0.1)
+    else:
+        proc.kill()
+        pytest.fail("server did not start")
+    yield base
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: object, server: str) -> Iterator[object]:
+    ctx = browser.new_context(base_url=server)  # type: ignore[attr-defined]
+    pg = ctx.new_page()
+    pg.dialogs = []
+    pg.errors = []
+    pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
+    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
+    # Any request leaving the test server would be a third-party request (or an injected image/script).
+    pg.external = []
+    pg.on("request", lambda r: None if r.url.startswith((server, "data:")) else pg.external.append(r.url))
+    yield pg
+    ctx.close()
+
+
+def assert_nothing_injected(pg: object) -> None:
+    assert pg.evaluate("() => window.__xss === undefined")  # type: ignore[attr-defined]
+    assert pg.dialogs == []  # type: ignore[attr-defined]
+    assert pg.evaluate("() => document.querySelectorAll('img[src=\"x\"], svg[onload]').length") == 0  # type: ignore[attr-defined]
+    assert pg.external == []  # type: ignore[attr-defined]
+
+
+def test_click_through_report_filter_statement_citing_paper(page: object) -> None:
+    pg = page
+    pg.goto(f"/reports/{CITED}")  # type: ignore[attr-defined]
+    assert pg.locator(".notice-retraction").is_visible()  # type: ignore[attr-defined]
+    assert pg.locator(".card.stmt").count() == 5  # type: ignore[attr-defined]
+    pg.select_option("#f-type", "contrasting")  # type: ignore[attr-defined]
+    pg.click("text=Apply filters")  # type: ignore[attr-defined]
+    pg.wait_for_url("**type=contrasting**")  # type: ignore[attr-defined]
+    cards = pg.locator(".card.stmt")  # type: ignore[attr-defined]
+    assert cards.count() == 1 and "stmt-contrasting" in (cards.first.get_attribute("class") or "")
+    assert "In contrast to Barnes" in cards.first.inner_text()
+    cards.first.locator("a.stmt-link").click()
+    pg.wait_for_url("**/statements/*")  # type: ignore[attr-defined]
+    assert pg.locator("h1").inner_text() == "Citation statement"  # type: ignore[attr-defined]
+    pg.click("#citing-paper")  # type: ignore[attr-defined]
+    pg.wait_for_url(f"**/reports/{XSS_DOI}")  # type: ignore[attr-defined]
+    title = pg.locator("#work-title").inner_text()  # type: ignore[attr-defined]
+    # The hostile title is shown as text, exactly as the article has it, and did nothing.
+    assert "<script>window.__xss=1</script>" in title and 'onerror="window.__xss=2"' in title
+    assert "Mallory<script>" in pg.locator(".authors").inner_text()  # type: ignore[attr-defined]
+    assert_nothing_injected(pg)
+
+
+def test_injected_sentence_does_not_run(page: object) -> None:
+    pg = page
+    pg.goto(f"/reports/{CITED}?section=introduction")  # type: ignore[attr-defined]
+    text = pg.locator(".card.stmt").first.inner_text()  # type: ignore[attr-defined]
+    assert "Barnes <script>window.__xss=3</script>" in text
+    assert pg.locator("mark.callout").count() == 1  # type: ignore[attr-defined]
+    assert_nothing_injected(pg)
+
+
+def test_search_statements_and_papers(page: object) -> None:
+    pg = page
+    pg.goto("/search")  # type: ignore[attr-defined]
+    pg.fill("#q", "sentinel")  # type: ignore[attr-defined]
+    pg.click("button:has-text('Search')")  # type: ignore[attr-defined]
+    pg.wait_for_url("**q=sentinel**")  # type: ignore[attr-defined]
+    assert int(pg.locator("#result-count").inner_text()) >= 3  # type: ignore[attr-defined]
+    assert pg.locator(".card.stmt mark").count() >= 1  # type: ignore[attr-defined]
+    pg.check("input[name=kind][value=papers]")  # type: ignore[attr-defined]
+    pg.fill("#q", "evil title")  # type: ignore[attr-defined]
+    pg.click("button:has-text('Search')")  # type: ignore[attr-defined]
+    pg.wait_for_url("**kind=papers**")  # type: ignore[attr-defined]
+    link = pg.locator("ol.papers a").first  # type: ignore[attr-defined]
+    assert "<script>" in link.inner_text()
+    link.click()
+    pg.wait_for_url(f"**/reports/{XSS_DOI}")  # type: ignore[attr-defined]
+    assert_nothing_injected(pg)
+
+
+def test_curator_corrects_a_statement(page: object) -> None:
+    pg = page
+    pg.goto(f"/reports/{CITED}?section=discussion")  # type: ignore[attr-defined]
+    pg.locator("a.stmt-link").first.click()  # type: ignore[attr-defined]
+    pg.click("text=Sign in as a curator")  # type: ignore[attr-defined]
+    pg.fill("#name", "alice")  # type: ignore[attr-defined]
+    pg.fill("#token", "alice-token")  # type: ignore[attr-defined]
+    pg.click("button:has-text('Sign in')")  # type: ignore[attr-defined]
+    pg.wait_for_url("**/statements/*")  # type: ignore[attr-defined]
+    pg.check("input[name=type][value=contrasting]")  # type: ignore[attr-defined]
+    pg.click("button:has-text('Save correction')")  # type: ignore[attr-defined]
+    pg.wait_for_url("**saved=1")  # type: ignore[attr-defined]
+    assert "corrected by alice" in pg.locator(".card.stmt").inner_text()  # type: ignore[attr-defined]
+    pg.goto(f"/reports/{CITED}")  # type: ignore[attr-defined]
+    assert "2 contrasting" in pg.locator("ul.tallies").inner_text()  # type: ignore[attr-defined]
+
+
+def test_js_badge_renders_tallies(page: object, server: str) -> None:
+    pg = page
+    pg.goto(f"/badge?doi={CITED}")  # type: ignore[attr-defined]
+    badge = pg.locator("div.citelens-badge a.clb")  # type: ignore[attr-defined]
+    badge.wait_for()
+    text = badge.inner_text()
+    assert "supporting" in text and "in results" in text
+    assert pg.errors == []  # type: ignore[attr-defined]
+    assert_nothing_injected(pg)
