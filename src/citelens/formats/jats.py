@@ -44,12 +44,14 @@ def parse_jats(data: bytes, source: str) -> Document:
     known = {r.key for r in refs}
     label_to_key = _label_index(refs)
     order = {r.key: i for i, r in enumerate(refs)}
+    walker = _BodyWalker(doc, known, label_to_key, order)
     body = _first(root, "body")
-    if body is not None:
-        _BodyWalker(doc, known, label_to_key, order).walk(body, [])
     # Floats that JATS places outside the body (PMC's floats-group) still carry captions that cite.
-    for fg in root.iter("floats-group", "floats-wrap"):
-        _BodyWalker(doc, known, label_to_key, order).walk(fg, [])
+    containers = ([body] if body is not None else []) + list(root.iter("floats-group", "floats-wrap"))
+    for container in containers:
+        walker.mark_callouts(container)
+    for container in containers:
+        walker.walk(container, [])
     return doc
 
 
@@ -190,6 +192,11 @@ def _split_name(s: str) -> Author:
 _DOI_IN_TEXT = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>]+)", re.I)
 
 
+_CITATION_TAGS = ("element-citation", "mixed-citation", "citation", "nlm-citation")
+_FIELD_TAGS = frozenset({"article-title", "chapter-title", "source", "year", "volume", "issue", "fpage", "lpage",
+                         "elocation-id", "publisher-name"})
+
+
 def _parse_references(root: etree._Element) -> list[Reference]:
     refs: list[Reference] = []
     seen: set[str] = set()
@@ -199,93 +206,105 @@ def _parse_references(root: etree._Element) -> list[Reference]:
             continue
         seen.add(key)
         cit = None
-        for name in ("element-citation", "mixed-citation", "citation", "nlm-citation"):
-            cit = next(ref.iter(name), None)
-            if cit is not None:
-                break
-        r = Reference(key=key, label=text_of(ref.find("label")))
+        label = ""
+        for child in ref:
+            tag = child.tag
+            if tag in _CITATION_TAGS and cit is None:
+                cit = child
+            elif tag == "label":
+                label = text_of(child)
+        if cit is None:  # wrapped deeper (e.g. inside <citation-alternatives>)
+            cit = next(ref.iter(*_CITATION_TAGS), None)
+        r = Reference(key=key, label=label)
         if cit is None:
             r.raw = text_of(ref)
             refs.append(r)
             continue
-        if local(cit.tag) == "element-citation":
-            # structured citations carry no separators between fields: join them with spaces
-            r.raw = " ".join(t.strip() for t in cit.itertext() if t.strip())
-        else:
-            r.raw = text_of(cit)
-        r.publication_type = cit.get("publication-type") or cit.get("citation-type") or ""
-        for pg in cit.iter("person-group"):
-            if pg.get("person-group-type", "author") != "author":
+        _fill_reference(r, cit)
+        refs.append(r)
+    return refs
+
+
+def _name_author(child: etree._Element) -> Author:
+    fam = given = ""
+    for part in child:
+        if part.tag == "surname":
+            fam = text_of(part)
+        elif part.tag == "given-names":
+            given = text_of(part)
+    return Author(family=fam, given=given) if fam else _split_name(text_of(child))
+
+
+def _fill_reference(r: Reference, cit: etree._Element) -> None:
+    """One pass over the citation's children (fields of element-citation and mixed-citation are children)."""
+    structured = cit.tag == "element-citation"
+    # structured citations carry no separators between fields: join them with spaces
+    r.raw = " ".join(t.strip() for t in cit.itertext() if t.strip()) if structured else text_of(cit)
+    r.publication_type = cit.get("publication-type") or cit.get("citation-type") or ""
+    fields: dict[str, str] = {}
+    links: list[etree._Element] = []
+    authors_done = False
+    for child in cit:
+        tag = child.tag
+        if tag in _FIELD_TAGS:
+            if tag not in fields:
+                fields[tag] = text_of(child)
+        elif tag == "person-group":
+            if authors_done or child.get("person-group-type", "author") != "author":
                 continue
-            for child in pg:
-                tag = local(child.tag)
-                if tag == "name":
-                    r.authors.append(Author(family=text_of(child.find("surname")),
-                                            given=text_of(child.find("given-names"))))
-                elif tag == "string-name":
-                    fam = text_of(child.find("surname"))
-                    r.authors.append(Author(family=fam, given=text_of(child.find("given-names")))
-                                     if fam else _split_name(text_of(child)))
-                elif tag == "collab":
-                    r.authors.append(Author(family=text_of(child)))
-            break
-        if not r.authors:
-            for child in cit:
-                tag = local(child.tag)
-                if tag == "name":
-                    r.authors.append(Author(family=text_of(child.find("surname")),
-                                            given=text_of(child.find("given-names"))))
-                elif tag == "string-name":
-                    fam = text_of(child.find("surname"))
-                    r.authors.append(Author(family=fam, given=text_of(child.find("given-names")))
-                                     if fam else _split_name(text_of(child)))
-                elif tag == "collab":
-                    r.authors.append(Author(family=text_of(child)))
-        title = cit.find("article-title")
-        if title is None:
-            title = cit.find("chapter-title")
-        source = text_of(cit.find("source"))
-        if title is not None:
-            r.title = text_of(title)
-            r.container = source
-        else:
-            r.title = source  # a book or report: its source is its title
-            r.container = text_of(cit.find("publisher-name")) if r.publication_type == "book" else ""
-            if r.publication_type not in ("book", "report", "thesis", "other", "") and source:
-                r.title, r.container = "", source
-        y = text_of(cit.find("year"))
-        m = re.search(r"\d{4}", y)
-        r.year = int(m.group(0)) if m else None
-        r.volume = text_of(cit.find("volume"))
-        r.issue = text_of(cit.find("issue"))
-        fp, lp = text_of(cit.find("fpage")), text_of(cit.find("lpage"))
-        r.pages = f"{fp}-{lp}" if fp and lp else fp or text_of(cit.find("elocation-id"))
-        links = []
-        for pid in cit.iter("pub-id", "object-id", "ext-link", "uri"):
-            if pid.tag in ("ext-link", "uri"):
-                links.append(pid)
-                continue
-            kind = (pid.get("pub-id-type") or "").lower()
-            val = text_of(pid)
+            for pc in child:
+                if pc.tag in ("name", "string-name"):
+                    r.authors.append(_name_author(pc))
+                elif pc.tag == "collab":
+                    r.authors.append(Author(family=text_of(pc)))
+            authors_done = bool(r.authors)
+        elif tag in ("name", "string-name") and not authors_done:
+            r.authors.append(_name_author(child))
+        elif tag == "collab" and not authors_done:
+            r.authors.append(Author(family=text_of(child)))
+        elif tag in ("pub-id", "object-id"):
+            kind = (child.get("pub-id-type") or "").lower()
+            val = text_of(child)
             if kind == "doi" and not r.doi:
                 r.doi = normalise_doi(val)
             elif kind == "pmid" and not r.pmid:
                 r.pmid = normalise_pmid(val)
             elif kind in ("pmcid", "pmc") and not r.pmcid:
                 r.pmcid = normalise_pmcid(val)
-        if not r.doi:
-            for link in links:
-                href = link.get(XLINK + "href") or text_of(link)
-                m2 = _DOI_IN_TEXT.search(href)
-                if m2:
-                    r.doi = normalise_doi(m2.group(1))
-                    break
-        if not r.doi:
-            m3 = re.search(r"doi:?\s*(10\.\d{4,9}/\S+)", r.raw, re.I)
-            if m3:
-                r.doi = normalise_doi(m3.group(1))
-        refs.append(r)
-    return refs
+        elif tag in ("ext-link", "uri"):
+            links.append(child)
+        elif tag == "comment":
+            links.extend(child.iter("ext-link", "uri"))
+    source = fields.get("source", "")
+    title = fields.get("article-title") or fields.get("chapter-title")
+    if title is not None:
+        r.title = title
+        r.container = source
+    else:
+        r.title = source  # a book or report: its source is its title
+        r.container = fields.get("publisher-name", "") if r.publication_type == "book" else ""
+        if r.publication_type not in ("book", "report", "thesis", "other", "") and source:
+            r.title, r.container = "", source
+    m = _YEAR.search(fields.get("year", ""))
+    r.year = int(m.group(0)) if m else None
+    r.volume = fields.get("volume", "")
+    r.issue = fields.get("issue", "")
+    fp, lp = fields.get("fpage", ""), fields.get("lpage", "")
+    r.pages = f"{fp}-{lp}" if fp and lp else fp or fields.get("elocation-id", "")
+    if not r.doi:
+        for link in links:
+            href = link.get(XLINK + "href") or text_of(link)
+            m2 = _DOI_IN_TEXT.search(href)
+            if m2:
+                r.doi = normalise_doi(m2.group(1))
+                break
+    if not r.doi and "doi" in r.raw.lower():
+        m3 = re.search(r"doi:?\s*(10\.\d{4,9}/\S+)", r.raw, re.I)
+        if m3:
+            r.doi = normalise_doi(m3.group(1))
+
+
+_YEAR = re.compile(r"\d{4}")
 
 
 def _label_index(refs: list[Reference]) -> dict[int, str]:
@@ -300,7 +319,13 @@ def _label_index(refs: list[Reference]) -> dict[int, str]:
 # -------------------------------------------------------------------------------------------------- body
 
 class _BodyWalker:
-    """Walks body/sec/p, emitting one Paragraph per text block with callout offsets."""
+    """Walks body/sec/p, emitting one Paragraph per text block with callout offsets.
+
+    Speed matters here (the whole ingest budget is a few milliseconds per article), so text is not built
+    node by node in Python: each callout's content is first replaced by a marked copy of its label
+    (``\x01<n>\x02label\x03``), then a block's text comes from libxml2's ``itertext`` in one go and the
+    markers are turned into offsets by one regex pass.
+    """
 
     def __init__(self, doc: Document, known: set[str], label_to_key: dict[int, str], order: dict[str, int]):
         self.doc = doc
@@ -308,18 +333,33 @@ class _BodyWalker:
         self.label_to_key = label_to_key
         self.order = order
         self.keys_in_order = sorted(order, key=order.__getitem__)
+        self.callouts: list[tuple[str, list[str]]] = []  # (label, known keys) by marker number
+
+    def mark_callouts(self, container: etree._Element) -> None:
+        for x in container.iter("xref"):
+            if x.get("ref-type") != "bibr":
+                continue
+            label = " ".join("".join(x.itertext()).split())
+            keys = [k for k in (x.get("rid") or "").split() if k]
+            for k in keys:
+                if k not in self.known:
+                    self.doc.warnings.append(f"callout {label!r} points at unknown reference id {k!r}")
+            for child in list(x):
+                x.remove(child)
+            x.text = f"\ufdd0{len(self.callouts)}\ufdd1{label}\ufdd2"
+            self.callouts.append((label, [k for k in keys if k in self.known]))
 
     # sections: list of (sec_type, title) from outermost to innermost
     def walk(self, el: etree._Element, sections: list[tuple[str, str]]) -> None:
         for child in el:
-            tag = local(child.tag)
-            if not tag:
+            tag = child.tag
+            if not isinstance(tag, str):
                 continue
             if tag in ("sec", "app", "ack"):
                 title = text_of(child.find("title"))
                 self.walk(child, [*sections, (child.get("sec-type", ""), title)])
             elif tag in _FLOATS:
-                self._float(child, sections)
+                self._float(child)
             elif tag in _BLOCKS:
                 self._block(child, sections, "body")
             elif tag in ("title", "label", "sec-meta", "object-id"):
@@ -327,32 +367,37 @@ class _BodyWalker:
             else:  # list, list-item, disp-quote, statement, table containers …
                 self.walk(child, sections)
 
-    def _float(self, el: etree._Element, sections: list[tuple[str, str]]) -> None:
+    def _float(self, el: etree._Element) -> None:
         for child in el:
-            tag = local(child.tag)
+            tag = child.tag
+            if not isinstance(tag, str):
+                continue
             if tag == "caption":
-                self._caption(child)
-            elif tag in _FLOATS or tag in ("table", "alternatives", "thead", "tbody", "tfoot", "tr", "table-wrap-foot",
-                         "fn", "list", "list-item", "sec", "fn-group"):
-                self._float(child, sections)
+                # title and paragraphs of a caption read as one block, separated by spaces
+                parts = [" ".join("".join(c.itertext()).split()) for c in child if isinstance(c.tag, str)]
+                self._emit(" ".join(p for p in parts if p), [], "caption")
             elif tag in _BLOCKS:
                 self._block(child, [], "caption")
-
-    def _caption(self, cap: etree._Element) -> None:
-        # The caption title and its paragraphs read as one block of text.
-        builder = _TextBuilder(self)
-        for child in cap:
-            builder.add_element(child)
-            builder.add_text(" ")
-        self._emit(builder, [], "caption")
+            elif tag == "alternatives" or tag not in _SKIP_TEXT:  # PLOS wraps tables in <alternatives>
+                self._float(child)
 
     def _block(self, el: etree._Element, sections: list[tuple[str, str]], kind: str) -> None:
-        builder = _TextBuilder(self)
-        builder.add_element(el, top=True)
-        self._emit(builder, sections, kind)
+        floats = []
+        for inner in el.iter(*_FLOATS, *_SKIP_TEXT):
+            if inner is el or any(inner is f or _is_ancestor(f, inner) for f in floats):
+                continue
+            floats.append(inner)
+        for inner in floats:
+            _detach(inner)
+        self._emit(" ".join("".join(el.itertext()).split()), sections, kind)
+        for inner in floats:
+            if inner.tag in _FLOATS:
+                self._float(inner)
 
-    def _emit(self, builder: _TextBuilder, sections: list[tuple[str, str]], kind: str) -> None:
-        text, callouts = builder.finish()
+    def _emit(self, marked: str, sections: list[tuple[str, str]], kind: str) -> None:
+        if not marked:
+            return
+        text, callouts = self._unmark(marked)
         if not text:
             return
         section, title = "other", ""
@@ -365,8 +410,50 @@ class _BodyWalker:
             title = next((t for _, t in reversed(sections) if t), "")
         self.doc.paragraphs.append(Paragraph(text=text, section=section, section_title=title, kind=kind,
                                              callouts=callouts))
-        for float_el, secs in builder.floats:
-            self._float(float_el, secs)
+
+    def _unmark(self, marked: str) -> tuple[str, list[Callout]]:
+        if "\ufdd0" not in marked:
+            return marked, []
+        out: list[str] = []
+        callouts: list[Callout] = []
+        pos = length = 0
+        prev_end = -1
+        cur, cur_start, between = -1, 0, ""
+        for m in _MARK.finditer(marked):
+            chunk = marked[pos : m.start()]
+            out.append(chunk)
+            length += len(chunk)
+            pos = m.end()
+            if m.group(1) is not None:
+                # markers alternate open/close, so the chunk before an opening one is what lies between
+                # this callout and the previous one
+                cur, cur_start, between = int(m.group(1)), length, chunk
+                continue
+            label, keys = self.callouts[cur]
+            prev = callouts[-1] if callouts else None
+            if prev is not None and prev.end == prev_end:
+                if not label and not between.strip():
+                    # PLOS tags the interior of some ranges as empty xrefs glued to the first callout
+                    # ("[<xref>43</xref><xref rid=B44/>–<xref>45</xref>]"): they belong to it.
+                    prev.reference_keys = prev.reference_keys + keys
+                    prev_end = length
+                    continue
+                if _RANGE_SEP.match(between):
+                    nxt = Callout(start=cur_start, end=length, reference_keys=keys, text=label)
+                    extra = self.expand_range(prev, nxt)
+                    if extra is not None:
+                        # One callout spanning "[3]–[6]" naming every reference from 3 to 6.
+                        prev.reference_keys = prev.reference_keys + extra + keys
+                        prev.inferred_keys = prev.inferred_keys + extra
+                        prev.end = length
+                        prev.text = prev.text + between + label
+                        prev_end = length
+                        continue
+            if keys:
+                callouts.append(Callout(start=cur_start, end=length, reference_keys=keys, text=label))
+            prev_end = length
+        out.append(marked[pos:])
+        return "".join(out), callouts
 
     def expand_range(self, first: Callout, second: Callout) -> list[str] | None:
         """Reference keys strictly between two range endpoints, or None if this is not a numeric range."""
@@ -387,108 +474,23 @@ class _BodyWalker:
         return None
 
 
-class _TextBuilder:
-    """Accumulates whitespace-normalised text and callout spans for one block."""
+_MARK = re.compile("\ufdd0(\\d+)\ufdd1|\ufdd2")
 
-    def __init__(self, walker: _BodyWalker):
-        self.walker = walker
-        self.parts: list[str] = []
-        self.length = 0
-        self.callouts: list[Callout] = []
-        self.floats: list[tuple[etree._Element, list[tuple[str, str]]]] = []
-        self._last_space = True
-        self._pending_range: Callout | None = None  # callout followed by a dash, waiting for its end
-        self._since_callout = ""
 
-    def add_text(self, s: str | None) -> None:
-        if not s:
-            return
-        if s != " ":
-            # collapse whitespace runs, keeping one leading/trailing space if there was any
-            core = " ".join(s.split())
-            if s[0].isspace() and core:
-                core = " " + core
-            if s[-1].isspace():
-                core += " "
-            s = core or " "
-        if self._last_space and s.startswith(" "):
-            s = s[1:]
-        if not s:
-            return
-        self.parts.append(s)
-        self.length += len(s)
-        self._last_space = s.endswith(" ")
-        self._since_callout += s
+def _is_ancestor(a: etree._Element, b: etree._Element) -> bool:
+    return any(x is a for x in b.iterancestors())
 
-    def add_element(self, el: etree._Element, top: bool = False) -> None:
-        tag = local(el.tag)
-        if not tag:
-            self.add_text(el.tail if not top else None)
-            return
-        if not top:
-            if tag in _FLOATS:
-                self.floats.append((el, []))
-                self.add_text(el.tail)
-                return
-            if tag in _SKIP_TEXT:
-                self.add_text(el.tail)
-                return
-            if tag == "xref" and el.get("ref-type") == "bibr":
-                self._callout(el)
-                self.add_text(el.tail)
-                return
-            if tag in ("p", "list-item", "list", "disp-quote") and self.parts:
-                self.add_text(" ")
-        self.add_text(el.text)
-        for child in el:
-            self.add_element(child)
-        if not top:
-            self.add_text(el.tail)
 
-    def _callout(self, el: etree._Element) -> None:
-        label = _WS.sub(" ", "".join(el.itertext())).strip()
-        keys = [k for k in (el.get("rid") or "").split() if k]
-        good = [k for k in keys if k in self.walker.known]
-        for k in keys:
-            if k not in self.walker.known:
-                self.walker.doc.warnings.append(f"callout {label!r} points at unknown reference id {k!r}")
-        between = self._since_callout  # text since the previous callout: "–" makes a range
-        start = self.length
-        self.add_text(label)
-        end = self.length
-        # add_text may have dropped a leading space; the label itself sits at the end of the buffer
-        start = end - len(_WS.sub(" ", label).lstrip(" ")) if label else end
-        callout = Callout(start=start, end=end, reference_keys=good, text=label)
-        prev = self.callouts[-1] if self.callouts else None
-        if prev is not None and _RANGE_SEP.match(between):
-            extra = self.walker.expand_range(prev, callout)
-            if extra is not None:
-                # One callout spanning "[3]–[6]" naming every reference from 3 to 6.
-                prev.reference_keys = prev.reference_keys + extra + callout.reference_keys
-                prev.inferred_keys = prev.inferred_keys + extra
-                prev.end = end
-                prev.text = prev.text + between + label
-                self._since_callout = ""
-                return
-        if not label and prev is not None and not between.strip():
-            # PLOS sometimes tags the interior of a range as empty xrefs glued to the first one
-            # ("[<xref>43</xref><xref rid=B44/>–<xref>45</xref>]"): they belong to the previous callout.
-            prev.reference_keys = prev.reference_keys + good
-            self._since_callout = ""
-            return
-        if good:
-            self.callouts.append(callout)
-        self._since_callout = ""
-
-    def finish(self) -> tuple[str, list[Callout]]:
-        text = "".join(self.parts)
-        stripped = text.rstrip()
-        lead = len(text) - len(text.lstrip())
-        text = stripped.lstrip()
-        out = []
-        for c in self.callouts:
-            c.start -= lead
-            c.end -= lead
-            if 0 <= c.start <= c.end <= len(text):
-                out.append(c)
-        return text, out
+def _detach(el: etree._Element) -> None:
+    """Remove ``el`` from the tree but keep the text that follows it (lxml's remove drops the tail)."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    tail = el.tail
+    if tail:
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(el)
