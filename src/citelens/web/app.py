@@ -18,6 +18,7 @@ import logging
 import math
 import secrets
 import threading
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -129,6 +130,7 @@ def create_app(store_path: str | Path, settings: Settings | None = None) -> Fast
     local = threading.local()
     opened: list[Store] = []
     opened_lock = threading.Lock()
+    stats_cache: dict[str, Any] = {}
 
     def store() -> Store:
         s = getattr(local, "store", None)
@@ -272,9 +274,11 @@ def create_app(store_path: str | Path, settings: Settings | None = None) -> Fast
     # -------------------------------------------------------------------------------------------- pages
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def home(request: Request) -> HTMLResponse:
-        s = store()
-        stats = s.stats()
-        return page(request, "home.html", {"stats": stats})
+        # stats() scans whole tables (seconds at millions of statements): cache it briefly per process.
+        now = time.monotonic()
+        if stats_cache.get("at", -1e9) < now - 300:
+            stats_cache.update(at=now, stats=store().stats())
+        return page(request, "home.html", {"stats": stats_cache["stats"]})
 
     @app.get("/reports/{ident:path}", response_class=HTMLResponse, include_in_schema=False)
     def report(request: Request, ident: str) -> HTMLResponse:
