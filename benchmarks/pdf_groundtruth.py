@@ -2,7 +2,8 @@
 
 JATS marks every in-text citation (``<xref ref-type="bibr" rid=…>``) and every reference (``<ref id=…>``),
 so printing an article ourselves gives PDFs whose callout→reference links are known exactly. Each article is
-converted to plain HTML (one- or two-column CSS; callouts as numeric brackets "[1, 3–5]" or superscripts)
+converted to plain HTML (one- or two-column CSS; callouts as numeric brackets "[1, 3–5]", superscripts, or
+author–year "(Smith et al., 2003; Lee and Wu, 2001)" with an unnumbered hanging-indent list)
 and printed with Debian's headless Chromium. Adjacent xrefs form one callout; "–" between two xrefs means
 the numbers in between are cited too, exactly as a reader (and our parser) would read the printed range.
 
@@ -60,6 +61,10 @@ def _ref_text(ref: etree._Element) -> str:
     if cit is None:
         return _text(ref)
     if cit.tag == "mixed-citation" or cit.find(".//article-title") is None and cit.find("source") is None:
+        # PLOS mixed citations put <surname> and <given-names> side by side without a space.
+        for n in cit.iter("surname"):
+            if n.tail is None or not n.tail.startswith(" "):
+                n.tail = " " + (n.tail or "")
         return _text(cit)
     names = []
     for n in cit.findall(".//person-group/name") or cit.findall(".//name"):
@@ -112,10 +117,48 @@ def _compress(nums: list[int]) -> str:
     return ", ".join(out)
 
 
+def _author_year_labels(refs: list[etree._Element]) -> tuple[list[str], list[str]]:
+    """Per reference: the in-text form ("Smith et al., 2003a") and the year as printed in the list ("2003a")."""
+    base = []
+    for ref in refs:
+        f = _ref_fields(ref)
+        cit = ref.find(".//nlm-citation")
+        if cit is None:
+            cit = ref.find(".//element-citation")
+        if cit is None:
+            cit = ref.find(".//mixed-citation")
+        names = [_text(n.find("surname")) for n in (cit.findall(".//name") if cit is not None else [])]
+        collab = _text(cit.find(".//collab")) if cit is not None else ""
+        if collab and not names:
+            who = collab
+        elif len(names) >= 3:
+            who = f"{names[0]} et al."
+        elif len(names) == 2:
+            who = f"{names[0]} and {names[1]}"
+        else:
+            who = names[0] if names else (f["title"][:30] or "Anonymous")
+        base.append((who, _text(ref.find(".//year")) or "n.d."))
+    counts: dict[tuple[str, str], int] = {}
+    for b in base:
+        counts[b] = counts.get(b, 0) + 1
+    seen: dict[tuple[str, str], int] = {}
+    labels, years = [], []
+    for b in base:
+        year = b[1]
+        if counts[b] > 1:
+            # Same first author(s) and year: "2003a", "2003b", as author–year styles print them.
+            year += "abcdefghijklmnopqrstuvwxyz"[seen.get(b, 0) % 26]
+            seen[b] = seen.get(b, 0) + 1
+        labels.append(f"{b[0]}, {year}")
+        years.append(year)
+    return labels, years
+
+
 class _Renderer:
-    def __init__(self, index: dict[str, int], style: str) -> None:
+    def __init__(self, index: dict[str, int], style: str, ay_labels: list[str] | None = None) -> None:
         self.index = index  # ref id → 1-based number
-        self.style = style  # "bracket" | "super"
+        self.style = style  # "bracket" | "super" | "authoryear"
+        self.ay_labels = ay_labels or []
         self.callouts: list[list[int]] = []  # truth, in document order
 
     def inline(self, el: etree._Element) -> str:
@@ -166,7 +209,9 @@ class _Renderer:
                     out[-1] = out[-1].rstrip()[:-1]
                 if j < len(pieces) and pieces[j][0] == "text" and str(pieces[j][1]).lstrip().startswith("]"):
                     pieces[j] = ("text", str(pieces[j][1]).lstrip()[1:])
-                if self.style == "super":
+                if self.style == "authoryear":
+                    out.append("(" + "; ".join(html.escape(self.ay_labels[n - 1]) for n in nums) + ")")
+                elif self.style == "super":
                     out.append(f"<sup>{_compress(nums)}</sup>")
                 else:
                     out.append(f"[{_compress(nums)}]")
@@ -205,7 +250,8 @@ def render_html(xml_path: Path, *, columns: int, style: str) -> tuple[str, dict]
     root = etree.parse(str(xml_path), etree.XMLParser(load_dtd=False, no_network=True, resolve_entities=False)).getroot()
     refs = root.findall(".//back//ref-list/ref")
     index = {r.get("id"): i + 1 for i, r in enumerate(refs)}
-    r = _Renderer(index, style)
+    ay_labels, ay_years = _author_year_labels(refs) if style == "authoryear" else ([], [])
+    r = _Renderer(index, style, ay_labels)
     meta = root.find(".//article-meta")
     title = _text(meta.find(".//title-group/article-title")) if meta is not None else ""
     authors = []
@@ -229,15 +275,24 @@ def render_html(xml_path: Path, *, columns: int, style: str) -> tuple[str, dict]
             elif tag == "p":
                 parts.append(f"<p>{r.inline(child)}</p>")
     parts.append("<h2>References</h2>")
+    ref_texts = []
     for i, ref in enumerate(refs, 1):
-        lab = f"[{i}]" if style == "bracket" else f"{i}."
-        parts.append(f'<p class="ref">{lab} {html.escape(_ref_text(ref))}</p>')
+        text = _ref_text(ref)
+        if style == "authoryear":
+            # Unnumbered, hanging-indent list; the year carries the a/b suffix the callouts use.
+            y = _text(ref.find(".//year"))
+            text = text.replace(f"({y})", f"({ay_years[i - 1]})", 1) if y else text
+            parts.append(f'<p class="ref">{html.escape(text)}</p>')
+        else:
+            lab = f"[{i}]" if style == "bracket" else f"{i}."
+            parts.append(f'<p class="ref">{lab} {html.escape(text)}</p>')
+        ref_texts.append(text)
     parts.append("</div>")
     css = CSS_COMMON + (CSS_TWO_COL if columns == 2 else "")
     doc = f"<!DOCTYPE html><html><head><meta charset='utf-8'><style>{css}</style></head><body>{''.join(parts)}</body></html>"
     truth = {
         "article": xml_path.name, "columns": columns, "style": style, "title": title, "year": year, "doi": doi,
-        "refs": [{"id": ref.get("id"), "number": i + 1, "text": _ref_text(ref), **_ref_fields(ref)}
+        "refs": [{"id": ref.get("id"), "number": i + 1, "text": ref_texts[i], **_ref_fields(ref)}
                  for i, ref in enumerate(refs)],
         "callouts": r.callouts,
     }
@@ -270,8 +325,8 @@ def articles(n: int) -> list[Path]:
 
 
 def layouts(i: int) -> list[tuple[int, str]]:
-    """Alternate one- and two-column layouts and bracket / superscript callouts across articles."""
-    return [[(1, "bracket"), (2, "super")], [(2, "bracket"), (1, "super")]][i % 2]
+    """Alternate one- and two-column layouts across bracket, superscript and author–year callouts."""
+    return [[(1, "bracket"), (2, "super"), (2, "authoryear")], [(2, "bracket"), (1, "super"), (1, "authoryear")]][i % 2]
 
 
 def main() -> None:

@@ -410,7 +410,13 @@ _AY_NARRATIVE = re.compile(
     rf"\b({_NAME})(?:\s+et\s+al\.?|(?:,\s*{_NAME})*,?\s+(?:and|&)\s+{_NAME})?"
     rf"(?:\s*,)?\s*\(\s*((?:1[6-9]|20)\d\d[a-z]?(?:\s*[,;]\s*(?:1[6-9]|20)\d\d[a-z]?)*)\s*\)"
 )
-_AY_PAREN = re.compile(r"\(([^()]{4,400}?\b(?:1[6-9]|20)\d\d[a-z]?[^()]{0,200}?)\)")
+_AY_PAREN = re.compile(r"\(([^()]{2,400}?(?:\b(?:1[6-9]|20)\d\d[a-z]?|n\.\s?d\.)[^()]{0,200}?)\)")
+_YEARS = r"(?:(?:1[6-9]|20)\d\d[a-z]?|n\.\s?d\.[a-z]?)(?:\s*,\s*(?:(?:1[6-9]|20)\d\d[a-z]?|n\.\s?d\.[a-z]?))*"
+_AY_PIECE = re.compile(
+    rf"^\s*(?:(?:e\.\s?g\.|see(?: also)?|cf\.|reviewed in|for (?:a )?reviews?,? see)[,\s]+)?"
+    rf"([A-Z\u00c0-\u024f][^;]*?)[,\s]+({_YEARS})\s*$",
+    re.I,
+)
 _AY_ITEM = re.compile(
     rf"({_NAME})(?:\s+et\s+al\.?|(?:,\s*{_NAME})*,?\s+(?:and|&)\s+{_NAME})?"
     rf"[,\s]*((?:(?:1[6-9]|20)\d\d[a-z]?|in press)(?:\s*,\s*(?:1[6-9]|20)\d\d[a-z]?)*)"
@@ -455,19 +461,24 @@ class _Linker:
         self.by_author_year: dict[tuple[str, str], list[str]] = {}
         self.by_year_suffix: dict[tuple[str, str], str] = {}
         for r in refs:
-            name = r.authors[0].family if r.authors else ""
-            if not name:
-                m = re.match(r"\s*([^\s,.(]+)", r.raw)
-                name = m.group(1) if m else ""
-            year = str(r.year) if r.year else ""
-            suffix = ""
-            m = re.search(rf"\b{year}([a-z])\b", r.raw) if year else None
+            # Index under the parsed first-author surname and under the entry's first word, which is
+            # what a callout names for corporate authors ("Committee on …, 2008", "Cephos, n.d.").
+            names = {_norm_name(r.authors[0].family)} if r.authors else set()
+            m = re.match(r"\s*([^\s,.(]+)", r.raw)
             if m:
-                suffix = m.group(1)
-            key = (_norm_name(name), year)
-            self.by_author_year.setdefault(key, []).append(r.key)
-            if suffix:
-                self.by_year_suffix[(_norm_name(name), year + suffix)] = r.key
+                names.add(_norm_name(m.group(1)))
+            names.discard("")
+            nd = re.search(r"\bn\.\s?d\.([a-z]?)", r.raw)
+            if r.year:
+                year = str(r.year)
+                m = re.search(rf"\b{year}([a-z])\b", r.raw)
+            else:
+                year = "nd" if nd else ""
+                m = nd if nd and nd.group(1) else None
+            for name in names:
+                self.by_author_year.setdefault((name, year), []).append(r.key)
+                if m:
+                    self.by_year_suffix[(name, year + m.group(1))] = r.key
 
     def numbers(self, nums: list[int]) -> list[str]:
         keys = [self.by_number[n] for n in nums if n in self.by_number]
@@ -475,11 +486,14 @@ class _Linker:
 
     def author_year(self, name: str, year: str) -> str | None:
         n = _norm_name(name)
-        if not n:
+        year = re.sub(r"[\s.]", "", year.lower())  # "n.d.a" → "nda", like the index
+        if not n or not year:
             return None
+        if year.startswith("nd") and (n, year) not in self.by_year_suffix and (n, "nd") not in self.by_author_year:
+            year = year[:2] if (n, year[:2]) in self.by_author_year else ""  # undated entry printed without "n.d."
         if year[-1:].isalpha() and (n, year) in self.by_year_suffix:
             return self.by_year_suffix[(n, year)]
-        cands = self.by_author_year.get((n, year.rstrip("abcdefghij")))
+        cands = self.by_author_year.get((n, year.rstrip("abcdefghij") if year[:1].isdigit() else year[:2]))
         return cands[0] if cands else None
 
 
@@ -548,6 +562,14 @@ def _find_callouts(text: str, linker: _Linker, tally: Counter[str] | None = None
                 inner = m.group(1)
                 keys = []
                 for part in re.split(r";", inner):
+                    # Whole piece first: "<name words>, <years>", linked on its first word.
+                    pm = _AY_PIECE.match(part)
+                    if pm:
+                        first = pm.group(1).split()[0]
+                        ks = [linker.author_year(first, y) for y in re.split(r"\s*,\s*", pm.group(2).strip())]
+                        if ks and all(ks):
+                            keys += [k for k in ks if k and k not in keys]
+                            continue
                     for im in _AY_ITEM.finditer(part):
                         for y in re.split(r"\s*,\s*", im.group(2)):
                             k = linker.author_year(im.group(1), y)
