@@ -74,6 +74,7 @@ class _Block:
 # Text helpers
 
 
+_CONTROL_TO_SPACE = {c: " " for c in range(32) if c != 10}
 _SPACING_ACCENTS = {"¨": "\u0308", "´": "\u0301", "`": "\u0300", "ˆ": "\u0302", "˜": "\u0303", "¸": "\u0327",
                     "ˇ": "\u030c", "˘": "\u0306", "˙": "\u0307", "˚": "\u030a"}
 _ACCENT_BEFORE = re.compile(r"(?<=[A-Za-z])([¨´`ˆ˜¸ˇ˘˙˚])([A-Za-zı])")
@@ -88,7 +89,7 @@ def _clean(text: str) -> str:
             lambda m: unicodedata.normalize("NFC", m.group(2).replace("ı", "i") + _SPACING_ACCENTS[m.group(1)]), text
         )
     # Control characters PDFium emits for odd glyphs (a lone "\r" for ©) carry no text.
-    return "".join(ch if ch >= " " or ch == "\n" else " " for ch in text)
+    return text.translate(_CONTROL_TO_SPACE)
 
 
 def _join_lines(lines: list[Line]) -> str:
