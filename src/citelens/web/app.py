@@ -28,6 +28,7 @@ from fastapi import Body, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -47,6 +48,66 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' 
        " form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
                 ".svg": "image/svg+xml", ".png": "image/png", ".ico": "image/x-icon", ".json": "application/json"}
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware (cheaper than ``@app.middleware``): CSP and friends on every response."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+
+        async def send_with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                h = MutableHeaders(scope=message)
+                if "content-security-policy" not in h:
+                    h["Content-Security-Policy"] = CSP
+                h["X-Content-Type-Options"] = "nosniff"
+                h["Referrer-Policy"] = "no-referrer"
+                h["X-Frame-Options"] = "DENY"
+                if path.startswith(("/api/", "/badge")) or path == "/static/badge.js":
+                    # Read endpoints and the badge are meant for other sites; no credentials are involved.
+                    h["Access-Control-Allow-Origin"] = "*"
+                if path.startswith("/badge"):
+                    h["Cross-Origin-Resource-Policy"] = "cross-origin"  # embedded with <img> elsewhere
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class TTLCache:
+    """Per-process cache of a work's aggregate counts, so a much-cited work's tallies are not recounted on
+    every request. Entries expire after ``seconds`` (ingests by other processes show up then) and this
+    process's own corrections clear it at once. ``seconds <= 0`` disables caching."""
+
+    def __init__(self, seconds: float, maxsize: int = 20_000) -> None:
+        self.seconds = seconds
+        self.maxsize = maxsize
+        self._data: dict[tuple[str, str], tuple[float, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str], compute: Any) -> Any:
+        if self.seconds <= 0:
+            return compute()
+        now = time.monotonic()
+        hit = self._data.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        value = compute()
+        with self._lock:
+            if len(self._data) >= self.maxsize:
+                self._data.clear()  # crude but bounded; a full cache is rebuilt from hot keys quickly
+            self._data[key] = (now + self.seconds, value)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
 
 
 class BadRequest(Exception):
@@ -131,6 +192,16 @@ def create_app(store_path: str | Path, settings: Settings | None = None) -> Fast
     opened: list[Store] = []
     opened_lock = threading.Lock()
     stats_cache: dict[str, Any] = {}
+    counts = TTLCache(settings.cache_seconds)
+
+    def tallies_of(work_id: str) -> dict[str, int]:
+        return counts.get(("t", work_id), lambda: store().tallies(work_id))
+
+    def sections_of(work_id: str) -> dict[str, dict[str, int]]:
+        return counts.get(("s", work_id), lambda: store().section_tallies(work_id))
+
+    def years_of(work_id: str) -> list[dict[str, Any]]:
+        return counts.get(("y", work_id), lambda: store().year_tallies(work_id))
 
     def store() -> Store:
         s = getattr(local, "store", None)
@@ -174,22 +245,7 @@ def create_app(store_path: str | Path, settings: Settings | None = None) -> Fast
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie="citelens_session",
                        same_site="strict", https_only=settings.secure_cookies, max_age=8 * 3600)
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Any) -> Response:
-        response = await call_next(request)
-        h = response.headers
-        path = request.url.path
-        h.setdefault("Content-Security-Policy", CSP)
-        h["X-Content-Type-Options"] = "nosniff"
-        h["Referrer-Policy"] = "no-referrer"
-        h.setdefault("X-Frame-Options", "DENY")
-        if path.startswith(("/api/", "/badge")) or path == "/static/badge.js":
-            # Read endpoints and the badge are meant to be used from other sites; no credentials are involved.
-            h["Access-Control-Allow-Origin"] = "*"
-        if path.startswith("/badge"):
-            # The badge SVG is embedded with <img> on other sites.
-            h["Cross-Origin-Resource-Policy"] = "cross-origin"
-        return response
+    app.add_middleware(SecurityHeaders)
 
     # ------------------------------------------------------------------------------ rendering helpers
     def session_of(request: Request) -> dict[str, Any]:
@@ -288,9 +344,9 @@ def create_app(store_path: str | Path, settings: Settings | None = None) -> Fast
         s = store()
         size = settings.page_size
         total, statements = s.citations(work["id"], limit=size, offset=(pg - 1) * size, **filters)
-        tallies = s.tallies(work["id"])
-        sections = s.section_tallies(work["id"])
-        chart = render.year_chart(s.year_tallies(work["id"]))
+        tallies = tallies_of(work["id"])
+        sections = sections_of(work["id"])
+        chart = render.year_chart(years_of(work["id"]))
         pages = max(1, math.ceil(total / size))
         base_q = {k: v for k, v in request.query_params.items() if k != "page" and v}
         return page(request, "report.html", {
@@ -324,6 +380,7 @@ def create_app(store_path: str | Path, settings: Settings | None = None) -> Fast
             await run_in_threadpool(lambda: store().correct_statement(statement_id, stance, curator, note))
         except NotFoundError:
             raise NotFound(f"no citation statement {statement_id}") from None
+        counts.clear()
         return RedirectResponse(f"/statements/{statement_id}?saved=1", status_code=303)
 
     @app.get("/search", response_class=HTMLResponse, include_in_schema=False)
@@ -440,8 +497,8 @@ def create_app(store_path: str | Path, settings: Settings | None = None) -> Fast
             raise BadRequest("doi is too long")
         s = store()
         work = s.get_work(doi) if doi.strip() else None
-        t = s.tallies(work["id"]) if work else None
-        sec = {k: v for k, v in s.section_tallies(work["id"]).items()} if (work and sections) else None
+        t = tallies_of(work["id"]) if work else None
+        sec = sections_of(work["id"]) if (work and sections) else None
         svg = render.badge_svg(doi, t, sec, vertical=layout == "vertical", show_zero=show_zero)
         return Response(svg, media_type="image/svg+xml", headers={
             "Cache-Control": "public, max-age=3600",
@@ -476,7 +533,7 @@ def create_app(store_path: str | Path, settings: Settings | None = None) -> Fast
     @app.get("/api/tallies/{doi:path}/sections", tags=["tallies"], summary="Tallies by section of the citing paper")
     def api_sections(doi: str) -> dict[str, int]:
         work = require_work(doi)
-        sec = store().section_tallies(work["id"])
+        sec = sections_of(work["id"])
         out = {name: sec.get(name, {}).get("total", 0) for name in SECTIONS}
         out["total"] = sum(out.values())
         return out
@@ -484,7 +541,7 @@ def create_app(store_path: str | Path, settings: Settings | None = None) -> Fast
     @app.get("/api/tallies/{doi:path}", tags=["tallies"], summary="Citation tallies for one DOI")
     def api_tally(doi: str) -> dict[str, Any]:
         work = require_work(doi)
-        return api_tallies(work["doi"] or work["id"], store().tallies(work["id"]))
+        return api_tallies(work["doi"] or work["id"], tallies_of(work["id"]))
 
     @app.post("/api/tallies", tags=["tallies"], summary="Tallies for many DOIs (unknown DOIs are left out)")
     def api_tallies_batch(dois: list[str] = Body(..., examples=[["10.1371/journal.pcbi.0030051"]])) -> dict[str, Any]:
@@ -497,7 +554,7 @@ def create_app(store_path: str | Path, settings: Settings | None = None) -> Fast
                 continue
             work = s.get_work(doi)
             if work:
-                out[doi] = api_tallies(work["doi"] or work["id"], s.tallies(work["id"]))
+                out[doi] = api_tallies(work["doi"] or work["id"], tallies_of(work["id"]))
         return {"tallies": out}
 
     @app.post("/api/papers", tags=["papers"], summary="Metadata and editorial notices for many DOIs")
@@ -575,6 +632,7 @@ def create_app(store_path: str | Path, settings: Settings | None = None) -> Fast
             st = store().correct_statement(statement_id, stance, curator, (body.get("note") or "")[:1000])
         except NotFoundError:
             raise NotFound(f"no citation statement {statement_id}") from None
+        counts.clear()
         return api_statement(st)
 
     @app.get("/api/health", tags=["meta"], summary="Liveness and index size")

@@ -35,6 +35,7 @@ class Settings:
     max_batch_dois: int = 500
     page_size: int = 20
     max_page: int = 500  # deep OFFSET pagination is slow and nobody reads page 501
+    cache_seconds: float = 60.0  # how long a work's tallies are reused (0 = always recount)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -46,6 +47,8 @@ class Settings:
             s.secret_key = env["CITELENS_SECRET_KEY"]
         if env.get("CITELENS_MAX_UPLOAD_BYTES", "").isdigit():
             s.max_upload_bytes = int(env["CITELENS_MAX_UPLOAD_BYTES"])
+        if env.get("CITELENS_CACHE_SECONDS", "").isdigit():
+            s.cache_seconds = float(env["CITELENS_CACHE_SECONDS"])
         if env.get("CITELENS_MAX_CHECK_REFERENCES", "").isdigit():
             s.max_check_references = int(env["CITELENS_MAX_CHECK_REFERENCES"])
         return s
