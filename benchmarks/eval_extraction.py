@@ -89,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--sample-sentences", type=int, default=0, help="print N random statements for spot checks")
     ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--write", action="store_true", help="write the result into docs/benchmarks.md")
     args = ap.parse_args(argv)
     files = sorted((args.data / "plos-starter").glob("*.xml")) + sorted((args.data / "pmc-samples").glob("*.nxml"))
     if not files:
@@ -100,6 +101,28 @@ def main(argv: list[str] | None = None) -> int:
     else:
         for k, v in result.items():
             print(f"{k:28} {v}")
+    if args.write:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from _report import machine, write_section
+
+        bc = result["by_corpus"]
+        rows = "\n".join(f"| {k} | {v['articles']} | {v['tp'] + v['fn']:,} | {v['precision']:.4f} | {v['recall']:.4f} |"
+                         for k, v in bc.items())  # type: ignore[union-attr]
+        write_section("extraction", f"""## Callout extraction and linking (JATS ground truth)
+
+`python benchmarks/eval_extraction.py --write` — gold: every `<xref ref-type="bibr">` in `<body>` (and
+`<floats-group>`), one count per `rid` that names a `<ref>`; predicted: the pipeline's statements (parse →
+segment → link) per (article, reference id), counted with multiplicity. {machine()}.
+
+| corpus | articles | gold callouts | precision | recall |
+|---|---:|---:|---:|---:|
+{rows}
+| **all** | {result['articles']} | {result['gold_callouts']:,} | {result['precision']:.4f} | {result['recall']:.4f} |
+
+Distinct (article, reference) pairs: precision {result['pair_precision']:.4f}, recall {result['pair_recall']:.4f}.
+Numeric ranges written as two callouts ("[3]–[6]") add statements for the references between the endpoints:
+{result['range_expanded_statements']:,} such statements, not part of the gold count above (they are not marked up).
+""")
     if args.sample_sentences:
         rng = random.Random(args.seed)
         for i, s in enumerate(rng.sample(statements, min(args.sample_sentences, len(statements))), 1):

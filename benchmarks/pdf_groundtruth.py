@@ -4,8 +4,11 @@ JATS marks every in-text citation (``<xref ref-type="bibr" rid=…>``) and every
 so printing an article ourselves gives PDFs whose callout→reference links are known exactly. Each article is
 converted to plain HTML (one- or two-column CSS; callouts as numeric brackets "[1, 3–5]", superscripts, or
 author–year "(Smith et al., 2003; Lee and Wu, 2001)" with an unnumbered hanging-indent list)
-and printed with Debian's headless Chromium. Adjacent xrefs form one callout; "–" between two xrefs means
-the numbers in between are cited too, exactly as a reader (and our parser) would read the printed range.
+and printed with Debian's headless Chromium (two-column variants keep Chromium's running header and
+footer with page numbers, so their removal is exercised too). Debian's Chromium does not hyphenate (no
+dictionaries), so de-hyphenation is exercised only by the real PDFs. Adjacent xrefs form one callout; "–"
+between two xrefs means the numbers in between are cited too, exactly as a reader (and our parser) would
+read the printed range.
 
 PLOS article text is CC BY 4.0. Rendered PDFs go to a temporary directory and are not committed.
 
@@ -289,7 +292,7 @@ def render_html(xml_path: Path, *, columns: int, style: str) -> tuple[str, dict]
         ref_texts.append(text)
     parts.append("</div>")
     css = CSS_COMMON + (CSS_TWO_COL if columns == 2 else "")
-    doc = f"<!DOCTYPE html><html><head><meta charset='utf-8'><style>{css}</style></head><body>{''.join(parts)}</body></html>"
+    doc = f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title><style>{css}</style></head><body>{''.join(parts)}</body></html>"
     truth = {
         "article": xml_path.name, "columns": columns, "style": style, "title": title, "year": year, "doi": doi,
         "refs": [{"id": ref.get("id"), "number": i + 1, "text": ref_texts[i], **_ref_fields(ref)}
@@ -299,13 +302,15 @@ def render_html(xml_path: Path, *, columns: int, style: str) -> tuple[str, dict]
     return doc, truth
 
 
-def print_pdf(html_path: Path, pdf_path: Path) -> None:
+def print_pdf(html_path: Path, pdf_path: Path, *, running_heads: bool = False) -> None:
+    """Print with Chromium; ``running_heads`` keeps its header (date, title) and footer (URL, "3/12")."""
     profile = tempfile.mkdtemp(prefix="chromium-")
     try:
         subprocess.run(
             [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
              "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
-             "--no-pdf-header-footer", f"--print-to-pdf={pdf_path}", html_path.as_uri()],
+             *([] if running_heads else ["--no-pdf-header-footer"]), f"--print-to-pdf={pdf_path}",
+             html_path.as_uri()],
             check=True, capture_output=True, timeout=120,
         )
     finally:
@@ -341,7 +346,7 @@ def main() -> None:
             doc, truth = render_html(xml, columns=columns, style=style)
             h = args.outdir / f"{name}.html"
             h.write_text(doc, encoding="utf-8")
-            print_pdf(h, args.outdir / f"{name}.pdf")
+            print_pdf(h, args.outdir / f"{name}.pdf", running_heads=columns == 2)
             (args.outdir / f"{name}.truth.json").write_text(json.dumps(truth, indent=1), encoding="utf-8")
             print(name, len(truth["refs"]), "refs", len(truth["callouts"]), "callouts", flush=True)
 

@@ -397,7 +397,7 @@ def _parse_entries(raws: list[str]) -> list[Reference]:
 
 _NUM_ITEM = rf"\d{{1,4}}(?:\s*[{_DASH}]\s*\d{{1,4}})?"
 _BRACKET = re.compile(rf"\[\s*({_NUM_ITEM}(?:\s*[,;]\s*{_NUM_ITEM})*)\s*\](?:\s*[{_DASH}]\s*\[\s*(\d{{1,4}})\s*\])?")
-_UNIT_BEFORE = re.compile(r"(?:^|[\s(/·])(?:[kcmµμnp]?m|[kmµμn]?[gslL]|ft|in|Hz|mol|[kKMG]?b|bp)\s?$")
+_UNIT_BEFORE = re.compile(r"(?:^|[\s(/·])(?:[kcmµμnp]?m|[kmµμn]?[gslL]|ft|Hz|mol|[kKMG]?b|bp)$")
 # "(12)" / "(3, 4)": a callout style of its own in some numbered-reference papers, but also equation and
 # list numbers; used only where the document prefers it over brackets (see parse_pdf).
 _PAREN_NUM = re.compile(rf"(?<![\w(])\(\s*({_NUM_ITEM}(?:\s*[,;]\s*{_NUM_ITEM})*)\s*\)")

@@ -26,7 +26,7 @@ _SOFT = "\u00ad"  # PDFium's line-break hyphen, kept as a soft hyphen until line
 _BOLD_NAME = re.compile(r"bold|black|heavy|demi|medi|cmbx|[+\-,.]b$|bx\d*$")
 _HAS_DIGIT = re.compile(r"\d")
 _SUPER_TEXT = re.compile(r"[\d,;\s–\-—]+")
-_INLINE_DIGITS = re.compile(r"(?:(?<=[a-z\)\].,;:])|^)(\s?)(\d{1,3}(?:,\s?\d{1,3}|[–\-]\d{1,3})*)(?=[\s.,;:)–—]|$)")
+_INLINE_DIGITS = re.compile(r"(?:(?<=[^\d\s])|^)(\s?)(\d{1,3}(?:,\s?\d{1,3}|[–\-]\d{1,3})*)(?=[\s.,;:)–—]|$)")
 
 
 @dataclass
@@ -170,17 +170,24 @@ def _fragments(tp, text: str, q: _Chars) -> list[_Frag]:  # noqa: ANN001
             for m in _INLINE_DIGITS.finditer(body):
                 i0 = fa + m.start(2)
                 if m.start() > 0:
-                    _, ref_y = q.origin(tp, fa + m.start() - 1)
+                    ref_i = fa + m.start() - 1
                 elif m.end() < len(body):
                     # Fragment starts with the digits: compare with the text that follows them.
-                    _, ref_y = q.origin(tp, fa + m.end() + (1 if body[m.end()].isspace() else 0))
+                    ref_i = fa + m.end() + (1 if body[m.end()].isspace() else 0)
                 else:
                     continue
+                _, ref_y = q.origin(tp, ref_i)
+                rb = q.loose(tp, ref_i)
+                ref_h = rb[3] - rb[2]
                 _, dy = q.origin(tp, i0)
                 lb = q.loose(tp, i0)
-                if dy - ref_y > 0.2 * size and (lb[3] - lb[2]) < 0.85 * size:
-                    pieces.append(body[last : m.start()] + SUP_OPEN + m.group(2) + SUP_CLOSE)
+                if ref_h > 0 and dy - ref_y > 0.2 * ref_h and (lb[3] - lb[2]) < 0.85 * ref_h:
+                    pieces.append(body[last : m.start()] + m.group(1) + SUP_OPEN + m.group(2) + SUP_CLOSE)
                     last = m.end()
+                    if m.start() == 0:
+                        # The fragment's own size and baseline are the running text's, not the superscript's.
+                        size, base = ref_h, ref_y
+                        top, bottom = max(top, rb[3]), min(bottom, rb[2])
             if pieces:
                 body = "".join(pieces) + body[last:]
         frags.append(_Frag(x0, x1, top, bottom, base, size, bold, body))
@@ -210,7 +217,8 @@ def _merge(frags: list[_Frag], page: int) -> list[Line]:
                 gap = f.x0 - cur.x1
                 sep = " " if gap > 0.15 * cur.size and not cur.text.endswith((" ", _SOFT)) else ""
                 if is_sup:
-                    cur.text += SUP_OPEN + f.text + SUP_CLOSE
+                    # Keep a visible gap ("HIV-1 ⁴¹") as a space: it separates a citation from an exponent.
+                    cur.text += sep + SUP_OPEN + f.text + SUP_CLOSE
                 else:
                     cur.text += sep + f.text
                     cur.bold = cur.bold and f.bold

@@ -1,0 +1,108 @@
+"""Stance classifier benchmark: quality on the held-out splits, throughput and memory, beside the cue baseline.
+
+    .venv/bin/python scripts/train_stance.py --export-eval build/stance-eval   # once, writes the eval files
+    .venv/bin/python benchmarks/bench_stance.py [--eval-dir build/stance-eval] [--write]
+
+Quality is measured on ``biomed-test`` and ``multicite-test`` (paper-disjoint, never used for training or
+tuning; see data/stance/README.md). Throughput is end to end through ``classifier.predict`` (features,
+model, calibration, evidence) on one process, best of 3 runs over the whole biomedical test file. RSS is that
+of a fresh interpreter after loading the model and classifying one statement. ``--write`` puts the table in
+docs/benchmarks.md (section "stance").
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks._report import machine, write_section  # noqa: E402
+from citelens.stance import get_classifier  # noqa: E402
+from citelens.stance.evaluate import classification_report, read_eval_rows  # noqa: E402
+
+_RSS = (
+    "import resource, sys\n"
+    "from citelens.stance import get_classifier, StanceInput\n"
+    "c = get_classifier(sys.argv[1]); c.predict([StanceInput('We confirm <cite>[1]</cite>.')])\n"
+    "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+)
+
+
+def rss_mb(name: str) -> float:
+    out = subprocess.run([sys.executable, "-c", _RSS, name], capture_output=True, text=True, check=True)
+    return int(out.stdout.strip()) / 1024  # Linux reports KiB
+
+
+def throughput(name: str, path: Path, repeats: int = 3) -> float:
+    inputs, _, _ = read_eval_rows(path)
+    clf = get_classifier(name)
+    clf.predict(inputs[:10])  # warm-up: loads the artefact
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        clf.predict(inputs)
+        best = min(best, time.perf_counter() - t0)
+    return len(inputs) / best
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--eval-dir", type=Path, default=ROOT / "build" / "stance-eval")
+    ap.add_argument("--write", action="store_true")
+    args = ap.parse_args()
+    sets = ["biomed-test", "multicite-test"]
+    missing = [s for s in sets if not (args.eval_dir / f"{s}.jsonl").exists()]
+    if missing:
+        print(f"missing eval files {missing}: run scripts/train_stance.py --export-eval {args.eval_dir}")
+        return 2
+    rows = []
+    results: dict[str, dict] = {}
+    for name in ("linear", "cues"):
+        clf = get_classifier(name)
+        for s in sets:
+            inputs, gold, _ = read_eval_rows(args.eval_dir / f"{s}.jsonl")
+            rep = classification_report(gold, [p.stance for p in clf.predict(inputs)])
+            pc = rep["per_class"]
+            results[f"{name}/{s}"] = rep
+            rows.append(
+                f"| {name} | {s} | {rep['n']} | {rep['macro_f1']:.3f} | "
+                + " | ".join(f"{pc[c]['precision']:.2f} / {pc[c]['recall']:.2f} / {pc[c]['f1']:.2f}"
+                             for c in ("supporting", "contrasting", "mentioning"))
+                + " |"
+            )
+        tput = throughput(name, args.eval_dir / "biomed-test.jsonl")
+        mem = rss_mb(name)
+        results[f"{name}/speed"] = {"statements_per_second": tput, "rss_mb": mem}
+    md = [
+        "## Stance classification",
+        "",
+        f"`python benchmarks/bench_stance.py --write` on {machine()}. Held-out, paper-disjoint test splits "
+        "(data/stance/README.md); P / R / F1 per class.",
+        "",
+        "| model | split | n | macro-F1 | supporting | contrasting | mentioning |",
+        "|---|---|---|---|---|---|---|",
+        *rows,
+        "",
+        "| model | statements/s (1 process, end to end) | RSS after load (MB) |",
+        "|---|---|---|",
+        *(f"| {n} | {results[f'{n}/speed']['statements_per_second']:.0f} | {results[f'{n}/speed']['rss_mb']:.0f} |"
+          for n in ("linear", "cues")),
+    ]
+    text = "\n".join(md)
+    print(text)
+    print(json.dumps({k: v for k, v in results.items() if k.endswith("speed")}))
+    if args.write:
+        print(f"wrote {write_section('stance', text)}")
+    _ = resource  # imported for the RSS helper's documentation value; measured in a subprocess
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

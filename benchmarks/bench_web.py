@@ -1,0 +1,341 @@
+"""Web benchmark: report page and tallies API latency under concurrent load on a ≥1 M-statement index.
+
+One command::
+
+    .venv/bin/python benchmarks/bench_web.py            # builds /tmp/citelens-bench-web/bench.db once
+
+1. Generates a synthetic SQLite index with direct SQL inserts (not the pipeline): works with DOIs, citing
+   documents, references and citation statements whose cited work follows a heavy-tailed distribution,
+   so a few works have thousands of statements (the expensive report pages) and most have a handful.
+2. Starts ``citelens serve`` on a free loopback port in a subprocess.
+3. Runs a load generator in a second process (asyncio, raw HTTP/1.1 keep-alive connections, bounded by
+   request count and time) against each scenario and records every request's latency.
+4. Writes a table to docs/benchmarks.md (section "web") via benchmarks/_report.py.
+
+Goals: tallies API p99 < 50 ms, report page p99 < 200 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))
+
+_VOCAB = ("gene expression protein cell model data analysis results method study effect response signal pathway"
+         " binding receptor mutation sequence structure function network growth rate level increase decrease"
+         " observed reported consistent previous similar contrast found showed confirm support agree differ"
+         " population species sample tissue brain neuron mouse human patient clinical trial treatment dose"
+         " time temperature concentration activity regulation transcription factor domain complex membrane"
+         " channel calcium potassium sodium enzyme kinase phosphorylation inhibition expression variant allele"
+         " genome transcript assay measurement imaging microscopy fluorescence quantitative statistical"
+         " significant correlation estimate parameter simulation theory prediction experiment evidence")
+WORDS = tuple(_VOCAB.split())
+SECTIONS = ("introduction", "methods", "results", "discussion", "other")
+STANCE_W = (("mentioning", 0.86), ("supporting", 0.10), ("contrasting", 0.04))
+
+
+def _sentence(rng: random.Random, n: int) -> str:
+    return " ".join(rng.choices(WORDS, k=n)).capitalize()
+
+
+def build_index(path: Path, statements: int, seed: int = 7) -> dict[str, int]:
+    """Create the synthetic index; returns its sizes. Uses the real schema via open_store, then bulk SQL."""
+    from citelens.store import open_store
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    open_store(path).close()  # creates the schema (tables, indexes, FTS and its triggers)
+    rng = random.Random(seed)
+    n_docs = max(10, statements // 20)
+    n_cited = max(100, statements // 5)
+    refs_per_doc = 10
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=OFF")
+    conn.execute("PRAGMA cache_size=-400000")
+    t0 = time.perf_counter()
+    with conn:
+        # Works 1..n_docs are the citing articles; n_docs+1.. are cited works.
+        conn.executemany(
+            "INSERT INTO works (id, doi, title, title_norm, title_key, authors_json, first_author, year, container,"
+            " kind) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            ((i, f"10.5555/bench.{i}", t, t.lower(), t.lower().replace(" ", "")[:24],
+              json.dumps([{"family": f"Author{i % 5000}", "given": "A"}]), f"author{i % 5000}",
+              1990 + i % 35, "Journal of Benchmarks", "article" if i <= n_docs else "reference")
+             for i in range(1, n_docs + n_cited + 1) for t in (_sentence(rng, 7),)))
+        conn.executemany(
+            "INSERT INTO documents (id, identity, source, format, work_id, doi, title, year, journal, ingested_at)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?)",
+            ((i, f"doi:10.5555/bench.{i}", f"bench{i}.xml", "jats", i, f"10.5555/bench.{i}", f"Citing paper {i}",
+              2000 + i % 25, "Journal of Benchmarks", "2026-01-01T00:00:00+00:00") for i in range(1, n_docs + 1)))
+        refs = []
+        ref_id = 0
+        for d in range(1, n_docs + 1):
+            for k in range(refs_per_doc):
+                ref_id += 1
+                # Heavy tail: a few cited works collect thousands of statements.
+                cited = n_docs + 1 + int(n_cited * rng.random() ** 3)
+                refs.append((ref_id, d, f"r{k}", f"Ref {k}", cited, "doi"))
+        conn.executemany("INSERT INTO refs (id, document_id, key, raw, work_id, method) VALUES (?,?,?,?,?,?)", refs)
+        # Build FTS in one pass at the end: much faster than the per-row trigger.
+        conn.execute("DROP TRIGGER IF EXISTS statements_ai")
+        stances = [s for s, _ in STANCE_W]
+        weights = [w for _, w in STANCE_W]
+        batch = []
+        per_doc = statements // n_docs
+        sid = 0
+        for d in range(1, n_docs + 1):
+            year = 2000 + d % 25
+            for j in range(per_doc if d < n_docs else statements - sid):
+                sid += 1
+                r = refs[(d - 1) * refs_per_doc + j % refs_per_doc]
+                sent = _sentence(rng, 14) + " [1]."
+                stance = rng.choices(stances, weights)[0]
+                conf = round(0.5 + rng.random() / 2, 3)
+                batch.append((sid, d, r[0], r[4], d, year, rng.choice(SECTIONS), sent, _sentence(rng, 6) + ".",
+                              len(sent) - 4, len(sent) - 1, stance, conf, stance, conf, int(rng.random() < 0.05)))
+                if len(batch) >= 50_000:
+                    _insert_statements(conn, batch)
+                    batch = []
+        _insert_statements(conn, batch)
+    t_rows = time.perf_counter() - t0
+    with conn:
+        conn.execute("INSERT INTO statements_fts(statements_fts) VALUES ('rebuild')")
+        conn.execute("CREATE TRIGGER IF NOT EXISTS statements_ai AFTER INSERT ON statements BEGIN INSERT INTO"
+                     " statements_fts(rowid, sentence, before, after) VALUES (new.id, new.sentence, new.before,"
+                     " new.after); END")
+    conn.execute("ANALYZE")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    open_store(path).close()  # lets the store add any indexes it creates on open
+    return {"statements": statements, "documents": n_docs, "works": n_docs + n_cited, "refs": ref_id,
+            "seconds_rows": round(t_rows, 1), "seconds_total": round(time.perf_counter() - t0, 1)}
+
+
+def _insert_statements(conn: sqlite3.Connection, batch: list[tuple]) -> None:
+    conn.executemany(
+        "INSERT INTO statements (id, document_id, ref_id, cited_work_id, citing_work_id, citing_year, section,"
+        " sentence, after, callout_start, callout_end, model_stance, model_confidence, stance, confidence,"
+        " self_citation) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", batch)
+
+
+# ------------------------------------------------------------------------------------------ load generator
+
+async def _worker(host: str, port: int, paths: list[str], deadline: float, budget: list[int],
+                  lat: list[float], errors: list[str]) -> None:
+    reader, writer = await asyncio.open_connection(host, port)
+    i = random.randrange(len(paths))
+    try:
+        while budget[0] > 0 and time.perf_counter() < deadline:
+            budget[0] -= 1
+            path = paths[i % len(paths)]
+            i += 1
+            t = time.perf_counter()
+            writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept-Encoding: identity\r\n\r\n".encode())
+            await writer.drain()
+            status_line = await reader.readline()
+            length = 0
+            while True:
+                line = await reader.readline()
+                if line in (b"\r\n", b""):
+                    break
+                k, _, v = line.decode("latin-1").partition(":")
+                if k.lower() == "content-length":
+                    length = int(v.strip())
+            await reader.readexactly(length)
+            lat.append(time.perf_counter() - t)
+            code = status_line.split(b" ")[1] if status_line else b"?"
+            if code != b"200":
+                errors.append(f"{code.decode()} {path}")
+    finally:
+        writer.close()
+
+
+def loadgen_main(argv: list[str]) -> None:
+    """Runs in the second process: prints a JSON result line."""
+    p = argparse.ArgumentParser()
+    p.add_argument("--port", type=int)
+    p.add_argument("--paths-file")
+    p.add_argument("--concurrency", type=int, default=8)
+    p.add_argument("--requests", type=int, default=3000)
+    p.add_argument("--seconds", type=float, default=20.0)
+    a = p.parse_args(argv)
+    paths = json.loads(Path(a.paths_file).read_text())
+    lat: list[float] = []
+    errors: list[str] = []
+
+    async def run() -> float:
+        budget = [a.requests]
+        t0 = time.perf_counter()
+        deadline = t0 + a.seconds
+        await asyncio.gather(*(_worker("127.0.0.1", a.port, paths, deadline, budget, lat, errors)
+                               for _ in range(a.concurrency)))
+        return time.perf_counter() - t0
+
+    wall = asyncio.run(run())
+    lat.sort()
+
+    def pct(q: float) -> float:
+        return round(1000 * lat[min(len(lat) - 1, int(q * len(lat)))], 1) if lat else float("nan")
+
+    print(json.dumps({"requests": len(lat), "errors": len(errors), "error_sample": errors[:3],
+                      "rps": round(len(lat) / wall, 1), "p50_ms": pct(0.50), "p90_ms": pct(0.90),
+                      "p99_ms": pct(0.99), "max_ms": round(1000 * lat[-1], 1) if lat else None}))
+
+
+# ------------------------------------------------------------------------------------------------- driver
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_port(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            if proc.poll() is not None:
+                raise SystemExit("server exited during start-up") from None
+            time.sleep(0.2)
+    raise SystemExit("server did not start")
+
+
+def scenario_paths(db: Path, n: int = 400, seed: int = 11) -> dict[str, list[str]]:
+    conn = sqlite3.connect(db)
+    n_docs = conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+    n_works = conn.execute("SELECT MAX(id) FROM works").fetchone()[0]
+    # The 20 most cited works: the heaviest report pages (thousands of statements each).
+    hot = [r[0] for r in conn.execute("SELECT doi FROM works WHERE id BETWEEN ? AND ? ORDER BY id",
+                                      (n_docs + 1, n_docs + 20))]
+    hot_n = conn.execute("SELECT COUNT(*) FROM statements WHERE cited_work_id = ?", (n_docs + 1,)).fetchone()[0]
+    conn.close()
+    rng = random.Random(seed)
+    rand = [f"10.5555/bench.{rng.randint(n_docs + 1, n_works)}" for _ in range(n)]
+    mixed = [rng.choice(hot) if rng.random() < 0.2 else d for d in rand]
+    words = [w for w in WORDS if len(w) > 5]
+    return {
+        "tallies API (mixed: 20% top-20 works)": [f"/api/tallies/{d}" for d in mixed],
+        "tallies API (top-20 works only)": [f"/api/tallies/{d}" for d in hot],
+        "report page (mixed: 20% top-20 works)": [f"/reports/{d}" for d in mixed],
+        "report page (top-20 works only)": [f"/reports/{d}" for d in hot],
+        "report page, filtered (type+section, top-20)": [
+            f"/reports/{d}?type=supporting&section=results&sort=newest" for d in hot],
+        "statement search API": [f"/api/search?q={rng.choice(words)}+{rng.choice(words)}" for _ in range(n)],
+        "_hot_statements": [str(hot_n)],
+    }
+
+
+def _run_scenario(db: Path, port: int, paths: list[str], a: argparse.Namespace) -> dict[str, object]:
+    pf = db.parent / "paths.json"
+    pf.write_text(json.dumps(paths))
+    base = [sys.executable, __file__, "--loadgen", "--port", str(port), "--paths-file", str(pf),
+            "--concurrency", str(a.concurrency)]
+    # Warm-up: the first hits open per-thread connections and fill the page cache.
+    subprocess.run(base + ["--requests", "200", "--seconds", "10"], check=True, capture_output=True)
+    out = subprocess.run(base + ["--requests", str(a.requests), "--seconds", str(a.seconds)], check=True,
+                         capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--loadgen":
+        loadgen_main(sys.argv[2:])
+        return
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--db", default="/tmp/citelens-bench-web/bench.db")
+    ap.add_argument("--statements", type=int, default=1_000_000)
+    ap.add_argument("--rebuild", action="store_true", help="regenerate the index even if it exists")
+    ap.add_argument("--concurrency", type=int, default=8)
+    ap.add_argument("--requests", type=int, default=2000, help="per scenario (also bounded by --seconds)")
+    ap.add_argument("--seconds", type=float, default=15.0, help="per scenario")
+    ap.add_argument("--no-write", action="store_true", help="print only; do not update docs/benchmarks.md")
+    a = ap.parse_args()
+    db = Path(a.db)
+    gen: dict[str, object] = {}
+    existing = 0
+    if db.exists() and not a.rebuild:
+        with sqlite3.connect(db) as c:
+            existing = c.execute("SELECT COUNT(*) FROM statements").fetchone()[0]
+    if existing != a.statements:
+        print(f"generating {a.statements:,} statements into {db} …", flush=True)
+        gen = build_index(db, a.statements)
+        print(f"  done: {gen}", flush=True)
+    else:
+        print(f"reusing {db} ({existing:,} statements)", flush=True)
+        from citelens.store import open_store
+
+        open_store(db).close()  # apply any indexes added to the store since the file was built
+    size_mb = sum(Path(str(db) + s).stat().st_size for s in ("", "-wal") if Path(str(db) + s).exists()) / 1e6
+    scen = scenario_paths(db)
+    hot_n = int(scen.pop("_hot_statements")[0])
+    rows = []
+    # Each scenario runs against a server that recounts on every request ("no cache") and against the
+    # default configuration, which reuses a work's tallies for 60 s (see Settings.cache_seconds).
+    for cache_label, cache_s in (("no cache", "0"), ("default 60 s cache", "60")):
+        port = _free_port()
+        env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "CITELENS_CACHE_SECONDS": cache_s}
+        server = subprocess.Popen([sys.executable, "-c", "from citelens.cli import main; main()", "serve", "--db",
+                                   str(db), "--port", str(port), "--log-level", "error"], env=env)
+        try:
+            _wait_port(port, server)
+            for name, paths in scen.items():
+                if name.startswith("statement search") and cache_s != "0":
+                    continue  # search does not use the tallies cache
+                res = _run_scenario(db, port, paths, a)
+                label = f"{name} [{cache_label}]" if not name.startswith("statement search") else name
+                print(f"{label}: {res}", flush=True)
+                rows.append((label, res))
+        finally:
+            server.terminate()
+            try:
+                server.wait(10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+    from benchmarks._report import machine, write_section
+
+    goal = {"tallies": 50.0, "report": 200.0}
+    lines = [
+        "## Web: report page and tallies API under load",
+        "",
+        f"Command: `.venv/bin/python benchmarks/bench_web.py` ({machine()}).",
+        "",
+        f"Synthetic SQLite index: {a.statements:,} citation statements, {size_mb:,.0f} MB"
+        + (f", generated in {gen['seconds_total']} s" if gen else "") + f"; the most cited work has {hot_n:,}"
+        " statements. Server: `citelens serve` (one uvicorn process). Load: a second process"
+        " with"
+        f" {a.concurrency} keep-alive connections, up to {a.requests:,} requests or {a.seconds:.0f} s per scenario,"
+        " after 200 warm-up requests; loopback only.",
+        "",
+        "| scenario | requests | errors | req/s | p50 ms | p90 ms | p99 ms | max ms | goal (p99) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for name, r in rows:
+        g = next((v for k, v in goal.items() if name.startswith(k)), None)
+        verdict = "" if g is None else (f"< {g:.0f} ms: {'met' if r['p99_ms'] < g else 'NOT met'}")
+        lines.append(f"| {name} | {r['requests']} | {r['errors']} | {r['rps']} | {r['p50_ms']} | {r['p90_ms']} |"
+                     f" {r['p99_ms']} | {r['max_ms']} | {verdict} |")
+    md = "\n".join(lines)
+    print(md)
+    if not a.no_write:
+        print(f"wrote {write_section('web', md)}")
+
+
+if __name__ == "__main__":
+    main()
