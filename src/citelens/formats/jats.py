@@ -237,7 +237,8 @@ def _name_author(child: etree._Element) -> Author:
 
 def _fill_reference(r: Reference, cit: etree._Element) -> None:
     """One pass over the citation's children (fields of element-citation and mixed-citation are children)."""
-    structured = cit.tag == "element-citation"
+    structured = cit.tag == "element-citation" or not (
+        (cit.text or "").strip() or any((c.tail or "").strip() for c in cit))
     # structured citations carry no separators between fields: join them with spaces
     r.raw = " ".join(t.strip() for t in cit.itertext() if t.strip()) if structured else text_of(cit)
     r.publication_type = cit.get("publication-type") or cit.get("citation-type") or ""

@@ -128,6 +128,9 @@ def match_score(rec: WorkRecord, cand: WorkCandidate) -> float:
         if ts < 0.8:
             # A reference may carry a truncated or subtitle-less title: allow containment.
             ts = max(ts, fuzz.partial_ratio(t, cand.title_norm) / 100.0 - 0.08 if min(len(t), len(cand.title_norm)) >= 30 else 0.0)
+        if ts < 0.9 and author_ok and year_score == 1.0 and _main_title_match(t, cand.title_norm):
+            # "Brian" vs "Brian: a simulator for spiking neural networks" — one side dropped the subtitle
+            ts = 0.9
         score = 0.75 * ts + 0.15 * (1.0 if author_ok else 0.0 if author_conflict else 0.5) + 0.10 * year_score
         if author_conflict and ts < 0.97:
             score = min(score, 0.8)
@@ -138,6 +141,11 @@ def match_score(rec: WorkRecord, cand: WorkCandidate) -> float:
     if author_ok and year_score == 1.0 and rec.volume and fp and rec.volume == cand.volume and fp == cand.first_page:
         return 0.9
     return 0.0
+
+
+def _main_title_match(a: str, b: str) -> bool:
+    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    return len(short) >= 4 and long_.startswith(short + " ") and len(short.split()) <= 6
 
 
 def find_matching_work(rec: WorkRecord, index: WorkIndex) -> tuple[str | None, str, float | None]:
@@ -151,12 +159,15 @@ def find_matching_work(rec: WorkRecord, index: WorkIndex) -> tuple[str | None, s
     tk = title_key(rec.title)
     if not (fa or tk):
         return None, "", None
-    best, best_score = None, 0.0
+    best, best_score, runner_up = None, 0.0, 0.0
     for cand in index.find_work_candidates(fa, rec.year, tk):
         s = match_score(rec, cand)
         if s > best_score:
-            best, best_score = cand, s
-    if best is not None and best_score >= MATCH_THRESHOLD:
+            best, best_score, runner_up = cand, s, best_score
+        elif s > runner_up:
+            runner_up = s
+    if best is not None and best_score >= MATCH_THRESHOLD and best_score - runner_up > 0.01:
+        # (two near-equal candidates: ambiguous, better a new work than a wrong merge)
         return best.work_id, "fuzzy", round(best_score, 4)
     return None, "", None
 
