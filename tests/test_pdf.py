@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
 import io
 import json
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -14,6 +16,7 @@ from rapidfuzz import fuzz
 from citelens.document import Author, Reference
 from citelens.errors import InputError, InputTooLargeError, MalformedInputError, UnsupportedFormatError
 from citelens.formats.pdf import (
+    _author_year_label,
     _expand,
     _find_callouts,
     _join_lines,
@@ -92,6 +95,25 @@ def test_superscript_callouts_link_to_the_cited_entries(plos):
     hits = sum(min(n, got[k]) for k, n in expected.items())
     assert hits >= 0.9 * sum(expected.values())
     assert sum(got.values()) - hits <= 0.05 * sum(got.values())  # few spurious callouts
+
+
+def test_two_column_reading_order(plos):
+    # Callouts come out in the order the article cites them: columns are read left then right.
+    doc, truth = plos
+    found = [tuple(sorted(int(k[1:]) + 1 for k in c.reference_keys)) for p in doc.paragraphs for c in p.callouts]
+    expected = [tuple(c) for c in truth["callouts"]]
+    assert difflib.SequenceMatcher(a=expected, b=found, autojunk=False).ratio() >= 0.9
+
+
+def test_parallel_threads_give_the_same_result(plos):
+    # PDFium is not thread-safe; parse_pdf serialises it, so a thread pool (the web server) is safe.
+    doc, _ = plos
+    data = PLOS.read_bytes()
+    with ThreadPoolExecutor(4) as pool:
+        docs = list(pool.map(lambda i: parse_pdf(data, f"t{i}.pdf"), range(4)))
+    for d in docs:
+        assert [p.text for p in d.paragraphs] == [p.text for p in doc.paragraphs]
+        assert [r.raw for r in d.references] == [r.raw for r in doc.references]
 
 
 def test_paragraphs_sections_and_captions(plos):
@@ -201,6 +223,13 @@ def test_author_year_callouts():
     _, cos = _find_callouts(text, linker)
     assert [c.reference_keys for c in cos] == [["b0", "b1"], ["b3"], ["b2"]]
     assert cos[0].text == "(Smith et al., 2003; Lee 2001)"
+
+
+def test_author_year_labels_for_unnumbered_entries():
+    ref = Reference(key="b0", authors=[Author(family="Smith"), Author(family="Lee"), Author(family="Wu")], year=2003)
+    assert _author_year_label(ref) == "Smith et al., 2003"
+    ref.authors = ref.authors[:2]
+    assert _author_year_label(ref) == "Smith and Lee, 2003"
 
 
 def _line(text: str, x0: float = 50, baseline: float = 700, page: int = 0, size: float = 10) -> Line:

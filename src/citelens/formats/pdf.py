@@ -31,10 +31,10 @@ from dataclasses import dataclass, field
 
 from citelens.document import Author, Callout, Document, Paragraph, Reference
 from citelens.errors import CiteLensError
-from citelens.formats.pdf_layout import SUP_CLOSE, SUP_OPEN, Line, extract_lines, open_pdf
+from citelens.formats.pdf_layout import PDFIUM_LOCK, SUP_CLOSE, SUP_OPEN, Line, extract_lines, open_pdf
 from citelens.formats.sections import normalise_section
 
-__all__ = ["MAX_PDF_BYTES", "MAX_PDF_PAGES", "parse_pdf"]
+__all__ = ["MAX_PDF_BYTES", "MAX_PDF_PAGES", "PDFIUM_LOCK", "parse_pdf"]
 
 MAX_PDF_BYTES = 100 * 1024 * 1024  # a long thesis with figures is ~50 MB
 MAX_PDF_PAGES = 400
@@ -346,6 +346,15 @@ def _segment_references(lines: list[Line], body_size: float) -> list[_Entry]:
     return entries
 
 
+def _author_year_label(ref: Reference) -> str:
+    """How an author–year text cites an unnumbered entry: "Smith, 2003", "Smith and Lee, 2003", "Smith et al., 2003"."""
+    names = [a.family for a in ref.authors if a.family]
+    if not names or not ref.year:
+        return ""
+    who = names[0] if len(names) == 1 else f"{names[0]} and {names[1]}" if len(names) == 2 else f"{names[0]} et al."
+    return f"{who}, {ref.year}"
+
+
 def _unheaded_reference_start(lines: list[Line]) -> int | None:
     """Index of the line starting a labelled reference list that has no heading, or None."""
     best: tuple[int, int] | None = None  # (count, index)
@@ -444,14 +453,18 @@ def _expand(spec: str, limit: int) -> list[int]:
     return nums
 
 
+_NUMERIC_LABEL = re.compile(r"\W*(\d{1,4})\W*")
+
+
 class _Linker:
     def __init__(self, refs: list[Reference]) -> None:
         self.by_number: dict[int, str] = {}
         for i, r in enumerate(refs):
-            m = re.search(r"\d+", r.label)
-            n = int(m.group()) if m else i + 1
+            m = _NUMERIC_LABEL.fullmatch(r.label)
+            n = int(m.group(1)) if m else i + 1
             self.by_number.setdefault(n, r.key)
-        self.numbered = any(re.search(r"\d", r.label) for r in refs)
+        # Numbered list: printed labels "[12]", "12.", "(12)" — not author–year labels like "Smith, 2003".
+        self.numbered = any(_NUMERIC_LABEL.fullmatch(r.label) for r in refs)
         # Which numeric callout styles this document uses, decided from how often each one links
         # (see parse_pdf): footnote markers must not pass for superscript callouts, "sp[8]" in code
         # listings not for bracket callouts in a paper citing "(8)".
@@ -634,11 +647,12 @@ def parse_pdf(data: bytes, source: str, *, max_bytes: int = MAX_PDF_BYTES, max_p
     Raises :class:`~citelens.errors.InputError` subclasses naming ``source`` for empty, oversized, encrypted,
     broken or text-less (scanned) PDFs.
     """
-    pdf = open_pdf(data, source, max_bytes=max_bytes, max_pages=max_pages)
-    try:
-        pages, widths, heights = extract_lines(pdf, source)
-    finally:
-        pdf.close()
+    with PDFIUM_LOCK:
+        pdf = open_pdf(data, source, max_bytes=max_bytes, max_pages=max_pages)
+        try:
+            pages, widths, heights = extract_lines(pdf, source)
+        finally:
+            pdf.close()
     doc = Document(source=source, format="pdf")
     pages = _strip_running(pages, heights)
     sizes: Counter[float] = Counter()
@@ -704,7 +718,7 @@ def parse_pdf(data: bytes, source: str, *, max_bytes: int = MAX_PDF_BYTES, max_p
     for k, (i, r) in enumerate(zip(keep, refs, strict=True)):
         r.key = f"b{k}"
         r.raw = raws[i]
-        r.label = entries[i].label
+        r.label = entries[i].label or _author_year_label(r)
     doc.references = refs
     linker = _Linker(refs)
     if not linker.numbered:

@@ -10,12 +10,18 @@ from __future__ import annotations
 
 import ctypes
 import re
+import threading
 from dataclasses import dataclass
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as raw
 
 from citelens.errors import InputTooLargeError, MalformedInputError, UnsupportedFormatError
+
+# PDFium is not thread-safe, not even across different documents (pypdfium2's documentation: concurrent
+# calls crash or corrupt the process). The web server parses uploads in a thread pool, so every PDFium
+# call in CiteLens must hold this lock; anything else in the package that uses pypdfium2 should take it too.
+PDFIUM_LOCK = threading.RLock()
 
 # Private-use characters wrapping superscript digit runs inside line text, so the information survives
 # joining lines into paragraphs; the callout finder removes them.
