@@ -16,7 +16,7 @@ from citelens.document import Affiliation, Author, Callout, Document, Paragraph,
 from citelens.errors import UnsupportedFormatError
 from citelens.formats.sections import normalise_section
 from citelens.formats.xmlsafe import local, parse_xml
-from citelens.references.identifiers import normalise_doi, normalise_pmcid, normalise_pmid
+from citelens.references.identifiers import assign_identifier, normalise_doi, normalise_pmid
 
 XLINK = "{http://www.w3.org/1999/xlink}"
 _WS = re.compile(r"\s+")
@@ -89,14 +89,7 @@ def _parse_front(root: etree._Element, doc: Document) -> None:
     if meta is None:
         return
     for aid in meta.findall("article-id"):
-        kind = (aid.get("pub-id-type") or "").lower()
-        val = text_of(aid)
-        if kind == "doi" and not doc.doi:
-            doc.doi = normalise_doi(val)
-        elif kind == "pmid" and not doc.pmid:
-            doc.pmid = normalise_pmid(val)
-        elif kind in ("pmc", "pmcid") and not doc.pmcid:
-            doc.pmcid = normalise_pmcid(val)
+        assign_identifier(doc, aid.get("pub-id-type") or "", text_of(aid))
     doc.title = text_of(_first(meta, "title-group", "article-title"))
     affs = {a.get("id", ""): _affiliation(a) for a in meta.iter("aff")}
     for contrib in meta.iter("contrib"):
@@ -264,14 +257,7 @@ def _fill_reference(r: Reference, cit: etree._Element) -> None:
         elif tag == "collab" and not authors_done:
             r.authors.append(Author(family=text_of(child)))
         elif tag in ("pub-id", "object-id"):
-            kind = (child.get("pub-id-type") or "").lower()
-            val = text_of(child)
-            if kind == "doi" and not r.doi:
-                r.doi = normalise_doi(val)
-            elif kind == "pmid" and not r.pmid:
-                r.pmid = normalise_pmid(val)
-            elif kind in ("pmcid", "pmc") and not r.pmcid:
-                r.pmcid = normalise_pmcid(val)
+            assign_identifier(r, child.get("pub-id-type") or "", text_of(child))
         elif tag in ("ext-link", "uri"):
             links.append(child)
         elif tag == "comment":

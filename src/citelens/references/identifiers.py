@@ -28,3 +28,17 @@ def normalise_pmcid(value: str) -> str:
     if v.isdigit():
         return "PMC" + v
     return v if re.fullmatch(r"PMC\d+", v) else ""
+
+
+def assign_identifier(target: object, kind: str, value: str) -> None:
+    """Set ``target.doi`` / ``.pmid`` / ``.pmcid`` from a source's identifier type, keeping the first one seen.
+
+    ``kind`` is the source's own name for the type ("doi", "pmid", "pmc", "PMCID", …; any case).
+    """
+    k = kind.lower()
+    if k == "doi" and not target.doi:
+        target.doi = normalise_doi(value)  # type: ignore[attr-defined]
+    elif k == "pmid" and not target.pmid:
+        target.pmid = normalise_pmid(value)  # type: ignore[attr-defined]
+    elif k in ("pmc", "pmcid") and not target.pmcid:
+        target.pmcid = normalise_pmcid(value)  # type: ignore[attr-defined]
