@@ -21,6 +21,9 @@ from citelens.errors import CiteLensError, StoreError
 DB_OPTION = click.option("--db", "db", required=True, envvar="CITELENS_DB", type=click.Path(dir_okay=False),
                          help="SQLite database file (created if missing). Env: CITELENS_DB.")
 JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON on stdout.")
+TYPE_OPTION = click.option("--type", "stance", type=click.Choice(STANCES), help="Only statements of this type.")
+SECTION_OPTION = click.option("--section", type=click.Choice(SECTIONS), help="Only statements from this section.")
+EXCLUDE_SELF_OPTION = click.option("--exclude-self", is_flag=True, help="Leave out self-citations.")
 
 EXPORT_FIELDS = ("statement_id", "citing_doi", "citing_source", "citing_work_id", "reference_key", "reference_raw",
                  "cited_work_id", "cited_doi", "section", "section_title", "sentence", "callout_start",
@@ -112,9 +115,9 @@ def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: boo
 @click.argument("ident")
 @DB_OPTION
 @JSON_OPTION
-@click.option("--type", "stance", type=click.Choice(STANCES), help="Only statements of this type.")
-@click.option("--section", type=click.Choice(SECTIONS), help="Only statements from this section.")
-@click.option("--exclude-self", is_flag=True, help="Leave out self-citations.")
+@TYPE_OPTION
+@SECTION_OPTION
+@EXCLUDE_SELF_OPTION
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(0, 100_000))
 def report(ident: str, db: str, as_json: bool, stance: str | None, section: str | None, exclude_self: bool,
            limit: int) -> None:
@@ -177,15 +180,19 @@ def report(ident: str, db: str, as_json: bool, stance: str | None, section: str 
 @click.argument("query")
 @DB_OPTION
 @JSON_OPTION
-@click.option("--type", "stance", type=click.Choice(STANCES), help="Only statements of this type.")
-@click.option("--section", type=click.Choice(SECTIONS), help="Only statements from this section.")
+@TYPE_OPTION
+@SECTION_OPTION
+@EXCLUDE_SELF_OPTION
+@click.option("--year-from", type=int, help="Only statements from papers published in or after this year.")
+@click.option("--year-to", type=int, help="Only statements from papers published in or before this year.")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
 @click.option("--offset", default=0, type=click.IntRange(0, None))
-def search(query: str, db: str, as_json: bool, stance: str | None, section: str | None, limit: int,
-           offset: int) -> None:
+def search(query: str, db: str, as_json: bool, stance: str | None, section: str | None, exclude_self: bool,
+           year_from: int | None, year_to: int | None, limit: int, offset: int) -> None:
     """Full-text search over citation statements (ranked, with snippets)."""
     store = _open(db, must_exist=True)
-    total, rows = store.search_statements(query, stance=stance, section=section, limit=limit, offset=offset)
+    total, rows = store.search_statements(query, stance=stance, section=section, year_from=year_from,
+                                          year_to=year_to, exclude_self=exclude_self, limit=limit, offset=offset)
     store.close()
     if as_json:
         _dump({"query": query, "total": total, "results": [
