@@ -14,7 +14,13 @@ from collections.abc import Sequence
 
 # Words that end with a period without ending a sentence (compared lower-cased, without the period).
 ABBREVIATIONS: frozenset[str] = frozenset(
-    ["al", "et", "e.g", "eg", "i.e", "ie", "cf", "vs", "v", "viz", "approx", "ca", "c", "fig", "figs", "eq", "eqs", "eqn", "eqns", "ref", "refs", "tab", "tabs", "suppl", "sup", "supp", "no", "nos", "nr", "vol", "vols", "pp", "p", "chap", "ch", "sect", "sec", "secs", "dr", "mr", "mrs", "ms", "prof", "st", "inc", "ltd", "co", "corp", "jr", "sr", "dept", "univ", "resp", "spp", "sp", "subsp", "var", "cv", "gen", "nov", "sec", "min", "max", "avg", "est", "mol", "wt", "conc", "temp", "aff", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "mt", "ft", "ff", "ed", "eds", "rev", "repr", "trans", "incl", "esp", "illus", "e.v", "n.b", "nb", "ibid", "op", "cit", "ser"]
+    """
+    al et e.g eg i.e ie cf vs v viz approx ca c fig figs eq eqs eqn eqns ref refs tab tabs suppl sup supp
+    no nos nr vol vols pp p chap ch sect sec secs dr mr mrs ms prof st inc ltd co corp jr sr dept univ
+    resp spp sp subsp var cv gen nov min max avg est mol wt conc temp aff jan feb mar apr jun jul aug
+    sep sept oct dec mt ft ff ed eds rev repr trans incl esp illus e.v n.b nb ibid op cit ser
+    pl pls spec specs nom syn comb coll leg det
+    """.split()
 )
 
 # A candidate boundary: terminal punctuation, optional closing quotes/brackets, then whitespace.
