@@ -21,7 +21,9 @@ from citelens.formats.pdf import (
     _find_callouts,
     _join_lines,
     _Linker,
+    _resolve_breaks,
     _segment_references,
+    _vocabulary,
     parse_pdf,
 )
 from citelens.formats.pdf_layout import SUP_CLOSE, SUP_OPEN, Line
@@ -256,3 +258,16 @@ def test_segment_hanging_indent_references():
 def test_join_lines_dehyphenates():
     lines = [_line("a well-known exam-"), _line("ple of line breaks and a soft hy\u00ad"), _line("phen too")]
     assert _join_lines(lines) == "a well-known example of line breaks and a soft hyphen too"
+
+
+def test_line_break_hyphens_use_the_document_vocabulary():
+    lines = [_line("a mixed-mode system"), _line("uses mixed\u00ad"), _line("mode and exam\u00ad"), _line("ples")]
+    text = _join_lines(lines[1:], keep_breaks=True)
+    assert _resolve_breaks(text, _vocabulary(lines)) == "uses mixed-mode and examples"
+
+
+def test_parenthesised_numeric_callouts_when_the_document_uses_them():
+    linker = _Linker(_refs(12))
+    linker.paren_numeric, linker.bracket = True, False
+    _, cos = _find_callouts("Dynamo (7) traces loops, see Eq. (3) and code sp[8].", linker)
+    assert [c.text for c in cos] == ["(7)"]

@@ -67,7 +67,7 @@ class _Block:
 
     @property
     def text(self) -> str:
-        return _join_lines(self.lines)
+        return _join_lines(self.lines, keep_breaks=True)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -92,11 +92,12 @@ def _clean(text: str) -> str:
     return text.translate(_CONTROL_TO_SPACE)
 
 
-def _join_lines(lines: list[Line]) -> str:
+def _join_lines(lines: list[Line], *, keep_breaks: bool = False) -> str:
     """Join visual lines into running text, undoing end-of-line hyphenation.
 
-    PDFium marks the hyphens it believes are line-break hyphens (``Line.soft_break``); we also join
-    "exam-" + "ple" when the next line starts lower-case, which is the usual typesetting convention.
+    PDFium marks the hyphens it believes are line-break hyphens (a soft hyphen here); we also treat
+    "exam-" + "ple" (next line lower-case) as one. With ``keep_breaks`` such joins keep a U+00AD marker so
+    :func:`_resolve_breaks` can decide from the document's vocabulary whether the hyphen was real.
     """
     out = ""
     for ln in lines:
@@ -106,12 +107,40 @@ def _join_lines(lines: list[Line]) -> str:
         if not out:
             out = t
         elif out.endswith("\u00ad") or (out[-1] in "-‐" and len(out) > 1 and out[-2].isalpha() and t[:1].islower()):
-            out = out[:-1] + t
+            out = out[:-1] + "\u00ad" + t
         elif out[-1] in "/" or out.endswith(SUP_OPEN):
             out += t
         else:
             out += " " + t
-    return out.replace("\u00ad", "")
+    return out if keep_breaks else out.replace("\u00ad", "")
+
+
+_BROKEN = re.compile(r"(\w+)\u00ad(\w+)")
+
+
+def _vocabulary(lines: list[Line]) -> tuple[set[str], set[str]]:
+    """Words (lower-case) printed whole somewhere in the document, and hyphenated compounds printed whole."""
+    plain: set[str] = set()
+    hyphenated: set[str] = set()
+    for ln in lines:
+        hyphenated.update(w.lower() for w in re.findall(r"\w+(?:-\w+)+", ln.text))
+        plain.update(w.lower() for w in re.findall(r"\w+", ln.text))
+    return plain, hyphenated
+
+
+def _resolve_breaks(text: str, vocab: tuple[set[str], set[str]]) -> str:
+    """Decide each line-break hyphen: keep it where the document prints the compound with a hyphen
+    ("mixed-mode") and never as one word; otherwise join ("exam-ple" → "example")."""
+    plain, hyphenated = vocab
+
+    def fix(m: re.Match[str]) -> str:
+        a, b = m.group(1), m.group(2)
+        joined = (a + b).lower()
+        if f"{a}-{b}".lower() in hyphenated and joined not in plain:
+            return f"{a}-{b}"
+        return a + b
+
+    return _BROKEN.sub(fix, text).replace("\u00ad", "")
 
 
 def _norm_name(s: str) -> str:
@@ -711,7 +740,9 @@ def parse_pdf(data: bytes, source: str, *, max_bytes: int = MAX_PDF_BYTES, max_p
             blocks = _blocks(body_lines[:idx], body_size, pitch)
             ref_start = ref_end = len(blocks)
     entries = _segment_references(ref_lines, body_size)
-    raws = [re.sub(r"\s+", " ", _clean(_join_lines(e.lines)).replace(SUP_OPEN, "").replace(SUP_CLOSE, "")).strip()
+    vocab = _vocabulary(ordered)
+    raws = [re.sub(r"\s+", " ", _resolve_breaks(_clean(_join_lines(e.lines, keep_breaks=True)), vocab)
+                   .replace(SUP_OPEN, "").replace(SUP_CLOSE, "")).strip()
             for e in entries]
     keep = [i for i, r in enumerate(raws) if len(r) >= 8]
     refs = _parse_entries([raws[i] for i in keep])
@@ -730,7 +761,7 @@ def parse_pdf(data: bytes, source: str, *, max_bytes: int = MAX_PDF_BYTES, max_p
         tally: Counter[str] = Counter()
         for i, b in enumerate(blocks):
             if b.kind != "heading" and (ref_start is None or not ref_start <= i < ref_end):
-                _find_callouts(re.sub(r"\s+", " ", b.text), linker, tally)
+                _find_callouts(re.sub(r"\s+", " ", _resolve_breaks(_clean(b.text), vocab)), linker, tally)
         n_bracket, n_paren, n_sup = tally["bracket"], tally["paren"], tally["sup"]
         top = max(n_bracket, n_paren, n_sup)
         linker.paren_numeric = n_paren >= 3 and n_paren > 1.5 * (n_bracket + n_sup)
@@ -754,7 +785,7 @@ def parse_pdf(data: bytes, source: str, *, max_bytes: int = MAX_PDF_BYTES, max_p
     for i, b in enumerate(blocks):
         if ref_start is not None and ref_start <= i < ref_end:
             continue
-        t = _clean(b.text).strip()
+        t = _resolve_breaks(_clean(b.text), vocab).strip()
         if not t:
             continue
         if front and b.lines[0].page == 0:
