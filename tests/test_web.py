@@ -308,3 +308,23 @@ def test_serve_cli_refuses_missing_db(tmp_path: Path) -> None:
 
     r = CliRunner().invoke(main, ["serve", "--db", str(tmp_path / "missing.db")])
     assert r.exit_code == 2 and "does not exist" in r.output
+
+
+def test_chunked_upload_without_length_is_cut_off(index_db: Path) -> None:
+    # No Content-Length (a generator body is sent chunked): the limit must hold while reading.
+    with TestClient(create_app(index_db, settings(max_upload_bytes=4096))) as c:
+        tok = csrf(c.get("/check").text)
+
+        def body():  # noqa: ANN202 - a generator of multipart chunks
+            yield (b'--B\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n' + tok.encode() +
+                   b'\r\n--B\r\nContent-Disposition: form-data; name="file"; filename="../../etc/x.bib"\r\n'
+                   b"Content-Type: text/plain\r\n\r\n")
+            for _ in range(200):
+                yield b"@" * 1024
+            yield b"\r\n--B--\r\n"
+
+        r = c.post("/check", content=body(), headers={"Content-Type": "multipart/form-data; boundary=B"})
+        assert r.status_code == 413 and "too large" in r.text
+        r = c.post("/api/tallies", content=(b"[" + b'"10.1/x",' * 20000 + b'"x"]'),
+                   headers={"Content-Type": "application/json"})
+        assert r.status_code == 413 and "maximum size" in r.json()["error"]

@@ -86,7 +86,7 @@ CREATE INDEX IF NOT EXISTS statements_cited ON statements(cited_work_id, stance,
 CREATE INDEX IF NOT EXISTS statements_document ON statements(document_id);
 -- Report pages and the API at millions of statements: covering indexes so that a much-cited work's
 -- section and year tallies and its first page of statements never read the statement rows themselves.
-CREATE INDEX IF NOT EXISTS statements_cited_section ON statements(cited_work_id, section, stance);
+CREATE INDEX IF NOT EXISTS statements_cited_section ON statements(cited_work_id, section, stance, citing_year DESC, id);
 CREATE INDEX IF NOT EXISTS statements_cited_year ON statements(cited_work_id, citing_year, stance);
 CREATE INDEX IF NOT EXISTS statements_cited_relevance ON statements(cited_work_id,
     (CASE stance WHEN 'contrasting' THEN 0 WHEN 'supporting' THEN 1 ELSE 2 END), confidence DESC,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import json
 import logging
 import math
 import secrets
@@ -78,6 +79,49 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class BodyTooLarge(Exception):
+    """The request body went past the configured limit (raised while the body is being read)."""
+
+
+class BodyLimit:
+    """Pure ASGI middleware: stop reading a request body after ``max_bytes``.
+
+    Checking Content-Length is not enough (chunked uploads have none) and Starlette's multipart parser
+    would otherwise spool any amount of file data to a temporary file.
+    """
+
+    def __init__(self, app: Any, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = next((v for k, v in scope.get("headers", []) if k == b"content-length"), b"")
+        if declared.isdigit() and int(declared) > self.max_bytes and scope["path"] != "/check":
+            # Refuse before reading anything (the reference-check page explains the limit itself).
+            body = json.dumps({"error": f"request body exceeds the maximum size ({self.max_bytes // 1024} KiB)",
+                               "status": 413}).encode()
+            await send({"type": "http.response.start", "status": 413,
+                        "headers": [(b"content-type", b"application/json"), (b"connection", b"close"),
+                                    (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        seen = 0
+
+        async def limited_receive() -> Any:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise BodyTooLarge(f"request body exceeds the maximum size ({self.max_bytes // 1024} KiB)")
+            return message
+
+        await self.app(scope, limited_receive, send)
 
 
 class TTLCache:
@@ -245,6 +289,8 @@ def create_app(store_path: str | Path, settings: Settings | None = None) -> Fast
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie="citelens_session",
                        same_site="strict", https_only=settings.secure_cookies, max_age=8 * 3600)
 
+    # Room for multipart framing and the other form fields around an upload of the maximum size.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes + 64 * 1024)
     app.add_middleware(SecurityHeaders)
 
     # ------------------------------------------------------------------------------ rendering helpers
@@ -283,6 +329,10 @@ def create_app(store_path: str | Path, settings: Settings | None = None) -> Fast
     @app.exception_handler(BadRequest)
     async def _bad(request: Request, exc: BadRequest) -> Response:
         return error(request, 400, str(exc))
+
+    @app.exception_handler(BodyTooLarge)
+    async def _too_large(request: Request, exc: BodyTooLarge) -> Response:
+        return error(request, 413, str(exc))
 
     @app.exception_handler(NotFound)
     async def _nf(request: Request, exc: NotFound) -> Response:
