@@ -124,7 +124,6 @@ def _author_year_labels(refs: list[etree._Element]) -> tuple[list[str], list[str
     """Per reference: the in-text form ("Smith et al., 2003a") and the year as printed in the list ("2003a")."""
     base = []
     for ref in refs:
-        f = _ref_fields(ref)
         cit = ref.find(".//nlm-citation")
         if cit is None:
             cit = ref.find(".//element-citation")
@@ -138,8 +137,12 @@ def _author_year_labels(refs: list[etree._Element]) -> tuple[list[str], list[str
             who = f"{names[0]} et al."
         elif len(names) == 2:
             who = f"{names[0]} and {names[1]}"
+        elif names:
+            who = names[0]
         else:
-            who = names[0] if names else (f["title"][:30] or "Anonymous")
+            # No person or group author (web pages, programmes): cite the entry's first words, as
+            # author–year styles do, so the callout names what the list prints first.
+            who = " ".join(_ref_text(ref).split()[:3]).rstrip(".,;:") or "Anonymous"
         base.append((who, _text(ref.find(".//year")) or "n.d."))
     counts: dict[tuple[str, str], int] = {}
     for b in base:
@@ -317,16 +320,16 @@ def print_pdf(html_path: Path, pdf_path: Path, *, running_heads: bool = False) -
         shutil.rmtree(profile, ignore_errors=True)
 
 
-def articles(n: int) -> list[Path]:
-    """The first ``n`` research articles (sorted by name) with a reference list and numbered callouts."""
+def articles(n: int, skip: int = 0) -> list[Path]:
+    """Research articles with ≥ 10 in-text citations, sorted by name: ``n`` of them after the first ``skip``."""
     out = []
     for p in sorted(DATA.glob("*.xml")):
         s = p.read_text(encoding="utf-8", errors="replace")
         if 'article-type="research-article"' in s and s.count('ref-type="bibr"') >= 10:
             out.append(p)
-        if len(out) >= n:
+        if len(out) >= skip + n:
             break
-    return out
+    return out[skip:]
 
 
 def layouts(i: int) -> list[tuple[int, str]]:

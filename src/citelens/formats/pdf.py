@@ -159,8 +159,10 @@ def _strip_running(pages: list[list[Line]], heights: list[float]) -> list[list[L
     depending on the class file) plus anything in the outer 7%; digits are ignored when comparing, so
     "Page 3" and "40 TIMP: …" match their siblings.
     """
-    def key(ln: Line) -> str:
-        return re.sub(r"\d+", "#", re.sub(r"\s+", " ", ln.text.strip().lower()))
+    def key(ln: Line) -> tuple[str, int]:
+        # Same text (digits aside) at the same height: running heads sit at a fixed position, whereas a
+        # sentence repeated in the body rarely lands on the same baseline of two pages.
+        return re.sub(r"\d+", "#", re.sub(r"\s+", " ", ln.text.strip().lower())), round(ln.baseline / 4)
 
     def edge_lines(lines: list[Line], h: float) -> set[int]:
         rows = sorted({round(ln.baseline) for ln in lines})
@@ -171,7 +173,7 @@ def _strip_running(pages: list[list[Line]], heights: list[float]) -> list[list[L
                 or ln.top > h * 0.93 or ln.bottom < h * 0.07}
 
     edges = [edge_lines(lines, h) for lines, h in zip(pages, heights, strict=True)]
-    counts: Counter[str] = Counter()
+    counts: Counter[tuple[str, int]] = Counter()
     for lines, edge in zip(pages, edges, strict=True):
         counts.update({key(ln) for ln in lines if id(ln) in edge})
     need = max(2, int(0.3 * len(pages)))
@@ -195,8 +197,19 @@ def _reading_order(lines: list[Line], width: float, body_size: float) -> list[Li
     blank strips across both columns (e.g. above a two-column reference list on the last page).
     """
     mid = width / 2
-    left = [ln for ln in lines if ln.x1 < mid + 2]
-    right = [ln for ln in lines if ln.x0 > mid - 2]
+    slack = 0.08 * width  # a long URL may overrun its column into the gutter: still that column's line
+
+    def side(ln: Line) -> int:
+        if ln.x1 < mid + slack:
+            return 1
+        if ln.x0 > mid - slack:
+            return 2
+        # Crossing the gutter: a title or wide caption spans both columns, but an unbreakable URL running
+        # out of the left column (no spaces) still belongs to it.
+        return 0 if " " in ln.text.strip() else 1
+
+    left = [ln for ln in lines if side(ln) == 1 and ln.x1 < mid + 2]
+    right = [ln for ln in lines if side(ln) == 2 and ln.x0 > mid - 2]
     if len(left) < 5 or len(right) < 5:
         for ln in lines:
             ln.column = 0
@@ -214,8 +227,8 @@ def _reading_order(lines: list[Line], width: float, body_size: float) -> list[Li
     for band in bands:
         cur: list[Line] = []
         for ln in band:  # top to bottom
-            if ln.x1 < mid + 2 or ln.x0 > mid - 2:
-                ln.column = 1 if ln.x1 < mid + 2 else 2
+            if side(ln):
+                ln.column = side(ln)
                 cur.append(ln)
             else:
                 # A line crossing the gutter (title, wide figure caption) closes the sub-band above it.

@@ -136,12 +136,43 @@ def _page_text(tp) -> str:  # noqa: ANN001
     return text
 
 
+def _split_rows(tp, text: str, a: int, chunk: str, q: _Chars) -> list[tuple[int, str]]:  # noqa: ANN001
+    """Split a PDFium text chunk that runs over several visual lines (PDFium sometimes emits no line break
+    inside one text object, e.g. Chromium's justified lines). Cheap test first: first vs last baseline."""
+    fa = a + (len(chunk) - len(chunk.lstrip()))
+    la = a + len(chunk.rstrip()) - 1
+    y0, y1 = q.origin(tp, fa)[1], q.origin(tp, la)[1]
+    b = q.loose(tp, fa)
+    h = b[3] - b[2]
+    if h <= 0 or abs(y0 - y1) < 0.6 * h:
+        return [(a, chunk)]
+    out: list[tuple[int, str]] = []
+    start, prev_y, prev_x = a, y0, q.origin(tp, fa)[0]
+    for i in range(fa + 1, la + 1):
+        if text[i].isspace():
+            continue
+        x, y = q.origin(tp, i)
+        # A new row: the baseline drops by most of a line and the pen goes back to the left.
+        if prev_y - y > 0.6 * h and x < prev_x:
+            out.append((start, text[start:i]))
+            start = i
+        prev_y, prev_x = y, x
+    out.append((start, text[start : a + len(chunk)]))
+    return out
+
+
 def _fragments(tp, text: str, q: _Chars) -> list[_Frag]:  # noqa: ANN001
     frags: list[_Frag] = []
     pos = 0
-    for chunk in re.split(r"(\r\n|\ufffe)", text):
+    pieces_in: list[tuple[int, str]] = []
+    for token in re.split(r"(\r\n|\ufffe)", text):
         a = pos
-        pos += len(chunk)
+        pos += len(token)
+        if token in ("\r\n", "\ufffe") or not token.strip():
+            pieces_in.append((a, token))
+        else:
+            pieces_in += _split_rows(tp, text, a, token, q)
+    for a, chunk in pieces_in:
         if chunk in ("\r\n", "\ufffe"):
             if chunk == "\ufffe" and frags:
                 frags[-1].text += _SOFT
@@ -210,7 +241,8 @@ def _merge(frags: list[_Frag], page: int) -> list[Line]:
             # Same row: the boxes overlap vertically by a good part of the smaller glyph height.
             overlap = min(cur.top, f.top) - max(cur.bottom, f.bottom)
             same_row = overlap > 0.4 * min(cur.size, f.size) and f.x0 >= cur.x1 - 1.5
-            near = f.x0 - cur.x1 < 2.5 * max(cur.size, f.size)
+            # Word gaps are a fraction of the font size; a wider gap is a column gutter or a table cell.
+            near = f.x0 - cur.x1 < 1.2 * max(cur.size, f.size)
             if same_row and near:
                 is_sup = (f.size < 0.85 * cur.size and f.baseline > cur.baseline + 0.15 * cur.size
                           and _SUPER_TEXT.fullmatch(f.text) is not None)
