@@ -1,8 +1,9 @@
 """Built-in PDF ingestion: bytes of a born-digital scholarly PDF → :class:`~citelens.document.Document`.
 
-No Java, no GROBID service. Text and layout come from PDFium through **pypdfium2** (PDFium is BSD-3/Apache-2.0,
-the bindings Apache-2.0/BSD-3): permissive licences compatible with CiteLens's Apache-2.0, unlike the
+No Java, no GROBID service. Text and layout come from PDFium through **pypdfium2** (bindings: Apache-2.0 or
+BSD-3-Clause; PDFium itself: BSD-style): permissive licences compatible with CiteLens's Apache-2.0, unlike the
 AGPL of PyMuPDF/MuPDF, and PDFium is the hardened engine Chrome ships, which matters for files from strangers.
+PDFium is not thread-safe: every call goes through ``pdf_layout.PDFIUM_LOCK``.
 
 Pipeline (layout → structure → citations):
 
