@@ -124,6 +124,23 @@ def datasets() -> dict[str, list[dict[str, Any]]]:
     return out
 
 
+def assign_folds(rows: list[dict[str, Any]], k: int) -> np.ndarray:
+    """Fold of each row, grouped by article (biomedical) or paper (MultiCite); contrasting-rich groups spread."""
+    groups: dict[str, list[int]] = {}
+    for i, r in enumerate(rows):
+        groups.setdefault(r.get("file") or r.get("paper_id") or r["id"], []).append(i)
+    names = sorted(groups)
+    random.Random(SEED).shuffle(names)
+    n_con = {g: sum(rows[i]["stance"] == "contrasting" for i in groups[g]) for g in names}
+    fold = np.zeros(len(rows), dtype=np.int64)
+    load = [0] * k
+    for g in sorted(names, key=lambda g: -n_con[g]):  # stable: ties keep the seeded order
+        j = min(range(k), key=lambda j: (load[j], j)) if n_con[g] else names.index(g) % k
+        load[j] += n_con[g]
+        fold[groups[g]] = j
+    return fold
+
+
 def to_input(r: dict[str, Any]) -> StanceInput:
     return StanceInput(text=r["text"], before=r.get("before") or "", after=r.get("after") or "",
                        section=r.get("section") or "")
@@ -166,7 +183,9 @@ def macro(gold: list[str], scores: np.ndarray, offsets: np.ndarray) -> float:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=default_model_path())
-    ap.add_argument("--mc-weight", type=float, default=None, help="weight of MultiCite rows (default: tune)")
+    ap.add_argument("--mc-weight", type=float, default=1.0, help="weight of MultiCite rows")
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--oof-out", type=Path, default=None, help="write out-of-fold predictions (JSONL)")
     ap.add_argument("--C", type=float, default=None, help="inverse regularisation (default: tune on dev)")
     ap.add_argument("--min-df", type=int, default=2)
     ap.add_argument("--export-eval", type=Path, default=None)
@@ -182,91 +201,118 @@ def main(argv: list[str] | None = None) -> int:
     for k, v in ds.items():
         print(f"{k:<16} {len(v):>5}  {dict(Counter(r['stance'] for r in v))}")
 
-    train = ds["biomed-train"] + ds["multicite-train"]
-    feats = {k: [extract(to_input(r)) for r in v] for k, v in ds.items()}
-    train_feats = feats["biomed-train"] + feats["multicite-train"]
-    df = Counter(f for fs in train_feats for f in set(fs))
-    features = sorted(f for f, c in df.items() if c >= args.min_df)
-    vocab = {f: i for i, f in enumerate(features)}
-    X = build_matrix(train_feats, vocab)
-    y = np.array([CLASSES.index(r["stance"]) for r in train])
-    is_mc = np.array([r["source"] == "multicite" for r in train])
+    # Everything except the two held-out test splits is the "pool". Settings, decision offsets and the
+    # calibration temperature are chosen on out-of-fold predictions over the pool (5 folds grouped by
+    # article / paper), because the dev splits alone hold only 13 biomedical contrasting statements; the
+    # shipped model is then fitted on the whole pool.
+    pool = ds["biomed-train"] + ds["biomed-dev"] + ds["multicite-train"] + ds["multicite-dev"]
+    pool_feats = [extract(to_input(r)) for r in pool]
+    y = np.array([CLASSES.index(r["stance"]) for r in pool])
+    is_mc = np.array([r["source"] == "multicite" for r in pool])
     # Borderline silver labels (confidence <= 0.55, see the silver README) count half.
-    base_w = np.array([0.5 if r["confidence"] <= 0.55 else 1.0 for r in train])
-    dev = {k: (build_matrix(feats[k], vocab), [r["stance"] for r in ds[k]]) for k in ("biomed-dev", "multicite-dev")}
-    print(f"vocabulary {len(vocab)} features, train {X.shape[0]} rows")
+    base_w = np.array([0.5 if r["confidence"] <= 0.55 else 1.0 for r in pool])
+    folds = assign_folds(pool, args.folds)
+    print(f"pool {len(pool)} rows, {args.folds} grouped folds")
 
-    def fit(C: float, mcw: float) -> LogisticRegression:
-        w = base_w * np.where(is_mc, mcw, 1.0)
-        # Class weights ~ inverse frequency so the minority classes are not drowned by mentioning.
-        counts = np.bincount(y, weights=w, minlength=3)
-        cw = (counts.sum() / (3 * counts))[y]
-        clf = LogisticRegression(C=C, max_iter=2000, tol=1e-4)
-        clf.fit(X, y, sample_weight=w * cw)
+    def fit(rows: np.ndarray, vocab: dict[str, int], C: float, cwp: float) -> LogisticRegression:
+        X = build_matrix([pool_feats[i] for i in rows], vocab)
+        w = base_w[rows] * np.where(is_mc[rows], args.mc_weight, 1.0)
+        # Class weights (inverse frequency)**cwp so the minority classes are not drowned by mentioning;
+        # cwp < 1 tempers it (full balancing over-predicts the minorities on biomedical text).
+        counts = np.bincount(y[rows], weights=w, minlength=3)
+        cw = ((counts.sum() / (3 * counts)) ** cwp)[y[rows]]
+        clf = LogisticRegression(C=C, max_iter=3000, tol=1e-4)
+        clf.fit(X, y[rows], sample_weight=w * cw)
         return clf
 
-    def dev_score(clf: LogisticRegression) -> tuple[float, dict[str, float]]:
-        per = {k: macro(g, clf.decision_function(Xd), np.zeros(3)) for k, (Xd, g) in dev.items()}
-        return float(np.mean(list(per.values()))), per
+    def vocab_of(rows: np.ndarray) -> dict[str, int]:
+        df = Counter(f for i in rows for f in set(pool_feats[i]))
+        return {f: j for j, f in enumerate(sorted(f for f, c in df.items() if c >= args.min_df))}
 
-    grid_C = [args.C] if args.C else [2.0, 4.0, 8.0]
-    grid_w = [args.mc_weight] if args.mc_weight is not None else [0.5, 1.0]
+    fold_vocab = {k: vocab_of(np.flatnonzero(folds != k)) for k in range(args.folds)}
+    gold = [r["stance"] for r in pool]
+    domains = {"biomed": ~is_mc, "multicite": is_mc}
+
+    def domain_scores(scores: np.ndarray, off: np.ndarray) -> dict[str, float]:
+        return {d: macro([gold[i] for i in np.flatnonzero(m)], scores[m], off) for d, m in domains.items()}
+
+    grid_C = [args.C] if args.C else [2.0, 4.0]
+    grid_p = [0.5, 1.0]
     best = None
     for C in grid_C:
-        for mcw in grid_w:
+        for cwp in grid_p:
             t0 = time.time()
-            clf = fit(C, mcw)
-            s, per = dev_score(clf)
-            print(f"C={C:<5} mc_weight={mcw:<4} dev macro-F1 mean={s:.3f} "
-                  + " ".join(f"{k}={v:.3f}" for k, v in per.items()) + f"  ({time.time() - t0:.1f}s)")
-            if best is None or s > best[0]:
-                best = (s, C, mcw, clf)
+            oof = np.zeros((len(pool), 3))
+            for k in range(args.folds):
+                tr, te = np.flatnonzero(folds != k), np.flatnonzero(folds == k)
+                clf = fit(tr, fold_vocab[k], C, cwp)
+                oof[te] = clf.decision_function(build_matrix([pool_feats[i] for i in te], fold_vocab[k]))
+            per = domain_scores(oof, np.zeros(3))
+            score = float(np.mean(list(per.values())))
+            print(f"C={C:<4} class_weight_power={cwp:<4} out-of-fold macro-F1 mean={score:.3f} "
+                  + " ".join(f"{d}={v:.3f}" for d, v in per.items()) + f"  ({time.time() - t0:.0f}s)")
+            if best is None or score > best[0]:
+                best = (score, C, cwp, oof)
     assert best is not None
-    _, C, mcw, clf = best
+    _, C, cwp, oof = best
 
-    # Decision offsets for the two minority classes, chosen on the dev splits (mean macro-F1).
-    dev_scores = {k: clf.decision_function(Xd) for k, (Xd, _) in dev.items()}
+    # Decision offsets for the two minority classes: maximise mean out-of-fold macro-F1 of the two domains.
     grid = np.arange(-1.0, 1.51, 0.25)
     best_off, best_s = np.zeros(3), -1.0
     for a in grid:
         for b in grid:
             off = np.array([a, b, 0.0])
-            s = float(np.mean([macro(dev[k][1], dev_scores[k], off) for k in dev]))
+            s = float(np.mean(list(domain_scores(oof, off).values())))
             if s > best_s + 1e-9:
                 best_off, best_s = off, s
-    print(f"offsets sup={best_off[0]:+.2f} con={best_off[1]:+.2f}: dev macro-F1 mean {best_s:.3f}")
+    oof_f1 = domain_scores(oof, best_off)
+    print(f"offsets sup={best_off[0]:+.2f} con={best_off[1]:+.2f}: out-of-fold macro-F1 "
+          + " ".join(f"{d}={v:.3f}" for d, v in oof_f1.items()))
 
-    # Temperature scaling on the pooled dev splits: minimise negative log-likelihood of the gold class.
-    Z = np.vstack([dev_scores[k] for k in dev]) + best_off
-    G = np.concatenate([[CLASSES.index(g) for g in dev[k][1]] for k in dev])
+    # Temperature scaling on the out-of-fold scores: minimise negative log-likelihood of the gold class.
+    Z = oof + best_off
     best_t, best_nll = 1.0, float("inf")
     for t in np.arange(0.3, 3.01, 0.05):
         z = Z / t
         z = z - z.max(axis=1, keepdims=True)
-        nll = float(-(z[np.arange(len(G)), G] - np.log(np.exp(z).sum(axis=1))).mean())
+        nll = float(-(z[np.arange(len(y)), y] - np.log(np.exp(z).sum(axis=1))).mean())
         if nll < best_nll:
             best_t, best_nll = float(t), nll
-    print(f"temperature {best_t:.2f} (dev NLL {best_nll:.3f})")
+    print(f"temperature {best_t:.2f} (out-of-fold NLL {best_nll:.3f})")
 
+    everything = np.arange(len(pool))
+    vocab = vocab_of(everything)
+    features = sorted(vocab, key=vocab.__getitem__)
+    clf = fit(everything, vocab, C, cwp)
     meta = {
         "version": "linear-v1",
         "trained": time.strftime("%Y-%m-%d"),
-        "C": C, "mc_weight": mcw, "min_df": args.min_df, "seed": SEED,
-        "train_rows": {"biomed-train": len(ds["biomed-train"]), "multicite-train": len(ds["multicite-train"])},
-        "dev_macro_f1": {k: macro(dev[k][1], dev_scores[k], best_off) for k in dev},
+        "C": C, "mc_weight": args.mc_weight, "class_weight_power": cwp, "min_df": args.min_df, "seed": SEED,
+        "folds": args.folds,
+        "train_rows": {k: len(ds[k]) for k in ("biomed-train", "biomed-dev", "multicite-train", "multicite-dev")},
+        "out_of_fold_macro_f1": oof_f1,
     }
     art = LinearArtefact(vocab=vocab, features=features, weights=clf.coef_.T.astype(np.float32),
                          bias=clf.intercept_.astype(np.float32), offsets=best_off.astype(np.float32),
                          temperature=best_t, classes=CLASSES, meta=meta)
     art.save(args.out)
-    print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB) in {time.time() - t_start:.0f}s")
+    print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB, {len(vocab)} features) "
+          f"in {time.time() - t_start:.0f}s")
+    if args.oof_out:
+        # Out-of-fold predictions with the chosen offsets/temperature: the model card's dev-side figures.
+        probs = np.exp((Z - Z.max(axis=1, keepdims=True)) / best_t)
+        probs /= probs.sum(axis=1, keepdims=True)
+        with args.oof_out.open("w", encoding="utf-8") as fh:
+            for r, p in zip(pool, probs, strict=True):
+                fh.write(json.dumps({"id": r["id"], "domain": "multicite" if r["source"] == "multicite" else "biomed",
+                                     "gold": r["stance"], "probs": [round(float(v), 5) for v in p]}) + "\n")
 
-    # Sanity: the numpy runtime reproduces the sklearn scores (float16 weights: tiny differences allowed).
+    # Held-out figures through the numpy runtime (what users get), printed only on request.
     from citelens.stance.model import _load_cached
 
     _load_cached.cache_clear()
     runtime = LinearStanceClassifier(args.out)
-    names = ["biomed-dev", "multicite-dev"] + (["biomed-test", "multicite-test"] if args.report_test else [])
+    names = ["biomed-test", "multicite-test"] if args.report_test else []
     for k in names:
         preds = runtime.predict([to_input(r) for r in ds[k]])
         rep = classification_report([r["stance"] for r in ds[k]], [p.stance for p in preds])

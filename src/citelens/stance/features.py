@@ -9,7 +9,7 @@ Feature groups (the prefix names the group, and the model card explains them). C
 tried and dropped: they tripled the vocabulary and did not help on the dev splits (model card).
   ``w:``  word uni/bi-grams of the citing sentence, target callout as ``_cite_``, other callouts ``_ocit_``
   ``n:``  words within a few tokens of the target callout (where stance cues cluster), with side L/R
-  ``b:``/``a:``  word unigrams and bigrams of the previous / next sentence
+  ``b:``/``a:``  word unigrams of the previous / next sentence (their bigrams did not help on dev)
   ``pos:`` where the target callout sits in the sentence (start / middle / end)
   ``cue:`` cue-lexicon hits from the baseline's lists, crossed with own-work markers and position
   ``sec:`` the section, coarsened to intro / methods / results / discussion / other
@@ -22,7 +22,7 @@ import re
 from citelens.stance.base import StanceInput
 from citelens.stance.cues import CONTRASTING_CUES, OWN_WORK_CUES, SUPPORTING_CUES
 
-FEATURE_VERSION = 1  # bump when the output of ``extract`` changes; the artefact records it
+FEATURE_VERSION = 4  # bump when the output of ``extract`` changes; the artefact records it
 
 _CITE_SPAN = re.compile(r"<cite>.*?</cite>", re.S)
 _CITE_TAG = re.compile(r"</?cite>")
@@ -33,9 +33,30 @@ _AY_INLINE = re.compile(r"\b[A-Z][A-Za-z'\-]+(?: et al\.?| and [A-Z][A-Za-z'\-]+
 _TOKEN = re.compile(r"_cite_|_ocit_|[a-z]+(?:'[a-z]+)?|\d+(?:\.\d+)?")
 _NUM = re.compile(r"^\d")
 
-_SUP = re.compile(r"\b(" + "|".join(re.escape(c) for c in SUPPORTING_CUES) + r")\b")
-_CON = re.compile(r"\b(" + "|".join(re.escape(c) for c in CONTRASTING_CUES) + r")\b")
-_OWN = re.compile(r"(\b" + r"|\b".join(re.escape(c) for c in OWN_WORK_CUES) + r")")
+# The baseline's lexicons plus phrasings seen in the guidelines and in training-split errors. The model
+# learns a weight per hit, so an over-broad cue costs little; a missing one cannot be learnt from 38 examples.
+EXTRA_SUPPORTING = (
+    "in agreement", "agreement with", "consistent with", "corroborat", "reproduc", "concordant", "accord with",
+    "also been reported", "also been observed", "also been shown", "as predicted", "mirrors", "resembles",
+    "also recognized", "also identified", "also detected", "previously reported", "previously observed",
+    "validate", "reinforce", "strengthen", "further support", "lend support", "is supported by",
+)
+EXTRA_CONTRASTING = (
+    "at variance", "in conflict", "conflicting", "discordant", "contrary", "opposition", "incorrect",
+    "casts doubt", "cast doubt", "does not reconcile", "not reconcile", "did not detect", "not detected",
+    "no evidence", "not observed", "not found", "not replicate", "failed to replicate", "not support",
+    "lower than", "higher than", "larger than", "smaller than", "longer than", "shorter than", "rather than",
+    "in contrast", "by contrast", "contradictory", "discrepanc", "differ", "unexpected", "surprising",
+    "however", "although", "but ", "not the case", "not as", "disagree", "refute", "challenge",
+)
+EXTRA_OWN = (
+    "our data", "our results", "our findings", "our study", "our analysis", "our model", "our observation",
+    "we found", "we observed", "we find", "we observe", "we show", "we detected", "present study",
+    "current study", "current results", "here we", "in this study", "this study", "our reanalysis",
+)
+_SUP = re.compile(r"\b(" + "|".join(re.escape(c) for c in SUPPORTING_CUES + EXTRA_SUPPORTING) + r")")
+_CON = re.compile(r"\b(" + "|".join(re.escape(c) for c in CONTRASTING_CUES + EXTRA_CONTRASTING) + r")")
+_OWN = re.compile(r"(\b" + r"|\b".join(re.escape(c) for c in OWN_WORK_CUES + EXTRA_OWN) + r")")
 _NEG = re.compile(r"\b(not|no|neither|nor|never|cannot|n't|failed|absence|lack)\b")
 
 WINDOW = 6  # tokens either side of the target callout
@@ -110,24 +131,37 @@ def extract(x: StanceInput) -> list[str]:
     _cue_features("cue:", plain, feats)
     if x.before:
         btoks = tokens(normalise(x.before))
-        _ngrams("b:", btoks, feats)
+        _ngrams("b:", btoks, feats, n_max=1)
         _cue_features("bcue:", " ".join(btoks), feats)
     if x.after:
         atoks = tokens(normalise(x.after))
-        _ngrams("a:", atoks, feats)
+        _ngrams("a:", atoks, feats, n_max=1)
         _cue_features("acue:", " ".join(atoks), feats)
     feats.append("sec:" + section_bucket(x.section))
     feats.append("bias")
     return feats
 
 
+# Words that carry weight in the model but explain nothing to a reader ("to", "and", "[ref]"): they are
+# never shown as evidence on their own.
+_SHOW_STOP = frozenset(
+    ["a", "an", "and", "are", "as", "at", "be", "been", "by", "can", "for", "from", "has", "have", "in", "into", "is", "it", "its", "of", "on", "or", "that", "the", "their", "these", "this", "those", "to", "was", "were", "which", "with", "_cite_", "_ocit_", "_num_"]
+)
+
+
 def evidence_phrase(feature: str) -> str | None:
     """Human-readable text of a feature, or None for features that should not be shown as evidence."""
     group, _, rest = feature.partition(":")
-    if group in ("w", "b", "a"):
-        return rest.replace("_cite_", "[cited]").replace("_ocit_", "[ref]").replace("_num_", "N")
+    if group in ("cue", "bcue", "acue"):
+        where = {"bcue": "(previous sentence) ", "acue": "(next sentence) "}.get(group, "")
+        return where + rest.partition(":")[2] if ":" in rest else None
     if group == "n":
-        return rest.partition(":")[2].replace("_cite_", "[cited]").replace("_ocit_", "[ref]")
-    if group in ("cue", "bcue", "acue") and ":" in rest:
-        return rest.partition(":")[2]
-    return None
+        rest = rest.partition(":")[2]
+    elif group not in ("w", "b", "a"):
+        return None
+    words = rest.split(" ")
+    if all(w in _SHOW_STOP for w in words):
+        return None
+    text = rest.replace("_cite_", "[cited]").replace("_ocit_", "[ref]").replace("_num_", "N")
+    # Neighbour-sentence features say where they come from, so a reader can find them.
+    return {"b": "(previous sentence) ", "a": "(next sentence) "}.get(group, "") + text
