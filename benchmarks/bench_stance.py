@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -100,7 +99,6 @@ def main() -> int:
     print(json.dumps({k: v for k, v in results.items() if k.endswith("speed")}))
     if args.write:
         print(f"wrote {write_section('stance', text)}")
-    _ = resource  # imported for the RSS helper's documentation value; measured in a subprocess
     return 0
 
 
