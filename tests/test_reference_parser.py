@@ -127,3 +127,20 @@ def test_gold_scoring_is_perfect_against_itself() -> None:
     table = scores.table()
     assert table["micro(goal fields)"]["f1"] == 1.0
     assert table["title"]["support"] > 0
+
+
+def test_begin_tags_split_adjacent_fields_of_one_label() -> None:
+    from citelens.references.parser import _runs
+
+    raw = "Smith J, Jones A. Title."
+    tagged = [
+        ("Smith", 0, 5, "B-author"), ("J", 6, 7, "author"), (",", 7, 8, "O"),
+        ("Jones", 9, 14, "B-author"), ("A", 15, 16, "author"), (".", 16, 17, "O"),
+        ("Title", 18, 23, "B-title"), (".", 23, 24, "O"),
+    ]
+    runs = _runs(raw, tagged)
+    assert runs["author"] == ["Smith J", "Jones A"]
+    assert runs["title"] == ["Title"]
+    # Without begin tags, punctuation tagged O does not break a run of one label.
+    plain = [(t, s, e, lab.removeprefix("B-")) for t, s, e, lab in tagged]
+    assert _runs(raw, plain)["author"] == ["Smith J, Jones A"]

@@ -140,6 +140,51 @@ def _token_base(tok: Token, raw: str) -> dict[str, float | str]:
     return f
 
 
+_BOUNDARY = frozenset(".,;:()[]\"“”«»")
+
+
+def _bucket(n: int, edges: tuple[int, ...]) -> str:
+    for edge in edges:
+        if n <= edge:
+            return str(edge)
+    return f">{edges[-1]}"
+
+
+def _chunk_features(tokens: list[Token], base: list[dict[str, float | str]]) -> list[dict[str, str]]:
+    """Features of the punctuation-delimited chunk each token sits in.
+
+    Titles are long chunks of mostly lower-case words; journal names short chunks of capitalised,
+    abbreviated words; author chunks are initials and surnames. The CRF only sees a window of a few
+    tokens, so it cannot count this itself.
+    """
+    chunks: list[list[int]] = [[]]
+    for i, tok in enumerate(tokens):
+        if tok.text in _BOUNDARY:
+            if chunks[-1]:
+                chunks.append([])
+            continue
+        chunks[-1].append(i)
+    out: list[dict[str, str]] = [{} for _ in tokens]
+    for ci, chunk in enumerate(c for c in chunks if c):
+        words = [base[i] for i in chunk if "punct" not in base[i]]
+        n = len(words)
+        lower = sum(1 for w in words if str(w["shape"]).startswith("x"))
+        jw = sum(1 for w in words if "jword" in w)
+        initials = sum(1 for w in words if "initial" in w)
+        digits = sum(1 for w in words if "digits" in w)
+        feats = {
+            "ch_len": _bucket(n, (1, 2, 3, 5, 8)),
+            "ch_lower": _bucket(int(10 * lower / n) if n else 0, (0, 2, 5)),
+            "ch_jw": str(min(jw, 3)),
+            "ch_init": str(min(initials, 3)),
+            "ch_dig": str(min(digits, 2)),
+            "ch_idx": str(min(ci, 8)),
+        }
+        for i in chunk:
+            out[i] = feats
+    return out
+
+
 def featurize(raw: str, tokens: list[Token]) -> list[dict[str, float | str]]:
     """One feature dict per token (pycrfsuite ItemSequence format: string values become "k=v" attributes)."""
     n = len(tokens)
@@ -147,6 +192,21 @@ def featurize(raw: str, tokens: list[Token]) -> list[dict[str, float | str]]:
         return []
     mask = _regex_mask(raw)
     base = [_token_base(t, raw) for t in tokens]
+    chunk = _chunk_features(tokens, base)
+    # Nearest punctuation before and after each token: which boundary a token sits against says much
+    # about its field (". In" opens a book title, ", vol" a volume, "(" a year).
+    prev_p: list[str] = []
+    last = "^"
+    for t in tokens:
+        prev_p.append(last)
+        if not t.text.isalnum():
+            last = t.text
+    next_p: list[str] = [""] * n
+    last = "$"
+    for i in range(n - 1, -1, -1):
+        next_p[i] = last
+        if not tokens[i].text.isalnum():
+            last = tokens[i].text
     # Running context: "a year has been seen", "inside quotes / parentheses", how many commas and
     # full stops came before. Reference styles put fields in a fixed order, so these counters locate a
     # token in that order better than absolute position alone.
@@ -160,6 +220,9 @@ def featurize(raw: str, tokens: list[Token]) -> list[dict[str, float | str]]:
     length = max(len(raw), 1)
     for i, tok in enumerate(tokens):
         f: dict[str, float | str] = dict(base[i])
+        f.update(chunk[i])
+        f["prev_p"] = prev_p[i]
+        f["next_p"] = next_p[i]
         f["bias"] = 1.0
         f["pos"] = str(min(int(10 * tok.start / length), 9))
         f["idx"] = str(min(i, 6))

@@ -89,11 +89,14 @@ def _runs(raw: str, tagged: list[tuple[str, int, int, str]]) -> dict[str, list[s
     drops a comma or colon inside a title to "O", which would otherwise cut the title in two.
     """
     runs: list[list] = []  # [label, start, end]
-    for text, start, end, label in tagged:
-        if label == "O" and not text.isalnum():
+    for text, start, end, tag in tagged:
+        if tag == "O" and not text.isalnum():
             continue  # punctuation between fields neither starts nor breaks a run
+        # Models trained with begin tags mark a field's first token "B-<label>": always a new run.
+        begins = tag.startswith("B-")
+        label = tag[2:] if begins else tag
         last = runs[-1] if runs else None
-        if last is not None and last[0] == label:
+        if last is not None and last[0] == label and not begins:
             last[2] = end
         else:
             runs.append([label, start, end])
