@@ -91,7 +91,7 @@ def build_index(path: Path, statements: int, seed: int = 7) -> dict[str, int]:
                 refs.append((ref_id, d, f"r{k}", f"Ref {k}", cited, "doi"))
         conn.executemany("INSERT INTO refs (id, document_id, key, raw, work_id, method) VALUES (?,?,?,?,?,?)", refs)
         # Build FTS in one pass at the end: much faster than the per-row trigger.
-        conn.execute("DROP TRIGGER IF EXISTS statements_ai")
+        conn.execute("DROP TRIGGER IF EXISTS contexts_ai")
         stances = [s for s, _ in STANCE_W]
         weights = [w for _, w in STANCE_W]
         batch = []
@@ -105,6 +105,7 @@ def build_index(path: Path, statements: int, seed: int = 7) -> dict[str, int]:
                 sent = _sentence(rng, 14) + " [1]."
                 stance = rng.choices(stances, weights)[0]
                 conf = round(0.5 + rng.random() / 2, 3)
+                # one context (citing sentence) per statement, with the same id
                 batch.append((sid, d, r[0], r[4], d, year, rng.choice(SECTIONS), sent, _sentence(rng, 6) + ".",
                               len(sent) - 4, len(sent) - 1, stance, conf, stance, conf, int(rng.random() < 0.05)))
                 if len(batch) >= 50_000:
@@ -113,10 +114,9 @@ def build_index(path: Path, statements: int, seed: int = 7) -> dict[str, int]:
         _insert_statements(conn, batch)
     t_rows = time.perf_counter() - t0
     with conn:
-        conn.execute("INSERT INTO statements_fts(statements_fts) VALUES ('rebuild')")
-        conn.execute("CREATE TRIGGER IF NOT EXISTS statements_ai AFTER INSERT ON statements BEGIN INSERT INTO"
-                     " statements_fts(rowid, sentence, before, after) VALUES (new.id, new.sentence, new.before,"
-                     " new.after); END")
+        conn.execute("INSERT INTO contexts_fts(contexts_fts) VALUES ('rebuild')")
+        conn.execute("CREATE TRIGGER IF NOT EXISTS contexts_ai AFTER INSERT ON contexts BEGIN INSERT INTO"
+                     " contexts_fts(rowid, sentence) VALUES (new.id, new.sentence); END")
     conn.execute("ANALYZE")
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
@@ -126,10 +126,13 @@ def build_index(path: Path, statements: int, seed: int = 7) -> dict[str, int]:
 
 
 def _insert_statements(conn: sqlite3.Connection, batch: list[tuple]) -> None:
+    conn.executemany("INSERT INTO contexts (id, document_id, sentence, after) VALUES (?,?,?,?)",
+                     ((b[0], b[1], b[7], b[8]) for b in batch))
     conn.executemany(
         "INSERT INTO statements (id, document_id, ref_id, cited_work_id, citing_work_id, citing_year, section,"
-        " sentence, after, callout_start, callout_end, model_stance, model_confidence, stance, confidence,"
-        " self_citation) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", batch)
+        " context_id, callout_start, callout_end, model_stance, model_confidence, stance, confidence,"
+        " self_citation) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (b[:7] + (b[0],) + b[9:] for b in batch))
 
 
 # ------------------------------------------------------------------------------------------ load generator

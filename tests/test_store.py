@@ -63,8 +63,11 @@ def test_reingest_replaces_without_duplicates(pipeline: Pipeline, mini_jats: byt
     after = pipeline.store.stats()
     for key in ("documents", "statements", "references", "works"):
         assert after[key] == before[key], key
-    fts_rows = sqlite3.connect(db_path).execute("SELECT COUNT(*) FROM statements_fts").fetchone()[0]
-    assert fts_rows == after["statements"]
+    conn = sqlite3.connect(db_path)
+    fts_rows = conn.execute("SELECT COUNT(*) FROM contexts_fts").fetchone()[0]
+    contexts = conn.execute("SELECT COUNT(*) FROM contexts").fetchone()[0]
+    # one indexed row per citing sentence, shared by the statements of its callouts
+    assert fts_rows == contexts and 0 < contexts < after["statements"]
 
 
 def test_search_filters_and_safe_queries(pipeline: Pipeline, mini_jats: bytes) -> None:
@@ -114,3 +117,19 @@ def test_metadata_records_enrich_resolution(pipeline: Pipeline) -> None:
     ingest(pipeline, "c1.xml", citing("10.5555/c1", "We cite Barnes"))
     work = pipeline.store.get_work("10.7777/barnes")
     assert work is not None and pipeline.store.tallies(work["id"])["total"] == 1
+
+
+def test_database_from_another_schema_version_is_refused(tmp_path: Path) -> None:
+    from citelens.errors import StoreError
+
+    db = tmp_path / "old.db"
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+    conn.execute("INSERT INTO meta VALUES ('schema_version', '0')")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match="another CiteLens version"):
+        open_store(db)
+    (tmp_path / "junk.db").write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError):
+        open_store(tmp_path / "junk.db")

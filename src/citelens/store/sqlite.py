@@ -25,7 +25,7 @@ from citelens.references.resolve import (
 )
 from citelens.store.base import SaveResult, Store, format_work_id, parse_work_id
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -68,15 +68,25 @@ CREATE TABLE IF NOT EXISTS refs (
 CREATE INDEX IF NOT EXISTS refs_document ON refs(document_id);
 CREATE INDEX IF NOT EXISTS refs_work ON refs(work_id);
 
+-- One row per citing sentence (with its neighbours): a sentence citing five references is stored once and
+-- indexed once; its five statements point at it.
+CREATE TABLE IF NOT EXISTS contexts (
+    id INTEGER PRIMARY KEY,
+    document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    paragraph_index INTEGER NOT NULL DEFAULT 0, sentence_index INTEGER NOT NULL DEFAULT 0,
+    section_title TEXT NOT NULL DEFAULT '',
+    sentence TEXT NOT NULL, before TEXT NOT NULL DEFAULT '', after TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS contexts_document ON contexts(document_id);
+
 CREATE TABLE IF NOT EXISTS statements (
     id INTEGER PRIMARY KEY,
     document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
     ref_id INTEGER NOT NULL REFERENCES refs(id) ON DELETE CASCADE,
     cited_work_id INTEGER, citing_work_id INTEGER NOT NULL, citing_year INTEGER,
-    section TEXT NOT NULL, section_title TEXT NOT NULL DEFAULT '',
-    sentence TEXT NOT NULL, before TEXT NOT NULL DEFAULT '', after TEXT NOT NULL DEFAULT '',
+    context_id INTEGER NOT NULL REFERENCES contexts(id) ON DELETE CASCADE,
+    section TEXT NOT NULL,
     callout_start INTEGER NOT NULL, callout_end INTEGER NOT NULL,
-    paragraph_index INTEGER NOT NULL DEFAULT 0, sentence_index INTEGER NOT NULL DEFAULT 0,
     model_stance TEXT, model_confidence REAL, evidence TEXT NOT NULL DEFAULT '',
     stance TEXT, confidence REAL,            -- effective label: a curator's correction, else the model's
     self_citation INTEGER NOT NULL DEFAULT 0,
@@ -93,15 +103,16 @@ CREATE INDEX IF NOT EXISTS statements_cited_relevance ON statements(cited_work_i
     citing_year DESC, id);
 CREATE INDEX IF NOT EXISTS statements_cited_newest ON statements(cited_work_id, citing_year DESC, id);
 
-CREATE VIRTUAL TABLE IF NOT EXISTS statements_fts USING fts5(
-    sentence, before, after, content='statements', content_rowid='id', tokenize='porter unicode61'
+CREATE INDEX IF NOT EXISTS statements_context ON statements(context_id);
+-- Search covers the citing sentence (what a user reads as the statement), not its neighbours.
+CREATE VIRTUAL TABLE IF NOT EXISTS contexts_fts USING fts5(
+    sentence, content='contexts', content_rowid='id', tokenize='porter unicode61'
 );
-CREATE TRIGGER IF NOT EXISTS statements_ai AFTER INSERT ON statements BEGIN
-  INSERT INTO statements_fts(rowid, sentence, before, after) VALUES (new.id, new.sentence, new.before, new.after);
+CREATE TRIGGER IF NOT EXISTS contexts_ai AFTER INSERT ON contexts BEGIN
+  INSERT INTO contexts_fts(rowid, sentence) VALUES (new.id, new.sentence);
 END;
-CREATE TRIGGER IF NOT EXISTS statements_ad AFTER DELETE ON statements BEGIN
-  INSERT INTO statements_fts(statements_fts, rowid, sentence, before, after)
-  VALUES ('delete', old.id, old.sentence, old.before, old.after);
+CREATE TRIGGER IF NOT EXISTS contexts_ad AFTER DELETE ON contexts BEGIN
+  INSERT INTO contexts_fts(contexts_fts, rowid, sentence) VALUES ('delete', old.id, old.sentence);
 END;
 
 CREATE TABLE IF NOT EXISTS notices (
@@ -157,6 +168,13 @@ class SQLiteStore(Store):
         self._in_tx = 0
         try:
             self.conn.execute("PRAGMA foreign_keys=ON")
+            has_meta = self.conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone()
+            if has_meta:
+                row = self.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+                if row and row[0] != str(SCHEMA_VERSION):
+                    raise StoreError(f"{self.path} was made by another CiteLens version (schema {row[0]}, this one"
+                                     f" reads {SCHEMA_VERSION}); re-ingest into a new database file")
             if not readonly:
                 self.conn.execute("PRAGMA journal_mode=WAL")
                 self.conn.execute("PRAGMA synchronous=NORMAL")
@@ -318,19 +336,26 @@ class SQLiteStore(Store):
                      r.volume, r.issue, r.pages, r.doi, r.pmid, r.pmcid, w, r.resolution_method, r.resolution_score))
                 ref_ids[r.key] = (c.lastrowid or 0, w)
             rows = []
+            contexts: dict[tuple[int, int], int] = {}
             for s in doc.statements:
                 if s.reference_key not in ref_ids:
                     continue
                 ref_id, cited = ref_ids[s.reference_key]
-                rows.append((doc_id, ref_id, cited, work_n, doc.year, s.section, s.section_title, s.sentence,
-                             s.before, s.after, s.callout_start, s.callout_end, s.paragraph_index,
-                             s.sentence_index, s.stance, s.confidence, s.evidence, s.stance, s.confidence,
+                ckey = (s.paragraph_index, s.sentence_index)
+                context_id = contexts.get(ckey)
+                if context_id is None:
+                    c = self.conn.execute(
+                        "INSERT INTO contexts (document_id, paragraph_index, sentence_index, section_title, sentence,"
+                        " before, after) VALUES (?,?,?,?,?,?,?)",
+                        (doc_id, s.paragraph_index, s.sentence_index, s.section_title, s.sentence, s.before, s.after))
+                    context_id = contexts[ckey] = c.lastrowid or 0
+                rows.append((doc_id, ref_id, cited, work_n, doc.year, context_id, s.section, s.callout_start,
+                             s.callout_end, s.stance, s.confidence, s.evidence, s.stance, s.confidence,
                              int(s.self_citation)))
             self.conn.executemany(
-                "INSERT INTO statements (document_id, ref_id, cited_work_id, citing_work_id, citing_year, section,"
-                " section_title, sentence, before, after, callout_start, callout_end, paragraph_index,"
-                " sentence_index, model_stance, model_confidence, evidence, stance, confidence, self_citation)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+                "INSERT INTO statements (document_id, ref_id, cited_work_id, citing_work_id, citing_year, context_id,"
+                " section, callout_start, callout_end, model_stance, model_confidence, evidence, stance, confidence,"
+                " self_citation) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
             self._reapply_corrections(doc_id, identity)
             self._save_notices(doc, doc_id, work_n)
         return SaveResult(document_id=doc_id, work_id=doc.work_id, replaced=old is not None,
@@ -361,16 +386,17 @@ class SQLiteStore(Store):
                 " WHERE document_identity = ? ORDER BY id", (identity,)).fetchall():
             self.conn.execute(
                 "UPDATE statements SET stance = ?, confidence = 1.0, corrected_by = ?, corrected_at = ?"
-                " WHERE document_id = ? AND sentence = ? AND ref_id IN (SELECT id FROM refs WHERE document_id = ?"
-                " AND key = ?)", (c["stance"], c["curator"], c["created_at"], doc_id, c["sentence"], doc_id,
+                " WHERE document_id = ? AND context_id IN (SELECT id FROM contexts WHERE document_id = ? AND sentence = ?)"
+                " AND ref_id IN (SELECT id FROM refs WHERE document_id = ? AND key = ?)",
+                (c["stance"], c["curator"], c["created_at"], doc_id, doc_id, c["sentence"], doc_id,
                                    c["reference_key"]))
 
     def correct_statement(self, statement_id: int, stance: str, curator: str, note: str = "") -> dict[str, Any]:
         if stance not in STANCES:
             raise ValueError(f"stance must be one of {', '.join(STANCES)}")
         row = self.conn.execute(
-            "SELECT s.id, s.stance, s.sentence, d.identity, r.key FROM statements s JOIN documents d ON d.id ="
-            " s.document_id JOIN refs r ON r.id = s.ref_id WHERE s.id = ?", (statement_id,)).fetchone()
+            "SELECT s.id, s.stance, c.sentence, d.identity, r.key FROM statements s JOIN documents d ON d.id ="
+            " s.document_id JOIN refs r ON r.id = s.ref_id JOIN contexts c ON c.id = s.context_id WHERE s.id = ?", (statement_id,)).fetchone()
         if row is None:
             raise NotFoundError(f"no statement {statement_id}")
         now = _now()
@@ -453,14 +479,14 @@ class SQLiteStore(Store):
         return sorted(years.values(), key=lambda b: (b["year"] is None, b["year"] or 0))
 
     _STATEMENT_COLS = (
-        "s.id, s.section, s.section_title, s.sentence, s.before, s.after, s.callout_start, s.callout_end,"
+        "s.id, s.section, c.section_title, c.sentence, c.before, c.after, s.callout_start, s.callout_end,"
         " s.stance, s.confidence, s.model_stance, s.model_confidence, s.evidence, s.self_citation,"
         " s.corrected_by, s.corrected_at, s.citing_year, s.cited_work_id, s.citing_work_id,"
         " d.doi AS citing_doi, d.title AS citing_title, d.source AS citing_source, d.journal AS citing_journal,"
         " r.key AS reference_key, r.raw AS reference_raw, r.method AS resolution_method,"
         " r.score AS resolution_score, w.doi AS cited_doi, w.title AS cited_title")
-    _STATEMENT_FROM = (" FROM statements s JOIN documents d ON d.id = s.document_id JOIN refs r ON r.id = s.ref_id"
-                       " LEFT JOIN works w ON w.id = s.cited_work_id")
+    _STATEMENT_FROM = (" FROM statements s JOIN contexts c ON c.id = s.context_id JOIN documents d ON d.id ="
+                       " s.document_id JOIN refs r ON r.id = s.ref_id LEFT JOIN works w ON w.id = s.cited_work_id")
 
     @staticmethod
     def _statement_dict(row: sqlite3.Row) -> dict[str, Any]:
@@ -523,14 +549,19 @@ class SQLiteStore(Store):
             return 0, []
         extra, args = self._filters(stance, section, year_from, year_to, exclude_self)
         total = self.conn.execute(
-            f"SELECT COUNT(*) FROM statements_fts f JOIN statements s ON s.id = f.rowid"
-            f" WHERE statements_fts MATCH ?{extra}", (match, *args)).fetchone()[0]
+            f"SELECT COUNT(*) FROM contexts_fts f JOIN statements s ON s.context_id = f.rowid"
+            f" WHERE contexts_fts MATCH ?{extra}", (match, *args)).fetchone()[0]
+        # Without filters, let FTS5 rank and cut first (its ORDER BY rank LIMIT is cheap); each sentence has
+        # at least one statement, so the best offset+limit sentences hold the page we want.
+        cap = f" ORDER BY rank LIMIT {int(offset) + int(limit)}" if not extra else ""
         rows = self.conn.execute(
-            f"SELECT {self._STATEMENT_COLS}, snippet(statements_fts, 0, char(2), char(3), '…', 24) AS snippet,"
-            f" bm25(statements_fts, 10.0, 1.0, 1.0) AS rank FROM statements_fts f JOIN statements s ON s.id = f.rowid"
+            f"WITH hits AS (SELECT rowid AS context_id, rank, snippet(contexts_fts, 0, char(2), char(3), '…', 24)"
+            f" AS snippet FROM contexts_fts WHERE contexts_fts MATCH ?{cap})"
+            f" SELECT {self._STATEMENT_COLS}, hits.snippet, hits.rank FROM hits"
+            f" JOIN statements s ON s.context_id = hits.context_id JOIN contexts c ON c.id = s.context_id"
             f" JOIN documents d ON d.id = s.document_id JOIN refs r ON r.id = s.ref_id"
             f" LEFT JOIN works w ON w.id = s.cited_work_id"
-            f" WHERE statements_fts MATCH ?{extra} ORDER BY rank LIMIT ? OFFSET ?",
+            f" WHERE 1{extra} ORDER BY hits.rank, s.id LIMIT ? OFFSET ?",
             (match, *args, limit, offset)).fetchall()
         return total, [self._statement_dict(r) for r in rows]
 
