@@ -56,7 +56,7 @@ def test_statements(mini_jats: bytes) -> None:
     contrast = [s for s in doc.statements if s.sentence.startswith("In contrast to Barnes")]
     assert len(contrast) == 1 and contrast[0].before.startswith("Our results are consistent")
     assert contrast[0].section == "results" and contrast[0].reference_key == "r1"
-    assert contrast[0].marked_sentence().startswith("In contrast to Barnes [<cite>1</cite>]")
+    assert contrast[0].marked_sentence().startswith("In contrast to Barnes <cite>[1]</cite>")
     glued = next(s for s in doc.statements if s.section == "discussion")
     assert glued.sentence == "These findings extend earlier work.2" and glued.after == "Future studies are needed."
     inferred = [s.reference_key for s in doc.statements if s.inferred]

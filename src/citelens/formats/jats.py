@@ -440,7 +440,17 @@ class _BodyWalker:
                 callouts.append(Callout(start=cur_start, end=length, reference_keys=keys, text=label))
             prev_end = length
         out.append(marked[pos:])
-        return "".join(out), callouts
+        text = "".join(out)
+        for c in callouts:
+            # "[<xref>8</xref>]": the brackets belong to the callout when they enclose nothing else, so the
+            # highlighted (and classified) span is "[8]", as a reader sees it.
+            if c.start > 0 and c.end < len(text):
+                close = _CLOSING.get(text[c.start - 1])
+                if close and text[c.end] == close:
+                    c.start -= 1
+                    c.end += 1
+                    c.text = text[c.start : c.end]
+        return text, callouts
 
     def expand_range(self, first: Callout, second: Callout) -> list[str] | None:
         """Reference keys strictly between two range endpoints, or None if this is not a numeric range."""
@@ -461,6 +471,7 @@ class _BodyWalker:
         return None
 
 
+_CLOSING = {"[": "]", "(": ")"}
 _MARK = re.compile("\ufdd0(\\d+)\ufdd1|\ufdd2")
 
 
