@@ -6,8 +6,9 @@ SHARED ?= ../shared/data
 DEMO_DB ?= demo/citelens-demo.db
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
-# Extra corpora for the demo index, when the shared data sits beside the repository.
-DEMO_INPUTS = data/demo-corpus $(wildcard $(SHARED)/plos-starter) $(wildcard $(SHARED)/pmc-samples)
+# The bundled corpus; when the shared data sits beside the repository, its larger corpora instead (they
+# include every bundled article).
+DEMO_INPUTS = $(if $(wildcard $(SHARED)/plos-starter),$(SHARED)/plos-starter $(wildcard $(SHARED)/pmc-samples),data/demo-corpus)
 
 .PHONY: demo index serve test lint bench install install-dev clean
 
