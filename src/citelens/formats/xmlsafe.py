@@ -64,7 +64,8 @@ def parse_xml(data: bytes, source: str, *, max_bytes: int = MAX_XML_BYTES) -> et
     if root is None:
         raise MalformedInputError(source, "no XML root element")
     # Both checks run inside libxml2 (XPath / typed iteration) rather than visiting every node in Python.
-    long_attrs = root.xpath(f"//@*[string-length(.) > {MAX_ATTRIBUTE_CHARS}]")
+    # (a file shorter than the limit cannot hold such an attribute: skip the scan)
+    long_attrs = root.xpath(f"//@*[string-length(.) > {MAX_ATTRIBUTE_CHARS}]") if len(data) > MAX_ATTRIBUTE_CHARS else []
     if long_attrs:
         owner = long_attrs[0].getparent()
         raise HostileInputError(source, f"attribute of <{local(owner.tag)}> is {len(long_attrs[0]):,} characters; refused")

@@ -108,11 +108,15 @@ def record_from_document(doc: Document) -> WorkRecord:
 
 # ------------------------------------------------------------------------------------------- matching
 
-def match_score(rec: WorkRecord, cand: WorkCandidate) -> float:
-    """0–1 similarity of a record to a candidate work; 0 when they cannot be the same work."""
+def match_score(rec: WorkRecord, cand: WorkCandidate, *, fa: str | None = None, t: str | None = None) -> float:
+    """0–1 similarity of a record to a candidate work; 0 when they cannot be the same work.
+
+    ``fa`` / ``t`` are the record's author key and folded title when the caller already has them.
+    """
     if rec.doi and cand.doi and rec.doi != cand.doi:
         return 0.0
-    fa = author_key(rec.authors)
+    if fa is None:
+        fa = author_key(rec.authors)
     author_ok = bool(fa and cand.first_author) and (fa == cand.first_author or fuzz.ratio(fa, cand.first_author) >= 85)
     author_conflict = bool(fa and cand.first_author) and not author_ok
     if rec.year is not None and cand.year is not None:
@@ -122,7 +126,8 @@ def match_score(rec: WorkRecord, cand: WorkCandidate) -> float:
         year_score = 1.0 if dy == 0 else 0.5
     else:
         year_score = 0.5
-    t = fold(rec.title)
+    if t is None:
+        t = fold(rec.title)
     if t and cand.title_norm:
         ts = fuzz.ratio(t, cand.title_norm) / 100.0
         if ts < 0.8:
@@ -156,12 +161,13 @@ def find_matching_work(rec: WorkRecord, index: WorkIndex) -> tuple[str | None, s
             if wid:
                 return wid, kind, 1.0
     fa = author_key(rec.authors)
-    tk = title_key(rec.title)
+    folded = fold(rec.title)
+    tk = folded.replace(" ", "")[:24]  # == title_key(rec.title), without folding twice
     if not (fa or tk):
         return None, "", None
     best, best_score, runner_up = None, 0.0, 0.0
     for cand in index.find_work_candidates(fa, rec.year, tk):
-        s = match_score(rec, cand)
+        s = match_score(rec, cand, fa=fa, t=folded)
         if s > best_score:
             best, best_score, runner_up = cand, s, best_score
         elif s > runner_up:
