@@ -104,3 +104,12 @@ def test_archives(tmp_path: Path, mini_jats: bytes) -> None:
     assert s.stored == 2
     names = sorted(f.source for f in s.failed)
     assert names[0].endswith("articles.zip!x/bad.xml") and names[1].endswith("corrupt.zip")
+
+
+def test_odd_but_declared_encodings_are_read(mini_jats: bytes) -> None:
+    text = mini_jats.decode("utf-8")
+    utf16 = text.replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")
+    latin1 = text.replace('encoding="UTF-8"', 'encoding="ISO-8859-1"').encode("latin-1", "replace")
+    for name, data in (("u16.xml", utf16), ("l1.xml", latin1)):
+        doc = parse_document(data, name)
+        assert doc.title == "Sentinel cells in E. coli colonies" and doc.paragraphs
