@@ -133,3 +133,25 @@ def test_database_from_another_schema_version_is_refused(tmp_path: Path) -> None
     (tmp_path / "junk.db").write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(StoreError):
         open_store(tmp_path / "junk.db")
+
+
+def test_parallel_ingest_stores_the_same_as_serial(tmp_path: Path, mini_jats: bytes) -> None:
+    from citelens.pipeline import ingest_paths
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.xml").write_bytes(mini_jats)
+    (folder / "b.xml").write_bytes(citing("10.5555/c1", "Our data are consistent with Barnes"))
+    (folder / "c.xml").write_bytes(b"<broken")
+    (folder / "works.jsonl").write_bytes(b'{"DOI": "10.7777/x", "title": "Sentinel behaviour in bacterial colonies",'
+                                         b' "author": [{"family": "Barnes"}], "issued": {"date-parts": [[2001]]}}\n')
+    exports = []
+    for jobs in (1, 2):
+        store = open_store(tmp_path / f"j{jobs}.db")
+        s = ingest_paths([folder], store, "cues", jobs=jobs)
+        assert s.stored == 2 and s.metadata_records == 1 and [Path(f.source).name for f in s.failed] == ["c.xml"]
+        rows = [{k: v for k, v in r.items() if k != "statement_id"} for r in store.iter_statements()]
+        exports.append(rows)
+        assert store.get_work("10.7777/x") is not None
+        store.close()
+    assert exports[0] == exports[1]

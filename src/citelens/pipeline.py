@@ -210,10 +210,7 @@ class Pipeline:
 
     def process(self, data: bytes, source: str) -> Document:
         """parse → link → classify (no database access)."""
-        doc = parse_document(data, source)
-        build_statements(doc)
-        classify_statements(doc, self.classifier)
-        return doc
+        return process_document(data, source, self.classifier)
 
     def store_document(self, doc: Document):  # noqa: ANN201 - SaveResult
         """resolve → store, in one transaction."""
@@ -222,64 +219,140 @@ class Pipeline:
             return self.store.save_document(doc)
 
     def ingest(self, inputs: Iterable[InputFile], summary: IngestSummary | None = None,
-               on_progress: Callable[[InputFile, str], None] | None = None) -> IngestSummary:
-        """Ingest every input; failures are recorded per file and never stop the batch."""
+               on_progress: Callable[[InputFile, str], None] | None = None, jobs: int = 1) -> IngestSummary:
+        """Ingest every input; failures are recorded per file and never stop the batch.
+
+        With ``jobs > 1`` parsing, linking and classification run in that many worker processes while this
+        process resolves and stores (SQLite has one writer); documents are still stored in input order.
+        Metadata files are always read first, so that references can resolve against them.
+        """
         import time
 
         summary = summary or IngestSummary()
         t0 = time.perf_counter()
-        for item in inputs:
+        # Metadata files first, so that references resolve against them (inputs are lazy readers: cheap).
+        items = sorted(inputs, key=lambda i: not i.name.lower().endswith(METADATA_SUFFIXES))
+        for item, outcome in self._processed(items, jobs):
             status = "failed"
-            try:
-                data = item.read()
-                if item.name.lower().endswith(METADATA_SUFFIXES):
-                    status = self._ingest_metadata(data, item.name, summary)
-                else:
-                    doc = self.process(data, item.name)
-                    result = self.store_document(doc)
+            if isinstance(outcome, Failure):
+                summary.failed.append(outcome)
+            elif isinstance(outcome, bytes):  # a metadata file, handled here
+                status = _guarded(lambda o=outcome, i=item: _ingest_metadata(self.store, o, i.name, summary),
+                                  item.name, summary)
+            else:
+                doc = outcome
+                stored = _guarded(lambda d=doc: self.store_document(d), item.name, summary)
+                if not isinstance(stored, str):
                     summary.stored += 1
-                    summary.replaced += int(result.replaced)
-                    summary.statements += result.statements
-                    summary.references += result.references
-                    summary.references_matched += result.resolved_existing
+                    summary.replaced += int(stored.replaced)
+                    summary.statements += stored.statements
+                    summary.references += stored.references
+                    summary.references_matched += stored.resolved_existing
                     summary.warnings += len(doc.warnings)
                     status = "stored"
-            except InputError as exc:
-                summary.failed.append(Failure(exc.source, exc.problem))
-            except CiteLensError as exc:
-                summary.failed.append(Failure(item.name, str(exc)))
-            except RecursionError:
-                summary.failed.append(Failure(item.name, "document nesting too deep"))
-            except MemoryError:
-                summary.failed.append(Failure(item.name, "out of memory while reading this file"))
-            except Exception as exc:  # noqa: BLE001 - one bad file must not stop a batch; report it
-                summary.failed.append(Failure(item.name, f"internal error ({type(exc).__name__}: {exc})"))
             if on_progress:
                 on_progress(item, status)
         summary.seconds += time.perf_counter() - t0
         return summary
 
-    def _ingest_metadata(self, data: bytes, source: str, summary: IngestSummary) -> str:
-        records, errors = parse_metadata_lines(data, source)
-        with self.store.transaction():
-            for rec in records:
-                wid, _m, _s = find_matching_work(rec, self.store)
-                if wid is None:
-                    self.store.create_work(rec)
-                else:
-                    self.store.enrich_work(wid, rec)
-        summary.metadata_records += len(records)
-        for e in errors:
-            summary.failed.append(Failure(source, e))
-        return "stored"
+    def _processed(self, items: Iterable[InputFile], jobs: int) -> Iterator[tuple[InputFile, object]]:
+        """(input, Document | Failure | metadata bytes) in input order."""
+        if jobs <= 1:
+            for item in items:
+                yield item, _read_and_process(item, self.classifier)
+            return
+        import multiprocessing as mp
+
+        name = getattr(self.classifier, "name", None)
+        ctx = mp.get_context("spawn")  # no fork: the parent holds an open SQLite connection
+        with ctx.Pool(jobs, initializer=_worker_init, initargs=(name,)) as pool:
+            batch: list[InputFile] = []
+            for item in [*items, None]:
+                if item is not None:
+                    batch.append(item)
+                # Bounded batches: Pool.imap would otherwise read every file into memory up front.
+                if len(batch) >= 16 * jobs or (item is None and batch):
+                    jobs_in = [(i.name, _read_or_failure(i)) for i in batch]
+                    yield from zip(batch, pool.imap(_worker_process, jobs_in, chunksize=2), strict=True)
+                    batch = []
+
+
+def process_document(data: bytes, source: str, classifier: StanceClassifier) -> Document:
+    """The database-free stages for one file: parse → segment/link → classify."""
+    doc = parse_document(data, source)
+    build_statements(doc)
+    classify_statements(doc, classifier)
+    return doc
+
+
+def _guarded(fn: Callable[[], object], name: str, summary: IngestSummary | None = None):  # noqa: ANN202
+    """Run ``fn``; turn any error into a :class:`Failure` (recorded in ``summary`` when given)."""
+    try:
+        return fn()
+    except InputError as exc:
+        failure = Failure(exc.source, exc.problem)
+    except CiteLensError as exc:
+        failure = Failure(name, str(exc))
+    except RecursionError:
+        failure = Failure(name, "document nesting too deep")
+    except MemoryError:
+        failure = Failure(name, "out of memory while reading this file")
+    except Exception as exc:  # noqa: BLE001 - one bad file must not stop a batch; report it
+        failure = Failure(name, f"internal error ({type(exc).__name__}: {exc})")
+    if summary is not None:
+        summary.failed.append(failure)
+        return "failed"
+    return failure
+
+
+def _read_or_failure(item: InputFile) -> bytes | Failure:
+    return _guarded(item.read, item.name)  # type: ignore[return-value]
+
+
+def _read_and_process(item: InputFile, classifier: StanceClassifier) -> object:
+    data = _read_or_failure(item)
+    if isinstance(data, Failure) or item.name.lower().endswith(METADATA_SUFFIXES):
+        return data
+    return _guarded(lambda: process_document(data, item.name, classifier), item.name)
+
+
+_WORKER_CLASSIFIER: StanceClassifier | None = None
+
+
+def _worker_init(classifier_name: str | None) -> None:
+    global _WORKER_CLASSIFIER
+    _WORKER_CLASSIFIER = get_classifier(classifier_name)
+
+
+def _worker_process(job: tuple[str, bytes | Failure]) -> object:
+    name, data = job
+    if isinstance(data, Failure) or name.lower().endswith(METADATA_SUFFIXES):
+        return data
+    assert _WORKER_CLASSIFIER is not None
+    return _guarded(lambda: process_document(data, name, _WORKER_CLASSIFIER), name)
+
+
+def _ingest_metadata(store: Store, data: bytes, source: str, summary: IngestSummary) -> str:
+    records, errors = parse_metadata_lines(data, source)
+    with store.transaction():
+        for rec in records:
+            wid, _m, _s = find_matching_work(rec, store)
+            if wid is None:
+                store.create_work(rec)
+            else:
+                store.enrich_work(wid, rec)
+    summary.metadata_records += len(records)
+    for e in errors:
+        summary.failed.append(Failure(source, e))
+    return "stored"
 
 
 def ingest_paths(paths: Iterable[str | Path], store: Store, classifier: str | StanceClassifier | None = None,
-                 on_progress: Callable[[InputFile, str], None] | None = None) -> IngestSummary:
+                 on_progress: Callable[[InputFile, str], None] | None = None, jobs: int = 1) -> IngestSummary:
     """Convenience: ingest files/folders/archives into ``store`` and return the summary."""
     summary = IngestSummary()
     pipeline = Pipeline(store, classifier)
-    return pipeline.ingest(iter_inputs(paths, summary.skipped), summary, on_progress)
+    return pipeline.ingest(iter_inputs(paths, summary.skipped), summary, on_progress, jobs=jobs)
 
 
 def read_bytes_input(name: str, data: bytes) -> InputFile:

@@ -60,7 +60,9 @@ def _dump(obj: Any) -> None:
 @click.option("--classifier", default=None, help="Stance classifier by name (see `citelens classify --help`).")
 @JSON_OPTION
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: bool, quiet: bool) -> None:
+@click.option("--jobs", "-j", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Worker processes for parsing and classification (storage stays in this process).")
+def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: bool, quiet: bool, jobs: int) -> None:
     """Ingest articles into the index.
 
     PATHS are files, folders (recursive) or .zip/.tar.gz archives of JATS/NLM XML (.xml, .nxml), GROBID
@@ -87,7 +89,7 @@ def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: boo
         def progress(item: Any, status: str) -> None:
             bar.update(task, advance=1, current=escape(Path(item.name.split("!")[-1]).name[:40]))
 
-        pipeline.ingest(inputs, summary, progress)
+        pipeline.ingest(inputs, summary, progress, jobs=jobs)
     store.close()
     result = summary.to_dict()
     code = EXIT_PARTIAL if summary.failed else EXIT_OK
