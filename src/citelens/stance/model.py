@@ -120,6 +120,16 @@ class LinearStanceClassifier:
     def predict(self, inputs: list[StanceInput]) -> list[StancePrediction]:
         if not inputs:
             return []
+        # A callout naming several references ("[3]–[6]") gives identical inputs: classify each once.
+        unique: dict[StanceInput, int] = {}
+        for x in inputs:
+            unique.setdefault(x, len(unique))
+        if len(unique) < len(inputs):
+            preds = self._predict(list(unique))
+            return [preds[unique[x]] for x in inputs]
+        return self._predict(inputs)
+
+    def _predict(self, inputs: list[StanceInput]) -> list[StancePrediction]:
         m = self.model
         raw, idx = self.scores(inputs)
         probs = self.probabilities(raw)
