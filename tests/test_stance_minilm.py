@@ -1,0 +1,93 @@
+"""The fine-tuned MiniLM stance classifier (int8 ONNX): loads offline, well-formed predictions (no thresholds)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+pytest.importorskip("onnxruntime")
+pytest.importorskip("tokenizers")
+
+from citelens.document import STANCES  # noqa: E402
+from citelens.stance import StanceInput, available_classifiers, get_classifier  # noqa: E402
+from citelens.stance.onnx_model import (  # noqa: E402
+    BATCH,
+    MAX_LEN,
+    MODEL_FILE,
+    encode,
+    model_available,
+    models_dir,
+    texts,
+)
+
+pytestmark = pytest.mark.skipif(not model_available(), reason="minilm artefact not installed")
+
+EXAMPLES = [
+    StanceInput("In contrast to <cite>Smith et al. (2001)</cite>, we did not observe any increase in expression."),
+    StanceInput("Our results are consistent with those of <cite>[12]</cite>, who also found a twofold increase."),
+    StanceInput("Cells were cultured as described previously <cite>[3]</cite>.", section="Methods"),
+    StanceInput("", before="", after=""),
+    StanceInput("No citation marker at all in this sentence."),
+    StanceInput("word " * 400 + "<cite>[9]</cite> " + "word " * 400, after="next " * 300),
+]
+
+
+def test_registered_and_artefact_small() -> None:
+    assert "minilm" in available_classifiers()
+    assert (models_dir() / MODEL_FILE).stat().st_size < 25_000_000
+
+
+def test_predictions_well_formed() -> None:
+    clf = get_classifier("minilm")
+    preds = clf.predict(EXAMPLES)
+    assert len(preds) == len(EXAMPLES)
+    for p in preds:
+        assert p.stance in STANCES
+        assert p.probabilities is not None and set(p.probabilities) == set(STANCES)
+        assert abs(sum(p.probabilities.values()) - 1.0) < 1e-3
+        assert 0.0 < p.confidence <= 1.0
+        assert abs(p.confidence - max(p.probabilities.values())) < 1e-3
+        assert isinstance(p.evidence, str)
+    assert clf.predict([]) == []
+
+
+def test_batching_keeps_order() -> None:
+    # More rows than one batch, of mixed lengths (the runtime sorts by length): same answer as one by one.
+    # Dynamic int8 quantisation scales activations per batch, so probabilities move with the batch's
+    # company (median ~0.005, 1-2 % of dev labels flip; see the model card): compare clear cases loosely.
+    clf = get_classifier("minilm")
+    inputs = [EXAMPLES[i % 3] for i in range(BATCH + 5)]
+    inputs[7] = EXAMPLES[5]
+    many = clf.predict(inputs)
+    assert many[7].stance in STANCES
+    for i in (0, 1, 2, BATCH + 4):
+        one = clf.predict([inputs[i]])[0]
+        assert one.stance == many[i].stance
+        assert abs(one.confidence - many[i].confidence) < 0.05
+
+
+def test_encoding_marks_target_and_respects_budget() -> None:
+    clf = get_classifier("minilm")
+    a, b = texts(StanceInput("As shown by <cite>Lee (2010)</cite>, X rises.", after="Next.", section="Results"))
+    assert "[MASK]" in a and "Lee" not in a and b == "Next."
+    seqs = encode(clf.model.tokenizer, EXAMPLES)
+    assert all(2 <= len(s) <= MAX_LEN for s in seqs)
+    assert 103 in seqs[5]  # the target survives truncation of a very long sentence
+
+
+def test_loads_offline_without_torch() -> None:
+    # A fresh interpreter with torch/transformers unimportable and sockets disabled must load and run it.
+    code = (
+        "import sys, socket\n"
+        "sys.modules['torch'] = None; sys.modules['transformers'] = None\n"
+        "def _no(*a, **k): raise OSError('network disabled')\n"
+        "socket.socket.connect = _no\n"
+        "from citelens.stance import get_classifier, StanceInput\n"
+        "p = get_classifier('minilm').predict([StanceInput('We confirm <cite>[1]</cite>.')])[0]\n"
+        "print(p.stance)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() in STANCES
