@@ -18,6 +18,7 @@ tried and dropped: they tripled the vocabulary and did not help on the dev split
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from citelens.stance.base import StanceInput
 from citelens.stance.cues import CONTRASTING_CUES, OWN_WORK_CUES, SUPPORTING_CUES
@@ -149,6 +150,7 @@ _SHOW_STOP = frozenset(
 )
 
 
+@lru_cache(maxsize=262_144)  # pure, and asked for the same few thousand features over and over
 def evidence_phrase(feature: str) -> str | None:
     """Human-readable text of a feature, or None for features that should not be shown as evidence."""
     group, _, rest = feature.partition(":")
