@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from citelens.stance.base import StanceInput
+from citelens.stance.calibration import fit_temperature
 from citelens.stance.evaluate import classification_report
 from citelens.stance.features import extract
 from citelens.stance.model import LinearArtefact, LinearStanceClassifier, default_model_path
@@ -271,14 +272,8 @@ def main(argv: list[str] | None = None) -> int:
 
     # Temperature scaling on the out-of-fold scores: minimise negative log-likelihood of the gold class.
     Z = oof + best_off
-    best_t, best_nll = 1.0, float("inf")
-    for t in np.arange(0.3, 3.01, 0.05):
-        z = Z / t
-        z = z - z.max(axis=1, keepdims=True)
-        nll = float(-(z[np.arange(len(y)), y] - np.log(np.exp(z).sum(axis=1))).mean())
-        if nll < best_nll:
-            best_t, best_nll = float(t), nll
-    print(f"temperature {best_t:.2f} (out-of-fold NLL {best_nll:.3f})")
+    best_t = fit_temperature(Z, y)
+    print(f"temperature {best_t:.2f}")
 
     everything = np.arange(len(pool))
     vocab = vocab_of(everything)

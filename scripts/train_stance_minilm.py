@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from train_stance import CLASSES, datasets, labelled, to_input  # noqa: E402
 
+from citelens.stance.calibration import fit_temperature  # noqa: E402
 from citelens.stance.evaluate import calibration, classification_report  # noqa: E402
 from citelens.stance.onnx_model import (  # noqa: E402
     MASK_ID,
@@ -170,17 +171,6 @@ def line(name: str, rep: dict) -> str:
         f"{c[:3]} P={pc[c]['precision']:.2f} R={pc[c]['recall']:.2f} F1={pc[c]['f1']:.2f}" for c in CLASSES)
 
 
-def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
-    best_t, best_nll = 1.0, float("inf")
-    for t in np.arange(0.3, 3.01, 0.05):
-        z = logits / t
-        z = z - z.max(axis=1, keepdims=True)
-        nll = float(-(z[np.arange(len(y)), y] - np.log(np.exp(z).sum(axis=1))).mean())
-        if nll < best_nll:
-            best_t, best_nll = float(t), nll
-    return round(best_t, 2)
-
-
 def calibrate(out_dir: Path, ds: dict[str, list[dict]], dev_names: list[str]) -> None:
     """Decision offset and temperature of the shipped int8 model, both chosen on the dev splits only.
 
@@ -212,7 +202,7 @@ def calibrate(out_dir: Path, ds: dict[str, list[dict]], dev_names: list[str]) ->
     y = np.array([CLASSES.index(g) for k in dev_names for g in gold[k]])
     meta["offset_share"] = best[1]
     meta["offsets"] = [round(float(v), 4) for v in off]
-    meta["temperature"] = fit_temperature(all_logits, y)
+    meta["temperature"] = round(fit_temperature(all_logits, y), 2)
     (out_dir / META_FILE).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
     print(f"offset share {best[1]:.3f} -> offsets {meta['offsets']}; temperature {meta['temperature']}")
 

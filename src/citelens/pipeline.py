@@ -8,7 +8,6 @@ Resolution and storage happen in one transaction per document: a failure leaves 
 
 from __future__ import annotations
 
-import io
 import os
 import tarfile
 import zipfile
@@ -201,8 +200,6 @@ class Pipeline:
     :mod:`citelens.stance`'s registry (or pass an object implementing ``StanceClassifier``).
     """
 
-    stage_names = ("parse", "link", "classify", "resolve", "store")
-
     def __init__(self, store: Store, classifier: str | StanceClassifier | None = None) -> None:
         self.store = store
         self.classifier = classifier if (classifier is not None and not isinstance(classifier, str)) \
@@ -357,5 +354,4 @@ def ingest_paths(paths: Iterable[str | Path], store: Store, classifier: str | St
 
 def read_bytes_input(name: str, data: bytes) -> InputFile:
     """An in-memory input (uploads)."""
-    buf = io.BytesIO(data).getvalue()
-    return InputFile(name=name, read=lambda: buf, size=len(buf))
+    return InputFile(name=name, read=lambda: data, size=len(data))

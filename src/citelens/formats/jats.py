@@ -19,7 +19,6 @@ from citelens.formats.xmlsafe import local, parse_xml
 from citelens.references.identifiers import assign_identifier, normalise_doi, normalise_pmid
 
 XLINK = "{http://www.w3.org/1999/xlink}"
-_WS = re.compile(r"\s+")
 _DASHES = {"-", "–", "—", "‒", "−", "to"}
 _RANGE_SEP = re.compile(r"^\s*[\])]?\s*[-–—‒−]\s*[\[(]?\s*$")  # "–", "]–[" between two callouts
 _NUM = re.compile(r"\d+")
