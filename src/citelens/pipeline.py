@@ -1,8 +1,9 @@
 """The pipeline: parse → segment/link → classify → resolve → store, over files, folders and archives.
 
 Stages are plain functions over one :class:`Document` (``parse_document``, ``build_statements``,
-``classify_statements``, ``resolve_references``) and a :class:`Pipeline` runs them by name, so a stage
-can be swapped (a different classifier) or a run stopped early (``citelens parse``-style debugging).
+``classify_statements``, ``resolve_references``) and a :class:`Pipeline` runs them in order; the
+classifier is chosen by name from the stance registry, and ``process_document`` runs the database-free
+stages alone.
 Resolution and storage happen in one transaction per document: a failure leaves nothing half-stored.
 """
 
