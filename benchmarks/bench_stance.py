@@ -3,8 +3,8 @@
     .venv/bin/python scripts/train_stance.py --export-eval build/stance-eval   # once, writes the eval files
     .venv/bin/python benchmarks/bench_stance.py [--eval-dir build/stance-eval] [--write]
 
-Quality is measured on ``biomed-test`` and ``multicite-test`` (paper-disjoint, never used for training or
-tuning; see data/stance/README.md). Throughput is end to end through ``classifier.predict`` (features,
+Quality is measured on ``biomed-test`` (natural distribution), ``elife-test`` (cue-selected, double-annotated)
+and ``multicite-test`` (all paper-disjoint, never used for training or tuning; see data/stance/README.md). Throughput is end to end through ``classifier.predict`` (features,
 model, calibration, evidence; for minilm: tokenise + ONNX inference + evidence) on one process, best of 3 runs
 over the whole biomedical test file. RSS is that
 of a fresh interpreter after loading the model and classifying one statement. ``--write`` puts the table in
@@ -59,7 +59,7 @@ def main() -> int:
     ap.add_argument("--eval-dir", type=Path, default=ROOT / "build" / "stance-eval")
     ap.add_argument("--write", action="store_true")
     args = ap.parse_args()
-    sets = ["biomed-test", "multicite-test"]
+    sets = ["biomed-test", "elife-test", "multicite-test"]
     missing = [s for s in sets if not (args.eval_dir / f"{s}.jsonl").exists()]
     if missing:
         print(f"missing eval files {missing}: run scripts/train_stance.py --export-eval {args.eval_dir}")

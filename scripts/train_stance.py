@@ -38,6 +38,7 @@ SHARED = ROOT.parent / "shared" / "data"
 DATA = ROOT / "data" / "stance"
 SPLITS = DATA / "splits.json"
 ANNOTATIONS = DATA / "annotations.jsonl"
+ELIFE = DATA / "elife.jsonl"
 CLASSES = ["supporting", "contrasting", "mentioning"]
 SEED = 13
 
@@ -57,6 +58,16 @@ def load_biomed() -> list[dict[str, Any]]:
                 by_id[a["id"]]["source"] = "adjudicated"
             else:  # a new statement
                 rows.append({**a, "confidence": 1.0, "source": "adjudicated"})
+    return rows
+
+
+def load_elife() -> list[dict[str, Any]]:
+    """Cue-selected eLife statements, annotated twice independently and adjudicated (data/stance/README.md)."""
+    if not ELIFE.exists():
+        return []
+    rows = [json.loads(x) for x in ELIFE.open(encoding="utf-8")]
+    for r in rows:
+        r.update(file=f"elife-{r['elife']}", confidence=1.0, source="elife")
     return rows
 
 
@@ -118,6 +129,11 @@ def datasets() -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {f"biomed-{s}": [] for s in ("train", "dev", "test")}
     for r in bio:
         out[f"biomed-{where[r['file']]}"].append(r)
+    elife = load_elife()
+    if elife:
+        where_elife = {a: s for s, arts in splits["elife"].items() for a in arts}
+        for s in ("train", "dev", "test"):
+            out[f"elife-{s}"] = [r for r in elife if where_elife[r["elife"]] == s]
     devp = set(splits["multicite_dev_papers"])
     out["multicite-train"] = mc_train
     out["multicite-dev"] = [r for r in mc_dev if r["paper_id"] in devp]
@@ -207,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     # article / paper), because the dev splits alone hold only 13 biomedical contrasting statements; the
     # shipped model is then fitted on the whole pool.
     pool = ds["biomed-train"] + ds["biomed-dev"] + ds["multicite-train"] + ds["multicite-dev"]
+    pool += ds.get("elife-train", []) + ds.get("elife-dev", [])
     pool_feats = [extract(to_input(r)) for r in pool]
     y = np.array([CLASSES.index(r["stance"]) for r in pool])
     is_mc = np.array([r["source"] == "multicite" for r in pool])
@@ -232,7 +249,12 @@ def main(argv: list[str] | None = None) -> int:
 
     fold_vocab = {k: vocab_of(np.flatnonzero(folds != k)) for k in range(args.folds)}
     gold = [r["stance"] for r in pool]
-    domains = {"biomed": ~is_mc, "multicite": is_mc}
+    is_elife = np.array([r["source"] == "elife" for r in pool])
+    # Each domain's macro-F1 counts once: the biomedical silver set (natural distribution), the cue-selected
+    # eLife set (where most minority-class rows are) and MultiCite.
+    domains = {"biomed": ~is_mc & ~is_elife, "multicite": is_mc}
+    if is_elife.any():
+        domains["elife"] = is_elife
 
     def domain_scores(scores: np.ndarray, off: np.ndarray) -> dict[str, float]:
         return {d: macro([gold[i] for i in np.flatnonzero(m)], scores[m], off) for d, m in domains.items()}
@@ -280,11 +302,12 @@ def main(argv: list[str] | None = None) -> int:
     features = sorted(vocab, key=vocab.__getitem__)
     clf = fit(everything, vocab, C, cwp)
     meta = {
-        "version": "linear-v1",
+        "version": "linear-v2",
         "trained": time.strftime("%Y-%m-%d"),
         "C": C, "mc_weight": args.mc_weight, "class_weight_power": cwp, "min_df": args.min_df, "seed": SEED,
         "folds": args.folds,
-        "train_rows": {k: len(ds[k]) for k in ("biomed-train", "biomed-dev", "multicite-train", "multicite-dev")},
+        "train_rows": {k: len(ds[k]) for k in ("biomed-train", "biomed-dev", "multicite-train", "multicite-dev",
+                                               "elife-train", "elife-dev") if k in ds},
         "out_of_fold_macro_f1": oof_f1,
     }
     art = LinearArtefact(vocab=vocab, features=features, weights=clf.coef_.T.astype(np.float32),
@@ -299,7 +322,8 @@ def main(argv: list[str] | None = None) -> int:
         probs /= probs.sum(axis=1, keepdims=True)
         with args.oof_out.open("w", encoding="utf-8") as fh:
             for r, p in zip(pool, probs, strict=True):
-                fh.write(json.dumps({"id": r["id"], "domain": "multicite" if r["source"] == "multicite" else "biomed",
+                fh.write(json.dumps({"id": r["id"], "domain": {"multicite": "multicite", "elife": "elife"}.get(
+                                     r["source"], "biomed"),
                                      "gold": r["stance"], "probs": [round(float(v), 5) for v in p]}) + "\n")
 
     # Held-out figures through the numpy runtime (what users get), printed only on request.
@@ -307,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
 
     _load_cached.cache_clear()
     runtime = LinearStanceClassifier(args.out)
-    names = ["biomed-test", "multicite-test"] if args.report_test else []
+    names = [k for k in ("biomed-test", "elife-test", "multicite-test") if k in ds] if args.report_test else []
     for k in names:
         preds = runtime.predict([to_input(r) for r in ds[k]])
         rep = classification_report([r["stance"] for r in ds[k]], [p.stance for p in preds])

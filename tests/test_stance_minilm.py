@@ -55,8 +55,6 @@ def test_predictions_well_formed() -> None:
 
 def test_batching_keeps_order() -> None:
     # More rows than one batch, of mixed lengths (the runtime sorts by length): same answer as one by one.
-    # Dynamic int8 quantisation scales activations per batch, so probabilities move with the batch's
-    # company (median ~0.005, 1-2 % of dev labels flip; see the model card): compare clear cases loosely.
     clf = get_classifier("minilm")
     inputs = [EXAMPLES[i % 3] for i in range(BATCH + 5)]
     inputs[7] = EXAMPLES[5]
@@ -66,6 +64,20 @@ def test_batching_keeps_order() -> None:
         one = clf.predict([inputs[i]])[0]
         assert one.stance == many[i].stance
         assert abs(one.confidence - many[i].confidence) < 0.05
+
+
+def test_prediction_does_not_depend_on_batch_company() -> None:
+    # Activations are quantised per token, not per batch, so a statement gets the same probabilities
+    # whatever it is batched with (per-batch int8 scales flipped ~2 % of dev labels).
+    clf = get_classifier("minilm")
+    target = EXAMPLES[1]
+    alone = clf.predict([target])[0]
+    noisy = [StanceInput("word " * 60 + "<cite>[2]</cite> " + "9" * 40), target, EXAMPLES[0], EXAMPLES[2]]
+    company = clf.predict(noisy)[1]
+    assert company.stance == alone.stance
+    assert alone.probabilities is not None and company.probabilities is not None
+    for c in STANCES:
+        assert abs(alone.probabilities[c] - company.probabilities[c]) < 1e-3
 
 
 def test_encoding_marks_target_and_respects_budget() -> None:

@@ -29,9 +29,13 @@ EXAMPLES = [
 ]
 
 
-def test_linear_is_default_and_cues_still_available() -> None:
-    assert DEFAULT_CLASSIFIER == "linear"
-    assert get_classifier().name == "linear"
+def test_best_installed_model_is_default_and_others_stay_available() -> None:
+    from citelens.stance.onnx_model import model_available as minilm_available
+
+    expected = "minilm" if minilm_available() else "linear"
+    assert expected == DEFAULT_CLASSIFIER
+    assert get_classifier().name == expected
+    assert get_classifier("linear").name == "linear"
     assert get_classifier("cues").name == "cues"
 
 
@@ -125,7 +129,7 @@ def test_classify_command() -> None:
     res = runner.invoke(main, ["classify", "Unlike <cite>[5]</cite>, we observed no change.", "--json"])
     assert res.exit_code == 0, res.output
     out = json.loads(res.output)
-    assert out["stance"] in STANCES and 0 <= out["confidence"] <= 1 and out["model"] == "linear"
+    assert out["stance"] in STANCES and 0 <= out["confidence"] <= 1 and out["model"] == DEFAULT_CLASSIFIER
     res = runner.invoke(main, ["classify", "Consistent with <cite>[5]</cite>.", "--model", "cues"])
     assert res.exit_code == 0 and res.output.startswith("supporting")
 

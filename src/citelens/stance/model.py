@@ -20,7 +20,7 @@ import numpy as np
 from citelens.stance.base import StanceInput, StancePrediction
 from citelens.stance.features import FEATURE_VERSION, evidence_phrase, extract
 
-MODEL_FILE = "stance-linear-v1.npz"
+MODEL_FILE = "stance-linear-v2.npz"
 N_EVIDENCE = 3  # phrases shown as the "why" of a prediction
 
 

@@ -1,10 +1,11 @@
 """The fine-tuned MiniLM stance classifier, served with onnxruntime + tokenizers (no torch, no network).
 
-The artefact is three files under ``models/``: the int8-quantised ONNX graph (``stance-minilm-v1.onnx``,
-logits for the three classes), the WordPiece tokenizer (``stance-minilm-v1.tokenizer.json``, that of
+The artefact is three files under ``models/``: the int8 ONNX graph (``stance-minilm-v2.onnx``: weights
+quantised per tensor, activations per token, so a statement's output does not depend on what it is batched
+with; logits for the three classes), the WordPiece tokenizer (``stance-minilm-v2.tokenizer.json``, that of
 all-MiniLM-L6-v2) and a small JSON file with the classes, the decision offsets and the softmax temperature,
-both fitted on the development splits. They are written by ``scripts/train_stance_minilm.py``; ``encode`` below is
-shared by training and runtime, so the model sees the same input in both.
+both fitted on the development splits. They are written by ``scripts/train_stance_minilm.py``; ``encode``
+below is shared by training and runtime, so the model sees the same input in both.
 
 Input: ``[CLS] <section>: <citing sentence, target callout as [MASK]> [SEP]`` (optionally followed by
 ``<next sentence> [SEP]``), the sentence cut to a window around the target when it is long. Evidence is the comparison cue phrases of the
@@ -27,9 +28,9 @@ import numpy as np
 from citelens.stance.base import StanceInput, StancePrediction
 from citelens.stance.features import _CON, _SUP, normalise, section_bucket
 
-MODEL_FILE = "stance-minilm-v1.onnx"
-TOKENIZER_FILE = "stance-minilm-v1.tokenizer.json"
-META_FILE = "stance-minilm-v1.json"
+MODEL_FILE = "stance-minilm-v2.onnx"
+TOKENIZER_FILE = "stance-minilm-v2.tokenizer.json"
+META_FILE = "stance-minilm-v2.json"
 MAX_LEN = 66  # tokens in all, [CLS]/[SEP] included (the artefact's JSON can override these three)
 MAX_SENT = 64  # of which the citing sentence may take at most this many
 AFTER = False  # whether the next sentence is read too (costs ~1.6x the time; no dev gain, see the model card)
@@ -110,7 +111,12 @@ def pad_batch(seqs: list[np.ndarray]) -> dict[str, np.ndarray]:
 
 
 def evidence(x: StanceInput, stance: str) -> str:
-    """Cue phrases of the feature lexicon in the citing sentence that agree with the predicted stance."""
+    """Why a supporting/contrasting label: the cue phrases in the citing sentence that agree with it.
+
+    The network itself is not explained. When the sentence holds none of the lexicon's cue phrases, the words
+    and phrases that the shipped linear model weighs most towards the same class stand in (a transparent
+    surrogate, computed for minority-class predictions only, so it costs little). Mentioning has no evidence.
+    """
     pattern = _SUP if stance == "supporting" else _CON if stance == "contrasting" else None
     if pattern is None:
         return ""
@@ -119,7 +125,20 @@ def evidence(x: StanceInput, stance: str) -> str:
         phrase = m.group(1).strip()
         if phrase and phrase not in found:
             found.append(phrase)
-    return "; ".join(found[:3])
+    if found:
+        return "; ".join(found[:3])
+    return _surrogate_evidence(x, stance)
+
+
+def _surrogate_evidence(x: StanceInput, stance: str) -> str:
+    from citelens.stance.model import LinearStanceClassifier, model_available
+
+    if not model_available():
+        return ""
+    linear = LinearStanceClassifier()
+    k = linear.model.classes.index(stance)
+    _, idx = linear.scores([x])
+    return linear._evidence(idx[0], k)
 
 
 class _Artefact:
@@ -132,7 +151,9 @@ class _Artefact:
         self.temperature = float(meta["temperature"])
         self.offsets = np.asarray(meta.get("offsets", [0.0] * len(self.classes)), dtype=np.float32)
         opts = ort.SessionOptions()
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # BASIC, not ALL: the graph quantises activations per token (see scripts/train_stance_minilm.py), and
+        # the extended MatMulIntegerToFloat fusion assumes one scale per tensor. BASIC is also the faster here.
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
         self.session = ort.InferenceSession(str(directory / MODEL_FILE), opts, providers=["CPUExecutionProvider"])
         self.input_names = {i.name for i in self.session.get_inputs()}
         self.tokenizer = load_tokenizer(directory / TOKENIZER_FILE)
