@@ -51,16 +51,21 @@ def test_predictions_well_formed() -> None:
         assert abs(p.confidence - max(p.probabilities.values())) < 1e-3
         assert isinstance(p.evidence, str)
     assert clf.predict([]) == []
+    # Identical inputs (a range callout "[3]-[6]" repeats one sentence) get identical predictions.
+    twice = clf.predict([EXAMPLES[0], EXAMPLES[1], EXAMPLES[0]])
+    assert twice[0] == twice[2] and twice[0] != twice[1]
 
 
 def test_batching_keeps_order() -> None:
     # More rows than one batch, of mixed lengths (the runtime sorts by length): same answer as one by one.
     clf = get_classifier("minilm")
-    inputs = [EXAMPLES[i % 3] for i in range(BATCH + 5)]
+    # Distinct rows (identical ones are classified once), more than one batch's worth.
+    inputs = [StanceInput(EXAMPLES[i % 3].text + " x" * i, section=EXAMPLES[i % 3].section)
+              for i in range(3 * BATCH + 5)]
     inputs[7] = EXAMPLES[5]
     many = clf.predict(inputs)
     assert many[7].stance in STANCES
-    for i in (0, 1, 2, BATCH + 4):
+    for i in (0, 1, 2, 3 * BATCH + 4):
         one = clf.predict([inputs[i]])[0]
         assert one.stance == many[i].stance
         assert abs(one.confidence - many[i].confidence) < 0.05
@@ -103,3 +108,12 @@ def test_loads_offline_without_torch() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() in STANCES
+
+
+def test_thread_budget_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Ingest's worker processes set CITELENS_THREADS so that N workers do not start N x cores threads.
+    from citelens.stance.onnx_model import _Artefact
+
+    monkeypatch.setenv("CITELENS_THREADS", "1")
+    art = _Artefact(models_dir())
+    assert art.session.get_session_options().intra_op_num_threads == 1

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from citelens.stance.base import StanceInput, StancePrediction
+from citelens.stance.base import StanceInput, StancePrediction, predict_each_once
 from citelens.stance.features import FEATURE_VERSION, evidence_phrase, extract
 
 MODEL_FILE = "stance-linear-v2.npz"
@@ -118,16 +118,7 @@ class LinearStanceClassifier:
         return p / p.sum(axis=1, keepdims=True)
 
     def predict(self, inputs: list[StanceInput]) -> list[StancePrediction]:
-        if not inputs:
-            return []
-        # A callout naming several references ("[3]–[6]") gives identical inputs: classify each once.
-        unique: dict[StanceInput, int] = {}
-        for x in inputs:
-            unique.setdefault(x, len(unique))
-        if len(unique) < len(inputs):
-            preds = self._predict(list(unique))
-            return [preds[unique[x]] for x in inputs]
-        return self._predict(inputs)
+        return predict_each_once(inputs, self._predict)
 
     def _predict(self, inputs: list[StanceInput]) -> list[StancePrediction]:
         m = self.model
