@@ -9,6 +9,7 @@ imports scikit-learn, so the runtime install stays light (see docs/model-card.md
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -138,10 +139,19 @@ class LinearStanceClassifier:
         return preds
 
     def _evidence(self, ix: np.ndarray, k: int) -> str:
+        return "; ".join(self._phrases(ix, k))
+
+    def explain(self, x: StanceInput, stance: str, keep: Callable[[str], bool] | None = None) -> list[str]:
+        """The showable phrases of ``x`` that push hardest towards ``stance`` (at most three, best first);
+        ``keep`` filters candidates before the three are taken. Other models use this as a surrogate "why"."""
+        _, idx = self.scores([x])
+        return self._phrases(idx[0], self.model.classes.index(stance), keep)
+
+    def _phrases(self, ix: np.ndarray, k: int, keep: Callable[[str], bool] | None = None) -> list[str]:
         """The showable features that pushed hardest towards class ``k`` against the other classes."""
         m = self.model
         if not len(ix):
-            return ""
+            return []
         w = m.weights[ix]
         others = np.delete(w, k, axis=1).max(axis=1)
         margin = w[:, k] - others
@@ -152,11 +162,13 @@ class LinearStanceClassifier:
             text = evidence_phrase(m.features[ix[j]])
             if not text or text == "[cited]" or any(text in p for p in phrases):
                 continue
+            if keep is not None and not keep(text):
+                continue
             # A longer phrase ("in contrast") replaces the pieces of it already shown ("contrast").
             phrases = [p for p in phrases if p not in text] + [text]
             if len(phrases) == N_EVIDENCE:
                 break
-        return "; ".join(phrases)
+        return phrases
 
 
 @lru_cache(maxsize=4)

@@ -136,14 +136,13 @@ def _surrogate_evidence(x: StanceInput, stance: str) -> str:
 
     if not model_available():
         return ""
-    linear = LinearStanceClassifier()
-    k = linear.model.classes.index(stance)
-    _, idx = linear.scores([x])
-    # Only phrases of the citing sentence itself, and not function words alone: "(next sentence) all" or
-    # "the" explains nothing to a reader.
-    keep = [p for p in linear._evidence(idx[0], k).split("; ")
-            if p and not p.startswith("(") and any(w not in _STOPWORDS and len(w) > 2 for w in p.split())]
-    return "; ".join(keep[:3])
+    return "; ".join(LinearStanceClassifier().explain(x, stance, keep=_readable))
+
+
+def _readable(phrase: str) -> bool:
+    # Phrases of the citing sentence itself, not function words alone: "(next sentence) all" or "the"
+    # explains nothing to a reader.
+    return not phrase.startswith("(") and any(w not in _STOPWORDS and len(w) > 2 for w in phrase.split())
 
 
 _STOPWORDS = frozenset({
