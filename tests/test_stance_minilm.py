@@ -117,3 +117,16 @@ def test_thread_budget_from_environment(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("CITELENS_THREADS", "1")
     art = _Artefact(models_dir())
     assert art.session.get_session_options().intra_op_num_threads == 1
+
+
+def test_evidence_is_taken_from_the_citing_sentence() -> None:
+    from citelens.stance.onnx_model import evidence
+
+    cue = StanceInput("In contrast to <cite>[4]</cite>, we found no effect.")
+    assert "in contrast to" in evidence(cue, "contrasting")
+    # No lexicon cue: the linear model's strongest phrases stand in, still words of this sentence.
+    plain = StanceInput("Our measurements match the values reported by <cite>[4]</cite> for the wild type.")
+    phrases = evidence(plain, "supporting").split("; ")
+    words = set(plain.text.lower().replace(".", " ").split())
+    assert phrases and all(set(p.split()) <= words for p in phrases)
+    assert evidence(plain, "mentioning") == ""
