@@ -290,6 +290,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lr", type=float, default=8e-5)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--class-weight-power", type=float, default=0.5)
+    ap.add_argument("--multicite-weight", type=float, default=1.0,
+                    help="loss weight of MultiCite rows (its 'differences' proxy also covers approach comparisons)")
     ap.add_argument("--mention-frac", type=float, default=0.5, help="share of mentioning rows seen per epoch")
     ap.add_argument("--limit-steps", type=int, default=0, help="stop each epoch after this many steps (timing)")
     ap.add_argument("--eval-only", action="store_true", help="score the installed artefact, train nothing")
@@ -313,7 +315,9 @@ def main(argv: list[str] | None = None) -> int:
         enc = {"max_len": args.max_len, "max_sent": args.max_sent, "after": args.after}
         seqs = encode(tok, [to_input(r) for r in train], **enc)
         y = np.array([CLASSES.index(r["stance"]) for r in train])
-        base_w = np.array([0.5 if r["confidence"] <= 0.55 else 1.0 for r in train], dtype=np.float32)
+        base_w = np.array([(0.5 if r["confidence"] <= 0.55 else 1.0)
+                           * (args.multicite_weight if r["source"] == "multicite" else 1.0) for r in train],
+                          dtype=np.float32)
         counts = np.bincount(y, weights=base_w, minlength=3)
         counts[CLASSES.index("mentioning")] *= args.mention_frac  # the class mix actually seen per epoch
         cw = (counts.sum() / (3 * counts)) ** args.class_weight_power
@@ -376,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
         meta = {"version": "minilm-v2", "activation_quantisation": "per token", "classes": CLASSES, "temperature": 1.0, "seed": SEED,
                 "base": "sentence-transformers/all-MiniLM-L6-v2", **enc, "layers": args.layers, "epochs": args.epochs,
                 "chosen_epoch": best[1], "lr": args.lr, "batch": args.batch, "mention_frac": args.mention_frac,
-                "class_weight_power": args.class_weight_power,
+                "class_weight_power": args.class_weight_power, "multicite_weight": args.multicite_weight,
                 "class_weights": [round(float(v), 4) for v in cw],
                 "sampling": [1.0 if c != "mentioning" else args.mention_frac for c in CLASSES],
                 "trained": time.strftime("%Y-%m-%d"),
