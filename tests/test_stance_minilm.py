@@ -21,15 +21,12 @@ from citelens.stance.onnx_model import (  # noqa: E402
     models_dir,
     texts,
 )
+from stance_examples import EXAMPLES as BASE_EXAMPLES  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not model_available(), reason="minilm artefact not installed")
 
 EXAMPLES = [
-    StanceInput("In contrast to <cite>Smith et al. (2001)</cite>, we did not observe any increase in expression."),
-    StanceInput("Our results are consistent with those of <cite>[12]</cite>, who also found a twofold increase."),
-    StanceInput("Cells were cultured as described previously <cite>[3]</cite>.", section="Methods"),
-    StanceInput("", before="", after=""),
-    StanceInput("No citation marker at all in this sentence."),
+    *BASE_EXAMPLES,
     StanceInput("word " * 400 + "<cite>[9]</cite> " + "word " * 400, after="next " * 300),
 ]
 

@@ -15,18 +15,12 @@ from citelens.document import STANCES
 from citelens.stance import DEFAULT_CLASSIFIER, StanceInput, get_classifier
 from citelens.stance.features import extract, normalise
 from citelens.stance.model import LinearStanceClassifier, default_model_path, model_available
+from stance_examples import EXAMPLES
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 pytestmark = pytest.mark.skipif(not model_available(), reason="stance model artefact not built")
 
-EXAMPLES = [
-    StanceInput("In contrast to <cite>Smith et al. (2001)</cite>, we did not observe any increase in expression."),
-    StanceInput("Our results are consistent with those of <cite>[12]</cite>, who also found a twofold increase."),
-    StanceInput("Cells were cultured as described previously <cite>[3]</cite>.", section="Methods"),
-    StanceInput("", before="", after=""),
-    StanceInput("No citation marker at all in this sentence."),
-]
 
 
 def test_best_installed_model_is_default_and_others_stay_available() -> None:

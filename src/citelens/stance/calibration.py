@@ -20,3 +20,11 @@ def fit_temperature(logits: np.ndarray, gold: np.ndarray) -> float:
         if nll < best_nll:
             best_t, best_nll = float(t), nll
     return best_t
+
+
+def calibrated_probabilities(logits: np.ndarray, offsets: np.ndarray, temperature: float) -> np.ndarray:
+    """Softmax of (logits + decision offsets) / temperature, row by row: what every learned model reports."""
+    z = (logits + offsets) / temperature
+    z = z - z.max(axis=1, keepdims=True)
+    p = np.exp(z)
+    return p / p.sum(axis=1, keepdims=True)

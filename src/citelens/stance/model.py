@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from citelens.stance.base import StanceInput, StancePrediction, predict_each_once
+from citelens.stance.calibration import calibrated_probabilities
 from citelens.stance.features import FEATURE_VERSION, evidence_phrase, extract
 
 MODEL_FILE = "stance-linear-v2.npz"
@@ -113,10 +114,7 @@ class LinearStanceClassifier:
         return out, idx
 
     def probabilities(self, scores: np.ndarray) -> np.ndarray:
-        z = (scores + self.model.offsets) / self.model.temperature
-        z -= z.max(axis=1, keepdims=True)
-        p = np.exp(z)
-        return p / p.sum(axis=1, keepdims=True)
+        return calibrated_probabilities(scores, self.model.offsets, self.model.temperature)
 
     def predict(self, inputs: list[StanceInput]) -> list[StancePrediction]:
         return predict_each_once(inputs, self._predict)

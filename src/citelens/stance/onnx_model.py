@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from citelens.stance.base import StanceInput, StancePrediction, predict_each_once
+from citelens.stance.calibration import calibrated_probabilities
 from citelens.stance.features import _CON, _SUP, normalise, section_bucket
 
 MODEL_FILE = "stance-minilm-v2.onnx"
@@ -206,10 +207,7 @@ class MiniLMStanceClassifier:
         return out
 
     def probabilities(self, logits: np.ndarray) -> np.ndarray:
-        z = (logits + self.model.offsets) / self.model.temperature
-        z = z - z.max(axis=1, keepdims=True)
-        p = np.exp(z)
-        return p / p.sum(axis=1, keepdims=True)
+        return calibrated_probabilities(logits, self.model.offsets, self.model.temperature)
 
     def predict(self, inputs: list[StanceInput]) -> list[StancePrediction]:
         return predict_each_once(inputs, self._predict)
