@@ -35,14 +35,15 @@ def _console(stderr: bool = False) -> Console:
     return Console(stderr=stderr, highlight=False, soft_wrap=False)
 
 
-def _open(db: str, *, must_exist: bool = False):  # noqa: ANN202 - Store
+def _open(db: str, *, must_exist: bool = False, readonly: bool = False):  # noqa: ANN202 - Store
+    """Open the index; reading commands open it read-only, so they never wait for (or block) an ingest."""
     from citelens.store import open_store
 
     if must_exist and not Path(db).exists():
         _console(True).print(f"[red]error:[/] database {escape(db)} does not exist (run `citelens ingest` first)")
         sys.exit(EXIT_USAGE)
     try:
-        return open_store(db)
+        return open_store(db, readonly=readonly)
     except StoreError as exc:
         _console(True).print(f"[red]error:[/] {escape(str(exc))}")
         sys.exit(EXIT_ERROR)
@@ -124,7 +125,7 @@ def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: boo
 def report(ident: str, db: str, as_json: bool, stance: str | None, section: str | None, exclude_self: bool,
            limit: int) -> None:
     """How has a work been cited? IDENT is a DOI or a work id (W123)."""
-    store = _open(db, must_exist=True)
+    store = _open(db, must_exist=True, readonly=True)
     work = store.get_work(ident)
     if work is None:
         if as_json:
@@ -192,7 +193,7 @@ def report(ident: str, db: str, as_json: bool, stance: str | None, section: str 
 def search(query: str, db: str, as_json: bool, stance: str | None, section: str | None, exclude_self: bool,
            year_from: int | None, year_to: int | None, limit: int, offset: int) -> None:
     """Full-text search over citation statements (ranked, with snippets)."""
-    store = _open(db, must_exist=True)
+    store = _open(db, must_exist=True, readonly=True)
     total, rows = store.search_statements(query, stance=stance, section=section, year_from=year_from,
                                           year_to=year_to, exclude_self=exclude_self, limit=limit, offset=offset)
     store.close()
@@ -218,7 +219,7 @@ def search(query: str, db: str, as_json: bool, stance: str | None, section: str 
 @JSON_OPTION
 def stats(db: str, as_json: bool) -> None:
     """Counts: documents, works, statements by type and section, resolution methods, size."""
-    store = _open(db, must_exist=True)
+    store = _open(db, must_exist=True, readonly=True)
     s = store.stats()
     store.close()
     if as_json:
@@ -241,7 +242,7 @@ def stats(db: str, as_json: bool) -> None:
 @click.option("--corrections", is_flag=True, help="Export curators' corrections (training data) instead.")
 def export(db: str, fmt: str, output: Any, corrections: bool) -> None:
     """Export one row per citation statement (or per correction) as JSON lines or CSV."""
-    store = _open(db, must_exist=True)
+    store = _open(db, must_exist=True, readonly=True)
     rows = store.iter_corrections() if corrections else store.iter_statements()
     if fmt == "jsonl":
         for row in rows:

@@ -37,7 +37,7 @@ def serve(db: str, host: str, port: int, workers: int, log_level: str) -> None:
         click.echo(f"error: database {db} does not exist (run `citelens ingest` first)", err=True)
         sys.exit(EXIT_USAGE)
     try:
-        open_store(db).close()  # fail fast with a clear message on a file that is not an index
+        open_store(db, readonly=True).close()  # fail fast with a clear message on a file that is not an index
     except StoreError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_ERROR)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import random
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -132,6 +135,19 @@ CREATE TABLE IF NOT EXISTS corrections (
 );
 """
 
+# Every table, index and trigger the schema script creates: a writable open runs the script only when one
+# is missing (a new file, or an index added by a newer version), so opening never waits for the write lock.
+_SCHEMA_NAMES = set(re.findall(r"IF NOT EXISTS (\w+)", SCHEMA))
+BUSY_TIMEOUT_S = 5.0  # SQLite's own wait for a lock, per attempt
+
+
+def _env_seconds(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
 _NOTICE_KIND = {
     "retracted-article": "retraction", "retraction-forward": "retraction", "retraction": "retraction",
     "corrected-article": "correction", "correction-forward": "correction", "correction": "correction",
@@ -153,49 +169,97 @@ def _authors_json(authors: list[Author]) -> str:
 class SQLiteStore(Store):
     """The embedded store. ``path`` is a file; ``":memory:"`` works for tests."""
 
-    def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
+    def __init__(self, path: str | Path, *, readonly: bool = False, write_wait: float | None = None) -> None:
         self.path = str(path)
+        self.readonly = readonly
+        # How long a writer waits for another writer (another ingest) before giving up with a clear error.
+        self.write_wait = write_wait if write_wait is not None else _env_seconds("CITELENS_WRITE_WAIT", 600.0)
         try:
             if readonly:
+                # mode=ro: a reader never takes the write lock and never changes the file (WAL readers
+                # are not blocked by a writer); query_only guards against a write slipping through.
                 uri = f"file:{Path(self.path).resolve()}?mode=ro"
-                self.conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+                self.conn = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=BUSY_TIMEOUT_S)
             else:
-                self.conn = sqlite3.connect(self.path, check_same_thread=False)
+                self.conn = sqlite3.connect(self.path, check_same_thread=False, timeout=BUSY_TIMEOUT_S)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open database {self.path}: {exc}") from None
         self.conn.row_factory = sqlite3.Row
         self._lock = threading.RLock()
         self._in_tx = 0
         try:
-            self.conn.execute("PRAGMA foreign_keys=ON")
-            has_meta = self.conn.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone()
-            if has_meta:
-                row = self.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-                if row and row[0] != str(SCHEMA_VERSION):
-                    raise StoreError(f"{self.path} was made by another CiteLens version (schema {row[0]}, this one"
-                                     f" reads {SCHEMA_VERSION}); re-ingest into a new database file")
-            if not readonly:
-                self.conn.execute("PRAGMA journal_mode=WAL")
-                self.conn.execute("PRAGMA synchronous=NORMAL")
-                self.conn.executescript(SCHEMA)
-                self.conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-                self.conn.commit()
+            self._open_checks()
         except sqlite3.DatabaseError as exc:
+            self.conn.close()
             raise StoreError(f"{self.path} is not a usable CiteLens database: {exc}") from None
+        except StoreError:
+            self.conn.close()
+            raise
+
+    def _open_checks(self) -> None:
+        self.conn.execute("PRAGMA foreign_keys=ON")
+        if self.readonly:
+            self.conn.execute("PRAGMA query_only=1")
+        names = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master")}
+        if "meta" in names:
+            row = self.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            if row and row[0] != str(SCHEMA_VERSION):
+                raise StoreError(f"{self.path} was made by another CiteLens version (schema {row[0]}, this one"
+                                 f" reads {SCHEMA_VERSION}); re-ingest into a new database file")
+        if self.readonly:
+            if "meta" not in names:
+                raise StoreError(f"{self.path} is not a CiteLens index (no tables); build it with `citelens ingest`")
+            return
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        if names >= _SCHEMA_NAMES:
+            # Complete schema: opening for writing takes no lock, so it never waits for a running ingest.
+            return
+        if self.conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            self.conn.execute("PRAGMA journal_mode=WAL")
+        # executescript commits first, so the script carries its own BEGIN IMMEDIATE … COMMIT.
+        self._retry_busy(lambda: self.conn.executescript(
+            f"BEGIN IMMEDIATE;{SCHEMA}INSERT OR IGNORE INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');"
+            "COMMIT;"))
+
+    def _retry_busy(self, step: Callable[[], object]) -> None:
+        """Run ``step`` (which takes the write lock), retrying while another writer holds the lock.
+
+        SQLite's busy timeout already waits ``BUSY_TIMEOUT_S`` inside each attempt; the loop bounds the whole
+        wait by ``write_wait`` and ends with a message that says what is going on.
+        """
+        deadline = time.monotonic() + self.write_wait
+        while True:
+            try:
+                step()
+                return
+            except sqlite3.OperationalError as exc:
+                if self.conn.in_transaction:
+                    self.conn.rollback()
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise StoreError(
+                        f"{self.path}: the database is locked by another writer (waited {self.write_wait:.0f} s);"
+                        " is another `citelens ingest` running into it? Try again when it has finished, or set"
+                        " CITELENS_WRITE_WAIT to wait longer") from None
+                time.sleep(random.uniform(0.01, 0.1))  # desynchronise competing writers
 
     def close(self) -> None:
         self.conn.close()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
+        if self.readonly:
+            raise StoreError(f"{self.path} is open read-only")
         with self._lock:
             outer = self._in_tx == 0
             name = f"sp{self._in_tx}"
             self._in_tx += 1
             try:
                 if outer:
-                    self.conn.execute("BEGIN")
+                    # IMMEDIATE: take the write lock up front, so a second writer waits here (busy timeout
+                    # and retry) instead of failing at its first write inside a deferred transaction.
+                    self._retry_busy(lambda: self.conn.execute("BEGIN IMMEDIATE"))
                 else:
                     self.conn.execute(f"SAVEPOINT {name}")
                 yield

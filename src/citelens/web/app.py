@@ -1,8 +1,8 @@
 """The CiteLens web app: server-rendered pages, a JSON API (scite-compatible shapes) and an embeddable badge.
 
 Design notes
-- One SQLite connection per worker thread (the store is not meant to be shared between threads);
-  FastAPI runs the plain ``def`` endpoints in a thread pool.
+- One read-only SQLite connection per worker thread, closed when the thread ends (see ``connections``);
+  FastAPI runs the plain ``def`` endpoints in a thread pool. Corrections open a short-lived writer.
 - No request path ever reaches the filesystem: static assets are read once at start-up into memory and
   served from a fixed name → bytes table; uploads are read into memory with a hard size limit.
 - Every page is rendered by Jinja2 with autoescape; the Content-Security-Policy forbids inline scripts
@@ -34,9 +34,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from citelens.document import SECTIONS, STANCES
-from citelens.errors import NotFoundError
+from citelens.errors import NotFoundError, StoreError
 from citelens.store import Store, open_store
 from citelens.web import render
+from citelens.web.connections import ThreadStores, short_lived
 from citelens.web.refcheck import CheckInputError, check_references, parse_reference_list
 from citelens.web.settings import Settings
 
@@ -232,9 +233,13 @@ def create_app(store_path: str | Path, settings: Settings | None = None) -> Fast
     """Build the ASGI app serving the index at ``store_path`` (an existing SQLite file)."""
     settings = settings or Settings.from_env()
     store_path = str(store_path)
-    local = threading.local()
-    opened: list[Store] = []
-    opened_lock = threading.Lock()
+    readers = ThreadStores(lambda: open_store(store_path, readonly=True))
+    store = readers.get
+
+    def writer() -> contextlib.AbstractContextManager[Store]:
+        # A web request should not hang behind a long ingest: wait a little, then answer 503.
+        return short_lived(lambda: open_store(store_path, write_wait=settings.write_wait_seconds))
+
     stats_cache: dict[str, Any] = {}
     counts = TTLCache(settings.cache_seconds)
 
@@ -246,15 +251,6 @@ def create_app(store_path: str | Path, settings: Settings | None = None) -> Fast
 
     def years_of(work_id: str) -> list[dict[str, Any]]:
         return counts.get(("y", work_id), lambda: store().year_tallies(work_id))
-
-    def store() -> Store:
-        s = getattr(local, "store", None)
-        if s is None:
-            s = open_store(store_path)
-            local.store = s
-            with opened_lock:
-                opened.append(s)
-        return s
 
     # Static assets: read once, served from memory by name (no request path touches the disk).
     static: dict[str, tuple[bytes, str, str]] = {}
@@ -270,17 +266,10 @@ def create_app(store_path: str | Path, settings: Settings | None = None) -> Fast
                        STANCE_LABELS=render.STANCE_LABELS,
                        asset=lambda name: f"/static/{name}?v={static[name][2]}" if name in static else f"/static/{name}")
 
-    def _close() -> None:
-        with opened_lock:
-            for s in opened:
-                with contextlib.suppress(Exception):  # closing at shutdown; nothing to do on failure
-                    s.close()
-            opened.clear()
-
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
-        _close()
+        readers.close_all()
 
     app = FastAPI(title="CiteLens", version="1", docs_url=None, redoc_url=None, lifespan=lifespan,
                   description="Smart citation index: supporting, contrasting and mentioning citation statements."
@@ -351,6 +340,11 @@ def create_app(store_path: str | Path, settings: Settings | None = None) -> Fast
         if exc.status_code == 404 and msg == "Not Found":
             msg = "There is no page at this address."
         return error(request, exc.status_code, msg)
+
+    @app.exception_handler(StoreError)
+    async def _store_busy(request: Request, exc: StoreError) -> Response:
+        log.warning("store error on %s: %s", request.url.path, exc)
+        return error(request, 503, "the index is busy or unavailable; try again shortly")
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Response:
@@ -427,7 +421,11 @@ def create_app(store_path: str | Path, settings: Settings | None = None) -> Fast
         from starlette.concurrency import run_in_threadpool
 
         try:
-            await run_in_threadpool(lambda: store().correct_statement(statement_id, stance, curator, note))
+            def correct() -> None:
+                with writer() as w:
+                    w.correct_statement(statement_id, stance, curator, note)
+
+            await run_in_threadpool(correct)
         except NotFoundError:
             raise NotFound(f"no citation statement {statement_id}") from None
         counts.clear()
@@ -679,7 +677,8 @@ def create_app(store_path: str | Path, settings: Settings | None = None) -> Fast
             raise BadRequest(f"type must be one of {', '.join(STANCES)}")
         curator = (body.get("curator") or "api").strip()[:100] or "api"
         try:
-            st = store().correct_statement(statement_id, stance, curator, (body.get("note") or "")[:1000])
+            with writer() as w:
+                st = w.correct_statement(statement_id, stance, curator, (body.get("note") or "")[:1000])
         except NotFoundError:
             raise NotFound(f"no citation statement {statement_id}") from None
         counts.clear()

@@ -36,6 +36,7 @@ class Settings:
     page_size: int = 20
     max_page: int = 500  # deep OFFSET pagination is slow and nobody reads page 501
     cache_seconds: float = 60.0  # how long a work's tallies are reused (0 = always recount)
+    write_wait_seconds: float = 15.0  # a correction waits this long for a running ingest, then 503
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
