@@ -2,6 +2,11 @@
 
 One command: ``.venv/bin/python benchmarks/bench_pdf.py [--n 20] [--gt DIR] [--no-write]``
 
+Publisher PDFs (issue 12): ``.venv/bin/python benchmarks/bench_pdf.py --pairs dev`` (tuning) and
+``--pairs test`` (scored once): 120 publisher PDFs of ``../shared/data/pdf-pairs`` against the JATS of the same
+articles, per publisher, with GROBID's published figures beside them (``benchmarks/pdf_pairs.py``); written to
+the ``pdf-pairs-dev`` / ``pdf-pairs-test`` sections of docs/benchmarks.md.
+
 * Ground truth: ``benchmarks/pdf_groundtruth.py`` renders the first ``--n`` PLOS research articles of
   ``../shared/data/plos-starter`` (two layouts each, cached in ``--gt``, default a temp dir) with Chromium.
 * Reference entries: a predicted entry matches the truth entry whose printed text is most similar
@@ -185,8 +190,55 @@ def real_pdfs() -> list[dict]:
     return out
 
 
+def pairs_main(split: str, only: str | None, write: bool) -> None:
+    import pdf_pairs
+
+    data = SHARED / "pdf-pairs"
+    c0, t0 = time.process_time(), time.perf_counter()
+    res = pdf_pairs.run(data, split, only)
+    cpu, wall = time.process_time() - c0, time.perf_counter() - t0
+    s = pdf_pairs.summarise(res)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    fails = [f"- `{r.id}`: {r.error}" for r in res if r.error]
+    grobid = ", ".join(f"{k} {v}" for k, v in pdf_pairs.GROBID_CONTEXT_F1.items())
+    lines = [
+        f"## PDF ingestion on publisher PDFs — {split} part (`citelens.formats.pdf`)",
+        "",
+        f"Command: `.venv/bin/python benchmarks/bench_pdf.py --pairs {split}`"
+        + (f" --only '{only}'" if only else "") + f" — {machine()}, one process; {s['files']} PDFs, "
+        f"{s['pages']} pages (split: `benchmarks/pdf_pairs_split.tsv`, by file, stratified by publisher; "
+        + ("**tuned on this part**" if split == "dev" else "**held-out, scored once after tuning on dev**") + ").",
+        "",
+        "Truth: the JATS of the same article (reference list and every `<xref ref-type=\"bibr\">`, captions and "
+        "tables included, through `citelens.formats.jats`). *Context* P/R/F1 is counted per (article, reference) "
+        "like GROBID's citation-context measure: per truth reference, min(predicted, true) callouts. *Cited refs "
+        "found*: truth references cited at least once whose predicted entry is linked by at least one callout. "
+        "*Title*: fuzzy ratio ≥ 90; *DOI*: exact; *authors*: surnames, micro F1. Publisher from the DOI prefix "
+        "(\"other\": small society and regional journals).",
+        "",
+        *pdf_pairs.table(res),
+        "",
+        f"GROBID's published end-to-end citation-context F1 on publisher PDFs (its own test sets, not these "
+        f"articles): {grobid}. Issue 12's goal on the held-out part: context F1 ≥ 0.85, cited refs ≥ 0.90.",
+        "",
+        f"Failures (a reason per file; the batch goes on): {s['failed']} ({s['internal']} internal errors); files "
+        f"with no statement: {s['zero']}." + ("" if not fails else ""),
+        *fails,
+        "",
+        f"Time: {cpu:.1f} s CPU for the whole run (incl. JATS truth and scoring), {wall:.1f} s wall; 1-minute "
+        f"load average {load:.1f}. Timings come from a shared, loaded 2-core machine: read them as upper bounds.",
+    ]
+    md = "\n".join(lines)
+    print(md)
+    if write and not only:
+        print("wrote", write_section(f"pdf-pairs-{split}", md))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--pairs", choices=["dev", "test"],
+                    help="score the publisher PDFs of ../shared/data/pdf-pairs (this part of the split) instead")
+    ap.add_argument("--only", help="with --pairs: only ids matching this regular expression (not written)")
     ap.add_argument("--n", type=int, default=20)
     ap.add_argument("--gt", type=Path, default=Path(tempfile.gettempdir()) / "citelens-pdf-groundtruth")
     ap.add_argument("--heldout", type=int, default=20,
@@ -194,6 +246,9 @@ def main() -> None:
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--rows", action="store_true", help="print per-PDF rows")
     args = ap.parse_args()
+    if args.pairs:
+        pairs_main(args.pairs, args.only, not args.no_write)
+        return
     pdfs = ensure_groundtruth(args.gt, args.n)
     held = ensure_groundtruth(args.gt, args.heldout, skip=args.n) if args.heldout else []
     parse_pdf(pdfs[0].read_bytes(), "warmup")  # imports, CRF model load

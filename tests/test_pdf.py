@@ -271,3 +271,50 @@ def test_parenthesised_numeric_callouts_when_the_document_uses_them():
     linker.paren_numeric, linker.bracket = True, False
     _, cos = _find_callouts("Dynamo (7) traces loops, see Eq. (3) and code sp[8].", linker)
     assert [c.text for c in cos] == ["(7)"]
+
+
+def test_text_is_sanitised_once_at_the_pdf_boundary():
+    from citelens.formats.pdf_layout import clean_line_text, sanitise_text, sanitise_units
+
+    units = "a\ud835\udc65b\ud835c\ue000d\u202eé\ufffe"
+    fixed = sanitise_units(units)
+    assert len(fixed) == len(units)  # offsets stay PDFium char indices
+    assert clean_line_text(fixed) == "axbcdé\ufffe"  # 𝑥 → x, lone surrogate and private-use glyph dropped
+    assert clean_line_text("ﬁgure\x07 ﬂow\u200f") == "figure  flow"
+    for s in (units, "\udfff" * 3, "\u202b\u0645\u202c", "x\x00y"):
+        sanitise_text(s).encode("utf-8")
+
+
+def _blank_pdf(n_pages: int) -> bytes:
+    pdf = pdfium.PdfDocument.new()
+    for _ in range(n_pages):
+        pdf.new_page(612, 792)
+    buf = io.BytesIO()
+    pdf.save(buf)
+    return buf.getvalue()
+
+
+def test_zero_page_pdf():
+    with pytest.raises(MalformedInputError, match="none.pdf: .*no pages"):
+        parse_pdf(_blank_pdf(0), "none.pdf")
+
+
+def test_two_thousand_pages_refused_quickly():
+    import time
+
+    data = _blank_pdf(2000)
+    t0 = time.process_time()
+    with pytest.raises(InputTooLargeError, match="huge.pdf: PDF has 2000 pages"):
+        parse_pdf(data, "huge.pdf")
+    assert time.process_time() - t0 < 5  # counted, never rendered
+
+
+def test_html_saved_as_pdf():
+    page = b"<!DOCTYPE html>\n<html><head><title>Access denied</title></head><body>Sign in</body></html>"
+    with pytest.raises(UnsupportedFormatError, match="paper.pdf: not a PDF but an HTML page"):
+        parse_pdf(page, "paper.pdf")
+
+
+def test_text_budget_bounds_work():
+    with pytest.raises(InputTooLargeError, match="characters"):
+        parse_pdf(PLOS.read_bytes(), "long.pdf", max_chars=500)

@@ -144,3 +144,27 @@ def test_begin_tags_split_adjacent_fields_of_one_label() -> None:
     # Without begin tags, punctuation tagged O does not break a run of one label.
     plain = [(t, s, e, lab.removeprefix("B-")) for t, s, e, lab in tagged]
     assert _runs(raw, plain)["author"] == ["Smith J, Jones A"]
+
+
+HOSTILE_STRINGS = [
+    "Smith J. \ud835 A lone high surrogate. Nature. 2001;1:2-3.",
+    "Lee K. \udc00\ud835\udc65 pairs and halves. Cell. 2010;5:1.",
+    "Wang X. Title with private use \ue000\uf0b7 glyphs. Science. 2003;300:1.",
+    "\u202bمحمد\u202c A. دراسة (RTL) \u200f. J Arab Sci. 2015;3:4-9.",
+    "Nul\x00 and \x07 controls \ufffe\uffff. Lancet. 1999;2:3.",
+    "ﬁnite ﬂows ﬀ. Phys Rev. 2002;1:1.",
+    "x" * 50_000,
+    "\u0301\u0302\u0303",
+    "   ",
+]
+
+
+def test_any_string_parses_without_internal_error() -> None:
+    refs = parse_reference_strings(HOSTILE_STRINGS)
+    assert len(refs) == len(HOSTILE_STRINGS)
+    for ref in refs:
+        for value in (ref.raw, ref.title, ref.container, *(a.family for a in ref.authors)):
+            value.encode("utf-8")  # no lone surrogate survives
+            assert not any("\ue000" <= ch <= "\uf8ff" for ch in value)
+    assert refs[5].raw.startswith("ﬁnite") or refs[5].raw.startswith("finite")
+    assert parse_reference_string(HOSTILE_STRINGS[0]).year == 2001

@@ -32,10 +32,18 @@ from dataclasses import dataclass, field
 
 from citelens.document import Author, Callout, Document, Paragraph, Reference
 from citelens.errors import CiteLensError
-from citelens.formats.pdf_layout import PDFIUM_LOCK, SUP_CLOSE, SUP_OPEN, Line, extract_lines, open_pdf
+from citelens.formats.pdf_layout import (
+    MAX_PDF_CHARS,
+    PDFIUM_LOCK,
+    SUP_CLOSE,
+    SUP_OPEN,
+    Line,
+    extract_lines,
+    open_pdf,
+)
 from citelens.formats.sections import normalise_section
 
-__all__ = ["MAX_PDF_BYTES", "MAX_PDF_PAGES", "PDFIUM_LOCK", "parse_pdf"]
+__all__ = ["MAX_PDF_BYTES", "MAX_PDF_CHARS", "MAX_PDF_PAGES", "PDFIUM_LOCK", "parse_pdf"]
 
 MAX_PDF_BYTES = 100 * 1024 * 1024  # a long thesis with figures is ~50 MB
 MAX_PDF_PAGES = 400
@@ -684,16 +692,19 @@ def _header(doc: Document, first: list[Line], body_size: float) -> int:
 # --------------------------------------------------------------------------------------------------------
 
 
-def parse_pdf(data: bytes, source: str, *, max_bytes: int = MAX_PDF_BYTES, max_pages: int = MAX_PDF_PAGES) -> Document:
+def parse_pdf(
+    data: bytes, source: str, *, max_bytes: int = MAX_PDF_BYTES, max_pages: int = MAX_PDF_PAGES,
+    max_chars: int = MAX_PDF_CHARS,
+) -> Document:
     """Parse a born-digital scholarly PDF into a Document (metadata, paragraphs with callouts, references).
 
-    Raises :class:`~citelens.errors.InputError` subclasses naming ``source`` for empty, oversized, encrypted,
-    broken or text-less (scanned) PDFs.
+    Raises :class:`~citelens.errors.InputError` subclasses naming ``source`` for empty, oversized (bytes, pages,
+    characters, extraction time), encrypted, broken, 0-page, HTML-disguised or text-less (scanned) PDFs.
     """
     with PDFIUM_LOCK:
         pdf = open_pdf(data, source, max_bytes=max_bytes, max_pages=max_pages)
         try:
-            pages, widths, heights = extract_lines(pdf, source)
+            pages, widths, heights = extract_lines(pdf, source, max_chars=max_chars)
         finally:
             pdf.close()
     doc = Document(source=source, format="pdf")

@@ -11,6 +11,8 @@ from __future__ import annotations
 import ctypes
 import re
 import threading
+import time
+import unicodedata
 from dataclasses import dataclass
 
 import pypdfium2 as pdfium
@@ -58,15 +60,25 @@ def open_pdf(data: bytes, source: str, *, max_bytes: int, max_pages: int) -> pdf
     if len(data) > max_bytes:
         raise InputTooLargeError(source, f"PDF is {len(data):,} bytes; the limit is {max_bytes:,}")
     if b"%PDF-" not in data[:1024]:
+        head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+        if head.startswith((b"<!doctype html", b"<html", b"<head", b"<?xml")) and b"<html" in data[:65536].lower():
+            raise UnsupportedFormatError(
+                source, "not a PDF but an HTML page (a publisher's landing, login or error page saved as .pdf?)"
+            )
         raise UnsupportedFormatError(source, "not a PDF (no %PDF- header)")
     try:
         pdf = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
         code = getattr(exc, "err_code", None)
-        if code == raw.FPDF_ERR_PASSWORD:
+        # PDFium's last-error code is not reset between documents: trust it only with the file's own cue.
+        encrypted = b"/Encrypt" in data
+        if code == raw.FPDF_ERR_PASSWORD and encrypted:
             raise UnsupportedFormatError(source, "PDF is encrypted with a password; decrypt it first") from None
-        if code == raw.FPDF_ERR_SECURITY:
+        if code == raw.FPDF_ERR_SECURITY and encrypted:
             raise UnsupportedFormatError(source, "PDF uses an unsupported security handler") from None
+        if re.search(rb"/Type\s*/Pages\b", data) and not re.search(rb"/Count\s*[1-9]", data):
+            # PDFium refuses a page tree with no pages without saying why.
+            raise MalformedInputError(source, "PDF has no pages") from None
         raise MalformedInputError(source, f"broken or truncated PDF ({exc})") from None
     n = len(pdf)
     if n == 0:
@@ -122,18 +134,68 @@ class _Frag:
     text: str
 
 
+# ----------------------------------------------------------------------------------------------------
+# Text sanitising, once, at the PDF boundary: whatever a font's ToUnicode map says, nothing past this module
+# sees a lone surrogate, a private-use glyph code, a bidi control or a C0 control (they crashed the CRF's
+# C extension and the UTF-8 encoders of the store before).
+
+_ZW = "\u200b"  # placeholder that keeps PDFium char indices aligned; removed by clean_line_text
+_PAIR = re.compile("[\ud800-\udbff][\udc00-\udfff]")
+# Lone surrogates, private-use area (glyph codes of symbol fonts; our SUP markers live there too) and
+# PDFium-irrelevant noncharacters, except U+FFFE, PDFium's own line-break-hyphen mark.
+_UNIT_JUNK = re.compile("[\ud800-\udfff\ue000-\uf8ff\ufdd0-\ufdef\uffff]")
+# Bidi embeddings/overrides/isolates and marks, zero-width joiners, BOM, the placeholder itself.
+_FORMAT_CHARS = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\u061c\ufeff\ufffd]")
+_C0 = {c: " " for c in range(32)} | {0x7F: " "}
+_LIGATURES = {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb05": "ft",
+              "\ufb06": "st", "\ua732": "AA", "\ua733": "aa", "\u0132": "IJ", "\u0133": "ij", "\u0152": "OE", "\u0153": "oe"}
+_LIGATURE_RX = re.compile("[\ufb00-\ufb06\ua732\ua733]")
+
+
+def _astral(m: re.Match[str]) -> str:
+    ch = (m.group()[0] + m.group()[1]).encode("utf-16le", "surrogatepass").decode("utf-16le")
+    # Mathematical alphanumerics (𝑥, 𝐀) and other compatibility forms read as their plain letter.
+    plain = unicodedata.normalize("NFKC", ch)
+    return (plain if len(plain) == 1 else ch) + _ZW
+
+
+def sanitise_units(text: str) -> str:
+    """Same-length clean-up of PDFium's per-character text (offsets are char indices, so length is kept):
+    surrogate pairs become one character plus a placeholder, lone surrogates and private-use codes a placeholder."""
+    if not _UNIT_JUNK.search(text):
+        return text
+    return _UNIT_JUNK.sub(_ZW, _PAIR.sub(_astral, text))
+
+
+def clean_line_text(text: str) -> str:
+    """Final clean-up of a fragment's text: placeholders, bidi and other format controls, C0 controls,
+    ligatures (ﬁ → fi) removed or expanded. Keeps our superscript markers."""
+    text = _FORMAT_CHARS.sub("", text).translate(_C0)
+    if _LIGATURE_RX.search(text):
+        text = _LIGATURE_RX.sub(lambda m: _LIGATURES[m.group()], text)
+    return text
+
+
+def sanitise_text(text: str) -> str:
+    """Any string → one that every encoder and C extension accepts (used by the reference parser too)."""
+    text = _PAIR.sub(lambda m: _astral(m)[:-1], text)
+    return clean_line_text(_UNIT_JUNK.sub("", text))
+
+
 def _page_text(tp) -> str:  # noqa: ANN001
     n = raw.FPDFText_CountChars(tp)
     if n <= 0:
         return ""
     buf = ctypes.create_string_buffer(2 * (n + 1))
     written = raw.FPDFText_GetText(tp, 0, n, ctypes.cast(buf, ctypes.POINTER(ctypes.c_ushort)))
-    text = buf.raw[: 2 * max(0, written - 1)].decode("utf-16le", errors="replace")
+    # One Python character per UTF-16 unit (surrogates kept apart), so offsets stay char indices.
+    units = memoryview(buf.raw[: 2 * max(0, written - 1)]).cast("H")
+    text = "".join(map(chr, units))
     if len(text) != n:
-        # Characters without a Unicode mapping are skipped and astral ones take two UTF-16 units, so
-        # text offsets no longer equal char indices: fall back to one call per char (slower, exact).
-        text = "".join(chr(raw.FPDFText_GetUnicode(tp, i) or 0xFFFD) for i in range(n))
-    return text
+        # Characters without a Unicode mapping are skipped: text offsets no longer equal char indices, so
+        # fall back to one call per char (slower, exact).
+        text = "".join(chr(min(raw.FPDFText_GetUnicode(tp, i), 0x10FFFF) or 0xFFFD) for i in range(n))
+    return sanitise_units(text)
 
 
 def _split_rows(tp, text: str, a: int, chunk: str, q: _Chars) -> list[tuple[int, str]]:  # noqa: ANN001
@@ -227,7 +289,9 @@ def _fragments(tp, text: str, q: _Chars) -> list[_Frag]:  # noqa: ANN001
                         top, bottom = max(top, rb[3]), min(bottom, rb[2])
             if pieces:
                 body = "".join(pieces) + body[last:]
-        frags.append(_Frag(x0, x1, top, bottom, base, size, bold, body))
+        body = clean_line_text(body)
+        if body.strip():
+            frags.append(_Frag(x0, x1, top, bottom, base, size, bold, body))
     return frags
 
 
@@ -269,8 +333,18 @@ def _merge(frags: list[_Frag], page: int) -> list[Line]:
     return lines
 
 
-def extract_lines(pdf: pdfium.PdfDocument, source: str) -> tuple[list[list[Line]], list[float], list[float]]:
-    """Visual lines per page, with page widths and heights. Raises UnsupportedFormatError for text-less PDFs."""
+# Bounds for one document, so a hostile or absurd PDF costs bounded time and memory: a 400-page thesis has
+# ~1.5 M characters and parses in seconds.
+MAX_PDF_CHARS = 4_000_000
+MAX_PDF_SECONDS = 120.0
+
+
+def extract_lines(
+    pdf: pdfium.PdfDocument, source: str, *, max_chars: int = MAX_PDF_CHARS, max_seconds: float = MAX_PDF_SECONDS
+) -> tuple[list[list[Line]], list[float], list[float]]:
+    """Visual lines per page, with page widths and heights. Raises UnsupportedFormatError for text-less PDFs,
+    InputTooLargeError past ``max_chars`` characters or ``max_seconds`` of extraction."""
+    deadline = time.monotonic() + max_seconds
     q = _Chars()
     pages: list[list[Line]] = []
     widths: list[float] = []
@@ -286,6 +360,10 @@ def extract_lines(pdf: pdfium.PdfDocument, source: str) -> tuple[list[list[Line]
         try:
             text = _page_text(tp)
             n_chars += len("".join(text.split()))  # non-blank characters, counted in C
+            if n_chars > max_chars:
+                raise InputTooLargeError(source, f"PDF has more than {max_chars:,} characters of text (by page {i + 1})")
+            if time.monotonic() > deadline:
+                raise InputTooLargeError(source, f"text extraction took over {max_seconds:.0f} s (page {i + 1} of {len(pdf)})")
             pages.append(_merge(_fragments(tp, text, q), i))
         finally:
             tp.close()

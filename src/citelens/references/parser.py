@@ -74,12 +74,8 @@ def _tagger():  # noqa: ANN202 - pycrfsuite.Tagger, imported lazily
 
 
 def tag_reference(raw: str) -> list[tuple[str, int, int, str]]:
-    """(token text, start, end, label) for every token of ``raw``."""
-    tokens = tokenize(raw)
-    if not tokens:
-        return []
-    labels = _tagger().tag(featurize(raw, tokens))
-    return [(t.text, t.start, t.end, lab) for t, lab in zip(tokens, labels, strict=True)]
+    """(token text, start, end, label) for every token of ``raw`` as the parser prepares it (offsets into that)."""
+    return _tag(_tagger(), _prepare(raw))
 
 
 def _runs(raw: str, tagged: list[tuple[str, int, int, str]]) -> dict[str, list[str]]:
@@ -282,16 +278,50 @@ def build_reference(raw: str, fields: dict[str, list[str]], key: str = "") -> Re
     return ref
 
 
+# Longer "references" are text the segmenter failed to cut (a whole page): tag only their start, so one
+# hostile string cannot cost seconds of CRF time.
+MAX_REFERENCE_CHARS = 3000
+_SURROGATE_PAIR = re.compile("[\ud800-\udbff][\udc00-\udfff]")
+_UNENCODABLE = re.compile("[\ud800-\udfff\ue000-\uf8ff\ufdd0-\ufdef\ufffe\uffff]")
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\u061c\ufeff]")
+_CONTROLS = {c: " " for c in range(32)} | {0x7F: " "}
+
+
+def _encodable(raw: str) -> str:
+    """``raw`` without the characters no encoder or C extension should see (kept as ``Reference.raw``)."""
+    raw = _SURROGATE_PAIR.sub(lambda m: m.group().encode("utf-16le", "surrogatepass").decode("utf-16le"), raw)
+    return _INVISIBLE.sub("", _UNENCODABLE.sub("", raw)).translate(_CONTROLS)
+
+
 def _prepare(raw: str) -> str:
-    # Text from PDFs carries ligatures, soft hyphens and odd spaces; the CRF was trained on clean text.
-    return unicodedata.normalize("NFKC", raw).replace("\u00ad", "").replace("\u00a0", " ").strip()
+    """Any string → text the CRF's C extension accepts and was trained on.
+
+    Lone surrogates, private-use and noncharacter codes, bidi and zero-width controls, C0 controls are
+    dropped or turned into spaces (pycrfsuite raised ``SystemError`` on a lone surrogate); ligatures, soft
+    hyphens and odd spaces are normalised (NFKC), as in the training text.
+    """
+    text = unicodedata.normalize("NFKC", _encodable(raw)).replace("\u00ad", "").replace("\u00a0", " ")
+    return re.sub(r"\s+", " ", text[:MAX_REFERENCE_CHARS]).strip()
+
+
+def _tag(tagger, text: str) -> list[tuple[str, int, int, str]]:  # noqa: ANN001 - pycrfsuite.Tagger
+    tokens = tokenize(text)
+    if not tokens:
+        return []
+    try:
+        labels = tagger.tag(featurize(text, tokens))
+    except (SystemError, UnicodeError, ValueError):
+        # Defence in depth: _prepare should leave nothing the tagger rejects; if it does, the string is
+        # kept (raw text, DOI and year by rule) rather than failing the whole article.
+        labels = ["O"] * len(tokens)
+    return [(t.text, t.start, t.end, lab) for t, lab in zip(tokens, labels, strict=True)]
 
 
 def parse_reference_string(raw: str, key: str = "") -> Reference:
     """Parse one reference string ("Smith J, Jones A. Title. J Biol. 2003;12:1-9.") into a Reference."""
     text = _prepare(raw)
-    ref = build_reference(text, _runs(text, tag_reference(text)), key=key)
-    ref.raw = raw
+    ref = build_reference(text, _runs(text, _tag(_tagger(), text)), key=key)
+    ref.raw = _encodable(raw).strip()
     return ref
 
 
@@ -301,13 +331,7 @@ def parse_reference_strings(raws: Iterable[str]) -> list[Reference]:
     out: list[Reference] = []
     for i, raw in enumerate(raws):
         text = _prepare(raw)
-        tokens = tokenize(text)
-        if tokens:
-            labels = tagger.tag(featurize(text, tokens))
-            tagged = [(t.text, t.start, t.end, lab) for t, lab in zip(tokens, labels, strict=True)]
-        else:
-            tagged = []
-        ref = build_reference(text, _runs(text, tagged), key=f"b{i}")
-        ref.raw = raw
+        ref = build_reference(text, _runs(text, _tag(tagger, text)), key=f"b{i}")
+        ref.raw = _encodable(raw).strip()
         out.append(ref)
     return out
