@@ -101,10 +101,19 @@ def test_errors_are_json(client: TestClient, url: str, status: int) -> None:
     assert r.json()["error"]
 
 
-@pytest.mark.parametrize("body", [{"doi": CITED}, "not-a-list", [1, 2], None])
+@pytest.mark.parametrize("body", [{"doi": CITED}, "not-a-list", None])
 def test_bad_batch_bodies(client: TestClient, body: object) -> None:
     r = client.post("/api/tallies", json=body)
     assert r.status_code == 422 and "error" in r.json()
+
+
+@pytest.mark.parametrize("path", ["/api/tallies", "/api/papers", "/api/tallies/cited-by-sections"])
+def test_batch_skips_unusable_entries(client: TestClient, path: str) -> None:
+    # One null (or number, or empty string) must not sink the whole batch, as scite's clients send them.
+    r = client.post(path, json=[None, 1, "", {"x": 1}, CITED, "10.5555/unknown"])
+    assert r.status_code == 200
+    body = r.json()
+    assert list(body[next(iter(body))]) == [CITED]
 
 
 def test_batch_limit(client: TestClient) -> None:

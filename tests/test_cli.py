@@ -84,7 +84,7 @@ def test_search_and_stats_json(tmp_path: Path, mini_jats: bytes) -> None:
     code, out = run("search", "growth arrest", "--db", db, "--json")
     assert code == EXIT_OK
     res = json.loads(out)
-    assert res["total"] >= 1 and "<mark>" in res["results"][0]["snippet"]
+    assert res["total"] >= 1 and "<<growth>>" in res["results"][0]["snippet"]
     code, out = run("search", "sentinel", "--db", db, "--section", "introduction", "--json")
     assert all(r["section"] == "introduction" for r in json.loads(out)["results"])
     code, out = run("search", "sentinel", "--db", db, "--type", "wrong")

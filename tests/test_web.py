@@ -199,7 +199,7 @@ def test_check_pasted_lines_and_jats(client: TestClient) -> None:
                                 "Barnes T. Sentinel behaviour. Microbiology. 2001. doi:10.9999/cited.2001.1\n"
                                 "Okafor A (2015) Counting sentinel cells. J Test Biol 7: 3.\n")
     assert r.status_code == 200 and "3 references read (lines)" in r.text
-    assert "by fuzzy" in r.text  # the first and third have no DOI: matched on title, first author and year
+    assert "matched by title, first author and year" in r.text  # the first and third have no DOI: matched on title, first author and year
     assert "This work has been retracted." in r.text  # the DOI written in the string is used
     r = post_check(client, file=("paper.xml", (FIXTURES / "mini-jats.xml").read_bytes()))
     assert r.status_code == 200 and "6 references read (jats)" in r.text

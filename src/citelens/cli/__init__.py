@@ -10,6 +10,9 @@ Exit codes (a contract, documented in docs/cli.md):
 
 from __future__ import annotations
 
+import sys
+from typing import Any
+
 import click
 
 from citelens import __version__
@@ -19,6 +22,16 @@ EXIT_PARTIAL = 1
 EXIT_USAGE = 2
 EXIT_NOT_FOUND = 3
 EXIT_ERROR = 4
+
+
+def console(stderr: bool = False) -> Any:
+    """A rich Console for human output. Piped or redirected output is not wrapped at 80 columns (long
+    lines stay whole for grep and friends); a terminal gets its own width."""
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    tty = stream.isatty()
+    return Console(stderr=stderr, highlight=False, soft_wrap=not tty, width=None if tty else 100_000)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -14,9 +14,10 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from citelens.cli import EXIT_ERROR, EXIT_NOT_FOUND, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, main
+from citelens.cli import EXIT_ERROR, EXIT_NOT_FOUND, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, console, main
 from citelens.document import SECTIONS, STANCES
 from citelens.errors import CiteLensError, StoreError
+from citelens.serialize import EXPORT_FIELDS, as_dict, statement_json
 
 DB_OPTION = click.option("--db", "db", required=True, envvar="CITELENS_DB", type=click.Path(dir_okay=False),
                          help="SQLite database file (created if missing). Env: CITELENS_DB.")
@@ -25,14 +26,10 @@ TYPE_OPTION = click.option("--type", "stance", type=click.Choice(STANCES), help=
 SECTION_OPTION = click.option("--section", type=click.Choice(SECTIONS), help="Only statements from this section.")
 EXCLUDE_SELF_OPTION = click.option("--exclude-self", is_flag=True, help="Leave out self-citations.")
 
-EXPORT_FIELDS = ("statement_id", "citing_doi", "citing_source", "citing_work_id", "reference_key", "reference_raw",
-                 "cited_work_id", "cited_doi", "section", "section_title", "sentence", "callout_start",
-                 "callout_end", "before", "after", "type", "confidence", "model_type", "evidence",
-                 "self_citation", "corrected_by")
 
 
 def _console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    return console(stderr)
 
 
 def _open(db: str, *, must_exist: bool = False, readonly: bool = False):  # noqa: ANN202 - Store
@@ -138,13 +135,9 @@ def report(ident: str, db: str, as_json: bool, stance: str | None, section: str 
     total, rows = store.citations(work["id"], stance=stance, section=section, exclude_self=exclude_self,
                                   limit=limit)
     store.close()
-    statements = [{
-        "id": r["id"], "citing_doi": r["citing_doi"], "citing_title": r["citing_title"],
-        "citing_source": r["citing_source"], "citing_year": r["citing_year"], "section": r["section"],
-        "text": r["sentence"], "callout_start": r["callout_start"], "callout_end": r["callout_end"],
-        "before": r["before"], "after": r["after"], "type": r["type"], "confidence": r["confidence"],
-        "evidence": r["evidence"], "self_citation": r["self_citation"], "corrected": r["corrected"],
-    } for r in rows]
+    work, tallies = as_dict(work), as_dict(tallies)
+    by_section = {k: as_dict(v) for k, v in by_section.items()}
+    statements = [statement_json(r) for r in rows]
     if as_json:
         _dump({"work": work, "tallies": tallies, "tallies_by_section": by_section,
                "statements_total": total, "statements": statements})
@@ -197,11 +190,9 @@ def search(query: str, db: str, as_json: bool, stance: str | None, section: str 
     total, rows = store.search_statements(query, stance=stance, section=section, year_from=year_from,
                                           year_to=year_to, exclude_self=exclude_self, limit=limit, offset=offset)
     store.close()
+    rows = as_dict(rows)
     if as_json:
-        _dump({"query": query, "total": total, "results": [
-            {**{k: r[k] for k in ("id", "citing_doi", "citing_title", "citing_source", "cited_work_id", "cited_doi",
-                                  "cited_title", "section", "sentence", "type", "confidence")},
-             "snippet": r["snippet"].replace("\x02", "<mark>").replace("\x03", "</mark>")} for r in rows]})
+        _dump({"query": query, "total": total, "results": [statement_json(r) for r in rows]})
         return
     c = _console()
     c.print(f"{total} statement(s) match {escape(query)!r}")
@@ -243,7 +234,8 @@ def stats(db: str, as_json: bool) -> None:
 def export(db: str, fmt: str, output: Any, corrections: bool) -> None:
     """Export one row per citation statement (or per correction) as JSON lines or CSV."""
     store = _open(db, must_exist=True, readonly=True)
-    rows = store.iter_corrections() if corrections else store.iter_statements()
+    rows = (as_dict(r) for r in store.iter_corrections()) if corrections else \
+        (statement_json(r) for r in store.iter_statements())
     if fmt == "jsonl":
         for row in rows:
             output.write(json.dumps(row, ensure_ascii=False) + "\n")

@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import click
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from citelens.cli import EXIT_ERROR, EXIT_USAGE, main
+from citelens.cli import EXIT_ERROR, EXIT_USAGE, console, main
 from citelens.document import Reference
 from citelens.errors import CiteLensError
 
@@ -51,7 +50,7 @@ def parse_cmd(file: TextIO, as_json: bool) -> None:
     try:
         refs = parse_reference_strings(raws)
     except CiteLensError as exc:
-        Console(stderr=True).print(f"[red]error:[/] {escape(str(exc))}")
+        console(True).print(f"[red]error:[/] {escape(str(exc))}")
         sys.exit(EXIT_ERROR)
     if as_json:
         for ref in refs:
@@ -66,7 +65,7 @@ def parse_cmd(file: TextIO, as_json: bool) -> None:
             str(i), escape(authors), str(ref.year or ""), escape(ref.title), escape(ref.container),
             escape(ref.volume), escape(ref.issue), escape(ref.pages), escape(ref.doi),
         )
-    Console(highlight=False).print(table)
+    console().print(table)
 
 
 @references.command("eval")
@@ -79,14 +78,14 @@ def eval_cmd(data: Path | None, as_json: bool) -> None:
 
     path = data or T.default_data_path()
     if not path.is_file():
-        Console(stderr=True).print(f"[red]error:[/] labelled reference corpus not found at {escape(str(path))} (use --data)")
+        console(True).print(f"[red]error:[/] labelled reference corpus not found at {escape(str(path))} (use --data)")
         sys.exit(EXIT_USAGE)
     examples = T.load_examples(path)
     _train, _dev, test = T.split_examples(examples)
     try:
         table, rps = T.evaluate(test)
     except CiteLensError as exc:
-        Console(stderr=True).print(f"[red]error:[/] {escape(str(exc))}")
+        console(True).print(f"[red]error:[/] {escape(str(exc))}")
         sys.exit(EXIT_ERROR)
     n_files = len({e.source_file for e in test})
     if as_json:
@@ -98,6 +97,6 @@ def eval_cmd(data: Path | None, as_json: bool) -> None:
         out.add_column(col, justify="left" if col == "field" else "right")
     for name, row in table.items():
         out.add_row(name, f"{row['precision']:.3f}", f"{row['recall']:.3f}", f"{row['f1']:.3f}", str(int(row["support"])))
-    console = Console(highlight=False)
-    console.print(out)
-    console.print(f"throughput: {rps:,.0f} references/s (one process)")
+    con = console()
+    con.print(out)
+    con.print(f"throughput: {rps:,.0f} references/s (one process)")

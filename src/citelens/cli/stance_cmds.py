@@ -30,8 +30,9 @@ def _classifier(name: str | None) -> StanceClassifier:
 @click.option("--before", default="", help="The sentence before the citing sentence.")
 @click.option("--after", default="", help="The sentence after the citing sentence.")
 @click.option("--section", default="", help="Section title, e.g. Discussion.")
-@click.option("--model", "model", default=None,
-              help=f"Classifier name ({', '.join(available_classifiers())}; default {DEFAULT_CLASSIFIER}).")
+@click.option("--classifier", "--model", "model", default=None,
+              help=f"Classifier name ({', '.join(available_classifiers())}; default {DEFAULT_CLASSIFIER})."
+                   " --model is the old spelling, kept as an alias.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
 def classify(text: str, before: str, after: str, section: str, model: str | None, as_json: bool) -> None:
     """Classify one citation statement; wrap the target citation in <cite>…</cite>.
@@ -56,8 +57,9 @@ def classify(text: str, before: str, after: str, section: str, model: str | None
 @main.command(name="eval")
 @click.option("--data", "data", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="JSONL: text (with <cite>…</cite>), optional before/after/section, gold stance.")
-@click.option("--model", "model", default=None,
-              help=f"Classifier name ({', '.join(available_classifiers())}; default {DEFAULT_CLASSIFIER}).")
+@click.option("--classifier", "--model", "model", default=None,
+              help=f"Classifier name ({', '.join(available_classifiers())}; default {DEFAULT_CLASSIFIER})."
+                   " --model is the old spelling, kept as an alias.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 def eval_cmd(data: Path, model: str | None, as_json: bool) -> None:
     """Score a stance classifier on a labelled file: per-class P/R/F1, macro-F1, confusion, throughput.

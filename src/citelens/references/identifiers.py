@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote
 
 _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*|urn:doi:)", re.I)
 _DOI = re.compile(r"10\.\d{4,9}/\S+")
 
 
 def normalise_doi(value: str) -> str:
-    """'https://doi.org/10.1371/Journal.PONE.1.' → '10.1371/journal.pone.1' ('' if no DOI inside)."""
-    v = _DOI_PREFIX.sub("", (value or "").strip())
+    """'https://doi.org/10.1371/Journal.PONE.1.' → '10.1371/journal.pone.1' ('' if no DOI inside).
+
+    Percent-encoding is undone ('…%3C513%3E…' → '…<513>…'): publishers write DOIs with '<', '>' or ';'
+    encoded in links, and the encoded and the plain form must name the same work.
+    """
+    v = (value or "").strip()
+    if "%" in v:
+        v = unquote(v)
+    v = _DOI_PREFIX.sub("", v)
     m = _DOI.search(v)
     if not m:
         return ""

@@ -107,6 +107,22 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def get_statement(self, statement_id: int) -> dict[str, Any] | None: ...
 
+    # --- home page and report "References" tab (read-only)
+    def most_cited_works(self, limit: int = 10) -> list[dict[str, Any]]:
+        """Works with the most citing papers, each with ``tallies``."""
+        raise NotImplementedError
+
+    def recent_documents(self, limit: int = 10) -> list[dict[str, Any]]:
+        """The articles ingested last."""
+        raise NotImplementedError
+
+    def references_of(self, work_id: str) -> list[dict[str, Any]]:
+        """The ingested article's own reference list, each entry with the work it resolved to."""
+        raise NotImplementedError
+
+    def reference_count(self, work_id: str) -> int:
+        raise NotImplementedError
+
     @abc.abstractmethod
     def notices(self, work_id: str) -> list[dict[str, Any]]:
         """Editorial notices (retraction, correction, expression of concern) about ``work_id``."""

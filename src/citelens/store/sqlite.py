@@ -661,6 +661,53 @@ class SQLiteStore(Store):
                                 (statement_id,)).fetchone()
         return self._statement_dict(row) if row else None
 
+    def most_cited_works(self, limit: int = 10) -> list[dict[str, Any]]:
+        """The works with most citing papers (then most statements), with their tallies."""
+        rows = self.conn.execute(
+            "SELECT cited_work_id, COUNT(DISTINCT document_id) AS papers, COUNT(*) AS n FROM statements"
+            " WHERE cited_work_id IS NOT NULL GROUP BY cited_work_id ORDER BY papers DESC, n DESC, cited_work_id"
+            " LIMIT ?", (limit,)).fetchall()
+        out = []
+        for r in rows:
+            w = self.get_work(format_work_id(r[0]))
+            if w:
+                w["tallies"] = self.tallies(w["id"])
+                out.append(w)
+        return out
+
+    def recent_documents(self, limit: int = 10) -> list[dict[str, Any]]:
+        """The articles ingested last: {work_id, doi, title, year, journal, ingested_at, statements, references}."""
+        return [{"work_id": format_work_id(r["work_id"]), "doi": r["doi"] or "", "title": r["title"], "year": r["year"],
+                 "journal": r["journal"], "ingested_at": r["ingested_at"], "statements": r["n_statements"],
+                 "references": r["n_references"]}
+                for r in self.conn.execute(
+                    "SELECT work_id, doi, title, year, journal, ingested_at, n_statements, n_references"
+                    " FROM documents ORDER BY id DESC LIMIT ?", (limit,))]
+
+    def references_of(self, work_id: str) -> list[dict[str, Any]]:
+        """The reference list of the article ingested for ``work_id`` (empty when only cited, never ingested).
+
+        Each: {key, label, raw, title, year, doi, work_id, cited_doi, cited_title, method, score}."""
+        wid = self._wid(work_id)
+        doc = self.conn.execute("SELECT id FROM documents WHERE work_id = ? ORDER BY id DESC LIMIT 1",
+                                (wid,)).fetchone()
+        if doc is None:
+            return []
+        return [{"key": r["key"], "label": r["label"], "raw": r["raw"], "title": r["title"], "year": r["year"],
+                 "doi": r["doi"], "work_id": format_work_id(r["work_id"]) if r["work_id"] else None,
+                 "cited_doi": r["wdoi"] or "", "cited_title": r["wtitle"] or "", "method": r["method"],
+                 "score": r["score"]}
+                for r in self.conn.execute(
+                    "SELECT r.key, r.label, r.raw, r.title, r.year, r.doi, r.work_id, r.method, r.score,"
+                    " w.doi AS wdoi, w.title AS wtitle FROM refs r LEFT JOIN works w ON w.id = r.work_id"
+                    " WHERE r.document_id = ? ORDER BY r.id", (doc[0],))]
+
+    def reference_count(self, work_id: str) -> int:
+        wid = self._wid(work_id)
+        row = self.conn.execute("SELECT n_references FROM documents WHERE work_id = ? ORDER BY id DESC LIMIT 1",
+                                (wid,)).fetchone()
+        return int(row[0]) if row else 0
+
     def notices(self, work_id: str) -> list[dict[str, Any]]:
         wid = self._wid(work_id)
         return [dict(r) for r in self.conn.execute(
@@ -701,19 +748,10 @@ class SQLiteStore(Store):
         }
 
     def iter_statements(self) -> Iterator[dict[str, Any]]:
+        """Every statement as a full statement row (``citelens.serialize.statement_json`` shapes it)."""
         cur = self.conn.execute(f"SELECT {self._STATEMENT_COLS}{self._STATEMENT_FROM} ORDER BY s.id")
         for row in cur:
-            d = self._statement_dict(row)
-            yield {
-                "statement_id": d["id"], "citing_doi": d["citing_doi"], "citing_source": d["citing_source"],
-                "citing_work_id": d["citing_work_id"], "reference_key": d["reference_key"],
-                "reference_raw": d["reference_raw"], "cited_work_id": d["cited_work_id"], "cited_doi": d["cited_doi"],
-                "section": d["section"], "section_title": d["section_title"], "sentence": d["sentence"],
-                "callout_start": d["callout_start"], "callout_end": d["callout_end"], "before": d["before"],
-                "after": d["after"], "type": d["type"], "confidence": d["confidence"],
-                "model_type": d["model_stance"], "evidence": d["evidence"], "self_citation": d["self_citation"],
-                "corrected_by": d["corrected_by"],
-            }
+            yield self._statement_dict(row)
 
     def iter_corrections(self) -> Iterator[dict[str, Any]]:
         for row in self.conn.execute("SELECT * FROM corrections ORDER BY id"):

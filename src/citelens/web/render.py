@@ -6,6 +6,7 @@ so an article's title or sentence can never inject markup.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -126,3 +127,75 @@ def badge_svg(doi: str, tallies: dict[str, int] | None, sections: dict[str, dict
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" role="img" '
             f'aria-label="{escape(title)}"><title>{escape(title)}</title>'
             f'<g font-family="Verdana,DejaVu Sans,sans-serif" font-size="11">{"".join(parts)}</g></svg>')
+
+
+def resolution_words(method: str | None, score: float | None = None) -> str:
+    """How a reference was matched to a work, in plain words (see :data:`citelens.serialize.RESOLUTION_WORDS`)."""
+    from citelens.serialize import resolution_words as words
+
+    return words(method, score)
+
+
+def evidence_words(evidence: str | None) -> str:
+    """'while; important' → '“while” and “important”' for the sentence "The label rests mostly on …"."""
+    parts = [p.strip() for p in (evidence or "").split(";") if p.strip()]
+    quoted = [f"“{p}”" for p in parts[:6]]
+    if len(quoted) <= 1:
+        return "".join(quoted)
+    return ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+def safe_filename(stem: str) -> str:
+    """A download name made only of safe characters (the upload's name comes from the client)."""
+    import re
+
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", stem)[:80].strip("._") or "references"
+
+
+MODEL_CARD = Path(__file__).resolve().parents[3] / "docs" / "model-card.md"
+
+
+def model_summary() -> dict[str, Any]:
+    """The default stance model's name and its model card (from a source checkout, where there is one).
+
+    The measured figures are quoted from the card's "Status" paragraph, never written down twice.
+    """
+    from citelens.stance import DEFAULT_CLASSIFIER
+
+    card = MODEL_CARD.read_text(encoding="utf-8") if MODEL_CARD.is_file() else ""
+    status = next((para for para in card.split("\n\n") if para.startswith("**Status")), "")
+    status = " ".join(status.replace("**", "").split())
+    return {"name": DEFAULT_CLASSIFIER, "card": card, "status": status}
+
+
+def api_operations(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every operation of an OpenAPI description with its parameters (type, allowed values, example)."""
+    ops = []
+    for path, methods in spec.get("paths", {}).items():
+        for method, op in methods.items():
+            params = []
+            for p in op.get("parameters", []):
+                schema = p.get("schema", {})
+                types = [schema.get("type")] if schema.get("type") else [s.get("type") for s in schema.get("anyOf", [])]
+                example = p.get("example", schema.get("examples", [None])[0] if schema.get("examples") else None)
+                if example is None and p.get("examples"):
+                    example = next(iter(p["examples"].values())).get("value")
+                allowed = (schema.get("description") or p.get("description") or "")
+                bounds = " ".join(x for x in (f"≥ {schema['minimum']}" if "minimum" in schema else "",
+                                              f"≤ {schema['maximum']}" if "maximum" in schema else "",
+                                              f"at most {schema['maxLength']} characters" if "maxLength" in schema else "")
+                                  if x)
+                params.append({"name": p["name"], "in": p["in"], "required": p.get("required", False),
+                               "type": " or ".join(t for t in types if t and t != "null") or "string",
+                               "allowed": " ".join(x for x in (allowed, bounds) if x),
+                               "default": schema.get("default"), "example": example})
+            body_example = None
+            content = op.get("requestBody", {}).get("content", {}).get("application/json", {})
+            if content:
+                sch = content.get("schema", {})
+                body_example = (sch.get("examples") or [None])[0]
+            ops.append({"method": method.upper(), "path": path, "summary": op.get("summary", ""),
+                        "description": op.get("description", ""), "params": params,
+                        "body": "requestBody" in op, "body_example": body_example,
+                        "tag": (op.get("tags") or ["api"])[0]})
+    return ops

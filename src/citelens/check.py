@@ -159,3 +159,32 @@ def check_references(refs: list[Reference], store: Store) -> list[CheckedReferen
                                   f" {t['supporting']} supporting citation statements.")
         out.append(c)
     return out
+
+
+def result_row(c: CheckedReference) -> dict[str, Any]:
+    from citelens.serialize import check_result_json
+
+    return check_result_json(c)
+
+
+def results_json(results: list[CheckedReference]) -> str:
+    import json
+
+    return json.dumps({"references": [result_row(c) for c in results]}, ensure_ascii=False, indent=2)
+
+
+def results_csv(results: list[CheckedReference]) -> str:
+    import csv
+    import io
+
+    from citelens.serialize import CHECK_CSV_FIELDS
+
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=CHECK_CSV_FIELDS, extrasaction="ignore")
+    w.writeheader()
+    for c in results:
+        row = result_row(c)
+        row["notices"] = "; ".join(row["notices"])
+        row["warnings"] = "; ".join(row["warnings"])
+        w.writerow(row)
+    return buf.getvalue()

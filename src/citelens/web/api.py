@@ -1,0 +1,196 @@
+"""The JSON API: scite-compatible tallies and papers, citation statements, search, curation.
+
+``scite_router`` holds the routes scite's own clients call (Zotero plugin, badge, browser extension); the
+app serves it under ``/api`` and at the root path, so pointing a client's base URL at a CiteLens host is
+enough. Every response shape comes from :mod:`citelens.serialize`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Query, Request
+
+from citelens import serialize as S
+from citelens.document import STANCES, Author
+from citelens.errors import NotFoundError
+from citelens.references.identifiers import normalise_doi
+from citelens.references.resolve import WorkRecord, find_matching_work
+from citelens.web.auth import require_api_token
+from citelens.web.context import WebContext
+from citelens.web.errors import BadRequest, NotFound, int_param, parse_filters
+
+EXAMPLE_DOI = "10.1371/journal.pcbi.0030051"
+DOI_LIST = Body(..., examples=[[EXAMPLE_DOI, "10.1093/nar/gkh340"]],
+                description="a JSON array of DOIs; null, empty and non-string entries are skipped")
+
+
+def _ok(model: type) -> dict[int | str, dict[str, Any]]:
+    return {200: {"model": model}}
+
+
+def batch_dois(ctx: WebContext, dois: list[Any]) -> list[str]:
+    """The usable DOIs of a batch body: strings only, non-empty, at most 300 characters, each once."""
+    if len(dois) > ctx.settings.max_batch_dois:
+        raise BadRequest(f"at most {ctx.settings.max_batch_dois} DOIs per request")
+    seen: dict[str, None] = {}
+    for d in dois:
+        if isinstance(d, str) and d.strip() and len(d) <= 300:
+            seen.setdefault(d, None)
+    return list(seen)
+
+
+def scite_router(ctx: WebContext, *, in_schema: bool = True) -> APIRouter:
+    """The routes scite's clients call, with scite's shapes."""
+    r = APIRouter(include_in_schema=in_schema)
+
+    @r.get("/tallies/cited-by-sections/{doi:path}", tags=["tallies"], summary="Tallies by section (scite's path)",
+           responses=_ok(S.SectionTallies))
+    def sections_scite(doi: str) -> dict[str, Any]:
+        work = ctx.require_work(doi)
+        return S.section_tallies_json(ctx.sections_of(work["id"]), work["doi"] or work["id"])
+
+    @r.get("/tallies/{doi:path}/sections", tags=["tallies"], summary="Tallies by section of the citing paper",
+           responses=_ok(S.SectionTallies))
+    def sections(doi: str) -> dict[str, Any]:
+        work = ctx.require_work(doi)
+        out = S.section_tallies_json(ctx.sections_of(work["id"]))
+        return out
+
+    @r.get("/tallies/{doi:path}", tags=["tallies"], summary="Citation tallies for one DOI", responses=_ok(S.Tallies))
+    def tally(doi: str) -> dict[str, Any]:
+        work = ctx.require_work(doi)
+        return S.tallies_json(work["doi"] or work["id"], ctx.tallies_of(work["id"]))
+
+    @r.post("/tallies", tags=["tallies"], summary="Tallies for many DOIs (at most 500; unknown DOIs are left out)")
+    def tallies_batch(dois: list[Any] = DOI_LIST) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for doi in batch_dois(ctx, dois):
+            work = ctx.get_work(doi)
+            if work:
+                out[doi] = S.tallies_json(work["doi"] or work["id"], ctx.tallies_of(work["id"]))
+        return {"tallies": out}
+
+    @r.post("/tallies/cited-by-sections", tags=["tallies"],
+            summary="Tallies by section for many DOIs (at most 500; unknown DOIs are left out)")
+    def sections_batch(dois: list[Any] = DOI_LIST) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for doi in batch_dois(ctx, dois):
+            work = ctx.get_work(doi)
+            if work:
+                out[doi] = S.section_tallies_json(ctx.sections_of(work["id"]), work["doi"] or work["id"])
+        return {"tallies": out}
+
+    @r.post("/papers", tags=["papers"], summary="Metadata and editorial notices for many DOIs (at most 500)")
+    def papers_batch(dois: list[Any] = DOI_LIST) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for doi in batch_dois(ctx, dois):
+            work = ctx.get_work(doi)
+            if work:
+                out[doi] = S.paper_json(work)
+        return {"papers": out}
+
+    @r.get("/papers/{doi:path}", tags=["papers"], summary="Metadata and editorial notices for one DOI",
+           responses=_ok(S.Paper))
+    def paper(doi: str) -> dict[str, Any]:
+        return S.paper_json(ctx.require_work(doi))
+
+    @r.get("/search/match_reference", tags=["papers"], responses=_ok(S.MatchReference),
+           summary="Find the work a reference without a DOI stands for (title and first author's surname)")
+    def match_reference(title: str = Query("", max_length=1000, examples=["Ten simple rules for reproducible research"]),
+                        first_author: str = Query("", max_length=200, examples=["Sandve"]),
+                        year: int | None = Query(None, ge=1000, le=3000)) -> dict[str, Any]:
+        if not title.strip() and not first_author.strip():
+            raise BadRequest("give title and/or first_author")
+        doi = normalise_doi(title)
+        rec = WorkRecord(title=title.strip(), year=year, doi=doi,
+                         authors=[Author(family=first_author.strip())] if first_author.strip() else [])
+        s = ctx.store()
+        # Read-only: find_matching_work only queries the index, it never adds a work.
+        wid, method, score = find_matching_work(rec, s)
+        return S.match_reference_json(ctx.get_work(wid) if wid else None, method, score)
+
+    return r
+
+
+def api_router(ctx: WebContext) -> APIRouter:
+    """Everything under /api besides the scite routes."""
+    r = APIRouter()
+
+    @r.get("/citations/{doi:path}", tags=["statements"], summary="Citation statements citing a DOI",
+           responses=_ok(S.CitationsPage))
+    def citations(request: Request, doi: str, type: str | None = Query(None, description="|".join(STANCES)),
+                  section: str | None = Query(None, description="introduction|methods|results|discussion|other"),
+                  page: int = 1, per_page: int = Query(20, description="1 to 100"),
+                  year_from: int | None = None, year_to: int | None = None, exclude_self: bool = False,
+                  sort: str = Query("relevance", description="relevance|newest|oldest|confidence")) -> dict[str, Any]:
+        work = ctx.require_work(doi)
+        filters = parse_filters(request.query_params)
+        pg = ctx.page_number(request.query_params)
+        per = int_param(request.query_params, "per_page", 1, 100, 20) or 20
+        total, rows = ctx.citations(work["id"], limit=per, offset=(pg - 1) * per, **filters)
+        return {"doi": work["doi"], "work_id": work["id"], "total": total, "page": pg, "per_page": per,
+                "citations": [S.statement_json(x) for x in rows]}
+
+    @r.get("/search", tags=["statements"], summary="Full-text search over citation statements",
+           responses=_ok(S.SearchPage))
+    def search(request: Request, q: str = Query(..., examples=["consistent with"]),
+               type: str | None = Query(None, description="|".join(STANCES)),
+               section: str | None = Query(None, description="introduction|methods|results|discussion|other"),
+               page: int = 1, per_page: int = Query(20, description="1 to 100"), year_from: int | None = None,
+               year_to: int | None = None, exclude_self: bool = False) -> dict[str, Any]:
+        if not q.strip() or len(q) > 500:
+            raise BadRequest("q must be 1 to 500 characters")
+        filters = parse_filters(request.query_params, allow_sort=False)
+        pg = ctx.page_number(request.query_params)
+        per = int_param(request.query_params, "per_page", 1, 100, 20) or 20
+        total, rows = ctx.search_statements(q, limit=per, offset=(pg - 1) * per, **filters)
+        results = [S.statement_json(x) for x in rows]
+        grouped = S.group_by_sentence(results)
+        for g in grouped:
+            g["snippet"] = g["statements"][0].get("snippet")
+        return {"query": q, "total": total, "page": pg, "per_page": per, "results": results, "grouped": grouped}
+
+    @r.get("/works", tags=["papers"], summary="Search papers by title words, first-author surname or DOI")
+    def works(q: str = Query(..., examples=["reproducible research"]),
+              limit: int = Query(20, description="1 to 50")) -> dict[str, Any]:
+        if not q.strip() or len(q) > 500:
+            raise BadRequest("q must be 1 to 500 characters")
+        if not 1 <= limit <= 50:
+            raise BadRequest("limit must be between 1 and 50")
+        found = ctx.search_works(q, limit=limit)
+        return {"query": q, "works": [{**S.paper_json(w), "id": w["id"],
+                                       "tallies": S.tallies_json(w["doi"] or w["id"], w["tallies"])} for w in found]}
+
+    @r.get("/statements/{statement_id}", tags=["statements"], summary="One citation statement",
+           responses=_ok(S.Statement))
+    def statement(statement_id: int) -> dict[str, Any]:
+        st = ctx.get_statement(statement_id)
+        if st is None:
+            raise NotFound(f"no citation statement {statement_id}")
+        return S.statement_json(st)
+
+    @r.post("/statements/{statement_id}/correction", tags=["curation"], responses=_ok(S.Statement),
+            summary="Set a statement's type (needs the API token); overrides the model in tallies")
+    def correct(request: Request, statement_id: int,
+                body: dict[str, str] = Body(..., examples=[{"type": "supporting", "curator": "alice",
+                                                            "note": "explicitly agrees"}])) -> dict[str, Any]:
+        require_api_token(ctx, request)
+        stance = body.get("type", "")
+        if stance not in STANCES:
+            raise BadRequest(f"type must be one of {', '.join(STANCES)}")
+        curator = (body.get("curator") or "api").strip()[:100] or "api"
+        try:
+            with ctx.writer() as w:
+                st = w.correct_statement(statement_id, stance, curator, (body.get("note") or "")[:1000])
+        except NotFoundError:
+            raise NotFound(f"no citation statement {statement_id}") from None
+        ctx.counts.clear()
+        return S.statement_json(st)
+
+    @r.get("/health", tags=["meta"], summary="Liveness and index size", responses=_ok(S.Health))
+    def health() -> dict[str, Any]:
+        st = ctx.stats()
+        return {"ok": True, "documents": st["documents"], "statements": st["statements"]}
+
+    return r

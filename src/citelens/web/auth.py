@@ -1,0 +1,77 @@
+"""Who may write: curators signed in on the pages (session + CSRF token) and API clients with the token."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from citelens.web.context import WebContext
+from citelens.web.errors import BadRequest
+
+
+def check_csrf(request: Request, sent: str | None) -> None:
+    expected = request.session.get("csrf")
+    if not expected or not sent or not hmac.compare_digest(expected, sent):
+        raise BadRequest("the form expired or did not come from this site; reload the page and try again")
+
+
+def has_api_token(ctx: WebContext, request: Request) -> bool:
+    token = ctx.settings.api_token
+    if not token:
+        return False
+    scheme, _, sent = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(sent.strip().encode(), token.encode())
+
+
+def require_api_token(ctx: WebContext, request: Request) -> None:
+    if not ctx.settings.api_token:
+        raise StarletteHTTPException(403, "write endpoints are disabled: set CITELENS_API_TOKEN on the server")
+    if not has_api_token(ctx, request):
+        raise StarletteHTTPException(401, "a valid API token is required (Authorization: Bearer <token>)")
+
+
+def safe_next(nxt: str | None) -> str:
+    """Only same-site relative paths may be redirect targets (no open redirect via //evil or /\\evil)."""
+    if nxt and nxt.startswith("/") and not nxt.startswith(("//", "/\\")) and len(nxt) < 500:
+        return nxt
+    return "/"
+
+
+def auth_router(ctx: WebContext) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+    settings = ctx.settings
+
+    @router.get("/login", response_class=HTMLResponse)
+    def login_form(request: Request) -> HTMLResponse:
+        return ctx.page(request, "login.html", {"next": safe_next(request.query_params.get("next"))})
+
+    @router.post("/login")
+    async def login(request: Request) -> Response:
+        form = await request.form(max_files=0, max_fields=5, max_part_size=4096)
+        check_csrf(request, str(form.get("csrf_token") or ""))
+        name = str(form.get("name") or "").strip()
+        token = str(form.get("token") or "")
+        nxt = safe_next(str(form.get("next") or ""))
+        expected = settings.curators.get(name)
+        # Compare even for unknown names so timing does not reveal which curator names exist.
+        ok = hmac.compare_digest(token.encode(), (expected or secrets.token_urlsafe(16)).encode()) and expected
+        if not ok:
+            return ctx.page(request, "login.html", {"next": nxt, "error": "Unknown curator name or wrong token.",
+                                                    "name": name}, 401)
+        request.session.clear()  # new session id material on privilege change
+        request.session["curator"] = name
+        request.session["csrf"] = secrets.token_urlsafe(32)
+        return RedirectResponse(nxt, status_code=303)
+
+    @router.post("/logout")
+    async def logout(request: Request) -> Response:
+        form = await request.form(max_files=0, max_fields=5, max_part_size=4096)
+        check_csrf(request, str(form.get("csrf_token") or ""))
+        request.session.clear()
+        return RedirectResponse("/", status_code=303)
+
+    return router

@@ -1,0 +1,194 @@
+"""What every router needs: settings, a per-thread store, cached counts, templates and static assets.
+
+One :class:`WebContext` is made by ``create_app`` and handed to each router factory, so routers share
+state without globals and a test can build several apps side by side.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from citelens.document import SECTIONS, STANCES
+from citelens.serialize import as_dict
+from citelens.store import Store, open_store
+from citelens.web import render
+from citelens.web.connections import ThreadStores, short_lived
+from citelens.web.errors import BadRequest, NotFound, int_param
+from citelens.web.settings import Settings
+
+WEB_DIR = Path(__file__).resolve().parent
+SORT_LABELS = {"relevance": "Most relevant", "newest": "Newest first", "oldest": "Oldest first",
+               "confidence": "Highest confidence"}
+STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+                ".svg": "image/svg+xml", ".png": "image/png", ".ico": "image/x-icon", ".json": "application/json"}
+
+
+class CountsCache:
+    """Per-process cache of a work's aggregate counts, so a much-cited work's tallies are not recounted on
+    every request.
+
+    Entries are valid while the index is unchanged: for a SQLite file the cache compares the size and
+    modification time of the database and its write-ahead log (a few microseconds of ``stat``), so an
+    ingest or correction by any process shows at once. Other stores fall back to ``seconds`` of reuse.
+    ``seconds <= 0`` disables caching.
+    """
+
+    def __init__(self, store_path: str, seconds: float, maxsize: int = 20_000) -> None:
+        self.seconds = seconds
+        self.maxsize = maxsize
+        self._files = [] if "://" in store_path else [store_path, store_path + "-wal"]
+        self._data: dict[tuple[str, str], tuple[Any, float, Any]] = {}
+        self._lock = threading.Lock()
+
+    def _version(self) -> Any:
+        if not self._files:
+            return None
+        out = []
+        for f in self._files:
+            try:
+                st = os.stat(f)
+                out.append((st.st_size, st.st_mtime_ns))
+            except OSError:
+                out.append(None)
+        return tuple(out)
+
+    def get(self, key: tuple[str, str], compute: Callable[[], Any]) -> Any:
+        if self.seconds <= 0:
+            return compute()
+        now = time.monotonic()
+        version = self._version()
+        hit = self._data.get(key)
+        if hit is not None and hit[0] == version and (version is not None or hit[1] > now):
+            return hit[2]
+        value = compute()
+        with self._lock:
+            if len(self._data) >= self.maxsize:
+                self._data.clear()  # crude but bounded; a full cache is rebuilt from hot keys quickly
+            self._data[key] = (version, now + self.seconds, value)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+
+class WebContext:
+    """Shared state of one app. ``store()`` gives this thread's connection (opened on first use)."""
+
+    def __init__(self, store_path: str | Path, settings: Settings) -> None:
+        self.store_path = str(store_path)
+        self.settings = settings
+        self.readers = ThreadStores(lambda: open_store(self.store_path, readonly=True))
+        self.counts = CountsCache(self.store_path, settings.cache_seconds)
+        self.static = self._load_static()
+        self.env = Environment(loader=FileSystemLoader(str(WEB_DIR / "templates")),
+                               autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True)
+        self.env.globals.update(
+            STANCES=STANCES, SECTIONS=SECTIONS, SORT_LABELS=SORT_LABELS, report_path=render.report_path,
+            highlight_callout=render.highlight_callout, highlight_snippet=render.highlight_snippet,
+            STANCE_LABELS=render.STANCE_LABELS, resolution_words=render.resolution_words,
+            evidence_words=render.evidence_words,
+            asset=lambda name: f"/static/{name}?v={self.static[name][2]}" if name in self.static else f"/static/{name}")
+
+    # ------------------------------------------------------------------------------------------ store
+    def store(self) -> Store:
+        """This thread's read-only store (see ``web.connections``)."""
+        return self.readers.get()
+
+    def writer(self) -> contextlib.AbstractContextManager[Store]:
+        """A short-lived writable store for one write (a correction, a collection)."""
+        # A web request should not hang behind a long ingest: wait a little, then answer 503.
+        return short_lived(lambda: open_store(self.store_path, write_wait=self.settings.write_wait_seconds))
+
+    def close(self) -> None:
+        self.readers.close_all()
+
+    # Reads, as plain dicts (the store may return typed records): the web layer renders and serialises dicts.
+    def get_work(self, ident: str) -> dict[str, Any] | None:
+        return as_dict(self.store().get_work(ident))
+
+    def tallies_of(self, work_id: str) -> dict[str, int]:
+        return self.counts.get(("t", work_id), lambda: as_dict(self.store().tallies(work_id)))
+
+    def sections_of(self, work_id: str) -> dict[str, dict[str, int]]:
+        return self.counts.get(("s", work_id), lambda: {k: as_dict(v) for k, v in
+                                                        self.store().section_tallies(work_id).items()})
+
+    def years_of(self, work_id: str) -> list[dict[str, Any]]:
+        return self.counts.get(("y", work_id), lambda: as_dict(self.store().year_tallies(work_id)))
+
+    def stats(self) -> dict[str, Any]:
+        # stats() scans whole tables (seconds at millions of statements): reuse it while the index is unchanged.
+        return self.counts.get(("stats", ""), lambda: as_dict(self.store().stats()))
+
+    def citations(self, work_id: str, **kw: Any) -> tuple[int, list[dict[str, Any]]]:
+        total, rows = self.store().citations(work_id, **kw)
+        return total, as_dict(rows)
+
+    def search_statements(self, q: str, **kw: Any) -> tuple[int, list[dict[str, Any]]]:
+        total, rows = self.store().search_statements(q, **kw)
+        return total, as_dict(rows)
+
+    def search_works(self, q: str, limit: int) -> list[dict[str, Any]]:
+        return as_dict(self.store().search_works(q, limit=limit))
+
+    def get_statement(self, statement_id: int) -> dict[str, Any] | None:
+        return as_dict(self.store().get_statement(statement_id))
+
+    def require_work(self, ident: str) -> dict[str, Any]:
+        ident = ident.strip()
+        if not ident or len(ident) > 300:
+            raise BadRequest("give a DOI or a work id such as W12")
+        work = self.get_work(ident)
+        if work is None:
+            raise NotFound(f"{ident} is not in this index")
+        return work
+
+    def page_number(self, params: Any) -> int:
+        return int_param(params, "page", 1, self.settings.max_page, 1) or 1
+
+    # ---------------------------------------------------------------------------------------- rendering
+    @staticmethod
+    def _load_static() -> dict[str, tuple[bytes, str, str]]:
+        # Read once, served from memory by name (no request path touches the disk).
+        static: dict[str, tuple[bytes, str, str]] = {}
+        for p in sorted((WEB_DIR / "static").iterdir()):
+            if p.is_file() and p.suffix in STATIC_TYPES:
+                data = p.read_bytes()
+                static[p.name] = (data, STATIC_TYPES[p.suffix], hashlib.sha256(data).hexdigest()[:16])
+        return static
+
+    @staticmethod
+    def session_of(request: Request) -> dict[str, Any]:
+        # The 500 handler runs outside the session middleware; render without a session there.
+        sess = request.scope.get("session")
+        return sess if isinstance(sess, dict) else {}
+
+    def session_csrf(self, request: Request) -> str:
+        sess = self.session_of(request)
+        tok = sess.get("csrf")
+        if not tok:
+            tok = secrets.token_urlsafe(32)
+            sess["csrf"] = tok
+        return tok
+
+    def curator(self, request: Request) -> str | None:
+        name = self.session_of(request).get("curator")
+        return name if name and name in self.settings.curators else None
+
+    def page(self, request: Request, name: str, ctx: dict[str, Any], status: int = 200) -> HTMLResponse:
+        ctx = {**ctx, "request": request, "curator": self.session_of(request).get("curator"),
+               "csrf_token": self.session_csrf(request), "sign_in_enabled": bool(self.settings.curators)}
+        return HTMLResponse(self.env.get_template(name).render(ctx), status_code=status)

@@ -1,0 +1,121 @@
+"""Request errors and their responses: JSON under the API, a page elsewhere; never a traceback."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from citelens.document import SECTIONS, STANCES
+from citelens.errors import StoreError
+
+log = logging.getLogger("citelens.web")
+
+SORTS = ("relevance", "newest", "oldest", "confidence")
+# Paths answered in JSON (the scite-compatible routes are also served at the root path).
+JSON_PREFIXES = ("/api/", "/badge", "/tallies", "/papers", "/search/match_reference", "/collections/api")
+
+
+class BadRequest(Exception):
+    """A request parameter is invalid; shown as 400 (JSON for the API, a page otherwise)."""
+
+
+class NotFound(Exception):
+    """The DOI, work or statement asked for is not in the index (404)."""
+
+
+class BodyTooLarge(Exception):
+    """The request body went past the configured limit (raised while the body is being read)."""
+
+
+def is_json_path(path: str) -> bool:
+    return path.startswith(JSON_PREFIXES) or path.endswith((".json", ".atom"))
+
+
+def int_param(params: Any, name: str, lo: int, hi: int, default: int | None = None) -> int | None:
+    raw = params.get(name)
+    if raw is None or str(raw).strip() == "":
+        return default
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        raise BadRequest(f"{name} must be a whole number") from None
+    if not lo <= value <= hi:
+        raise BadRequest(f"{name} must be between {lo} and {hi}")
+    return value
+
+
+def parse_filters(params: Any, *, allow_sort: bool = True) -> dict[str, Any]:
+    """Statement filters from a query string, validated (raises BadRequest with a readable message)."""
+    stance = (params.get("type") or "").strip().lower() or None
+    if stance is not None and stance not in STANCES:
+        raise BadRequest(f"type must be one of {', '.join(STANCES)}")
+    section = (params.get("section") or "").strip().lower() or None
+    if section is not None and section not in SECTIONS:
+        raise BadRequest(f"section must be one of {', '.join(SECTIONS)}")
+    year_from = int_param(params, "year_from", 1000, 3000)
+    year_to = int_param(params, "year_to", 1000, 3000)
+    if year_from is not None and year_to is not None and year_from > year_to:
+        raise BadRequest("year_from must not be after year_to")
+    exclude_self = (params.get("exclude_self") or "").lower() in ("1", "true", "on", "yes")
+    out = {"stance": stance, "section": section, "year_from": year_from, "year_to": year_to,
+           "exclude_self": exclude_self}
+    if allow_sort:
+        sort = (params.get("sort") or "relevance").strip().lower()
+        if sort not in SORTS:
+            raise BadRequest(f"sort must be one of {', '.join(SORTS)}")
+        out["sort"] = sort
+    return out
+
+
+def install_error_handlers(app: FastAPI, render_page: Callable[[Request, int, str], Response]) -> None:
+    """JSON errors for API paths; ``render_page(request, status, message)`` for everything else."""
+
+    def error(request: Request, status: int, message: str) -> Response:
+        if is_json_path(request.url.path):
+            return JSONResponse({"error": message, "status": status}, status_code=status)
+        return render_page(request, status, message)
+
+    @app.exception_handler(BadRequest)
+    async def _bad(request: Request, exc: BadRequest) -> Response:
+        return error(request, 400, str(exc))
+
+    @app.exception_handler(BodyTooLarge)
+    async def _too_large(request: Request, exc: BodyTooLarge) -> Response:
+        return error(request, 413, str(exc))
+
+    @app.exception_handler(NotFound)
+    async def _nf(request: Request, exc: NotFound) -> Response:
+        return error(request, 404, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        details = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()]
+        if is_json_path(request.url.path):
+            return JSONResponse({"error": "invalid request", "status": 422, "details": details}, status_code=422)
+        return error(request, 400, "invalid request: " + "; ".join(d["msg"] for d in details))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        msg = exc.detail if isinstance(exc.detail, str) else "request failed"
+        if exc.status_code == 404 and msg == "Not Found":
+            msg = "There is no page at this address."
+        resp = error(request, exc.status_code, msg)
+        if exc.headers:
+            resp.headers.update(exc.headers)
+        return resp
+
+    @app.exception_handler(StoreError)
+    async def _store_busy(request: Request, exc: StoreError) -> Response:
+        log.warning("store error on %s: %s", request.url.path, exc)
+        return error(request, 503, "the index is busy or unavailable; try again shortly")
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s", request.url.path)
+        return error(request, 500, "internal error; the server log has the details")

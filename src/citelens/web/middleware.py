@@ -1,0 +1,124 @@
+"""Pure ASGI middleware (cheaper than ``@app.middleware``): security headers, CORS, request body limits."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.datastructures import MutableHeaders
+
+from citelens.web.errors import BodyTooLarge
+
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self';"
+       " form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+
+# Read endpoints that other sites call from a browser (scite's badge, extension and Zotero plugin): under
+# /api/ and, so that a bare host can stand in for scite's API host, at the root path too.
+_BATCH_READS = frozenset(p + s for p in ("/api", "") for s in ("/tallies", "/papers", "/tallies/cited-by-sections"))
+_GET_READS = ("/api/", "/tallies/", "/papers/", "/search/match_reference", "/badge", "/static/badge.js",
+              "/collections/")
+PREFLIGHT_MAX_AGE = "86400"
+
+
+def cors_methods(path: str) -> tuple[str, ...]:
+    """Methods a cross-origin browser may use on ``path``: read routes only, never a write route."""
+    if path in _BATCH_READS:
+        return ("POST", "OPTIONS")
+    if path.endswith("/correction") or path == "/api/collections":
+        return ()
+    if path.startswith(_GET_READS):
+        return ("GET", "HEAD", "OPTIONS")
+    return ()
+
+
+class SecurityHeaders:
+    """CSP and friends on every response; CORS on read routes (answering their preflight with 204)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        allowed = cors_methods(path)
+        if scope["method"] == "OPTIONS":
+            await self._preflight(scope, send, allowed)
+            return
+
+        async def send_with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                h = MutableHeaders(scope=message)
+                if "content-security-policy" not in h:
+                    h["Content-Security-Policy"] = CSP
+                h["X-Content-Type-Options"] = "nosniff"
+                h["Referrer-Policy"] = "no-referrer"
+                h["X-Frame-Options"] = "DENY"
+                if allowed:
+                    # Read endpoints and the badge are meant for other sites; no credentials are involved.
+                    h["Access-Control-Allow-Origin"] = "*"
+                if path.startswith("/badge"):
+                    h["Cross-Origin-Resource-Policy"] = "cross-origin"  # embedded with <img> elsewhere
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    @staticmethod
+    async def _preflight(scope: Any, send: Any, allowed: tuple[str, ...]) -> None:
+        requested = next((v.decode("latin-1") for k, v in scope.get("headers", [])
+                          if k == b"access-control-request-method"), "").upper()
+        headers = [(b"x-content-type-options", b"nosniff"), (b"content-length", b"0")]
+        if allowed and (not requested or requested in allowed):
+            # Browsers send Content-Type: application/json with the batch POSTs, which needs a preflight.
+            headers += [(b"access-control-allow-origin", b"*"),
+                        (b"access-control-allow-methods", ", ".join(allowed).encode()),
+                        (b"access-control-allow-headers", b"Accept, Content-Type"),
+                        (b"access-control-max-age", PREFLIGHT_MAX_AGE.encode()),
+                        (b"vary", b"Origin")]
+            status = 204
+        else:
+            headers.append((b"allow", b"GET, HEAD, POST"))
+            status = 405
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+
+
+class BodyLimit:
+    """Stop reading a request body after ``max_bytes``.
+
+    Checking Content-Length is not enough (chunked uploads have none) and Starlette's multipart parser
+    would otherwise spool any amount of file data to a temporary file.
+    """
+
+    def __init__(self, app: Any, max_bytes: int, page_paths: tuple[str, ...] = ("/check", "/collections")) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.page_paths = page_paths
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = next((v for k, v in scope.get("headers", []) if k == b"content-length"), b"")
+        if declared.isdigit() and int(declared) > self.max_bytes and scope["path"] not in self.page_paths:
+            # Refuse before reading anything (the upload pages explain the limit themselves).
+            body = json.dumps({"error": f"request body exceeds the maximum size ({self.max_bytes // 1024} KiB)",
+                               "status": 413}).encode()
+            await send({"type": "http.response.start", "status": 413,
+                        "headers": [(b"content-type", b"application/json"), (b"connection", b"close"),
+                                    (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        seen = 0
+
+        async def limited_receive() -> Any:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise BodyTooLarge(f"request body exceeds the maximum size ({self.max_bytes // 1024} KiB)")
+            return message
+
+        await self.app(scope, limited_receive, send)

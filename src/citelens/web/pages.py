@@ -1,0 +1,230 @@
+"""Server-rendered pages: home, report, statement (with the correction form), search, reference check,
+badge, API docs and the "how labels are made" page. Static assets are served from memory."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from citelens import serialize as S
+from citelens.check import CheckInputError, check_references, parse_reference_list
+from citelens.document import STANCES
+from citelens.errors import NotFoundError
+from citelens.serialize import as_dict
+from citelens.web import render
+from citelens.web.auth import check_csrf
+from citelens.web.context import WebContext
+from citelens.web.errors import BadRequest, NotFound, parse_filters
+
+
+def read_upload_form(ctx: WebContext, form: Any) -> tuple[bytes, str, str]:
+    """(data, filename, pasted text) from a form with a ``file`` upload and/or a ``text`` field."""
+    upload = form.get("file")
+    pasted = str(form.get("text") or "")
+    if upload is not None and not isinstance(upload, str) and upload.filename:
+        return b"", upload.filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200], pasted
+    return (pasted.encode("utf-8") if pasted.strip() else b""), "", pasted
+
+
+def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
+    r = APIRouter(include_in_schema=False)
+    settings = ctx.settings
+
+    @r.get("/", response_class=HTMLResponse)
+    def home(request: Request) -> HTMLResponse:
+        s = ctx.store()
+        most_cited = ctx.counts.get(("home", "cited"), lambda: as_dict(s.most_cited_works(limit=10)))
+        recent = ctx.counts.get(("home", "recent"), lambda: as_dict(s.recent_documents(limit=8)))
+        return ctx.page(request, "home.html", {"stats": ctx.stats(), "most_cited": most_cited, "recent": recent})
+
+    @r.get("/reports/{ident:path}", response_class=HTMLResponse)
+    def report(request: Request, ident: str) -> HTMLResponse:
+        work = ctx.require_work(ident)
+        tab = request.query_params.get("tab") or "citations"
+        if tab not in ("citations", "references"):
+            raise BadRequest("tab must be citations or references")
+        filters = parse_filters(request.query_params)
+        pg = ctx.page_number(request.query_params)
+        s = ctx.store()
+        size = settings.page_size
+        references: list[dict[str, Any]] = []
+        total, statements = 0, []
+        if tab == "references":
+            references = as_dict(s.references_of(work["id"]))
+            for ref in references:
+                ref["tallies"] = ctx.tallies_of(ref["work_id"]) if ref.get("work_id") else None
+        else:
+            total, statements = ctx.citations(work["id"], limit=size, offset=(pg - 1) * size, **filters)
+        n_refs = s.reference_count(work["id"])
+        base_q = {k: v for k, v in request.query_params.items() if k != "page" and v}
+        return ctx.page(request, "report.html", {
+            "work": work, "tallies": ctx.tallies_of(work["id"]), "sections": ctx.sections_of(work["id"]),
+            "chart": render.year_chart(ctx.years_of(work["id"])), "statements": statements, "total": total,
+            "page": pg, "pages": max(1, math.ceil(total / size)), "filters": filters, "base_q": base_q,
+            "filtered": any(v for k, v in filters.items() if k != "sort"), "tab": tab, "references": references,
+            "n_refs": n_refs})
+
+    @r.get("/statements/{statement_id}", response_class=HTMLResponse)
+    def statement_page(request: Request, statement_id: int) -> HTMLResponse:
+        st = ctx.get_statement(statement_id)
+        if st is None:
+            raise NotFound(f"no citation statement {statement_id}")
+        cited = ctx.get_work(st["cited_work_id"]) if st["cited_work_id"] else None
+        return ctx.page(request, "statement.html", {"st": st, "cited": cited,
+                                                    "saved": request.query_params.get("saved") == "1"})
+
+    @r.post("/statements/{statement_id}/correct")
+    async def correct_page(request: Request, statement_id: int) -> Response:
+        form = await request.form(max_files=0, max_fields=10, max_part_size=8192)
+        check_csrf(request, str(form.get("csrf_token") or ""))
+        curator = ctx.curator(request)
+        if not curator:
+            raise StarletteHTTPException(403, "sign in as a curator to correct statements")
+        stance = str(form.get("type") or "")
+        if stance not in STANCES:
+            raise BadRequest(f"type must be one of {', '.join(STANCES)}")
+        note = str(form.get("note") or "")[:1000]
+        def correct() -> None:
+            with ctx.writer() as w:
+                w.correct_statement(statement_id, stance, curator, note)
+
+        try:
+            await run_in_threadpool(correct)
+        except NotFoundError:
+            raise NotFound(f"no citation statement {statement_id}") from None
+        ctx.counts.clear()
+        return RedirectResponse(f"/statements/{statement_id}?saved=1", status_code=303)
+
+    @r.get("/search", response_class=HTMLResponse)
+    def search_page(request: Request) -> HTMLResponse:
+        q = (request.query_params.get("q") or "").strip()[:500]
+        kind = request.query_params.get("kind") or "statements"
+        if kind not in ("statements", "papers"):
+            raise BadRequest("kind must be statements or papers")
+        filters = parse_filters(request.query_params, allow_sort=False)
+        pg = ctx.page_number(request.query_params)
+        size = settings.page_size
+        total, groups, papers = 0, [], []
+        if q and kind == "statements":
+            total, rows = ctx.search_statements(q, limit=size, offset=(pg - 1) * size, **filters)
+            groups = S.group_by_sentence(rows)
+        elif q:
+            papers = ctx.search_works(q, limit=50)
+            total = len(papers)
+        base_q = {k: v for k, v in request.query_params.items() if k != "page" and v}
+        return ctx.page(request, "search.html", {"q": q, "kind": kind, "filters": filters, "groups": groups,
+                                                 "papers": papers, "total": total, "page": pg,
+                                                 "pages": max(1, math.ceil(total / size)), "base_q": base_q})
+
+    @r.get("/check", response_class=HTMLResponse)
+    def check_form(request: Request) -> HTMLResponse:
+        return ctx.page(request, "check.html", {"limits": settings, "results": None})
+
+    @r.post("/check", response_model=None)
+    async def check_submit(request: Request) -> Response:
+        limit = settings.max_upload_bytes
+        ctx_: dict[str, Any] = {"limits": settings, "results": None}
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit + 64 * 1024:
+            return ctx.page(request, "check.html", {**ctx_, "error":
+                            f"The upload is too large: the limit is {limit // 1024} KiB."}, 413)
+        try:
+            form = await request.form(max_files=1, max_fields=6, max_part_size=limit)
+        except Exception as exc:  # noqa: BLE001 - multipart errors (too many parts, oversized field) → clear 4xx
+            too_big = "maximum size" in str(exc).lower()
+            return ctx.page(request, "check.html", {**ctx_, "error":
+                            f"The reference list is too large: the limit is {limit // 1024} KiB." if too_big else
+                            "The form could not be read (too many fields or a malformed upload)."}, 413 if too_big else 400)
+        check_csrf(request, str(form.get("csrf_token") or ""))
+        data, filename, pasted = read_upload_form(ctx, form)
+        if filename:
+            # Read at most limit+1 bytes: enough to know the file is too big without holding all of it.
+            data = await form["file"].read(limit + 1)  # type: ignore[union-attr]
+        export = str(form.get("export") or "")
+        ctx_["text"] = pasted[:limit]
+        if not data:
+            ctx_["error"] = "Choose a file or paste references, one per line."
+            return ctx.page(request, "check.html", ctx_, 400)
+        if len(data) > limit:
+            ctx_["error"] = f"{filename or 'The reference list'} is too large: the limit is {limit // 1024} KiB."
+            return ctx.page(request, "check.html", ctx_, 413)
+        try:
+            fmt, refs = await run_in_threadpool(parse_reference_list, data, filename)
+        except CheckInputError as exc:
+            ctx_["error"] = str(exc)[:500]
+            return ctx.page(request, "check.html", ctx_, 400)
+        if len(refs) > settings.max_check_references:
+            ctx_["error"] = (f"The list has {len(refs)} references; at most {settings.max_check_references}"
+                             " can be checked at once. Split it into parts.")
+            return ctx.page(request, "check.html", ctx_, 413)
+        results = await run_in_threadpool(lambda: check_references(refs, ctx.store()))
+        if export in ("csv", "json"):
+            from citelens.check import results_csv, results_json
+
+            stem = (filename.rsplit(".", 1)[0] or "references") if filename else "references"
+            body, media = (results_csv(results), "text/csv; charset=utf-8") if export == "csv" else \
+                (results_json(results), "application/json")
+            return Response(body, media_type=media, headers={
+                "Content-Disposition": f'attachment; filename="{render.safe_filename(stem)}-check.{export}"'})
+        ctx_.update(results=results, fmt=fmt, filename=filename,
+                    n_warn=sum(1 for x in results if x.warnings), n_found=sum(1 for x in results if x.work))
+        return ctx.page(request, "check.html", ctx_)
+
+    @r.get("/badge", response_class=HTMLResponse)
+    def badge_help(request: Request) -> HTMLResponse:
+        doi = (request.query_params.get("doi") or "").strip()[:300]
+        return ctx.page(request, "badge.html", {"doi": doi, "origin": str(request.base_url).rstrip("/")})
+
+    @r.get("/how-labels-are-made", response_class=HTMLResponse)
+    def how_labels(request: Request) -> HTMLResponse:
+        return ctx.page(request, "labels.html", {"model": render.model_summary()})
+
+    @r.get("/model-card", response_class=HTMLResponse)
+    def model_card(request: Request) -> HTMLResponse:
+        model = render.model_summary()
+        if not model["card"]:
+            raise NotFound("the model card (docs/model-card.md) is not installed with this copy; see the source")
+        return ctx.page(request, "model_card.html", {"model": model})
+
+    @r.get("/static/{name}")
+    def static_file(request: Request, name: str) -> Response:
+        item = ctx.static.get(name)
+        if item is None:
+            raise StarletteHTTPException(404, "Not Found")
+        data, ctype, etag = item
+        if request.headers.get("if-none-match") == f'"{etag}"':
+            return Response(status_code=304)
+        return Response(data, media_type=ctype, headers={"ETag": f'"{etag}"', "Cache-Control": "public, max-age=86400"})
+
+    @r.get("/docs", response_class=HTMLResponse)
+    def docs(request: Request) -> HTMLResponse:
+        spec = app.openapi()
+        return ctx.page(request, "docs.html", {"ops": render.api_operations(spec), "spec": spec})
+
+    return r
+
+
+def badge_router(ctx: WebContext) -> APIRouter:
+    r = APIRouter()
+
+    @r.get("/badge.svg", tags=["badge"], summary="SVG badge for a DOI")
+    def badge(doi: str, layout: str = "horizontal", show_zero: bool = True, sections: bool = False) -> Response:
+        if layout not in ("horizontal", "vertical"):
+            raise BadRequest("layout must be horizontal or vertical")
+        if len(doi) > 300:
+            raise BadRequest("doi is too long")
+        work = ctx.get_work(doi) if doi.strip() else None
+        t = ctx.tallies_of(work["id"]) if work else None
+        sec = ctx.sections_of(work["id"]) if (work and sections) else None
+        svg = render.badge_svg(doi, t, sec, vertical=layout == "vertical", show_zero=show_zero)
+        return Response(svg, media_type="image/svg+xml", headers={
+            "Cache-Control": "public, max-age=3600",
+            # An SVG opened directly must not run anything even if it somehow contained script.
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"})
+
+    return r

@@ -1,0 +1,121 @@
+"""One source of shapes: real API, CLI and export output checked against the OpenAPI description.
+
+The schemas come from ``/openapi.json`` (built from :mod:`citelens.serialize`'s models); every object
+must have exactly the documented fields with the documented types.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from fastapi.testclient import TestClient
+
+from citelens.cli import main
+from citelens.serialize import EXPORT_FIELDS
+from citelens.web.app import create_app
+from citelens.web.settings import Settings
+from test_web import CITED, build_index
+
+TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool, "array": list, "object": dict,
+         "null": type(None)}
+
+
+def validate(value: Any, schema: dict[str, Any], spec: dict[str, Any], where: str = "$") -> None:
+    if "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    if "anyOf" in schema:
+        errors = []
+        for option in schema["anyOf"]:
+            try:
+                validate(value, option, spec, where)
+                return
+            except AssertionError as exc:
+                errors.append(str(exc))
+        raise AssertionError(f"{where}: matches no option: {errors}")
+    t = schema.get("type")
+    if t:
+        assert isinstance(value, TYPES[t]) and not (t in ("integer", "number") and isinstance(value, bool)), \
+            f"{where}: {value!r} is not {t}"
+    if t == "object" and "properties" in schema:
+        props = schema["properties"]
+        missing = set(schema.get("required", [])) - set(value)
+        assert not missing, f"{where}: missing {missing}"
+        if schema.get("additionalProperties") is False:
+            assert set(value) <= set(props), f"{where}: undocumented fields {set(value) - set(props)}"
+        for k, v in value.items():
+            if k in props:
+                validate(v, props[k], spec, f"{where}.{k}")
+    if t == "array" and "items" in schema:
+        for i, item in enumerate(value):
+            validate(item, schema["items"], spec, f"{where}[{i}]")
+
+
+@pytest.fixture(scope="module")
+def index_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_index(tmp_path_factory.mktemp("shapes") / "index.db")
+
+
+@pytest.fixture(scope="module")
+def client(index_db: Path) -> TestClient:
+    with TestClient(create_app(index_db, Settings(secret_key="k"))) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def spec(client: TestClient) -> dict[str, Any]:
+    return client.get("/openapi.json").json()
+
+
+def response_schema(spec: dict[str, Any], path: str, method: str = "get") -> dict[str, Any]:
+    return spec["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"]
+
+
+@pytest.mark.parametrize("template,url", [
+    ("/api/tallies/{doi}", f"/api/tallies/{CITED}"),
+    ("/api/tallies/{doi}/sections", f"/api/tallies/{CITED}/sections"),
+    ("/api/tallies/cited-by-sections/{doi}", f"/api/tallies/cited-by-sections/{CITED}"),
+    ("/api/papers/{doi}", f"/api/papers/{CITED}"),
+    ("/api/citations/{doi}", f"/api/citations/{CITED}"),
+    ("/api/search", "/api/search?q=sentinel"),
+    ("/api/search/match_reference", "/api/search/match_reference?title=x&first_author=Barnes"),
+    ("/api/statements/{statement_id}", "/api/statements/1"),
+    ("/api/health", "/api/health"),
+])
+def test_api_responses_match_openapi(client: TestClient, spec: dict[str, Any], template: str, url: str) -> None:
+    r = client.get(url)
+    assert r.status_code == 200, r.text
+    validate(r.json(), response_schema(spec, template), spec)
+
+
+def test_every_json_route_documents_its_shape(spec: dict[str, Any]) -> None:
+    undocumented = [f"{m.upper()} {p}" for p, ops in spec["paths"].items() for m, op in ops.items()
+                    if m == "get" and p.startswith("/api/") and p != "/api/works"
+                    and "content" not in op["responses"].get("200", {})]
+    assert not undocumented
+
+
+def test_cli_and_export_use_the_api_statement_shape(index_db: Path, spec: dict[str, Any]) -> None:
+    statement = {"$ref": "#/components/schemas/Statement"}
+    runner = CliRunner()
+    out = runner.invoke(main, ["report", CITED, "--db", str(index_db), "--json"])
+    assert out.exit_code == 0, out.output
+    for st in json.loads(out.output)["statements"]:
+        validate(st, statement, spec, "report")
+    out = runner.invoke(main, ["search", "sentinel", "--db", str(index_db), "--json"])
+    for st in json.loads(out.output)["results"]:
+        validate(st, statement, spec, "search")
+    out = runner.invoke(main, ["export", "--db", str(index_db)])
+    rows = [json.loads(line) for line in out.output.splitlines()]
+    assert rows
+    for st in rows:
+        validate(st, statement, spec, "export")
+    out = runner.invoke(main, ["export", "--db", str(index_db), "--format", "csv"])
+    header = next(csv.reader(io.StringIO(out.output)))
+    assert tuple(header) == EXPORT_FIELDS
+    assert set(EXPORT_FIELDS) <= set(spec["components"]["schemas"]["Statement"]["properties"])
