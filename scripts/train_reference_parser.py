@@ -3,13 +3,17 @@
     .venv/bin/python scripts/train_reference_parser.py            # train on train+dev, write the packaged model
     .venv/bin/python scripts/train_reference_parser.py --dev      # train on train only, score on dev (feature work)
 
-The split is file-disjoint and seeded (``citelens.references.parser_train.split_examples``); the test part
-is never used here: ``citelens references eval`` / ``benchmarks/bench_reference_parser.py`` score it.
+Training data: GROBID's labelled strings (``grobid-references``, split by source file) and, unless
+``--jats-n 0``, reference strings rebuilt from the tagged JATS references of ``pmc-oa/pmc-oa.tar.gz``
+(``citelens.references.parser_jats``; split by article, 90/5/5; the tar is streamed, never unpacked). Articles
+of the PDF benchmark (``pdf-pairs``) are left out. Both test parts are never used here:
+``benchmarks/bench_reference_parser.py`` scores them.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import sys
 import tempfile
@@ -17,38 +21,68 @@ from pathlib import Path
 
 from citelens.references import parser as P
 from citelens.references import parser_train as T
+from citelens.references.parser_jats import sample_tar_examples
 
 PACKAGED = Path(__file__).resolve().parents[1] / "src" / "citelens" / "references" / "models" / P.MODEL_NAME
+# Large enough for the long tail of styles, small enough to train in ~10 minutes on one shared core.
+DEFAULT_JATS_N = 40_000
+# GROBID's strings are fewer but far more varied (disciplines, languages, styles): counted twice.
+DEFAULT_GROBID_REPEAT = 2
+
+
+def pdf_benchmark_articles(data: Path) -> frozenset[str]:
+    manifest = data.parent / "pdf-pairs" / "manifest.tsv"
+    if not manifest.is_file():
+        return frozenset()
+    with open(manifest, encoding="utf-8", newline="") as fh:
+        return frozenset(row["id"] for row in csv.DictReader(fh, delimiter="\t"))
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=None, help="references.jsonl (default: shared/data beside the repo)")
+    ap.add_argument("--jats", type=Path, default=None, help="JATS tar (default: pmc-oa/pmc-oa.tar.gz beside --data)")
+    ap.add_argument("--jats-n", type=int, default=DEFAULT_JATS_N, help="JATS training strings (0: GROBID only)")
+    ap.add_argument("--grobid-repeat", type=int, default=DEFAULT_GROBID_REPEAT)
     ap.add_argument("--dev", action="store_true", help="train on train only and report dev scores; write nothing")
     ap.add_argument("--params", default="{}", help='JSON of crfsuite parameters, e.g. \'{"c1": 0.1}\'')
     ap.add_argument("--out", type=Path, default=PACKAGED)
     args = ap.parse_args(argv)
 
-    examples = T.load_examples(args.data)
+    data = args.data or T.default_data_path()
+    examples = T.load_examples(data)
     train, dev, test = T.split_examples(examples)
     print(
-        f"{len(examples)} strings: train {len(train)}, dev {len(dev)}, test {len(test)} "
+        f"GROBID: {len(examples)} strings: train {len(train)}, dev {len(dev)}, test {len(test)} "
         f"({len({e.source_file for e in test})} held-out files, not used here)"
     )
+    jats = args.jats or data.parent.parent / "pmc-oa" / "pmc-oa.tar.gz"
+    jats_train: list[T.Example] = []
+    jats_dev: list[T.Example] = []
+    if args.jats_n:
+        exclude = pdf_benchmark_articles(data.parent)
+        jats_train = sample_tar_examples(jats, "train", args.jats_n, exclude=exclude)
+        if args.dev:
+            jats_dev = sample_tar_examples(jats, "dev", 4000, exclude=exclude)
+        print(f"JATS ({jats.name}): {len(jats_train)} training strings sampled (article-disjoint from dev/test)")
     params = json.loads(args.params)
     if args.dev:
         with tempfile.TemporaryDirectory() as tmp:
             model = Path(tmp) / P.MODEL_NAME
-            secs = T.train_model(train, model, params)
+            secs = T.train_model(train * args.grobid_repeat + jats_train, model, params)
             print(f"trained in {secs:.0f} s; model {model.stat().st_size / 1e6:.2f} MB")
             P.use_model(model)
-            table, rps = T.evaluate(dev)
+            for name, part in (("GROBID dev", dev), ("JATS dev, printed", [e for e in jats_dev if e.source_file.endswith("#printed")]),
+                               ("JATS dev, rendered", [e for e in jats_dev if e.source_file.endswith("#rendered")])):
+                if part:
+                    table, rps = T.evaluate(part)
+                    print(f"\n{name} ({len(part)} strings, {rps:.0f} references/s)")
+                    print(T.format_table(table))
             P.use_model(None)
-        print(T.format_table(table))
-        print(f"{rps:.0f} references/s")
         return 0
-    secs = T.train_model(train + dev, args.out, params)
-    print(f"trained on {len(train) + len(dev)} strings in {secs:.0f} s; wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB)")
+    secs = T.train_model((train + dev) * args.grobid_repeat + jats_train, args.out, params)
+    print(f"trained on {len(train) + len(dev)} GROBID (x{args.grobid_repeat}) + {len(jats_train)} JATS strings in "
+          f"{secs:.0f} s; wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB)")
     return 0
 
 

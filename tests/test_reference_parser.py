@@ -168,3 +168,28 @@ def test_any_string_parses_without_internal_error() -> None:
             assert not any("\ue000" <= ch <= "\uf8ff" for ch in value)
     assert refs[5].raw.startswith("ﬁnite") or refs[5].raw.startswith("finite")
     assert parse_reference_string(HOSTILE_STRINGS[0]).year == 2001
+
+
+JATS_REFS = b"""<article><back><ref-list>
+<ref id="r1"><mixed-citation publication-type="journal"><person-group person-group-type="author"><name><surname>Mackenzie</surname><given-names>JS</given-names></name><name><surname>Williams</surname><given-names>DT</given-names></name></person-group> (<year>2009</year>) <article-title>The zoonotic flaviviruses of Asia</article-title>. <source>Zoonoses Public Health</source><volume>56</volume>: <fpage>338</fpage>&#x2013;<lpage>356</lpage> <pub-id pub-id-type="pmid">19486319</pub-id></mixed-citation></ref>
+<ref id="r2"><element-citation publication-type="journal"><person-group person-group-type="author"><name><surname>Lund</surname><given-names>H</given-names></name><name><surname>Chang</surname><given-names>M</given-names></name></person-group><article-title>The status of district heating</article-title><source>Energy</source><year>2018</year><volume>164</volume><fpage>147</fpage><lpage>159</lpage><pub-id pub-id-type="doi">10.1016/j.energy.2018.08.206</pub-id></element-citation></ref>
+</ref-list></back></article>"""
+
+
+def test_jats_references_become_labelled_strings() -> None:
+    from citelens.references.parser_jats import article_part, examples_from_jats
+
+    printed, rendered = examples_from_jats(JATS_REFS, "PMC1")
+    assert printed.source_file == "PMC1#printed" and rendered.source_file == "PMC1#rendered"
+    # Printed: the mixed citation's own text, with the spaces and commas Europe PMC leaves out restored.
+    assert printed.raw == "Mackenzie JS, Williams DT (2009) The zoonotic flaviviruses of Asia. Zoonoses Public Health 56: 338–356"
+    spans = printed.spans()
+    assert spans["author"] == ["Mackenzie JS, Williams DT"] and spans["pages"] == ["338–356"]
+    assert spans["journal"] == ["Zoonoses Public Health"] and spans["date"] == ["2009"]
+    # Rendered: every span is exactly the field's text inside the printed string.
+    fields = {f["label"]: rendered.raw[f["start"] : f["end"]] for f in rendered.fields}
+    assert fields["title:a"] == "The status of district heating" and fields["title:j"] == "Energy"
+    assert fields["date"] == "2018" and fields["biblScope:vol"] == "164"
+    assert "Lund" in fields["author"] and "Chang" in fields["author"]
+    assert examples_from_jats(b"<not-xml", "x") == []
+    assert {article_part(f"PMC{i}") for i in range(200)} == {"train", "dev", "test"}

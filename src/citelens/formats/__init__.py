@@ -12,19 +12,25 @@ import re
 from citelens.document import Document
 from citelens.errors import MalformedInputError, UnsupportedFormatError
 
-ARTICLE_SUFFIXES = (".xml", ".nxml", ".pdf")
+ARTICLE_SUFFIXES = (".xml", ".nxml", ".pdf", ".json")
 METADATA_SUFFIXES = (".jsonl", ".ndjson")
 
 _ROOT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)[\s>/]")
 
 
 def detect_format(data: bytes, source: str) -> str:
-    """'jats' | 'tei' | 'pdf' | 'metadata' | 'unknown'."""
+    """'jats' | 'tei' | 'pdf' | 's2orc' | 'json' | 'metadata' | 'unknown'."""
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith(b"%PDF") or source.lower().endswith(".pdf"):
         return "pdf"
     if source.lower().endswith(METADATA_SUFFIXES):
         return "metadata"
+    if head.startswith(b"{"):
+        # S2ORC / doc2json: a JSON object with body_text + bib_entries, or a pdf_parse/latex_parse envelope.
+        window = data[:2_000_000]
+        if b'"pdf_parse"' in window or b'"latex_parse"' in window or (b'"body_text"' in window and b'"bib_entries"' in data):
+            return "s2orc"
+        return "json"
     if head.startswith(b"<") or head.startswith(b"\xff\xfe") or head.startswith(b"\xfe\xff"):
         # Skip the prolog, comments and doctype to find the root element's name.
         body = re.sub(rb"<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(\[.*?\])?\s*>", b"", data[:200_000], flags=re.S)
@@ -57,11 +63,17 @@ def parse_document(data: bytes, source: str) -> Document:
         from citelens.formats.pdf import parse_pdf
 
         return parse_pdf(data, source)
+    if fmt == "s2orc":
+        from citelens.formats.s2orc import parse_s2orc
+
+        return parse_s2orc(data, source)
+    if fmt == "json":
+        raise UnsupportedFormatError(source, "JSON but not an S2ORC / doc2json paper (no body_text and bib_entries)")
     if fmt.startswith("xml:"):
         raise UnsupportedFormatError(source, f"XML root <{fmt[4:]}> is neither JATS <article> nor TEI")
     if source.lower().endswith((".xml", ".nxml")):
         raise UnsupportedFormatError(source, "file has an XML name but its content is not XML")
-    raise UnsupportedFormatError(source, "not a supported article format (JATS/NLM XML, TEI XML, PDF)")
+    raise UnsupportedFormatError(source, "not a supported article format (JATS/NLM XML, TEI XML, S2ORC JSON, PDF)")
 
 
 __all__ = ["parse_document", "detect_format", "ARTICLE_SUFFIXES", "METADATA_SUFFIXES"]
