@@ -9,15 +9,28 @@ Resolution and storage happen in one transaction per document: a failure leaves 
 
 from __future__ import annotations
 
+import bz2
+import contextlib
+import gzip
+import lzma
 import os
+import stat
 import tarfile
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from citelens.document import Document
-from citelens.errors import CiteLensError, InputError, InputTooLargeError, MalformedInputError
+from citelens.errors import (
+    CiteLensError,
+    HostileInputError,
+    InputError,
+    InputTooLargeError,
+    MalformedInputError,
+)
 from citelens.formats import ARTICLE_SUFFIXES, METADATA_SUFFIXES, parse_document
 from citelens.formats.crossref import parse_metadata_lines
 from citelens.references.resolve import find_matching_work, resolve_references
@@ -110,7 +123,7 @@ def iter_inputs(paths: Iterable[str | Path], skipped: list[str] | None = None) -
 def _file_inputs(path: Path, skipped: list[str]) -> Iterator[InputFile]:
     name = str(path)
     if _is_archive(name):
-        yield from _archive_inputs(path)
+        yield from _archive_inputs(path, skipped)
     elif _accepted(name):
         yield InputFile(name=name, read=lambda: _read_file(path), size=_size(path))
     else:
@@ -124,65 +137,234 @@ def _size(path: Path) -> int | None:
         return None
 
 
+_FILE_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+               (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
 def _read_file(path: Path) -> bytes:
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise InputTooLargeError(str(path), f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}")
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(str(path), "no such file") from None
-    except IsADirectoryError:
-        raise InputError(str(path), "is a directory") from None
-    except PermissionError:
-        raise InputError(str(path), "permission denied") from None
+    """Read a regular file, never more than the size limit plus one byte.
 
-
-def _archive_inputs(path: Path) -> Iterator[InputFile]:
+    The file is opened first (non-blocking, so a FIFO cannot hang the batch) and then checked with
+    ``fstat`` on the open descriptor: a symlink to /dev/zero, a FIFO or a device named ``.xml`` is refused
+    without reading, and a file that grows while being read is cut at the limit.
+    """
     name = str(path)
-    total = 0
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise InputError(name, "no such file") from None
+    except IsADirectoryError:
+        raise InputError(name, "is a directory") from None
+    except PermissionError:
+        raise InputError(name, "permission denied") from None
+    except OSError as exc:
+        raise InputError(name, f"cannot open ({exc.strerror})") from None
+    with os.fdopen(fd, "rb") as fh:
+        mode = os.fstat(fh.fileno()).st_mode
+        if not stat.S_ISREG(mode):
+            kind = next((k for test, k in _FILE_KINDS if test(mode)), "not a regular file")
+            raise InputError(name, f"is {kind}, not a regular file; not read")
+        size = os.fstat(fh.fileno()).st_size
+        if size > MAX_FILE_BYTES:
+            raise InputTooLargeError(name, f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}")
+        data = fh.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise InputTooLargeError(name, f"file grew past the limit of {MAX_FILE_BYTES:,} bytes while being read")
+    return data
+
+
+def _unsafe_member_name(name: str) -> bool:
+    """An archive member whose name climbs out of the archive (``..``) or is absolute.
+
+    Nothing is ever extracted to disk, so such a name could do no harm here; it is refused and listed
+    because an archive built that way is hostile or broken, and a user should see it rather than lose it.
+    """
+    parts = name.replace("\\", "/").split("/")
+    return name.startswith(("/", "\\")) or ".." in parts or (len(name) > 1 and name[0].isalpha() and name[1] == ":")
+
+
+def _hidden(name: str) -> bool:
+    return any(part.startswith(".") and part not in (".", "..") for part in name.replace("\\", "/").split("/"))
+
+
+def _archive_inputs(path: Path, skipped: list[str]) -> Iterator[InputFile]:
+    name = str(path)
     try:
         if name.lower().endswith(".zip"):
-            zf = zipfile.ZipFile(path)
-            infos = [i for i in zf.infolist() if not i.is_dir()]
-            if len(infos) > MAX_ARCHIVE_MEMBERS:
-                raise InputTooLargeError(name, f"archive has {len(infos):,} members; the limit is {MAX_ARCHIVE_MEMBERS:,}")
-            for info in sorted(infos, key=lambda i: i.filename):
-                member = f"{name}!{info.filename}"
-                if not _accepted(info.filename) or "/." in "/" + info.filename:
-                    continue
-                total += info.file_size
-                if info.file_size > MAX_FILE_BYTES or total > MAX_ARCHIVE_TOTAL_BYTES:
-                    yield InputFile(member, _raiser(InputTooLargeError(member, "archive member too large (declared "
-                                                                       f"{info.file_size:,} bytes)")))
-                    continue
-                yield InputFile(member, (lambda i=info, m=member: _read_zip_member(zf, i, m)), info.file_size)
+            yield from _zip_inputs(path, skipped)
         else:
-            tf = tarfile.open(path, "r:*")  # noqa: SIM115 - members are read lazily while iterating
-            for info in tf:
-                if not info.isfile() or not _accepted(info.name):
-                    continue
-                member = f"{name}!{info.name}"
-                total += info.size
-                if info.size > MAX_FILE_BYTES or total > MAX_ARCHIVE_TOTAL_BYTES:
-                    yield InputFile(member, _raiser(InputTooLargeError(member, "archive member too large")))
-                    continue
-                data = tf.extractfile(info)
-                content = data.read() if data else b""
-                yield InputFile(member, (lambda c=content: c), info.size)
-    except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError) as exc:
+            yield from _tar_inputs(path, skipped)
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError) as exc:
         yield InputFile(name, _raiser(MalformedInputError(name, f"unreadable archive: {exc}")))
     except InputError as exc:
         yield InputFile(name, _raiser(exc))
 
 
+def _zip_inputs(path: Path, skipped: list[str]) -> Iterator[InputFile]:
+    name = str(path)
+    total = 0
+    zf = zipfile.ZipFile(path)  # reads the central directory only; members are read one at a time later
+    infos = [i for i in zf.infolist() if not i.is_dir()]
+    if len(infos) > MAX_ARCHIVE_MEMBERS:
+        raise InputTooLargeError(name, f"archive has {len(infos):,} members; the limit is {MAX_ARCHIVE_MEMBERS:,}")
+    for info in sorted(infos, key=lambda i: i.filename):
+        member = f"{name}!{info.filename}"
+        if _unsafe_member_name(info.filename):
+            yield InputFile(member, _raiser(HostileInputError(member, "unsafe member name ('..' or an absolute"
+                                                                      " path); not read")))
+            continue
+        if not _accepted(info.filename) or _hidden(info.filename):
+            continue
+        if stat.S_ISLNK(info.external_attr >> 16):
+            skipped.append(f"{member}: a symbolic link, not a regular file; not read")
+            continue
+        total += info.file_size
+        if info.file_size > MAX_FILE_BYTES or total > MAX_ARCHIVE_TOTAL_BYTES:
+            yield InputFile(member, _raiser(InputTooLargeError(member, "archive member too large (declared "
+                                                               f"{info.file_size:,} bytes)")))
+            continue
+        yield InputFile(member, (lambda i=info, m=member: _read_zip_member(zf, i, m)), info.file_size)
+
+
 def _read_zip_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, member: str) -> bytes:
-    # Read with a cap: the declared size can lie (zip bombs).
-    with zf.open(info) as fh:
-        data = fh.read(MAX_FILE_BYTES + 1)
+    # Read with a cap: the declared size can lie (zip bombs, forged size fields).
+    try:
+        with zf.open(info) as fh:
+            data = _read_capped(fh, MAX_FILE_BYTES + 1)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError) as exc:
+        # A size or CRC that does not match the data, a truncated stream, an unknown compression or
+        # an encrypted member: the archive is broken or forged; say so and go on.
+        raise MalformedInputError(member, f"corrupt archive member ({exc})") from None
     if len(data) > MAX_FILE_BYTES:
         raise InputTooLargeError(member, "archive member expands beyond the size limit")
     return data
+
+
+def _read_capped(fh: IO[bytes], limit: int, chunk: int = 1 << 20) -> bytes:
+    """At most ``limit`` bytes, read in chunks into one buffer (one copy of the data in memory, not two)."""
+    buf = bytearray()
+    while len(buf) < limit:
+        part = fh.read(min(chunk, limit - len(buf)))
+        if not part:
+            break
+        buf += part
+    return bytes(buf)
+
+
+def _tar_inputs(path: Path, skipped: list[str]) -> Iterator[InputFile]:
+    """List a tar archive in streaming mode; members are read later, one at a time, by :class:`_TarStream`.
+
+    The archive is never read whole (a small .tar.gz can hold gigabytes): the listing pass keeps only names
+    and sizes, and each read streams forward to its member.
+    """
+    name = str(path)
+    stream = _TarStream(path)
+    total = 0
+    listed: list[InputFile] = []
+    with _OpenTar(path) as tf:
+        position = -1
+        while (info := tf.next()) is not None:
+            tf.members = []  # streaming mode would otherwise keep every header in memory
+            position += 1
+            if position >= MAX_ARCHIVE_MEMBERS:
+                raise InputTooLargeError(name, f"archive has more than {MAX_ARCHIVE_MEMBERS:,} members")
+            member = f"{name}!{info.name}"
+            if info.isdir():
+                continue
+            if _unsafe_member_name(info.name):
+                listed.append(InputFile(member, _raiser(HostileInputError(
+                    member, "unsafe member name ('..' or an absolute path); not read"))))
+                continue
+            if not _accepted(info.name) or _hidden(info.name):
+                continue
+            if not info.isfile():
+                kind = "a symbolic link" if info.issym() else "a hard link" if info.islnk() else "a device or FIFO"
+                skipped.append(f"{member}: {kind}, not a regular file; not read")
+                continue
+            total += info.size
+            if info.size > MAX_FILE_BYTES or total > MAX_ARCHIVE_TOTAL_BYTES:
+                listed.append(InputFile(member, _raiser(InputTooLargeError(
+                    member, f"archive member too large ({info.size:,} bytes)"))))
+                continue
+            listed.append(InputFile(member, (lambda pos=position, m=member: stream.read(pos, m)), info.size))
+    yield from listed
+
+
+class _OpenTar:
+    """A forward-only TarFile (mode ``r|``) over a decompressing file object; ``with`` gives the TarFile.
+
+    tarfile's own streaming decompression (``r|gz``) inflates each 10 kB block without an output limit, so
+    highly compressible data balloons to ~10 MB per block; gzip/bz2/lzma file objects inflate in bounded
+    steps. Closing closes the TarFile and the files under it.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._files = contextlib.ExitStack()
+        try:
+            raw = self._files.enter_context(open(path, "rb"))  # noqa: SIM115 - closed by the ExitStack
+            magic = raw.read(6)
+            raw.seek(0)
+            fh: IO[bytes] = raw
+            if magic[:2] == b"\x1f\x8b":
+                fh = self._files.enter_context(gzip.GzipFile(fileobj=raw, mode="rb"))
+            elif magic[:3] == b"BZh":
+                fh = self._files.enter_context(bz2.BZ2File(raw, mode="rb"))
+            elif magic == b"\xfd7zXZ\x00":
+                fh = self._files.enter_context(lzma.LZMAFile(raw, mode="rb"))  # noqa: SIM115 - closed by the ExitStack
+            self.tar = self._files.enter_context(tarfile.open(fileobj=fh, mode="r|"))  # noqa: SIM115 - closed by the ExitStack
+        except BaseException:
+            self._files.close()
+            raise
+
+    def close(self) -> None:
+        self._files.close()
+
+    def __enter__(self) -> tarfile.TarFile:
+        return self.tar
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+class _TarStream:
+    """Reads tar members by position through one forward-only stream (``tarfile`` mode ``r|*``).
+
+    Reads in archive order cost one pass; a read behind the current position (metadata files are read
+    first) reopens the stream. At most one member is in memory at a time.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._open: _OpenTar | None = None
+        self._position = -1
+
+    def read(self, position: int, member: str) -> bytes:
+        try:
+            if self._open is None or position <= self._position:
+                self.close()
+                self._open = _OpenTar(self.path)
+                self._position = -1
+            tf = self._open.tar
+            while True:
+                info = tf.next()
+                tf.members = []
+                if info is None:
+                    raise MalformedInputError(member, "archive changed or ended before this member")
+                self._position += 1
+                if self._position == position:
+                    fh = tf.extractfile(info)
+                    data = _read_capped(fh, MAX_FILE_BYTES + 1) if fh else b""
+                    if len(data) > MAX_FILE_BYTES:
+                        raise InputTooLargeError(member, "archive member larger than the size limit")
+                    return data
+        except (tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError) as exc:
+            self.close()
+            raise MalformedInputError(member, f"corrupt archive member ({exc})") from None
+
+    def close(self) -> None:
+        if self._open is not None:
+            self._open.close()
+            self._open = None
 
 
 def _raiser(exc: Exception) -> Callable[[], bytes]:

@@ -10,11 +10,11 @@ from typing import Any
 
 import click
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from citelens.cli import EXIT_ERROR, EXIT_NOT_FOUND, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, console, main
+from citelens.cli.terminal import safe
 from citelens.document import SECTIONS, STANCES
 from citelens.errors import CiteLensError, StoreError
 from citelens.serialize import EXPORT_FIELDS, as_dict, statement_json
@@ -37,12 +37,12 @@ def _open(db: str, *, must_exist: bool = False, readonly: bool = False):  # noqa
     from citelens.store import open_store
 
     if must_exist and not Path(db).exists():
-        _console(True).print(f"[red]error:[/] database {escape(db)} does not exist (run `citelens ingest` first)")
+        _console(True).print(f"[red]error:[/] database {safe(db)} does not exist (run `citelens ingest` first)")
         sys.exit(EXIT_USAGE)
     try:
         return open_store(db, readonly=readonly)
     except StoreError as exc:
-        _console(True).print(f"[red]error:[/] {escape(str(exc))}")
+        _console(True).print(f"[red]error:[/] {safe(str(exc))}")
         sys.exit(EXIT_ERROR)
 
 
@@ -75,7 +75,7 @@ def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: boo
     try:
         pipeline = Pipeline(store, classifier)
     except (ValueError, CiteLensError) as exc:
-        err.print(f"[red]error:[/] {escape(str(exc))}")
+        err.print(f"[red]error:[/] {safe(str(exc))}")
         sys.exit(EXIT_USAGE)
     summary = IngestSummary()
     inputs = list(iter_inputs(paths, summary.skipped))
@@ -85,7 +85,7 @@ def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: boo
         task = bar.add_task("ingest", total=len(inputs), current="")
 
         def progress(item: Any, status: str) -> None:
-            bar.update(task, advance=1, current=escape(Path(item.name.split("!")[-1]).name[:40]))
+            bar.update(task, advance=1, current=safe(Path(item.name.split("!")[-1]).name[:40]))
 
         pipeline.ingest(inputs, summary, progress, jobs=jobs)
     store.close()
@@ -103,9 +103,9 @@ def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: boo
                 f"{summary.references_resolved_pct}% matched to an already known work; "
                 f"{summary.seconds:.1f} s.")
         for s in summary.skipped:
-            c.print(f"  [yellow]skipped[/] {escape(s)}")
+            c.print(f"  [yellow]skipped[/] {safe(s)}")
         for f in summary.failed:
-            c.print(f"  [red]failed[/]  {escape(f.source)}: {escape(f.problem)}")
+            c.print(f"  [red]failed[/]  {safe(f.source)}: {safe(f.problem)}")
     sys.exit(code)
 
 
@@ -128,7 +128,7 @@ def report(ident: str, db: str, as_json: bool, stance: str | None, section: str 
         if as_json:
             _dump({"error": "not found", "id": ident})
         else:
-            _console(True).print(f"[red]not found:[/] no work {escape(ident)} in {escape(db)}")
+            _console(True).print(f"[red]not found:[/] no work {safe(ident)} in {safe(db)}")
         sys.exit(EXIT_NOT_FOUND)
     tallies = store.tallies(work["id"])
     by_section = store.section_tallies(work["id"])
@@ -143,11 +143,11 @@ def report(ident: str, db: str, as_json: bool, stance: str | None, section: str 
                "statements_total": total, "statements": statements})
         return
     c = _console()
-    c.print(f"[bold]{escape(work['title'] or '(untitled)')}[/]")
+    c.print(f"[bold]{safe(work['title'] or '(untitled)')}[/]")
     authors = ", ".join(f"{a.get('given', '')} {a.get('family', '')}".strip() for a in work["authors"][:6])
-    c.print(escape(f"{authors} · {work['container']} {work['year'] or ''} · {work['doi'] or work['id']}"))
+    c.print(safe(f"{authors} · {work['container']} {work['year'] or ''} · {work['doi'] or work['id']}"))
     for n in work["notices"]:
-        c.print(f"[bold red]{n['kind'].upper()}[/] notice: {escape(n['doi'] or n['title'])}")
+        c.print(f"[bold red]{n['kind'].upper()}[/] notice: {safe(n['doi'] or n['title'])}")
     c.print(f"[green]supporting {tallies['supporting']}[/] · [red]contrasting {tallies['contrasting']}[/] · "
             f"mentioning {tallies['mentioning']} · total {tallies['total']} · "
             f"{tallies['citing_publications']} citing publications")
@@ -159,12 +159,12 @@ def report(ident: str, db: str, as_json: bool, stance: str | None, section: str 
     colour = {"supporting": "green", "contrasting": "red", "mentioning": "white"}
     for s in statements:
         text = s["text"]
-        marked = (escape(text[: s["callout_start"]]) + "[bold underline]" + escape(text[s["callout_start"]:s["callout_end"]])
-                  + "[/]" + escape(text[s["callout_end"]:]))
+        marked = (safe(text[: s["callout_start"]]) + "[bold underline]" + safe(text[s["callout_start"]:s["callout_end"]])
+                  + "[/]" + safe(text[s["callout_end"]:]))
         conf = f"{s['confidence']:.2f}" if s["confidence"] is not None else "-"
         selfc = " [magenta]self-citation[/]" if s["self_citation"] else ""
         c.print(f"\n[{colour.get(s['type'] or '', 'white')}]{s['type']}[/] ({conf}) · {s['section']} · "
-                f"{escape(s['citing_title'][:80])} ({s['citing_year'] or '?'}){selfc}")
+                f"{safe(s['citing_title'][:80])} ({s['citing_year'] or '?'}){selfc}")
         c.print(f"  {marked}")
     if total > len(statements):
         c.print(f"\n… {total - len(statements)} more (use --limit)")
@@ -195,12 +195,14 @@ def search(query: str, db: str, as_json: bool, stance: str | None, section: str 
         _dump({"query": query, "total": total, "results": [statement_json(r) for r in rows]})
         return
     c = _console()
-    c.print(f"{total} statement(s) match {escape(query)!r}")
+    c.print(f"{total} statement(s) match {safe(query)!r}")
     for r in rows:
-        snip = escape(r["snippet"]).replace("\x02", "[bold yellow]").replace("\x03", "[/]")
-        c.print(f"\n[bold]{r['type']}[/] · {r['section']} · cites {escape((r['cited_title'] or r['cited_work_id'] or '')[:70])}")
+        # The snippet's match markers are control characters themselves: make the pieces safe, then mark.
+        snip = "[/]".join("[bold yellow]".join(safe(p) for p in part.split("\x02"))
+                          for part in r["snippet"].split("\x03"))
+        c.print(f"\n[bold]{r['type']}[/] · {r['section']} · cites {safe((r['cited_title'] or r['cited_work_id'] or '')[:70])}")
         c.print(f"  {snip}")
-        c.print(f"  [dim]in {escape(r['citing_title'][:80])} ({escape(r['citing_doi'] or r['citing_source'])})[/]")
+        c.print(f"  [dim]in {safe(r['citing_title'][:80])} ({safe(r['citing_doi'] or r['citing_source'])})[/]")
 
 
 # -------------------------------------------------------------------------------------------- stats
