@@ -1,4 +1,10 @@
-"""Reference check: read a manuscript's reference list (JATS, BibTeX or plain lines) and look each entry up.
+"""Reference check: read a manuscript or its reference list and look each entry up in the index.
+
+Inputs: a manuscript PDF (through the PDF pipeline) or Word .docx (python-docx), and reference lists
+as BibTeX, RIS, CSL JSON (Zotero/Mendeley export), JATS XML or plain text with one reference per line,
+in any common text encoding. Every error names the file. Results export as CSV and JSON
+(:func:`results_csv`, :func:`results_json`); ``citelens check FILE`` and the /check page call the same
+functions.
 
 Resolution is read-only: :func:`citelens.references.resolve.find_matching_work` only queries the index,
 so checking a manuscript never adds works to it.
@@ -6,7 +12,10 @@ so checking a manuscript never adds works to it.
 
 from __future__ import annotations
 
+import io
+import json
 import re
+import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,10 +29,13 @@ from citelens.store.base import Store
 # as many as the supporting ones; a single dissenting citation is normal scholarly debate.
 HEAVY_CONTRAST_MIN = 2
 MAX_LINE_CHARS = 2000
+# A .docx is a zip: refuse one whose text part would unpack to more than this (zip bombs).
+MAX_DOCX_XML_BYTES = 50 * 1024 * 1024
+FORMATS = ("pdf", "docx", "jats", "bibtex", "ris", "csl-json", "lines")
 
 
 class CheckInputError(ValueError):
-    """The uploaded or pasted reference list cannot be read; the message is shown to the user."""
+    """The uploaded or pasted reference list cannot be read; the message names the file and the problem."""
 
 
 @dataclass
@@ -38,16 +50,56 @@ class CheckedReference:
     warnings: list[str] = field(default_factory=list)
 
 
+def decode_text(data: bytes, name: str = "the reference list") -> str:
+    """Text of an upload in whatever common encoding it came in.
+
+    A byte-order mark decides; otherwise UTF-8 when the bytes are valid UTF-8; otherwise the encoding
+    charset-normalizer finds most likely; Windows-1252 (a superset of Latin-1's printable characters) as
+    the last resort, since every byte sequence decodes in it.
+    """
+    for bom, enc in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+                     (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if data.startswith(bom):
+            try:
+                return data.decode(enc)
+            except UnicodeDecodeError:
+                raise CheckInputError(f"{name}: starts with a {enc.upper()} byte-order mark but is not"
+                                      f" {enc.upper()} text") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    if b"\x00" in data[:4096]:
+        raise CheckInputError(f"{name}: binary data, not a text file (upload a PDF, .docx or a text reference list)")
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data[:200_000]).best()
+    if best is not None and best.encoding not in ("utf_8", "ascii"):
+        try:
+            return data.decode(best.encoding)
+        except (UnicodeDecodeError, LookupError):
+            pass
+    return data.decode("cp1252", errors="replace")
+
+
 def detect_format(text: str, filename: str = "") -> str:
-    """'jats' | 'bibtex' | 'lines' from the file name or, failing that, the content."""
+    """One of FORMATS for a text upload, from the file name or, failing that, the content."""
     name = filename.lower()
     if name.endswith((".xml", ".nxml")):
         return "jats"
-    if name.endswith(".bib"):
+    if name.endswith((".bib", ".bibtex")):
         return "bibtex"
+    if name.endswith(".ris"):
+        return "ris"
+    if name.endswith((".json", ".csl", ".csljson")):
+        return "csl-json"
     head = text.lstrip()[:200]
     if head.startswith("<"):
         return "jats"
+    if head.startswith(("[", "{")):
+        return "csl-json"
+    if re.match(r"TY  - ", text.lstrip()):
+        return "ris"
     if re.search(r"@\w+\s*[{(]", text[:5000]):
         return "bibtex"
     return "lines"
@@ -76,7 +128,7 @@ def parse_bibtex(text: str) -> list[Reference]:
     try:
         library = bibtexparser.parse_string(text)
     except Exception as exc:  # noqa: BLE001 - the parser raises assorted errors on garbage; report, don't crash
-        raise CheckInputError(f"could not read the BibTeX file ({type(exc).__name__})") from None
+        raise CheckInputError(f"could not read the BibTeX ({type(exc).__name__})") from None
     refs: list[Reference] = []
     for i, entry in enumerate(library.entries):
         f = {k.lower(): _unbrace(str(v.value)) for k, v in entry.fields_dict.items()}
@@ -89,15 +141,19 @@ def parse_bibtex(text: str) -> list[Reference]:
                               year=int(year_m.group()) if year_m else None, volume=f.get("volume", ""),
                               pages=f.get("pages", "").replace("--", "-"), doi=normalise_doi(f.get("doi", "")) or "",
                               pmid=f.get("pmid", "")))
-    if not refs and library.failed_blocks:
-        raise CheckInputError("no BibTeX entries could be read from this file")
+    if not refs:
+        raise CheckInputError("no BibTeX entries could be read")
     return refs
 
 
-def parse_lines(text: str) -> list[Reference]:
+def parse_lines(text: str, *, numbered: bool = False) -> list[Reference]:
+    """One reference per line. ``numbered``: strip leading "[12]" / "12." labels (manuscript text)."""
     from citelens.references.parser import parse_reference_strings
 
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if numbered:
+        lines = [re.sub(r"^\[?\d{1,4}[\].)]\s*", "", ln) for ln in lines]
+        lines = [ln for ln in lines if len(ln) >= 20]
     too_long = [i + 1 for i, ln in enumerate(lines) if len(ln) > MAX_LINE_CHARS]
     if too_long:
         raise CheckInputError(f"reference {too_long[0]} is longer than {MAX_LINE_CHARS} characters;"
@@ -112,33 +168,190 @@ def parse_lines(text: str) -> list[Reference]:
     return refs
 
 
-def parse_reference_list(data: bytes, filename: str = "") -> tuple[str, list[Reference]]:
-    """(format, references) for an upload or pasted text. Raises CheckInputError with a readable message."""
+
+
+def _field(value: Any) -> str:
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    return str(value or "").strip() if isinstance(value, str | int | float) else ""
+
+
+def parse_ris(text: str) -> list[Reference]:
+    """RIS (EndNote, Zotero, Mendeley, PubMed exports): ``TAG  - value`` lines, records ending at ``ER  -``.
+
+    Written here because RIS is a dozen lines of tag parsing; no well-kept library does less work.
+    """
+    records: list[dict[str, list[str]]] = []
+    cur: dict[str, list[str]] | None = None
+    last = ""
+    for line in text.splitlines():
+        m = re.match(r"^([A-Z][A-Z0-9])  -\s?(.*)$", line)
+        if m:
+            tag, value = m.group(1), m.group(2).strip()
+            if tag == "TY":
+                cur = {}
+                records.append(cur)
+            elif tag == "ER":
+                cur = None
+                continue
+            if cur is None:
+                cur = {}
+                records.append(cur)
+            cur.setdefault(tag, []).append(value)
+            last = tag
+        elif cur is not None and line.strip() and last:
+            cur[last][-1] += " " + line.strip()  # a wrapped value
+    refs: list[Reference] = []
+    for i, rec in enumerate(records):
+        def first(*tags: str, rec: dict[str, list[str]] = rec) -> str:
+            return next((rec[t][0] for t in tags if rec.get(t)), "")
+
+        title = first("TI", "T1", "CT", "BT")
+        authors = [_bib_author(a) for t in ("AU", "A1", "A2") for a in rec.get(t, []) if a.strip()]
+        year_m = re.search(r"\d{4}", first("PY", "Y1", "DA"))
+        container = first("JO", "JF", "T2", "JA", "J2")
+        pages = "-".join(x for x in (first("SP"), first("EP")) if x)
+        doi = normalise_doi(first("DO") or " ".join(rec.get("UR", [])))
+        if not (title or authors or doi):
+            continue
+        raw = "; ".join(x for x in (", ".join(a.family for a in authors[:3]), title, container,
+                                    year_m.group() if year_m else "") if x)
+        refs.append(Reference(key=f"ris{i + 1}", raw=raw, title=title, authors=authors, container=container,
+                              year=int(year_m.group()) if year_m else None, volume=first("VL"), issue=first("IS"),
+                              pages=pages, doi=doi))
+    if not refs:
+        raise CheckInputError("no RIS records (TY  - … ER  -) could be read")
+    return refs
+
+
+def parse_csl_json(text: str) -> list[Reference]:
+    """CSL JSON, the citation format Zotero and Mendeley export: a list of items (or one item)."""
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise CheckInputError("the file is not UTF-8 text") from None
+        items = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CheckInputError(f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    if isinstance(items, dict):
+        items = items.get("items", [items])
+    if not isinstance(items, list):
+        raise CheckInputError("CSL JSON must be a list of items")
+    refs: list[Reference] = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            continue
+        authors = []
+        for a in item.get("author") or []:
+            if isinstance(a, dict):
+                family = _field(a.get("family") or a.get("literal"))
+                if family:
+                    authors.append(Author(family=family, given=_field(a.get("given"))))
+        year = None
+        for key in ("issued", "published-print", "published-online", "created"):
+            parts = (item.get(key) or {}).get("date-parts") if isinstance(item.get(key), dict) else None
+            if parts and isinstance(parts, list) and parts[0] and str(parts[0][0]).isdigit():
+                year = int(parts[0][0])
+                break
+        title = _field(item.get("title"))
+        doi = normalise_doi(_field(item.get("DOI")) or _field(item.get("URL")))
+        if not (title or authors or doi):
+            continue
+        container = _field(item.get("container-title"))
+        raw = "; ".join(x for x in (", ".join(a.family for a in authors[:3]), title, container, str(year or ""))
+                        if x)
+        refs.append(Reference(key=_field(item.get("id")) or f"csl{i + 1}", raw=raw, title=title, authors=authors,
+                              container=container, year=year, volume=_field(item.get("volume")),
+                              issue=_field(item.get("issue")), pages=_field(item.get("page")), doi=doi,
+                              pmid=_field(item.get("PMID"))))
+    if not refs:
+        raise CheckInputError("the CSL JSON has no items with a title, author or DOI")
+    return refs
+
+
+def _pdf_references(data: bytes, filename: str) -> list[Reference]:
+    from citelens.formats import parse_document
+
+    doc = parse_document(data, filename or "upload.pdf")
+    if not doc.references:
+        raise CheckInputError("no reference list was found in the PDF")
+    return doc.references
+
+
+def _docx_text(data: bytes) -> str:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            info = z.getinfo("word/document.xml")
+            if info.file_size > MAX_DOCX_XML_BYTES:
+                raise CheckInputError(f"the document text unpacks to {info.file_size // 2**20} MiB; the limit is"
+                                      f" {MAX_DOCX_XML_BYTES // 2**20} MiB")
+    except (zipfile.BadZipFile, KeyError):
+        raise CheckInputError("not a Word .docx file (no word/document.xml inside)") from None
+    import docx
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except Exception as exc:  # noqa: BLE001 - python-docx raises assorted errors on broken files
+        raise CheckInputError(f"the Word file could not be read ({type(exc).__name__})") from None
+    return "\n".join(p.text for p in document.paragraphs)
+
+
+_REF_HEADING = re.compile(r"^\s*(references|bibliography|literature cited|works cited|reference list)\s*:?\s*$", re.I)
+
+
+def _reference_section(text: str) -> str:
+    """The lines after the last "References" heading of a manuscript's text (all of it when there is none)."""
+    lines = text.splitlines()
+    starts = [i for i, ln in enumerate(lines) if _REF_HEADING.match(ln)]
+    return "\n".join(lines[starts[-1] + 1:]) if starts else text
+
+
+def parse_reference_list(data: bytes, filename: str = "") -> tuple[str, list[Reference]]:
+    """(format, references) for an upload or pasted text.
+
+    Raises :class:`CheckInputError` whose message names the file (``filename`` or "the pasted text").
+    """
+    name = filename or "the pasted text"
+    try:
+        return _parse(data, filename)
+    except CheckInputError as exc:
+        raise CheckInputError(f"{name}: {exc}") from None
+    except CiteLensError as exc:
+        # Parsers' own errors (malformed XML, entity expansion, broken PDF, …) name the problem.
+        raise CheckInputError(f"{name}: {getattr(exc, 'problem', exc)}") from None
+
+
+def _parse(data: bytes, filename: str) -> tuple[str, list[Reference]]:
+    lower = filename.lower()
+    if not data.strip():
+        raise CheckInputError("the reference list is empty")
+    if data.lstrip()[:5] == b"%PDF-" or lower.endswith(".pdf"):
+        return "pdf", _pdf_references(data, filename)
+    if data[:4] == b"PK\x03\x04" or lower.endswith(".docx"):
+        return "docx", parse_lines(_reference_section(_docx_text(data)), numbered=True)
+    text = decode_text(data, filename or "the pasted text")
     if not text.strip():
         raise CheckInputError("the reference list is empty")
     fmt = detect_format(text, filename)
     if fmt == "jats":
         from citelens.formats.jats import parse_jats_references
 
-        try:
-            refs = parse_jats_references(data, "upload.xml")
-        except CiteLensError as exc:
-            # Messages from the safe XML reader name the problem (malformed, entity expansion, …).
-            raise CheckInputError(f"could not read the JATS file: {getattr(exc, 'problem', exc)}") from None
+        # The XML parser reads the declared encoding itself; re-encode what we decoded as UTF-8 otherwise.
+        xml = data if text.lstrip().startswith("<?xml") else text.encode("utf-8")
+        refs = parse_jats_references(xml, filename or "upload.xml")
         if not refs:
             raise CheckInputError("the JATS file has no reference list (<ref-list>)")
-    elif fmt == "bibtex":
-        refs = parse_bibtex(text)
-    else:
-        refs = parse_lines(text)
-    return fmt, refs
+        return fmt, refs
+    if fmt == "bibtex":
+        return fmt, parse_bibtex(text)
+    if fmt == "ris":
+        return fmt, parse_ris(text)
+    if fmt == "csl-json":
+        return fmt, parse_csl_json(text)
+    return fmt, parse_lines(text)
 
 
 def check_references(refs: list[Reference], store: Store) -> list[CheckedReference]:
+    """Look each reference up (read-only) and attach tallies, notices and warnings."""
+    from citelens.serialize import as_dict
+
     out: list[CheckedReference] = []
     for i, ref in enumerate(refs, 1):
         rec = record_from_reference(ref)
@@ -147,8 +360,8 @@ def check_references(refs: list[Reference], store: Store) -> list[CheckedReferen
         c = CheckedReference(index=i, raw=ref.raw or ref.title, reference=ref)
         wid, c.method, c.score = find_matching_work(rec, store)
         if wid is not None:
-            c.work = store.get_work(wid)
-            c.tallies = store.tallies(wid)
+            c.work = as_dict(store.get_work(wid))
+            c.tallies = as_dict(store.tallies(wid))
             if c.work and c.work["retracted"]:
                 c.warnings.append("This work has been retracted.")
             if c.work and any(n["kind"] == "expression-of-concern" for n in c.work["notices"]):

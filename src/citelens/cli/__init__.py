@@ -46,7 +46,7 @@ def main() -> None:
 
 def _register() -> None:
     # Imported for their side effect of adding commands to ``main``.
-    from citelens.cli import index_cmds, references_cmds, serve_cmds, stance_cmds  # noqa: F401
+    from citelens.cli import check_cmds, index_cmds, references_cmds, serve_cmds, stance_cmds  # noqa: F401
 
 
 _register()

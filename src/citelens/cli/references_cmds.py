@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO
 
 import click
 from rich.markup import escape
@@ -40,13 +40,23 @@ def references() -> None:
 
 
 @references.command("parse")
-@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.argument("file", type=click.File("rb"))
 @JSON_OPTION
-def parse_cmd(file: TextIO, as_json: bool) -> None:
-    """Parse FILE, one reference string per line ("-" reads stdin). Blank lines are skipped."""
+def parse_cmd(file: BinaryIO, as_json: bool) -> None:
+    """Parse FILE, one reference string per line ("-" reads stdin). Blank lines are skipped.
+
+    Any common text encoding is read (UTF-8, UTF-16 with a byte-order mark, Latin-1/Windows-1252, …).
+    """
+    from citelens.check import CheckInputError, decode_text
     from citelens.references.parser import parse_reference_strings
 
-    raws = [line.strip() for line in file if line.strip()]
+    name = "stdin" if file.name == "<stdin>" else file.name
+    try:
+        text = decode_text(file.read(), name)
+    except CheckInputError as exc:
+        console(True).print(f"[red]error:[/] {escape(str(exc))}")
+        sys.exit(EXIT_USAGE)
+    raws = [line.strip() for line in text.splitlines() if line.strip()]
     try:
         refs = parse_reference_strings(raws)
     except CiteLensError as exc:

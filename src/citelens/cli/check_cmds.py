@@ -1,0 +1,78 @@
+"""``citelens check FILE``: the reference check of the web app, on the command line."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.markup import escape
+
+from citelens.cli import EXIT_OK, EXIT_USAGE, console, main
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--db", "db", required=True, envvar="CITELENS_DB", type=click.Path(dir_okay=False),
+              help="SQLite database file built by `citelens ingest`. Env: CITELENS_DB.")
+@click.option("--json", "as_json", is_flag=True, help="Results as one JSON object on stdout.")
+@click.option("--csv", "as_csv", is_flag=True, help="Results as CSV on stdout (one row per reference).")
+def check(file: str, db: str, as_json: bool, as_csv: bool) -> None:
+    """Check a manuscript's references against the index: tallies, editorial notices, warnings.
+
+    FILE is a manuscript (PDF, Word .docx) or a reference list (BibTeX, RIS, CSL JSON, JATS XML, or plain
+    text with one reference per line) in any common encoding; "-" reads stdin. Nothing is added to the
+    index. Exit 0 when the file was checked (warnings or not), 2 when it cannot be read.
+    """
+    from citelens.check import (
+        CheckInputError,
+        check_references,
+        parse_reference_list,
+        results_csv,
+        results_json,
+    )
+    from citelens.store import open_store
+
+    if as_json and as_csv:
+        raise click.UsageError("choose one of --json and --csv")
+    err = console(True)
+    if not Path(db).exists():
+        err.print(f"[red]error:[/] database {escape(db)} does not exist (run `citelens ingest` first)")
+        sys.exit(EXIT_USAGE)
+    name = "stdin" if file == "-" else file
+    try:
+        data = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+    except OSError as exc:
+        err.print(f"[red]error:[/] {escape(name)}: {escape(exc.strerror or str(exc))}")
+        sys.exit(EXIT_USAGE)
+    try:
+        fmt, refs = parse_reference_list(data, Path(file).name if file != "-" else "")
+    except CheckInputError as exc:
+        msg = str(exc) if file != "-" else str(exc).replace("the pasted text", "stdin", 1)
+        err.print(f"[red]error:[/] {escape(msg if name in msg else f'{name}: {msg}')}")
+        sys.exit(EXIT_USAGE)
+    store = open_store(db, readonly=True)
+    try:
+        results = check_references(refs, store)
+    finally:
+        store.close()
+    n_warn = sum(1 for r in results if r.warnings)
+    n_found = sum(1 for r in results if r.work)
+    if as_json:
+        click.echo(results_json(results))
+    elif as_csv:
+        click.echo(results_csv(results), nl=False)
+    else:
+        out = console()
+        out.print(f"[bold]{len(results)}[/] references read from {escape(name)} ({fmt}): {n_found} found in the index,"
+                  f" {n_warn} with warnings")
+        for r in results:
+            mark = "[red]![/]" if r.warnings else ("[green]✓[/]" if r.work else "·")
+            out.print(f"{mark} {r.index:>3}. {escape(r.raw[:160])}")
+            if r.work:
+                t = r.tallies or {}
+                out.print(f"       {escape(r.work.get('doi') or r.work['id'])}: supporting {t.get('supporting', 0)},"
+                          f" contrasting {t.get('contrasting', 0)}, mentioning {t.get('mentioning', 0)}")
+            for w in r.warnings:
+                out.print(f"       [red]warning:[/] {escape(w)}")
+    sys.exit(EXIT_OK)

@@ -1,0 +1,148 @@
+"""Reference check for real manuscripts: every input format, any common encoding, errors naming the
+file, CSV/JSON export, and the ``citelens check`` command."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from fastapi.testclient import TestClient
+
+from citelens.check import CheckInputError, check_references, parse_reference_list
+from citelens.cli import main
+from citelens.store import open_store
+from citelens.web.app import create_app
+from test_web import CITED, FIXTURES, build_index, post_check, settings
+
+BARNES = "Barnes T (2001) Sentinel behaviour in bacterial colonies. Microbiology 147: 1-9. doi:10.9999/cited.2001.1"
+RIS = """TY  - JOUR
+AU  - Barnes, T.
+TI  - Sentinel behaviour in bacterial colonies
+JO  - Microbiology
+PY  - 2001
+VL  - 147
+SP  - 1
+EP  - 9
+DO  - 10.9999/cited.2001.1
+ER  -
+TY  - JOUR
+AU  - Müller, Käthe
+TI  - Über nichts
+PY  - 1999
+ER  -
+"""
+CSL = [{"id": "barnes2001", "type": "article-journal", "title": "Sentinel behaviour in bacterial colonies",
+        "author": [{"family": "Barnes", "given": "T."}], "issued": {"date-parts": [[2001]]},
+        "container-title": "Microbiology", "DOI": "10.9999/CITED.2001.1"},
+       {"id": "x", "title": "Colony patterns", "author": [{"family": "Chen", "given": "L"}],
+        "issued": {"date-parts": [["2010", 1]]}}]
+
+
+@pytest.fixture(scope="module")
+def index_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_index(tmp_path_factory.mktemp("check") / "index.db")
+
+
+def docx_bytes(paragraphs: list[str]) -> bytes:
+    import docx
+
+    d = docx.Document()
+    for p in paragraphs:
+        d.add_paragraph(p)
+    buf = io.BytesIO()
+    d.save(buf)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("filename,data,fmt,n", [
+    ("refs.ris", RIS.encode("utf-8"), "ris", 2),
+    ("refs.ris", RIS.encode("latin-1"), "ris", 2),
+    ("My Library.json", json.dumps(CSL).encode(), "csl-json", 2),
+    ("refs.txt", (BARNES + "\nMüller K, Götz A (2003) Straße of growth. J Biol 12: 1-9.\n").encode("latin-1"), "lines", 2),
+    ("refs.txt", (BARNES + "\nMüller K (2003) Straße. J Biol 12: 1-9.\n").encode("utf-16"), "lines", 2),
+    ("refs.txt", (BARNES + "\nMüller K (2003) Straße. J Biol 12: 1-9.\n").encode("cp1252"), "lines", 2),
+    ("manuscript.docx", docx_bytes(["Introduction", "Text citing [1].", "References",
+                                    "1. " + BARNES, "2. Chen L (2010) Colony patterns. Cell 140: 20."]), "docx", 2),
+])
+def test_formats_and_encodings(index_db: Path, filename: str, data: bytes, fmt: str, n: int) -> None:
+    got_fmt, refs = parse_reference_list(data, filename)
+    assert got_fmt == fmt and len(refs) == n
+    assert any("ü" in (r.raw + r.title + "".join(a.family for a in r.authors)) for r in refs) or fmt in ("csl-json", "docx")
+    store = open_store(index_db, readonly=True)
+    try:
+        results = check_references(refs, store)
+    finally:
+        store.close()
+    first = results[0]
+    assert first.work is not None and first.work["doi"] == CITED
+    assert "This work has been retracted." in first.warnings
+
+
+def test_pdf_manuscript_goes_through_the_pdf_pipeline() -> None:
+    data = (FIXTURES / "pdf" / "plos-pbio.1001289-2col-super.pdf").read_bytes()
+    fmt, refs = parse_reference_list(data, "paper.pdf")
+    assert fmt == "pdf" and len(refs) >= 20
+    assert sum(1 for r in refs if r.title) >= len(refs) // 2
+
+
+@pytest.mark.parametrize("filename,data,problem", [
+    ("broken.json", b"[{\"title\": ", "not valid JSON"),
+    ("empty.ris", b"\n\n", "empty"),
+    ("nothing.ris", b"hello\n", "no RIS records"),
+    ("binary.txt", b"\x00\x01\x02\xff" * 50, "binary data"),
+    ("fake.docx", b"PK\x03\x04not really a zip", "not a Word .docx"),
+    ("fake.pdf", b"%PDF-1.4 truncated", ""),
+    ("bad.xml", b"<article><unclosed></article>", ""),
+])
+def test_errors_name_the_file(filename: str, data: bytes, problem: str) -> None:
+    with pytest.raises(CheckInputError) as exc:
+        parse_reference_list(data, filename)
+    assert str(exc.value).startswith(filename + ":") and problem in str(exc.value)
+
+
+def test_web_check_exports_csv_and_json(index_db: Path) -> None:
+    with TestClient(create_app(index_db, settings())) as c:
+        r = post_check(c, file=("refs.ris", RIS.encode("latin-1")))
+        assert r.status_code == 200 and "2 references read (ris)" in r.text and "Müller" in r.text
+        tok = r.text.split('name="csrf_token" value="')[1].split('"')[0]
+        r = c.post("/check", data={"csrf_token": tok, "export": "csv"},
+                   files={"file": ("my refs.ris", RIS.encode(), "application/octet-stream")})
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+        assert 'filename="my_refs-check.csv"' in r.headers["content-disposition"]
+        rows = list(csv.DictReader(io.StringIO(r.text)))
+        assert rows[0]["matched_doi"] == CITED and rows[0]["retracted"] == "True" and rows[1]["found"] == "False"
+        r = c.post("/check", data={"csrf_token": tok, "export": "json", "text": BARNES})
+        body = r.json()
+        assert body["references"][0]["notices"] == ["Retracted"]
+        r = post_check(c, file=("library.json", b"{oops"))
+        assert r.status_code == 400 and "library.json: not valid JSON" in r.text
+
+
+def test_cli_check(index_db: Path, tmp_path: Path) -> None:
+    f = tmp_path / "refs.ris"
+    f.write_bytes(RIS.encode("latin-1"))
+    runner = CliRunner()
+    out = runner.invoke(main, ["check", str(f), "--db", str(index_db), "--json"])
+    assert out.exit_code == 0, out.output
+    refs = json.loads(out.output)["references"]
+    assert refs[0]["found"] and refs[0]["warnings"] and refs[1]["title"] == "Über nichts"
+    out = runner.invoke(main, ["check", str(f), "--db", str(index_db), "--csv"])
+    assert out.exit_code == 0 and out.output.startswith("index,raw,")
+    out = runner.invoke(main, ["check", str(f), "--db", str(index_db)])
+    assert out.exit_code == 0 and "2 references read" in out.output and "retracted" in out.output
+    bad = tmp_path / "broken.json"
+    bad.write_bytes(b"[1")
+    out = runner.invoke(main, ["check", str(bad), "--db", str(index_db)])
+    assert out.exit_code == 2 and "broken.json" in out.output and "Traceback" not in out.output
+
+
+def test_references_parse_reads_latin1(tmp_path: Path) -> None:
+    f = tmp_path / "refs.txt"
+    f.write_bytes("Müller K, Götz A (2003) Straße of growth. J Biol 12: 1-9.\n".encode("latin-1"))
+    out = CliRunner().invoke(main, ["references", "parse", str(f), "--json"])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output)["authors"][0] == "Müller, K"
