@@ -50,7 +50,8 @@ def parse_cmd(file: BinaryIO, as_json: bool) -> None:
     from citelens.check import CheckInputError, decode_text
     from citelens.references.parser import parse_reference_strings
 
-    name = "stdin" if file.name == "<stdin>" else file.name
+    name = getattr(file, "name", "<stdin>")
+    name = "stdin" if name in ("<stdin>", "-") else str(name)
     try:
         text = decode_text(file.read(), name)
     except CheckInputError as exc:
