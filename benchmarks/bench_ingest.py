@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             stats = store.stats()
             store.close()
             assert not summary.failed, summary.failed
-            sizes.append((stats["database_bytes"] or 0, stats["statements"]))
+            sizes.append((stats.database_bytes or 0, stats.statements))
 
     def full() -> None:
         run_full(clf)

@@ -134,7 +134,7 @@ def test_correction_requires_token(client: TestClient) -> None:
     assert client.post("/api/statements/999999/correction", json={"type": "supporting"},
                        headers=auth).status_code == 404
     rows = list(open_store(client.db_path).iter_corrections())  # type: ignore[attr-defined]
-    assert rows[-1]["curator"] == "bob"
+    assert rows[-1].curator == "bob"
 
 
 def test_writes_disabled_without_configured_token(index_db: Path) -> None:

@@ -81,7 +81,7 @@ def test_batch_continues_and_nothing_earlier_is_lost(tmp_path: Path, mini_jats: 
     assert any("readme.txt" in s for s in second.skipped)
     after = store.stats()
     for key in ("documents", "statements", "references"):
-        assert after[key] == before[key]
+        assert getattr(after, key) == getattr(before, key)
 
 
 def test_archives(tmp_path: Path, mini_jats: bytes) -> None:

@@ -64,8 +64,8 @@ def test_readonly_open_and_reads_do_not_wait_for_a_writer(index: Path) -> None:
         t0 = time.monotonic()
         store = open_store(index, readonly=True)
         work = store.search_works("Sentinel behaviour in bacterial colonies")[0]
-        assert store.tallies(work["id"])["total"] == 3
-        assert store.stats()["documents"] == 1
+        assert store.tallies(work.id).total == 3
+        assert store.stats().documents == 1
         assert time.monotonic() - t0 < 2.0  # a writable open used to wait 5 s for the lock, then fail
         with pytest.raises(StoreError, match="read-only"), store.transaction():
             pass

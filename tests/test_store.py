@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from citelens.errors import NotFoundError
 from citelens.pipeline import Pipeline, read_bytes_input
-from citelens.store import open_store
+from citelens.store import Statement, Tallies, export_row, open_store
 
 CITING_TEMPLATE = """<?xml version="1.0"?>
 <article xmlns:xlink="http://www.w3.org/1999/xlink"><front><article-meta>
@@ -25,8 +26,11 @@ def citing(doi: str, sentence: str, year: int = 2021, author: str = "Quist", tit
 
 
 @pytest.fixture
-def pipeline(db_path: Path) -> Pipeline:
-    return Pipeline(open_store(db_path), "cues")
+def pipeline(store_url: str) -> Iterator[Pipeline]:
+    """A pipeline over a fresh store of each backend (the contract: every test here runs on all of them)."""
+    p = Pipeline(open_store(store_url), "cues")
+    yield p
+    p.store.close()
 
 
 def ingest(p: Pipeline, name: str, data: bytes) -> None:
@@ -38,62 +42,82 @@ def test_save_report_and_tallies_update(pipeline: Pipeline, mini_jats: bytes) ->
     ingest(pipeline, "mini.xml", mini_jats)
     store = pipeline.store
     barnes = store.search_works("Sentinel behaviour in bacterial colonies")[0]
-    t1 = store.tallies(barnes["id"])
-    assert t1["citing_publications"] == 1 and t1["total"] == 3  # intro, methods (author-year), results
+    t1 = store.tallies(barnes.id)
+    assert t1.citing_publications == 1 and t1.total == 3  # intro, methods (author-year), results
     # A new citing article without DOIs for the reference lands on the same work and updates its tallies.
     ingest(pipeline, "c1.xml", citing("10.5555/c1", "Our data are consistent with Barnes"))
-    t2 = store.tallies(barnes["id"])
-    assert t2["citing_publications"] == 2 and t2["total"] == 4 and t2["supporting"] == t1["supporting"] + 1
-    by_section = store.section_tallies(barnes["id"])
-    assert by_section["discussion"]["total"] == 1 and by_section["introduction"]["total"] == 1
-    years = store.year_tallies(barnes["id"])
-    assert [y["year"] for y in years] == [2020, 2021]
-    total, rows = store.citations(barnes["id"], section="discussion")
-    assert total == 1 and rows[0]["citing_doi"] == "10.5555/c1" and rows[0]["sentence"].startswith("Our data")
+    t2 = store.tallies(barnes.id)
+    assert t2.citing_publications == 2 and t2.total == 4 and t2.supporting == t1.supporting + 1
+    by_section = store.section_tallies(barnes.id)
+    assert by_section["discussion"].total == 1 and by_section["introduction"].total == 1
+    years = store.year_tallies(barnes.id)
+    assert [y.year for y in years] == [2020, 2021]
+    total, rows = store.citations(barnes.id, section="discussion")
+    assert total == 1 and rows[0].citing_doi == "10.5555/c1" and rows[0].sentence.startswith("Our data")
+    assert isinstance(rows[0], Statement) and isinstance(t1, Tallies)
     assert store.get_work("W999999") is None
     with pytest.raises(NotFoundError):
         store.tallies("not-a-work")
 
 
-def test_reingest_replaces_without_duplicates(pipeline: Pipeline, mini_jats: bytes, db_path: Path) -> None:
+def test_reingest_replaces_without_duplicates(pipeline: Pipeline, mini_jats: bytes) -> None:
     ingest(pipeline, "mini.xml", mini_jats)
     before = pipeline.store.stats()
     summary = pipeline.ingest([read_bytes_input("copy-of-mini.xml", mini_jats)])  # same DOI, other name
     assert summary.replaced == 1
     after = pipeline.store.stats()
     for key in ("documents", "statements", "references", "works"):
-        assert after[key] == before[key], key
+        assert getattr(after, key) == getattr(before, key), key
+
+
+def test_sqlite_indexes_one_search_row_per_sentence(db_path: Path, mini_jats: bytes) -> None:
+    p = Pipeline(open_store(db_path), "cues")
+    ingest(p, "mini.xml", mini_jats)
+    ingest(p, "copy-of-mini.xml", mini_jats)
+    statements = p.store.stats().statements
     conn = sqlite3.connect(db_path)
     fts_rows = conn.execute("SELECT COUNT(*) FROM contexts_fts").fetchone()[0]
     contexts = conn.execute("SELECT COUNT(*) FROM contexts").fetchone()[0]
     # one indexed row per citing sentence, shared by the statements of its callouts
-    assert fts_rows == contexts and 0 < contexts < after["statements"]
+    assert fts_rows == contexts and 0 < contexts < statements
 
 
 def test_search_filters_and_safe_queries(pipeline: Pipeline, mini_jats: bytes) -> None:
     ingest(pipeline, "mini.xml", mini_jats)
-    total, rows = pipeline.store.search_statements("growth arrest")
-    assert total >= 1 and "\x02" in rows[0]["snippet"]
-    assert pipeline.store.search_statements("growth", section="methods")[0] == 0
-    # FTS5 syntax characters in user input never raise
-    for q in ['"unbalanced', "NEAR(", "a OR", "*", "col:umn", "AND AND", "-x", "'); DROP TABLE works;--"]:
-        pipeline.store.search_statements(q)
-    assert pipeline.store.search_statements("")[0] == 0
+    store = pipeline.store
+    total, rows = store.search_statements("growth arrest")
+    assert total >= 1 and [t for t, hit in rows[0].snippet.parts if hit] == ["growth", "arrest"]
+    assert "growth arrest" in rows[0].snippet.text
+    assert store.search_statements("growth", section="methods")[0] == 0
+    # the documented syntax: stemming, phrases, prefixes, OR (AND binds tighter)
+    assert store.search_statements("observing growth")[0] == store.search_statements("observe growth")[0] >= 1
+    assert store.search_statements('"growth arrest"')[0] == total
+    assert store.search_statements('"arrest growth"')[0] == 0
+    assert store.search_statements("arre*")[0] == total
+    assert store.search_statements("zzzunknown OR arrest")[0] == total
+    assert store.search_statements("zzzunknown arrest")[0] == 0
+    # engine syntax characters in user input never raise
+    for q in ['"unbalanced', "NEAR(", "a OR", "*", "col:umn", "AND AND", "-x", "'); DROP TABLE works;--",
+              "a & b | !c", "x:* <-> y", "(", "\\", "%s %(x)s ?"]:
+        store.search_statements(q)
+    assert store.search_statements("")[0] == 0
 
 
 def test_corrections_override_and_survive_reingest(pipeline: Pipeline, mini_jats: bytes) -> None:
     ingest(pipeline, "mini.xml", mini_jats)
     store = pipeline.store
     work = store.search_works("Sentinel behaviour")[0]
-    _, rows = store.citations(work["id"], section="introduction")
-    sid = rows[0]["id"]
+    _, rows = store.citations(work.id, section="introduction")
+    sid = rows[0].id
     out = store.correct_statement(sid, "supporting", "curator@example.org", "test")
-    assert out["type"] == "supporting" and out["corrected"]
-    assert store.tallies(work["id"])["supporting"] >= 1
+    assert out.type == "supporting" and out.corrected and out.model_stance == rows[0].model_stance
+    assert store.tallies(work.id).supporting >= 1
     ingest(pipeline, "mini.xml", mini_jats)  # re-ingest: the correction is re-applied
-    _, rows = store.citations(work["id"], section="introduction")
-    assert rows[0]["type"] == "supporting" and rows[0]["corrected_by"] == "curator@example.org"
-    assert len(list(store.iter_corrections())) == 1
+    _, rows = store.citations(work.id, section="introduction")
+    assert rows[0].type == "supporting" and rows[0].corrected_by == "curator@example.org"
+    assert rows[0].confidence == 1.0
+    corrections = list(store.iter_corrections())
+    assert len(corrections) == 1 and corrections[0].stance == "supporting" and corrections[0].note == "test"
     with pytest.raises(ValueError):
         store.correct_statement(sid, "bogus", "x")
 
@@ -105,7 +129,9 @@ def test_retraction_notice_links_to_retracted_work(pipeline: Pipeline) -> None:
     xlink:href="info:doi/10.5555/bad"/></article-meta></front><body><p>Retracted.</p></body></article>"""
     ingest(pipeline, "retraction.xml", notice)
     work = pipeline.store.get_work("10.5555/BAD")
-    assert work is not None and work["retracted"] and work["notices"][0]["kind"] == "retraction"
+    assert work is not None and work.retracted and work.notices[0].kind == "retraction"
+    notice = pipeline.store.get_work("10.5555/retraction")
+    assert notice is not None and work.notices[0].notice_work_id == notice.id
 
 
 def test_metadata_records_enrich_resolution(pipeline: Pipeline) -> None:
@@ -116,20 +142,45 @@ def test_metadata_records_enrich_resolution(pipeline: Pipeline) -> None:
     assert summary.metadata_records == 1 and len(summary.failed) == 1 and "line 2" in summary.failed[0].problem
     ingest(pipeline, "c1.xml", citing("10.5555/c1", "We cite Barnes"))
     work = pipeline.store.get_work("10.7777/barnes")
-    assert work is not None and pipeline.store.tallies(work["id"])["total"] == 1
+    assert work is not None and pipeline.store.tallies(work.id).total == 1
+    assert work.kind == "metadata" and work.title == "Sentinel behaviour in bacterial colonies"
 
 
-def test_database_from_another_schema_version_is_refused(tmp_path: Path) -> None:
-    from citelens.errors import StoreError
+def test_older_sqlite_index_is_upgraded_in_place(tmp_path: Path, mini_jats: bytes) -> None:
+    from citelens.store.sqlite import SCHEMA_VERSION
 
-    db = tmp_path / "old.db"
+    db = tmp_path / "v2.db"
+    p = Pipeline(open_store(db), "cues")
+    ingest(p, "mini.xml", mini_jats)
+    before = p.store.stats()
+    p.store.close()
+    # What the first release (schema 2, migrations/sqlite/0002_baseline.sql) left on disk: no manifest table.
     conn = sqlite3.connect(db)
-    conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
-    conn.execute("INSERT INTO meta VALUES ('schema_version', '0')")
+    conn.execute("DROP TABLE ingest_manifest")
+    conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     conn.commit()
     conn.close()
-    with pytest.raises(StoreError, match="another CiteLens version"):
-        open_store(db)
+    store = open_store(db)
+    after = store.stats()
+    assert after.schema_version == SCHEMA_VERSION >= 3
+    assert (after.documents, after.statements, after.works) == (before.documents, before.statements, before.works)
+    store.mark_input_finished("mini.xml", "x", "stored")
+    assert store.finished_inputs() == {"mini.xml": "x"}
+    store.close()
+
+
+def test_database_from_a_newer_or_unknown_schema_is_refused(tmp_path: Path) -> None:
+    from citelens.errors import StoreError
+
+    for version, message in (("99", "newer CiteLens"), ("1", "no CiteLens release")):
+        db = tmp_path / f"v{version}.db"
+        conn = sqlite3.connect(db)
+        conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+        conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (version,))
+        conn.commit()
+        conn.close()
+        with pytest.raises(StoreError, match=message):
+            open_store(db)
     (tmp_path / "junk.db").write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(StoreError):
         open_store(tmp_path / "junk.db")
@@ -150,7 +201,7 @@ def test_parallel_ingest_stores_the_same_as_serial(tmp_path: Path, mini_jats: by
         store = open_store(tmp_path / f"j{jobs}.db")
         s = ingest_paths([folder], store, "cues", jobs=jobs)
         assert s.stored == 2 and s.metadata_records == 1 and [Path(f.source).name for f in s.failed] == ["c.xml"]
-        rows = [{k: v for k, v in r.items() if k != "statement_id"} for r in store.iter_statements()]
+        rows = [{k: v for k, v in export_row(r).items() if k != "statement_id"} for r in store.iter_statements()]
         exports.append(rows)
         assert store.get_work("10.7777/x") is not None
         store.close()

@@ -237,10 +237,13 @@ def sign_in(c: TestClient, name: str = "alice", token: str = "alice-token") -> i
 
 def test_correction_flow(rw_client: TestClient) -> None:
     c = rw_client
-    _, rows = open_store(c.db_path).citations(  # type: ignore[attr-defined]
-        open_store(c.db_path).get_work(CITED)["id"], section="methods")  # type: ignore[attr-defined,index]
-    sid = rows[0]["id"]
-    assert rows[0]["type"] == "mentioning"
+    store = open_store(c.db_path)  # type: ignore[attr-defined]
+    work = store.get_work(CITED)
+    assert work is not None
+    _, rows = store.citations(work.id, section="methods")
+    store.close()
+    sid = rows[0].id
+    assert rows[0].type == "mentioning"
     assert "Correct the type" not in c.get(f"/statements/{sid}").text
     assert sign_in(c, token="wrong") == 401
     assert sign_in(c, name="mallory", token="alice-token") == 401
@@ -256,7 +259,7 @@ def test_correction_flow(rw_client: TestClient) -> None:
     t = c.get(f"/api/tallies/{CITED}").json()
     assert t["supporting"] == 2 and t["mentioning"] == 2  # the correction overrides the model
     corr = list(open_store(c.db_path).iter_corrections())  # type: ignore[attr-defined]
-    assert corr[-1]["curator"] == "alice" and corr[-1]["stance"] == "supporting" and corr[-1]["created_at"]
+    assert corr[-1].curator == "alice" and corr[-1].stance == "supporting" and corr[-1].created_at
 
 
 def test_correction_needs_sign_in(rw_client: TestClient) -> None:

@@ -317,7 +317,9 @@ def statement_json(st: Any) -> dict[str, Any]:
         "statement_id": sid, "text": sentence, "model_stance": model_type,
     }
     snippet = _get(st, "snippet")
-    if snippet is not None:
+    if hasattr(snippet, "marked"):  # a store record's Snippet
+        out["snippet"] = snippet.marked("<<", ">>")
+    elif snippet is not None:
         out["snippet"] = snippet.replace("\x02", "<<").replace("\x03", ">>")
     return out
 

@@ -20,7 +20,8 @@ from citelens.errors import CiteLensError, StoreError
 from citelens.serialize import EXPORT_FIELDS, as_dict, statement_json
 
 DB_OPTION = click.option("--db", "db", required=True, envvar="CITELENS_DB", type=click.Path(dir_okay=False),
-                         help="SQLite database file (created if missing). Env: CITELENS_DB.")
+                         help="SQLite database file (created if missing) or a postgresql://USER@HOST/DB URL."
+                              " Env: CITELENS_DB.")
 JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON on stdout.")
 TYPE_OPTION = click.option("--type", "stance", type=click.Choice(STANCES), help="Only statements of this type.")
 SECTION_OPTION = click.option("--section", type=click.Choice(SECTIONS), help="Only statements from this section.")
@@ -34,9 +35,9 @@ def _console(stderr: bool = False) -> Console:
 
 def _open(db: str, *, must_exist: bool = False, readonly: bool = False):  # noqa: ANN202 - Store
     """Open the index; reading commands open it read-only, so they never wait for (or block) an ingest."""
-    from citelens.store import open_store
+    from citelens.store import is_postgres_url, open_store
 
-    if must_exist and not Path(db).exists():
+    if must_exist and not is_postgres_url(db) and not Path(db).exists():
         _console(True).print(f"[red]error:[/] database {safe(db)} does not exist (run `citelens ingest` first)")
         sys.exit(EXIT_USAGE)
     try:
@@ -130,9 +131,9 @@ def report(ident: str, db: str, as_json: bool, stance: str | None, section: str 
         else:
             _console(True).print(f"[red]not found:[/] no work {safe(ident)} in {safe(db)}")
         sys.exit(EXIT_NOT_FOUND)
-    tallies = store.tallies(work["id"])
-    by_section = store.section_tallies(work["id"])
-    total, rows = store.citations(work["id"], stance=stance, section=section, exclude_self=exclude_self,
+    tallies = store.tallies(work.id)
+    by_section = store.section_tallies(work.id)
+    total, rows = store.citations(work.id, stance=stance, section=section, exclude_self=exclude_self,
                                   limit=limit)
     store.close()
     work, tallies = as_dict(work), as_dict(tallies)
@@ -213,7 +214,7 @@ def search(query: str, db: str, as_json: bool, stance: str | None, section: str 
 def stats(db: str, as_json: bool) -> None:
     """Counts: documents, works, statements by type and section, resolution methods, size."""
     store = _open(db, must_exist=True, readonly=True)
-    s = store.stats()
+    s = as_dict(store.stats())
     store.close()
     if as_json:
         _dump(s)

@@ -31,9 +31,9 @@ def serve(db: str, host: str, port: int, workers: int, log_level: str) -> None:
     import uvicorn
 
     from citelens.errors import StoreError
-    from citelens.store import open_store
+    from citelens.store import is_postgres_url, open_store
 
-    if not Path(db).exists():
+    if not is_postgres_url(db) and not Path(db).exists():
         click.echo(f"error: database {db} does not exist (run `citelens ingest` first)", err=True)
         sys.exit(EXIT_USAGE)
     try:
@@ -50,6 +50,6 @@ def serve(db: str, host: str, port: int, workers: int, log_level: str) -> None:
         # Several processes need an import string; the factory reads the path from the environment.
         import os
 
-        os.environ["CITELENS_DB"] = str(Path(db).resolve())
+        os.environ["CITELENS_DB"] = db if is_postgres_url(db) else str(Path(db).resolve())
         uvicorn.run("citelens.web.app:app_from_env", factory=True, host=host, port=port, workers=workers,
                     log_level=log_level, server_header=False)

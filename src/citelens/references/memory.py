@@ -1,10 +1,16 @@
-"""A dictionary-backed :class:`~citelens.references.resolve.WorkIndex` for tests and evaluations."""
+"""A dictionary-backed :class:`~citelens.references.resolve.WorkIndex` for tests and evaluations.
+
+It applies the same rules as the stores (:mod:`citelens.rules`: blocking, merging, one work per
+identifier), so resolution measured on it is resolution as stored.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 
 from citelens.references.resolve import WorkCandidate, WorkRecord, author_key, first_page, fold, title_key
+from citelens.rules import IDENTIFIER_KINDS, MIN_TITLE_KEY, free_identifiers, is_candidate, merge_work
 
 
 class InMemoryWorkIndex:
@@ -21,7 +27,7 @@ class InMemoryWorkIndex:
 
     def find_work_candidates(self, first_author: str, year: int | None, title_key_: str) -> list[WorkCandidate]:
         ids = list(self._by_author.get(first_author, [])) if first_author else []
-        if title_key_ and len(title_key_) >= 12:
+        if title_key_ and len(title_key_) >= MIN_TITLE_KEY:
             ids += self._by_title.get(title_key_, [])
         out, seen = [], set()
         for wid in ids:
@@ -29,40 +35,48 @@ class InMemoryWorkIndex:
                 continue
             seen.add(wid)
             w = self.works[wid]
-            if first_author and year is not None and w.year is not None and abs(w.year - year) > 1 \
-                    and title_key(w.title) != title_key_:
+            if not is_candidate(w, first_author, year, title_key_):
                 continue
             out.append(WorkCandidate(work_id=wid, title_norm=fold(w.title), first_author=author_key(w.authors),
                                      year=w.year, container_norm=fold(w.container), volume=w.volume,
                                      first_page=first_page(w.pages), doi=w.doi))
         return out
 
+    def _taken(self, record: WorkRecord, other_than: str | None = None) -> set[tuple[str, str]]:
+        return {(k, getattr(record, k)) for k in IDENTIFIER_KINDS
+                if getattr(record, k) and self._ids.get((k, getattr(record, k)), other_than) != other_than}
+
     def create_work(self, record: WorkRecord) -> str:
         wid = f"W{len(self.works) + 1}"
-        self.works[wid] = WorkRecord(**vars(record))
+        self.works[wid] = free_identifiers(replace(record, authors=list(record.authors)), self._taken(record))
         self._index(wid)
         return wid
 
     def enrich_work(self, work_id: str, record: WorkRecord) -> None:
-        w = self.works[work_id]
-        for attr in ("doi", "pmid", "pmcid", "title", "container", "volume", "pages", "year"):
-            if getattr(record, attr) and not getattr(w, attr):
-                if attr in ("doi", "pmid", "pmcid") and (attr, getattr(record, attr)) in self._ids:
-                    continue
-                setattr(w, attr, getattr(record, attr))
-        if record.authors and not w.authors:
-            w.authors = list(record.authors)
+        old = self.works[work_id]
+        self._unindex(work_id)
+        self.works[work_id] = merge_work(old, record, self._taken(record, other_than=work_id))
         self._index(work_id)
+
+    def _unindex(self, wid: str) -> None:
+        w = self.works[wid]
+        a, t = author_key(w.authors), title_key(w.title)
+        if a and wid in self._by_author[a]:
+            self._by_author[a].remove(wid)
+        if t and wid in self._by_title[t]:
+            self._by_title[t].remove(wid)
 
     def _index(self, wid: str) -> None:
         w = self.works[wid]
-        for kind in ("doi", "pmid", "pmcid"):
+        for kind in IDENTIFIER_KINDS:
             v = getattr(w, kind)
             if v:
                 self._ids.setdefault((kind, v), wid)
         a = author_key(w.authors)
         if a and wid not in self._by_author[a]:
             self._by_author[a].append(wid)
+            self._by_author[a].sort(key=lambda i: int(i[1:]))  # id order, as the stores' queries
         t = title_key(w.title)
         if t and wid not in self._by_title[t]:
             self._by_title[t].append(wid)
+            self._by_title[t].sort(key=lambda i: int(i[1:]))

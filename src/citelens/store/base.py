@@ -1,7 +1,10 @@
-"""The store interface: what the pipeline writes and what the CLI, API and pages read.
+"""The store contract: what the pipeline writes and what the CLI, API and pages read.
 
-SQLite (``citelens.store.sqlite``) is the embedded default; a PostgreSQL store implements the same
-abstract methods. Rows come back as plain dicts with documented keys, so front ends need no ORM.
+Split by concern — :class:`DocumentWriter` (resolve and store documents, curate), :class:`CitationReader`
+(works, statements, tallies), :class:`StatementSearch` (full text), :class:`Exporter` (every row) — and
+returning the typed records of :mod:`citelens.store.records`. :class:`Store` is all four; SQLite
+(``citelens.store.sqlite``) and PostgreSQL (``citelens.store.postgres``) implement it, and one contract test
+suite (tests/test_store_contract.py) runs against both. Domain rules live in :mod:`citelens.rules`.
 """
 
 from __future__ import annotations
@@ -9,23 +12,26 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
-from typing import Any
 
 from citelens.document import Document
 from citelens.references.resolve import WorkCandidate, WorkRecord
+from citelens.store.records import (
+    Correction,
+    DocumentSummary,
+    IndexStats,
+    Notice,
+    ReferenceEntry,
+    SaveResult,
+    SearchHit,
+    StanceCounts,
+    Statement,
+    Tallies,
+    Work,
+    WorkHit,
+    YearCounts,
+)
 
 SORTS = ("relevance", "newest", "oldest", "confidence")
-
-
-@dataclass
-class SaveResult:
-    document_id: int
-    work_id: str
-    replaced: bool
-    statements: int
-    references: int
-    resolved_existing: int  # references matched to a work the index already knew
 
 
 def format_work_id(n: int) -> str:
@@ -39,18 +45,14 @@ def parse_work_id(ident: str) -> int | None:
     return None
 
 
-class Store(abc.ABC):
-    """Abstract store. Every method is safe to call from one thread at a time per instance."""
-
-    # --- lifecycle
-    @abc.abstractmethod
-    def close(self) -> None: ...
+class DocumentWriter(abc.ABC):
+    """Writes: the resolver's work index, documents, metadata, curators' corrections, the ingest manifest."""
 
     @abc.abstractmethod
     def transaction(self) -> AbstractContextManager[None]:
-        """Group writes: everything inside commits together or not at all."""
+        """Group writes: everything inside commits together or not at all (nested calls are savepoints)."""
 
-    # --- WorkIndex (used by the resolve stage inside a transaction)
+    # --- the resolver's WorkIndex (citelens.references.resolve), used inside a transaction
     @abc.abstractmethod
     def find_work_by_identifier(self, kind: str, value: str) -> str | None: ...
 
@@ -63,79 +65,105 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def enrich_work(self, work_id: str, record: WorkRecord) -> None: ...
 
-    # --- writes
     @abc.abstractmethod
     def save_document(self, doc: Document) -> SaveResult:
         """Store a resolved, classified document, replacing an earlier copy of the same article."""
 
     @abc.abstractmethod
-    def correct_statement(self, statement_id: int, stance: str, curator: str, note: str = "") -> dict[str, Any]:
+    def correct_statement(self, statement_id: int, stance: str, curator: str, note: str = "") -> Statement:
         """A curator's label overrides the model's in tallies; history is kept."""
 
-    # --- reads
+    # --- the ingest manifest: inputs already stored, so an interrupted batch resumes without redoing them
     @abc.abstractmethod
-    def get_work(self, ident: str) -> dict[str, Any] | None:
-        """A work by DOI (any case, with or without https://doi.org/) or work id ("W12")."""
+    def finished_inputs(self) -> dict[str, str]:
+        """{input name: fingerprint} of inputs whose documents are stored."""
 
     @abc.abstractmethod
-    def tallies(self, work_id: str) -> dict[str, int]:
-        """{supporting, contrasting, mentioning, unclassified, total, citing_publications}."""
+    def mark_input_finished(self, name: str, fingerprint: str, outcome: str) -> None:
+        """Record an input as done (call inside the transaction that stored its document)."""
+
+
+class CitationReader(abc.ABC):
+    @abc.abstractmethod
+    def get_work(self, ident: str) -> Work | None:
+        """A work by DOI (any case, with or without https://doi.org/), PMID, PMCID or work id ("W12")."""
 
     @abc.abstractmethod
-    def section_tallies(self, work_id: str) -> dict[str, dict[str, int]]:
-        """{section: {supporting, contrasting, mentioning, total}} for the five sections."""
+    def tallies(self, work_id: str) -> Tallies: ...
 
     @abc.abstractmethod
-    def year_tallies(self, work_id: str) -> list[dict[str, Any]]:
-        """[{year, supporting, contrasting, mentioning, total}] by citing paper's year."""
+    def section_tallies(self, work_id: str) -> dict[str, StanceCounts]:
+        """{section: counts} for the five sections (and any other section name stored)."""
+
+    @abc.abstractmethod
+    def year_tallies(self, work_id: str) -> list[YearCounts]:
+        """Counts by the citing paper's year, oldest first (unknown year last)."""
 
     @abc.abstractmethod
     def citations(self, work_id: str, *, stance: str | None = None, section: str | None = None,
                   year_from: int | None = None, year_to: int | None = None, exclude_self: bool = False,
-                  sort: str = "relevance", limit: int = 20, offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
+                  sort: str = "relevance", limit: int = 20, offset: int = 0) -> tuple[int, list[Statement]]:
         """(total matching, one page of statements) citing ``work_id``."""
 
     @abc.abstractmethod
-    def search_statements(self, query: str, *, stance: str | None = None, section: str | None = None,
-                          year_from: int | None = None, year_to: int | None = None, exclude_self: bool = False,
-                          limit: int = 20, offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
-        """Ranked full-text search; each row has ``snippet`` with matches between \\x02 and \\x03."""
+    def get_statement(self, statement_id: int) -> Statement | None: ...
+
+    # --- home page and a report's "References" tab
+    @abc.abstractmethod
+    def most_cited_works(self, limit: int = 10) -> list[WorkHit]:
+        """Works with the most citing papers (then most statements), each with its tallies."""
 
     @abc.abstractmethod
-    def search_works(self, query: str, limit: int = 20) -> list[dict[str, Any]]: ...
+    def recent_documents(self, limit: int = 10) -> list[DocumentSummary]:
+        """The articles ingested last, newest first."""
 
     @abc.abstractmethod
-    def get_statement(self, statement_id: int) -> dict[str, Any] | None: ...
-
-    # --- home page and report "References" tab (read-only)
-    def most_cited_works(self, limit: int = 10) -> list[dict[str, Any]]:
-        """Works with the most citing papers, each with ``tallies``."""
-        raise NotImplementedError
-
-    def recent_documents(self, limit: int = 10) -> list[dict[str, Any]]:
-        """The articles ingested last."""
-        raise NotImplementedError
-
-    def references_of(self, work_id: str) -> list[dict[str, Any]]:
-        """The ingested article's own reference list, each entry with the work it resolved to."""
-        raise NotImplementedError
-
-    def reference_count(self, work_id: str) -> int:
-        raise NotImplementedError
+    def references_of(self, work_id: str) -> list[ReferenceEntry]:
+        """The reference list of the article ingested for ``work_id`` (empty when it was only cited)."""
 
     @abc.abstractmethod
-    def notices(self, work_id: str) -> list[dict[str, Any]]:
+    def reference_count(self, work_id: str) -> int: ...
+
+    @abc.abstractmethod
+    def notices(self, work_id: str) -> list[Notice]:
         """Editorial notices (retraction, correction, expression of concern) about ``work_id``."""
 
     @abc.abstractmethod
-    def stats(self) -> dict[str, Any]: ...
+    def stats(self) -> IndexStats: ...
+
+
+class StatementSearch(abc.ABC):
+    @abc.abstractmethod
+    def search_statements(self, query: str, *, stance: str | None = None, section: str | None = None,
+                          year_from: int | None = None, year_to: int | None = None, exclude_self: bool = False,
+                          limit: int = 20, offset: int = 0) -> tuple[int, list[SearchHit]]:
+        """Ranked full-text search over citing sentences.
+
+        Query syntax (both backends): words (all must appear, stemmed), "quoted phrases", a trailing * for a
+        prefix, OR between terms. Anything else is treated as plain words, never as an error.
+        """
 
     @abc.abstractmethod
-    def iter_statements(self) -> Iterator[dict[str, Any]]:
-        """Every statement as an export row (see docs/cli.md for the fields)."""
+    def search_works(self, query: str, limit: int = 20) -> list[WorkHit]:
+        """Works by DOI, title words (all must appear) or first-author surname; much-cited first."""
+
+
+class Exporter(abc.ABC):
+    @abc.abstractmethod
+    def iter_statements(self) -> Iterator[Statement]:
+        """Every statement in id order (``records.export_row`` gives the export shape)."""
 
     @abc.abstractmethod
-    def iter_corrections(self) -> Iterator[dict[str, Any]]: ...
+    def iter_corrections(self) -> Iterator[Correction]: ...
+
+
+class Store(DocumentWriter, CitationReader, StatementSearch, Exporter):
+    """Everything: what ``open_store`` returns. Safe to call from one thread at a time per instance."""
+
+    backend: str = ""
+
+    @abc.abstractmethod
+    def close(self) -> None: ...
 
     def __enter__(self) -> Store:
         return self

@@ -1,0 +1,123 @@
+"""Domain rules of the index, as pure functions beside the :class:`~citelens.document.Document`.
+
+Every store (SQLite, PostgreSQL) and the in-memory work index of the resolution tests apply these same
+rules, so what the tests and evaluations measure is what production stores do:
+
+- :func:`document_identity` — what makes a re-ingested article a replacement of an earlier copy;
+- :func:`classify_notice` — which related-article links are editorial notices, and of which kind;
+- :func:`is_candidate` / :func:`merge_work` / :func:`free_identifiers` — which works may match a
+  reference, and how a matched work absorbs what a new record knows;
+- :func:`replay_corrections` — which curator corrections apply to a freshly stored copy of an article.
+
+No database access and no I/O here: the backends only supply storage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
+from typing import Protocol, TypeVar
+
+from citelens.document import Document
+from citelens.references.resolve import WorkRecord, author_key, title_key
+
+IDENTIFIER_KINDS: tuple[str, ...] = ("doi", "pmid", "pmcid")
+
+# How much a record knows about a work: an ingested article outranks a metadata record, which outranks what
+# a reference list says. A higher-ranked record overwrites; a lower-ranked one only fills gaps.
+KIND_RANK = {"reference": 0, "metadata": 1, "article": 2}
+
+# JATS related-article-type (and similar) → notice kind.
+_NOTICE_KIND = {
+    "retracted-article": "retraction", "retraction-forward": "retraction", "retraction": "retraction",
+    "corrected-article": "correction", "correction-forward": "correction", "correction": "correction",
+    "object-of-concern": "expression-of-concern", "expression-of-concern": "expression-of-concern",
+}
+# A notice article (article-type) whose related-article link has an unrecognised type.
+_ARTICLE_TYPE_NOTICE = {"retraction": "retraction", "correction": "correction",
+                        "expression-of-concern": "expression-of-concern"}
+
+# Candidate blocking: a title key shorter than this says too little to block on.
+MIN_TITLE_KEY = 12
+
+
+def document_identity(doc: Document) -> str:
+    """'doi:…' when the article has a DOI, else 'source:<file name>': re-ingesting the same identity replaces."""
+    return f"doi:{doc.doi}" if doc.doi else f"source:{doc.source}"
+
+
+def classify_notice(relation: str, article_type: str = "") -> str | None:
+    """'retraction' | 'correction' | 'expression-of-concern' for an editorial-notice link, else None."""
+    return _NOTICE_KIND.get((relation or "").lower()) or _ARTICLE_TYPE_NOTICE.get(article_type or "")
+
+
+def is_candidate(work: WorkRecord, first_author: str, year: int | None, title_key_: str) -> bool:
+    """May ``work`` be compared with a record (first-author key, year, title key)? The blocking rule.
+
+    Same first author and (no year given, or a year within one of the work's), or the same title key.
+    """
+    same_author = bool(first_author) and author_key(work.authors) == first_author
+    if same_author and (year is None or (work.year is not None and abs(work.year - year) <= 1)):
+        return True
+    return bool(title_key_) and len(title_key_) >= MIN_TITLE_KEY and title_key(work.title) == title_key_
+
+
+def free_identifiers(record: WorkRecord, taken: Collection[tuple[str, str]]) -> WorkRecord:
+    """``record`` without the identifiers another work already holds (an identifier names one work)."""
+    changes = {k: "" for k in IDENTIFIER_KINDS if getattr(record, k) and (k, getattr(record, k)) in taken}
+    return replace(record, **changes) if changes else record
+
+
+def merge_work(existing: WorkRecord, incoming: WorkRecord,
+               taken: Collection[tuple[str, str]] = ()) -> WorkRecord:
+    """The work after absorbing ``incoming`` (matched to it): a higher-ranked record overwrites, else fills gaps.
+
+    Identifiers are only ever added, never changed, and not when another work holds them (``taken``).
+    """
+    authoritative = KIND_RANK.get(incoming.kind, 0) > KIND_RANK.get(existing.kind, 0)
+    merged = replace(existing, authors=list(existing.authors))
+    for kind in IDENTIFIER_KINDS:
+        value = getattr(incoming, kind)
+        if value and not getattr(existing, kind) and (kind, value) not in taken:
+            setattr(merged, kind, value)
+    for attr in ("title", "container", "volume", "pages", "year"):
+        value = getattr(incoming, attr)
+        if value and (authoritative or not getattr(existing, attr)):
+            setattr(merged, attr, value)
+    if incoming.authors and (authoritative or not existing.authors):
+        merged.authors = list(incoming.authors)
+    if authoritative:
+        merged.kind = incoming.kind
+        if incoming.work_type:
+            merged.work_type = incoming.work_type
+    return merged
+
+
+class CorrectionLike(Protocol):
+    @property
+    def reference_key(self) -> str: ...
+
+    @property
+    def sentence(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class StatementKey:
+    """What identifies a statement across re-ingests of one article: its reference and its sentence."""
+
+    reference_key: str
+    sentence: str
+
+
+C = TypeVar("C", bound=CorrectionLike)
+
+
+def replay_corrections(statements: Sequence[StatementKey], corrections: Sequence[C]) -> list[C | None]:
+    """For each statement of a freshly stored article, the curator correction that applies (or None).
+
+    ``corrections`` are the article's corrections oldest first; a later one for the same statement wins.
+    """
+    latest: dict[StatementKey, C] = {}
+    for c in corrections:
+        latest[StatementKey(c.reference_key, c.sentence)] = c
+    return [latest.get(s) for s in statements]

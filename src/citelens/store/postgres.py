@@ -1,0 +1,260 @@
+"""PostgreSQL store (the server backend): psycopg 3, a connection pool per database URL, tsvector/GIN search,
+COPY for bulk loading.
+
+``open_store("postgresql://USER@HOST/DB")``. The queries shared with SQLite live in
+:mod:`citelens.store.sql`; this module supplies pooled connections, the numbered migrations
+(``migrations/postgres``), search in the same syntax as SQLite's (:mod:`citelens.store.query`) and COPY.
+Results are the same as SQLite's for the same corpus (tallies, pages, exports; search finds the same
+statements, ranked by ``ts_rank`` instead of BM25). NULLs sort as SQLite sorts them.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Any
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from citelens.errors import StoreError
+from citelens.store.migrations import latest_version, migrations
+from citelens.store.query import parse_query
+from citelens.store.records import SNIPPET_CLOSE, SNIPPET_OPEN, Snippet
+from citelens.store.sql import Row, SQLStore
+
+SCHEMA_VERSION = latest_version("postgres")
+CONFIG = "citelens"  # the text search configuration made by the first migration
+# Connections per database URL and process (the web server's threads share them). Env: CITELENS_PG_POOL_SIZE.
+POOL_SIZE = int(os.environ.get("CITELENS_PG_POOL_SIZE", "10"))
+CONNECT_TIMEOUT_S = 10.0
+
+_pools: dict[str, ConnectionPool] = {}
+_pools_lock = threading.Lock()
+
+
+def redacted(url: str) -> str:
+    """The URL for messages: host, port, database and user, never the password."""
+    try:
+        d = conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return "(unparseable PostgreSQL URL)"
+    where = d.get("host") or "localhost"
+    return f"postgresql://{d.get('user', '')}{'@' if d.get('user') else ''}{where}" \
+           f"{':' + str(d['port']) if d.get('port') else ''}/{d.get('dbname', '')}"
+
+
+def pool_for(url: str) -> ConnectionPool:
+    """The process's pool for ``url`` (made on first use)."""
+    with _pools_lock:
+        pool = _pools.get(url)
+        if pool is None or pool.closed:
+            pool = ConnectionPool(url, min_size=1, max_size=max(1, POOL_SIZE), open=False, name="citelens",
+                                  kwargs={"row_factory": dict_row, "autocommit": True}, timeout=30.0)
+            try:
+                pool.open(wait=True, timeout=CONNECT_TIMEOUT_S)
+            except (PoolTimeout, psycopg.Error) as exc:
+                pool.close()
+                raise StoreError(f"cannot connect to PostgreSQL at {redacted(url)}: {exc}") from None
+            _pools[url] = pool
+        return pool
+
+
+def close_pools(url: str | None = None) -> None:
+    """Close the pool for ``url`` (or every pool): tests and long-lived tools that switch databases."""
+    with _pools_lock:
+        for key in [url] if url else list(_pools):
+            pool = _pools.pop(key, None) if key else None
+            if pool is not None:
+                pool.close()
+
+
+atexit.register(close_pools)
+
+
+@lru_cache(maxsize=512)
+def _pg(sql: str) -> str:
+    # The shared queries use "?" placeholders and no literal "%" (patterns are passed as parameters).
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+def _clean(value: Any) -> Any:
+    # PostgreSQL text cannot hold NUL (SQLite can); hostile PDFs do contain it.
+    return value.replace("\x00", "\ufffd") if isinstance(value, str) and "\x00" in value else value
+
+
+def tsquery_sql(query: str) -> tuple[str, list[str]]:
+    """A tsquery SQL expression (with %s parameters) for what a user types; ("", []) when it has no terms.
+
+    Terms go to PostgreSQL only as parameters of plainto/phraseto/to_tsquery, with prefixes built from word
+    characters alone, so nothing the user types is parsed as tsquery syntax.
+    """
+    ors, args = [], []
+    for terms in parse_query(query):
+        ands = []
+        for t in terms:
+            if t.prefix:
+                ands.append(f"to_tsquery('{CONFIG}', %s)")
+                args.append(" <-> ".join([*t.words[:-1], t.words[-1] + ":*"]))
+            elif len(t.words) > 1:
+                ands.append(f"phraseto_tsquery('{CONFIG}', %s)")
+                args.append(" ".join(t.words))
+            else:
+                ands.append(f"plainto_tsquery('{CONFIG}', %s)")
+                args.append(t.words[0])
+        ors.append("(" + " && ".join(ands) + ")")
+    return (" || ".join(ors), args) if ors else ("", [])
+
+
+class PostgresStore(SQLStore):
+    """The server store. Thread-safe to share per thread like SQLite's; connections come from a shared pool."""
+
+    backend = "postgres"
+    _DESC = " DESC NULLS LAST"
+    _ASC = " ASC NULLS FIRST"
+
+    def __init__(self, url: str, *, readonly: bool = False) -> None:
+        self.url = url
+        self.readonly = readonly
+        self._pool = pool_for(url)
+        self._lock = threading.RLock()
+        self._tx: psycopg.Connection[Any] | None = None
+        try:
+            with self._connection() as conn:
+                self._version = self._recorded_version(conn)
+            if self._version > SCHEMA_VERSION:
+                raise StoreError(f"{redacted(url)} was made by a newer CiteLens (schema {self._version}; this one"
+                                 f" reads up to {SCHEMA_VERSION}); upgrade CiteLens to open it")
+            if not readonly:
+                self._migrate()
+        except psycopg.Error as exc:
+            raise StoreError(f"{redacted(url)} is not a usable CiteLens database: {exc}") from None
+
+    @staticmethod
+    def _recorded_version(conn: psycopg.Connection[Any]) -> int:
+        row = conn.execute("SELECT to_regclass('meta') IS NOT NULL AS present").fetchone()
+        if not row or not row["present"]:
+            return 0
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        return int(row["value"]) if row and str(row["value"]).isdigit() else 0
+
+    def _migrate(self) -> None:
+        for m in migrations("postgres"):
+            if m.version <= self._version:
+                continue
+            with self._pool.connection() as conn, conn.transaction():
+                # One migrating process at a time (several web workers may start together).
+                conn.execute("SELECT pg_advisory_xact_lock(hashtext('citelens-migrate'))")
+                if self._recorded_version(conn) < m.version:
+                    conn.execute(m.sql)
+                    conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', %s)"
+                                 " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", (str(m.version),))
+            self._version = m.version
+
+    @property
+    def schema_version(self) -> int:
+        return self._version
+
+    def close(self) -> None:
+        # The pool outlives a store: other stores (threads) of this process share it; closed at exit.
+        self._tx = None
+
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+        if self._tx is not None:
+            yield self._tx
+        else:
+            with self._pool.connection() as conn:
+                yield conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        if self.readonly:
+            raise StoreError(f"{redacted(self.url)} is open read-only")
+        with self._lock:
+            if self._tx is not None:
+                with self._tx.transaction():  # a savepoint
+                    yield
+                return
+            with self._pool.connection() as conn:
+                self._tx = conn
+                try:
+                    with conn.transaction():
+                        yield
+                finally:
+                    self._tx = None
+
+    # ---------------------------------------------------------------------------------- SQLStore hooks
+    def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[Row]:
+        with self._connection() as conn:
+            return conn.execute(_pg(sql), [_clean(a) for a in args]).fetchall()
+
+    def _exec(self, sql: str, args: Sequence[Any] = ()) -> None:
+        with self._connection() as conn:
+            conn.execute(_pg(sql), [_clean(a) for a in args])
+
+    def _insert_id(self, sql: str, args: Sequence[Any]) -> int:
+        with self._connection() as conn:
+            row = conn.execute(_pg(sql) + " RETURNING id", [_clean(a) for a in args]).fetchone()
+        assert row is not None
+        return int(row["id"])
+
+    def _insert_rows(self, table: str, cols: Sequence[str], rows: Sequence[Sequence[Any]], *,
+                     want_ids: bool = False) -> list[int]:
+        """COPY the rows in; ids, when wanted, are taken from the table's sequence first."""
+        if not rows:
+            return []
+        ids: list[int] = []
+        with self._connection() as conn:
+            if want_ids:
+                ids = sorted(int(r["id"]) for r in conn.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) AS id FROM generate_series(1, %s)",
+                    (table, len(rows))).fetchall())
+                cols = ("id", *cols)
+                rows = [(i, *r) for i, r in zip(ids, rows, strict=True)]
+            with conn.cursor().copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
+                for r in rows:
+                    copy.write_row([_clean(v) for v in r])
+        return ids
+
+    def _stream(self, sql: str, args: Sequence[Any] = ()) -> Iterator[Row]:
+        # A server-side cursor: an export of millions of rows never sits in memory.
+        with self._connection() as conn, conn.transaction(), conn.cursor(name="citelens_stream") as cur:
+            cur.itersize = 2000
+            cur.execute(_pg(sql), list(args))
+            yield from cur
+
+    def _storage_bytes(self) -> int | None:
+        # This index's tables with their indexes and TOAST (the database may hold other schemas).
+        return int(self._scalar(
+            "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0) AS n FROM pg_class c JOIN pg_namespace n"
+            " ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind = 'r'") or 0)
+
+    def _search(self, query: str, where: str, args: Sequence[Any], limit: int,
+                offset: int) -> tuple[int, list[tuple[Row, Snippet]]]:
+        tsq, qargs = tsquery_sql(query)
+        if not tsq:
+            return 0, []
+        with self._connection() as conn:
+            total = conn.execute(
+                f"WITH q AS (SELECT {tsq} AS query) SELECT COUNT(*) AS n FROM statements s"
+                f" JOIN contexts c ON c.id = s.context_id CROSS JOIN q WHERE c.tsv @@ q.query{_pg(where)}",
+                [*qargs, *args]).fetchone()
+            # Rank and cut first, then make headlines (ts_headline re-parses text) for one page only.
+            rows = conn.execute(
+                f"WITH q AS (SELECT {tsq} AS query),"
+                f" page AS (SELECT s.id, ts_rank(c.tsv, q.query) AS rank FROM statements s"
+                f"  JOIN contexts c ON c.id = s.context_id CROSS JOIN q WHERE c.tsv @@ q.query{_pg(where)}"
+                f"  ORDER BY rank DESC, s.id LIMIT %s OFFSET %s)"
+                f" SELECT {self._SELECT_STATEMENT}, ts_headline('{CONFIG}', c.sentence, q.query,"
+                f" 'StartSel={SNIPPET_OPEN}, StopSel={SNIPPET_CLOSE}, MaxWords=24, MinWords=12, ShortWord=0')"
+                f" AS snippet FROM page JOIN statements s ON s.id = page.id{self._STATEMENT_JOINS} CROSS JOIN q"
+                f" ORDER BY page.rank DESC, s.id",
+                [*qargs, *args, limit, offset]).fetchall()
+        return int(total["n"] if total else 0), [(r, Snippet.from_markers(r["snippet"])) for r in rows]

@@ -1,0 +1,40 @@
+"""The statement search syntax, shared by every backend.
+
+What a user types: words (all must appear), "quoted phrases", a trailing * for a prefix, OR between terms
+(AND binds tighter: ``a b OR c`` is ``(a AND b) OR c``). Anything else — operators of the underlying engine,
+stray quotes, punctuation — is read as plain words, so no input is a syntax error. Each backend turns the
+parsed :class:`Term` groups into its own engine's query (FTS5 MATCH, PostgreSQL tsquery).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_TOKEN = re.compile(r'"([^"]+)"|(\w[\w\'-]*\*?)', re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Term:
+    words: tuple[str, ...]  # one word, or a phrase (words in order, adjacent)
+    prefix: bool = False  # the last word is a prefix
+
+
+def parse_query(query: str) -> list[list[Term]]:
+    """Groups of terms: a statement matches when every term of at least one group matches."""
+    groups: list[list[Term]] = [[]]
+    for m in _TOKEN.finditer(query or ""):
+        phrase, word = m.group(1), m.group(2)
+        if phrase:
+            words = tuple(re.findall(r"\w+", phrase))
+            if words:
+                groups[-1].append(Term(words))
+        elif word:
+            if word == "OR":
+                if groups[-1]:
+                    groups.append([])
+                continue
+            core = tuple(re.findall(r"\w+", word))
+            if core:
+                groups[-1].append(Term(core, prefix=word.endswith("*")))
+    return [g for g in groups if g]

@@ -1,0 +1,299 @@
+"""Typed records the stores return: the same shapes from every backend, no SQL rows.
+
+Each record has ``to_dict()`` giving the JSON shape documented in docs/cli.md (field names are a public
+contract of the CLI's ``--json`` and the exports).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+SNIPPET_OPEN = "\x02"
+SNIPPET_CLOSE = "\x03"
+
+
+def _plain(obj: Any) -> dict[str, Any]:
+    return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+
+
+@dataclass(frozen=True)
+class AuthorName:
+    family: str = ""
+    given: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return {"family": self.family, "given": self.given}
+
+
+@dataclass(frozen=True)
+class Notice:
+    """An editorial notice (retraction, correction, expression of concern) about a work."""
+
+    kind: str
+    relation: str = ""
+    doi: str = ""  # the notice's own DOI
+    title: str = ""
+    date: str = ""
+    notice_work_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(self)
+
+
+@dataclass(frozen=True)
+class Work:
+    id: str  # "W12"
+    doi: str = ""
+    pmid: str = ""
+    pmcid: str = ""
+    title: str = ""
+    authors: tuple[AuthorName, ...] = ()
+    year: int | None = None
+    container: str = ""
+    volume: str = ""
+    pages: str = ""
+    kind: str = "reference"  # "article" (full text ingested) | "metadata" | "reference"
+    work_type: str = ""
+    full_text_source: str | None = None
+    notices: tuple[Notice, ...] = ()
+
+    @property
+    def retracted(self) -> bool:
+        return any(n.kind == "retraction" for n in self.notices)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = _plain(self)
+        out["authors"] = [a.to_dict() for a in self.authors]
+        out["retracted"] = self.retracted
+        out["notices"] = [n.to_dict() for n in self.notices]
+        return out
+
+
+@dataclass(frozen=True)
+class StanceCounts:
+    """Statements by effective type (a curator's correction, else the model's label)."""
+
+    supporting: int = 0
+    contrasting: int = 0
+    mentioning: int = 0
+    total: int = 0
+
+    def count(self, stance: str) -> int:
+        return int(getattr(self, stance, 0)) if stance in ("supporting", "contrasting", "mentioning") else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(self)
+
+
+@dataclass(frozen=True)
+class Tallies(StanceCounts):
+    unclassified: int = 0
+    citing_publications: int = 0
+
+
+@dataclass(frozen=True)
+class YearCounts(StanceCounts):
+    year: int | None = None
+
+
+@dataclass(frozen=True)
+class WorkHit(Work):
+    """A work found by :meth:`~citelens.store.base.StatementSearch.search_works`, with its tallies."""
+
+    tallies: Tallies = field(default_factory=Tallies)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        out["tallies"] = self.tallies.to_dict()
+        return out
+
+
+@dataclass(frozen=True)
+class Snippet:
+    """A piece of a matching sentence: (text, is_match) parts, in order. Backends mark matches their own way."""
+
+    parts: tuple[tuple[str, bool], ...] = ()
+
+    @classmethod
+    def from_markers(cls, text: str, open_: str = SNIPPET_OPEN, close: str = SNIPPET_CLOSE) -> Snippet:
+        parts: list[tuple[str, bool]] = []
+        inside = False
+        buf = ""
+        for ch in text or "":
+            if ch in (open_, close):
+                if buf:
+                    parts.append((buf, inside))
+                buf, inside = "", ch == open_
+            else:
+                buf += ch
+        if buf:
+            parts.append((buf, inside))
+        return cls(tuple(parts))
+
+    @property
+    def text(self) -> str:
+        return "".join(t for t, _ in self.parts)
+
+    def marked(self, open_: str, close: str, escape: Callable[[str], str] = str) -> str:
+        """The snippet with each match between ``open_`` and ``close``, every text piece passed through ``escape``."""
+        return "".join(f"{open_}{escape(t)}{close}" if hit else escape(t) for t, hit in self.parts)
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One citation statement with its citing paper, its reference and the cited work."""
+
+    id: int
+    section: str
+    section_title: str
+    sentence: str
+    before: str
+    after: str
+    callout_start: int
+    callout_end: int
+    type: str | None  # effective stance: the curator's if corrected, else the model's
+    confidence: float | None
+    model_stance: str | None
+    model_confidence: float | None
+    evidence: str
+    self_citation: bool
+    corrected_by: str | None
+    corrected_at: str | None
+    citing_year: int | None
+    cited_work_id: str | None
+    citing_work_id: str
+    citing_doi: str
+    citing_title: str
+    citing_source: str
+    citing_journal: str
+    reference_key: str
+    reference_raw: str
+    resolution_method: str
+    resolution_score: float | None
+    cited_doi: str
+    cited_title: str | None
+
+    @property
+    def corrected(self) -> bool:
+        return self.corrected_by is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = _plain(self)
+        out["corrected"] = self.corrected
+        return out
+
+
+@dataclass(frozen=True)
+class SearchHit(Statement):
+    """A statement found by full-text search, with the matching part of its sentence."""
+
+    snippet: Snippet = field(default_factory=Snippet)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        out["snippet"] = self.snippet.marked("<mark>", "</mark>")
+        return out
+
+
+@dataclass(frozen=True)
+class DocumentSummary:
+    """An ingested article as the home page lists it."""
+
+    work_id: str
+    doi: str
+    title: str
+    year: int | None
+    journal: str
+    ingested_at: str
+    statements: int
+    references: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(self)
+
+
+@dataclass(frozen=True)
+class ReferenceEntry:
+    """One entry of an ingested article's reference list, with the work it resolved to."""
+
+    key: str
+    label: str
+    raw: str
+    title: str
+    year: int | None
+    doi: str
+    work_id: str | None
+    cited_doi: str
+    cited_title: str
+    method: str
+    score: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(self)
+
+
+def export_row(st: Statement) -> dict[str, Any]:
+    """The export shape of a statement (``citelens export``; fields documented in docs/cli.md)."""
+    return {
+        "statement_id": st.id, "citing_doi": st.citing_doi, "citing_source": st.citing_source,
+        "citing_work_id": st.citing_work_id, "reference_key": st.reference_key, "reference_raw": st.reference_raw,
+        "cited_work_id": st.cited_work_id, "cited_doi": st.cited_doi, "section": st.section,
+        "section_title": st.section_title, "sentence": st.sentence, "callout_start": st.callout_start,
+        "callout_end": st.callout_end, "before": st.before, "after": st.after, "type": st.type,
+        "confidence": st.confidence, "model_type": st.model_stance, "evidence": st.evidence,
+        "self_citation": st.self_citation, "corrected_by": st.corrected_by,
+    }
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A curator's label for a statement; kept as history and replayed when the article is re-ingested."""
+
+    id: int
+    statement_id: int
+    document_identity: str
+    reference_key: str
+    sentence: str
+    old_stance: str | None
+    stance: str
+    curator: str
+    note: str
+    created_at: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(self)
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    documents: int
+    works: int
+    references: int
+    statements: int
+    statements_by_type: dict[str, int]
+    statements_by_section: dict[str, int]
+    self_citations: int
+    resolution_methods: dict[str, int]
+    references_matched_to_known_work_pct: float
+    notices: int
+    corrections: int
+    database_bytes: int | None  # what the backend occupies on disk (file + WAL, or the PostgreSQL database)
+    bytes_per_statement: float | None
+    backend: str = "sqlite"
+    schema_version: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(self)
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    document_id: int
+    work_id: str
+    replaced: bool
+    statements: int
+    references: int
+    resolved_existing: int  # references matched to a work the index already knew

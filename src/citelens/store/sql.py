@@ -1,0 +1,560 @@
+"""What the SQL stores share: the queries, written once in portable SQL, and the mapping to records.
+
+SQLite and PostgreSQL have the same tables (see ``migrations/``), so everything but connections, full-text
+search, bulk loading and NULL ordering is written here once, with ``?`` placeholders (the PostgreSQL store
+rewrites them). Domain decisions come from :mod:`citelens.rules`; this module only stores and reads.
+"""
+
+from __future__ import annotations
+
+import abc
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from citelens.document import SECTIONS, STANCES, Author, Document
+from citelens.errors import NotFoundError, StoreError
+from citelens.references.identifiers import normalise_doi
+from citelens.references.resolve import WorkCandidate, WorkRecord, author_key, first_page, fold, title_key
+from citelens.rules import (
+    IDENTIFIER_KINDS,
+    MIN_TITLE_KEY,
+    StatementKey,
+    classify_notice,
+    document_identity,
+    free_identifiers,
+    merge_work,
+    replay_corrections,
+)
+from citelens.store.base import Store, format_work_id, parse_work_id
+from citelens.store.records import (
+    AuthorName,
+    Correction,
+    DocumentSummary,
+    IndexStats,
+    Notice,
+    ReferenceEntry,
+    SaveResult,
+    SearchHit,
+    Snippet,
+    StanceCounts,
+    Statement,
+    Tallies,
+    Work,
+    WorkHit,
+    YearCounts,
+)
+
+Row = Mapping[str, Any]
+
+_WORK_COLS = ("doi, pmid, pmcid, title, title_norm, title_key, authors_json, first_author, year, container,"
+              " volume, pages, first_page, kind, work_type")
+_DOCUMENT_COLS = ("identity", "source", "format", "work_id", "doi", "title", "year", "journal", "authors_json",
+                  "article_type", "n_statements", "n_references", "ingested_at")
+_REF_COLS = ("document_id", "key", "label", "raw", "title", "authors_json", "container", "year", "volume",
+             "issue", "pages", "doi", "pmid", "pmcid", "work_id", "method", "score")
+_CONTEXT_COLS = ("document_id", "paragraph_index", "sentence_index", "section_title", "sentence", "before", "after")
+_STATEMENT_COLS = ("document_id", "ref_id", "cited_work_id", "citing_work_id", "citing_year", "context_id",
+                   "section", "callout_start", "callout_end", "model_stance", "model_confidence", "evidence",
+                   "stance", "confidence", "self_citation", "corrected_by", "corrected_at")
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def authors_json(authors: Sequence[Author]) -> str:
+    return json.dumps([{"family": a.family, "given": a.given} for a in authors], ensure_ascii=False)
+
+
+def _authors(js: str) -> tuple[AuthorName, ...]:
+    return tuple(AuthorName(a.get("family", ""), a.get("given", "")) for a in json.loads(js or "[]"))
+
+
+class SQLStore(Store):
+    """The shared implementation. Subclasses supply connections, search, bulk inserts and NULL ordering."""
+
+    # ORDER BY suffixes that put NULLs where SQLite puts them (smallest): PostgreSQL overrides.
+    _DESC = " DESC"
+    _ASC = " ASC"
+
+    # ---------------------------------------------------------------------------------- backend hooks
+    @abc.abstractmethod
+    def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[Row]: ...
+
+    @abc.abstractmethod
+    def _exec(self, sql: str, args: Sequence[Any] = ()) -> None: ...
+
+    @abc.abstractmethod
+    def _insert_id(self, sql: str, args: Sequence[Any]) -> int:
+        """Run an INSERT of one row and return its new id."""
+
+    @abc.abstractmethod
+    def _insert_rows(self, table: str, cols: Sequence[str], rows: Sequence[Sequence[Any]], *,
+                     want_ids: bool = False) -> list[int]:
+        """Insert many rows (in a transaction); their new ids in order when ``want_ids``."""
+
+    @abc.abstractmethod
+    def _stream(self, sql: str, args: Sequence[Any] = ()) -> Iterator[Row]:
+        """Rows one at a time, without holding them all in memory."""
+
+    @abc.abstractmethod
+    def _storage_bytes(self) -> int | None: ...
+
+    @abc.abstractmethod
+    def _search(self, query: str, where: str, args: Sequence[Any], limit: int,
+                offset: int) -> tuple[int, list[tuple[Row, Snippet]]]:
+        """(total, page of statement rows with their snippets) for a full-text query and extra filters."""
+
+    @property
+    @abc.abstractmethod
+    def schema_version(self) -> int: ...
+
+    def _row(self, sql: str, args: Sequence[Any] = ()) -> Row | None:
+        rows = self._rows(sql, args)
+        return rows[0] if rows else None
+
+    def _scalar(self, sql: str, args: Sequence[Any] = ()) -> Any:
+        row = self._row(sql, args)
+        return row[next(iter(row.keys()))] if row else None
+
+    # ------------------------------------------------------------------------------------ WorkIndex
+    def _wid(self, work_id: str) -> int:
+        n = parse_work_id(work_id)
+        if n is None:
+            raise NotFoundError(f"not a work id: {work_id!r}")
+        return n
+
+    def find_work_by_identifier(self, kind: str, value: str) -> str | None:
+        if kind not in IDENTIFIER_KINDS or not value:
+            return None
+        row = self._row(f"SELECT id FROM works WHERE {kind} = ?", (value,))
+        return format_work_id(row["id"]) if row else None
+
+    def find_work_candidates(self, first_author: str, year: int | None, title_key_: str) -> list[WorkCandidate]:
+        # The blocking rule of citelens.rules.is_candidate, as indexed queries.
+        rows: list[Row] = []
+        cols = "id, title_norm, first_author, year, container, volume, first_page, doi"
+        if first_author:
+            if year is not None:
+                rows += self._rows(f"SELECT {cols} FROM works WHERE first_author = ? AND year BETWEEN ? AND ?"
+                                   " ORDER BY id LIMIT 200", (first_author, year - 1, year + 1))
+            else:
+                rows += self._rows(f"SELECT {cols} FROM works WHERE first_author = ? ORDER BY id LIMIT 200",
+                                   (first_author,))
+        if title_key_ and len(title_key_) >= MIN_TITLE_KEY:
+            rows += self._rows(f"SELECT {cols} FROM works WHERE title_key = ? ORDER BY id LIMIT 50", (title_key_,))
+        seen: set[int] = set()
+        out = []
+        for r in rows:
+            if r["id"] in seen:
+                continue
+            seen.add(r["id"])
+            out.append(WorkCandidate(work_id=format_work_id(r["id"]), title_norm=r["title_norm"],
+                                     first_author=r["first_author"], year=r["year"],
+                                     container_norm=fold(r["container"]), volume=r["volume"],
+                                     first_page=r["first_page"], doi=r["doi"] or ""))
+        return out
+
+    def _taken(self, record: WorkRecord, other_than: int | None = None) -> set[tuple[str, str]]:
+        taken = set()
+        for kind in IDENTIFIER_KINDS:
+            value = getattr(record, kind)
+            if value:
+                row = self._row(f"SELECT id FROM works WHERE {kind} = ?", (value,))
+                if row and row["id"] != other_than:
+                    taken.add((kind, value))
+        return taken
+
+    @staticmethod
+    def _work_values(r: WorkRecord) -> tuple[Any, ...]:
+        return (r.doi or None, r.pmid or None, r.pmcid or None, r.title, fold(r.title), title_key(r.title),
+                authors_json(r.authors), author_key(r.authors), r.year, r.container, r.volume, r.pages,
+                first_page(r.pages), r.kind, r.work_type)
+
+    def create_work(self, record: WorkRecord) -> str:
+        record = free_identifiers(record, self._taken(record))
+        n = self._insert_id(f"INSERT INTO works ({_WORK_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                            self._work_values(record))
+        return format_work_id(n)
+
+    def enrich_work(self, work_id: str, record: WorkRecord) -> None:
+        wid = self._wid(work_id)
+        row = self._row("SELECT * FROM works WHERE id = ?", (wid,))
+        if row is None:
+            return
+        existing = WorkRecord(
+            title=row["title"], authors=[Author(family=a.family, given=a.given) for a in _authors(row["authors_json"])],
+            year=row["year"], container=row["container"], volume=row["volume"], pages=row["pages"],
+            doi=row["doi"] or "", pmid=row["pmid"] or "", pmcid=row["pmcid"] or "", kind=row["kind"],
+            work_type=row["work_type"])
+        merged = merge_work(existing, record, self._taken(record, other_than=wid))
+        if merged != existing:
+            cols = [c.strip() for c in _WORK_COLS.split(",")]
+            self._exec(f"UPDATE works SET {', '.join(c + ' = ?' for c in cols)} WHERE id = ?",
+                       (*self._work_values(merged), wid))
+
+    # ----------------------------------------------------------------------------------------- writes
+    def save_document(self, doc: Document) -> SaveResult:
+        if doc.work_id is None:
+            raise StoreError(f"{doc.source}: document was not resolved before saving")
+        identity = document_identity(doc)
+        with self.transaction():
+            old = self._row("SELECT id FROM documents WHERE identity = ?", (identity,))
+            if old is not None:
+                # Cascades remove refs, contexts (and their search entries), statements and notices.
+                self._exec("DELETE FROM documents WHERE id = ?", (old["id"],))
+            work_n = self._wid(doc.work_id)
+            doc_id = self._insert_id(
+                f"INSERT INTO documents ({', '.join(_DOCUMENT_COLS)}) VALUES ({','.join('?' * len(_DOCUMENT_COLS))})",
+                (identity, doc.source, doc.format, work_n, doc.doi or None, doc.title, doc.year, doc.journal,
+                 json.dumps([{"family": a.family, "given": a.given, "orcid": a.orcid,
+                              "affiliations": [vars(x) for x in a.affiliations]} for a in doc.authors],
+                            ensure_ascii=False),
+                 doc.article_type, len(doc.statements), len(doc.references), now()))
+            refs = []
+            cited_by_key: dict[str, int | None] = {}
+            resolved_existing = 0
+            for r in doc.references:
+                w = parse_work_id(r.work_id) if r.work_id else None
+                if r.resolution_method not in ("new", ""):
+                    resolved_existing += 1
+                refs.append((doc_id, r.key, r.label, r.raw, r.title, authors_json(r.authors), r.container, r.year,
+                             r.volume, r.issue, r.pages, r.doi, r.pmid, r.pmcid, w, r.resolution_method,
+                             r.resolution_score))
+            ref_ids = dict(zip([r.key for r in doc.references],
+                               self._insert_rows("refs", _REF_COLS, refs, want_ids=True), strict=True))
+            for r in doc.references:
+                cited_by_key[r.key] = parse_work_id(r.work_id) if r.work_id else None
+            stored = [s for s in doc.statements if s.reference_key in ref_ids]
+            # One context row per citing sentence, shared by the statements of its callouts.
+            context_keys: dict[tuple[int, int], int] = {}
+            context_rows = []
+            for s in stored:
+                key = (s.paragraph_index, s.sentence_index)
+                if key not in context_keys:
+                    context_keys[key] = len(context_rows)
+                    context_rows.append((doc_id, s.paragraph_index, s.sentence_index, s.section_title, s.sentence,
+                                         s.before, s.after))
+            context_ids = self._insert_rows("contexts", _CONTEXT_COLS, context_rows, want_ids=True)
+            corrections = [self._correction(r) for r in self._rows(
+                "SELECT * FROM corrections WHERE document_identity = ? ORDER BY id", (identity,))]
+            replayed = replay_corrections([StatementKey(s.reference_key, s.sentence) for s in stored], corrections)
+            rows = []
+            for s, c in zip(stored, replayed, strict=True):
+                stance, confidence = (c.stance, 1.0) if c else (s.stance, s.confidence)
+                rows.append((doc_id, ref_ids[s.reference_key], cited_by_key[s.reference_key], work_n, doc.year,
+                             context_ids[context_keys[(s.paragraph_index, s.sentence_index)]], s.section,
+                             s.callout_start, s.callout_end, s.stance, s.confidence, s.evidence, stance,
+                             confidence, int(s.self_citation), c.curator if c else None,
+                             c.created_at if c else None))
+            self._insert_rows("statements", _STATEMENT_COLS, rows)
+            self._save_notices(doc, doc_id, work_n)
+        return SaveResult(document_id=doc_id, work_id=doc.work_id, replaced=old is not None,
+                          statements=len(rows), references=len(doc.references), resolved_existing=resolved_existing)
+
+    def _save_notices(self, doc: Document, doc_id: int, work_n: int) -> None:
+        for rel in doc.related:
+            kind = classify_notice(rel.relation, doc.article_type)
+            if not kind:
+                continue
+            target = None
+            if rel.doi:
+                target = self.find_work_by_identifier("doi", rel.doi)
+            if target is None and rel.pmid:
+                target = self.find_work_by_identifier("pmid", rel.pmid)
+            if target is None:
+                target = self.create_work(WorkRecord(doi=rel.doi, pmid=rel.pmid, title=rel.title, kind="reference"))
+            self._exec("INSERT INTO notices (document_id, notice_work_id, target_work_id, kind, relation, doi,"
+                       " title, date) VALUES (?,?,?,?,?,?,?,?)",
+                       (doc_id, work_n, self._wid(target), kind, rel.relation, doc.doi, doc.title,
+                        str(doc.year or "")))
+
+    def correct_statement(self, statement_id: int, stance: str, curator: str, note: str = "") -> Statement:
+        if stance not in STANCES:
+            raise ValueError(f"stance must be one of {', '.join(STANCES)}")
+        row = self._row(
+            "SELECT s.id, s.stance, c.sentence, d.identity, r.key FROM statements s JOIN documents d ON d.id ="
+            " s.document_id JOIN refs r ON r.id = s.ref_id JOIN contexts c ON c.id = s.context_id WHERE s.id = ?",
+            (statement_id,))
+        if row is None:
+            raise NotFoundError(f"no statement {statement_id}")
+        at = now()
+        with self.transaction():
+            self._exec("INSERT INTO corrections (statement_id, document_identity, reference_key, sentence,"
+                       " old_stance, stance, curator, note, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                       (statement_id, row["identity"], row["key"], row["sentence"], row["stance"], stance, curator,
+                        note, at))
+            self._exec("UPDATE statements SET stance = ?, confidence = 1.0, corrected_by = ?, corrected_at = ?"
+                       " WHERE id = ?", (stance, curator, at, statement_id))
+        out = self.get_statement(statement_id)
+        assert out is not None
+        return out
+
+    def finished_inputs(self) -> dict[str, str]:
+        return {r["input"]: r["fingerprint"] for r in self._rows("SELECT input, fingerprint FROM ingest_manifest")}
+
+    def mark_input_finished(self, name: str, fingerprint: str, outcome: str) -> None:
+        self._exec("DELETE FROM ingest_manifest WHERE input = ?", (name,))
+        self._exec("INSERT INTO ingest_manifest (input, fingerprint, outcome, finished_at) VALUES (?,?,?,?)",
+                   (name, fingerprint, outcome, now()))
+
+    # ------------------------------------------------------------------------------------------ reads
+    def _work_row(self, ident: str) -> Row | None:
+        n = parse_work_id(ident)
+        if n is not None:
+            return self._row("SELECT * FROM works WHERE id = ?", (n,))
+        doi = normalise_doi(ident)
+        if doi:
+            return self._row("SELECT * FROM works WHERE doi = ?", (doi,))
+        s = ident.strip()
+        if s.upper().startswith("PMC"):
+            return self._row("SELECT * FROM works WHERE pmcid = ?", (s.upper(),))
+        if s.isdigit():
+            return self._row("SELECT * FROM works WHERE pmid = ?", (s,))
+        return None
+
+    def get_work(self, ident: str) -> Work | None:
+        row = self._work_row(ident)
+        return self._work(row) if row is not None else None
+
+    def _work(self, row: Row) -> Work:
+        wid = format_work_id(row["id"])
+        doc = self._row("SELECT source FROM documents WHERE work_id = ? ORDER BY id LIMIT 1", (row["id"],))
+        return Work(id=wid, doi=row["doi"] or "", pmid=row["pmid"] or "", pmcid=row["pmcid"] or "",
+                    title=row["title"], authors=_authors(row["authors_json"]), year=row["year"],
+                    container=row["container"], volume=row["volume"], pages=row["pages"], kind=row["kind"],
+                    work_type=row["work_type"], full_text_source=doc["source"] if doc else None,
+                    notices=tuple(self.notices(wid)))
+
+    def tallies(self, work_id: str) -> Tallies:
+        wid = self._wid(work_id)
+        out = {"supporting": 0, "contrasting": 0, "mentioning": 0, "unclassified": 0}
+        for r in self._rows("SELECT stance, COUNT(*) AS n FROM statements WHERE cited_work_id = ? GROUP BY stance",
+                            (wid,)):
+            out[r["stance"] if r["stance"] in out else "unclassified"] += int(r["n"])
+        pubs = self._scalar("SELECT COUNT(DISTINCT document_id) AS n FROM statements WHERE cited_work_id = ?", (wid,))
+        return Tallies(total=sum(out.values()), citing_publications=int(pubs or 0), **out)
+
+    def section_tallies(self, work_id: str) -> dict[str, StanceCounts]:
+        wid = self._wid(work_id)
+        buckets: dict[str, dict[str, int]] = {s: {} for s in SECTIONS}
+        for r in self._rows("SELECT section, stance, COUNT(*) AS n FROM statements WHERE cited_work_id = ?"
+                            " GROUP BY section, stance", (wid,)):
+            buckets.setdefault(r["section"], {})[r["stance"] or ""] = int(r["n"])
+        return {sec: _counts(StanceCounts, b) for sec, b in buckets.items()}
+
+    def year_tallies(self, work_id: str) -> list[YearCounts]:
+        wid = self._wid(work_id)
+        years: dict[int | None, dict[str, int]] = {}
+        for r in self._rows("SELECT citing_year, stance, COUNT(*) AS n FROM statements WHERE cited_work_id = ?"
+                            " GROUP BY citing_year, stance", (wid,)):
+            years.setdefault(r["citing_year"], {})[r["stance"] or ""] = int(r["n"])
+        return [_counts(YearCounts, b, year=y)
+                for y, b in sorted(years.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))]
+
+    _SELECT_STATEMENT = (
+        "s.id, s.section, c.section_title, c.sentence, c.before, c.after, s.callout_start, s.callout_end,"
+        " s.stance, s.confidence, s.model_stance, s.model_confidence, s.evidence, s.self_citation,"
+        " s.corrected_by, s.corrected_at, s.citing_year, s.cited_work_id, s.citing_work_id,"
+        " d.doi AS citing_doi, d.title AS citing_title, d.source AS citing_source, d.journal AS citing_journal,"
+        " r.key AS reference_key, r.raw AS reference_raw, r.method AS resolution_method,"
+        " r.score AS resolution_score, w.doi AS cited_doi, w.title AS cited_title")
+    _STATEMENT_JOINS = (" JOIN contexts c ON c.id = s.context_id JOIN documents d ON d.id = s.document_id"
+                        " JOIN refs r ON r.id = s.ref_id LEFT JOIN works w ON w.id = s.cited_work_id")
+
+    @staticmethod
+    def _statement_fields(row: Row) -> dict[str, Any]:
+        return dict(
+            id=int(row["id"]), section=row["section"], section_title=row["section_title"], sentence=row["sentence"],
+            before=row["before"], after=row["after"], callout_start=row["callout_start"],
+            callout_end=row["callout_end"], type=row["stance"], confidence=row["confidence"],
+            model_stance=row["model_stance"], model_confidence=row["model_confidence"], evidence=row["evidence"],
+            self_citation=bool(row["self_citation"]), corrected_by=row["corrected_by"],
+            corrected_at=row["corrected_at"], citing_year=row["citing_year"],
+            cited_work_id=format_work_id(row["cited_work_id"]) if row["cited_work_id"] else None,
+            citing_work_id=format_work_id(row["citing_work_id"]), citing_doi=row["citing_doi"] or "",
+            citing_title=row["citing_title"], citing_source=row["citing_source"],
+            citing_journal=row["citing_journal"], reference_key=row["reference_key"],
+            reference_raw=row["reference_raw"], resolution_method=row["resolution_method"],
+            resolution_score=row["resolution_score"], cited_doi=row["cited_doi"] or "", cited_title=row["cited_title"])
+
+    def _statement(self, row: Row) -> Statement:
+        return Statement(**self._statement_fields(row))
+
+    @staticmethod
+    def _filters(stance: str | None, section: str | None, year_from: int | None, year_to: int | None,
+                 exclude_self: bool) -> tuple[str, list[Any]]:
+        where, args = [], []
+        if stance:
+            where.append("s.stance = ?")
+            args.append(stance)
+        if section:
+            where.append("s.section = ?")
+            args.append(section)
+        if year_from is not None:
+            where.append("s.citing_year >= ?")
+            args.append(year_from)
+        if year_to is not None:
+            where.append("s.citing_year <= ?")
+            args.append(year_to)
+        if exclude_self:
+            where.append("s.self_citation = 0")
+        return "".join(" AND " + w for w in where), args
+
+    def citations(self, work_id: str, *, stance: str | None = None, section: str | None = None,
+                  year_from: int | None = None, year_to: int | None = None, exclude_self: bool = False,
+                  sort: str = "relevance", limit: int = 20, offset: int = 0) -> tuple[int, list[Statement]]:
+        wid = self._wid(work_id)
+        extra, args = self._filters(stance, section, year_from, year_to, exclude_self)
+        total = self._scalar(f"SELECT COUNT(*) AS n FROM statements s WHERE s.cited_work_id = ?{extra}", (wid, *args))
+        d, a = self._DESC, self._ASC
+        order = {
+            # "relevance": evidence first (contrasting, then supporting), then confidence, then newest
+            "relevance": "CASE s.stance WHEN 'contrasting' THEN 0 WHEN 'supporting' THEN 1 ELSE 2 END,"
+                         f" s.confidence{d}, s.citing_year{d}, s.id",
+            "newest": f"s.citing_year{d}, s.id", "oldest": f"s.citing_year{a}, s.id",
+            "confidence": f"s.confidence{d}, s.id",
+        }.get(sort)
+        if order is None:
+            raise ValueError(f"sort must be one of relevance, newest, oldest, confidence (got {sort!r})")
+        rows = self._rows(f"SELECT {self._SELECT_STATEMENT} FROM statements s{self._STATEMENT_JOINS}"
+                          f" WHERE s.cited_work_id = ?{extra} ORDER BY {order} LIMIT ? OFFSET ?",
+                          (wid, *args, limit, offset))
+        return int(total or 0), [self._statement(r) for r in rows]
+
+    def search_statements(self, query: str, *, stance: str | None = None, section: str | None = None,
+                          year_from: int | None = None, year_to: int | None = None, exclude_self: bool = False,
+                          limit: int = 20, offset: int = 0) -> tuple[int, list[SearchHit]]:
+        extra, args = self._filters(stance, section, year_from, year_to, exclude_self)
+        total, hits = self._search(query, extra, args, limit, offset)
+        return total, [SearchHit(**self._statement_fields(r), snippet=snip) for r, snip in hits]
+
+    def search_works(self, query: str, limit: int = 20) -> list[WorkHit]:
+        q = query.strip()
+        if not q:
+            return []
+        doi = normalise_doi(q)
+        if doi:
+            ids = [r["id"] for r in self._rows("SELECT id FROM works WHERE doi = ?", (doi,))]
+        else:
+            words = fold(q).split()
+            if not words:
+                return []
+            # Title words (all must appear) or first-author surname; works that are cited rank first.
+            cond = " AND ".join("(' ' || title_norm || ' ') LIKE ?" for _ in words)
+            ids = [r["id"] for r in self._rows(
+                f"SELECT id FROM works WHERE ({cond}) OR first_author = ? ORDER BY"
+                " (SELECT COUNT(*) FROM statements s WHERE s.cited_work_id = works.id) DESC, id LIMIT ?",
+                (*[f"% {w}%" for w in words], fold(q), limit))]
+        out = []
+        for i in ids:
+            row = self._row("SELECT * FROM works WHERE id = ?", (i,))
+            if row is not None:
+                out.append(self._work_hit(self._work(row)))
+        return out
+
+    def get_statement(self, statement_id: int) -> Statement | None:
+        row = self._row(f"SELECT {self._SELECT_STATEMENT} FROM statements s{self._STATEMENT_JOINS} WHERE s.id = ?",
+                        (statement_id,))
+        return self._statement(row) if row else None
+
+    def _work_hit(self, work: Work) -> WorkHit:
+        return WorkHit(**{k: getattr(work, k) for k in work.__dataclass_fields__}, tallies=self.tallies(work.id))
+
+    def most_cited_works(self, limit: int = 10) -> list[WorkHit]:
+        rows = self._rows(
+            "SELECT cited_work_id, COUNT(DISTINCT document_id) AS papers, COUNT(*) AS n FROM statements"
+            " WHERE cited_work_id IS NOT NULL GROUP BY cited_work_id ORDER BY papers DESC, n DESC, cited_work_id"
+            " LIMIT ?", (limit,))
+        out = []
+        for r in rows:
+            w = self.get_work(format_work_id(r["cited_work_id"]))
+            if w:
+                out.append(self._work_hit(w))
+        return out
+
+    def recent_documents(self, limit: int = 10) -> list[DocumentSummary]:
+        return [DocumentSummary(work_id=format_work_id(r["work_id"]), doi=r["doi"] or "", title=r["title"],
+                                year=r["year"], journal=r["journal"], ingested_at=r["ingested_at"],
+                                statements=int(r["n_statements"]), references=int(r["n_references"]))
+                for r in self._rows("SELECT work_id, doi, title, year, journal, ingested_at, n_statements,"
+                                    " n_references FROM documents ORDER BY id DESC LIMIT ?", (limit,))]
+
+    def references_of(self, work_id: str) -> list[ReferenceEntry]:
+        wid = self._wid(work_id)
+        doc = self._row("SELECT id FROM documents WHERE work_id = ? ORDER BY id DESC LIMIT 1", (wid,))
+        if doc is None:
+            return []
+        return [ReferenceEntry(key=r["key"], label=r["label"], raw=r["raw"], title=r["title"], year=r["year"],
+                               doi=r["doi"], work_id=format_work_id(r["work_id"]) if r["work_id"] else None,
+                               cited_doi=r["wdoi"] or "", cited_title=r["wtitle"] or "", method=r["method"],
+                               score=r["score"])
+                for r in self._rows(
+                    "SELECT r.key, r.label, r.raw, r.title, r.year, r.doi, r.work_id, r.method, r.score,"
+                    " w.doi AS wdoi, w.title AS wtitle FROM refs r LEFT JOIN works w ON w.id = r.work_id"
+                    " WHERE r.document_id = ? ORDER BY r.id", (doc["id"],))]
+
+    def reference_count(self, work_id: str) -> int:
+        wid = self._wid(work_id)
+        row = self._row("SELECT n_references FROM documents WHERE work_id = ? ORDER BY id DESC LIMIT 1", (wid,))
+        return int(row["n_references"]) if row else 0
+
+    def notices(self, work_id: str) -> list[Notice]:
+        wid = self._wid(work_id)
+        return [Notice(kind=r["kind"], relation=r["relation"], doi=r["doi"], title=r["title"], date=r["date"],
+                       notice_work_id=format_work_id(r["notice_work_id"]) if r["notice_work_id"] else None)
+                for r in self._rows("SELECT kind, relation, doi, title, date, notice_work_id FROM notices"
+                                    " WHERE target_work_id = ? ORDER BY id", (wid,))]
+
+    def stats(self) -> IndexStats:
+        def one(sql: str) -> int:
+            return int(self._scalar(sql) or 0)
+
+        by_type = {s: 0 for s in STANCES}
+        for r in self._rows("SELECT stance, COUNT(*) AS n FROM statements GROUP BY stance"):
+            by_type[r["stance"] or "unclassified"] = int(r["n"])
+        by_section = {s: 0 for s in SECTIONS}
+        for r in self._rows("SELECT section, COUNT(*) AS n FROM statements GROUP BY section"):
+            by_section[r["section"]] = int(r["n"])
+        methods = {r["method"] or "unresolved": int(r["n"])
+                   for r in self._rows("SELECT method, COUNT(*) AS n FROM refs GROUP BY method ORDER BY method")}
+        refs = one("SELECT COUNT(*) AS n FROM refs")
+        statements = one("SELECT COUNT(*) AS n FROM statements")
+        size = self._storage_bytes()
+        matched = sum(n for m, n in methods.items() if m not in ("new", "unresolved"))
+        return IndexStats(
+            documents=one("SELECT COUNT(*) AS n FROM documents"), works=one("SELECT COUNT(*) AS n FROM works"),
+            references=refs, statements=statements, statements_by_type=by_type, statements_by_section=by_section,
+            self_citations=one("SELECT COUNT(*) AS n FROM statements WHERE self_citation = 1"),
+            resolution_methods=methods,
+            references_matched_to_known_work_pct=round(100.0 * matched / refs, 2) if refs else 0.0,
+            notices=one("SELECT COUNT(*) AS n FROM notices"), corrections=one("SELECT COUNT(*) AS n FROM corrections"),
+            database_bytes=size,
+            bytes_per_statement=round(size / statements, 1) if size and statements else None,
+            backend=self.backend, schema_version=self.schema_version)
+
+    def iter_statements(self) -> Iterator[Statement]:
+        for row in self._stream(f"SELECT {self._SELECT_STATEMENT} FROM statements s{self._STATEMENT_JOINS}"
+                                " ORDER BY s.id"):
+            yield self._statement(row)
+
+    @staticmethod
+    def _correction(r: Row) -> Correction:
+        return Correction(id=int(r["id"]), statement_id=int(r["statement_id"]),
+                          document_identity=r["document_identity"], reference_key=r["reference_key"],
+                          sentence=r["sentence"], old_stance=r["old_stance"], stance=r["stance"],
+                          curator=r["curator"], note=r["note"], created_at=r["created_at"])
+
+    def iter_corrections(self) -> Iterator[Correction]:
+        for row in self._stream("SELECT * FROM corrections ORDER BY id"):
+            yield self._correction(row)
+
+
+T = TypeVar("T", bound=StanceCounts)
+
+
+def _counts(cls: type[T], by_stance: dict[str, int], **extra: Any) -> T:
+    known = {s: by_stance.get(s, 0) for s in STANCES}
+    return cls(total=sum(by_stance.values()), **known, **extra)
