@@ -204,8 +204,8 @@ def pairs_main(split: str, only: str | None, write: bool) -> None:
     lines = [
         f"## PDF ingestion on publisher PDFs — {split} part (`citelens.formats.pdf`)",
         "",
-        f"Command: `.venv/bin/python benchmarks/bench_pdf.py --pairs {split}`"
-        + (f" --only '{only}'" if only else "") + f" — {machine()}, one process; {s['files']} PDFs, "
+        f"Command: `.venv/bin/python benchmarks/bench_pdf.py --pairs {split}"
+        + (f" --only '{only}'" if only else "") + f"` — {machine()}, one process; {s['files']} PDFs, "
         f"{s['pages']} pages (split: `benchmarks/pdf_pairs_split.tsv`, by file, stratified by publisher; "
         + ("**tuned on this part**" if split == "dev" else "**held-out, scored once after tuning on dev**") + ").",
         "",
@@ -222,7 +222,8 @@ def pairs_main(split: str, only: str | None, write: bool) -> None:
         f"articles): {grobid}. Issue 12's goal on the held-out part: context F1 ≥ 0.85, cited refs ≥ 0.90.",
         "",
         f"Failures (a reason per file; the batch goes on): {s['failed']} ({s['internal']} internal errors); files "
-        f"with no statement: {s['zero']}." + ("" if not fails else ""),
+        f"with no statement: {s['zero']}. Articles whose JATS tags no in-text citation (no truth for contexts; "
+        f"their predicted callouts are not counted): {s['no_truth']}.",
         *fails,
         "",
         f"Time: {cpu:.1f} s CPU for the whole run (incl. JATS truth and scoring), {wall:.1f} s wall; 1-minute "

@@ -198,8 +198,45 @@ def _strip_running(pages: list[list[Line]], heights: list[float]) -> list[list[L
     return out
 
 
+def _reference_band_cut(lines: list[Line], width: float, body_size: float) -> float | None:
+    """Height above which a page's two-column body ends and its two-column reference list begins.
+
+    PLOS and several other publishers set the references in small type across both columns of the lower
+    part of the last body page, under a "References" heading in one column, while the body above still runs
+    in two columns: left-then-right order would read the left column's first entries, then the right
+    column's body text, then the remaining entries. Cut when the heading sits in one column, the other column
+    has body text above it and small type below it.
+    """
+    mid = width / 2
+    for h in lines:
+        if not _REF_HEADING.match(h.text) or not (h.x1 < mid + 0.08 * width or h.x0 > mid - 0.08 * width):
+            continue
+        left_side = h.x1 < mid + 0.08 * width
+        other = [ln for ln in lines if (ln.x0 > mid - 2 if left_side else ln.x1 < mid + 2)]
+        below = [ln for ln in lines if ln is not h and ln.baseline < h.baseline - 1]
+        other_below = [ln for ln in other if ln.baseline < h.baseline - 1]
+        # Body text (not more references) above the heading's height in the other column.
+        other_above = [ln for ln in other if ln.baseline > h.top and ln.size >= body_size - 0.4]
+        if len(other_below) < 3 or len(other_above) < 3 or len(below) < 6:
+            continue
+        small = sum(ln.size < body_size - 0.4 for ln in below)
+        small_other = sum(ln.size < body_size - 0.4 for ln in other_below)
+        if small >= 0.8 * len(below) and small_other >= 0.8 * len(other_below):
+            return h.top + 0.5
+    return None
+
+
 def _reading_order(lines: list[Line], width: float, body_size: float) -> list[Line]:
-    """Order a page's lines for reading; on two-column pages, left column before right within each band.
+    """Order a page's lines for reading; on two-column pages, left column before right within each band."""
+    cut = _reference_band_cut(lines, width, body_size)
+    if cut is not None:
+        return (_column_order([ln for ln in lines if ln.top > cut], width, body_size)
+                + _column_order([ln for ln in lines if ln.top <= cut], width, body_size))
+    return _column_order(lines, width, body_size)
+
+
+def _column_order(lines: list[Line], width: float, body_size: float) -> list[Line]:
+    """Order lines for reading; on two-column pages, left column before right within each band.
 
     PDFium returns content-stream order, usually right for one column; two-column PDFs often interleave
     or put floats first, so we sort by geometry: an XY-cut whose horizontal cuts are full-width lines and
@@ -460,7 +497,7 @@ _BRACKET = re.compile(rf"\[\s*({_NUM_ITEM}(?:\s*[,;]\s*{_NUM_ITEM})*)\s*\](?:\s*
 _UNIT_BEFORE = re.compile(r"(?:^|[\s(/·])(?:[kcmµμnp]?m|[kmµμn]?[gslL]|ft|Hz|mol|[kKMG]?b|bp)$")
 # "(12)" / "(3, 4)": a callout style of its own in some numbered-reference papers, but also equation and
 # list numbers; used only where the document prefers it over brackets (see parse_pdf).
-_PAREN_NUM = re.compile(rf"(?<![\w(])\(\s*({_NUM_ITEM}(?:\s*[,;]\s*{_NUM_ITEM})*)\s*\)")
+_PAREN_NUM = re.compile(rf"(?:(?<![\w(])|(?<=[a-z]{{3}}))\(\s*({_NUM_ITEM}(?:\s*[,;]\s*{_NUM_ITEM})*)\s*\)")
 _NOT_PAREN_CALLOUT = re.compile(r"(?:eqs?\.?|equations?|steps?|cases?|conditions?|formulas?|rules?|lines?)\s*$", re.I)
 _SUP = re.compile(f"{SUP_OPEN}([^{SUP_CLOSE}]*){SUP_CLOSE}")
 _SURNAME = r"[A-Z\u00c0-\u024f][\w'’\-\u00c0-\u024f]+(?:\s(?:van|von|de|der|den|da|di|la|le|du)\s[A-Z][\w'’\-]+)?"
@@ -789,7 +826,9 @@ def parse_pdf(
                 _find_callouts(re.sub(r"\s+", " ", _resolve_breaks(_clean(b.text), vocab)), linker, tally)
         n_bracket, n_paren, n_sup = tally["bracket"], tally["paren"], tally["sup"]
         top = max(n_bracket, n_paren, n_sup)
-        linker.paren_numeric = n_paren >= 3 and n_paren > 1.5 * (n_bracket + n_sup)
+        # "(12)" only where it is the main style: equation and list numbers are parenthesised too. Raised
+        # digits are often exponents and footnote marks ("mg/m²"), so they need not be outnumbered 1.5:1.
+        linker.paren_numeric = n_paren >= 3 and n_paren > 1.5 * n_bracket and n_paren > n_sup
         linker.bracket = n_bracket >= 0.2 * top
         # Superscripts must be the main style: raised digits in a bracket-citing paper are footnote
         # markers and exponents (a physics paper has dozens of x²).
