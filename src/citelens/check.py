@@ -82,6 +82,13 @@ def decode_text(data: bytes, name: str = "the reference list") -> str:
     return data.decode("cp1252", errors="replace")
 
 
+# Content is read as JATS only when it starts like XML: a declaration, a doctype, a comment or a JATS
+# element that holds references. Pasted references may well start with "<" ("<Smith J> 2001 …",
+# "<1> Barnes T …", "<https://doi.org/…>"): those are lines, not a broken XML file.
+_XML_START = re.compile(r"<(\?xml\b|!DOCTYPE\b|!--|(article|ref-list|ref|back|element-citation|mixed-citation"
+                        r"|citation|nlm-citation)[\s>/])", re.IGNORECASE)
+
+
 def detect_format(text: str, filename: str = "") -> str:
     """One of FORMATS for a text upload, from the file name or, failing that, the content."""
     name = filename.lower()
@@ -94,7 +101,7 @@ def detect_format(text: str, filename: str = "") -> str:
     if name.endswith((".json", ".csl", ".csljson")):
         return "csl-json"
     head = text.lstrip()[:200]
-    if head.startswith("<"):
+    if _XML_START.match(text.lstrip("\ufeff \t\r\n")):
         return "jats"
     if head.startswith(("[", "{")):
         return "csl-json"

@@ -38,10 +38,16 @@ def format_work_id(n: int) -> str:
     return f"W{n}"
 
 
+MAX_ROW_ID = 2**63 - 1  # the largest SQLite (and PostgreSQL bigint) row id
+
+
 def parse_work_id(ident: str) -> int | None:
+    """``"W12"`` → 12; None for anything else, including ids no database row can have (> 2⁶³ − 1)."""
     s = ident.strip()
-    if s[:1] in ("W", "w") and s[1:].isdigit():
-        return int(s[1:])
+    digits = s[1:]
+    if s[:1] in ("W", "w") and digits.isascii() and digits.isdigit() and len(digits) <= 19:
+        n = int(digits)
+        return n if n <= MAX_ROW_ID else None
     return None
 
 

@@ -16,9 +16,9 @@ from citelens.document import STANCES, Author
 from citelens.errors import NotFoundError
 from citelens.references.identifiers import normalise_doi
 from citelens.references.resolve import WorkRecord, find_matching_work
-from citelens.web.auth import require_api_token
+from citelens.web.auth import token_route
 from citelens.web.context import WebContext
-from citelens.web.errors import BadRequest, NotFound, int_param, parse_filters
+from citelens.web.errors import BadRequest, NotFound, StatementId, int_param, parse_filters
 
 EXAMPLE_DOI = "10.1371/journal.pcbi.0030051"
 DOI_LIST = Body(..., examples=[[EXAMPLE_DOI, "10.1093/nar/gkh340"]],
@@ -164,18 +164,19 @@ def api_router(ctx: WebContext) -> APIRouter:
 
     @r.get("/statements/{statement_id}", tags=["statements"], summary="One citation statement",
            responses=_ok(S.Statement))
-    def statement(statement_id: int) -> dict[str, Any]:
+    def statement(statement_id: StatementId) -> dict[str, Any]:
         st = ctx.get_statement(statement_id)
         if st is None:
             raise NotFound(f"no citation statement {statement_id}")
         return S.statement_json(st)
 
-    @r.post("/statements/{statement_id}/correction", tags=["curation"], responses=_ok(S.Statement),
-            summary="Set a statement's type (needs the API token); overrides the model in tallies")
-    def correct(request: Request, statement_id: int,
+    writes = APIRouter(route_class=token_route(ctx))  # the token is checked before the body
+
+    @writes.post("/statements/{statement_id}/correction", tags=["curation"], responses=_ok(S.Statement),
+                 summary="Set a statement's type (needs the API token); overrides the model in tallies")
+    def correct(statement_id: StatementId,
                 body: dict[str, str] = Body(..., examples=[{"type": "supporting", "curator": "alice",
                                                             "note": "explicitly agrees"}])) -> dict[str, Any]:
-        require_api_token(ctx, request)
         stance = body.get("type", "")
         if stance not in STANCES:
             raise BadRequest(f"type must be one of {', '.join(STANCES)}")
@@ -187,6 +188,8 @@ def api_router(ctx: WebContext) -> APIRouter:
             raise NotFound(f"no citation statement {statement_id}") from None
         ctx.counts.clear()
         return S.statement_json(st)
+
+    r.include_router(writes)
 
     @r.get("/health", tags=["meta"], summary="Liveness and index size", responses=_ok(S.Health))
     def health() -> dict[str, Any]:

@@ -22,6 +22,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp
 
 from citelens.web.api import api_router, scite_router
 from citelens.web.auth import auth_router
@@ -31,6 +32,14 @@ from citelens.web.errors import install_error_handlers
 from citelens.web.middleware import BodyLimit, SecurityHeaders
 from citelens.web.pages import badge_router, pages_router
 from citelens.web.settings import Settings
+
+
+class CiteLensApp(FastAPI):
+    """FastAPI with the security headers outside everything, Starlette's error middleware included: its
+    500 responses (and anything else it answers) carry the same headers as every other response."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack())
 
 
 def create_app(store_path: str | Path, settings: Settings | None = None) -> FastAPI:
@@ -43,7 +52,7 @@ def create_app(store_path: str | Path, settings: Settings | None = None) -> Fast
         yield
         ctx.close()
 
-    app = FastAPI(title="CiteLens", version="1", docs_url=None, redoc_url=None, lifespan=lifespan,
+    app = CiteLensApp(title="CiteLens", version="1", docs_url=None, redoc_url=None, lifespan=lifespan,
                   description="Smart citation index: supporting, contrasting and mentioning citation statements."
                               " Read endpoints are open (and answer CORS preflights); write endpoints need"
                               " `Authorization: Bearer <token>`. The scite-compatible routes (tallies, papers,"
@@ -54,7 +63,6 @@ def create_app(store_path: str | Path, settings: Settings | None = None) -> Fast
                        same_site="strict", https_only=settings.secure_cookies, max_age=8 * 3600)
     # Room for multipart framing and the other form fields around an upload of the maximum size.
     app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes + 64 * 1024)
-    app.add_middleware(SecurityHeaders)
 
     def error_page(request: Request, status: int, message: str) -> Response:
         return ctx.page(request, "error.html", {"status": status, "message": message}, status)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from citelens.web.context import WebContext
@@ -32,6 +35,23 @@ def require_api_token(ctx: WebContext, request: Request) -> None:
         raise StarletteHTTPException(403, "write endpoints are disabled: set CITELENS_API_TOKEN on the server")
     if not has_api_token(ctx, request):
         raise StarletteHTTPException(401, "a valid API token is required (Authorization: Bearer <token>)")
+
+
+def token_route(ctx: WebContext) -> type[APIRoute]:
+    """Route class for API writes: the bearer token is checked before the body is read or validated, so a
+    client without the token gets 401, never a 422 that describes the body it would need."""
+
+    class TokenCheckedRoute(APIRoute):
+        def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+            handler = super().get_route_handler()
+
+            async def checked(request: Request) -> Response:
+                require_api_token(ctx, request)
+                return await handler(request)
+
+            return checked
+
+    return TokenCheckedRoute
 
 
 def safe_next(nxt: str | None) -> str:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from citelens.document import SECTIONS, STANCES
 from citelens.errors import StoreError
+from citelens.store.base import MAX_ROW_ID
 
 log = logging.getLogger("citelens.web")
 
@@ -29,8 +30,19 @@ class NotFound(Exception):
     """The DOI, work or statement asked for is not in the index (404)."""
 
 
-class BodyTooLarge(Exception):
-    """The request body went past the configured limit (raised while the body is being read)."""
+class BodyTooLarge(StarletteHTTPException):
+    """The request body went past the configured limit (raised while the body is being read).
+
+    An HTTPException, because FastAPI re-raises those from its body parsing; any other exception there
+    becomes "400 error parsing the body" (a chunked JSON body over the limit got 400, not 413).
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(413, message)
+
+
+# A statement id in a path: validated at the edge (422 / 400), never passed on beyond SQLite's range.
+StatementId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="statement id")]
 
 
 def is_json_path(path: str) -> bool:

@@ -19,7 +19,7 @@ from citelens.serialize import as_dict
 from citelens.web import render
 from citelens.web.auth import check_csrf
 from citelens.web.context import WebContext
-from citelens.web.errors import BadRequest, NotFound, parse_filters
+from citelens.web.errors import BadRequest, NotFound, StatementId, parse_filters
 
 
 def read_upload_form(ctx: WebContext, form: Any) -> tuple[bytes, str, str]:
@@ -70,7 +70,7 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
             "n_refs": n_refs})
 
     @r.get("/statements/{statement_id}", response_class=HTMLResponse)
-    def statement_page(request: Request, statement_id: int) -> HTMLResponse:
+    def statement_page(request: Request, statement_id: StatementId) -> HTMLResponse:
         st = ctx.get_statement(statement_id)
         if st is None:
             raise NotFound(f"no citation statement {statement_id}")
@@ -79,7 +79,7 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
                                                     "saved": request.query_params.get("saved") == "1"})
 
     @r.post("/statements/{statement_id}/correct")
-    async def correct_page(request: Request, statement_id: int) -> Response:
+    async def correct_page(request: Request, statement_id: StatementId) -> Response:
         form = await request.form(max_files=0, max_fields=10, max_part_size=8192)
         check_csrf(request, str(form.get("csrf_token") or ""))
         curator = ctx.curator(request)

@@ -1,0 +1,105 @@
+"""The server's edges: ids validated before they reach the database, security headers on every response
+(500s included), body limits on chunked bodies, the API token checked before the body, pasted text on
+/check read as text."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from citelens.pipeline import ingest_paths
+from citelens.store import open_store
+from citelens.web.app import create_app
+from citelens.web.settings import Settings
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+HUGE = str(2**64 + 5)  # past SQLite's integer range: used to raise OverflowError → 500
+
+
+@pytest.fixture(scope="module")
+def index_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("edges") / "index.db"
+    store = open_store(path)
+    summary = ingest_paths([FIXTURES / "mini-jats.xml"], store, classifier="cues")
+    store.close()
+    assert summary.stored == 1
+    return path
+
+
+@pytest.fixture
+def client(index_db: Path) -> Iterator[TestClient]:
+    settings = Settings(api_token="tok", secret_key="k", max_upload_bytes=4096)
+    with TestClient(create_app(index_db, settings), raise_server_exceptions=False) as c:
+        yield c
+
+
+@pytest.mark.parametrize("url", [
+    f"/api/statements/{HUGE}", f"/statements/{HUGE}", f"/reports/W{HUGE}", f"/api/tallies/W{HUGE}",
+    f"/api/tallies/W{HUGE}/sections", f"/api/citations/W{HUGE}", f"/api/papers/W{HUGE}",
+    f"/badge.svg?doi=W{HUGE}", "/api/statements/0", "/api/statements/-1", f"/reports/W{'9' * 5000}",
+    "/reports/W\u00b2\u00b3",  # superscript digits pass str.isdigit() but not int()
+])
+def test_ids_out_of_range_are_client_errors(client: TestClient, url: str) -> None:
+    r = client.get(url)
+    assert r.status_code in (200, 400, 404, 422), (url, r.status_code, r.text[:200])
+    if url.startswith("/badge"):
+        assert r.headers["content-type"].startswith("image/svg+xml")
+
+
+def test_huge_id_on_a_write_route(client: TestClient) -> None:
+    r = client.post(f"/api/statements/{HUGE}/correction", json={"type": "supporting"},
+                    headers={"Authorization": "Bearer tok"})
+    assert r.status_code == 422
+
+
+def test_500_responses_carry_the_security_headers(client: TestClient, index_db: Path) -> None:
+    ctx = client.app.state.context  # type: ignore[attr-defined]
+
+    def broken() -> dict[str, int]:
+        raise RuntimeError("simulated bug")
+
+    ctx.stats = broken
+    for url in ("/api/health", "/"):
+        r = client.get(url)
+        assert r.status_code == 500
+        assert "default-src 'none'" in r.headers["content-security-policy"]
+        assert r.headers["x-content-type-options"] == "nosniff" and r.headers["x-frame-options"] == "DENY"
+        assert "simulated bug" not in r.text and "Traceback" not in r.text
+
+
+def test_oversized_chunked_json_body_is_413(client: TestClient) -> None:
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the limit can only be seen while reading
+        yield b'["10.1/' + b"x" * 60_000
+        for _ in range(10):
+            yield b"y" * 60_000
+        yield b'"]'
+
+    r = client.post("/api/tallies", content=chunks(), headers={"Content-Type": "application/json"})
+    assert r.status_code == 413, r.text  # was 400 "There was an error parsing the body"
+    assert "maximum size" in r.json()["error"]
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"[1, 2, 3]", b'{"type": 5}'])
+def test_token_is_checked_before_the_body(client: TestClient, body: bytes) -> None:
+    r = client.post("/api/statements/1/correction", content=body, headers={"Content-Type": "application/json"})
+    assert r.status_code == 401, r.text  # was 422: the body was validated before the token was looked at
+    r = client.post("/api/statements/1/correction", content=body,
+                    headers={"Content-Type": "application/json", "Authorization": "Bearer wrong"})
+    assert r.status_code == 401
+    r = client.post("/api/statements/1/correction", content=body,
+                    headers={"Content-Type": "application/json", "Authorization": "Bearer tok"})
+    assert r.status_code in (400, 422)
+
+
+def test_pasted_text_starting_with_angle_bracket_is_read_as_lines(client: TestClient) -> None:
+    page = client.get("/check").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    text = ("<Barnes T> (2001) Sentinel behaviour in bacterial colonies. Microbiology.\n"
+            "<2> Smith J (2005) Growth arrest in E. coli. J Bacteriol 187: 55-60.\n")
+    r = client.post("/check", data={"csrf_token": token, "text": text})
+    assert r.status_code == 200, r.text[:500]  # was 400 "could not read the JATS file"
+    assert "could not read the JATS file" not in r.text and "Sentinel behaviour" in r.text
