@@ -21,10 +21,15 @@ def index_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_index(tmp_path_factory.mktemp("api") / "index.db")
 
 
-@pytest.fixture
-def client(index_db: Path, tmp_path: Path) -> TestClient:
-    db = tmp_path / "api.db"
-    shutil.copy(index_db, db)
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def client(request: pytest.FixtureRequest, index_db: Path, tmp_path: Path) -> TestClient:
+    """The API over each backend: a copy of the SQLite index, or the same corpus in a PostgreSQL schema."""
+    if request.param == "postgres":
+        db: Path | str = request.getfixturevalue("pg_url")
+        build_index(db)
+    else:
+        db = tmp_path / "api.db"
+        shutil.copy(index_db, db)
     with TestClient(create_app(db, Settings(api_token="api-secret", secret_key="k"))) as c:
         c.db_path = db  # type: ignore[attr-defined]
         yield c

@@ -1,14 +1,18 @@
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from citelens.document import Document
 from citelens.errors import NotFoundError
 from citelens.pipeline import Pipeline, read_bytes_input
-from citelens.store import Statement, Tallies, export_row, open_store
+from citelens.references.resolve import WorkRecord
+from citelens.store import Correction, Statement, Store, Tallies, export_row, open_store
 
 CITING_TEMPLATE = """<?xml version="1.0"?>
 <article xmlns:xlink="http://www.w3.org/1999/xlink"><front><article-meta>
@@ -206,3 +210,108 @@ def test_parallel_ingest_stores_the_same_as_serial(tmp_path: Path, mini_jats: by
         assert store.get_work("10.7777/x") is not None
         store.close()
     assert exports[0] == exports[1]
+
+
+# ------------------------------------------------------------------------------ the same on every backend
+
+SEARCHES = ["growth", "growth arrest", '"growth arrest"', "cell*", "protein OR gene", "bacteri* colon*",
+            "we show", "consistent with", "in contrast", "the", "model", "zzznothing OR sentinel"]
+
+
+def _untimed(rows: Any) -> Any:
+    """Rows without the times corrections were made (made a few seconds apart on the two backends)."""
+    if isinstance(rows, tuple):
+        return tuple(_untimed(r) for r in rows)
+    if isinstance(rows, list):
+        return [_untimed(r) for r in rows]
+    if isinstance(rows, Statement):
+        return dataclasses.replace(rows, corrected_at=bool(rows.corrected_at))
+    if isinstance(rows, Correction):
+        return dataclasses.replace(rows, created_at="")
+    return rows
+
+
+def _same_results(sqlite_store: Store, pg_store: Store) -> None:
+    a, b = sqlite_store, pg_store
+    sa, sb = a.stats().to_dict(), b.stats().to_dict()
+    for key in ("database_bytes", "bytes_per_statement", "backend", "schema_version"):
+        sa.pop(key), sb.pop(key)
+    assert sa == sb
+    assert sa["statements"] > 0
+    for n in range(1, sa["works"] + 1):
+        wid = f"W{n}"
+        assert a.get_work(wid) == b.get_work(wid), wid
+        assert a.tallies(wid) == b.tallies(wid), wid
+        assert a.section_tallies(wid) == b.section_tallies(wid), wid
+        assert a.year_tallies(wid) == b.year_tallies(wid), wid
+        for sort in ("relevance", "newest", "oldest", "confidence"):
+            assert _untimed(a.citations(wid, sort=sort, limit=1000)) == _untimed(
+                b.citations(wid, sort=sort, limit=1000)), (wid, sort)
+        assert a.references_of(wid) == b.references_of(wid), wid
+    assert [export_row(r) for r in a.iter_statements()] == [export_row(r) for r in b.iter_statements()]
+    assert _untimed(list(a.iter_corrections())) == _untimed(list(b.iter_corrections()))
+    for q in SEARCHES:
+        for filters in ({}, {"stance": "mentioning"}, {"section": "introduction", "exclude_self": True}):
+            ta, ha = a.search_statements(q, limit=10_000, **filters)
+            tb, hb = b.search_statements(q, limit=10_000, **filters)
+            # The same statements; the order may differ (BM25 in SQLite, ts_rank in PostgreSQL).
+            assert ta == tb and {h.id for h in ha} == {h.id for h in hb}, (q, filters)
+    for q in ("sentinel", "barnes", "cell", "10.9999/cited.2001.1"):
+        assert [w.id for w in a.search_works(q)] == [w.id for w in b.search_works(q)], q
+    assert a.most_cited_works(20) == b.most_cited_works(20)
+
+
+def _ingest_both(paths: list[Path], db: Path, pg: str) -> tuple[Store, Store]:
+    from citelens.pipeline import ingest_paths
+
+    stores = []
+    for target in (db, pg):
+        store = open_store(target)
+        summary = ingest_paths(paths, store, "cues")
+        assert summary.stored, summary.failed
+        # a curator's correction and a re-ingest (replacement) happen on both
+        first = next(iter(store.iter_statements()))
+        store.correct_statement(first.id, "contrasting", "curator", "same on both")
+        ingest_paths(paths[:1], store, "cues")
+        stores.append(store)
+    return stores[0], stores[1]
+
+
+@pytest.mark.postgres
+def test_postgres_gives_the_same_results_as_sqlite(tmp_path: Path, pg_url: str) -> None:
+    fixtures = Path(__file__).parent / "fixtures"
+    paths = [fixtures / "mini-jats.xml", fixtures / "xss-article.xml", fixtures / "xss-retraction.xml",
+             fixtures / "grobid_sample.tei.xml"]
+    a, b = _ingest_both(paths, tmp_path / "a.db", pg_url)
+    _same_results(a, b)
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_postgres_gives_the_same_results_as_sqlite_on_real_articles(tmp_path: Path, pg_url: str,
+                                                                   shared_data: Path) -> None:
+    paths = sorted((shared_data / "plos-starter").glob("*.xml"))[:25]
+    a, b = _ingest_both(paths, tmp_path / "a.db", pg_url)
+    _same_results(a, b)
+
+
+@pytest.mark.postgres
+def test_postgres_store_refuses_a_newer_schema_and_keeps_odd_text(pg_url: str, mini_jats: bytes) -> None:
+    import psycopg
+
+    from citelens.errors import StoreError
+
+    store = open_store(pg_url)
+    p = Pipeline(store, "cues")
+    ingest(p, "c.xml", citing("10.5555/c", "Results agree with Barnes"))
+    # NUL cannot be stored in PostgreSQL text (XML cannot carry it, a PDF's text can): it is replaced.
+    doc = Document(source="nul.json", title="Nul\x00title", year=2020, work_id=store.create_work(
+        WorkRecord(title="Nul\x00title")))
+    store.save_document(doc)
+    assert store.stats().documents == 2
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    with pytest.raises(StoreError, match="newer CiteLens"):
+        open_store(pg_url)
+    with pytest.raises(StoreError, match="cannot connect"):
+        open_store("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")

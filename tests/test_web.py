@@ -19,7 +19,7 @@ CITED = "10.9999/cited.2001.1"
 XSS_DOI = "10.9999/xss.2024.1"
 
 
-def build_index(path: Path) -> Path:
+def build_index(path: Path | str) -> Path | str:
     store = open_store(path)
     summary = ingest_paths([FIXTURES / "xss-article.xml", FIXTURES / "xss-retraction.xml",
                             FIXTURES / "mini-jats.xml"], store, classifier="cues")
@@ -37,17 +37,27 @@ def settings(**kw: object) -> Settings:
     return Settings(api_token="api-secret", curators={"alice": "alice-token"}, secret_key="test-key", **kw)
 
 
-@pytest.fixture
-def client(index_db: Path) -> TestClient:
-    with TestClient(create_app(index_db, settings())) as c:
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=BACKENDS)
+def client(request: pytest.FixtureRequest, index_db: Path) -> TestClient:
+    """The pages over each backend: the shared SQLite index, or the same corpus in a PostgreSQL schema."""
+    db: Path | str = index_db
+    if request.param == "postgres":
+        db = build_index(request.getfixturevalue("pg_url"))
+    with TestClient(create_app(db, settings())) as c:
         yield c
 
 
-@pytest.fixture
-def rw_client(index_db: Path, tmp_path: Path) -> TestClient:
+@pytest.fixture(params=BACKENDS)
+def rw_client(request: pytest.FixtureRequest, index_db: Path, tmp_path: Path) -> TestClient:
     """A client on a private copy of the index, for tests that write (corrections)."""
-    db = tmp_path / "rw.db"
-    shutil.copy(index_db, db)
+    db: Path | str = tmp_path / "rw.db"
+    if request.param == "postgres":
+        db = build_index(request.getfixturevalue("pg_url"))
+    else:
+        shutil.copy(index_db, db)
     with TestClient(create_app(db, settings())) as c:
         c.db_path = db  # type: ignore[attr-defined]
         yield c

@@ -25,7 +25,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from citelens.errors import StoreError
 from citelens.store.migrations import latest_version, migrations
-from citelens.store.query import parse_query
+from citelens.store.query import Term, parse_query, search_text
 from citelens.store.records import SNIPPET_CLOSE, SNIPPET_OPEN, Snippet
 from citelens.store.sql import Row, SQLStore
 
@@ -99,6 +99,9 @@ def tsquery_sql(query: str) -> tuple[str, list[str]]:
     for terms in parse_query(query):
         ands = []
         for t in terms:
+            t = Term(tuple(w for w in (search_text(w) for w in t.words) if w), t.prefix)
+            if not t.words:
+                continue
             if t.prefix:
                 ands.append(f"to_tsquery('{CONFIG}', %s)")
                 args.append(" <-> ".join([*t.words[:-1], t.words[-1] + ":*"]))
@@ -108,7 +111,8 @@ def tsquery_sql(query: str) -> tuple[str, list[str]]:
             else:
                 ands.append(f"plainto_tsquery('{CONFIG}', %s)")
                 args.append(t.words[0])
-        ors.append("(" + " && ".join(ands) + ")")
+        if ands:
+            ors.append("(" + " && ".join(ands) + ")")
     return (" || ".join(ors), args) if ors else ("", [])
 
 
@@ -210,6 +214,10 @@ class PostgresStore(SQLStore):
         """COPY the rows in; ids, when wanted, are taken from the table's sequence first."""
         if not rows:
             return []
+        if table == "contexts":  # searched as SQLite's tokenizer reads it (see query.search_text)
+            at = list(cols).index("sentence")
+            cols = (*cols, "search_text")
+            rows = [(*r, search_text(r[at])) for r in rows]
         ids: list[int] = []
         with self._connection() as conn:
             if want_ids:

@@ -9,8 +9,10 @@ parsed :class:`Term` groups into its own engine's query (FTS5 MATCH, PostgreSQL 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _TOKEN = re.compile(r'"([^"]+)"|(\w[\w\'-]*\*?)', re.UNICODE)
 
 
@@ -18,6 +20,15 @@ _TOKEN = re.compile(r'"([^"]+)"|(\w[\w\'-]*\*?)', re.UNICODE)
 class Term:
     words: tuple[str, ...]  # one word, or a phrase (words in order, adjacent)
     prefix: bool = False  # the last word is a prefix
+
+
+def search_text(text: str) -> str:
+    """``text`` as SQLite's FTS5 ``unicode61`` tokenizer reads it: letters and digits without diacritics, every
+    other character a separator. The PostgreSQL store indexes this, so both backends see the same words
+    ("protein/carotenoid" is two words, "Müller" is "muller")."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(_WORD.findall(bare))
 
 
 def parse_query(query: str) -> list[list[Term]]:

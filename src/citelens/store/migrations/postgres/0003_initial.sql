@@ -1,5 +1,5 @@
 -- Schema version 3 (the first PostgreSQL schema; same tables and meaning as SQLite's version 3).
--- Full-text search: a stored tsvector over the citing sentence with a GIN index, in a text search
+-- Full-text search: a stored tsvector over the citing sentence (as SQLite tokenizes it) with a GIN index, in a text search
 -- configuration like SQLite's 'porter unicode61': English stemming, no stop words (so "the" finds "the").
 DO $$
 BEGIN
@@ -64,7 +64,10 @@ CREATE TABLE IF NOT EXISTS contexts (
     paragraph_index INTEGER NOT NULL DEFAULT 0, sentence_index INTEGER NOT NULL DEFAULT 0,
     section_title TEXT NOT NULL DEFAULT '',
     sentence TEXT NOT NULL, before TEXT NOT NULL DEFAULT '', after TEXT NOT NULL DEFAULT '',
-    tsv tsvector GENERATED ALWAYS AS (to_tsvector('citelens', sentence)) STORED
+    -- the sentence as SQLite's unicode61 tokenizer reads it (citelens.store.query.search_text), so that both
+    -- backends split words alike ("protein/carotenoid", "Müller")
+    search_text TEXT NOT NULL DEFAULT '',
+    tsv tsvector GENERATED ALWAYS AS (to_tsvector('citelens', search_text)) STORED
 );
 CREATE INDEX IF NOT EXISTS contexts_document ON contexts(document_id);
 CREATE INDEX IF NOT EXISTS contexts_tsv ON contexts USING GIN (tsv);
