@@ -202,7 +202,10 @@ class SQLStore(Store):
         identity = document_identity(doc)
         with self.transaction():
             old = self._row("SELECT id FROM documents WHERE identity = ?", (identity,))
+            replaced_works: list[int] = []
             if old is not None:
+                replaced_works = [r["work_id"] for r in self._rows(
+                    "SELECT DISTINCT work_id FROM refs WHERE document_id = ? AND work_id IS NOT NULL", (old["id"],))]
                 # Cascades remove refs, contexts (and their search entries), statements and notices.
                 self._exec("DELETE FROM documents WHERE id = ?", (old["id"],))
             work_n = self._wid(doc.work_id)
@@ -251,8 +254,26 @@ class SQLStore(Store):
                              c.created_at if c else None))
             self._insert_rows("statements", _STATEMENT_COLS, rows)
             self._save_notices(doc, doc_id, work_n)
+            self._drop_orphan_works(replaced_works)
         return SaveResult(document_id=doc_id, work_id=doc.work_id, replaced=old is not None,
                           statements=len(rows), references=len(doc.references), resolved_existing=resolved_existing)
+
+    def _drop_orphan_works(self, work_ids: list[int]) -> None:
+        """Drop works that only the replaced version of a document pointed at and nothing points at now.
+
+        A reference with no title and no identifier cannot match anything, so every ingest makes a new
+        work for it; without this, each re-ingest left those works behind as untitled duplicates in paper
+        search. Works known from metadata or full text (kind other than 'reference') are kept.
+        """
+        for i in range(0, len(work_ids), 500):
+            chunk = work_ids[i:i + 500]
+            self._exec(
+                f"DELETE FROM works WHERE id IN ({','.join('?' * len(chunk))}) AND kind = 'reference'"
+                " AND NOT EXISTS (SELECT 1 FROM refs r WHERE r.work_id = works.id)"
+                " AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.work_id = works.id)"
+                " AND NOT EXISTS (SELECT 1 FROM statements s WHERE s.cited_work_id = works.id)"
+                " AND NOT EXISTS (SELECT 1 FROM notices n WHERE n.target_work_id = works.id"
+                " OR n.notice_work_id = works.id)", tuple(chunk))
 
     def _save_notices(self, doc: Document, doc_id: int, work_n: int) -> None:
         for rel in doc.related:
