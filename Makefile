@@ -8,9 +8,10 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 # Worker processes for the demo ingest: the cores, at most 4 (each loads the ~100 MB stance model).
 JOBS   ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ $$n -gt 4 ] && n=4; echo $$n)
-# The bundled corpus; when the shared data sits beside the repository, its larger corpora instead (they
-# include every bundled article).
-DEMO_INPUTS = $(if $(wildcard $(SHARED)/plos-starter),$(SHARED)/plos-starter $(wildcard $(SHARED)/pmc-samples),data/demo-corpus)
+# The bundled corpus (data/demo-corpus/README.md): the same demo on every machine.
+DEMO_INPUTS ?= data/demo-corpus
+# The stance model for the demo ingest (empty: the default); CLASSIFIER=linear is several times faster.
+CLASSIFIER ?=
 
 .PHONY: demo index serve test lint bench install install-dev clean
 
@@ -31,7 +32,7 @@ install-dev: $(VENV)/.dev-installed
 ## demo: set up, build the demo index from the bundled corpus and serve it on localhost
 demo: install
 	@mkdir -p $(dir $(DEMO_DB))
-	$(BIN)/citelens ingest $(DEMO_INPUTS) --db $(DEMO_DB) --jobs $(JOBS); test $$? -le 1
+	$(BIN)/citelens ingest $(DEMO_INPUTS) --db $(DEMO_DB) --jobs $(JOBS) $(if $(CLASSIFIER),--classifier $(CLASSIFIER)); test $$? -le 1
 	@echo "Serving the demo index at http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
 	$(BIN)/citelens serve --db $(DEMO_DB) --host $(HOST) --port $(PORT)
 

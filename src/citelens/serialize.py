@@ -85,7 +85,7 @@ class Tallies(BaseModel):
     """scite's tallies shape: counts of citation statements by type (``contradicting`` = contrasting)."""
 
     model_config = ConfigDict(extra="forbid")
-    doi: str = Field(examples=["10.1371/journal.pbio.1000100"])
+    doi: str = Field(examples=["10.1038/nn1525"])
     total: int
     supporting: int
     contradicting: int

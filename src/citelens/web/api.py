@@ -20,8 +20,8 @@ from citelens.web.auth import token_route
 from citelens.web.context import WebContext
 from citelens.web.errors import BadRequest, NotFound, StatementId, int_param, parse_filters
 
-EXAMPLE_DOI = "10.1371/journal.pcbi.0030051"
-DOI_LIST = Body(..., examples=[[EXAMPLE_DOI, "10.1093/nar/gkh340"]],
+EXAMPLE_DOI = "10.1038/nn1525"
+DOI_LIST = Body(..., examples=[[EXAMPLE_DOI, "10.1073/pnas.1936192100"]],
                 description="a JSON array of DOIs; null, empty and non-string entries are skipped")
 
 
@@ -97,8 +97,8 @@ def scite_router(ctx: WebContext, *, in_schema: bool = True) -> APIRouter:
 
     @r.get("/search/match_reference", tags=["papers"], responses=_ok(S.MatchReference),
            summary="Find the work a reference without a DOI stands for (title and first author's surname)")
-    def match_reference(title: str = Query("", max_length=1000, examples=["Ten simple rules for reproducible research"]),
-                        first_author: str = Query("", max_length=200, examples=["Sandve"]),
+    def match_reference(title: str = Query("", max_length=1000, examples=["Millisecond-timescale, genetically targeted optical control of neural activity"]),
+                        first_author: str = Query("", max_length=200, examples=["Boyden"]),
                         year: int | None = Query(None, ge=1000, le=3000)) -> dict[str, Any]:
         if not title.strip() and not first_author.strip():
             raise BadRequest("give title and/or first_author")
@@ -134,7 +134,7 @@ def api_router(ctx: WebContext) -> APIRouter:
 
     @r.get("/search", tags=["statements"], summary="Full-text search over citation statements",
            responses=_ok(S.SearchPage))
-    def search(request: Request, q: str = Query(..., examples=["consistent with"]),
+    def search(request: Request, q: str = Query(..., examples=["channelrhodopsin"]),
                type: str | None = Query(None, description="|".join(STANCES)),
                section: str | None = Query(None, description="introduction|methods|results|discussion|other"),
                page: int = 1, per_page: int = Query(20, description="1 to 100"), year_from: int | None = None,
@@ -152,7 +152,7 @@ def api_router(ctx: WebContext) -> APIRouter:
         return {"query": q, "total": total, "page": pg, "per_page": per, "results": results, "grouped": grouped}
 
     @r.get("/works", tags=["papers"], summary="Search papers by title words, first-author surname or DOI")
-    def works(q: str = Query(..., examples=["reproducible research"]),
+    def works(q: str = Query(..., examples=["optogenetics"]),
               limit: int = Query(20, description="1 to 50")) -> dict[str, Any]:
         if not q.strip() or len(q) > 500:
             raise BadRequest("q must be 1 to 500 characters")

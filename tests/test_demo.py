@@ -1,0 +1,140 @@
+"""The demo shows the point: the bundled corpus has much-cited works, every example in the README, the
+docs and the pages' placeholders exists in it, and the pages that lead a new user somewhere work."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from citelens.pipeline import ingest_paths
+from citelens.store import open_store
+from citelens.web.app import create_app
+from citelens.web.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "data" / "demo-corpus"
+DOI = re.compile(r"10\.\d{4,9}/[^\s\"'<>)`,\]]+")
+# Where examples live: what a new user reads or sees first.
+EXAMPLE_FILES = ["README.md", "docs/web.md", "docs/cli.md", "src/citelens/web/templates/badge.html",
+                 "src/citelens/web/templates/docs.html", "src/citelens/web/templates/search.html",
+                 "src/citelens/web/api.py", "src/citelens/serialize.py"]
+# Examples that show an editorial notice rather than citations.
+NOTICE_EXAMPLES = {"10.1371/journal.pcbi.0030051", "10.1371/journal.pcbi.0030158"}
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("demo") / "demo.db"
+    store = open_store(db)
+    # The fast rule-based model: this test is about the corpus and the pages, not the labels.
+    summary = ingest_paths([DEMO], store, classifier="cues")
+    store.close()
+    assert summary.stored == 76 and not summary.failed, summary.failed
+    return db
+
+
+@pytest.fixture(scope="module")
+def client(demo_db: Path) -> TestClient:
+    with TestClient(create_app(demo_db, Settings(secret_key="k"))) as c:
+        yield c
+
+
+def example_dois() -> set[str]:
+    found: set[str] = set()
+    for name in EXAMPLE_FILES:
+        for m in DOI.finditer((ROOT / name).read_text(encoding="utf-8")):
+            found.add(m.group().rstrip(".:;").removesuffix("/sections").split("?")[0].lower())
+    return found
+
+
+def test_most_cited_works_have_many_citing_papers(demo_db: Path) -> None:
+    store = open_store(demo_db, readonly=True)
+    top = store.most_cited_works(limit=8)
+    store.close()
+    papers = [w.tallies.citing_publications for w in top]
+    assert papers[0] >= 30 and all(n >= 10 for n in papers), papers
+
+
+def test_demo_corpus_is_small_and_licensed() -> None:
+    size = sum(f.stat().st_size for f in DEMO.rglob("*") if f.is_file())
+    assert size <= 10 * 1024 * 1024
+    rows = (DEMO / "pmc-optogenetics.tsv").read_text(encoding="utf-8").splitlines()[1:]
+    assert len(rows) == 56 and Counter(r.split("\t")[4] for r in rows) == {"CC BY": 56}
+
+
+def test_every_example_doi_is_in_the_demo(client: TestClient) -> None:
+    dois = example_dois()
+    assert "10.1038/nn1525" in dois
+    for doi in sorted(dois):
+        r = client.get(f"/api/papers/{doi}")
+        assert r.status_code == 200, f"example DOI {doi} is not in the demo index"
+        if doi not in NOTICE_EXAMPLES:
+            assert client.get(f"/api/tallies/{doi}").json()["citingPublications"] >= 1, doi
+
+
+def test_example_queries_find_something(client: TestClient) -> None:
+    assert client.get("/api/search", params={"q": "channelrhodopsin"}).json()["total"] > 0
+    assert client.get("/api/works", params={"q": "optogenetics"}).json()["works"]
+    r = client.get("/api/search/match_reference", params={
+        "title": "Millisecond-timescale genetically targeted optical control of neural activity",
+        "first_author": "Boyden"})
+    assert r.json()["matched"] and r.json()["doi"] == "10.1038/nn1525"
+
+
+def test_home_page_leads_somewhere(client: TestClient) -> None:
+    html = client.get("/").text
+    assert "Most cited works" in html and "/reports/10.1038/nn1525" in html
+    assert "Recently added articles" in html
+    assert "how-labels-are-made" in html
+
+
+def test_report_references_tab(client: TestClient) -> None:
+    html = client.get("/reports/10.1038/nn1525").text
+    assert 'id="tab-references"' in html
+    store = open_store(client.app.state.context.store_path, readonly=True)  # type: ignore[attr-defined]
+    doc = store.recent_documents(limit=1)[0]
+    store.close()
+    html = client.get(f"/reports/{doc.doi or doc.work_id}?tab=references").text
+    assert 'id="references"' in html
+    assert html.count('class="card ref"') == doc.references
+    assert "citing publications" in html  # resolved references carry their tallies
+
+
+def test_search_groups_a_sentence_citing_several_works(client: TestClient) -> None:
+    body = client.get("/api/search", params={"q": "channelrhodopsin"}).json()
+    groups = body["grouped"]
+    assert any(len(g["statements"]) > 1 for g in groups), "the demo has sentences citing several works"
+    assert len({g["sentence"] for g in groups}) == len(groups)  # each sentence once
+    assert sum(len(g["statements"]) for g in groups) == len(body["results"])
+    html = client.get("/search", params={"q": "channelrhodopsin"}).text
+    assert html.count('class="card stmt group"') == len(groups)
+
+
+def test_plain_words_for_evidence_and_resolution(client: TestClient) -> None:
+    html = client.get("/reports/10.1038/nn1525?type=contrasting").text + client.get("/statements/1").text
+    assert "resolved by: new" not in html and "fuzzy (" not in html
+    assert "matched by" in html or "first seen here" in html
+    page = client.get("/how-labels-are-made").text
+    assert 'href="/model-card"' in page
+    assert "precision" in page  # quoted from the model card, not written down twice
+    assert client.get("/model-card").status_code == 200
+
+
+def test_ingest_is_visible_at_once(demo_db: Path, tmp_path: Path) -> None:
+    db = tmp_path / "live.db"
+    store = open_store(db)
+    ingest_paths([DEMO / "journal.pbio.1001289.xml"], store, classifier="cues")
+    store.close()
+    with TestClient(create_app(db, Settings(secret_key="k"))) as c:
+        before = c.get("/api/health").json()["documents"]
+        home_before = c.get("/").text
+        store = open_store(db)
+        ingest_paths([DEMO / "pmc-optogenetics.tar.gz"], store, classifier="cues")
+        store.close()
+        assert c.get("/api/health").json()["documents"] == before + 56
+        assert c.get("/api/tallies/10.1038/nn1525").json()["citingPublications"] >= 30
+        assert c.get("/").text != home_before

@@ -1,0 +1,94 @@
+"""A new user's first minutes with the demo, in real headless Chromium (Debian /usr/bin/chromium):
+home → most cited work → its report → the References tab; search; how labels are made; a reference check."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from citelens.web.app import create_app
+from citelens.web.settings import Settings
+from test_demo import demo_db  # noqa: F401 - the module-scoped demo index fixture
+from test_web_browser import CHROMIUM, CHROMIUM_ARGS
+
+pytestmark = pytest.mark.browser
+sync_api = pytest.importorskip("playwright.sync_api")
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
+
+
+def _port() -> int:
+    for port in range(18450, 18500):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    pytest.skip("no free port in 18450-18499")
+
+
+@pytest.fixture(scope="module")
+def base(demo_db: Path) -> Iterator[str]:  # noqa: F811
+    port = _port()
+    server = uvicorn.Server(uvicorn.Config(create_app(demo_db, Settings(secret_key="k")), host="127.0.0.1",
+                                           port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def page(base: str) -> Iterator[object]:
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        pg = browser.new_page()
+        yield pg
+        browser.close()
+
+
+def test_home_to_report_to_references(page: object, base: str) -> None:
+    page.goto(base + "/")
+    page.click("ol.most-cited li:first-child a")
+    assert "/reports/10.1038/nn1525" in page.url
+    assert "33" in page.inner_text(".t-pubs")
+    # A citing paper's own references, with their tallies.
+    page.click(".citing-link >> nth=0")
+    page.click("#tab-references")
+    assert "tab=references" in page.url
+    assert page.locator("ol.refs li").count() > 5
+    assert page.locator("ol.refs .tallies").count() > 0
+
+
+def test_search_shows_each_sentence_once(page: object, base: str) -> None:
+    page.goto(base + "/search?q=channelrhodopsin")
+    sentences = page.locator("article.group blockquote").all_inner_texts()
+    assert sentences and len(sentences) == len(set(sentences))
+    assert page.locator("article.group .cited-list li").count() >= len(sentences)
+
+
+def test_labels_explained(page: object, base: str) -> None:
+    page.goto(base + "/how-labels-are-made")
+    page.click("#model-card-link")
+    assert "Model card" in page.inner_text("h1")
+
+
+def test_reference_check_upload(page: object, base: str, tmp_path: Path) -> None:
+    ris = tmp_path / "refs.ris"
+    ris.write_bytes("TY  - JOUR\nAU  - Boyden, E. S.\nTI  - Millisecond-timescale, genetically targeted optical"
+                    " control of neural activity\nPY  - 2005\nDO  - 10.1038/nn1525\nER  -\n".encode("latin-1"))
+    page.goto(base + "/check")
+    page.set_input_files("#file", str(ris))
+    page.click("button:has-text('Check references')")
+    assert "1 references read (ris): 1 found" in page.inner_text("#res-h")
