@@ -3,17 +3,14 @@ home → most cited work → its report → the References tab; search; how labe
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from citelens.web.app import create_app
 from citelens.web.settings import Settings
+from live_server import live_server
 from test_demo import demo_db  # noqa: F401 - the module-scoped demo index fixture
 from test_web_browser import CHROMIUM, CHROMIUM_ARGS
 
@@ -23,30 +20,10 @@ if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
 
 
-def _port() -> int:
-    for port in range(18450, 18500):
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    pytest.skip("no free port in 18450-18499")
-
-
 @pytest.fixture(scope="module")
 def base(demo_db: Path) -> Iterator[str]:  # noqa: F811
-    port = _port()
-    server = uvicorn.Server(uvicorn.Config(create_app(demo_db, Settings(secret_key="k")), host="127.0.0.1",
-                                           port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with live_server(create_app(demo_db, Settings(secret_key="k")), range(18450, 18500)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -14,19 +14,16 @@ server (uvicorn on 127.0.0.1) and reads the fields that client reads. Requests a
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 
 from citelens.pipeline import ingest_paths
 from citelens.store import open_store
 from citelens.web.app import create_app
 from citelens.web.settings import Settings
+from live_server import live_server
 from test_web import CITED, FIXTURES
 
 ORIGIN = "https://journal.example.org"
@@ -34,17 +31,6 @@ ORIGIN = "https://journal.example.org"
 SCITE_NOTICE_STATUSES = {"retracted", "has expression of concern", "withdrawn", "has erratum", "has correction"}
 SICI = "10.1002/(SICI)1097-4636(199706)35:4<513::AID-JBM12>3.0.CO;2-H"
 PORTS = range(18400, 18450)
-
-
-def _free_port() -> int:
-    for port in PORTS:
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    pytest.skip("no free port in 18400-18449")
 
 
 @pytest.fixture(scope="module")
@@ -62,21 +48,8 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                             FIXTURES / "mini-jats.xml", tmp / "encoded.xml"], store, classifier="cues")
     store.close()
     assert summary.stored == 4, summary.failed
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(db, Settings(api_token="t", secret_key="k")),
-                                           host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            pytest.fail("server did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with live_server(create_app(db, Settings(api_token="t", secret_key="k")), PORTS) as url:
+        yield url
 
 
 @pytest.fixture(params=["/api", ""], ids=["api-prefix", "bare-host"])
