@@ -462,6 +462,39 @@ def _unheaded_reference_start(lines: list[Line]) -> int | None:
     return best[1] if best else None
 
 
+_AY_ENTRY_YEAR = re.compile(r"\((?:1[6-9]|20)\d\d[a-z]?\)|\(n\.\s?d\.\)|^[^.]{3,200}\.\s(?:1[6-9]|20)\d\d[a-z]?\.")
+
+
+def _unheaded_author_year_start(lines: list[Line]) -> int | None:
+    """Index of the first line of a trailing author–year list without a heading (JOSE/JOSS, some
+    preprints), or None: read backwards, every line is either an entry start at the column's left edge
+    ("Becker, E. A., Teal, T., … (2019). …") or an indented continuation; most entries show their year."""
+    lefts: dict[tuple[int, int], float] = {}
+    for ln in lines:
+        k = (ln.page, ln.column)
+        lefts[k] = min(lefts.get(k, ln.x0), ln.x0)
+    starts = with_year = 0
+    first: int | None = None
+    entry = ""
+    for i in range(len(lines) - 1, -1, -1):
+        ln = lines[i]
+        text = ln.text.strip()
+        if not text:
+            continue
+        indented = ln.x0 > lefts[(ln.page, ln.column)] + 0.6 * max(ln.size, 1)
+        entry = text + " " + entry
+        if indented:
+            continue
+        if not _AUTHOR_START.match(text) and not re.match(r"^[A-Z][\w.&\- ]{1,60}\.\s\(", text):
+            break
+        starts += 1
+        with_year += bool(_AY_ENTRY_YEAR.search(entry[:400]))
+        first, entry = i, ""
+    if first is None or starts < 3 or with_year < 0.7 * starts:
+        return None
+    return first
+
+
 def _fallback_reference(raw: str, key: str) -> Reference:
     """Minimal fields by regex when the shared parser is unavailable."""
     ref = Reference(key=key, raw=raw)
@@ -581,6 +614,9 @@ class _Linker:
                 self.by_author_year.setdefault((name, year), []).append(r.key)
                 if m:
                     self.by_year_suffix[(name, year + m.group(1))] = r.key
+                if nd and year != "nd" and nd.start() < 200:
+                    # "(n.d.). Retrieved May 2, 2021": undated entry whose access date parsed as its year.
+                    self.by_author_year.setdefault((name, "nd"), []).append(r.key)
 
     def numbers(self, nums: list[int]) -> list[str]:
         keys = [self.by_number[n] for n in nums if n in self.by_number]
@@ -796,6 +832,8 @@ def parse_pdf(
         # [1], [2], … or 1., 2., … is the list.
         idx = _unheaded_reference_start(body_lines)
         if idx is None:
+            idx = _unheaded_author_year_start(body_lines)
+        if idx is None:
             doc.warnings.append("no reference-list heading found")
         else:
             ref_lines = body_lines[idx:]
@@ -879,6 +917,11 @@ def parse_pdf(
             continue
         if in_abstract and b.lines[0].page == 0:
             abstract.append(re.sub(f"[{SUP_OPEN}{SUP_CLOSE}]", "", t))
+            text, callouts = _find_callouts(re.sub(r"\s+", " ", t), linker)
+            if callouts:
+                # A "Summary" that cites (JOSE/JOSS open with one) is also running text with statements.
+                doc.paragraphs.append(Paragraph(text=text, section="other", section_title=section_title,
+                                                kind="body", callouts=callouts))
             continue
         in_abstract = False
         kind = "caption" if b.kind == "caption" else "body"
