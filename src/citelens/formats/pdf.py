@@ -246,6 +246,8 @@ def _column_order(lines: list[Line], width: float, body_size: float) -> list[Lin
     slack = 0.08 * width  # a long URL may overrun its column into the gutter: still that column's line
 
     def side(ln: Line) -> int:
+        if ln.x0 > mid + 1:
+            return 2  # starts in the right half: a short right-column line ("References") despite the slack
         if ln.x1 < mid + slack:
             return 1
         if ln.x0 > mid - slack:
@@ -493,6 +495,18 @@ def _unheaded_author_year_start(lines: list[Line]) -> int | None:
     if first is None or starts < 3 or with_year < 0.7 * starts:
         return None
     return first
+
+
+def _cite_as_doi(lines: list[Line]) -> re.Match[str] | None:
+    """The article's DOI from a "Cite this article as" box or a line holding only "doi:10.…" next to it
+    (BMC prints it on the last page only)."""
+    for i, ln in enumerate(lines):
+        if re.search(r"cite this article", ln.text, re.I):
+            for near in lines[max(0, i - 2) : i + 6]:
+                d = _DOI.search(near.text)
+                if d:
+                    return d
+    return None
 
 
 def _fallback_reference(raw: str, key: str) -> Reference:
@@ -781,6 +795,8 @@ def parse_pdf(
         finally:
             pdf.close()
     doc = Document(source=source, format="pdf")
+    # Page 1 as printed, running head and foot included: many publishers print the DOI only there.
+    page1_all = " ".join(ln.text for ln in pages[0]) if pages else ""
     pages = _strip_running(pages, heights)
     sizes: Counter[float] = Counter()
     for lines in pages:
@@ -804,7 +820,7 @@ def parse_pdf(
     if n_title and doc.title:
         title_ids = {id(ln) for ln in first_page if abs(ln.size - max(x.size for x in first_page)) < 0.5}
     page1 = " ".join(ln.text for ln in first_page)
-    d = _DOI.search(page1)
+    d = _DOI.search(page1) or _DOI.search(page1_all) or _cite_as_doi(ordered)
     if d:
         doc.doi = d.group(1).lower()
     body_lines = [ln for ln in ordered if id(ln) not in title_ids]
