@@ -9,6 +9,8 @@ and every in-text ``<xref ref-type="bibr">`` (body, captions, tables; ranges "[3
 
 Measures, per article then summed per publisher and overall:
 
+* Truth repair: a deposited xref whose printed text names several numbers but whose ``rid`` names only
+  the first (``<xref rid="R3">3 4</xref>``) is given every reference its text names, by printed label.
 * **citation contexts**, counted per (article, reference) like GROBID's end-to-end "citation context"
   measure: for each reference of the truth list, the number of callouts naming it in the JATS vs the number
   of predicted callouts linked to the predicted entry matched to it; TP = Σ min(pred, truth). Callouts
@@ -148,6 +150,33 @@ def match_references(pred: list[Reference], truth: list[Reference]) -> dict[str,
     return out
 
 
+def _expand_numeric_xrefs(truth: Document) -> int:
+    """Some deposited JATS link a multi-number callout to its first reference only
+    (``<xref rid="R3">3 4</xref>``, ``<xref rid="R5">5–9</xref>``): name every reference its printed text
+    names, by the list's printed labels, when they include the linked one. Returns how many were fixed."""
+    by_label: dict[int, str] = {}
+    for r in truth.references:
+        m = re.fullmatch(r"\W*(\d{1,4})\W*", r.label or "")
+        if m:
+            by_label.setdefault(int(m.group(1)), r.key)
+    fixed = 0
+    for p in truth.paragraphs:
+        for c in p.callouts:
+            spec = c.text.strip("[]() ")
+            if not re.fullmatch(r"\d{1,4}(?:\s*(?:[,;]\s*|\s+|[-–—]\s*)\d{1,4})+", spec):
+                continue
+            nums: list[int] = []
+            for part in re.split(r"\s*[,;]\s*|\s+(?=\d)", spec):
+                a, _, b = re.sub(r"\s", "", part).replace("—", "–").replace("-", "–").partition("–")
+                lo, hi = int(a), int(b or a)
+                nums += list(range(lo, hi + 1)) if 0 <= hi - lo <= 50 else [lo, hi]
+            keys = [by_label.get(n) for n in nums]
+            if all(keys) and set(c.reference_keys) <= set(keys) and len(set(keys)) > len(set(c.reference_keys)):
+                c.reference_keys = [k for k in dict.fromkeys(keys) if k]
+                fixed += 1
+    return fixed
+
+
 def _callout_counts(doc: Document) -> Counter[str]:
     c: Counter[str] = Counter()
     for p in doc.paragraphs:
@@ -182,6 +211,7 @@ def score_pair(pdf: Path, xml: Path, pub: str) -> Result:
         res.pages = 0
     truth = parse_jats(xml.read_bytes(), xml.name)
     t = res.tot
+    t["truth_xrefs_expanded"] += _expand_numeric_xrefs(truth)
     tcount = _callout_counts(truth)
     t["ctx_true"] += sum(tcount.values())
     t["ref_true"] += len(truth.references)

@@ -318,3 +318,57 @@ def test_html_saved_as_pdf():
 def test_text_budget_bounds_work():
     with pytest.raises(InputTooLargeError, match="characters"):
         parse_pdf(PLOS.read_bytes(), "long.pdf", max_chars=500)
+
+
+def test_unheaded_author_year_list_at_the_end():
+    from citelens.formats.pdf import _unheaded_author_year_start
+
+    lines = [_line("We thank the staff of the station for"), _line("their help.", baseline=688),
+             _line("Becker, E. A., Teal, T., & Sane, M. (2019). Genomics", baseline=670),
+             _line("workshop overview. Zenodo.", x0=64, baseline=658),
+             _line("Darling, A. E., & Gaio, D. (2019). Data for the gene", baseline=646),
+             _line("school. Zenodo.", x0=64, baseline=634),
+             _line("Lessons. (n.d.). Retrieved May 2, 2021, from https://x.org", baseline=622),
+             _line("Okie, J. G. (2020). Genomic adaptations. eLife, 9.", baseline=610)]
+    assert _unheaded_author_year_start(lines) == 2
+    assert _unheaded_author_year_start(lines[:2]) is None  # plain prose is no list
+
+
+def test_parenthesised_callouts_glued_to_a_word():
+    linker = _Linker(_refs(12))
+    linker.paren_numeric = True
+    _, cos = _find_callouts("risk of disease(1). Outcome(2,4).The f(3) and H(2) are not.", linker)
+    assert [c.text for c in cos] == ["(1)", "(2,4)"]
+
+
+def test_affiliation_marks_on_page_one_are_not_callouts():
+    from citelens.formats.pdf import _author_list_marks
+
+    linker = _Linker(_refs(30))
+    names = f"Martin Connor,{SUP_OPEN}1,2{SUP_CLOSE} Taimur Shah,{SUP_OPEN}1{SUP_CLOSE} Kate Smith,{SUP_OPEN}1,3{SUP_CLOSE} Emily Day{SUP_OPEN}3{SUP_CLOSE}"
+    text, cos = _find_callouts(names, linker)
+    assert _author_list_marks(text, cos)
+    prose = f"Men are diagnosed with prostate cancer each year in the UK.{SUP_OPEN}1{SUP_CLOSE} Most present late.{SUP_OPEN}2{SUP_CLOSE} Some are cured by surgery alone.{SUP_OPEN}3{SUP_CLOSE}"
+    text, cos = _find_callouts(prose, linker)
+    assert len(cos) == 3 and not _author_list_marks(text, cos)
+
+
+def test_space_separated_superscript_numbers_are_one_callout():
+    linker = _Linker(_refs(60))
+    text, cos = _find_callouts(f"in this cohort.{SUP_OPEN}44 49–52{SUP_CLOSE} Next", linker)
+    assert cos[0].reference_keys == ["b43", "b48", "b49", "b50", "b51"]
+
+
+def test_reference_band_under_a_one_column_heading():
+    from citelens.formats.pdf import _reading_order
+
+    body = [_line(f"left body line {i}", x0=50, baseline=700 - 12 * i) for i in range(6)]
+    body += [_line(f"right body line {i}", x0=320, baseline=700 - 12 * i) for i in range(6)]
+    heading = _line("References", x0=50, baseline=600, size=11)
+    refs = [_line(f"{i + 1}. Ref {i + 1}", x0=50, baseline=585 - 9 * i, size=7) for i in range(4)]
+    refs += [_line(f"{i + 5}. Ref {i + 5}", x0=320, baseline=585 - 9 * i, size=7) for i in range(4)]
+    for ln in (*body, heading, *refs):
+        ln.x1 = ln.x0 + 220
+    order = [ln.text for ln in _reading_order(body + [heading] + refs, 600, 10)]
+    assert order.index("right body line 5") < order.index("References") < order.index("1. Ref 1")
+    assert order.index("4. Ref 4") < order.index("5. Ref 5")

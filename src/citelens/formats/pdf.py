@@ -509,6 +509,17 @@ def _cite_as_doi(lines: list[Line]) -> re.Match[str] | None:
     return None
 
 
+def _author_list_marks(text: str, callouts: list[Callout]) -> bool:
+    """A first-page block of names with raised affiliation numbers: superscript "callouts" every few words."""
+    if len(callouts) >= 2 and "@" in text:
+        return True  # a correspondence line
+    if len(callouts) < 3:
+        return False
+    between = [text[a.end : b.start] for a, b in zip(callouts, callouts[1:], strict=False)]
+    short = sum(len(x) < 40 and "." not in x for x in between)
+    return short >= 0.7 * len(between) and len(text) / len(callouts) < 45
+
+
 def _fallback_reference(raw: str, key: str) -> Reference:
     """Minimal fields by regex when the shared parser is unavailable."""
     ref = Reference(key=key, raw=raw)
@@ -664,7 +675,9 @@ def _find_callouts(text: str, linker: _Linker, tally: Counter[str] | None = None
         inner = m.group(1)
         out.append(inner)
         before = text[: m.start()].rstrip(SUP_CLOSE)[-1:]
-        nums = _expand(inner.replace(" ", ""), 60) if re.fullmatch(rf"[\d,;{_DASH}\s]+", inner.strip()) else []
+        # "10 11", "44 49–52" (BMJ): a space between numbers separates them like a comma.
+        spec = re.sub(r"\s+", "", re.sub(r"(?<=\d)\s+(?=\d)", ",", inner.strip()))
+        nums = _expand(spec, 60) if re.fullmatch(rf"[\d,;{_DASH}\s]+", inner.strip()) else []
         # A superscript after a digit (10⁵) or a unit (km², ms⁻¹) is an exponent, not a citation.
         exponent = (before.isdigit() or _UNIT_BEFORE.search(text[: m.start()]) is not None
                     or re.search(r"(?:^|[\s(])[A-Za-z]$", text[: m.start()]) is not None  # R², x²
@@ -946,6 +959,8 @@ def parse_pdf(
             kind = "footnote"  # small print at the page foot, starting with its marker
             t = t.replace(SUP_OPEN, "", 1).replace(SUP_CLOSE, "", 1)
         text, callouts = _find_callouts(re.sub(r"\s+", " ", t), linker)
+        if b.lines[0].page == 0 and _author_list_marks(text, callouts):
+            continue  # "Martin Connor,1,2 Taimur Shah,1 …": affiliation marks, not citations
         doc.paragraphs.append(
             Paragraph(text=text, section=section, section_title=section_title, kind=kind, callouts=callouts)
         )

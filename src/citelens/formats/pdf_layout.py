@@ -34,6 +34,7 @@ _SOFT = "\u00ad"  # PDFium's line-break hyphen, kept as a soft hyphen until line
 _BOLD_NAME = re.compile(r"bold|black|heavy|demi|medi|cmbx|[+\-,.]b$|bx\d*$")
 _HAS_DIGIT = re.compile(r"\d")
 _SUPER_TEXT = re.compile(r"[\d,;\s–\-—]+")
+_MORE_DIGITS = re.compile(r" (\d{1,3}(?:,\s?\d{1,3}|[–\-]\d{1,3})*)(?=[\s.,;:)–—]|$)")
 _INLINE_DIGITS = re.compile(r"(?:(?<=[^\d\s])|^)(\s?)(\d{1,3}(?:,\s?\d{1,3}|[–\-]\d{1,3})*)(?=[\s.,;:)–—]|$)")
 
 
@@ -281,8 +282,16 @@ def _fragments(tp, text: str, q: _Chars) -> list[_Frag]:  # noqa: ANN001
                 _, dy = q.origin(tp, i0)
                 lb = q.loose(tp, i0)
                 if ref_h > 0 and dy - ref_y > 0.2 * ref_h and (lb[3] - lb[2]) < 0.85 * ref_h:
-                    pieces.append(body[last : m.start()] + m.group(1) + SUP_OPEN + m.group(2) + SUP_CLOSE)
-                    last = m.end()
+                    end = m.end()
+                    # "disease.¹⁰ ¹¹ It" (BMJ): further raised groups after a space belong to the callout.
+                    while (more := _MORE_DIGITS.match(body, end)) is not None:
+                        j = fa + more.start(1)
+                        mb = q.loose(tp, j)
+                        if not (q.origin(tp, j)[1] - ref_y > 0.2 * ref_h and (mb[3] - mb[2]) < 0.85 * ref_h):
+                            break
+                        end = more.end()
+                    pieces.append(body[last : m.start()] + m.group(1) + SUP_OPEN + body[m.start(2) : end] + SUP_CLOSE)
+                    last = end
                     if m.start() == 0:
                         # The fragment's own size and baseline are the running text's, not the superscript's.
                         size, base = ref_h, ref_y
