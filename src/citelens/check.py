@@ -369,15 +369,22 @@ def check_references(refs: list[Reference], store: Store) -> list[CheckedReferen
         if wid is not None:
             c.work = as_dict(store.get_work(wid))
             c.tallies = as_dict(store.tallies(wid))
-            if c.work and c.work["retracted"]:
-                c.warnings.append("This work has been retracted.")
-            if c.work and any(n["kind"] == "expression-of-concern" for n in c.work["notices"]):
-                c.warnings.append("An expression of concern has been published about this work.")
-            t = c.tallies
-            if t["contrasting"] >= HEAVY_CONTRAST_MIN and t["contrasting"] >= t["supporting"]:
-                c.warnings.append(f"Heavily contrasted: {t['contrasting']} contrasting vs"
-                                  f" {t['supporting']} supporting citation statements.")
+            c.warnings = warnings_for(c.work, c.tallies)
         out.append(c)
+    return out
+
+
+def warnings_for(work: dict[str, Any] | None, tallies: dict[str, int] | None) -> list[str]:
+    """What a reader citing this work should know: retraction, expression of concern, heavy contrast."""
+    out: list[str] = []
+    if work and work.get("retracted"):
+        out.append("This work has been retracted.")
+    if work and any(n["kind"] == "expression-of-concern" for n in work.get("notices", [])):
+        out.append("An expression of concern has been published about this work.")
+    t = tallies or {}
+    if t.get("contrasting", 0) >= HEAVY_CONTRAST_MIN and t["contrasting"] >= t.get("supporting", 0):
+        out.append(f"Heavily contrasted: {t['contrasting']} contrasting vs {t.get('supporting', 0)} supporting"
+                   " citation statements.")
     return out
 
 

@@ -246,7 +246,10 @@ class CheckedReference(BaseModel):
 
 
 class CollectionItem(BaseModel):
+    """One work of a collection (its page, CSV export and ``GET /api/collections/{id}``)."""
+
     model_config = ConfigDict(extra="forbid")
+    position: int
     doi: str
     work_id: str | None
     title: str
@@ -260,6 +263,17 @@ class CollectionItem(BaseModel):
     retracted: bool
     notices: list[str]
     warnings: list[str]
+
+
+class CollectionPage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: int
+    name: str
+    owner: str
+    description: str
+    created_at: str
+    size: int
+    items: list[CollectionItem]
 
 
 # --------------------------------------------------------------------------------------- functions

@@ -16,10 +16,13 @@ from contextlib import AbstractContextManager
 from citelens.document import Document
 from citelens.references.resolve import WorkCandidate, WorkRecord
 from citelens.store.records import (
+    Collection,
+    CollectionItem,
     Correction,
     DocumentSummary,
     IndexStats,
     Notice,
+    NoticeEvent,
     ReferenceEntry,
     SaveResult,
     SearchHit,
@@ -138,6 +141,33 @@ class CitationReader(abc.ABC):
     def stats(self) -> IndexStats: ...
 
 
+class Collections(abc.ABC):
+    """Collections (curators' lists of works) and what is new about their works: the alerts."""
+
+    @abc.abstractmethod
+    def create_collection(self, name: str, owner: str, items: list[tuple[str, str | None, str]],
+                          description: str = "") -> Collection:
+        """Store a collection; ``items`` are (doi, work id or None, label) in order."""
+
+    @abc.abstractmethod
+    def list_collections(self) -> list[Collection]: ...
+
+    @abc.abstractmethod
+    def get_collection(self, collection_id: int) -> Collection | None: ...
+
+    @abc.abstractmethod
+    def collection_items(self, collection_id: int) -> list[CollectionItem]: ...
+
+    @abc.abstractmethod
+    def statements_since(self, work_ids: list[str], since: str, limit: int = 200) -> list[tuple[str, Statement]]:
+        """(ingested_at, statement) citing any of ``work_ids`` from documents ingested at or after ``since``
+        (an ISO date or time), newest first."""
+
+    @abc.abstractmethod
+    def notices_since(self, work_ids: list[str], since: str) -> list[NoticeEvent]:
+        """Editorial notices about any of ``work_ids`` that arrived at or after ``since``, newest first."""
+
+
 class StatementSearch(abc.ABC):
     @abc.abstractmethod
     def search_statements(self, query: str, *, stance: str | None = None, section: str | None = None,
@@ -163,7 +193,7 @@ class Exporter(abc.ABC):
     def iter_corrections(self) -> Iterator[Correction]: ...
 
 
-class Store(DocumentWriter, CitationReader, StatementSearch, Exporter):
+class Store(DocumentWriter, CitationReader, StatementSearch, Exporter, Collections):
     """Everything: what ``open_store`` returns. Safe to call from one thread at a time per instance."""
 
     backend: str = ""

@@ -297,3 +297,44 @@ class SaveResult:
     statements: int
     references: int
     resolved_existing: int  # references matched to a work the index already knew
+
+
+@dataclass(frozen=True)
+class CollectionItem:
+    """One entry of a collection: the DOI (or work) it was made from, and a label as uploaded."""
+
+    position: int
+    doi: str
+    work_id: str | None
+    label: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(self)
+
+
+@dataclass(frozen=True)
+class Collection:
+    """A named list of works kept by a curator; its page shows their tallies, its feed what is new."""
+
+    id: int
+    name: str
+    owner: str
+    description: str
+    created_at: str
+    size: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(self)
+
+
+@dataclass(frozen=True)
+class NoticeEvent:
+    """An editorial notice about ``target_work_id`` that arrived with the document ingested at ``ingested_at``."""
+
+    target_work_id: str
+    notice: Notice
+    ingested_at: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"target_work_id": self.target_work_id, "notice": self.notice.to_dict(),
+                "ingested_at": self.ingested_at}

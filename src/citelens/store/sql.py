@@ -30,10 +30,13 @@ from citelens.rules import (
 from citelens.store.base import Store, format_work_id, parse_work_id
 from citelens.store.records import (
     AuthorName,
+    Collection,
+    CollectionItem,
     Correction,
     DocumentSummary,
     IndexStats,
     Notice,
+    NoticeEvent,
     ReferenceEntry,
     SaveResult,
     SearchHit,
@@ -521,6 +524,66 @@ class SQLStore(Store):
         wid = self._wid(work_id)
         row = self._row("SELECT n_references FROM documents WHERE work_id = ? ORDER BY id DESC LIMIT 1", (wid,))
         return int(row["n_references"]) if row else 0
+
+    # ----------------------------------------------------------------------------------- collections
+    def create_collection(self, name: str, owner: str, items: list[tuple[str, str | None, str]],
+                          description: str = "") -> Collection:
+        with self.transaction():
+            cid = self._insert_id("INSERT INTO collections (name, owner, description, created_at) VALUES (?,?,?,?)",
+                                  (name, owner, description, now()))
+            self._insert_rows("collection_items", ("collection_id", "position", "doi", "work_id", "label"),
+                              [(cid, i, doi, parse_work_id(wid) if wid else None, label)
+                               for i, (doi, wid, label) in enumerate(items)])
+        got = self.get_collection(cid)
+        assert got is not None
+        return got
+
+    _COLLECTION = ("SELECT c.id, c.name, c.owner, c.description, c.created_at,"
+                   " (SELECT COUNT(*) FROM collection_items i WHERE i.collection_id = c.id) AS size FROM collections c")
+
+    @staticmethod
+    def _collection(r: Row) -> Collection:
+        return Collection(id=int(r["id"]), name=r["name"], owner=r["owner"], description=r["description"],
+                          created_at=r["created_at"], size=int(r["size"]))
+
+    def list_collections(self) -> list[Collection]:
+        return [self._collection(r) for r in self._rows(self._COLLECTION + " ORDER BY c.id DESC")]
+
+    def get_collection(self, collection_id: int) -> Collection | None:
+        row = self._row(self._COLLECTION + " WHERE c.id = ?", (collection_id,))
+        return self._collection(row) if row else None
+
+    def collection_items(self, collection_id: int) -> list[CollectionItem]:
+        return [CollectionItem(position=int(r["position"]), doi=r["doi"],
+                               work_id=format_work_id(r["work_id"]) if r["work_id"] else None, label=r["label"])
+                for r in self._rows("SELECT position, doi, work_id, label FROM collection_items"
+                                    " WHERE collection_id = ? ORDER BY position", (collection_id,))]
+
+    def statements_since(self, work_ids: list[str], since: str, limit: int = 200) -> list[tuple[str, Statement]]:
+        ids = [n for n in (parse_work_id(w) for w in work_ids) if n is not None]
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        rows = self._rows(
+            f"SELECT {self._SELECT_STATEMENT}, d.ingested_at AS ingested_at FROM statements s{self._STATEMENT_JOINS}"
+            f" WHERE s.cited_work_id IN ({marks}) AND d.ingested_at >= ? ORDER BY d.ingested_at DESC, s.id DESC"
+            f" LIMIT ?", (*ids, since, limit))
+        return [(r["ingested_at"], self._statement(r)) for r in rows]
+
+    def notices_since(self, work_ids: list[str], since: str) -> list[NoticeEvent]:
+        ids = [n for n in (parse_work_id(w) for w in work_ids) if n is not None]
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        return [NoticeEvent(target_work_id=format_work_id(r["target_work_id"]), ingested_at=r["ingested_at"],
+                            notice=Notice(kind=r["kind"], relation=r["relation"], doi=r["doi"], title=r["title"],
+                                          date=r["date"], notice_work_id=format_work_id(r["notice_work_id"])
+                                          if r["notice_work_id"] else None))
+                for r in self._rows(
+                    f"SELECT n.target_work_id, n.kind, n.relation, n.doi, n.title, n.date, n.notice_work_id,"
+                    f" d.ingested_at FROM notices n JOIN documents d ON d.id = n.document_id"
+                    f" WHERE n.target_work_id IN ({marks}) AND d.ingested_at >= ? ORDER BY d.ingested_at DESC, n.id DESC",
+                    (*ids, since))]
 
     def notices(self, work_id: str) -> list[Notice]:
         wid = self._wid(work_id)

@@ -1,11 +1,166 @@
-"""Collections (filled in by the collections commit)."""
+"""Collections pages, CSV export, Atom feed and API (the logic lives in :mod:`citelens.collection`).
+
+Anyone may read a collection; only a signed-in curator (pages, with CSRF token) or an API client with the
+token (``POST /api/collections``) may create one.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
 
+from fastapi import APIRouter, Body, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from citelens.check import CheckInputError
+from citelens.collection import (
+    SORT_KEYS,
+    alerts,
+    atom_feed,
+    collection_csv,
+    collection_rows,
+    parse_collection_upload,
+    parse_since,
+)
+from citelens.serialize import CollectionPage, as_dict
+from citelens.web import render
+from citelens.web.auth import check_csrf, require_api_token
 from citelens.web.context import WebContext
+from citelens.web.errors import BadRequest, NotFound
+from citelens.web.pages import read_upload_form
+
+MAX_NAME = 200
 
 
 def collections_router(ctx: WebContext) -> APIRouter:
-    return APIRouter()
+    r = APIRouter()
+    settings = ctx.settings
+
+    def get(collection_id: int) -> dict[str, Any]:
+        c = as_dict(ctx.store().get_collection(collection_id)) if 0 < collection_id < 2**62 else None
+        if c is None:
+            raise NotFound(f"no collection {collection_id}")
+        return c
+
+    def create(name: str, owner: str, data: bytes, filename: str) -> dict[str, Any]:
+        name = " ".join(name.split())[:MAX_NAME]
+        if not name:
+            raise BadRequest("give the collection a name")
+        fmt, entries = parse_collection_upload(data, filename, ctx.store())
+        with ctx.writer() as w:
+            c = w.create_collection(name, owner, [(e.doi, e.work_id, e.label) for e in entries])
+        return {**as_dict(c), "format": fmt}
+
+    def sort_params(request: Request) -> tuple[str, bool]:
+        sort = request.query_params.get("sort") or "position"
+        if sort not in SORT_KEYS:
+            raise BadRequest(f"sort must be one of {', '.join(SORT_KEYS)}")
+        return sort, request.query_params.get("order") == "desc"
+
+    # ------------------------------------------------------------------------------------------- pages
+    @r.get("/collections", response_class=HTMLResponse, include_in_schema=False)
+    def list_page(request: Request) -> HTMLResponse:
+        return ctx.page(request, "collections.html", {"collections": as_dict(ctx.store().list_collections()),
+                                                      "limits": settings})
+
+    @r.post("/collections", include_in_schema=False, response_model=None)
+    async def create_page(request: Request) -> Response:
+        limit = settings.max_upload_bytes
+        try:
+            form = await request.form(max_files=1, max_fields=6, max_part_size=limit)
+        except Exception:  # noqa: BLE001 - multipart errors (too many parts, oversized field) → clear 4xx
+            raise BadRequest(f"the upload could not be read (the limit is {limit // 1024} KiB)") from None
+        check_csrf(request, str(form.get("csrf_token") or ""))
+        curator = ctx.curator(request)
+        if not curator:
+            raise StarletteHTTPException(403, "sign in as a curator to create collections")
+        data, filename, _pasted = read_upload_form(ctx, form)
+        if filename:
+            data = await form["file"].read(limit + 1)  # type: ignore[union-attr]
+        if len(data) > limit:
+            raise StarletteHTTPException(413, f"{filename or 'the list'} is too large: the limit is {limit // 1024} KiB")
+        if not data:
+            raise BadRequest("choose a file or paste DOIs, one per line")
+        try:
+            c = await run_in_threadpool(create, str(form.get("name") or ""), curator, data, filename)
+        except CheckInputError as exc:
+            raise BadRequest(str(exc)[:500]) from None
+        return RedirectResponse(f"/collections/{c['id']}", status_code=303)
+
+    @r.get("/collections/{collection_id}.csv", include_in_schema=False)
+    def collection_csv_file(request: Request, collection_id: int) -> Response:
+        c = get(collection_id)
+        sort, desc = sort_params(request)
+        body = collection_csv(collection_rows(ctx.store(), collection_id, sort, desc))
+        return Response(body, media_type="text/csv; charset=utf-8", headers={
+            "Content-Disposition": f'attachment; filename="{render.safe_filename(c["name"])}.csv"'})
+
+    @r.get("/collections/{collection_id}/feed.atom", tags=["collections"],
+           summary="Atom feed of new citation statements and notices about a collection's works")
+    def feed(request: Request, collection_id: int, since: str | None = None) -> Response:
+        c = get(collection_id)
+        try:
+            since_iso = parse_since(since)
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from None
+        entries = alerts(ctx.store(), collection_id, since_iso)
+        body = atom_feed(c, entries, str(request.base_url).rstrip("/"), since_iso)
+        return Response(body, media_type="application/atom+xml; charset=utf-8")
+
+    @r.get("/collections/{collection_id}", response_class=HTMLResponse, include_in_schema=False)
+    def collection_page(request: Request, collection_id: int) -> HTMLResponse:
+        c = get(collection_id)
+        sort, desc = sort_params(request)
+        rows = collection_rows(ctx.store(), collection_id, sort, desc)
+        return ctx.page(request, "collection.html", {"c": c, "rows": rows, "sort": sort, "desc": desc,
+                                                     "n_warn": sum(1 for x in rows if x["warnings"]),
+                                                     "n_found": sum(1 for x in rows if x["found"])})
+
+    # --------------------------------------------------------------------------------------------- API
+    @r.get("/api/collections", tags=["collections"], summary="All collections")
+    def api_list() -> dict[str, Any]:
+        return {"collections": as_dict(ctx.store().list_collections())}
+
+    @r.get("/api/collections/{collection_id}", tags=["collections"],
+           summary="A collection's works with tallies, notices and warnings", responses={200: {"model": CollectionPage}})
+    def api_get(request: Request, collection_id: int) -> dict[str, Any]:
+        c = get(collection_id)
+        sort, desc = sort_params(request)
+        return {**c, "items": collection_rows(ctx.store(), collection_id, sort, desc)}
+
+    @r.get("/api/collections/{collection_id}/alerts", tags=["collections"],
+           summary="New citation statements and notices about a collection's works since a date")
+    def api_alerts(collection_id: int, since: str | None = None) -> dict[str, Any]:
+        get(collection_id)
+        try:
+            since_iso = parse_since(since)
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from None
+        return {"since": since_iso, "alerts": alerts(ctx.store(), collection_id, since_iso)}
+
+    @r.post("/api/collections", tags=["collections"], status_code=201,
+            summary="Create a collection (needs the API token) from DOIs or an uploaded list's text")
+    def api_create(request: Request, body: dict[str, Any] = Body(..., examples=[
+            {"name": "Optogenetics reading list", "owner": "alice", "dois": ["10.1038/nn1525"]},
+            {"name": "From Zotero", "format_hint": "library.json", "content": "[{\"DOI\": \"10.1038/nn1525\"}]"}])
+                   ) -> dict[str, Any]:
+        require_api_token(ctx, request)
+        dois = body.get("dois")
+        content = body.get("content")
+        if isinstance(dois, list):
+            data = "\n".join(d for d in dois if isinstance(d, str) and d.strip()).encode()
+            filename = "dois.txt"
+        elif isinstance(content, str):
+            data, filename = content.encode("utf-8"), str(body.get("format_hint") or "")[:200]
+        else:
+            raise BadRequest("give dois (a list) or content (the text of a DOI list, BibTeX, RIS, CSL JSON or CSV)")
+        if len(data) > settings.max_upload_bytes:
+            raise StarletteHTTPException(413, "the list is too large")
+        owner = str(body.get("owner") or "api").strip()[:100] or "api"
+        try:
+            return create(str(body.get("name") or ""), owner, data, filename)
+        except CheckInputError as exc:
+            raise BadRequest(str(exc)[:500]) from None
+
+    return r

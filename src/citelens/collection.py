@@ -1,0 +1,225 @@
+"""Collections with alerts: a curator's list of works (scite's dashboards), its table and its Atom feed.
+
+A collection is made from an upload — a DOI list, BibTeX, RIS, CSL JSON (Zotero/Mendeley export) or CSV —
+and stored in the index (``Store.create_collection``). Its page lists every work with tallies, notices and
+warnings (:func:`collection_rows`); its feed (:func:`atom_feed`) lists the citation statements and
+editorial notices that arrived since a date: the alert. The web layer and API only call these functions.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from citelens.check import CheckInputError, decode_text, parse_reference_list, warnings_for
+from citelens.references.identifiers import normalise_doi
+from citelens.references.resolve import find_matching_work, record_from_reference
+from citelens.serialize import as_dict, notice_json, statement_json
+from citelens.store.base import Store
+
+MAX_ITEMS = 2000
+SORT_KEYS = ("position", "title", "year", "supporting", "contrasting", "mentioning", "total",
+             "citing_publications", "warnings")
+
+
+@dataclass
+class Entry:
+    """One work of an upload: its DOI when known, else the work it was matched to, and a label."""
+
+    doi: str
+    work_id: str | None
+    label: str
+
+
+def parse_collection_upload(data: bytes, filename: str, store: Store) -> tuple[str, list[Entry]]:
+    """(format, entries) from an upload. Entries without a DOI are matched read-only to a known work;
+    those matching none are kept with their label (they show as "not in the index")."""
+    name = filename or "the pasted list"
+    lower = filename.lower()
+    if lower.endswith((".csv", ".tsv")):
+        return "csv", _limit(_parse_csv(data, name), name)
+    text = decode_text(data, name)
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if lines and all(_is_bare_doi(ln) for ln in lines):
+        return "doi-list", _limit([Entry(normalise_doi(ln), None, ln) for ln in lines], name)
+    fmt, refs = parse_reference_list(data, filename)
+    entries = []
+    for ref in refs:
+        wid = None
+        if not ref.doi:
+            wid, _method, _score = find_matching_work(record_from_reference(ref), store)
+        entries.append(Entry(ref.doi, wid, (ref.raw or ref.title)[:300]))
+    return fmt, _limit(entries, name)
+
+
+_DOI_LABEL = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.I)
+
+
+def _is_bare_doi(line: str) -> bool:
+    """A line that is a DOI and nothing else (bare, doi:… or a doi.org link)."""
+    return len(line) < 300 and bool(normalise_doi(line)) and \
+        _DOI_LABEL.sub("", line).rstrip(".,;").lower() == normalise_doi(line)
+
+
+def _limit(entries: list[Entry], name: str) -> list[Entry]:
+    if not entries:
+        raise CheckInputError(f"{name}: no works found (give one DOI per line, or a BibTeX, RIS, CSL JSON or CSV file)")
+    if len(entries) > MAX_ITEMS:
+        raise CheckInputError(f"{name}: {len(entries)} works; a collection holds at most {MAX_ITEMS}")
+    return entries
+
+
+def _parse_csv(data: bytes, name: str) -> list[Entry]:
+    text = decode_text(data, name)
+    dialect = csv.excel_tab if name.lower().endswith(".tsv") or ("\t" in text[:2000] and "," not in text[:200]) \
+        else csv.excel
+    rows = list(csv.reader(io.StringIO(text), dialect))
+    if not rows:
+        return []
+    header = [h.strip().lower() for h in rows[0]]
+    doi_col = next((i for i, h in enumerate(header) if h in ("doi", "dois", "doi_url")), None)
+    title_col = next((i for i, h in enumerate(header) if h in ("title", "article title", "name")), None)
+    body = rows[1:] if doi_col is not None or title_col is not None else rows
+    entries = []
+    for row in body:
+        cells = [c.strip() for c in row]
+        doi = normalise_doi(cells[doi_col]) if doi_col is not None and doi_col < len(cells) else \
+            next((normalise_doi(c) for c in cells if normalise_doi(c)), "")
+        if not doi:
+            continue
+        label = cells[title_col] if title_col is not None and title_col < len(cells) else doi
+        entries.append(Entry(doi, None, label[:300]))
+    return entries
+
+
+def collection_rows(store: Store, collection_id: int, sort: str = "position", descending: bool = False
+                    ) -> list[dict[str, Any]]:
+    """Every work of the collection with its tallies, notices and warnings (the ``CollectionItem`` shape)."""
+    if sort not in SORT_KEYS:
+        raise ValueError(f"sort must be one of {', '.join(SORT_KEYS)}")
+    rows = []
+    for item in store.collection_items(collection_id):
+        work = as_dict(store.get_work(item.doi or item.work_id or "")) if (item.doi or item.work_id) else None
+        t = as_dict(store.tallies(work["id"])) if work else {}
+        rows.append({
+            "position": item.position, "doi": (work or {}).get("doi") or item.doi, "work_id": work["id"] if work else None,
+            "title": (work or {}).get("title") or item.label, "year": (work or {}).get("year"), "found": work is not None,
+            "supporting": t.get("supporting", 0), "contrasting": t.get("contrasting", 0),
+            "mentioning": t.get("mentioning", 0), "total": t.get("total", 0),
+            "citing_publications": t.get("citing_publications", 0), "retracted": bool(work and work["retracted"]),
+            "notices": [notice_json(n)["status"] for n in (work or {}).get("notices", [])],
+            "warnings": warnings_for(work, t) if work else [],
+        })
+    if sort != "position":
+        def key(r: dict[str, Any]) -> Any:
+            v = len(r["warnings"]) if sort == "warnings" else r[sort]
+            return (v is None, v if not isinstance(v, str) else v.lower())
+
+        rows.sort(key=key, reverse=descending)
+    elif descending:
+        rows.reverse()
+    return rows
+
+
+COLLECTION_CSV_FIELDS = ("position", "doi", "work_id", "title", "year", "found", "supporting", "contrasting",
+                         "mentioning", "total", "citing_publications", "retracted", "notices", "warnings")
+
+
+def collection_csv(rows: list[dict[str, Any]]) -> str:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=COLLECTION_CSV_FIELDS, extrasaction="ignore")
+    w.writeheader()
+    for r in rows:
+        w.writerow({**r, "notices": "; ".join(r["notices"]), "warnings": "; ".join(r["warnings"])})
+    return buf.getvalue()
+
+
+def parse_since(value: str | None, default_days: int = 30) -> str:
+    """An ISO date or date-time (UTC) from a query parameter; ``default_days`` ago when absent."""
+    if not value:
+        from datetime import timedelta
+
+        return (datetime.now(UTC) - timedelta(days=default_days)).isoformat(timespec="seconds")
+    v = value.strip()
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?(Z|[+-]\d{2}:?\d{2})?)?", v):
+        raise ValueError("since must be a date (2026-01-31) or a date and time (2026-01-31T12:00:00Z)")
+    try:
+        parsed = datetime.fromisoformat(v.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError("since is not a valid date") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def alerts(store: Store, collection_id: int, since: str, limit: int = 200) -> list[dict[str, Any]]:
+    """New citation statements and editorial notices about the collection's works since ``since``, newest
+    first: {kind: "statement" | "notice", at, work_id, title, summary, link_path, statement?, notice?}."""
+    works = {}
+    for item in store.collection_items(collection_id):
+        w = as_dict(store.get_work(item.doi or item.work_id or "")) if (item.doi or item.work_id) else None
+        if w:
+            works[w["id"]] = w
+    out: list[dict[str, Any]] = []
+    for at, st in store.statements_since(list(works), since, limit):
+        s = statement_json(st)
+        w = works.get(s["cited_work_id"]) or {}
+        out.append({"kind": "statement", "at": at, "id": f"statement-{s['id']}", "work_id": s["cited_work_id"],
+                    "title": f"{(s['type'] or 'unclassified').capitalize()} citation of “{w.get('title') or w.get('doi')}”",
+                    "summary": f"{s['citing_title']}: “{s['sentence']}”", "link_path": f"/statements/{s['id']}",
+                    "statement": s})
+    for ev in store.notices_since(list(works), since):
+        n = notice_json(ev.notice)
+        w = works.get(ev.target_work_id) or {}
+        out.append({"kind": "notice", "at": ev.ingested_at, "id": f"notice-{ev.target_work_id}-{n['doi'] or n['title']}",
+                    "work_id": ev.target_work_id,
+                    "title": f"{n['status']}: “{w.get('title') or w.get('doi')}”", "summary": n["title"],
+                    "link_path": "/reports/" + (w.get("doi") or ev.target_work_id), "notice": n})
+    out.sort(key=lambda e: e["at"], reverse=True)
+    return out[:limit]
+
+
+def atom_feed(collection: Any, entries: list[dict[str, Any]], base_url: str, since: str) -> bytes:
+    """An Atom 1.0 feed (RFC 4287) of ``entries`` from :func:`alerts`; every text node escaped by lxml."""
+    from lxml import etree
+
+    ns = "http://www.w3.org/2005/Atom"
+    c = as_dict(collection)
+    feed = etree.Element(f"{{{ns}}}feed", nsmap={None: ns})
+
+    def sub(parent: Any, tag: str, text: str | None = None, **attrs: str) -> Any:
+        el = etree.SubElement(parent, f"{{{ns}}}{tag}", attrs)
+        if text is not None:
+            el.text = _xml_text(text)
+        return el
+
+    page = f"{base_url}/collections/{c['id']}"
+    sub(feed, "id", f"{page}/feed.atom")
+    sub(feed, "title", f"CiteLens: new citations and notices for “{c['name']}”")
+    sub(feed, "subtitle", f"since {since}")
+    sub(feed, "updated", entries[0]["at"] if entries else c["created_at"])
+    sub(feed, "link", href=page)
+    sub(feed, "link", rel="self", href=f"{page}/feed.atom")
+    author = sub(feed, "author")
+    sub(author, "name", c["owner"])
+    for e in entries:
+        entry = sub(feed, "entry")
+        sub(entry, "id", f"{page}/{e['id']}")
+        sub(entry, "title", e["title"])
+        sub(entry, "updated", e["at"])
+        sub(entry, "link", href=base_url + e["link_path"])
+        sub(entry, "category", term=e["kind"])
+        sub(entry, "summary", e["summary"])
+    return etree.tostring(feed, xml_declaration=True, encoding="utf-8")
+
+
+_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml_text(s: str) -> str:
+    # Control characters are not allowed in XML 1.0 at all; article text occasionally has them.
+    return _XML_BAD.sub("", s)

@@ -1,0 +1,163 @@
+"""Collections with alerts: made from DOI lists, BibTeX, RIS, CSL JSON or CSV; created only by a curator
+or with the API token; a sortable page with CSV export; an Atom feed of what arrived since a date."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from lxml import etree
+
+from citelens.pipeline import ingest_paths
+from citelens.store import open_store
+from citelens.web.app import create_app
+from test_shapes import validate
+from test_web import CITED, FIXTURES, csrf, settings
+
+AUTH = {"Authorization": "Bearer api-secret"}
+ATOM = "{http://www.w3.org/2005/Atom}"
+CSL = '[{"title": "Sentinel behaviour in bacterial colonies", "author": [{"family": "Barnes"}], "DOI": "10.9999/cited.2001.1"}, {"title": "Growth arrest", "DOI": "10.1128/JB.187.1.55"}]'
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    path = tmp_path / "index.db"
+    store = open_store(path)
+    ingest_paths([FIXTURES / "xss-article.xml", FIXTURES / "mini-jats.xml"], store, classifier="cues")
+    store.close()
+    return path
+
+
+@pytest.fixture
+def client(db: Path) -> TestClient:
+    with TestClient(create_app(db, settings())) as c:
+        yield c
+
+
+def make(client: TestClient, **body: object) -> dict:
+    r = client.post("/api/collections", json={"name": "Reading list", **body}, headers=AUTH)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+@pytest.mark.parametrize("body,fmt,n", [
+    ({"dois": [CITED, "https://doi.org/10.1128/jb.187.1.55", "10.5555/not-indexed"]}, "doi-list", 3),
+    ({"content": CSL, "format_hint": "My Library.json"}, "csl-json", 2),
+    ({"content": "TY  - JOUR\nTI  - Sentinel behaviour\nDO  - 10.9999/cited.2001.1\nER  -\n", "format_hint": "x.ris"}, "ris", 1),
+    ({"content": "@article{b, title={Sentinel}, doi={10.9999/cited.2001.1}}", "format_hint": "refs.bib"}, "bibtex", 1),
+    ({"content": "Title,DOI\nSentinel behaviour,10.9999/cited.2001.1\nGrowth,10.1128/JB.187.1.55\n",
+      "format_hint": "export.csv"}, "csv", 2),
+])
+def test_created_from_every_format(client: TestClient, body: dict, fmt: str, n: int) -> None:
+    c = make(client, **body)
+    assert c["format"] == fmt and c["size"] == n
+    got = client.get(f"/api/collections/{c['id']}").json()
+    validate(got, {"$ref": "#/components/schemas/CollectionPage"}, client.get("/openapi.json").json())
+    first = got["items"][0]
+    assert first["doi"] == CITED and first["found"] and first["total"] == 5
+
+
+def test_only_curators_and_token_holders_create(client: TestClient) -> None:
+    assert client.post("/api/collections", json={"name": "x", "dois": [CITED]}).status_code == 401
+    assert client.post("/api/collections", json={"name": "x", "dois": [CITED]},
+                       headers={"Authorization": "Bearer wrong"}).status_code == 401
+    page = client.get("/collections").text
+    assert "New collection" not in page  # no form for anonymous readers
+    r = client.post("/collections", data={"csrf_token": csrf(client.get("/check").text), "name": "x", "text": CITED})
+    assert r.status_code == 403
+    # A signed-in curator can.
+    login = client.get("/login").text
+    client.post("/login", data={"csrf_token": csrf(login), "name": "alice", "token": "alice-token", "next": "/"})
+    page = client.get("/collections").text
+    assert "New collection" in page
+    r = client.post("/collections", data={"csrf_token": csrf(page), "name": "Alice's list"},
+                    files={"file": ("list.txt", f"{CITED}\n10.1128/JB.187.1.55\n".encode(), "text/plain")},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    html = client.get(r.headers["location"]).text
+    assert "Alice&#39;s list" in html and "by alice" in html
+
+
+def test_page_sorts_and_exports(client: TestClient) -> None:
+    c = make(client, dois=["10.5555/not-indexed", "10.1128/JB.187.1.55", CITED])
+    html = client.get(f"/collections/{c['id']}").text
+    assert "not in this index" in html and 'href="/reports/10.9999/cited.2001.1"' in html
+    desc = client.get(f"/collections/{c['id']}?sort=total&order=desc").text
+    assert desc.index("10.9999/cited.2001.1") < desc.index("10.5555/not-indexed")
+    assert client.get(f"/collections/{c['id']}?sort=bogus").status_code == 400
+    r = client.get(f"/collections/{c['id']}.csv?sort=total&order=desc")
+    assert r.headers["content-type"].startswith("text/csv") and "Reading_list.csv" in r.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert rows[0]["doi"] == CITED and rows[0]["total"] == "5" and rows[-1]["found"] == "False"
+
+
+def test_atom_feed_alerts_on_new_statements_and_notices(db: Path, tmp_path: Path) -> None:
+    with TestClient(create_app(db, settings())) as client:
+        c = make(client, dois=[CITED])
+        time.sleep(1.1)  # ingest times have one-second resolution
+        since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        feed = etree.fromstring(client.get(f"/collections/{c['id']}/feed.atom?since={since}").content)
+        assert feed.tag == f"{ATOM}feed" and not feed.findall(f"{ATOM}entry")
+        # A new article citing the work, and a retraction notice about it, arrive.
+        other = tmp_path / "another.xml"
+        other.write_text((FIXTURES / "xss-article.xml").read_text(encoding="utf-8")
+                         .replace("10.9999/xss.2024.1", "10.9999/another.2025.1"), encoding="utf-8")
+        store = open_store(db)
+        ingest_paths([other, FIXTURES / "xss-retraction.xml"], store, classifier="cues")
+        store.close()
+        r = client.get(f"/collections/{c['id']}/feed.atom?since={since}")
+        assert r.headers["content-type"].startswith("application/atom+xml")
+        entries = etree.fromstring(r.content).findall(f"{ATOM}entry")
+        kinds = [e.find(f"{ATOM}category").get("term") for e in entries]
+        assert kinds.count("statement") == 5 and kinds.count("notice") == 1
+        titles = " ".join(e.findtext(f"{ATOM}title") for e in entries)
+        assert "Retracted" in titles
+        assert b"<script>" not in r.content  # article text is escaped XML text, never markup
+        alerts = client.get(f"/api/collections/{c['id']}/alerts", params={"since": since}).json()["alerts"]
+        assert len(alerts) == 6
+        assert client.get(f"/collections/{c['id']}/feed.atom?since=2999-01-01").status_code == 200
+        assert client.get(f"/collections/{c['id']}/feed.atom?since=yesterday").status_code == 400
+
+
+def test_bad_uploads_name_the_problem(client: TestClient) -> None:
+    r = client.post("/api/collections", json={"name": "x", "content": "{oops", "format_hint": "lib.json"}, headers=AUTH)
+    assert r.status_code == 400 and "lib.json: not valid JSON" in r.json()["error"]
+    r = client.post("/api/collections", json={"name": "", "dois": [CITED]}, headers=AUTH)
+    assert r.status_code == 400
+    assert client.get("/collections/999").status_code == 404
+    assert client.get("/api/collections/999").status_code == 404
+
+
+def test_collections_live_in_the_index(db: Path) -> None:
+    with TestClient(create_app(db, settings())) as client:
+        c = make(client, dois=[CITED])
+    store = open_store(db, readonly=True)
+    assert [x.name for x in store.list_collections()] == ["Reading list"] and c["size"] == 1
+    store.close()
+
+
+def test_store_collections_and_alerts_on_every_backend(store_url: str) -> None:
+    store = open_store(store_url)
+    try:
+        ingest_paths([FIXTURES / "xss-article.xml"], store, classifier="cues")
+        work = store.get_work(CITED)
+        assert work is not None
+        c = store.create_collection("List", "alice", [(CITED, None, "Barnes"), ("", work.id, "by id"),
+                                                      ("10.5555/x", None, "unknown")])
+        assert (c.name, c.owner, c.size) == ("List", "alice", 3)
+        assert [x.id for x in store.list_collections()] == [c.id]
+        items = store.collection_items(c.id)
+        assert [(i.position, i.doi, i.work_id) for i in items] == [(0, CITED, None), (1, "", work.id),
+                                                                   (2, "10.5555/x", None)]
+        assert len(store.statements_since([work.id], "2000-01-01")) == 5
+        assert store.statements_since([work.id], "2999-01-01") == []
+        ingest_paths([FIXTURES / "xss-retraction.xml"], store, classifier="cues")
+        events = store.notices_since([work.id], "2000-01-01")
+        assert [e.notice.kind for e in events] == ["retraction"] and events[0].target_work_id == work.id
+        assert store.get_collection(c.id + 1000) is None
+    finally:
+        store.close()
