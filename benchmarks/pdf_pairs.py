@@ -18,7 +18,7 @@ Measures, per article then summed per publisher and overall:
 * **cited-reference recall**: truth references cited at least once whose matched predicted entry is linked
   by at least one predicted callout.
 * **reference entries**: predicted entries matched one-to-one to truth references (DOI, else title found in
-  the entry's text, else fuzzy text similarity ≥ 60 plus first-author surname or year in agreement).
+  the entry's text, else fuzzy text similarity ≥ 85, or ≥ 60 with first-author surname or year in agreement).
 * **header**: title (fuzzy ratio ≥ 90 after normalisation), DOI (exact), author surnames (micro P/R/F1).
 * CPU seconds per page of ``parse_pdf`` (``time.process_time``).
 """
@@ -129,7 +129,8 @@ def _pair_score(pred: Reference, truth: Reference) -> float:
     score = fuzz.token_sort_ratio(_norm(pred.raw), _norm(_truth_text(truth)))
     surname = _soft(truth.authors[0].family) if truth.authors else ""
     agree = (surname and surname in praw[: max(40, len(surname) + 20)]) or (truth.year and str(truth.year) in pred.raw)
-    return score if agree and score >= 60 else 0.0
+    # Near-identical text needs no corroboration (web pages and reports have no author or year to agree on).
+    return score if score >= 85 or (agree and score >= 60) else 0.0
 
 
 def match_references(pred: list[Reference], truth: list[Reference]) -> dict[str, str]:

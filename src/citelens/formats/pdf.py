@@ -448,7 +448,7 @@ def _author_year_label(ref: Reference) -> str:
 def _unheaded_reference_start(lines: list[Line]) -> int | None:
     """Index of the line starting a labelled reference list that has no heading, or None."""
     best: tuple[int, int] | None = None  # (count, index)
-    for _name, rx in _LABEL_STYLES[:2]:
+    for _name, rx in _LABEL_STYLES[:3]:  # "[1]", "1.", "1 Author" (not "(1)": equations)
         for i, ln in enumerate(lines):
             m = rx.match(ln.text)
             if not m or int(m.group(1)) != 1:
