@@ -509,6 +509,22 @@ def _cite_as_doi(lines: list[Line]) -> re.Match[str] | None:
     return None
 
 
+def _continues_numbering(ref_lines: list[Line], following: list[_Block]) -> bool:
+    """Does a block after a would-be heading carry the next reference label ("27." after "26.")?"""
+    last = None
+    for ln in ref_lines:
+        m = re.match(r"^\s*\[?(\d{1,4})[.\]]?\s", ln.text)
+        if m:
+            last = int(m.group(1))
+    if last is None:
+        return False
+    for b in following:
+        m = re.match(r"^\s*\[?(\d{1,4})[.\]]?\s", b.text)
+        if m and int(m.group(1)) in (last + 1, last + 2):
+            return True
+    return False
+
+
 def _author_list_marks(text: str, callouts: list[Callout]) -> bool:
     """A first-page block of names with raised affiliation numbers: superscript "callouts" every few words."""
     if len(callouts) >= 2 and "@" in text:
@@ -851,6 +867,9 @@ def parse_pdf(
             b = blocks[j]
             if b.kind == "heading" and (_STOP_HEADING.match(b.text) or b.lines[0].size > body_size + 0.9
                                         or (b.lines[0].bold and _NUMBERED_HEADING.match(b.text))):
+                if not _STOP_HEADING.match(b.text) and _continues_numbering(ref_lines, blocks[j + 1 : j + 3]):
+                    ref_lines += b.lines  # a mis-sized line inside an entry: the numbering goes on after it
+                    continue
                 ref_end = j
                 break
             if b.kind == "caption":
