@@ -348,6 +348,23 @@ MAX_PDF_CHARS = 4_000_000
 MAX_PDF_SECONDS = 120.0
 
 
+def _attach_labels(lines: list[Line]) -> list[Line]:
+    """Join a short line ("(9)", "12.") to the line it heads on the same baseline: list labels are often
+    drawn apart from their text in the content stream, so they come out as lines of their own."""
+    out = []
+    for ln in lines:
+        if len(ln.text.strip()) <= 6 and not ln.text.startswith(SUP_OPEN):
+            target = next((t for t in lines if t is not ln and len(t.text.strip()) > 6
+                           and abs(t.baseline - ln.baseline) < 0.35 * ln.size
+                           and 0 <= t.x0 - ln.x1 < 1.5 * ln.size), None)
+            if target is not None:
+                target.text = ln.text.strip() + " " + target.text
+                target.x0 = ln.x0
+                continue
+        out.append(ln)
+    return out
+
+
 def extract_lines(
     pdf: pdfium.PdfDocument, source: str, *, max_chars: int = MAX_PDF_CHARS, max_seconds: float = MAX_PDF_SECONDS
 ) -> tuple[list[list[Line]], list[float], list[float]]:
@@ -373,7 +390,7 @@ def extract_lines(
                 raise InputTooLargeError(source, f"PDF has more than {max_chars:,} characters of text (by page {i + 1})")
             if time.monotonic() > deadline:
                 raise InputTooLargeError(source, f"text extraction took over {max_seconds:.0f} s (page {i + 1} of {len(pdf)})")
-            pages.append(_merge(_fragments(tp, text, q), i))
+            pages.append(_attach_labels(_merge(_fragments(tp, text, q), i)))
         finally:
             tp.close()
             page.close()
