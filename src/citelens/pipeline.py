@@ -53,6 +53,7 @@ class InputFile:
     name: str
     read: Callable[[], bytes]
     size: int | None = None
+    path: str | None = None  # a plain file's path (another process can read it); None inside archives
 
 
 @dataclass
@@ -73,6 +74,7 @@ class IngestSummary:
     metadata_records: int = 0
     warnings: int = 0
     seconds: float = 0.0
+    already_stored: int = 0  # inputs the ingest manifest lists as stored by an earlier (interrupted) run
 
     @property
     def references_resolved_pct(self) -> float:
@@ -85,7 +87,7 @@ class IngestSummary:
             "statements": self.statements, "references": self.references,
             "references_matched": self.references_matched,
             "references_resolved_pct": self.references_resolved_pct, "metadata_records": self.metadata_records,
-            "warnings": self.warnings, "seconds": round(self.seconds, 3),
+            "warnings": self.warnings, "already_stored": self.already_stored, "seconds": round(self.seconds, 3),
             "articles_per_second": round(self.stored / self.seconds, 2) if self.seconds else None,
         }
 
@@ -125,7 +127,7 @@ def _file_inputs(path: Path, skipped: list[str]) -> Iterator[InputFile]:
     if _is_archive(name):
         yield from _archive_inputs(path, skipped)
     elif _accepted(name):
-        yield InputFile(name=name, read=lambda: _read_file(path), size=_size(path))
+        yield InputFile(name=name, read=lambda: _read_file(path), size=_size(path), path=name)
     else:
         skipped.append(f"{name}: not an article or metadata file (by name)")
 

@@ -61,7 +61,15 @@ def _dump(obj: Any) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option("--jobs", "-j", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Worker processes for parsing and classification (storage stays in this process).")
-def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: bool, quiet: bool, jobs: int) -> None:
+@click.option("--dask", "dask_spec", default=None, metavar="local[N]|tcp://HOST:PORT",
+              help="Parse and classify on a Dask cluster: a local one with N worker processes, or a running"
+                   " scheduler. This process stores, in input order; finished inputs are recorded, so a re-run"
+                   " after a crash resumes where it stopped.")
+@click.option("--batch-size", default=64, show_default=True, type=click.IntRange(1, 10_000),
+              help="With --dask: documents stored per transaction.")
+@click.option("--redo", is_flag=True, help="With --dask: ingest again inputs the manifest says are stored.")
+def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: bool, quiet: bool, jobs: int,
+           dask_spec: str | None, batch_size: int, redo: bool) -> None:
     """Ingest articles into the index.
 
     PATHS are files, folders (recursive) or .zip/.tar.gz archives of JATS/NLM XML (.xml, .nxml), GROBID
@@ -71,10 +79,25 @@ def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: boo
     """
     from citelens.pipeline import IngestSummary, Pipeline, iter_inputs
 
-    store = _open(db)
     err = _console(True)
+    client = close_cluster = pipeline = None
     try:
-        pipeline = Pipeline(store, classifier)
+        if dask_spec:
+            from citelens.dask_ingest import connect
+            from citelens.stance import available_classifiers
+
+            if classifier is not None and classifier not in available_classifiers():
+                raise ValueError(f"unknown classifier {classifier!r}; available: {', '.join(available_classifiers())}")
+            if jobs > 1:
+                raise ValueError("--jobs is for one machine; with --dask the cluster's workers do the work")
+            client, close_cluster = connect(dask_spec)
+    except (ValueError, CiteLensError) as exc:
+        err.print(f"[red]error:[/] {safe(str(exc))}")
+        sys.exit(EXIT_USAGE)
+    store = _open(db)
+    try:
+        if client is None:
+            pipeline = Pipeline(store, classifier)
     except (ValueError, CiteLensError) as exc:
         err.print(f"[red]error:[/] {safe(str(exc))}")
         sys.exit(EXIT_USAGE)
@@ -88,7 +111,18 @@ def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: boo
         def progress(item: Any, status: str) -> None:
             bar.update(task, advance=1, current=safe(Path(item.name.split("!")[-1]).name[:40]))
 
-        pipeline.ingest(inputs, summary, progress, jobs=jobs)
+        if client is not None:
+            from citelens.dask_ingest import ingest_on_dask
+
+            try:
+                ingest_on_dask(inputs, store, client, classifier=classifier, summary=summary,
+                               batch_size=batch_size, redo=redo, on_progress=progress)
+            finally:
+                if close_cluster is not None:
+                    close_cluster()
+        else:
+            assert pipeline is not None
+            pipeline.ingest(inputs, summary, progress, jobs=jobs)
     store.close()
     result = summary.to_dict()
     code = EXIT_PARTIAL if summary.failed else EXIT_OK
@@ -99,7 +133,9 @@ def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: boo
         c = _console(True)
         c.print(f"[bold]Stored[/] {summary.stored} document(s) ({summary.replaced} replaced), "
                 f"[bold]skipped[/] {len(summary.skipped)}, [bold]failed[/] {len(summary.failed)}; "
-                f"{summary.metadata_records} metadata record(s).")
+                f"{summary.metadata_records} metadata record(s)."
+                + (f" {summary.already_stored} input(s) already stored by an earlier run (resumed)."
+                   if summary.already_stored else ""))
         c.print(f"{summary.statements:,} citation statements; {summary.references:,} references, "
                 f"{summary.references_resolved_pct}% matched to an already known work; "
                 f"{summary.seconds:.1f} s.")

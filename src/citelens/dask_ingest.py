@@ -1,0 +1,292 @@
+"""Batch ingest on a Dask cluster: workers parse, segment and classify; this process is the one writer.
+
+``citelens ingest PATHS --db URL --dask local[N]`` (a local cluster of N worker processes) or
+``--dask tcp://HOST:PORT`` (a running ``dask scheduler`` with workers that can read the same paths).
+
+- Inputs travel as small picklable descriptors: a plain file as its path (the worker reads it); an archive
+  member as its bytes, read here one member at a time in archive order (tar archives are forward-only
+  streams, so one reader streams them once instead of every worker re-reading from the start).
+- At most ``window`` inputs are in flight, so memory stays flat whatever the corpus size.
+- Results come back in input order and are stored in batches (``batch_size`` documents per transaction);
+  each document is resolved and stored in its own savepoint, so a failing one never takes the batch down.
+- The ingest manifest (``ingest_manifest`` table) records each finished input in the transaction that
+  stores it. A re-run after a crash — this process killed with ``kill -9``, or a worker killed — skips what is
+  already stored and stores nothing twice (a re-stored article would replace itself anyway: one identity).
+- A file that fails is reported with its name and the reason; the batch goes on. A task whose worker dies is
+  retried by Dask on another worker; one that keeps killing workers is reported as failed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from citelens.document import Document
+from citelens.errors import CiteLensError
+from citelens.formats import METADATA_SUFFIXES
+from citelens.pipeline import (
+    Failure,
+    IngestSummary,
+    InputFile,
+    Pipeline,
+    _guarded,
+    _ingest_metadata,
+    _read_file,
+    iter_inputs,
+    process_document,
+)
+from citelens.stance import StanceClassifier, available_classifiers, get_classifier
+from citelens.store.base import Store
+
+_LOCAL = re.compile(r"^local(?:\[(\d+)\])?$")
+
+
+class ClusterSpecError(CiteLensError, ValueError):
+    """``--dask`` names no cluster we can start or reach."""
+
+
+@dataclass(frozen=True)
+class FileInput:
+    """A plain file: the worker reads it (it must see the same path)."""
+
+    name: str
+    path: str
+
+
+@dataclass(frozen=True)
+class BytesInput:
+    """An archive member (or upload): its bytes travel with it."""
+
+    name: str
+    data: bytes
+
+
+Descriptor = FileInput | BytesInput
+
+
+def fingerprint(item: InputFile) -> str:
+    """What identifies an input's content for the manifest: the file's (or archive's) size and mtime,
+    plus the member's size. A changed file is ingested again; an unchanged one is skipped."""
+    path = item.path or item.name.split("!", 1)[0]
+    try:
+        st = os.stat(path)
+        base = f"{st.st_size}:{st.st_mtime_ns}"
+    except OSError:
+        base = "?"
+    return f"{base}:{item.size if item.size is not None else '?'}"
+
+
+# ------------------------------------------------------------------------------------------- workers
+
+_WORKER_CLASSIFIERS: dict[str, StanceClassifier] = {}
+
+
+def _worker_classifier(name: str | None) -> StanceClassifier:
+    key = name or ""
+    clf = _WORKER_CLASSIFIERS.get(key)
+    if clf is None:
+        clf = _WORKER_CLASSIFIERS[key] = get_classifier(name)
+    return clf
+
+
+def process_on_worker(desc: Descriptor, classifier_name: str | None) -> Document | Failure:
+    """Runs on a Dask worker: read → parse → segment/link → classify. Never raises for a bad input."""
+    def run() -> Document:
+        data = _read_file(Path(desc.path)) if isinstance(desc, FileInput) else desc.data
+        return process_document(data, desc.name, _worker_classifier(classifier_name))
+
+    return _guarded(run, desc.name)  # type: ignore[return-value]
+
+
+# ---------------------------------------------------------------------------------------------- client
+
+def connect(spec: str) -> tuple[Any, Callable[[], None]]:
+    """A ``distributed.Client`` for ``local[N]`` or ``tcp://HOST:PORT``, and how to shut it down."""
+    from distributed import Client, LocalCluster
+
+    spec = spec.strip()
+    m = _LOCAL.match(spec)
+    if m:
+        n = int(m.group(1) or os.cpu_count() or 1)
+        if not 1 <= n <= 256:
+            raise ClusterSpecError(f"--dask local[N]: N must be 1 to 256 (got {n})")
+        threads = str(max(1, (os.cpu_count() or 1) // n))
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                               host="127.0.0.1", env={"CITELENS_THREADS": threads}, silence_logs=40)
+        client = Client(cluster)
+
+        def close() -> None:
+            client.close()
+            cluster.close()
+
+        return client, close
+    if spec.startswith("tcp://"):
+        try:
+            client = Client(spec, timeout="20s")
+        except (OSError, TimeoutError) as exc:
+            raise ClusterSpecError(f"cannot reach the Dask scheduler at {spec}: {exc}") from None
+        return client, client.close
+    raise ClusterSpecError(f"--dask must be local, local[N] or tcp://HOST:PORT (got {spec!r})")
+
+
+def ingest_on_dask(inputs: Iterable[InputFile], store: Store, client: Any, *, classifier: str | None = None,
+                   summary: IngestSummary | None = None, batch_size: int = 64, window: int | None = None,
+                   redo: bool = False, on_progress: Callable[[InputFile, str], None] | None = None) -> IngestSummary:
+    """Ingest ``inputs`` with the workers of ``client``; this process resolves and stores, in input order."""
+    from distributed import as_completed  # noqa: F401 - imported to fail early when distributed is missing
+
+    summary = summary or IngestSummary()
+    t0 = time.perf_counter()
+    pipeline = Pipeline(store, _NoClassifier())  # stores only: classification runs on the workers
+    done = {} if redo else store.finished_inputs()
+    n_workers = max(1, len(client.scheduler_info().get("workers", {})))
+    window = window or 4 * n_workers
+    items = sorted(inputs, key=lambda i: not i.name.lower().endswith(METADATA_SUFFIXES))
+    batch: list[tuple[InputFile, str, Document | Failure]] = []
+
+    def flush() -> None:
+        if batch:
+            _store_batch(pipeline, batch, summary, on_progress)
+            batch.clear()
+
+    for item, print_, outcome in _results_in_order(items, done, client, classifier, window):
+        if outcome is None:  # finished in an earlier run
+            summary.already_stored += 1
+            if on_progress:
+                on_progress(item, "skipped")
+            continue
+        if isinstance(outcome, bytes):  # metadata: resolved against the index here, before the articles
+            flush()
+            status = _guarded(lambda o=outcome, i=item, p=print_: _metadata_and_manifest(store, o, i, p, summary),
+                              item.name, summary)
+            if on_progress:
+                on_progress(item, status if isinstance(status, str) else "stored")
+            continue
+        batch.append((item, print_, outcome))
+        if len(batch) >= batch_size:
+            flush()
+    flush()
+    summary.seconds += time.perf_counter() - t0
+    return summary
+
+
+def _results_in_order(items: list[InputFile], done: dict[str, str], client: Any, classifier: str | None,
+                      window: int) -> Iterator[tuple[InputFile, str, Document | Failure | bytes | None]]:
+    """(input, fingerprint, outcome) in input order; outcome None for inputs the manifest says are done."""
+    pending: deque[tuple[InputFile, str, Any]] = deque()
+    for item in items:
+        print_ = fingerprint(item)
+        if done.get(item.name) == print_:
+            pending.append((item, print_, None))
+        else:
+            desc = _describe(item)
+            if isinstance(desc, Failure):
+                pending.append((item, print_, desc))
+            elif item.name.lower().endswith(METADATA_SUFFIXES):
+                data = desc.data if isinstance(desc, BytesInput) else _guarded(item.read, item.name)
+                pending.append((item, print_, data))
+            else:
+                future = client.submit(process_on_worker, desc, classifier, pure=False)
+                pending.append((item, print_, future))
+        while len(pending) > window or (pending and not _is_future(pending[0][2])):
+            yield _resolve(*pending.popleft())
+    while pending:
+        yield _resolve(*pending.popleft())
+
+
+def _is_future(x: Any) -> bool:
+    return hasattr(x, "result") and hasattr(x, "key")
+
+
+def _resolve(item: InputFile, print_: str, outcome: Any) -> tuple[InputFile, str, Any]:
+    if not _is_future(outcome):
+        return item, print_, outcome
+    try:
+        result = outcome.result()
+    except Exception as exc:  # noqa: BLE001 - a worker that died on it, or a lost task: report, go on
+        result = Failure(item.name, f"failed on the cluster ({type(exc).__name__}: {exc})")
+    finally:
+        outcome.release()
+    return item, print_, result
+
+
+def _describe(item: InputFile) -> Descriptor | Failure:
+    """A picklable descriptor: a plain file by path, anything else (an archive member) by its bytes."""
+    if item.path is not None:
+        return FileInput(item.name, item.path)
+    data = _guarded(item.read, item.name)
+    return data if isinstance(data, Failure) else BytesInput(item.name, data)  # type: ignore[arg-type]
+
+
+def _store_batch(pipeline: Pipeline, batch: list[tuple[InputFile, str, Document | Failure]],
+                 summary: IngestSummary, on_progress: Callable[[InputFile, str], None] | None) -> None:
+    """One transaction for the batch; each document in its own savepoint with its manifest row."""
+    store = pipeline.store
+    statuses: list[str] = []
+    with store.transaction():
+        for item, print_, outcome in batch:
+            if isinstance(outcome, Failure):
+                summary.failed.append(outcome)
+                statuses.append("failed")
+                continue
+
+            def save(doc: Document = outcome, item: InputFile = item, print_: str = print_) -> Any:
+                with store.transaction():
+                    result = pipeline.store_document(doc)
+                    store.mark_input_finished(item.name, print_, "stored")
+                return result
+
+            stored = _guarded(save, item.name, summary)
+            if isinstance(stored, str):
+                statuses.append("failed")
+                continue
+            summary.stored += 1
+            summary.replaced += int(stored.replaced)
+            summary.statements += stored.statements
+            summary.references += stored.references
+            summary.references_matched += stored.resolved_existing
+            summary.warnings += len(outcome.warnings)
+            statuses.append("stored")
+    if on_progress:
+        for (item, _p, _o), status in zip(batch, statuses, strict=True):
+            on_progress(item, status)
+
+
+def _metadata_and_manifest(store: Store, data: bytes | Failure, item: InputFile, print_: str,
+                           summary: IngestSummary) -> str:
+    if isinstance(data, Failure):
+        summary.failed.append(data)
+        return "failed"
+    with store.transaction():
+        _ingest_metadata(store, data, item.name, summary)
+        store.mark_input_finished(item.name, print_, "metadata")
+    return "stored"
+
+
+class _NoClassifier:
+    """The writer's pipeline never classifies (the workers did)."""
+
+    name = "none"
+
+    def predict(self, inputs: list[Any]) -> list[Any]:
+        raise AssertionError("the writer does not classify")
+
+
+def ingest_paths_on_dask(paths: Iterable[str | Path], store: Store, spec: str, classifier: str | None = None,
+                         **kw: Any) -> IngestSummary:
+    """Convenience: start or reach the cluster named by ``spec``, ingest, shut the local cluster down."""
+    summary = IngestSummary()
+    inputs = list(iter_inputs(paths, summary.skipped))
+    if classifier is not None and classifier not in available_classifiers():  # fail before any cluster starts
+        raise ValueError(f"unknown classifier {classifier!r}; available: {', '.join(available_classifiers())}")
+    client, close = connect(spec)
+    try:
+        return ingest_on_dask(inputs, store, client, classifier=classifier, summary=summary, **kw)
+    finally:
+        close()
