@@ -103,3 +103,23 @@ def test_export_jsonl_and_csv(tmp_path: Path, mini_jats: bytes) -> None:
     code, out = run("export", "--db", db, "--format", "csv")
     table = list(csv.DictReader(io.StringIO(out)))
     assert len(table) == 12 and set(table[0]) >= EXPORT_REQUIRED
+
+
+def test_piped_output_is_not_wrapped(tmp_path: Path) -> None:
+    """Human output sent to a pipe keeps long lines whole (grep, less -S), whatever the terminal width."""
+    title = "A very long title about the growth arrest of sentinel cells in bacterial colonies under starvation"
+    f = tmp_path / "refs.txt"
+    f.write_text(f"Smith J, Jones K (2005) {title}. J Bacteriol 187: 55-60.\n", encoding="utf-8")
+    code, out = run("references", "parse", str(f))
+    assert code == EXIT_OK
+    assert any(title in line for line in out.splitlines()), out
+
+
+def test_classifier_option_everywhere() -> None:
+    from click.testing import CliRunner
+
+    for cmd in (["ingest", "--help"], ["classify", "--help"], ["eval", "--help"]):
+        help_text = CliRunner().invoke(main, cmd).output
+        assert "--classifier" in help_text, cmd
+    out = CliRunner().invoke(main, ["classify", "We confirm <cite>[1]</cite>.", "--model", "cues", "--json"])
+    assert out.exit_code == 0 and '"model"' in out.output  # the old spelling still works

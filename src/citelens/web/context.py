@@ -36,13 +36,18 @@ STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; char
 
 
 class CountsCache:
-    """Per-process cache of a work's aggregate counts, so a much-cited work's tallies are not recounted on
-    every request.
+    """Per-process cache of aggregate counts, so a much-cited work's tallies are not recounted on every
+    request.
 
     Entries are valid while the index is unchanged: for a SQLite file the cache compares the size and
     modification time of the database and its write-ahead log (a few microseconds of ``stat``), so an
     ingest or correction by any process shows at once. Other stores fall back to ``seconds`` of reuse.
-    ``seconds <= 0`` disables caching.
+    ``seconds <= 0`` disables caching of per-work counts.
+
+    Index-wide figures (the home page's statistics and most-cited list, which scan every statement) go
+    through :meth:`aggregate`: also reused for ``min_age`` seconds after they were computed even when the
+    index changed, so a long ingest does not make every home page recount a million rows; one request
+    recomputes while the others wait for its result.
     """
 
     def __init__(self, store_path: str, seconds: float, maxsize: int = 20_000) -> None:
@@ -51,6 +56,7 @@ class CountsCache:
         self._files = [] if "://" in store_path else [store_path, store_path + "-wal"]
         self._data: dict[tuple[str, str], tuple[Any, float, Any]] = {}
         self._lock = threading.Lock()
+        self._key_locks: dict[tuple[str, str], threading.Lock] = {}
 
     def _version(self) -> Any:
         if not self._files:
@@ -64,19 +70,34 @@ class CountsCache:
                 out.append(None)
         return tuple(out)
 
-    def get(self, key: tuple[str, str], compute: Callable[[], Any]) -> Any:
+    def _fresh(self, hit: tuple[Any, float, Any] | None, version: Any, now: float, min_age: float) -> bool:
+        if hit is None:
+            return False
+        if now < hit[1] + min_age:
+            return True
         if self.seconds <= 0:
+            return False
+        return hit[0] == version if version is not None else now < hit[1] + self.seconds
+
+    def get(self, key: tuple[str, str], compute: Callable[[], Any], min_age: float = 0.0) -> Any:
+        if self.seconds <= 0 and min_age <= 0:
             return compute()
-        now = time.monotonic()
         version = self._version()
         hit = self._data.get(key)
-        if hit is not None and hit[0] == version and (version is not None or hit[1] > now):
-            return hit[2]
-        value = compute()
+        if self._fresh(hit, version, time.monotonic(), min_age):
+            return hit[2]  # type: ignore[index]
         with self._lock:
-            if len(self._data) >= self.maxsize:
-                self._data.clear()  # crude but bounded; a full cache is rebuilt from hot keys quickly
-            self._data[key] = (version, now + self.seconds, value)
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:  # one recount per key at a time; the others use its result
+            hit = self._data.get(key)
+            if self._fresh(hit, version, time.monotonic(), min_age):
+                return hit[2]  # type: ignore[index]
+            value = compute()
+            with self._lock:
+                if len(self._data) >= self.maxsize:
+                    self._data.clear()  # crude but bounded; a full cache is rebuilt from hot keys quickly
+                    self._key_locks = {key: key_lock}
+                self._data[key] = (version, time.monotonic(), value)
         return value
 
     def clear(self) -> None:
@@ -129,9 +150,12 @@ class WebContext:
     def years_of(self, work_id: str) -> list[dict[str, Any]]:
         return self.counts.get(("y", work_id), lambda: as_dict(self.store().year_tallies(work_id)))
 
+    def aggregate(self, name: str, compute: Callable[[], Any]) -> Any:
+        """An index-wide figure (scans every statement): see :meth:`CountsCache.get`'s ``min_age``."""
+        return self.counts.get(("index", name), lambda: as_dict(compute()), min_age=self.settings.stats_seconds)
+
     def stats(self) -> dict[str, Any]:
-        # stats() scans whole tables (seconds at millions of statements): reuse it while the index is unchanged.
-        return self.counts.get(("stats", ""), lambda: as_dict(self.store().stats()))
+        return self.aggregate("stats", lambda: self.store().stats())
 
     def citations(self, work_id: str, **kw: Any) -> tuple[int, list[dict[str, Any]]]:
         total, rows = self.store().citations(work_id, **kw)

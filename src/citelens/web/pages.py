@@ -38,7 +38,7 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
     @r.get("/", response_class=HTMLResponse)
     def home(request: Request) -> HTMLResponse:
         s = ctx.store()
-        most_cited = ctx.counts.get(("home", "cited"), lambda: as_dict(s.most_cited_works(limit=10)))
+        most_cited = ctx.aggregate("most_cited", lambda: s.most_cited_works(limit=10))
         recent = ctx.counts.get(("home", "recent"), lambda: as_dict(s.recent_documents(limit=8)))
         return ctx.page(request, "home.html", {"stats": ctx.stats(), "most_cited": most_cited, "recent": recent})
 

@@ -35,6 +35,9 @@ class Settings:
     max_batch_dois: int = 500
     page_size: int = 20
     max_page: int = 500  # deep OFFSET pagination is slow and nobody reads page 501
+    # Index-wide figures (home page statistics, most cited works) are recounted at most this often during
+    # an ingest: they scan every statement (seconds at millions); a work's own tallies show changes at once.
+    stats_seconds: float = 10.0
     cache_seconds: float = 60.0  # how long a work's tallies are reused (0 = always recount)
     write_wait_seconds: float = 15.0  # a correction waits this long for a running ingest, then 503
 
@@ -48,6 +51,8 @@ class Settings:
             s.secret_key = env["CITELENS_SECRET_KEY"]
         if env.get("CITELENS_MAX_UPLOAD_BYTES", "").isdigit():
             s.max_upload_bytes = int(env["CITELENS_MAX_UPLOAD_BYTES"])
+        if env.get("CITELENS_STATS_SECONDS", "").isdigit():
+            s.stats_seconds = float(env["CITELENS_STATS_SECONDS"])
         if env.get("CITELENS_CACHE_SECONDS", "").isdigit():
             s.cache_seconds = float(env["CITELENS_CACHE_SECONDS"])
         if env.get("CITELENS_MAX_CHECK_REFERENCES", "").isdigit():
