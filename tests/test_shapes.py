@@ -119,3 +119,16 @@ def test_cli_and_export_use_the_api_statement_shape(index_db: Path, spec: dict[s
     header = next(csv.reader(io.StringIO(out.output)))
     assert tuple(header) == EXPORT_FIELDS
     assert set(EXPORT_FIELDS) <= set(spec["components"]["schemas"]["Statement"]["properties"])
+
+
+def test_api_docs_page_lists_every_parameter_with_values_and_example(client: TestClient, spec: dict[str, Any]) -> None:
+    import re
+
+    html = client.get("/docs").text
+    for path, ops in spec["paths"].items():
+        for op in ops.values():
+            for p in op.get("parameters", []):
+                assert f"<code>{p['name']}</code>" in html, (path, p["name"])
+    rows = re.findall(r'<td class="allowed">(.*?)</td><td>.*?</td><td class="example">(.*?)</td>', html)
+    assert rows and all(allowed.strip() not in ("", "any") and example.strip() for allowed, example in rows), \
+        [r for r in rows if not (r[0].strip() and r[1].strip())]

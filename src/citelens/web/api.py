@@ -99,7 +99,9 @@ def scite_router(ctx: WebContext, *, in_schema: bool = True) -> APIRouter:
            summary="Find the work a reference without a DOI stands for (title and first author's surname)")
     def match_reference(title: str = Query("", max_length=1000, examples=["Millisecond-timescale, genetically targeted optical control of neural activity"]),
                         first_author: str = Query("", max_length=200, examples=["Boyden"]),
-                        year: int | None = Query(None, ge=1000, le=3000)) -> dict[str, Any]:
+                        year: int | None = Query(None, ge=1000, le=3000,
+                                                 description="publication year (optional; helps the match)")
+                        ) -> dict[str, Any]:
         if not title.strip() and not first_author.strip():
             raise BadRequest("give title and/or first_author")
         doi = normalise_doi(title)

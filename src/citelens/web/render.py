@@ -168,6 +168,21 @@ def model_summary() -> dict[str, Any]:
     return {"name": DEFAULT_CLASSIFIER, "card": card, "status": status}
 
 
+# Examples and allowed values for parameters whose OpenAPI entry has none (shared names across routes).
+PARAM_EXAMPLES = {"doi": "10.1038/nn1525", "statement_id": "1", "collection_id": "1", "page": "2", "per_page": "50",
+                  "year_from": "2010", "year_to": "2020", "exclude_self": "true", "sort": "newest",
+                  "type": "supporting", "section": "discussion", "q": "channelrhodopsin", "limit": "10",
+                  "layout": "vertical", "show_zero": "false", "sections": "true", "since": "2026-01-31",
+                  "year": "2005", "order": "desc"}
+PARAM_ALLOWED = {"page": "1 to 500", "exclude_self": "true or false", "show_zero": "true or false",
+                 "sections": "true or false", "layout": "horizontal or vertical",
+                 "year_from": "1000 to 3000", "year_to": "1000 to 3000",
+                 "doi": "a DOI (slashes as they are; any case; a doi.org link works) or a work id such as W12",
+                 "statement_id": "a statement id (whole number)", "collection_id": "a collection id (whole number)",
+                 "since": "a date (2026-01-31) or date and time (2026-01-31T12:00:00Z); default 30 days ago",
+                 "q": "1 to 500 characters"}
+
+
 def api_operations(spec: dict[str, Any]) -> list[dict[str, Any]]:
     """Every operation of an OpenAPI description with its parameters (type, allowed values, example)."""
     ops = []
@@ -180,11 +195,13 @@ def api_operations(spec: dict[str, Any]) -> list[dict[str, Any]]:
                 example = p.get("example", schema.get("examples", [None])[0] if schema.get("examples") else None)
                 if example is None and p.get("examples"):
                     example = next(iter(p["examples"].values())).get("value")
-                allowed = (schema.get("description") or p.get("description") or "")
+                allowed = (schema.get("description") or p.get("description") or PARAM_ALLOWED.get(p["name"], ""))
                 bounds = " ".join(x for x in (f"≥ {schema['minimum']}" if "minimum" in schema else "",
                                               f"≤ {schema['maximum']}" if "maximum" in schema else "",
                                               f"at most {schema['maxLength']} characters" if "maxLength" in schema else "")
                                   if x)
+                if example is None:
+                    example = PARAM_EXAMPLES.get(p["name"])
                 params.append({"name": p["name"], "in": p["in"], "required": p.get("required", False),
                                "type": " or ".join(t for t in types if t and t != "null") or "string",
                                "allowed": " ".join(x for x in (allowed, bounds) if x),
