@@ -163,8 +163,10 @@ def ingest_on_dask(inputs: Iterable[InputFile], store: Store, client: Any, *, cl
             continue
         if isinstance(outcome, bytes):  # metadata: resolved against the index here, before the articles
             flush()
-            status = _guarded(lambda o=outcome, i=item, p=print_: _metadata_and_manifest(store, o, i, p, summary),
-                              item.name, summary)
+            def metadata(o: bytes = outcome, i: InputFile = item, p: str = print_) -> str:
+                return _metadata_and_manifest(store, o, i, p, summary)
+
+            status = _guarded(metadata, item.name, summary)
             if on_progress:
                 on_progress(item, status if isinstance(status, str) else "stored")
             continue

@@ -64,8 +64,13 @@ def is_candidate(work: WorkRecord, first_author: str, year: int | None, title_ke
 
 def free_identifiers(record: WorkRecord, taken: Collection[tuple[str, str]]) -> WorkRecord:
     """``record`` without the identifiers another work already holds (an identifier names one work)."""
-    changes = {k: "" for k in IDENTIFIER_KINDS if getattr(record, k) and (k, getattr(record, k)) in taken}
-    return replace(record, **changes) if changes else record
+    clash = [k for k in IDENTIFIER_KINDS if getattr(record, k) and (k, getattr(record, k)) in taken]
+    if not clash:
+        return record
+    freed = replace(record, authors=list(record.authors))
+    for k in clash:
+        setattr(freed, k, "")
+    return freed
 
 
 def merge_work(existing: WorkRecord, incoming: WorkRecord,

@@ -161,13 +161,15 @@ class SQLStore(Store):
         return out
 
     def _taken(self, record: WorkRecord, other_than: int | None = None) -> set[tuple[str, str]]:
+        """The record's identifiers that another work holds (one query: a round trip counts on a server)."""
+        given = [(kind, getattr(record, kind)) for kind in IDENTIFIER_KINDS if getattr(record, kind)]
+        if not given:
+            return set()
+        where = " OR ".join(f"{kind} = ?" for kind, _ in given)
         taken = set()
-        for kind in IDENTIFIER_KINDS:
-            value = getattr(record, kind)
-            if value:
-                row = self._row(f"SELECT id FROM works WHERE {kind} = ?", (value,))
-                if row and row["id"] != other_than:
-                    taken.add((kind, value))
+        for row in self._rows(f"SELECT id, doi, pmid, pmcid FROM works WHERE {where}", [v for _, v in given]):
+            if row["id"] != other_than:
+                taken |= {(kind, value) for kind, value in given if row[kind] == value}
         return taken
 
     @staticmethod
@@ -236,7 +238,7 @@ class SQLStore(Store):
             stored = [s for s in doc.statements if s.reference_key in ref_ids]
             # One context row per citing sentence, shared by the statements of its callouts.
             context_keys: dict[tuple[int, int], int] = {}
-            context_rows = []
+            context_rows: list[tuple[Any, ...]] = []
             for s in stored:
                 key = (s.paragraph_index, s.sentence_index)
                 if key not in context_keys:
@@ -410,7 +412,8 @@ class SQLStore(Store):
     @staticmethod
     def _filters(stance: str | None, section: str | None, year_from: int | None, year_to: int | None,
                  exclude_self: bool) -> tuple[str, list[Any]]:
-        where, args = [], []
+        where: list[str] = []
+        args: list[Any] = []
         if stance:
             where.append("s.stance = ?")
             args.append(stance)
