@@ -25,7 +25,7 @@ from citelens.references.parser_jats import sample_tar_examples
 
 PACKAGED = Path(__file__).resolve().parents[1] / "src" / "citelens" / "references" / "models" / P.MODEL_NAME
 # Large enough for the long tail of styles, small enough to train in ~10 minutes on one shared core.
-DEFAULT_JATS_N = 40_000
+DEFAULT_JATS_N = 20_000
 # GROBID's strings are fewer but far more varied (disciplines, languages, styles): counted twice.
 DEFAULT_GROBID_REPEAT = 2
 

@@ -58,8 +58,15 @@ _STOP_HEADING = re.compile(
     r"acknowledge?ments?|author contributions|competing interests|funding)",
     re.I,
 )
-_MASTHEAD = re.compile(r"\b(journal|proceedings|transactions|letters|volume|vol\.|issn|arxiv|preprint|plos|"
-                       r"conference|workshop|symposium)\b", re.I)
+_MASTHEAD = re.compile(r"\b(journal|proceedings|transactions|letters|volume|vol\.|issn|arxiv|preprint|plos)\b", re.I)
+_ARTICLE_TYPE = re.compile(
+    r"^\s*(?:original\s+|short\s+|brief\s+|mini[- ]?)?(?:research(?:\s+(?:article|paper|letter|report))?|article|"
+    r"case\s+(?:report|series|study)|clinical\s+(?:study|trial|research)|(?:systematic\s+)?review(?:\s+article)?|"
+    r"communication|report|editorial|letter(?:\s+to\s+the\s+editor)?|commentary|perspective|opinion|protocol|"
+    r"study\s+protocol|trial\s+protocol|retraction|corrigendum|erratum|correction|technical\s+note|"
+    r"hhs\s+public\s+access|author\s+manuscript|crossm|open\s+access)\s*$",
+    re.I,
+)
 _ABSTRACT = re.compile(r"^\s*(abstract|summary)\s*[:.]?\s*$", re.I)
 _CAPTION = re.compile(r"^\s*(fig\.?|figure|table|supplementary (fig\.?|figure|table)|scheme|plate)\s*S?\d+[A-Za-z]?\s*[.:|—–-]", re.I)
 _NUMBERED_HEADING = re.compile(r"^\s*((\d+(\.\d+)*)\.?|[IVX]+\.|[A-H]\.)\s+[A-Z]")
@@ -767,26 +774,45 @@ def _find_callouts(text: str, linker: _Linker, tally: Counter[str] | None = None
 # Header
 
 
-def _header(doc: Document, first: list[Line], body_size: float) -> int:
-    """Fill title/authors from page 1; return how many page-1 lines belong to the title block."""
-    # Mastheads ("JSS Journal of Statistical Software", "PLOS ONE") are often set larger than the title.
-    cands = [ln for ln in first if sum(c.isalpha() for c in ln.text) >= 3 and len(ln.text) < 300
-             and not _MASTHEAD.search(ln.text)]
-    if not cands:
-        return 0
-    top_size = max(ln.size for ln in cands)
-    title_lines = []
-    started = False
+def _header(doc: Document, first: list[Line], body_size: float) -> list[Line]:
+    """Fill title/authors from page 1; return the page-1 lines of the title."""
+    # Mastheads ("JSS Journal of Statistical Software", "PLOS ONE"), article-type labels ("Research Article",
+    # "Case Report") and journal logos set in type ("viruses") are often larger than the title.
+    def eligible(ln: Line) -> bool:
+        return (sum(c.isalpha() for c in ln.text) >= 3 and len(ln.text) < 300 and not _MASTHEAD.search(ln.text)
+                and not _ARTICLE_TYPE.match(_SUP.sub("", ln.text))
+                and not (ln.text.strip().islower() and " " not in ln.text.strip()))  # a logo: "viruses"
+
+    # Runs of consecutive eligible lines in one size (6 % tolerance: digits and capitals measure smaller).
+    # Small print interleaved in reading order (a masthead column beside the title) is stepped over when
+    # the next line of the title follows within two line heights.
+    runs: list[list[Line]] = []
+    skipped = 0
     for ln in first:
-        if abs(ln.size - top_size) < 0.5 and sum(c.isalpha() for c in ln.text) >= 3 and not _MASTHEAD.search(ln.text):
-            title_lines.append(ln)
-            started = True
-        elif started:
-            break
+        cur = runs[-1] if runs else []
+        same = bool(cur) and abs(ln.size - cur[0].size) <= 0.06 * cur[0].size
+        if same and eligible(ln) and cur[-1].baseline - ln.baseline < 2.5 * cur[0].size:
+            cur.append(ln)
+            skipped = 0
+        elif cur and ln.size < 0.8 * cur[0].size and skipped < 4:
+            skipped += 1
+        elif eligible(ln):
+            runs.append([ln])
+            skipped = 0
+        else:
+            runs.append([])
+            skipped = 0
+    runs = [r for r in runs if r and 3 <= sum(len(x.text.split()) for x in r) <= 80 and len(r) <= 6]
+    if not runs:
+        return []
+    # The title sits in the upper half of page 1; a large-type opening paragraph further down does not count.
+    top = max(ln.top for ln in first)
+    title_lines = max(runs, key=lambda r: (r[0].top > 0.45 * top, round(r[0].size, 1), -first.index(r[0])))
+    top_size = title_lines[0].size
     doc.title = re.sub(r"\s+", " ", _join_lines(title_lines).replace(SUP_OPEN, "").replace(SUP_CLOSE, "")).strip()
     if top_size < body_size + 1:
         doc.title = ""  # no typographic title: do not promote a body line
-        return 0
+        return []
     # Authors: the next non-empty lines below the title, before affiliations/abstract, that look like names.
     idx = first.index(title_lines[-1]) + 1
     names: list[Author] = []
@@ -802,7 +828,7 @@ def _header(doc: Document, first: list[Line], body_size: float) -> int:
         if names:
             break
     doc.authors = names
-    return len(title_lines)
+    return title_lines
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -844,10 +870,7 @@ def parse_pdf(
     )
     pitch = deltas.most_common(1)[0][0] if deltas else body_size * 1.2
     first_page = [ln for ln in ordered if ln.page == 0]
-    n_title = _header(doc, first_page, body_size)
-    title_ids = {id(ln) for ln in first_page[:0]}
-    if n_title and doc.title:
-        title_ids = {id(ln) for ln in first_page if abs(ln.size - max(x.size for x in first_page)) < 0.5}
+    title_ids = {id(ln) for ln in _header(doc, first_page, body_size)} if first_page else set()
     page1 = " ".join(ln.text for ln in first_page)
     d = _DOI.search(page1) or _DOI.search(page1_all) or _cite_as_doi(ordered)
     if d:
