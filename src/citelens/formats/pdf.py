@@ -67,6 +67,8 @@ _ARTICLE_TYPE = re.compile(
     r"hhs\s+public\s+access|author\s+manuscript|crossm|open\s+access)\s*$",
     re.I,
 )
+_NAME_PARTICLES = frozenset({"van", "von", "der", "den", "de", "del", "della", "di", "da", "du", "dos", "das", "le",
+                             "la", "ter", "ten", "bin", "al", "el"})
 _ABSTRACT = re.compile(r"^\s*(abstract|summary)\s*[:.]?\s*$", re.I)
 _CAPTION = re.compile(r"^\s*(fig\.?|figure|table|supplementary (fig\.?|figure|table)|scheme|plate)\s*S?\d+[A-Za-z]?\s*[.:|—–-]", re.I)
 _NUMBERED_HEADING = re.compile(r"^\s*((\d+(\.\d+)*)\.?|[IVX]+\.|[A-H]\.)\s+[A-Z]")
@@ -816,16 +818,26 @@ def _header(doc: Document, first: list[Line], body_size: float) -> list[Line]:
     # Authors: the next non-empty lines below the title, before affiliations/abstract, that look like names.
     idx = first.index(title_lines[-1]) + 1
     names: list[Author] = []
-    for ln in first[idx : idx + 4]:
+    for ln in first[idx : idx + 8]:
         t = _SUP.sub("", ln.text).strip()
         if not t or _ABSTRACT.match(t) or re.search(r"@|univ|institut|department|abstract|doi|\d{4}", t, re.I):
             break
+        found = 0
         for piece in re.split(r",|\band\b|&|;", t):
-            piece = re.sub(r"[\d*∗†‡§¶#$+]", "", piece).strip()
+            # Affiliation marks: digits, symbols, and single lower-case letters ("Román,a Lin-Fa Wang,b").
+            piece = re.sub(r"[\d*∗†‡§¶#$+☯]|(?<![\w.])[a-z](?![\w.])", "", piece).strip()
             words = piece.split()
-            if 2 <= len(words) <= 4 and all(w[:1].isupper() for w in words):
-                names.append(Author(family=words[-1], given=" ".join(words[:-1])))
-        if names:
+            if 2 <= len(words) <= 5 and all(w[:1].isupper() or w in _NAME_PARTICLES for w in words) \
+                    and words[-1][:1].isupper():
+                # Family name: the last word, with the particles before it ("van Schalkwyk", "du Toit").
+                k = len(words) - 1
+                while k > 1 and words[k - 1] in _NAME_PARTICLES:
+                    k -= 1
+                names.append(Author(family=" ".join(words[k:]), given=" ".join(words[:k])))
+                found += 1
+        if names and not found:
+            break  # the names ended: an affiliation or the abstract follows
+        if not names and ln is not first[idx] and len(t) > 60:
             break
     doc.authors = names
     return title_lines
