@@ -69,3 +69,19 @@ def test_reference_check_upload(page: object, base: str, tmp_path: Path) -> None
     page.set_input_files("#file", str(ris))
     page.click("button:has-text('Check references')")
     assert "1 references read (ris): 1 found" in page.inner_text("#res-h")
+
+
+def test_collection_page_sorts_and_links_its_feed(page: object, base: str, demo_db: Path) -> None:  # noqa: F811
+    from citelens.store import open_store
+
+    store = open_store(demo_db)
+    c = store.create_collection("Opsins", "alice", [("10.1073/pnas.1936192100", None, "ChR2"),
+                                                    ("10.1038/nn1525", None, "Boyden"), ("10.5555/none", None, "x")])
+    store.close()
+    page.goto(f"{base}/collections/{c.id}")
+    assert page.locator("table.collection tbody tr").count() == 3
+    page.click("th >> text=Citing papers")
+    first = page.locator("table.collection tbody tr").first.inner_text()
+    assert "nn1525" in first  # most citing papers first
+    assert page.get_attribute("#feed-link", "href") == f"/collections/{c.id}/feed.atom"
+    assert page.get_attribute("#csv-link", "href").startswith(f"/collections/{c.id}.csv")
