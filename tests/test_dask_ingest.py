@@ -147,3 +147,31 @@ def test_cluster_spec_errors(tmp_path: Path) -> None:
     r = CliRunner().invoke(main, ["ingest", str(folder), "--db", str(tmp_path / "x.db"), "--dask", "local[2]",
                                   "--jobs", "2"])
     assert r.exit_code == 2 and "--jobs" in r.output
+
+
+def test_a_killed_worker_loses_nothing(tmp_path: Path) -> None:
+    import psutil
+
+    n = 300
+    folder = corpus(tmp_path / "in", n)
+    db = str(tmp_path / "w.db")
+    cmd = [str(Path(sys.executable).parent / "citelens"), "ingest", str(folder), "--db", db, "--dask", "local[2]",
+           "--classifier", "cues", "--batch-size", "4", "--quiet", "--json"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    killed = False
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and time.monotonic() < deadline and not killed:
+        if _finished(db) >= 6:
+            workers = [p for p in psutil.Process(proc.pid).children(recursive=True)
+                       if "spawn_main" in " ".join(p.cmdline())]
+            if workers:
+                workers[0].kill()  # SIGKILL one worker process mid-run
+                killed = True
+        time.sleep(0.02)
+    out, _err = proc.communicate(timeout=300)
+    assert killed, "the worker should be killed mid-run"
+    summary = json.loads(out)
+    assert summary["stored"] == n and summary["failed"] == []  # its tasks ran again on the other worker
+    store = open_store(db, readonly=True)
+    assert store.stats().documents == n and store.stats().statements == n
+    store.close()
