@@ -521,16 +521,18 @@ def _cite_as_doi(lines: list[Line]) -> re.Match[str] | None:
 def _continues_numbering(ref_lines: list[Line], following: list[_Block]) -> bool:
     """Does a block after a would-be heading carry the next reference label ("27." after "26.")?"""
     last = None
+    label = re.compile(r"^\s*\[?(\d{1,3})(?:\.|\])?\s+\S")
     for ln in ref_lines:
-        m = re.match(r"^\s*\[?(\d{1,4})[.\]]?\s", ln.text)
+        m = label.match(ln.text)
         if m:
             last = int(m.group(1))
     if last is None:
         return False
     for b in following:
-        m = re.match(r"^\s*\[?(\d{1,4})[.\]]?\s", b.text)
-        if m and int(m.group(1)) in (last + 1, last + 2):
-            return True
+        for ln in b.lines:
+            m = label.match(ln.text)
+            if m and int(m.group(1)) in (last + 1, last + 2):
+                return True
     return False
 
 
