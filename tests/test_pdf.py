@@ -372,3 +372,9 @@ def test_reference_band_under_a_one_column_heading():
     order = [ln.text for ln in _reading_order(body + [heading] + refs, 600, 10)]
     assert order.index("right body line 5") < order.index("References") < order.index("1. Ref 1")
     assert order.index("4. Ref 4") < order.index("5. Ref 5")
+
+
+def test_superscript_range_with_ascii_hyphen():
+    linker = _Linker(_refs(12))
+    text, cos = _find_callouts(f"of which 6 were fatal).{SUP_OPEN}6-9{SUP_CLOSE} Fears", linker)
+    assert [c.reference_keys for c in cos] == [["b5", "b6", "b7", "b8"]]

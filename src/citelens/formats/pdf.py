@@ -704,7 +704,7 @@ def _find_callouts(text: str, linker: _Linker, tally: Counter[str] | None = None
         before = text[: m.start()].rstrip(SUP_CLOSE)[-1:]
         # "10 11", "44 49–52" (BMJ): a space between numbers separates them like a comma.
         spec = re.sub(r"\s+", "", re.sub(r"(?<=\d)\s+(?=\d)", ",", inner.strip()))
-        nums = _expand(spec, 60) if re.fullmatch(rf"[\d,;{_DASH}\s]+", inner.strip()) else []
+        nums = _expand(spec, 60) if re.fullmatch(rf"[{_DASH}\d,;\s]+", inner.strip()) else []
         # A superscript after a digit (10⁵) or a unit (km², ms⁻¹) is an exponent, not a citation.
         exponent = (before.isdigit() or _UNIT_BEFORE.search(text[: m.start()]) is not None
                     or re.search(r"(?:^|[\s(])[A-Za-z]$", text[: m.start()]) is not None  # R², x²
