@@ -708,7 +708,10 @@ def _find_callouts(text: str, linker: _Linker, tally: Counter[str] | None = None
         # A superscript after a digit (10⁵) or a unit (km², ms⁻¹) is an exponent, not a citation.
         exponent = (before.isdigit() or _UNIT_BEFORE.search(text[: m.start()]) is not None
                     or re.search(r"(?:^|[\s(])[A-Za-z]$", text[: m.start()]) is not None  # R², x²
-                    or re.match(r"\s?[=<>≤≥]", text[m.end() :]) is not None)
+                    or re.match(r"\s?[=<>≤≥]", text[m.end() :]) is not None
+                    # "¹Department of …", "²Gilling School": affiliation and footnote marks open a block or
+                    # are glued to the word they mark.
+                    or not text[: m.start()].strip() or text[m.end() : m.end() + 1].isalpha())
         if nums and not exponent and linker.superscript:
             keys = linker.numbers(nums)
             if keys:
