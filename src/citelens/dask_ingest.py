@@ -99,7 +99,11 @@ def process_on_worker(desc: Descriptor, classifier_name: str | None) -> Document
     """Runs on a Dask worker: read → parse → segment/link → classify. Never raises for a bad input."""
     def run() -> Document:
         data = _read_file(Path(desc.path)) if isinstance(desc, FileInput) else desc.data
-        return process_document(data, desc.name, _worker_classifier(classifier_name))
+        doc = process_document(data, desc.name, _worker_classifier(classifier_name))
+        # The writer needs the statements (each carries its sentence and neighbours), references and
+        # metadata, not the full text: leave the paragraphs behind instead of sending them over the wire.
+        doc.paragraphs = []
+        return doc
 
     return _guarded(run, desc.name)  # type: ignore[return-value]
 
