@@ -119,6 +119,27 @@ def run(cmd: list[str]) -> dict[str, float | dict]:
     return {"wall": wall, "cpu": cpu, "peak_rss": peak, "summary": json.loads(out)}
 
 
+def server_cpu(base: str) -> float:
+    """CPU seconds used so far by the PostgreSQL server at ``base``: the postmaster, its live processes and
+    the backends it has reaped (a finished run's connections). Needs the server on this machine."""
+    import psycopg
+
+    with psycopg.connect(base, autocommit=True) as conn:
+        row = conn.execute("SHOW data_directory").fetchone()
+    data_dir = str(row[0]) if row else ""
+    for p in psutil.process_iter(["cmdline"]):
+        cmd = p.info["cmdline"] or []
+        if data_dir and data_dir in cmd and "-D" in cmd:
+            t = p.cpu_times()
+            total = t.user + t.system + t.children_user + t.children_system
+            for child in p.children():
+                with contextlib.suppress(psutil.Error):
+                    c = child.cpu_times()
+                    total += c.user + c.system
+            return total
+    return float("nan")
+
+
 def fresh_pg(base: str) -> str:
     import psycopg
 
@@ -174,28 +195,32 @@ def main() -> None:
             if mode.startswith("dask"):
                 workers = int(mode[4:] or 2)
                 cmd += ["--dask", f"local[{workers}]", "--batch-size", "64"]
+            pg_before = server_cpu(args.pg) if backend == "postgres" else 0.0
             r = run(cmd)
+            if backend == "postgres":
+                r["server_cpu"] = server_cpu(args.pg) - pg_before
             size, statements = db_size(db)
             s = r["summary"]
             assert isinstance(s, dict)
             row = {"config": config, "workers": workers, "articles": s["stored"], "statements": statements,
                    "failed": len(s["failed"]), "wall": r["wall"], "cpu": r["cpu"], "peak_rss": r["peak_rss"],
-                   "bytes": size}
+                   "bytes": size, "server_cpu": r.get("server_cpu", 0.0)}
             rows.append(row)
             print(json.dumps(row), file=sys.stderr)
             if os.path.exists(db):
                 os.remove(db)
 
-    table = ["| configuration | articles | statements | wall s | articles/s | statements/s | statements/s per worker"
-             " | CPU µs per statement | peak RSS (MB, whole process tree) | bytes per statement |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    table = ["| configuration | articles | statements | wall s | articles/s | statements/s per worker"
+             " | CPU µs per statement (ingest + server) | peak RSS (MB, whole process tree) | bytes per statement |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         sps = r["statements"] / r["wall"]
+        per = 1e6 / max(1, r["statements"])
+        server = f" + {per * r['server_cpu']:,.0f}" if r["server_cpu"] else ""
         table.append(
             f"| {r['config']} | {r['articles']:,} | {r['statements']:,} | {r['wall']:.1f} | "
-            f"{r['articles'] / r['wall']:.1f} | {sps:,.0f} | {sps / r['workers']:,.0f} | "
-            f"{1e6 * r['cpu'] / max(1, r['statements']):,.0f} | {r['peak_rss'] / 1e6:,.0f} | "
-            f"{(r['bytes'] or 0) / max(1, r['statements']):,.0f} |")
+            f"{r['articles'] / r['wall']:.1f} | {sps / r['workers']:,.0f} | {per * r['cpu']:,.0f}{server} | "
+            f"{r['peak_rss'] / 1e6:,.0f} | {(r['bytes'] or 0) / max(1, r['statements']):,.0f} |")
     text = (f"### {n:,} articles ({args.articles:,} from pmc-oa × {args.copies})\n\n"
             f"`python benchmarks/bench_scale.py --articles {args.articles} --copies {args.copies} --classifier"
             f" {args.classifier}` — {machine()}.\n\n" + "\n".join(table) + "\n")

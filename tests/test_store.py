@@ -313,5 +313,7 @@ def test_postgres_store_refuses_a_newer_schema_and_keeps_odd_text(pg_url: str, m
         conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
     with pytest.raises(StoreError, match="newer CiteLens"):
         open_store(pg_url)
+    with pytest.raises(StoreError, match="not a CiteLens index"):
+        open_store(pg_url.replace("search_path%3D", "search_path%3Dnone_"), readonly=True)
     with pytest.raises(StoreError, match="cannot connect"):
         open_store("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")

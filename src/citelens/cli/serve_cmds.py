@@ -41,7 +41,12 @@ def serve(db: str, host: str, port: int, workers: int, log_level: str) -> None:
     except StoreError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
-    click.echo(f"CiteLens serving {db} on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
+    shown = db
+    if is_postgres_url(db):
+        from citelens.store.postgres import redacted
+
+        shown = redacted(db)  # never print a password
+    click.echo(f"CiteLens serving {shown} on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
     if workers == 1:
         from citelens.web.app import create_app
 

@@ -135,6 +135,9 @@ class PostgresStore(SQLStore):
             if self._version > SCHEMA_VERSION:
                 raise StoreError(f"{redacted(url)} was made by a newer CiteLens (schema {self._version}; this one"
                                  f" reads up to {SCHEMA_VERSION}); upgrade CiteLens to open it")
+            if readonly and self._version == 0:
+                raise StoreError(f"{redacted(url)} is not a CiteLens index (no tables); build it with"
+                                 " `citelens ingest`")
             if not readonly:
                 self._migrate()
         except psycopg.Error as exc:
