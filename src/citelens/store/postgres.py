@@ -17,9 +17,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
 import psycopg
-from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
@@ -40,14 +40,15 @@ _pools_lock = threading.Lock()
 
 
 def redacted(url: str) -> str:
-    """The URL for messages: host, port, database and user, never the password."""
+    """The URL for messages: user, host, port and database, never the password."""
     try:
-        d = conninfo_to_dict(url)
-    except psycopg.ProgrammingError:
+        parts = urlsplit(url)
+        host = parts.hostname or "localhost"
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
         return "(unparseable PostgreSQL URL)"
-    where = d.get("host") or "localhost"
-    return f"postgresql://{d.get('user', '')}{'@' if d.get('user') else ''}{where}" \
-           f"{':' + str(d['port']) if d.get('port') else ''}/{d.get('dbname', '')}"
+    user = f"{parts.username}@" if parts.username else ""
+    return f"{parts.scheme}://{user}{host}{port}{parts.path}"
 
 
 def pool_for(url: str) -> ConnectionPool:
