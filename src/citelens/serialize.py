@@ -43,8 +43,8 @@ def as_dict(obj: Any) -> Any:
         return dict(obj)
     if hasattr(obj, "to_dict"):
         d = obj.to_dict()
-        snippet = getattr(obj, "snippet", None)
-        if hasattr(snippet, "marked"):
+        snippet: Any = getattr(obj, "snippet", None)
+        if snippet is not None and hasattr(snippet, "marked"):
             d["snippet"] = snippet.marked("\x02", "\x03")
         return d
     if dataclasses.is_dataclass(obj):

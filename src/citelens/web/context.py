@@ -61,7 +61,7 @@ class CountsCache:
     def _version(self) -> Any:
         if not self._files:
             return None
-        out = []
+        out: list[tuple[int, int] | None] = []
         for f in self._files:
             try:
                 st = os.stat(f)

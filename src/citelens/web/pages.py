@@ -53,7 +53,7 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
         s = ctx.store()
         size = settings.page_size
         references: list[dict[str, Any]] = []
-        total, statements = 0, []
+        total, statements = 0, list[dict[str, Any]]()
         if tab == "references":
             references = as_dict(s.references_of(work["id"]))
             for ref in references:
