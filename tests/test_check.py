@@ -146,3 +146,19 @@ def test_references_parse_reads_latin1(tmp_path: Path) -> None:
     out = CliRunner().invoke(main, ["references", "parse", str(f), "--json"])
     assert out.exit_code == 0, out.output
     assert json.loads(out.output)["authors"][0] == "Müller, K"
+
+
+def test_api_check_takes_the_file_as_body(index_db: Path) -> None:
+    from test_shapes import validate
+
+    with TestClient(create_app(index_db, settings())) as c:
+        r = c.post("/api/check?filename=refs.ris", content=RIS.encode("latin-1"))
+        assert r.status_code == 200, r.text
+        body = r.json()
+        validate(body, {"$ref": "#/components/schemas/CheckResults"}, c.get("/openapi.json").json())
+        assert body["format"] == "ris" and body["references"][0]["notices"] == ["Retracted"]
+        pdf = (FIXTURES / "pdf" / "plos-pbio.1001289-2col-super.pdf").read_bytes()
+        r = c.post("/api/check?filename=paper.pdf", content=pdf)
+        assert r.status_code == 200 and r.json()["format"] == "pdf" and len(r.json()["references"]) >= 20
+        r = c.post("/api/check?filename=lib.json", content=b"{oops")
+        assert r.status_code == 400 and r.json()["error"].startswith("lib.json: not valid JSON")

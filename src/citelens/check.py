@@ -394,10 +394,11 @@ def result_row(c: CheckedReference) -> dict[str, Any]:
     return check_result_json(c)
 
 
-def results_json(results: list[CheckedReference]) -> str:
-    import json
-
-    return json.dumps({"references": [result_row(c) for c in results]}, ensure_ascii=False, indent=2)
+def results_json(results: list[CheckedReference], fmt: str | None = None) -> str:
+    """The ``CheckResults`` shape (``format`` when known, then ``references``)."""
+    body: dict[str, Any] = {"format": fmt} if fmt else {}
+    body["references"] = [result_row(c) for c in results]
+    return json.dumps(body, ensure_ascii=False, indent=2)
 
 
 def results_csv(results: list[CheckedReference]) -> str:

@@ -245,6 +245,12 @@ class CheckedReference(BaseModel):
     warnings: list[str]
 
 
+class CheckResults(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    format: str = Field(description="pdf | docx | jats | bibtex | ris | csl-json | lines")
+    references: list[CheckedReference]
+
+
 class CollectionItem(BaseModel):
     """One work of a collection (its page, CSV export and ``GET /api/collections/{id}``)."""
 

@@ -59,7 +59,7 @@ def check(file: str, db: str, as_json: bool, as_csv: bool) -> None:
     n_warn = sum(1 for r in results if r.warnings)
     n_found = sum(1 for r in results if r.work)
     if as_json:
-        click.echo(results_json(results))
+        click.echo(results_json(results, fmt))
     elif as_csv:
         click.echo(results_csv(results), nl=False)
     else:

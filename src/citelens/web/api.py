@@ -193,6 +193,32 @@ def api_router(ctx: WebContext) -> APIRouter:
 
     r.include_router(writes)
 
+    @r.post("/check", tags=["check"], responses=_ok(S.CheckResults),
+            summary="Reference check of a manuscript or reference list sent as the request body (read-only)",
+            description="The body is the file itself (PDF, .docx, BibTeX, RIS, CSL JSON, JATS XML or text, any"
+                        " common encoding), e.g. `curl --data-binary @paper.pdf '…/api/check?filename=paper.pdf'`;"
+                        " `filename` helps tell the format. Nothing is stored.")
+    async def check(request: Request, filename: str = Query("", max_length=200, examples=["paper.pdf"])
+                    ) -> dict[str, Any]:
+        from starlette.concurrency import run_in_threadpool
+
+        from citelens.check import CheckInputError, check_references, parse_reference_list
+        from citelens.serialize import check_result_json
+
+        data = await request.body()
+        if len(data) > ctx.settings.max_upload_bytes:
+            raise BadRequest(f"the file is too large: the limit is {ctx.settings.max_upload_bytes // 1024} KiB")
+        name = filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
+        try:
+            fmt, refs = await run_in_threadpool(parse_reference_list, data, name)
+        except CheckInputError as exc:
+            raise BadRequest(str(exc)[:500]) from None
+        if len(refs) > ctx.settings.max_check_references:
+            raise BadRequest(f"the list has {len(refs)} references; at most {ctx.settings.max_check_references}"
+                             " can be checked at once")
+        results = await run_in_threadpool(lambda: check_references(refs, ctx.store()))
+        return {"format": fmt, "references": [check_result_json(c) for c in results]}
+
     @r.get("/health", tags=["meta"], summary="Liveness and index size", responses=_ok(S.Health))
     def health() -> dict[str, Any]:
         st = ctx.stats()

@@ -168,7 +168,7 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
 
             stem = (filename.rsplit(".", 1)[0] or "references") if filename else "references"
             body, media = (results_csv(results), "text/csv; charset=utf-8") if export == "csv" else \
-                (results_json(results), "application/json")
+                (results_json(results, fmt), "application/json")
             return Response(body, media_type=media, headers={
                 "Content-Disposition": f'attachment; filename="{render.safe_filename(stem)}-check.{export}"'})
         ctx_.update(results=results, fmt=fmt, filename=filename,
