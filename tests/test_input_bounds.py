@@ -159,3 +159,24 @@ def test_control_characters_in_file_names_never_reach_the_terminal(tmp_path: Pat
     assert "bad.xml" in out and "notes.txt" in out
     assert "\x1b" not in out and "\x07" not in out  # used to be printed raw: retitles the window, clears it
     assert "\\x1b]0;pwned\\x07" in out
+
+
+def test_check_command_refuses_a_device_and_neutralises_escapes(tmp_path: Path, mini_jats: bytes,
+                                                                 no_hang: None) -> None:
+    from click.testing import CliRunner
+
+    from citelens.cli import main
+
+    db = tmp_path / "i.db"
+    store = open_store(db)
+    ingest_paths([tmp_path], store, "cues")  # an empty but valid index
+    store.close()
+    (tmp_path / "refs.txt").symlink_to("/dev/zero")  # used to be read until memory ran out
+    result = CliRunner().invoke(main, ["check", str(tmp_path / "refs.txt"), "--db", str(db)])
+    assert result.exit_code == 2 and "character device" in result.output
+    refs = tmp_path / "list.txt"
+    refs.write_text("\x1b]0;pwned\x07Smith J (2001) A title about \x1b[2Jthings. J Biol 3: 1-9.\n")
+    for args in (["check", str(refs), "--db", str(db)], ["references", "parse", str(refs)]):
+        result = CliRunner().invoke(main, args, env={"COLUMNS": "400"})
+        assert result.exit_code == 0, result.output
+        assert "\x1b" not in result.output and "\x07" not in result.output

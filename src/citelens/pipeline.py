@@ -144,7 +144,11 @@ _FILE_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S
 
 
 def _read_file(path: Path) -> bytes:
-    """Read a regular file, never more than the size limit plus one byte.
+    return read_regular_file(path, MAX_FILE_BYTES)
+
+
+def read_regular_file(path: str | Path, max_bytes: int = MAX_FILE_BYTES) -> bytes:
+    """Read a regular file, never more than ``max_bytes`` plus one byte (InputError naming it otherwise).
 
     The file is opened first (non-blocking, so a FIFO cannot hang the batch) and then checked with
     ``fstat`` on the open descriptor: a symlink to /dev/zero, a FIFO or a device named ``.xml`` is refused
@@ -167,11 +171,11 @@ def _read_file(path: Path) -> bytes:
             kind = next((k for test, k in _FILE_KINDS if test(mode)), "not a regular file")
             raise InputError(name, f"is {kind}, not a regular file; not read")
         size = os.fstat(fh.fileno()).st_size
-        if size > MAX_FILE_BYTES:
-            raise InputTooLargeError(name, f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}")
-        data = fh.read(MAX_FILE_BYTES + 1)
-    if len(data) > MAX_FILE_BYTES:
-        raise InputTooLargeError(name, f"file grew past the limit of {MAX_FILE_BYTES:,} bytes while being read")
+        if size > max_bytes:
+            raise InputTooLargeError(name, f"file is {size:,} bytes; the limit is {max_bytes:,}")
+        data = fh.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise InputTooLargeError(name, f"file grew past the limit of {max_bytes:,} bytes while being read")
     return data
 
 

@@ -6,9 +6,9 @@ import sys
 from pathlib import Path
 
 import click
-from rich.markup import escape
 
 from citelens.cli import EXIT_OK, EXIT_USAGE, console, main
+from citelens.cli.terminal import safe
 
 
 @main.command()
@@ -31,25 +31,30 @@ def check(file: str, db: str, as_json: bool, as_csv: bool) -> None:
         results_csv,
         results_json,
     )
+    from citelens.errors import InputError
+    from citelens.pipeline import MAX_FILE_BYTES, read_regular_file
     from citelens.store import open_store
 
     if as_json and as_csv:
         raise click.UsageError("choose one of --json and --csv")
     err = console(True)
     if not Path(db).exists():
-        err.print(f"[red]error:[/] database {escape(db)} does not exist (run `citelens ingest` first)")
+        err.print(f"[red]error:[/] database {safe(db)} does not exist (run `citelens ingest` first)")
         sys.exit(EXIT_USAGE)
     name = "stdin" if file == "-" else file
     try:
-        data = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
-    except OSError as exc:
-        err.print(f"[red]error:[/] {escape(name)}: {escape(exc.strerror or str(exc))}")
+        # Only a regular file, and never past the limit: a FIFO or /dev/zero is refused, not read forever.
+        data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1) if file == "-" else read_regular_file(file)
+        if len(data) > MAX_FILE_BYTES:
+            raise InputError(name, f"more than {MAX_FILE_BYTES:,} bytes")
+    except InputError as exc:
+        err.print(f"[red]error:[/] {safe(str(exc))}")
         sys.exit(EXIT_USAGE)
     try:
         fmt, refs = parse_reference_list(data, Path(file).name if file != "-" else "")
     except CheckInputError as exc:
         msg = str(exc) if file != "-" else str(exc).replace("the pasted text", "stdin", 1)
-        err.print(f"[red]error:[/] {escape(msg if name in msg else f'{name}: {msg}')}")
+        err.print(f"[red]error:[/] {safe(msg if name in msg else f'{name}: {msg}')}")
         sys.exit(EXIT_USAGE)
     store = open_store(db, readonly=True)
     try:
@@ -64,15 +69,15 @@ def check(file: str, db: str, as_json: bool, as_csv: bool) -> None:
         click.echo(results_csv(results), nl=False)
     else:
         out = console()
-        out.print(f"[bold]{len(results)}[/] references read from {escape(name)} ({fmt}): {n_found} found in the index,"
+        out.print(f"[bold]{len(results)}[/] references read from {safe(name)} ({fmt}): {n_found} found in the index,"
                   f" {n_warn} with warnings")
         for r in results:
             mark = "[red]![/]" if r.warnings else ("[green]✓[/]" if r.work else "·")
-            out.print(f"{mark} {r.index:>3}. {escape(r.raw[:160])}")
+            out.print(f"{mark} {r.index:>3}. {safe(r.raw[:160])}")
             if r.work:
                 t = r.tallies or {}
-                out.print(f"       {escape(r.work.get('doi') or r.work['id'])}: supporting {t.get('supporting', 0)},"
+                out.print(f"       {safe(r.work.get('doi') or r.work['id'])}: supporting {t.get('supporting', 0)},"
                           f" contrasting {t.get('contrasting', 0)}, mentioning {t.get('mentioning', 0)}")
             for w in r.warnings:
-                out.print(f"       [red]warning:[/] {escape(w)}")
+                out.print(f"       [red]warning:[/] {safe(w)}")
     sys.exit(EXIT_OK)

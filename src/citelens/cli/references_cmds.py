@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import click
-from rich.markup import escape
 from rich.table import Table
 
 from citelens.cli import EXIT_ERROR, EXIT_USAGE, console, main
+from citelens.cli.terminal import safe
 from citelens.document import Reference
 from citelens.errors import CiteLensError
 
@@ -55,13 +55,13 @@ def parse_cmd(file: BinaryIO, as_json: bool) -> None:
     try:
         text = decode_text(file.read(), name)
     except CheckInputError as exc:
-        console(True).print(f"[red]error:[/] {escape(str(exc))}")
+        console(True).print(f"[red]error:[/] {safe(str(exc))}")
         sys.exit(EXIT_USAGE)
     raws = [line.strip() for line in text.splitlines() if line.strip()]
     try:
         refs = parse_reference_strings(raws)
     except CiteLensError as exc:
-        console(True).print(f"[red]error:[/] {escape(str(exc))}")
+        console(True).print(f"[red]error:[/] {safe(str(exc))}")
         sys.exit(EXIT_ERROR)
     if as_json:
         for ref in refs:
@@ -73,8 +73,8 @@ def parse_cmd(file: BinaryIO, as_json: bool) -> None:
     for i, ref in enumerate(refs, 1):
         authors = "; ".join(reference_json(ref)["authors"])
         table.add_row(
-            str(i), escape(authors), str(ref.year or ""), escape(ref.title), escape(ref.container),
-            escape(ref.volume), escape(ref.issue), escape(ref.pages), escape(ref.doi),
+            str(i), safe(authors), str(ref.year or ""), safe(ref.title), safe(ref.container),
+            safe(ref.volume), safe(ref.issue), safe(ref.pages), safe(ref.doi),
         )
     console().print(table)
 
@@ -89,14 +89,14 @@ def eval_cmd(data: Path | None, as_json: bool) -> None:
 
     path = data or T.default_data_path()
     if not path.is_file():
-        console(True).print(f"[red]error:[/] labelled reference corpus not found at {escape(str(path))} (use --data)")
+        console(True).print(f"[red]error:[/] labelled reference corpus not found at {safe(str(path))} (use --data)")
         sys.exit(EXIT_USAGE)
     examples = T.load_examples(path)
     _train, _dev, test = T.split_examples(examples)
     try:
         table, rps = T.evaluate(test)
     except CiteLensError as exc:
-        console(True).print(f"[red]error:[/] {escape(str(exc))}")
+        console(True).print(f"[red]error:[/] {safe(str(exc))}")
         sys.exit(EXIT_ERROR)
     n_files = len({e.source_file for e in test})
     if as_json:
