@@ -143,3 +143,19 @@ def test_ingest_is_visible_at_once(tmp_path: Path, stats_seconds: float) -> None
         if not stats_seconds:
             assert c.get("/api/health").json()["documents"] == before + 56
             assert c.get("/").text != home_before
+
+
+def test_search_pages_never_split_a_sentence(client: TestClient) -> None:
+    """Walking every page of a search shows each citing sentence once, with all the works it cites."""
+    total = client.get("/api/search", params={"q": "channelrhodopsin"}).json()["total"]
+    assert total > 40  # several pages
+    seen: dict[str, int] = {}
+    for pg in range(1, -(-total // 20) + 1):
+        html = client.get("/search", params={"q": "channelrhodopsin", "page": pg}).text
+        for card in html.split('class="card stmt group"')[1:]:
+            m = re.search(r'<h3 class="citing">(.*?)</h3>.*?<blockquote class="context"><p>(.*?)</p>', card, re.S)
+            assert m is not None
+            shown = m.group(1) + m.group(2)
+            assert shown not in seen, f"sentence on two pages: {m.group(2)[:60]}"
+            seen[shown] = card.count('<li class="stmt-')
+    assert sum(seen.values()) == total and max(seen.values()) > 1

@@ -31,6 +31,34 @@ def read_upload_form(ctx: WebContext, form: Any) -> tuple[bytes, str, str]:
     return (pasted.encode("utf-8") if pasted.strip() else b""), "", pasted
 
 
+# Statements of a sentence that runs past the end of a page are fetched with it (at most this many more).
+GROUP_SPILL = 30
+
+
+def sentence_groups(ctx: WebContext, q: str, filters: dict[str, Any], offset: int, size: int
+                    ) -> tuple[int, list[dict[str, Any]]]:
+    """(total statements, the sentences starting in statements offset..offset+size, each with all its
+    statements). Paging stays by statement (the store's ranking), but a sentence citing several works is
+    never split across two pages: it belongs to the page where its first statement falls."""
+    start = max(0, offset - 1)
+    total, rows = ctx.search_statements(q, limit=size + GROUP_SPILL + (offset - start), offset=start, **filters)
+
+    def key(r: dict[str, Any]) -> tuple[Any, Any]:
+        return (r.get("citing_work_id"), r.get("sentence"))
+
+    if offset > start and rows:
+        prev = key(rows[0])
+        rows = rows[1:]
+        while rows and key(rows[0]) == prev:  # the previous page's last sentence, shown there in full
+            rows = rows[1:]
+            size -= 1
+    page = rows[:max(0, size)]
+    rest = rows[max(0, size):]
+    while page and rest and key(rest[0]) == key(page[-1]):
+        page.append(rest.pop(0))
+    return total, S.group_by_sentence(page)
+
+
 def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
     r = APIRouter(include_in_schema=False)
     settings = ctx.settings
@@ -111,8 +139,7 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
         size = settings.page_size
         total, groups, papers = 0, [], []
         if q and kind == "statements":
-            total, rows = ctx.search_statements(q, limit=size, offset=(pg - 1) * size, **filters)
-            groups = S.group_by_sentence(rows)
+            total, groups = sentence_groups(ctx, q, filters, (pg - 1) * size, size)
         elif q:
             papers = ctx.search_works(q, limit=50)
             total = len(papers)
