@@ -161,3 +161,41 @@ def test_store_collections_and_alerts_on_every_backend(store_url: str) -> None:
         assert store.get_collection(c.id + 1000) is None
     finally:
         store.close()
+
+
+def test_data_version_moves_with_every_change(store_url: str, tmp_path: Path) -> None:
+    """The server's count cache is exact on every backend: the version changes on store, replace and correct."""
+    store = open_store(store_url)
+    revised = tmp_path / "revised.xml"
+    revised.write_text((FIXTURES / "xss-article.xml").read_text(encoding="utf-8").replace("sentinel", "Sentinel", 1),
+                       encoding="utf-8")
+    try:
+        v0 = store.data_version()
+        ingest_paths([FIXTURES / "xss-article.xml"], store, classifier="cues")
+        v1 = store.data_version()
+        summary = ingest_paths([revised], store, classifier="cues")  # same DOI: replaces the article
+        assert summary.replaced == 1
+        v2 = store.data_version()
+        _total, rows = store.citations(store.get_work(CITED).id)
+        store.correct_statement(rows[0].id, "supporting", "alice")
+        v3 = store.data_version()
+        assert len({v0, v1, v2, v3}) == 4
+        assert store.data_version() == v3
+    finally:
+        store.close()
+
+
+def test_server_shows_an_ingest_at_once(store_url: str, tmp_path: Path) -> None:
+    """No lag on either backend: the next request after an ingest counts the new statements."""
+    store = open_store(store_url)
+    ingest_paths([FIXTURES / "xss-article.xml"], store, classifier="cues")
+    store.close()
+    other = tmp_path / "another.xml"
+    other.write_text((FIXTURES / "xss-article.xml").read_text(encoding="utf-8")
+                     .replace("10.9999/xss.2024.1", "10.9999/another.2025.1"), encoding="utf-8")
+    with TestClient(create_app(store_url, settings())) as client:
+        assert client.get(f"/api/tallies/{CITED}").json()["total"] == 5
+        store = open_store(store_url)
+        ingest_paths([other], store, classifier="cues")
+        store.close()
+        assert client.get(f"/api/tallies/{CITED}").json()["total"] == 10

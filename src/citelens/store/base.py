@@ -134,6 +134,11 @@ class CitationReader(abc.ABC):
     def reference_count(self, work_id: str) -> int: ...
 
     @abc.abstractmethod
+    def data_version(self) -> tuple[int, ...]:
+        """Changes whenever a document is stored or replaced, a notice arrives or a label is corrected (a
+        few index lookups): lets a server reuse counts exactly as long as they are still true."""
+
+    @abc.abstractmethod
     def notices(self, work_id: str) -> list[Notice]:
         """Editorial notices (retraction, correction, expression of concern) about ``work_id``."""
 

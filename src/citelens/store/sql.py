@@ -528,6 +528,13 @@ class SQLStore(Store):
         row = self._row("SELECT n_references FROM documents WHERE work_id = ? ORDER BY id DESC LIMIT 1", (wid,))
         return int(row["n_references"]) if row else 0
 
+    def data_version(self) -> tuple[int, ...]:
+        # Identity columns never hand out an id twice (PostgreSQL), so a replaced document has a larger id.
+        row = self._row("SELECT (SELECT COALESCE(MAX(id), 0) FROM documents) AS d, (SELECT COUNT(*) FROM documents) AS n,"
+                        " (SELECT COALESCE(MAX(id), 0) FROM corrections) AS c")
+        assert row is not None
+        return (int(row["d"]), int(row["n"]), int(row["c"]))
+
     # ----------------------------------------------------------------------------------- collections
     def create_collection(self, name: str, owner: str, items: list[tuple[str, str | None, str]],
                           description: str = "") -> Collection:

@@ -209,6 +209,11 @@ class SQLiteStore(SQLStore):
     def _stream(self, sql: str, args: Sequence[Any] = ()) -> Iterator[Row]:
         yield from self.conn.execute(sql, tuple(args))
 
+    def data_version(self) -> tuple[int, ...]:
+        # SQLite reuses the largest rowid after a delete, so ids cannot tell a replaced article; its own
+        # counters can: data_version moves on other connections' commits, total_changes on this one's.
+        return (int(self.conn.execute("PRAGMA data_version").fetchone()[0]), int(self.conn.total_changes))
+
     def _storage_bytes(self) -> int | None:
         if self.path == ":memory:":
             return None

@@ -40,9 +40,10 @@ class CountsCache:
     request.
 
     Entries are valid while the index is unchanged: for a SQLite file the cache compares the size and
-    modification time of the database and its write-ahead log (a few microseconds of ``stat``), so an
-    ingest or correction by any process shows at once. Other stores fall back to ``seconds`` of reuse.
-    ``seconds <= 0`` disables caching of per-work counts.
+    modification time of the database and its write-ahead log (a few microseconds of ``stat``); for other
+    stores it asks ``version_of()`` (the store's ``data_version``: a few index lookups). Either way an
+    ingest or correction by any process shows at once. When no version can be had, entries are reused for
+    ``seconds``; ``seconds <= 0`` disables per-work caching.
 
     Index-wide figures (the home page's statistics and most-cited list, which scan every statement) go
     through :meth:`aggregate`: also reused for ``min_age`` seconds after they were computed even when the
@@ -50,17 +51,24 @@ class CountsCache:
     recomputes while the others wait for its result.
     """
 
-    def __init__(self, store_path: str, seconds: float, maxsize: int = 20_000) -> None:
+    def __init__(self, store_path: str, seconds: float, maxsize: int = 20_000,
+                 version_of: Callable[[], Any] | None = None) -> None:
         self.seconds = seconds
         self.maxsize = maxsize
         self._files = [] if "://" in store_path else [store_path, store_path + "-wal"]
+        self._version_of = version_of
         self._data: dict[tuple[str, str], tuple[Any, float, Any]] = {}
         self._lock = threading.Lock()
         self._key_locks: dict[tuple[str, str], threading.Lock] = {}
 
     def _version(self) -> Any:
         if not self._files:
-            return None
+            if self._version_of is None:
+                return None
+            try:
+                return self._version_of()
+            except Exception:  # noqa: BLE001 - a busy server: fall back to the time bound
+                return None
         out: list[tuple[int, int] | None] = []
         for f in self._files:
             try:
@@ -112,7 +120,8 @@ class WebContext:
         self.store_path = str(store_path)
         self.settings = settings
         self.readers = ThreadStores(lambda: open_store(self.store_path, readonly=True))
-        self.counts = CountsCache(self.store_path, settings.cache_seconds)
+        self.counts = CountsCache(self.store_path, settings.cache_seconds,
+                                  version_of=lambda: self.store().data_version())
         self.static = self._load_static()
         self.env = Environment(loader=FileSystemLoader(str(WEB_DIR / "templates")),
                                autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True)

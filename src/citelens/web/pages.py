@@ -137,7 +137,7 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
         filters = parse_filters(request.query_params, allow_sort=False)
         pg = ctx.page_number(request.query_params)
         size = settings.page_size
-        total, groups, papers = 0, [], []
+        total, groups, papers = 0, list[dict[str, Any]](), list[dict[str, Any]]()
         if q and kind == "statements":
             total, groups = sentence_groups(ctx, q, filters, (pg - 1) * size, size)
         elif q:
