@@ -235,8 +235,98 @@ def pairs_main(split: str, only: str | None, write: bool) -> None:
         print("wrote", write_section(f"pdf-pairs-{split}", md))
 
 
+_BAD_CHILD = """
+import resource, sys, time
+from citelens.errors import InputError
+from citelens.formats.pdf import parse_pdf
+data = open(sys.argv[1], "rb").read()
+t0 = time.process_time()
+try:
+    doc = parse_pdf(data, sys.argv[2])
+    out = f"parsed: {len(doc.references)} references"
+except InputError as exc:
+    out = type(exc).__name__ + ": " + str(exc)
+print(f"{time.process_time() - t0:.3f}\t{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}\t{out}")
+"""
+
+
+def bad_inputs_main(write: bool) -> None:
+    """Each hostile or broken PDF in its own process: the reason given, CPU seconds and peak memory."""
+    import io
+    import subprocess
+
+    def pdf_of(n_pages: int) -> bytes:
+        doc = pypdfium2.PdfDocument.new()
+        for _ in range(n_pages):
+            doc.new_page(612, 792)
+        buf = io.BytesIO()
+        doc.save(buf)
+        return buf.getvalue()
+
+    real = sorted((SHARED / "pdf-pairs").glob("*.pdf"))[0].read_bytes()
+    cases = {
+        "2,000 blank pages": pdf_of(2000),
+        "0 pages": pdf_of(0),
+        "400 blank pages (a scan)": pdf_of(400),
+        "truncated (first half of a real article)": real[: len(real) // 2],
+        "HTML saved as .pdf": b"<!DOCTYPE html><html><head><title>Sign in</title></head><body>Access denied</body></html>",
+        "encrypted (password)": _encrypted_pdf(),
+        "garbage after %PDF header": b"%PDF-1.7\n" + bytes(range(256)) * 64,
+        "empty file": b"",
+    }
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, data in cases.items():
+            path = Path(tmp) / "input.pdf"
+            path.write_bytes(data)
+            t0 = time.perf_counter()
+            res = subprocess.run([sys.executable, "-c", _BAD_CHILD, str(path), "input.pdf"], capture_output=True,
+                                 text=True, timeout=300)
+            wall = time.perf_counter() - t0
+            line = (res.stdout.strip().splitlines() or ["?\t?\t" + res.stderr.strip()[-200:]])[-1]
+            cpu, rss, reason = line.split("\t", 2)
+            rows.append(f"| {name} | {len(data):,} | {reason.replace('|', '/')} | {cpu} | {wall:.2f} | {rss} |")
+    md = "\n".join([
+        "## PDF ingestion: broken and hostile PDFs (`citelens.formats.pdf`)",
+        "",
+        f"Command: `.venv/bin/python benchmarks/bench_pdf.py --bad-inputs` — {machine()}. Each file parsed in a "
+        "fresh process (interpreter and PDFium start-up included in wall time and memory).",
+        "",
+        "| input | bytes | reason given (the batch goes on) | CPU s (parse) | wall s (process) | peak RSS MB |",
+        "|---|---|---|---|---|---|",
+        *rows,
+        "",
+        "Limits (`citelens.formats.pdf`): 100 MB, 400 pages, 4 M characters of text, 120 s of text extraction. "
+        "Timings from a shared, loaded machine.",
+    ])
+    print(md)
+    if write:
+        print("wrote", write_section("pdf-bad-inputs", md))
+
+
+def _encrypted_pdf() -> bytes:
+    """A one-page PDF with a standard-security /Encrypt dictionary (as in tests/test_pdf.py)."""
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
+            b"<< /Filter /Standard /V 1 /R 2 /Length 40 /P -4 /O <" + b"11" * 32 + b"> /U <" + b"22" * 32 + b"> >>"]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for i, obj in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + obj + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    for off in offsets:
+        out += b"%010d 00000 n \n" % off
+    out += (b"trailer\n<< /Size %d /Root 1 0 R /Encrypt 4 0 R /ID [<00112233445566778899aabbccddeeff>"
+            b"<00112233445566778899aabbccddeeff>] >>\nstartxref\n%d\n%%%%EOF\n") % (len(objs) + 1, xref)
+    return bytes(out)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--bad-inputs", action="store_true",
+                    help="broken and hostile PDFs: the reason given, CPU time and peak memory of each")
     ap.add_argument("--pairs", choices=["dev", "test"],
                     help="score the publisher PDFs of ../shared/data/pdf-pairs (this part of the split) instead")
     ap.add_argument("--only", help="with --pairs: only ids matching this regular expression (not written)")
@@ -249,6 +339,9 @@ def main() -> None:
     args = ap.parse_args()
     if args.pairs:
         pairs_main(args.pairs, args.only, not args.no_write)
+        return
+    if args.bad_inputs:
+        bad_inputs_main(not args.no_write)
         return
     pdfs = ensure_groundtruth(args.gt, args.n)
     held = ensure_groundtruth(args.gt, args.heldout, skip=args.n) if args.heldout else []

@@ -403,7 +403,8 @@ def _segment_references(lines: list[Line], body_size: float) -> list[_Entry]:
                 expect = n + 1
         if len(starts) > len(best):
             best = starts
-    if len(best) >= 3 and len(best) >= 0.15 * len(lines):
+    # A short list (a correction citing the article it corrects) counts when it opens on its first label.
+    if (len(best) >= 3 and len(best) >= 0.15 * len(lines)) or (best and best[0][0] == 0 and len(lines) <= 12):
         entries = []
         for j, (i, lab) in enumerate(best):
             end = best[j + 1][0] if j + 1 < len(best) else len(lines)
@@ -985,10 +986,17 @@ def parse_pdf(
             elif b.kind != "heading" and len(t) > 400:
                 front = False
                 if not abstract:
+                    # A long first paragraph without an "Abstract" heading reads as the abstract; when it cites
+                    # (a one-page correction, an unheaded opening) its statements are kept too.
                     abstract.append(re.sub(f"[{SUP_OPEN}{SUP_CLOSE}]", "", t))
+                    text, callouts = _find_callouts(re.sub(r"\s+", " ", t), linker)
+                    if callouts:
+                        doc.paragraphs.append(Paragraph(text=text, section="other", kind="body", callouts=callouts))
                     continue
-            else:
-                continue
+            elif b.kind == "heading" or not any(
+                c.text[:1] in "[(" for c in _find_callouts(re.sub(r"\s+", " ", t), linker)[1]
+            ):
+                continue  # a block citing "[1]" or "(1)" is running text even before any heading
         front = False
         if b.kind == "heading":
             in_abstract = bool(_ABSTRACT.match(t))
