@@ -80,6 +80,10 @@ def test_only_curators_and_token_holders_create(client: TestClient) -> None:
     assert r.status_code == 303
     html = client.get(r.headers["location"]).text
     assert "Alice&#39;s list" in html and "by alice" in html
+    # A file that cannot be read: the form again, naming the file and the problem, with the name kept.
+    r = client.post("/collections", data={"csrf_token": csrf(page), "name": "Broken"},
+                    files={"file": ("lib.json", b"{oops", "application/json")})
+    assert r.status_code == 400 and "lib.json: not valid JSON" in r.text and 'value="Broken"' in r.text
 
 
 def test_page_sorts_and_exports(client: TestClient) -> None:

@@ -75,17 +75,25 @@ def collections_router(ctx: WebContext) -> APIRouter:
         curator = ctx.curator(request)
         if not curator:
             raise StarletteHTTPException(403, "sign in as a curator to create collections")
-        data, filename, _pasted = read_upload_form(ctx, form)
+        data, filename, pasted = read_upload_form(ctx, form)
         if filename:
             data = await form["file"].read(limit + 1)  # type: ignore[union-attr]
+        name = str(form.get("name") or "")
+
+        def again(message: str, status: int) -> Response:
+            # The form again, with what was typed and what went wrong.
+            return ctx.page(request, "collections.html", {
+                "collections": as_dict(ctx.store().list_collections()), "limits": settings, "error": message,
+                "name": name[:MAX_NAME], "text": pasted[:limit]}, status)
+
         if len(data) > limit:
-            raise StarletteHTTPException(413, f"{filename or 'the list'} is too large: the limit is {limit // 1024} KiB")
+            return again(f"{filename or 'The list'} is too large: the limit is {limit // 1024} KiB.", 413)
         if not data:
-            raise BadRequest("choose a file or paste DOIs, one per line")
+            return again("Choose a file or paste DOIs, one per line.", 400)
         try:
-            c = await run_in_threadpool(create, str(form.get("name") or ""), curator, data, filename)
-        except CheckInputError as exc:
-            raise BadRequest(str(exc)[:500]) from None
+            c = await run_in_threadpool(create, name, curator, data, filename)
+        except (CheckInputError, BadRequest) as exc:
+            return again(str(exc)[:500], 400)
         return RedirectResponse(f"/collections/{c['id']}", status_code=303)
 
     @r.get("/collections/{collection_id}.csv", include_in_schema=False)
