@@ -400,7 +400,7 @@ class Pipeline:
 
     def store_document(self, doc: Document):  # noqa: ANN201 - SaveResult
         """resolve → store, in one transaction."""
-        with self.store.transaction():
+        with self.store.transaction(), self.store.identifier_scope(doc):
             resolve_references(doc, self.store)
             return self.store.save_document(doc)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 
 from citelens.document import Document
 from citelens.references.resolve import WorkCandidate, WorkRecord
@@ -73,6 +73,11 @@ class DocumentWriter(abc.ABC):
 
     @abc.abstractmethod
     def enrich_work(self, work_id: str, record: WorkRecord) -> None: ...
+
+    def identifier_scope(self, doc: Document) -> AbstractContextManager[None]:
+        """Optional: inside a write transaction, let the store look up ``doc``'s identifiers in bulk while
+        it is resolved (a backend with costly round trips does; the default does nothing)."""
+        return nullcontext()
 
     @abc.abstractmethod
     def save_document(self, doc: Document) -> SaveResult:

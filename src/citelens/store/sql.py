@@ -10,6 +10,7 @@ from __future__ import annotations
 import abc
 import json
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -129,9 +130,36 @@ class SQLStore(Store):
             raise NotFoundError(f"not a work id: {work_id!r}")
         return n
 
+    # Identifier → work id (None: no work has it) for one document's identifiers, filled by one query in
+    # identifier_scope and kept current by create_work / enrich_work: a server round trip per reference is
+    # what made resolution slow on PostgreSQL.
+    _known: dict[tuple[str, str], int | None] | None = None
+
+    @contextmanager
+    def identifier_scope(self, doc: Document) -> Iterator[None]:
+        """Inside a write transaction: answer identifier look-ups for ``doc`` and its references from one query."""
+        pairs = sorted({(k, v) for rec in (doc, *doc.references) for k in IDENTIFIER_KINDS if (v := getattr(rec, k))})
+        known: dict[tuple[str, str], int | None] = dict.fromkeys(pairs)
+        if pairs:
+            where = " OR ".join(f"{k} IN ({','.join('?' * sum(1 for kk, _ in pairs if kk == k))})"
+                                for k in IDENTIFIER_KINDS if any(kk == k for kk, _ in pairs))
+            args = [v for k in IDENTIFIER_KINDS for kk, v in pairs if kk == k]
+            for row in self._rows(f"SELECT id, doi, pmid, pmcid FROM works WHERE {where}", args):
+                for k in IDENTIFIER_KINDS:
+                    if (k, row[k]) in known:
+                        known[(k, row[k])] = int(row["id"])
+        outer, self._known = self._known, known
+        try:
+            yield
+        finally:
+            self._known = outer
+
     def find_work_by_identifier(self, kind: str, value: str) -> str | None:
         if kind not in IDENTIFIER_KINDS or not value:
             return None
+        if self._known is not None and (kind, value) in self._known:
+            n = self._known[(kind, value)]
+            return format_work_id(n) if n is not None else None
         row = self._row(f"SELECT id FROM works WHERE {kind} = ?", (value,))
         return format_work_id(row["id"]) if row else None
 
@@ -165,6 +193,9 @@ class SQLStore(Store):
         given = [(kind, getattr(record, kind)) for kind in IDENTIFIER_KINDS if getattr(record, kind)]
         if not given:
             return set()
+        known = self._known
+        if known is not None and all(p in known for p in given):
+            return {p for p in given if known[p] is not None and known[p] != other_than}
         where = " OR ".join(f"{kind} = ?" for kind, _ in given)
         taken = set()
         for row in self._rows(f"SELECT id, doi, pmid, pmcid FROM works WHERE {where}", [v for _, v in given]):
@@ -182,7 +213,15 @@ class SQLStore(Store):
         record = free_identifiers(record, self._taken(record))
         n = self._insert_id(f"INSERT INTO works ({_WORK_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                             self._work_values(record))
+        self._remember(record, n)
         return format_work_id(n)
+
+    def _remember(self, record: WorkRecord, n: int) -> None:
+        if self._known is not None:
+            for k in IDENTIFIER_KINDS:
+                v = getattr(record, k)
+                if v and self._known.get((k, v)) is None:
+                    self._known[(k, v)] = n
 
     def enrich_work(self, work_id: str, record: WorkRecord) -> None:
         wid = self._wid(work_id)
@@ -199,6 +238,7 @@ class SQLStore(Store):
             cols = [c.strip() for c in _WORK_COLS.split(",")]
             self._exec(f"UPDATE works SET {', '.join(c + ' = ?' for c in cols)} WHERE id = ?",
                        (*self._work_values(merged), wid))
+            self._remember(merged, wid)
 
     # ----------------------------------------------------------------------------------------- writes
     def save_document(self, doc: Document) -> SaveResult:
