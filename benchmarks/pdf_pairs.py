@@ -199,12 +199,12 @@ class Result:
 def score_pair(pdf: Path, xml: Path, pub: str) -> Result:
     import pypdfium2
 
-    from citelens.formats.pdf import parse_pdf
+    from citelens.formats.pdf import PDFIUM_LOCK, parse_pdf
 
     res = Result(pdf.stem, pub)
     data = pdf.read_bytes()
     try:
-        with __import__("citelens.formats.pdf_layout", fromlist=["PDFIUM_LOCK"]).PDFIUM_LOCK:
+        with PDFIUM_LOCK:
             d = pypdfium2.PdfDocument(data)
             res.pages = len(d)
             d.close()
