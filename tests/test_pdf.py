@@ -378,3 +378,32 @@ def test_superscript_range_with_ascii_hyphen():
     linker = _Linker(_refs(12))
     text, cos = _find_callouts(f"of which 6 were fatal).{SUP_OPEN}6-9{SUP_CLOSE} Fears", linker)
     assert [c.reference_keys for c in cos] == [["b5", "b6", "b7", "b8"]]
+
+
+def test_batch_of_bad_pdfs_goes_on(tmp_path):
+    from citelens.pipeline import ingest_paths
+    from citelens.store import open_store
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "good.pdf").write_bytes(PLOS.read_bytes())
+    bad = {
+        "none.pdf": (_blank_pdf(0), "no pages"),
+        "huge.pdf": (_blank_pdf(2000), "2000 pages"),
+        "scan.pdf": (_blank_pdf(3), "no text layer"),
+        "login.pdf": (b"<!DOCTYPE html><html><body>Sign in</body></html>", "HTML page"),
+        "cut.pdf": (PLOS.read_bytes()[:5000], "truncated"),
+        "locked.pdf": (_minimal_pdf(
+            b"/Encrypt 4 0 R /ID [<00112233445566778899aabbccddeeff><00112233445566778899aabbccddeeff>] ",
+            b"<< /Filter /Standard /V 1 /R 2 /Length 40 /P -4 /O <" + b"11" * 32 + b"> /U <" + b"22" * 32 + b"> >>",
+        ), "encrypted"),
+    }
+    for name, (data, _reason) in bad.items():
+        (folder / name).write_bytes(data)
+    with open_store(tmp_path / "s.db") as store:
+        summary = ingest_paths([folder], store, "cues")
+    assert summary.stored == 1
+    problems = {Path(f.source).name: f.problem for f in summary.failed}
+    assert set(problems) == set(bad)
+    for name, (_data, reason) in bad.items():
+        assert reason in problems[name], (name, problems[name])
