@@ -413,13 +413,15 @@ def _segment_references(lines: list[Line], body_size: float) -> list[_Entry]:
         # Lines before the first label are a stray heading or column remnant: ignore.
         return entries
     # 2. Hanging indents: entry starts sit at the column's left edge, continuations are indented.
+    # Left edge per page side: full-width (0) and left-column (1) lines share it, since a short line of a
+    # one-column page can be classed as "left column" and would otherwise set its own edge.
     groups: dict[tuple[int, int], list[Line]] = {}
     for ln in lines:
-        groups.setdefault((ln.page, ln.column), []).append(ln)
+        groups.setdefault((ln.page, 2 if ln.column == 2 else 1), []).append(ln)
     starts_flags: list[bool] = []
     indented = 0
     for ln in lines:
-        g = groups[(ln.page, ln.column)]
+        g = groups[(ln.page, 2 if ln.column == 2 else 1)]
         left = min(x.x0 for x in g)
         is_start = ln.x0 < left + 0.6 * max(ln.size, 1)
         indented += not is_start
