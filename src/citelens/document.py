@@ -22,11 +22,20 @@ STANCES: tuple[str, ...] = ("supporting", "contrasting", "mentioning")
 
 @dataclass
 class Affiliation:
-    """An institution an author belongs to (for knowledge-flow analysis)."""
+    """An institution an author belongs to (for knowledge-flow analysis).
+
+    The parser fills what the source tags (``institution``, ``country`` as written, ``city``, ``region``,
+    ``ror``) and ``raw``, the whole text; the locate stage (``citelens.places.locate_authors``) fills the
+    rest from the text and sets ``country_code`` (ISO 3166-1 alpha-2).
+    """
 
     institution: str = ""
     country: str = ""
     raw: str = ""
+    city: str = ""
+    region: str = ""
+    ror: str = ""
+    country_code: str = ""
 
 
 @dataclass
@@ -34,6 +43,7 @@ class Author:
     family: str = ""
     given: str = ""
     orcid: str = ""
+    email: str = ""
     affiliations: list[Affiliation] = field(default_factory=list)
 
     @property

@@ -33,6 +33,7 @@ from citelens.errors import (
 )
 from citelens.formats import ARTICLE_SUFFIXES, METADATA_SUFFIXES, parse_document
 from citelens.formats.crossref import parse_metadata_lines
+from citelens.places import locate_authors
 from citelens.references.resolve import find_matching_work, resolve_references
 from citelens.stance import StanceClassifier, classify_statements, get_classifier
 from citelens.statements import build_statements
@@ -464,8 +465,9 @@ class Pipeline:
 
 
 def process_document(data: bytes, source: str, classifier: StanceClassifier) -> Document:
-    """The database-free stages for one file: parse → segment/link → classify."""
+    """The database-free stages for one file: parse → locate → segment/link → classify."""
     doc = parse_document(data, source)
+    locate_authors(doc)
     build_statements(doc)
     classify_statements(doc, classifier)
     return doc

@@ -352,6 +352,16 @@ EXPORT_FIELDS = ("statement_id", "citing_doi", "citing_source", "citing_work_id"
                  "model_confidence", "resolution_method")
 
 
+# The columns of ``citelens export --table authors`` (issue 10's contract: never rename, only add at the end).
+AUTHOR_EXPORT_FIELDS = ("citing_source", "doi", "position", "author_id", "name", "orcid", "affiliation",
+                        "institution", "ror", "city", "region", "country")
+
+
+def author_row_json(row: Any) -> dict[str, Any]:
+    """One (document, author position) row of ``export --table authors`` (a store ``DocumentAuthor``)."""
+    return {f: _get(row, f, "") if f == "position" else (_get(row, f, "") or "") for f in AUTHOR_EXPORT_FIELDS}
+
+
 def group_by_sentence(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Search hits grouped by citing sentence, keeping rank order (first appearance of each sentence)."""
     groups: dict[Any, dict[str, Any]] = {}

@@ -17,7 +17,7 @@ from citelens.cli import EXIT_ERROR, EXIT_NOT_FOUND, EXIT_OK, EXIT_PARTIAL, EXIT
 from citelens.cli.terminal import safe
 from citelens.document import SECTIONS, STANCES
 from citelens.errors import CiteLensError, StoreError
-from citelens.serialize import EXPORT_FIELDS, as_dict, statement_json
+from citelens.serialize import AUTHOR_EXPORT_FIELDS, EXPORT_FIELDS, as_dict, author_row_json, statement_json
 
 DB_OPTION = click.option("--db", "db", required=True, envvar="CITELENS_DB", type=click.Path(dir_okay=False),
                          help="SQLite database file (created if missing) or a postgresql://USER@HOST/DB URL."
@@ -270,11 +270,22 @@ def stats(db: str, as_json: bool) -> None:
 @click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-",
               help="File to write (default stdout).")
 @click.option("--corrections", is_flag=True, help="Export curators' corrections (training data) instead.")
-def export(db: str, fmt: str, output: Any, corrections: bool) -> None:
-    """Export one row per citation statement (or per correction) as JSON lines or CSV."""
+@click.option("--table", type=click.Choice(["statements", "authors"]), default="statements", show_default=True,
+              help="statements: one row per citation statement; authors: one row per (document, author "
+                   "position) with the located affiliation.")
+def export(db: str, fmt: str, output: Any, corrections: bool, table: str) -> None:
+    """Export one row per citation statement (or per correction, or per author) as JSON lines or CSV."""
     store = _open(db, must_exist=True, readonly=True)
-    rows = (as_dict(r) for r in store.iter_corrections()) if corrections else \
-        (statement_json(r) for r in store.iter_statements())
+    fixed_fields: tuple[str, ...] | None = None if corrections else EXPORT_FIELDS
+    if table == "authors":
+        if corrections:
+            raise click.UsageError("--corrections exports statements' corrections; leave out --table authors")
+        fixed_fields = AUTHOR_EXPORT_FIELDS
+        rows: Any = (author_row_json(r) for r in store.iter_document_authors())
+    elif corrections:
+        rows = (as_dict(r) for r in store.iter_corrections())
+    else:
+        rows = (statement_json(r) for r in store.iter_statements())
     if fmt == "jsonl":
         for row in rows:
             output.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -282,10 +293,10 @@ def export(db: str, fmt: str, output: Any, corrections: bool) -> None:
         writer = None
         for row in rows:
             if writer is None:
-                fields = list(row) if corrections else list(EXPORT_FIELDS)
+                fields = list(fixed_fields) if fixed_fields else list(row)
                 writer = csv.DictWriter(output, fieldnames=fields, extrasaction="ignore")
                 writer.writeheader()
             writer.writerow(row)
         if writer is None:
-            csv.writer(output).writerow([] if corrections else EXPORT_FIELDS)
+            csv.writer(output).writerow(fixed_fields or [])
     store.close()

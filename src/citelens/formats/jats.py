@@ -105,7 +105,8 @@ def _parse_front(root: etree._Element, doc: Document) -> None:
         if not author.affiliations and len(affs) == 1:
             author.affiliations.append(next(iter(affs.values())))
         orcid = next((text_of(c) for c in contrib.iter("contrib-id") if c.get("contrib-id-type") == "orcid"), "")
-        author.orcid = orcid
+        author.orcid = orcid.rsplit("/", 1)[-1].strip()
+        author.email = next((text_of(e) for e in contrib.iter("email")), "")
         doc.authors.append(author)
     year = None
     for pd in meta.iter("pub-date"):
@@ -134,18 +135,43 @@ def _parse_front(root: etree._Element, doc: Document) -> None:
             doc.related.append(rel)
 
 
+_INITIALS_ASIDE = re.compile(r"\s*[;,]?\s*\((?:[A-Z][a-z]?\.?-?\s?){1,5}\)")
+
+
 def _affiliation(aff: etree._Element) -> Affiliation:
-    inst = ", ".join(text_of(i) for i in aff.findall("institution")) or ""
-    country = text_of(aff.find("country"))
-    raw = text_of(aff)
+    """What the <aff> tags say; the locate stage reads the rest from the text (``raw``)."""
+    inst = ", ".join(t for t in (text_of(i).strip(" ,;") for i in aff.iter("institution")) if t)
+    ror = next((text_of(i) for i in aff.iter("institution-id")
+                if (i.get("institution-id-type") or "").lower() == "ror"), "")
+    # The text without the label, institution ids and e-mail addresses (Europe PMC puts them inside <aff>);
+    # elements that follow each other with nothing between them ("<institution>…</institution><addr-line>")
+    # are separate address parts, so a comma goes between them.
+    pieces = [aff.text or ""]
+    for child in aff:
+        if child.tag == "institution-wrap":
+            pieces += ["".join(x.itertext()) for x in child if x.tag != "institution-id"]
+        elif child.tag not in ("label", "sup", "institution-id", "email"):
+            pieces.append("".join(child.itertext()))
+        pieces.append(child.tail or "")
+    raw = ""
+    for piece in (" ".join(p.split()) for p in pieces):
+        if not piece:
+            continue
+        if not raw or piece[0] in ",;.)":
+            raw += piece
+        else:
+            raw += (" " if raw[-1] in ",;(" else ", ") + piece
+    raw = _INITIALS_ASIDE.sub("", raw).strip(" ,;")  # "…, Korea; (Y.-S.S.); (J.-M.L.)": whose e-mails those were
     lab = text_of(aff.find("label"))
-    if lab and raw.startswith(lab):
+    if lab and raw.startswith(lab + " "):
         raw = raw[len(lab):].strip()
-    if not inst:
-        inst = raw.split(",")[0].strip() if raw else ""
-    if not country and raw:
-        country = raw.rsplit(",", 1)[-1].strip().rstrip(".")
-    return Affiliation(institution=inst, country=country, raw=raw)
+    city = ", ".join(text_of(x) for x in aff.iter("city")) or ""
+    region = ", ".join(text_of(x) for x in aff.iter("state")) or ""
+    if not city:
+        addr = [text_of(x) for x in aff.iter("addr-line")]
+        city = addr[0].split(",")[0].strip() if len(addr) == 1 else ""
+    return Affiliation(institution=inst, country=text_of(aff.find("country")), raw=raw, city=city,
+                       region=region, ror=ror)
 
 
 def _person(el: etree._Element) -> Author | None:

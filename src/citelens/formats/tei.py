@@ -136,7 +136,11 @@ def _affiliation(aff: etree._Element) -> Affiliation:
         address = _child(aff, "address")
         parts = [*orgs.values(), *(_text(x) for x in (address if address is not None else ()))]
         raw = ", ".join(v for v in parts if v)
-    return Affiliation(institution=institution, country=country, raw=raw)
+    # GROBID's <country key="CL">: the ISO code is the most exact thing it tags.
+    country_el = _path(aff, "address", "country")
+    key = (country_el.get("key") or "") if country_el is not None else ""
+    return Affiliation(institution=institution, country=country, raw=raw, country_code=key.upper() if len(key) == 2 else "",
+                       city=_text(_path(aff, "address", "settlement")), region=_text(_path(aff, "address", "region")))
 
 
 def _scope(imprint: etree._Element | None, ref: Reference | Document) -> None:

@@ -20,6 +20,7 @@ from citelens.store.base import (
 from citelens.store.records import (
     AuthorName,
     Correction,
+    DocumentAuthor,
     DocumentSummary,
     IndexStats,
     Notice,
@@ -62,7 +63,7 @@ def open_store(target: str | Path, *, readonly: bool = False, write_wait: float 
 
 
 __all__ = [
-    "AuthorName", "CitationReader", "Correction", "DocumentSummary", "DocumentWriter", "Exporter", "IndexStats", "Notice",
+    "AuthorName", "CitationReader", "Correction", "DocumentAuthor", "DocumentSummary", "DocumentWriter", "Exporter", "IndexStats", "Notice",
     "ReferenceEntry", "SQLiteStore", "SaveResult", "SearchHit", "Snippet", "StanceCounts", "Statement", "StatementSearch", "Store",
     "Tallies", "Work", "WorkHit", "YearCounts", "export_row", "format_work_id", "is_postgres_url", "open_store",
     "parse_work_id",

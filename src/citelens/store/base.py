@@ -19,6 +19,7 @@ from citelens.store.records import (
     Collection,
     CollectionItem,
     Correction,
+    DocumentAuthor,
     DocumentSummary,
     IndexStats,
     Notice,
@@ -201,6 +202,10 @@ class Exporter(abc.ABC):
 
     @abc.abstractmethod
     def iter_corrections(self) -> Iterator[Correction]: ...
+
+    @abc.abstractmethod
+    def iter_document_authors(self) -> Iterator[DocumentAuthor]:
+        """One row per (document, author position), in document id then position order."""
 
 
 class Store(DocumentWriter, CitationReader, StatementSearch, Exporter, Collections):

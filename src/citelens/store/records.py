@@ -338,3 +338,29 @@ class NoticeEvent:
     def to_dict(self) -> dict[str, Any]:
         return {"target_work_id": self.target_work_id, "notice": self.notice.to_dict(),
                 "ingested_at": self.ingested_at}
+
+
+@dataclass(frozen=True)
+class DocumentAuthor:
+    """One author position of one stored document, with the located affiliation (``export --table authors``).
+
+    ``author_id`` is the disambiguated author ("" for rows migrated from an index older than schema 5 and
+    not ingested since); ``affiliation`` is the raw text of the first affiliation and the place columns
+    locate it (``country``: ISO 3166-1 alpha-2 or "").
+    """
+
+    citing_source: str
+    doi: str
+    position: int
+    author_id: str
+    name: str
+    orcid: str
+    affiliation: str
+    institution: str
+    ror: str
+    city: str
+    region: str
+    country: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(self)

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from citelens.document import SECTIONS, STANCES, Author, Document
 from citelens.errors import NotFoundError, StoreError
+from citelens.people import AuthorEvidence, author_name_key, institution_keys, same_author
 from citelens.references.identifiers import normalise_doi
 from citelens.references.resolve import WorkCandidate, WorkRecord, author_key, first_page, fold, title_key
 from citelens.rules import (
@@ -34,6 +35,7 @@ from citelens.store.records import (
     Collection,
     CollectionItem,
     Correction,
+    DocumentAuthor,
     DocumentSummary,
     IndexStats,
     Notice,
@@ -56,6 +58,8 @@ _WORK_COLS = ("doi, pmid, pmcid, title, title_norm, title_key, authors_json, fir
               " volume, pages, first_page, kind, work_type")
 _DOCUMENT_COLS = ("identity", "source", "format", "work_id", "doi", "title", "year", "journal", "authors_json",
                   "article_type", "n_statements", "n_references", "ingested_at")
+_DOCUMENT_AUTHOR_COLS = ("document_id", "position", "author_id", "family", "given", "name_key", "orcid", "email",
+                         "affiliation", "institution", "ror", "city", "region", "country", "affiliations_json")
 _REF_COLS = ("document_id", "key", "label", "raw", "title", "authors_json", "container", "year", "volume",
              "issue", "pages", "doi", "pmid", "pmcid", "work_id", "method", "score")
 _CONTEXT_COLS = ("document_id", "paragraph_index", "sentence_index", "section_title", "sentence", "before", "after")
@@ -261,6 +265,7 @@ class SQLStore(Store):
                               "affiliations": [vars(x) for x in a.affiliations]} for a in doc.authors],
                             ensure_ascii=False),
                  doc.article_type, len(doc.statements), len(doc.references), now()))
+            self._save_authors(doc, doc_id)
             refs = []
             cited_by_key: dict[str, int | None] = {}
             resolved_existing = 0
@@ -302,6 +307,48 @@ class SQLStore(Store):
             self._drop_orphan_works(replaced_works)
         return SaveResult(document_id=doc_id, work_id=doc.work_id, replaced=old is not None,
                           statements=len(rows), references=len(doc.references), resolved_existing=resolved_existing)
+
+    def _save_authors(self, doc: Document, doc_id: int) -> None:
+        """One document_authors row per author position, each assigned an author (citelens.people rules)."""
+        keys = [author_name_key(a.family, a.given) for a in doc.authors]
+        rows = []
+        for pos, (a, key) in enumerate(zip(doc.authors, keys, strict=True), start=1):
+            affs = a.affiliations
+            first = affs[0] if affs else None
+            located = next((x for x in affs if x.country_code), first)
+            evidence = AuthorEvidence(
+                orcid=a.orcid, coauthors=frozenset(k for k in keys if k and k != key),
+                institutions=institution_keys([x.ror for x in affs], [x.institution for x in affs]))
+            author_id = self._assign_author(a, key, evidence) if key else None
+            rows.append((doc_id, pos, author_id, a.family, a.given, key, a.orcid, a.email,
+                         first.raw if first else "", located.institution if located else "",
+                         located.ror if located else "", located.city if located else "",
+                         located.region if located else "", located.country_code if located else "",
+                         json.dumps([vars(x) for x in affs], ensure_ascii=False)))
+        self._insert_rows("document_authors", _DOCUMENT_AUTHOR_COLS, rows)
+
+    def _assign_author(self, a: Author, key: str, record: AuthorEvidence) -> int:
+        if a.orcid:
+            row = self._row("SELECT id FROM authors WHERE orcid = ? ORDER BY id LIMIT 1", (a.orcid,))
+            if row is not None:
+                return int(row["id"])
+        for cand in self._rows("SELECT id, orcid FROM authors WHERE name_key = ? ORDER BY id LIMIT 50", (key,)):
+            cid = int(cand["id"])
+            if a.orcid and cand["orcid"] and cand["orcid"] != a.orcid:
+                continue  # two ORCIDs are two people
+            coauthors = {r["name_key"] for r in self._rows(
+                "SELECT DISTINCT o.name_key FROM document_authors d JOIN document_authors o"
+                " ON o.document_id = d.document_id AND o.position <> d.position WHERE d.author_id = ?", (cid,))}
+            insts = self._rows("SELECT DISTINCT ror, institution FROM document_authors WHERE author_id = ?", (cid,))
+            known = AuthorEvidence(orcid=cand["orcid"], coauthors=frozenset(coauthors),
+                                   institutions=institution_keys([r["ror"] for r in insts],
+                                                                 [r["institution"] for r in insts]))
+            if same_author(record, known):
+                if a.orcid and not cand["orcid"]:
+                    self._exec("UPDATE authors SET orcid = ? WHERE id = ?", (a.orcid, cid))
+                return cid
+        return self._insert_id("INSERT INTO authors (name, name_key, orcid) VALUES (?, ?, ?)",
+                               (a.display, key, a.orcid))
 
     def _drop_orphan_works(self, work_ids: list[int]) -> None:
         """Drop works that only the replaced version of a document pointed at and nothing points at now.
@@ -684,6 +731,17 @@ class SQLStore(Store):
     def iter_corrections(self) -> Iterator[Correction]:
         for row in self._stream("SELECT * FROM corrections ORDER BY id"):
             yield self._correction(row)
+
+    def iter_document_authors(self) -> Iterator[DocumentAuthor]:
+        for r in self._stream(
+                "SELECT d.source, d.doi, a.* FROM document_authors a JOIN documents d ON d.id = a.document_id"
+                " ORDER BY a.document_id, a.position"):
+            name = f"{r['given']} {r['family']}".strip() if r["given"] else r["family"]
+            yield DocumentAuthor(
+                citing_source=r["source"], doi=r["doi"] or "", position=int(r["position"]),
+                author_id=str(r["author_id"]) if r["author_id"] is not None else "", name=name, orcid=r["orcid"],
+                affiliation=r["affiliation"], institution=r["institution"], ror=r["ror"], city=r["city"],
+                region=r["region"], country=r["country"])
 
 
 T = TypeVar("T", bound=StanceCounts)

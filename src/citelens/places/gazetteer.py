@@ -1,0 +1,79 @@
+"""The offline gazetteer: country names, regions, cities and ROR organisations, loaded once from the package.
+
+The data file is built by ``scripts/build_gazetteer.py`` from ``../shared/data/geo`` (licences in
+LICENSES.txt beside it). Lookups are by :func:`place_key` (case, accents and punctuation folded), so
+"Universität Tübingen" and "Universitat Tubingen" meet.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+
+_NON_WORD = re.compile(r"[^\w]+")
+
+
+def place_key(text: str) -> str:
+    """Fold case, accents and punctuation: the key every gazetteer lookup uses."""
+    folded = unicodedata.normalize("NFKD", text)
+    folded = "".join(c for c in folded if not unicodedata.combining(c)).lower().replace("&", " and ")
+    folded = _NON_WORD.sub(" ", folded).replace("_", " ")
+    return " ".join(w for w in folded.split() if w != "the")
+
+
+@dataclass(frozen=True)
+class Organisation:
+    ror: str  # the ROR id without its https://ror.org/ prefix
+    name: str
+    country: str
+    region: str
+    city: str
+
+
+@dataclass
+class Gazetteer:
+    countries: dict[str, str] = field(default_factory=dict)  # key → alpha-2
+    country_names: dict[str, str] = field(default_factory=dict)  # alpha-2 → display name
+    regions: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # key → [(alpha-2, region)]
+    region_abbreviations: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # "MA" → [(US, …)]
+    cities: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)  # key → [(alpha-2, region, name)]
+    organisations: dict[str, list[Organisation]] = field(default_factory=dict)  # key → organisations
+    by_ror: dict[str, Organisation] = field(default_factory=dict)
+
+
+@cache
+def gazetteer() -> Gazetteer:
+    """The shipped gazetteer (read once per process, about a second)."""
+    g = Gazetteer()
+    raw = resources.files(__package__).joinpath("gazetteer.tsv.gz").read_bytes()
+    for line in gzip.decompress(raw).decode("utf-8").splitlines():
+        kind, *cols = line.split("\t")
+        if kind == "C":
+            g.countries.setdefault(place_key(cols[1]), cols[0])
+            g.country_names.setdefault(cols[0], cols[1])
+        elif kind == "R":
+            cc, region, variant = cols
+            if variant.isupper() and len(variant) <= 3:
+                g.region_abbreviations.setdefault(variant, []).append((cc, region))
+            else:
+                g.regions.setdefault(place_key(variant), []).append((cc, region))
+        elif kind == "T":
+            cc, region, name = cols
+            g.cities.setdefault(place_key(name), []).append((cc, region, name))
+            g.regions.setdefault(place_key(region), [])
+            if (cc, region) not in g.regions[place_key(region)]:
+                g.regions[place_key(region)].append((cc, region))
+        elif kind == "O":
+            ror, cc, region, city, name, variants = cols
+            org = Organisation(ror=ror, name=name, country=cc, region=region, city=city)
+            g.by_ror[ror] = org
+            for v in {name, *(v for v in variants.split("|") if v)}:
+                g.organisations.setdefault(place_key(v), []).append(org)
+    # Official names win as display names ("United States of America" over "America").
+    for cc, name in (("US", "United States"), ("GB", "United Kingdom"), ("KR", "South Korea"), ("CN", "China")):
+        g.country_names[cc] = name
+    return g

@@ -1,0 +1,19 @@
+"""The locate stage: place every author affiliation of a Document (runs after parse, before store)."""
+
+from __future__ import annotations
+
+from citelens.document import Document
+from citelens.places.locate import locate_affiliation
+
+
+def locate_authors(doc: Document) -> None:
+    """Fill institution, city, region, ROR id and ISO country code of each author affiliation in place."""
+    for author in doc.authors:
+        for aff in author.affiliations:
+            if not (aff.raw or aff.institution or aff.country):
+                continue
+            loc = locate_affiliation(aff.raw or ", ".join(x for x in (aff.institution, aff.country) if x),
+                                     institution=aff.institution, country=aff.country_code or aff.country, city=aff.city,
+                                     region=aff.region, ror=aff.ror)
+            aff.institution = aff.institution or loc.institution
+            aff.city, aff.region, aff.ror, aff.country_code = loc.city, loc.region, loc.ror, loc.country

@@ -1,0 +1,123 @@
+"""Authors as rows: disambiguation rules, storage on both backends, the migration, and export --table authors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from citelens.cli import main
+from citelens.people import AuthorEvidence, author_name_key, same_author
+from citelens.pipeline import Pipeline, read_bytes_input
+from citelens.serialize import AUTHOR_EXPORT_FIELDS
+from citelens.store import open_store
+
+ARTICLE = """<?xml version="1.0"?>
+<article><front><article-meta><article-id pub-id-type="doi">{doi}</article-id>
+<title-group><article-title>Paper {doi}</article-title></title-group><contrib-group>{contribs}</contrib-group>
+{affs}<pub-date><year>2021</year></pub-date></article-meta></front><body><p>Nothing cited.</p></body></article>"""
+
+
+def contrib(family: str, given: str, aff: str, orcid: str = "") -> str:
+    oid = f'<contrib-id contrib-id-type="orcid">{orcid}</contrib-id>' if orcid else ""
+    return (f'<contrib contrib-type="author">{oid}<name><surname>{family}</surname><given-names>{given}'
+            f'</given-names></name><xref ref-type="aff" rid="{aff}"/></contrib>')
+
+
+AFFS = ('<aff id="tor">Department of Physics, University of Toronto, Toronto, ON M5S 1A7, Canada</aff>'
+        '<aff id="lag"><institution>University of Lagos</institution>, Lagos, <country>Nigeria</country></aff>')
+
+
+def article(doi: str, *contribs: str) -> bytes:
+    return ARTICLE.format(doi=doi, contribs="".join(contribs), affs=AFFS).encode()
+
+
+def test_name_key_and_rules() -> None:
+    assert author_name_key("Müller-Lyon", "Hans") == "muller lyon h"
+    a = AuthorEvidence(orcid="1", coauthors=frozenset({"x y"}))
+    assert not same_author(a, AuthorEvidence(orcid="2", coauthors=frozenset({"x y"})))  # two ORCIDs: two people
+    assert same_author(AuthorEvidence(coauthors=frozenset({"x y"})), AuthorEvidence(orcid="2", coauthors=frozenset({"x y"})))
+    assert same_author(AuthorEvidence(institutions=frozenset({"ror:1"})), AuthorEvidence(institutions=frozenset({"ror:1"})))
+    assert not same_author(AuthorEvidence(), AuthorEvidence())  # a name alone is not evidence
+
+
+@pytest.fixture
+def pipeline(store_url: str) -> Iterator[Pipeline]:
+    p = Pipeline(open_store(store_url), "cues")
+    yield p
+    p.store.close()
+
+
+def ingest(p: Pipeline, name: str, data: bytes) -> None:
+    summary = p.ingest([read_bytes_input(name, data)])
+    assert summary.failed == [], summary.failed
+
+
+def rows(p: Pipeline) -> list[dict[str, object]]:
+    return [r.to_dict() for r in p.store.iter_document_authors()]
+
+
+def test_authors_are_stored_located_and_disambiguated(pipeline: Pipeline) -> None:
+    smith_tor = contrib("Smith", "Anna", "tor")
+    ingest(pipeline, "a.xml", article("10.1234/a", smith_tor, contrib("Okafor", "Ada", "lag", "0000-0001-0000-0001")))
+    first = rows(pipeline)
+    assert [(r["position"], r["name"], r["country"], r["city"]) for r in first] == [
+        (1, "Anna Smith", "CA", "Toronto"), (2, "Ada Okafor", "NG", "Lagos")]
+    assert first[0]["institution"] == "University of Toronto" and first[0]["ror"] == "03dbr7087"
+    assert first[0]["affiliation"].startswith("Department of Physics") and first[0]["doi"] == "10.1234/a"
+    # Same name + same institution: the same Anna Smith. Same ORCID: the same Okafor, whatever the name says.
+    ingest(pipeline, "b.xml", article("10.1234/b", smith_tor, contrib("Okafor", "A", "tor", "0000-0001-0000-0001")))
+    # Same name, no shared co-author or institution: another A. Smith.
+    ingest(pipeline, "c.xml", article("10.1234/c", contrib("Smith", "Alan", "lag"), contrib("Bello", "Tunde", "lag")))
+    # A different ORCID is another Okafor, shared co-author or not.
+    ingest(pipeline, "d.xml", article("10.1234/d", smith_tor, contrib("Okafor", "Ada", "lag", "0000-0009-0000-0009")))
+    ids = {(r["doi"], r["position"]): r["author_id"] for r in rows(pipeline)}
+    assert ids[("10.1234/a", 1)] == ids[("10.1234/b", 1)] == ids[("10.1234/d", 1)] != ids[("10.1234/c", 1)]
+    assert ids[("10.1234/a", 2)] == ids[("10.1234/b", 2)] != ids[("10.1234/d", 2)]
+    # Re-ingesting a document replaces its rows (nothing duplicated) and keeps the ids.
+    ingest(pipeline, "a.xml", article("10.1234/a", smith_tor, contrib("Okafor", "Ada", "lag", "0000-0001-0000-0001")))
+    again = rows(pipeline)
+    assert len(again) == 8 and {(r["doi"], r["position"]): r["author_id"] for r in again} == ids
+
+
+def test_an_index_from_before_schema_5_gets_author_rows(tmp_path: Path, mini_jats: bytes) -> None:
+    db = tmp_path / "v4.db"
+    p = Pipeline(open_store(db), "cues")
+    ingest(p, "mini.xml", mini_jats)
+    p.store.close()
+    conn = sqlite3.connect(db)
+    conn.execute("DROP TABLE document_authors")
+    conn.execute("DROP TABLE authors")
+    conn.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
+    conn.commit()
+    conn.close()
+    store = open_store(db)
+    got = [(r.position, r.name, r.affiliation, r.institution, r.country, r.author_id) for r in store.iter_document_authors()]
+    store.close()
+    assert got == [(1, "Ada Okafor", "University of Lagos, Lagos, Nigeria", "University of Lagos", "", ""),
+                   (2, "Per Lindqvist", "Uppsala University, Uppsala, Sweden", "Uppsala University", "", "")]
+
+
+def test_export_table_authors(tmp_path: Path, mini_jats: bytes) -> None:
+    (tmp_path / "mini.xml").write_bytes(mini_jats)
+    db = str(tmp_path / "i.db")
+    runner = CliRunner()
+    assert runner.invoke(main, ["ingest", str(tmp_path / "mini.xml"), "--db", db, "--classifier", "cues"]).exit_code == 0
+    out = runner.invoke(main, ["export", "--table", "authors", "--format", "jsonl", "--db", db]).output
+    lines = [json.loads(x) for x in out.splitlines()]
+    assert [list(r) for r in lines] == [list(AUTHOR_EXPORT_FIELDS)] * 2
+    assert AUTHOR_EXPORT_FIELDS == ("citing_source", "doi", "position", "author_id", "name", "orcid", "affiliation",
+                                    "institution", "ror", "city", "region", "country")  # the contract of issue 10
+    assert lines[1]["name"] == "Per Lindqvist" and lines[1]["country"] == "SE" and lines[1]["position"] == 2
+    out = runner.invoke(main, ["export", "--table", "authors", "--format", "csv", "--db", db]).output
+    table = list(csv.DictReader(io.StringIO(out)))
+    assert [r["country"] for r in table] == ["NG", "SE"] and table[0]["city"] == "Lagos"
+    assert out.splitlines()[0] == ",".join(AUTHOR_EXPORT_FIELDS)
+    bad = runner.invoke(main, ["export", "--table", "authors", "--corrections", "--db", db])
+    assert bad.exit_code == 2

@@ -1,0 +1,92 @@
+"""The affiliation locator and the locate stage (offline gazetteer)."""
+
+from __future__ import annotations
+
+import pytest
+
+from citelens.document import Affiliation, Author, Document
+from citelens.formats.jats import parse_jats
+from citelens.places import country_code, locate_affiliation, locate_authors
+
+
+@pytest.mark.parametrize(("raw", "country", "city", "region"), [
+    ("J.E. Cairnes School of Business and Economics, University of Galway, University Road, Galway, "
+     "H91 CF50 Ireland", "IE", "Galway", "Connacht"),
+    ("School of Advanced Materials Science and Engineering, Sungkyunkwan University, Suwon 16419, "
+     "Republic of Korea", "KR", "Suwon", "Gyeonggi-do"),
+    ("Air Company, 407 Johnson Avenue, Brooklyn, NY 11206, USA", "US", "Brooklyn", "New York"),
+    ("Department of Biology, Harvard University, Cambridge, MA 02138", "US", "Cambridge", "Massachusetts"),
+    ("Department of Physics, University of Toronto, Toronto, ON M5S 1A7 Canada", "CA", "Toronto", "Ontario"),
+    ("Institute of Botany, Chinese Academy of Sciences, Beijing 100093, P.R. China", "CN", "Beijing", ""),
+    ("Laboratoire X, Université de Bordeaux, 33000 Bordeaux, France", "FR", "Bordeaux", ""),
+])
+def test_free_text_affiliations_are_located(raw: str, country: str, city: str, region: str) -> None:
+    loc = locate_affiliation(raw)
+    assert loc.country == country
+    assert loc.city == city
+    if region:
+        assert loc.region == region
+
+
+def test_a_state_abbreviation_beside_a_zip_code_is_not_a_country() -> None:
+    # "MA" is also Morocco's ISO code: in free text it is read as Massachusetts.
+    assert locate_affiliation("Harvard Medical School, Boston, MA 02115").country == "US"
+
+
+def test_institution_and_ror_id() -> None:
+    loc = locate_affiliation("Department of Physics, University of Toronto, Toronto, ON M5S 1A7 Canada")
+    assert loc.institution == "University of Toronto" and loc.ror == "03dbr7087"
+    # A tagged department + organisation keeps the organisation; a tagged ROR id wins over name matching.
+    loc = locate_affiliation("Department of Physics, University of Toronto, Toronto, Canada",
+                             institution="Department of Physics, University of Toronto", ror="https://ror.org/03dbr7087")
+    assert (loc.institution, loc.ror, loc.country) == ("University of Toronto", "03dbr7087", "CA")
+
+
+def test_tags_win_over_text() -> None:
+    loc = locate_affiliation("Somewhere Institute, Paris", country="Canada")
+    assert loc.country == "CA" and loc.city == ""  # no Paris in Canada's large cities: not guessed
+    assert locate_affiliation("Nowhere in particular").country == ""
+
+
+def test_country_names_and_codes() -> None:
+    for name, code in (("USA", "US"), ("United Kingdom", "GB"), ("The Netherlands", "NL"), ("P. R. China", "CN"),
+                       ("Türkiye", "TR"), ("Turkey", "TR"), ("Viet Nam", "VN"), ("Brasil", "BR"), ("DE", "DE")):
+        assert country_code(name) == code, name
+    assert country_code("MA 02138", allow_code=False) == ""
+    assert country_code("Atlantis") == ""
+
+
+def test_jats_tags_are_read_and_the_stage_fills_iso_codes(mini_jats: bytes) -> None:
+    doc = parse_jats(mini_jats, "mini.xml")
+    aff = doc.authors[0].affiliations[0]
+    assert (aff.institution, aff.country, aff.raw) == ("University of Lagos", "Nigeria", "University of Lagos, Lagos, Nigeria")
+    locate_authors(doc)
+    assert [(a.affiliations[0].country_code, a.affiliations[0].city) for a in doc.authors] == [
+        ("NG", "Lagos"), ("SE", "Uppsala")]
+
+
+JATS_UNTAGGED = b"""<?xml version="1.0"?>
+<article><front><article-meta><contrib-group>
+<contrib contrib-type="author"><contrib-id contrib-id-type="orcid">https://orcid.org/0000-0002-1825-0097</contrib-id>
+<name><surname>Kim</surname><given-names>Jung-Gu</given-names></name><email>jgkim@skku.edu</email>
+<xref ref-type="aff" rid="a1"/></contrib></contrib-group>
+<aff id="a1"><label>1</label><institution-wrap><institution-id institution-id-type="ROR">https://ror.org/04q78tk20</institution-id>
+<institution>Sungkyunkwan University</institution></institution-wrap>, Suwon 16419, Republic of Korea; <email>x@skku.edu</email> (J.-G.K.)</aff>
+</article-meta></front><body/></article>"""
+
+
+def test_jats_orcid_email_ror_and_free_text_country() -> None:
+    doc = parse_jats(JATS_UNTAGGED, "k.xml")
+    (author,) = doc.authors
+    assert (author.orcid, author.email) == ("0000-0002-1825-0097", "jgkim@skku.edu")
+    aff = author.affiliations[0]
+    assert aff.raw == "Sungkyunkwan University, Suwon 16419, Republic of Korea" and aff.ror == "https://ror.org/04q78tk20"
+    locate_authors(doc)
+    assert (aff.country_code, aff.city, aff.ror, aff.institution) == ("KR", "Suwon", "04q78tk20", "Sungkyunkwan University")
+
+
+def test_hostile_affiliation_text_is_harmless() -> None:
+    doc = Document(source="x", authors=[Author(family="X", affiliations=[
+        Affiliation(raw="<script>alert(1)</script>, ,,;;" + "a" * 10000), Affiliation()])])
+    locate_authors(doc)
+    assert doc.authors[0].affiliations[0].country_code == ""
