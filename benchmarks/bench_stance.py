@@ -25,7 +25,13 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks._report import machine, write_section  # noqa: E402
 from citelens.stance import available_classifiers, get_classifier  # noqa: E402
-from citelens.stance.evaluate import classification_report, read_eval_rows  # noqa: E402
+from citelens.stance.evaluate import (  # noqa: E402
+    calibration,
+    class_calibration,
+    classification_report,
+    ranking_points,
+    read_eval_rows,
+)
 
 _RSS = (
     "import resource, sys\n"
@@ -77,60 +83,94 @@ def batch_dependence(path: Path) -> dict[str, float]:
     return {"rows": len(inputs), "label_flips": flips, "max_probability_difference": diff}
 
 
+def score(name: str, inputs: list, gold: list[str]) -> dict:
+    preds = get_classifier(name).predict(inputs)
+    rep = classification_report(gold, [p.stance for p in preds])
+    rep["ece"] = calibration(gold, preds)["ece"]
+    rep["class_ece"] = class_calibration(gold, preds)
+    rep["ranking"] = {c: ranking_points(gold, preds, c) for c in ("supporting", "contrasting")}
+    return rep
+
+
+def _f(v: float | None) -> str:
+    return "–" if v is None else f"{v:.2f}"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--eval-dir", type=Path, default=ROOT / "build" / "stance-eval")
+    ap.add_argument("--models", default="minilm-v2,cascade,minilm,linear,cues",
+                    help="v2 (the previous default) and v3 (the cascade) first; the rest for context")
+    ap.add_argument("--sets", default="pmc-dev,pmc-test,pmc-test-random,biomed-test,elife-test,multicite-test")
     ap.add_argument("--write", action="store_true")
     args = ap.parse_args()
-    sets = ["biomed-test", "elife-test", "multicite-test"]
+    sets = args.sets.split(",")
     missing = [s for s in sets if not (args.eval_dir / f"{s}.jsonl").exists()]
     if missing:
         print(f"missing eval files {missing}: run scripts/train_stance.py --export-eval {args.eval_dir}")
         return 2
-    rows = []
+    names = [n for n in args.models.split(",") if n in available_classifiers()]
+    data = {s: read_eval_rows(args.eval_dir / f"{s}.jsonl")[:2] for s in sets}
     results: dict[str, dict] = {}
-    # The fine-tuned MiniLM (int8 ONNX) is measured too when its artefact and onnxruntime are installed.
-    names = [n for n in ("minilm", "linear", "cues") if n in available_classifiers()]
-    for name in names:
-        clf = get_classifier(name)
-        for s in sets:
-            inputs, gold, _ = read_eval_rows(args.eval_dir / f"{s}.jsonl")
-            rep = classification_report(gold, [p.stance for p in clf.predict(inputs)])
-            pc = rep["per_class"]
+    rows, rank_rows = [], []
+    for s in sets:
+        inputs, gold = data[s]
+        for name in names:
+            rep = score(name, inputs, gold)
             results[f"{name}/{s}"] = rep
+            pc = rep["per_class"]
             rows.append(
-                f"| {name} | {s} | {rep['n']} | {rep['macro_f1']:.3f} | "
+                f"| {s} | {name} | {rep['n']} | {rep['macro_f1']:.3f} | "
                 + " | ".join(f"{pc[c]['precision']:.2f} / {pc[c]['recall']:.2f} / {pc[c]['f1']:.2f}"
                              for c in ("supporting", "contrasting", "mentioning"))
                 + " |"
             )
-        tput = throughput(name, args.eval_dir / "biomed-test.jsonl")
-        mem = rss_mb(name)
-        results[f"{name}/speed"] = {"statements_per_second": tput, "rss_mb": mem}
-    dep = batch_dependence(args.eval_dir / "biomed-test.jsonl") if "minilm" in names else None
+            rk, ce = rep["ranking"], rep["class_ece"]
+            rank_rows.append(
+                f"| {s} | {name} | {_f(rk['supporting']['precision_at_recall'])} | "
+                f"{_f(rk['supporting']['recall_at_precision'])} | {_f(rk['contrasting']['precision_at_recall'])} | "
+                f"{_f(rk['contrasting']['recall_at_precision'])} | {rep['ece']:.3f} | "
+                f"{ce['supporting']:.3f} / {ce['contrasting']:.3f} / {ce['mentioning']:.3f} |")
+    speed_file = args.eval_dir / "biomed-test.jsonl"
+    for name in names:
+        results[f"{name}/speed"] = {"statements_per_second": throughput(name, speed_file), "rss_mb": rss_mb(name)}
+    dep = batch_dependence(speed_file) if "minilm" in names else None
     md = [
         "## Stance classification",
         "",
-        f"`python benchmarks/bench_stance.py --write` on {machine()}. Held-out, paper-disjoint test splits "
-        "(data/stance/README.md); P / R / F1 per class.",
+        f"`python benchmarks/bench_stance.py --write` on {machine()}. v2 (`minilm-v2`, the previous default) "
+        "and v3 (`cascade`, the default) side by side on the same paper-disjoint splits (data/stance/README.md): "
+        "`pmc-dev` chose every v3 setting; the `*-test` splits were scored once, after the choice. `pmc-test` is "
+        "the enriched sample (random + cue-mined + model-mined rows), `pmc-test-random` its plain random part "
+        "(the natural distribution of running text). P / R / F1 per class.",
         "",
-        "| model | split | n | macro-F1 | supporting | contrasting | mentioning |",
+        "| split | model | n | macro-F1 | supporting | contrasting | mentioning |",
         "|---|---|---|---|---|---|---|",
         *rows,
         "",
-        "| model | statements/s (1 process, end to end) | RSS after load (MB) |",
+        "Ranking by each class's probability: precision at recall 0.5 (P@R.5) and the best recall with precision "
+        "≥ 0.8 (R@P.8); calibration error of the top-class confidence (ECE) and of each class's own probability.",
+        "",
+        "| split | model | sup P@R.5 | sup R@P.8 | con P@R.5 | con R@P.8 | ECE | class ECE sup / con / men |",
+        "|---|---|---|---|---|---|---|---|",
+        *rank_rows,
+        "",
+        "| model | statements/s (1 process, end to end, biomed-test) | RSS after load (MB) |",
         "|---|---|---|",
         *(f"| {n} | {results[f'{n}/speed']['statements_per_second']:.0f} | {results[f'{n}/speed']['rss_mb']:.0f} |"
           for n in names),
     ]
     if dep is not None:
         results["minilm/batch_dependence"] = dep
-        md += ["", f"Batch dependence (minilm, biomed-test, each row alone vs. in the runtime's batches): "
+        md += ["", f"Batch dependence (minilm-v3, biomed-test, each row alone vs. in the runtime's batches): "
                    f"{dep['label_flips']} label flips in {dep['rows']} rows, largest probability difference "
                    f"{dep['max_probability_difference']:.4f}."]
     text = "\n".join(md)
     print(text)
-    print(json.dumps({k: v for k, v in results.items() if k.endswith(("speed", "batch_dependence"))}))
+    out = ROOT / "build" / "bench-stance.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(results, indent=1, default=float), encoding="utf-8")
+    print(f"full results in {out}")
     if args.write:
         print(f"wrote {write_section('stance', text)}")
     return 0

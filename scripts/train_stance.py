@@ -39,6 +39,7 @@ DATA = ROOT / "data" / "stance"
 SPLITS = DATA / "splits.json"
 ANNOTATIONS = DATA / "annotations.jsonl"
 ELIFE = DATA / "elife.jsonl"
+PMC = DATA / "pmc.jsonl.gz"
 CLASSES = ["supporting", "contrasting", "mentioning"]
 SEED = 13
 
@@ -68,6 +69,22 @@ def load_elife() -> list[dict[str, Any]]:
     rows = [json.loads(x) for x in ELIFE.open(encoding="utf-8")]
     for r in rows:
         r.update(file=f"elife-{r['elife']}", confidence=1.0, source="elife")
+    return rows
+
+
+def load_pmc() -> list[dict[str, Any]]:
+    """The Europe PMC open-access set (data/stance/README.md): statements of 3,806 articles, mined by route and
+    labelled blind against the guidelines; the split (by article) is in each row."""
+    import gzip
+
+    if not PMC.exists():
+        return []
+    with gzip.open(PMC, "rt", encoding="utf-8") as fh:
+        rows = [json.loads(x) for x in fh if x.strip()]
+    for r in rows:
+        # Annotator confidence is kept in the file; as a training weight every settled label counts fully.
+        r.update(file=f"pmc-{r['article']}", annotator_confidence=r.get("confidence"), confidence=1.0,
+                 source="pmc")
     return rows
 
 
@@ -134,6 +151,8 @@ def datasets() -> dict[str, list[dict[str, Any]]]:
         where_elife = {a: s for s, arts in splits["elife"].items() for a in arts}
         for s in ("train", "dev", "test"):
             out[f"elife-{s}"] = [r for r in elife if where_elife[r["elife"]] == s]
+    for r in load_pmc():
+        out.setdefault(f"pmc-{r['split']}", []).append(r)
     devp = set(splits["multicite_dev_papers"])
     out["multicite-train"] = mc_train
     out["multicite-dev"] = [r for r in mc_dev if r["paper_id"] in devp]
@@ -170,6 +189,13 @@ def export_eval(ds: dict[str, list[dict[str, Any]]], out_dir: Path) -> None:
             for r in rows:
                 keep = {k: r.get(k) for k in ("id", "text", "before", "after", "section", "stance")}
                 fh.write(json.dumps(keep, ensure_ascii=False) + "\n")
+        if name.startswith("pmc-"):
+            # The plain random sample alone: the natural distribution of running text.
+            with (out_dir / f"{name}-random.jsonl").open("w", encoding="utf-8") as fh:
+                for r in rows:
+                    if r.get("route") == "random":
+                        keep = {k: r.get(k) for k in ("id", "text", "before", "after", "section", "stance")}
+                        fh.write(json.dumps(keep, ensure_ascii=False) + "\n")
     print(f"wrote eval files to {out_dir}")
 
 

@@ -37,9 +37,9 @@ from citelens.stance.onnx_model import (  # noqa: E402
     MASK_ID,
     MAX_LEN,
     MAX_SENT,
-    META_FILE,
-    MODEL_FILE,
     TOKENIZER_FILE,
+    V2,
+    V3,
     MiniLMStanceClassifier,
     _load_cached,
     encode,
@@ -171,7 +171,7 @@ def line(name: str, rep: dict) -> str:
         f"{c[:3]} P={pc[c]['precision']:.2f} R={pc[c]['recall']:.2f} F1={pc[c]['f1']:.2f}" for c in CLASSES)
 
 
-def calibrate(out_dir: Path, ds: dict[str, list[dict]], dev_names: list[str]) -> None:
+def calibrate(out_dir: Path, ds: dict[str, list[dict]], dev_names: list[str], prefix: str = V3) -> None:
     """Decision offset and temperature of the shipped int8 model, both chosen on the dev splits only.
 
     Training saw mentioning rows at ``mention_frac`` and the classes re-weighted, which shifts the logits
@@ -179,11 +179,12 @@ def calibrate(out_dir: Path, ds: dict[str, list[dict]], dev_names: list[str]) ->
     shift (one parameter, lam in 0..1, chosen by the mean of the two domains' dev macro-F1); the softmax
     temperature is then fitted by NLL on the same dev logits.
     """
-    meta = json.loads((out_dir / META_FILE).read_text(encoding="utf-8"))
+    meta_file = out_dir / f"{prefix}.json"
+    meta = json.loads(meta_file.read_text(encoding="utf-8"))
     meta["offsets"], meta["temperature"] = [0.0, 0.0, 0.0], 1.0
-    (out_dir / META_FILE).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+    meta_file.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
     _load_cached.cache_clear()
-    clf = MiniLMStanceClassifier(out_dir)
+    clf = MiniLMStanceClassifier(out_dir, prefix)
     logits = {k: clf.logits([to_input(r) for r in ds[k]]) for k in dev_names}
     gold = {k: [r["stance"] for r in ds[k]] for k in dev_names}
     shift = -np.log(np.asarray(meta["class_weights"]) * np.asarray(meta["sampling"]))
@@ -203,11 +204,11 @@ def calibrate(out_dir: Path, ds: dict[str, list[dict]], dev_names: list[str]) ->
     meta["offset_share"] = best[1]
     meta["offsets"] = [round(float(v), 4) for v in off]
     meta["temperature"] = round(fit_temperature(all_logits, y), 2)
-    (out_dir / META_FILE).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+    meta_file.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
     print(f"offset share {best[1]:.3f} -> offsets {meta['offsets']}; temperature {meta['temperature']}")
 
 
-def export(model, out_dir: Path, tmp: Path) -> None:
+def export(model, out_dir: Path, tmp: Path, prefix: str = V3) -> None:
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -223,7 +224,7 @@ def export(model, out_dir: Path, tmp: Path) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     dyn = tmp / "stance-minilm-int8-per-tensor.onnx"
     quantize_dynamic(str(fp32), str(dyn), weight_type=QuantType.QInt8)
-    per_token_activations(dyn, out_dir / MODEL_FILE)
+    per_token_activations(dyn, out_dir / f"{prefix}.onnx")
 
 
 def per_token_activations(src: Path, dst: Path) -> None:
@@ -281,6 +282,15 @@ def per_token_activations(src: Path, dst: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out-dir", type=Path, default=models_dir())
+    ap.add_argument("--prefix", default=V3, help=f"artefact name ({V3}; {V2} to reproduce the previous default)")
+    ap.add_argument("--before-tokens", type=int, default=0, help="v3: tokens of the previous sentence (its end)")
+    ap.add_argument("--after-tokens", type=int, default=0, help="v3: tokens of the next sentence (its start)")
+    ap.add_argument("--train-sets", default="biomed-train,elife-train,multicite-train,pmc-train")
+    ap.add_argument("--dev-sets", default="pmc-dev,biomed-dev,elife-dev,multicite-dev")
+    ap.add_argument("--freeze-embeddings", action="store_true", help="keep the word embeddings as pre-trained")
+    ap.add_argument("--stage1-filter", type=float, default=0.0,
+                    help="train only on rows the cascade's first stage (linear-v3) would pass on: its "
+                         "P(mentioning) below this (all supporting/contrasting rows are kept); 0 = off")
     ap.add_argument("--tmp", type=Path, default=Path("/tmp/minilm"))
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--layers", type=int, default=6)
@@ -302,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     t_start = time.time()
     ds = {k: labelled(v) for k, v in datasets().items()}
     # Chosen on the mean of the dev splits' macro-F1 (each domain counts once).
-    dev_names = [k for k in ("biomed-dev", "elife-dev", "multicite-dev") if k in ds]
+    dev_names = [k for k in args.dev_sets.split(",") if k in ds]
 
     if not args.eval_only:
         import torch
@@ -311,8 +321,16 @@ def main(argv: list[str] | None = None) -> int:
         np.random.seed(SEED)
         torch.manual_seed(SEED)
         tok = load_tokenizer(base_dir() / "tokenizer.json")
-        train = ds["biomed-train"] + ds.get("elife-train", []) + ds["multicite-train"]
-        enc = {"max_len": args.max_len, "max_sent": args.max_sent, "after": args.after}
+        train = [r for k in args.train_sets.split(",") for r in ds.get(k, [])]
+        if args.stage1_filter:
+            from citelens.stance.model import LinearStanceClassifier
+
+            v3 = models_dir() / "stance-linear-v3.npz"  # the cascade's own first stage
+            lin = LinearStanceClassifier(v3 if v3.is_file() else None)
+            pm = lin.probabilities(lin.scores([to_input(r) for r in train])[0])[:, CLASSES.index("mentioning")]
+            train = [r for r, p in zip(train, pm, strict=True) if r["stance"] != "mentioning" or p < args.stage1_filter]
+        enc = {"max_len": args.max_len, "max_sent": args.max_sent, "after": args.after,
+               "before_tokens": args.before_tokens, "after_tokens": args.after_tokens}
         seqs = encode(tok, [to_input(r) for r in train], **enc)
         y = np.array([CLASSES.index(r["stance"]) for r in train])
         base_w = np.array([(0.5 if r["confidence"] <= 0.55 else 1.0)
@@ -328,7 +346,11 @@ def main(argv: list[str] | None = None) -> int:
         dev_gold = {k: [r["stance"] for r in ds[k]] for k in dev_names}
 
         model = build_model(args.layers, dropout=0.1)
-        opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
+        if args.freeze_embeddings:
+            # The 30522 x 384 word-embedding table is 11.7 M of the network's parameters: updating it every
+            # step dominated a CPU training step, and a few thousand labelled sentences cannot move it well.
+            model.word.weight.requires_grad_(False)
+        opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.lr, weight_decay=0.01)
         rng = np.random.default_rng(SEED)
         ment = np.flatnonzero(y == CLASSES.index("mentioning"))
         rest = np.flatnonzero(y != CLASSES.index("mentioning"))
@@ -374,26 +396,31 @@ def main(argv: list[str] | None = None) -> int:
         assert best is not None
         model.load_state_dict(best[2])
         print(f"chose epoch {best[1]} (dev mean macro-F1 {best[0]:.3f})")
-        export(model, args.out_dir, args.tmp)
-        tok.save(str(args.out_dir / TOKENIZER_FILE))
+        export(model, args.out_dir, args.tmp, args.prefix)
+        if not (args.out_dir / TOKENIZER_FILE).exists():
+            tok.save(str(args.out_dir / TOKENIZER_FILE))
         # Metadata; the decision offset and the temperature are fitted next, on the int8 runtime's dev logits.
-        meta = {"version": "minilm-v2", "activation_quantisation": "per token", "classes": CLASSES, "temperature": 1.0, "seed": SEED,
+        meta = {"version": args.prefix.replace("stance-", ""), "tokenizer": TOKENIZER_FILE,
+                "activation_quantisation": "per token", "classes": CLASSES, "temperature": 1.0, "seed": SEED,
                 "base": "sentence-transformers/all-MiniLM-L6-v2", **enc, "layers": args.layers, "epochs": args.epochs,
                 "chosen_epoch": best[1], "lr": args.lr, "batch": args.batch, "mention_frac": args.mention_frac,
                 "class_weight_power": args.class_weight_power, "multicite_weight": args.multicite_weight,
                 "class_weights": [round(float(v), 4) for v in cw],
                 "sampling": [1.0 if c != "mentioning" else args.mention_frac for c in CLASSES],
                 "trained": time.strftime("%Y-%m-%d"),
-                "train_rows": {k: len(ds[k]) for k in ("biomed-train", "elife-train", "multicite-train") if k in ds}}
-        (args.out_dir / META_FILE).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+                "stage1_filter": args.stage1_filter, "dev_sets": dev_names,
+                "freeze_embeddings": args.freeze_embeddings,
+                "train_rows": dict(Counter(r["source"] for r in train))}
+        (args.out_dir / f"{args.prefix}.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
     if not args.eval_only or args.recalibrate:
-        calibrate(args.out_dir, ds, dev_names)
-        print(f"wrote {args.out_dir / MODEL_FILE} ({(args.out_dir / MODEL_FILE).stat().st_size / 1e6:.1f} MB) "
+        calibrate(args.out_dir, ds, dev_names, args.prefix)
+        onnx_file = args.out_dir / f"{args.prefix}.onnx"
+        print(f"wrote {onnx_file} ({onnx_file.stat().st_size / 1e6:.1f} MB) "
               f"in {time.time() - t_start:.0f}s")
 
     _load_cached.cache_clear()
-    clf = MiniLMStanceClassifier(args.out_dir)
-    names = dev_names + ([k for k in ("biomed-test", "elife-test", "multicite-test") if k in ds]
+    clf = MiniLMStanceClassifier(args.out_dir, args.prefix)
+    names = dev_names + ([k for k in ("pmc-test", "biomed-test", "elife-test", "multicite-test") if k in ds]
                          if args.report_test else [])
     for k in names:
         inputs, gold = [to_input(r) for r in ds[k]], [r["stance"] for r in ds[k]]

@@ -10,22 +10,43 @@ from collections.abc import Callable
 
 from citelens.document import Document
 from citelens.stance.base import StanceClassifier, StanceInput, StancePrediction
+from citelens.stance.cascade import CascadeStanceClassifier, cascade_available, recommended_min_confidence
 from citelens.stance.cues import CuePhraseClassifier
 from citelens.stance.model import LinearStanceClassifier, model_available
-from citelens.stance.onnx_model import MiniLMStanceClassifier
+from citelens.stance.onnx_model import V2, V3, MiniLMStanceClassifier, models_dir
 from citelens.stance.onnx_model import model_available as minilm_available
 
+
+def _named(name: str, factory: Callable[[], StanceClassifier]) -> Callable[[], StanceClassifier]:
+    def make() -> StanceClassifier:
+        clf = factory()
+        clf.name = name  # type: ignore[misc]  # one class serves several registered versions
+        return clf
+
+    return make
+
+
 _REGISTRY: dict[str, Callable[[], StanceClassifier]] = {"cues": CuePhraseClassifier}
+_LINEAR_V3 = models_dir() / "stance-linear-v3.npz"
 if model_available():
-    _REGISTRY["linear"] = LinearStanceClassifier
-# The fine-tuned MiniLM (int8 ONNX) registers when its artefact is installed (it ships in the wheel) and
-# onnxruntime + tokenizers import (both are dependencies).
-if minilm_available():
-    _REGISTRY["minilm"] = MiniLMStanceClassifier
-# The default is the best model on the development splits that is installed: MiniLM, then the linear
-# model (15x faster, a little less accurate; see docs/model-card.md), then the transparent cue baseline
-# (a source checkout without artefacts).
-DEFAULT_CLASSIFIER = next(n for n in ("minilm", "linear", "cues") if n in _REGISTRY)
+    _REGISTRY["linear-v2"] = _named("linear-v2", LinearStanceClassifier)
+    _REGISTRY["linear"] = (_named("linear", lambda: LinearStanceClassifier(_LINEAR_V3)) if _LINEAR_V3.is_file()
+                           else _REGISTRY["linear-v2"])
+# The fine-tuned MiniLMs (int8 ONNX) register when their artefacts are installed (they ship in the wheel) and
+# onnxruntime + tokenizers import (both are dependencies). "minilm" is the newest network on its own;
+# "minilm-v2" the previous default, kept so its figures can be reproduced beside v3's.
+if minilm_available(V2):
+    _REGISTRY["minilm-v2"] = _named("minilm-v2", lambda: MiniLMStanceClassifier(prefix=V2))
+if minilm_available(V3):
+    _REGISTRY["minilm"] = _named("minilm", lambda: MiniLMStanceClassifier(prefix=V3))
+elif "minilm-v2" in _REGISTRY:
+    _REGISTRY["minilm"] = _REGISTRY["minilm-v2"]
+if cascade_available():
+    _REGISTRY["cascade"] = CascadeStanceClassifier
+# The default is the best installed model on the development splits: the v3 cascade (linear first stage,
+# MiniLM-v3 for the statements it cannot settle; see docs/model-card.md), then MiniLM alone, then the linear
+# model, then the transparent cue baseline (a source checkout without artefacts).
+DEFAULT_CLASSIFIER = next(n for n in ("cascade", "minilm", "linear", "cues") if n in _REGISTRY)
 
 
 def register_classifier(name: str, factory: Callable[[], StanceClassifier]) -> None:
@@ -62,7 +83,7 @@ def classify_statements(doc: Document, classifier: StanceClassifier) -> Document
 
 __all__ = [
     "StanceClassifier", "StanceInput", "StancePrediction", "CuePhraseClassifier", "LinearStanceClassifier",
-    "MiniLMStanceClassifier",
+    "MiniLMStanceClassifier", "CascadeStanceClassifier", "recommended_min_confidence",
     "get_classifier",
     "register_classifier", "available_classifiers", "classify_statements", "DEFAULT_CLASSIFIER",
 ]

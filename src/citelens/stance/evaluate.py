@@ -86,6 +86,53 @@ def calibration(gold: Sequence[str], preds: Iterable[StancePrediction], bins: in
     return {"ece": ece, "reliability": [r for r in table if r["n"]]}
 
 
+def class_calibration(gold: Sequence[str], preds: Sequence[StancePrediction], bins: int = 10) -> dict[str, float]:
+    """ECE of each class's own probability (one against the rest): is "supporting 0.8" right 80 % of the time?
+
+    Predictions without ``probabilities`` (the cue baseline) count their top-class confidence for the predicted
+    class and the remainder spread evenly over the others.
+    """
+    out: dict[str, float] = {}
+    for c in STANCES:
+        sums = [[0, 0.0, 0.0] for _ in range(bins)]  # n, sum of probability, sum of outcomes
+        for g, p in zip(gold, preds, strict=True):
+            q = _prob(p, c)
+            b = sums[min(int(q * bins), bins - 1)]
+            b[0] += 1
+            b[1] += q
+            b[2] += float(g == c)
+        n = max(len(gold), 1)
+        out[c] = sum(b[0] / n * abs(b[1] / b[0] - b[2] / b[0]) for b in sums if b[0])
+    return out
+
+
+def _prob(p: StancePrediction, c: str) -> float:
+    if p.probabilities and c in p.probabilities:
+        return float(p.probabilities[c])
+    return float(p.confidence) if p.stance == c else (1.0 - float(p.confidence)) / (len(STANCES) - 1)
+
+
+def ranking_points(gold: Sequence[str], preds: Sequence[StancePrediction], c: str,
+                   at_recall: float = 0.5, at_precision: float = 0.8) -> dict[str, float | None]:
+    """Rank statements by P(``c``): precision at the first cut reaching ``at_recall`` recall, and the best
+    recall whose cut keeps precision ≥ ``at_precision`` (None when no cut does, or the class is absent)."""
+    pos = sum(g == c for g in gold)
+    if not pos:
+        return {"precision_at_recall": None, "recall_at_precision": None}
+    ranked = sorted(((_prob(p, c), g == c) for g, p in zip(gold, preds, strict=True)), key=lambda t: -t[0])
+    tp = 0
+    p_at_r: float | None = None
+    r_at_p: float | None = None
+    for i, (_, hit) in enumerate(ranked, 1):
+        tp += hit
+        prec, rec = tp / i, tp / pos
+        if p_at_r is None and rec >= at_recall:
+            p_at_r = prec
+        if prec >= at_precision and i >= 5:
+            r_at_p = rec if r_at_p is None else max(r_at_p, rec)
+    return {"precision_at_recall": p_at_r, "recall_at_precision": r_at_p}
+
+
 def evaluate(classifier: StanceClassifier, inputs: list[StanceInput], gold: list[str]) -> dict[str, Any]:
     """Classify ``inputs`` and score them; throughput is end to end (features + model + evidence)."""
     t0 = time.perf_counter()

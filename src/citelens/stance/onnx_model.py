@@ -30,9 +30,12 @@ from citelens.stance.base import StanceInput, StancePrediction, predict_each_onc
 from citelens.stance.calibration import calibrated_probabilities
 from citelens.stance.features import _CON, _SUP, normalise, section_bucket
 
-MODEL_FILE = "stance-minilm-v2.onnx"
-TOKENIZER_FILE = "stance-minilm-v2.tokenizer.json"
-META_FILE = "stance-minilm-v2.json"
+# Artefacts by version: ``<prefix>.onnx`` + ``<prefix>.json``; the tokenizer file is named in the JSON (all
+# versions share all-MiniLM-L6-v2's WordPiece vocabulary, so it ships once).
+V2, V3 = "stance-minilm-v2", "stance-minilm-v3"
+MODEL_FILE = f"{V2}.onnx"
+TOKENIZER_FILE = f"{V2}.tokenizer.json"
+META_FILE = f"{V2}.json"
 MAX_LEN = 66  # tokens in all, [CLS]/[SEP] included (the artefact's JSON can override these three)
 MAX_SENT = 64  # of which the citing sentence may take at most this many
 AFTER = False  # whether the next sentence is read too (costs ~1.6x the time; no dev gain, see the model card)
@@ -47,22 +50,23 @@ def models_dir() -> Path:
     return Path(str(resources.files("citelens.stance") / "models"))
 
 
-def model_available() -> bool:
-    """True when the artefact is installed and the runtime libraries import."""
+def model_available(prefix: str = V2) -> bool:
+    """True when the artefact ``prefix`` is installed and the runtime libraries import."""
     d = models_dir()
-    if not all((d / f).is_file() for f in (MODEL_FILE, TOKENIZER_FILE, META_FILE)):
+    if not all((d / f).is_file() for f in (f"{prefix}.onnx", TOKENIZER_FILE, f"{prefix}.json")):
         return False
     # find_spec, not import: importing onnxruntime costs ~190 MB RSS, which users of "linear" must not pay.
     return all(importlib.util.find_spec(m) is not None for m in ("onnxruntime", "tokenizers"))
 
 
-def texts(x: StanceInput) -> tuple[str, str]:
-    """The two segments the model reads: (section + citing sentence with the target as [MASK], next sentence)."""
+def texts(x: StanceInput) -> tuple[str, str, str]:
+    """The segments the model reads: (section + citing sentence with the target as [MASK], previous sentence,
+    next sentence)."""
     sent = _CITE_TAG.sub("", _CITE_SPAN.sub(" [MASK] ", x.text, count=1))
     sec = section_bucket(x.section) if x.section else ""
     if sec and sec != "other":
         sent = f"{sec}: {sent}"
-    return sent, x.after or ""
+    return sent, _CITE_TAG.sub("", x.before or ""), _CITE_TAG.sub("", x.after or "")
 
 
 def load_tokenizer(path: Path):  # -> tokenizers.Tokenizer
@@ -75,24 +79,38 @@ def load_tokenizer(path: Path):  # -> tokenizers.Tokenizer
 
 
 def encode(
-    tok: Any, inputs: list[StanceInput], max_len: int = MAX_LEN, max_sent: int = MAX_SENT, after: bool = AFTER
+    tok: Any, inputs: list[StanceInput], max_len: int = MAX_LEN, max_sent: int = MAX_SENT, after: bool = AFTER,
+    before_tokens: int = 0, after_tokens: int = 0,
 ) -> list[np.ndarray]:
     """Token ids of each statement (1-D int64 arrays, unpadded), at most ``max_len`` long.
 
-    ``after=False`` leaves the next sentence out (the input is then the citing sentence alone).
+    ``[CLS] sentence [SEP]``, then, where asked for, the neighbours as a second segment:
+    ``<last before_tokens of the previous sentence> [SEP] <first after_tokens of the next sentence> [SEP]``
+    (v3). The neighbours carry what the citing sentence leaves implicit ("Our data show…" before a bare
+    "This agrees with [3]"). v2's ``after=True`` is the next sentence filling what is left of ``max_len``.
     """
-    pairs = [texts(x) for x in inputs]
-    a_enc = tok.encode_batch([a for a, _ in pairs], add_special_tokens=False)
-    b_enc = tok.encode_batch([b for _, b in pairs], add_special_tokens=False) if after else [None] * len(pairs)
+    trips = [texts(x) for x in inputs]
+    a_enc = tok.encode_batch([a for a, _, _ in trips], add_special_tokens=False)
+    want_b = before_tokens > 0
+    want_n = after_tokens > 0 or after
+    b_enc = tok.encode_batch([b for _, b, _ in trips], add_special_tokens=False) if want_b else [None] * len(trips)
+    n_enc = tok.encode_batch([n for _, _, n in trips], add_special_tokens=False) if want_n else [None] * len(trips)
     out = []
-    for ea, eb in zip(a_enc, b_enc, strict=True):
+    for ea, eb, en in zip(a_enc, b_enc, n_enc, strict=True):
         a = ea.ids
         if len(a) > max_sent:  # keep a window around the target callout
             m = a.index(MASK_ID) if MASK_ID in a else 0
             start = max(0, min(m - max_sent // 2, len(a) - max_sent))
             a = a[start:start + max_sent]
-        b = eb.ids[: max_len - 3 - len(a)] if eb is not None else []
-        ids = [CLS_ID, *a, SEP_ID] + ([*b, SEP_ID] if b else [])
+        ids = [CLS_ID, *a, SEP_ID]
+        if before_tokens or after_tokens:
+            prev = eb.ids[-before_tokens:] if eb is not None and before_tokens else []
+            nxt = en.ids[:after_tokens] if en is not None and after_tokens else []
+            if prev or nxt:
+                ids += [*prev, SEP_ID, *nxt, SEP_ID]
+        elif en is not None:
+            b = en.ids[: max_len - 3 - len(a)]
+            ids += [*b, SEP_ID] if b else []
         out.append(np.asarray(ids, dtype=np.int64))
     return out
 
@@ -154,10 +172,10 @@ _STOPWORDS = frozenset({
 
 
 class _Artefact:
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, prefix: str = V2) -> None:
         import onnxruntime as ort
 
-        meta = json.loads((directory / META_FILE).read_text(encoding="utf-8"))
+        meta = json.loads((directory / f"{prefix}.json").read_text(encoding="utf-8"))
         self.meta: dict[str, Any] = meta
         self.classes: list[str] = list(meta["classes"])
         self.temperature = float(meta["temperature"])
@@ -169,26 +187,34 @@ class _Artefact:
         threads = os.environ.get("CITELENS_THREADS", "")
         if threads.isdigit() and int(threads) > 0:  # set by ingest's worker processes; 0/unset: all cores
             opts.intra_op_num_threads = int(threads)
-        self.session = ort.InferenceSession(str(directory / MODEL_FILE), opts, providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(str(directory / f"{prefix}.onnx"), opts,
+                                            providers=["CPUExecutionProvider"])
         self.input_names = {i.name for i in self.session.get_inputs()}
-        self.tokenizer = load_tokenizer(directory / TOKENIZER_FILE)
+        self.tokenizer = load_tokenizer(directory / str(meta.get("tokenizer", TOKENIZER_FILE)))
         self.encoding = {"max_len": int(meta.get("max_len", MAX_LEN)), "max_sent": int(meta.get("max_sent", MAX_SENT)),
-                         "after": bool(meta.get("after", AFTER))}
+                         "after": bool(meta.get("after", AFTER)),
+                         "before_tokens": int(meta.get("before_tokens", 0)),
+                         "after_tokens": int(meta.get("after_tokens", 0))}
 
 
-@lru_cache(maxsize=2)
-def _load_cached(directory: str) -> _Artefact:
-    return _Artefact(Path(directory))
+@lru_cache(maxsize=4)
+def _load_cached(directory: str, prefix: str = V2) -> _Artefact:
+    return _Artefact(Path(directory), prefix)
 
 
 class MiniLMStanceClassifier:
-    """all-MiniLM-L6-v2 fine-tuned on the stance training splits, int8 ONNX, temperature-calibrated."""
+    """A MiniLM fine-tuned on the stance training splits, int8 ONNX, temperature-calibrated.
+
+    ``prefix`` picks the artefact: ``stance-minilm-v3`` (the cascade's second stage: 4 layers, reads the
+    neighbouring sentences) or ``stance-minilm-v2`` (the previous default, citing sentence only).
+    """
 
     name = "minilm"
 
-    def __init__(self, directory: Path | None = None) -> None:
+    def __init__(self, directory: Path | None = None, prefix: str = V2) -> None:
         self.directory = directory or models_dir()
-        self.model = _load_cached(str(self.directory))
+        self.prefix = prefix
+        self.model = _load_cached(str(self.directory), prefix)
 
     @property
     def version(self) -> str:

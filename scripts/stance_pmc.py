@@ -1,0 +1,387 @@
+"""The pmc-oa stance set: extract statements, mine candidates by route, cut annotation batches, merge labels.
+
+    .venv/bin/python scripts/stance_pmc.py extract            # build/stance-pmc/statements.jsonl (all, ~300 k)
+    .venv/bin/python scripts/stance_pmc.py score              # + linear / minilm probabilities on a sample
+    .venv/bin/python scripts/stance_pmc.py select             # build/stance-pmc/candidates.jsonl (routes recorded)
+    .venv/bin/python scripts/stance_pmc.py batches --size 150 # blind annotation batches (no route, no model)
+    .venv/bin/python scripts/stance_pmc.py merge              # labelled batches -> data/stance/pmc.jsonl
+    .venv/bin/python scripts/stance_pmc.py agree              # Cohen's kappa of the double-labelled rows
+
+Statements come from CiteLens's own JATS parser and statement builder, run over the Europe PMC open-access
+articles of ``../shared/data/pmc-oa`` (streamed from the tar, never unpacked into the repository). Articles are
+split before any candidate is mined (paper-disjoint train / dev / test, seed 29), so every route feeds every
+split in the same proportion. Routes:
+
+- ``random``: a plain random sample of all statements (the natural distribution; honest dev/test figures).
+- ``cue-contrast`` / ``cue-support``: the citing sentence has a disagreement / agreement cue near the
+  callout and the context speaks of the citing work's own results. Cues only choose what gets read: every
+  label is a reading of the statement against the guidelines, and annotators never see the route.
+- ``model``: the shipped models disagree with each other, or the MiniLM is unsure (top probability < 0.7)
+  or says supporting / contrasting: the rows a better model must get right.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import re
+import sys
+import tarfile
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+PMC_TAR = SHARED / "pmc-oa" / "pmc-oa.tar.gz"
+MANIFEST = SHARED / "pmc-oa" / "manifest.tsv"
+BUILD = ROOT / "build" / "stance-pmc"
+OUT = ROOT / "data" / "stance" / "pmc.jsonl.gz"
+SEED = 29
+SPLIT_SHARES = (("train", 0.70), ("dev", 0.15), ("test", 0.15))
+
+# Disagreement / agreement vocabulary near the callout. A mining aid only (see module docstring).
+CONTRAST_CUE = re.compile(
+    r"\b(in contrast|contrary to|unlike|inconsistent|not consistent|disagree|discrepan|contradict|conflict|"
+    r"differ(s|ed|ent|ence|ences)? (from|with)|opposite|not in (agreement|line|accordance)|however|whereas|"
+    r"although|but (we|our|this|these|in our|here)|did not (find|observe|detect|show|confirm|support|replicate)|"
+    r"was not (observed|found|detected|confirmed)|were not (observed|found|detected|confirmed)|"
+    r"no (significant |such )?(effect|difference|association|correlation|evidence)|fail(ed|s)? to|"
+    r"rather than|instead of|not (support|confirm|agree))",
+    re.I,
+)
+SUPPORT_CUE = re.compile(
+    r"\b(consistent with|in (good |close )?agreement|in line with|in accordance|in keeping with|agree(s|d)? with|"
+    r"similar(ly)? to|similarly|confirm|corroborat|replicat|as (previously |also )?(reported|observed|shown|found|described)|"
+    r"support(s|ed|ing)? (the|previous|earlier|findings|results|this)|comparable (to|with)|concur|"
+    r"(results|findings|data|observations) (are|were) (also|similar))",
+    re.I,
+)
+OWN = re.compile(
+    r"\b(we|our|here|this study|present study|current study|this work|these (results|data|findings|observations))\b",
+    re.I,
+)
+RESULTS_SECTIONS = re.compile(r"result|discussion|conclusion|finding|comparison", re.I)
+
+
+def split_of(pmcid: str) -> str:
+    """Paper-disjoint split by a stable hash of the article id (seeded), shares as in SPLIT_SHARES."""
+    h = int(hashlib.sha256(f"{SEED}:{pmcid}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+    acc = 0.0
+    for name, share in SPLIT_SHARES:
+        acc += share
+        if h < acc:
+            return name
+    return SPLIT_SHARES[-1][0]
+
+
+def read_manifest() -> dict[str, dict[str, str]]:
+    lines = MANIFEST.read_text(encoding="utf-8").splitlines()
+    head = lines[0].split("\t")
+    return {row[0]: dict(zip(head, row, strict=False)) for row in (x.split("\t") for x in lines[1:])}
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from citelens.formats import parse_document
+    from citelens.statements import build_statements
+
+    manifest = read_manifest()
+    BUILD.mkdir(parents=True, exist_ok=True)
+    n_art = n_st = n_fail = 0
+    with tarfile.open(PMC_TAR, "r|gz") as tar, (BUILD / "statements.jsonl").open("w", encoding="utf-8") as out:
+        for member in tar:
+            if not member.isfile() or not member.name.endswith(".xml"):
+                continue
+            f = tar.extractfile(member)
+            if f is None:
+                continue
+            data = f.read()
+            pmcid = Path(member.name).stem
+            try:
+                doc = build_statements(parse_document(data, member.name))
+            except Exception as exc:  # a corpus tool: count and go on
+                n_fail += 1
+                print(f"{member.name}: {exc}", file=sys.stderr)
+                continue
+            n_art += 1
+            meta = manifest.get(pmcid, {})
+            for i, st in enumerate(doc.statements):
+                row = {
+                    "id": f"{pmcid}#{i}", "article": pmcid, "journal": meta.get("journal", ""),
+                    "split": split_of(pmcid), "rid": st.reference_key,
+                    "section": st.section_title or st.section, "section_type": st.section,
+                    "before": st.before, "text": st.marked_sentence(), "after": st.after,
+                }
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+                n_st += 1
+            if n_art % 500 == 0:
+                print(f"{n_art} articles, {n_st} statements", file=sys.stderr)
+    print(f"{n_art} articles, {n_st} statements, {n_fail} failed", file=sys.stderr)
+    return 0
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as f:
+        return [json.loads(x) for x in f if x.strip()]
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    """Linear and MiniLM probabilities on a seeded sample (the model route mines from it)."""
+    from citelens.stance import StanceInput, get_classifier
+
+    rows = read_jsonl(BUILD / "statements.jsonl")
+    rng = random.Random(SEED)
+    sample = rng.sample(rows, min(args.sample, len(rows)))
+    inputs = [StanceInput(r["text"], r["before"], r["after"], r["section"]) for r in sample]
+    models = {name: get_classifier(name) for name in ("linear", "minilm")}
+    preds = {name: m.predict(inputs) for name, m in models.items()}
+    # The linear model is cheap enough to rank every statement by its minority-class probability.
+    linear = models["linear"]
+    with (BUILD / "linear-all.jsonl").open("w", encoding="utf-8") as out:
+        for b in range(0, len(rows), 5000):
+            part = rows[b : b + 5000]
+            ps = linear.predict([StanceInput(r["text"], r["before"], r["after"], r["section"]) for r in part])
+            for r, p in zip(part, ps, strict=True):
+                out.write(json.dumps({"id": r["id"], "p": p.probabilities}) + "\n")
+    with (BUILD / "scored.jsonl").open("w", encoding="utf-8") as out:
+        for i, r in enumerate(sample):
+            rec = {"id": r["id"]}
+            for name in models:
+                p = preds[name][i]
+                rec[name] = p.stance
+                rec[f"{name}_p"] = p.probabilities
+            out.write(json.dumps(rec) + "\n")
+    print(f"scored {len(sample)}", file=sys.stderr)
+    return 0
+
+
+def _norm(s: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", s.lower())
+
+
+def near_callout(text: str, cue: re.Pattern[str], window: int = 160) -> bool:
+    """The cue stands within ``window`` characters of the target callout."""
+    at = text.find("<cite>")
+    return any(abs(m.start() - at) <= window for m in cue.finditer(text))
+
+
+def cmd_select(args: argparse.Namespace) -> int:
+    rows = read_jsonl(BUILD / "statements.jsonl")
+    scored = {r["id"]: r for r in read_jsonl(BUILD / "scored.jsonl")} if (BUILD / "scored.jsonl").exists() else {}
+    rng = random.Random(SEED)
+    # One row per (article, sentence): a sentence citing ten works is read once (its first target), so a long
+    # list does not fill the set with copies of one sentence.
+    seen: set[tuple[str, str]] = set()
+    pool = []
+    for r in rows:
+        k = (r["article"], _norm(re.sub(r"</?cite>", "", r["text"])))
+        if k in seen or len(r["text"]) < 30:
+            continue
+        seen.add(k)
+        pool.append(r)
+    rng.shuffle(pool)
+    chosen: dict[str, dict] = {}
+    quotas = {"random": args.random, "cue-contrast": args.contrast, "cue-support": args.support, "model": args.model}
+    taken: Counter = Counter()
+
+    def take(r: dict, route: str, detail: str = "") -> None:
+        if r["id"] in chosen or taken[route] >= quotas[route]:
+            return
+        chosen[r["id"]] = {**r, "route": route, "route_detail": detail}
+        taken[route] += 1
+
+    for r in pool:
+        take(r, "random")
+    for r in pool:
+        ctx = f"{r['before']} {r['text']} {r['after']}"
+        own = bool(OWN.search(ctx)) or bool(RESULTS_SECTIONS.search(r["section"] or r["section_type"]))
+        if own and near_callout(r["text"], CONTRAST_CUE):
+            take(r, "cue-contrast")
+    for r in pool:
+        ctx = f"{r['before']} {r['text']} {r['after']}"
+        own = bool(OWN.search(ctx)) or bool(RESULTS_SECTIONS.search(r["section"] or r["section_type"]))
+        if own and near_callout(r["text"], SUPPORT_CUE):
+            take(r, "cue-support")
+    for r in pool:
+        s = scored.get(r["id"])
+        if not s:
+            continue
+        top = max(s["minilm_p"].values())
+        if s["linear"] != s["minilm"] or top < 0.7 or s["minilm"] != "mentioning":
+            take(r, "model", "minilm-unsure-or-disagrees")
+    # Then the whole corpus ranked by the linear model's minority-class probability, contrasting and
+    # supporting in turn, so the rare class gets most of what is left of the quota.
+    linear = {r["id"]: r["p"] for r in read_jsonl(BUILD / "linear-all.jsonl")}
+    by_con = sorted(pool, key=lambda r: -linear.get(r["id"], {}).get("contrasting", 0.0))
+    by_sup = sorted(pool, key=lambda r: -linear.get(r["id"], {}).get("supporting", 0.0))
+    for rc, rs in zip(by_con, by_sup, strict=True):
+        take(rc, "model", "linear-top-contrasting")
+        take(rc, "model", "linear-top-contrasting")
+        take(rs, "model", "linear-top-supporting")
+    out_rows = list(chosen.values())
+    rng.shuffle(out_rows)
+    with (BUILD / "candidates.jsonl").open("w", encoding="utf-8") as out:
+        for r in out_rows:
+            out.write(json.dumps(r, ensure_ascii=False) + "\n")
+    print(dict(taken), Counter(r["split"] for r in out_rows), file=sys.stderr)
+    return 0
+
+
+def cmd_batches(args: argparse.Namespace) -> int:
+    """Blind batches: id, section and text only (no route, no model output), in a shuffled order."""
+    rows = read_jsonl(BUILD / "candidates.jsonl")
+    # Dev and test rows first: they judge every model, so they are read (and read twice) before the rest.
+    rows.sort(key=lambda r: r["split"] == "train")
+    bdir = BUILD / args.name
+    bdir.mkdir(parents=True, exist_ok=True)
+    if args.double:
+        # The second pass: a seeded sample, dev/test first (their labels judge models), reshuffled.
+        rng = random.Random(SEED + 1)
+        evals = [r for r in rows if r["split"] != "train"]
+        rng.shuffle(evals)
+        rows = evals[: args.double]
+        rng.shuffle(rows)
+    clip = lambda s, n: s if len(s) <= n else s[: n - 1] + "…"  # noqa: E731
+    for b in range(0, len(rows), args.size):
+        part = rows[b : b + args.size]
+        lines = []
+        for r in part:
+            lines.append(
+                f"### {r['id']}\nsection: {r['section'] or r['section_type']}\n"
+                f"before: {clip(r['before'], 300)}\nSENTENCE: {clip(r['text'], 600)}\nafter: {clip(r['after'], 300)}\n"
+            )
+        (bdir / f"batch-{b // args.size:03d}.txt").write_text("\n".join(lines), encoding="utf-8")
+    print(f"{(len(rows) + args.size - 1) // args.size} batches in {bdir}", file=sys.stderr)
+    return 0
+
+
+LABELS = {"S": "supporting", "C": "contrasting", "M": "mentioning"}
+
+
+def read_labels(folder: Path) -> dict[str, dict]:
+    """Label files: one line per row, ``ID<TAB>S|C|M<TAB>confidence[<TAB>rationale]``."""
+    out: dict[str, dict] = {}
+    for path in sorted(folder.glob("labels-*.tsv")):
+        for ln, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            parts = line.strip().split("\t")
+            if len(parts) < 2 or parts[0].startswith("#"):
+                continue
+            lab = LABELS.get(parts[1].strip().upper()[:1])
+            if lab is None:
+                print(f"{path.name}:{ln}: bad label {parts[1]!r}", file=sys.stderr)
+                continue
+            try:
+                conf = float(parts[2]) if len(parts) > 2 else None
+            except ValueError:
+                conf = None
+            out[parts[0].strip()] = {"stance": lab, "confidence": conf,
+                                      "rationale": parts[3].strip() if len(parts) > 3 else ""}
+    return out
+
+
+def kappa(a: list[str], b: list[str]) -> float:
+    n = len(a)
+    if not n:
+        return float("nan")
+    po = sum(x == y for x, y in zip(a, b, strict=True)) / n
+    ca, cb = Counter(a), Counter(b)
+    pe = sum(ca[k] * cb[k] for k in set(ca) | set(cb)) / (n * n)
+    return (po - pe) / (1 - pe) if pe < 1 else 1.0
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    import gzip
+
+    rows = {r["id"]: r for r in read_jsonl(BUILD / "candidates.jsonl")}
+    p1 = read_labels(BUILD / "pass1")
+    p2 = read_labels(BUILD / "pass2") if (BUILD / "pass2").exists() else {}
+    adj = read_labels_file(BUILD / "adjudication.tsv") if (BUILD / "adjudication.tsv").exists() else {}
+    n: Counter = Counter()
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    # mtime=0: the same labels give the same bytes (a diff-able, reproducible file).
+    with gzip.GzipFile(OUT, "wb", mtime=0) as raw, __import__("io").TextIOWrapper(raw, encoding="utf-8") as out:
+        for rid, r in rows.items():
+            first = p1.get(rid) or p2.get(rid)
+            if first is None:
+                continue
+            rec = {k: r[k] for k in ("id", "article", "journal", "split", "route", "route_detail", "rid", "section",
+                                      "before", "text", "after")}
+            rec["pass1"] = first["stance"]
+            rec["confidence"] = first["confidence"]
+            rec["rationale"] = first["rationale"]
+            final = first["stance"]
+            if rid in p1 and rid in p2:
+                rec["pass2"] = p2[rid]["stance"]
+                rec["pass2_rationale"] = p2[rid]["rationale"]
+                if p2[rid]["stance"] != final:
+                    if rid in adj:
+                        final = adj[rid]["stance"]
+                        rec["adjudication"] = adj[rid]["rationale"]
+                    else:
+                        # Unsettled disagreement: the guidelines' "when unsure, mentioning".
+                        final = "mentioning"
+                        rec["adjudication"] = "unsettled: guidelines' default (mentioning)"
+            rec["stance"] = final
+            n[(r["split"], final)] += 1
+            n[("route", r["route"], final)] += 1
+            out.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    for split in ("train", "dev", "test"):
+        print(split, {k[1]: v for k, v in n.items() if k[0] == split}, file=sys.stderr)
+    print({f"{k[1]}/{k[2]}": v for k, v in sorted(n.items()) if k[0] == "route"}, file=sys.stderr)
+    return 0
+
+
+def read_labels_file(path: Path) -> dict[str, dict]:
+    tmp = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        parts = line.split("\t")
+        if len(parts) >= 2 and parts[1].strip().upper()[:1] in LABELS:
+            tmp[parts[0].strip()] = {"stance": LABELS[parts[1].strip().upper()[:1]],
+                                     "rationale": parts[2].strip() if len(parts) > 2 else ""}
+    return tmp
+
+
+def cmd_agree(args: argparse.Namespace) -> int:
+    import gzip
+
+    with gzip.open(OUT, "rt", encoding="utf-8") as fh:
+        rows = [json.loads(x) for x in fh if x.strip()]
+    both = [r for r in rows if "pass2" in r]
+    a = [r["pass1"] for r in both]
+    b = [r["pass2"] for r in both]
+    agree = sum(x == y for x, y in zip(a, b, strict=True))
+    print(json.dumps({"n": len(both), "raw_agreement": round(agree / max(1, len(both)), 4),
+                      "kappa": round(kappa(a, b), 4),
+                      "by_route": {route: round(kappa([r["pass1"] for r in both if r["route"] == route],
+                                                      [r["pass2"] for r in both if r["route"] == route]), 4)
+                                   for route in sorted({r["route"] for r in both})},
+                      "confusions": Counter(f"{x}->{y}" for x, y in zip(a, b, strict=True) if x != y)},
+                     indent=1))
+    return 0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("extract")
+    s = sub.add_parser("score")
+    s.add_argument("--sample", type=int, default=40000)
+    s = sub.add_parser("select")
+    s.add_argument("--random", type=int, default=6000)
+    s.add_argument("--contrast", type=int, default=5500)
+    s.add_argument("--support", type=int, default=5000)
+    s.add_argument("--model", type=int, default=7500)
+    s = sub.add_parser("batches")
+    s.add_argument("--size", type=int, default=150)
+    s.add_argument("--name", default="batches")
+    s.add_argument("--double", type=int, default=0, help="second pass: this many dev/test rows")
+    sub.add_parser("merge")
+    sub.add_parser("agree")
+    args = ap.parse_args()
+    return {"extract": cmd_extract, "score": cmd_score, "select": cmd_select, "batches": cmd_batches,
+            "merge": cmd_merge, "agree": cmd_agree}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,211 @@
+"""Stance v3: the cascade's first stage (linear-v3) and the cascade's settings, all chosen on the dev splits.
+
+    .venv/bin/python scripts/train_stance_cascade.py linear       # fit stance-linear-v3.npz (train splits only)
+    .venv/bin/python scripts/train_stance_minilm.py --layers 4 --before-tokens 24 --after-tokens 24 \\
+        --max-sent 48 --stage1-filter 0.9 --epochs 3            # stage 2 (see the model card for the exact run)
+    .venv/bin/python scripts/train_stance_cascade.py cascade      # threshold + min_confidence on dev
+    .venv/bin/python scripts/train_stance_cascade.py cascade --report-test   # held-out figures, once, at the end
+
+Training rows: biomed-train, elife-train, multicite-train and pmc-train (data/stance/README.md). Offsets and
+temperature of the linear model, the cascade threshold and the recommended minimum confidence are chosen on
+the dev splits (pmc-dev, biomed-dev, elife-dev, multicite-dev); no test row is read unless --report-test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from train_stance import CLASSES, SEED, build_matrix, datasets, labelled, macro, to_input  # noqa: E402
+
+from citelens.stance.calibration import fit_temperature  # noqa: E402
+from citelens.stance.cascade import CASCADE_FILE, LINEAR_V3_FILE  # noqa: E402
+from citelens.stance.evaluate import calibration, classification_report  # noqa: E402
+from citelens.stance.features import FEATURE_VERSION, extract  # noqa: E402
+from citelens.stance.model import LinearArtefact, LinearStanceClassifier  # noqa: E402
+from citelens.stance.onnx_model import models_dir  # noqa: E402
+
+TRAIN = ("biomed-train", "elife-train", "multicite-train", "pmc-train")
+DEV = ("pmc-dev", "biomed-dev", "elife-dev", "multicite-dev")
+TEST = ("pmc-test", "biomed-test", "elife-test", "multicite-test")
+# Natural-distribution biomedical dev rows: where the cascade's speed/recall trade-off is measured.
+NATURAL_DEV = ("pmc-dev", "biomed-dev")
+
+
+def load() -> dict[str, list[dict]]:
+    ds = {k: labelled(v) for k, v in datasets().items()}
+    for k in (*TRAIN, *DEV):
+        if k in ds:
+            print(f"{k:<16} {len(ds[k]):>6}  {dict(Counter(r['stance'] for r in ds[k]))}")
+    return ds
+
+
+def cmd_linear(args: argparse.Namespace) -> int:
+    from sklearn.linear_model import LogisticRegression
+
+    t0 = time.time()
+    ds = load()
+    train = [r for k in TRAIN for r in ds.get(k, [])]
+    feats = [extract(to_input(r)) for r in train]
+    y = np.array([CLASSES.index(r["stance"]) for r in train])
+    base_w = np.array([0.5 if r["confidence"] <= 0.55 else 1.0 for r in train])
+    df = Counter(f for fs in feats for f in set(fs))
+    vocab = {f: j for j, f in enumerate(sorted(f for f, c in df.items() if c >= args.min_df))}
+    X = build_matrix(feats, vocab)
+    counts = np.bincount(y, weights=base_w, minlength=3)
+    cw = ((counts.sum() / (3 * counts)) ** args.class_weight_power)[y]
+    clf = LogisticRegression(C=args.C, max_iter=3000, tol=1e-4)
+    clf.fit(X, y, sample_weight=base_w * cw)
+    print(f"fitted on {len(train)} rows, {len(vocab)} features in {time.time() - t0:.0f}s")
+    dev_names = [k for k in DEV if k in ds]
+    dev_scores = {k: clf.decision_function(build_matrix([extract(to_input(r)) for r in ds[k]], vocab))
+                  for k in dev_names}
+    dev_gold = {k: [r["stance"] for r in ds[k]] for k in dev_names}
+
+    def mean_dev(off: np.ndarray) -> float:
+        return float(np.mean([macro(dev_gold[k], dev_scores[k], off) for k in dev_names]))
+
+    grid = np.arange(-1.0, 1.51, 0.25)
+    best_off, best = np.zeros(3), -1.0
+    for a in grid:
+        for b in grid:
+            off = np.array([a, b, 0.0])
+            s = mean_dev(off)
+            if s > best + 1e-9:
+                best_off, best = off, s
+    Z = np.concatenate([dev_scores[k] + best_off for k in dev_names])
+    gold = np.array([CLASSES.index(g) for k in dev_names for g in dev_gold[k]])
+    temp = fit_temperature(Z, gold)
+    per = {k: round(macro(dev_gold[k], dev_scores[k], best_off), 4) for k in dev_names}
+    print(f"offsets {best_off.tolist()} temperature {temp:.2f}; dev macro-F1 {per}")
+    meta = {"version": "linear-v3", "trained": time.strftime("%Y-%m-%d"), "C": args.C,
+            "class_weight_power": args.class_weight_power, "min_df": args.min_df, "seed": SEED,
+            "train_rows": {k: len(ds[k]) for k in TRAIN if k in ds}, "dev_macro_f1": per}
+    art = LinearArtefact(vocab=vocab, features=sorted(vocab, key=vocab.__getitem__),
+                         weights=clf.coef_.T.astype(np.float32), bias=clf.intercept_.astype(np.float32),
+                         offsets=best_off.astype(np.float32), temperature=temp, classes=CLASSES,
+                         meta={**meta, "feature_version": FEATURE_VERSION})
+    out = models_dir() / LINEAR_V3_FILE
+    art.save(out)
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB) in {time.time() - t0:.0f}s")
+    return 0
+
+
+def precision_threshold(gold: list[str], preds: list, target: float = 0.8) -> dict[str, float | None]:
+    """Per minority class: the lowest confidence at which precision of that label reaches ``target``."""
+    out: dict[str, float | None] = {}
+    for c in ("supporting", "contrasting"):
+        rows = sorted(((p.confidence, g == c) for g, p in zip(gold, preds, strict=True) if p.stance == c),
+                      reverse=True)
+        best = None
+        tp = 0
+        for i, (conf, ok) in enumerate(rows, 1):
+            tp += ok
+            if tp / i >= target and i >= 5:
+                best = conf  # the precision of everything at or above this confidence meets the target
+        out[c] = best
+    return out
+
+
+def cmd_cascade(args: argparse.Namespace) -> int:
+    from citelens.stance.cascade import CascadeStanceClassifier, cascade_meta
+    from citelens.stance.onnx_model import V3, MiniLMStanceClassifier
+
+    ds = load()
+    dev_names = [k for k in DEV if k in ds]
+    lin = LinearStanceClassifier(models_dir() / LINEAR_V3_FILE)
+    net = MiniLMStanceClassifier(prefix=V3)
+    inputs = {k: [to_input(r) for r in ds[k]] for k in dev_names}
+    gold = {k: [r["stance"] for r in ds[k]] for k in dev_names}
+    ment = CLASSES.index("mentioning")
+    p1 = {k: lin.probabilities(lin.scores(inputs[k])[0])[:, ment] for k in dev_names}
+    net_preds = {k: net.predict(inputs[k]) for k in dev_names}
+    # Threshold: the smallest P(mentioning) cut (so the largest share settled by stage 1) that loses at most
+    # ``max_loss`` of the supporting/contrasting rows of the biomedical dev splits to stage 1.
+    minority = np.concatenate([np.array([g != "mentioning" for g in gold[k]]) for k in dev_names if k != "multicite-dev"])
+    pm_bio = np.concatenate([p1[k] for k in dev_names if k != "multicite-dev"])
+    natural = np.concatenate([p1[k] for k in NATURAL_DEV if k in p1])
+    chosen = 1.0
+    for t in np.arange(0.99, 0.49, -0.01):
+        lost = float(np.mean(pm_bio[minority] >= t))
+        if lost > args.max_loss:
+            break
+        chosen = float(round(t, 2))
+    settled = float(np.mean(natural >= chosen))
+    lost = float(np.mean(pm_bio[minority] >= chosen))
+    print(f"stage-1 threshold {chosen:.2f}: settles {settled:.1%} of natural dev rows, "
+          f"loses {lost:.1%} of dev supporting/contrasting rows")
+
+    def cascade_preds(k: str) -> list:
+        from citelens.stance.base import StancePrediction
+
+        out = []
+        for p, q in zip(p1[k], net_preds[k], strict=True):
+            out.append(StancePrediction("mentioning", float(p)) if p >= chosen else q)
+        return out
+
+    dev_reports = {}
+    for k in dev_names:
+        for name, preds in (("minilm-v3", net_preds[k]), ("cascade", cascade_preds(k))):
+            rep = classification_report(gold[k], [p.stance for p in preds])
+            dev_reports.setdefault(name, {})[k] = round(rep["macro_f1"], 4)
+            pc = rep["per_class"]
+            print(f"{name:<10} {k:<14} macro-F1 {rep['macro_f1']:.3f}  " + "  ".join(
+                f"{c[:3]} P={pc[c]['precision']:.2f} R={pc[c]['recall']:.2f}" for c in CLASSES)
+                + f"  ECE {calibration(gold[k], preds)['ece']:.3f}")
+    bio_dev = [k for k in dev_names if k != "multicite-dev"]
+    mc_gold = [g for k in bio_dev for g in gold[k]]
+    mc_preds = [p for k in bio_dev for p in cascade_preds(k)]
+    thresholds = precision_threshold(mc_gold, mc_preds, 0.8)
+    found = [v for v in thresholds.values() if v is not None]
+    min_conf = round(max(found), 2) if found else None
+    print(f"precision 0.8 on biomedical dev reached at confidence {thresholds}; min_confidence {min_conf}")
+    meta = {"version": "cascade-v3", "stage1": "linear-v3", "stage2": "minilm-v3",
+            "stage1_threshold": chosen, "max_minority_loss": args.max_loss,
+            "dev": {"settled_share_natural": round(settled, 4), "minority_lost": round(lost, 4),
+                    "macro_f1": dev_reports, "precision_0.8_confidence": thresholds},
+            "min_confidence": min_conf, "trained": time.strftime("%Y-%m-%d")}
+    path = models_dir() / CASCADE_FILE
+    path.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+    cascade_meta.cache_clear()
+    print(f"wrote {path}")
+    if args.report_test:
+        clf = CascadeStanceClassifier()
+        for k in TEST:
+            if k not in ds:
+                continue
+            preds = clf.predict([to_input(r) for r in ds[k]])
+            g = [r["stance"] for r in ds[k]]
+            rep = classification_report(g, [p.stance for p in preds])
+            pc = rep["per_class"]
+            print(f"TEST cascade {k:<14} n={len(g)} macro-F1 {rep['macro_f1']:.3f}  " + "  ".join(
+                f"{c[:3]} P={pc[c]['precision']:.2f} R={pc[c]['recall']:.2f}" for c in CLASSES))
+    return 0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("linear")
+    s.add_argument("--C", type=float, default=4.0, help="v2's out-of-fold choice")
+    s.add_argument("--class-weight-power", type=float, default=0.5, help="v2's out-of-fold choice")
+    s.add_argument("--min-df", type=int, default=2)
+    s = sub.add_parser("cascade")
+    s.add_argument("--max-loss", type=float, default=0.03,
+                   help="largest share of dev supporting/contrasting rows stage 1 may settle as mentioning")
+    s.add_argument("--report-test", action="store_true")
+    args = ap.parse_args()
+    return {"linear": cmd_linear, "cascade": cmd_cascade}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

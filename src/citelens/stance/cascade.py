@@ -1,0 +1,95 @@
+"""The default stance classifier (v3): a two-stage cascade, cheap first, careful where it matters.
+
+Most citation statements (≈85–90 % of running biomedical text) plainly *mention* the cited work. Stage 1, the
+linear model (``stance-linear-v3``, ≈5,000 statements/s on one core), settles a statement as mentioning when it
+is confident of it: its calibrated P(mentioning) is at least ``stage1_threshold``. Everything else (the rows that
+could be supporting or contrasting, and the unclear ones) goes to stage 2, the fine-tuned 4-layer MiniLM
+(``stance-minilm-v3``, int8 ONNX), which reads the citing sentence, the end of the previous sentence, the start of
+the next one and the section.
+
+Both stages and the threshold are fitted by ``scripts/train_stance_cascade.py`` on the training splits; the
+threshold is chosen on the development splits (the largest share settled cheaply while losing at most a small,
+recorded share of the dev supporting/contrasting rows), as is ``min_confidence``: the lowest confidence at
+which dev precision reaches 0.8 for both supporting and contrasting labels. Everything is read from
+``models/stance-cascade-v3.json``.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from citelens.stance.base import StanceInput, StancePrediction, predict_each_once
+from citelens.stance.model import LinearStanceClassifier
+from citelens.stance.onnx_model import V3, MiniLMStanceClassifier, models_dir
+from citelens.stance.onnx_model import model_available as minilm_available
+
+CASCADE_FILE = "stance-cascade-v3.json"
+LINEAR_V3_FILE = "stance-linear-v3.npz"
+
+
+def cascade_available() -> bool:
+    d = models_dir()
+    return (d / CASCADE_FILE).is_file() and (d / LINEAR_V3_FILE).is_file() and minilm_available(V3)
+
+
+@lru_cache(maxsize=2)
+def cascade_meta(directory: str | None = None) -> dict[str, Any]:
+    """The cascade's settings and the dev figures they were chosen on (``stance-cascade-v3.json``)."""
+    d = Path(directory) if directory else models_dir()
+    return dict(json.loads((d / CASCADE_FILE).read_text(encoding="utf-8")))
+
+
+def recommended_min_confidence() -> float | None:
+    """The confidence at or above which supporting/contrasting labels reached precision 0.8 on dev (None
+    where no cascade is installed). What ``--min-confidence auto`` and the web's "confident only" use."""
+    if not cascade_available():
+        return None
+    value = cascade_meta().get("min_confidence")
+    return float(value) if value is not None else None
+
+
+class CascadeStanceClassifier:
+    """Stage 1 (linear-v3) settles the clear "mentioning" statements; stage 2 (MiniLM-v3) reads the rest."""
+
+    name = "cascade"
+
+    def __init__(self, directory: Path | None = None) -> None:
+        d = directory or models_dir()
+        self.meta = cascade_meta(str(d))
+        self.threshold = float(self.meta["stage1_threshold"])
+        self.stage1 = LinearStanceClassifier(d / LINEAR_V3_FILE)
+        self.stage2 = MiniLMStanceClassifier(d, V3)
+        self._mentioning = self.stage1.model.classes.index("mentioning")
+
+    @property
+    def version(self) -> str:
+        return str(self.meta.get("version", "?"))
+
+    def stage1_mentioning(self, inputs: list[StanceInput]) -> np.ndarray:
+        """Stage 1's calibrated P(mentioning) for each input."""
+        raw, _ = self.stage1.scores(inputs)
+        return self.stage1.probabilities(raw)[:, self._mentioning]
+
+    def predict(self, inputs: list[StanceInput]) -> list[StancePrediction]:
+        return predict_each_once(inputs, self._predict)
+
+    def _predict(self, inputs: list[StanceInput]) -> list[StancePrediction]:
+        p_ment = self.stage1_mentioning(inputs)
+        hard = [i for i, p in enumerate(p_ment) if p < self.threshold]
+        out: list[StancePrediction | None] = [None] * len(inputs)
+        classes = self.stage1.model.classes
+        for i, p in enumerate(p_ment):
+            if p >= self.threshold:
+                rest = (1.0 - float(p)) / (len(classes) - 1)
+                out[i] = StancePrediction(
+                    stance="mentioning", confidence=float(p), evidence="",
+                    probabilities={c: round(float(p) if c == "mentioning" else rest, 4) for c in classes})
+        if hard:
+            for i, pred in zip(hard, self.stage2.predict([inputs[i] for i in hard]), strict=True):
+                out[i] = pred
+        return [p for p in out if p is not None]
