@@ -287,6 +287,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--after-tokens", type=int, default=0, help="v3: tokens of the next sentence (its start)")
     ap.add_argument("--train-sets", default="biomed-train,elife-train,multicite-train,pmc-train")
     ap.add_argument("--dev-sets", default="pmc-dev,biomed-dev,elife-dev,multicite-dev")
+    ap.add_argument("--init-state", type=Path, default=None, help="start from this torch state dict")
+    ap.add_argument("--save-state", type=Path, default=None, help="save the chosen epoch's torch state dict here")
     ap.add_argument("--freeze-embeddings", action="store_true", help="keep the word embeddings as pre-trained")
     ap.add_argument("--stage1-filter", type=float, default=0.0,
                     help="train only on rows the cascade's first stage (linear-v3) would pass on: its "
@@ -346,6 +348,10 @@ def main(argv: list[str] | None = None) -> int:
         dev_gold = {k: [r["stance"] for r in ds[k]] for k in dev_names}
 
         model = build_model(args.layers, dropout=0.1)
+        if args.init_state:
+            # Continue from an earlier run of the same shape (a warm start: the final v3 run fine-tunes the
+            # network trained while the last annotation batches were still being read).
+            model.load_state_dict(torch.load(args.init_state))
         if args.freeze_embeddings:
             # The 30522 x 384 word-embedding table is 11.7 M of the network's parameters: updating it every
             # step dominated a CPU training step, and a few thousand labelled sentences cannot move it well.
@@ -396,6 +402,8 @@ def main(argv: list[str] | None = None) -> int:
         assert best is not None
         model.load_state_dict(best[2])
         print(f"chose epoch {best[1]} (dev mean macro-F1 {best[0]:.3f})")
+        if args.save_state:
+            torch.save(model.state_dict(), args.save_state)
         export(model, args.out_dir, args.tmp, args.prefix)
         if not (args.out_dir / TOKENIZER_FILE).exists():
             tok.save(str(args.out_dir / TOKENIZER_FILE))
@@ -410,6 +418,7 @@ def main(argv: list[str] | None = None) -> int:
                 "trained": time.strftime("%Y-%m-%d"),
                 "stage1_filter": args.stage1_filter, "dev_sets": dev_names,
                 "freeze_embeddings": args.freeze_embeddings,
+                "init_state": args.init_state.name if args.init_state else None,
                 "train_rows": dict(Counter(r["source"] for r in train))}
         (args.out_dir / f"{args.prefix}.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
     if not args.eval_only or args.recalibrate:

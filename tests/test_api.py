@@ -47,6 +47,20 @@ def test_tallies_shape(client: TestClient) -> None:
     assert client.get(f"/api/tallies/{CITED.upper()}").json()["total"] == 5
 
 
+def test_tallies_min_confidence(client: TestClient) -> None:
+    every = client.get(f"/api/tallies/{CITED}").json()
+    strict = client.get(f"/api/tallies/{CITED}", params={"min_confidence": "1"}).json()
+    assert strict["supporting"] == strict["contradicting"] == 0
+    assert strict["total"] == every["total"] and strict["mentioning"] == every["mentioning"] + 2
+    assert client.get(f"/api/tallies/{CITED}", params={"min_confidence": "0"}).json() == every
+    assert client.get(f"/api/tallies/{CITED}", params={"min_confidence": "auto"}).status_code == 200
+    for bad in ("2", "-1", "high"):
+        r = client.get(f"/api/tallies/{CITED}", params={"min_confidence": bad})
+        assert r.status_code == 400 and "min_confidence" in r.text
+    s = client.get(f"/api/tallies/{CITED}/sections", params={"min_confidence": "1"}).json()
+    assert s["total"] == every["total"]
+
+
 def test_tallies_batch(client: TestClient) -> None:
     r = client.post("/api/tallies", json=[CITED, "10.1128/JB.187.1.55", "10.5555/unknown"])
     body = r.json()

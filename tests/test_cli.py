@@ -62,6 +62,13 @@ def test_report_json(tmp_path: Path, mini_jats: bytes) -> None:
     assert set(st) >= {"citing_doi", "section", "text", "type", "confidence", "self_citation"}
     code, out = run("report", r["work"]["id"], "--db", db)
     assert code == EXIT_OK and "Growth arrest" in out
+    code, out = run("report", "10.1128/JB.187.1.55", "--db", db, "--json", "--min-confidence", "1")
+    strict = json.loads(out)
+    assert code == EXIT_OK and strict["min_confidence"] == 1.0
+    assert strict["tallies"]["supporting"] == strict["tallies"]["contrasting"] == 0
+    assert strict["tallies"]["total"] == r["tallies"]["total"]
+    code, _ = run("report", "10.1128/JB.187.1.55", "--db", db, "--min-confidence", "lots")
+    assert code == EXIT_USAGE
     code, _ = run("report", "10.9999/unknown", "--db", db, "--json")
     assert code == EXIT_NOT_FOUND
     code, _ = run("report", "10.9999/x", "--db", str(tmp_path / "nope.db"))

@@ -317,3 +317,22 @@ def test_postgres_store_refuses_a_newer_schema_and_keeps_odd_text(pg_url: str, m
         open_store(pg_url.replace("search_path%3D", "search_path%3Dnone_"), readonly=True)
     with pytest.raises(StoreError, match="cannot connect"):
         open_store("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")
+
+
+def test_min_confidence_counts_unsure_labels_as_mentioning(pipeline: Pipeline) -> None:
+    ingest(pipeline, "c1.xml", citing("10.5555/c1", "Our data are consistent with the findings of Barnes"))
+    ingest(pipeline, "c2.xml", citing("10.5555/c2", "In contrast to Barnes, we found no such effect"))
+    store = pipeline.store
+    barnes = store.search_works("Sentinel behaviour in bacterial colonies")[0]
+    every = store.tallies(barnes.id)
+    assert every.supporting == 1 and every.contrasting == 1
+    assert store.tallies(barnes.id, min_confidence=0.0) == every
+    # Above every model confidence: both labels count as mentioning; nothing is lost from the totals.
+    strict = store.tallies(barnes.id, min_confidence=1.0)
+    assert (strict.supporting, strict.contrasting, strict.mentioning) == (0, 0, every.mentioning + 2)
+    assert strict.total == every.total and strict.citing_publications == every.citing_publications
+    assert store.section_tallies(barnes.id, min_confidence=1.0)["discussion"].supporting == 0
+    # A curator's correction counts as set, whatever the model's confidence was.
+    _, rows = store.citations(barnes.id, stance="contrasting")
+    store.correct_statement(rows[0].id, "contrasting", "curator")
+    assert store.tallies(barnes.id, min_confidence=1.0).contrasting == 1

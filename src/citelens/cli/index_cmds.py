@@ -26,6 +26,19 @@ JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Machine-read
 TYPE_OPTION = click.option("--type", "stance", type=click.Choice(STANCES), help="Only statements of this type.")
 SECTION_OPTION = click.option("--section", type=click.Choice(SECTIONS), help="Only statements from this section.")
 EXCLUDE_SELF_OPTION = click.option("--exclude-self", is_flag=True, help="Leave out self-citations.")
+MIN_CONFIDENCE_OPTION = click.option(
+    "--min-confidence", default=None, metavar="X|auto",
+    help="Tallies count a supporting/contrasting label only at this model confidence (0-1) or above, else as "
+         "mentioning; 'auto' = the installed model's dev threshold for precision 0.8. Default: every label.")
+
+
+def _min_confidence(value: str | None) -> float | None:
+    from citelens.stance import resolve_min_confidence
+
+    try:
+        return resolve_min_confidence(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--min-confidence") from None
 
 
 
@@ -155,10 +168,12 @@ def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: boo
 @TYPE_OPTION
 @SECTION_OPTION
 @EXCLUDE_SELF_OPTION
+@MIN_CONFIDENCE_OPTION
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(0, 100_000))
 def report(ident: str, db: str, as_json: bool, stance: str | None, section: str | None, exclude_self: bool,
-           limit: int) -> None:
+           min_confidence: str | None, limit: int) -> None:
     """How has a work been cited? IDENT is a DOI or a work id (W123)."""
+    threshold = _min_confidence(min_confidence)
     store = _open(db, must_exist=True, readonly=True)
     work = store.get_work(ident)
     if work is None:
@@ -167,8 +182,8 @@ def report(ident: str, db: str, as_json: bool, stance: str | None, section: str 
         else:
             _console(True).print(f"[red]not found:[/] no work {safe(ident)} in {safe(db)}")
         sys.exit(EXIT_NOT_FOUND)
-    tallies = store.tallies(work.id)
-    by_section = store.section_tallies(work.id)
+    tallies = store.tallies(work.id, min_confidence=threshold)
+    by_section = store.section_tallies(work.id, min_confidence=threshold)
     total, rows = store.citations(work.id, stance=stance, section=section, exclude_self=exclude_self,
                                   limit=limit)
     store.close()
@@ -176,7 +191,7 @@ def report(ident: str, db: str, as_json: bool, stance: str | None, section: str 
     by_section = {k: as_dict(v) for k, v in by_section.items()}
     statements = [statement_json(r) for r in rows]
     if as_json:
-        _dump({"work": work, "tallies": tallies, "tallies_by_section": by_section,
+        _dump({"work": work, "tallies": tallies, "tallies_by_section": by_section, "min_confidence": threshold,
                "statements_total": total, "statements": statements})
         return
     c = _console()

@@ -10,7 +10,12 @@ from collections.abc import Callable
 
 from citelens.document import Document
 from citelens.stance.base import StanceClassifier, StanceInput, StancePrediction
-from citelens.stance.cascade import CascadeStanceClassifier, cascade_available, recommended_min_confidence
+from citelens.stance.cascade import (
+    CascadeStanceClassifier,
+    cascade_available,
+    recommended_min_confidence,
+    resolve_min_confidence,
+)
 from citelens.stance.cues import CuePhraseClassifier
 from citelens.stance.model import LinearStanceClassifier, model_available
 from citelens.stance.onnx_model import V2, V3, MiniLMStanceClassifier, models_dir
@@ -83,7 +88,7 @@ def classify_statements(doc: Document, classifier: StanceClassifier) -> Document
 
 __all__ = [
     "StanceClassifier", "StanceInput", "StancePrediction", "CuePhraseClassifier", "LinearStanceClassifier",
-    "MiniLMStanceClassifier", "CascadeStanceClassifier", "recommended_min_confidence",
+    "MiniLMStanceClassifier", "CascadeStanceClassifier", "recommended_min_confidence", "resolve_min_confidence",
     "get_classifier",
     "register_classifier", "available_classifiers", "classify_statements", "DEFAULT_CLASSIFIER",
 ]

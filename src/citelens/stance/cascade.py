@@ -53,6 +53,22 @@ def recommended_min_confidence() -> float | None:
     return float(value) if value is not None else None
 
 
+def resolve_min_confidence(value: str | float | None) -> float | None:
+    """What a user gave as ``--min-confidence`` / ``min_confidence=``: a number in 0–1, ``auto`` (the installed
+    model's dev-chosen threshold for precision 0.8), or nothing (count every label). ValueError otherwise."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and value.strip().lower() == "auto":
+        return recommended_min_confidence()
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"min_confidence must be a number between 0 and 1 or 'auto', not {value!r}") from None
+    if not 0.0 <= x <= 1.0:
+        raise ValueError(f"min_confidence must be between 0 and 1, not {x}")
+    return x
+
+
 class CascadeStanceClassifier:
     """Stage 1 (linear-v3) settles the clear "mentioning" statements; stage 2 (MiniLM-v3) reads the rest."""
 

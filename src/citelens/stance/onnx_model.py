@@ -155,7 +155,8 @@ def _surrogate_evidence(x: StanceInput, stance: str) -> str:
 
     if not model_available():
         return ""
-    return "; ".join(LinearStanceClassifier().explain(x, stance, keep=_readable))
+    v3 = models_dir() / "stance-linear-v3.npz"  # the newest linear model, trained on the most evidence
+    return "; ".join(LinearStanceClassifier(v3 if v3.is_file() else None).explain(x, stance, keep=_readable))
 
 
 def _readable(phrase: str) -> bool:

@@ -104,10 +104,12 @@ class CitationReader(abc.ABC):
         """A work by DOI (any case, with or without https://doi.org/), PMID, PMCID or work id ("W12")."""
 
     @abc.abstractmethod
-    def tallies(self, work_id: str) -> Tallies: ...
+    def tallies(self, work_id: str, *, min_confidence: float | None = None) -> Tallies:
+        """Counts by type. With ``min_confidence``, a supporting/contrasting label below it counts as mentioning
+        (a curator's correction always counts as set), so totals do not change."""
 
     @abc.abstractmethod
-    def section_tallies(self, work_id: str) -> dict[str, StanceCounts]:
+    def section_tallies(self, work_id: str, *, min_confidence: float | None = None) -> dict[str, StanceCounts]:
         """{section: counts} for the five sections (and any other section name stored)."""
 
     @abc.abstractmethod

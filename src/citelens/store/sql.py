@@ -441,20 +441,23 @@ class SQLStore(Store):
                     work_type=row["work_type"], full_text_source=doc["source"] if doc else None,
                     notices=tuple(self.notices(wid)))
 
-    def tallies(self, work_id: str) -> Tallies:
+    def tallies(self, work_id: str, *, min_confidence: float | None = None) -> Tallies:
         wid = self._wid(work_id)
         out = {"supporting": 0, "contrasting": 0, "mentioning": 0, "unclassified": 0}
-        for r in self._rows("SELECT stance, COUNT(*) AS n FROM statements WHERE cited_work_id = ? GROUP BY stance",
-                            (wid,)):
+        expr, args = _counted_stance(min_confidence)
+        # GROUP BY position: the expression carries a parameter, and PostgreSQL would not see two as one.
+        for r in self._rows(f"SELECT {expr} AS stance, COUNT(*) AS n FROM statements WHERE cited_work_id = ?"
+                            " GROUP BY 1", (*args, wid)):
             out[r["stance"] if r["stance"] in out else "unclassified"] += int(r["n"])
         pubs = self._scalar("SELECT COUNT(DISTINCT document_id) AS n FROM statements WHERE cited_work_id = ?", (wid,))
         return Tallies(total=sum(out.values()), citing_publications=int(pubs or 0), **out)
 
-    def section_tallies(self, work_id: str) -> dict[str, StanceCounts]:
+    def section_tallies(self, work_id: str, *, min_confidence: float | None = None) -> dict[str, StanceCounts]:
         wid = self._wid(work_id)
         buckets: dict[str, dict[str, int]] = {s: {} for s in SECTIONS}
-        for r in self._rows("SELECT section, stance, COUNT(*) AS n FROM statements WHERE cited_work_id = ?"
-                            " GROUP BY section, stance", (wid,)):
+        expr, args = _counted_stance(min_confidence)
+        for r in self._rows(f"SELECT section, {expr} AS stance, COUNT(*) AS n FROM statements WHERE cited_work_id = ?"
+                            " GROUP BY 1, 2", (*args, wid)):
             buckets.setdefault(r["section"], {})[r["stance"] or ""] = int(r["n"])
         return {sec: _counts(StanceCounts, b) for sec, b in buckets.items()}
 
@@ -750,3 +753,15 @@ T = TypeVar("T", bound=StanceCounts)
 def _counts(cls: type[T], by_stance: dict[str, int], **extra: Any) -> T:
     known = {s: by_stance.get(s, 0) for s in STANCES}
     return cls(total=sum(by_stance.values()), **known, **extra)
+
+
+def _counted_stance(min_confidence: float | None) -> tuple[str, tuple[Any, ...]]:
+    """The SQL expression a statement is counted under, and its parameters.
+
+    Without a threshold, the stored label. With one, a model's supporting/contrasting label whose confidence is
+    below it counts as mentioning; a curator's correction (``corrected_by``) counts as set.
+    """
+    if min_confidence is None:
+        return "stance", ()
+    return ("(CASE WHEN stance IN ('supporting', 'contrasting') AND corrected_by IS NULL"
+            " AND COALESCE(confidence, 0) < ? THEN 'mentioning' ELSE stance END)", (float(min_confidence),))

@@ -25,6 +25,21 @@ DOI_LIST = Body(..., examples=[[EXAMPLE_DOI, "10.1073/pnas.1936192100"]],
                 description="a JSON array of DOIs; null, empty and non-string entries are skipped")
 
 
+MIN_CONFIDENCE = Query(
+    None, description="count a supporting/contrasting label only when the model's confidence is at least this "
+    "(0-1), else as mentioning; 'auto' = the installed model's threshold for precision 0.8 on dev "
+    "(docs/model-card.md). Curators' corrections always count.", examples=["auto", "0.8"])
+
+
+def min_confidence_param(value: str | None) -> float | None:
+    from citelens.stance import resolve_min_confidence
+
+    try:
+        return resolve_min_confidence(value)
+    except ValueError as e:
+        raise BadRequest(str(e)) from None
+
+
 def _ok(model: type) -> dict[int | str, dict[str, Any]]:
     return {200: {"model": model}}
 
@@ -46,21 +61,23 @@ def scite_router(ctx: WebContext, *, in_schema: bool = True) -> APIRouter:
 
     @r.get("/tallies/cited-by-sections/{doi:path}", tags=["tallies"], summary="Tallies by section (scite's path)",
            responses=_ok(S.SectionTallies))
-    def sections_scite(doi: str) -> dict[str, Any]:
+    def sections_scite(doi: str, min_confidence: str | None = MIN_CONFIDENCE) -> dict[str, Any]:
         work = ctx.require_work(doi)
-        return S.section_tallies_json(ctx.sections_of(work["id"]), work["doi"] or work["id"])
+        return S.section_tallies_json(ctx.sections_of(work["id"], min_confidence_param(min_confidence)),
+                                      work["doi"] or work["id"])
 
     @r.get("/tallies/{doi:path}/sections", tags=["tallies"], summary="Tallies by section of the citing paper",
            responses=_ok(S.SectionTallies))
-    def sections(doi: str) -> dict[str, Any]:
+    def sections(doi: str, min_confidence: str | None = MIN_CONFIDENCE) -> dict[str, Any]:
         work = ctx.require_work(doi)
-        out = S.section_tallies_json(ctx.sections_of(work["id"]))
+        out = S.section_tallies_json(ctx.sections_of(work["id"], min_confidence_param(min_confidence)))
         return out
 
     @r.get("/tallies/{doi:path}", tags=["tallies"], summary="Citation tallies for one DOI", responses=_ok(S.Tallies))
-    def tally(doi: str) -> dict[str, Any]:
+    def tally(doi: str, min_confidence: str | None = MIN_CONFIDENCE) -> dict[str, Any]:
         work = ctx.require_work(doi)
-        return S.tallies_json(work["doi"] or work["id"], ctx.tallies_of(work["id"]))
+        return S.tallies_json(work["doi"] or work["id"],
+                              ctx.tallies_of(work["id"], min_confidence_param(min_confidence)))
 
     @r.post("/tallies", tags=["tallies"], summary="Tallies for many DOIs (at most 500; unknown DOIs are left out)")
     def tallies_batch(dois: list[Any] = DOI_LIST) -> dict[str, Any]:

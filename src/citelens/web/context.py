@@ -149,12 +149,15 @@ class WebContext:
     def get_work(self, ident: str) -> dict[str, Any] | None:
         return as_dict(self.store().get_work(ident))
 
-    def tallies_of(self, work_id: str) -> dict[str, int]:
-        return self.counts.get(("t", work_id), lambda: as_dict(self.store().tallies(work_id)))
+    def tallies_of(self, work_id: str, min_confidence: float | None = None) -> dict[str, int]:
+        key = work_id if min_confidence is None else f"{work_id}@{min_confidence}"
+        return self.counts.get(("t", key), lambda: as_dict(self.store().tallies(work_id,
+                                                                                 min_confidence=min_confidence)))
 
-    def sections_of(self, work_id: str) -> dict[str, dict[str, int]]:
-        return self.counts.get(("s", work_id), lambda: {k: as_dict(v) for k, v in
-                                                        self.store().section_tallies(work_id).items()})
+    def sections_of(self, work_id: str, min_confidence: float | None = None) -> dict[str, dict[str, int]]:
+        key = work_id if min_confidence is None else f"{work_id}@{min_confidence}"
+        return self.counts.get(("s", key), lambda: {k: as_dict(v) for k, v in self.store().section_tallies(
+            work_id, min_confidence=min_confidence).items()})
 
     def years_of(self, work_id: str) -> list[dict[str, Any]]:
         return self.counts.get(("y", work_id), lambda: as_dict(self.store().year_tallies(work_id)))
