@@ -6,6 +6,7 @@
     .venv/bin/python scripts/stance_pmc.py batches --size 150 # blind annotation batches (no route, no model)
     .venv/bin/python scripts/stance_pmc.py merge              # labelled batches -> data/stance/pmc.jsonl
     .venv/bin/python scripts/stance_pmc.py agree              # Cohen's kappa of the double-labelled rows
+    .venv/bin/python scripts/stance_pmc.py table              # counts by split and route (README tables)
 
 Statements come from CiteLens's own JATS parser and statement builder, run over the Europe PMC open-access
 articles of ``../shared/data/pmc-oa`` (streamed from the tar, never unpacked into the repository). Articles are
@@ -361,6 +362,25 @@ def cmd_agree(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_table(args: argparse.Namespace) -> int:
+    """Markdown tables of the merged set (for data/stance/README.md): by split, and by route."""
+    import gzip
+
+    with gzip.open(OUT, "rt", encoding="utf-8") as fh:
+        rows = [json.loads(x) for x in fh if x.strip()]
+    for key in ("split", "route"):
+        print(f"| {key} | articles | rows | supporting | contrasting | mentioning |\n|---|---|---|---|---|---|")
+        for v in sorted({r[key] for r in rows}):
+            part = [r for r in rows if r[key] == v]
+            c = Counter(r["stance"] for r in part)
+            print(f"| {v} | {len({r['article'] for r in part}):,} | {len(part):,} | {c['supporting']:,} | "
+                  f"{c['contrasting']:,} | {c['mentioning']:,} |")
+        c = Counter(r["stance"] for r in rows)
+        print(f"| all | {len({r['article'] for r in rows}):,} | {len(rows):,} | {c['supporting']:,} | "
+              f"{c['contrasting']:,} | {c['mentioning']:,} |\n")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -378,9 +398,10 @@ def main() -> int:
     s.add_argument("--double", type=int, default=0, help="second pass: this many dev/test rows")
     sub.add_parser("merge")
     sub.add_parser("agree")
+    sub.add_parser("table")
     args = ap.parse_args()
     return {"extract": cmd_extract, "score": cmd_score, "select": cmd_select, "batches": cmd_batches,
-            "merge": cmd_merge, "agree": cmd_agree}[args.cmd](args)
+            "merge": cmd_merge, "agree": cmd_agree, "table": cmd_table}[args.cmd](args)
 
 
 if __name__ == "__main__":

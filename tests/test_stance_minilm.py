@@ -33,7 +33,7 @@ EXAMPLES = [
 
 def test_registered_and_artefact_small() -> None:
     assert "minilm" in available_classifiers()
-    assert (models_dir() / MODEL_FILE).stat().st_size < 25_000_000
+    assert (models_dir() / MODEL_FILE).stat().st_size < 25_000_000  # v2; v3 is smaller (4 layers)
 
 
 def test_predictions_well_formed() -> None:
@@ -84,8 +84,9 @@ def test_prediction_does_not_depend_on_batch_company() -> None:
 
 def test_encoding_marks_target_and_respects_budget() -> None:
     clf = get_classifier("minilm")
-    a, b = texts(StanceInput("As shown by <cite>Lee (2010)</cite>, X rises.", after="Next.", section="Results"))
-    assert "[MASK]" in a and "Lee" not in a and b == "Next."
+    a, prev, nxt = texts(StanceInput("As shown by <cite>Lee (2010)</cite>, X rises.", before="Prev.", after="Next.",
+                                     section="Results"))
+    assert "[MASK]" in a and "Lee" not in a and prev == "Prev." and nxt == "Next."
     seqs = encode(clf.model.tokenizer, EXAMPLES)
     assert all(2 <= len(s) <= MAX_LEN for s in seqs)
     assert 103 in seqs[5]  # the target survives truncation of a very long sentence

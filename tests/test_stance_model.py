@@ -24,9 +24,10 @@ pytestmark = pytest.mark.skipif(not model_available(), reason="stance model arte
 
 
 def test_best_installed_model_is_default_and_others_stay_available() -> None:
+    from citelens.stance.cascade import cascade_available
     from citelens.stance.onnx_model import model_available as minilm_available
 
-    expected = "minilm" if minilm_available() else "linear"
+    expected = "cascade" if cascade_available() else "minilm" if minilm_available() else "linear"
     assert expected == DEFAULT_CLASSIFIER
     assert get_classifier().name == expected
     assert get_classifier("linear").name == "linear"

@@ -78,6 +78,9 @@ class CascadeStanceClassifier:
         d = directory or models_dir()
         self.meta = cascade_meta(str(d))
         self.threshold = float(self.meta["stage1_threshold"])
+        # Stage 2's answer is the network's probabilities mixed with stage 1's (weight chosen on dev; 1.0 =
+        # the network alone): the two models err on different statements.
+        self.stage2_weight = float(self.meta.get("stage2_weight", 1.0))
         self.stage1 = LinearStanceClassifier(d / LINEAR_V3_FILE)
         self.stage2 = MiniLMStanceClassifier(d, V3)
         self._mentioning = self.stage1.model.classes.index("mentioning")
@@ -91,11 +94,17 @@ class CascadeStanceClassifier:
         raw, _ = self.stage1.scores(inputs)
         return self.stage1.probabilities(raw)[:, self._mentioning]
 
+    def combine(self, linear: np.ndarray, network: np.ndarray) -> np.ndarray:
+        """Stage 2's probabilities: the network's, mixed with stage 1's by ``stage2_weight``."""
+        return self.stage2_weight * network + (1.0 - self.stage2_weight) * linear
+
     def predict(self, inputs: list[StanceInput]) -> list[StancePrediction]:
         return predict_each_once(inputs, self._predict)
 
     def _predict(self, inputs: list[StanceInput]) -> list[StancePrediction]:
-        p_ment = self.stage1_mentioning(inputs)
+        raw, _ = self.stage1.scores(inputs)
+        p_lin = self.stage1.probabilities(raw)
+        p_ment = p_lin[:, self._mentioning]
         hard = [i for i, p in enumerate(p_ment) if p < self.threshold]
         out: list[StancePrediction | None] = [None] * len(inputs)
         classes = self.stage1.model.classes
@@ -106,6 +115,13 @@ class CascadeStanceClassifier:
                     stance="mentioning", confidence=float(p), evidence="",
                     probabilities={c: round(float(p) if c == "mentioning" else rest, 4) for c in classes})
         if hard:
-            for i, pred in zip(hard, self.stage2.predict([inputs[i] for i in hard]), strict=True):
-                out[i] = pred
+            from citelens.stance.onnx_model import evidence
+
+            net = self.stage2.probabilities(self.stage2.logits([inputs[i] for i in hard]))
+            mixed = self.combine(p_lin[hard], net)
+            for j, i in enumerate(hard):
+                k = int(np.argmax(mixed[j]))
+                out[i] = StancePrediction(
+                    stance=classes[k], confidence=float(mixed[j, k]), evidence=evidence(inputs[i], classes[k]),
+                    probabilities={c: round(float(v), 4) for c, v in zip(classes, mixed[j], strict=True)})
         return [p for p in out if p is not None]
