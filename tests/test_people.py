@@ -121,3 +121,107 @@ def test_export_table_authors(tmp_path: Path, mini_jats: bytes) -> None:
     assert out.splitlines()[0] == ",".join(AUTHOR_EXPORT_FIELDS)
     bad = runner.invoke(main, ["export", "--table", "authors", "--corrections", "--db", db])
     assert bad.exit_code == 2
+
+
+CITING = """<?xml version="1.0"?>
+<article><front><article-meta><article-id pub-id-type="doi">10.1234/citing</article-id>
+<title-group><article-title>A citing paper</article-title></title-group><contrib-group>{contribs}</contrib-group>
+{affs}<pub-date><year>2023</year></pub-date></article-meta></front>
+<body><sec><title>Discussion</title><p>Our results confirm the growth arrest reported earlier [<xref ref-type="bibr" rid="b1">1</xref>].</p></sec></body>
+<back><ref-list><ref id="b1"><element-citation><pub-id pub-id-type="doi">10.1234/a</pub-id></element-citation></ref></ref-list></back></article>"""
+
+
+def test_author_profile_and_search(pipeline: Pipeline) -> None:
+    smith = contrib("Smith", "Anna", "tor", "0000-0001-0000-0002")
+    ingest(pipeline, "a.xml", article("10.1234/a", smith, contrib("Okafor", "Ada", "lag")))
+    ingest(pipeline, "b.xml", article("10.1234/b", contrib("Okafor", "Ada", "lag"), smith))
+    ingest(pipeline, "cite.xml", CITING.format(contribs=contrib("Bello", "Tunde", "lag"), affs=AFFS).encode())
+    store = pipeline.store
+    (hit,) = store.find_authors("0000-0001-0000-0002")
+    assert hit[1:] == ("Anna Smith", "0000-0001-0000-0002", 2)
+    # Any author position matches: Smith is second author of b.
+    assert [h[0] for h in store.find_authors("Anna Smith")] == [hit[0]] == [h[0] for h in store.find_authors("Smith")]
+    assert store.find_authors("Smith, A")[0][0] == hit[0] and store.find_authors(hit[0])[0][0] == hit[0]
+    assert store.find_authors("Nobody") == []
+    profile = store.author_profile(hit[0])
+    assert profile is not None
+    assert sorted(w.doi for w in profile.works) == ["10.1234/a", "10.1234/b"]
+    assert {w.doi: w.position for w in profile.works} == {"10.1234/a": 1, "10.1234/b": 2}
+    assert profile.tallies.total == 1 and profile.tallies.citing_publications == 1
+    assert profile.self_citation_share == 0.0
+    assert [(c.name, c.documents) for c in profile.coauthors] == [("Ada Okafor", 2)]
+    (aff,) = profile.affiliations
+    assert (aff.institution, aff.country, aff.first_year, aff.documents) == ("University of Toronto", "CA", 2021, 2)
+    d = profile.to_dict()
+    assert d["works"][0]["tallies"]["total"] in (0, 1) and d["orcid"] == "0000-0001-0000-0002"
+    assert store.author_profile("999999") is None and store.author_profile("x") is None
+
+
+def test_author_command(tmp_path: Path) -> None:
+    (tmp_path / "a.xml").write_bytes(article("10.1234/a", contrib("Smith", "Anna", "tor"), contrib("Okafor", "Ada", "lag")))
+    db = str(tmp_path / "i.db")
+    runner = CliRunner()
+    assert runner.invoke(main, ["ingest", str(tmp_path / "a.xml"), "--db", db, "--classifier", "cues"]).exit_code == 0
+    res = runner.invoke(main, ["author", "Okafor", "--db", db, "--json"])
+    assert res.exit_code == 0
+    (profile,) = json.loads(res.output)["authors"]
+    assert profile["name"] == "Ada Okafor" and profile["works"][0]["doi"] == "10.1234/a"
+    assert profile["affiliations"][0]["country"] == "NG" and profile["coauthors"][0]["name"] == "Anna Smith"
+    res = runner.invoke(main, ["author", "Anna Smith", "--db", db])
+    assert res.exit_code == 0 and "Anna Smith" in res.output and "University of Toronto" in res.output
+    res = runner.invoke(main, ["author", "Nobody", "--db", db, "--json"])
+    assert res.exit_code == 3 and json.loads(res.output)["error"] == "not found"
+
+
+def test_author_api(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from citelens.web.app import create_app
+    from citelens.web.settings import Settings
+
+    db = tmp_path / "i.db"
+    p = Pipeline(open_store(db), "cues")
+    ingest(p, "a.xml", article("10.1234/a", contrib("Smith", "Anna", "tor", "0000-0001-0000-0002"),
+                               contrib("Okafor", "Ada", "lag")))
+    p.store.close()
+    with TestClient(create_app(db, Settings(secret_key="k"))) as c:
+        found = c.get("/api/authors", params={"q": "0000-0001-0000-0002"}).json()["authors"]
+        assert [(a["name"], a["documents"]) for a in found] == [("Anna Smith", 1)]
+        okafor = c.get("/api/authors", params={"q": "Okafor"}).json()["authors"][0]  # second author position
+        body = c.get(f"/api/authors/{okafor['id']}").json()
+        assert body["name"] == "Ada Okafor" and body["works"][0]["doi"] == "10.1234/a"
+        assert body["affiliations"][0]["country"] == "NG" and body["coauthors"][0]["name"] == "Anna Smith"
+        for bad in ("999999", "abc", "1" * 40, "<script>"):
+            r = c.get(f"/api/authors/{bad}")
+            assert r.status_code == 404 and "application/json" in r.headers["content-type"]
+        assert c.get("/api/authors", params={"q": ""}).status_code == 400
+
+
+def test_author_page_escapes_names(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from citelens.web.app import create_app
+    from citelens.web.settings import Settings
+
+    db = tmp_path / "i.db"
+    p = Pipeline(open_store(db), "cues")
+    ingest(p, "a.xml", article("10.1234/a", contrib("&lt;img src=x onerror=alert(1)&gt;", "Eve", "tor"),
+                               contrib("Okafor", "Ada", "lag")))
+    okafor = p.store.find_authors("Okafor")[0][0]
+    p.store.close()
+    with TestClient(create_app(db, Settings(secret_key="k"))) as c:
+        page = c.get(f"/authors/{okafor}")
+        assert page.status_code == 200 and "Ada Okafor" in page.text and "University of Lagos" in page.text
+        assert "<img src=x" not in page.text and "&lt;img src=x" in page.text
+        assert c.get("/authors/999999").status_code == 404
+
+
+def test_given_names_must_fit() -> None:
+    from citelens.people import given_names_compatible
+
+    assert given_names_compatible("Jung-Gu", "J.-G.") and given_names_compatible("Jung-Gu", "Junggu")
+    assert given_names_compatible("Anna", "A") and given_names_compatible("", "Anna")
+    assert not given_names_compatible("Li", "Lei") and not given_names_compatible("Anna", "Alan")
+    known = AuthorEvidence(coauthors=frozenset({"x y"}), given_names=frozenset({"Lei"}))
+    assert not same_author(AuthorEvidence(coauthors=frozenset({"x y"}), given_names=frozenset({"Li"})), known)
+    assert same_author(AuthorEvidence(coauthors=frozenset({"x y"}), given_names=frozenset({"L"})), known)

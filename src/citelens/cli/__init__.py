@@ -46,7 +46,14 @@ def main() -> None:
 
 def _register() -> None:
     # Imported for their side effect of adding commands to ``main``.
-    from citelens.cli import check_cmds, index_cmds, references_cmds, serve_cmds, stance_cmds  # noqa: F401
+    from citelens.cli import (  # noqa: F401
+        author_cmds,
+        check_cmds,
+        index_cmds,
+        references_cmds,
+        serve_cmds,
+        stance_cmds,
+    )
 
 
 _register()

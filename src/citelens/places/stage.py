@@ -15,5 +15,5 @@ def locate_authors(doc: Document) -> None:
             loc = locate_affiliation(aff.raw or ", ".join(x for x in (aff.institution, aff.country) if x),
                                      institution=aff.institution, country=aff.country_code or aff.country, city=aff.city,
                                      region=aff.region, ror=aff.ror)
-            aff.institution = aff.institution or loc.institution
+            aff.institution = loc.institution or aff.institution  # the organisation, not its department
             aff.city, aff.region, aff.ror, aff.country_code = loc.city, loc.region, loc.ror, loc.country

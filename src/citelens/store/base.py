@@ -16,6 +16,7 @@ from contextlib import AbstractContextManager, nullcontext
 from citelens.document import Document
 from citelens.references.resolve import WorkCandidate, WorkRecord
 from citelens.store.records import (
+    AuthorProfile,
     Collection,
     CollectionItem,
     Correction,
@@ -197,6 +198,15 @@ class StatementSearch(abc.ABC):
         """Works by DOI, title words (all must appear) or first-author surname; much-cited first."""
 
 
+class AuthorReader(abc.ABC):
+    @abc.abstractmethod
+    def find_authors(self, query: str, limit: int = 20) -> list[tuple[str, str, str, int]]:
+        """Authors named by an ORCID, an author id or a name: ``(id, name, orcid, documents)``."""
+
+    @abc.abstractmethod
+    def author_profile(self, author_id: str) -> AuthorProfile | None: ...
+
+
 class Exporter(abc.ABC):
     @abc.abstractmethod
     def iter_statements(self) -> Iterator[Statement]:
@@ -210,7 +220,7 @@ class Exporter(abc.ABC):
         """One row per (document, author position), in document id then position order."""
 
 
-class Store(DocumentWriter, CitationReader, StatementSearch, Exporter, Collections):
+class Store(DocumentWriter, CitationReader, StatementSearch, AuthorReader, Exporter, Collections):
     """Everything: what ``open_store`` returns. Safe to call from one thread at a time per instance."""
 
     backend: str = ""

@@ -364,3 +364,74 @@ class DocumentAuthor:
 
     def to_dict(self) -> dict[str, Any]:
         return _plain(self)
+
+
+@dataclass(frozen=True)
+class AuthorWork:
+    """One work of an author's profile with its tallies (supporting, contrasting, mentioning, total)."""
+
+    work_id: str
+    doi: str
+    title: str
+    year: int | None
+    position: int
+    tallies: Tallies
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**{k: v for k, v in _plain(self).items() if k != "tallies"}, "tallies": self.tallies.to_dict()}
+
+
+@dataclass(frozen=True)
+class AuthorAffiliation:
+    """An institution an author was affiliated with, and the publication years it was seen in."""
+
+    institution: str
+    ror: str
+    city: str
+    region: str
+    country: str
+    first_year: int | None
+    last_year: int | None
+    documents: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(self)
+
+
+@dataclass(frozen=True)
+class CoAuthor:
+    author_id: str
+    name: str
+    documents: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(self)
+
+
+@dataclass(frozen=True)
+class AuthorProfile:
+    """An author page: works in the index with their tallies, aggregate tallies, co-authors, affiliations.
+
+    ``self_citation_share``: of the statements citing this author's works, the share flagged self-citation
+    (None when nothing cites them).
+    """
+
+    id: str
+    name: str
+    orcid: str
+    works: tuple[AuthorWork, ...]
+    tallies: Tallies
+    coauthors: tuple[CoAuthor, ...]
+    affiliations: tuple[AuthorAffiliation, ...]
+    self_citation_share: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        supported = sorted((w for w in self.works if w.tallies.supporting), key=lambda w: -w.tallies.supporting)
+        contrasted = sorted((w for w in self.works if w.tallies.contrasting), key=lambda w: -w.tallies.contrasting)
+        return {"id": self.id, "name": self.name, "orcid": self.orcid, "tallies": self.tallies.to_dict(),
+                "works": [w.to_dict() for w in self.works],
+                "most_supported": [w.work_id for w in supported[:5]],
+                "most_contrasted": [w.work_id for w in contrasted[:5]],
+                "coauthors": [c.to_dict() for c in self.coauthors],
+                "affiliations": [a.to_dict() for a in self.affiliations],
+                "self_citation_share": self.self_citation_share}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 import json
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -31,7 +32,11 @@ from citelens.rules import (
 )
 from citelens.store.base import Store, format_work_id, parse_work_id
 from citelens.store.records import (
+    AuthorAffiliation,
     AuthorName,
+    AuthorProfile,
+    AuthorWork,
+    CoAuthor,
     Collection,
     CollectionItem,
     Correction,
@@ -318,6 +323,7 @@ class SQLStore(Store):
             located = next((x for x in affs if x.country_code), first)
             evidence = AuthorEvidence(
                 orcid=a.orcid, coauthors=frozenset(k for k in keys if k and k != key),
+                given_names=frozenset({a.given}) if a.given else frozenset(),
                 institutions=institution_keys([x.ror for x in affs], [x.institution for x in affs]))
             author_id = self._assign_author(a, key, evidence) if key else None
             rows.append((doc_id, pos, author_id, a.family, a.given, key, a.orcid, a.email,
@@ -340,7 +346,9 @@ class SQLStore(Store):
                 "SELECT DISTINCT o.name_key FROM document_authors d JOIN document_authors o"
                 " ON o.document_id = d.document_id AND o.position <> d.position WHERE d.author_id = ?", (cid,))}
             insts = self._rows("SELECT DISTINCT ror, institution FROM document_authors WHERE author_id = ?", (cid,))
-            known = AuthorEvidence(orcid=cand["orcid"], coauthors=frozenset(coauthors),
+            given = frozenset(r["given"] for r in self._rows(
+                "SELECT DISTINCT given FROM document_authors WHERE author_id = ? AND given <> ''", (cid,)))
+            known = AuthorEvidence(orcid=cand["orcid"], coauthors=frozenset(coauthors), given_names=given,
                                    institutions=institution_keys([r["ror"] for r in insts],
                                                                  [r["institution"] for r in insts]))
             if same_author(record, known):
@@ -734,6 +742,79 @@ class SQLStore(Store):
     def iter_corrections(self) -> Iterator[Correction]:
         for row in self._stream("SELECT * FROM corrections ORDER BY id"):
             yield self._correction(row)
+
+    # ------------------------------------------------------------------------------------------ authors
+    def find_authors(self, query: str, limit: int = 20) -> list[tuple[str, str, str, int]]:
+        """Authors an ORCID, an author id or a name ("Anna Smith", "Smith, Anna", "Smith") names:
+        ``(id, name, orcid, documents)``, most documents first."""
+        q = query.strip()
+        orcid = re.search(r"\d{4}-\d{4}-\d{4}-\d{3}[\dX]", q)
+        sel = ("SELECT a.id, a.name, a.orcid, COUNT(d.document_id) AS n FROM authors a"
+               " LEFT JOIN document_authors d ON d.author_id = a.id WHERE {} GROUP BY a.id, a.name, a.orcid"
+               " ORDER BY n DESC, a.id LIMIT ?")
+        if orcid:
+            rows = self._rows(sel.format("a.orcid = ?"), (orcid.group(0), limit))
+        elif q.isdigit():
+            rows = self._rows(sel.format("a.id = ?"), (int(q), limit))
+        else:
+            if "," in q:
+                family, given = q.split(",", 1)
+            elif " " in q:
+                given, family = q.rsplit(" ", 1)
+            else:
+                family, given = q, ""
+            key = author_name_key(family, given)
+            if given.strip():
+                rows = self._rows(sel.format("a.name_key = ?"), (key, limit))
+            else:  # a family name alone: every initial
+                rows = self._rows(sel.format("a.name_key = ? OR a.name_key LIKE ?"), (key, key + " %", limit))
+        return [(str(r["id"]), r["name"], r["orcid"], int(r["n"])) for r in rows]
+
+    def author_profile(self, author_id: str) -> AuthorProfile | None:
+        if not str(author_id).isdigit():
+            return None
+        aid = int(author_id)
+        head = self._row("SELECT id, name, orcid FROM authors WHERE id = ?", (aid,))
+        if head is None:
+            return None
+        works = []
+        for r in self._rows("SELECT d.work_id, d.doi, d.title, d.year, MIN(a.position) AS position"
+                            " FROM document_authors a JOIN documents d ON d.id = a.document_id"
+                            " WHERE a.author_id = ? GROUP BY d.work_id, d.doi, d.title, d.year"
+                            " ORDER BY d.year DESC, d.work_id", (aid,)):
+            wid = format_work_id(int(r["work_id"]))
+            works.append(AuthorWork(work_id=wid, doi=r["doi"] or "", title=r["title"], year=r["year"],
+                                    position=int(r["position"]), tallies=self.tallies(wid)))
+        total = {k: sum(getattr(w.tallies, k) for w in works)
+                 for k in ("supporting", "contrasting", "mentioning", "unclassified", "total")}
+        work_ns = [int(r["work_id"]) for r in self._rows(
+            "SELECT DISTINCT d.work_id FROM document_authors a JOIN documents d ON d.id = a.document_id"
+            " WHERE a.author_id = ?", (aid,))]
+        pubs, self_cites = 0, 0
+        if work_ns:
+            marks = ",".join("?" * len(work_ns))
+            pubs = int(self._scalar(f"SELECT COUNT(DISTINCT document_id) AS n FROM statements"
+                                    f" WHERE cited_work_id IN ({marks})", work_ns) or 0)
+            self_cites = int(self._scalar(f"SELECT COUNT(*) AS n FROM statements WHERE cited_work_id IN ({marks})"
+                                          " AND self_citation = 1", work_ns) or 0)
+        coauthors = tuple(CoAuthor(author_id=str(r["author_id"]), name=r["name"], documents=int(r["n"])) for r in
+                          self._rows("SELECT o.author_id, au.name, COUNT(DISTINCT o.document_id) AS n"
+                                     " FROM document_authors a JOIN document_authors o ON o.document_id ="
+                                     " a.document_id AND o.position <> a.position JOIN authors au ON"
+                                     " au.id = o.author_id WHERE a.author_id = ? AND o.author_id <> a.author_id"
+                                     " GROUP BY o.author_id, au.name ORDER BY n DESC, o.author_id LIMIT 50", (aid,)))
+        affiliations = tuple(AuthorAffiliation(
+            institution=r["institution"], ror=r["ror"], city=r["city"], region=r["region"], country=r["country"],
+            first_year=r["first_year"], last_year=r["last_year"], documents=int(r["n"])) for r in self._rows(
+                "SELECT a.institution, a.ror, a.city, a.region, a.country, MIN(d.year) AS first_year,"
+                " MAX(d.year) AS last_year, COUNT(*) AS n FROM document_authors a JOIN documents d"
+                " ON d.id = a.document_id WHERE a.author_id = ? AND (a.institution <> '' OR a.country <> '')"
+                " GROUP BY a.institution, a.ror, a.city, a.region, a.country ORDER BY last_year DESC, n DESC",
+                (aid,)))
+        return AuthorProfile(id=str(aid), name=head["name"], orcid=head["orcid"], works=tuple(works),
+                             tallies=Tallies(citing_publications=pubs, **total), coauthors=coauthors,
+                             affiliations=affiliations,
+                             self_citation_share=round(self_cites / total["total"], 4) if total["total"] else None)
 
     def iter_document_authors(self) -> Iterator[DocumentAuthor]:
         for r in self._stream(

@@ -181,6 +181,24 @@ def api_router(ctx: WebContext) -> APIRouter:
         return {"query": q, "works": [{**S.paper_json(w), "id": w["id"],
                                        "tallies": S.tallies_json(w["doi"] or w["id"], w["tallies"])} for w in found]}
 
+    @r.get("/authors", tags=["authors"], summary="Find authors by ORCID, author id or name (any author position)")
+    def authors(q: str = Query(..., examples=["0000-0002-1825-0097"]),
+                limit: int = Query(20, description="1 to 50")) -> dict[str, Any]:
+        if not q.strip() or len(q) > 200:
+            raise BadRequest("q must be 1 to 200 characters")
+        if not 1 <= limit <= 50:
+            raise BadRequest("limit must be between 1 and 50")
+        found = ctx.store().find_authors(q, limit=limit)
+        return {"query": q, "authors": [{"id": i, "name": n, "orcid": o, "documents": d} for i, n, o, d in found]}
+
+    @r.get("/authors/{author_id}", tags=["authors"],
+           summary="An author: works in the index with tallies, aggregate tallies, co-authors, affiliations")
+    def author(author_id: str) -> dict[str, Any]:
+        profile = ctx.store().author_profile(author_id) if author_id.isdigit() and len(author_id) < 19 else None
+        if profile is None:
+            raise NotFound(f"no author {author_id[:50]}")
+        return profile.to_dict()
+
     @r.get("/statements/{statement_id}", tags=["statements"], summary="One citation statement",
            responses=_ok(S.Statement))
     def statement(statement_id: StatementId) -> dict[str, Any]:

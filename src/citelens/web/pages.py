@@ -106,6 +106,13 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
         return ctx.page(request, "statement.html", {"st": st, "cited": cited,
                                                     "saved": request.query_params.get("saved") == "1"})
 
+    @r.get("/authors/{author_id}", response_class=HTMLResponse)
+    def author_page(request: Request, author_id: str) -> HTMLResponse:
+        profile = ctx.store().author_profile(author_id) if author_id.isdigit() and len(author_id) < 19 else None
+        if profile is None:
+            raise NotFound(f"no author {author_id[:50]}")
+        return ctx.page(request, "author.html", {"p": profile.to_dict()})
+
     @r.post("/statements/{statement_id}/correct")
     async def correct_page(request: Request, statement_id: StatementId) -> Response:
         form = await request.form(max_files=0, max_fields=10, max_part_size=8192)

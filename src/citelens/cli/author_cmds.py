@@ -1,0 +1,56 @@
+"""author: an author's works in the index, their tallies, co-authors and affiliations."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from citelens.cli import EXIT_NOT_FOUND, main
+from citelens.cli.index_cmds import DB_OPTION, JSON_OPTION, _console, _dump, _open
+from citelens.cli.terminal import safe
+
+
+@main.command()
+@click.argument("query")
+@DB_OPTION
+@JSON_OPTION
+@click.option("--limit", default=5, show_default=True, type=click.IntRange(1, 100),
+              help="At most this many authors when a name matches several.")
+def author(query: str, db: str, as_json: bool, limit: int) -> None:
+    """An author's works with their tallies, co-authors and affiliations.
+
+    QUERY is an ORCID, an author id (from `export --table authors`) or a name ("Anna Smith", "Smith, A",
+    "Smith"). A name can match several authors (disambiguation keeps people apart without evidence):
+    each is shown, most documents first.
+    """
+    store = _open(db, must_exist=True, readonly=True)
+    found = store.find_authors(query, limit=limit)
+    profiles = [p for p in (store.author_profile(a[0]) for a in found) if p is not None]
+    store.close()
+    if not profiles:
+        if as_json:
+            _dump({"error": "not found", "query": query, "authors": []})
+        else:
+            _console(True).print(f"[red]not found:[/] no author {safe(query)} in {safe(db)}")
+        sys.exit(EXIT_NOT_FOUND)
+    if as_json:
+        _dump({"query": query, "authors": [p.to_dict() for p in profiles]})
+        return
+    c = _console()
+    for p in profiles:
+        t = p.tallies
+        c.print(f"[bold]{safe(p.name)}[/] (author {p.id}{', ORCID ' + safe(p.orcid) if p.orcid else ''})")
+        c.print(f"  {len(p.works)} work(s) in the index · cited by {t.citing_publications} publication(s) · "
+                f"[green]supporting {t.supporting}[/] · [red]contrasting {t.contrasting}[/] · "
+                f"mentioning {t.mentioning} · total {t.total}"
+                + (f" · self-citations {p.self_citation_share:.0%}" if p.self_citation_share is not None else ""))
+        for w in p.works[:20]:
+            c.print(f"  {w.year or '----'}  {safe(w.doi or w.work_id)}  {safe(w.title[:80])}  "
+                    f"(+{w.tallies.supporting} −{w.tallies.contrasting} ·{w.tallies.mentioning})")
+        for a in p.affiliations[:5]:
+            years = f"{a.first_year}–{a.last_year}" if a.first_year != a.last_year else f"{a.first_year or ''}"
+            place = ", ".join(x for x in (a.institution, a.city, a.country) if x)
+            c.print(f"  affiliation: {safe(place)} {years}")
+        if p.coauthors:
+            c.print("  co-authors: " + ", ".join(f"{safe(x.name)} ({x.documents})" for x in p.coauthors[:10]))

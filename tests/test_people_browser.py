@@ -1,0 +1,48 @@
+"""Author pages in real headless Chromium: click from an author to a co-author; a hostile name stays text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from citelens.pipeline import Pipeline
+from citelens.store import open_store
+from citelens.web.app import create_app
+from citelens.web.settings import Settings
+from live_server import live_server
+from test_people import article, contrib, ingest
+
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = pytest.mark.browser
+sync_api = pytest.importorskip("playwright.sync_api")
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
+
+
+def test_author_page_in_chromium(tmp_path: Path) -> None:
+    db = tmp_path / "i.db"
+    p = Pipeline(open_store(db), "cues")
+    hostile = "&lt;img src=x onerror=alert(1)&gt;"
+    ingest(p, "a.xml", article("10.1234/a", contrib("Okafor", "Ada", "lag"), contrib("Smith", "Anna", "tor"),
+                               contrib(hostile, "Eve", "tor")))
+    okafor = p.store.find_authors("Okafor")[0][0]
+    p.store.close()
+    with live_server(create_app(db, Settings(secret_key="k")), range(18660, 18700)) as base, \
+            sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(base_url=base)
+        dialogs: list[str] = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(f"/authors/{okafor}")
+        assert page.locator("#author-name").inner_text() == "Ada Okafor"
+        assert "University of Lagos" in page.locator("#author-affiliations").inner_text()
+        assert page.locator("#author-works tbody tr").count() == 1
+        page.click("#author-coauthors >> text=Anna Smith")
+        page.wait_for_url("**/authors/*")
+        assert page.locator("#author-name").inner_text() == "Anna Smith"
+        assert "(CA)" in page.locator("#author-affiliations").inner_text()
+        page.goto(f"/authors/{okafor}")
+        assert "<img src=x onerror=alert(1)>" in page.locator("#author-coauthors").inner_text()
+        assert page.evaluate("() => document.querySelectorAll('img[src=\"x\"]').length") == 0 and dialogs == []
+        browser.close()
