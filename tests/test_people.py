@@ -225,3 +225,42 @@ def test_given_names_must_fit() -> None:
     known = AuthorEvidence(coauthors=frozenset({"x y"}), given_names=frozenset({"Lei"}))
     assert not same_author(AuthorEvidence(coauthors=frozenset({"x y"}), given_names=frozenset({"Li"})), known)
     assert same_author(AuthorEvidence(coauthors=frozenset({"x y"}), given_names=frozenset({"L"})), known)
+
+
+def test_institution_profile_and_index_windows(pipeline: Pipeline) -> None:
+    smith = contrib("Smith", "Anna", "tor")
+    ingest(pipeline, "a.xml", article("10.1234/a", smith, contrib("Okafor", "Ada", "lag")))
+    ingest(pipeline, "cite.xml", CITING.format(contribs=contrib("Bello", "Tunde", "lag"), affs=AFFS).encode())
+    store = pipeline.store
+    inst = store.institution_profile("https://ror.org/03dbr7087", this_year=2024)
+    assert inst is not None
+    assert (inst.name, inst.country, inst.city, inst.works, inst.authors) == ("University of Toronto", "CA", "Toronto", 1, 1)
+    assert inst.tallies.total == 1 and inst.tallies.citing_publications == 1
+    windows = {w.window: w for w in inst.windows}
+    # The one citing statement (2023, supporting) is inside 2023–2024 and every longer window.
+    assert (windows["2y"].index, windows["2y"].statements, windows["all"].index) == (1.0, 1, 1.0)
+    later = {w.window: w for w in store.institution_profile("03dbr7087", this_year=2030).windows}
+    assert later["2y"].index is None and later["2y"].statements == 0 and later["all"].statements == 1
+    assert store.institution_profile("0zzzzzz99") is None and store.institution_profile("") is None
+
+
+def test_institution_api_and_page(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from citelens.web.app import create_app
+    from citelens.web.settings import Settings
+
+    db = tmp_path / "i.db"
+    p = Pipeline(open_store(db), "cues")
+    ingest(p, "a.xml", article("10.1234/a", contrib("Smith", "Anna", "tor"), contrib("Okafor", "Ada", "lag")))
+    p.store.close()
+    with TestClient(create_app(db, Settings(secret_key="k"))) as c:
+        body = c.get("/api/institutions/03dbr7087").json()
+        assert body["name"] == "University of Toronto" and [w["window"] for w in body["windows"]] == ["2y", "5y", "all"]
+        assert body["windows"][2] == {"window": "all", "index": None, "statements": 0, "total": 0, "supporting": 0,
+                                      "contrasting": 0, "mentioning": 0}
+        page = c.get("/institutions/03dbr7087")
+        assert page.status_code == 200 and "University of Toronto" in page.text and "all time" in page.text
+        for bad in ("0zzzzzz99", "nope", "<b>"):
+            assert c.get(f"/api/institutions/{bad}").status_code == 404
+            assert c.get(f"/institutions/{bad}").status_code == 404

@@ -42,6 +42,10 @@ def test_author_page_in_chromium(tmp_path: Path) -> None:
         page.wait_for_url("**/authors/*")
         assert page.locator("#author-name").inner_text() == "Anna Smith"
         assert "(CA)" in page.locator("#author-affiliations").inner_text()
+        page.click("#author-affiliations >> text=University of Toronto")
+        page.wait_for_url("**/institutions/03dbr7087")
+        assert page.locator("#institution-name").inner_text() == "University of Toronto"
+        assert page.locator("#institution-index tbody tr").count() == 3
         page.goto(f"/authors/{okafor}")
         assert "<img src=x onerror=alert(1)>" in page.locator("#author-coauthors").inner_text()
         assert page.evaluate("() => document.querySelectorAll('img[src=\"x\"]').length") == 0 and dialogs == []

@@ -23,6 +23,7 @@ from citelens.store.records import (
     DocumentAuthor,
     DocumentSummary,
     IndexStats,
+    InstitutionProfile,
     Notice,
     NoticeEvent,
     ReferenceEntry,
@@ -205,6 +206,10 @@ class AuthorReader(abc.ABC):
 
     @abc.abstractmethod
     def author_profile(self, author_id: str) -> AuthorProfile | None: ...
+
+    @abc.abstractmethod
+    def institution_profile(self, ror: str, this_year: int | None = None) -> InstitutionProfile | None:
+        """An institution by ROR id; windows of citing years end at ``this_year`` (default: today's)."""
 
 
 class Exporter(abc.ABC):

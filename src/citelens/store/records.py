@@ -435,3 +435,42 @@ class AuthorProfile:
                 "coauthors": [c.to_dict() for c in self.coauthors],
                 "affiliations": [a.to_dict() for a in self.affiliations],
                 "self_citation_share": self.self_citation_share}
+
+
+@dataclass(frozen=True)
+class IndexWindow:
+    """The supporting ÷ (supporting + contrasting) index over the statements of a window of citing years.
+
+    ``index`` is None when no statement in the window is supporting or contrasting; ``statements`` is the
+    number behind it (supporting + contrasting), ``total`` every statement in the window.
+    """
+
+    window: str  # "2y" (this year and last), "5y", "all"
+    index: float | None
+    statements: int
+    total: int
+    supporting: int
+    contrasting: int
+    mentioning: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(self)
+
+
+@dataclass(frozen=True)
+class InstitutionProfile:
+    """An institution (by ROR id): its works in the index and how they are cited, with the index by window."""
+
+    ror: str
+    name: str
+    city: str
+    region: str
+    country: str
+    works: int
+    authors: int
+    tallies: Tallies
+    windows: tuple[IndexWindow, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**{k: v for k, v in _plain(self).items() if k not in ("tallies", "windows")},
+                "tallies": self.tallies.to_dict(), "windows": [w.to_dict() for w in self.windows]}

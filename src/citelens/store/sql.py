@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from citelens.document import SECTIONS, STANCES, Author, Document
@@ -43,6 +43,8 @@ from citelens.store.records import (
     DocumentAuthor,
     DocumentSummary,
     IndexStats,
+    IndexWindow,
+    InstitutionProfile,
     Notice,
     NoticeEvent,
     ReferenceEntry,
@@ -815,6 +817,44 @@ class SQLStore(Store):
                              tallies=Tallies(citing_publications=pubs, **total), coauthors=coauthors,
                              affiliations=affiliations,
                              self_citation_share=round(self_cites / total["total"], 4) if total["total"] else None)
+
+    def institution_profile(self, ror: str, this_year: int | None = None) -> InstitutionProfile | None:
+        """Works with an author affiliated with ``ror`` and the statements citing them, by citing-year window."""
+        ror = ror.strip().rsplit("/", 1)[-1]
+        head = self._row("SELECT institution, city, region, country, COUNT(DISTINCT author_id) AS n"
+                         " FROM document_authors WHERE ror = ? GROUP BY institution, city, region, country"
+                         " ORDER BY n DESC LIMIT 1", (ror,)) if ror else None
+        if head is None:
+            return None
+        work_ns = [int(r["work_id"]) for r in self._rows(
+            "SELECT DISTINCT d.work_id FROM document_authors a JOIN documents d ON d.id = a.document_id"
+            " WHERE a.ror = ?", (ror,))]
+        n_authors = int(self._scalar("SELECT COUNT(DISTINCT author_id) AS n FROM document_authors WHERE ror = ?",
+                                     (ror,)) or 0)
+        marks = ",".join("?" * len(work_ns))
+        by_year: dict[int | None, dict[str, int]] = {}
+        for r in self._rows(f"SELECT citing_year, stance, COUNT(*) AS n FROM statements WHERE cited_work_id IN"
+                            f" ({marks}) GROUP BY citing_year, stance", work_ns):
+            by_year.setdefault(r["citing_year"], {})[r["stance"] or ""] = int(r["n"])
+        pubs = int(self._scalar(f"SELECT COUNT(DISTINCT document_id) AS n FROM statements WHERE cited_work_id IN"
+                                f" ({marks})", work_ns) or 0)
+        year = this_year or date.today().year
+        windows = []
+        for name, first in (("2y", year - 1), ("5y", year - 4), ("all", None)):
+            c = {s: sum(v.get(s, 0) for y, v in by_year.items() if first is None or (y is not None and y >= first))
+                 for s in (*STANCES, "")}
+            sc = c["supporting"] + c["contrasting"]
+            windows.append(IndexWindow(window=name, index=round(c["supporting"] / sc, 4) if sc else None,
+                                       statements=sc, total=sum(c.values()), supporting=c["supporting"],
+                                       contrasting=c["contrasting"], mentioning=c["mentioning"]))
+        every = windows[-1]
+        return InstitutionProfile(
+            ror=ror, name=head["institution"], city=head["city"], region=head["region"], country=head["country"],
+            works=len(work_ns), authors=n_authors,
+            tallies=Tallies(supporting=every.supporting, contrasting=every.contrasting, mentioning=every.mentioning,
+                            unclassified=every.total - every.statements - every.mentioning, total=every.total,
+                            citing_publications=pubs),
+            windows=tuple(windows))
 
     def iter_document_authors(self) -> Iterator[DocumentAuthor]:
         for r in self._stream(

@@ -7,9 +7,10 @@ enough. Every response shape comes from :mod:`citelens.serialize`.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Body, Path, Query, Request
 
 from citelens import serialize as S
 from citelens.document import STANCES, Author
@@ -21,6 +22,7 @@ from citelens.web.context import WebContext
 from citelens.web.errors import BadRequest, NotFound, StatementId, int_param, parse_filters
 
 EXAMPLE_DOI = "10.1038/nn1525"
+_ROR_ID = re.compile(r"0[a-z0-9]{6}\d{2}")  # ROR ids: "0", six base-32 characters, a two-digit checksum
 DOI_LIST = Body(..., examples=[[EXAMPLE_DOI, "10.1073/pnas.1936192100"]],
                 description="a JSON array of DOIs; null, empty and non-string entries are skipped")
 
@@ -182,7 +184,8 @@ def api_router(ctx: WebContext) -> APIRouter:
                                        "tallies": S.tallies_json(w["doi"] or w["id"], w["tallies"])} for w in found]}
 
     @r.get("/authors", tags=["authors"], summary="Find authors by ORCID, author id or name (any author position)")
-    def authors(q: str = Query(..., examples=["0000-0002-1825-0097"]),
+    def authors(q: str = Query(..., description="an ORCID, an author id or a name (\"Anna Smith\", \"Smith, A\")",
+                               examples=["0000-0002-1825-0097"]),
                 limit: int = Query(20, description="1 to 50")) -> dict[str, Any]:
         if not q.strip() or len(q) > 200:
             raise BadRequest("q must be 1 to 200 characters")
@@ -193,10 +196,20 @@ def api_router(ctx: WebContext) -> APIRouter:
 
     @r.get("/authors/{author_id}", tags=["authors"],
            summary="An author: works in the index with tallies, aggregate tallies, co-authors, affiliations")
-    def author(author_id: str) -> dict[str, Any]:
+    def author(author_id: str = Path(..., max_length=40, description="author id (digits)",
+                                     examples=["12"])) -> dict[str, Any]:
         profile = ctx.store().author_profile(author_id) if author_id.isdigit() and len(author_id) < 19 else None
         if profile is None:
             raise NotFound(f"no author {author_id[:50]}")
+        return profile.to_dict()
+
+    @r.get("/institutions/{ror}", tags=["authors"],
+           summary="An institution by ROR id: works, tallies, and supporting ÷ (supporting + contrasting) by window")
+    def institution(ror: str = Path(..., max_length=40, description="ROR id without https://ror.org/",
+                                    examples=["03dbr7087"])) -> dict[str, Any]:
+        profile = ctx.store().institution_profile(ror) if _ROR_ID.fullmatch(ror) else None
+        if profile is None:
+            raise NotFound(f"no institution {ror[:50]}")
         return profile.to_dict()
 
     @r.get("/statements/{statement_id}", tags=["statements"], summary="One citation statement",

@@ -4,6 +4,7 @@ badge, API docs and the "how labels are made" page. Static assets are served fro
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -112,6 +113,13 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
         if profile is None:
             raise NotFound(f"no author {author_id[:50]}")
         return ctx.page(request, "author.html", {"p": profile.to_dict()})
+
+    @r.get("/institutions/{ror}", response_class=HTMLResponse)
+    def institution_page(request: Request, ror: str) -> HTMLResponse:
+        profile = ctx.store().institution_profile(ror) if re.fullmatch(r"0[a-z0-9]{6}\d{2}", ror) else None
+        if profile is None:
+            raise NotFound(f"no institution {ror[:50]}")
+        return ctx.page(request, "institution.html", {"inst": profile.to_dict()})
 
     @r.post("/statements/{statement_id}/correct")
     async def correct_page(request: Request, statement_id: StatementId) -> Response:
