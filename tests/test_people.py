@@ -264,3 +264,20 @@ def test_institution_api_and_page(tmp_path: Path) -> None:
         for bad in ("0zzzzzz99", "nope", "<b>"):
             assert c.get(f"/api/institutions/{bad}").status_code == 404
             assert c.get(f"/institutions/{bad}").status_code == 404
+
+
+def test_search_page_finds_authors_in_any_position(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from citelens.web.app import create_app
+    from citelens.web.settings import Settings
+
+    db = tmp_path / "i.db"
+    p = Pipeline(open_store(db), "cues")
+    ingest(p, "a.xml", article("10.1234/a", contrib("Smith", "Anna", "tor"), contrib("Okafor", "Ada", "lag")))
+    okafor = p.store.find_authors("Okafor")[0][0]
+    p.store.close()
+    with TestClient(create_app(db, Settings(secret_key="k"))) as c:
+        page = c.get("/search", params={"q": "Okafor", "kind": "papers"})
+        assert page.status_code == 200 and f'href="/authors/{okafor}"' in page.text and "Ada Okafor" in page.text
+        assert "author-hits" not in c.get("/search", params={"q": "Nobody", "kind": "papers"}).text
