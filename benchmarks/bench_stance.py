@@ -60,6 +60,51 @@ def throughput(name: str, path: Path, repeats: int = 3) -> float:
     return len(inputs) / best
 
 
+_ONE_CORE = (
+    "import sys, time\n"
+    "from pathlib import Path\n"
+    "from citelens.stance import get_classifier\n"
+    "from citelens.stance.evaluate import read_eval_rows\n"
+    "inputs, _, _ = read_eval_rows(Path(sys.argv[2]))\n"
+    "c = get_classifier(sys.argv[1]); c.predict(inputs[:10])\n"
+    "best = min((lambda t: (c.predict(inputs), time.perf_counter() - t)[1])(time.perf_counter()) for _ in range(3))\n"
+    "print(len(inputs) / best)\n"
+)
+
+
+def one_core_throughput(name: str, path: Path) -> float:
+    """Statements/s of a fresh process whose onnxruntime pool has one thread (CITELENS_THREADS=1): what one of
+    the two cores does, and so a floor for the machine that is less sensitive to other jobs than a 2-thread run."""
+    import os
+
+    env = {**os.environ, "CITELENS_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    out = subprocess.run([sys.executable, "-c", _ONE_CORE, name, str(path)], capture_output=True, text=True,
+                         check=True, env=env)
+    return float(out.stdout.strip())
+
+
+def speed_only(names: list[str], path: Path, write: bool) -> int:
+    rows = []
+    for n in names:
+        rows.append(f"| {n} | {one_core_throughput(n, path):.0f} | {throughput(n, path):.0f} | {rss_mb(n):.0f} |")
+        print(rows[-1], flush=True)
+    text = "\n".join([
+        "## Stance classification: speed",
+        "",
+        f"`python benchmarks/bench_stance.py --speed-only --write` on {machine()}: end to end through `predict` "
+        f"on {path.name} (best of 3), one process; one core = onnxruntime limited to one thread "
+        "(`CITELENS_THREADS=1`).",
+        "",
+        "| model | statements/s, one core | statements/s, both cores | RSS after load (MB) |",
+        "|---|---|---|---|",
+        *rows,
+    ])
+    print(text)
+    if write:
+        print(f"wrote {write_section('stance-speed', text)}")
+    return 0
+
+
 def batch_dependence(path: Path) -> dict[str, float]:
     """MiniLM only: classify every row alone (batch of 1) and in the runtime's batches; count label flips.
 
@@ -103,7 +148,11 @@ def main() -> int:
                     help="v2 (the previous default) and v3 (the cascade) first; the rest for context")
     ap.add_argument("--sets", default="pmc-dev,pmc-test,pmc-test-random,biomed-test,elife-test,multicite-test")
     ap.add_argument("--write", action="store_true")
+    ap.add_argument("--speed-only", action="store_true", help="throughput and memory only (no accuracy)")
     args = ap.parse_args()
+    if args.speed_only:
+        return speed_only([n for n in args.models.split(",") if n in available_classifiers()],
+                          args.eval_dir / "biomed-test.jsonl", args.write)
     sets = args.sets.split(",")
     missing = [s for s in sets if not (args.eval_dir / f"{s}.jsonl").exists()]
     if missing:

@@ -173,7 +173,7 @@ _STOPWORDS = frozenset({
 
 
 class _Artefact:
-    def __init__(self, directory: Path, prefix: str = V2) -> None:
+    def __init__(self, directory: Path, prefix: str = V2, threads: int | None = None) -> None:
         import onnxruntime as ort
 
         meta = json.loads((directory / f"{prefix}.json").read_text(encoding="utf-8"))
@@ -185,9 +185,11 @@ class _Artefact:
         # BASIC, not ALL: the graph quantises activations per token (see scripts/train_stance_minilm.py), and
         # the extended MatMulIntegerToFloat fusion assumes one scale per tensor. BASIC is also the faster here.
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
-        threads = os.environ.get("CITELENS_THREADS", "")
-        if threads.isdigit() and int(threads) > 0:  # set by ingest's worker processes; 0/unset: all cores
-            opts.intra_op_num_threads = int(threads)
+        env = os.environ.get("CITELENS_THREADS", "")
+        if env.isdigit() and int(env) > 0:  # set by ingest's worker processes; 0/unset: the caller's choice
+            opts.intra_op_num_threads = int(env)
+        elif threads:
+            opts.intra_op_num_threads = threads
         self.session = ort.InferenceSession(str(directory / f"{prefix}.onnx"), opts,
                                             providers=["CPUExecutionProvider"])
         self.input_names = {i.name for i in self.session.get_inputs()}
@@ -199,8 +201,8 @@ class _Artefact:
 
 
 @lru_cache(maxsize=4)
-def _load_cached(directory: str, prefix: str = V2) -> _Artefact:
-    return _Artefact(Path(directory), prefix)
+def _load_cached(directory: str, prefix: str = V2, threads: int | None = None) -> _Artefact:
+    return _Artefact(Path(directory), prefix, threads)
 
 
 class MiniLMStanceClassifier:
@@ -212,10 +214,10 @@ class MiniLMStanceClassifier:
 
     name = "minilm"
 
-    def __init__(self, directory: Path | None = None, prefix: str = V2) -> None:
+    def __init__(self, directory: Path | None = None, prefix: str = V2, threads: int | None = None) -> None:
         self.directory = directory or models_dir()
         self.prefix = prefix
-        self.model = _load_cached(str(self.directory), prefix)
+        self.model = _load_cached(str(self.directory), prefix, threads)
 
     @property
     def version(self) -> str:
