@@ -35,7 +35,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._report import machine, write_section  # noqa: E402
-from benchmarks.bench_web import build_index  # noqa: E402
+from benchmarks.bench_web import _wait_port, build_index  # noqa: E402
 from benchmarks.crash_harness import CITELENS, make_corpus  # noqa: E402
 
 KINDS = ("tallies", "report")
@@ -112,19 +112,6 @@ def _free_port(preferred: int) -> int:
     raise SystemExit("no free port in 18200-18299")
 
 
-def _wait_port(port: int, proc: subprocess.Popen, timeout: float = 90) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            if proc.poll() is not None:
-                raise SystemExit("server exited during start-up") from None
-            time.sleep(0.2)
-    raise SystemExit("server did not start")
-
-
 def _tree(pid: int) -> list[int]:
     """The process and its descendants (uvicorn's worker processes)."""
     out, todo = [], [pid]
@@ -194,7 +181,7 @@ def _start_server(db: Path, port: int, workers: int, nofile: int = 0) -> subproc
     server = subprocess.Popen([*CITELENS, "serve", "--db", str(db), "--port", str(port), "--host", "127.0.0.1",
                                "--workers", str(workers)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               preexec_fn=limit)
-    _wait_port(port, server)
+    _wait_port(port, server, timeout=90)
     return server
 
 

@@ -127,8 +127,8 @@ def cmd_cascade(args: argparse.Namespace) -> int:
     ment = CLASSES.index("mentioning")
     inputs = {k: [to_input(r) for r in ds[k]] for k in dev_names}
     gold = {k: [r["stance"] for r in ds[k]] for k in dev_names}
-    p1 = {k: lin.probabilities(lin.scores(inputs[k])[0])[:, ment] for k in dev_names}
     lin_p = {k: lin.probabilities(lin.scores(inputs[k])[0]) for k in dev_names}
+    p1 = {k: lin_p[k][:, ment] for k in dev_names}
     net_p = {k: net.probabilities(net.logits(inputs[k])) for k in dev_names}
     bio_dev = [k for k in dev_names if k != "multicite-dev"]
 

@@ -325,10 +325,9 @@ def main(argv: list[str] | None = None) -> int:
         tok = load_tokenizer(base_dir() / "tokenizer.json")
         train = [r for k in args.train_sets.split(",") for r in ds.get(k, [])]
         if args.stage1_filter:
-            from citelens.stance.model import LinearStanceClassifier
+            from citelens.stance.model import LinearStanceClassifier, newest_model_path
 
-            v3 = models_dir() / "stance-linear-v3.npz"  # the cascade's own first stage
-            lin = LinearStanceClassifier(v3 if v3.is_file() else None)
+            lin = LinearStanceClassifier(newest_model_path())  # the cascade's own first stage
             pm = lin.probabilities(lin.scores([to_input(r) for r in train])[0])[:, CLASSES.index("mentioning")]
             train = [r for r, p in zip(train, pm, strict=True) if r["stance"] != "mentioning" or p < args.stage1_filter]
         enc = {"max_len": args.max_len, "max_sent": args.max_sent, "after": args.after,

@@ -17,8 +17,8 @@ from citelens.stance.cascade import (
     resolve_min_confidence,
 )
 from citelens.stance.cues import CuePhraseClassifier
-from citelens.stance.model import LinearStanceClassifier, model_available
-from citelens.stance.onnx_model import V2, V3, MiniLMStanceClassifier, models_dir
+from citelens.stance.model import LinearStanceClassifier, model_available, newest_model_path
+from citelens.stance.onnx_model import V2, V3, MiniLMStanceClassifier
 from citelens.stance.onnx_model import model_available as minilm_available
 
 
@@ -32,11 +32,9 @@ def _named(name: str, factory: Callable[[], StanceClassifier]) -> Callable[[], S
 
 
 _REGISTRY: dict[str, Callable[[], StanceClassifier]] = {"cues": CuePhraseClassifier}
-_LINEAR_V3 = models_dir() / "stance-linear-v3.npz"
 if model_available():
     _REGISTRY["linear-v2"] = _named("linear-v2", LinearStanceClassifier)
-    _REGISTRY["linear"] = (_named("linear", lambda: LinearStanceClassifier(_LINEAR_V3)) if _LINEAR_V3.is_file()
-                           else _REGISTRY["linear-v2"])
+    _REGISTRY["linear"] = _named("linear", lambda: LinearStanceClassifier(newest_model_path()))
 # The fine-tuned MiniLMs (int8 ONNX) register when their artefacts are installed (they ship in the wheel) and
 # onnxruntime + tokenizers import (both are dependencies). "minilm" is the newest network on its own;
 # "minilm-v2" the previous default, kept so its figures can be reproduced beside v3's.

@@ -24,12 +24,12 @@ from typing import Any
 import numpy as np
 
 from citelens.stance.base import StanceInput, StancePrediction, predict_each_once
+from citelens.stance.model import V3_FILE as LINEAR_V3_FILE
 from citelens.stance.model import LinearStanceClassifier
 from citelens.stance.onnx_model import V3, MiniLMStanceClassifier, models_dir
 from citelens.stance.onnx_model import model_available as minilm_available
 
 CASCADE_FILE = "stance-cascade-v3.json"
-LINEAR_V3_FILE = "stance-linear-v3.npz"
 
 
 def cascade_available() -> bool:

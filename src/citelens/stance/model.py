@@ -34,6 +34,15 @@ def model_available() -> bool:
     return default_model_path().is_file()
 
 
+V3_FILE = "stance-linear-v3.npz"  # the cascade's first stage, trained on the Europe PMC set too
+
+
+def newest_model_path() -> Path:
+    """linear-v3 where installed, else the default (v2) artefact."""
+    v3 = default_model_path().with_name(V3_FILE)
+    return v3 if v3.is_file() else default_model_path()
+
+
 @dataclass
 class LinearArtefact:
     vocab: dict[str, int]

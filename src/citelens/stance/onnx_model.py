@@ -151,12 +151,12 @@ def evidence(x: StanceInput, stance: str) -> str:
 
 
 def _surrogate_evidence(x: StanceInput, stance: str) -> str:
-    from citelens.stance.model import LinearStanceClassifier, model_available
+    from citelens.stance.model import LinearStanceClassifier, model_available, newest_model_path
 
     if not model_available():
         return ""
-    v3 = models_dir() / "stance-linear-v3.npz"  # the newest linear model, trained on the most evidence
-    return "; ".join(LinearStanceClassifier(v3 if v3.is_file() else None).explain(x, stance, keep=_readable))
+    # The newest linear model: trained on the most evidence.
+    return "; ".join(LinearStanceClassifier(newest_model_path()).explain(x, stance, keep=_readable))
 
 
 def _readable(phrase: str) -> bool:
