@@ -7,6 +7,9 @@ PROVENANCE.txt there) and writes one gzipped TSV with four kinds of line:
     R  <alpha-2>  <region>  <variant>                regions (states, provinces) and their abbreviations
     T  <alpha-2>  <region>  <city>                   GeoNames cities (one line per city and region)
     O  <ror id>   <alpha-2>  <region>  <city>  <name>  <variant>|<variant>…   ROR organisations
+    K  <alpha-2>  <region>  <city>  <count>          cities of ROR organisations and how many are there
+                                                     (places too small for GeoNames' list, e.g. Los Baños,
+                                                     and a prior for names several countries share)
 
 Run: ``python scripts/build_gazetteer.py [../shared/data/geo]``. Only Latin-script names are kept (the
 affiliations we parse are written in Latin script); that keeps the file under 2 MB.
@@ -20,6 +23,7 @@ import io
 import json
 import re
 import sys
+from collections import Counter
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parent.parent / "src" / "citelens" / "places" / "gazetteer.tsv.gz"
@@ -152,16 +156,25 @@ def main(geo: Path) -> None:
             lines.append(f"T\t{cc}\t{clean(row['subcountry'])}\t{clean(row['name'])}")
     if unknown:
         print("cities of unknown countries left out:", sorted(unknown), file=sys.stderr)
+    ror_cities: Counter[tuple[str, str]] = Counter()
+    ror_regions: dict[tuple[str, str], Counter[str]] = {}
     with gzip.open(geo / "ror_records_latest.jsonl.gz", "rt", encoding="utf-8") as fh:
         for line in fh:
             r = json.loads(line)
             if r.get("status") not in ("active", None) or not r.get("country_code"):
                 continue
+            city = clean(r.get("city") or "")
+            if city and latin(city):
+                ror_cities[(r["country_code"], city)] += 1
+                ror_regions.setdefault((r["country_code"], city), Counter())[clean(r.get("subdivision") or "")] += 1
             variants = [v for v in [*(r.get("aliases") or []), *(r.get("labels") or [])]
                         if latin(v) and v != r["name"] and len(v) > 3]
             lines.append("\t".join(["O", r["ror_id"].rsplit("/", 1)[-1], r["country_code"],
                                     clean(r.get("subdivision") or ""), clean(r.get("city") or ""),
                                     clean(r["name"]), "|".join(clean(v) for v in variants)]))
+    for (cc, city), n in sorted(ror_cities.items()):
+        region = ror_regions[(cc, city)].most_common(1)[0][0]
+        lines.append(f"K\t{cc}\t{region}\t{city}\t{n}")
     OUT.parent.mkdir(parents=True, exist_ok=True)
     with gzip.GzipFile(OUT, "wb", compresslevel=9, mtime=0) as out:
         out.write(("\n".join(lines) + "\n").encode("utf-8"))

@@ -90,3 +90,38 @@ def test_hostile_affiliation_text_is_harmless() -> None:
         Affiliation(raw="<script>alert(1)</script>, ,,;;" + "a" * 10000), Affiliation()])])
     locate_authors(doc)
     assert doc.authors[0].affiliations[0].country_code == ""
+
+
+@pytest.mark.parametrize(("raw", "country"), [
+    ("Los Alamos National Laboratory, Bioscience Division, Los Alamos, New Mexico", "US"),  # not Mexico
+    ("School of Public Health, University of New South Wales, Sydney", "AU"),  # not Wales
+    ("CSIRO Agriculture & Food, St Lucia, QLD", "AU"),  # not Saint Lucia
+    ("Department of Genetics, University of Georgia, Athens, GA", "US"),  # not Georgia, not Greece
+    ("Lawson Health Research Institute, London, ON", "CA"),  # the province decides which London
+    ("Royal College of Surgeons in Ireland, Manama", "BH"),  # a country inside a name is no address
+    ("Institute of Hygiene, University of Münster, Münster", "DE"),  # not the Irish province
+    ("International Rice Research Institute, Los Baños", "PH"),  # a town only the ROR registry knows
+    ("CureVac AG, Tuebingen", "DE"),  # German spelling without umlaut
+    ("Benson Hill Biosystems, Inc., Saint Louis, MO", "US"),  # "Saint" for "St."
+    ("Department of Marketing, WU Vienna University of Economics and Business, Vienna", "AT"),
+    ("The Babraham Institute, Cambridge CB22 3AT", "GB"),  # a UK postcode decides which Cambridge
+    ("Department of Chemistry and Biological Sciences, Iwate University", ""),  # "University" is no city here
+    ("Neuroscience, IMED Biotech Unit, AstraZeneca, Cambridge", ""),  # Cambridge UK or MA: no guess
+])
+def test_countries_inferred_from_untagged_text(raw: str, country: str) -> None:
+    assert locate_affiliation(raw).country == country
+
+
+def test_a_shared_place_name_goes_to_the_country_with_most_research_there() -> None:
+    from citelens.places.locate import likely_country
+
+    assert likely_country({"AT", "US"}, "vienna") == "AT"
+    assert likely_country({"GB", "US"}, "cambridge") == ""  # 94 vs 90 organisations: a toss-up
+    assert likely_country({"FR"}, "anything") == "FR"
+
+
+def test_territories_keep_their_own_codes() -> None:
+    assert locate_affiliation("City University of Hong Kong, Kowloon, Hong Kong SAR, China").country == "HK"
+    assert locate_affiliation("City University of Hong Kong, Kowloon", country="Hong Kong SAR, China").country == "HK"
+    assert locate_affiliation("Shenzhen Research Institute, City University of Hong Kong, Shenzhen, China").country == "CN"
+    assert locate_affiliation("Academia Sinica, Taipei, 115 Taiwan").country == "TW"

@@ -43,6 +43,8 @@ class Gazetteer:
     cities: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)  # key → [(alpha-2, region, name)]
     organisations: dict[str, list[Organisation]] = field(default_factory=dict)  # key → organisations
     by_ror: dict[str, Organisation] = field(default_factory=dict)
+    # (city key, alpha-2) → how many ROR organisations are there: the prior when several countries share a name.
+    research_weight: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 @cache
@@ -67,6 +69,13 @@ def gazetteer() -> Gazetteer:
             g.regions.setdefault(place_key(region), [])
             if (cc, region) not in g.regions[place_key(region)]:
                 g.regions[place_key(region)].append((cc, region))
+        elif kind == "K":
+            cc, region, name, count = cols
+            key = place_key(name)
+            g.research_weight[(key, cc)] = g.research_weight.get((key, cc), 0) + int(count)
+            # Registry records that give a country as their city ("Ireland") add no city.
+            if key not in g.countries and not any(c[0] == cc for c in g.cities.get(key, [])):
+                g.cities.setdefault(key, []).append((cc, region, name))
         elif kind == "O":
             ror, cc, region, city, name, variants = cols
             org = Organisation(ror=ror, name=name, country=cc, region=region, city=city)

@@ -64,13 +64,180 @@ def _words_without_codes(part: str) -> list[str]:
 
 
 def _country_in(part: str) -> str:
-    """The country a part names, also at its end ("Galway H91 CF50 Ireland", "Beijing 100081 China")."""
+    """The country a part names, also at its end ("Galway H91 CF50 Ireland", "Beijing 100081 China").
+
+    Not when the name ends a longer place name: "New Mexico", "New South Wales", "Nova Scotia".
+    """
+    g = gazetteer()
     words = _words_without_codes(part)
     for n in range(min(6, len(words)), 0, -1):
         cc = country_code(" ".join(words[-n:]), allow_code=False)
         if cc:
+            longer = place_key(" ".join(words[-n - 1:])) if n < len(words) else ""
+            if longer and (longer in g.regions or longer in g.cities) and longer not in g.countries:
+                return ""
             return cc
     return ""
+
+
+def _names_organisation(part: str) -> bool:
+    """'University of Georgia', 'Royal College of Surgeons in Ireland': a country inside a name is no address."""
+    return bool(_ORG_WORDS.search(part)) and len(_words_without_codes(part)) > 1
+
+
+def _explicit_country(parts: list[str]) -> str:
+    """The country the address writes out, read from its end; territories before 'China' keep their own code.
+
+    Not past a state or province at the end: "St Lucia, QLD" is in Australia, not Saint Lucia.
+    """
+    g = gazetteer()
+    for i in range(len(parts) - 1, -1, -1):
+        if _names_organisation(parts[i]):
+            continue
+        cc = _country_in(parts[i])
+        if cc:
+            # "Hong Kong, China", "Macau SAR, China": the territory has its own ISO code.
+            before = _country_in(parts[i - 1]) if i else ""
+            return before if cc == "CN" and before in _CHINESE_TERRITORIES else cc
+        words = _words_without_codes(parts[i])
+        if len(words) == 1 and words[0].isupper() and words[0] in g.region_abbreviations:
+            return ""
+    return ""
+
+
+_UK_POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b")
+_CA_POSTCODE_ALONE = re.compile(r"\b[A-Z]\d[A-Z]\s?\d[A-Z]\d\b")
+_GERMAN_SPELLING = (("ue", "u"), ("oe", "o"), ("ae", "a"))
+_DOMINANT_SHARE = 0.75  # of the ROR organisations in places of one name, for that name to mean one country
+
+
+def _place_candidates(key: str, table: dict[str, list[tuple[str, str, str]]]) -> list[tuple[str, str, str]]:
+    if set(key.split()) <= _GENERIC_ORG_WORDS:  # "University" (Florida) in "Iwate University"
+        return []
+    found = table.get(key)
+    if not found and any(a in key for a, _ in _GERMAN_SPELLING):  # "Tuebingen" for "Tübingen"
+        for a, b in _GERMAN_SPELLING:
+            key = key.replace(a, b)
+        found = table.get(key)
+    if key.startswith(("saint ", "st ")):  # "Saint Louis" for "St. Louis" and back
+        other = table.get(("st " if key.startswith("saint ") else "saint ") + key.split(" ", 1)[1])
+        found = [*(found or []), *(other or [])]
+    return found or []
+
+
+def likely_country(countries: set[str], key: str) -> str:
+    """The one country a place name shared by ``countries`` most likely means, or "" when it is a toss-up.
+
+    The prior is research activity: how many ROR organisations each country has in a place of that name
+    (Vienna: Austria 219, United States 4; Cambridge: United Kingdom 94, United States 90 → undecided).
+    """
+    if len(countries) == 1:
+        return next(iter(countries))
+    weights = {cc: gazetteer().research_weight.get((key, cc), 0) for cc in countries}
+    total = sum(weights.values())
+    best = max(weights, key=lambda cc: weights[cc]) if total else ""
+    return best if total >= 3 and weights[best] >= _DOMINANT_SHARE * total else ""
+
+
+def _city_evidence(part: str, hinted: set[str]) -> tuple[str, bool]:
+    """The country of the longest city name in a part ("Suwon 16419", "Haidian District Beijing"), and
+    whether that name is the whole part (a partial match, "Alpine Skiing", is a weaker clue).
+
+    A name several countries share goes to the country the rest of the address hints at ("Athens, GA",
+    "London, ON"), else to the country with most research organisations in a place of that name.
+    """
+    words = _words_without_codes(part)
+    for n in range(min(4, len(words)), 0, -1):
+        for start in sorted({len(words) - n, 0}, reverse=True):
+            key = place_key(" ".join(words[start:start + n]))
+            found = _place_candidates(key, gazetteer().cities)
+            if found:
+                countries = {c[0] for c in found}
+                return likely_country((countries & hinted) or countries, key), n == len(words)
+    return "", False
+
+
+# Generic words of organisation names: a ROR name made only of these ("Institute of Science and Technology",
+# "Ministry of Agriculture") is a weak clue, since many countries have one and the registry holds a subset.
+_GENERIC_ORG_WORDS = frozenset({
+    "a", "and", "de", "del", "der", "des", "di", "du", "for", "in", "of", "on", "the", "y", "academy",
+    "agricultural", "agriculture", "biology", "center", "centre", "college", "council", "department", "economics",
+    "education", "engineering", "federal", "foundation", "general", "government", "health", "higher", "hospital",
+    "institute", "international", "laboratory", "medical", "medicine", "ministry", "national", "public",
+    "research", "school", "science", "sciences", "state", "studies", "survey", "technical", "technology",
+    "university"})
+
+
+def infer_country(parts: list[str], raw: str) -> str:
+    """The country of an address that does not name one, by weighing what it does name.
+
+    Postcodes with their state or province (3), cities (2.5 for a part that is a city name, 1.5 for one that
+    starts or ends with one, 1 inside an organisation's name; a name several countries share goes to the one
+    the rest hints at, else to the one with most research organisations there), state abbreviations, other
+    postcodes and ROR organisation names (2; 1 for a name of generic words only: the registry we ship holds
+    a subset, and international organisations have sites in many countries), regions (1), and a country
+    named inside an organisation's name (1, "University of the Philippines"). The highest total wins; a tie
+    is no answer (a wrong country is worse than none).
+    """
+    g = gazetteer()
+    score: dict[str, float] = {}
+
+    def add(cc: str, weight: float) -> None:
+        if cc:
+            score[cc] = score.get(cc, 0.0) + weight
+
+    for pattern in (_US_ZIP, _CA_POSTCODE, _AU_POSTCODE):
+        for m in pattern.finditer(raw):
+            ccs = {r[0] for r in g.region_abbreviations.get(m.group(1), [])}
+            if len(ccs) == 1:
+                add(next(iter(ccs)), 3)
+    if _CA_POSTCODE_ALONE.search(raw):
+        add("CA", 2)
+    if _UK_POSTCODE.search(raw):
+        add("GB", 2)
+    places: list[tuple[str, list[str]]] = []
+    for part in parts:
+        words = _words_without_codes(part)
+        orgs = [] if _UNIT_WORDS.match(part) else (
+            g.organisations.get(place_key(part)) or g.organisations.get(place_key(" ".join(words))))
+        if orgs and len({o.country for o in orgs}) == 1:
+            generic = set(place_key(orgs[0].name).split()) <= _GENERIC_ORG_WORDS
+            add(orgs[0].country, 1 if generic else 2)
+            continue
+        if len(words) == 1 and words[0].isupper() and words[0] in g.region_abbreviations:  # "WA", "QLD"
+            ccs = {r[0] for r in g.region_abbreviations[words[0]]}
+            for cc in ccs:
+                add(cc, 2 / len(ccs))
+            continue
+        if _names_organisation(part):
+            inner = set(_inner_country_names(words))
+            add(_country_in(part) or (next(iter(inner)) if len(inner) == 1 else "") or _city_evidence(part, set())[0], 1)
+            continue
+        places.append((part, words))
+    hinted = set(score)
+    for part, words in places:
+        city_cc, whole = _city_evidence(part, hinted)
+        add(city_cc, 2.5 if whole else 1.5)
+        regions = {r[0] for r in g.regions.get(place_key(" ".join(words)), [])}
+        if len(regions) == 1 and next(iter(regions)) != city_cc:
+            add(next(iter(regions)), 1)
+    if not score:
+        return ""
+    ranked = sorted(score.items(), key=lambda kv: -kv[1])
+    return ranked[0][0] if len(ranked) == 1 or ranked[0][1] > ranked[1][1] else ""
+
+
+def _inner_country_names(words: list[str]) -> list[str]:
+    """Countries named inside a phrase ('Zambia Agriculture Research Institute' → ['ZM'])."""
+    out = []
+    for n in (3, 2, 1):
+        for i in range(len(words) - n + 1):
+            cc = country_code(" ".join(words[i:i + n]), allow_code=False)
+            if cc and len(words[i]) > 2:
+                out.append(cc)
+        if out:
+            return out
+    return out
 
 
 def _organisation(candidates: list[str], country: str) -> Organisation | None:
@@ -136,18 +303,14 @@ def locate_affiliation(raw: str, *, institution: str = "", country: str = "", ci
     g = gazetteer()
     parts = _parts(raw)
     # A tag may hold more than the country ("Barcelona, Spain"): its last part then names it.
-    cc = (country_code(country) or _country_in(country.split(",")[-1])) if country else ""
-    if not cc:
-        for i in range(len(parts) - 1, -1, -1):
-            cc = _country_in(parts[i])
-            if cc:
-                # "Hong Kong, China", "Macau SAR, China": the territory has its own ISO code.
-                before = _country_in(parts[i - 1]) if i else ""
-                if cc == "CN" and before in _CHINESE_TERRITORIES:
-                    cc = before
-                break
+    # "Hong Kong SAR, China" in a tag is Hong Kong (HK), as it is in the text.
+    cc = (country_code(country) or _explicit_country(_parts(country)) or _country_in(country.split(",")[-1])) \
+        if country else ""
     ror = ror.rsplit("/", 1)[-1].strip()
     org = g.by_ror.get(ror) if ror else None
+    if not cc:
+        cc = _explicit_country(parts) or (org.country if org is not None else "") or infer_country(
+            [*parts, *([city] if city and city not in parts else [])], raw)
     if org is None:
         tagged = [s.strip(" ,") for s in institution.split(",") if s.strip(" ,")] if institution else []
         org = _organisation([*reversed(tagged), *reversed(parts)], cc)
@@ -161,8 +324,8 @@ def locate_affiliation(raw: str, *, institution: str = "", country: str = "", ci
     if not found_city:
         found_city, city_region, city_cc = _city([p for p in parts if p != inst], cc)
     reg, reg_cc = (region.strip(), cc) if region else _region(parts, raw, cc)
-    if not cc:
-        cc = reg_cc or city_cc or (org.country if org else "")
+    if not cc and region:
+        cc = reg_cc
     if org is not None and org.country != cc:
         org = None
     if org is not None and not found_city:
