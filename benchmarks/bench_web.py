@@ -12,7 +12,10 @@ One command::
    request count and time) against each scenario and records every request's latency.
 4. Writes a table to docs/benchmarks.md (section "web") via benchmarks/_report.py.
 
-Goals: tallies API p99 < 50 ms, report page p99 < 200 ms.
+Goals: tallies API p99 < 50 ms, report page p99 < 200 ms, author and institution pages p99 < 200 ms.
+
+``--people-only`` runs the author and institution scenarios alone (section "web-people"): the synthetic
+index then also gets authors (see ``add_people``), added once to an existing index.
 """
 
 from __future__ import annotations
@@ -123,6 +126,70 @@ def build_index(path: Path, statements: int, seed: int = 7) -> dict[str, int]:
     open_store(path).close()  # lets the store add any indexes it creates on open
     return {"statements": statements, "documents": n_docs, "works": n_docs + n_cited, "refs": ref_id,
             "seconds_rows": round(t_rows, 1), "seconds_total": round(time.perf_counter() - t0, 1)}
+
+
+def add_people(path: Path, seed: int = 13) -> dict[str, int]:
+    """Give the index authors and institutions, once: documents for the first 20,000 cited works (so the
+    heavily cited ones are someone's papers), 3–6 authors each from a pool of 30,000 with a heavy tail
+    (the busiest has several hundred works), each affiliated with one of 2,000 institutions (ROR-like ids,
+    heavy-tailed too: the largest has over a thousand works, tens of thousands of statements citing them)."""
+    conn = sqlite3.connect(path)
+    if conn.execute("SELECT COUNT(*) FROM document_authors").fetchone()[0]:
+        conn.close()
+        return {}
+    rng = random.Random(seed)
+    n_docs = conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+    n_works = conn.execute("SELECT MAX(id) FROM works").fetchone()[0]
+    n_new = min(20_000, n_works - n_docs)
+    n_authors, n_insts = 30_000, 2_000
+    countries = ("US", "CN", "GB", "DE", "JP", "FR", "IN", "BR", "ES", "IT")
+    with conn:
+        conn.executemany("INSERT INTO authors (id, name, name_key, orcid) VALUES (?,?,?,?)",
+                         ((i, f"A. Author{i}", f"author{i} a", f"0000-0001-{i // 10000:04d}-{i % 10000:04d}"
+                           if i % 3 == 0 else "") for i in range(1, n_authors + 1)))
+        conn.executemany(
+            "INSERT INTO documents (id, identity, source, format, work_id, doi, title, year, journal, ingested_at)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?)",
+            ((n_docs + k, f"doi:10.5555/bench.{n_docs + k}", f"cited{k}.xml", "jats", n_docs + k,
+              f"10.5555/bench.{n_docs + k}", f"Cited paper {k}", 1990 + k % 35, "Journal of Benchmarks",
+              "2026-01-01T00:00:00+00:00") for k in range(1, n_new + 1)))
+        rows = []
+        for k in range(1, n_new + 1):
+            for pos in range(1, rng.randint(3, 6) + 1):
+                a = 1 + int(n_authors * rng.random() ** 2)
+                inst = 1 + int(n_insts * rng.random() ** 2)
+                rows.append((n_docs + k, pos, a, f"Author{a}", "A.", f"author{a} a", f"Institute {inst}, City",
+                             f"Institute {inst}", f"0bench{inst:04d}", f"City{inst % 97}", "",
+                             countries[inst % len(countries)]))
+        conn.executemany(
+            "INSERT OR IGNORE INTO document_authors (document_id, position, author_id, family, given, name_key,"
+            " affiliation, institution, ror, city, region, country) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+    conn.execute("ANALYZE")
+    conn.close()
+    return {"documents": n_new, "authors": n_authors, "institutions": n_insts, "author_positions": len(rows)}
+
+
+def people_paths(db: Path, n: int = 400, seed: int = 17) -> dict[str, list[str]]:
+    """Author and institution pages: the 20 busiest of each, and a mix (20 % busiest, the rest at random)."""
+    conn = sqlite3.connect(db)
+    top_a = [r[0] for r in conn.execute("SELECT author_id FROM document_authors GROUP BY author_id"
+                                        " ORDER BY COUNT(*) DESC LIMIT 20")]
+    top_i = [r[0] for r in conn.execute("SELECT ror FROM document_authors GROUP BY ror ORDER BY COUNT(*) DESC"
+                                        " LIMIT 20")]
+    all_a = [r[0] for r in conn.execute("SELECT DISTINCT author_id FROM document_authors")]
+    all_i = [r[0] for r in conn.execute("SELECT DISTINCT ror FROM document_authors")]
+    conn.close()
+    rng = random.Random(seed)
+    mixed_a = [rng.choice(top_a) if rng.random() < 0.2 else rng.choice(all_a) for _ in range(n)]
+    mixed_i = [rng.choice(top_i) if rng.random() < 0.2 else rng.choice(all_i) for _ in range(n)]
+    return {
+        "author page (mixed: 20% top-20 authors)": [f"/authors/{a}" for a in mixed_a],
+        "author page (top-20 authors only)": [f"/authors/{a}" for a in top_a],
+        "author API (top-20 authors only)": [f"/api/authors/{a}" for a in top_a],
+        "institution page (mixed: 20% top-20)": [f"/institutions/{i}" for i in mixed_i],
+        "institution page (top-20 institutions only)": [f"/institutions/{i}" for i in top_i],
+        "institution API (top-20 institutions only)": [f"/api/institutions/{i}" for i in top_i],
+    }
 
 
 def _insert_statements(conn: sqlite3.Connection, batch: list[tuple]) -> None:
@@ -272,6 +339,8 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=2000, help="per scenario (also bounded by --seconds)")
     ap.add_argument("--seconds", type=float, default=15.0, help="per scenario")
     ap.add_argument("--no-write", action="store_true", help="print only; do not update docs/benchmarks.md")
+    ap.add_argument("--people-only", action="store_true",
+                    help="author and institution scenarios only (section web-people), no cache only")
     a = ap.parse_args()
     db = Path(a.db)
     gen: dict[str, object] = {}
@@ -288,14 +357,19 @@ def main() -> None:
         from citelens.store import open_store
 
         open_store(db).close()  # apply any indexes added to the store since the file was built
+    people = add_people(db) if a.people_only else {}
+    if people:
+        print(f"  added people: {people}", flush=True)
     size_mb = sum(Path(str(db) + s).stat().st_size for s in ("", "-wal") if Path(str(db) + s).exists()) / 1e6
     load = os.getloadavg()
     scen = scenario_paths(db)
     hot_n = int(scen.pop("_hot_statements")[0])
+    if a.people_only:
+        scen = people_paths(db)
     rows = []
     # Each scenario runs against a server that recounts on every request ("no cache") and against the
     # default configuration, which reuses a work's counts while the index files are unchanged.
-    for cache_label, cache_s in (("no cache", "0"), ("default cache", "60")):
+    for cache_label, cache_s in (("no cache", "0"), ("default cache", "60"))[:1 if a.people_only else 2]:
         port = _free_port()
         env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "CITELENS_CACHE_SECONDS": cache_s}
         server = subprocess.Popen([sys.executable, "-c", "from citelens.cli import main; main()", "serve", "--db",
@@ -318,11 +392,14 @@ def main() -> None:
                 server.kill()
     from benchmarks._report import machine, write_section
 
-    goal = {"tallies": 50.0, "scite tallies": 50.0, "report": 200.0, "home page": 200.0}
+    goal = {"tallies": 50.0, "scite tallies": 50.0, "report": 200.0, "home page": 200.0, "author": 200.0,
+            "institution": 200.0}
     lines = [
-        "## Web: report page and tallies API under load",
+        "## Web: " + ("author and institution pages" if a.people_only else "report page and tallies API")
+        + " under load",
         "",
-        f"Command: `.venv/bin/python benchmarks/bench_web.py` ({machine()}).",
+        f"Command: `.venv/bin/python benchmarks/bench_web.py{' --people-only' if a.people_only else ''}`"
+        f" ({machine()}).",
         "",
         f"Synthetic SQLite index: {a.statements:,} citation statements, {size_mb:,.0f} MB"
         + (f", generated in {gen['seconds_total']} s" if gen else "") + f"; the most cited work has {hot_n:,}"
@@ -346,7 +423,7 @@ def main() -> None:
     md = "\n".join(lines)
     print(md)
     if not a.no_write:
-        print(f"wrote {write_section('web', md)}")
+        print(f"wrote {write_section('web-people' if a.people_only else 'web', md)}")
 
 
 if __name__ == "__main__":
