@@ -229,9 +229,62 @@ def cmd_select(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_select2(args: argparse.Namespace) -> int:
+    """Round 2 (route ``model-v3``): train and dev rows the v3 cascade ranks highest for contrasting, plus a sample
+    of its unsure supporting rows. Test articles are never mined again (their split was scored once)."""
+    from citelens.stance import StanceInput, get_classifier
+
+    first = read_jsonl(BUILD / "candidates.jsonl")
+    done_ids = {r["id"] for r in first}
+    done_sent = {(r["article"], _norm(re.sub(r"</?cite>", "", r["text"]))) for r in first}
+    seen: set[tuple[str, str]] = set()
+    pool = []
+    for r in read_jsonl(BUILD / "statements.jsonl"):
+        if r["split"] == "test" or r["id"] in done_ids or len(r["text"]) < 30:
+            continue
+        k = (r["article"], _norm(re.sub(r"</?cite>", "", r["text"])))
+        if k in seen or k in done_sent:
+            continue
+        seen.add(k)
+        pool.append(r)
+    cascade = get_classifier("cascade")
+    probs: list[dict[str, float]] = []
+    for b in range(0, len(pool), 5000):
+        part = pool[b : b + 5000]
+        probs += [p.probabilities for p in
+                  cascade.predict([StanceInput(r["text"], r["before"], r["after"], r["section"]) for r in part])]
+        print(f"scored {len(probs)}/{len(pool)}", file=sys.stderr)
+    rng = random.Random(SEED + 2)
+    chosen: list[dict] = []
+    for split, n_con, n_sup in (("train", args.contrast, args.support),
+                                ("dev", args.contrast * args.dev_share // 100, args.support * args.dev_share // 100)):
+        idx = [i for i, r in enumerate(pool) if r["split"] == split]
+        per_article: Counter = Counter()
+        taken = 0
+        # At most --per-article rows from one article, so a few discursive papers do not fill the quota.
+        for i in sorted(idx, key=lambda i: -probs[i]["contrasting"]):
+            if taken >= n_con:
+                break
+            if per_article[pool[i]["article"]] >= args.per_article:
+                continue
+            per_article[pool[i]["article"]] += 1
+            chosen.append({**pool[i], "route": "model-v3", "route_detail": "cascade-top-contrasting"})
+            taken += 1
+        picked = {r["id"] for r in chosen}
+        unsure = [i for i in idx if 0.25 <= probs[i]["supporting"] <= 0.6 and pool[i]["id"] not in picked]
+        for i in rng.sample(unsure, min(n_sup, len(unsure))):
+            chosen.append({**pool[i], "route": "model-v3", "route_detail": "cascade-unsure-supporting"})
+    rng.shuffle(chosen)
+    with (BUILD / "candidates2.jsonl").open("w", encoding="utf-8") as out:
+        for r in chosen:
+            out.write(json.dumps(r, ensure_ascii=False) + "\n")
+    print(Counter((r["split"], r["route_detail"]) for r in chosen), file=sys.stderr)
+    return 0
+
+
 def cmd_batches(args: argparse.Namespace) -> int:
     """Blind batches: id, section and text only (no route, no model output), in a shuffled order."""
-    rows = read_jsonl(BUILD / "candidates.jsonl")
+    rows = read_jsonl(BUILD / args.candidates)
     # Dev and test rows first: they judge every model, so they are read (and read twice) before the rest.
     rows.sort(key=lambda r: r["split"] == "train")
     bdir = BUILD / args.name
@@ -295,7 +348,11 @@ def cmd_merge(args: argparse.Namespace) -> int:
     import gzip
 
     rows = {r["id"]: r for r in read_jsonl(BUILD / "candidates.jsonl")}
+    if (BUILD / "candidates2.jsonl").exists():
+        rows.update({r["id"]: r for r in read_jsonl(BUILD / "candidates2.jsonl")})
     p1 = read_labels(BUILD / "pass1")
+    if (BUILD / "round2").exists():
+        p1.update(read_labels(BUILD / "round2"))
     p2 = read_labels(BUILD / "pass2") if (BUILD / "pass2").exists() else {}
     adj = read_labels_file(BUILD / "adjudication.tsv") if (BUILD / "adjudication.tsv").exists() else {}
     n: Counter = Counter()
@@ -392,7 +449,13 @@ def main() -> int:
     s.add_argument("--contrast", type=int, default=5500)
     s.add_argument("--support", type=int, default=5000)
     s.add_argument("--model", type=int, default=7500)
+    s = sub.add_parser("select2")
+    s.add_argument("--contrast", type=int, default=4500)
+    s.add_argument("--support", type=int, default=1500)
+    s.add_argument("--dev-share", type=int, default=25, help="dev quota, percent of the train quota")
+    s.add_argument("--per-article", type=int, default=12)
     s = sub.add_parser("batches")
+    s.add_argument("--candidates", default="candidates.jsonl")
     s.add_argument("--size", type=int, default=150)
     s.add_argument("--name", default="batches")
     s.add_argument("--double", type=int, default=0, help="second pass: this many dev/test rows")
@@ -400,7 +463,7 @@ def main() -> int:
     sub.add_parser("agree")
     sub.add_parser("table")
     args = ap.parse_args()
-    return {"extract": cmd_extract, "score": cmd_score, "select": cmd_select, "batches": cmd_batches,
+    return {"extract": cmd_extract, "score": cmd_score, "select": cmd_select, "select2": cmd_select2, "batches": cmd_batches,
             "merge": cmd_merge, "agree": cmd_agree, "table": cmd_table}[args.cmd](args)
 
 

@@ -130,3 +130,29 @@ def test_classifier_option_everywhere() -> None:
         assert "--classifier" in help_text, cmd
     out = CliRunner().invoke(main, ["classify", "We confirm <cite>[1]</cite>.", "--model", "cues", "--json"])
     assert out.exit_code == 0 and '"model"' in out.output  # the old spelling still works
+
+
+def test_jobs_auto_and_numbers() -> None:
+    from citelens.pipeline import AUTO_MAX_JOBS, AUTO_MIN_INPUTS, resolve_jobs
+
+    # auto: one process for a handful of files (worker start-up would cost more than it saves) ...
+    assert resolve_jobs("auto", AUTO_MIN_INPUTS - 1, cpus=8) == 1
+    # ... one worker per core for a real batch, capped (the single writer is then the limit).
+    assert resolve_jobs("auto", AUTO_MIN_INPUTS, cpus=2) == 2
+    assert resolve_jobs("auto", 10_000, cpus=64) == AUTO_MAX_JOBS
+    assert resolve_jobs(" AUTO ", 10_000, cpus=1) == 1
+    assert resolve_jobs("3", 1) == 3 and resolve_jobs(1, 1) == 1
+    for bad in ("0", "65", "-1", "two", "", "1.5"):
+        try:
+            resolve_jobs(bad, 1)
+        except ValueError as exc:
+            assert "--jobs" in str(exc)
+        else:
+            raise AssertionError(bad)
+
+
+def test_ingest_bad_jobs_is_a_usage_error(tmp_path: Path, mini_jats: bytes) -> None:
+    (tmp_path / "a.xml").write_bytes(mini_jats)
+    r = CliRunner().invoke(main, ["ingest", str(tmp_path / "a.xml"), "--db", str(tmp_path / "i.db"), "--jobs", "0"])
+    assert r.exit_code == EXIT_USAGE and "--jobs" in r.output
+    assert not (tmp_path / "i.db").exists()  # nothing opened before the options were checked

@@ -383,6 +383,25 @@ def _raiser(exc: Exception) -> Callable[[], bytes]:
 
 # ---------------------------------------------------------------------------------------- pipeline
 
+# ``--jobs auto``: worker processes only pay off once their start-up (a Python process and the stance models,
+# about a second each) is spread over enough articles; more than four workers wait on the single writer.
+AUTO_MIN_INPUTS = 16
+AUTO_MAX_JOBS = 4
+
+
+def resolve_jobs(spec: str | int, n_inputs: int, cpus: int | None = None) -> int:
+    """Worker processes for ``--jobs``: a number from 1 to 64, or ``auto`` (one per core, at most
+    ``AUTO_MAX_JOBS``, when there are at least ``AUTO_MIN_INPUTS`` inputs; else 1). ValueError otherwise."""
+    text = str(spec).strip().lower()
+    if text == "auto":
+        if n_inputs < AUTO_MIN_INPUTS:
+            return 1
+        return max(1, min(cpus or os.cpu_count() or 1, AUTO_MAX_JOBS))
+    if not text.isdigit() or not 1 <= int(text) <= 64:
+        raise ValueError(f"--jobs must be a number from 1 to 64 or 'auto', not {spec!r}")
+    return int(text)
+
+
 class Pipeline:
     """Runs the named stages over documents and stores them.
 
@@ -392,8 +411,24 @@ class Pipeline:
 
     def __init__(self, store: Store, classifier: str | StanceClassifier | None = None) -> None:
         self.store = store
-        self.classifier = classifier if (classifier is not None and not isinstance(classifier, str)) \
-            else get_classifier(classifier)
+        # Looked up now (an unknown name is an error before any input is read), loaded on first use: with
+        # worker processes this process only stores, and never needs the models.
+        self._classifier: StanceClassifier | None = None
+        if classifier is not None and not isinstance(classifier, str):
+            self._classifier = classifier
+            self.classifier_name = getattr(classifier, "name", None)
+        else:
+            from citelens.stance import available_classifiers
+
+            if classifier is not None and classifier not in available_classifiers():
+                get_classifier(classifier)  # raises the registry's own error for an unknown name
+            self.classifier_name = classifier
+
+    @property
+    def classifier(self) -> StanceClassifier:
+        if self._classifier is None:
+            self._classifier = get_classifier(self.classifier_name)
+        return self._classifier
 
     def process(self, data: bytes, source: str) -> Document:
         """parse → link → classify (no database access)."""
@@ -450,7 +485,7 @@ class Pipeline:
             return
         import multiprocessing as mp
 
-        name = getattr(self.classifier, "name", None)
+        name = self.classifier_name
         ctx = mp.get_context("spawn")  # no fork: the parent holds an open SQLite connection
         with ctx.Pool(jobs, initializer=_worker_init, initargs=(name, jobs)) as pool:
             batch: list[InputFile] = []

@@ -17,6 +17,7 @@ from citelens.cli import EXIT_ERROR, EXIT_NOT_FOUND, EXIT_OK, EXIT_PARTIAL, EXIT
 from citelens.cli.terminal import safe
 from citelens.document import SECTIONS, STANCES
 from citelens.errors import CiteLensError, StoreError
+from citelens.pipeline import AUTO_MAX_JOBS, AUTO_MIN_INPUTS, resolve_jobs
 from citelens.serialize import AUTHOR_EXPORT_FIELDS, EXPORT_FIELDS, as_dict, author_row_json, statement_json
 
 DB_OPTION = click.option("--db", "db", required=True, envvar="CITELENS_DB", type=click.Path(dir_okay=False),
@@ -72,8 +73,9 @@ def _dump(obj: Any) -> None:
 @click.option("--classifier", default=None, help="Stance classifier by name (see `citelens classify --help`).")
 @JSON_OPTION
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-@click.option("--jobs", "-j", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Worker processes for parsing and classification (storage stays in this process).")
+@click.option("--jobs", "-j", default="auto", show_default=True, metavar="N|auto",
+              help="Worker processes for parsing and classification (storage stays in this process). auto: one"
+                   f" per core (at most {AUTO_MAX_JOBS}) when there are {AUTO_MIN_INPUTS} or more inputs, else 1.")
 @click.option("--dask", "dask_spec", default=None, metavar="local[N]|tcp://HOST:PORT",
               help="Parse and classify on a Dask cluster: a local one with N worker processes, or a running"
                    " scheduler. This process stores, in input order; finished inputs are recorded, so a re-run"
@@ -81,7 +83,7 @@ def _dump(obj: Any) -> None:
 @click.option("--batch-size", default=64, show_default=True, type=click.IntRange(1, 10_000),
               help="With --dask: documents stored per transaction.")
 @click.option("--redo", is_flag=True, help="With --dask: ingest again inputs the manifest says are stored.")
-def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: bool, quiet: bool, jobs: int,
+def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: bool, quiet: bool, jobs: str,
            dask_spec: str | None, batch_size: int, redo: bool) -> None:
     """Ingest articles into the index.
 
@@ -95,13 +97,14 @@ def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: boo
     err = _console(True)
     client = close_cluster = pipeline = None
     try:
+        resolve_jobs(jobs, 1)  # a bad --jobs is a usage error before anything is opened
         if dask_spec:
             from citelens.dask_ingest import connect
             from citelens.stance import available_classifiers
 
             if classifier is not None and classifier not in available_classifiers():
                 raise ValueError(f"unknown classifier {classifier!r}; available: {', '.join(available_classifiers())}")
-            if jobs > 1:
+            if jobs not in ("auto", "1"):
                 raise ValueError("--jobs is for one machine; with --dask the cluster's workers do the work")
             client, close_cluster = connect(dask_spec)
     except (ValueError, CiteLensError) as exc:
@@ -116,6 +119,7 @@ def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: boo
         sys.exit(EXIT_USAGE)
     summary = IngestSummary()
     inputs = list(iter_inputs(paths, summary.skipped))
+    n_jobs = resolve_jobs(jobs, len(inputs))
     show = not quiet and not as_json
     with Progress(TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("{task.fields[current]}"), console=err, disable=not show, transient=False) as bar:
@@ -135,7 +139,7 @@ def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: boo
                     close_cluster()
         else:
             assert pipeline is not None
-            pipeline.ingest(inputs, summary, progress, jobs=jobs)
+            pipeline.ingest(inputs, summary, progress, jobs=n_jobs)
     store.close()
     result = summary.to_dict()
     code = EXIT_PARTIAL if summary.failed else EXIT_OK
