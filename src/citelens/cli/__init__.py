@@ -49,6 +49,7 @@ def _register() -> None:
     from citelens.cli import (  # noqa: F401
         author_cmds,
         check_cmds,
+        flows_cmds,
         index_cmds,
         references_cmds,
         serve_cmds,
