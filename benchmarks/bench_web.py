@@ -16,6 +16,9 @@ Goals: tallies API p99 < 50 ms, report page p99 < 200 ms, author and institution
 
 ``--people-only`` runs the author and institution scenarios alone (section "web-people"): the synthetic
 index then also gets authors (see ``add_people``), added once to an existing index.
+
+``--journals-only`` runs the journal scenarios alone (section "web-journals"): the synthetic index's works
+then get journals (see ``add_journals``), once; goal: journal page p99 < 200 ms.
 """
 
 from __future__ import annotations
@@ -167,6 +170,57 @@ def add_people(path: Path, seed: int = 13) -> dict[str, int]:
     conn.execute("ANALYZE")
     conn.close()
     return {"documents": n_new, "authors": n_authors, "institutions": n_insts, "author_positions": len(rows)}
+
+
+def _issn(n: int) -> str:
+    """A valid ISSN (check digit mod 11) for the synthetic journal number ``n``."""
+    digits = f"{2000000 + n:07d}"
+    check = (11 - sum(int(d) * w for d, w in zip(digits, range(8, 1, -1), strict=True)) % 11) % 11
+    return f"{digits[:4]}-{digits[4:]}{'X' if check == 10 else check}"
+
+
+def add_journals(path: Path, seed: int = 19) -> dict[str, int]:
+    """Give the works journals, once: 1,000 journals with a heavy tail (the largest holds ~4 % of the works
+    and of the statements citing them, tens of thousands), half with an e-ISSN as well; 70 % of works carry
+    their journal's ISSN, the rest only its name or abbreviation (as works known from references do)."""
+    conn = sqlite3.connect(path)
+    if conn.execute("SELECT COUNT(*) FROM journal_names").fetchone()[0]:
+        conn.close()
+        return {}
+    rng = random.Random(seed)
+    n_journals = 1_000
+    n_works = conn.execute("SELECT MAX(id) FROM works").fetchone()[0]
+    updates = []
+    for wid in range(1, n_works + 1):
+        j = 1 + int(n_journals * rng.random() ** 2)
+        if rng.random() < 0.7:
+            updates.append((_issn(j), _issn(5000 + j) if j % 2 else "", f"Journal of Benchmarks {j}", wid))
+        else:
+            updates.append(("", "", rng.choice((f"Journal of Benchmarks {j}", f"J Bench {j}")), wid))
+    with conn:
+        conn.executemany("UPDATE works SET issn = ?, eissn = ?, container = ? WHERE id = ?", updates)
+        names = [(issn, name) for j in range(1, n_journals + 1) for issn in (_issn(j), _issn(5000 + j) if j % 2
+                 else "") if issn for name in (f"Journal of Benchmarks {j}", f"J Bench {j}")]
+        conn.executemany("INSERT OR IGNORE INTO journal_names (issn, name) VALUES (?, ?)", names)
+    conn.execute("ANALYZE")
+    conn.close()
+    return {"journals": n_journals, "works": n_works}
+
+
+def journal_paths(db: Path, n: int = 400, seed: int = 23) -> dict[str, list[str]]:
+    """Journal pages: the 20 largest journals, and a mix (20 % largest, the rest at random)."""
+    conn = sqlite3.connect(db)
+    top = [r[0] for r in conn.execute("SELECT issn FROM works WHERE issn <> '' GROUP BY issn ORDER BY COUNT(*)"
+                                      " DESC LIMIT 20")]
+    every = [r[0] for r in conn.execute("SELECT DISTINCT issn FROM works WHERE issn <> ''")]
+    conn.close()
+    rng = random.Random(seed)
+    mixed = [rng.choice(top) if rng.random() < 0.2 else rng.choice(every) for _ in range(n)]
+    return {
+        "journal page (mixed: 20% top-20 journals)": [f"/journals/{i}" for i in mixed],
+        "journal page (top-20 journals only)": [f"/journals/{i}" for i in top],
+        "journal API (top-20 journals only)": [f"/api/journals/{i}" for i in top],
+    }
 
 
 def people_paths(db: Path, n: int = 400, seed: int = 17) -> dict[str, list[str]]:
@@ -341,6 +395,8 @@ def main() -> None:
     ap.add_argument("--no-write", action="store_true", help="print only; do not update docs/benchmarks.md")
     ap.add_argument("--people-only", action="store_true",
                     help="author and institution scenarios only (section web-people), no cache only")
+    ap.add_argument("--journals-only", action="store_true",
+                    help="journal scenarios only (section web-journals), no cache and default cache")
     a = ap.parse_args()
     db = Path(a.db)
     gen: dict[str, object] = {}
@@ -360,12 +416,17 @@ def main() -> None:
     people = add_people(db) if a.people_only else {}
     if people:
         print(f"  added people: {people}", flush=True)
+    journals = add_journals(db) if a.journals_only else {}
+    if journals:
+        print(f"  added journals: {journals}", flush=True)
     size_mb = sum(Path(str(db) + s).stat().st_size for s in ("", "-wal") if Path(str(db) + s).exists()) / 1e6
     load = os.getloadavg()
     scen = scenario_paths(db)
     hot_n = int(scen.pop("_hot_statements")[0])
     if a.people_only:
         scen = people_paths(db)
+    if a.journals_only:
+        scen = journal_paths(db)
     rows = []
     # Each scenario runs against a server that recounts on every request ("no cache") and against the
     # default configuration, which reuses a work's counts while the index files are unchanged.
@@ -393,12 +454,13 @@ def main() -> None:
     from benchmarks._report import machine, write_section
 
     goal = {"tallies": 50.0, "scite tallies": 50.0, "report": 200.0, "home page": 200.0, "author": 200.0,
-            "institution": 200.0}
+            "institution": 200.0, "journal": 200.0}
+    flag = " --people-only" if a.people_only else " --journals-only" if a.journals_only else ""
     lines = [
-        "## Web: " + ("author and institution pages" if a.people_only else "report page and tallies API")
-        + " under load",
+        "## Web: " + ("author and institution pages" if a.people_only else "journal pages" if a.journals_only
+                      else "report page and tallies API") + " under load",
         "",
-        f"Command: `.venv/bin/python benchmarks/bench_web.py{' --people-only' if a.people_only else ''}`"
+        f"Command: `.venv/bin/python benchmarks/bench_web.py{flag}`"
         f" ({machine()}).",
         "",
         f"Synthetic SQLite index: {a.statements:,} citation statements, {size_mb:,.0f} MB"
@@ -423,7 +485,8 @@ def main() -> None:
     md = "\n".join(lines)
     print(md)
     if not a.no_write:
-        print(f"wrote {write_section('web-people' if a.people_only else 'web', md)}")
+        section = "web-people" if a.people_only else "web-journals" if a.journals_only else "web"
+        print(f"wrote {write_section(section, md)}")
 
 
 if __name__ == "__main__":

@@ -149,6 +149,10 @@ class Document:
     title: str = ""
     authors: list[Author] = field(default_factory=list)
     journal: str = ""
+    # The journal's print and electronic ISSN ("NNNN-NNNC") and its abbreviated title, where the source says.
+    issn: str = ""
+    eissn: str = ""
+    journal_abbrev: str = ""
     publisher: str = ""
     year: int | None = None
     volume: str = ""

@@ -85,7 +85,7 @@ def merge_work(existing: WorkRecord, incoming: WorkRecord,
         value = getattr(incoming, kind)
         if value and not getattr(existing, kind) and (kind, value) not in taken:
             setattr(merged, kind, value)
-    for attr in ("title", "container", "volume", "pages", "year"):
+    for attr in ("title", "container", "volume", "pages", "year", "issn", "eissn"):
         value = getattr(incoming, attr)
         if value and (authoritative or not getattr(existing, attr)):
             setattr(merged, attr, value)

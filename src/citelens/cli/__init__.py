@@ -51,6 +51,7 @@ def _register() -> None:
         check_cmds,
         flows_cmds,
         index_cmds,
+        profile_cmds,
         references_cmds,
         serve_cmds,
         stance_cmds,

@@ -16,7 +16,7 @@ from citelens.document import Affiliation, Author, Callout, Document, Paragraph,
 from citelens.errors import UnsupportedFormatError
 from citelens.formats.sections import normalise_section
 from citelens.formats.xmlsafe import local, parse_xml
-from citelens.references.identifiers import assign_identifier, normalise_doi, normalise_pmid
+from citelens.references.identifiers import assign_identifier, normalise_doi, normalise_issn, normalise_pmid
 
 XLINK = "{http://www.w3.org/1999/xlink}"
 _DASHES = {"-", "–", "—", "‒", "−", "to"}
@@ -76,6 +76,26 @@ def text_of(el: etree._Element | None) -> str:
     return " ".join("".join(el.itertext()).split())
 
 
+_ELECTRONIC = ("epub", "electronic", "online", "e-issn", "eissn")
+
+
+def _journal_ids(jmeta: etree._Element, doc: Document) -> None:
+    """The journal's ISSNs (``<issn pub-type="ppub|epub">`` or ``publication-format="print|electronic"``; an
+    untyped one is taken as print, a second as electronic) and abbreviated title (NLM TA, ISO abbreviation)."""
+    for el in jmeta.iter("issn"):
+        issn = normalise_issn(text_of(el))
+        kind = (el.get("pub-type") or el.get("publication-format") or "").lower()
+        if not issn or issn in (doc.issn, doc.eissn):
+            continue
+        if kind in _ELECTRONIC or (not kind and doc.issn):
+            doc.eissn = doc.eissn or issn
+        else:
+            doc.issn = doc.issn or issn
+    abbreviations = [*jmeta.iter("abbrev-journal-title"),
+                     *(el for el in jmeta.iter("journal-id") if el.get("journal-id-type") in ("nlm-ta", "iso-abbrev"))]
+    doc.journal_abbrev = next((t for t in (text_of(el) for el in abbreviations) if t), "")
+
+
 def _parse_front(root: etree._Element, doc: Document) -> None:
     front = _first(root, "front")
     if front is None:
@@ -85,6 +105,7 @@ def _parse_front(root: etree._Element, doc: Document) -> None:
     if jmeta is not None:
         doc.journal = text_of(_first(jmeta, "journal-title")) or text_of(_first(jmeta, "journal-id"))
         doc.publisher = text_of(_first(jmeta, "publisher-name"))
+        _journal_ids(jmeta, doc)
     if meta is None:
         return
     for aid in meta.findall("article-id"):

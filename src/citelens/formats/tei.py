@@ -22,7 +22,7 @@ from citelens.document import Affiliation, Author, Callout, Document, Paragraph,
 from citelens.errors import UnsupportedFormatError
 from citelens.formats.sections import normalise_section
 from citelens.formats.xmlsafe import local, parse_xml
-from citelens.references.identifiers import normalise_doi, normalise_pmcid, normalise_pmid
+from citelens.references.identifiers import normalise_doi, normalise_issn, normalise_pmcid, normalise_pmid
 
 XML_ID = "{http://www.w3.org/XML/1998/namespace}id"
 _WS = re.compile(r"\s+")
@@ -207,6 +207,10 @@ def _idno(idno: etree._Element, target: Reference | Document) -> None:
         target.pmid = normalise_pmid(value)
     elif kind in ("PMCID", "PMC") and not target.pmcid:
         target.pmcid = normalise_pmcid(value)
+    elif kind in ("ISSN", "PISSN") and isinstance(target, Document) and not target.issn:
+        target.issn = normalise_issn(value)
+    elif kind in ("EISSN", "E-ISSN") and isinstance(target, Document) and not target.eissn:
+        target.eissn = normalise_issn(value)
 
 
 # ----------------------------------------------------------------------------------------- references

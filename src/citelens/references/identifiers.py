@@ -38,6 +38,23 @@ def normalise_pmcid(value: str) -> str:
     return v if re.fullmatch(r"PMC\d+", v) else ""
 
 
+_ISSN = re.compile(r"\b(\d{4})[-\u2010-\u2015 ]?(\d{3}[\dXx])\b")
+
+
+def normalise_issn(value: str) -> str:
+    """ "NNNN-NNNC" for an ISSN written any common way ("0028-0836", "00280836", "ISSN 1476-4687"), else "".
+
+    The check digit must hold (mod 11, weights 8…2; X = 10), so a page range or a year pair is not an ISSN.
+    """
+    m = _ISSN.search(value or "")
+    if not m:
+        return ""
+    digits = (m.group(1) + m.group(2)).upper()
+    total = sum(int(d) * w for d, w in zip(digits[:7], range(8, 1, -1), strict=True))
+    check = (11 - total % 11) % 11
+    return f"{digits[:4]}-{digits[4:]}" if digits[7] == ("X" if check == 10 else str(check)) else ""
+
+
 def assign_identifier(target: object, kind: str, value: str) -> None:
     """Set ``target.doi`` / ``.pmid`` / ``.pmcid`` from a source's identifier type, keeping the first one seen.
 

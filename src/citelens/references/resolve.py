@@ -38,6 +38,8 @@ class WorkRecord:
     pmcid: str = ""
     kind: str = "reference"  # "article" (ingested full text) | "metadata" | "reference"
     work_type: str = ""  # research-article, retraction, …
+    issn: str = ""  # the journal's print ISSN, "NNNN-NNNC"
+    eissn: str = ""  # its electronic ISSN
 
 
 @dataclass
@@ -103,7 +105,7 @@ def record_from_reference(ref: Reference) -> WorkRecord:
 def record_from_document(doc: Document) -> WorkRecord:
     return WorkRecord(title=doc.title, authors=list(doc.authors), year=doc.year, container=doc.journal,
                       volume=doc.volume, pages=doc.pages, doi=doc.doi, pmid=doc.pmid, pmcid=doc.pmcid,
-                      kind="article", work_type=doc.article_type)
+                      kind="article", work_type=doc.article_type, issn=doc.issn, eissn=doc.eissn)
 
 
 # ------------------------------------------------------------------------------------------- matching

@@ -23,7 +23,10 @@ from citelens.store.records import (
     DocumentAuthor,
     DocumentSummary,
     IndexStats,
+    InstitutionHit,
     InstitutionProfile,
+    JournalHit,
+    JournalProfile,
     Notice,
     NoticeEvent,
     ReferenceEntry,
@@ -210,6 +213,20 @@ class AuthorReader(abc.ABC):
     @abc.abstractmethod
     def institution_profile(self, ror: str, this_year: int | None = None) -> InstitutionProfile | None:
         """An institution by ROR id; windows of citing years end at ``this_year`` (default: today's)."""
+
+    @abc.abstractmethod
+    def find_institutions(self, query: str, limit: int = 20) -> list[InstitutionHit]:
+        """Institutions with authors in the index, by ROR id (bare or as a URL) or by name (words in order,
+        any case); most authors first."""
+
+    @abc.abstractmethod
+    def find_journals(self, query: str, limit: int = 20, *, exact: bool = False) -> list[JournalHit]:
+        """Journals by ISSN or e-ISSN (any common spelling) or by title/abbreviation: names equal to the query
+        (any case) first, then names holding its words in order; ``exact``: only the former."""
+
+    @abc.abstractmethod
+    def journal_profile(self, issn: str, this_year: int | None = None) -> JournalProfile | None:
+        """A journal by ISSN or e-ISSN; windows of citing years end at ``this_year`` (default: today's)."""
 
 
 class Exporter(abc.ABC):

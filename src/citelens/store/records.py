@@ -57,6 +57,8 @@ class Work:
     pages: str = ""
     kind: str = "reference"  # "article" (full text ingested) | "metadata" | "reference"
     work_type: str = ""
+    issn: str = ""  # the journal's print ISSN ("NNNN-NNNC"), where a source said
+    eissn: str = ""  # its electronic ISSN
     full_text_source: str | None = None
     notices: tuple[Notice, ...] = ()
 
@@ -474,3 +476,69 @@ class InstitutionProfile:
     def to_dict(self) -> dict[str, Any]:
         return {**{k: v for k, v in _plain(self).items() if k not in ("tallies", "windows")},
                 "tallies": self.tallies.to_dict(), "windows": [w.to_dict() for w in self.windows]}
+
+
+@dataclass(frozen=True)
+class InstitutionHit:
+    """An institution found by name or ROR id: ``authors`` affiliated with it in the index."""
+
+    ror: str
+    name: str
+    country: str
+    authors: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(self)
+
+
+@dataclass(frozen=True)
+class JournalHit:
+    """A journal found by ISSN or name: its print and electronic ISSN and the name it goes by."""
+
+    issn: str
+    eissn: str
+    name: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(self)
+
+
+@dataclass(frozen=True)
+class JournalWork:
+    """One of a journal's works with the statements citing it, by type."""
+
+    work_id: str
+    doi: str
+    title: str
+    year: int | None
+    supporting: int
+    contrasting: int
+    mentioning: int
+    total: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(self)
+
+
+@dataclass(frozen=True)
+class JournalProfile:
+    """A journal (by ISSN or e-ISSN): its works in the index and how they are cited, with the index by window.
+
+    Its works are those carrying one of its ISSNs, and those with no ISSN whose journal name is one the
+    journal goes by (``names``: titles and abbreviations seen with its ISSN), as a reference gives them.
+    """
+
+    issn: str
+    eissn: str
+    name: str
+    names: tuple[str, ...]
+    works: int
+    works_by_name: int  # of ``works``, those counted by name (no ISSN of their own)
+    tallies: Tallies
+    windows: tuple[IndexWindow, ...]
+    most_cited: tuple[JournalWork, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**{k: v for k, v in _plain(self).items() if k not in ("tallies", "windows", "most_cited", "names")},
+                "names": list(self.names), "tallies": self.tallies.to_dict(),
+                "windows": [w.to_dict() for w in self.windows], "most_cited": [w.to_dict() for w in self.most_cited]}

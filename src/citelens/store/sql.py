@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from citelens.document import SECTIONS, STANCES, Author, Document
 from citelens.errors import NotFoundError, StoreError
 from citelens.people import AuthorEvidence, author_name_key, institution_keys, same_author
-from citelens.references.identifiers import normalise_doi
+from citelens.references.identifiers import normalise_doi, normalise_issn
 from citelens.references.resolve import WorkCandidate, WorkRecord, author_key, first_page, fold, title_key
 from citelens.rules import (
     IDENTIFIER_KINDS,
@@ -44,7 +44,11 @@ from citelens.store.records import (
     DocumentSummary,
     IndexStats,
     IndexWindow,
+    InstitutionHit,
     InstitutionProfile,
+    JournalHit,
+    JournalProfile,
+    JournalWork,
     Notice,
     NoticeEvent,
     ReferenceEntry,
@@ -62,7 +66,7 @@ from citelens.store.records import (
 Row = Mapping[str, Any]
 
 _WORK_COLS = ("doi, pmid, pmcid, title, title_norm, title_key, authors_json, first_author, year, container,"
-              " volume, pages, first_page, kind, work_type")
+              " volume, pages, first_page, kind, work_type, issn, eissn")
 _DOCUMENT_COLS = ("identity", "source", "format", "work_id", "doi", "title", "year", "journal", "authors_json",
                   "article_type", "n_statements", "n_references", "ingested_at")
 _DOCUMENT_AUTHOR_COLS = ("document_id", "position", "author_id", "family", "given", "name_key", "orcid", "email",
@@ -218,14 +222,24 @@ class SQLStore(Store):
     def _work_values(r: WorkRecord) -> tuple[Any, ...]:
         return (r.doi or None, r.pmid or None, r.pmcid or None, r.title, fold(r.title), title_key(r.title),
                 authors_json(r.authors), author_key(r.authors), r.year, r.container, r.volume, r.pages,
-                first_page(r.pages), r.kind, r.work_type)
+                first_page(r.pages), r.kind, r.work_type, r.issn, r.eissn)
 
     def create_work(self, record: WorkRecord) -> str:
         record = free_identifiers(record, self._taken(record))
-        n = self._insert_id(f"INSERT INTO works ({_WORK_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                            self._work_values(record))
+        values = self._work_values(record)
+        n = self._insert_id(f"INSERT INTO works ({_WORK_COLS}) VALUES ({','.join('?' * len(values))})", values)
         self._remember(record, n)
+        if record.kind != "reference":
+            self._note_journal((record.issn, record.eissn), (record.container,))
         return format_work_id(n)
+
+    def _note_journal(self, issns: Sequence[str], names: Sequence[str]) -> None:
+        """Remember the names a journal goes by (title, abbreviation), under each of its ISSNs."""
+        for issn in issns:
+            for name in names:
+                if issn and name and len(name) <= 500:
+                    self._exec("INSERT INTO journal_names (issn, name) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                               (issn, name))
 
     def _remember(self, record: WorkRecord, n: int) -> None:
         if self._known is not None:
@@ -243,13 +257,15 @@ class SQLStore(Store):
             title=row["title"], authors=[Author(family=a.family, given=a.given) for a in _authors(row["authors_json"])],
             year=row["year"], container=row["container"], volume=row["volume"], pages=row["pages"],
             doi=row["doi"] or "", pmid=row["pmid"] or "", pmcid=row["pmcid"] or "", kind=row["kind"],
-            work_type=row["work_type"])
+            work_type=row["work_type"], issn=row["issn"], eissn=row["eissn"])
         merged = merge_work(existing, record, self._taken(record, other_than=wid))
         if merged != existing:
             cols = [c.strip() for c in _WORK_COLS.split(",")]
             self._exec(f"UPDATE works SET {', '.join(c + ' = ?' for c in cols)} WHERE id = ?",
                        (*self._work_values(merged), wid))
             self._remember(merged, wid)
+        if record.kind != "reference":  # a reference's journal name may be garbled or the match fuzzy
+            self._note_journal((merged.issn, merged.eissn), (record.container,))
 
     # ----------------------------------------------------------------------------------------- writes
     def save_document(self, doc: Document) -> SaveResult:
@@ -273,6 +289,7 @@ class SQLStore(Store):
                             ensure_ascii=False),
                  doc.article_type, len(doc.statements), len(doc.references), now()))
             self._save_authors(doc, doc_id)
+            self._note_journal((doc.issn, doc.eissn), (doc.journal, doc.journal_abbrev))
             refs = []
             cited_by_key: dict[str, int | None] = {}
             resolved_existing = 0
@@ -448,7 +465,8 @@ class SQLStore(Store):
         return Work(id=wid, doi=row["doi"] or "", pmid=row["pmid"] or "", pmcid=row["pmcid"] or "",
                     title=row["title"], authors=_authors(row["authors_json"]), year=row["year"],
                     container=row["container"], volume=row["volume"], pages=row["pages"], kind=row["kind"],
-                    work_type=row["work_type"], full_text_source=doc["source"] if doc else None,
+                    work_type=row["work_type"], issn=row["issn"], eissn=row["eissn"],
+                    full_text_source=doc["source"] if doc else None,
                     notices=tuple(self.notices(wid)))
 
     def tallies(self, work_id: str, *, min_confidence: float | None = None) -> Tallies:
@@ -838,15 +856,7 @@ class SQLStore(Store):
             by_year.setdefault(r["citing_year"], {})[r["stance"] or ""] = int(r["n"])
         pubs = int(self._scalar(f"SELECT COUNT(DISTINCT document_id) AS n FROM statements WHERE cited_work_id IN"
                                 f" ({marks})", work_ns) or 0)
-        year = this_year or date.today().year
-        windows = []
-        for name, first in (("2y", year - 1), ("5y", year - 4), ("all", None)):
-            c = {s: sum(v.get(s, 0) for y, v in by_year.items() if first is None or (y is not None and y >= first))
-                 for s in (*STANCES, "")}
-            sc = c["supporting"] + c["contrasting"]
-            windows.append(IndexWindow(window=name, index=round(c["supporting"] / sc, 4) if sc else None,
-                                       statements=sc, total=sum(c.values()), supporting=c["supporting"],
-                                       contrasting=c["contrasting"], mentioning=c["mentioning"]))
+        windows = _index_windows(by_year, this_year or date.today().year)
         every = windows[-1]
         return InstitutionProfile(
             ror=ror, name=head["institution"], city=head["city"], region=head["region"], country=head["country"],
@@ -855,6 +865,128 @@ class SQLStore(Store):
                             unclassified=every.total - every.statements - every.mentioning, total=every.total,
                             citing_publications=pubs),
             windows=tuple(windows))
+
+    def find_institutions(self, query: str, limit: int = 20) -> list[InstitutionHit]:
+        q = query.strip()
+        ror = q.rstrip("/").rsplit("/", 1)[-1] if q.lower().startswith(("https://ror.org/", "ror.org/")) else q
+        sel = ("SELECT ror, MIN(institution) AS name, MIN(country) AS country, COUNT(DISTINCT author_id) AS n"
+               " FROM document_authors WHERE {} GROUP BY ror ORDER BY n DESC, ror LIMIT ?")
+        rows = self._rows(sel.format("ror = ?"), (ror, limit)) if re.fullmatch(r"0[a-z0-9]{6}\d{2}", ror) else []
+        words = _like_words(q)
+        if not rows and words:
+            rows = self._rows(sel.format("ror <> '' AND lower(institution) LIKE ?"),
+                              ("%" + "%".join(words) + "%", limit))
+        return [InstitutionHit(ror=r["ror"], name=r["name"], country=r["country"], authors=int(r["n"]))
+                for r in rows]
+
+    def _journal_issns(self, issn: str) -> list[str]:
+        """``issn`` and the journal's other ISSN (print ↔ electronic), as a work that carries both pairs them.
+        (Each lookup stops at the first such work: the indexes are (issn, eissn) and (eissn, issn).)"""
+        e = self._row("SELECT eissn FROM works WHERE issn = ? AND eissn <> '' LIMIT 1", (issn,))
+        p = self._row("SELECT issn FROM works WHERE eissn = ? AND issn <> '' LIMIT 1", (issn,))
+        return sorted({issn, e["eissn"] if e else "", p["issn"] if p else ""} - {""})
+
+    def find_journals(self, query: str, limit: int = 20, *, exact: bool = False) -> list[JournalHit]:
+        q = query.strip()
+        issn = normalise_issn(q) if len(q) <= 20 else ""
+        if issn:
+            hits = [issn] if self._row("SELECT issn FROM journal_names WHERE issn = ? LIMIT 1", (issn,)) else []
+        elif exact:
+            hits = [r["issn"] for r in self._rows("SELECT issn FROM journal_names WHERE lower(name) = ? ORDER BY issn",
+                                                   (q.lower(),))] if q else []
+        else:
+            words = _like_words(q)
+            rows = self._rows("SELECT issn FROM journal_names WHERE lower(name) = ?", (q.lower(),)) if q else []
+            if words:
+                rows += self._rows("SELECT issn FROM journal_names WHERE lower(name) LIKE ? ORDER BY length(name),"
+                                   " issn LIMIT ?", ("%" + "%".join(words) + "%", limit * 4))
+            hits = list(dict.fromkeys(r["issn"] for r in rows))
+        out: list[JournalHit] = []
+        seen: set[str] = set()
+        for h in hits:
+            if h in seen:
+                continue
+            issns = self._journal_issns(h)
+            seen |= set(issns)
+            p_issn, e_issn = self._journal_pair(issns)
+            out.append(JournalHit(issn=p_issn, eissn=e_issn, name=self._journal_name(issns)))
+            if len(out) >= limit:
+                break
+        return out
+
+    def _journal_pair(self, issns: Sequence[str]) -> tuple[str, str]:
+        """(print ISSN, e-ISSN) of a journal, by the column its works carry each in (an online-only journal
+        has an e-ISSN alone); a journal known only by names keeps its one ISSN as the print one."""
+        printed = next((x for x in issns if self._row("SELECT 1 AS x FROM works WHERE issn = ? LIMIT 1", (x,))), "")
+        online = next((x for x in issns if x != printed
+                       and self._row("SELECT 1 AS x FROM works WHERE eissn = ? LIMIT 1", (x,))), "")
+        return (printed, online) if printed or online else (issns[0], "")
+
+    def _journal_name(self, issns: Sequence[str]) -> str:
+        """The longest name the journal goes by: its full title rather than an abbreviation."""
+        row = self._row(f"SELECT name FROM journal_names WHERE issn IN ({','.join('?' * len(issns))})"
+                        " ORDER BY length(name) DESC, name LIMIT 1", issns)
+        return str(row["name"]) if row else ""
+
+    def journal_profile(self, issn: str, this_year: int | None = None) -> JournalProfile | None:
+        """Works carrying one of the journal's ISSNs, or (without an ISSN) one of its names; the statements
+        citing them, by citing-year window, and its most cited works."""
+        wanted = normalise_issn(issn) if len(issn) <= 20 else ""
+        if not wanted:
+            return None
+        issns = self._journal_issns(wanted)
+        names = [r["name"] for r in self._rows(
+            f"SELECT DISTINCT name FROM journal_names WHERE issn IN ({','.join('?' * len(issns))}) ORDER BY name",
+            issns)]
+        if not names and issns == [wanted] and not self._row(
+                "SELECT id FROM works WHERE issn = ? OR eissn = ? LIMIT 1", (wanted, wanted)):
+            return None
+        i_marks, n_marks = ",".join("?" * len(issns)), ",".join("?" * len(names))
+        # One UNION per index (issn, eissn, lower(container)): an OR would scan the works table.
+        works_sql = (f"SELECT id FROM works WHERE issn IN ({i_marks}) UNION SELECT id FROM works WHERE eissn IN"
+                     f" ({i_marks})")
+        works_args: list[Any] = [*issns, *issns]
+        by_name_sql = ""
+        if names:
+            by_name_sql = (f"SELECT id FROM works WHERE lower(container) IN ({n_marks}) AND issn = '' AND"
+                           " eissn = ''")
+            works_sql += " UNION " + by_name_sql
+            works_args += [n.lower() for n in names]
+        n_works = int(self._scalar(f"SELECT COUNT(*) AS n FROM ({works_sql}) AS w", works_args) or 0)
+        n_by_name = int(self._scalar(f"SELECT COUNT(*) AS n FROM ({by_name_sql}) AS w",
+                                     [n.lower() for n in names]) or 0) if names else 0
+        # One pass over the statements citing the journal (the covering index on cited work, year, stance)
+        # gives the windows and each work's counts; the citing publications need a second (document ids).
+        by_year: dict[int | None, dict[str, int]] = {}
+        per_work: dict[int, dict[str, int]] = {}
+        for r in self._rows(f"SELECT cited_work_id, citing_year, stance, COUNT(*) AS n FROM statements WHERE"
+                            f" cited_work_id IN ({works_sql}) GROUP BY cited_work_id, citing_year, stance",
+                            works_args):
+            stance, n = r["stance"] or "", int(r["n"])
+            year_counts = by_year.setdefault(r["citing_year"], {})
+            year_counts[stance] = year_counts.get(stance, 0) + n
+            work_counts = per_work.setdefault(int(r["cited_work_id"]), {})
+            work_counts[stance] = work_counts.get(stance, 0) + n
+        pubs = int(self._scalar(f"SELECT COUNT(DISTINCT document_id) AS n FROM statements WHERE cited_work_id IN"
+                                f" ({works_sql})", works_args) or 0)
+        windows = _index_windows(by_year, this_year or date.today().year)
+        every = windows[-1]
+        top = sorted(per_work, key=lambda w: (-sum(per_work[w].values()), w))[:20]
+        meta = {int(r["id"]): r for r in self._rows(
+            f"SELECT id, doi, title, year FROM works WHERE id IN ({','.join('?' * len(top))})", top)} if top else {}
+        p_issn, e_issn = self._journal_pair(issns)
+        return JournalProfile(
+            issn=p_issn, eissn=e_issn,
+            name=self._journal_name(issns), names=tuple(names), works=n_works, works_by_name=n_by_name,
+            tallies=Tallies(supporting=every.supporting, contrasting=every.contrasting, mentioning=every.mentioning,
+                            unclassified=every.total - every.statements - every.mentioning, total=every.total,
+                            citing_publications=pubs),
+            windows=tuple(windows),
+            most_cited=tuple(JournalWork(work_id=format_work_id(w), doi=meta[w]["doi"] or "", title=meta[w]["title"],
+                                         year=meta[w]["year"], supporting=per_work[w].get("supporting", 0),
+                                         contrasting=per_work[w].get("contrasting", 0),
+                                         mentioning=per_work[w].get("mentioning", 0),
+                                         total=sum(per_work[w].values())) for w in top if w in meta))
 
     def iter_document_authors(self) -> Iterator[DocumentAuthor]:
         for r in self._stream(
@@ -866,6 +998,25 @@ class SQLStore(Store):
                 author_id=str(r["author_id"]) if r["author_id"] is not None else "", name=name, orcid=r["orcid"],
                 affiliation=r["affiliation"], institution=r["institution"], ror=r["ror"], city=r["city"],
                 region=r["region"], country=r["country"])
+
+
+def _like_words(query: str) -> list[str]:
+    """The words of a name query, lower-cased and safe inside a LIKE pattern (no % or _ wildcards)."""
+    return [w for w in re.split(r"[\W_]+", query.lower()) if w][:20]
+
+
+def _index_windows(by_year: dict[int | None, dict[str, int]], year: int) -> list[IndexWindow]:
+    """Supporting ÷ (supporting + contrasting) over citing years ``year``-1.., ``year``-4.. and all, from
+    statement counts by citing year and stance ("" = unclassified)."""
+    windows = []
+    for name, first in (("2y", year - 1), ("5y", year - 4), ("all", None)):
+        c = {s: sum(v.get(s, 0) for y, v in by_year.items() if first is None or (y is not None and y >= first))
+             for s in (*STANCES, "")}
+        sc = c["supporting"] + c["contrasting"]
+        windows.append(IndexWindow(window=name, index=round(c["supporting"] / sc, 4) if sc else None,
+                                   statements=sc, total=sum(c.values()), supporting=c["supporting"],
+                                   contrasting=c["contrasting"], mentioning=c["mentioning"]))
+    return windows
 
 
 T = TypeVar("T", bound=StanceCounts)

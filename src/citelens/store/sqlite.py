@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import sqlite3
 import threading
 import time
@@ -25,6 +26,7 @@ from citelens.store.sql import Row, SQLStore
 SCHEMA_VERSION = latest_version("sqlite")
 # The first released schema: older numbers were never released, so such a file is not a CiteLens index.
 FIRST_SCHEMA_VERSION = 2
+_ADD_COLUMN = re.compile(r"\s*ALTER\s+TABLE\s+(\w+)\s+ADD\s+COLUMN\s+(\w+)", re.I)
 BUSY_TIMEOUT_S = 5.0  # SQLite's own wait for a lock, per attempt
 
 
@@ -114,7 +116,8 @@ class SQLiteStore(SQLStore):
                     self.conn.rollback()
                     return
                 for statement in _split_sql(m.sql):
-                    self.conn.execute(statement)
+                    if not self._column_exists(statement):
+                        self.conn.execute(statement)
                 self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
                                   (str(m.version),))
                 self.conn.commit()
@@ -126,6 +129,15 @@ class SQLiteStore(SQLStore):
                     self.conn.rollback()
                 raise
             self._version = self._recorded_version()
+
+    def _column_exists(self, statement: str) -> bool:
+        """Whether ``statement`` is an ``ALTER TABLE t ADD COLUMN c`` whose column is already there. SQLite has
+        no ``ADD COLUMN IF NOT EXISTS`` (PostgreSQL's migrations use it): this keeps migrations re-runnable,
+        like their ``CREATE … IF NOT EXISTS``, on a file whose recorded version lags its schema."""
+        m = _ADD_COLUMN.match(statement)
+        if m is None:
+            return False
+        return any(row[1] == m.group(2) for row in self.conn.execute(f"PRAGMA table_info({m.group(1)})"))
 
     def _retry_busy(self, step: Callable[[], object]) -> None:
         """Run ``step`` (which takes the write lock), retrying while another writer holds the lock.

@@ -29,6 +29,7 @@ from citelens.web.auth import auth_router
 from citelens.web.collections import collections_router
 from citelens.web.context import WebContext
 from citelens.web.errors import install_error_handlers
+from citelens.web.journals import journals_router
 from citelens.web.middleware import BodyLimit, SecurityHeaders
 from citelens.web.pages import badge_router, pages_router
 from citelens.web.settings import Settings
@@ -71,6 +72,7 @@ def create_app(store_path: str | Path, settings: Settings | None = None) -> Fast
     app.include_router(scite_router(ctx), prefix="/api")
     app.include_router(api_router(ctx), prefix="/api")
     app.include_router(collections_router(ctx))
+    app.include_router(journals_router(ctx))
     app.include_router(badge_router(ctx))
     app.include_router(auth_router(ctx))
     app.include_router(pages_router(ctx, app))

@@ -21,6 +21,7 @@ from citelens.web import render
 from citelens.web.auth import check_csrf
 from citelens.web.context import WebContext
 from citelens.web.errors import BadRequest, NotFound, StatementId, parse_filters
+from citelens.web.journals import journal_issn_of
 
 
 def read_upload_form(ctx: WebContext, form: Any) -> tuple[bytes, str, str]:
@@ -96,7 +97,7 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
             "chart": render.year_chart(ctx.years_of(work["id"])), "statements": statements, "total": total,
             "page": pg, "pages": max(1, math.ceil(total / size)), "filters": filters, "base_q": base_q,
             "filtered": any(v for k, v in filters.items() if k != "sort"), "tab": tab, "references": references,
-            "n_refs": n_refs})
+            "n_refs": n_refs, "journal_issn": journal_issn_of(ctx, work)})
 
     @r.get("/statements/{statement_id}", response_class=HTMLResponse)
     def statement_page(request: Request, statement_id: StatementId) -> HTMLResponse:

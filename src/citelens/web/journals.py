@@ -1,0 +1,79 @@
+"""Journal pages and API: ``/journals/{ISSN}``, ``GET /api/journals/{ISSN}``, ``GET /api/journals?q=`` (the
+logic is the store's ``journal_profile`` / ``find_journals``, the same the ``citelens journal`` command calls).
+
+A journal is asked for by ISSN or e-ISSN, in any common spelling ("1544-9173", "15449173"); a page asked
+for by the other ISSN or another spelling redirects to the canonical address, so each journal has one URL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from citelens.references.identifiers import normalise_issn
+from citelens.web.context import WebContext
+from citelens.web.errors import BadRequest, NotFound
+
+
+def journals_router(ctx: WebContext) -> APIRouter:
+    r = APIRouter()
+
+    def profile(ident: str) -> dict[str, Any]:
+        issn = normalise_issn(ident) if len(ident) <= 20 else ""
+        if not issn:
+            raise NotFound(f"no journal {ident[:50]} (an ISSN looks like 1544-9173)")
+        # Counted over every statement citing the journal's works: cached until the index changes.
+        found = ctx.counts.get(("journal", issn), lambda: _as_dict(ctx.store().journal_profile(issn)))
+        if found is None:
+            raise NotFound(f"no journal {issn} in this index")
+        return found
+
+    @r.get("/journals/{ident}", response_class=HTMLResponse, include_in_schema=False)
+    def journal_page(request: Request, ident: str) -> Response:
+        j = profile(ident)
+        canonical = j["issn"] or j["eissn"]
+        if ident != canonical:
+            return RedirectResponse(f"/journals/{canonical}", status_code=301)
+        return ctx.page(request, "journal.html", {"j": j})
+
+    @r.get("/api/journals", tags=["journals"], summary="Find journals by ISSN, e-ISSN, title or abbreviation")
+    def find(q: str = Query(..., description="an ISSN or a title (\"PLoS Biology\", \"PLoS Biol\")",
+                            examples=["1544-9173"]),
+             limit: int = Query(20, description="1 to 50")) -> dict[str, Any]:
+        if not q.strip() or len(q) > 200:
+            raise BadRequest("q must be 1 to 200 characters")
+        if not 1 <= limit <= 50:
+            raise BadRequest("limit must be between 1 and 50")
+        return {"query": q, "journals": [h.to_dict() for h in ctx.store().find_journals(q, limit=limit)]}
+
+    @r.get("/api/journals/{ident}", tags=["journals"],
+           summary="A journal by ISSN or e-ISSN: works, tallies, and supporting ÷ (supporting + contrasting) by"
+                   " window, most cited works")
+    def journal(ident: str = Path(..., max_length=20, description="ISSN or e-ISSN", examples=["1544-9173"])
+                ) -> dict[str, Any]:
+        return profile(ident)
+
+    return r
+
+
+def journal_issn_of(ctx: WebContext, work: dict[str, Any]) -> str:
+    """The ISSN a work's journal page lives at: from the work's own ISSN, else from its journal's name when
+    that is exactly a name some journal in the index goes by; "" when neither (no link is drawn)."""
+    own = work.get("issn") or work.get("eissn")
+    if own:
+        return str(own)
+    key = (work.get("container") or "")[:300]
+    if not key:
+        return ""
+
+    def lookup() -> str:
+        hits = ctx.store().find_journals(key, limit=1, exact=True)
+        return (hits[0].issn or hits[0].eissn) if hits else ""
+
+    return ctx.counts.get(("journal-of", key), lookup)
+
+
+def _as_dict(p: Any) -> dict[str, Any] | None:
+    return p.to_dict() if p is not None else None
