@@ -183,8 +183,16 @@ def test_chi_square_by_hand() -> None:
 
 
 def test_small_tables_get_a_permutation_p_value_and_degenerate_ones_no_test() -> None:
+    import numpy as np
+    from scipy.stats import PermutationMethod, chi2_contingency
+
     res = independence_test([[3, 0, 1], [0, 4, 0]])
     assert res["cochran_ok"] is False and 0 < res["p_value_permutation"] <= 1
+    # Tables drawn with fixed margins = scipy's permutation of the ties (within Monte Carlo error).
+    table = [[6, 1, 2], [1, 5, 1], [2, 1, 4]]
+    scipy_p = chi2_contingency(np.array(table), correction=False, method=PermutationMethod(
+        n_resamples=9999, rng=np.random.default_rng(5))).pvalue
+    assert independence_test(table)["p_value_permutation"] == pytest.approx(scipy_p, abs=0.015)
     assert res == independence_test([[3, 0, 1], [0, 4, 0]])  # seeded: the same input, the same p-value
     # An all-zero distance column is dropped; one group left is nothing to test.
     assert independence_test([[5, 0, 5], [5, 0, 5]])["dof"] == 1

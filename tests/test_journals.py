@@ -168,6 +168,28 @@ def test_an_index_from_before_schema_6_is_upgraded_in_place(tmp_path: Path) -> N
     p.store.close()
 
 
+@pytest.mark.postgres
+def test_a_postgres_index_from_before_schema_6_is_upgraded_in_place(pg_url: str) -> None:
+    import psycopg
+
+    p = Pipeline(open_store(pg_url), "cues")
+    ingest(p, "a.xml", article("10.1234/a", 2019))
+    p.store.close()
+    from citelens.store.postgres import close_pools
+
+    close_pools(pg_url)
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("DROP TABLE journal_names")
+        conn.execute("DROP INDEX works_container_lower")
+        conn.execute("ALTER TABLE works DROP COLUMN issn, DROP COLUMN eissn")
+        conn.execute("UPDATE meta SET value = '5' WHERE key = 'schema_version'")
+    p = Pipeline(open_store(pg_url), "cues")
+    assert p.store.schema_version == 6 and p.store.journal_profile("1544-9173") is None
+    ingest(p, "a.xml", article("10.1234/a", 2019))
+    assert p.store.journal_profile("1545-7885").works == 1  # type: ignore[union-attr]
+    p.store.close()
+
+
 # ---------------------------------------------------------------------------------------------- CLI
 
 def run(*args: str) -> tuple[int, str, str]:
