@@ -18,7 +18,11 @@ from citelens.formats.jats import parse_jats
 from citelens.pipeline import Pipeline, read_bytes_input
 from citelens.references.identifiers import normalise_issn
 from citelens.store import open_store
+from citelens.store.migrations import latest_version, migrations
 from test_people import AFFS, contrib
+
+# The journals migration's number (migrations are numbered in landing order) and the one before it.
+JOURNALS_VERSION = next(m.version for m in migrations("sqlite") if m.name == "journals")
 
 JOURNAL_META = """<journal-meta><journal-id journal-id-type="nlm-ta">J Test Biol</journal-id>
 <journal-title-group><journal-title>{title}</journal-title></journal-title-group>
@@ -146,7 +150,7 @@ def test_find_institutions(pipeline: Pipeline) -> None:
     assert store.find_institutions("0zzzzzz99") == [] and store.find_institutions("%_%") == []
 
 
-def test_an_index_from_before_schema_6_is_upgraded_in_place(tmp_path: Path) -> None:
+def test_an_index_from_before_the_journals_schema_is_upgraded_in_place(tmp_path: Path) -> None:
     db = tmp_path / "v5.db"
     p = Pipeline(open_store(db), "cues")
     ingest(p, "a.xml", article("10.1234/a", 2019))
@@ -157,11 +161,11 @@ def test_an_index_from_before_schema_6_is_upgraded_in_place(tmp_path: Path) -> N
         conn.execute(f"DROP INDEX {index}")
     conn.execute("ALTER TABLE works DROP COLUMN issn")
     conn.execute("ALTER TABLE works DROP COLUMN eissn")
-    conn.execute("UPDATE meta SET value = '5' WHERE key = 'schema_version'")
+    conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(JOURNALS_VERSION - 1),))
     conn.commit()
     conn.close()
     p = Pipeline(open_store(db), "cues")
-    assert p.store.schema_version == 6 and p.store.get_work("10.1234/a") is not None
+    assert p.store.schema_version == latest_version("sqlite") and p.store.get_work("10.1234/a") is not None
     assert p.store.journal_profile("1544-9173") is None  # the ISSN was never stored: nothing to show yet
     ingest(p, "a.xml", article("10.1234/a", 2019))  # ingested again, it is
     assert p.store.journal_profile("1544-9173").works == 1  # type: ignore[union-attr]
@@ -169,7 +173,7 @@ def test_an_index_from_before_schema_6_is_upgraded_in_place(tmp_path: Path) -> N
 
 
 @pytest.mark.postgres
-def test_a_postgres_index_from_before_schema_6_is_upgraded_in_place(pg_url: str) -> None:
+def test_a_postgres_index_from_before_the_journals_schema_is_upgraded_in_place(pg_url: str) -> None:
     import psycopg
 
     p = Pipeline(open_store(pg_url), "cues")
@@ -182,9 +186,10 @@ def test_a_postgres_index_from_before_schema_6_is_upgraded_in_place(pg_url: str)
         conn.execute("DROP TABLE journal_names")
         conn.execute("DROP INDEX works_container_lower")
         conn.execute("ALTER TABLE works DROP COLUMN issn, DROP COLUMN eissn")
-        conn.execute("UPDATE meta SET value = '5' WHERE key = 'schema_version'")
+        conn.execute("UPDATE meta SET value = %s WHERE key = 'schema_version'",
+                     (str(next(m.version for m in migrations("postgres") if m.name == "journals") - 1),))
     p = Pipeline(open_store(pg_url), "cues")
-    assert p.store.schema_version == 6 and p.store.journal_profile("1544-9173") is None
+    assert p.store.schema_version == latest_version("postgres") and p.store.journal_profile("1544-9173") is None
     ingest(p, "a.xml", article("10.1234/a", 2019))
     assert p.store.journal_profile("1545-7885").works == 1  # type: ignore[union-attr]
     p.store.close()
