@@ -119,6 +119,11 @@ def test_bad_tie_rows_are_named_by_row(tmp_path: Path, row: str, message: str) -
     assert problems == [f"{tmp_path / 'ties.csv'}: row 3: {message}"]
 
 
+def test_blank_rows_keep_the_row_numbers_a_spreadsheet_shows(tmp_path: Path) -> None:
+    problems = problems_of(tmp_path, ties="source,target,type\n\na,b,supplier\n,,\na,zz,customer\n")
+    assert problems == [f"{tmp_path / 'ties.csv'}: row 5: target 'zz' is not in the organisations file"]
+
+
 def test_every_problem_in_both_files_is_listed(tmp_path: Path) -> None:
     orgs = ORGS + "e,E,Atlantis,,DE,,\nb,B2,Leipzig,,DE,,\n"
     ties = TIES + "e,a,customer\nx,a,customer\n"

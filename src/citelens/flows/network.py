@@ -162,21 +162,23 @@ def _rows(text: str, file: str, aliases: dict[str, str]) -> tuple[list[str], lis
             records.append(rec)
     except csv.Error as exc:
         raise NetworkInputError([InputProblem(file, reader.line_num, f"not valid CSV: {exc}")]) from None
-    records = [r for r in records if any(c.strip() for c in r)] if records else []
-    if not records:
+    # Blank rows are skipped but keep their numbers, as a spreadsheet shows them.
+    numbered = [(i, r) for i, r in enumerate(records, start=1) if any(c.strip() for c in r)]
+    if not numbered:
         raise NetworkInputError([InputProblem(file, None, "empty file")])
-    header = [aliases.get(h.strip().lower(), h.strip().lower()) for h in records[0]]
+    header_row, raw_header = numbered[0]
+    header = [aliases.get(h.strip().lower(), h.strip().lower()) for h in raw_header]
     problems = []
     seen: Counter[str] = Counter(header)
     for name, count in seen.items():
         if not name:
-            problems.append(InputProblem(file, 1, "a column has no name"))
+            problems.append(InputProblem(file, header_row, "a column has no name"))
         elif count > 1:
-            problems.append(InputProblem(file, 1, f"column {name!r} appears {count} times"))
+            problems.append(InputProblem(file, header_row, f"column {name!r} appears {count} times"))
     if problems:
         raise NetworkInputError(problems)
     out: list[tuple[int, dict[str, str] | str]] = []
-    for number, rec in enumerate(records[1:], start=2):
+    for number, rec in numbered[1:]:
         if len(rec) != len(header):
             out.append((number, f"{len(rec)} cells where the header has {len(header)}"))
             continue
