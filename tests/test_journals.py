@@ -255,6 +255,8 @@ def test_journal_page_api_and_report_link(tmp_path: Path) -> None:
             assert c.get(f"/journals/{bad}").status_code == 404
         report = c.get("/reports/10.1234/a").text
         assert 'href="/journals/1544-9173"' in report
+        found = c.get("/search", params={"q": "test biology", "kind": "papers"}).text
+        assert 'href="/journals/1544-9173">Journal of Test Biology</a>' in found
         # A work known only from a reference, under a name the journal goes by, links to it too.
         rossi = c.get("/api/journals/1544-9173").json()
         assert rossi["works_by_name"] == 1

@@ -157,14 +157,17 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
         if q and kind == "statements":
             total, groups = sentence_groups(ctx, q, filters, (pg - 1) * size, size)
         people: list[tuple[str, str, str, int]] = []
+        journals: list[dict[str, Any]] = []
         if q and kind == "papers":
             papers = ctx.search_works(q, limit=50)
             total = len(papers)
             # Authors in any position (paper search matches the first author only).
             people = ctx.store().find_authors(q, limit=10) if len(q) <= 200 else []
+            journals = [j.to_dict() for j in ctx.store().find_journals(q, limit=5)] if len(q) <= 200 else []
         base_q = {k: v for k, v in request.query_params.items() if k != "page" and v}
         return ctx.page(request, "search.html", {"q": q, "kind": kind, "filters": filters, "groups": groups,
-                                                 "papers": papers, "people": people, "total": total, "page": pg,
+                                                 "papers": papers, "people": people, "journals": journals,
+                                                 "total": total, "page": pg,
                                                  "pages": max(1, math.ceil(total / size)), "base_q": base_q})
 
     @r.get("/check", response_class=HTMLResponse)
