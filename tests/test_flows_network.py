@@ -119,6 +119,22 @@ def test_bad_tie_rows_are_named_by_row(tmp_path: Path, row: str, message: str) -
     assert problems == [f"{tmp_path / 'ties.csv'}: row 3: {message}"]
 
 
+def test_own_regions_are_taken_as_written(tmp_path: Path) -> None:
+    orgs = "id,region,country\na,DED21,DE\nb,DED21,Germany\nc,DE212,DE\nd,,DE\n"
+    o, t = write(tmp_path, orgs, "source,target,type\na,b,supplier\na,c,customer\n")
+    with pytest.raises(NetworkInputError, match="row 5: organisation 'd': no region"):
+        read_network(o, t, own_regions=True)
+    o, t = write(tmp_path, orgs.replace("d,,DE\n", "d,X1,Atlantis\n"), "source,target,type\na,b,supplier\n")
+    with pytest.raises(NetworkInputError, match="unknown country 'Atlantis'"):
+        read_network(o, t, own_regions=True)
+    o, t = write(tmp_path, orgs.replace("d,,DE\n", ""), "source,target,type\na,b,supplier\na,c,customer\n")
+    assert run("flows", "--orgs", o, "--ties", t)[0] == EXIT_USAGE  # NUTS codes are no gazetteer regions
+    code, out, _ = run("flows", "--orgs", o, "--ties", t, "--own-regions", "--json")
+    r = json.loads(out)
+    assert code == EXIT_OK and r["own_regions"] is True
+    assert r["overall"]["counts"] == {INTRA_REGIONAL: 1, INTER_REGIONAL: 1, INTERNATIONAL: 0}
+
+
 def test_blank_rows_keep_the_row_numbers_a_spreadsheet_shows(tmp_path: Path) -> None:
     problems = problems_of(tmp_path, ties="source,target,type\n\na,b,supplier\n,,\na,zz,customer\n")
     assert problems == [f"{tmp_path / 'ties.csv'}: row 5: target 'zz' is not in the organisations file"]
@@ -225,7 +241,7 @@ def test_distance_ignores_case_and_accents_of_regions() -> None:
 # ---------------------------------------------------------------------------------------------- CLI
 
 JSON_KEYS = {"orgs_file", "ties_file", "n_organisations", "n_ties", "confidence", "distances", "attributes_of",
-             "regions", "overall", "by", "warnings"}
+             "regions", "overall", "by", "warnings", "own_regions"}
 CHI2_KEYS = {"statistic", "dof", "p_value", "cramers_v", "min_expected", "share_expected_below_5", "cochran_ok",
              "p_value_permutation"}
 

@@ -25,10 +25,14 @@ _MAX_PROBLEMS_SHOWN = 50
               help="Ties: source, target (organisation ids), type (knowledge source, customer, supplier…).")
 @click.option("--encoding", default="utf-8", show_default=True,
               help="Text encoding of both CSV files (e.g. cp1252 for some spreadsheet exports).")
+@click.option("--own-regions", is_flag=True,
+              help="The region column is your own classification (NUTS codes, labour-market regions…): taken as"
+                   " written, not checked against the gazetteer; every organisation needs one.")
 @click.option("--confidence", default=0.95, show_default=True, type=click.FloatRange(0.5, 0.999),
               help="Confidence level of the intervals around each share.")
 @JSON_OPTION
-def flows(orgs_csv: str | None, ties_csv: str | None, encoding: str, confidence: float, as_json: bool) -> None:
+def flows(orgs_csv: str | None, ties_csv: str | None, encoding: str, own_regions: bool, confidence: float,
+          as_json: bool) -> None:
     """How local are knowledge ties: intra-regional, inter-regional or international?
 
     With --orgs and --ties, over a network of organisations you bring (e.g. the firms of a regional
@@ -43,20 +47,22 @@ def flows(orgs_csv: str | None, ties_csv: str | None, encoding: str, confidence:
     """
     if not orgs_csv or not ties_csv:
         raise click.UsageError("give both --orgs ORGS.csv and --ties TIES.csv (see docs/flows-network.md)")
-    run_network(orgs_csv, ties_csv, encoding=encoding, confidence=confidence, as_json=as_json)
+    run_network(orgs_csv, ties_csv, encoding=encoding, confidence=confidence, as_json=as_json,
+                own_regions=own_regions)
 
 
-def run_network(orgs_csv: str, ties_csv: str, *, encoding: str, confidence: float, as_json: bool) -> None:
+def run_network(orgs_csv: str, ties_csv: str, *, encoding: str, confidence: float, as_json: bool,
+                own_regions: bool = False) -> None:
     """`citelens flows --orgs --ties`: read, check, analyse, print (or list the problems and exit 2)."""
     from citelens.flows.network import NetworkInputError, analyse_network, read_network
 
     try:
-        network = read_network(orgs_csv, ties_csv, encoding=encoding)
+        network = read_network(orgs_csv, ties_csv, encoding=encoding, own_regions=own_regions)
     except NetworkInputError as exc:
         _print_problems(exc.problems, as_json)
         sys.exit(EXIT_USAGE)
     result = analyse_network(network, confidence=confidence)
-    result = {"orgs_file": orgs_csv, "ties_file": ties_csv, **result}
+    result = {"orgs_file": orgs_csv, "ties_file": ties_csv, **result, "own_regions": own_regions}
     err = _console(True)
     for w in network.warnings:
         err.print(f"[yellow]warning:[/] {safe(str(w))}")

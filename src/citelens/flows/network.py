@@ -186,13 +186,20 @@ def _rows(text: str, file: str, aliases: dict[str, str]) -> tuple[list[str], lis
     return header, out
 
 
-def _resolve_place(city: str, region: str, country: str) -> tuple[tuple[str, str, str] | None, str, str]:
-    """((city, region, country) as the gazetteer names them, or None), problem, warning."""
+def _resolve_place(city: str, region: str, country: str, own_regions: bool = False
+                   ) -> tuple[tuple[str, str, str] | None, str, str]:
+    """((city, region, country) as the gazetteer names them, or None), problem, warning. ``own_regions``:
+    the region is the user's own (NUTS code, labour-market region…), taken as written; only the country
+    is checked."""
     if not country:
         return None, "no country", ""
     cc = country_code(country)
     if not cc:
         return None, f"unknown country {country!r} (an ISO 3166-1 code such as DE, or a country name)", ""
+    if own_regions:
+        if not region:
+            return None, "no region (--own-regions takes every organisation's region as written)", ""
+        return (city, region, cc), "", ""
     g = gazetteer()
     region_name = ""
     if region:
@@ -238,15 +245,17 @@ def _closest(text: str, choices: list[str]) -> str:
     return best[0] if best and best[1] >= 75 else ""
 
 
-def parse_organisations(text: str, file: str) -> tuple[dict[str, Organisation], list[str], list[InputProblem]]:
-    """Organisations by id, the attribute columns (breakdown order), warnings. Raises NetworkInputError."""
-    orgs, attributes, warnings, problems = _parse_organisations(text, file)
+def parse_organisations(text: str, file: str, *, own_regions: bool = False
+                        ) -> tuple[dict[str, Organisation], list[str], list[InputProblem]]:
+    """Organisations by id, the attribute columns (breakdown order), warnings. Raises NetworkInputError.
+    ``own_regions``: regions are the user's own classification, taken as written (see _resolve_place)."""
+    orgs, attributes, warnings, problems = _parse_organisations(text, file, own_regions)
     if problems:
         raise NetworkInputError(problems)
     return orgs, attributes, warnings
 
 
-def _parse_organisations(text: str, file: str) -> tuple[dict[str, Organisation], list[str], list[InputProblem],
+def _parse_organisations(text: str, file: str, own_regions: bool = False) -> tuple[dict[str, Organisation], list[str], list[InputProblem],
                                                          list[InputProblem]]:
     """As parse_organisations, plus the problems; the organisations include those with a bad row (without a
     place), so that a tie naming one is not reported as naming an unknown organisation as well."""
@@ -275,7 +284,8 @@ def _parse_organisations(text: str, file: str) -> tuple[dict[str, Organisation],
         if oid in orgs:
             problems.append(InputProblem(file, number, f"duplicate id {oid!r} (first on row {orgs[oid].row})"))
             continue
-        place, problem, warning = _resolve_place(rec.get("city", ""), rec.get("region", ""), rec["country"])
+        place, problem, warning = _resolve_place(rec.get("city", ""), rec.get("region", ""), rec["country"],
+                                                 own_regions)
         if place is None:
             problems.append(InputProblem(file, number, f"organisation {oid!r}: {problem}"))
             orgs[oid] = Organisation(oid, rec.get("name", ""), "", "", "", {}, number)
@@ -323,14 +333,17 @@ def parse_ties(text: str, file: str, organisations: dict[str, Organisation], *, 
     return ties
 
 
-def read_network(orgs_path: str | Path, ties_path: str | Path, encoding: str = "utf-8") -> Network:
-    """Both files, read and checked; problems in both are reported together."""
+def read_network(orgs_path: str | Path, ties_path: str | Path, encoding: str = "utf-8", *,
+                 own_regions: bool = False) -> Network:
+    """Both files, read and checked; problems in both are reported together. ``own_regions``: the region
+    column is the user's own classification (NUTS codes…), taken as written; only countries are checked."""
     problems: list[InputProblem] = []
     orgs: dict[str, Organisation] = {}
     attributes: list[str] = []
     warnings: list[InputProblem] = []
     try:
-        orgs, attributes, warnings, problems = _parse_organisations(read_file(orgs_path, encoding), str(orgs_path))
+        orgs, attributes, warnings, problems = _parse_organisations(read_file(orgs_path, encoding), str(orgs_path),
+                                                                    own_regions)
     except NetworkInputError as exc:
         problems += exc.problems
     ties: list[Tie] = []
