@@ -8,11 +8,16 @@ resident memory of that process tree (sampled every 0.2 s).
 
     python benchmarks/bench_scale.py --articles 1000 [--copies 1] [--classifier linear]
                                      [--pg postgresql://…] [--configs sqlite,sqlite+dask2,postgres,postgres+dask2]
-                                     [--write]
+                                     [--sample-seconds 30] [--write]
 
 The corpus is the first ``--articles`` members of ../shared/data/pmc-oa/pmc-oa.tar.gz; ``--copies K`` adds
 K−1 copies of each with a new DOI and changed author surnames (so each copy is a distinct citing article that
-cites the same works). It is written to a temporary plain .tar (never into the repository).
+cites the same works). It is written to temporary plain .tar files of at most ``--shard-articles`` members
+each (an archive is capped at 100,000 members and 5 GB), never into the repository.
+
+While a configuration runs, every ``--sample-seconds`` the process tree's CPU time and memory and the number of
+statements stored so far (the highest statement id) are sampled: the *marginal* CPU per statement in each
+tenth of the run shows whether the cost grows with the index, and the RSS samples whether memory does.
 """
 
 from __future__ import annotations
@@ -59,10 +64,9 @@ def rewrite(xml: bytes, copy: int) -> bytes:
     return _META.sub(meta, xml, count=1)
 
 
-def build_corpus(source: Path, articles: int, copies: int, out: Path) -> int:
-    """A plain tar of ``articles`` × ``copies`` members; returns the member count."""
-    n = 0
-    with tarfile.open(source, "r|gz") as src, tarfile.open(out, "w") as dst:
+def build_corpus(source: Path, articles: int, copies: int, out_dir: Path, shard_articles: int = 10_000) -> list[Path]:
+    """Plain tars holding ``articles`` × ``copies`` members in all, at most ``shard_articles`` each."""
+    with tarfile.open(source, "r|gz") as src:
         originals = []
         for info in src:
             if not info.isfile() or not info.name.endswith(".xml"):
@@ -72,14 +76,27 @@ def build_corpus(source: Path, articles: int, copies: int, out: Path) -> int:
             originals.append((Path(info.name).stem, data))
             if len(originals) >= articles:
                 break
+    shards: list[Path] = []
+    dst: tarfile.TarFile | None = None
+    n = 0
+    try:
         for copy in range(copies):
             for stem, data in originals:
+                if n % shard_articles == 0:
+                    if dst is not None:
+                        dst.close()
+                    shards.append(out_dir / f"corpus-{len(shards):03d}.tar")
+                    dst = tarfile.open(shards[-1], "w")  # noqa: SIM115 - closed when the shard is full
                 body = data if copy == 0 else rewrite(data, copy)
                 ti = tarfile.TarInfo(f"corpus/{stem}{'' if copy == 0 else f'.c{copy}'}.xml")
                 ti.size = len(body)
+                assert dst is not None
                 dst.addfile(ti, io.BytesIO(body))
                 n += 1
-    return n
+    finally:
+        if dst is not None:
+            dst.close()
+    return shards
 
 
 def tree_rss(proc: psutil.Process) -> int:
@@ -90,20 +107,63 @@ def tree_rss(proc: psutil.Process) -> int:
     return total
 
 
-def run(cmd: list[str]) -> dict[str, float | dict]:
-    """Run the command; wall seconds, CPU seconds (command + descendants), peak tree RSS, its JSON output."""
+def tree_cpu(proc: psutil.Process) -> float:
+    """CPU seconds of the process and its live descendants (and the children each has reaped)."""
+    total = 0.0
+    for p in [proc, *proc.children(recursive=True)]:
+        with contextlib.suppress(psutil.Error):
+            t = p.cpu_times()
+            total += t.user + t.system + t.children_user + t.children_system
+    return total
+
+
+def stored_so_far(db: str) -> tuple[int, int]:
+    """(statements, documents) stored so far: the highest ids (cheap on a growing index; ids are never reused)."""
+    try:
+        if db.startswith("postgresql://"):
+            import psycopg
+
+            with psycopg.connect(db, autocommit=True, connect_timeout=5) as conn:
+                row = conn.execute("SELECT (SELECT max(id) FROM statements), (SELECT max(id) FROM documents)"
+                                   ).fetchone()
+        else:
+            import sqlite3
+
+            with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)) as conn:
+                row = conn.execute("SELECT (SELECT max(id) FROM statements), (SELECT max(id) FROM documents)"
+                                   ).fetchone()
+    except Exception:  # noqa: BLE001 - not created yet, or busy: no sample this time
+        return -1, -1
+    return (int(row[0] or 0), int(row[1] or 0)) if row else (0, 0)
+
+
+def run(cmd: list[str], db: str = "", sample_seconds: float = 0.0) -> dict[str, float | dict | list]:
+    """Run the command; wall seconds, CPU seconds (command + descendants), peak tree RSS, its JSON output, and
+    (with ``sample_seconds``) samples of (wall s, tree CPU s, RSS bytes, statements, documents) along the run."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     popen = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     proc = psutil.Process(popen.pid)
     peak = 0
+    samples: list[tuple[float, float, int, int, int]] = []
     stop = threading.Event()
 
     def sample() -> None:
         nonlocal peak
+        next_sample = time.perf_counter() + sample_seconds
         while not stop.is_set():
+            rss = 0
             with contextlib.suppress(psutil.Error):
-                peak = max(peak, tree_rss(proc))
+                rss = tree_rss(proc)
+                peak = max(peak, rss)
+            if sample_seconds and time.perf_counter() >= next_sample:
+                next_sample += sample_seconds
+                cpu = tree_cpu(proc)
+                statements, documents = stored_so_far(db)
+                if statements >= 0:
+                    samples.append((time.perf_counter() - t0, cpu, rss, statements, documents))
+                    print(f"  {samples[-1][0]:7.0f} s  cpu {cpu:8.1f} s  rss {rss / 1e6:6.0f} MB  "
+                          f"{documents:,} documents  {statements:,} statements", file=sys.stderr, flush=True)
             stop.wait(0.2)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -116,7 +176,24 @@ def run(cmd: list[str]) -> dict[str, float | dict]:
     if popen.returncode not in (0, 1):
         raise SystemExit(f"{' '.join(cmd)} failed ({popen.returncode}): {err.decode()[-2000:]}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"wall": wall, "cpu": cpu, "peak_rss": peak, "summary": json.loads(out)}
+    return {"wall": wall, "cpu": cpu, "peak_rss": peak, "summary": json.loads(out), "samples": samples}
+
+
+def marginal_costs(samples: list, total_cpu: float, total_statements: int, parts: int = 10) -> list[dict]:
+    """Split the run into ``parts`` spans of stored statements; CPU µs per statement and RSS in each span."""
+    # From the first sample with statements on: start-up (imports, loading the classifier) is not a cost per
+    # statement.
+    points = [*[(c, st, r) for _w, c, r, st, _d in samples if st > 0], (total_cpu, total_statements, 0)]
+    out = []
+    edges = [total_statements * k // parts for k in range(parts + 1)]
+    for lo, hi in zip(edges, edges[1:], strict=False):
+        a = max((p for p in points if p[1] <= lo), key=lambda p: p[1], default=points[0])
+        b = min((p for p in points if p[1] >= hi), key=lambda p: p[1])
+        if b[1] > a[1]:
+            rss = [p[2] for p in points if lo <= p[1] <= hi and p[2]]
+            out.append({"from": a[1], "to": b[1], "cpu_us_per_statement": 1e6 * (b[0] - a[0]) / (b[1] - a[1]),
+                        "rss_mb": max(rss) / 1e6 if rss else None})
+    return out
 
 
 def server_cpu(base: str) -> float:
@@ -172,15 +249,20 @@ def main() -> None:
     ap.add_argument("--pg", default=os.environ.get("CITELENS_TEST_PG", ""),
                     help="PostgreSQL URL to make throwaway schemas in (default CITELENS_TEST_PG)")
     ap.add_argument("--configs", default="sqlite,sqlite+dask2,postgres,postgres+dask2")
+    ap.add_argument("--shard-articles", type=int, default=10_000, help="articles per corpus .tar")
+    ap.add_argument("--sample-seconds", type=float, default=0.0,
+                    help="sample CPU, memory and progress this often (0: only the totals)")
+    ap.add_argument("--nice", type=int, default=0, help="run each ingest under `nice -n N`")
     ap.add_argument("--write", action="store_true", help="write the table into docs/benchmarks.md")
     ap.add_argument("--note", default="", help="a line added under the table (e.g. machine load)")
     args = ap.parse_args()
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="citelens-scale-") as tmp:
-        corpus = Path(tmp) / "corpus.tar"
-        n = build_corpus(args.source, args.articles, args.copies, corpus)
-        print(f"corpus: {n} articles, {corpus.stat().st_size / 1e6:.0f} MB", file=sys.stderr)
+        shards = build_corpus(args.source, args.articles, args.copies, Path(tmp), args.shard_articles)
+        n = args.articles * args.copies
+        print(f"corpus: {n} articles in {len(shards)} .tar, {sum(s.stat().st_size for s in shards) / 1e6:.0f} MB",
+              file=sys.stderr)
         for config in args.configs.split(","):
             backend, _, mode = config.partition("+")
             if backend == "postgres":
@@ -190,13 +272,16 @@ def main() -> None:
                 db = fresh_pg(args.pg)
             else:
                 db = str(Path(tmp) / f"{config}.db")
-            cmd = [CITELENS, "ingest", str(corpus), "--db", db, "--classifier", args.classifier, "--json", "-q"]
+            cmd = [CITELENS, "ingest", *map(str, shards), "--db", db, "--classifier", args.classifier, "--json", "-q"]
+            if args.nice:
+                cmd = ["nice", "-n", str(args.nice), *cmd]
             workers = 1
             if mode.startswith("dask"):
                 workers = int(mode[4:] or 2)
                 cmd += ["--dask", f"local[{workers}]", "--batch-size", "64"]
             pg_before = server_cpu(args.pg) if backend == "postgres" else 0.0
-            r = run(cmd)
+            load_before = os.getloadavg()[0]
+            r = run(cmd, db, args.sample_seconds)
             if backend == "postgres":
                 r["server_cpu"] = server_cpu(args.pg) - pg_before
             size, statements = db_size(db)
@@ -204,9 +289,12 @@ def main() -> None:
             assert isinstance(s, dict)
             row = {"config": config, "workers": workers, "articles": s["stored"], "statements": statements,
                    "failed": len(s["failed"]), "wall": r["wall"], "cpu": r["cpu"], "peak_rss": r["peak_rss"],
-                   "bytes": size, "server_cpu": r.get("server_cpu", 0.0)}
+                   "bytes": size, "server_cpu": r.get("server_cpu", 0.0),
+                   "load": (round(load_before, 1), round(os.getloadavg()[0], 1))}
+            if r["samples"]:
+                row["marginal"] = marginal_costs(r["samples"], r["cpu"], statements)
             rows.append(row)
-            print(json.dumps(row), file=sys.stderr)
+            print(json.dumps(row), file=sys.stderr, flush=True)
             if os.path.exists(db):
                 os.remove(db)
 
@@ -224,6 +312,12 @@ def main() -> None:
     text = (f"### {n:,} articles ({args.articles:,} from pmc-oa × {args.copies})\n\n"
             f"`python benchmarks/bench_scale.py --articles {args.articles} --copies {args.copies} --classifier"
             f" {args.classifier}` — {machine()}.\n\n" + "\n".join(table) + "\n")
+    for r in rows:
+        if r.get("marginal"):
+            text += (f"\n{r['config']}: marginal CPU µs per statement (client only) and peak RSS MB in each tenth"
+                     " of the run: " + ", ".join(
+                         f"{m['cpu_us_per_statement']:,.0f}" + (f" ({m['rss_mb']:,.0f} MB)" if m["rss_mb"] else "")
+                         for m in r["marginal"]) + f". Load average {r['load'][0]} → {r['load'][1]}.\n")
     if args.note:
         text += f"\n{args.note}\n"
     print(text)

@@ -32,6 +32,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -269,6 +270,106 @@ def people_paths(db: Path, n: int = 400, seed: int = 17) -> dict[str, list[str]]
     }
 
 
+def build_index_pg(url: str, statements: int, seed: float = 0.7) -> dict[str, object]:
+    """The same synthetic index on PostgreSQL, generated inside the server (``INSERT … SELECT`` over
+    ``generate_series``: no Python row loop, no round trips), with the recipe of :func:`build_index`: as many
+    documents, cited works and references, 20 statements per document, the same cubic heavy tail of cited
+    works, the same vocabulary, stance mix, sections and self-citation share. Rows are not the same ones as in
+    the SQLite file (another random generator); the distributions are. The secondary indexes are dropped for the
+    load and rebuilt afterwards (as a restore would), then ANALYZE."""
+    import psycopg
+
+    from citelens.store import open_store
+    from citelens.store.postgres import close_pools
+
+    open_store(url).close()  # the real schema, by the migrations
+    close_pools(url)
+    n_docs = max(10, statements // 20)
+    n_cited = max(100, statements // 5)
+    per_doc = statements // n_docs
+    words = "ARRAY[" + ",".join(f"'{w}'" for w in WORDS) + "]"
+
+    def sentence(n: int, salt: str) -> str:  # n random words (correlated with the row, so drawn per row)
+        return (f"(SELECT string_agg(({words})[1 + floor(random() * {len(WORDS)})::int], ' ')"
+                f" FROM generate_series(1, {n} + 0 * {salt}))")
+
+    def cap(expr: str) -> str:  # first letter upper case, as str.capitalize() on these lower-case words
+        return f"upper(left({expr}, 1)) || substr({expr}, 2)"
+
+    t0 = time.perf_counter()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SET maintenance_work_mem = '1GB'")
+        conn.execute("SET synchronous_commit = off")
+        # Load as pg_restore --disable-triggers does: no per-row foreign-key checks (the generated rows are
+        # consistent by construction); the checks cost more than the inserts themselves.
+        conn.execute("SET session_replication_role = replica")
+        conn.execute("SELECT setseed(%s)", (seed,))
+        tables = ("works", "documents", "refs", "contexts", "statements")
+        # Secondary indexes (not those behind a primary key or unique constraint): dropped, rebuilt after.
+        secondary = conn.execute(
+            "SELECT pg_get_indexdef(i.indexrelid), c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+            " JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace"
+            " WHERE n.nspname = current_schema() AND t.relname = ANY(%s)"
+            " AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)",
+            (list(tables),)).fetchall()
+        index_defs = [ddl for ddl, _name in secondary]
+        for _ddl, name in secondary:
+            conn.execute(f'DROP INDEX "{name}"')
+        steps = [
+            ("works", f"""INSERT INTO works (id, doi, title, title_norm, title_key, authors_json, first_author, year,
+                container, kind)
+              SELECT i, '10.5555/bench.' || i, t, lower(t), left(replace(lower(t), ' ', ''), 24),
+                     '[{{"family": "Author' || (i % 5000) || '", "given": "A"}}]', 'author' || (i % 5000),
+                     1990 + i % 35, 'Journal of Benchmarks', CASE WHEN i <= {n_docs} THEN 'article'
+                     ELSE 'reference' END
+              FROM (SELECT i, {cap('t0')} AS t FROM (SELECT i, {sentence(7, 'i')} AS t0
+                    FROM generate_series(1, {n_docs + n_cited}) i) w0) w"""),
+            ("documents", f"""INSERT INTO documents (id, identity, source, format, work_id, doi, title, year, journal,
+                ingested_at)
+              SELECT i, 'doi:10.5555/bench.' || i, 'bench' || i || '.xml', 'jats', i, '10.5555/bench.' || i,
+                     'Citing paper ' || i, 2000 + i % 25, 'Journal of Benchmarks', '2026-01-01T00:00:00+00:00'
+              FROM generate_series(1, {n_docs}) i"""),
+            ("refs", f"""INSERT INTO refs (id, document_id, key, raw, work_id, method)
+              SELECT (d - 1) * 10 + k + 1, d, 'r' || k, 'Ref ' || k,
+                     {n_docs} + 1 + floor({n_cited} * power(random(), 3))::bigint, 'doi'
+              FROM generate_series(1, {n_docs}) d, generate_series(0, 9) k"""),
+            ("contexts", f"""INSERT INTO contexts (id, document_id, sentence, after, search_text)
+              SELECT sid, (sid - 1) / {per_doc} + 1, s, a, btrim(regexp_replace(s, '[^A-Za-z0-9]+', ' ', 'g'))
+              FROM (SELECT sid, {cap('s0')} || ' [1].' AS s, {cap('a0')} || '.' AS a
+                    FROM (SELECT sid, {sentence(14, 'sid')} AS s0, {sentence(6, 'sid')} AS a0
+                          FROM generate_series(1, {statements}) sid) c0) c"""),
+            ("statements", f"""INSERT INTO statements (id, document_id, ref_id, cited_work_id, citing_work_id,
+                citing_year, section, context_id, callout_start, callout_end, model_stance, model_confidence,
+                stance, confidence, self_citation)
+              SELECT x.sid, x.d, r.id, r.work_id, x.d, 2000 + x.d % 25,
+                     (ARRAY{list(SECTIONS)})[1 + floor(random() * {len(SECTIONS)})::int], x.sid,
+                     length(c.sentence) - 4, length(c.sentence) - 1, x.stance, x.conf, x.stance, x.conf,
+                     (random() < 0.05)::int
+              FROM (SELECT sid, (sid - 1) / {per_doc} + 1 AS d, (sid - 1) % {per_doc} AS j,
+                           CASE WHEN u < 0.86 THEN 'mentioning' WHEN u < 0.96 THEN 'supporting'
+                                ELSE 'contrasting' END AS stance, round((0.5 + random() / 2)::numeric, 3) AS conf
+                    FROM (SELECT sid, random() AS u FROM generate_series(1, {statements}) sid) g) x
+              JOIN refs r ON r.id = (x.d - 1) * 10 + x.j % 10 + 1
+              JOIN contexts c ON c.id = x.sid"""),
+        ]
+        timings: dict[str, float] = {}
+        for table, sql in steps:
+            t = time.perf_counter()
+            conn.execute(sql)
+            timings[table] = round(time.perf_counter() - t, 1)
+            print(f"  {table}: {timings[table]} s", flush=True)
+        t = time.perf_counter()
+        for table in tables:  # identity columns continue after the generated ids
+            conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+        for ddl in index_defs:
+            conn.execute(ddl)
+        timings["indexes"] = round(time.perf_counter() - t, 1)
+        print(f"  indexes: {timings['indexes']} s", flush=True)
+        conn.execute("VACUUM ANALYZE")
+    return {"statements": statements, "documents": n_docs, "works": n_docs + n_cited, "refs": n_docs * 10,
+            "seconds": timings, "seconds_total": round(time.perf_counter() - t0, 1)}
+
+
 def _insert_statements(conn: sqlite3.Connection, batch: list[tuple]) -> None:
     conn.executemany("INSERT INTO contexts (id, document_id, sentence, after) VALUES (?,?,?,?)",
                      ((b[0], b[1], b[7], b[8]) for b in batch))
@@ -364,14 +465,21 @@ def _wait_port(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
     raise SystemExit("server did not start")
 
 
-def scenario_paths(db: Path, n: int = 400, seed: int = 11) -> dict[str, list[str]]:
-    conn = sqlite3.connect(db)
+def scenario_paths(db: Path | str, n: int = 400, seed: int = 11) -> dict[str, list[str]]:
+    if str(db).startswith("postgresql://"):
+        import psycopg
+
+        conn = psycopg.connect(str(db), autocommit=True)
+        ph = "%s"
+    else:
+        conn = sqlite3.connect(db)  # type: ignore[assignment]
+        ph = "?"
     n_docs = conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
     n_works = conn.execute("SELECT MAX(id) FROM works").fetchone()[0]
     # The 20 most cited works: the heaviest report pages (thousands of statements each).
-    hot = [r[0] for r in conn.execute("SELECT doi FROM works WHERE id BETWEEN ? AND ? ORDER BY id",
+    hot = [r[0] for r in conn.execute(f"SELECT doi FROM works WHERE id BETWEEN {ph} AND {ph} ORDER BY id",
                                       (n_docs + 1, n_docs + 20))]
-    hot_n = conn.execute("SELECT COUNT(*) FROM statements WHERE cited_work_id = ?", (n_docs + 1,)).fetchone()[0]
+    hot_n = conn.execute(f"SELECT COUNT(*) FROM statements WHERE cited_work_id = {ph}", (n_docs + 1,)).fetchone()[0]
     conn.close()
     rng = random.Random(seed)
     rand = [f"10.5555/bench.{rng.randint(n_docs + 1, n_works)}" for _ in range(n)]
@@ -392,8 +500,8 @@ def scenario_paths(db: Path, n: int = 400, seed: int = 11) -> dict[str, list[str
     }
 
 
-def _run_scenario(db: Path, port: int, paths: list[str], a: argparse.Namespace) -> dict[str, object]:
-    pf = db.parent / "paths.json"
+def _run_scenario(workdir: Path, port: int, paths: list[str], a: argparse.Namespace) -> dict[str, object]:
+    pf = workdir / "paths.json"
     pf.write_text(json.dumps(paths))
     base = [sys.executable, __file__, "--loadgen", "--port", str(port), "--paths-file", str(pf),
             "--concurrency", str(a.concurrency)]
@@ -402,6 +510,31 @@ def _run_scenario(db: Path, port: int, paths: list[str], a: argparse.Namespace) 
     out = subprocess.run(base + ["--requests", str(a.requests), "--seconds", str(a.seconds)], check=True,
                          capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _pg_index(base: str, statements: int, rebuild: bool) -> tuple[str, int]:
+    """The URL of schema bench_web_<statements> on the server at ``base`` and how many statements it holds."""
+    import psycopg
+
+    schema = f"bench_web_{statements}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        if rebuild:
+            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        has = conn.execute("SELECT 1 FROM pg_tables WHERE schemaname = %s AND tablename = 'statements'",
+                           (schema,)).fetchone()
+        existing = conn.execute(f"SELECT count(*) FROM {schema}.statements").fetchone()[0] if has else 0
+    return f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}", int(existing)
+
+
+def _pg_schema_bytes(url: str) -> int:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute("SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n"
+                           " ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind = 'r'"
+                           ).fetchone()
+    return int(row[0] or 0) if row else 0
 
 
 def main() -> None:
@@ -420,40 +553,65 @@ def main() -> None:
                     help="author and institution scenarios only (section web-people), no cache only")
     ap.add_argument("--journals-only", action="store_true",
                     help="journal scenarios only (section web-journals), no cache and default cache")
+    ap.add_argument("--pg", default="", metavar="URL",
+                    help="benchmark PostgreSQL instead: the index is built (once) in schema bench_web_<statements>"
+                         " of the server at URL, and served with --db <that schema's URL>")
+    ap.add_argument("--only", default="", help="run only the scenarios whose names start with one of these"
+                                               " comma-separated prefixes (e.g. 'tallies,report')")
+    ap.add_argument("--section", default="web", help="the docs/benchmarks.md section to write")
+    ap.add_argument("--build-only", action="store_true", help="build (or check) the index, run no load")
+    ap.add_argument("--caches", default="no,default", help="server configurations: no (recount on every"
+                                                          " request), default (counts cache), or both")
     a = ap.parse_args()
-    db = Path(a.db)
     gen: dict[str, object] = {}
     existing = 0
-    if db.exists() and not a.rebuild:
-        with sqlite3.connect(db) as c:
-            existing = c.execute("SELECT COUNT(*) FROM statements").fetchone()[0]
+    db: Path | str
+    if a.pg:
+        db, existing = _pg_index(a.pg, a.statements, a.rebuild)
+    else:
+        db = Path(a.db)
+        if db.exists() and not a.rebuild:
+            with sqlite3.connect(db) as c:
+                existing = c.execute("SELECT COUNT(*) FROM statements").fetchone()[0]
     if existing != a.statements:
         print(f"generating {a.statements:,} statements into {db} …", flush=True)
-        gen = build_index(db, a.statements)
+        gen = build_index_pg(str(db), a.statements) if a.pg else build_index(Path(db), a.statements)
         print(f"  done: {gen}", flush=True)
     else:
         print(f"reusing {db} ({existing:,} statements)", flush=True)
         from citelens.store import open_store
 
         open_store(db).close()  # apply any indexes added to the store since the file was built
-    people = add_people(db) if a.people_only else {}
+    if a.build_only:
+        return
+    people = add_people(Path(db)) if a.people_only and not a.pg else {}
     if people:
         print(f"  added people: {people}", flush=True)
-    journals = add_journals(db) if a.journals_only else {}
+    journals = add_journals(Path(db)) if a.journals_only and not a.pg else {}
     if journals:
         print(f"  added journals: {journals}", flush=True)
-    size_mb = sum(Path(str(db) + s).stat().st_size for s in ("", "-wal") if Path(str(db) + s).exists()) / 1e6
+    if a.pg:
+        size_mb = _pg_schema_bytes(str(db)) / 1e6
+        workdir = Path(tempfile.mkdtemp(prefix="citelens-bench-web-"))
+    else:
+        size_mb = sum(Path(str(db) + s).stat().st_size for s in ("", "-wal") if Path(str(db) + s).exists()) / 1e6
+        workdir = Path(db).parent
     load = os.getloadavg()
     scen = scenario_paths(db)
     hot_n = int(scen.pop("_hot_statements")[0])
     if a.people_only:
-        scen = people_paths(db)
+        scen = people_paths(Path(db))
     if a.journals_only:
-        scen = journal_paths(db)
+        scen = journal_paths(Path(db))
+    if a.only:
+        prefixes = tuple(x.strip() for x in a.only.split(",") if x.strip())
+        scen = {k: v for k, v in scen.items() if k.startswith(prefixes)}
     rows = []
     # Each scenario runs against a server that recounts on every request ("no cache") and against the
     # default configuration, which reuses a work's counts while the index files are unchanged.
-    for cache_label, cache_s in (("no cache", "0"), ("default cache", "60"))[:1 if a.people_only else 2]:
+    caches = [(label, sec) for label, sec in (("no cache", "0"), ("default cache", "60"))
+              if label.split()[0] in ("no" if a.people_only else a.caches).split(",")]
+    for cache_label, cache_s in caches:
         port = _free_port()
         env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "CITELENS_CACHE_SECONDS": cache_s}
         server = subprocess.Popen([sys.executable, "-c", "from citelens.cli import main; main()", "serve", "--db",
@@ -464,7 +622,7 @@ def main() -> None:
                 uncached = name.startswith(("statement search", "search page"))
                 if uncached and cache_s != "0":
                     continue  # search does not use the counts cache
-                res = _run_scenario(db, port, paths, a)
+                res = _run_scenario(workdir, port, paths, a)
                 label = name if uncached else f"{name} [{cache_label}]"
                 print(f"{label}: {res}", flush=True)
                 rows.append((label, res))
@@ -479,16 +637,20 @@ def main() -> None:
     goal = {"tallies": 50.0, "scite tallies": 50.0, "report": 200.0, "home page": 200.0, "author": 200.0,
             "institution": 200.0, "journal": 200.0}
     flag = " --people-only" if a.people_only else " --journals-only" if a.journals_only else ""
-    flag += "".join(f" --{k} {v}" for k, v in (("db", a.db), ("seconds", a.seconds), ("requests", a.requests))
+    flag += "".join(f" --{k} {v}" for k, v in (("db", a.db), ("pg", a.pg), ("statements", a.statements),
+                                                          ("only", a.only), ("caches", a.caches),
+                                                          ("seconds", a.seconds), ("requests", a.requests))
                     if v != ap.get_default(k))
     lines = [
         "## Web: " + ("author and institution pages" if a.people_only else "journal pages" if a.journals_only
-                      else "report page and tallies API") + " under load",
+                      else "report page and tallies API") + " under load"
+        + (f" ({a.statements:,} statements, {'PostgreSQL' if a.pg else 'SQLite'})" if a.section != "web" else ""),
         "",
         f"Command: `.venv/bin/python benchmarks/bench_web.py{flag}`"
         f" ({machine()}).",
         "",
-        f"Synthetic SQLite index: {a.statements:,} citation statements, {size_mb:,.0f} MB"
+        f"Synthetic {'PostgreSQL (built in the server by build_index_pg)' if a.pg else 'SQLite'} index:"
+        f" {a.statements:,} citation statements, {size_mb:,.0f} MB"
         + (f", generated in {gen['seconds_total']} s" if gen else "") + f"; the most cited work has {hot_n:,}"
         " statements. Server: `citelens serve` (one uvicorn process). Load: a second process"
         " with"
@@ -511,7 +673,8 @@ def main() -> None:
     md = "\n".join(lines)
     print(md)
     if not a.no_write:
-        section = "web-people" if a.people_only else "web-journals" if a.journals_only else "web"
+        section = a.section if a.section != "web" else "web-people" if a.people_only else \
+            "web-journals" if a.journals_only else "web"
         print(f"wrote {write_section(section, md)}")
 
 

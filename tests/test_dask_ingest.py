@@ -175,3 +175,53 @@ def test_a_killed_worker_loses_nothing(tmp_path: Path) -> None:
     store = open_store(db, readonly=True)
     assert store.stats().documents == n and store.stats().statements == n
     store.close()
+
+
+class _FakeFuture:
+    def __init__(self, fn: object, args: tuple) -> None:
+        self.fn, self.args, self.key = fn, args, id(self)
+        self.released = False
+
+    def result(self) -> object:
+        descs = self.args[0]
+        if len(descs) > 1 and any("poison" in d.name for d in descs):
+            raise RuntimeError("KilledWorker: the worker died on this task")  # as Dask says after retries
+        if any("poison" in d.name for d in descs):
+            raise RuntimeError("KilledWorker")
+        return [f"done:{d.name}" for d in descs]
+
+    def release(self) -> None:
+        self.released = True
+
+
+class _FakeClient:
+    def __init__(self) -> None:
+        self.tasks: list[_FakeFuture] = []
+
+    def submit(self, fn: object, *args: object, pure: bool = True) -> _FakeFuture:
+        self.tasks.append(_FakeFuture(fn, args))
+        return self.tasks[-1]
+
+
+def test_inputs_travel_several_per_task_in_order_and_a_poisonous_one_fails_alone(tmp_path: Path) -> None:
+    from citelens.dask_ingest import _results_in_order, fingerprint
+    from citelens.pipeline import Failure, InputFile
+
+    names = [f"a{i}.xml" for i in range(7)] + ["poison.xml", "b.jsonl"] + [f"c{i}.xml" for i in range(5)]
+    items = []
+    for n in names:
+        (tmp_path / n).write_bytes(b"{}" if n.endswith(".jsonl") else b"<article/>")
+        items.append(InputFile(n, (tmp_path / n).read_bytes, 10, str(tmp_path / n)))
+    done = {"a1.xml": fingerprint(items[1])}  # finished by an earlier run
+    client = _FakeClient()
+    out = list(_results_in_order(items, done, client, "cues", window=2, task_size=3))
+    assert [i.name for i, _p, _o in out] == names  # input order, whatever the grouping
+    outcomes = {i.name: o for i, _p, o in out}
+    assert outcomes["a1.xml"] is None and outcomes["b.jsonl"] == b"{}"
+    assert outcomes["a0.xml"] == "done:a0.xml" and outcomes["c4.xml"] == "done:c4.xml"
+    poisoned = outcomes["poison.xml"]
+    assert isinstance(poisoned, Failure) and "failed on the cluster" in poisoned.problem
+    assert all(outcomes[n] == f"done:{n}" for n in names if n.endswith(".xml") and n not in ("a1.xml", "poison.xml"))
+    sizes = [len(t.args[0]) for t in client.tasks]
+    assert max(sizes) == 3 and sum(sizes) > len(names) - 2  # grouped; the poisoned task's inputs re-sent alone
+    assert all(t.released for t in client.tasks)

@@ -82,9 +82,11 @@ def _dump(obj: Any) -> None:
                    " after a crash resumes where it stopped.")
 @click.option("--batch-size", default=64, show_default=True, type=click.IntRange(1, 10_000),
               help="With --dask: documents stored per transaction.")
+@click.option("--task-size", default=8, show_default=True, type=click.IntRange(1, 1_000),
+              help="With --dask: inputs sent to a worker in one task (fewer, larger tasks cost the scheduler less).")
 @click.option("--redo", is_flag=True, help="With --dask: ingest again inputs the manifest says are stored.")
 def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: bool, quiet: bool, jobs: str,
-           dask_spec: str | None, batch_size: int, redo: bool) -> None:
+           dask_spec: str | None, batch_size: int, task_size: int, redo: bool) -> None:
     """Ingest articles into the index.
 
     PATHS are files, folders (recursive) or .zip/.tar.gz archives of JATS/NLM XML (.xml, .nxml), GROBID
@@ -133,7 +135,7 @@ def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: boo
 
             try:
                 ingest_on_dask(inputs, store, client, classifier=classifier, summary=summary,
-                               batch_size=batch_size, redo=redo, on_progress=progress)
+                               batch_size=batch_size, task_size=task_size, redo=redo, on_progress=progress)
             finally:
                 if close_cluster is not None:
                     close_cluster()
