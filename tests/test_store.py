@@ -336,3 +336,76 @@ def test_min_confidence_counts_unsure_labels_as_mentioning(pipeline: Pipeline) -
     _, rows = store.citations(barnes.id, stance="contrasting")
     store.correct_statement(rows[0].id, "contrasting", "curator")
     assert store.tallies(barnes.id, min_confidence=1.0).contrasting == 1
+
+
+def _schema_objects(conn: Any) -> tuple[dict[str, set[str]], set[str]]:
+    """{table: columns} and the index names of the current schema."""
+    cols: dict[str, set[str]] = {}
+    for table, column in conn.execute(
+            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema()"):
+        cols.setdefault(table, set()).add(column)
+    indexes = {r[0] for r in conn.execute("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()")}
+    return cols, indexes
+
+
+@pytest.mark.postgres
+def test_older_postgres_index_is_upgraded_in_place(pg_url: str, mini_jats: bytes) -> None:
+    """An index made at PostgreSQL's oldest schema version is upgraded by the migrations, its data intact."""
+    import psycopg
+
+    from citelens.store.migrations import migrations
+    from citelens.store.postgres import SCHEMA_VERSION, close_pools
+
+    oldest = migrations("postgres")[0]
+    store = open_store(pg_url)
+    p = Pipeline(store, "cues")
+    ingest(p, "mini.xml", mini_jats)
+    ingest(p, "c1.xml", citing("10.5555/c1", "Our data are consistent with the findings of Barnes", author="Quist"))
+    first = next(iter(store.iter_statements()))
+    store.correct_statement(first.id, "contrasting", "curator", "kept across the upgrade")
+    store.mark_input_finished("c1.xml", "f", "stored")
+
+    def snapshot(s: Store) -> dict[str, Any]:
+        stats = s.stats().to_dict()
+        for key in ("database_bytes", "bytes_per_statement", "schema_version"):
+            stats.pop(key)
+        n = stats["works"]
+        return {"stats": stats, "works": [s.get_work(f"W{i}") for i in range(1, n + 1)],
+                "tallies": [s.tallies(f"W{i}") for i in range(1, n + 1)],
+                "rows": [export_row(r) for r in s.iter_statements()],
+                "corrections": list(s.iter_corrections()), "search": s.search_statements("Barnes", limit=100),
+                "manifest": s.finished_inputs(),
+                "authors": [(a.citing_source, a.position, a.name) for a in s.iter_document_authors()]}
+
+    before = snapshot(store)
+    store.close()
+    close_pools(pg_url)
+    schema = pg_url.rsplit("search_path%3D", 1)[1]
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        # What the oldest release's migration alone makes, in a scratch schema ...
+        conn.execute(f"CREATE SCHEMA {schema}_old")
+        try:
+            conn.execute(f"SET search_path = {schema}_old")
+            conn.execute(oldest.sql)
+            old_cols, old_indexes = _schema_objects(conn)
+        finally:
+            conn.execute(f"DROP SCHEMA {schema}_old CASCADE")
+        # ... and this index taken back to it: every table, column and index added since dropped.
+        conn.execute(f"SET search_path = {schema}")
+        cols, indexes = _schema_objects(conn)
+        for table in set(cols) - set(old_cols):
+            conn.execute(f'DROP TABLE IF EXISTS "{table}" CASCADE')
+        for table in set(cols) & set(old_cols):
+            for column in cols[table] - old_cols[table]:
+                conn.execute(f'ALTER TABLE "{table}" DROP COLUMN "{column}" CASCADE')
+        for index in indexes - old_indexes:
+            conn.execute(f'DROP INDEX IF EXISTS "{index}"')
+        conn.execute("UPDATE meta SET value = %s WHERE key = 'schema_version'", (str(oldest.version),))
+        assert _schema_objects(conn) == (old_cols, old_indexes)
+    upgraded = open_store(pg_url)
+    assert upgraded.schema_version == SCHEMA_VERSION > oldest.version
+    after = snapshot(upgraded)
+    assert after == before  # statements, tallies, corrections, search, manifest; authors rebuilt from the documents
+    ingest(Pipeline(upgraded, "cues"), "c2.xml", citing("10.5555/c2", "In contrast to Barnes, we found nothing"))
+    assert upgraded.stats().documents == before["stats"]["documents"] + 1
+    upgraded.close()
