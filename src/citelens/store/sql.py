@@ -647,11 +647,15 @@ class SQLStore(Store):
         return int(row["n_references"]) if row else 0
 
     def data_version(self) -> tuple[int, ...]:
-        # Identity columns never hand out an id twice (PostgreSQL), so a replaced document has a larger id.
-        row = self._row("SELECT (SELECT COALESCE(MAX(id), 0) FROM documents) AS d, (SELECT COUNT(*) FROM documents) AS n,"
+        # Identity columns never hand out an id twice (PostgreSQL), so a stored or replaced document (the only
+        # way a document leaves the index is being replaced), a new work and a correction each raise a largest
+        # id: three primary-key lookups. Not COUNT(*) FROM documents: at 10 M statements (500 k documents)
+        # that scan took 30-300 ms and ran before every cached tally, costing more than the tally it saved.
+        row = self._row("SELECT (SELECT COALESCE(MAX(id), 0) FROM documents) AS d,"
+                        " (SELECT COALESCE(MAX(id), 0) FROM works) AS w,"
                         " (SELECT COALESCE(MAX(id), 0) FROM corrections) AS c")
         assert row is not None
-        return (int(row["d"]), int(row["n"]), int(row["c"]))
+        return (int(row["d"]), int(row["w"]), int(row["c"]))
 
     # ----------------------------------------------------------------------------------- collections
     def create_collection(self, name: str, owner: str, items: list[tuple[str, str | None, str]],
