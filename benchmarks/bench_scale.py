@@ -7,7 +7,7 @@ started (workers included; a PostgreSQL server's own CPU is not included), and t
 resident memory of that process tree (sampled every 0.2 s).
 
     python benchmarks/bench_scale.py --articles 1000 [--copies 1] [--classifier linear]
-                                     [--pg postgresql://…] [--configs sqlite,sqlite+dask2,postgres,postgres+dask2]
+                                     [--pg postgresql://…] [--configs sqlite,sqlite+dask2,sqlite+jobs2,postgres,…]
                                      [--sample-seconds 30] [--write]
 
 The corpus is the first ``--articles`` members of ../shared/data/pmc-oa/pmc-oa.tar.gz; ``--copies K`` adds
@@ -279,6 +279,11 @@ def main() -> None:
             if mode.startswith("dask"):
                 workers = int(mode[4:] or 2)
                 cmd += ["--dask", f"local[{workers}]", "--batch-size", "64"]
+            elif mode.startswith("jobs"):  # the process pool of one machine (--jobs N), for comparison
+                workers = int(mode[4:] or 2)
+                cmd += ["--jobs", str(workers)]
+            else:
+                cmd += ["--jobs", "1"]  # one process (the default, --jobs auto, would start a pool)
             pg_before = server_cpu(args.pg) if backend == "postgres" else 0.0
             load_before = os.getloadavg()[0]
             r = run(cmd, db, args.sample_seconds)
