@@ -319,7 +319,7 @@ def main() -> None:
             f" {args.classifier}` — {machine()}.\n\n" + "\n".join(table) + "\n")
     for r in rows:
         if r.get("marginal"):
-            text += (f"\n{r['config']}: marginal CPU µs per statement (client only) and peak RSS MB in each tenth"
+            text += (f"\n{r['config']}: marginal CPU µs per statement (the command's process tree, not a PostgreSQL server) and peak RSS MB in each tenth"
                      " of the run: " + ", ".join(
                          f"{m['cpu_us_per_statement']:,.0f}" + (f" ({m['rss_mb']:,.0f} MB)" if m["rss_mb"] else "")
                          for m in r["marginal"]) + f". Load average {r['load'][0]} → {r['load'][1]}.\n")
