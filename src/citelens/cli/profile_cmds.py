@@ -119,8 +119,9 @@ def journal(query: str, db: str, as_json: bool, limit: int) -> None:
         d = p.to_dict()
         ids = " · ".join(f"{k} {v}" for k, v in (("ISSN", d["issn"]), ("e-ISSN", d["eissn"])) if v)
         c.print(f"[bold]{safe(d['name'] or d['issn'])}[/] ({safe(ids)})")
-        c.print(f"  {d['works']} work(s) in the index ({d['works_by_name']} known by name only) · also written: "
-                + ", ".join(safe(n) for n in d["names"] if n != d["name"]))
+        others = [safe(n) for n in d["names"] if n != d["name"]]
+        c.print(f"  {d['works']} work(s) in the index ({d['works_by_name']} known by name only)"
+                + (" · also written: " + ", ".join(others) if others else ""))
         c.print(_tallies_line(d["tallies"]))
         c.print(_windows_table(d["windows"]))
         if d["most_cited"]:
