@@ -13,7 +13,7 @@ from typing import Any
 
 from citelens.document import Author
 from citelens.errors import MalformedInputError
-from citelens.references.identifiers import normalise_doi, normalise_issn, normalise_pmcid, normalise_pmid
+from citelens.references.identifiers import journal_issns, normalise_doi, normalise_pmcid, normalise_pmid
 from citelens.references.resolve import WorkRecord
 
 
@@ -48,39 +48,6 @@ def _year(rec: dict[str, Any]) -> int | None:
         return int(str(y)[:4]) if y else None
     except ValueError:
         return None
-
-
-def journal_issns(rec: dict[str, Any]) -> tuple[str, str]:
-    """(print ISSN, electronic ISSN) of a Crossref, flat or OpenAlex work record; "" where unknown.
-
-    Crossref's ``issn-type`` says which is which; a bare list (Crossref ``ISSN``, OpenAlex ``source.issn``)
-    is taken in order after OpenAlex's ``issn_l``.
-    """
-    flat = rec.get("issn")
-    issn = normalise_issn(flat) if isinstance(flat, str) else ""
-    eissn = normalise_issn(str(rec.get("eissn") or rec.get("e-issn") or ""))
-    types = rec.get("issn-type")
-    for t in types if isinstance(types, list) else []:
-        if isinstance(t, dict):
-            value = normalise_issn(str(t.get("value") or ""))
-            if str(t.get("type")).lower() == "electronic":
-                eissn = eissn or value
-            else:
-                issn = issn or value
-    source = (rec.get("primary_location") or {}).get("source") if isinstance(rec.get("primary_location"), dict) \
-        else None
-    if not isinstance(source, dict):
-        source = rec.get("host_venue") if isinstance(rec.get("host_venue"), dict) else {}
-    if not issn and isinstance(source.get("issn_l"), str):  # OpenAlex's linking ISSN: usually the print one
-        issn = normalise_issn(source["issn_l"])
-    for listed in (rec.get("ISSN"), flat if isinstance(flat, list) else None, source.get("issn")):
-        for value in (normalise_issn(v) for v in (listed if isinstance(listed, list) else []) if isinstance(v, str)):
-            if value and value not in (issn, eissn):
-                if not issn:
-                    issn = value
-                elif not eissn:
-                    eissn = value
-    return issn, eissn
 
 
 def metadata_record(rec: dict[str, Any]) -> WorkRecord:

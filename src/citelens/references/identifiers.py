@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 from urllib.parse import unquote
 
 _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*|urn:doi:)", re.I)
@@ -67,3 +68,37 @@ def assign_identifier(target: object, kind: str, value: str) -> None:
         target.pmid = normalise_pmid(value)  # type: ignore[attr-defined]
     elif k in ("pmc", "pmcid") and not target.pmcid:
         target.pmcid = normalise_pmcid(value)  # type: ignore[attr-defined]
+
+
+def journal_issns(rec: dict[str, Any]) -> tuple[str, str]:
+    """(print ISSN, electronic ISSN) of a Crossref, flat or OpenAlex work record (a parsed JSON object); ""
+    where unknown. Here, not in a format module, so that every metadata reader can use it.
+
+    Crossref's ``issn-type`` says which is which; a bare list (Crossref ``ISSN``, OpenAlex ``source.issn``)
+    is taken in order after OpenAlex's ``issn_l``.
+    """
+    flat = rec.get("issn")
+    issn = normalise_issn(flat) if isinstance(flat, str) else ""
+    eissn = normalise_issn(str(rec.get("eissn") or rec.get("e-issn") or ""))
+    types = rec.get("issn-type")
+    for t in types if isinstance(types, list) else []:
+        if isinstance(t, dict):
+            value = normalise_issn(str(t.get("value") or ""))
+            if str(t.get("type")).lower() == "electronic":
+                eissn = eissn or value
+            else:
+                issn = issn or value
+    source = (rec.get("primary_location") or {}).get("source") if isinstance(rec.get("primary_location"), dict) \
+        else None
+    if not isinstance(source, dict):
+        source = rec.get("host_venue") if isinstance(rec.get("host_venue"), dict) else {}
+    if not issn and isinstance(source.get("issn_l"), str):  # OpenAlex's linking ISSN: usually the print one
+        issn = normalise_issn(source["issn_l"])
+    for listed in (rec.get("ISSN"), flat if isinstance(flat, list) else None, source.get("issn")):
+        for value in (normalise_issn(v) for v in (listed if isinstance(listed, list) else []) if isinstance(v, str)):
+            if value and value not in (issn, eissn):
+                if not issn:
+                    issn = value
+                elif not eissn:
+                    eissn = value
+    return issn, eissn
