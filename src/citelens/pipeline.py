@@ -34,6 +34,7 @@ from citelens.errors import (
 from citelens.formats import ARTICLE_SUFFIXES, METADATA_SUFFIXES, parse_document
 from citelens.formats.crossref import parse_metadata_lines
 from citelens.places import locate_authors
+from citelens.places.stage import locate_author_affiliations
 from citelens.references.resolve import find_matching_work, resolve_references
 from citelens.stance import StanceClassifier, classify_statements, get_classifier
 from citelens.statements import build_statements
@@ -564,9 +565,13 @@ def _ingest_metadata(store: Store, data: bytes, source: str, summary: IngestSumm
         for rec in records:
             wid, _m, _s = find_matching_work(rec, store)
             if wid is None:
-                store.create_work(rec)
+                wid = store.create_work(rec)
             else:
                 store.enrich_work(wid, rec)
+            if any(a.affiliations for a in rec.authors):
+                # Where the record places its authors: lets knowledge flows locate a work without its full text.
+                locate_author_affiliations(rec.authors)
+                store.save_work_places(wid, rec.authors, "metadata")
     summary.metadata_records += len(records)
     for e in errors:
         summary.failed.append(Failure(source, e))

@@ -1,18 +1,22 @@
-"""Work metadata as JSON lines (Crossref-style records) → :class:`WorkRecord`s that enrich resolution.
+"""Work metadata as JSON lines → :class:`WorkRecord`s that enrich resolution (and place works' authors).
 
-Accepts Crossref REST ``message`` objects (``DOI``, ``title`` list, ``author`` [{family, given}],
-``issued.date-parts``, ``container-title``, ``ISSN`` / ``issn-type``) and flat records (``doi``, ``title``,
-``authors`` as "Family, Given" strings or objects, ``year``, ``venue``/``journal``, ``issn``, ``eissn``).
-The journal's ISSNs are also read from OpenAlex's ``primary_location.source`` (or ``host_venue``).
+Accepts Crossref REST ``message`` objects (``DOI``, ``title`` list, ``author`` [{family, given, ORCID,
+affiliation [{name}]}], ``issued.date-parts``, ``container-title``, ``ISSN`` / ``issn-type``), OpenAlex Work
+objects (:mod:`citelens.formats.openalex`) and flat records (``doi``, ``title``, ``authors`` as "Family,
+Given" strings or objects, ``year``, ``venue``/``journal``, ``issn``, ``eissn``). The journal's ISSNs are also
+read from OpenAlex's ``primary_location.source`` (or ``host_venue``). Authors' affiliations ride along on the
+records' authors; the ingest locates and stores them (``Store.save_work_places``).
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
-from citelens.document import Author
+from citelens.document import Affiliation, Author
 from citelens.errors import MalformedInputError
+from citelens.formats.openalex import is_openalex_work, openalex_record
 from citelens.references.identifiers import journal_issns, normalise_doi, normalise_pmcid, normalise_pmid
 from citelens.references.resolve import WorkRecord
 
@@ -28,7 +32,12 @@ def _authors(v: Any) -> list[Author]:
     for a in v or []:
         if isinstance(a, dict):
             fam = a.get("family") or a.get("last") or a.get("name") or ""
-            out.append(Author(family=str(fam), given=str(a.get("given") or a.get("first") or "")))
+            affs = [Affiliation(raw=x["name"].strip()) for x in (a.get("affiliation") or [])
+                    if isinstance(a.get("affiliation"), list) and isinstance(x, dict)
+                    and isinstance(x.get("name"), str) and x["name"].strip()]
+            orcid = a.get("ORCID") or a.get("orcid") or ""
+            out.append(Author(family=str(fam), given=str(a.get("given") or a.get("first") or ""),
+                              orcid=str(orcid).rsplit("/", 1)[-1], affiliations=affs))
         elif isinstance(a, str):
             fam, _, given = a.partition(",")
             out.append(Author(family=fam.strip(), given=given.strip()))
@@ -54,6 +63,8 @@ def metadata_record(rec: dict[str, Any]) -> WorkRecord:
     if "message" in rec and isinstance(rec["message"], dict):
         rec = rec["message"]
     issn, eissn = journal_issns(rec)
+    if is_openalex_work(rec):
+        return replace(openalex_record(rec), issn=issn, eissn=eissn)
     return WorkRecord(
         doi=normalise_doi(str(rec.get("DOI") or rec.get("doi") or "")),
         pmid=normalise_pmid(str(rec.get("PMID") or rec.get("pmid") or "")),

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from citelens.document import Document
+from collections.abc import Iterable
+
+from citelens.document import Author, Document
 from citelens.places.locate import locate_affiliation
 
 
 def locate_authors(doc: Document) -> None:
     """Fill institution, city, region, ROR id and ISO country code of each author affiliation in place."""
-    for author in doc.authors:
+    locate_author_affiliations(doc.authors)
+
+
+def locate_author_affiliations(authors: Iterable[Author]) -> None:
+    """``locate_authors`` for any authors (an imported metadata record's, say)."""
+    for author in authors:
         for aff in author.affiliations:
             if not (aff.raw or aff.institution or aff.country):
                 continue

@@ -13,10 +13,11 @@ import abc
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, nullcontext
 
-from citelens.document import Document
+from citelens.document import Author, Document
 from citelens.references.resolve import WorkCandidate, WorkRecord
 from citelens.store.records import (
     AuthorProfile,
+    CitationPair,
     Collection,
     CollectionItem,
     Correction,
@@ -27,6 +28,7 @@ from citelens.store.records import (
     InstitutionProfile,
     JournalHit,
     JournalProfile,
+    LocatedWork,
     Notice,
     NoticeEvent,
     ReferenceEntry,
@@ -84,6 +86,11 @@ class DocumentWriter(abc.ABC):
         """Optional: inside a write transaction, let the store look up ``doc``'s identifiers in bulk while
         it is resolved (a backend with costly round trips does; the default does nothing)."""
         return nullcontext()
+
+    @abc.abstractmethod
+    def save_work_places(self, work_id: str, authors: list[Author], source: str) -> int:
+        """Store where imported metadata (``source``: "openalex", "crossref") places ``work_id``'s authors
+        (their located affiliations), replacing what that source said before; returns the places stored."""
 
     @abc.abstractmethod
     def save_document(self, doc: Document) -> SaveResult:
@@ -229,6 +236,24 @@ class AuthorReader(abc.ABC):
         """A journal by ISSN or e-ISSN; windows of citing years end at ``this_year`` (default: today's)."""
 
 
+class FlowReader(abc.ABC):
+    """What knowledge-flow analysis (``citelens.flows``) reads: whole-index scans, in a stable order."""
+
+    @abc.abstractmethod
+    def citation_pairs(self, *, stance: str | None = None, section: str | None = None) -> list[CitationPair]:
+        """Statements with a resolved cited work, counted by (citing work, cited work, section, type,
+        self-citation), optionally of one type / from one section; ordered by citing, cited work id."""
+
+    @abc.abstractmethod
+    def reference_pairs(self) -> Iterator[tuple[str, str]]:
+        """(citing work id, cited work id) for every resolved reference of every ingested article."""
+
+    @abc.abstractmethod
+    def located_works(self) -> list[LocatedWork]:
+        """Every work with a located affiliation: from its ingested full text when there is one, else from
+        imported metadata; in work id order."""
+
+
 class Exporter(abc.ABC):
     @abc.abstractmethod
     def iter_statements(self) -> Iterator[Statement]:
@@ -242,7 +267,7 @@ class Exporter(abc.ABC):
         """One row per (document, author position), in document id then position order."""
 
 
-class Store(DocumentWriter, CitationReader, StatementSearch, AuthorReader, Exporter, Collections):
+class Store(DocumentWriter, CitationReader, StatementSearch, AuthorReader, FlowReader, Exporter, Collections):
     """Everything: what ``open_store`` returns. Safe to call from one thread at a time per instance."""
 
     backend: str = ""

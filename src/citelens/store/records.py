@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from citelens.flows.distance import Place
+
 SNIPPET_OPEN = "\x02"
 SNIPPET_CLOSE = "\x03"
 
@@ -542,3 +544,31 @@ class JournalProfile:
         return {**{k: v for k, v in _plain(self).items() if k not in ("tallies", "windows", "most_cited", "names")},
                 "names": list(self.names), "tallies": self.tallies.to_dict(),
                 "windows": [w.to_dict() for w in self.windows], "most_cited": [w.to_dict() for w in self.most_cited]}
+
+
+@dataclass(frozen=True)
+class LocatedWork:
+    """A work with at least one located author affiliation (knowledge flows: ``citelens.flows``).
+
+    ``source`` says where the places come from: "full text" (an ingested article's authors) or the imported
+    metadata format ("openalex", "crossref"). ``journal`` is the journal the work appeared in (the "field" of
+    the matched-control baseline).
+    """
+
+    work_id: str
+    year: int | None
+    journal: str
+    places: tuple[Place, ...]
+    source: str
+
+
+@dataclass(frozen=True)
+class CitationPair:
+    """Statements from one citing work to one cited work in one section with one type (knowledge flows)."""
+
+    citing_work_id: str
+    cited_work_id: str
+    section: str
+    stance: str  # "" when unclassified
+    self_citation: bool
+    statements: int

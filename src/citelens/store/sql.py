@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from citelens.document import SECTIONS, STANCES, Author, Document
 from citelens.errors import NotFoundError, StoreError
+from citelens.flows.distance import Place
 from citelens.people import AuthorEvidence, author_name_key, institution_keys, same_author
 from citelens.references.identifiers import normalise_doi, normalise_issn
 from citelens.references.resolve import WorkCandidate, WorkRecord, author_key, first_page, fold, title_key
@@ -31,11 +32,13 @@ from citelens.rules import (
     replay_corrections,
 )
 from citelens.store.base import Store, format_work_id, parse_work_id
+from citelens.store.migrations import migrations
 from citelens.store.records import (
     AuthorAffiliation,
     AuthorName,
     AuthorProfile,
     AuthorWork,
+    CitationPair,
     CoAuthor,
     Collection,
     CollectionItem,
@@ -49,6 +52,7 @@ from citelens.store.records import (
     JournalHit,
     JournalProfile,
     JournalWork,
+    LocatedWork,
     Notice,
     NoticeEvent,
     ReferenceEntry,
@@ -71,6 +75,7 @@ _DOCUMENT_COLS = ("identity", "source", "format", "work_id", "doi", "title", "ye
                   "article_type", "n_statements", "n_references", "ingested_at")
 _DOCUMENT_AUTHOR_COLS = ("document_id", "position", "author_id", "family", "given", "name_key", "orcid", "email",
                          "affiliation", "institution", "ror", "city", "region", "country", "affiliations_json")
+_WORK_PLACE_COLS = ("work_id", "position", "n", "source", "institution", "ror", "city", "region", "country")
 _REF_COLS = ("document_id", "key", "label", "raw", "title", "authors_json", "container", "year", "volume",
              "issue", "pages", "doi", "pmid", "pmcid", "work_id", "method", "score")
 _CONTEXT_COLS = ("document_id", "paragraph_index", "sentence_index", "section_title", "sentence", "before", "after")
@@ -266,6 +271,16 @@ class SQLStore(Store):
             self._remember(merged, wid)
         if record.kind != "reference":  # a reference's journal name may be garbled or the match fuzzy
             self._note_journal((merged.issn, merged.eissn), (record.container,))
+
+    def save_work_places(self, work_id: str, authors: list[Author], source: str) -> int:
+        wid = self._wid(work_id)
+        rows = [(wid, pos, n, source, x.institution, x.ror, x.city, x.region, x.country_code)
+                for pos, a in enumerate(authors, start=1)
+                for n, x in enumerate(a.affiliations, start=1) if x.country_code]
+        with self.transaction():
+            self._exec("DELETE FROM work_places WHERE work_id = ? AND source = ?", (wid, source))
+            self._insert_rows("work_places", _WORK_PLACE_COLS, rows)
+        return len(rows)
 
     # ----------------------------------------------------------------------------------------- writes
     def save_document(self, doc: Document) -> SaveResult:
@@ -992,6 +1007,49 @@ class SQLStore(Store):
                                          mentioning=per_work[w].get("mentioning", 0),
                                          total=sum(per_work[w].values())) for w in top if w in meta))
 
+    # ------------------------------------------------------------------------------- knowledge flows
+    def citation_pairs(self, *, stance: str | None = None, section: str | None = None) -> list[CitationPair]:
+        where, args = ["cited_work_id IS NOT NULL"], []
+        if stance:
+            where.append("stance = ?")
+            args.append(stance)
+        if section:
+            where.append("section = ?")
+            args.append(section)
+        return [CitationPair(format_work_id(r["citing_work_id"]), format_work_id(r["cited_work_id"]), r["section"],
+                             r["stance"] or "", bool(r["self_citation"]), int(r["n"]))
+                for r in self._stream(
+                    "SELECT citing_work_id, cited_work_id, section, stance, self_citation, COUNT(*) AS n"
+                    f" FROM statements WHERE {' AND '.join(where)}"
+                    " GROUP BY citing_work_id, cited_work_id, section, stance, self_citation"
+                    " ORDER BY citing_work_id, cited_work_id, section, stance, self_citation", args)]
+
+    def reference_pairs(self) -> Iterator[tuple[str, str]]:
+        for r in self._stream("SELECT DISTINCT d.work_id AS citing, r.work_id AS cited FROM refs r"
+                              " JOIN documents d ON d.id = r.document_id WHERE r.work_id IS NOT NULL"):
+            yield format_work_id(r["citing"]), format_work_id(r["cited"])
+
+    def located_works(self) -> list[LocatedWork]:
+        found: dict[int, tuple[int | None, str, list[Place], str]] = {}
+        for r in self._stream(
+                "SELECT d.work_id, d.year, d.journal, a.institution, a.ror, a.city, a.region, a.country"
+                " FROM document_authors a JOIN documents d ON d.id = a.document_id WHERE a.country <> ''"
+                " ORDER BY d.work_id, d.id, a.position"):
+            entry = found.setdefault(int(r["work_id"]), (r["year"], r["journal"], [], "full text"))
+            entry[2].append(Place(r["institution"], r["ror"], r["city"], r["region"], r["country"]))
+        if self.schema_version >= _work_places_version(self.backend):  # an older index read as it is has none
+            for r in self._stream(
+                    "SELECT p.work_id, w.year, w.container, p.source, p.institution, p.ror, p.city, p.region,"
+                    " p.country FROM work_places p JOIN works w ON w.id = p.work_id WHERE p.country <> ''"
+                    " ORDER BY p.work_id, p.source, p.position, p.n"):
+                n = int(r["work_id"])
+                if n in found and found[n][3] != r["source"]:
+                    continue  # the full text (or the first metadata source) wins
+                entry = found.setdefault(n, (r["year"], r["container"], [], r["source"]))
+                entry[2].append(Place(r["institution"], r["ror"], r["city"], r["region"], r["country"]))
+        return [LocatedWork(format_work_id(n), year, journal, tuple(dict.fromkeys(places)), source)
+                for n, (year, journal, places, source) in sorted(found.items())]
+
     def iter_document_authors(self) -> Iterator[DocumentAuthor]:
         for r in self._stream(
                 "SELECT d.source, d.doi, a.* FROM document_authors a JOIN documents d ON d.id = a.document_id"
@@ -1021,6 +1079,11 @@ def _index_windows(by_year: dict[int | None, dict[str, int]], year: int) -> list
                                    statements=sc, total=sum(c.values()), supporting=c["supporting"],
                                    contrasting=c["contrasting"], mentioning=c["mentioning"]))
     return windows
+
+
+def _work_places_version(backend: str) -> int:
+    """The schema version that made the work_places table (numbered in landing order, so looked up by name)."""
+    return next(m.version for m in migrations(backend) if m.name == "work_places")
 
 
 T = TypeVar("T", bound=StanceCounts)

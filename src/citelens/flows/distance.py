@@ -1,0 +1,118 @@
+"""How far a citation travels: the distance class of a tie between a citing and a cited work (pure rules).
+
+A work is *located* when at least one of its author affiliations has a country (ISO 3166-1 alpha-2). A tie
+between two located works takes the **closest** class over every pair of their places — the economic
+geographer's "any co-located inventor" rule: a paper by authors in Lyon and Boston citing a Boston paper is
+a same-city tie. The classes, closest first:
+
+* ``same_institution`` — both places have the same ROR id (or, where either lacks one, the same folded
+  institution name in the same country);
+* ``same_city`` — same country and same (folded) city name;
+* ``same_region`` — same country and same (folded) region / state name;
+* ``same_country`` — same ISO country code;
+* ``international`` — different countries.
+
+A tie is *local at level L* (``institution``, ``city``, ``region`` or ``country``) when its class is L's
+class or a closer one: a same-city tie is local at the city, region and country levels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from citelens.references.resolve import fold
+
+DISTANCES: tuple[str, ...] = ("same_institution", "same_city", "same_region", "same_country", "international")
+LEVELS: tuple[str, ...] = ("institution", "city", "region", "country")
+# The distance class that means "the same unit" at each level.
+LEVEL_DISTANCE = dict(zip(LEVELS, DISTANCES[:4], strict=True))
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where one author affiliation is: as the places stage located it (``citelens.places``)."""
+
+    institution: str = ""
+    ror: str = ""
+    city: str = ""
+    region: str = ""
+    country: str = ""  # ISO alpha-2; "" = not located
+
+    @property
+    def located(self) -> bool:
+        return bool(self.country)
+
+    def unit(self, level: str) -> str:
+        """This place's unit at ``level`` as a stable key ("ror:03vek6s52", "US|boston", "US|massachusetts",
+        "US"), or "" when the place does not say (a place without a city has no city unit)."""
+        if not self.country:
+            return ""
+        if level == "country":
+            return self.country
+        if level == "institution":
+            if self.ror:
+                return f"ror:{self.ror}"
+            name = fold(self.institution)
+            return f"{self.country}|{name}" if name else ""
+        if level not in ("city", "region"):
+            raise ValueError(f"unknown level {level!r}; one of {', '.join(LEVELS)}")
+        value = fold(self.city if level == "city" else self.region)
+        return f"{self.country}|{value}" if value else ""
+
+    def label(self, level: str) -> str:
+        """A human label for this place's unit at ``level`` ("Harvard University", "Boston, US", "US")."""
+        if level == "country":
+            return self.country
+        if level == "institution":
+            return self.institution or self.ror
+        name = self.city if level == "city" else self.region
+        return f"{name}, {self.country}" if name else ""
+
+
+def _same_institution(a: Place, b: Place) -> bool:
+    if a.ror and b.ror:
+        return a.ror == b.ror
+    name_a, name_b = fold(a.institution), fold(b.institution)
+    return bool(name_a) and name_a == name_b and a.country == b.country
+
+
+def place_distance(a: Place, b: Place) -> str | None:
+    """The distance class between two places; None when either has no country."""
+    if not (a.country and b.country):
+        return None
+    if a.country != b.country:
+        return "international"
+    if _same_institution(a, b):
+        return "same_institution"
+    if a.unit("city") and a.unit("city") == b.unit("city"):
+        return "same_city"
+    if a.unit("region") and a.unit("region") == b.unit("region"):
+        return "same_region"
+    return "same_country"
+
+
+def tie_distance(citing: Iterable[Place], cited: Iterable[Place]) -> str | None:
+    """The closest distance class over every (citing place, cited place) pair; None when either side has no
+    located place (the statement is then not a tie)."""
+    cited_places = [p for p in cited if p.located]
+    best: int | None = None
+    for a in citing:
+        if not a.located:
+            continue
+        for b in cited_places:
+            d = place_distance(a, b)
+            if d is not None:
+                rank = DISTANCES.index(d)
+                if best is None or rank < best:
+                    best = rank
+                    if best == 0:
+                        return DISTANCES[0]
+    return DISTANCES[best] if best is not None else None
+
+
+def is_local(distance: str, level: str) -> bool:
+    """Whether a tie of class ``distance`` stays within one unit at ``level`` (same unit or closer)."""
+    if level not in LEVEL_DISTANCE:
+        raise ValueError(f"unknown level {level!r}; one of {', '.join(LEVELS)}")
+    return DISTANCES.index(distance) <= DISTANCES.index(LEVEL_DISTANCE[level])

@@ -1,0 +1,239 @@
+"""Knowledge flows (issue 10, part 3): distance rules, matched controls, statistics (checked by hand and
+against scipy), OpenAlex metadata import, store scans on both backends, and the analysis end to end."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+from scipy.stats import chi2_contingency
+
+from citelens.flows import DISTANCES, Place, is_local, place_distance, tie_distance
+from citelens.flows.analysis import analyse_flows
+from citelens.flows.baseline import WorkStratum, match_controls
+from citelens.flows.stats import chi2_independence, localisation_ratio
+from citelens.formats.crossref import metadata_record, parse_metadata_lines
+from citelens.formats.openalex import split_display_name
+from citelens.pipeline import ingest_paths
+from citelens.store import open_store
+from flows_corpus import OBSERVED, OPENALEX, write_corpus
+
+HARVARD = Place("Harvard University", "03vek6s52", "Cambridge", "Massachusetts", "US")
+MIT = Place("Massachusetts Institute of Technology", "042nb2s44", "Cambridge", "Massachusetts", "US")
+BU = Place("Boston University", "05qwgg493", "Boston", "Massachusetts", "US")
+STANFORD = Place("Stanford University", "00f54p054", "Stanford", "California", "US")
+TORONTO = Place("University of Toronto", "03dbr7087", "Toronto", "Ontario", "CA")
+CAMBRIDGE_UK = Place("University of Cambridge", "013meh722", "Cambridge", "England", "GB")
+
+
+# ------------------------------------------------------------------------------------------ distance rules
+
+def test_place_distance_classes() -> None:
+    assert place_distance(HARVARD, HARVARD) == "same_institution"
+    assert place_distance(HARVARD, MIT) == "same_city"
+    assert place_distance(HARVARD, BU) == "same_region"
+    assert place_distance(HARVARD, STANFORD) == "same_country"
+    assert place_distance(HARVARD, TORONTO) == "international"
+    # Cambridge, MA and Cambridge, UK share a city name, not a city.
+    assert place_distance(HARVARD, CAMBRIDGE_UK) == "international"
+    # Without ROR ids, the same folded institution name in the same country is one institution.
+    assert place_distance(Place("Institut Pasteur", country="FR"), Place("INSTITUT  PASTEUR", country="FR")) \
+        == "same_institution"
+    assert place_distance(Place("Institut Pasteur", country="FR"), Place("Institut Pasteur", country="TN")) \
+        == "international"
+    # Two ROR ids decide even when the names look alike.
+    assert place_distance(Place("Univ", "01", country="US"), Place("Univ", "02", country="US")) == "same_country"
+    # A place without a country is not located.
+    assert place_distance(HARVARD, Place("Somewhere")) is None
+
+
+def test_tie_takes_the_closest_pair() -> None:
+    assert tie_distance([TORONTO, HARVARD], [BU, CAMBRIDGE_UK]) == "same_region"
+    assert tie_distance([TORONTO], [BU, CAMBRIDGE_UK]) == "international"
+    assert tie_distance([HARVARD], []) is None
+    assert tie_distance([Place("x")], [HARVARD]) is None
+
+
+def test_local_levels_nest() -> None:
+    assert [d for d in DISTANCES if is_local(d, "institution")] == ["same_institution"]
+    assert [d for d in DISTANCES if is_local(d, "region")] == ["same_institution", "same_city", "same_region"]
+    assert not is_local("international", "country")
+    with pytest.raises(ValueError):
+        is_local("same_city", "planet")
+
+
+def test_units_and_labels() -> None:
+    assert HARVARD.unit("institution") == "ror:03vek6s52" and HARVARD.unit("city") == "US|cambridge"
+    assert HARVARD.unit("region") == "US|massachusetts" and HARVARD.unit("country") == "US"
+    assert Place(country="US").unit("city") == "" and HARVARD.label("city") == "Cambridge, US"
+
+
+# ------------------------------------------------------------------------------------------ matched controls
+
+def test_controls_share_year_and_journal_and_were_not_cited() -> None:
+    strata = {"W1": WorkStratum(2019, "J A"), "W2": WorkStratum(2019, "j  a"), "W3": WorkStratum(2019, "J A"),
+              "W4": WorkStratum(2020, "J A"), "W5": WorkStratum(2019, "J B"), "W9": WorkStratum(2021, "J C")}
+    cited_by = {"W9": {"W1", "W2"}}
+    controls = match_controls([("W9", "W1")], strata, cited_by, seed=3)
+    assert controls == {("W9", "W1"): "W3"}  # W2 was cited, W4 is another year, W5 another journal
+    # Nothing eligible: unmatched.
+    assert match_controls([("W9", "W5")], strata, cited_by) == {("W9", "W5"): None}
+    # No year: no stratum.
+    assert match_controls([("W9", "W8")], {**strata, "W8": WorkStratum(None, "J A")}, {}) == {("W9", "W8"): None}
+
+
+def test_controls_are_seeded_and_uniform() -> None:
+    strata = {f"W{i}": WorkStratum(2019, "J") for i in range(1, 11)}
+    pairs = [(f"C{i}", "W1") for i in range(400)]
+    a = match_controls(pairs, strata, {}, seed=7)
+    assert a == match_controls(reversed(pairs), strata, {}, seed=7)  # order of the input does not matter
+    assert a != match_controls(pairs, strata, {}, seed=8)
+    counts = {w: list(a.values()).count(w) for w in strata}
+    assert counts["W1"] == 0 and all(20 < counts[w] < 70 for w in strata if w != "W1")  # ~44 each
+
+
+# ------------------------------------------------------------------------------------------ statistics
+
+def test_chi2_by_hand_and_against_scipy() -> None:
+    # Rows sum to 60 and 60, columns to 30, 40, 50 (N = 120): expected 15, 20, 25 in both rows, so
+    # chi2 = 2 * (25/15 + 0 + 25/25) = 16/3, 2 degrees of freedom, p = exp(-chi2 / 2).
+    table = {"same_city": {"supporting": 10, "contrasting": 20, "mentioning": 30},
+             "international": {"supporting": 20, "contrasting": 20, "mentioning": 20},
+             "same_region": {"supporting": 0, "contrasting": 0, "mentioning": 0}}
+    out = chi2_independence(table, DISTANCES, ("supporting", "contrasting", "mentioning"))
+    assert out["rows"] == ["same_city", "international"]  # the empty row is dropped
+    assert out["statistic"] == pytest.approx(16 / 3, abs=1e-6) and out["dof"] == 2
+    assert out["p_value"] == pytest.approx(math.exp(-8 / 3), rel=1e-9)
+    ref = chi2_contingency([[10, 20, 30], [20, 20, 20]])
+    assert out["p_value"] == pytest.approx(ref.pvalue) and out["statistic"] == pytest.approx(ref.statistic)
+    # Cramér's V = sqrt(chi2 / (N * (min(r, c) - 1))).
+    assert out["cramers_v"] == pytest.approx(math.sqrt((16 / 3) / 120), abs=1e-6)
+
+
+def test_chi2_needs_two_rows_and_columns() -> None:
+    out = chi2_independence({"same_city": {"supporting": 4}}, DISTANCES, ("supporting", "mentioning"))
+    assert out["statistic"] is None and out["p_value"] is None and "reason" in out
+
+
+def test_localisation_ratio_and_its_interval() -> None:
+    est = localisation_ratio([3, 1, 2, 0], [1, 1, 0, 1], replicates=500, seed=1)
+    assert est.ratio == pytest.approx(2.0)  # 6 local ties against 3 local controls
+    assert est.ci_low is not None and est.ci_high is not None and est.ci_low <= 2.0 <= est.ci_high
+    assert est == localisation_ratio([3, 1, 2, 0], [1, 1, 0, 1], replicates=500, seed=1)  # seeded
+    # Every cluster the same: no sampling variation, the interval collapses on the ratio.
+    same = localisation_ratio([2] * 30, [1] * 30, replicates=200)
+    assert same.ci_low == pytest.approx(2.0) and same.ci_high == pytest.approx(2.0)
+    assert localisation_ratio([1, 2], [0, 0]).ratio is None
+
+
+def test_bootstrap_interval_covers_like_a_normal_approximation() -> None:
+    # Many clusters of one statement each: the ratio of two proportions; its bootstrap interval should be
+    # close to the delta-method interval (log-ratio standard error) computed by hand.
+    obs = [1] * 300 + [0] * 700
+    ctl = [1] * 150 + [0] * 850
+    est = localisation_ratio(obs, ctl, replicates=2000, seed=5)
+    assert est.ratio == pytest.approx(2.0)
+    # Paired data, the same clusters: Var(log R) ≈ (1-p1)/(n p1) + (1-p2)/(n p2) - 2 cov term; the pairing
+    # here is positive (the first 150 are local on both sides), which narrows it: check the bounds loosely.
+    se_unpaired = math.sqrt(0.7 / 300 + 0.85 / 150)
+    assert est.ci_low > 2.0 * math.exp(-1.96 * se_unpaired * 1.05)
+    assert est.ci_high < 2.0 * math.exp(1.96 * se_unpaired * 1.05)
+
+
+# ------------------------------------------------------------------------------------------ OpenAlex records
+
+def test_openalex_records_carry_located_authors() -> None:
+    records, errors = parse_metadata_lines(OPENALEX.read_bytes(), "openalex-works.jsonl")
+    assert errors == [] and len(records) == 9
+    first = records[0]
+    assert first.doi == "10.5555/cited.c1" and first.year == 2019 and first.container == "Journal of Cited Things"
+    assert first.kind == "metadata" and first.pages == "10-19" and first.volume == "7"
+    author = first.authors[0]
+    assert (author.family, author.given, author.orcid) == ("Park", "Carol Q.", "0000-0002-1825-0097")
+    assert author.affiliations[0].ror == "03vek6s52" and author.affiliations[0].country == "US"
+    # No institution matched by OpenAlex: the raw affiliation string is kept for the locator.
+    assert records[8].authors[0].affiliations[0].raw.startswith("Department of Biology, Stanford")
+    assert split_display_name("Ludwig van Beethoven") == ("van Beethoven", "Ludwig")
+    assert split_display_name("Piwowar, Heather") == ("Piwowar", "Heather")
+
+
+def test_openalex_hostile_fields_are_ignored() -> None:
+    rec = metadata_record({"id": "https://openalex.org/W1", "title": ["not", "a", "string"], "display_name": "T",
+                           "publication_year": "1999; DROP TABLE", "authorships": [7, {"author": "x"},
+                                                                                   {"institutions": "nope"}],
+                           "ids": {"pmid": "https://pubmed.ncbi.nlm.nih.gov/29456894", "pmcid": 5}})
+    assert rec.title == "T" and rec.year is None and rec.pmid == "29456894" and rec.pmcid == "PMC5"
+    assert [a.affiliations for a in rec.authors] == [[], [], []]
+
+
+def test_crossref_author_affiliations_are_read() -> None:
+    rec = metadata_record({"message": {"DOI": "10.1/x", "title": ["X"], "author": [
+        {"family": "Lee", "given": "Tom", "ORCID": "http://orcid.org/0000-0001-0000-0002",
+         "affiliation": [{"name": "University of Toronto, Toronto, Canada"}]}]}})
+    assert rec.authors[0].affiliations[0].raw == "University of Toronto, Toronto, Canada"
+    assert rec.authors[0].orcid == "0000-0001-0000-0002"
+
+
+# ------------------------------------------------------------------------------------------ the index
+
+@pytest.fixture
+def flows_store(store_url: str, tmp_path: Path):  # noqa: ANN201 - Store
+    store = open_store(store_url)
+    summary = ingest_paths(write_corpus(tmp_path / "corpus"), store, "cues")
+    assert summary.failed == [] and summary.metadata_records == 9
+    yield store
+    store.close()
+
+
+def test_store_scans(flows_store) -> None:  # noqa: ANN001
+    works = {w.work_id: w for w in flows_store.located_works()}
+    by_doi = {flows_store.get_work(f"10.5555/cited.c{n}").id: n for n in range(1, 10)}
+    sources = {by_doi.get(w.work_id, "A"): w.source for w in works.values()}
+    assert sources == {1: "metadata", 2: "metadata", 3: "metadata", 4: "metadata", 6: "metadata", 7: "metadata",
+                       8: "metadata", 9: "metadata", "A": "full text"}
+    stanford = works[flows_store.get_work("10.5555/cited.c9").id]
+    assert stanford.places[0].city == "Stanford" and stanford.places[0].region == "California"
+    a1 = works[flows_store.get_work("10.5555/flows.a1").id]
+    assert a1.places[0].ror == "03vek6s52" and a1.journal == "Journal of Flows" and a1.year == 2021
+    pairs = flows_store.citation_pairs()
+    assert sum(p.statements for p in pairs) == 13 and sum(p.self_citation for p in pairs) == 1
+    assert sum(p.statements for p in flows_store.citation_pairs(stance="supporting", section="results")) == 3
+    refs = set(flows_store.reference_pairs())
+    assert len(refs) == 13 and (a1.work_id, flows_store.get_work("10.5555/cited.c5").id) in refs
+    # Importing the metadata again replaces the places, never duplicates them.
+    wid = flows_store.get_work("10.5555/cited.c4").id
+    records, _ = parse_metadata_lines(OPENALEX.read_bytes(), "again.jsonl")
+    from citelens.places.stage import locate_author_affiliations
+
+    locate_author_affiliations(records[3].authors)
+    assert flows_store.save_work_places(wid, records[3].authors, "metadata") == 2
+    assert len(next(w for w in flows_store.located_works() if w.work_id == wid).places) == 1  # one place, twice
+
+
+def test_analysis_end_to_end(flows_store) -> None:  # noqa: ANN001
+    rep = analyse_flows(flows_store, by="country", seed=1, replicates=200)
+    out = rep.to_dict()
+    assert out["n_statements"] == 11 and out["observed"] == OBSERVED
+    assert out["n_self_citations_excluded"] == 1 and out["n_not_located"] == 1 and out["n_considered"] == 13
+    assert out["by_section"]["results"]["same_region"]["supporting"] == 2
+    assert sum(out["expected"].values()) == out["baseline"]["n_matched"] == 11
+    assert out["localisation"]["observed_local"] == 6  # every tie but the 5 international ones
+    table = [[OBSERVED[d][s] for s in ("supporting", "contrasting", "mentioning")] for d in DISTANCES]
+    ref = chi2_contingency(table)
+    assert out["chi2"]["statistic"] == pytest.approx(ref.statistic) and out["chi2"]["p_value"] == pytest.approx(ref.pvalue)
+    assert json.loads(json.dumps(out)) == out  # plain JSON
+    # Seeded: the same controls and interval every time.
+    assert analyse_flows(flows_store, by="country", seed=1, replicates=200).to_dict() == out
+    # Self-citations switched on: the Toronto self-citation is a same-institution supporting tie.
+    with_self = analyse_flows(flows_store, by="institution", include_self_citations=True).to_dict()
+    assert with_self["n_statements"] == 12 and with_self["observed"]["same_institution"]["supporting"] == 1
+    only = analyse_flows(flows_store, by="city", stance="supporting").to_dict()
+    assert only["n_statements"] == 2 and only["chi2"]["statistic"] is None
+    assert analyse_flows(flows_store, section="introduction").to_dict()["n_statements"] == 4
+    # Network at the institution level: Harvard → Harvard is a loop of one mentioning statement.
+    top = {(e["citing_label"], e["cited_label"]): e for e in rep.top_pairs(50)}
+    assert top[("US", "US")]["statements"] == 4
+    inst = analyse_flows(flows_store, by="institution").top_pairs(50)
+    assert any(e["citing_label"] == "Harvard University" and e["cited_label"] == "Harvard University" for e in inst)
