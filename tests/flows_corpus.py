@@ -1,5 +1,6 @@
-"""A small hand-made corpus for knowledge-flow tests (public domain): three citing articles (JATS) and the
-OpenAlex records of the works they cite (tests/fixtures/openalex-works.jsonl).
+"""The knowledge-flow corpus of docs/flows.md (docs/examples/flows, public domain): three citing articles
+(JATS) and the OpenAlex records of the works they cite. The tests use tests/fixtures/openalex-works.jsonl,
+the same records except that the French laboratory's name (C8) is markup, to check it stays text.
 
 Ties, worked out by hand (default: self-citations excluded):
   A1 Harvard (Cambridge, Massachusetts, US) → C1 Harvard same_institution mentioning (introduction)
@@ -23,6 +24,7 @@ from __future__ import annotations
 from pathlib import Path
 
 OPENALEX = Path(__file__).parent / "fixtures" / "openalex-works.jsonl"
+EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "examples" / "flows"
 
 OBSERVED = {
     "same_institution": {"supporting": 0, "contrasting": 0, "mentioning": 2},
@@ -32,77 +34,12 @@ OBSERVED = {
     "international": {"supporting": 0, "contrasting": 2, "mentioning": 3},
 }
 
-_ARTICLE = """<?xml version="1.0" encoding="UTF-8"?>
-<article article-type="research-article"><front>
-<journal-meta><journal-title-group><journal-title>Journal of Flows</journal-title></journal-title-group></journal-meta>
-<article-meta><article-id pub-id-type="doi">{doi}</article-id>
-<title-group><article-title>{title}</article-title></title-group>
-<contrib-group><contrib contrib-type="author"><name><surname>{family}</surname><given-names>{given}</given-names></name>
-<xref ref-type="aff" rid="aff1"/></contrib></contrib-group>
-<aff id="aff1">{aff}</aff>
-<pub-date pub-type="epub"><year>2021</year></pub-date></article-meta></front>
-<body>{body}</body>
-<back><ref-list>{refs}</ref-list></back></article>"""
-
-
-def _sec(kind: str, title: str, text: str) -> str:
-    return f'<sec sec-type="{kind}"><title>{title}</title><p>{text}</p></sec>'
-
-
-def _x(n: int) -> str:
-    return f'[<xref ref-type="bibr" rid="r{n}">{n}</xref>]'
-
-
-def _ref(n: int, doi: str, family: str, title: str) -> str:
-    return (f'<ref id="r{n}"><label>{n}</label><element-citation publication-type="journal"><person-group '
-            f'person-group-type="author"><name><surname>{family}</surname><given-names>A</given-names></name>'
-            f'</person-group><article-title>{title}</article-title><source>Journal of Cited Things</source>'
-            f'<year>2019</year><pub-id pub-id-type="doi">{doi}</pub-id></element-citation></ref>')
-
-
-def _c(n: int) -> str:
-    return f"10.5555/cited.c{n}"
-
-
-def articles() -> dict[str, bytes]:
-    a1 = _ARTICLE.format(
-        doi="10.5555/flows.a1", title="Sentinel cells at Harvard", family="Smith", given="Anna",
-        aff="Department of Physics, Harvard University, Cambridge, MA 02138, USA",
-        body=_sec("intro", "Introduction", f"Sentinel cells were first described in colonies {_x(1)}. Growth arrest"
-                  f" was reported in several strains {_x(2)}.")
-        + _sec("results", "Results", f"Our results are consistent with earlier reports {_x(3)}. In contrast to the"
-               f" Toronto group {_x(4)}, we did not observe any growth arrest.")
-        + _sec("discussion", "Discussion", f"Further work on colonies is described elsewhere {_x(5)}. The same"
-               f" question was studied in California {_x(6)}."),
-        refs=_ref(1, _c(1), "Park", "Sentinel cells in colonies") + _ref(2, _c(2), "Ivanov", "Growth arrest in bacterial strains")
-        + _ref(3, _c(3), "Walsh", "Earlier reports of colony sentinels") + _ref(4, _c(4), "Okafor", "Growth arrest measured in Toronto")
-        + _ref(5, _c(5), "Known", "A work OpenAlex could not place") + _ref(6, _c(9), "Ito", "The same question in California"))
-    a2 = _ARTICLE.format(
-        doi="10.5555/flows.a2", title="Colonies in London", family="Jones", given="Ben",
-        aff="University College London, London WC1E 6BT, United Kingdom",
-        body=_sec("intro", "Introduction", f"Colony structure has been modelled before {_x(1)}. Physicists in"
-                  f" Massachusetts described sentinel cells {_x(2)}.")
-        + _sec("results", "Results", f"These findings are consistent with work from Oxford {_x(3)}. Unlike the"
-               f" Toronto group {_x(4)}, we found no arrest.")
-        + _sec("discussion", "Discussion", f"A related laboratory studied the same system {_x(5)}."),
-        refs=_ref(1, _c(6), "Grant", "Colony structure modelled") + _ref(2, "10.5555/flows.a1", "Smith", "Sentinel cells at Harvard")
-        + _ref(3, _c(7), "Hall", "Sentinels observed in Oxford") + _ref(4, _c(4), "Okafor", "Growth arrest measured in Toronto")
-        + _ref(5, _c(8), "Author", "A related laboratory"))
-    a3 = _ARTICLE.format(
-        doi="10.5555/flows.a3", title="Arrest in Toronto revisited", family="Okafor", given="Ada",
-        aff="Department of Physics, University of Toronto, Toronto, ON M5S 1A7, Canada",
-        body=_sec("results", "Results", f"Our data confirm our earlier measurements {_x(1)}.")
-        + _sec("discussion", "Discussion", f"Growth arrest was reported in several strains {_x(2)}."),
-        refs=_ref(1, _c(4), "Okafor", "Growth arrest measured in Toronto") + _ref(2, _c(2), "Ivanov", "Growth arrest in bacterial strains"))
-    return {"a1.xml": a1.encode(), "a2.xml": a2.encode(), "a3.xml": a3.encode()}
-
-
 def write_corpus(folder: Path) -> list[Path]:
     """The articles and the OpenAlex file in ``folder``; the paths to ingest."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
-    for name, data in articles().items():
-        (folder / name).write_bytes(data)
-        paths.append(folder / name)
+    for article in sorted(EXAMPLE.glob("*.xml")):
+        (folder / article.name).write_bytes(article.read_bytes())
+        paths.append(folder / article.name)
     (folder / "openalex-works.jsonl").write_bytes(OPENALEX.read_bytes())
     return [*paths, folder / "openalex-works.jsonl"]

@@ -237,3 +237,29 @@ def test_analysis_end_to_end(flows_store) -> None:  # noqa: ANN001
     assert top[("US", "US")]["statements"] == 4
     inst = analyse_flows(flows_store, by="institution").top_pairs(50)
     assert any(e["citing_label"] == "Harvard University" and e["cited_label"] == "Harvard University" for e in inst)
+
+
+# ------------------------------------------------------------------------------------------ web API
+
+def test_api_flows_contract_and_errors(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from citelens.web.app import create_app
+    from citelens.web.settings import Settings
+
+    db = tmp_path / "i.db"
+    store = open_store(db)
+    assert ingest_paths(write_corpus(tmp_path / "corpus"), store, "cues").failed == []
+    store.close()
+    client = TestClient(create_app(db, Settings(secret_key="k")))
+    body = client.get("/api/flows?by=country&top=2").json()
+    assert body["n_statements"] == 11 and body["observed"] == OBSERVED and len(body["top_pairs"]) == 2
+    assert set(body["expected"]) == set(DISTANCES) and set(body["chi2"]) >= {"statistic", "p_value"}
+    assert body == {**client.get("/api/flows?by=country&top=2").json()}  # cached, the same
+    assert client.get("/api/flows?include_self_citations=true").json()["n_statements"] == 12
+    for bad in ("by=planet", "type=agreeing", "section=abstract", "seed=-1", "top=0", "top=51"):
+        r = client.get(f"/api/flows?{bad}")
+        assert r.status_code in (400, 422), bad
+    page = client.get("/flows?by=region&section=results")
+    assert page.status_code == 200 and "<strong>4</strong> tie statements" in page.text and "<svg" in page.text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in client.get("/flows").text

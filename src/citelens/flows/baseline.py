@@ -53,10 +53,9 @@ def match_controls(pairs: Iterable[tuple[str, str]], strata: Mapping[str, WorkSt
     choice is uniform among the eligible works either way.
     """
     pool: dict[Stratum, list[str]] = {}
-    for work_id, stratum in sorted(strata.items()):
-        key = stratum.key
-        if key is not None:
-            pool.setdefault(key, []).append(work_id)
+    for work_id, work_stratum in sorted(strata.items()):
+        if work_stratum.key is not None:
+            pool.setdefault(work_stratum.key, []).append(work_id)
     rng = random.Random(seed)
     out: dict[tuple[str, str], str | None] = {}
     for citing, cited in sorted(set(pairs)):

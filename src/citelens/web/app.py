@@ -29,6 +29,7 @@ from citelens.web.auth import auth_router
 from citelens.web.collections import collections_router
 from citelens.web.context import WebContext
 from citelens.web.errors import install_error_handlers
+from citelens.web.flows import flows_routers
 from citelens.web.journals import journals_router
 from citelens.web.middleware import BodyLimit, SecurityHeaders
 from citelens.web.pages import badge_router, pages_router
@@ -71,6 +72,9 @@ def create_app(store_path: str | Path, settings: Settings | None = None) -> Fast
     install_error_handlers(app, error_page)
     app.include_router(scite_router(ctx), prefix="/api")
     app.include_router(api_router(ctx), prefix="/api")
+    flows_pages, flows_api = flows_routers(ctx)
+    app.include_router(flows_api, prefix="/api")
+    app.include_router(flows_pages)
     app.include_router(collections_router(ctx))
     app.include_router(journals_router(ctx))
     app.include_router(badge_router(ctx))

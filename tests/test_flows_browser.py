@@ -1,0 +1,61 @@
+"""The /flows page in real headless Chromium: the SVG matrix and pair charts draw without script, the form
+changes the unit, and an affiliation written as markup stays text."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from citelens.pipeline import ingest_paths
+from citelens.store import open_store
+from citelens.web.app import create_app
+from citelens.web.settings import Settings
+from flows_corpus import write_corpus
+from live_server import live_server
+
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = pytest.mark.browser
+sync_api = pytest.importorskip("playwright.sync_api")
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
+
+
+def test_flows_page_in_chromium(tmp_path: Path) -> None:
+    db = tmp_path / "i.db"
+    store = open_store(db)
+    assert ingest_paths(write_corpus(tmp_path / "corpus"), store, "cues").failed == []
+    store.close()
+    with live_server(create_app(db, Settings(secret_key="k")), range(18400, 18440)) as base, \
+            sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(base_url=base, java_script_enabled=False)
+        page.goto("/flows")
+        assert "11 tie statements" in page.locator("#flows-summary").inner_text()
+        assert page.locator("#flow-matrix rect").count() == 25  # 5 distances x (3 types, all, expected)
+        assert page.locator("#flows-table tbody tr").count() == 5
+        intl = page.locator("#flows-table tbody tr").nth(4).inner_text()
+        assert intl.split("\t")[:5] == ["International", "0", "2", "3", "5"]
+        box = page.locator("#flow-matrix").bounding_box()
+        assert box is not None and box["width"] > 300 and box["height"] > 150  # drawn, not empty
+        labels = page.locator("#top-pairs text").all_text_contents()
+        assert "Harvard University → Harvard University" in labels
+        titles = page.locator("#top-pairs g title").all_text_contents()  # the whole label (the text is cut)
+        assert any(t.startswith("University College London → <img src=x onerror=alert(1)> Laboratoire")
+                   for t in titles)
+        assert page.locator("img").count() == 0 and page.locator("#top-country-pairs rect").count() > 0
+        if os.environ.get("CITELENS_SCREENSHOTS"):
+            page.screenshot(path=os.path.join(os.environ["CITELENS_SCREENSHOTS"], "flows.png"), full_page=True)
+        page.select_option("select[name=by]", "country")
+        page.click("#flows-form button[type=submit]")
+        page.wait_for_url("**/flows?by=country*")
+        assert "at the country level" in page.locator("#localisation").inner_text()
+        assert page.locator("#top-country-pairs").count() == 0  # the unit pairs are the country pairs
+        # With script on, nothing injected runs either.
+        page2 = browser.new_page(base_url=base)
+        dialogs: list[str] = []
+        page2.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page2.goto("/flows?by=institution")
+        assert page2.evaluate("() => document.querySelectorAll('img').length") == 0 and dialogs == []
+        browser.close()
