@@ -17,6 +17,8 @@ Ties, worked out by hand (default: self-citations excluded):
                                               (discussion)
   A3 Toronto (Ontario, CA)                  → C4 Toronto same_institution supporting (results) SELF-CITATION
                                             → C2 MIT international mentioning (discussion)
+C10–C14 (Northeastern, King's College London, McGill, Tokyo, Harvard) are in the same journal and year as the
+cited works and cited by no one: candidates for the matched controls, as most of a journal is.
 """
 
 from __future__ import annotations

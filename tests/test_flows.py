@@ -146,7 +146,7 @@ def test_bootstrap_interval_covers_like_a_normal_approximation() -> None:
 
 def test_openalex_records_carry_located_authors() -> None:
     records, errors = parse_metadata_lines(OPENALEX.read_bytes(), "openalex-works.jsonl")
-    assert errors == [] and len(records) == 9
+    assert errors == [] and len(records) == 14
     first = records[0]
     assert first.doi == "10.5555/cited.c1" and first.year == 2019 and first.container == "Journal of Cited Things"
     assert first.kind == "metadata" and first.pages == "10-19" and first.volume == "7"
@@ -182,17 +182,16 @@ def test_crossref_author_affiliations_are_read() -> None:
 def flows_store(store_url: str, tmp_path: Path):  # noqa: ANN201 - Store
     store = open_store(store_url)
     summary = ingest_paths(write_corpus(tmp_path / "corpus"), store, "cues")
-    assert summary.failed == [] and summary.metadata_records == 9
+    assert summary.failed == [] and summary.metadata_records == 14
     yield store
     store.close()
 
 
 def test_store_scans(flows_store) -> None:  # noqa: ANN001
     works = {w.work_id: w for w in flows_store.located_works()}
-    by_doi = {flows_store.get_work(f"10.5555/cited.c{n}").id: n for n in range(1, 10)}
+    by_doi = {flows_store.get_work(f"10.5555/cited.c{n}").id: n for n in range(1, 15)}
     sources = {by_doi.get(w.work_id, "A"): w.source for w in works.values()}
-    assert sources == {1: "metadata", 2: "metadata", 3: "metadata", 4: "metadata", 6: "metadata", 7: "metadata",
-                       8: "metadata", 9: "metadata", "A": "full text"}
+    assert sources == {**{n: "metadata" for n in range(1, 15) if n != 5}, "A": "full text"}  # C5 has no place
     stanford = works[flows_store.get_work("10.5555/cited.c9").id]
     assert stanford.places[0].city == "Stanford" and stanford.places[0].region == "California"
     a1 = works[flows_store.get_work("10.5555/flows.a1").id]
@@ -263,3 +262,101 @@ def test_api_flows_contract_and_errors(tmp_path: Path) -> None:
     page = client.get("/flows?by=region&section=results")
     assert page.status_code == 200 and "<strong>4</strong> tie statements" in page.text and "<svg" in page.text
     assert "&lt;img src=x onerror=alert(1)&gt;" in client.get("/flows").text
+
+
+# ------------------------------------------------------------------------------------------ command line
+
+@pytest.fixture
+def flows_db(tmp_path: Path) -> str:
+    db = tmp_path / "i.db"
+    store = open_store(db)
+    assert ingest_paths(write_corpus(tmp_path / "corpus"), store, "cues").failed == []
+    store.close()
+    return str(db)
+
+
+def test_cli_json_contract(flows_db: str) -> None:
+    from click.testing import CliRunner
+
+    from citelens.cli import main
+
+    res = CliRunner().invoke(main, ["flows", "--by", "country", "--db", flows_db, "--json", "--bootstrap", "200"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert out["n_statements"] == 11 and out["observed"] == OBSERVED and out["by"] == "country"
+    assert set(out["expected"]) == set(DISTANCES) and set(out["chi2"]) >= {"statistic", "p_value"}
+    res = CliRunner().invoke(main, ["flows", "--db", flows_db, "--json", "--include-self-citations", "--type",
+                                    "supporting"])
+    out = json.loads(res.output)
+    assert out["n_statements"] == 3 and out["by"] == "institution" and out["filters"]["type"] == "supporting"
+
+
+def test_cli_table_csv_and_network_files(flows_db: str, tmp_path: Path) -> None:
+    import csv
+    import io
+
+    import networkx as nx
+    from click.testing import CliRunner
+
+    from citelens.cli import main
+
+    res = CliRunner().invoke(main, ["flows", "--by", "region", "--db", flows_db])
+    assert res.exit_code == 0 and "11 tie statements" in res.output and "Localisation ratio" in res.output
+    res = CliRunner().invoke(main, ["flows", "--db", flows_db, "--csv", "--section", "results"])
+    rows = list(csv.DictReader(io.StringIO(res.output)))
+    intl = {(r["section"], r["stance"]): r for r in rows if r["distance"] == "international"}
+    assert intl[("all", "contrasting")]["statements"] == "2" and intl[("results", "all")]["statements"] == "2"
+    graphml, edges = tmp_path / "n.graphml", tmp_path / "e.csv"
+    res = CliRunner().invoke(main, ["flows", "--by", "institution", "--db", flows_db, "--graphml", str(graphml),
+                                    "--edges-csv", str(edges)])
+    assert res.exit_code == 0, res.output
+    g = nx.read_graphml(graphml)
+    assert g.is_directed() and g.number_of_edges() == 11
+    assert g.nodes["ror:03vek6s52"]["label"] == "Harvard University" and g.nodes["ror:03vek6s52"]["country"] == "US"
+    assert g.edges["ror:03vek6s52", "ror:03vek6s52"]["mentioning"] == 1.0  # Harvard cites Harvard
+    hostile = [n for n, d in g.nodes(data=True) if "onerror" in d["label"]]
+    assert g.nodes[hostile[0]]["label"] == "<img src=x onerror=alert(1)> Laboratoire"  # data, not markup
+    table = list(csv.DictReader(edges.open(encoding="utf-8")))
+    assert len(table) == 11 and sum(float(r["statements"]) for r in table) == 11
+    assert {"citing", "cited", "citing_label", "cited_label", "statements", "supporting"} <= set(table[0])
+
+
+def test_cli_flows_errors(flows_db: str, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from citelens.cli import EXIT_USAGE, main
+
+    runner = CliRunner()
+    assert runner.invoke(main, ["flows", "--by", "planet", "--db", flows_db]).exit_code == EXIT_USAGE
+    assert runner.invoke(main, ["flows", "--db", str(tmp_path / "none.db")]).exit_code == EXIT_USAGE
+    assert runner.invoke(main, ["flows", "--db", flows_db, "--json", "--csv"]).exit_code == EXIT_USAGE
+    res = runner.invoke(main, ["flows", "--db", flows_db, "--graphml", str(tmp_path / "no" / "dir.graphml")])
+    assert res.exit_code == EXIT_USAGE and "cannot write" in res.output
+
+
+def test_documented_example_runs_as_shown(tmp_path: Path) -> None:
+    """docs/flows.md: ingest its example, run each ``console`` command and compare (human output verbatim; the
+    JSON shown, abridged with "…", must be part of the JSON printed)."""
+    import re
+
+    from click.testing import CliRunner
+
+    from citelens.cli import main
+    from test_flows_network import _assert_part_of, _normal, _unabridge
+
+    root = Path(__file__).resolve().parent.parent
+    doc = (root / "docs" / "flows.md").read_text(encoding="utf-8")
+    db = tmp_path / "flows.db"
+    runner = CliRunner()
+    assert runner.invoke(main, ["ingest", str(root / "docs" / "examples" / "flows"), "--db", str(db),
+                                "--classifier", "cues", "-q"]).exit_code == 0
+    blocks = re.findall(r"```console\n\$ (citelens flows [^\n]+)\n(.*?)```", doc, re.S)
+    assert len(blocks) >= 2
+    for command, shown in blocks:
+        args = [str(db) if a == "/tmp/flows.db" else a for a in command.split()[1:]]
+        res = runner.invoke(main, args)
+        assert res.exit_code == 0, (command, res.output)
+        if "--json" in command:
+            _assert_part_of(json.loads(_unabridge(shown)), json.loads(res.output))
+        else:
+            assert _normal(res.output) == _normal(shown), command

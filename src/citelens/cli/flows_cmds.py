@@ -1,4 +1,5 @@
-"""flows: how local are knowledge ties? Over a network you bring (--orgs/--ties; docs/flows-network.md)."""
+"""flows: how local are knowledge ties? Over the index's citation statements (--by; docs/flows.md, the code in
+cli/flows_index.py) or over a network you bring (--orgs/--ties; docs/flows-network.md)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from rich.table import Table
 from citelens.cli import EXIT_USAGE, main
 from citelens.cli.index_cmds import JSON_OPTION, _console, _dump
 from citelens.cli.terminal import safe
+from citelens.document import SECTIONS, STANCES
+from citelens.flows.distance import LEVELS
 
 _DISTANCE_LABELS = {"intra_regional": "intra-regional", "inter_regional": "inter-regional",
                     "international": "international"}
@@ -29,11 +32,42 @@ _MAX_PROBLEMS_SHOWN = 50
               help="The region column is your own classification (NUTS codes, labour-market regions…): taken as"
                    " written, not checked against the gazetteer; every organisation needs one.")
 @click.option("--confidence", default=0.95, show_default=True, type=click.FloatRange(0.5, 0.999),
-              help="Confidence level of the intervals around each share.")
+              help="Confidence level of the intervals around each share (and of the localisation ratio).")
+@click.option("--by", type=click.Choice(LEVELS), default=None,
+              help="Over the index (--db): the unit of the localisation ratio, the top pairs and the network."
+                   " Default: institution.")
+@click.option("--db", "db", envvar="CITELENS_DB", type=click.Path(dir_okay=False),
+              help="The index (SQLite file or postgresql:// URL) for flows over citation statements."
+                   " Env: CITELENS_DB.")
+@click.option("--type", "stance", type=click.Choice(STANCES), help="Index: only statements of this type.")
+@click.option("--section", type=click.Choice(SECTIONS), help="Index: only statements from this section.")
+@click.option("--include-self-citations", "include_self", is_flag=True,
+              help="Index: count self-citations too (left out by default).")
+@click.option("--seed", default=1, show_default=True, type=click.IntRange(0, 2**31 - 1),
+              help="Index: seed of the matched-control draw and of the bootstrap.")
+@click.option("--bootstrap", "replicates", default=1000, show_default=True, type=click.IntRange(0, 100_000),
+              help="Index: bootstrap replicates for the localisation ratio's interval (0: none).")
+@click.option("--top", default=20, show_default=True, type=click.IntRange(1, 1000),
+              help="Index: unit pairs listed (heaviest first).")
+@click.option("--csv", "as_csv", is_flag=True, help="Index: the distance x type x section table as CSV.")
+@click.option("--graphml", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Index: write the network of --by units (citing -> cited) as GraphML (Gephi, networkx).")
+@click.option("--edges-csv", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Index: write the same network as an edge list (CSV).")
 @JSON_OPTION
 def flows(orgs_csv: str | None, ties_csv: str | None, encoding: str, own_regions: bool, confidence: float,
-          as_json: bool) -> None:
-    """How local are knowledge ties: intra-regional, inter-regional or international?
+          by: str | None,
+          db: str | None, stance: str | None, section: str | None, include_self: bool, seed: int, replicates: int,
+          top: int, as_csv: bool, graphml: str | None, edges_csv: str | None, as_json: bool) -> None:
+    """How local are knowledge ties: within an institution, city or region, or international?
+
+    With --by institution|city|region|country and --db, over the index: every citation statement whose
+    citing and cited works both have located affiliations is a tie, classed same institution, same city,
+    same region, same country or international; shares by distance x type x section, observed against
+    matched controls (Jaffe, Trajtenberg & Henderson 1993), the localisation ratio with a bootstrap
+    interval, and a chi-square test of distance x type (docs/flows.md).
+
+    Example: citelens flows --by country --db index.db [--json | --csv] [--graphml net.graphml]
 
     With --orgs and --ties, over a network of organisations you bring (e.g. the firms of a regional
     cluster and their partners): the shares of intra-regional, inter-regional and international ties
@@ -45,6 +79,18 @@ def flows(orgs_csv: str | None, ties_csv: str | None, encoding: str, own_regions
     Example: citelens flows --orgs docs/examples/electronics-cluster/orgs.csv
     --ties docs/examples/electronics-cluster/ties.csv
     """
+    if not (orgs_csv or ties_csv):
+        from citelens.cli.flows_index import run_index_flows
+
+        run_index_flows(db, by=by or "institution", stance=stance, section=section, include_self=include_self,
+                        seed=seed, replicates=replicates, confidence=confidence, top=top, as_json=as_json,
+                        as_csv=as_csv, graphml=graphml, edges_csv=edges_csv)
+        return
+    if own_regions and not (orgs_csv or ties_csv):
+        raise click.UsageError("--own-regions is for --orgs/--ties")
+    if by or stance or section or include_self or as_csv or graphml or edges_csv:
+        raise click.UsageError("--orgs/--ties and --by/--type/--section/--csv/--graphml/--edges-csv are two"
+                               " analyses: run them separately")
     if not orgs_csv or not ties_csv:
         raise click.UsageError("give both --orgs ORGS.csv and --ties TIES.csv (see docs/flows-network.md)")
     run_network(orgs_csv, ties_csv, encoding=encoding, confidence=confidence, as_json=as_json,

@@ -90,7 +90,7 @@ def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: boo
     """Ingest articles into the index.
 
     PATHS are files, folders (recursive) or .zip/.tar.gz archives of JATS/NLM XML (.xml, .nxml), GROBID
-    TEI (.tei.xml), S2ORC / s2orc-doc2json JSON (.json), PDF, and JSON-lines work metadata (.jsonl, Crossref-style) used for resolution.
+    TEI (.tei.xml), S2ORC / s2orc-doc2json JSON (.json), PDF, and JSON-lines work metadata (.jsonl: Crossref or OpenAlex records) used for resolution and to place cited works.
     Re-ingesting an article replaces it. Exit 0 when every input was stored, 1 when some failed (the
     rest are stored), 2 on usage errors.
     """
