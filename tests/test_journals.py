@@ -260,3 +260,22 @@ def test_journal_page_api_and_report_link(tmp_path: Path) -> None:
         # A work known only from a reference, under a name the journal goes by, links to it too.
         rossi = c.get("/api/journals/1544-9173").json()
         assert rossi["works_by_name"] == 1
+
+
+def test_statement_page_links_the_citing_journal(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from citelens.web.app import create_app
+    from citelens.web.settings import Settings
+
+    db = tmp_path / "i.db"
+    p = Pipeline(open_store(db), "cues")
+    build(p)
+    text = 'As shown before [<xref ref-type="bibr" rid="b1">1</xref>], growth stops.'
+    ingest(p, "b.xml", article("10.1234/b", 2022, text=text, refs=REF_DOI.format(n=1, doi="10.1234/c1")))
+    p.store.close()
+    with TestClient(create_app(db, Settings(secret_key="k"))) as c:
+        by_journal = c.get("/api/citations/10.1234/c1").json()["citations"][0]
+        assert 'href="/journals/1544-9173"' in c.get(f"/statements/{by_journal['id']}").text
+        other = c.get("/api/citations/10.1234/a").json()["citations"][0]  # cited from a journal without ISSN
+        assert "journal-link" not in c.get(f"/statements/{other['id']}").text

@@ -105,8 +105,9 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
         if st is None:
             raise NotFound(f"no citation statement {statement_id}")
         cited = ctx.get_work(st["cited_work_id"]) if st["cited_work_id"] else None
-        return ctx.page(request, "statement.html", {"st": st, "cited": cited,
-                                                    "saved": request.query_params.get("saved") == "1"})
+        return ctx.page(request, "statement.html", {
+            "st": st, "cited": cited, "saved": request.query_params.get("saved") == "1",
+            "citing_journal_issn": journal_issn_of(ctx, {"container": st.get("citing_journal") or ""})})
 
     @r.get("/authors/{author_id}", response_class=HTMLResponse)
     def author_page(request: Request, author_id: str) -> HTMLResponse:
