@@ -243,8 +243,10 @@ def _journal_note(db: Path) -> str:
     return (f"Journals: 1,000 synthetic ones (see `add_journals`); the largest, {issn}, has {j.works:,} works"
             f" ({j.works_by_name:,} known by name only) and {j.tallies.total:,} statements citing them. One"
             f" request at a time, its profile takes {sorted(times)[2]:.0f} ms (median of 5, in-process, no"
-            " HTTP). \"No cache\" recomputes each journal's profile on every request; the default server"
-            " keeps it until the index changes.")
+            " HTTP). A journal's profile is an aggregate like the home page's figures: \"no cache\""
+            " (CITELENS_CACHE_SECONDS=0) still reuses one counted in the last CITELENS_STATS_SECONDS (10 s), so"
+            " there every distinct journal is counted once per scenario; the default server keeps it until the"
+            " index changes.")
 
 
 def people_paths(db: Path, n: int = 400, seed: int = 17) -> dict[str, list[str]]:

@@ -24,8 +24,11 @@ def journals_router(ctx: WebContext) -> APIRouter:
         issn = normalise_issn(ident) if len(ident) <= 20 else ""
         if not issn:
             raise NotFound(f"no journal {ident[:50]} (an ISSN looks like 1544-9173)")
-        # Counted over every statement citing the journal's works: cached until the index changes.
-        found = ctx.counts.get(("journal", issn), lambda: _as_dict(ctx.store().journal_profile(issn)))
+        # Counted over every statement citing the journal's works (tens of thousands for a large journal): an
+        # aggregate like the home page's figures, so reused until the index changes and, while it changes,
+        # recounted at most every CITELENS_STATS_SECONDS.
+        found = ctx.counts.get(("journal", issn), lambda: _as_dict(ctx.store().journal_profile(issn)),
+                               min_age=ctx.settings.stats_seconds)
         if found is None:
             raise NotFound(f"no journal {issn} in this index")
         return found
