@@ -7,13 +7,23 @@ import io
 import json
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from citelens.cli import main
-from citelens.people import AuthorEvidence, author_name_key, same_author
+from citelens.people import (
+    MERGE_THRESHOLD,
+    AuthorEvidence,
+    author_name_key,
+    given_names_compatible,
+    match_confidence,
+    same_author,
+    swapped_name_key,
+    title_words,
+)
 from citelens.pipeline import Pipeline, read_bytes_input
 from citelens.serialize import AUTHOR_EXPORT_FIELDS
 from citelens.store import open_store
@@ -42,9 +52,51 @@ def test_name_key_and_rules() -> None:
     assert author_name_key("Müller-Lyon", "Hans") == "muller lyon h"
     a = AuthorEvidence(orcid="1", coauthors=frozenset({"x y"}))
     assert not same_author(a, AuthorEvidence(orcid="2", coauthors=frozenset({"x y"})))  # two ORCIDs: two people
-    assert same_author(AuthorEvidence(coauthors=frozenset({"x y"})), AuthorEvidence(orcid="2", coauthors=frozenset({"x y"})))
-    assert same_author(AuthorEvidence(institutions=frozenset({"ror:1"})), AuthorEvidence(institutions=frozenset({"ror:1"})))
+    full = frozenset({"Anna"})
+    assert same_author(AuthorEvidence(coauthors=frozenset({"x y"}), given_names=full),
+                       AuthorEvidence(orcid="2", coauthors=frozenset({"x y"}), given_names=full))
+    assert same_author(AuthorEvidence(institutions=frozenset({"ror:1"}), given_names=full),
+                       AuthorEvidence(institutions=frozenset({"ror:1"}), given_names=full))
     assert not same_author(AuthorEvidence(), AuthorEvidence())  # a name alone is not evidence
+    assert not same_author(AuthorEvidence(given_names=full), AuthorEvidence(given_names=full))
+
+
+def test_confidence_weighs_the_evidence() -> None:
+    anna = frozenset({"Anna"})
+    base = AuthorEvidence(given_names=anna)
+    inst = AuthorEvidence(given_names=anna, institutions=frozenset({"ror:1"}))
+    # Initials only ("A.") say less than a full given name: an institution alone is not enough then.
+    assert not same_author(AuthorEvidence(given_names=frozenset({"A."}), institutions=frozenset({"ror:1"})),
+                           AuthorEvidence(given_names=frozenset({"A."}), institutions=frozenset({"ror:1"})))
+    # Topic: shared cited works, journal and title words add up; a different country takes away.
+    topic = AuthorEvidence(given_names=anna, cited_works=frozenset({"1", "2", "3", "4", "5"}),
+                           journals=frozenset({"plant cell"}), title_words=frozenset({"rice", "drought", "roots"}))
+    assert match_confidence(topic, topic) > MERGE_THRESHOLD > match_confidence(base, topic)
+    elsewhere = AuthorEvidence(given_names=anna, institutions=frozenset({"ror:1"}), countries=frozenset({"US"}))
+    assert match_confidence(inst, inst) > match_confidence(
+        replace(inst, countries=frozenset({"CN"})), elsewhere)
+    # Confidence grows with evidence and stays a probability.
+    more = replace(inst, coauthors=frozenset({"x y"}), emails=frozenset({"a@x.org"}))
+    assert 0.0 < match_confidence(base, base) < match_confidence(inst, inst) < match_confidence(more, more) <= 1.0
+    # ORCIDs decide when both have one, whatever else matches; names that do not fit are never merged.
+    assert match_confidence(replace(more, orcid="1"), replace(more, orcid="2")) == 0.0
+    assert match_confidence(replace(base, orcid="1"), replace(base, orcid="1")) == 1.0
+    assert match_confidence(replace(more, given_names=frozenset({"Li"})), replace(more, given_names=frozenset({"Lei"}))) == 0.0
+
+
+@pytest.mark.parametrize(("a", "b", "fits"), [
+    ("Jung-Gu", "J.-G.", True), ("Jung-Gu", "Junggu", True), ("Taylor R.", "Taylor", True), ("Paula M", "Paula", True),
+    ("Li", "Lei", False), ("Wei", "Wei Min", False), ("A. B.", "Anna", True), ("Anna", "Maria", False),
+])
+def test_given_names_fit(a: str, b: str, fits: bool) -> None:
+    assert given_names_compatible(a, b) is fits and given_names_compatible(b, a) is fits
+
+
+def test_swapped_name_key_and_title_words() -> None:
+    assert swapped_name_key("Velu", "Govindan") == author_name_key("Govindan", "Velu") == "govindan v"
+    assert swapped_name_key("Swamy", "B. P. M.") == ""  # initials are no family name
+    assert title_words("The role of OsNAC genes in rice drought tolerance") == {"osnac", "genes", "rice", "drought",
+                                                                                "tolerance"}
 
 
 @pytest.fixture
@@ -154,6 +206,11 @@ def test_author_profile_and_search(pipeline: Pipeline) -> None:
     assert (aff.institution, aff.country, aff.first_year, aff.documents) == ("University of Toronto", "CA", 2021, 2)
     d = profile.to_dict()
     assert d["works"][0]["tallies"]["total"] in (0, 1) and d["orcid"] == "0000-0001-0000-0002"
+    # Each work carries the confidence of its attribution: an ORCID match is certain.
+    assert [w["confidence"] for w in d["works"]] == [1.0, 1.0]
+    okafor = store.author_profile(store.find_authors("Ada Okafor")[0][0])
+    assert okafor is not None and len(okafor.works) == 2  # same name, institution and co-author: merged
+    assert sorted(w.confidence or 0 for w in okafor.works)[0] >= 0.9
     assert store.author_profile("999999") is None and store.author_profile("x") is None
 
 
@@ -224,7 +281,10 @@ def test_given_names_must_fit() -> None:
     assert not given_names_compatible("Li", "Lei") and not given_names_compatible("Anna", "Alan")
     known = AuthorEvidence(coauthors=frozenset({"x y"}), given_names=frozenset({"Lei"}))
     assert not same_author(AuthorEvidence(coauthors=frozenset({"x y"}), given_names=frozenset({"Li"})), known)
-    assert same_author(AuthorEvidence(coauthors=frozenset({"x y"}), given_names=frozenset({"L"})), known)
+    # "L." fits "Lei"; with initials only, one shared co-author is not enough, a second clue is.
+    assert not same_author(AuthorEvidence(coauthors=frozenset({"x y"}), given_names=frozenset({"L"})), known)
+    assert same_author(AuthorEvidence(coauthors=frozenset({"x y", "z w"}), given_names=frozenset({"L"})),
+                       replace(known, coauthors=frozenset({"x y", "z w"})))
 
 
 def test_institution_profile_and_index_windows(pipeline: Pipeline) -> None:

@@ -372,7 +372,11 @@ class DocumentAuthor:
 
 @dataclass(frozen=True)
 class AuthorWork:
-    """One work of an author's profile with its tallies (supporting, contrasting, mentioning, total)."""
+    """One work of an author's profile with its tallies (supporting, contrasting, mentioning, total).
+
+    ``confidence``: how sure disambiguation was that this work's author position is this author (1.0 for an
+    ORCID match; see ``citelens.people.match_confidence``); None for positions assigned before schema 8.
+    """
 
     work_id: str
     doi: str
@@ -380,6 +384,7 @@ class AuthorWork:
     year: int | None
     position: int
     tallies: Tallies
+    confidence: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {**{k: v for k, v in _plain(self).items() if k != "tallies"}, "tallies": self.tallies.to_dict()}

@@ -12,13 +12,22 @@ import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from citelens.document import SECTIONS, STANCES, Author, Document
 from citelens.errors import NotFoundError, StoreError
 from citelens.flows.distance import Place
-from citelens.people import AuthorEvidence, author_name_key, institution_keys, same_author
+from citelens.people import (
+    MERGE_THRESHOLD,
+    AuthorEvidence,
+    author_name_key,
+    institution_keys,
+    match_confidence,
+    swapped_name_key,
+    title_words,
+)
 from citelens.references.identifiers import normalise_doi, normalise_issn
 from citelens.references.resolve import WorkCandidate, WorkRecord, author_key, first_page, fold, title_key
 from citelens.rules import (
@@ -73,8 +82,10 @@ _WORK_COLS = ("doi, pmid, pmcid, title, title_norm, title_key, authors_json, fir
               " volume, pages, first_page, kind, work_type, issn, eissn")
 _DOCUMENT_COLS = ("identity", "source", "format", "work_id", "doi", "title", "year", "journal", "authors_json",
                   "article_type", "n_statements", "n_references", "ingested_at")
+_EMPTY_TALLIES = {"supporting": 0, "contrasting": 0, "mentioning": 0, "unclassified": 0}
 _DOCUMENT_AUTHOR_COLS = ("document_id", "position", "author_id", "family", "given", "name_key", "orcid", "email",
-                         "affiliation", "institution", "ror", "city", "region", "country", "affiliations_json")
+                         "affiliation", "institution", "ror", "city", "region", "country", "affiliations_json",
+                         "author_confidence")
 _WORK_PLACE_COLS = ("work_id", "position", "n", "source", "institution", "ror", "city", "region", "country")
 _REF_COLS = ("document_id", "key", "label", "raw", "title", "authors_json", "container", "year", "volume",
              "issue", "pages", "doi", "pmid", "pmcid", "work_id", "method", "score")
@@ -348,8 +359,13 @@ class SQLStore(Store):
                           statements=len(rows), references=len(doc.references), resolved_existing=resolved_existing)
 
     def _save_authors(self, doc: Document, doc_id: int) -> None:
-        """One document_authors row per author position, each assigned an author (citelens.people rules)."""
+        """One document_authors row per author position, each assigned an author (citelens.people rules)
+        with the confidence of that assignment."""
         keys = [author_name_key(a.family, a.given) for a in doc.authors]
+        cited = frozenset(str(parse_work_id(r.work_id)) for r in doc.references if r.work_id)
+        journals = frozenset({fold(doc.journal)} - {""})
+        words = title_words(doc.title)
+        taken: set[int] = set()  # two positions of one paper are two people
         rows = []
         for pos, (a, key) in enumerate(zip(doc.authors, keys, strict=True), start=1):
             affs = a.affiliations
@@ -358,39 +374,81 @@ class SQLStore(Store):
             evidence = AuthorEvidence(
                 orcid=a.orcid, coauthors=frozenset(k for k in keys if k and k != key),
                 given_names=frozenset({a.given}) if a.given else frozenset(),
-                institutions=institution_keys([x.ror for x in affs], [x.institution for x in affs]))
-            author_id = self._assign_author(a, key, evidence) if key else None
+                institutions=institution_keys([x.ror for x in affs], [x.institution for x in affs]),
+                emails=frozenset({a.email.lower()} if a.email else set()),
+                countries=frozenset(x.country_code for x in affs if x.country_code), journals=journals,
+                cited_works=cited, title_words=words)
+            author_id, confidence = self._assign_author(a, key, evidence, taken) if key else (None, None)
+            if author_id is not None:
+                taken.add(author_id)
             rows.append((doc_id, pos, author_id, a.family, a.given, key, a.orcid, a.email,
                          first.raw if first else "", located.institution if located else "",
                          located.ror if located else "", located.city if located else "",
                          located.region if located else "", located.country_code if located else "",
-                         json.dumps([vars(x) for x in affs], ensure_ascii=False)))
+                         json.dumps([vars(x) for x in affs], ensure_ascii=False), confidence))
         self._insert_rows("document_authors", _DOCUMENT_AUTHOR_COLS, rows)
 
-    def _assign_author(self, a: Author, key: str, record: AuthorEvidence) -> int:
+    def _author_evidence(self, author_id: int, orcid: str) -> AuthorEvidence:
+        """What the index knows about a stored author: the evidence :func:`match_confidence` weighs."""
+        coauthors = {r["name_key"] for r in self._rows(
+            "SELECT DISTINCT o.name_key FROM document_authors d JOIN document_authors o"
+            " ON o.document_id = d.document_id AND o.position <> d.position WHERE d.author_id = ?", (author_id,))}
+        own = self._rows("SELECT a.ror, a.institution, a.given, a.email, a.country, a.affiliations_json, d.journal,"
+                         " d.title FROM document_authors a JOIN documents d ON d.id = a.document_id"
+                         " WHERE a.author_id = ?", (author_id,))
+        rors, names, countries = [r["ror"] for r in own], [r["institution"] for r in own], set()
+        for r in own:  # every affiliation of every position, not only the first one
+            try:
+                affs = json.loads(r["affiliations_json"] or "[]")
+            except ValueError:
+                affs = []
+            for x in affs if isinstance(affs, list) else []:
+                if isinstance(x, dict):
+                    rors.append(str(x.get("ror") or ""))
+                    names.append(str(x.get("institution") or ""))
+                    countries.add(str(x.get("country_code") or ""))
+            countries.add(r["country"])
+        cited = {str(r["work_id"]) for r in self._rows(
+            "SELECT DISTINCT r.work_id FROM document_authors a JOIN refs r ON r.document_id = a.document_id"
+            " WHERE a.author_id = ? AND r.work_id IS NOT NULL", (author_id,))}
+        return AuthorEvidence(
+            orcid=orcid, coauthors=frozenset(coauthors), institutions=institution_keys(rors, names),
+            given_names=frozenset(r["given"] for r in own if r["given"]),
+            emails=frozenset(r["email"].lower() for r in own if r["email"]),
+            countries=frozenset(countries - {""}), journals=frozenset(fold(r["journal"]) for r in own) - {""},
+            cited_works=frozenset(cited),
+            title_words=frozenset().union(*(title_words(r["title"]) for r in own)))
+
+    def _assign_author(self, a: Author, key: str, record: AuthorEvidence,
+                       taken: set[int] | None = None) -> tuple[int, float]:
+        """(author id, confidence): the ORCID's author; else the most likely stored author of the same name
+        when the evidence reaches MERGE_THRESHOLD; else a new author (confidence: 1 − the best rejected)."""
         if a.orcid:
             row = self._row("SELECT id FROM authors WHERE orcid = ? ORDER BY id LIMIT 1", (a.orcid,))
             if row is not None:
-                return int(row["id"])
-        for cand in self._rows("SELECT id, orcid FROM authors WHERE name_key = ? ORDER BY id LIMIT 50", (key,)):
-            cid = int(cand["id"])
-            if a.orcid and cand["orcid"] and cand["orcid"] != a.orcid:
-                continue  # two ORCIDs are two people
-            coauthors = {r["name_key"] for r in self._rows(
-                "SELECT DISTINCT o.name_key FROM document_authors d JOIN document_authors o"
-                " ON o.document_id = d.document_id AND o.position <> d.position WHERE d.author_id = ?", (cid,))}
-            insts = self._rows("SELECT DISTINCT ror, institution FROM document_authors WHERE author_id = ?", (cid,))
-            given = frozenset(r["given"] for r in self._rows(
-                "SELECT DISTINCT given FROM document_authors WHERE author_id = ? AND given <> ''", (cid,)))
-            known = AuthorEvidence(orcid=cand["orcid"], coauthors=frozenset(coauthors), given_names=given,
-                                   institutions=institution_keys([r["ror"] for r in insts],
-                                                                 [r["institution"] for r in insts]))
-            if same_author(record, known):
-                if a.orcid and not cand["orcid"]:
-                    self._exec("UPDATE authors SET orcid = ? WHERE id = ?", (a.orcid, cid))
-                return cid
-        return self._insert_id("INSERT INTO authors (name, name_key, orcid) VALUES (?, ?, ?)",
-                               (a.display, key, a.orcid))
+                return int(row["id"]), 1.0
+        swapped = swapped_name_key(a.family, a.given)
+        best: tuple[float, int, str] | None = None
+        for name_key, is_swapped in ((key, False), (swapped, True)):
+            if not name_key or (is_swapped and name_key == key):
+                continue
+            for cand in self._rows("SELECT id, orcid FROM authors WHERE name_key = ? ORDER BY id LIMIT 50",
+                                   (name_key,)):
+                cid = int(cand["id"])
+                if cid in (taken or ()) or (a.orcid and cand["orcid"] and cand["orcid"] != a.orcid):
+                    continue  # two ORCIDs are two people
+                # Swapped, the record's family name is the stored author's given name ("Velu" / "Govindan").
+                rec = replace(record, given_names=frozenset({a.family})) if is_swapped else record
+                confidence = match_confidence(rec, self._author_evidence(cid, cand["orcid"]), swapped=is_swapped)
+                if best is None or confidence > best[0]:
+                    best = (confidence, cid, cand["orcid"])
+        if best is not None and best[0] >= MERGE_THRESHOLD:
+            if a.orcid and not best[2]:
+                self._exec("UPDATE authors SET orcid = ? WHERE id = ?", (a.orcid, best[1]))
+            return best[1], round(best[0], 4)
+        new_id = self._insert_id("INSERT INTO authors (name, name_key, orcid) VALUES (?, ?, ?)",
+                                 (a.display, key, a.orcid))
+        return new_id, 1.0 if a.orcid or best is None else round(1.0 - best[0], 4)
 
     def _drop_orphan_works(self, work_ids: list[int]) -> None:
         """Drop works that only the replaced version of a document pointed at and nothing points at now.
@@ -494,6 +552,22 @@ class SQLStore(Store):
             out[r["stance"] if r["stance"] in out else "unclassified"] += int(r["n"])
         pubs = self._scalar("SELECT COUNT(DISTINCT document_id) AS n FROM statements WHERE cited_work_id = ?", (wid,))
         return Tallies(total=sum(out.values()), citing_publications=int(pubs or 0), **out)
+
+    def _tallies_of_works(self, work_ns: list[int]) -> dict[int, Tallies]:
+        """Tallies of many works at once (what :meth:`tallies` gives one work, without min_confidence)."""
+        counts: dict[int, dict[str, int]] = {}
+        pubs: dict[int, int] = {}
+        for i in range(0, len(work_ns), 500):
+            chunk = work_ns[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            for r in self._rows(f"SELECT cited_work_id, stance, COUNT(*) AS n FROM statements WHERE cited_work_id IN"
+                                f" ({marks}) GROUP BY cited_work_id, stance", chunk):
+                out = counts.setdefault(int(r["cited_work_id"]), dict(_EMPTY_TALLIES))
+                out[r["stance"] if r["stance"] in STANCES else "unclassified"] += int(r["n"])
+            for r in self._rows(f"SELECT cited_work_id, COUNT(DISTINCT document_id) AS n FROM statements WHERE"
+                                f" cited_work_id IN ({marks}) GROUP BY cited_work_id", chunk):
+                pubs[int(r["cited_work_id"])] = int(r["n"])
+        return {w: Tallies(total=sum(c.values()), citing_publications=pubs.get(w, 0), **c) for w, c in counts.items()}
 
     def section_tallies(self, work_id: str, *, min_confidence: float | None = None) -> dict[str, StanceCounts]:
         wid = self._wid(work_id)
@@ -817,18 +891,21 @@ class SQLStore(Store):
         if head is None:
             return None
         works = []
-        for r in self._rows("SELECT d.work_id, d.doi, d.title, d.year, MIN(a.position) AS position"
+        for r in self._rows("SELECT d.work_id, d.doi, d.title, d.year, MIN(a.position) AS position,"
+                            " MIN(a.author_confidence) AS confidence"
                             " FROM document_authors a JOIN documents d ON d.id = a.document_id"
                             " WHERE a.author_id = ? GROUP BY d.work_id, d.doi, d.title, d.year"
                             " ORDER BY d.year DESC, d.work_id", (aid,)):
-            wid = format_work_id(int(r["work_id"]))
-            works.append(AuthorWork(work_id=wid, doi=r["doi"] or "", title=r["title"], year=r["year"],
-                                    position=int(r["position"]), tallies=self.tallies(wid)))
+            works.append(AuthorWork(work_id=format_work_id(int(r["work_id"])), doi=r["doi"] or "", title=r["title"],
+                                    year=r["year"], position=int(r["position"]),
+                                    tallies=Tallies(**_EMPTY_TALLIES),
+                                    confidence=None if r["confidence"] is None else float(r["confidence"])))
+        # One grouped query for every work's tallies, not two per work (a prolific author has hundreds).
+        counted = self._tallies_of_works([self._wid(w.work_id) for w in works])
+        works = [replace(w, tallies=counted.get(self._wid(w.work_id), w.tallies)) for w in works]
         total = {k: sum(getattr(w.tallies, k) for w in works)
                  for k in ("supporting", "contrasting", "mentioning", "unclassified", "total")}
-        work_ns = [int(r["work_id"]) for r in self._rows(
-            "SELECT DISTINCT d.work_id FROM document_authors a JOIN documents d ON d.id = a.document_id"
-            " WHERE a.author_id = ?", (aid,))]
+        work_ns = [self._wid(w.work_id) for w in works]
         pubs, self_cites = 0, 0
         if work_ns:
             marks = ",".join("?" * len(work_ns))

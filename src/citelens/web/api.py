@@ -198,19 +198,19 @@ def api_router(ctx: WebContext) -> APIRouter:
            summary="An author: works in the index with tallies, aggregate tallies, co-authors, affiliations")
     def author(author_id: str = Path(..., max_length=40, description="author id (digits)",
                                      examples=["12"])) -> dict[str, Any]:
-        profile = ctx.store().author_profile(author_id) if author_id.isdigit() and len(author_id) < 19 else None
+        profile = ctx.author_profile(author_id) if author_id.isdigit() and len(author_id) < 19 else None
         if profile is None:
             raise NotFound(f"no author {author_id[:50]}")
-        return profile.to_dict()
+        return profile
 
     @r.get("/institutions/{ror}", tags=["authors"],
            summary="An institution by ROR id: works, tallies, and supporting ÷ (supporting + contrasting) by window")
     def institution(ror: str = Path(..., max_length=40, description="ROR id without https://ror.org/",
                                     examples=["03dbr7087"])) -> dict[str, Any]:
-        profile = ctx.store().institution_profile(ror) if _ROR_ID.fullmatch(ror) else None
+        profile = ctx.institution_profile(ror) if _ROR_ID.fullmatch(ror) else None
         if profile is None:
             raise NotFound(f"no institution {ror[:50]}")
-        return profile.to_dict()
+        return profile
 
     @r.get("/statements/{statement_id}", tags=["statements"], summary="One citation statement",
            responses=_ok(S.Statement))

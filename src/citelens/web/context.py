@@ -13,6 +13,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -182,6 +183,15 @@ class WebContext:
 
     def get_statement(self, statement_id: int) -> dict[str, Any] | None:
         return as_dict(self.store().get_statement(statement_id))
+
+    def author_profile(self, author_id: str) -> dict[str, Any] | None:
+        """An author page's figures (hundreds of works for a prolific author), reused while the index is unchanged."""
+        return self.counts.get(("author", author_id), lambda: as_dict(self.store().author_profile(author_id)))
+
+    def institution_profile(self, ror: str) -> dict[str, Any] | None:
+        """An institution's figures; the windows end this year, so the key carries today's date."""
+        return self.counts.get(("institution", f"{ror}@{date.today().isoformat()}"),
+                               lambda: as_dict(self.store().institution_profile(ror)))
 
     def require_work(self, ident: str) -> dict[str, Any]:
         ident = ident.strip()

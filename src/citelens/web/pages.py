@@ -111,17 +111,17 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
 
     @r.get("/authors/{author_id}", response_class=HTMLResponse)
     def author_page(request: Request, author_id: str) -> HTMLResponse:
-        profile = ctx.store().author_profile(author_id) if author_id.isdigit() and len(author_id) < 19 else None
+        profile = ctx.author_profile(author_id) if author_id.isdigit() and len(author_id) < 19 else None
         if profile is None:
             raise NotFound(f"no author {author_id[:50]}")
-        return ctx.page(request, "author.html", {"p": profile.to_dict()})
+        return ctx.page(request, "author.html", {"p": profile})
 
     @r.get("/institutions/{ror}", response_class=HTMLResponse)
     def institution_page(request: Request, ror: str) -> HTMLResponse:
-        profile = ctx.store().institution_profile(ror) if re.fullmatch(r"0[a-z0-9]{6}\d{2}", ror) else None
+        profile = ctx.institution_profile(ror) if re.fullmatch(r"0[a-z0-9]{6}\d{2}", ror) else None
         if profile is None:
             raise NotFound(f"no institution {ror[:50]}")
-        return ctx.page(request, "institution.html", {"inst": profile.to_dict()})
+        return ctx.page(request, "institution.html", {"inst": profile})
 
     @r.post("/statements/{statement_id}/correct")
     async def correct_page(request: Request, statement_id: StatementId) -> Response:
