@@ -15,14 +15,15 @@ statement adds 1 in all), so edge weights add up to the tie statements that have
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from citelens.document import SECTIONS, STANCES
 from citelens.flows.baseline import WorkStratum, match_controls
-from citelens.flows.distance import DISTANCES, LEVELS, Place, is_local, tie_distance
+from citelens.flows.distance import DISTANCES, LEVELS, Place, PlaceKey, is_local, key_distance, place_key
 from citelens.flows.stats import chi2_independence, localisation_ratio
 
 if TYPE_CHECKING:
@@ -81,14 +82,22 @@ class FlowReport:
     chi2: dict[str, Any] = field(default_factory=dict)
     located_works: dict[str, int] = field(default_factory=dict)
     nodes: dict[str, FlowNode] = field(default_factory=dict)
-    edges: dict[tuple[str, str], FlowEdge] = field(default_factory=dict)
-    country_edges: dict[tuple[str, str], FlowEdge] = field(default_factory=dict)
+    # (citing unit, cited unit) → [statements, supporting, contrasting, mentioning]: plain lists, because a
+    # dense network at the institution level has millions of pairs (FlowEdge objects are made on demand).
+    edges: dict[tuple[str, str], list[float]] = field(default_factory=dict)
+    country_edges: dict[tuple[str, str], list[float]] = field(default_factory=dict)
     country_nodes: dict[str, FlowNode] = field(default_factory=dict)
+
+    def flow_edges(self, *, countries: bool = False) -> Iterator[FlowEdge]:
+        """The network's edges (at the ``by`` level, or between countries), in no particular order."""
+        for (a, b), v in (self.country_edges if countries else self.edges).items():
+            yield FlowEdge(a, b, v[0], dict(zip(STANCES, v[1:], strict=True)))
 
     def top_pairs(self, n: int = 20, *, countries: bool = False) -> list[dict[str, Any]]:
         edges, nodes = (self.country_edges, self.country_nodes) if countries else (self.edges, self.nodes)
-        ranked = sorted(edges.values(), key=lambda e: (-e.weight, e.source, e.target))
-        return [e.to_dict(nodes) for e in ranked[:n]]
+        ranked = heapq.nsmallest(n, edges.items(), key=lambda kv: (-kv[1][0], kv[0]))
+        return [FlowEdge(a, b, v[0], dict(zip(STANCES, v[1:], strict=True))).to_dict(nodes)
+                for (a, b), v in ranked]
 
     def shares(self) -> dict[str, dict[str, float]]:
         n = self.n_statements
@@ -136,23 +145,34 @@ def _units(places: Iterable[Place], level: str) -> dict[str, Place]:
     return out
 
 
-def _add_edges(edges: dict[tuple[str, str], FlowEdge], nodes: dict[str, FlowNode], level: str,
-               citing: tuple[Place, ...], cited: tuple[Place, ...], stance: str, n: int) -> None:
-    cu, du = _units(citing, level), _units(cited, level)
+def _add_edges(acc: dict[tuple[str, str], list[float]], cu: Iterable[str], du: Iterable[str],
+               counts: list[int]) -> None:
+    """Add one pair's statements (``counts`` by type, in STANCES order) between its units, split evenly:
+    ``acc[(citing unit, cited unit)]`` is [statements, *by type]."""
+    cu, du = list(cu), list(du)
     if not cu or not du:
         return
-    share = n / (len(cu) * len(du))
-    for units in (cu, du):
-        for key, place in units.items():
-            if key not in nodes:
-                nodes[key] = FlowNode(key, place.label(level) or key, place.country)
+    share = 1.0 / (len(cu) * len(du))
+    add = [sum(counts) * share, *(c * share for c in counts)]
     for a in cu:
         for b in du:
-            edge = edges.get((a, b))
-            if edge is None:
-                edge = edges[(a, b)] = FlowEdge(a, b)
-            edge.weight += share
-            edge.by_stance[stance] += share
+            v = acc.get((a, b))
+            if v is None:
+                acc[(a, b)] = list(add)
+            else:
+                for i, x in enumerate(add):
+                    v[i] += x
+
+
+def _nodes(acc: dict[tuple[str, str], list[float]], units: Iterable[dict[str, Place]], level: str
+           ) -> dict[str, FlowNode]:
+    nodes: dict[str, FlowNode] = {}
+    used = {k for pair in acc for k in pair}
+    for found in units:
+        for key, place in found.items():
+            if key in used and key not in nodes:
+                nodes[key] = FlowNode(key, place.label(level) or key, place.country)
+    return nodes
 
 
 def analyse_flows(store: FlowReader, *, by: str = "institution", stance: str | None = None,
@@ -172,40 +192,72 @@ def analyse_flows(store: FlowReader, *, by: str = "institution", stance: str | N
     works = {w.work_id: w for w in store.located_works()}
     rep.located_works = {"full_text": sum(w.source == "full text" for w in works.values()),
                          "metadata": sum(w.source != "full text" for w in works.values())}
+    # A whole-index scan: each work's places are folded once, each pair's distance found once, and the
+    # statements are added up per pair before anything is done per pair (edges, controls).
+    keys: dict[str, list[PlaceKey]] = {}
+
+    def keys_of(work_id: str) -> list[PlaceKey] | None:
+        found = keys.get(work_id)
+        if found is None and work_id in works:
+            found = keys[work_id] = [place_key(p) for p in works[work_id].places]
+        return found
+
+    stance_index = {s: i for i, s in enumerate(STANCES)}
     distance_of: dict[tuple[str, str], str | None] = {}
-    tie_statements: dict[tuple[str, str], tuple[str, int]] = {}
+    pair_counts: dict[tuple[str, str], list[int]] = {}
     for p in store.citation_pairs(stance=stance, section=section):
         rep.n_considered += p.statements
         if p.self_citation and not include_self_citations:
             rep.n_self_citations_excluded += p.statements
             continue
         key = (p.citing_work_id, p.cited_work_id)
-        if key not in distance_of:
-            a, b = works.get(key[0]), works.get(key[1])
-            distance_of[key] = tie_distance(a.places, b.places) if a is not None and b is not None else None
-        d = distance_of[key]
+        d = distance_of.get(key, "")
+        if d == "":
+            a, b = keys_of(key[0]), keys_of(key[1])
+            d = distance_of[key] = key_distance(a, b) if a is not None and b is not None else None
         if d is None:
             rep.n_not_located += p.statements
             continue
-        if p.stance not in STANCES:
+        i = stance_index.get(p.stance)
+        if i is None:
             rep.n_unclassified += p.statements
             continue
         rep.n_statements += p.statements
         rep.observed[d][p.stance] += p.statements
-        rep.by_section.setdefault(p.section, {x: dict.fromkeys(STANCES, 0) for x in DISTANCES})
-        rep.by_section[p.section][d][p.stance] += p.statements
-        tie_statements[key] = (d, tie_statements.get(key, (d, 0))[1] + p.statements)
-        citing_places, cited_places = works[key[0]].places, works[key[1]].places
-        _add_edges(rep.edges, rep.nodes, by, citing_places, cited_places, p.stance, p.statements)
-        _add_edges(rep.country_edges, rep.country_nodes, "country", citing_places, cited_places, p.stance,
-                   p.statements)
-    rep.n_pairs = len(tie_statements)
-    _baseline(store, rep, works, tie_statements, replicates, confidence)
+        table = rep.by_section.get(p.section)
+        if table is None:
+            table = rep.by_section[p.section] = {x: dict.fromkeys(STANCES, 0) for x in DISTANCES}
+        table[d][p.stance] += p.statements
+        counts = pair_counts.get(key)
+        if counts is None:
+            counts = pair_counts[key] = [0] * len(STANCES)
+        counts[i] += p.statements
+    rep.n_pairs = len(pair_counts)
+    units: dict[tuple[str, str], dict[str, Place]] = {}
+
+    def units_of(work_id: str, level: str) -> dict[str, Place]:
+        found = units.get((work_id, level))
+        if found is None:
+            found = units[(work_id, level)] = _units(works[work_id].places, level)
+        return found
+
+    levels = [by] if by == "country" else [by, "country"]
+    acc: dict[str, dict[tuple[str, str], list[float]]] = {level: {} for level in levels}
+    for (citing, cited), counts in pair_counts.items():
+        for level in levels:
+            _add_edges(acc[level], units_of(citing, level), units_of(cited, level), counts)
+    rep.edges, rep.country_edges = acc[by], acc["country"]
+    rep.nodes = _nodes(acc[by], (u for (_, lv), u in units.items() if lv == by), by)
+    rep.country_nodes = rep.nodes if by == "country" else _nodes(
+        acc["country"], (u for (_, lv), u in units.items() if lv == "country"), "country")
+    tie_statements = {k: (distance_of[k] or "", sum(c)) for k, c in pair_counts.items()}
+    _baseline(store, rep, works, keys_of, tie_statements, replicates, confidence)
     rep.chi2 = chi2_independence(rep.observed, DISTANCES, STANCES)
     return rep
 
 
 def _baseline(store: FlowReader, rep: FlowReport, works: dict[str, Any],
+              keys_of: Callable[[str], list[PlaceKey] | None],
               tie_statements: dict[tuple[str, str], tuple[str, int]], replicates: int, confidence: float) -> None:
     citing_works = {c for c, _ in tie_statements}
     cited_by: dict[str, set[str]] = defaultdict(set)
@@ -224,7 +276,7 @@ def _baseline(store: FlowReader, rep: FlowReport, works: dict[str, Any],
             rep.n_unmatched += n
             rep.pairs_unmatched += 1
             continue
-        cd = tie_distance(works[citing].places, works[control].places)
+        cd = key_distance(keys_of(citing) or [], keys_of(control) or [])
         assert cd is not None  # controls are located works
         rep.n_matched += n
         rep.pairs_matched += 1

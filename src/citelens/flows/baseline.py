@@ -58,25 +58,21 @@ def match_controls(pairs: Iterable[tuple[str, str]], strata: Mapping[str, WorkSt
             pool.setdefault(work_stratum.key, []).append(work_id)
     rng = random.Random(seed)
     out: dict[tuple[str, str], str | None] = {}
+    no_refs: frozenset[str] = frozenset()
     for citing, cited in sorted(set(pairs)):
         stratum = strata.get(cited)
         key = stratum.key if stratum is not None else None
         candidates = pool.get(key, []) if key is not None else []
-        refs = cited_by.get(citing, frozenset())
-
-        def eligible(w: str, citing: str = citing, cited: str = cited, refs: frozenset[str] | set[str] = refs
-                     ) -> bool:
-            return w != cited and w != citing and w not in refs
-
+        refs = cited_by.get(citing, no_refs)
         chosen: str | None = None
         if candidates:
             for _ in range(draws):
                 w = candidates[rng.randrange(len(candidates))]
-                if eligible(w):
+                if w != cited and w != citing and w not in refs:
                     chosen = w
                     break
             else:
-                rest = [w for w in candidates if eligible(w)]
+                rest = [w for w in candidates if w != cited and w != citing and w not in refs]
                 chosen = rest[rng.randrange(len(rest))] if rest else None
         out[(citing, cited)] = chosen
     return out

@@ -70,45 +70,54 @@ class Place:
         return f"{name}, {self.country}" if name else ""
 
 
-def _same_institution(a: Place, b: Place) -> bool:
-    if a.ror and b.ror:
-        return a.ror == b.ror
-    name_a, name_b = fold(a.institution), fold(b.institution)
-    return bool(name_a) and name_a == name_b and a.country == b.country
+PlaceKey = tuple[str, str, str, str, str]
+
+
+def place_key(p: Place) -> PlaceKey:
+    """What the distance rules compare, folded once: (country, ROR id, institution, city, region)."""
+    return (p.country, p.ror, fold(p.institution), fold(p.city), fold(p.region))
+
+
+def _rank(a: PlaceKey, b: PlaceKey) -> int:
+    """Index into DISTANCES of two located places' class (both have a country)."""
+    if a[0] != b[0]:
+        return 4
+    if (a[1] == b[1]) if (a[1] and b[1]) else (bool(a[2]) and a[2] == b[2]):
+        return 0
+    if a[3] and a[3] == b[3]:
+        return 1
+    if a[4] and a[4] == b[4]:
+        return 2
+    return 3
 
 
 def place_distance(a: Place, b: Place) -> str | None:
     """The distance class between two places; None when either has no country."""
     if not (a.country and b.country):
         return None
-    if a.country != b.country:
-        return "international"
-    if _same_institution(a, b):
-        return "same_institution"
-    if a.unit("city") and a.unit("city") == b.unit("city"):
-        return "same_city"
-    if a.unit("region") and a.unit("region") == b.unit("region"):
-        return "same_region"
-    return "same_country"
+    return DISTANCES[_rank(place_key(a), place_key(b))]
+
+
+def key_distance(citing: Iterable[PlaceKey], cited: Iterable[PlaceKey]) -> str | None:
+    """``tie_distance`` over places already turned into keys (``place_key``): what a whole-index scan calls."""
+    cited_keys = [k for k in cited if k[0]]
+    best = 5
+    for a in citing:
+        if not a[0]:
+            continue
+        for b in cited_keys:
+            r = _rank(a, b)
+            if r < best:
+                best = r
+                if r == 0:
+                    return DISTANCES[0]
+    return DISTANCES[best] if best < 5 else None
 
 
 def tie_distance(citing: Iterable[Place], cited: Iterable[Place]) -> str | None:
     """The closest distance class over every (citing place, cited place) pair; None when either side has no
     located place (the statement is then not a tie)."""
-    cited_places = [p for p in cited if p.located]
-    best: int | None = None
-    for a in citing:
-        if not a.located:
-            continue
-        for b in cited_places:
-            d = place_distance(a, b)
-            if d is not None:
-                rank = DISTANCES.index(d)
-                if best is None or rank < best:
-                    best = rank
-                    if best == 0:
-                        return DISTANCES[0]
-    return DISTANCES[best] if best is not None else None
+    return key_distance([place_key(p) for p in citing], [place_key(p) for p in cited])
 
 
 def is_local(distance: str, level: str) -> bool:

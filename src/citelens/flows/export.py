@@ -43,7 +43,7 @@ def flow_graph(report: FlowReport) -> nx.DiGraph:
     g = nx.DiGraph(level=report.by)
     for node in report.nodes.values():
         g.add_node(_xml_text(node.id), label=_xml_text(node.label), country=node.country, level=report.by)
-    for e in sorted(report.edges.values(), key=lambda e: (e.source, e.target)):
+    for e in sorted(report.flow_edges(), key=lambda e: (e.source, e.target)):
         g.add_edge(_xml_text(e.source), _xml_text(e.target), weight=round(e.weight, 6),
                    **{s: round(v, 6) for s, v in e.by_stance.items()})
     return g
@@ -60,7 +60,7 @@ def write_edges_csv(report: FlowReport, out: IO[str]) -> int:
     w = csv.writer(out, lineterminator="\n")
     w.writerow(EDGE_FIELDS)
     nodes = report.nodes
-    edges = sorted(report.edges.values(), key=lambda e: (-e.weight, e.source, e.target))
+    edges = sorted(report.flow_edges(), key=lambda e: (-e.weight, e.source, e.target))
     for e in edges:
         w.writerow([e.source, e.target, nodes[e.source].label, nodes[e.target].label, nodes[e.source].country,
                     nodes[e.target].country, round(e.weight, 4), *(round(e.by_stance[s], 4) for s in STANCES)])

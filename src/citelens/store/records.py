@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from citelens.flows.distance import Place
 
@@ -567,9 +567,9 @@ class LocatedWork:
     source: str
 
 
-@dataclass(frozen=True)
-class CitationPair:
-    """Statements from one citing work to one cited work in one section with one type (knowledge flows)."""
+class CitationPair(NamedTuple):
+    """Statements from one citing work to one cited work in one section with one type (knowledge flows; a
+    named tuple: a whole-index scan makes about one per statement)."""
 
     citing_work_id: str
     cited_work_id: str

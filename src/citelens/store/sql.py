@@ -1093,8 +1093,9 @@ class SQLStore(Store):
         if section:
             where.append("section = ?")
             args.append(section)
-        return [CitationPair(format_work_id(r["citing_work_id"]), format_work_id(r["cited_work_id"]), r["section"],
-                             r["stance"] or "", bool(r["self_citation"]), int(r["n"]))
+        fmt = format_work_id
+        return [CitationPair(fmt(r["citing_work_id"]), fmt(r["cited_work_id"]), r["section"], r["stance"] or "",
+                             bool(r["self_citation"]), int(r["n"]))
                 for r in self._stream(
                     "SELECT citing_work_id, cited_work_id, section, stance, self_citation, COUNT(*) AS n"
                     f" FROM statements WHERE {' AND '.join(where)}"
