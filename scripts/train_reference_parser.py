@@ -2,6 +2,7 @@
 
     .venv/bin/python scripts/train_reference_parser.py            # train on train+dev, write the packaged model
     .venv/bin/python scripts/train_reference_parser.py --dev      # train on train only, score on dev (feature work)
+    .venv/bin/python scripts/train_reference_parser.py --dev --save   # ... and write that model as the packaged one
 
 Training data: GROBID's labelled strings (``grobid-references``, split by source file) and, unless
 ``--jats-n 0``, reference strings rebuilt from the tagged JATS references of ``pmc-oa/pmc-oa.tar.gz``
@@ -15,19 +16,33 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import random
 import sys
 import tempfile
 from pathlib import Path
 
 from citelens.references import parser as P
 from citelens.references import parser_train as T
-from citelens.references.parser_jats import sample_tar_examples
+from citelens.references.parser_jats import noisy_variant, sample_tar_examples
 
 PACKAGED = Path(__file__).resolve().parents[1] / "src" / "citelens" / "references" / "models" / P.MODEL_NAME
 # Large enough for the long tail of styles, small enough to train in ~10 minutes on one shared core.
 DEFAULT_JATS_N = 20_000
 # GROBID's strings are fewer but far more varied (disciplines, languages, styles): counted twice.
 DEFAULT_GROBID_REPEAT = 2
+# Share of the JATS training strings replaced by a noisy variant (no punctuation between fields, upper-case
+# authors, title case, line-break hyphens, glued words): what strings from PDFs and other files look like.
+DEFAULT_NOISY = 0.3
+NOISE_SEED = 7
+
+
+def jats_training_strings(examples: list[T.Example], noisy: float, seed: int = NOISE_SEED) -> list[T.Example]:
+    """The JATS strings to train on: printed references with at most two tagged parts left out (publishers
+    that tag only a link or a year leave the title, authors and journal untagged, which teaches the model
+    that they are "O"), and a seeded share ``noisy`` swapped for a noisy variant."""
+    rng = random.Random(seed)
+    kept = [e for e in examples if len({f["label"] for f in e.fields}) > 2]
+    return [(noisy_variant(e, rng) or e) if rng.random() < noisy else e for e in kept]
 
 
 def pdf_benchmark_articles(data: Path) -> frozenset[str]:
@@ -44,7 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jats", type=Path, default=None, help="JATS tar (default: pmc-oa/pmc-oa.tar.gz beside --data)")
     ap.add_argument("--jats-n", type=int, default=DEFAULT_JATS_N, help="JATS training strings (0: GROBID only)")
     ap.add_argument("--grobid-repeat", type=int, default=DEFAULT_GROBID_REPEAT)
+    ap.add_argument("--noisy", type=float, default=DEFAULT_NOISY, help="share of JATS strings made noisy")
     ap.add_argument("--dev", action="store_true", help="train on train only and report dev scores; write nothing")
+    ap.add_argument("--save", action="store_true", help="with --dev: also write that model to --out")
     ap.add_argument("--params", default="{}", help='JSON of crfsuite parameters, e.g. \'{"c1": 0.1}\'')
     ap.add_argument("--out", type=Path, default=PACKAGED)
     args = ap.parse_args(argv)
@@ -61,14 +78,14 @@ def main(argv: list[str] | None = None) -> int:
     jats_dev: list[T.Example] = []
     if args.jats_n:
         exclude = pdf_benchmark_articles(data.parent)
-        jats_train = sample_tar_examples(jats, "train", args.jats_n, exclude=exclude)
+        jats_train = jats_training_strings(sample_tar_examples(jats, "train", args.jats_n, exclude=exclude), args.noisy)
         if args.dev:
             jats_dev = sample_tar_examples(jats, "dev", 4000, exclude=exclude)
         print(f"JATS ({jats.name}): {len(jats_train)} training strings sampled (article-disjoint from dev/test)")
     params = json.loads(args.params)
     if args.dev:
         with tempfile.TemporaryDirectory() as tmp:
-            model = Path(tmp) / P.MODEL_NAME
+            model = args.out if args.save else Path(tmp) / P.MODEL_NAME
             secs = T.train_model(train * args.grobid_repeat + jats_train, model, params)
             print(f"trained in {secs:.0f} s; model {model.stat().st_size / 1e6:.2f} MB")
             P.use_model(model)
@@ -79,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"\n{name} ({len(part)} strings, {rps:.0f} references/s)")
                     print(T.format_table(table))
             P.use_model(None)
+        if args.save:
+            print(f"wrote {model} (trained on train only: the dev figures above are this model's)")
         return 0
     secs = T.train_model((train + dev) * args.grobid_repeat + jats_train, args.out, params)
     print(f"trained on {len(train) + len(dev)} GROBID (x{args.grobid_repeat}) + {len(jats_train)} JATS strings in "

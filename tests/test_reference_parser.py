@@ -141,6 +141,14 @@ def test_begin_tags_split_adjacent_fields_of_one_label() -> None:
     runs = _runs(raw, tagged)
     assert runs["author"] == ["Smith J", "Jones A"]
     assert runs["title"] == ["Title"]
+    # A reference has one title: a "B-title" straight after the title (only punctuation between) continues it.
+    raw2 = "Smith J. Cells: a review. Nature."
+    tagged2 = [
+        ("Smith", 0, 5, "B-author"), ("J", 6, 7, "author"), (".", 7, 8, "O"),
+        ("Cells", 9, 14, "B-title"), (":", 14, 15, "O"), ("a", 16, 17, "B-title"), ("review", 18, 24, "title"),
+        (".", 24, 25, "O"), ("Nature", 26, 32, "B-journal"), (".", 32, 33, "O"),
+    ]
+    assert _runs(raw2, tagged2)["title"] == ["Cells: a review"]
     # Without begin tags, punctuation tagged O does not break a run of one label.
     plain = [(t, s, e, lab.removeprefix("B-")) for t, s, e, lab in tagged]
     assert _runs(raw, plain)["author"] == ["Smith J, Jones A"]
@@ -193,3 +201,49 @@ def test_jats_references_become_labelled_strings() -> None:
     assert "Lund" in fields["author"] and "Chang" in fields["author"]
     assert examples_from_jats(b"<not-xml", "x") == []
     assert {article_part(f"PMC{i}") for i in range(200)} == {"train", "dev", "test"}
+
+
+def test_spacing_repair_maps_every_character_back() -> None:
+    from citelens.references.crf_features import normalise_spacing
+
+    raw = "Thomas, D.: Stellar galaxies .Mon .Not .R .Astron .Soc .431 (2),1383- 1397( 2013 )"
+    text, index = normalise_spacing(raw)
+    assert text == "Thomas, D.: Stellar galaxies. Mon. Not. R. Astron. Soc. 431 (2), 1383-1397(2013)"
+    assert len(index) == len(text)
+    # Every non-space character comes from the same character of the original.
+    assert all(raw[i] == ch for ch, i in zip(text, index, strict=True) if not ch.isspace())
+    assert normalise_spacing("1,000 and 3.5")[0] == "1,000 and 3.5"
+    assert normalise_spacing("") == ("", [])
+
+
+def test_training_labels_follow_the_repaired_spacing() -> None:
+    from citelens.references.parser_train import Example
+
+    raw = "Rev .Math .Phys .22 ,207 -231"
+    ex = Example("f", raw, [{"label": "title:j", "start": 0, "end": 17}, {"label": "biblScope:vol", "start": 17, "end": 19},
+                            {"label": "biblScope:pp", "start": 21, "end": 29}])
+    feats, labels = ex.token_labels()
+    words = [f["w"] for f in feats]
+    assert words == ["rev", ".", "math", ".", "phys", ".", "22", ",", "207", "-", "231"]
+    assert labels == ["B-journal", "journal", "journal", "journal", "journal", "journal",
+                      "B-volume", "O", "B-pages", "pages", "pages"]
+
+
+def test_noisy_variants_keep_labels_on_their_text() -> None:
+    import random
+
+    from citelens.references.parser_jats import examples_from_jats, noisy_variant
+
+    _, rendered = examples_from_jats(JATS_REFS, "PMC1")
+    rng = random.Random(3)
+    variants = [v for v in (noisy_variant(rendered, rng) for _ in range(60)) if v is not None]
+    assert variants
+    for v in variants:
+        spans = {f["label"]: v.raw[f["start"] : f["end"]] for f in v.fields}
+        assert spans["date"] == "2018" and spans["biblScope:vol"] == "164"
+        assert spans["title:j"].lower() == "energy"
+        assert spans["title:a"].replace("- ", "").replace(" ", "").lower() == "thestatusofdistrictheating"
+    def separators(text: str) -> int:
+        return sum(text.count(ch) for ch in ".,;:")
+
+    assert any(separators(v.raw) < separators(rendered.raw) - 2 for v in variants)  # no-punctuation variants

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from citelens.document import Author, Reference
 from citelens.errors import ModelError
-from citelens.references.crf_features import featurize, tokenize
+from citelens.references.crf_features import featurize, normalise_spacing, tokenize
 
 MODEL_NAME = "reference_crf.crfsuite"
 
@@ -78,6 +78,10 @@ def tag_reference(raw: str) -> list[tuple[str, int, int, str]]:
     return _tag(_tagger(), _prepare(raw))
 
 
+_SINGLE_RUN = frozenset({"title", "journal", "book"})
+_SUBTITLE_GAP = re.compile(r"\s*[:\-\u2013\u2014]\s*")
+
+
 def _runs(raw: str, tagged: list[tuple[str, int, int, str]]) -> dict[str, list[str]]:
     """Contiguous same-label token runs as text spans of ``raw``, per label, in order.
 
@@ -88,11 +92,15 @@ def _runs(raw: str, tagged: list[tuple[str, int, int, str]]) -> dict[str, list[s
     for text, start, end, tag in tagged:
         if tag == "O" and not text.isalnum():
             continue  # punctuation between fields neither starts nor breaks a run
-        # Models trained with begin tags mark a field's first token "B-<label>": always a new run.
+        # Models trained with begin tags mark a field's first token "B-<label>": a new run, except for the
+        # fields a reference has one of, where a "B-" straight after the same field with only a subtitle
+        # separator between ("Title: B-subtitle") continues it; taking the longer half would cut the title.
         begins = tag.startswith("B-")
         label = tag[2:] if begins else tag
         last = runs[-1] if runs else None
-        if last is not None and last[0] == label and not begins:
+        if last is not None and last[0] == label and (
+            not begins or (label in _SINGLE_RUN and _SUBTITLE_GAP.fullmatch(raw[last[2] : start]))
+        ):
             last[2] = end
         else:
             runs.append([label, start, end])
@@ -301,7 +309,7 @@ def _prepare(raw: str) -> str:
     hyphens and odd spaces are normalised (NFKC), as in the training text.
     """
     text = unicodedata.normalize("NFKC", _encodable(raw)).replace("\u00ad", "").replace("\u00a0", " ")
-    return re.sub(r"\s+", " ", text[:MAX_REFERENCE_CHARS]).strip()
+    return normalise_spacing(re.sub(r"\s+", " ", text[:MAX_REFERENCE_CHARS]).strip())[0]
 
 
 def _tag(tagger, text: str) -> list[tuple[str, int, int, str]]:  # noqa: ANN001 - pycrfsuite.Tagger

@@ -26,7 +26,7 @@ from lxml import etree
 
 from citelens.references.parser_train import Example
 
-__all__ = ["article_part", "examples_from_jats", "iter_tar_examples", "sample_tar_examples"]
+__all__ = ["article_part", "examples_from_jats", "iter_tar_examples", "noisy_variant", "sample_tar_examples"]
 
 _PARSER = etree.XMLParser(load_dtd=False, no_network=True, resolve_entities=False, huge_tree=False, recover=True)
 
@@ -468,3 +468,84 @@ def sample_tar_examples(
                 pool[j] = ex
     return pools["printed"] + pools["rendered"]
 
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Noisy variants: what reference strings from PDFs and from other files look like that JATS never shows.
+
+_SEPARATOR = frozenset(".,;:")
+
+
+def _title_case(text: str) -> str:
+    return re.sub(r"(?<![\w'’])([^\W\d_])", lambda m: m.group(1).upper(), text)
+
+
+def noisy_variant(ex: Example, rng: random.Random) -> Example | None:
+    """A copy of ``ex`` with some of: the punctuation between fields dropped, upper-case author names,
+    title in lower or Title Case, a hyphenated line break inside the title, two words glued together.
+
+    The string is edited character by character, each character keeping the span it belongs to, so the
+    labels stay exact. ``None`` when no edit applied.
+    """
+    owner = [-1] * len(ex.raw)
+    for k, f in enumerate(ex.fields):
+        for i in range(max(f["start"], 0), min(f["end"], len(ex.raw))):
+            owner[i] = k
+    chars = list(ex.raw)
+    labels = [f["label"] for f in ex.fields]
+    edits = 0
+
+    def span_of(label_prefix: str) -> list[int]:
+        return [i for i, k in enumerate(owner) if k >= 0 and labels[k].startswith(label_prefix)]
+
+    if rng.random() < 0.3:  # no-punctuation styles ("Smith J Title of paper Journal 2003 12 1-9")
+        keep_c, keep_o = [], []
+        for i, ch in enumerate(chars):
+            if owner[i] < 0 and ch in _SEPARATOR and rng.random() < 0.8:
+                # keep words apart: "Smith J.Title" must not become "Smith JTitle"
+                nxt = chars[i + 1] if i + 1 < len(chars) else " "
+                if not nxt.isspace() and (not keep_c or not keep_c[-1].isspace()):
+                    keep_c.append(" ")
+                    keep_o.append(-1)
+                edits += 1
+                continue
+            keep_c.append(ch)
+            keep_o.append(owner[i])
+        chars, owner = keep_c, keep_o
+    if rng.random() < 0.15:
+        for i in span_of("author"):
+            chars[i] = chars[i].upper()
+        edits += 1
+    title = span_of("title:a")
+    if title and rng.random() < 0.2:
+        text = "".join(chars[i] for i in title)
+        new = _title_case(text) if rng.random() < 0.5 else text[:1] + text[1:].lower()
+        if len(new) == len(text):
+            for i, ch in zip(title, new, strict=True):
+                chars[i] = ch
+            edits += 1
+    if title and rng.random() < 0.1:  # "emis- sion": a line break inside a word, hyphen kept
+        words = [m for m in re.finditer(r"[^\W\d_]{7,}", "".join(chars[i] for i in title))]
+        if words:
+            m = rng.choice(words)
+            at = title[m.start() + rng.randrange(3, len(m.group()) - 2)]
+            if owner[at] == owner[at - 1]:
+                chars[at:at] = ["-", " "]
+                owner[at:at] = [owner[at], owner[at]]
+                edits += 1
+    if rng.random() < 0.1:  # "Journalof": a space lost in extraction
+        spaces = [i for i in range(1, len(chars) - 1) if chars[i] == " " and chars[i - 1].isalpha() and chars[i + 1].isalpha()]
+        if spaces:
+            i = rng.choice(spaces)
+            del chars[i]
+            del owner[i]
+            edits += 1
+    if not edits:
+        return None
+    raw = "".join(chars)
+    fields = []
+    for k, f in enumerate(ex.fields):
+        idx = [i for i, o in enumerate(owner) if o == k]
+        if idx:
+            fields.append({"label": f["label"], "start": idx[0], "end": idx[-1] + 1, "text": raw[idx[0] : idx[-1] + 1]})
+    return Example(ex.source_file + "+noisy", raw, fields)

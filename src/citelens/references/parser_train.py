@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from citelens.document import Reference
-from citelens.references.crf_features import featurize, tokenize
+from citelens.references.crf_features import featurize, normalise_spacing, tokenize
 from citelens.references.parser import build_reference
 
 SPLIT_SEED = 20261125
@@ -97,21 +97,24 @@ class Example:
         return out
 
     def token_labels(self) -> tuple[list[dict], list[str]]:
-        tokens = tokenize(self.raw)
+        # Tokens of the string as the tagger sees it (spacing repaired), labelled through the index map.
+        text, index = normalise_spacing(self.raw)
+        tokens = tokenize(text)
         owner = [""] * len(self.raw)
         for f in self.fields:
             label = LABEL_MAP.get(f["label"], "misc")
             for i in range(max(f["start"], 0), min(f["end"], len(self.raw))):
                 owner[i] = label
-        labels = [owner[t.start] or "O" for t in tokens]
+        starts = [index[t.start] for t in tokens]
+        labels = [owner[s] or "O" for s in starts]
         if BEGIN_TAGS:
             # "B-" marks the first token of each field (no "I-", to keep the label set and training time
             # small): it lets the CRF separate adjacent fields of one kind and end a field early.
             for f in self.fields:
-                first = next((k for k, t in enumerate(tokens) if t.start >= f["start"]), None)
-                if first is not None and tokens[first].start < f["end"] and labels[first] != "O":
+                first = next((k for k, s in enumerate(starts) if s >= f["start"]), None)
+                if first is not None and starts[first] < f["end"] and labels[first] != "O":
                     labels[first] = "B-" + labels[first]
-        return featurize(self.raw, tokens), labels
+        return featurize(text, tokens), labels
 
 
 def load_examples(path: Path | None = None) -> list[Example]:
