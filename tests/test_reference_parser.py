@@ -247,3 +247,35 @@ def test_noisy_variants_keep_labels_on_their_text() -> None:
         return sum(text.count(ch) for ch in ".,;:")
 
     assert any(separators(v.raw) < separators(rendered.raw) - 2 for v in variants)  # no-punctuation variants
+
+
+def test_title_words_taken_for_an_author_go_back_to_the_title() -> None:
+    from citelens.references.parser import _repair_title_start
+
+    def tag(pairs: list[tuple[str, str]]) -> list[tuple[str, int, int, str]]:
+        out, pos = [], 0
+        for text, label in pairs:
+            out.append((text, pos, pos + len(text), label))
+            pos += len(text) + 1
+        return out
+
+    tagged = tag([("Zhang", "B-author"), ("H", "author"), (",", "O"), ("A", "author"), ("New", "author"),
+                  ("Generalized", "B-title"), ("Method", "title")])
+    assert [t[3] for t in _repair_title_start(tagged)][3:] == ["B-title", "title", "title", "title"]
+    # A name's initials before an unpunctuated title ("Smith J Title") stay with the author.
+    kept = tag([("Lee", "B-author"), ("K", "author"), (",", "O"), ("Smith", "B-author"), ("J", "author"),
+                ("Cells", "B-title")])
+    assert _repair_title_start(kept) == kept
+    one_word = tag([("Smith", "B-author"), (",", "O"), ("John", "author"), ("Cells", "B-title")])
+    assert _repair_title_start(one_word) == one_word
+    assert _repair_title_start([]) == []
+
+
+def test_title_with_in_book_is_split_into_chapter_and_book() -> None:
+    from citelens.references.parser import build_reference
+
+    ref = build_reference("x", {"title": ["On Drinfeld realization of quantum affine algebras, in Monster and Lie Algebras"]})
+    assert ref.title == "On Drinfeld realization of quantum affine algebras"
+    assert ref.container == "Monster and Lie Algebras"
+    kept = build_reference("x", {"title": ["Stress in mice"], "journal": ["Cell"]})
+    assert kept.title == "Stress in mice" and kept.container == "Cell"

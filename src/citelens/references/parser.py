@@ -82,6 +82,42 @@ _SINGLE_RUN = frozenset({"title", "journal", "book"})
 _SUBTITLE_GAP = re.compile(r"\s*[:\-\u2013\u2014]\s*")
 
 
+_ARTICLES = frozenset({"A", "An", "The", "On"})
+
+
+def _repair_title_start(tagged: list[tuple[str, int, int, str]]) -> list[tuple[str, int, int, str]]:
+    """Give the title back the words the CRF took for the end of the author list.
+
+    "H.Q. Zhang, A New Generalized Algebra Method" is often tagged with "A New" as an author ("A" looks
+    like an initial). Names are followed by punctuation before a title in print; a tail of author words
+    after the last comma or "and" that runs into the title with nothing between, is two or more words or
+    starts with an article, and does not end in an initial, is the title's first words.
+    """
+    first = next((k for k, t in enumerate(tagged) if t[3] in ("B-title", "title")), None)
+    if first is None or first == 0:
+        return tagged
+    k = first - 1
+    tail: list[int] = []
+    while k >= 0 and tagged[k][3] in ("author", "B-author") and tagged[k][0].isalnum() and tagged[k][0] not in ("and", "&"):
+        tail.insert(0, k)
+        k -= 1
+    if not tail or len(tail) > 3 or k < 0 or tagged[k][0] not in (",", ";", "and", "&"):
+        return tagged
+    words = [tagged[i][0] for i in tail]
+    last = words[-1]
+    if (len(last) <= 3 and last.isupper()) or last.lower() in ("al", "etal") or not words[0][:1].isupper():
+        return tagged
+    if len(words) < 2 and words[0] not in _ARTICLES:
+        return tagged
+    out = list(tagged)
+    for n, i in enumerate(tail):
+        text, start, end, _ = out[i]
+        out[i] = (text, start, end, "B-title" if n == 0 else "title")
+    text, start, end, tag = out[first]
+    out[first] = (text, start, end, "title")
+    return out
+
+
 def _runs(raw: str, tagged: list[tuple[str, int, int, str]]) -> dict[str, list[str]]:
     """Contiguous same-label token runs as text spans of ``raw``, per label, in order.
 
@@ -114,6 +150,7 @@ def _runs(raw: str, tagged: list[tuple[str, int, int, str]]) -> dict[str, list[s
 # ---------------------------------------------------------------------------------------------------
 # Field clean-up.
 
+_IN_BOOK = re.compile(r"[,.]\s+[Ii]n:?\s+(?=[A-Z0-9])")
 _YEAR = re.compile(r"(?<!\d)(1[6-9]\d\d|20\d\d)(?!\d)")
 _DOI_IN_TEXT = re.compile(r"10\.\d{4,9}/[^\s\"<>]+", re.I)
 _PMID_IN_TEXT = re.compile(r"PMID\s*:?\s*(\d{1,9})", re.I)
@@ -257,6 +294,10 @@ def build_reference(raw: str, fields: dict[str, list[str]], key: str = "") -> Re
     # container (a chapter in a book, a paper in proceedings).
     ref.title = title or book
     ref.container = journal or (book if title else "")
+    # "Title, in Book Title" / "Title. In: Book Title" tagged as one title: a chapter or a proceedings paper.
+    m = _IN_BOOK.search(ref.title)
+    if m and not ref.container and m.start() >= 10:
+        ref.title, ref.container = ref.title[: m.start()].rstrip(" ,."), ref.title[m.end() :].strip()
     for label in ("date",):
         for text in fields.get(label, []):
             year = _first_year(text)
@@ -328,7 +369,7 @@ def _tag(tagger, text: str) -> list[tuple[str, int, int, str]]:  # noqa: ANN001 
 def parse_reference_string(raw: str, key: str = "") -> Reference:
     """Parse one reference string ("Smith J, Jones A. Title. J Biol. 2003;12:1-9.") into a Reference."""
     text = _prepare(raw)
-    ref = build_reference(text, _runs(text, _tag(_tagger(), text)), key=key)
+    ref = build_reference(text, _runs(text, _repair_title_start(_tag(_tagger(), text))), key=key)
     ref.raw = _encodable(raw).strip()
     return ref
 
@@ -339,7 +380,7 @@ def parse_reference_strings(raws: Iterable[str]) -> list[Reference]:
     out: list[Reference] = []
     for i, raw in enumerate(raws):
         text = _prepare(raw)
-        ref = build_reference(text, _runs(text, _tag(tagger, text)), key=f"b{i}")
+        ref = build_reference(text, _runs(text, _repair_title_start(_tag(tagger, text))), key=f"b{i}")
         ref.raw = _encodable(raw).strip()
         out.append(ref)
     return out
