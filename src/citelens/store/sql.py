@@ -940,23 +940,24 @@ class SQLStore(Store):
                          " ORDER BY n DESC LIMIT 1", (ror,)) if ror else None
         if head is None:
             return None
-        work_ns = [int(r["work_id"]) for r in self._rows(
-            "SELECT DISTINCT d.work_id FROM document_authors a JOIN documents d ON d.id = a.document_id"
-            " WHERE a.ror = ?", (ror,))]
+        # The institution's works as a subquery, not one bound parameter per work: a large institution has
+        # more works than SQLite (32,766) or PostgreSQL (65,535) accept as parameters of one statement.
+        works_sql = ("SELECT DISTINCT d.work_id FROM document_authors a JOIN documents d ON d.id = a.document_id"
+                     " WHERE a.ror = ?")
+        n_works = int(self._scalar(f"SELECT COUNT(*) AS n FROM ({works_sql}) w", (ror,)) or 0)
         n_authors = int(self._scalar("SELECT COUNT(DISTINCT author_id) AS n FROM document_authors WHERE ror = ?",
                                      (ror,)) or 0)
-        marks = ",".join("?" * len(work_ns))
         by_year: dict[int | None, dict[str, int]] = {}
         for r in self._rows(f"SELECT citing_year, stance, COUNT(*) AS n FROM statements WHERE cited_work_id IN"
-                            f" ({marks}) GROUP BY citing_year, stance", work_ns):
+                            f" ({works_sql}) GROUP BY citing_year, stance", (ror,)):
             by_year.setdefault(r["citing_year"], {})[r["stance"] or ""] = int(r["n"])
         pubs = int(self._scalar(f"SELECT COUNT(DISTINCT document_id) AS n FROM statements WHERE cited_work_id IN"
-                                f" ({marks})", work_ns) or 0)
+                                f" ({works_sql})", (ror,)) or 0)
         windows = _index_windows(by_year, this_year or date.today().year)
         every = windows[-1]
         return InstitutionProfile(
             ror=ror, name=head["institution"], city=head["city"], region=head["region"], country=head["country"],
-            works=len(work_ns), authors=n_authors,
+            works=n_works, authors=n_authors,
             tallies=Tallies(supporting=every.supporting, contrasting=every.contrasting, mentioning=every.mentioning,
                             unclassified=every.total - every.statements - every.mentioning, total=every.total,
                             citing_publications=pubs),
