@@ -25,7 +25,6 @@ import os
 import random
 import shutil
 import sqlite3
-import subprocess
 import sys
 import time
 import urllib.request
@@ -106,10 +105,7 @@ def main() -> None:
     cold: list[tuple[str, float]] = []
     port = bench_web._free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    server = subprocess.Popen([sys.executable, "-c", "from citelens.cli import main; main()", "serve", "--db",
-                               str(db), "--port", str(port), "--log-level", "error"], env=env)
-    try:
-        bench_web._wait_port(port, server)
+    with bench_web.serving(db, port, env):
         # Each distinct request once, one at a time: the cold analysis as a client sees it (then cached).
         for path in dict.fromkeys(p for paths in scenarios.values() for p in paths):
             t = time.perf_counter()
@@ -123,12 +119,6 @@ def main() -> None:
             res = bench_web._run_scenario(db.parent, port, paths, a)
             print(f"{name}: {res}", flush=True)
             rows.append((name, res))
-    finally:
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
     from benchmarks._report import machine, write_section
 
     lines = [

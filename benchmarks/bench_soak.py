@@ -35,7 +35,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._report import machine, write_section  # noqa: E402
-from benchmarks.bench_web import _wait_port, build_index  # noqa: E402
+from benchmarks.bench_web import _wait_port, build_index, stop_server  # noqa: E402
 from benchmarks.crash_harness import CITELENS, make_corpus  # noqa: E402
 
 KINDS = ("tallies", "report")
@@ -213,11 +213,7 @@ def bursts_main(a: argparse.Namespace) -> None:
                 time.sleep(a.idle_seconds)
         fds, rss = _sample(server.pid)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server, timeout=20)
     total = sum(r["requests"] for r in rows)
     errors = sum(r["errors"] for r in rows)
     table = "\n".join(f"| {r['burst']} | {r['requests']:,} | {r['errors']} {json.dumps(r['statuses']) if r['errors'] else ''}"
@@ -319,11 +315,7 @@ def main() -> None:
             ingest.wait()
             ingest_exit.append(ingest.returncode)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server, timeout=20)
 
     results = json.loads((work / "soak-results.json").read_text())
     buckets: list[dict[str, Any]] = []

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -34,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -467,6 +469,27 @@ def _wait_port(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
     raise SystemExit("server did not start")
 
 
+def stop_server(server: subprocess.Popen, timeout: float = 10) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout)
+    except subprocess.TimeoutExpired:
+        server.kill()
+
+
+@contextlib.contextmanager
+def serving(db: Path | str, port: int, env: dict[str, str] | None = None,
+            extra: Sequence[str] = ("--log-level", "error")) -> Iterator[subprocess.Popen]:
+    """``citelens serve`` on ``port`` (in this checkout's source), ready to answer; stopped on leaving."""
+    server = subprocess.Popen([sys.executable, "-c", "from citelens.cli import main; main()", "serve", "--db",
+                               str(db), "--port", str(port), *extra], env=env)
+    try:
+        _wait_port(port, server)
+        yield server
+    finally:
+        stop_server(server)
+
+
 def scenario_paths(db: Path | str, n: int = 400, seed: int = 11) -> dict[str, list[str]]:
     if str(db).startswith("postgresql://"):
         import psycopg
@@ -617,10 +640,7 @@ def main() -> None:
     for cache_label, cache_s in caches:
         port = _free_port()
         env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "CITELENS_CACHE_SECONDS": cache_s}
-        server = subprocess.Popen([sys.executable, "-c", "from citelens.cli import main; main()", "serve", "--db",
-                                   str(db), "--port", str(port), "--log-level", "error"], env=env)
-        try:
-            _wait_port(port, server)
+        with serving(db, port, env):
             for name, paths in scen.items():
                 uncached = name.startswith(("statement search", "search page"))
                 if uncached and cache_s != "0":
@@ -629,12 +649,6 @@ def main() -> None:
                 label = name if uncached else f"{name} [{cache_label}]"
                 print(f"{label}: {res}", flush=True)
                 rows.append((label, res))
-        finally:
-            server.terminate()
-            try:
-                server.wait(10)
-            except subprocess.TimeoutExpired:
-                server.kill()
     from benchmarks._report import machine, write_section
 
     goal = {"tallies": 50.0, "scite tallies": 50.0, "report": 200.0, "home page": 200.0, "author": 200.0,
