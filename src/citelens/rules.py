@@ -7,14 +7,17 @@ rules, so what the tests and evaluations measure is what production stores do:
 - :func:`classify_notice` — which related-article links are editorial notices, and of which kind;
 - :func:`is_candidate` / :func:`merge_work` / :func:`free_identifiers` — which works may match a
   reference, and how a matched work absorbs what a new record knows;
-- :func:`replay_corrections` — which curator corrections apply to a freshly stored copy of an article.
+- :func:`replay_corrections` — which curator corrections apply to a freshly stored copy of an article;
+- :func:`counted_stance` / :func:`add_up_buckets` — how a min_confidence threshold counts a label, from one
+  statement or from the per-work tallies' confidence buckets.
 
 No database access and no I/O here: the backends only supply storage.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+import math
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol, TypeVar
 
@@ -126,3 +129,50 @@ def replay_corrections(statements: Sequence[StatementKey], corrections: Sequence
     for c in corrections:
         latest[StatementKey(c.reference_key, c.sentence)] = c
     return [latest.get(s) for s in statements]
+
+
+# ------------------------------------------------------------------------------------ tallies and thresholds
+# With a min_confidence threshold a model's supporting/contrasting label below it counts as mentioning; a
+# curator's correction, and every other label, counts as set. The per-work tallies keep supporting/contrasting
+# statements by confidence bucket (floor(confidence × 100), clamped to 0-100) and the rest in FIXED_BUCKET.
+RELABELLED = ("supporting", "contrasting")
+CONFIDENCE_BUCKETS = 100
+FIXED_BUCKET = -1
+
+
+def counted_stance(stance: str, confidence: float | None, corrected: bool, min_confidence: float | None) -> str:
+    """The label a statement counts under (the rule every tally applies)."""
+    if (min_confidence is not None and stance in RELABELLED and not corrected
+            and (confidence or 0.0) < min_confidence):
+        return "mentioning"
+    return stance
+
+
+def threshold_window(min_confidence: float) -> tuple[int, int]:
+    """The confidence buckets (first, last) that may hold statements on both sides of ``min_confidence``.
+
+    Bucket b holds confidences c with floor(c × 100) = b as the database computes it; c × 100 is rounded, so a
+    confidence just below b / 100 may land in b. One bucket of margin on each side makes every bucket outside
+    the window wholly below or wholly at/above the threshold; those inside are counted from the statements.
+    ``min_confidence`` must be finite.
+    """
+    k = math.floor(min_confidence * CONFIDENCE_BUCKETS)
+    return k - 1, k + 1
+
+
+def add_up_buckets(rows: Iterable[tuple[str, int, int]],
+                   window: tuple[int, int] | None) -> tuple[dict[str, int], bool]:
+    """Counts by label as counted from per-work tally rows (label, bucket, n) under a threshold's ``window``
+    (None: no threshold), and whether rows inside the window were left out (to count from the statements)."""
+    out: dict[str, int] = {}
+    partial = False
+    for stance, bucket, n in rows:
+        label = stance
+        if window is not None and bucket != FIXED_BUCKET:
+            if bucket < window[0]:
+                label = "mentioning"
+            elif bucket <= window[1]:
+                partial = partial or n != 0
+                continue
+        out[label] = out.get(label, 0) + n
+    return out, partial

@@ -116,9 +116,10 @@ class CitationReader(abc.ABC):
         """A work by DOI (any case, with or without https://doi.org/), PMID, PMCID or work id ("W12")."""
 
     @abc.abstractmethod
-    def tallies(self, work_id: str, *, min_confidence: float | None = None) -> Tallies:
+    def tallies(self, work_id: str, *, min_confidence: float | None = None, exclude_self: bool = False) -> Tallies:
         """Counts by type. With ``min_confidence``, a supporting/contrasting label below it counts as mentioning
-        (a curator's correction always counts as set), so totals do not change."""
+        (a curator's correction always counts as set), so totals do not change. ``exclude_self``: without
+        self-citations (citing publications: those with a statement that is not one)."""
 
     @abc.abstractmethod
     def section_tallies(self, work_id: str, *, min_confidence: float | None = None) -> dict[str, StanceCounts]:

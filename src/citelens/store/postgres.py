@@ -123,6 +123,8 @@ class PostgresStore(SQLStore):
     backend = "postgres"
     _DESC = " DESC NULLS LAST"
     _ASC = " ASC NULLS FIRST"
+    # floor, not CAST: PostgreSQL's cast to integer rounds (see SQLStore._CONF_BUCKET and migration 0009).
+    _CONF_BUCKET = "LEAST(100, GREATEST(0, floor(COALESCE(confidence, 0) * 100)))::integer"
 
     def __init__(self, url: str, *, readonly: bool = False) -> None:
         self.url = url
@@ -206,6 +208,10 @@ class PostgresStore(SQLStore):
     def _exec(self, sql: str, args: Sequence[Any] = ()) -> None:
         with self._connection() as conn:
             conn.execute(_pg(sql), [_clean(a) for a in args])
+
+    def _exec_script(self, script: str) -> None:
+        with self._connection() as conn:
+            conn.execute(script)  # a migration's text, no parameters
 
     def _insert_id(self, sql: str, args: Sequence[Any]) -> int:
         with self._connection() as conn:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import abc
 import json
+import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any, TypeVar
 
 from citelens.document import SECTIONS, STANCES, Author, Document
@@ -31,14 +33,17 @@ from citelens.people import (
 from citelens.references.identifiers import normalise_doi, normalise_issn
 from citelens.references.resolve import WorkCandidate, WorkRecord, author_key, first_page, fold, title_key
 from citelens.rules import (
+    FIXED_BUCKET,
     IDENTIFIER_KINDS,
     MIN_TITLE_KEY,
     StatementKey,
+    add_up_buckets,
     classify_notice,
     document_identity,
     free_identifiers,
     merge_work,
     replay_corrections,
+    threshold_window,
 )
 from citelens.store.base import Store, format_work_id, parse_work_id
 from citelens.store.migrations import migrations
@@ -83,6 +88,8 @@ _WORK_COLS = ("doi, pmid, pmcid, title, title_norm, title_key, authors_json, fir
 _DOCUMENT_COLS = ("identity", "source", "format", "work_id", "doi", "title", "year", "journal", "authors_json",
                   "article_type", "n_statements", "n_references", "ingested_at")
 _EMPTY_TALLIES = {"supporting": 0, "contrasting": 0, "mentioning": 0, "unclassified": 0}
+_TOTALS_COLS = ("publications", "publications_not_self", "statements", "supporting", "contrasting", "mentioning",
+                "unclassified", "self_citations")
 _DOCUMENT_AUTHOR_COLS = ("document_id", "position", "author_id", "family", "given", "name_key", "orcid", "email",
                          "affiliation", "institution", "ror", "city", "region", "country", "affiliations_json",
                          "author_confidence")
@@ -136,6 +143,10 @@ class SQLStore(Store):
 
     @abc.abstractmethod
     def _storage_bytes(self) -> int | None: ...
+
+    @abc.abstractmethod
+    def _exec_script(self, script: str) -> None:
+        """Run several ``;``-separated statements without parameters (a migration's text)."""
 
     @abc.abstractmethod
     def _search(self, query: str, where: str, args: Sequence[Any], limit: int,
@@ -304,6 +315,8 @@ class SQLStore(Store):
             if old is not None:
                 replaced_works = [r["work_id"] for r in self._rows(
                     "SELECT DISTINCT work_id FROM refs WHERE document_id = ? AND work_id IS NOT NULL", (old["id"],))]
+                # Its statements leave the per-work tallies first (in this transaction, as the rest).
+                self._count_statements("document_id = ?", (old["id"],), -1)
                 # Cascades remove refs, contexts (and their search entries), statements and notices.
                 self._exec("DELETE FROM documents WHERE id = ?", (old["id"],))
             work_n = self._wid(doc.work_id)
@@ -353,10 +366,68 @@ class SQLStore(Store):
                              confidence, int(s.self_citation), c.curator if c else None,
                              c.created_at if c else None))
             self._insert_rows("statements", _STATEMENT_COLS, rows)
+            self._count_statements("document_id = ?", (doc_id,), +1)
             self._save_notices(doc, doc_id, work_n)
             self._drop_orphan_works(replaced_works)
         return SaveResult(document_id=doc_id, work_id=doc.work_id, replaced=old is not None,
                           statements=len(rows), references=len(doc.references), resolved_existing=resolved_existing)
+
+    # ------------------------------------------------------------------------ per-work tallies (schema 9)
+    # Which statements a min_confidence threshold may relabel, by confidence bucket (see _tally_key and the
+    # migration work_tallies): floor(confidence × 100) clamped to 0-100. One SQL expression per backend, used
+    # by the writer, the migration's backfill and the reader's scan next to a threshold, so that all three
+    # put a statement in the same bucket. PostgreSQL overrides it (CAST rounds there; SQLite truncates).
+    _CONF_BUCKET = "MAX(0, MIN(100, CAST(COALESCE(confidence, 0) * 100 AS INTEGER)))"
+
+    @property
+    def _tally_key(self) -> str:
+        """The conf_bucket of a statement: -1 when no threshold relabels it, else its confidence bucket."""
+        return (f"CASE WHEN stance IN ('supporting', 'contrasting') AND corrected_by IS NULL"
+                f" THEN {self._CONF_BUCKET} ELSE {FIXED_BUCKET} END")
+
+    def _count_statements(self, where: str, args: Sequence[Any], sign: int, *, publications: bool = True) -> None:
+        """Add (``sign`` +1) or take away (-1) the statements ``where`` selects in the per-work tallies, inside
+        the caller's transaction. ``publications``: ``where`` selects one whole document (it is stored or
+        removed), so each work it cites gains or loses one citing publication."""
+        sel = f" FROM statements WHERE {where} AND cited_work_id IS NOT NULL"
+        self._exec(f"INSERT INTO work_tallies (work_id, stance, self_citation, conf_bucket, n)"
+                   f" SELECT cited_work_id, COALESCE(stance, ''), self_citation, {self._tally_key}, {sign} * COUNT(*)"
+                   f"{sel} GROUP BY 1, 2, 3, 4 ON CONFLICT (work_id, stance, self_citation, conf_bucket)"
+                   " DO UPDATE SET n = work_tallies.n + excluded.n", args)
+        self._exec(f"INSERT INTO work_year_tallies (work_id, year_known, citing_year, stance, n)"
+                   f" SELECT cited_work_id, CASE WHEN citing_year IS NULL THEN 0 ELSE 1 END, COALESCE(citing_year, 0),"
+                   f" COALESCE(stance, ''), {sign} * COUNT(*){sel} GROUP BY 1, 2, 3, 4"
+                   " ON CONFLICT (work_id, year_known, citing_year, stance)"
+                   " DO UPDATE SET n = work_year_tallies.n + excluded.n", args)
+        one_pub = sign if publications else 0
+        self._exec(f"INSERT INTO work_totals (work_id, publications, publications_not_self, statements, supporting,"
+                   " contrasting, mentioning, unclassified, self_citations)"
+                   f" SELECT cited_work_id, {one_pub}, {one_pub} * MAX(CASE WHEN self_citation = 0 THEN 1 ELSE 0 END),"
+                   f" {sign} * COUNT(*), {sign} * SUM(CASE WHEN stance = 'supporting' THEN 1 ELSE 0 END),"
+                   f" {sign} * SUM(CASE WHEN stance = 'contrasting' THEN 1 ELSE 0 END),"
+                   f" {sign} * SUM(CASE WHEN stance = 'mentioning' THEN 1 ELSE 0 END),"
+                   f" {sign} * SUM(CASE WHEN stance IN ('supporting', 'contrasting', 'mentioning') THEN 0 ELSE 1 END),"
+                   f" {sign} * SUM(CASE WHEN self_citation = 0 THEN 0 ELSE 1 END){sel} GROUP BY cited_work_id"
+                   " ON CONFLICT (work_id) DO UPDATE SET"
+                   + ",".join(f" {c} = work_totals.{c} + excluded.{c}" for c in _TOTALS_COLS), args)
+        if sign < 0:  # rows that reached zero go: a work no longer cited has none
+            works = f"SELECT cited_work_id{sel}"
+            self._exec(f"DELETE FROM work_tallies WHERE n = 0 AND work_id IN ({works})", args)
+            self._exec(f"DELETE FROM work_year_tallies WHERE n = 0 AND work_id IN ({works})", args)
+            if publications:  # (a correction's first step may leave a work at 0 statements for a moment)
+                self._exec(f"DELETE FROM work_totals WHERE publications = 0 AND work_id IN ({works})", args)
+
+    def rebuild_work_tallies(self) -> None:
+        """Recount the per-work tallies from the statements (what the migration does): for indexes loaded
+        around the store, as the benchmarks' generators do."""
+        m = next(m for m in migrations(self.backend) if m.name == "work_tallies")
+        with self.transaction():
+            self._exec_script(m.sql)
+
+    @property
+    def _has_work_tallies(self) -> bool:
+        """Whether this index has the per-work tallies: an older index opened read-only is read as it is."""
+        return self.schema_version >= _migration_version(self.backend, "work_tallies")
 
     def _save_authors(self, doc: Document, doc_id: int) -> None:
         """One document_authors row per author position, each assigned an author (citelens.people rules)
@@ -499,8 +570,10 @@ class SQLStore(Store):
                        " old_stance, stance, curator, note, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
                        (statement_id, row["identity"], row["key"], row["sentence"], row["stance"], stance, curator,
                         note, at))
+            self._count_statements("id = ?", (statement_id,), -1, publications=False)
             self._exec("UPDATE statements SET stance = ?, confidence = 1.0, corrected_by = ?, corrected_at = ?"
                        " WHERE id = ?", (stance, curator, at, statement_id))
+            self._count_statements("id = ?", (statement_id,), +1, publications=False)
         out = self.get_statement(statement_id)
         assert out is not None
         return out
@@ -542,19 +615,61 @@ class SQLStore(Store):
                     full_text_source=doc["source"] if doc else None,
                     notices=tuple(self.notices(wid)))
 
-    def tallies(self, work_id: str, *, min_confidence: float | None = None) -> Tallies:
+    def tallies(self, work_id: str, *, min_confidence: float | None = None, exclude_self: bool = False) -> Tallies:
         wid = self._wid(work_id)
-        out = {"supporting": 0, "contrasting": 0, "mentioning": 0, "unclassified": 0}
+        if not self._has_work_tallies or (min_confidence is not None and not math.isfinite(min_confidence)):
+            return self._recount_tallies(wid, min_confidence, exclude_self)
+        # Read from the per-work tallies the writer keeps (schema 9), however cited the work is: one row
+        # without a threshold or the self-citation switch, else its rows by label, self-citation and bucket.
+        total = self._row(f"SELECT {', '.join(_TOTALS_COLS)} FROM work_totals WHERE work_id = ?", (wid,))
+        if total is None:
+            return _tallies({}, 0)
+        if min_confidence is None and not exclude_self:
+            return _tallies({k: int(total[k]) for k in _EMPTY_TALLIES}, int(total["publications"]))
+        window = threshold_window(min_confidence) if min_confidence is not None else None
+        counted, partial = add_up_buckets(
+            ((r["stance"], int(r["conf_bucket"]), int(r["n"])) for r in self._rows(
+                "SELECT stance, conf_bucket, n FROM work_tallies WHERE work_id = ?"
+                + (" AND self_citation = 0" if exclude_self else ""), (wid,))), window)
+        if partial and window is not None:
+            # Buckets next to the threshold hold confidences on both sides of it: those statements are counted
+            # one by one (only model-labelled supporting/contrasting ones, in those buckets).
+            expr, args = _counted_stance(min_confidence)
+            for r in self._rows(
+                    f"SELECT {expr} AS stance, COUNT(*) AS n FROM statements WHERE cited_work_id = ?"
+                    " AND stance IN ('supporting', 'contrasting') AND corrected_by IS NULL"
+                    f" AND {self._CONF_BUCKET} BETWEEN ? AND ?{' AND self_citation = 0' if exclude_self else ''}"
+                    " GROUP BY 1", (*args, wid, *window)):
+                counted[r["stance"]] = counted.get(r["stance"], 0) + int(r["n"])
+        return _tallies(counted, int(total["publications_not_self" if exclude_self else "publications"]))
+
+    def _recount_tallies(self, wid: int, min_confidence: float | None, exclude_self: bool) -> Tallies:
+        """Tallies recounted from the statements (an index older than schema 9, read as it is)."""
+        counted: dict[str, int] = {}
         expr, args = _counted_stance(min_confidence)
+        mine = " AND self_citation = 0" if exclude_self else ""
         # GROUP BY position: the expression carries a parameter, and PostgreSQL would not see two as one.
-        for r in self._rows(f"SELECT {expr} AS stance, COUNT(*) AS n FROM statements WHERE cited_work_id = ?"
+        for r in self._rows(f"SELECT {expr} AS stance, COUNT(*) AS n FROM statements WHERE cited_work_id = ?{mine}"
                             " GROUP BY 1", (*args, wid)):
-            out[r["stance"] if r["stance"] in out else "unclassified"] += int(r["n"])
-        pubs = self._scalar("SELECT COUNT(DISTINCT document_id) AS n FROM statements WHERE cited_work_id = ?", (wid,))
-        return Tallies(total=sum(out.values()), citing_publications=int(pubs or 0), **out)
+            counted[r["stance"] or ""] = counted.get(r["stance"] or "", 0) + int(r["n"])
+        pubs = self._scalar(f"SELECT COUNT(DISTINCT document_id) AS n FROM statements WHERE cited_work_id = ?{mine}",
+                            (wid,))
+        return _tallies(counted, int(pubs or 0))
 
     def _tallies_of_works(self, work_ns: list[int]) -> dict[int, Tallies]:
-        """Tallies of many works at once (what :meth:`tallies` gives one work, without min_confidence)."""
+        """Tallies of many works at once (what :meth:`tallies` gives one work, without min_confidence); works
+        no statement cites are left out."""
+        if not self._has_work_tallies:
+            return self._recount_tallies_of_works(work_ns)
+        out: dict[int, Tallies] = {}
+        for i in range(0, len(work_ns), 500):
+            chunk = work_ns[i:i + 500]
+            for r in self._rows(f"SELECT work_id, {', '.join(_TOTALS_COLS)} FROM work_totals WHERE work_id IN"
+                                f" ({','.join('?' * len(chunk))})", chunk):
+                out[int(r["work_id"])] = _tallies({k: int(r[k]) for k in _EMPTY_TALLIES}, int(r["publications"]))
+        return out
+
+    def _recount_tallies_of_works(self, work_ns: list[int]) -> dict[int, Tallies]:
         counts: dict[int, dict[str, int]] = {}
         pubs: dict[int, int] = {}
         for i in range(0, len(work_ns), 500):
@@ -562,12 +677,12 @@ class SQLStore(Store):
             marks = ",".join("?" * len(chunk))
             for r in self._rows(f"SELECT cited_work_id, stance, COUNT(*) AS n FROM statements WHERE cited_work_id IN"
                                 f" ({marks}) GROUP BY cited_work_id, stance", chunk):
-                out = counts.setdefault(int(r["cited_work_id"]), dict(_EMPTY_TALLIES))
-                out[r["stance"] if r["stance"] in STANCES else "unclassified"] += int(r["n"])
+                out = counts.setdefault(int(r["cited_work_id"]), {})
+                out[r["stance"] or ""] = out.get(r["stance"] or "", 0) + int(r["n"])
             for r in self._rows(f"SELECT cited_work_id, COUNT(DISTINCT document_id) AS n FROM statements WHERE"
                                 f" cited_work_id IN ({marks}) GROUP BY cited_work_id", chunk):
                 pubs[int(r["cited_work_id"])] = int(r["n"])
-        return {w: Tallies(total=sum(c.values()), citing_publications=pubs.get(w, 0), **c) for w, c in counts.items()}
+        return {w: _tallies(c, pubs.get(w, 0)) for w, c in counts.items()}
 
     def section_tallies(self, work_id: str, *, min_confidence: float | None = None) -> dict[str, StanceCounts]:
         wid = self._wid(work_id)
@@ -581,11 +696,22 @@ class SQLStore(Store):
     def year_tallies(self, work_id: str) -> list[YearCounts]:
         wid = self._wid(work_id)
         years: dict[int | None, dict[str, int]] = {}
-        for r in self._rows("SELECT citing_year, stance, COUNT(*) AS n FROM statements WHERE cited_work_id = ?"
-                            " GROUP BY citing_year, stance", (wid,)):
-            years.setdefault(r["citing_year"], {})[r["stance"] or ""] = int(r["n"])
+        for r in self._rows(*self._by_year("= ?", (wid,))):
+            counts = years.setdefault(r["citing_year"], {})
+            counts[r["stance"] or ""] = counts.get(r["stance"] or "", 0) + int(r["n"])
         return [_counts(YearCounts, b, year=y)
                 for y, b in sorted(years.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))]
+
+    def _by_year(self, works: str, args: Sequence[Any], *, per_work: bool = False) -> tuple[str, Sequence[Any]]:
+        """SQL (and its arguments) for statement counts by citing year (None: unknown) and stance of the cited
+        works ``cited_work_id {works}`` (``works``: "= ?" or "IN (subquery)"); ``per_work`` adds cited_work_id."""
+        if self._has_work_tallies:
+            return (f"SELECT {'work_id AS cited_work_id, ' if per_work else ''}CASE WHEN year_known = 1 THEN"
+                    f" citing_year END AS citing_year, stance, SUM(n) AS n FROM work_year_tallies WHERE work_id {works}"
+                    f" GROUP BY {'work_id, ' if per_work else ''}year_known, citing_year, stance", args)
+        return (f"SELECT {'cited_work_id, ' if per_work else ''}citing_year, stance, COUNT(*) AS n FROM statements"
+                f" WHERE cited_work_id {works} GROUP BY {'cited_work_id, ' if per_work else ''}citing_year, stance",
+                args)
 
     _SELECT_STATEMENT = (
         "s.id, s.section, c.section_title, c.sentence, c.before, c.after, s.callout_start, s.callout_end,"
@@ -642,7 +768,17 @@ class SQLStore(Store):
                   sort: str = "relevance", limit: int = 20, offset: int = 0) -> tuple[int, list[Statement]]:
         wid = self._wid(work_id)
         extra, args = self._filters(stance, section, year_from, year_to, exclude_self)
-        total = self._scalar(f"SELECT COUNT(*) AS n FROM statements s WHERE s.cited_work_id = ?{extra}", (wid, *args))
+        if self._has_work_tallies and section is None and year_from is None and year_to is None:
+            # Filtered by type and self-citation at most: the per-work tallies hold the count.
+            if stance or exclude_self:
+                total = self._scalar(
+                    "SELECT SUM(n) AS n FROM work_tallies WHERE work_id = ?" + (" AND stance = ?" if stance else "")
+                    + (" AND self_citation = 0" if exclude_self else ""), (wid, *([stance] if stance else [])))
+            else:
+                total = self._scalar("SELECT statements AS n FROM work_totals WHERE work_id = ?", (wid,))
+        else:
+            total = self._scalar(f"SELECT COUNT(*) AS n FROM statements s WHERE s.cited_work_id = ?{extra}",
+                                 (wid, *args))
         d, a = self._DESC, self._ASC
         order = {
             # "relevance": evidence first (contrasting, then supporting), then confidence, then newest
@@ -911,8 +1047,11 @@ class SQLStore(Store):
             marks = ",".join("?" * len(work_ns))
             pubs = int(self._scalar(f"SELECT COUNT(DISTINCT document_id) AS n FROM statements"
                                     f" WHERE cited_work_id IN ({marks})", work_ns) or 0)
-            self_cites = int(self._scalar(f"SELECT COUNT(*) AS n FROM statements WHERE cited_work_id IN ({marks})"
-                                          " AND self_citation = 1", work_ns) or 0)
+            self_cites = int(self._scalar(
+                f"SELECT SUM(self_citations) AS n FROM work_totals WHERE work_id IN ({marks})"
+                if self._has_work_tallies else
+                f"SELECT COUNT(*) AS n FROM statements WHERE cited_work_id IN ({marks}) AND self_citation = 1",
+                work_ns) or 0)
         coauthors = tuple(CoAuthor(author_id=str(r["author_id"]), name=r["name"], documents=int(r["n"])) for r in
                           self._rows("SELECT o.author_id, au.name, COUNT(DISTINCT o.document_id) AS n"
                                      " FROM document_authors a JOIN document_authors o ON o.document_id ="
@@ -948,9 +1087,9 @@ class SQLStore(Store):
         n_authors = int(self._scalar("SELECT COUNT(DISTINCT author_id) AS n FROM document_authors WHERE ror = ?",
                                      (ror,)) or 0)
         by_year: dict[int | None, dict[str, int]] = {}
-        for r in self._rows(f"SELECT citing_year, stance, COUNT(*) AS n FROM statements WHERE cited_work_id IN"
-                            f" ({works_sql}) GROUP BY citing_year, stance", (ror,)):
-            by_year.setdefault(r["citing_year"], {})[r["stance"] or ""] = int(r["n"])
+        for r in self._rows(*self._by_year(f"IN ({works_sql})", (ror,))):
+            counts = by_year.setdefault(r["citing_year"], {})
+            counts[r["stance"] or ""] = counts.get(r["stance"] or "", 0) + int(r["n"])
         pubs = int(self._scalar(f"SELECT COUNT(DISTINCT document_id) AS n FROM statements WHERE cited_work_id IN"
                                 f" ({works_sql})", (ror,)) or 0)
         windows = _index_windows(by_year, this_year or date.today().year)
@@ -1056,9 +1195,7 @@ class SQLStore(Store):
         # gives the windows and each work's counts; the citing publications need a second (document ids).
         by_year: dict[int | None, dict[str, int]] = {}
         per_work: dict[int, dict[str, int]] = {}
-        for r in self._rows(f"SELECT cited_work_id, citing_year, stance, COUNT(*) AS n FROM statements WHERE"
-                            f" cited_work_id IN ({works_sql}) GROUP BY cited_work_id, citing_year, stance",
-                            works_args):
+        for r in self._rows(*self._by_year(f"IN ({works_sql})", works_args, per_work=True)):
             stance, n = r["stance"] or "", int(r["n"])
             year_counts = by_year.setdefault(r["citing_year"], {})
             year_counts[stance] = year_counts.get(stance, 0) + n
@@ -1162,7 +1299,21 @@ def _index_windows(by_year: dict[int | None, dict[str, int]], year: int) -> list
 
 def _work_places_version(backend: str) -> int:
     """The schema version that made the work_places table (numbered in landing order, so looked up by name)."""
-    return next(m.version for m in migrations(backend) if m.name == "work_places")
+    return _migration_version(backend, "work_places")
+
+
+@cache
+def _migration_version(backend: str, name: str) -> int:
+    """The schema version of the migration called ``name`` (numbered in landing order, so looked up by name)."""
+    return next(m.version for m in migrations(backend) if m.name == name)
+
+
+def _tallies(counted: dict[str, int], citing_publications: int) -> Tallies:
+    """Tallies from counts by label ("" or any label not in STANCES counts as unclassified)."""
+    out = dict(_EMPTY_TALLIES)
+    for stance, n in counted.items():
+        out[stance if stance in STANCES else "unclassified"] += n
+    return Tallies(total=sum(out.values()), citing_publications=citing_publications, **out)
 
 
 T = TypeVar("T", bound=StanceCounts)

@@ -207,6 +207,10 @@ class SQLiteStore(SQLStore):
     def _exec(self, sql: str, args: Sequence[Any] = ()) -> None:
         self.conn.execute(sql, tuple(args))
 
+    def _exec_script(self, script: str) -> None:
+        for statement in _split_sql(script):
+            self.conn.execute(statement)
+
     def _insert_id(self, sql: str, args: Sequence[Any]) -> int:
         return int(self.conn.execute(sql, tuple(args)).lastrowid or 0)
 

@@ -1,0 +1,178 @@
+"""Per-work tallies (schema 9) equal a recount from the statements, on every backend, after random sequences
+of ingests, replacements (the identity rule) and curators' corrections; and the aggregate pages built on them
+(author, journal) equal what the statements-only code path gives."""
+
+from __future__ import annotations
+
+import random
+import zlib
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from citelens.pipeline import Pipeline, read_bytes_input
+from citelens.rules import counted_stance
+from citelens.stance.base import StanceInput, StancePrediction
+from citelens.store import Store, Tallies, YearCounts, open_store
+from citelens.store.sql import SQLStore
+
+# Confidences on and next to bucket edges (floor(c × 100) rounds c × 100 first), and the ends of the range.
+CONFIDENCES = (0.0, 0.005, 0.01, 0.0099999, 0.29, 0.3, 0.5, 0.57, 0.695, 0.7, 0.70000001, 0.705, 0.99, 0.999, 1.0)
+STANCE_CYCLE = ("supporting", "contrasting", "mentioning", "supporting", "contrasting")
+THRESHOLDS = (None, 0.0, 0.005, 0.01, 0.29, 0.3, 0.5, 0.57, 0.58, 0.695, 0.7, 0.7000000001, 0.71, 0.99, 1.0, 1.5, -1.0)
+SURNAMES = ("Barnes", "Chen", "Okafor", "Quist", "Diaz")
+WORDS = ("colony", "growth", "arrest", "signal", "sentinel", "cell", "pattern", "quorum", "model", "data", "effect",
+         "response")
+
+
+class HashClassifier:
+    """A deterministic classifier whose confidences sit on bucket edges (what the tallies must get right)."""
+
+    name = "hash-test"
+
+    def predict(self, inputs: list[StanceInput]) -> list[StancePrediction]:
+        out = []
+        for x in inputs:
+            h = zlib.crc32(x.text.encode())
+            out.append(StancePrediction(STANCE_CYCLE[h % len(STANCE_CYCLE)],
+                                        CONFIDENCES[(h // 7) % len(CONFIDENCES)]))
+        return out
+
+
+def _article(rng: random.Random, n: int, version: int, earlier: list[int]) -> bytes:
+    """A JATS article (DOI 10.5555/t{n}) citing a few fixed works and earlier articles."""
+    refs = [(f"w{k}", f"10.7777/w{k}", SURNAMES[k], f"Fixed work number {k} on colonies") for k in range(4)]
+    refs += [(f"t{j}", f"10.5555/t{j}", SURNAMES[j % len(SURNAMES)], f"Citing article {j}")
+             for j in rng.sample(earlier, min(3, len(earlier)))]
+    paragraphs = []
+    for p in range(rng.randint(1, 4)):
+        sentences = []
+        for s in range(rng.randint(1, 3)):
+            keys = rng.sample([r[0] for r in refs], rng.randint(1, 2))
+            words = " ".join(rng.choice(WORDS) for _ in range(6))
+            xrefs = ",".join(f'<xref ref-type="bibr" rid="{k}">{k}</xref>' for k in keys)
+            sentences.append(f"{words.capitalize()} v{version} p{p} s{s} [{xrefs}].")
+        paragraphs.append(f"<p>{' '.join(sentences)}</p>")
+    year = rng.choice(("2019", "2020", "2021", ""))
+    author = rng.choice(SURNAMES)
+    ref_xml = "".join(
+        f'<ref id="{k}"><element-citation><person-group><name><surname>{sur}</surname><given-names>A</given-names>'
+        f"</name></person-group><year>2001</year><article-title>{title}</article-title><source>Microbiology</source>"
+        f'<pub-id pub-id-type="doi">{doi}</pub-id></element-citation></ref>' for k, doi, sur, title in refs)
+    return (f'<?xml version="1.0"?><article xmlns:xlink="http://www.w3.org/1999/xlink"><front><journal-meta>'
+            f"<journal-title-group><journal-title>Journal of Tallies</journal-title></journal-title-group>"
+            f'<issn pub-type="ppub">0000-0019</issn></journal-meta><article-meta>'
+            f'<article-id pub-id-type="doi">10.5555/t{n}</article-id><title-group><article-title>Citing article {n}'
+            f"</article-title></title-group><contrib-group><contrib contrib-type=\"author\"><name><surname>{author}"
+            f"</surname><given-names>A</given-names></name></contrib></contrib-group>"
+            + (f"<pub-date><year>{year}</year></pub-date>" if year else "")
+            + f'</article-meta></front><body><sec sec-type="results"><title>Results</title>{"".join(paragraphs)}'
+            f"</sec></body><back><ref-list>{ref_xml}</ref-list></back></article>").encode()
+
+
+def _recount(store: Store, work_id: str, min_confidence: float | None, exclude_self: bool) -> Tallies:
+    """What the tallies must be: counted from every stored statement, by the rule."""
+    counts = {"supporting": 0, "contrasting": 0, "mentioning": 0, "unclassified": 0}
+    citing: set[str] = set()
+    for s in store.iter_statements():
+        if s.cited_work_id != work_id or (exclude_self and s.self_citation):
+            continue
+        label = counted_stance(s.type or "", s.confidence, s.corrected_by is not None, min_confidence)
+        counts[label if label in counts else "unclassified"] += 1
+        citing.add(s.citing_work_id)
+    return Tallies(total=sum(counts.values()), citing_publications=len(citing), **counts)
+
+
+def _recount_years(store: Store, work_id: str) -> list[YearCounts]:
+    years: dict[int | None, dict[str, int]] = {}
+    for s in store.iter_statements():
+        if s.cited_work_id == work_id:
+            by = years.setdefault(s.citing_year, {})
+            by[s.type or ""] = by.get(s.type or "", 0) + 1
+    return [YearCounts(year=y, total=sum(b.values()), supporting=b.get("supporting", 0),
+                       contrasting=b.get("contrasting", 0), mentioning=b.get("mentioning", 0))
+            for y, b in sorted(years.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))]
+
+
+@pytest.fixture
+def pipeline(store_url: str) -> Iterator[Pipeline]:
+    p = Pipeline(open_store(store_url), HashClassifier())
+    yield p
+    p.store.close()
+
+
+def _check(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert isinstance(store, SQLStore)
+    statements = list(store.iter_statements())
+    works = sorted({s.cited_work_id for s in statements if s.cited_work_id} | {"W1", "W2", "W3"})
+    authors = [a for a in {d.author_id for d in store.iter_document_authors()} if a]
+    for w in works:
+        for t in THRESHOLDS:
+            for mine in (False, True):
+                assert store.tallies(w, min_confidence=t, exclude_self=mine) == _recount(store, w, t, mine), (w, t, mine)
+        assert store.year_tallies(w) == _recount_years(store, w), w
+        for stance in (None, "supporting", "contrasting", "mentioning"):
+            for mine in (False, True):
+                expected = sum(1 for s in statements if s.cited_work_id == w and (stance is None or s.type == stance)
+                               and not (mine and s.self_citation))
+                assert store.citations(w, stance=stance, exclude_self=mine, limit=1)[0] == expected
+    with_table = ([store.author_profile(a) for a in sorted(authors)], store.journal_profile("0000-0019", 2021),
+                  store.most_cited_works(5))
+    with monkeypatch.context() as m:  # the store as it reads an index without them: recounting
+        m.setattr(type(store), "_has_work_tallies", property(lambda self: False))
+        recounted = ([store.author_profile(a) for a in sorted(authors)], store.journal_profile("0000-0019", 2021),
+                     store.most_cited_works(5))
+    assert with_table == recounted
+
+
+def test_work_tallies_equal_a_recount_after_random_ingests_replacements_and_corrections(
+        pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = pipeline.store
+    for seed in (1, 2):
+        rng = random.Random(seed)
+        stored: list[int] = []
+        versions: dict[int, int] = {}
+        for step in range(14):
+            op = rng.random()
+            if op < 0.55 or not stored:  # a new article
+                n = len(versions) + 100 * seed
+                versions[n] = 0
+                data = _article(rng, n, 0, stored)
+                stored.append(n)
+            elif op < 0.8:  # a new version of a stored article (same DOI: it replaces the old copy)
+                n = rng.choice(stored)
+                versions[n] += 1
+                data = _article(rng, n, versions[n], [j for j in stored if j != n])
+            else:  # a curator corrects a statement (its tallies move from one label and bucket to another)
+                every = list(store.iter_statements())
+                if every:
+                    s = rng.choice(every)
+                    store.correct_statement(s.id, rng.choice(("supporting", "contrasting", "mentioning")), "cur")
+                continue
+            summary = pipeline.ingest([read_bytes_input(f"a{step}-{seed}.xml", data)])
+            assert not summary.failed, summary.failed
+            if step % 5 == 4:
+                _check(store, monkeypatch)
+        _check(store, monkeypatch)
+    assert any(s.self_citation for s in store.iter_statements())
+    assert any(s.corrected_by for s in store.iter_statements())
+
+
+def test_rebuilt_work_tallies_are_the_kept_ones(pipeline: Pipeline) -> None:
+    """Recounting from the statements (what migration 9 does on an older index) gives what the writer kept."""
+    rng = random.Random(5)
+    for n in range(4):
+        pipeline.ingest([read_bytes_input(f"r{n}.xml", _article(rng, n, 0, list(range(n))))])
+    store = pipeline.store
+    assert isinstance(store, SQLStore)
+    first = next(iter(store.iter_statements()))
+    store.correct_statement(first.id, "contrasting", "cur")
+
+    def table() -> list[tuple[Any, ...]]:
+        return [tuple(dict(r).values()) for t in ("work_tallies", "work_year_tallies", "work_totals")
+                for r in store._rows(f"SELECT * FROM {t} ORDER BY 1, 2, 3, 4")]
+
+    kept = table()
+    store.rebuild_work_tallies()
+    assert table() == kept and kept
