@@ -282,6 +282,58 @@ def cmd_select2(args: argparse.Namespace) -> int:
     return 0
 
 
+# Round 3: the strict disagreement vocabulary, looked for in the citing sentence *and its neighbours* (a "However,
+# we found ..." sentence after the citing one is the guidelines' commonest contrasting pattern), plus citing
+# sentences that hold both an own-work marker and a concessive word near the callout. A mining aid only.
+STRICT_CONTRAST_CUE = re.compile(
+    r"\b(in contrast (to|with)|contrary to|unlike|inconsistent with|not consistent with|disagree|discrepan|contradict|"
+    r"conflict(s|ed|ing)? with|differ(s|ed)? from|not in (agreement|line|accordance)|"
+    r"did not (confirm|support|replicate|reproduce|agree)|could not (confirm|replicate|reproduce)|"
+    r"fail(ed|s)? to (confirm|replicate|reproduce|detect|find|observe)|opposite to|opposed to|at odds|challenge[sd]?|"
+    r"not support(ed)?|no evidence (for|of)|was not (observed|found|detected|confirmed)|"
+    r"were not (observed|found|detected|confirmed)|whereas (we|our|in our|here|the present))",
+    re.I,
+)
+CONCESSIVE = re.compile(r"\b(however|whereas|although|though|while|but|nevertheless|yet|despite|not|no)\b", re.I)
+OWN_IN_SENTENCE = re.compile(
+    r"\b(we|our|here|this study|present study|current study|this work|these (results|data|findings|observations)|"
+    r"in this (study|work|report))\b",
+    re.I,
+)
+
+
+def cmd_select3(args: argparse.Namespace) -> int:
+    """Round 3 (route ``cue-contrast-r3``): every not-yet-read statement of the train and dev articles whose
+    sentence or a neighbouring sentence holds strict disagreement vocabulary (with an own-work marker or a
+    results section), and citing sentences with an own-work marker and a concessive word near the callout.
+    Test articles are never mined again."""
+    done = read_jsonl(BUILD / "candidates.jsonl") + read_jsonl(BUILD / "candidates2.jsonl")
+    done_ids = {r["id"] for r in done}
+    done_sent = {(r["article"], _norm(re.sub(r"</?cite>", "", r["text"]))) for r in done}
+    seen: set[tuple[str, str]] = set()
+    chosen: list[dict] = []
+    for r in read_jsonl(BUILD / "statements.jsonl"):
+        if r["split"] == "test" or r["id"] in done_ids or len(r["text"]) < 30:
+            continue
+        k = (r["article"], _norm(re.sub(r"</?cite>", "", r["text"])))
+        if k in seen or k in done_sent:
+            continue
+        seen.add(k)
+        ctx = f"{r['before']} {r['text']} {r['after']}"
+        if not (OWN.search(ctx) or RESULTS_SECTIONS.search(r["section"] or r["section_type"])):
+            continue
+        if any(STRICT_CONTRAST_CUE.search(r[f]) for f in ("text", "before", "after")):
+            chosen.append({**r, "route": "cue-contrast-r3", "route_detail": "strict-cue-in-context"})
+        elif near_callout(r["text"], CONCESSIVE, 100) and OWN_IN_SENTENCE.search(r["text"]):
+            chosen.append({**r, "route": "cue-contrast-r3", "route_detail": "own-and-concessive"})
+    random.Random(SEED + 3).shuffle(chosen)
+    with (BUILD / "candidates3.jsonl").open("w", encoding="utf-8") as out:
+        for r in chosen:
+            out.write(json.dumps(r, ensure_ascii=False) + "\n")
+    print(Counter((r["split"], r["route_detail"]) for r in chosen), file=sys.stderr)
+    return 0
+
+
 def cmd_batches(args: argparse.Namespace) -> int:
     """Blind batches: id, section and text only (no route, no model output), in a shuffled order."""
     rows = read_jsonl(BUILD / args.candidates)
@@ -348,11 +400,13 @@ def cmd_merge(args: argparse.Namespace) -> int:
     import gzip
 
     rows = {r["id"]: r for r in read_jsonl(BUILD / "candidates.jsonl")}
-    if (BUILD / "candidates2.jsonl").exists():
-        rows.update({r["id"]: r for r in read_jsonl(BUILD / "candidates2.jsonl")})
+    for later in ("candidates2.jsonl", "candidates3.jsonl"):
+        if (BUILD / later).exists():
+            rows.update({r["id"]: r for r in read_jsonl(BUILD / later)})
     p1 = read_labels(BUILD / "pass1")
-    if (BUILD / "round2").exists():
-        p1.update(read_labels(BUILD / "round2"))
+    for later in ("round2", "round3"):
+        if (BUILD / later).exists():
+            p1.update(read_labels(BUILD / later))
     p2 = read_labels(BUILD / "pass2") if (BUILD / "pass2").exists() else {}
     adj = read_labels_file(BUILD / "adjudication.tsv") if (BUILD / "adjudication.tsv").exists() else {}
     n: Counter = Counter()
@@ -454,6 +508,7 @@ def main() -> int:
     s.add_argument("--support", type=int, default=1500)
     s.add_argument("--dev-share", type=int, default=25, help="dev quota, percent of the train quota")
     s.add_argument("--per-article", type=int, default=12)
+    sub.add_parser("select3")
     s = sub.add_parser("batches")
     s.add_argument("--candidates", default="candidates.jsonl")
     s.add_argument("--size", type=int, default=150)
@@ -463,7 +518,7 @@ def main() -> int:
     sub.add_parser("agree")
     sub.add_parser("table")
     args = ap.parse_args()
-    return {"extract": cmd_extract, "score": cmd_score, "select": cmd_select, "select2": cmd_select2, "batches": cmd_batches,
+    return {"extract": cmd_extract, "score": cmd_score, "select": cmd_select, "select2": cmd_select2, "select3": cmd_select3, "batches": cmd_batches,
             "merge": cmd_merge, "agree": cmd_agree, "table": cmd_table}[args.cmd](args)
 
 

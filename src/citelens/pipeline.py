@@ -10,9 +10,11 @@ Resolution and storage happen in one transaction per document: a failure leaves 
 from __future__ import annotations
 
 import bz2
+import collections
 import contextlib
 import gzip
 import lzma
+import multiprocessing.pool
 import os
 import stat
 import tarfile
@@ -388,6 +390,7 @@ def _raiser(exc: Exception) -> Callable[[], bytes]:
 # about a second each) is spread over enough articles; more than four workers wait on the single writer.
 AUTO_MIN_INPUTS = 16
 AUTO_MAX_JOBS = 4
+WINDOW_PER_JOB = 4  # inputs in flight per worker process (see Pipeline._processed)
 
 
 def resolve_jobs(spec: str | int, n_inputs: int, cpus: int | None = None) -> int:
@@ -488,16 +491,21 @@ class Pipeline:
 
         name = self.classifier_name
         ctx = mp.get_context("spawn")  # no fork: the parent holds an open SQLite connection
+        # A sliding window of inputs in flight, read one at a time: the workers always have the next files while
+        # this process stores the finished ones, and at most WINDOW_PER_JOB * jobs files sit in memory. (Fixed
+        # batches of 16 * jobs, before, left the workers idle while the last documents of each batch were stored
+        # and this process idle while the first ones of the next were parsed.)
+        window = WINDOW_PER_JOB * jobs
+        pending: collections.deque[tuple[InputFile, multiprocessing.pool.AsyncResult[object]]] = collections.deque()
         with ctx.Pool(jobs, initializer=_worker_init, initargs=(name, jobs)) as pool:
-            batch: list[InputFile] = []
-            for item in [*items, None]:
-                if item is not None:
-                    batch.append(item)
-                # Bounded batches: Pool.imap would otherwise read every file into memory up front.
-                if len(batch) >= 16 * jobs or (item is None and batch):
-                    jobs_in = [(i.name, _read_or_failure(i)) for i in batch]
-                    yield from zip(batch, pool.imap(_worker_process, jobs_in, chunksize=2), strict=True)
-                    batch = []
+            for item in items:
+                pending.append((item, pool.apply_async(_worker_process, ((item.name, _read_or_failure(item)),))))
+                if len(pending) >= window:
+                    done, result = pending.popleft()
+                    yield done, result.get()
+            while pending:
+                done, result = pending.popleft()
+                yield done, result.get()
 
 
 def process_document(data: bytes, source: str, classifier: StanceClassifier) -> Document:
