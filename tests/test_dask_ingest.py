@@ -17,6 +17,7 @@ import pytest
 
 from citelens.pipeline import ingest_paths
 from citelens.store import export_row, open_store
+from tally_check import assert_tallies_match_statements
 from test_store import citing
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -117,6 +118,7 @@ def test_killed_ingest_resumes_and_stores_nothing_twice(tmp_path: Path, backend:
     st = store.stats()
     assert st.documents == n and st.statements == n  # each article once, each of its statements once
     assert len({r.citing_doi for r in store.iter_statements()}) == n
+    assert_tallies_match_statements(store)  # written in the same transactions: the kill left none half-counted
     store.close()
 
 

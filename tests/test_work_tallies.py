@@ -12,16 +12,17 @@ from typing import Any
 import pytest
 
 from citelens.pipeline import Pipeline, read_bytes_input
-from citelens.rules import counted_stance
 from citelens.stance.base import StanceInput, StancePrediction
-from citelens.store import Store, Tallies, YearCounts, open_store
+from citelens.store import Store, open_store
 from citelens.store.sql import SQLStore
+from tally_check import recount_tallies, recount_years
 
 # Confidences on and next to bucket edges (floor(c × 100) rounds c × 100 first), and the ends of the range.
 CONFIDENCES = (0.0, 0.005, 0.01, 0.0099999, 0.29, 0.3, 0.5, 0.57, 0.695, 0.7, 0.70000001, 0.705, 0.99, 0.999, 1.0)
 STANCE_CYCLE = ("supporting", "contrasting", "mentioning", "supporting", "contrasting")
 THRESHOLDS = (None, 0.0, 0.005, 0.01, 0.29, 0.3, 0.5, 0.57, 0.58, 0.695, 0.7, 0.7000000001, 0.71, 0.99, 1.0, 1.5, -1.0)
 SURNAMES = ("Barnes", "Chen", "Okafor", "Quist", "Diaz")
+ROR = "05rk03822"
 WORDS = ("colony", "growth", "arrest", "signal", "sentinel", "cell", "pattern", "quorum", "model", "data", "effect",
          "response")
 
@@ -65,34 +66,13 @@ def _article(rng: random.Random, n: int, version: int, earlier: list[int]) -> by
             f'<issn pub-type="ppub">0000-0019</issn></journal-meta><article-meta>'
             f'<article-id pub-id-type="doi">10.5555/t{n}</article-id><title-group><article-title>Citing article {n}'
             f"</article-title></title-group><contrib-group><contrib contrib-type=\"author\"><name><surname>{author}"
-            f"</surname><given-names>A</given-names></name></contrib></contrib-group>"
+            f'</surname><given-names>A</given-names></name><xref ref-type="aff" rid="a1"/></contrib></contrib-group>'
+            f'<aff id="a1"><institution-wrap><institution-id institution-id-type="ror">https://ror.org/{ROR}'
+            f"</institution-id><institution>University of Lagos</institution></institution-wrap>, Lagos,"
+            f" <country>Nigeria</country></aff>"
             + (f"<pub-date><year>{year}</year></pub-date>" if year else "")
             + f'</article-meta></front><body><sec sec-type="results"><title>Results</title>{"".join(paragraphs)}'
             f"</sec></body><back><ref-list>{ref_xml}</ref-list></back></article>").encode()
-
-
-def _recount(store: Store, work_id: str, min_confidence: float | None, exclude_self: bool) -> Tallies:
-    """What the tallies must be: counted from every stored statement, by the rule."""
-    counts = {"supporting": 0, "contrasting": 0, "mentioning": 0, "unclassified": 0}
-    citing: set[str] = set()
-    for s in store.iter_statements():
-        if s.cited_work_id != work_id or (exclude_self and s.self_citation):
-            continue
-        label = counted_stance(s.type or "", s.confidence, s.corrected_by is not None, min_confidence)
-        counts[label if label in counts else "unclassified"] += 1
-        citing.add(s.citing_work_id)
-    return Tallies(total=sum(counts.values()), citing_publications=len(citing), **counts)
-
-
-def _recount_years(store: Store, work_id: str) -> list[YearCounts]:
-    years: dict[int | None, dict[str, int]] = {}
-    for s in store.iter_statements():
-        if s.cited_work_id == work_id:
-            by = years.setdefault(s.citing_year, {})
-            by[s.type or ""] = by.get(s.type or "", 0) + 1
-    return [YearCounts(year=y, total=sum(b.values()), supporting=b.get("supporting", 0),
-                       contrasting=b.get("contrasting", 0), mentioning=b.get("mentioning", 0))
-            for y, b in sorted(years.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))]
 
 
 @pytest.fixture
@@ -110,20 +90,24 @@ def _check(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     for w in works:
         for t in THRESHOLDS:
             for mine in (False, True):
-                assert store.tallies(w, min_confidence=t, exclude_self=mine) == _recount(store, w, t, mine), (w, t, mine)
-        assert store.year_tallies(w) == _recount_years(store, w), w
+                assert store.tallies(w, min_confidence=t, exclude_self=mine) == recount_tallies(store, w, t, mine), (w, t, mine)
+        assert store.year_tallies(w) == recount_years(store, w), w
         for stance in (None, "supporting", "contrasting", "mentioning"):
             for mine in (False, True):
                 expected = sum(1 for s in statements if s.cited_work_id == w and (stance is None or s.type == stance)
                                and not (mine and s.self_citation))
                 assert store.citations(w, stance=stance, exclude_self=mine, limit=1)[0] == expected
-    with_table = ([store.author_profile(a) for a in sorted(authors)], store.journal_profile("0000-0019", 2021),
-                  store.most_cited_works(5))
+    def aggregates() -> list[Any]:
+        return [*(store.author_profile(a) for a in sorted(authors)), store.most_cited_works(5),
+                *(store.journal_profile("0000-0019", y) for y in (2019, 2020, 2021, 2030)),
+                *(store.institution_profile(ROR, y) for y in (2019, 2020, 2021, 2030))]
+
+    with_table = aggregates()
     with monkeypatch.context() as m:  # the store as it reads an index without them: recounting
         m.setattr(type(store), "_has_work_tallies", property(lambda self: False))
-        recounted = ([store.author_profile(a) for a in sorted(authors)], store.journal_profile("0000-0019", 2021),
-                     store.most_cited_works(5))
+        recounted = aggregates()
     assert with_table == recounted
+    assert with_table[-1] is not None and with_table[-1].tallies.total > 0
 
 
 def test_work_tallies_equal_a_recount_after_random_ingests_replacements_and_corrections(

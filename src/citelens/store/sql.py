@@ -702,6 +702,30 @@ class SQLStore(Store):
         return [_counts(YearCounts, b, year=y)
                 for y, b in sorted(years.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))]
 
+    def _window_counts(self, works: str, args: Sequence[Any], year: int) -> dict[int | None, dict[str, int]]:
+        """What :func:`_index_windows` needs for the works ``cited_work_id {works}``: statement counts by stance
+        ("" unclassified) for each citing year of the 5-year window, and the rest (earlier or unknown years)
+        under None. With the per-work tallies: the recent years' rows and one total row per work, not every
+        year of every work."""
+        by_year: dict[int | None, dict[str, int]] = {}
+        if not self._has_work_tallies:
+            for r in self._rows(*self._by_year(works, args)):
+                counts = by_year.setdefault(r["citing_year"], {})
+                counts[r["stance"] or ""] = counts.get(r["stance"] or "", 0) + int(r["n"])
+            return by_year
+        for r in self._rows(f"SELECT citing_year, stance, SUM(n) AS n FROM work_year_tallies WHERE work_id {works}"
+                            " AND year_known = 1 AND citing_year >= ? GROUP BY citing_year, stance",
+                            (*args, year - WINDOW_YEARS[-1] + 1)):
+            counts = by_year.setdefault(int(r["citing_year"]), {})
+            counts[r["stance"] or ""] = counts.get(r["stance"] or "", 0) + int(r["n"])
+        total = self._row(f"SELECT SUM(supporting) AS supporting, SUM(contrasting) AS contrasting,"
+                          f" SUM(mentioning) AS mentioning, SUM(unclassified) AS unclassified FROM work_totals"
+                          f" WHERE work_id {works}", args)
+        every = {s: int(total[s] or 0) if total else 0 for s in STANCES}
+        every[""] = int(total["unclassified"] or 0) if total else 0
+        by_year[None] = {s: n - sum(v.get(s, 0) for v in by_year.values()) for s, n in every.items()}
+        return by_year
+
     def _by_year(self, works: str, args: Sequence[Any], *, per_work: bool = False) -> tuple[str, Sequence[Any]]:
         """SQL (and its arguments) for statement counts by citing year (None: unknown) and stance of the cited
         works ``cited_work_id {works}`` (``works``: "= ?" or "IN (subquery)"); ``per_work`` adds cited_work_id."""
@@ -1086,13 +1110,11 @@ class SQLStore(Store):
         n_works = int(self._scalar(f"SELECT COUNT(*) AS n FROM ({works_sql}) w", (ror,)) or 0)
         n_authors = int(self._scalar("SELECT COUNT(DISTINCT author_id) AS n FROM document_authors WHERE ror = ?",
                                      (ror,)) or 0)
-        by_year: dict[int | None, dict[str, int]] = {}
-        for r in self._rows(*self._by_year(f"IN ({works_sql})", (ror,))):
-            counts = by_year.setdefault(r["citing_year"], {})
-            counts[r["stance"] or ""] = counts.get(r["stance"] or "", 0) + int(r["n"])
+        year = this_year or date.today().year
+        by_year = self._window_counts(f"IN ({works_sql})", (ror,), year)
         pubs = int(self._scalar(f"SELECT COUNT(DISTINCT document_id) AS n FROM statements WHERE cited_work_id IN"
                                 f" ({works_sql})", (ror,)) or 0)
-        windows = _index_windows(by_year, this_year or date.today().year)
+        windows = _index_windows(by_year, year)
         every = windows[-1]
         return InstitutionProfile(
             ror=ror, name=head["institution"], city=head["city"], region=head["region"], country=head["country"],
@@ -1191,19 +1213,23 @@ class SQLStore(Store):
         n_works = int(self._scalar(f"SELECT COUNT(*) AS n FROM ({works_sql}) AS w", works_args) or 0)
         n_by_name = int(self._scalar(f"SELECT COUNT(*) AS n FROM ({by_name_sql}) AS w",
                                      [n.lower() for n in names]) or 0) if names else 0
-        # One pass over the statements citing the journal (the covering index on cited work, year, stance)
-        # gives the windows and each work's counts; the citing publications need a second (document ids).
-        by_year: dict[int | None, dict[str, int]] = {}
+        year = this_year or date.today().year
+        by_year = self._window_counts(f"IN ({works_sql})", works_args, year)
         per_work: dict[int, dict[str, int]] = {}
-        for r in self._rows(*self._by_year(f"IN ({works_sql})", works_args, per_work=True)):
-            stance, n = r["stance"] or "", int(r["n"])
-            year_counts = by_year.setdefault(r["citing_year"], {})
-            year_counts[stance] = year_counts.get(stance, 0) + n
-            work_counts = per_work.setdefault(int(r["cited_work_id"]), {})
-            work_counts[stance] = work_counts.get(stance, 0) + n
+        if self._has_work_tallies:  # the 20 most cited works: one row each in the per-work totals
+            for r in self._rows(f"SELECT work_id, supporting, contrasting, mentioning, statements FROM work_totals"
+                                f" WHERE work_id IN ({works_sql}) ORDER BY statements DESC, work_id LIMIT 20",
+                                works_args):
+                per_work[int(r["work_id"])] = {s: int(r[s]) for s in STANCES}
+                per_work[int(r["work_id"])][""] = int(r["statements"]) - sum(int(r[s]) for s in STANCES)
+        else:
+            for r in self._rows(*self._by_year(f"IN ({works_sql})", works_args, per_work=True)):
+                work_counts = per_work.setdefault(int(r["cited_work_id"]), {})
+                work_counts[r["stance"] or ""] = work_counts.get(r["stance"] or "", 0) + int(r["n"])
+        # The citing publications: distinct documents over all the journal's works (not a sum of per-work counts).
         pubs = int(self._scalar(f"SELECT COUNT(DISTINCT document_id) AS n FROM statements WHERE cited_work_id IN"
                                 f" ({works_sql})", works_args) or 0)
-        windows = _index_windows(by_year, this_year or date.today().year)
+        windows = _index_windows(by_year, year)
         every = windows[-1]
         top = sorted(per_work, key=lambda w: (-sum(per_work[w].values()), w))[:20]
         meta = {int(r["id"]): r for r in self._rows(
@@ -1283,11 +1309,14 @@ def _like_words(query: str) -> list[str]:
     return [w for w in re.split(r"[\W_]+", query.lower()) if w][:20]
 
 
+WINDOW_YEARS = (2, 5)  # the index windows besides all-time: the citing years up to this one, this many
+
+
 def _index_windows(by_year: dict[int | None, dict[str, int]], year: int) -> list[IndexWindow]:
     """Supporting ÷ (supporting + contrasting) over citing years ``year``-1.., ``year``-4.. and all, from
     statement counts by citing year and stance ("" = unclassified)."""
     windows = []
-    for name, first in (("2y", year - 1), ("5y", year - 4), ("all", None)):
+    for name, first in (("2y", year - WINDOW_YEARS[0] + 1), ("5y", year - WINDOW_YEARS[1] + 1), ("all", None)):
         c = {s: sum(v.get(s, 0) for y, v in by_year.items() if first is None or (y is not None and y >= first))
              for s in (*STANCES, "")}
         sc = c["supporting"] + c["contrasting"]
