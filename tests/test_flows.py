@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from scipy.stats import chi2_contingency
 
+from citelens.document import SECTIONS, STANCES
 from citelens.flows import DISTANCES, Place, is_local, place_distance, tie_distance
 from citelens.flows.analysis import analyse_flows
 from citelens.flows.baseline import WorkStratum, match_controls
@@ -18,6 +19,7 @@ from citelens.formats.crossref import metadata_record, parse_metadata_lines
 from citelens.formats.openalex import split_display_name
 from citelens.pipeline import ingest_paths
 from citelens.store import open_store
+from citelens.store.base import format_work_id
 from flows_corpus import OBSERVED, OPENALEX, write_corpus
 
 HARVARD = Place("Harvard University", "03vek6s52", "Cambridge", "Massachusetts", "US")
@@ -196,11 +198,16 @@ def test_store_scans(flows_store) -> None:  # noqa: ANN001
     assert stanford.places[0].city == "Stanford" and stanford.places[0].region == "California"
     a1 = works[flows_store.get_work("10.5555/flows.a1").id]
     assert a1.places[0].ror == "03vek6s52" and a1.journal == "Journal of Flows" and a1.year == 2021
-    pairs = flows_store.citation_pairs()
-    assert sum(p.statements for p in pairs) == 13 and sum(p.self_citation for p in pairs) == 1
-    assert sum(p.statements for p in flows_store.citation_pairs(stance="supporting", section="results")) == 3
-    refs = set(flows_store.reference_pairs())
+    rows = list(flows_store.flow_statements())  # (citing, cited, section × 8 + type × 2 + self-citation)
+    assert len(rows) == 13 and sum(code % 2 for _, _, code in rows) == 1
+    supporting_results = SECTIONS.index("results") * 8 + STANCES.index("supporting") * 2
+    assert sum(code // 2 * 2 == supporting_results for _, _, code in rows) == 3
+    assert {(format_work_id(a), format_work_id(b)) for a, b, _ in rows} <= set(
+        (format_work_id(a), format_work_id(b)) for a, b in flows_store.flow_references())
+    refs = {(format_work_id(a), format_work_id(b)) for a, b in flows_store.flow_references()}
     assert len(refs) == 13 and (a1.work_id, flows_store.get_work("10.5555/cited.c5").id) in refs
+    # located_places: the rows behind located_works, one per located affiliation.
+    assert {format_work_id(r[0]) for r in flows_store.located_places()} == set(works)
     # Importing the metadata again replaces the places, never duplicates them.
     wid = flows_store.get_work("10.5555/cited.c4").id
     records, _ = parse_metadata_lines(OPENALEX.read_bytes(), "again.jsonl")

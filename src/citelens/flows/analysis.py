@@ -1,7 +1,7 @@
 """Knowledge flows over an index: every citation statement between two located works is a tie.
 
-``analyse_flows(store, by=…)`` reads three scans from the store (statements counted by citing work, cited
-work, section and type; reference lists; located works), classifies each tie by distance
+``analyse_flows(store, by=…)`` reads the index once (:class:`citelens.flows.scan.FlowScan`: statements as
+integer codes, located works, reference lists), classifies each citing–cited pair by distance
 (:mod:`citelens.flows.distance`), draws the matched controls (:mod:`citelens.flows.baseline`) and computes
 the statistics (:mod:`citelens.flows.stats`). The result's ``to_dict()`` is the JSON contract of
 ``citelens flows --by … --json`` and ``GET /api/flows`` (docs/flows.md).
@@ -11,20 +11,27 @@ ratio (same unit or closer: at ``region``, same-institution and same-city ties a
 nodes of the network (institutions, cities, regions or countries). In the network a statement between
 works with several units on a side is split evenly over the unit pairs (fractional counting: each
 statement adds 1 in all), so edge weights add up to the tie statements that have units at that level.
+
+The counting is numpy over the scan's arrays; the seeded draws (controls: Python's ``random`` in the
+work ids' string order; bootstrap: numpy's generator) are the same draws as a loop over pairs would make,
+so a seed gives the same report as before the arrays (tests/fixtures/flows-golden.json). What does not
+depend on ``by`` — the tie counts, the controls, the bootstrap resamples for all four levels — is computed
+once per filter and kept with the scan (``FlowScan.cache``), so another unit costs only its network.
 """
 
 from __future__ import annotations
 
-import heapq
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from citelens.document import SECTIONS, STANCES
-from citelens.flows.baseline import WorkStratum, match_controls
-from citelens.flows.distance import DISTANCES, LEVELS, Place, PlaceKey, is_local, key_distance, place_key
-from citelens.flows.stats import chi2_independence, localisation_ratio
+from citelens.flows.baseline import draw_controls
+from citelens.flows.distance import DISTANCES, LEVEL_DISTANCE, LEVELS
+from citelens.flows.scan import UNCLASSIFIED, FlowScan, LevelUnits, cross_lists
+from citelens.flows.stats import chi2_independence, localisation_ratios
 
 if TYPE_CHECKING:
     from citelens.store.base import FlowReader
@@ -33,6 +40,7 @@ BASELINE_METHOD = ("matched control (Jaffe, Trajtenberg & Henderson 1993): for e
                    " work of the cited work's year and journal that the citing work did not cite, drawn at"
                    " random (seeded)")
 CI_METHOD = "percentile bootstrap over citing works (clusters), seeded"
+N_STANCES = len(STANCES)
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,66 @@ class FlowEdge:
         return {"citing": self.source, "cited": self.target, "citing_label": nodes[self.source].label,
                 "cited_label": nodes[self.target].label, "statements": round(self.weight, 4),
                 **{s: round(v, 4) for s, v in self.by_stance.items()}}
+
+
+class FlowNetwork:
+    """Tie statements between the units of one level: edge i runs from node ``source[i]`` to node
+    ``target[i]`` (indexes into ``nodes``) and carries ``values[i]`` = [statements, supporting,
+    contrasting, mentioning], fractionally counted. Arrays, because a dense institution network has a
+    million edges and a page shows twenty; ``edges`` makes the dict when something wants them all."""
+
+    def __init__(self, level: str, nodes: list[FlowNode], source: np.ndarray, target: np.ndarray,
+                 values: np.ndarray, key_rank: np.ndarray) -> None:
+        self.level = level
+        self.node_list = nodes
+        self.source, self.target, self.values = source, target, values
+        self._key_rank = key_rank  # each node's position in key order (ties in ``top`` are broken by key)
+        self._nodes: dict[str, FlowNode] | None = None
+
+    @classmethod
+    def empty(cls, level: str) -> FlowNetwork:
+        none = np.zeros(0, dtype=np.int64)
+        return cls(level, [], none, none, np.zeros((0, N_STANCES + 1)), none)
+
+    @property
+    def nodes(self) -> dict[str, FlowNode]:
+        if self._nodes is None:
+            self._nodes = {n.id: n for n in self.node_list}
+        return self._nodes
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+    def edges(self) -> dict[tuple[str, str], list[float]]:
+        """(citing unit, cited unit) → [statements, *by type], in the order the edges first occur."""
+        ids = [n.id for n in self.node_list]
+        return {(ids[a], ids[b]): v for a, b, v in zip(self.source.tolist(), self.target.tolist(),
+                                                       self.values.tolist(), strict=True)}
+
+    def flow_edges(self) -> Iterator[FlowEdge]:
+        ids = [n.id for n in self.node_list]
+        for a, b, v in zip(self.source.tolist(), self.target.tolist(), self.values.tolist(), strict=True):
+            yield FlowEdge(ids[a], ids[b], v[0], dict(zip(STANCES, v[1:], strict=True)))
+
+    def top(self, n: int) -> list[int]:
+        """The ``n`` heaviest edges (indexes), heaviest first; equal weights in (citing, cited) key order."""
+        w = self.values[:, 0]
+        if n <= 0 or len(w) == 0:
+            return []
+        cand = np.arange(len(w))
+        if len(w) > n:
+            cand = np.flatnonzero(w >= np.partition(w, len(w) - n)[len(w) - n])
+        order = np.lexsort((self._key_rank[self.target[cand]], self._key_rank[self.source[cand]], -w[cand]))
+        return cand[order[:n]].tolist()
+
+    def top_pairs(self, n: int) -> list[dict[str, Any]]:
+        ids = [x.id for x in self.node_list]
+        out = []
+        for i in self.top(n):
+            v = self.values[i].tolist()
+            edge = FlowEdge(ids[self.source[i]], ids[self.target[i]], v[0], dict(zip(STANCES, v[1:], strict=True)))
+            out.append(edge.to_dict(self.nodes))
+        return out
 
 
 @dataclass
@@ -81,23 +149,32 @@ class FlowReport:
     localisation: dict[str, Any] = field(default_factory=dict)
     chi2: dict[str, Any] = field(default_factory=dict)
     located_works: dict[str, int] = field(default_factory=dict)
-    nodes: dict[str, FlowNode] = field(default_factory=dict)
-    # (citing unit, cited unit) → [statements, supporting, contrasting, mentioning]: plain lists, because a
-    # dense network at the institution level has millions of pairs (FlowEdge objects are made on demand).
-    edges: dict[tuple[str, str], list[float]] = field(default_factory=dict)
-    country_edges: dict[tuple[str, str], list[float]] = field(default_factory=dict)
-    country_nodes: dict[str, FlowNode] = field(default_factory=dict)
+    network: FlowNetwork = field(default_factory=lambda: FlowNetwork.empty("institution"))
+    country_network: FlowNetwork = field(default_factory=lambda: FlowNetwork.empty("country"))
+
+    @property
+    def nodes(self) -> dict[str, FlowNode]:
+        return self.network.nodes
+
+    @property
+    def country_nodes(self) -> dict[str, FlowNode]:
+        return self.country_network.nodes
+
+    @property
+    def edges(self) -> dict[tuple[str, str], list[float]]:
+        """(citing unit, cited unit) → [statements, supporting, contrasting, mentioning] at the ``by`` level."""
+        return self.network.edges()
+
+    @property
+    def country_edges(self) -> dict[tuple[str, str], list[float]]:
+        return self.country_network.edges()
 
     def flow_edges(self, *, countries: bool = False) -> Iterator[FlowEdge]:
         """The network's edges (at the ``by`` level, or between countries), in no particular order."""
-        for (a, b), v in (self.country_edges if countries else self.edges).items():
-            yield FlowEdge(a, b, v[0], dict(zip(STANCES, v[1:], strict=True)))
+        return (self.country_network if countries else self.network).flow_edges()
 
     def top_pairs(self, n: int = 20, *, countries: bool = False) -> list[dict[str, Any]]:
-        edges, nodes = (self.country_edges, self.country_nodes) if countries else (self.edges, self.nodes)
-        ranked = heapq.nsmallest(n, edges.items(), key=lambda kv: (-kv[1][0], kv[0]))
-        return [FlowEdge(a, b, v[0], dict(zip(STANCES, v[1:], strict=True))).to_dict(nodes)
-                for (a, b), v in ranked]
+        return (self.country_network if countries else self.network).top_pairs(n)
 
     def shares(self) -> dict[str, dict[str, float]]:
         n = self.n_statements
@@ -136,163 +213,209 @@ class FlowReport:
         }
 
 
-def _units(places: Iterable[Place], level: str) -> dict[str, Place]:
-    out: dict[str, Place] = {}
-    for p in places:
-        key = p.unit(level)
-        if key and key not in out:
-            out[key] = p
-    return out
+@dataclass
+class TieTables:
+    """What a report needs that does not depend on ``by``: counts, the tie pairs and their statements by
+    type, the baseline, and the localisation ratio at every level (over the same bootstrap resamples)."""
+
+    counts: dict[str, int]
+    observed: dict[str, dict[str, int]]
+    by_section: dict[str, dict[str, dict[str, int]]]
+    pairs: np.ndarray  # tie pairs (indexes into the scan's pairs), in (citing, cited) id order
+    pair_counts: np.ndarray  # pairs × STANCES
+    baseline: dict[str, Any]
+    expected: dict[str, int]
+    observed_matched: dict[str, int]
+    localisation: dict[str, dict[str, Any]]
+    networks: dict[str, FlowNetwork] = field(default_factory=dict)
 
 
-def _add_edges(acc: dict[tuple[str, str], list[float]], cu: Iterable[str], du: Iterable[str],
-               counts: list[int]) -> None:
-    """Add one pair's statements (``counts`` by type, in STANCES order) between its units, split evenly:
-    ``acc[(citing unit, cited unit)]`` is [statements, *by type]."""
-    cu, du = list(cu), list(du)
-    if not cu or not du:
-        return
-    share = 1.0 / (len(cu) * len(du))
-    add = [sum(counts) * share, *(c * share for c in counts)]
-    for a in cu:
-        for b in du:
-            v = acc.get((a, b))
-            if v is None:
-                acc[(a, b)] = list(add)
-            else:
-                for i, x in enumerate(add):
-                    v[i] += x
-
-
-def _nodes(acc: dict[tuple[str, str], list[float]], units: Iterable[dict[str, Place]], level: str
-           ) -> dict[str, FlowNode]:
-    nodes: dict[str, FlowNode] = {}
-    used = {k for pair in acc for k in pair}
-    for found in units:
-        for key, place in found.items():
-            if key in used and key not in nodes:
-                nodes[key] = FlowNode(key, place.label(level) or key, place.country)
-    return nodes
-
-
-def analyse_flows(store: FlowReader, *, by: str = "institution", stance: str | None = None,
+def analyse_flows(store: FlowReader | None, *, by: str = "institution", stance: str | None = None,
                   section: str | None = None, include_self_citations: bool = False, seed: int = 1,
-                  replicates: int = 1000, confidence: float = 0.95) -> FlowReport:
+                  replicates: int = 1000, confidence: float = 0.95, scan: FlowScan | None = None) -> FlowReport:
     """Ties by distance × type × section, the matched-control baseline, the localisation ratio at ``by``
-    with its bootstrap interval and the chi-square test of distance × type; see the module docstring."""
+    with its bootstrap interval and the chi-square test of distance × type; see the module docstring.
+    ``scan``: a :class:`FlowScan` of the store read before (then ``store`` is not read)."""
     if by not in LEVELS:
         raise ValueError(f"--by must be one of {', '.join(LEVELS)}")
     if stance is not None and stance not in STANCES:
         raise ValueError(f"type must be one of {', '.join(STANCES)}")
+    if scan is None:
+        if store is None:
+            raise ValueError("analyse_flows needs a store or a scan")
+        scan = FlowScan.read(store)
+    ties = tie_tables(scan, stance, section, include_self_citations, seed, replicates, confidence)
     rep = FlowReport(by=by, stance=stance, section=section, include_self_citations=include_self_citations,
-                     seed=seed)
-    rep.observed = {d: dict.fromkeys(STANCES, 0) for d in DISTANCES}
-    sections = list(SECTIONS) if section is None else [section]
-    rep.by_section = {s: {d: dict.fromkeys(STANCES, 0) for d in DISTANCES} for s in sections}
-    works = {w.work_id: w for w in store.located_works()}
-    rep.located_works = {"full_text": sum(w.source == "full text" for w in works.values()),
-                         "metadata": sum(w.source != "full text" for w in works.values())}
-    # A whole-index scan: each work's places are folded once, each pair's distance found once, and the
-    # statements are added up per pair before anything is done per pair (edges, controls).
-    keys: dict[str, list[PlaceKey]] = {}
-
-    def keys_of(work_id: str) -> list[PlaceKey] | None:
-        found = keys.get(work_id)
-        if found is None and work_id in works:
-            found = keys[work_id] = [place_key(p) for p in works[work_id].places]
-        return found
-
-    stance_index = {s: i for i, s in enumerate(STANCES)}
-    distance_of: dict[tuple[str, str], str | None] = {}
-    pair_counts: dict[tuple[str, str], list[int]] = {}
-    for p in store.citation_pairs(stance=stance, section=section):
-        rep.n_considered += p.statements
-        if p.self_citation and not include_self_citations:
-            rep.n_self_citations_excluded += p.statements
-            continue
-        key = (p.citing_work_id, p.cited_work_id)
-        d = distance_of.get(key, "")
-        if d == "":
-            a, b = keys_of(key[0]), keys_of(key[1])
-            d = distance_of[key] = key_distance(a, b) if a is not None and b is not None else None
-        if d is None:
-            rep.n_not_located += p.statements
-            continue
-        i = stance_index.get(p.stance)
-        if i is None:
-            rep.n_unclassified += p.statements
-            continue
-        rep.n_statements += p.statements
-        rep.observed[d][p.stance] += p.statements
-        table = rep.by_section.get(p.section)
-        if table is None:
-            table = rep.by_section[p.section] = {x: dict.fromkeys(STANCES, 0) for x in DISTANCES}
-        table[d][p.stance] += p.statements
-        counts = pair_counts.get(key)
-        if counts is None:
-            counts = pair_counts[key] = [0] * len(STANCES)
-        counts[i] += p.statements
-    rep.n_pairs = len(pair_counts)
-    units: dict[tuple[str, str], dict[str, Place]] = {}
-
-    def units_of(work_id: str, level: str) -> dict[str, Place]:
-        found = units.get((work_id, level))
-        if found is None:
-            found = units[(work_id, level)] = _units(works[work_id].places, level)
-        return found
-
-    levels = [by] if by == "country" else [by, "country"]
-    acc: dict[str, dict[tuple[str, str], list[float]]] = {level: {} for level in levels}
-    for (citing, cited), counts in pair_counts.items():
-        for level in levels:
-            _add_edges(acc[level], units_of(citing, level), units_of(cited, level), counts)
-    rep.edges, rep.country_edges = acc[by], acc["country"]
-    rep.nodes = _nodes(acc[by], (u for (_, lv), u in units.items() if lv == by), by)
-    rep.country_nodes = rep.nodes if by == "country" else _nodes(
-        acc["country"], (u for (_, lv), u in units.items() if lv == "country"), "country")
-    tie_statements = {k: (distance_of[k] or "", sum(c)) for k, c in pair_counts.items()}
-    _baseline(store, rep, works, keys_of, tie_statements, replicates, confidence)
+                     seed=seed, observed=ties.observed, by_section=ties.by_section, expected=ties.expected,
+                     observed_matched=ties.observed_matched, localisation=ties.localisation[by],
+                     located_works={"full_text": scan.n_full_text, "metadata": scan.n_metadata})
+    for name, value in (*ties.counts.items(), *ties.baseline.items()):
+        setattr(rep, name, value)
+    rep.network = _network(scan, ties, by)
+    rep.country_network = _network(scan, ties, "country")
     rep.chi2 = chi2_independence(rep.observed, DISTANCES, STANCES)
     return rep
 
 
-def _baseline(store: FlowReader, rep: FlowReport, works: dict[str, Any],
-              keys_of: Callable[[str], list[PlaceKey] | None],
-              tie_statements: dict[tuple[str, str], tuple[str, int]], replicates: int, confidence: float) -> None:
-    citing_works = {c for c, _ in tie_statements}
-    cited_by: dict[str, set[str]] = defaultdict(set)
-    for citing, cited in store.reference_pairs():
-        if citing in citing_works:
-            cited_by[citing].add(cited)
-    strata = {wid: WorkStratum(w.year, w.journal) for wid, w in works.items()}
-    controls = match_controls(tie_statements, strata, cited_by, seed=rep.seed)
-    rep.expected = dict.fromkeys(DISTANCES, 0)
-    rep.observed_matched = dict.fromkeys(DISTANCES, 0)
-    obs_local: dict[str, int] = defaultdict(int)
-    ctl_local: dict[str, int] = defaultdict(int)
-    for (citing, cited), (d, n) in sorted(tie_statements.items()):
-        control = controls.get((citing, cited))
-        if control is None:
-            rep.n_unmatched += n
-            rep.pairs_unmatched += 1
-            continue
-        cd = key_distance(keys_of(citing) or [], keys_of(control) or [])
-        assert cd is not None  # controls are located works
-        rep.n_matched += n
-        rep.pairs_matched += 1
-        rep.expected[cd] += n
-        rep.observed_matched[d] += n
-        obs_local[citing] += n if is_local(d, rep.by) else 0
-        ctl_local[citing] += n if is_local(cd, rep.by) else 0
-    clusters = sorted(obs_local)
-    est = localisation_ratio([obs_local[c] for c in clusters], [ctl_local[c] for c in clusters],
-                             replicates=replicates, confidence=confidence, seed=rep.seed)
-    n = rep.n_matched
-    rep.localisation = {
-        "level": rep.by,
-        "local_distances": [d for d in DISTANCES if is_local(d, rep.by)],
-        "observed_local": sum(obs_local.values()), "expected_local": sum(ctl_local.values()),
-        "observed_share": round(sum(obs_local.values()) / n, 6) if n else None,
-        "expected_share": round(sum(ctl_local.values()) / n, 6) if n else None,
-        **est.to_dict(), "ci_method": CI_METHOD, "clusters": len(clusters),
-    }
+def tie_tables(scan: FlowScan, stance: str | None, section: str | None, include_self: bool, seed: int,
+               replicates: int, confidence: float) -> TieTables:
+    """The by-independent part of a report, kept with the scan (a few per scan: one per filter seen)."""
+    key = (stance, section, include_self, seed, replicates, confidence)
+    found = scan.cache.get(key)
+    if found is None:
+        if len(scan.cache) >= 32:
+            scan.cache.clear()
+        found = scan.cache[key] = _tie_tables(scan, stance, section, include_self, seed, replicates, confidence)
+    return found
+
+
+def _tie_tables(scan: FlowScan, stance: str | None, section: str | None, include_self: bool, seed: int,
+                replicates: int, confidence: float) -> TieTables:
+    code = scan.row_code
+    row_section, row_stance, row_self = code // 8, (code // 2) % 4, (code % 2).astype(bool)
+    keep = np.ones(len(code), dtype=bool)
+    if stance is not None:
+        keep &= row_stance == STANCES.index(stance)
+    if section is not None:
+        keep &= row_section == SECTIONS.index(section) if section in SECTIONS else False
+    counts = {"n_considered": int(keep.sum()), "n_self_citations_excluded": 0}
+    if not include_self:
+        counts["n_self_citations_excluded"] = int((keep & row_self).sum())
+        keep &= ~row_self
+    located = scan.pair_distance[scan.row_pair] >= 0
+    counts["n_not_located"] = int((keep & ~located).sum())
+    keep &= located
+    counts["n_unclassified"] = int((keep & (row_stance == UNCLASSIFIED)).sum())
+    keep &= row_stance != UNCLASSIFIED
+    counts["n_statements"] = int(keep.sum())
+    pair, kind, dist = scan.row_pair[keep], row_stance[keep], scan.pair_distance[scan.row_pair[keep]]
+    n_d, n_s = len(DISTANCES), N_STANCES
+    cube = np.bincount((row_section[keep] * n_d + dist) * n_s + kind, minlength=len(SECTIONS) * n_d * n_s)
+    cube = cube.reshape(len(SECTIONS), n_d, n_s)
+    by_section = {s: _table(cube[i].tolist()) for i, s in enumerate(SECTIONS) if section is None or s == section}
+    if section is not None and section not in by_section:
+        by_section[section] = _table([[0] * n_s] * n_d)
+    observed = _table(cube.sum(axis=0).tolist())
+    per_pair = np.bincount(pair * n_s + kind, minlength=len(scan.pair_citing) * n_s).reshape(-1, n_s)
+    pairs = np.flatnonzero(per_pair.sum(axis=1))
+    pair_counts = per_pair[pairs]
+    counts["n_pairs"] = len(pairs)
+    baseline, expected, observed_matched, localisation = _baseline(scan, pairs, pair_counts.sum(axis=1), seed,
+                                                                   replicates, confidence)
+    return TieTables(counts, observed, by_section, pairs, pair_counts, baseline, expected, observed_matched,
+                     localisation)
+
+
+def _table(rows: list[list[int]]) -> dict[str, dict[str, int]]:
+    return {d: dict(zip(STANCES, row, strict=True)) for d, row in zip(DISTANCES, rows, strict=True)}
+
+
+def _baseline(scan: FlowScan, pairs: np.ndarray, statements: np.ndarray, seed: int, replicates: int,
+              confidence: float) -> tuple[dict[str, int], dict[str, int], dict[str, int], dict[str, dict[str, Any]]]:
+    ci, di, dist = scan.pair_ci[pairs], scan.pair_di[pairs], scan.pair_distance[pairs]
+    # The draws visit the pairs in the string order of their work ids, as match_controls does.
+    order = np.lexsort((scan.work_rank[di], scan.work_rank[ci]))
+    n_works = len(scan.work_ids)
+    cites = scan.cites
+    drawn = draw_controls(list(zip(ci[order].tolist(), di[order].tolist(), strict=True)),
+                          scan.work_stratum[di[order]].tolist(), scan.pools,
+                          lambda citing, w: citing * n_works + w in cites, seed=seed)
+    control = np.full(len(pairs), -1, dtype=np.int64)
+    control[order] = [-1 if w is None else w for w in drawn]
+    matched = control >= 0
+    n = statements[matched]
+    control_dist = scan.distances(ci[matched], control[matched]).astype(np.int64)
+    obs_dist = dist[matched].astype(np.int64)
+
+    def by_distance(d: np.ndarray) -> dict[str, int]:
+        return dict(zip(DISTANCES, np.bincount(d, weights=n, minlength=len(DISTANCES)).astype(np.int64).tolist(),
+                        strict=True))
+
+    n_matched = int(n.sum())
+    baseline = {"n_matched": n_matched, "n_unmatched": int(statements[~matched].sum()),
+                "pairs_matched": int(matched.sum()), "pairs_unmatched": int((~matched).sum())}
+    # Clusters: the citing works of matched pairs, in work id (string) order, as the bootstrap resamples them.
+    citing = ci[matched]
+    works = np.unique(citing)
+    works = works[np.argsort(scan.work_rank[works], kind="stable")]
+    slot = np.empty(n_works, dtype=np.int64)
+    slot[works] = np.arange(len(works))
+    cluster = slot[citing]
+    obs = np.zeros((len(works), len(LEVELS)))
+    ctl = np.zeros((len(works), len(LEVELS)))
+    for k, level in enumerate(LEVELS):
+        limit = DISTANCES.index(LEVEL_DISTANCE[level])
+        obs[:, k] = np.bincount(cluster, weights=n * (obs_dist <= limit), minlength=len(works))
+        ctl[:, k] = np.bincount(cluster, weights=n * (control_dist <= limit), minlength=len(works))
+    estimates = localisation_ratios(obs, ctl, replicates=replicates, confidence=confidence, seed=seed)
+    localisation = {}
+    for k, (level, est) in enumerate(zip(LEVELS, estimates, strict=True)):
+        o, c = int(obs[:, k].sum()), int(ctl[:, k].sum())
+        localisation[level] = {
+            "level": level,
+            "local_distances": list(DISTANCES[:DISTANCES.index(LEVEL_DISTANCE[level]) + 1]),
+            "observed_local": o, "expected_local": c,
+            "observed_share": round(o / n_matched, 6) if n_matched else None,
+            "expected_share": round(c / n_matched, 6) if n_matched else None,
+            **est.to_dict(), "ci_method": CI_METHOD, "clusters": len(works),
+        }
+    return baseline, by_distance(control_dist), by_distance(obs_dist), localisation
+
+
+def _network(scan: FlowScan, ties: TieTables, level: str) -> FlowNetwork:
+    """The tie pairs' statements between their works' units at ``level``, split evenly over the unit pairs
+    (accumulated in pair order, as a loop over the pairs would add them)."""
+    found = ties.networks.get(level)
+    if found is not None:
+        return found
+    units = scan.units(level)
+    ci, di = scan.pair_ci[ties.pairs], scan.pair_di[ties.pairs]
+    a, b, row_pair = cross_lists(units.start, units.unit, ci, di)
+    if len(a) == 0:
+        net = ties.networks[level] = FlowNetwork.empty(level)
+        return net
+    sizes = (units.start[ci + 1] - units.start[ci]) * (units.start[di + 1] - units.start[di])
+    share = 1.0 / np.maximum(sizes, 1)
+    add = np.column_stack([ties.pair_counts.sum(axis=1) * share, ties.pair_counts * share[:, None]])
+    edge_key = a * len(units.keys) + b
+    keys, first, inverse = np.unique(edge_key, return_index=True, return_inverse=True)
+    values = np.column_stack([np.bincount(inverse, weights=add[row_pair, k], minlength=len(keys))
+                              for k in range(add.shape[1])])
+    in_order = np.argsort(first, kind="stable")  # edges in the order they first occur
+    source_unit, target_unit = keys[in_order] // len(units.keys), keys[in_order] % len(units.keys)
+    nodes, node_of = _nodes(scan, units, ci, di, np.union1d(source_unit, target_unit))
+    net = FlowNetwork(level, nodes, node_of[source_unit], node_of[target_unit], values[in_order],
+                      _node_rank([n.id for n in nodes]))
+    ties.networks[level] = net
+    return net
+
+
+def _nodes(scan: FlowScan, units: LevelUnits, ci: np.ndarray, di: np.ndarray, used: np.ndarray
+           ) -> tuple[list[FlowNode], np.ndarray]:
+    """The network's nodes, labelled from the first place that names each unit — works in the order they
+    first occur among the tie pairs (citing before cited), places in their order — and ordered so."""
+    seq = np.column_stack([ci, di]).ravel()
+    works, first = np.unique(seq, return_index=True)
+    works = works[np.argsort(first, kind="stable")]
+    lengths = units.start[works + 1] - units.start[works]
+    entry = np.repeat(units.start[works], lengths) + (np.arange(int(lengths.sum()))
+                                                       - np.repeat(np.cumsum(lengths) - lengths, lengths))
+    unit_ids, at = np.unique(units.unit[entry], return_index=True)
+    is_used = np.isin(unit_ids, used)
+    unit_ids, at = unit_ids[is_used], at[is_used]
+    order = np.argsort(at, kind="stable")
+    node_of = np.full(len(units.keys), -1, dtype=np.int64)
+    nodes = []
+    for k, (u, e) in enumerate(zip(unit_ids[order].tolist(), entry[at[order]].tolist(), strict=True)):
+        node_of[u] = k
+        place = scan.places[int(units.place[e])]
+        key = units.keys[u]
+        nodes.append(FlowNode(key, place.label(units.level) or key, place.country))
+    return nodes, node_of
+
+
+def _node_rank(ids: list[str]) -> np.ndarray:
+    order = sorted(range(len(ids)), key=ids.__getitem__)
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[order] = np.arange(len(ids))
+    return rank

@@ -21,12 +21,14 @@ left out of the baseline (not of the observed counts).
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from citelens.references.resolve import fold
 
 Stratum = tuple[int, str]
+W = TypeVar("W", bound=Hashable)
 
 
 @dataclass(frozen=True)
@@ -52,27 +54,53 @@ def match_controls(pairs: Iterable[tuple[str, str]], strata: Mapping[str, WorkSt
     eligible control; when they do not, the eligible ones are listed and one is drawn from them, so the
     choice is uniform among the eligible works either way.
     """
-    pool: dict[Stratum, list[str]] = {}
-    for work_id, work_stratum in sorted(strata.items()):
-        if work_stratum.key is not None:
-            pool.setdefault(work_stratum.key, []).append(work_id)
-    rng = random.Random(seed)
-    out: dict[tuple[str, str], str | None] = {}
+    keys = {work_id: s.key for work_id, s in strata.items()}  # folded once per work
+    ordered = sorted(set(pairs))
+    pool_of: dict[Stratum, int] = {}
+    pools: list[list[str]] = []
+    for work_id in sorted(keys):
+        key = keys[work_id]
+        if key is not None:
+            if key not in pool_of:
+                pool_of[key] = len(pools)
+                pools.append([])
+            pools[pool_of[key]].append(work_id)
     no_refs: frozenset[str] = frozenset()
-    for citing, cited in sorted(set(pairs)):
-        stratum = strata.get(cited)
-        key = stratum.key if stratum is not None else None
-        candidates = pool.get(key, []) if key is not None else []
-        refs = cited_by.get(citing, no_refs)
-        chosen: str | None = None
+    index = [-1 if (key := keys.get(cited)) is None else pool_of.get(key, -1) for _, cited in ordered]
+    controls = draw_controls(ordered, index, pools,
+                             lambda citing, w: w in cited_by.get(citing, no_refs), seed=seed, draws=draws)
+    return dict(zip(ordered, controls, strict=True))
+
+
+def draw_controls(pairs: Sequence[tuple[W, W]], pool_index: Sequence[int], pools: Sequence[Sequence[W]],
+                  cites: Callable[[W, W], bool], *, seed: int = 1, draws: int = 16) -> list[W | None]:
+    """The draw behind :func:`match_controls`, over ids of any kind: one control (or None) per pair, in
+    ``pairs`` order, which must be the (citing, cited) order of the work ids as ``match_controls`` sorts
+    them (the draws are sequential; the same order gives the same controls). ``pool_index``: each pair's
+    cited work's stratum as an index into ``pools`` (-1: none); ``pools``: each stratum's works, in work id
+    order; ``cites(citing, w)``: whether the citing work's reference list names ``w``."""
+    rng = random.Random(seed)
+    randrange = rng.randrange
+    getrandbits = rng.getrandbits
+    bits = [len(p).bit_length() for p in pools]
+    out: list[W | None] = []
+    for (citing, cited), k in zip(pairs, pool_index, strict=True):
+        candidates = pools[k] if k >= 0 else ()
+        chosen: W | None = None
         if candidates:
+            n, b = len(candidates), bits[k]
             for _ in range(draws):
-                w = candidates[rng.randrange(len(candidates))]
-                if w != cited and w != citing and w not in refs:
+                # rng.randrange(n), inlined (the hot loop of a whole-index analysis): CPython draws
+                # getrandbits(n.bit_length()) until below n; the same numbers, without its argument checks.
+                r = getrandbits(b)
+                while r >= n:
+                    r = getrandbits(b)
+                w = candidates[r]
+                if w != cited and w != citing and not cites(citing, w):
                     chosen = w
                     break
             else:
-                rest = [w for w in candidates if w != cited and w != citing and w not in refs]
-                chosen = rest[rng.randrange(len(rest))] if rest else None
-        out[(citing, cited)] = chosen
+                rest = [w for w in candidates if w != cited and w != citing and not cites(citing, w)]
+                chosen = rest[randrange(len(rest))] if rest else None
+        out.append(chosen)
     return out

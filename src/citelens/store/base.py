@@ -12,12 +12,12 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, nullcontext
+from typing import Any
 
 from citelens.document import Author, Document
 from citelens.references.resolve import WorkCandidate, WorkRecord
 from citelens.store.records import (
     AuthorProfile,
-    CitationPair,
     Collection,
     CollectionItem,
     Correction,
@@ -241,13 +241,24 @@ class FlowReader(abc.ABC):
     """What knowledge-flow analysis (``citelens.flows``) reads: whole-index scans, in a stable order."""
 
     @abc.abstractmethod
-    def citation_pairs(self, *, stance: str | None = None, section: str | None = None) -> list[CitationPair]:
-        """Statements with a resolved cited work, counted by (citing work, cited work, section, type,
-        self-citation), optionally of one type / from one section; ordered by citing, cited work id."""
+    def flow_statements(self) -> Iterator[tuple[int, int, int]]:
+        """(citing work row id, cited work row id, code) for every statement with a resolved cited work, in no
+        particular order; code = section × 8 + type × 2 + self-citation (0/1), the section as an index into
+        ``SECTIONS`` (one stored outside them counts as "other"), the type as an index into ``STANCES`` or
+        ``len(STANCES)`` when unclassified. Plain integer tuples (row ids, as ``parse_work_id`` gives): a
+        whole-index scan makes one per statement."""
 
     @abc.abstractmethod
-    def reference_pairs(self) -> Iterator[tuple[str, str]]:
-        """(citing work id, cited work id) for every resolved reference of every ingested article."""
+    def flow_references(self) -> Iterator[tuple[int, int]]:
+        """(citing work row id, cited work row id) for every resolved reference of every ingested article,
+        in no particular order (a pair may come more than once)."""
+
+    @abc.abstractmethod
+    def located_places(self) -> Iterator[tuple[Any, ...]]:
+        """The rows behind ``located_works``, as plain tuples for a whole-index scan: (work row id, year,
+        journal, source, institution, ror, city, region, country) for every located affiliation of every
+        work, as ``located_works`` counts them (the full text when there is one, else the first metadata
+        source), a work's rows together in their order (works in no particular order; a place may repeat)."""
 
     @abc.abstractmethod
     def located_works(self) -> list[LocatedWork]:

@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.rows import dict_row, tuple_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from citelens.errors import StoreError
@@ -245,6 +245,13 @@ class PostgresStore(SQLStore):
         # A server-side cursor: an export of millions of rows never sits in memory.
         with self._connection() as conn, conn.transaction(), conn.cursor(name="citelens_stream") as cur:
             cur.itersize = 2000
+            cur.execute(_pg(sql), list(args))
+            yield from cur
+
+    def _stream_tuples(self, sql: str, args: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
+        with self._connection() as conn, conn.transaction(), \
+                conn.cursor(name="citelens_stream_tuples", row_factory=tuple_row) as cur:
+            cur.itersize = 20_000
             cur.execute(_pg(sql), list(args))
             yield from cur
 

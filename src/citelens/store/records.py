@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 from citelens.flows.distance import Place
 
@@ -565,15 +565,3 @@ class LocatedWork:
     journal: str
     places: tuple[Place, ...]
     source: str
-
-
-class CitationPair(NamedTuple):
-    """Statements from one citing work to one cited work in one section with one type (knowledge flows; a
-    named tuple: a whole-index scan makes about one per statement)."""
-
-    citing_work_id: str
-    cited_work_id: str
-    section: str
-    stance: str  # "" when unclassified
-    self_citation: bool
-    statements: int

@@ -52,7 +52,6 @@ from citelens.store.records import (
     AuthorName,
     AuthorProfile,
     AuthorWork,
-    CitationPair,
     CoAuthor,
     Collection,
     CollectionItem,
@@ -140,6 +139,10 @@ class SQLStore(Store):
     @abc.abstractmethod
     def _stream(self, sql: str, args: Sequence[Any] = ()) -> Iterator[Row]:
         """Rows one at a time, without holding them all in memory."""
+
+    @abc.abstractmethod
+    def _stream_tuples(self, sql: str, args: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
+        """As ``_stream``, as plain tuples: whole-index scans that make one row per statement."""
 
     @abc.abstractmethod
     def _storage_bytes(self) -> int | None: ...
@@ -1249,48 +1252,59 @@ class SQLStore(Store):
                                          total=sum(per_work[w].values())) for w in top if w in meta))
 
     # ------------------------------------------------------------------------------- knowledge flows
-    def citation_pairs(self, *, stance: str | None = None, section: str | None = None) -> list[CitationPair]:
-        where, args = ["cited_work_id IS NOT NULL"], []
-        if stance:
-            where.append("stance = ?")
-            args.append(stance)
-        if section:
-            where.append("section = ?")
-            args.append(section)
-        fmt = format_work_id
-        return [CitationPair(fmt(r["citing_work_id"]), fmt(r["cited_work_id"]), r["section"], r["stance"] or "",
-                             bool(r["self_citation"]), int(r["n"]))
-                for r in self._stream(
-                    "SELECT citing_work_id, cited_work_id, section, stance, self_citation, COUNT(*) AS n"
-                    f" FROM statements WHERE {' AND '.join(where)}"
-                    " GROUP BY citing_work_id, cited_work_id, section, stance, self_citation"
-                    " ORDER BY citing_work_id, cited_work_id, section, stance, self_citation", args)]
+    def flow_statements(self) -> Iterator[tuple[int, int, int]]:
+        # Codes, not text, and no GROUP BY: SQLite sorts for a GROUP BY (seconds at a million rows) and text
+        # costs a string object per row; the caller counts with numpy.
+        section = " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(SECTIONS))
+        stance = " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(STANCES))
+        return self._stream_tuples(
+            f"SELECT citing_work_id, cited_work_id, (CASE section {section} ELSE {SECTIONS.index('other')} END) * 8"
+            f" + (CASE stance {stance} ELSE {len(STANCES)} END) * 2 + (CASE WHEN self_citation <> 0 THEN 1 ELSE 0"
+            " END) FROM statements WHERE cited_work_id IS NOT NULL")
 
-    def reference_pairs(self) -> Iterator[tuple[str, str]]:
-        for r in self._stream("SELECT DISTINCT d.work_id AS citing, r.work_id AS cited FROM refs r"
-                              " JOIN documents d ON d.id = r.document_id WHERE r.work_id IS NOT NULL"):
-            yield format_work_id(r["citing"]), format_work_id(r["cited"])
+    def flow_references(self) -> Iterator[tuple[int, int]]:
+        # No DISTINCT: it would sort half a million rows; the caller keeps a set.
+        return self._stream_tuples("SELECT d.work_id, r.work_id FROM refs r JOIN documents d"
+                                   " ON d.id = r.document_id WHERE r.work_id IS NOT NULL")
+
+    def located_places(self) -> Iterator[tuple[Any, ...]]:
+        # Two sorted scans as plain tuples; the precedence is one set lookup and one comparison per row.
+        full_text: set[int] = set()
+        for r in self._stream_tuples(
+                "SELECT d.work_id, d.year, d.journal, 'full text', a.institution, a.ror, a.city, a.region,"
+                " a.country FROM document_authors a JOIN documents d ON d.id = a.document_id WHERE a.country <> ''"
+                " ORDER BY d.work_id, d.id, a.position"):
+            full_text.add(r[0])
+            yield r
+        if self.schema_version < _work_places_version(self.backend):  # an older index read as it is has none
+            return
+        work, first_source = None, None
+        for r in self._stream_tuples(
+                "SELECT p.work_id, w.year, w.container, p.source, p.institution, p.ror, p.city, p.region,"
+                " p.country FROM work_places p JOIN works w ON w.id = p.work_id WHERE p.country <> ''"
+                " ORDER BY p.work_id, p.source, p.position, p.n"):
+            if r[0] != work:
+                work, first_source = r[0], r[3]
+            if r[3] == first_source and r[0] not in full_text:  # the full text (or the first source) wins
+                yield r
 
     def located_works(self) -> list[LocatedWork]:
-        found: dict[int, tuple[int | None, str, list[Place], str]] = {}
-        for r in self._stream(
-                "SELECT d.work_id, d.year, d.journal, a.institution, a.ror, a.city, a.region, a.country"
-                " FROM document_authors a JOIN documents d ON d.id = a.document_id WHERE a.country <> ''"
-                " ORDER BY d.work_id, d.id, a.position"):
-            entry = found.setdefault(int(r["work_id"]), (r["year"], r["journal"], [], "full text"))
-            entry[2].append(Place(r["institution"], r["ror"], r["city"], r["region"], r["country"]))
-        if self.schema_version >= _work_places_version(self.backend):  # an older index read as it is has none
-            for r in self._stream(
-                    "SELECT p.work_id, w.year, w.container, p.source, p.institution, p.ror, p.city, p.region,"
-                    " p.country FROM work_places p JOIN works w ON w.id = p.work_id WHERE p.country <> ''"
-                    " ORDER BY p.work_id, p.source, p.position, p.n"):
-                n = int(r["work_id"])
-                if n in found and found[n][3] != r["source"]:
-                    continue  # the full text (or the first metadata source) wins
-                entry = found.setdefault(n, (r["year"], r["container"], [], r["source"]))
-                entry[2].append(Place(r["institution"], r["ror"], r["city"], r["region"], r["country"]))
-        return [LocatedWork(format_work_id(n), year, journal, tuple(dict.fromkeys(places)), source)
-                for n, (year, journal, places, source) in sorted(found.items())]
+        found: dict[int, tuple[int | None, str, list[tuple[str, ...]], str]] = {}  # work row id →
+        for r in self.located_places():
+            entry = found.get(r[0])
+            if entry is None:
+                entry = found[r[0]] = (r[1], r[2], [], r[3])
+            entry[2].append(r[4:])
+        places: dict[tuple[str, ...], Place] = {}  # each distinct place made once
+
+        def place(fields: tuple[str, ...]) -> Place:
+            p = places.get(fields)
+            if p is None:
+                p = places[fields] = Place(*fields)
+            return p
+
+        return [LocatedWork(format_work_id(int(n)), year, journal, tuple(place(f) for f in dict.fromkeys(rows)),
+                            source) for n, (year, journal, rows, source) in sorted(found.items())]
 
     def iter_document_authors(self) -> Iterator[DocumentAuthor]:
         for r in self._stream(

@@ -225,6 +225,12 @@ class SQLiteStore(SQLStore):
     def _stream(self, sql: str, args: Sequence[Any] = ()) -> Iterator[Row]:
         yield from self.conn.execute(sql, tuple(args))
 
+    def _stream_tuples(self, sql: str, args: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
+        # The cursor itself, not a generator over it: a consumer in C (np.fromiter) then steps it directly.
+        cur = self.conn.cursor()
+        cur.row_factory = None  # plain tuples: no Row object per row
+        return cur.execute(sql, tuple(args))
+
     def data_version(self) -> tuple[int, ...]:
         # SQLite reuses the largest rowid after a delete, so ids cannot tell a replaced article; its own
         # counters can: data_version moves on other connections' commits, total_changes on this one's.

@@ -1,9 +1,10 @@
 """Knowledge flows on the web: the ``/flows`` page (server-side SVG, no script) and ``GET /api/flows``.
 
 Both call :func:`citelens.flows.analysis.analyse_flows` — the function behind ``citelens flows --by`` — and
-share its JSON shape. The analysis scans the whole index, so its result is an index-wide aggregate
-(``WebContext.aggregate``): reused while the index is unchanged, and for at least ``stats_seconds`` while
-an ingest runs; one request computes while the others wait for it.
+share its JSON shape. The analysis reads the whole index once (:class:`citelens.flows.scan.FlowScan`), so
+the scan and each report are index-wide aggregates (``WebContext.aggregate``): reused while the index is
+unchanged, and for at least ``stats_seconds`` while an ingest runs; one request computes while the others
+wait for it. A report for another unit or filter reuses the scan.
 """
 
 from __future__ import annotations
@@ -40,10 +41,17 @@ def flow_params(params: Any) -> dict[str, Any]:
 
 
 def flow_report(ctx: WebContext, p: dict[str, Any]) -> dict[str, Any]:
+    """The report for these parameters: kept while the index is unchanged, like the index scan under it
+    (one scan serves every unit, type, section and seed; see citelens.flows.scan)."""
     from citelens.flows.analysis import analyse_flows
+    from citelens.flows.scan import FlowScan
+
+    def compute() -> dict[str, Any]:
+        scan = ctx.aggregate("flows-scan", lambda: FlowScan.read(ctx.store()))
+        return analyse_flows(None, scan=scan, **p).to_dict(top=MAX_TOP)
 
     key = "flows:" + ":".join(str(p[k]) for k in ("by", "stance", "section", "include_self_citations", "seed"))
-    return ctx.aggregate(key, lambda: analyse_flows(ctx.store(), **p).to_dict(top=MAX_TOP))
+    return ctx.aggregate(key, compute)
 
 
 def matrix_svg(r: dict[str, Any], width: int = 720) -> dict[str, Any]:
