@@ -260,6 +260,7 @@ def test_api_flows_contract_and_errors(tmp_path: Path) -> None:
     client = TestClient(create_app(db, Settings(secret_key="k")))
     body = client.get("/api/flows?by=country&top=2").json()
     assert body["n_statements"] == 11 and body["observed"] == OBSERVED and len(body["top_pairs"]) == 2
+    assert body["map"]["level"] == "country" and len(body["map"]["points"]) == 4
     assert set(body["expected"]) == set(DISTANCES) and set(body["chi2"]) >= {"statistic", "p_value"}
     assert body == {**client.get("/api/flows?by=country&top=2").json()}  # cached, the same
     assert client.get("/api/flows?include_self_citations=true").json()["n_statements"] == 12
@@ -292,6 +293,7 @@ def test_cli_json_contract(flows_db: str) -> None:
     out = json.loads(res.output)
     assert out["n_statements"] == 11 and out["observed"] == OBSERVED and out["by"] == "country"
     assert set(out["expected"]) == set(DISTANCES) and set(out["chi2"]) >= {"statistic", "p_value"}
+    assert {p["id"] for p in out["map"]["points"]} == {"US", "GB", "CA", "FR"} and out["map"]["arcs"]
     res = CliRunner().invoke(main, ["flows", "--db", flows_db, "--json", "--include-self-citations", "--type",
                                     "supporting"])
     out = json.loads(res.output)

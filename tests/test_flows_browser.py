@@ -1,9 +1,10 @@
-"""The /flows page in real headless Chromium: the SVG matrix and pair charts draw without script, the form
-changes the unit, and an affiliation written as markup stays text."""
+"""The /flows page in real headless Chromium: the SVG matrix, map and pair charts draw without script, the
+form changes the unit, and an affiliation written as markup stays text (in the map too)."""
 
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,8 @@ def test_flows_page_in_chromium(tmp_path: Path) -> None:
     store = open_store(db)
     assert ingest_paths(write_corpus(tmp_path / "corpus"), store, "cues").failed == []
     store.close()
+    with sqlite3.connect(db) as conn:  # the laboratory whose name is markup gets a city: the map draws it
+        assert conn.execute("UPDATE work_places SET city = 'Paris' WHERE institution LIKE '%onerror%'").rowcount
     with live_server(create_app(db, Settings(secret_key="k")), range(18400, 18440)) as base, \
             sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
@@ -45,6 +48,17 @@ def test_flows_page_in_chromium(tmp_path: Path) -> None:
         assert any(t.startswith("University College London → <img src=x onerror=alert(1)> Laboratoire")
                    for t in titles)
         assert page.locator("img").count() == 0 and page.locator("#top-country-pairs rect").count() > 0
+        # The map: the eight institutions at their cities, arcs between them, the same figures as tables.
+        assert page.locator("#flow-map circle").count() == 8 and page.locator("#flow-map .map-arc path").count() > 0
+        assert page.locator("#flow-map").get_attribute("aria-labelledby") == "map-title map-desc"
+        box = page.locator("#flow-map").bounding_box()
+        assert box is not None and box["width"] > 300 and box["height"] > 100
+        assert page.locator("#map-points tbody tr").count() == 8 and page.locator("#map-arcs tbody tr").count() > 0
+        titles = page.locator("#flow-map .map-point title").all_text_contents()
+        assert any(t.startswith("<img src=x onerror=alert(1)> Laboratoire: ") for t in titles)  # text, not markup
+        assert 0 < page.locator("#flow-map text").count() <= 8  # labels that would overlap are left out
+        assert any("<img src=x onerror=alert(1)> Laboratoire" in t
+                   for t in page.locator("#map-points td").all_text_contents())
         if os.environ.get("CITELENS_SCREENSHOTS"):
             page.screenshot(path=os.path.join(os.environ["CITELENS_SCREENSHOTS"], "flows.png"), full_page=True)
         page.select_option("select[name=by]", "country")
@@ -52,6 +66,7 @@ def test_flows_page_in_chromium(tmp_path: Path) -> None:
         page.wait_for_url("**/flows?by=country*")
         assert "at the country level" in page.locator("#localisation").inner_text()
         assert page.locator("#top-country-pairs").count() == 0  # the unit pairs are the country pairs
+        assert page.locator("#flow-map circle").count() == 4  # US, GB, CA, FR
         # With script on, nothing injected runs either.
         page2 = browser.new_page(base_url=base)
         dialogs: list[str] = []

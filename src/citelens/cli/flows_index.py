@@ -25,6 +25,7 @@ def run_index_flows(db: str | None, *, by: str, stance: str | None, section: str
     """Analyse, write the network files asked for, then print the report (JSON, CSV or a table)."""
     from citelens.flows.analysis import analyse_flows
     from citelens.flows.export import flow_table_csv, write_edges_csv, write_graphml
+    from citelens.flows.geo import flow_map
 
     if not db:
         raise click.UsageError("give --db INDEX (or CITELENS_DB) for flows over the index, or --orgs and --ties")
@@ -49,7 +50,7 @@ def run_index_flows(db: str | None, *, by: str, stance: str | None, section: str
         if not (as_json or as_csv):
             err.print(f"wrote {safe(target)} ({len(report.nodes)} nodes, {len(report.edges)} edges)")
     if as_json:
-        _dump({"db": db, **report.to_dict(top=top)})
+        _dump({"db": db, **report.to_dict(top=top), "map": flow_map(report)})
     elif as_csv:
         click.echo(flow_table_csv(report), nl=False)
     else:

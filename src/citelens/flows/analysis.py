@@ -48,6 +48,8 @@ class FlowNode:
     id: str  # the unit key: "ror:03vek6s52", "US|boston", "US"
     label: str
     country: str
+    city: str = ""  # of the place the label comes from (where the map puts the unit)
+    region: str = ""
 
 
 @dataclass
@@ -104,15 +106,17 @@ class FlowNetwork:
         for a, b, v in zip(self.source.tolist(), self.target.tolist(), self.values.tolist(), strict=True):
             yield FlowEdge(ids[a], ids[b], v[0], dict(zip(STANCES, v[1:], strict=True)))
 
-    def top(self, n: int) -> list[int]:
-        """The ``n`` heaviest edges (indexes), heaviest first; equal weights in (citing, cited) key order."""
-        w = self.values[:, 0]
+    def top(self, n: int, among: np.ndarray | None = None) -> list[int]:
+        """The ``n`` heaviest edges (indexes), heaviest first; equal weights in (citing, cited) key order.
+        ``among``: only these edges (indexes)."""
+        cand = np.arange(len(self.source)) if among is None else np.asarray(among, dtype=np.int64)
+        w = self.values[cand, 0]
         if n <= 0 or len(w) == 0:
             return []
-        cand = np.arange(len(w))
         if len(w) > n:
-            cand = np.flatnonzero(w >= np.partition(w, len(w) - n)[len(w) - n])
-        order = np.lexsort((self._key_rank[self.target[cand]], self._key_rank[self.source[cand]], -w[cand]))
+            keep = w >= np.partition(w, len(w) - n)[len(w) - n]
+            cand, w = cand[keep], w[keep]
+        order = np.lexsort((self._key_rank[self.target[cand]], self._key_rank[self.source[cand]], -w))
         return cand[order[:n]].tolist()
 
     def top_pairs(self, n: int) -> list[dict[str, Any]]:
@@ -410,7 +414,7 @@ def _nodes(scan: FlowScan, units: LevelUnits, ci: np.ndarray, di: np.ndarray, us
         node_of[u] = k
         place = scan.places[int(units.place[e])]
         key = units.keys[u]
-        nodes.append(FlowNode(key, place.label(units.level) or key, place.country))
+        nodes.append(FlowNode(key, place.label(units.level) or key, place.country, place.city, place.region))
     return nodes, node_of
 
 

@@ -9,6 +9,7 @@ wait for it. A report for another unit or filter reuses the scan.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -44,11 +45,13 @@ def flow_report(ctx: WebContext, p: dict[str, Any]) -> dict[str, Any]:
     """The report for these parameters: kept while the index is unchanged, like the index scan under it
     (one scan serves every unit, type, section and seed; see citelens.flows.scan)."""
     from citelens.flows.analysis import analyse_flows
+    from citelens.flows.geo import flow_map
     from citelens.flows.scan import FlowScan
 
     def compute() -> dict[str, Any]:
         scan = ctx.aggregate("flows-scan", lambda: FlowScan.read(ctx.store()))
-        return analyse_flows(None, scan=scan, **p).to_dict(top=MAX_TOP)
+        report = analyse_flows(None, scan=scan, **p)
+        return {**report.to_dict(top=MAX_TOP), "map": flow_map(report)}
 
     key = "flows:" + ":".join(str(p[k]) for k in ("by", "stance", "section", "include_self_citations", "seed"))
     return ctx.aggregate(key, compute)
@@ -105,6 +108,100 @@ def pairs_svg(pairs: list[dict[str, Any]], limit: int = 12, width: int = 720) ->
     return {"width": width, "height": top + len(pairs) * row_h + 4, "bars": bars, "label_w": label_w - 8}
 
 
+# The map: equirectangular, latitudes 84° N to 60° S (no land further south has research organisations to draw).
+MAP_NORTH, MAP_SOUTH = 84.0, -60.0
+SUPPORTING_RGB, CONTRASTING_RGB, MENTIONING = (0x1A, 0x7F, 0x37), (0xC4, 0x32, 0x0A), "#6e7781"  # style.css
+
+
+def _project(lat: float, lng: float, width: int, height: int) -> tuple[float, float]:
+    lat = min(max(lat, MAP_SOUTH), MAP_NORTH)
+    return (round((lng + 180.0) / 360.0 * width, 1), round((MAP_NORTH - lat) / (MAP_NORTH - MAP_SOUTH) * height, 1))
+
+
+@cache
+def _backdrop(width: int, height: int) -> str:
+    """One SVG path of the 2° cells that hold research organisations (runs along a row merged): the continents
+    as research draws them, from the shipped coordinates; numbers only, nothing from the index."""
+    from citelens.places.coordinates import coordinates
+
+    c = coordinates()
+    step = c.cell_degrees
+    rows: dict[int, list[int]] = {}
+    for lat, lng in c.cells:
+        if MAP_SOUTH <= lat < MAP_NORTH:
+            rows.setdefault(lat, []).append(lng)
+    parts = []
+    for lat, lngs in sorted(rows.items()):
+        lngs.sort()
+        start = prev = lngs[0]
+        for lng in [*lngs[1:], None]:
+            if lng is not None and lng == prev + step:
+                prev = lng
+                continue
+            x0, y0 = _project(lat + step, start, width, height)
+            x1, y1 = _project(lat, prev + step, width, height)
+            parts.append(f"M{x0} {y0}H{x1}V{y1}H{x0}Z")
+            if lng is not None:
+                start = prev = lng
+    return "".join(parts)
+
+
+def _stance_colour(supporting: float, contrasting: float) -> str:
+    """Supporting ÷ (supporting + contrasting) from orange-red (0) to green (1); grey when neither."""
+    if supporting + contrasting <= 0:
+        return MENTIONING
+    t = supporting / (supporting + contrasting)
+    return "#" + "".join(f"{round(c + (s - c) * t):02x}" for s, c in zip(SUPPORTING_RGB, CONTRASTING_RGB, strict=True))
+
+
+def map_svg(m: dict[str, Any], width: int = 720) -> dict[str, Any]:
+    """Geometry of the flow map (``citelens.flows.geo.flow_map``): backdrop, graticule, arcs, points."""
+    height = round(width * (MAP_NORTH - MAP_SOUTH) / 360.0)
+    at = {p["id"]: _project(p["lat"], p["lng"], width, height) for p in m["points"]}
+    peak = max((p["statements"] for p in m["points"]), default=0) or 1
+    points = [{"x": at[p["id"]][0], "y": at[p["id"]][1], "r": round(2.5 + 11 * (p["statements"] / peak) ** 0.5, 1),
+               "label": p["label"], "title": f"{p['label']}: {p['statements']:,.2f} tie statements".replace(".00 ", " ")}
+              for p in m["points"]]
+    heaviest = max((a["statements"] for a in m["arcs"]), default=0) or 1
+    arcs = []
+    for a in reversed(m["arcs"]):  # the heaviest drawn last, on top
+        (x0, y0), (x1, y1) = at[a["citing"]], at[a["cited"]]
+        # Bend to the right of travel (citing → cited), so the two directions of a tie are two arcs.
+        mx, my = (x0 + x1) / 2 - (y1 - y0) * 0.2, (y0 + y1) / 2 + (x1 - x0) * 0.2
+        sc = a["supporting"] + a["contrasting"]
+        arcs.append({"d": f"M{x0} {y0}Q{round(mx, 1)} {round(my, 1)} {x1} {y1}",
+                     "width": round(1 + 6 * a["statements"] / heaviest, 1),
+                     "colour": _stance_colour(a["supporting"], a["contrasting"]),
+                     "title": f"{a['citing_label']} → {a['cited_label']}: {a['statements']:g} statements"
+                              f" ({a['supporting']:g} supporting, {a['contrasting']:g} contrasting,"
+                              f" {a['mentioning']:g} mentioning)",
+                     "share": a["supporting"] / sc if sc else None})
+    graticule = ([{"x1": x, "y1": 0, "x2": x, "y2": height} for x in
+                  (_project(0, lng, width, height)[0] for lng in range(-150, 180, 30))]
+                 + [{"x1": 0, "y1": y, "x2": width, "y2": y} for y in
+                    (_project(lat, 0, width, height)[1] for lat in (60, 30, 0, -30))])
+    return {"width": width, "height": height, "backdrop": _backdrop(width, height), "graticule": graticule,
+            "points": points, "labels": _labels(points), "arcs": arcs}
+
+
+def _labels(points: list[dict[str, Any]], most: int = 8) -> list[dict[str, Any]]:
+    """Labels for the biggest points, right of each, skipping one that would overlap a label already placed
+    (each point's title and the table name them all)."""
+    placed: list[tuple[float, float, float, float]] = []
+    out = []
+    for p in points:
+        text = p["label"] if len(p["label"]) <= 28 else p["label"][:27] + "…"
+        x, y = p["x"] + p["r"] + 2, p["y"] + 4
+        box = (x, y - 10, x + 5.6 * len(text), y + 3)  # about 5.6 px a character at 10 px
+        if any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed):
+            continue
+        placed.append(box)
+        out.append({"x": round(x, 1), "y": round(y, 1), "text": text})
+        if len(out) == most:
+            break
+    return out
+
+
 def flows_routers(ctx: WebContext) -> tuple[APIRouter, APIRouter]:
     """(the page router, the API router — mounted under /api)."""
     pages = APIRouter(include_in_schema=False)
@@ -116,7 +213,7 @@ def flows_routers(ctx: WebContext) -> tuple[APIRouter, APIRouter]:
         r = flow_report(ctx, p)
         return ctx.page(request, "flows.html", {
             "r": r, "p": p, "LEVELS": LEVELS, "DISTANCES": DISTANCES, "DISTANCE_LABELS": DISTANCE_LABELS,
-            "matrix": matrix_svg(r), "pairs": pairs_svg(r["top_pairs"]),
+            "matrix": matrix_svg(r), "pairs": pairs_svg(r["top_pairs"]), "map": map_svg(r["map"]),
             "country_pairs": pairs_svg(r["top_country_pairs"]) if p["by"] != "country" else None})
 
     @api.get("/flows", tags=["flows"],

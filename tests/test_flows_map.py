@@ -1,0 +1,75 @@
+"""The knowledge-flow map (issue 10, part 3: "a flow matrix or map as server-side SVG"): units placed with the
+shipped coordinates, sized by statements, the heaviest ties as arcs coloured by stance share; JSON in the API
+and the CLI, geometry for the page (drawn in Chromium by test_flows_browser)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from citelens.flows.analysis import analyse_flows
+from citelens.flows.geo import flow_map
+from citelens.pipeline import ingest_paths
+from citelens.places.coordinates import coordinates
+from citelens.store import open_store
+from citelens.web.flows import MENTIONING, map_svg
+from flows_corpus import write_corpus
+
+
+@pytest.fixture(scope="module")
+def corpus_store(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 - Store
+    folder = tmp_path_factory.mktemp("map")
+    store = open_store(folder / "i.db")
+    assert ingest_paths(write_corpus(folder / "corpus"), store, "cues").failed == []
+    yield store
+    store.close()
+
+
+def test_shipped_coordinates() -> None:
+    c = coordinates()
+    lat, lng = c.cities[("US", "cambridge")]
+    assert abs(lat - 42.4) < 0.3 and abs(lng + 71.1) < 0.3  # Harvard and MIT's Cambridge, not England's
+    lat, lng = c.countries["FR"]
+    assert 42 < lat < 51 and -5 < lng < 8  # France's research, not pulled towards its overseas departments
+    assert ("GB", "england") in c.regions and len(c.cells) > 1000
+
+
+def test_city_map_by_hand(corpus_store) -> None:  # noqa: ANN001
+    m = flow_map(analyse_flows(corpus_store, by="city", replicates=50))
+    assert json.loads(json.dumps(m)) == m  # plain JSON
+    points = {p["id"]: p for p in m["points"]}
+    assert set(points) == {"US|cambridge", "US|boston", "US|stanford", "CA|toronto", "GB|london", "GB|oxford"}
+    # Cambridge takes part in A1's five located ties (two of them within Cambridge, counted once) and in
+    # UCL → Harvard and Toronto → MIT.
+    assert points["US|cambridge"]["statements"] == 7 and m["units_without_coordinates"] == 0
+    assert [p["statements"] for p in m["points"]] == sorted((p["statements"] for p in m["points"]), reverse=True)
+    assert m["arcs"] and all(a["citing"] != a["cited"] and {a["citing"], a["cited"]} <= set(points)
+                             for a in m["arcs"])
+    london_oxford = next(a for a in m["arcs"] if (a["citing"], a["cited"]) == ("GB|london", "GB|oxford"))
+    assert (london_oxford["supporting"], london_oxford["contrasting"], london_oxford["mentioning"]) == (1, 0, 0)
+
+
+def test_units_without_coordinates_are_counted(corpus_store) -> None:  # noqa: ANN001
+    m = flow_map(analyse_flows(corpus_store, by="institution", replicates=50))
+    # The French laboratory has no city (and no ROR id): counted, not drawn.
+    assert m["units"] == 8 and m["units_without_coordinates"] == 1 and m["statements_without_coordinates"] == 1
+    assert not any("onerror" in p["label"] for p in m["points"])
+    assert flow_map(analyse_flows(corpus_store, by="country", replicates=50))["units_without_coordinates"] == 0
+
+
+def test_map_geometry() -> None:
+    m = {"points": [{"id": "a", "label": "A", "lat": 0.0, "lng": 0.0, "statements": 4.0},
+                    {"id": "b", "label": "B", "lat": 40.0, "lng": 90.0, "statements": 1.0}],
+         "arcs": [{"citing": "a", "cited": "b", "citing_label": "A", "cited_label": "B", "statements": 3.0,
+                   "supporting": 1.0, "contrasting": 0.0, "mentioning": 2.0},
+                  {"citing": "b", "cited": "a", "citing_label": "B", "cited_label": "A", "statements": 1.0,
+                   "supporting": 0.0, "contrasting": 0.0, "mentioning": 1.0}]}
+    g = map_svg(m, width=720)
+    assert g["width"] == 720 and g["height"] == 288
+    a, b = g["points"]
+    assert (a["x"], a["y"]) == (360.0, 168.0) and a["r"] > b["r"]  # (0°, 0°); 84° N at the top edge
+    heavy, light = g["arcs"][1], g["arcs"][0]  # the heaviest is drawn last
+    assert heavy["d"].startswith("M360.0 168.0Q") and heavy["colour"] == "#1a7f37" and heavy["width"] > light["width"]
+    assert light["colour"] == MENTIONING and light["d"] != heavy["d"]  # the other direction bends the other way
+    assert g["backdrop"].startswith("M") and set(g["backdrop"]) <= set("MHVZ0123456789. -")
