@@ -127,22 +127,22 @@ def _backdrop(width: int, height: int) -> str:
     c = coordinates()
     step = c.cell_degrees
     rows: dict[int, list[int]] = {}
-    for lat, lng in c.cells:
-        if MAP_SOUTH <= lat < MAP_NORTH:
-            rows.setdefault(lat, []).append(lng)
+    for cell_lat, cell_lng in c.cells:
+        if MAP_SOUTH <= cell_lat < MAP_NORTH:
+            rows.setdefault(cell_lat, []).append(cell_lng)
     parts = []
     for lat, lngs in sorted(rows.items()):
         lngs.sort()
         start = prev = lngs[0]
-        for lng in [*lngs[1:], None]:
-            if lng is not None and lng == prev + step:
-                prev = lng
+        for nxt in [*lngs[1:], None]:
+            if nxt is not None and nxt == prev + step:
+                prev = nxt
                 continue
             x0, y0 = _project(lat + step, start, width, height)
             x1, y1 = _project(lat, prev + step, width, height)
             parts.append(f"M{x0} {y0}H{x1}V{y1}H{x0}Z")
-            if lng is not None:
-                start = prev = lng
+            if nxt is not None:
+                start = prev = nxt
     return "".join(parts)
 
 
