@@ -691,8 +691,10 @@ def main() -> None:
         " statements. Server: `citelens serve` (one uvicorn process). Load: a second process"
         " with"
         f" {a.concurrency} keep-alive connections, up to {a.requests:,} requests or {a.seconds:.0f} s per scenario,"
-        " after 200 warm-up requests; loopback only. \"No cache\" recounts a work's tallies on every request;"
-        " the default server reuses them while the database files are unchanged (an ingest shows at once)."
+        " after 200 warm-up requests; loopback only. \"No cache\" (CITELENS_CACHE_SECONDS=0) computes every"
+        " response afresh: tallies, year and citation counts are read from the per-work tallies the writer keeps"
+        " (schema 9), section counts and aggregates' citing publications are counted from the statements;"
+        " the default server reuses responses while the database files are unchanged (an ingest shows at once)."
         " The synthetic search vocabulary is ~90 words, so every search term matches ~15 % of all statements: a worst case, not a typical query."
         " Tails (p99, max) move between runs when the CPUs are shared with other work: the 1-minute load average"
         f" was {load[0]:.1f} at the start and {os.getloadavg()[0]:.1f} at the end of this run (2 CPUs).",

@@ -99,6 +99,7 @@ def _check(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
                 assert store.citations(w, stance=stance, exclude_self=mine, limit=1)[0] == expected
     def aggregates() -> list[Any]:
         return [*(store.author_profile(a) for a in sorted(authors)), store.most_cited_works(5),
+                store.search_works("article"), store.search_works("colonies"),
                 *(store.journal_profile("0000-0019", y) for y in (2019, 2020, 2021, 2030)),
                 *(store.institution_profile(ROR, y) for y in (2019, 2020, 2021, 2030))]
 

@@ -841,9 +841,10 @@ class SQLStore(Store):
                 return []
             # Title words (all must appear) or first-author surname; works that are cited rank first.
             cond = " AND ".join("(' ' || title_norm || ' ') LIKE ?" for _ in words)
+            cited = ("COALESCE((SELECT t.statements FROM work_totals t WHERE t.work_id = works.id), 0)"
+                     if self._has_work_tallies else "(SELECT COUNT(*) FROM statements s WHERE s.cited_work_id = works.id)")
             ids = [r["id"] for r in self._rows(
-                f"SELECT id FROM works WHERE ({cond}) OR first_author = ? ORDER BY"
-                " (SELECT COUNT(*) FROM statements s WHERE s.cited_work_id = works.id) DESC, id LIMIT ?",
+                f"SELECT id FROM works WHERE ({cond}) OR first_author = ? ORDER BY {cited} DESC, id LIMIT ?",
                 (*[f"% {w}%" for w in words], fold(q), limit))]
         out = []
         for i in ids:
@@ -862,6 +863,8 @@ class SQLStore(Store):
 
     def most_cited_works(self, limit: int = 10) -> list[WorkHit]:
         rows = self._rows(
+            "SELECT work_id AS cited_work_id FROM work_totals ORDER BY publications DESC, statements DESC, work_id"
+            " LIMIT ?" if self._has_work_tallies else
             "SELECT cited_work_id, COUNT(DISTINCT document_id) AS papers, COUNT(*) AS n FROM statements"
             " WHERE cited_work_id IS NOT NULL GROUP BY cited_work_id ORDER BY papers DESC, n DESC, cited_work_id"
             " LIMIT ?", (limit,))
