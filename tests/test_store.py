@@ -13,6 +13,7 @@ from citelens.errors import NotFoundError
 from citelens.pipeline import Pipeline, read_bytes_input
 from citelens.references.resolve import WorkRecord
 from citelens.store import Correction, Statement, Store, Tallies, export_row, open_store
+from tally_check import assert_tallies_match_statements
 
 CITING_TEMPLATE = """<?xml version="1.0"?>
 <article xmlns:xlink="http://www.w3.org/1999/xlink"><front><article-meta>
@@ -164,10 +165,16 @@ def test_older_sqlite_index_is_upgraded_in_place(tmp_path: Path, mini_jats: byte
     conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     conn.commit()
     conn.close()
+    conn = sqlite3.connect(db)  # and without the per-work tallies (schema 9): the upgrade counts them in place
+    for table in ("work_tallies", "work_year_tallies", "work_totals"):
+        conn.execute(f"DROP TABLE {table}")
+    conn.commit()
+    conn.close()
     store = open_store(db)
     after = store.stats()
     assert after.schema_version == SCHEMA_VERSION >= 3
     assert (after.documents, after.statements, after.works) == (before.documents, before.statements, before.works)
+    assert_tallies_match_statements(store)
     store.mark_input_finished("mini.xml", "x", "stored")
     assert store.finished_inputs() == {"mini.xml": "x"}
     store.close()

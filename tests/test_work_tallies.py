@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from citelens.pipeline import Pipeline, read_bytes_input
+from citelens.rules import FIXED_BUCKET, add_up_buckets, counted_stance, threshold_window
 from citelens.stance.base import StanceInput, StancePrediction
 from citelens.store import Store, open_store
 from citelens.store.sql import SQLStore
@@ -161,3 +162,20 @@ def test_rebuilt_work_tallies_are_the_kept_ones(pipeline: Pipeline) -> None:
     kept = table()
     store.rebuild_work_tallies()
     assert table() == kept and kept
+
+
+def test_buckets_outside_a_threshold_window_are_wholly_on_one_side() -> None:
+    """Bucket = floor(c × 100) as floating point computes it (c × 100 is rounded: 0.29 × 100 < 29); whatever the
+    threshold, a confidence whose bucket lies outside the window counts as the rule counts it."""
+    for confidence in [i / 1000 for i in range(1001)] + [0.29, 0.57, 0.58, 1e-9, 0.9999999]:
+        bucket = min(100, max(0, int(confidence * 100)))
+        for t in (confidence, confidence + 1e-12, confidence - 1e-12, 0.29, 0.5, 0.57, 0.7, 1.0, 0.0):
+            lo, hi = threshold_window(t)
+            counted, partial = add_up_buckets([("supporting", bucket, 1)], (lo, hi))
+            if lo <= bucket <= hi:
+                assert partial and counted == {}
+            else:
+                assert counted == {counted_stance("supporting", confidence, False, t): 1}, (confidence, t)
+    # A correction, or a label no threshold changes, counts as set.
+    assert add_up_buckets([("contrasting", FIXED_BUCKET, 2), ("mentioning", FIXED_BUCKET, 3)], (0, 2)) == (
+        {"contrasting": 2, "mentioning": 3}, False)
