@@ -23,7 +23,7 @@ from pathlib import Path
 
 from citelens.references import parser as P
 from citelens.references import parser_train as T
-from citelens.references.parser_jats import noisy_variant, sample_tar_examples
+from citelens.references.parser_jats import noisy_variant, restyled_variant, sample_tar_examples
 
 PACKAGED = Path(__file__).resolve().parents[1] / "src" / "citelens" / "references" / "models" / P.MODEL_NAME
 # Large enough for the long tail of styles, small enough to train in ~10 minutes on one shared core.
@@ -33,16 +33,30 @@ DEFAULT_GROBID_REPEAT = 2
 # Share of the JATS training strings replaced by a noisy variant (no punctuation between fields, upper-case
 # authors, title case, line-break hyphens, glued words): what strings from PDFs and other files look like.
 DEFAULT_NOISY = 0.3
+# Share printed again in a physics / mathematics / IEEE style (title between commas or in quotes).
+DEFAULT_RESTYLE = 0.3
 NOISE_SEED = 7
 
 
-def jats_training_strings(examples: list[T.Example], noisy: float, seed: int = NOISE_SEED) -> list[T.Example]:
+def jats_training_strings(
+    examples: list[T.Example], noisy: float, seed: int = NOISE_SEED, restyle: float = 0.0
+) -> list[T.Example]:
     """The JATS strings to train on: printed references with at most two tagged parts left out (publishers
     that tag only a link or a year leave the title, authors and journal untagged, which teaches the model
-    that they are "O"), and a seeded share ``noisy`` swapped for a noisy variant."""
+    that they are "O"), a seeded share ``restyle`` printed again in a physics / mathematics / IEEE style
+    (``parser_jats.restyled_variant``) and a share ``noisy`` swapped for a noisy variant."""
     rng = random.Random(seed)
     kept = [e for e in examples if len({f["label"] for f in e.fields}) > 2]
-    return [(noisy_variant(e, rng) or e) if rng.random() < noisy else e for e in kept]
+    out = []
+    for e in kept:
+        draw = rng.random()
+        if draw < restyle:
+            out.append(restyled_variant(e, rng) or e)
+        elif draw < restyle + noisy:
+            out.append(noisy_variant(e, rng) or e)
+        else:
+            out.append(e)
+    return out
 
 
 def pdf_benchmark_articles(data: Path) -> frozenset[str]:
@@ -60,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jats-n", type=int, default=DEFAULT_JATS_N, help="JATS training strings (0: GROBID only)")
     ap.add_argument("--grobid-repeat", type=int, default=DEFAULT_GROBID_REPEAT)
     ap.add_argument("--noisy", type=float, default=DEFAULT_NOISY, help="share of JATS strings made noisy")
+    ap.add_argument("--restyle", type=float, default=DEFAULT_RESTYLE, help="share of JATS strings restyled")
+    ap.add_argument("--algorithm", choices=sorted(T.ALGORITHM_PARAMS), default="lbfgs", help="crfsuite trainer")
     ap.add_argument("--dev", action="store_true", help="train on train only and report dev scores; write nothing")
     ap.add_argument("--save", action="store_true", help="with --dev: also write that model to --out")
     ap.add_argument("--params", default="{}", help='JSON of crfsuite parameters, e.g. \'{"c1": 0.1}\'')
@@ -78,7 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     jats_dev: list[T.Example] = []
     if args.jats_n:
         exclude = pdf_benchmark_articles(data.parent)
-        jats_train = jats_training_strings(sample_tar_examples(jats, "train", args.jats_n, exclude=exclude), args.noisy)
+        jats_train = jats_training_strings(
+            sample_tar_examples(jats, "train", args.jats_n, exclude=exclude), args.noisy, restyle=args.restyle
+        )
         if args.dev:
             jats_dev = sample_tar_examples(jats, "dev", 4000, exclude=exclude)
         print(f"JATS ({jats.name}): {len(jats_train)} training strings sampled (article-disjoint from dev/test)")
@@ -86,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.dev:
         with tempfile.TemporaryDirectory() as tmp:
             model = args.out if args.save else Path(tmp) / P.MODEL_NAME
-            secs = T.train_model(train * args.grobid_repeat + jats_train, model, params)
+            secs = T.train_model(train * args.grobid_repeat + jats_train, model, params, args.algorithm)
             print(f"trained in {secs:.0f} s; model {model.stat().st_size / 1e6:.2f} MB")
             P.use_model(model)
             for name, part in (("GROBID dev", dev), ("JATS dev, printed", [e for e in jats_dev if e.source_file.endswith("#printed")]),
@@ -99,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.save:
             print(f"wrote {model} (trained on train only: the dev figures above are this model's)")
         return 0
-    secs = T.train_model((train + dev) * args.grobid_repeat + jats_train, args.out, params)
+    secs = T.train_model((train + dev) * args.grobid_repeat + jats_train, args.out, params, args.algorithm)
     print(f"trained on {len(train) + len(dev)} GROBID (x{args.grobid_repeat}) + {len(jats_train)} JATS strings in "
           f"{secs:.0f} s; wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB)")
     return 0

@@ -279,3 +279,40 @@ def test_title_with_in_book_is_split_into_chapter_and_book() -> None:
     assert ref.container == "Monster and Lie Algebras"
     kept = build_reference("x", {"title": ["Stress in mice"], "journal": ["Cell"]})
     assert kept.title == "Stress in mice" and kept.container == "Cell"
+
+
+def test_restyled_variants_keep_labels_on_their_text() -> None:
+    import random
+
+    from citelens.references.parser_jats import examples_from_jats, restyled_variant
+
+    _, rendered = examples_from_jats(JATS_REFS, "PMC1")
+    rng = random.Random(5)
+    variants = [v for v in (restyled_variant(rendered, rng) for _ in range(40)) if v is not None]
+    assert len({v.raw for v in variants}) >= 5  # several styles
+    for v in variants:
+        spans = {f["label"]: v.raw[f["start"] : f["end"]] for f in v.fields}
+        assert spans["title:a"] == "The status of district heating" and spans["title:j"] == "Energy"
+        assert spans["date"] == "2018" and spans["biblScope:vol"] == "164"
+        assert "Lund" in spans["author"] and v.raw.startswith(spans["author"])
+    assert any("'The status of district heating,'" in v.raw for v in variants)  # single-quoted titles
+    # A reference without a journal title is not restyled.
+    book = type(rendered)("b", "Smith J. A book. 2001.", [{"label": "author", "start": 0, "end": 8},
+                                                          {"label": "title:m", "start": 9, "end": 15}])
+    assert restyled_variant(book, rng) is None
+
+
+def test_single_quotes_at_word_edges_are_quotes_apostrophes_are_not() -> None:
+    from citelens.references.crf_features import _quote_tokens, featurize, tokenize
+
+    raw = "K. Park, 'A realtime system for O'Brien's cars,' IEEE Trans., vol. 22, 2016."
+    tokens = tokenize(raw)
+    quotes = [tokens[i].start for i in sorted(_quote_tokens(raw, tokens))]
+    assert quotes == [raw.index("'A"), raw.index(",'") + 1]
+    feats = featurize(raw, tokens)
+    inside = {tokens[i].text for i, f in enumerate(feats) if "in_quotes" in f}
+    assert {"realtime", "Brien", "cars"} <= inside and "IEEE" not in inside
+    # The quoted title is one chunk, apart from the author chunk; the year chunk is 0, the title before it.
+    title = next(f for t, f in zip(tokens, feats, strict=True) if t.text == "realtime")
+    year = next(f for t, f in zip(tokens, feats, strict=True) if t.text == "2016")
+    assert year["ch_year"] == "0" and title["ch_year"] == "-3" and title["ch_chars"] == "60"

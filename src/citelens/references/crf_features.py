@@ -196,7 +196,25 @@ def _word_features(t: str) -> dict[str, float | str]:
     return f
 
 
-_BOUNDARY = frozenset(".,;:()[]\"“”«»")
+_BOUNDARY = frozenset(".,;:()[]\"“”«»‘’")
+_QUOTES = frozenset("\"“”«»‘’")
+
+
+def _quote_tokens(raw: str, tokens: list[Token]) -> set[int]:
+    """Indices of the tokens that are quotation marks: double and typographic quotes, and a straight
+    single quote that stands at a word edge ("'A realtime system,' IEEE" and Korean "'제목,'"), not an
+    apostrophe between letters ("O'Brien", "don't"). Titles in single quotes are common in IEEE-like and
+    East Asian styles, which JATS-rebuilt training strings rarely show; a quote is a quote whichever kind."""
+    out: set[int] = set()
+    for i, tok in enumerate(tokens):
+        if tok.text in _QUOTES:
+            out.add(i)
+        elif tok.text == "'":
+            before = raw[tok.start - 1] if tok.start > 0 else " "
+            after = raw[tok.end] if tok.end < len(raw) else " "
+            if not (before.isalnum() and after.isalnum()):
+                out.add(i)
+    return out
 
 
 def _bucket(n: int, edges: tuple[int, ...]) -> str:
@@ -206,22 +224,27 @@ def _bucket(n: int, edges: tuple[int, ...]) -> str:
     return f">{edges[-1]}"
 
 
-def _chunk_features(tokens: list[Token], base: list[dict[str, float | str]]) -> list[dict[str, str]]:
+def _chunk_features(tokens: list[Token], base: list[dict[str, float | str]], quotes: set[int]) -> list[dict[str, str]]:
     """Features of the punctuation-delimited chunk each token sits in.
 
     Titles are long chunks of mostly lower-case words; journal names short chunks of capitalised,
     abbreviated words; author chunks are initials and surnames. The CRF only sees a window of a few
-    tokens, so it cannot count this itself.
+    tokens, so it cannot count this itself. The chunk's length in characters carries the same signal for
+    scripts without spaces or case (a Chinese title is one long "word", its journal a short one), and
+    the chunk's distance to the first year-like chunk places it in the style's field order ("(2019).
+    Title. Journal" vs "Title. Journal 2019;") whatever the language.
     """
     chunks: list[list[int]] = [[]]
     for i, tok in enumerate(tokens):
-        if tok.text in _BOUNDARY:
+        if tok.text in _BOUNDARY or i in quotes:
             if chunks[-1]:
                 chunks.append([])
             continue
         chunks[-1].append(i)
     out: list[dict[str, str]] = [{} for _ in tokens]
-    for ci, chunk in enumerate(c for c in chunks if c):
+    chunks = [c for c in chunks if c]
+    year_chunk = next((ci for ci, c in enumerate(chunks) if any("yearlike" in base[i] for i in c)), None)
+    for ci, chunk in enumerate(chunks):
         words = [base[i] for i in chunk if "punct" not in base[i]]
         n = len(words)
         lower = sum(1 for w in words if str(w["shape"]).startswith("x"))
@@ -235,6 +258,8 @@ def _chunk_features(tokens: list[Token], base: list[dict[str, float | str]]) -> 
             "ch_init": str(min(initials, 3)),
             "ch_dig": str(min(digits, 2)),
             "ch_idx": str(min(ci, 8)),
+            "ch_chars": _bucket(sum(len(tokens[i].text) for i in chunk), (3, 8, 15, 30, 60)),
+            "ch_year": "none" if year_chunk is None else str(max(min(ci - year_chunk, 3), -3)),
         }
         for i in chunk:
             out[i] = feats
@@ -248,7 +273,8 @@ def featurize(raw: str, tokens: list[Token]) -> list[dict[str, float | str]]:
         return []
     mask = _regex_mask(raw)
     base = [_token_base(t, raw) for t in tokens]
-    chunk = _chunk_features(tokens, base)
+    quote_marks = _quote_tokens(raw, tokens)
+    chunk = _chunk_features(tokens, base, quote_marks)
     # Nearest punctuation before and after each token: which boundary a token sits against says much
     # about its field (". In" opens a book title, ", vol" a volume, "(" a year).
     prev_p: list[str] = []
@@ -318,7 +344,7 @@ def featurize(raw: str, tokens: list[Token]) -> list[dict[str, float | str]]:
         t = tok.text
         if "yearlike" in base[i]:
             seen_year = True
-        if t in "\"“”«»":
+        if i in quote_marks:
             quotes += 1
         elif t in "([":
             parens += 1

@@ -26,7 +26,8 @@ from lxml import etree
 
 from citelens.references.parser_train import Example
 
-__all__ = ["article_part", "examples_from_jats", "iter_tar_examples", "noisy_variant", "sample_tar_examples"]
+__all__ = ["article_part", "examples_from_jats", "iter_tar_examples", "noisy_variant", "restyled_variant",
+           "sample_tar_examples"]
 
 _PARSER = etree.XMLParser(load_dtd=False, no_network=True, resolve_entities=False, huge_tree=False, recover=True)
 
@@ -549,3 +550,120 @@ def noisy_variant(ex: Example, rng: random.Random) -> Example | None:
         if idx:
             fields.append({"label": f["label"], "start": idx[0], "end": idx[-1] + 1, "text": raw[idx[0] : idx[-1] + 1]})
     return Example(ex.source_file + "+noisy", raw, fields)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Restyled variants: styles of physics, mathematics, engineering and East Asian reference lists (GROBID's
+# strings are full of them) that pmc-oa's biomedical JATS seldom prints: the title between commas or in
+# quotes, "vol. 22, no. 11, pp. 1-9", the year in parentheses after the volume.
+
+_RESTYLES = ("ieee", "elsevier", "ams", "hep", "comma-year")
+
+
+def _year_of(text: str) -> str:
+    m = re.search(r"(?<!\d)(1[6-9]\d\d|20\d\d)(?!\d)", text)
+    return m.group(1) if m else ""
+
+
+def _initials_first(author_text: str, rng: random.Random) -> str:
+    from citelens.references.parser import split_authors  # the parser imports parser_train, not this module
+
+    people = split_authors(author_text)
+    if not people:
+        return ""
+    spaced = rng.random() < 0.5
+    names = [f"{_initials(a.given, True, spaced)} {a.family}".strip() for a in people]
+    if len(names) > 6 and rng.random() < 0.5:
+        return f"{names[0]} et al."
+    if len(names) == 1:
+        return names[0]
+    return ", ".join(names[:-1]) + rng.choice([", and ", " and ", ", "]) + names[-1]
+
+
+def restyled_variant(ex: Example, rng: random.Random) -> Example | None:
+    """``ex`` (a journal article reference with authors, title, journal and year) printed again in one of
+    :data:`_RESTYLES`, with exact spans. ``None`` when a part is missing."""
+    parts: dict[str, str] = {}
+    for f in sorted(ex.fields, key=lambda f: f["start"]):
+        parts.setdefault(f["label"], ex.raw[f["start"] : f["end"]].strip())
+    title, journal, year = parts.get("title:a", ""), parts.get("title:j", ""), _year_of(parts.get("date", ""))
+    if not (title and journal and year and parts.get("author")):
+        return None
+    style = rng.choice(_RESTYLES)
+    authors = _initials_first(parts["author"], rng) if style != "comma-year" else parts["author"].rstrip(" .,")
+    if not authors:
+        return None
+    title = title.rstrip(" .")
+    vol, iss = parts.get("biblScope:vol", ""), parts.get("biblScope:issue", "")
+    pages = parts.get("biblScope:pp", "")
+    b = _Builder()
+    b.add(authors, "author")
+    if style == "ieee":
+        quote = rng.choice([("\u201c", ",\u201d "), ('"', ',\" '), ("'", ",' ")])
+        b.add(", " + quote[0])
+        b.add(title, "title:a")
+        b.add(quote[1])
+        b.add(journal, "title:j")
+        if vol:
+            b.add(", vol. ")
+            b.add(vol, "biblScope:vol")
+        if iss:
+            b.add(", no. ")
+            b.add(iss, "biblScope:issue")
+        if pages:
+            b.add(", pp. " if "-" in pages or "–" in pages else ", p. ")
+            b.add(pages, "biblScope:pp")
+        b.add(", ")
+        b.add(year, "date")
+        b.add(".")
+    elif style in ("elsevier", "ams"):
+        b.add(", ")
+        b.add(title, "title:a")
+        b.add(", ")
+        b.add(journal, "title:j")
+        if vol:
+            b.add(" ")
+            b.add(vol, "biblScope:vol")
+        b.add(" (")
+        b.add(year, "date")
+        b.add(")")
+        if style == "ams" and iss:
+            b.add(", no. ")
+            b.add(iss, "biblScope:issue")
+        if pages:
+            b.add(", " if style == "ams" else " ")
+            b.add(pages, "biblScope:pp")
+        b.add(".")
+    elif style == "hep":
+        b.add(", ")
+        b.add(title, "title:a")
+        b.add(rng.choice([", ", ". "]))
+        b.add(journal, "title:j")
+        if vol:
+            b.add(" ")
+            b.add(vol, "biblScope:vol")
+        if pages:
+            b.add(", ")
+            b.add(pages.split("-")[0].split("–")[0], "biblScope:pp")
+        b.add(" (")
+        b.add(year, "date")
+        b.add(")")
+    else:  # comma-year: "Ronen, J., 1987, Title, Journal, 52(7), 973-984."
+        b.add(", ")
+        b.add(year, "date")
+        b.add(", ")
+        b.add(title, "title:a")
+        b.add(", ")
+        b.add(journal, "title:j")
+        if vol:
+            b.add(", ")
+            b.add(vol, "biblScope:vol")
+        if iss:
+            b.add("(")
+            b.add(iss, "biblScope:issue")
+            b.add(")")
+        if pages:
+            b.add(", ")
+            b.add(pages, "biblScope:pp")
+        b.add(".")
+    return b.example(ex.source_file + "+restyled")
