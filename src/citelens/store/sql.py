@@ -393,13 +393,15 @@ class SQLStore(Store):
         the caller's transaction. ``publications``: ``where`` selects one whole document (it is stored or
         removed), so each work it cites gains or loses one citing publication."""
         sel = f" FROM statements WHERE {where} AND cited_work_id IS NOT NULL"
+        # Rows in key order: PostgreSQL writers run side by side, and two transactions taking the same works'
+        # row locks in different orders could deadlock.
         self._exec(f"INSERT INTO work_tallies (work_id, stance, self_citation, conf_bucket, n)"
                    f" SELECT cited_work_id, COALESCE(stance, ''), self_citation, {self._tally_key}, {sign} * COUNT(*)"
-                   f"{sel} GROUP BY 1, 2, 3, 4 ON CONFLICT (work_id, stance, self_citation, conf_bucket)"
+                   f"{sel} GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4 ON CONFLICT (work_id, stance, self_citation, conf_bucket)"
                    " DO UPDATE SET n = work_tallies.n + excluded.n", args)
         self._exec(f"INSERT INTO work_year_tallies (work_id, year_known, citing_year, stance, n)"
                    f" SELECT cited_work_id, CASE WHEN citing_year IS NULL THEN 0 ELSE 1 END, COALESCE(citing_year, 0),"
-                   f" COALESCE(stance, ''), {sign} * COUNT(*){sel} GROUP BY 1, 2, 3, 4"
+                   f" COALESCE(stance, ''), {sign} * COUNT(*){sel} GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
                    " ON CONFLICT (work_id, year_known, citing_year, stance)"
                    " DO UPDATE SET n = work_year_tallies.n + excluded.n", args)
         one_pub = sign if publications else 0
@@ -411,7 +413,7 @@ class SQLStore(Store):
                    f" {sign} * SUM(CASE WHEN stance = 'mentioning' THEN 1 ELSE 0 END),"
                    f" {sign} * SUM(CASE WHEN stance IN ('supporting', 'contrasting', 'mentioning') THEN 0 ELSE 1 END),"
                    f" {sign} * SUM(CASE WHEN self_citation = 0 THEN 0 ELSE 1 END){sel} GROUP BY cited_work_id"
-                   " ON CONFLICT (work_id) DO UPDATE SET"
+                   " ORDER BY cited_work_id ON CONFLICT (work_id) DO UPDATE SET"
                    + ",".join(f" {c} = work_totals.{c} + excluded.{c}" for c in _TOTALS_COLS), args)
         if sign < 0:  # rows that reached zero go: a work no longer cited has none
             works = f"SELECT cited_work_id{sel}"
