@@ -40,6 +40,7 @@ MAX_LEN = 66  # tokens in all, [CLS]/[SEP] included (the artefact's JSON can ove
 MAX_SENT = 64  # of which the citing sentence may take at most this many
 AFTER = False  # whether the next sentence is read too (costs ~1.6x the time; no dev gain, see the model card)
 BATCH = 16  # statements per ONNX call (sorted by length); 16-32 measured fastest on 2 cores, 64 slower
+PAD_TOLERANCE = 2  # most tokens of padding a batch may add to its shortest statement (see logits)
 CLS_ID, SEP_ID, MASK_ID, PAD_ID = 101, 102, 103, 0
 
 _CITE_SPAN = re.compile(r"<cite>.*?</cite>", re.S)
@@ -228,11 +229,21 @@ class MiniLMStanceClassifier:
         m = self.model
         seqs = encode(m.tokenizer, inputs, **m.encoding)
         out = np.zeros((len(seqs), len(m.classes)), dtype=np.float32)
-        order = np.argsort([len(s) for s in seqs], kind="stable")  # similar lengths share a batch: less padding
-        for i in range(0, len(order), BATCH):
-            idx = order[i : i + BATCH]
-            feed = {k: v for k, v in pad_batch([seqs[j] for j in idx]).items() if k in m.input_names}
+        lengths = [len(s) for s in seqs]
+        order = np.argsort(lengths, kind="stable")
+        # A batch holds statements within PAD_TOLERANCE tokens of each other's length: padding costs as much as
+        # real tokens, and the few statements a cascade sends here from one article are of any length (measured
+        # on the stage-2 statements of plos-starter, one call per article: 5.34 ms per statement in batches of
+        # 16 sorted by length, 4.50 ms with a tolerance of 2 tokens; the per-call overhead is small).
+        i = 0
+        while i < len(order):
+            j = i + 1
+            while j < len(order) and j - i < BATCH and lengths[order[j]] - lengths[order[i]] <= PAD_TOLERANCE:
+                j += 1
+            idx = order[i:j]
+            feed = {k: v for k, v in pad_batch([seqs[q] for q in idx]).items() if k in m.input_names}
             out[idx] = m.session.run(None, feed)[0]
+            i = j
         return out
 
     def probabilities(self, logits: np.ndarray) -> np.ndarray:
