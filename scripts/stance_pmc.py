@@ -31,6 +31,7 @@ import re
 import sys
 import tarfile
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -229,24 +230,27 @@ def cmd_select(args: argparse.Namespace) -> int:
     return 0
 
 
+def unread_statements(done: list[dict]) -> Iterator[dict]:
+    """Statements of train and dev articles not read in an earlier round (``done``: its candidates), one per
+    (article, sentence) — later rounds never mine test articles, and a sentence citing many works is read once."""
+    done_ids = {r["id"] for r in done}
+    seen = {(r["article"], _norm(re.sub(r"</?cite>", "", r["text"]))) for r in done}
+    for r in read_jsonl(BUILD / "statements.jsonl"):
+        if r["split"] == "test" or r["id"] in done_ids or len(r["text"]) < 30:
+            continue
+        k = (r["article"], _norm(re.sub(r"</?cite>", "", r["text"])))
+        if k in seen:
+            continue
+        seen.add(k)
+        yield r
+
+
 def cmd_select2(args: argparse.Namespace) -> int:
     """Round 2 (route ``model-v3``): train and dev rows the v3 cascade ranks highest for contrasting, plus a sample
     of its unsure supporting rows. Test articles are never mined again (their split was scored once)."""
     from citelens.stance import StanceInput, get_classifier
 
-    first = read_jsonl(BUILD / "candidates.jsonl")
-    done_ids = {r["id"] for r in first}
-    done_sent = {(r["article"], _norm(re.sub(r"</?cite>", "", r["text"]))) for r in first}
-    seen: set[tuple[str, str]] = set()
-    pool = []
-    for r in read_jsonl(BUILD / "statements.jsonl"):
-        if r["split"] == "test" or r["id"] in done_ids or len(r["text"]) < 30:
-            continue
-        k = (r["article"], _norm(re.sub(r"</?cite>", "", r["text"])))
-        if k in seen or k in done_sent:
-            continue
-        seen.add(k)
-        pool.append(r)
+    pool = list(unread_statements(read_jsonl(BUILD / "candidates.jsonl")))
     cascade = get_classifier("cascade")
     probs: list[dict[str, float]] = []
     for b in range(0, len(pool), 5000):
@@ -307,18 +311,8 @@ def cmd_select3(args: argparse.Namespace) -> int:
     sentence or a neighbouring sentence holds strict disagreement vocabulary (with an own-work marker or a
     results section), and citing sentences with an own-work marker and a concessive word near the callout.
     Test articles are never mined again."""
-    done = read_jsonl(BUILD / "candidates.jsonl") + read_jsonl(BUILD / "candidates2.jsonl")
-    done_ids = {r["id"] for r in done}
-    done_sent = {(r["article"], _norm(re.sub(r"</?cite>", "", r["text"]))) for r in done}
-    seen: set[tuple[str, str]] = set()
     chosen: list[dict] = []
-    for r in read_jsonl(BUILD / "statements.jsonl"):
-        if r["split"] == "test" or r["id"] in done_ids or len(r["text"]) < 30:
-            continue
-        k = (r["article"], _norm(re.sub(r"</?cite>", "", r["text"])))
-        if k in seen or k in done_sent:
-            continue
-        seen.add(k)
+    for r in unread_statements(read_jsonl(BUILD / "candidates.jsonl") + read_jsonl(BUILD / "candidates2.jsonl")):
         ctx = f"{r['before']} {r['text']} {r['after']}"
         if not (OWN.search(ctx) or RESULTS_SECTIONS.search(r["section"] or r["section_type"])):
             continue

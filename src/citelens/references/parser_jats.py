@@ -121,6 +121,14 @@ class _Builder:
             if body:
                 self.spans.append([label, start + lead, start + lead + len(body)])
 
+    def field(self, before: str, text: str, label: str, after: str = "") -> None:
+        """``before``, ``text`` labelled ``label``, then ``after`` — all three only when there is a ``text``
+        (an optional field with its punctuation: ", vol. 12")."""
+        if text:
+            self.add(before)
+            self.add(text, label)
+            self.add(after)
+
     def example(self, source: str) -> Example | None:
         raw = "".join(self.parts).rstrip()
         spans = [s for s in self.spans if s[2] <= len(raw) and s[1] < s[2]]
@@ -604,15 +612,9 @@ def restyled_variant(ex: Example, rng: random.Random) -> Example | None:
         b.add(title, "title:a")
         b.add(quote[1])
         b.add(journal, "title:j")
-        if vol:
-            b.add(", vol. ")
-            b.add(vol, "biblScope:vol")
-        if iss:
-            b.add(", no. ")
-            b.add(iss, "biblScope:issue")
-        if pages:
-            b.add(", pp. " if "-" in pages or "–" in pages else ", p. ")
-            b.add(pages, "biblScope:pp")
+        b.field(", vol. ", vol, "biblScope:vol")
+        b.field(", no. ", iss, "biblScope:issue")
+        b.field(", pp. " if "-" in pages or "–" in pages else ", p. ", pages, "biblScope:pp")
         b.add(", ")
         b.add(year, "date")
         b.add(".")
@@ -621,27 +623,20 @@ def restyled_variant(ex: Example, rng: random.Random) -> Example | None:
         b.add(title, "title:a")
         b.add(", ")
         b.add(journal, "title:j")
-        if vol:
-            b.add(" ")
-            b.add(vol, "biblScope:vol")
+        b.field(" ", vol, "biblScope:vol")
         b.add(" (")
         b.add(year, "date")
         b.add(")")
-        if style == "ams" and iss:
-            b.add(", no. ")
-            b.add(iss, "biblScope:issue")
-        if pages:
-            b.add(", " if style == "ams" else " ")
-            b.add(pages, "biblScope:pp")
+        if style == "ams":
+            b.field(", no. ", iss, "biblScope:issue")
+        b.field(", " if style == "ams" else " ", pages, "biblScope:pp")
         b.add(".")
     elif style == "hep":
         b.add(", ")
         b.add(title, "title:a")
         b.add(rng.choice([", ", ". "]))
         b.add(journal, "title:j")
-        if vol:
-            b.add(" ")
-            b.add(vol, "biblScope:vol")
+        b.field(" ", vol, "biblScope:vol")
         if pages:
             b.add(", ")
             b.add(pages.split("-")[0].split("–")[0], "biblScope:pp")
@@ -655,15 +650,8 @@ def restyled_variant(ex: Example, rng: random.Random) -> Example | None:
         b.add(title, "title:a")
         b.add(", ")
         b.add(journal, "title:j")
-        if vol:
-            b.add(", ")
-            b.add(vol, "biblScope:vol")
-        if iss:
-            b.add("(")
-            b.add(iss, "biblScope:issue")
-            b.add(")")
-        if pages:
-            b.add(", ")
-            b.add(pages, "biblScope:pp")
+        b.field(", ", vol, "biblScope:vol")
+        b.field("(", iss, "biblScope:issue", ")")
+        b.field(", ", pages, "biblScope:pp")
         b.add(".")
     return b.example(ex.source_file + "+restyled")
