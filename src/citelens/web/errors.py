@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Path, Request
@@ -62,14 +62,20 @@ def int_param(params: Any, name: str, lo: int, hi: int, default: int | None = No
     return value
 
 
+def choice_param(params: Any, name: str, allowed: Iterable[str], default: str | None = None) -> str | None:
+    """A query parameter that must be one of ``allowed`` (case and edge spaces ignored); absent: ``default``.
+    BadRequest names the parameter and the choices otherwise (a blank value is not absent)."""
+    choices = tuple(allowed)
+    value = (params.get(name) or default or "").strip().lower() or None
+    if (value is None and default is not None) or (value is not None and value not in choices):
+        raise BadRequest(f"{name} must be one of {', '.join(choices)}")
+    return value
+
+
 def parse_filters(params: Any, *, allow_sort: bool = True) -> dict[str, Any]:
     """Statement filters from a query string, validated (raises BadRequest with a readable message)."""
-    stance = (params.get("type") or "").strip().lower() or None
-    if stance is not None and stance not in STANCES:
-        raise BadRequest(f"type must be one of {', '.join(STANCES)}")
-    section = (params.get("section") or "").strip().lower() or None
-    if section is not None and section not in SECTIONS:
-        raise BadRequest(f"section must be one of {', '.join(SECTIONS)}")
+    stance = choice_param(params, "type", STANCES)
+    section = choice_param(params, "section", SECTIONS)
     year_from = int_param(params, "year_from", 1000, 3000)
     year_to = int_param(params, "year_to", 1000, 3000)
     if year_from is not None and year_to is not None and year_from > year_to:
@@ -78,10 +84,7 @@ def parse_filters(params: Any, *, allow_sort: bool = True) -> dict[str, Any]:
     out = {"stance": stance, "section": section, "year_from": year_from, "year_to": year_to,
            "exclude_self": exclude_self}
     if allow_sort:
-        sort = (params.get("sort") or "relevance").strip().lower()
-        if sort not in SORTS:
-            raise BadRequest(f"sort must be one of {', '.join(SORTS)}")
-        out["sort"] = sort
+        out["sort"] = choice_param(params, "sort", SORTS, "relevance")
     return out
 
 

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse
 from citelens.document import SECTIONS, STANCES
 from citelens.flows.distance import DISTANCES, LEVELS
 from citelens.web.context import WebContext
-from citelens.web.errors import BadRequest, int_param
+from citelens.web.errors import choice_param, int_param
 
 DISTANCE_LABELS = {"same_institution": "Same institution", "same_city": "Same city", "same_region": "Same region",
                    "same_country": "Same country", "international": "International"}
@@ -27,15 +27,9 @@ MAX_TOP = 50
 
 def flow_params(params: Any) -> dict[str, Any]:
     """Validated analysis parameters from a query string (BadRequest with a readable message otherwise)."""
-    by = (params.get("by") or "institution").strip().lower()
-    if by not in LEVELS:
-        raise BadRequest(f"by must be one of {', '.join(LEVELS)}")
-    stance = (params.get("type") or "").strip().lower() or None
-    if stance is not None and stance not in STANCES:
-        raise BadRequest(f"type must be one of {', '.join(STANCES)}")
-    section = (params.get("section") or "").strip().lower() or None
-    if section is not None and section not in SECTIONS:
-        raise BadRequest(f"section must be one of {', '.join(SECTIONS)}")
+    by = choice_param(params, "by", LEVELS, "institution")
+    stance = choice_param(params, "type", STANCES)
+    section = choice_param(params, "section", SECTIONS)
     include_self = (params.get("include_self_citations") or "").strip().lower() in ("1", "true", "on", "yes")
     seed = int_param(params, "seed", 0, 2**31 - 1, 1)
     return {"by": by, "stance": stance, "section": section, "include_self_citations": include_self, "seed": seed}
