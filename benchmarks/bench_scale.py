@@ -8,16 +8,19 @@ resident memory of that process tree (sampled every 0.2 s).
 
     python benchmarks/bench_scale.py --articles 1000 [--copies 1] [--classifier linear]
                                      [--pg postgresql://…] [--configs sqlite,sqlite+dask2,sqlite+jobs2,postgres,…]
-                                     [--sample-seconds 30] [--write]
+                                     [--sample-seconds 30] [--corpus-dir DIR] [--write]
 
 The corpus is the first ``--articles`` members of ../shared/data/pmc-oa/pmc-oa.tar.gz; ``--copies K`` adds
 K−1 copies of each with a new DOI and changed author surnames (so each copy is a distinct citing article that
 cites the same works). It is written to temporary plain .tar files of at most ``--shard-articles`` members
-each (an archive is capped at 100,000 members and 5 GB), never into the repository.
+each (an archive is capped at 100,000 members and 5 GB), never into the repository. With ``--corpus-dir`` the
+tars are kept there and reused by a later run with the same source, ``--articles`` and ``--shard-articles``
+(its first shards serve a run with fewer copies): 100 k articles are 11 GB and take minutes to write.
 
 While a configuration runs, every ``--sample-seconds`` the process tree's CPU time and memory and the number of
 statements stored so far (the highest statement id) are sampled: the *marginal* CPU per statement in each
-tenth of the run shows whether the cost grows with the index, and the RSS samples whether memory does.
+tenth of the run shows whether the cost grows with the index, and the RSS samples whether memory does. For
+PostgreSQL the server's CPU is sampled too (its processes' counters in /proc), so its marginal cost is known.
 """
 
 from __future__ import annotations
@@ -99,6 +102,27 @@ def build_corpus(source: Path, articles: int, copies: int, out_dir: Path, shard_
     return shards
 
 
+def corpus_shards(source: Path, articles: int, copies: int, out_dir: Path, shard_articles: int) -> list[Path]:
+    """The corpus's tars in ``out_dir``: reused when a manifest there says they were built from the same source,
+    articles and shard size with at least as many copies (the first copies fill the first shards), else built."""
+    manifest = out_dir / "corpus.json"
+    key = {"source": str(source.resolve()), "articles": articles, "shard_articles": shard_articles}
+    n = articles * copies
+    if manifest.exists():
+        built = json.loads(manifest.read_text())
+        have = built["articles"] * built["copies"]
+        if ({k: built.get(k) for k in key} == key and n <= have and (n == have or n % shard_articles == 0)):
+            shards = [out_dir / name for name in built["shards"][:-(-n // shard_articles)]]
+            if all(s.exists() for s in shards):
+                print(f"reusing {len(shards)} corpus .tar from {out_dir}", file=sys.stderr)
+                return shards
+    out_dir.mkdir(parents=True, exist_ok=True)
+    manifest.unlink(missing_ok=True)
+    shards = build_corpus(source, articles, copies, out_dir, shard_articles)
+    manifest.write_text(json.dumps({**key, "copies": copies, "shards": [s.name for s in shards]}))
+    return shards
+
+
 def tree_rss(proc: psutil.Process) -> int:
     total = 0
     for p in [proc, *proc.children(recursive=True)]:
@@ -137,15 +161,17 @@ def stored_so_far(db: str) -> tuple[int, int]:
     return (int(row[0] or 0), int(row[1] or 0)) if row else (0, 0)
 
 
-def run(cmd: list[str], db: str = "", sample_seconds: float = 0.0) -> dict[str, float | dict | list]:
+def run(cmd: list[str], db: str = "", sample_seconds: float = 0.0,
+        server: psutil.Process | None = None) -> dict[str, float | dict | list]:
     """Run the command; wall seconds, CPU seconds (command + descendants), peak tree RSS, its JSON output, and
-    (with ``sample_seconds``) samples of (wall s, tree CPU s, RSS bytes, statements, documents) along the run."""
+    (with ``sample_seconds``) samples of (wall s, tree CPU s, RSS bytes, statements, documents, server CPU s)
+    along the run (server CPU: ``server_process_cpu(server)``, 0 without a server)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     popen = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     proc = psutil.Process(popen.pid)
     peak = 0
-    samples: list[tuple[float, float, int, int, int]] = []
+    samples: list[tuple[float, float, int, int, int, float]] = []
     stop = threading.Event()
 
     def sample() -> None:
@@ -160,10 +186,12 @@ def run(cmd: list[str], db: str = "", sample_seconds: float = 0.0) -> dict[str, 
                 next_sample += sample_seconds
                 cpu = tree_cpu(proc)
                 statements, documents = stored_so_far(db)
+                server_s = server_process_cpu(server) if server is not None else 0.0
                 if statements >= 0:
-                    samples.append((time.perf_counter() - t0, cpu, rss, statements, documents))
-                    print(f"  {samples[-1][0]:7.0f} s  cpu {cpu:8.1f} s  rss {rss / 1e6:6.0f} MB  "
-                          f"{documents:,} documents  {statements:,} statements", file=sys.stderr, flush=True)
+                    samples.append((time.perf_counter() - t0, cpu, rss, statements, documents, server_s))
+                    print(f"  {samples[-1][0]:7.0f} s  cpu {cpu:8.1f} s  server {server_s:8.1f} s  "
+                          f"rss {rss / 1e6:6.0f} MB  {documents:,} documents  {statements:,} statements  "
+                          f"load {os.getloadavg()[0]:.1f}", file=sys.stderr, flush=True)
             stop.wait(0.2)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -179,11 +207,15 @@ def run(cmd: list[str], db: str = "", sample_seconds: float = 0.0) -> dict[str, 
     return {"wall": wall, "cpu": cpu, "peak_rss": peak, "summary": json.loads(out), "samples": samples}
 
 
-def marginal_costs(samples: list, total_cpu: float, total_statements: int, parts: int = 10) -> list[dict]:
-    """Split the run into ``parts`` spans of stored statements; CPU µs per statement and RSS in each span."""
+def marginal_costs(samples: list, total_cpu: float, total_statements: int, parts: int = 10,
+                   total_server_cpu: float | None = None) -> list[dict]:
+    """Split the run into ``parts`` spans of stored statements; CPU µs per statement and RSS in each span (and
+    the server's CPU µs per statement where the samples carry it and ``total_server_cpu`` is given)."""
     # From the first sample with statements on: start-up (imports, loading the classifier) is not a cost per
-    # statement.
-    points = [*[(c, st, r) for _w, c, r, st, _d in samples if st > 0], (total_cpu, total_statements, 0)]
+    # statement. The server's counter is absolute (since it started): only differences between points count.
+    last_server = total_server_cpu if total_server_cpu is not None else float("nan")
+    points = [(s[1], s[3], s[2], s[5] if len(s) > 5 else float("nan")) for s in samples if s[3] > 0]
+    points.append((total_cpu, total_statements, 0, last_server))
     out = []
     edges = [total_statements * k // parts for k in range(parts + 1)]
     for lo, hi in zip(edges, edges[1:], strict=False):
@@ -191,14 +223,16 @@ def marginal_costs(samples: list, total_cpu: float, total_statements: int, parts
         b = min((p for p in points if p[1] >= hi), key=lambda p: p[1])
         if b[1] > a[1]:
             rss = [p[2] for p in points if lo <= p[1] <= hi and p[2]]
-            out.append({"from": a[1], "to": b[1], "cpu_us_per_statement": 1e6 * (b[0] - a[0]) / (b[1] - a[1]),
-                        "rss_mb": max(rss) / 1e6 if rss else None})
+            span = {"from": a[1], "to": b[1], "cpu_us_per_statement": 1e6 * (b[0] - a[0]) / (b[1] - a[1]),
+                    "rss_mb": max(rss) / 1e6 if rss else None}
+            if total_server_cpu is not None:
+                span["server_cpu_us_per_statement"] = 1e6 * (b[3] - a[3]) / (b[1] - a[1])
+            out.append(span)
     return out
 
 
-def server_cpu(base: str) -> float:
-    """CPU seconds used so far by the PostgreSQL server at ``base``: the postmaster, its live processes and
-    the backends it has reaped (a finished run's connections). Needs the server on this machine."""
+def server_process(base: str) -> psutil.Process | None:
+    """The postmaster of the PostgreSQL server at ``base`` (None unless it runs on this machine)."""
     import psycopg
 
     with psycopg.connect(base, autocommit=True) as conn:
@@ -207,14 +241,31 @@ def server_cpu(base: str) -> float:
     for p in psutil.process_iter(["cmdline"]):
         cmd = p.info["cmdline"] or []
         if data_dir and data_dir in cmd and "-D" in cmd:
-            t = p.cpu_times()
-            total = t.user + t.system + t.children_user + t.children_system
-            for child in p.children():
-                with contextlib.suppress(psutil.Error):
-                    c = child.cpu_times()
-                    total += c.user + c.system
-            return total
-    return float("nan")
+            return p
+    return None
+
+
+def server_process_cpu(postmaster: psutil.Process | None) -> float:
+    """CPU seconds used so far by a PostgreSQL server: the postmaster, its live processes and the backends it has
+    reaped (a finished run's connections). A handful of /proc reads: cheap enough to sample every few seconds."""
+    if postmaster is None:
+        return float("nan")
+    try:
+        t = postmaster.cpu_times()
+        total = t.user + t.system + t.children_user + t.children_system
+        children = postmaster.children()
+    except psutil.Error:
+        return float("nan")
+    for child in children:
+        with contextlib.suppress(psutil.Error):
+            c = child.cpu_times()
+            total += c.user + c.system
+    return total
+
+
+def server_cpu(base: str) -> float:
+    """CPU seconds used so far by the PostgreSQL server at ``base`` (see ``server_process_cpu``)."""
+    return server_process_cpu(server_process(base))
 
 
 def fresh_pg(base: str) -> str:
@@ -252,6 +303,8 @@ def main() -> None:
     ap.add_argument("--shard-articles", type=int, default=10_000, help="articles per corpus .tar")
     ap.add_argument("--sample-seconds", type=float, default=0.0,
                     help="sample CPU, memory and progress this often (0: only the totals)")
+    ap.add_argument("--corpus-dir", type=Path, default=None,
+                    help="keep the corpus .tar here and reuse them in later runs (default: a temporary folder)")
     ap.add_argument("--nice", type=int, default=0, help="run each ingest under `nice -n N`")
     ap.add_argument("--write", action="store_true", help="write the table into docs/benchmarks.md")
     ap.add_argument("--note", default="", help="a line added under the table (e.g. machine load)")
@@ -259,7 +312,10 @@ def main() -> None:
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="citelens-scale-") as tmp:
-        shards = build_corpus(args.source, args.articles, args.copies, Path(tmp), args.shard_articles)
+        if args.corpus_dir:
+            shards = corpus_shards(args.source, args.articles, args.copies, args.corpus_dir, args.shard_articles)
+        else:
+            shards = build_corpus(args.source, args.articles, args.copies, Path(tmp), args.shard_articles)
         n = args.articles * args.copies
         print(f"corpus: {n} articles in {len(shards)} .tar, {sum(s.stat().st_size for s in shards) / 1e6:.0f} MB",
               file=sys.stderr)
@@ -284,20 +340,25 @@ def main() -> None:
                 cmd += ["--jobs", str(workers)]
             else:
                 cmd += ["--jobs", "1"]  # one process (the default, --jobs auto, would start a pool)
-            pg_before = server_cpu(args.pg) if backend == "postgres" else 0.0
+            postmaster = server_process(args.pg) if backend == "postgres" else None
+            pg_before = server_process_cpu(postmaster) if backend == "postgres" else 0.0
             load_before = os.getloadavg()[0]
-            r = run(cmd, db, args.sample_seconds)
+            started = time.strftime("%H:%M", time.gmtime())
+            r = run(cmd, db, args.sample_seconds, postmaster)
             if backend == "postgres":
-                r["server_cpu"] = server_cpu(args.pg) - pg_before
+                r["server_cpu"] = server_process_cpu(postmaster) - pg_before
             size, statements = db_size(db)
             s = r["summary"]
             assert isinstance(s, dict)
             row = {"config": config, "workers": workers, "articles": s["stored"], "statements": statements,
                    "failed": len(s["failed"]), "wall": r["wall"], "cpu": r["cpu"], "peak_rss": r["peak_rss"],
                    "bytes": size, "server_cpu": r.get("server_cpu", 0.0),
-                   "load": (round(load_before, 1), round(os.getloadavg()[0], 1))}
+                   "load": (round(load_before, 1), round(os.getloadavg()[0], 1)),
+                   "utc": (started, time.strftime("%H:%M", time.gmtime()))}
             if r["samples"]:
-                row["marginal"] = marginal_costs(r["samples"], r["cpu"], statements)
+                server_total = pg_before + r["server_cpu"] if postmaster is not None else None
+                row["marginal"] = marginal_costs(r["samples"], r["cpu"], statements, total_server_cpu=server_total)
+                row["samples"] = r["samples"]
             rows.append(row)
             print(json.dumps(row), file=sys.stderr, flush=True)
             if os.path.exists(db):
@@ -323,6 +384,9 @@ def main() -> None:
                      " of the run: " + ", ".join(
                          f"{m['cpu_us_per_statement']:,.0f}" + (f" ({m['rss_mb']:,.0f} MB)" if m["rss_mb"] else "")
                          for m in r["marginal"]) + f". Load average {r['load'][0]} → {r['load'][1]}.\n")
+            if any("server_cpu_us_per_statement" in m for m in r["marginal"]):
+                text += (f"\n{r['config']}: the PostgreSQL server's marginal CPU µs per statement in each tenth: "
+                         + ", ".join(f"{m['server_cpu_us_per_statement']:,.0f}" for m in r["marginal"]) + ".\n")
     if args.note:
         text += f"\n{args.note}\n"
     print(text)
