@@ -50,3 +50,39 @@ def test_author_page_in_chromium(tmp_path: Path) -> None:
         assert "<img src=x onerror=alert(1)>" in page.locator("#author-coauthors").inner_text()
         assert page.evaluate("() => document.querySelectorAll('img[src=\"x\"]').length") == 0 and dialogs == []
         browser.close()
+
+
+def test_author_works_in_pages_in_chromium(tmp_path: Path) -> None:
+    from test_author_pages import build
+
+    db = tmp_path / "i.db"
+    store = open_store(db)
+    author = build(store)  # seven works, cited 0 to 7 times
+    store.close()
+    with live_server(create_app(db, Settings(secret_key="k", author_works_per_page=3)), range(18660, 18700)) as base, \
+            sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(base_url=base)
+        page.goto(f"/authors/{author}")
+        tallies = page.locator("#author-tallies").inner_text()
+        assert page.locator("#works-range").inner_text() == "Works 1–3 of 7 (newest first)"
+        assert page.locator("#author-works tbody tr").count() == 3
+        page.click(".sort-links >> text=Most cited first")
+        page.wait_for_url("**sort=cited")
+        totals = [int(x) for x in page.locator("#author-works tbody tr td:last-child").all_inner_texts()]
+        assert totals == sorted(totals, reverse=True) and page.locator("#author-works tbody tr").count() == 3
+        seen = page.locator("#author-works tbody tr td:nth-child(2)").all_inner_texts()
+        for expected in ("Works 4–6 of 7 (most cited first)", "Works 7–7 of 7 (most cited first)"):
+            page.click(".pager >> text=Next →")
+            page.wait_for_load_state()
+            assert page.locator("#works-range").inner_text() == expected
+            more = [int(x) for x in page.locator("#author-works tbody tr td:last-child").all_inner_texts()]
+            assert max(more) <= min(totals)  # the order carries on across pages
+            totals = more
+            seen += page.locator("#author-works tbody tr td:nth-child(2)").all_inner_texts()
+            assert page.locator("#author-tallies").inner_text() == tallies  # figures over all works on every page
+        assert len(seen) == len(set(seen)) == 7 and page.locator(".pager >> text=Next →").count() == 0
+        page.click(".pager >> text=← Previous")
+        page.wait_for_url("**sort=cited&page=2")
+        assert page.locator("#works-range").inner_text() == "Works 4–6 of 7 (most cited first)"
+        browser.close()

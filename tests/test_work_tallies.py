@@ -99,7 +99,9 @@ def _check(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
                                and not (mine and s.self_citation))
                 assert store.citations(w, stance=stance, exclude_self=mine, limit=1)[0] == expected
     def aggregates() -> list[Any]:
-        return [*(store.author_profile(a) for a in sorted(authors)), store.most_cited_works(5),
+        return [*(store.author_profile(a) for a in sorted(authors)),
+                *(store.author_profile(a, works_sort=o, works_limit=1, works_offset=1) for a in sorted(authors)
+                  for o in ("cited", "contrasting")), store.most_cited_works(5),
                 store.search_works("article"), store.search_works("colonies"),
                 *(store.journal_profile("0000-0019", y) for y in (2019, 2020, 2021, 2030)),
                 *(store.institution_profile(ROR, y) for y in (2019, 2020, 2021, 2030))]

@@ -41,7 +41,7 @@ def author(query: str, db: str, as_json: bool, limit: int) -> None:
     for p in profiles:
         t = p.tallies
         c.print(f"[bold]{safe(p.name)}[/] (author {p.id}{', ORCID ' + safe(p.orcid) if p.orcid else ''})")
-        c.print(f"  {len(p.works)} work(s) in the index · cited by {t.citing_publications} publication(s) · "
+        c.print(f"  {p.works_total} work(s) in the index · cited by {t.citing_publications} publication(s) · "
                 f"[green]supporting {t.supporting}[/] · [red]contrasting {t.contrasting}[/] · "
                 f"mentioning {t.mentioning} · total {t.total}"
                 + (f" · self-citations {p.self_citation_share:.0%}" if p.self_citation_share is not None else ""))

@@ -216,7 +216,11 @@ class AuthorReader(abc.ABC):
         """Authors named by an ORCID, an author id or a name: ``(id, name, orcid, documents)``."""
 
     @abc.abstractmethod
-    def author_profile(self, author_id: str) -> AuthorProfile | None: ...
+    def author_profile(self, author_id: str, *, works_sort: str = "newest", works_limit: int | None = None,
+                       works_offset: int = 0) -> AuthorProfile | None:
+        """An author's profile; ``works`` holds ``works_limit`` of the author's works (all when None) from
+        ``works_offset`` on, in the order ``works_sort`` (``records.AUTHOR_WORK_SORTS``); every figure is over all
+        of them. None when there is no such author."""
 
     @abc.abstractmethod
     def institution_profile(self, ror: str, this_year: int | None = None) -> InstitutionProfile | None:

@@ -417,12 +417,43 @@ class CoAuthor:
         return _plain(self)
 
 
+# How an author's works can be listed (pages and API ``sort``): newest first is the default; "cited" is the most
+# citation statements first; "supporting" / "contrasting" / "mentioning" the most statements of that type first.
+AUTHOR_WORK_SORTS = ("newest", "oldest", "cited", "supporting", "contrasting", "mentioning")
+
+
+def author_work_order(sort: str) -> Callable[[AuthorWork], tuple[Any, ...]]:
+    """The sort key of ``sort`` (one of :data:`AUTHOR_WORK_SORTS`). Unknown years go last either way; ties go
+    newest first, then by work id, so every order is total and the same on every backend (SQL engines do not
+    agree where NULL years sort)."""
+    if sort not in AUTHOR_WORK_SORTS:
+        raise ValueError(f"sort must be one of {', '.join(AUTHOR_WORK_SORTS)}")
+
+    def newest(w: AuthorWork) -> tuple[Any, ...]:
+        return (w.year is None, -(w.year or 0), _work_number(w.work_id))
+
+    if sort == "newest":
+        return newest
+    if sort == "oldest":
+        return lambda w: (w.year is None, w.year or 0, _work_number(w.work_id))
+    field = "total" if sort == "cited" else sort
+    return lambda w: (-getattr(w.tallies, field), *newest(w))
+
+
+def _work_number(work_id: str) -> int:
+    return int(work_id[1:]) if work_id[1:].isdigit() else 0
+
+
 @dataclass(frozen=True)
 class AuthorProfile:
     """An author page: works in the index with their tallies, aggregate tallies, co-authors, affiliations.
 
+    ``works`` is one page of the author's works in the order ``works_sort`` (all of them unless the caller
+    asked for a page: see ``Store.author_profile``); ``works_total`` counts them all, and ``tallies``,
+    ``self_citation_share``, ``most_supported`` and ``most_contrasted`` are over all of them, whatever the page.
     ``self_citation_share``: of the statements citing this author's works, the share flagged self-citation
-    (None when nothing cites them).
+    (None when nothing cites them). ``most_supported`` / ``most_contrasted``: the ids of the (at most 5) works
+    with the most supporting / contrasting statements.
     """
 
     id: str
@@ -433,17 +464,21 @@ class AuthorProfile:
     coauthors: tuple[CoAuthor, ...]
     affiliations: tuple[AuthorAffiliation, ...]
     self_citation_share: float | None
+    works_total: int = 0
+    works_sort: str = "newest"
+    works_offset: int = 0
+    most_supported: tuple[str, ...] = ()
+    most_contrasted: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        supported = sorted((w for w in self.works if w.tallies.supporting), key=lambda w: -w.tallies.supporting)
-        contrasted = sorted((w for w in self.works if w.tallies.contrasting), key=lambda w: -w.tallies.contrasting)
         return {"id": self.id, "name": self.name, "orcid": self.orcid, "tallies": self.tallies.to_dict(),
                 "works": [w.to_dict() for w in self.works],
-                "most_supported": [w.work_id for w in supported[:5]],
-                "most_contrasted": [w.work_id for w in contrasted[:5]],
+                "most_supported": list(self.most_supported),
+                "most_contrasted": list(self.most_contrasted),
                 "coauthors": [c.to_dict() for c in self.coauthors],
                 "affiliations": [a.to_dict() for a in self.affiliations],
-                "self_citation_share": self.self_citation_share}
+                "self_citation_share": self.self_citation_share,
+                "works_total": self.works_total, "works_sort": self.works_sort}
 
 
 @dataclass(frozen=True)

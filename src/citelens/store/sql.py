@@ -8,6 +8,7 @@ rewrites them). Domain decisions come from :mod:`citelens.rules`; this module on
 from __future__ import annotations
 
 import abc
+import heapq
 import json
 import math
 import re
@@ -78,6 +79,7 @@ from citelens.store.records import (
     Work,
     WorkHit,
     YearCounts,
+    author_work_order,
 )
 
 Row = Mapping[str, Any]
@@ -669,9 +671,13 @@ class SQLStore(Store):
         out: dict[int, Tallies] = {}
         for i in range(0, len(work_ns), 500):
             chunk = work_ns[i:i + 500]
-            for r in self._rows(f"SELECT work_id, {', '.join(_TOTALS_COLS)} FROM work_totals WHERE work_id IN"
-                                f" ({','.join('?' * len(chunk))})", chunk):
-                out[int(r["work_id"])] = _tallies({k: int(r[k]) for k in _EMPTY_TALLIES}, int(r["publications"]))
+            for r in self._rows(f"SELECT work_id, publications, supporting, contrasting, mentioning, unclassified"
+                                f" FROM work_totals WHERE work_id IN ({','.join('?' * len(chunk))})", chunk):
+                # built directly (what _tallies gives from these counts): an author has hundreds of works
+                sup, con, men, unc = (int(r[k]) for k in ("supporting", "contrasting", "mentioning", "unclassified"))
+                out[int(r["work_id"])] = Tallies(supporting=sup, contrasting=con, mentioning=men, unclassified=unc,
+                                                 total=sup + con + men + unc,
+                                                 citing_publications=int(r["publications"]))
         return out
 
     def _recount_tallies_of_works(self, work_ns: list[int]) -> dict[int, Tallies]:
@@ -1051,57 +1057,83 @@ class SQLStore(Store):
                 rows = self._rows(sel.format("a.name_key = ? OR a.name_key LIKE ?"), (key, key + " %", limit))
         return [(str(r["id"]), r["name"], r["orcid"], int(r["n"])) for r in rows]
 
-    def author_profile(self, author_id: str) -> AuthorProfile | None:
+    def author_profile(self, author_id: str, *, works_sort: str = "newest", works_limit: int | None = None,
+                       works_offset: int = 0) -> AuthorProfile | None:
         if not str(author_id).isdigit():
             return None
+        order = author_work_order(works_sort)
+        if works_offset < 0 or (works_limit is not None and works_limit < 0):
+            raise ValueError("works_offset and works_limit must not be negative")
         aid = int(author_id)
         head = self._row("SELECT id, name, orcid FROM authors WHERE id = ?", (aid,))
         if head is None:
             return None
-        works = []
-        for r in self._rows("SELECT d.work_id, d.doi, d.title, d.year, MIN(a.position) AS position,"
-                            " MIN(a.author_confidence) AS confidence"
-                            " FROM document_authors a JOIN documents d ON d.id = a.document_id"
-                            " WHERE a.author_id = ? GROUP BY d.work_id, d.doi, d.title, d.year"
-                            " ORDER BY d.year DESC, d.work_id", (aid,)):
-            works.append(AuthorWork(work_id=format_work_id(int(r["work_id"])), doi=r["doi"] or "", title=r["title"],
-                                    year=r["year"], position=int(r["position"]),
-                                    tallies=Tallies(**_EMPTY_TALLIES),
-                                    confidence=None if r["confidence"] is None else float(r["confidence"])))
-        # One grouped query for every work's tallies, not two per work (a prolific author has hundreds).
-        counted = self._tallies_of_works([self._wid(w.work_id) for w in works])
-        works = [replace(w, tallies=counted.get(self._wid(w.work_id), w.tallies)) for w in works]
-        total = {k: sum(getattr(w.tallies, k) for w in works)
-                 for k in ("supporting", "contrasting", "mentioning", "unclassified", "total")}
-        work_ns = [self._wid(w.work_id) for w in works]
+        # Every work, light (a prolific author has hundreds): the figures over all of them are exact whatever
+        # page is shown, and the order is total on every backend. Only the page's works are sent on.
+        rows = self._rows("SELECT d.work_id, MAX(d.doi) AS doi, MAX(d.title) AS title, MAX(d.year) AS year,"
+                          " MIN(a.position) AS position, MIN(a.author_confidence) AS confidence"
+                          " FROM document_authors a JOIN documents d ON d.id = a.document_id"
+                          " WHERE a.author_id = ? GROUP BY d.work_id", (aid,))
+        work_ns = [int(r["work_id"]) for r in rows]
+        # One grouped query for every work's tallies, not two per work.
+        counted = self._tallies_of_works(work_ns)
+        empty = Tallies(**_EMPTY_TALLIES)
+        works = [AuthorWork(work_id=format_work_id(n), doi=r["doi"] or "", title=r["title"], year=r["year"],
+                            position=int(r["position"]), tallies=counted.get(n, empty),
+                            confidence=None if r["confidence"] is None else float(r["confidence"]))
+                 for n, r in zip(work_ns, rows, strict=True)]
+        total = dict.fromkeys(("supporting", "contrasting", "mentioning", "unclassified", "total"), 0)
+        for t in counted.values():  # every work once (the works are grouped by work id)
+            total["supporting"] += t.supporting
+            total["contrasting"] += t.contrasting
+            total["mentioning"] += t.mentioning
+            total["unclassified"] += t.unclassified
+            total["total"] += t.total
+        most = {s: tuple(w.work_id for w in heapq.nsmallest(5, (w for w in works if getattr(w.tallies, s)),
+                                                            key=author_work_order(s)))
+                for s in ("supporting", "contrasting")}
+        works.sort(key=order)
+        page = works[works_offset:] if works_limit is None else works[works_offset:works_offset + works_limit]
         pubs, self_cites = 0, 0
-        if work_ns:
+        if works:
+            # One parameter per work (a little cheaper than an IN subquery on SQLite); past what SQLite accepts
+            # in one statement, the works go in as a subquery.
             marks = ",".join("?" * len(work_ns))
+            works_in, works_args = (f"IN ({marks})", work_ns) if len(work_ns) <= 30_000 else (
+                "IN (SELECT d.work_id FROM document_authors a JOIN documents d ON d.id = a.document_id"
+                " WHERE a.author_id = ?)", [aid])
             pubs = int(self._scalar(f"SELECT COUNT(DISTINCT document_id) AS n FROM statements"
-                                    f" WHERE cited_work_id IN ({marks})", work_ns) or 0)
+                                    f" WHERE cited_work_id {works_in}", works_args) or 0)
             self_cites = int(self._scalar(
-                f"SELECT SUM(self_citations) AS n FROM work_totals WHERE work_id IN ({marks})"
+                f"SELECT SUM(self_citations) AS n FROM work_totals WHERE work_id {works_in}"
                 if self._has_work_tallies else
-                f"SELECT COUNT(*) AS n FROM statements WHERE cited_work_id IN ({marks}) AND self_citation = 1",
-                work_ns) or 0)
+                f"SELECT COUNT(*) AS n FROM statements WHERE cited_work_id {works_in} AND self_citation = 1",
+                works_args) or 0)
         coauthors = tuple(CoAuthor(author_id=str(r["author_id"]), name=r["name"], documents=int(r["n"])) for r in
-                          self._rows("SELECT o.author_id, au.name, COUNT(DISTINCT o.document_id) AS n"
-                                     " FROM document_authors a JOIN document_authors o ON o.document_id ="
-                                     " a.document_id AND o.position <> a.position JOIN authors au ON"
-                                     " au.id = o.author_id WHERE a.author_id = ? AND o.author_id <> a.author_id"
-                                     " GROUP BY o.author_id, au.name ORDER BY n DESC, o.author_id LIMIT 50", (aid,)))
+                          self._rows("SELECT c.author_id, au.name, c.n FROM (SELECT o.author_id,"
+                                     " COUNT(DISTINCT o.document_id) AS n FROM document_authors a"
+                                     " JOIN document_authors o ON o.document_id = a.document_id AND o.position"
+                                     " <> a.position WHERE a.author_id = ? AND o.author_id <> a.author_id"
+                                     " GROUP BY o.author_id ORDER BY n DESC, o.author_id LIMIT 50) c"
+                                     # names for the 50 kept only, not for every co-author row
+                                     " JOIN authors au ON au.id = c.author_id ORDER BY c.n DESC, c.author_id",
+                                     (aid,)))
         affiliations = tuple(AuthorAffiliation(
             institution=r["institution"], ror=r["ror"], city=r["city"], region=r["region"], country=r["country"],
             first_year=r["first_year"], last_year=r["last_year"], documents=int(r["n"])) for r in self._rows(
                 "SELECT a.institution, a.ror, a.city, a.region, a.country, MIN(d.year) AS first_year,"
                 " MAX(d.year) AS last_year, COUNT(*) AS n FROM document_authors a JOIN documents d"
                 " ON d.id = a.document_id WHERE a.author_id = ? AND (a.institution <> '' OR a.country <> '')"
-                " GROUP BY a.institution, a.ror, a.city, a.region, a.country ORDER BY last_year DESC, n DESC",
-                (aid,)))
-        return AuthorProfile(id=str(aid), name=head["name"], orcid=head["orcid"], works=tuple(works),
+                " GROUP BY a.institution, a.ror, a.city, a.region, a.country"
+                # a total order, the same on both backends (they put NULL years at opposite ends)
+                " ORDER BY MAX(d.year) IS NULL, last_year DESC, n DESC, a.institution, a.ror, a.city, a.region,"
+                " a.country", (aid,)))
+        return AuthorProfile(id=str(aid), name=head["name"], orcid=head["orcid"], works=tuple(page),
                              tallies=Tallies(citing_publications=pubs, **total), coauthors=coauthors,
                              affiliations=affiliations,
-                             self_citation_share=round(self_cites / total["total"], 4) if total["total"] else None)
+                             self_citation_share=round(self_cites / total["total"], 4) if total["total"] else None,
+                             works_total=len(works), works_sort=works_sort, works_offset=works_offset,
+                             most_supported=most["supporting"], most_contrasted=most["contrasting"])
 
     def institution_profile(self, ror: str, this_year: int | None = None) -> InstitutionProfile | None:
         """Works with an author affiliated with ``ror`` and the statements citing them, by citing-year window."""

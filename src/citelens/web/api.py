@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Body, Path, Query, Request
 
@@ -17,11 +18,14 @@ from citelens.document import STANCES, Author
 from citelens.errors import NotFoundError
 from citelens.references.identifiers import normalise_doi
 from citelens.references.resolve import WorkRecord, find_matching_work
+from citelens.store import AUTHOR_WORK_SORTS
 from citelens.web.auth import token_route
 from citelens.web.context import WebContext
-from citelens.web.errors import BadRequest, NotFound, StatementId, int_param, parse_filters
+from citelens.web.errors import BadRequest, NotFound, StatementId, choice_param, int_param, parse_filters
 
 EXAMPLE_DOI = "10.1038/nn1525"
+# works[] of GET /api/authors/{id} per page, at most and by default: every work of all but the most prolific.
+AUTHOR_WORKS_PER_PAGE_MAX = 1000
 _ROR_ID = re.compile(r"0[a-z0-9]{6}\d{2}")  # ROR ids: "0", six base-32 characters, a two-digit checksum
 DOI_LIST = Body(..., examples=[[EXAMPLE_DOI, "10.1073/pnas.1936192100"]],
                 description="a JSON array of DOIs; null, empty and non-string entries are skipped")
@@ -196,12 +200,28 @@ def api_router(ctx: WebContext) -> APIRouter:
 
     @r.get("/authors/{author_id}", tags=["authors"],
            summary="An author: works in the index with tallies, aggregate tallies, co-authors, affiliations")
-    def author(author_id: str = Path(..., max_length=40, description="author id (digits)",
-                                     examples=["12"])) -> dict[str, Any]:
-        profile = ctx.author_profile(author_id) if author_id.isdigit() and len(author_id) < 19 else None
+    def author(author_id: str = Path(..., max_length=40, description="author id (digits)", examples=["12"]),
+               sort: str = Query("newest", description="order of works[]: " + ", ".join(AUTHOR_WORK_SORTS)),
+               page: int = Query(1, description="page of works[], from 1"),
+               per_page: int = Query(AUTHOR_WORKS_PER_PAGE_MAX,
+                                     description=f"works per page, 1 to {AUTHOR_WORKS_PER_PAGE_MAX}")
+               ) -> dict[str, Any]:
+        sort = choice_param({"sort": sort}, "sort", AUTHOR_WORK_SORTS, "newest") or "newest"
+        if page < 1:
+            raise BadRequest("page must be 1 or more")
+        if not 1 <= per_page <= AUTHOR_WORKS_PER_PAGE_MAX:
+            raise BadRequest(f"per_page must be between 1 and {AUTHOR_WORKS_PER_PAGE_MAX}")
+        profile = ctx.author_profile(author_id, sort, per_page, (page - 1) * per_page) \
+            if author_id.isdigit() and len(author_id) < 19 else None
         if profile is None:
             raise NotFound(f"no author {author_id[:50]}")
-        return profile
+        # The figures are over all the works; works[] is one page of them (every work of all but the most
+        # prolific authors at the default per_page). works_next: the path of the next page, null on the last.
+        query = {"sort": sort, "page": page + 1, "per_page": per_page}
+        more = page * per_page < profile["works_total"]
+        return {**profile, "works_page": page, "works_per_page": per_page,
+                "works_pages": max(1, -(-profile["works_total"] // per_page)),
+                "works_next": f"/api/authors/{author_id}?{urlencode(query)}" if more else None}
 
     @r.get("/institutions/{ror}", tags=["authors"],
            summary="An institution by ROR id: works, tallies, and supporting ÷ (supporting + contrasting) by window")

@@ -184,9 +184,12 @@ class WebContext:
     def get_statement(self, statement_id: int) -> dict[str, Any] | None:
         return as_dict(self.store().get_statement(statement_id))
 
-    def author_profile(self, author_id: str) -> dict[str, Any] | None:
-        """An author page's figures (hundreds of works for a prolific author), reused while the index is unchanged."""
-        return self.counts.get(("author", author_id), lambda: as_dict(self.store().author_profile(author_id)))
+    def author_profile(self, author_id: str, sort: str = "newest", limit: int | None = None,
+                       offset: int = 0) -> dict[str, Any] | None:
+        """An author's figures with one page of works (``limit`` of them from ``offset`` in the order ``sort``;
+        all when ``limit`` is None), reused while the index is unchanged."""
+        return self.counts.get(("author", f"{author_id}|{sort}|{offset}|{limit}"), lambda: as_dict(
+            self.store().author_profile(author_id, works_sort=sort, works_limit=limit, works_offset=offset)))
 
     def institution_profile(self, ror: str) -> dict[str, Any] | None:
         """An institution's figures; the windows end this year, so the key carries today's date."""

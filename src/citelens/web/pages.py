@@ -17,10 +17,11 @@ from citelens.check import CheckInputError, check_references, parse_reference_li
 from citelens.document import STANCES
 from citelens.errors import NotFoundError
 from citelens.serialize import as_dict
+from citelens.store import AUTHOR_WORK_SORTS
 from citelens.web import render
 from citelens.web.auth import check_csrf
 from citelens.web.context import WebContext
-from citelens.web.errors import BadRequest, NotFound, StatementId, parse_filters
+from citelens.web.errors import BadRequest, NotFound, StatementId, choice_param, parse_filters
 from citelens.web.journals import journal_issn_of
 
 
@@ -111,10 +112,17 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
 
     @r.get("/authors/{author_id}", response_class=HTMLResponse)
     def author_page(request: Request, author_id: str) -> HTMLResponse:
-        profile = ctx.author_profile(author_id) if author_id.isdigit() and len(author_id) < 19 else None
+        # One page of works (a prolific author has hundreds); the figures above the list are over all of them.
+        sort = choice_param(request.query_params, "sort", AUTHOR_WORK_SORTS, "newest") or "newest"
+        pg = ctx.page_number(request.query_params)
+        size = settings.author_works_per_page
+        profile = ctx.author_profile(author_id, sort, size, (pg - 1) * size) \
+            if author_id.isdigit() and len(author_id) < 19 else None
         if profile is None:
             raise NotFound(f"no author {author_id[:50]}")
-        return ctx.page(request, "author.html", {"p": profile})
+        return ctx.page(request, "author.html", {
+            "p": profile, "sort": sort, "page": pg, "pages": max(1, math.ceil(profile["works_total"] / size)),
+            "first": (pg - 1) * size + 1, "base_q": {"sort": sort} if sort != "newest" else {}})
 
     @r.get("/institutions/{ror}", response_class=HTMLResponse)
     def institution_page(request: Request, ror: str) -> HTMLResponse:

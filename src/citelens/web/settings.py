@@ -35,6 +35,7 @@ class Settings:
     max_batch_dois: int = 500
     page_size: int = 20
     max_page: int = 500  # deep OFFSET pagination is slow and nobody reads page 501
+    author_works_per_page: int = 50  # an author page lists this many works a page (the figures cover all)
     # Index-wide figures (home page statistics, most cited works) are recounted at most this often during
     # an ingest: they scan every statement (seconds at millions); a work's own tallies show changes at once.
     stats_seconds: float = 10.0
