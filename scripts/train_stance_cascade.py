@@ -55,7 +55,7 @@ def cmd_linear(args: argparse.Namespace) -> int:
     t0 = time.time()
     ds = load()
     train = [r for k in TRAIN for r in ds.get(k, [])]
-    feats = [extract(to_input(r)) for r in train]
+    feats = [extract(to_input(r), args.feature_version) for r in train]
     y = np.array([CLASSES.index(r["stance"]) for r in train])
     base_w = np.array([0.5 if r["confidence"] <= 0.55 else 1.0 for r in train])
     df = Counter(f for fs in feats for f in set(fs))
@@ -67,7 +67,8 @@ def cmd_linear(args: argparse.Namespace) -> int:
     clf.fit(X, y, sample_weight=base_w * cw)
     print(f"fitted on {len(train)} rows, {len(vocab)} features in {time.time() - t0:.0f}s")
     dev_names = [k for k in DEV if k in ds]
-    dev_scores = {k: clf.decision_function(build_matrix([extract(to_input(r)) for r in ds[k]], vocab))
+    dev_scores = {k: clf.decision_function(build_matrix([extract(to_input(r), args.feature_version)
+                                                         for r in ds[k]], vocab))
                   for k in dev_names}
     dev_gold = {k: [r["stance"] for r in ds[k]] for k in dev_names}
 
@@ -93,8 +94,8 @@ def cmd_linear(args: argparse.Namespace) -> int:
     art = LinearArtefact(vocab=vocab, features=sorted(vocab, key=vocab.__getitem__),
                          weights=clf.coef_.T.astype(np.float32), bias=clf.intercept_.astype(np.float32),
                          offsets=best_off.astype(np.float32), temperature=temp, classes=CLASSES,
-                         meta={**meta, "feature_version": FEATURE_VERSION})
-    out = models_dir() / LINEAR_V3_FILE
+                         meta={**meta, "feature_version": args.feature_version})
+    out = Path(args.out) if args.out else models_dir() / LINEAR_V3_FILE
     art.save(out)
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB) in {time.time() - t0:.0f}s")
     return 0
@@ -122,7 +123,7 @@ def cmd_cascade(args: argparse.Namespace) -> int:
 
     ds = load()
     dev_names = [k for k in DEV if k in ds]
-    lin = LinearStanceClassifier(models_dir() / LINEAR_V3_FILE)
+    lin = LinearStanceClassifier(Path(args.linear) if args.linear else models_dir() / LINEAR_V3_FILE)
     net = MiniLMStanceClassifier(prefix=V3)
     ment = CLASSES.index("mentioning")
     inputs = {k: [to_input(r) for r in ds[k]] for k in dev_names}
@@ -210,6 +211,9 @@ def cmd_cascade(args: argparse.Namespace) -> int:
             "dev": {"settled_share_natural": round(settled, 4), "minority_lost": round(lost, 4),
                     "macro_f1": dev_reports, "precision_0.8_confidence": thresholds},
             "min_confidence": min_conf, "trained": time.strftime("%Y-%m-%d")}
+    if args.dry_run:
+        print(json.dumps(meta, indent=1))
+        return 0
     path = models_dir() / CASCADE_FILE
     path.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
     cascade_meta.cache_clear()
@@ -235,10 +239,15 @@ def main() -> int:
     s.add_argument("--C", type=float, default=4.0, help="v2's out-of-fold choice")
     s.add_argument("--class-weight-power", type=float, default=0.5, help="v2's out-of-fold choice")
     s.add_argument("--min-df", type=int, default=2)
+    s.add_argument("--feature-version", type=int, default=FEATURE_VERSION,
+                   help="features to train on (an older version only to compare on dev)")
+    s.add_argument("--out", help="write the artefact here instead of the package (for trials on dev)")
     s = sub.add_parser("cascade")
     s.add_argument("--max-drop", type=float, default=0.005,
                    help="largest loss of mean biomedical dev macro-F1 the cheap first stage may cost")
     s.add_argument("--report-test", action="store_true")
+    s.add_argument("--linear", help="stage-1 artefact to use instead of the package's (trials on dev)")
+    s.add_argument("--dry-run", action="store_true", help="print the dev choices, write nothing")
     args = ap.parse_args()
     return {"linear": cmd_linear, "cascade": cmd_cascade}[args.cmd](args)
 

@@ -78,6 +78,29 @@ def test_features_mark_target_and_other_citations() -> None:
     assert "sec:discussion" in feats and "cue:sup" in feats and "n:L:with" in feats
 
 
+def test_negated_cues_are_their_own_features() -> None:
+    # "not consistent with" is not a supporting cue (feature version 5); version 4 (linear-v2) is unchanged.
+    x = StanceInput("Our result is not fully consistent with <cite>[7]</cite>, which we did reproduce.",
+                    after="These data do not agree with earlier reports.")
+    feats = extract(x)
+    assert "cue:sup~neg" in feats and "cue:sup:consistent with~neg" in feats
+    assert "cue:sup:consistent with" not in feats
+    assert "cue:sup:reproduc" in feats  # "did reproduce": no negator before it
+    assert "acue:sup~neg" in feats
+    old = extract(x, 4)
+    assert "cue:sup:consistent with" in old and not any("~neg" in f for f in old)
+    with pytest.raises(ValueError):
+        extract(x, 99)
+
+
+def test_negated_cue_evidence_reads_as_the_sentence() -> None:
+    from citelens.stance.features import evidence_phrase
+
+    assert evidence_phrase("cue:sup:consistent with~neg") == "not … consistent with"
+    assert evidence_phrase("acue:con:differ~neg") == "(next sentence) not … differ"
+    assert evidence_phrase("cue:sup:consistent with") == "consistent with"
+
+
 def _write(tmp_path: Path, rows: list[dict]) -> Path:
     p = tmp_path / "gold.jsonl"
     p.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")

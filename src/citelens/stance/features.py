@@ -11,7 +11,8 @@ tried and dropped: they tripled the vocabulary and did not help on the dev split
   ``n:``  words within a few tokens of the target callout (where stance cues cluster), with side L/R
   ``b:``/``a:``  word unigrams of the previous / next sentence (their bigrams did not help on dev)
   ``pos:`` where the target callout sits in the sentence (start / middle / end)
-  ``cue:`` cue-lexicon hits from the baseline's lists, crossed with own-work markers and position
+  ``cue:`` cue-lexicon hits from the baseline's lists, crossed with own-work markers and position; from version 5
+          a hit with a negator just before it is ``sup~neg`` / ``con~neg`` instead
   ``sec:`` the section, coarsened to intro / methods / results / discussion / other
 """
 
@@ -23,7 +24,10 @@ from functools import lru_cache
 from citelens.stance.base import StanceInput
 from citelens.stance.cues import CONTRASTING_CUES, OWN_WORK_CUES, SUPPORTING_CUES
 
-FEATURE_VERSION = 4  # bump when the output of ``extract`` changes; the artefact records it
+FEATURE_VERSION = 5  # bump when the output of ``extract`` changes; the artefact records it
+# Versions ``extract`` can still produce: an artefact is scored with the features it was trained on, so a
+# shipped older model (linear-v2 uses 4) keeps working after a feature change.
+SUPPORTED_FEATURE_VERSIONS = (4, 5)
 
 _CITE_SPAN = re.compile(r"<cite>.*?</cite>", re.S)
 _CITE_TAG = re.compile(r"</?cite>")
@@ -59,6 +63,13 @@ _SUP = re.compile(r"\b(" + "|".join(re.escape(c) for c in SUPPORTING_CUES + EXTR
 _CON = re.compile(r"\b(" + "|".join(re.escape(c) for c in CONTRASTING_CUES + EXTRA_CONTRASTING) + r")")
 _OWN = re.compile(r"(\b" + r"|\b".join(re.escape(c) for c in OWN_WORK_CUES + EXTRA_OWN) + r")")
 _NEG = re.compile(r"\b(not|no|neither|nor|never|cannot|n't|failed|absence|lack)\b")
+# Version 5: a cue with a negator just before it ("not consistent with", "do not agree", "could not reproduce")
+# is its own feature (``sup~neg``), no longer a hit of its list. Version 4 only knew whether the sentence held a
+# negation anywhere, and the linear model read "which is not consistent with the findings of [32]" as
+# supporting (0.8) — the error users meet first. NegEx-style scope: a few tokens before the cue.
+_NEGATORS = frozenset(("not", "no", "never", "neither", "nor", "cannot", "failed", "fail", "fails", "unable",
+                       "without", "hardly"))
+NEG_SCOPE = 3  # tokens before a cue in which a negator negates it ("not be fully consistent with")
 
 WINDOW = 6  # tokens either side of the target callout
 
@@ -97,22 +108,40 @@ def _ngrams(prefix: str, toks: list[str], out: list[str], n_max: int = 2) -> Non
         out.extend(f"{prefix}{a} {b}" for a, b in zip(toks, toks[1:], strict=False))
 
 
-def _cue_features(prefix: str, plain: str, out: list[str]) -> None:
+def _negated(words: list[str], start: int) -> bool:
+    """True when one of the NEG_SCOPE tokens before token ``start`` negates what follows."""
+    return any(w in _NEGATORS or w.endswith("n't") for w in words[max(0, start - NEG_SCOPE):start])
+
+
+def _cue_features(prefix: str, plain: str, out: list[str], version: int = FEATURE_VERSION) -> None:
     own = bool(_OWN.search(plain))
     neg = bool(_NEG.search(plain))
     if own:
         out.append(prefix + "own")
+    words = plain.split(" ") if version >= 5 else []
     for name, rx in (("sup", _SUP), ("con", _CON)):
-        hits = rx.findall(plain)
+        if version < 5:
+            hits = rx.findall(plain)
+            negated: list[str] = []
+        else:
+            hits, negated = [], []
+            for m in rx.finditer(plain):
+                # ``plain`` is tokens joined by single spaces and every cue starts at a word boundary, so the
+                # spaces before a hit count the tokens before it.
+                (negated if _negated(words, plain.count(" ", 0, m.start())) else hits).append(m.group(1))
         if hits:
             out.append(f"{prefix}{name}")
             out.append(f"{prefix}{name}&own={own}")
             out.append(f"{prefix}{name}&neg={neg}")
             out.extend(f"{prefix}{name}:{h}" for h in set(hits))
+        if negated:
+            out.append(f"{prefix}{name}~neg")
+            out.append(f"{prefix}{name}~neg&own={own}")
+            out.extend(f"{prefix}{name}:{h}~neg" for h in set(negated))
 
 
 @lru_cache(maxsize=8192)
-def _neighbour_features(side: str, text: str) -> tuple[str, ...]:
+def _neighbour_features(side: str, text: str, version: int = FEATURE_VERSION) -> tuple[str, ...]:
     """Unigrams and cue hits of a neighbouring sentence (``side`` "b" before, "a" after).
 
     Cached because one sentence is the neighbour of every statement in the sentences beside it, and a sentence
@@ -121,12 +150,16 @@ def _neighbour_features(side: str, text: str) -> tuple[str, ...]:
     toks = tokens(normalise(text))
     out: list[str] = []
     _ngrams(side + ":", toks, out, n_max=1)
-    _cue_features(side + "cue:", " ".join(toks), out)
+    _cue_features(side + "cue:", " ".join(toks), out, version)
     return tuple(out)
 
 
-def extract(x: StanceInput) -> list[str]:
-    """All string features of one statement (duplicates allowed; the vectoriser treats them as binary)."""
+def extract(x: StanceInput, version: int = FEATURE_VERSION) -> list[str]:
+    """All string features of one statement (duplicates allowed; the vectoriser treats them as binary).
+
+    ``version`` is the feature version an artefact was trained with (SUPPORTED_FEATURE_VERSIONS)."""
+    if version not in SUPPORTED_FEATURE_VERSIONS:
+        raise ValueError(f"feature version {version} is not one of {SUPPORTED_FEATURE_VERSIONS}")
     norm = normalise(x.text)
     toks = tokens(norm)
     feats: list[str] = []
@@ -143,11 +176,11 @@ def extract(x: StanceInput) -> list[str]:
     else:
         feats.append("pos:nocite")
     plain = " ".join(t for t in toks if t != "_ocit_")
-    _cue_features("cue:", plain, feats)
+    _cue_features("cue:", plain, feats, version)
     if x.before:
-        feats.extend(_neighbour_features("b", x.before))
+        feats.extend(_neighbour_features("b", x.before, version))
     if x.after:
-        feats.extend(_neighbour_features("a", x.after))
+        feats.extend(_neighbour_features("a", x.after, version))
     feats.append("sec:" + section_bucket(x.section))
     feats.append("bias")
     return feats
@@ -166,7 +199,11 @@ def evidence_phrase(feature: str) -> str | None:
     group, _, rest = feature.partition(":")
     if group in ("cue", "bcue", "acue"):
         where = {"bcue": "(previous sentence) ", "acue": "(next sentence) "}.get(group, "")
-        return where + rest.partition(":")[2] if ":" in rest else None
+        if ":" not in rest:
+            return None
+        phrase = rest.partition(":")[2]
+        # A negated cue (feature version 5) reads as what the sentence says: "not … consistent with".
+        return where + ("not … " + phrase.removesuffix("~neg") if phrase.endswith("~neg") else phrase)
     if group == "n":
         rest = rest.partition(":")[2]
     elif group not in ("w", "b", "a"):

@@ -20,7 +20,7 @@ import numpy as np
 
 from citelens.stance.base import StanceInput, StancePrediction, predict_each_once
 from citelens.stance.calibration import calibrated_probabilities
-from citelens.stance.features import FEATURE_VERSION, evidence_phrase, extract
+from citelens.stance.features import FEATURE_VERSION, SUPPORTED_FEATURE_VERSIONS, evidence_phrase, extract
 
 MODEL_FILE = "stance-linear-v2.npz"
 N_EVIDENCE = 3  # phrases shown as the "why" of a prediction
@@ -61,10 +61,10 @@ class LinearArtefact:
             meta = json.loads(bytes(z["meta"]).decode("utf-8"))
             weights = z["W"].astype(np.float32)
             bias = z["b"].astype(np.float32)
-        if meta.get("feature_version") != FEATURE_VERSION:
+        if meta.get("feature_version") not in SUPPORTED_FEATURE_VERSIONS:
             raise ValueError(
                 f"{path.name} was trained with feature version {meta.get('feature_version')}, "
-                f"this code extracts version {FEATURE_VERSION}: retrain with scripts/train_stance.py"
+                f"this code extracts versions {SUPPORTED_FEATURE_VERSIONS}: retrain with scripts/train_stance.py"
             )
         return cls(
             vocab={f: i for i, f in enumerate(features)},
@@ -81,7 +81,7 @@ class LinearArtefact:
         meta = dict(self.meta)
         meta.update(
             classes=self.classes, offsets=[float(v) for v in self.offsets], temperature=self.temperature,
-            feature_version=FEATURE_VERSION,
+            feature_version=meta.get("feature_version", FEATURE_VERSION),
         )
         path.parent.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(
@@ -114,7 +114,8 @@ class LinearStanceClassifier:
     def scores(self, inputs: list[StanceInput]) -> tuple[np.ndarray, list[np.ndarray]]:
         """Raw (uncalibrated, un-offset) class scores and the feature indices behind each row."""
         m = self.model
-        idx = [vectorise(extract(x), m.vocab) for x in inputs]
+        version = int(m.meta["feature_version"])
+        idx = [vectorise(extract(x, version), m.vocab) for x in inputs]
         out = np.empty((len(inputs), len(m.classes)), dtype=np.float32)
         for r, ix in enumerate(idx):
             # Rows are L2-normalised binary vectors, exactly as in training.
