@@ -281,6 +281,8 @@ def people_paths(db: Path, n: int = 400, seed: int = 17) -> dict[str, list[str]]
     return {
         "author page (mixed: 20% top-20 authors)": [f"/authors/{a}" for a in mixed_a],
         "author page (top-20 authors only)": [f"/authors/{a}" for a in top_a],
+        # The works list is paged (50 a page): a later page in another order costs what the first does.
+        "author page, works page 2 by most cited (top-20 authors)": [f"/authors/{a}?sort=cited&page=2" for a in top_a],
         "author API (top-20 authors only)": [f"/api/authors/{a}" for a in top_a],
         "institution page (mixed: 20% top-20)": [f"/institutions/{i}" for i in mixed_i],
         "institution page (top-20 institutions only)": [f"/institutions/{i}" for i in top_i],
@@ -695,6 +697,9 @@ def main() -> None:
         " response afresh: tallies, year and citation counts are read from the per-work tallies the writer keeps"
         " (schema 9), section counts and aggregates' citing publications are counted from the statements;"
         " the default server reuses responses while the database files are unchanged (an ingest shows at once)."
+        + (" Author pages list 50 works a page (newest first unless `sort` says otherwise) with the figures over"
+           " all of an author's works; the author API returns every work (up to 1,000 a page)." if a.people_only
+           else "") +
         " The synthetic search vocabulary is ~90 words, so every search term matches ~15 % of all statements: a worst case, not a typical query."
         " Tails (p99, max) move between runs when the CPUs are shared with other work: the 1-minute load average"
         f" was {load[0]:.1f} at the start and {os.getloadavg()[0]:.1f} at the end of this run (2 CPUs).",
