@@ -72,6 +72,10 @@ def test_author_works_in_pages_in_chromium(tmp_path: Path) -> None:
         totals = [int(x) for x in page.locator("#author-works tbody tr td:last-child").all_inner_texts()]
         assert totals == sorted(totals, reverse=True) and page.locator("#author-works tbody tr").count() == 3
         seen = page.locator("#author-works tbody tr td:nth-child(2)").all_inner_texts()
+        # The paging and sorting links are readable: not the site header's white (they are <nav>s as well).
+        for link in (".pager a[rel=next]", ".sort-links a"):
+            color = page.locator(link).first.evaluate("a => getComputedStyle(a).color")
+            assert color != "rgb(255, 255, 255)", (link, color)
         for expected in ("Works 4–6 of 7 (most cited first)", "Works 7–7 of 7 (most cited first)"):
             page.click(".pager >> text=Next →")
             page.wait_for_load_state()
