@@ -180,3 +180,43 @@ def test_check_command_refuses_a_device_and_neutralises_escapes(tmp_path: Path, 
         result = CliRunner().invoke(main, args, env={"COLUMNS": "400"})
         assert result.exit_code == 0, result.output
         assert "\x1b" not in result.output and "\x07" not in result.output
+
+
+def test_inputs_are_streamed_metadata_first_and_skips_reported_once(tmp_path: Path, mini_jats: bytes,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # InputPaths never lists every input at once: each pass walks the paths again. Metadata still comes first,
+    # each kind in input order, and a skipped file is reported once however many passes there are.
+    (tmp_path / "a.xml").write_bytes(mini_jats)
+    (tmp_path / "b-works.jsonl").write_text("{}\n", encoding="utf-8")
+    (tmp_path / "c.txt").write_text("not an article", encoding="utf-8")
+    t = tmp_path / "d.tar"
+    with tarfile.open(t, "w") as tf:
+        for name, data in (("x.xml", mini_jats), ("y.jsonl", b"{}\n")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    walks = []
+    real = pipeline.iter_inputs
+
+    def counting(paths, skipped=None):  # noqa: ANN001, ANN202
+        walks.append(1)
+        return real(paths, skipped)
+
+    monkeypatch.setattr(pipeline, "iter_inputs", counting)
+    skipped: list[str] = []
+    inputs = pipeline.InputPaths([tmp_path], skipped)
+    assert not walks  # nothing is read before it is asked for
+    assert inputs.count() == 4  # c.txt is skipped, not an input
+    names = [Path(i.name.replace("!", "/")).name for i in inputs.metadata_first()]
+    assert names == ["b-works.jsonl", "y.jsonl", "a.xml", "x.xml"]
+    assert [s.split(":")[0] for s in skipped] == [str(tmp_path / "c.txt")]
+    assert len(walks) == 3  # count, then a metadata pass and an article pass
+    assert names == [Path(i.name.replace("!", "/")).name
+                     for i in pipeline.metadata_first(list(real([tmp_path])))]  # the old sorted order
+
+    walks.clear()
+    (tmp_path / "b-works.jsonl").unlink()
+    (tmp_path / "d.tar").unlink()
+    only_articles = pipeline.InputPaths([tmp_path])
+    assert only_articles.count() == 1 and [Path(i.name).name for i in only_articles.metadata_first()] == ["a.xml"]
+    assert len(walks) == 2  # no metadata seen while counting: one pass for the articles

@@ -41,11 +41,12 @@ from citelens.pipeline import (
     Failure,
     IngestSummary,
     InputFile,
+    InputPaths,
     Pipeline,
     _guarded,
     _ingest_metadata,
     _read_file,
-    iter_inputs,
+    metadata_first,
     process_document,
 )
 from citelens.stance import StanceClassifier, available_classifiers, get_classifier
@@ -181,7 +182,7 @@ def ingest_on_dask(inputs: Iterable[InputFile], store: Store, client: Any, *, cl
     done = {} if redo else store.finished_inputs()
     n_workers = max(1, len(client.scheduler_info().get("workers", {})))
     window = window or 3 * n_workers
-    items = sorted(inputs, key=lambda i: not i.name.lower().endswith(METADATA_SUFFIXES))
+    items = metadata_first(inputs)  # streamed when given InputPaths
     batch: list[tuple[InputFile, str, Document | Failure]] = []
 
     def flush() -> None:
@@ -226,7 +227,7 @@ class _Task:
         self.left = len(descs)
 
 
-def _results_in_order(items: list[InputFile], done: dict[str, str], client: Any, classifier: str | None,
+def _results_in_order(items: Iterable[InputFile], done: dict[str, str], client: Any, classifier: str | None,
                       window: int, task_size: int = 8,
                       ) -> Iterator[tuple[InputFile, str, Document | Failure | bytes | None]]:
     """(input, fingerprint, outcome) in input order; outcome None for inputs the manifest says are done."""
@@ -362,7 +363,7 @@ def ingest_paths_on_dask(paths: Iterable[str | Path], store: Store, spec: str, c
                          **kw: Any) -> IngestSummary:
     """Convenience: start or reach the cluster named by ``spec``, ingest, shut the local cluster down."""
     summary = IngestSummary()
-    inputs = list(iter_inputs(paths, summary.skipped))
+    inputs = InputPaths(paths, summary.skipped)
     if classifier is not None and classifier not in available_classifiers():  # fail before any cluster starts
         raise ValueError(f"unknown classifier {classifier!r}; available: {', '.join(available_classifiers())}")
     client, close = connect(spec)

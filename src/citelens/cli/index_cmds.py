@@ -94,7 +94,7 @@ def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: boo
     Re-ingesting an article replaces it. Exit 0 when every input was stored, 1 when some failed (the
     rest are stored), 2 on usage errors.
     """
-    from citelens.pipeline import IngestSummary, Pipeline, iter_inputs
+    from citelens.pipeline import IngestSummary, InputPaths, Pipeline
 
     err = _console(True)
     client = close_cluster = pipeline = None
@@ -120,12 +120,13 @@ def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: boo
         err.print(f"[red]error:[/] {safe(str(exc))}")
         sys.exit(EXIT_USAGE)
     summary = IngestSummary()
-    inputs = list(iter_inputs(paths, summary.skipped))
-    n_jobs = resolve_jobs(jobs, len(inputs))
+    inputs = InputPaths(paths, summary.skipped)  # streamed: walked again as it is ingested, never listed whole
+    n_inputs = inputs.count()
+    n_jobs = resolve_jobs(jobs, n_inputs)
     show = not quiet and not as_json
     with Progress(TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("{task.fields[current]}"), console=err, disable=not show, transient=False) as bar:
-        task = bar.add_task("ingest", total=len(inputs), current="")
+        task = bar.add_task("ingest", total=n_inputs, current="")
 
         def progress(item: Any, status: str) -> None:
             bar.update(task, advance=1, current=safe(Path(item.name.split("!")[-1]).name[:40]))
