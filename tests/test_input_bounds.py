@@ -203,6 +203,7 @@ def test_inputs_are_streamed_metadata_first_and_skips_reported_once(tmp_path: Pa
         return real(paths, skipped)
 
     monkeypatch.setattr(pipeline, "iter_inputs", counting)
+    monkeypatch.setattr(pipeline, "CACHE_INPUTS", 0)  # as if there were more inputs than it keeps
     skipped: list[str] = []
     inputs = pipeline.InputPaths([tmp_path], skipped)
     assert not walks  # nothing is read before it is asked for
@@ -220,3 +221,8 @@ def test_inputs_are_streamed_metadata_first_and_skips_reported_once(tmp_path: Pa
     only_articles = pipeline.InputPaths([tmp_path])
     assert only_articles.count() == 1 and [Path(i.name).name for i in only_articles.metadata_first()] == ["a.xml"]
     assert len(walks) == 2  # no metadata seen while counting: one pass for the articles
+
+    walks.clear()
+    monkeypatch.setattr(pipeline, "CACHE_INPUTS", 100)
+    few = pipeline.InputPaths([tmp_path])
+    assert few.count() == 1 and len(list(few.metadata_first())) == 1 and len(walks) == 1  # kept: walked once
