@@ -70,12 +70,6 @@ def add_citing_places(path: Path, seed: int = 23) -> dict[str, int]:
     return {"citing_documents": len(citing), "author_positions": len(rows)}
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--source", default="/tmp/citelens-bench-web/bench.db", help="bench_web's index")
@@ -127,18 +121,18 @@ def main() -> None:
     with bench_web.serving(db, port, env) as server:
         # Each distinct request once, one at a time: the cold analysis as a client sees it (then cached).
         for path in dict.fromkeys(p for paths in scenarios.values() for p in paths):
-            t, cpu = time.perf_counter(), _cpu_seconds(server.pid)
+            t, cpu = time.perf_counter(), bench_web.process_cpu_seconds(server.pid)
             with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=600) as resp:
                 resp.read()
-            cold.append((path, time.perf_counter() - t, _cpu_seconds(server.pid) - cpu))
+            cold.append((path, time.perf_counter() - t, bench_web.process_cpu_seconds(server.pid) - cpu))
             print(f"cold {path}: {cold[-1][1]:.2f} s, server CPU {cold[-1][2]:.2f} s", flush=True)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/flows?by=institution&top=1", timeout=600) as resp:
             summary = json.loads(resp.read())
         for name, paths in scenarios.items():
-            before = _cpu_seconds(server.pid)
+            before = bench_web.process_cpu_seconds(server.pid)
             res = bench_web._run_scenario(db.parent, port, paths, a)
             # The server's own CPU per request: what a page costs, whatever else the shared machine runs.
-            res["cpu_ms"] = round(1000 * (_cpu_seconds(server.pid) - before) / max(res["requests"], 1), 1)
+            res["cpu_ms"] = round(1000 * (bench_web.process_cpu_seconds(server.pid) - before) / max(res["requests"], 1), 1)
             print(f"{name}: {res}", flush=True)
             rows.append((name, res))
     from benchmarks._report import machine, write_section
