@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Protocol
 
 from rapidfuzz import fuzz
@@ -72,6 +73,7 @@ _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 _NON_WORD = re.compile(r"[\W_]+")  # dashes and punctuation outside ASCII would vanish when folding
 
 
+@lru_cache(maxsize=65_536)  # pure; the resolver folds each name and title ~13 times per reference while storing
 def fold(s: str) -> str:
     """Lower-case ASCII-folded alphanumerics separated by single spaces ('Müller-Lyon' → 'muller lyon')."""
     s = unicodedata.normalize("NFKD", _NON_WORD.sub(" ", s or ""))
