@@ -99,6 +99,12 @@ def test_negated_cue_evidence_reads_as_the_sentence() -> None:
     assert evidence_phrase("cue:sup:consistent with~neg") == "not … consistent with"
     assert evidence_phrase("acue:con:differ~neg") == "(next sentence) not … differ"
     assert evidence_phrase("cue:sup:consistent with") == "consistent with"
+    from citelens.stance.model import newest_model_path
+
+    [p] = LinearStanceClassifier(newest_model_path()).predict([StanceInput("These findings do not agree with "
+                                                                           "<cite>[12]</cite>.")])
+    phrases = p.evidence.split("; ")
+    assert "not … agree with" in phrases and "not agree" not in phrases  # one phrase, not its pieces again
 
 
 def _write(tmp_path: Path, rows: list[dict]) -> Path:

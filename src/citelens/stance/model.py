@@ -168,12 +168,14 @@ class LinearStanceClassifier:
             if margin[j] <= 0 and phrases:
                 break
             text = evidence_phrase(m.features[ix[j]])
-            if not text or text == "[cited]" or any(text in p for p in phrases):
+            # Compared without the gap mark of a negated cue, so "not agree" is a piece of "not … agree with".
+            plain = text.replace("… ", "") if text else ""
+            if not text or text == "[cited]" or any(plain in p.replace("… ", "") for p in phrases):
                 continue
             if keep is not None and not keep(text):
                 continue
             # A longer phrase ("in contrast") replaces the pieces of it already shown ("contrast").
-            phrases = [p for p in phrases if p not in text] + [text]
+            phrases = [p for p in phrases if p.replace("… ", "") not in plain] + [text]
             if len(phrases) == N_EVIDENCE:
                 break
         return phrases
