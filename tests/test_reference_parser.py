@@ -316,3 +316,33 @@ def test_single_quotes_at_word_edges_are_quotes_apostrophes_are_not() -> None:
     title = next(f for t, f in zip(tokens, feats, strict=True) if t.text == "realtime")
     year = next(f for t, f in zip(tokens, feats, strict=True) if t.text == "2016")
     assert year["ch_year"] == "0" and title["ch_year"] == "-3" and title["ch_chars"] == "60"
+
+
+def test_field_markers_are_shared_across_scripts_and_chunk_edges_are_marked() -> None:
+    from citelens.references.crf_features import featurize, tokenize
+
+    raw = "최지수 (2019), 가짜뉴스 거버넌스, 사이버커뮤니케이션학보, 제36권 제1호, 127-180쪽."
+    latin = "J. Kim (2019), Fake news, Cyber Commun. J., vol. 36, no. 1, pp. 127-180."
+    by_word = {t.text: f for t, f in zip(tokenize(raw), featurize(raw, tokenize(raw)), strict=True)}
+    latin_by_word = {t.text: f for t, f in zip(tokenize(latin), featurize(latin, tokenize(latin)), strict=True)}
+    # 권 / 호 / 쪽 carry the same marker as vol / no / pp, and the number after 제 sees the ordinal before it.
+    for korean, english in (("권", "vol"), ("호", "no"), ("쪽", "pp")):
+        assert by_word[korean]["marker"] == latin_by_word[english]["marker"]
+    assert by_word["36"]["-1:marker"] == "ord" and by_word["36"]["1:marker"] == "vol"
+    # The two-word title chunk: first and last word marked, the one-word journal chunk is "only".
+    assert by_word["가짜뉴스"]["ch_pos"] == "first" and by_word["거버넌스"]["ch_pos"] == "last"
+    assert by_word["사이버커뮤니케이션학보"]["ch_pos"] == "only" and by_word["가짜뉴스"]["pp"] == ",|,"
+
+
+def test_second_dev_fold_is_file_disjoint_and_leaves_test_alone() -> None:
+    if not CORPUS.is_file():
+        pytest.skip("shared data not present")
+    from citelens.references.parser_train import load_examples, split_examples, swap_dev_fold
+
+    train, dev, test = split_examples(load_examples(CORPUS))
+    train2, dev2 = swap_dev_fold(train, dev, 2)
+    assert sorted(e.raw for e in train2 + dev2) == sorted(e.raw for e in train + dev)  # test stays out
+    assert not {e.source_file for e in train2} & {e.source_file for e in dev2}
+    assert len(dev2) <= len(dev) and "citations.xml" not in {e.source_file for e in dev2}
+    assert swap_dev_fold(train, dev, 1) == (train, dev)
+    assert [e.raw for e in swap_dev_fold(train, dev, 2)[1]] == [e.raw for e in dev2]  # seeded

@@ -50,6 +50,21 @@ _MONTHS = _wordset(
 _PARTICLES = _wordset("van von der den de del della di da du le la dos das ter ten bin al el st")
 _BOOK_WORDS = _wordset("in eds ed editor editors edition press publisher publishers pp pages chapter")
 _ETAL = frozenset({"et", "al", "etal"})
+# Words that mark a field the same way in any script: volume, issue, page, "and others", ordinal prefix
+# ("제26권 2호, 86-87쪽" is "vol. 26, no. 2, pp. 86-87"). The model then carries what it learnt from Latin
+# "vol." / "no." / "pp." over to Korean, Chinese, Japanese, Cyrillic and German strings, which the training
+# strings have few of (dev: +0.010 micro-F1 on the Korean file).
+_MARKERS: dict[str, str] = {
+    word: kind
+    for kind, words in (
+        ("vol", "vol volume volumes vols bd band t tome tom v 권 卷 巻 집 輯 辑 号集"),
+        ("iss", "no nr num number issue iss n 호 号 號 期 вып"),
+        ("page", "pp p pages page pgs s 쪽 면 頁 页 с стр"),
+        ("etal", "et al etal 외 等 他 ほか"),
+        ("ord", "제 第"),
+    )
+    for word in words.split()
+}
 
 
 # PDF text extraction puts spaces on the wrong side of punctuation ("Mon .Not .R .Astron .Soc .431 ,207 -231(
@@ -161,6 +176,8 @@ def _word_features(t: str) -> dict[str, float | str]:
         "shape": _shape(t),
         "len": str(min(len(t), 8)),
     }
+    if low in _MARKERS:
+        f["marker"] = _MARKERS[low]
     if t.isdigit():
         f["digits"] = str(min(len(t), 5))
         n = int(t) if len(t) < 7 else 0
@@ -261,8 +278,11 @@ def _chunk_features(tokens: list[Token], base: list[dict[str, float | str]], quo
             "ch_chars": _bucket(sum(len(tokens[i].text) for i in chunk), (3, 8, 15, 30, 60)),
             "ch_year": "none" if year_chunk is None else str(max(min(ci - year_chunk, 3), -3)),
         }
-        for i in chunk:
-            out[i] = feats
+        # Where in its chunk a token stands: fields start and end at chunk edges, so the first and last word
+        # of a chunk are where a title or journal begins and stops.
+        last = len(chunk) - 1
+        for k, i in enumerate(chunk):
+            out[i] = {**feats, "ch_pos": "only" if last == 0 else "first" if k == 0 else "last" if k == last else "mid"}
     return out
 
 
@@ -305,6 +325,7 @@ def featurize(raw: str, tokens: list[Token]) -> list[dict[str, float | str]]:
         f.update(chunk[i])
         f["prev_p"] = prev_p[i]
         f["next_p"] = next_p[i]
+        f["pp"] = f"{prev_p[i]}|{next_p[i]}"  # the pair: ", … ," (a field between commas) vs ". … ,"
         f["bias"] = 1.0
         f["pos"] = str(min(int(10 * tok.start / length), 9))
         f["idx"] = str(min(i, 6))
@@ -334,6 +355,8 @@ def featurize(raw: str, tokens: list[Token]) -> list[dict[str, float | str]]:
                     f[f"{off}:jword"] = 1.0
                 if "initial" in nb:
                     f[f"{off}:initial"] = 1.0
+                if "marker" in nb:
+                    f[f"{off}:marker"] = nb["marker"]
             else:
                 f[f"{off}:edge"] = 1.0
         if i > 0:
