@@ -31,7 +31,7 @@ PACKAGED = Path(__file__).resolve().parents[1] / "src" / "citelens" / "reference
 DEFAULT_JATS_N = 20_000
 # GROBID's strings are fewer but far more varied (disciplines, languages, styles): counted twice.
 DEFAULT_GROBID_REPEAT = 2
-# ... except that half of them come from one file (citations.xml, one style); the strings of the other files,
+# ... except that half of them come from one file (citations.xml); the strings of the other files,
 # which are what the held-out files look like, are counted four times (dev: +0.001 to +0.002 micro-F1 on both
 # dev folds; the shipped model since round 3).
 DEFAULT_SMALL_REPEAT = 4
