@@ -66,7 +66,9 @@ def test_readonly_open_and_reads_do_not_wait_for_a_writer(index: Path) -> None:
         work = store.search_works("Sentinel behaviour in bacterial colonies")[0]
         assert store.tallies(work.id).total == 3
         assert store.stats().documents == 1
-        assert time.monotonic() - t0 < 2.0  # a writable open used to wait 5 s for the lock, then fail
+        # A writable open used to wait 5 s for the lock, then fail. The margin is wide because a loaded 2-core
+        # machine (other jobs, load ~8) has taken over 2 s for this open and first read: behaviour, not speed.
+        assert time.monotonic() - t0 < 4.0
         with pytest.raises(StoreError, match="read-only"), store.transaction():
             pass
         with pytest.raises(sqlite3.OperationalError):
@@ -78,7 +80,7 @@ def test_writable_open_of_a_complete_index_takes_no_lock(index: Path) -> None:
     with write_lock_held(index):
         t0 = time.monotonic()
         open_store(index).close()  # used to run the schema script and an INSERT into meta
-        assert time.monotonic() - t0 < 2.0
+        assert time.monotonic() - t0 < 4.0  # the lock wait was 5 s; the margin is for loaded machines (above)
 
 
 def test_readonly_open_refuses_a_file_that_is_not_an_index(tmp_path: Path) -> None:
