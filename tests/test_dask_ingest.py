@@ -138,6 +138,15 @@ def _finished(db: str) -> int:
         return 0
 
 
+def test_client_keeps_a_short_message_log(dask_client: object) -> None:
+    # The client's stream to the scheduler logs its recent messages whole when under 1 MB; ours carry archive
+    # members' bytes, and with Dask's default of 1,000 the client grew ~95 kB per stored article (bench_scale).
+    from citelens.dask_ingest import CLIENT_CONFIG
+
+    log = dask_client.scheduler_comm.recent_message_log  # type: ignore[attr-defined]
+    assert log.maxlen == CLIENT_CONFIG["distributed.admin.low-level-log-length"] <= 16
+
+
 def test_cluster_spec_errors(tmp_path: Path) -> None:
     from click.testing import CliRunner
 

@@ -131,6 +131,12 @@ LOCAL_CLUSTER_CONFIG: dict[str, Any] = {
     "distributed.admin.system-monitor.interval": "5s",
     "distributed.scheduler.work-stealing": False,  # tasks are alike and the window is small: nothing to steal
 }
+# For every client (local or remote cluster). The client's batched stream to the scheduler keeps its last
+# ``low-level-log-length`` messages (default 1,000) for debugging, each whole when under 1 MB — and our
+# "update-graph" messages carry the archive members' bytes (8 articles ≈ 0.9 MB). With the default the client
+# grew ≈ 95 kB per stored article up to ≈ 1 GB (bench_scale at 10 k articles, 1,458 MB peak); 16 keeps ~15 MB.
+# (In a local cluster the scheduler runs in this process too, and its transition/event logs share the setting.)
+CLIENT_CONFIG: dict[str, Any] = {"distributed.admin.low-level-log-length": 16}
 
 
 # ---------------------------------------------------------------------------------------------- client
@@ -146,7 +152,7 @@ def connect(spec: str) -> tuple[Any, Callable[[], None]]:
         n = int(m.group(1) or os.cpu_count() or 1)
         if not 1 <= n <= 256:
             raise ClusterSpecError(f"--dask local[N]: N must be 1 to 256 (got {n})")
-        dask.config.set(LOCAL_CLUSTER_CONFIG)  # global: the nannies hand this process's config to the workers
+        dask.config.set({**LOCAL_CLUSTER_CONFIG, **CLIENT_CONFIG})  # global: the nannies hand it to the workers
         threads = str(max(1, (os.cpu_count() or 1) // n))
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
                                host="127.0.0.1", env={"CITELENS_THREADS": threads}, silence_logs=40)
@@ -159,7 +165,8 @@ def connect(spec: str) -> tuple[Any, Callable[[], None]]:
         return client, close
     if spec.startswith("tcp://"):
         try:
-            client = Client(spec, timeout="20s")
+            with dask.config.set(CLIENT_CONFIG):  # read when the client opens its stream to the scheduler
+                client = Client(spec, timeout="20s")
         except (OSError, TimeoutError) as exc:
             raise ClusterSpecError(f"cannot reach the Dask scheduler at {spec}: {exc}") from None
         return client, client.close
