@@ -1070,18 +1070,18 @@ class SQLStore(Store):
             return None
         # Every work, light (a prolific author has hundreds): the figures over all of them are exact whatever
         # page is shown, and the order is total on every backend. Only the page's works are sent on.
-        # Its author positions in one pass, grouped here by work and by affiliation.
-        rows = self._rows("SELECT d.work_id, d.doi, d.title, d.year, a.position, a.author_confidence, a.institution,"
-                          " a.ror, a.city, a.region, a.country FROM document_authors a JOIN documents d"
-                          " ON d.id = a.document_id WHERE a.author_id = ?", (aid,))
-        rows_by_work, affiliations = _author_works_and_affiliations(rows)
-        work_ns = list(rows_by_work)
+        rows = self._rows("SELECT d.work_id, MAX(d.doi) AS doi, MAX(d.title) AS title, MAX(d.year) AS year,"
+                          " MIN(a.position) AS position, MIN(a.author_confidence) AS confidence"
+                          " FROM document_authors a JOIN documents d ON d.id = a.document_id"
+                          " WHERE a.author_id = ? GROUP BY d.work_id", (aid,))
+        work_ns = [int(r["work_id"]) for r in rows]
         # One grouped query for every work's tallies, not two per work.
         counted = self._tallies_of_works(work_ns)
         empty = Tallies(**_EMPTY_TALLIES)
-        works = [AuthorWork(work_id=format_work_id(n), doi=doi, title=title, year=year, position=position,
-                            tallies=counted.get(n, empty), confidence=conf)
-                 for n, (doi, title, year, position, conf) in rows_by_work.items()]
+        works = [AuthorWork(work_id=format_work_id(n), doi=r["doi"] or "", title=r["title"], year=r["year"],
+                            position=int(r["position"]), tallies=counted.get(n, empty),
+                            confidence=None if r["confidence"] is None else float(r["confidence"]))
+                 for n, r in zip(work_ns, rows, strict=True)]
         total = dict.fromkeys(("supporting", "contrasting", "mentioning", "unclassified", "total"), 0)
         for t in counted.values():  # every work once (the works are grouped by work id)
             total["supporting"] += t.supporting
@@ -1118,9 +1118,19 @@ class SQLStore(Store):
                                      # names for the 50 kept only, not for every co-author row
                                      " JOIN authors au ON au.id = c.author_id ORDER BY c.n DESC, c.author_id",
                                      (aid,)))
+        affiliations = tuple(AuthorAffiliation(
+            institution=r["institution"], ror=r["ror"], city=r["city"], region=r["region"], country=r["country"],
+            first_year=r["first_year"], last_year=r["last_year"], documents=int(r["n"])) for r in self._rows(
+                "SELECT a.institution, a.ror, a.city, a.region, a.country, MIN(d.year) AS first_year,"
+                " MAX(d.year) AS last_year, COUNT(*) AS n FROM document_authors a JOIN documents d"
+                " ON d.id = a.document_id WHERE a.author_id = ? AND (a.institution <> '' OR a.country <> '')"
+                " GROUP BY a.institution, a.ror, a.city, a.region, a.country"
+                # a total order, the same on both backends (they put NULL years at opposite ends)
+                " ORDER BY MAX(d.year) IS NULL, last_year DESC, n DESC, a.institution, a.ror, a.city, a.region,"
+                " a.country", (aid,)))
         return AuthorProfile(id=str(aid), name=head["name"], orcid=head["orcid"], works=tuple(page),
                              tallies=Tallies(citing_publications=pubs, **total), coauthors=coauthors,
-                             affiliations=tuple(affiliations),
+                             affiliations=affiliations,
                              self_citation_share=round(self_cites / total["total"], 4) if total["total"] else None,
                              works_total=len(works), works_sort=works_sort, works_offset=works_offset,
                              most_supported=most["supporting"], most_contrasted=most["contrasting"])
@@ -1128,33 +1138,27 @@ class SQLStore(Store):
     def institution_profile(self, ror: str, this_year: int | None = None) -> InstitutionProfile | None:
         """Works with an author affiliated with ``ror`` and the statements citing them, by citing-year window."""
         ror = ror.strip().rsplit("/", 1)[-1]
-        # Its author positions in one pass (a large institution has thousands): the name and place most of
-        # its authors give, its authors, its works.
-        rows = self._rows("SELECT a.author_id, d.work_id, a.institution, a.city, a.region, a.country"
-                          " FROM document_authors a JOIN documents d ON d.id = a.document_id WHERE a.ror = ?",
-                          (ror,)) if ror else []
-        if not rows:
+        head = self._row("SELECT institution, city, region, country, COUNT(DISTINCT author_id) AS n"
+                         " FROM document_authors WHERE ror = ? GROUP BY institution, city, region, country"
+                         " ORDER BY n DESC LIMIT 1", (ror,)) if ror else None
+        if head is None:
             return None
-        places: dict[tuple[str, str, str, str], set[int]] = {}
-        for r in rows:
-            authors_there = places.setdefault((r["institution"], r["city"], r["region"], r["country"]), set())
-            if r["author_id"] is not None:
-                authors_there.add(int(r["author_id"]))
-        name, city, region, country = min(places, key=lambda k: (-len(places[k]), k))
-        n_authors = len({int(r["author_id"]) for r in rows if r["author_id"] is not None})
-        work_ns = sorted({int(r["work_id"]) for r in rows})
-        # One parameter per work, or (past what SQLite accepts in one statement) the works as a subquery.
-        works_in, works_args = (f"IN ({','.join('?' * len(work_ns))})", work_ns) if len(work_ns) <= 30_000 else (
-            "IN (SELECT DISTINCT d.work_id FROM document_authors a JOIN documents d ON d.id = a.document_id"
-            " WHERE a.ror = ?)", [ror])
+        # The institution's works as a subquery, not one bound parameter per work: a large institution has
+        # more works than SQLite (32,766) or PostgreSQL (65,535) accept as parameters of one statement.
+        works_sql = ("SELECT DISTINCT d.work_id FROM document_authors a JOIN documents d ON d.id = a.document_id"
+                     " WHERE a.ror = ?")
+        n_works = int(self._scalar(f"SELECT COUNT(*) AS n FROM ({works_sql}) w", (ror,)) or 0)
+        n_authors = int(self._scalar("SELECT COUNT(DISTINCT author_id) AS n FROM document_authors WHERE ror = ?",
+                                     (ror,)) or 0)
         year = this_year or date.today().year
-        by_year = self._window_counts(works_in, works_args, year)
-        pubs = int(self._scalar(f"SELECT COUNT(DISTINCT document_id) AS n FROM statements WHERE cited_work_id"
-                                f" {works_in}", works_args) or 0)
+        by_year = self._window_counts(f"IN ({works_sql})", (ror,), year)
+        pubs = int(self._scalar(f"SELECT COUNT(DISTINCT document_id) AS n FROM statements WHERE cited_work_id IN"
+                                f" ({works_sql})", (ror,)) or 0)
         windows = _index_windows(by_year, year)
         every = windows[-1]
         return InstitutionProfile(
-            ror=ror, name=name, city=city, region=region, country=country, works=len(work_ns), authors=n_authors,
+            ror=ror, name=head["institution"], city=head["city"], region=head["region"], country=head["country"],
+            works=n_works, authors=n_authors,
             tallies=Tallies(supporting=every.supporting, contrasting=every.contrasting, mentioning=every.mentioning,
                             unclassified=every.total - every.statements - every.mentioning, total=every.total,
                             citing_publications=pubs),
@@ -1361,37 +1365,6 @@ def _like_words(query: str) -> list[str]:
 
 
 WINDOW_YEARS = (2, 5)  # the index windows besides all-time: the citing years up to this one, this many
-
-
-def _author_works_and_affiliations(rows: Sequence[Row]) -> tuple[dict[int, list[Any]], list[AuthorAffiliation]]:
-    """An author's positions (work_id, doi, title, year, position, author_confidence, institution, ror, city,
-    region, country) as works (work row id → [doi, title, year, position, confidence]: as SQL's MAX/MIN would
-    give them for a work with two documents or positions) and affiliations (positions by institution and
-    place, with their first and last year), most recent first: unknown years last, then more positions, then
-    by name — one total order."""
-    works: dict[int, list[Any]] = {}
-    places: dict[tuple[str, str, str, str, str], list[Any]] = {}  # → [first year, last year, positions]
-    for r in rows:
-        n, year, conf = int(r["work_id"]), r["year"], r["author_confidence"]
-        conf = None if conf is None else float(conf)
-        w = works.get(n)
-        if w is None:
-            works[n] = [r["doi"] or "", r["title"] or "", year, int(r["position"]), conf]
-        else:
-            w[0], w[1] = max(w[0], r["doi"] or ""), max(w[1], r["title"] or "")
-            w[2] = year if w[2] is None else w[2] if year is None else max(w[2], year)
-            w[3] = min(w[3], int(r["position"]))
-            w[4] = conf if w[4] is None else w[4] if conf is None else min(w[4], conf)
-        if r["institution"] or r["country"]:
-            seen = places.setdefault((r["institution"], r["ror"], r["city"], r["region"], r["country"]),
-                                     [None, None, 0])
-            if year is not None:
-                seen[0] = year if seen[0] is None else min(seen[0], year)
-                seen[1] = year if seen[1] is None else max(seen[1], year)
-            seen[2] += 1
-    ordered = sorted(places.items(), key=lambda kv: (kv[1][1] is None, -(kv[1][1] or 0), -kv[1][2], kv[0]))
-    return works, [AuthorAffiliation(institution=k[0], ror=k[1], city=k[2], region=k[3], country=k[4],
-                                     first_year=v[0], last_year=v[1], documents=v[2]) for k, v in ordered]
 
 
 def _index_windows(by_year: dict[int | None, dict[str, int]], year: int) -> list[IndexWindow]:
