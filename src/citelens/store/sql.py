@@ -1250,29 +1250,25 @@ class SQLStore(Store):
                            " eissn = ''")
             works_sql += " UNION " + by_name_sql
             works_args += [n.lower() for n in names]
-        work_ns = [int(r["id"]) for r in self._rows(works_sql, works_args)]
-        n_works = len(work_ns)
+        n_works = int(self._scalar(f"SELECT COUNT(*) AS n FROM ({works_sql}) AS w", works_args) or 0)
         n_by_name = int(self._scalar(f"SELECT COUNT(*) AS n FROM ({by_name_sql}) AS w",
                                      [n.lower() for n in names]) or 0) if names else 0
-        # The works once, then one parameter per work (the subquery ran once per query before); past what
-        # SQLite accepts in one statement, the subquery.
-        works_in, works_args = (f"IN ({','.join('?' * n_works)})", work_ns) if n_works <= 30_000 else (
-            f"IN ({works_sql})", works_args)
         year = this_year or date.today().year
-        by_year = self._window_counts(works_in, works_args, year)
+        by_year = self._window_counts(f"IN ({works_sql})", works_args, year)
         per_work: dict[int, dict[str, int]] = {}
         if self._has_work_tallies:  # the 20 most cited works: one row each in the per-work totals
             for r in self._rows(f"SELECT work_id, supporting, contrasting, mentioning, statements FROM work_totals"
-                                f" WHERE work_id {works_in} ORDER BY statements DESC, work_id LIMIT 20", works_args):
+                                f" WHERE work_id IN ({works_sql}) ORDER BY statements DESC, work_id LIMIT 20",
+                                works_args):
                 per_work[int(r["work_id"])] = {s: int(r[s]) for s in STANCES}
                 per_work[int(r["work_id"])][""] = int(r["statements"]) - sum(int(r[s]) for s in STANCES)
         else:
-            for r in self._rows(*self._by_year(works_in, works_args, per_work=True)):
+            for r in self._rows(*self._by_year(f"IN ({works_sql})", works_args, per_work=True)):
                 work_counts = per_work.setdefault(int(r["cited_work_id"]), {})
                 work_counts[r["stance"] or ""] = work_counts.get(r["stance"] or "", 0) + int(r["n"])
         # The citing publications: distinct documents over all the journal's works (not a sum of per-work counts).
-        pubs = int(self._scalar(f"SELECT COUNT(DISTINCT document_id) AS n FROM statements WHERE cited_work_id"
-                                f" {works_in}", works_args) or 0)
+        pubs = int(self._scalar(f"SELECT COUNT(DISTINCT document_id) AS n FROM statements WHERE cited_work_id IN"
+                                f" ({works_sql})", works_args) or 0)
         windows = _index_windows(by_year, year)
         every = windows[-1]
         top = sorted(per_work, key=lambda w: (-sum(per_work[w].values()), w))[:20]
