@@ -138,7 +138,7 @@ def test_author_api_pages_and_the_page_links(tmp_path: Path) -> None:
         by_total = sorted(whole["works"], key=lambda w: -w["tallies"]["total"])
         assert [w["tallies"]["total"] for w in by_total] == [
             w["tallies"]["total"] for w in c.get(f"/api/authors/{author}?sort=cited").json()["works"]]
-        for bad in ({"sort": "title"}, {"per_page": 0}, {"per_page": 1001}, {"page": 0}):
+        for bad in ({"sort": "title"}, {"per_page": 0}, {"per_page": 1001}, {"page": 0}, {"page": 10**19}):
             r = c.get(f"/api/authors/{author}", params=bad)
             assert r.status_code == 400 and "application/json" in r.headers["content-type"], bad
         # The page: three works a page, the range and the total, a next link that keeps the order.

@@ -26,6 +26,7 @@ from citelens.web.errors import BadRequest, NotFound, StatementId, choice_param,
 EXAMPLE_DOI = "10.1038/nn1525"
 # works[] of GET /api/authors/{id} per page, at most and by default: every work of all but the most prolific.
 AUTHOR_WORKS_PER_PAGE_MAX = 1000
+AUTHOR_WORKS_MAX_PAGE = 1_000_000
 _ROR_ID = re.compile(r"0[a-z0-9]{6}\d{2}")  # ROR ids: "0", six base-32 characters, a two-digit checksum
 DOI_LIST = Body(..., examples=[[EXAMPLE_DOI, "10.1073/pnas.1936192100"]],
                 description="a JSON array of DOIs; null, empty and non-string entries are skipped")
@@ -207,8 +208,8 @@ def api_router(ctx: WebContext) -> APIRouter:
                                      description=f"works per page, 1 to {AUTHOR_WORKS_PER_PAGE_MAX}")
                ) -> dict[str, Any]:
         sort = choice_param({"sort": sort}, "sort", AUTHOR_WORK_SORTS, "newest") or "newest"
-        if page < 1:
-            raise BadRequest("page must be 1 or more")
+        if not 1 <= page <= AUTHOR_WORKS_MAX_PAGE:  # a page past 10**18 would be an offset no SQL integer holds
+            raise BadRequest(f"page must be between 1 and {AUTHOR_WORKS_MAX_PAGE}")
         if not 1 <= per_page <= AUTHOR_WORKS_PER_PAGE_MAX:
             raise BadRequest(f"per_page must be between 1 and {AUTHOR_WORKS_PER_PAGE_MAX}")
         profile = ctx.author_profile(author_id, sort, per_page, (page - 1) * per_page) \
