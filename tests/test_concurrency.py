@@ -164,3 +164,20 @@ def test_server_reads_and_writes_during_an_ingest(index: Path) -> None:
                         headers={"Authorization": "Bearer tok"})
         assert r.status_code == 200, r.text
         assert client.get("/api/statements/1").json()["type"] == "supporting"
+
+
+def test_two_writers_opening_a_new_file_together_both_get_it(tmp_path: Path) -> None:
+    # The second of two ingests started together on a new file found the first one's lock and SQLite refused
+    # its switch to WAL at once ("database is locked", no busy wait): it must wait like any writer instead.
+    path = tmp_path / "new.db"
+    first = sqlite3.connect(path, check_same_thread=False)
+    first.execute("BEGIN IMMEDIATE")  # as the other process does while it creates the schema
+    timer = threading.Timer(0.5, first.rollback)
+    timer.start()
+    try:
+        store = open_store(path, write_wait=30)
+        assert store.stats().documents == 0
+        store.close()
+    finally:
+        timer.join()
+        first.close()

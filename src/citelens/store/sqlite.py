@@ -89,8 +89,14 @@ class SQLiteStore(SQLStore):
         if self._version == SCHEMA_VERSION:
             # Up to date: opening for writing takes no lock, so it never waits for a running ingest.
             return
-        if self.conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            self.conn.execute("PRAGMA journal_mode=WAL")
+        def to_wal() -> None:
+            if self.conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                self.conn.execute("PRAGMA journal_mode=WAL")
+
+        # Retried like a write: two ingests that start together on a new file race here, and SQLite answers the
+        # journal-mode change with "database is locked" at once while the other holds its lock (seen in CI:
+        # the second writer failed "not a usable CiteLens database: database is locked").
+        self._retry_busy(to_wal)
         self._migrate()
 
     def _recorded_version(self) -> int:
