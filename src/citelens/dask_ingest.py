@@ -36,7 +36,7 @@ from typing import Any
 
 from citelens.document import Document
 from citelens.errors import CiteLensError
-from citelens.formats import METADATA_SUFFIXES
+from citelens.formats import is_metadata_source
 from citelens.pipeline import (
     Failure,
     IngestSummary,
@@ -274,7 +274,7 @@ def _results_in_order(items: Iterable[InputFile], done: dict[str, str], client: 
             if isinstance(desc, Failure):
                 submit()
                 pending.append((item, print_, desc))
-            elif item.name.lower().endswith(METADATA_SUFFIXES):
+            elif is_metadata_source(item.name):
                 submit()
                 data = desc.data if isinstance(desc, BytesInput) else _guarded(item.read, item.name)
                 pending.append((item, print_, data))

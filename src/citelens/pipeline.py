@@ -33,7 +33,7 @@ from citelens.errors import (
     InputTooLargeError,
     MalformedInputError,
 )
-from citelens.formats import ARTICLE_SUFFIXES, METADATA_SUFFIXES, parse_document
+from citelens.formats import ARTICLE_SUFFIXES, METADATA_SUFFIXES, is_metadata_source, parse_document
 from citelens.formats.crossref import parse_metadata_lines
 from citelens.places import locate_authors
 from citelens.places.stage import locate_author_affiliations
@@ -127,11 +127,6 @@ def iter_inputs(paths: Iterable[str | Path], skipped: list[str] | None = None) -
             yield from _file_inputs(path, skipped)
 
 
-def is_metadata_input(name: str) -> bool:
-    """Metadata records (JSON lines), which are stored before the articles so references resolve against them."""
-    return name.lower().endswith(METADATA_SUFFIXES)
-
-
 class InputPaths:
     """The inputs under some paths, iterable any number of times, never more than CACHE_INPUTS held at once.
 
@@ -162,7 +157,7 @@ class InputPaths:
         seen_metadata = False
         cache: list[InputFile] | None = []
         for item in iter_inputs(self.paths, self.skipped if record else []):
-            seen_metadata = seen_metadata or is_metadata_input(item.name)
+            seen_metadata = seen_metadata or is_metadata_source(item.name)
             if cache is not None:
                 cache.append(item)
                 if len(cache) > CACHE_INPUTS:
@@ -184,15 +179,15 @@ class InputPaths:
         if self._has_metadata is False:
             yield from self._walk()
             return
-        yield from (item for item in self._walk() if is_metadata_input(item.name))
-        yield from (item for item in self._walk() if not is_metadata_input(item.name))
+        yield from (item for item in self._walk() if is_metadata_source(item.name))
+        yield from (item for item in self._walk() if not is_metadata_source(item.name))
 
 
 def metadata_first(inputs: Iterable[InputFile]) -> Iterable[InputFile]:
     """Metadata files first (references resolve against them), then articles; otherwise in input order."""
     if isinstance(inputs, InputPaths):
         return inputs.metadata_first()
-    return sorted(inputs, key=lambda i: not is_metadata_input(i.name))  # stable: input order within each kind
+    return sorted(inputs, key=lambda i: not is_metadata_source(i.name))  # stable: input order within each kind
 
 
 def _file_inputs(path: Path, skipped: list[str]) -> Iterator[InputFile]:
@@ -638,7 +633,7 @@ def _read_or_failure(item: InputFile) -> bytes | Failure:
 
 def _read_and_process(item: InputFile, classifier: StanceClassifier) -> object:
     data = _read_or_failure(item)
-    if isinstance(data, Failure) or item.name.lower().endswith(METADATA_SUFFIXES):
+    if isinstance(data, Failure) or is_metadata_source(item.name):
         return data
     return _guarded(lambda: process_document(data, item.name, classifier), item.name)
 
@@ -656,7 +651,7 @@ def _worker_init(classifier_name: str | None, jobs: int = 1) -> None:
 
 def _worker_process(job: tuple[str, bytes | Failure]) -> object:
     name, data = job
-    if isinstance(data, Failure) or name.lower().endswith(METADATA_SUFFIXES):
+    if isinstance(data, Failure) or is_metadata_source(name):
         return data
     assert _WORKER_CLASSIFIER is not None
     return _guarded(lambda: process_document(data, name, _WORKER_CLASSIFIER, locate=False), name)

@@ -18,12 +18,17 @@ METADATA_SUFFIXES = (".jsonl", ".ndjson")
 _ROOT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)[\s>/]")
 
 
+def is_metadata_source(source: str) -> bool:
+    """Whether ``source`` names a metadata file (JSON lines of work records) rather than an article."""
+    return source.lower().endswith(METADATA_SUFFIXES)
+
+
 def detect_format(data: bytes, source: str) -> str:
     """'jats' | 'tei' | 'pdf' | 's2orc' | 'json' | 'metadata' | 'unknown'."""
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith(b"%PDF") or source.lower().endswith(".pdf"):
         return "pdf"
-    if source.lower().endswith(METADATA_SUFFIXES):
+    if is_metadata_source(source):
         return "metadata"
     if head.startswith(b"{"):
         # S2ORC / doc2json: a JSON object with body_text + bib_entries, or a pdf_parse/latex_parse envelope.
@@ -76,4 +81,4 @@ def parse_document(data: bytes, source: str) -> Document:
     raise UnsupportedFormatError(source, "not a supported article format (JATS/NLM XML, TEI XML, S2ORC JSON, PDF)")
 
 
-__all__ = ["parse_document", "detect_format", "ARTICLE_SUFFIXES", "METADATA_SUFFIXES"]
+__all__ = ["parse_document", "detect_format", "is_metadata_source", "ARTICLE_SUFFIXES", "METADATA_SUFFIXES"]

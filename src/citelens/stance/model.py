@@ -163,22 +163,23 @@ class LinearStanceClassifier:
         w = m.weights[ix]
         others = np.delete(w, k, axis=1).max(axis=1)
         margin = w[:, k] - others
-        phrases: list[str] = []
+        # (shown phrase, the words it covers): pieces are compared without the gap mark of a negated cue, so
+        # "not agree" is a piece of "not … agree with".
+        shown: list[tuple[str, str]] = []
         for j in np.argsort(-margin):
-            if margin[j] <= 0 and phrases:
+            if margin[j] <= 0 and shown:
                 break
             text = evidence_phrase(m.features[ix[j]])
-            # Compared without the gap mark of a negated cue, so "not agree" is a piece of "not … agree with".
-            plain = text.replace("… ", "") if text else ""
-            if not text or text == "[cited]" or any(plain in p.replace("… ", "") for p in phrases):
+            if not text or text == "[cited]":
                 continue
-            if keep is not None and not keep(text):
+            plain = text.replace("… ", "")
+            if any(plain in covered for _, covered in shown) or (keep is not None and not keep(text)):
                 continue
             # A longer phrase ("in contrast") replaces the pieces of it already shown ("contrast").
-            phrases = [p for p in phrases if p.replace("… ", "") not in plain] + [text]
-            if len(phrases) == N_EVIDENCE:
+            shown = [(p, c) for p, c in shown if c not in plain] + [(text, plain)]
+            if len(shown) == N_EVIDENCE:
                 break
-        return phrases
+        return [p for p, _ in shown]
 
 
 @lru_cache(maxsize=4)

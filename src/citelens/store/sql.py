@@ -673,11 +673,7 @@ class SQLStore(Store):
             chunk = work_ns[i:i + 500]
             for r in self._rows(f"SELECT work_id, publications, supporting, contrasting, mentioning, unclassified"
                                 f" FROM work_totals WHERE work_id IN ({','.join('?' * len(chunk))})", chunk):
-                # built directly (what _tallies gives from these counts): an author has hundreds of works
-                sup, con, men, unc = (int(r[k]) for k in ("supporting", "contrasting", "mentioning", "unclassified"))
-                out[int(r["work_id"])] = Tallies(supporting=sup, contrasting=con, mentioning=men, unclassified=unc,
-                                                 total=sup + con + men + unc,
-                                                 citing_publications=int(r["publications"]))
+                out[int(r["work_id"])] = _tallies({k: int(r[k]) for k in _EMPTY_TALLIES}, int(r["publications"]))
         return out
 
     def _recount_tallies_of_works(self, work_ns: list[int]) -> dict[int, Tallies]:
@@ -1082,13 +1078,9 @@ class SQLStore(Store):
                             position=int(r["position"]), tallies=counted.get(n, empty),
                             confidence=None if r["confidence"] is None else float(r["confidence"]))
                  for n, r in zip(work_ns, rows, strict=True)]
-        total = dict.fromkeys(("supporting", "contrasting", "mentioning", "unclassified", "total"), 0)
-        for t in counted.values():  # every work once (the works are grouped by work id)
-            total["supporting"] += t.supporting
-            total["contrasting"] += t.contrasting
-            total["mentioning"] += t.mentioning
-            total["unclassified"] += t.unclassified
-            total["total"] += t.total
+        # Every work once (the works are grouped by work id).
+        total = {k: sum(getattr(t, k) for t in counted.values())
+                 for k in ("supporting", "contrasting", "mentioning", "unclassified", "total")}
         most = {s: tuple(w.work_id for w in heapq.nsmallest(5, (w for w in works if getattr(w.tallies, s)),
                                                             key=author_work_order(s)))
                 for s in ("supporting", "contrasting")}

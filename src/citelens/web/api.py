@@ -221,7 +221,7 @@ def api_router(ctx: WebContext) -> APIRouter:
         query = {"sort": sort, "page": page + 1, "per_page": per_page}
         more = page * per_page < profile["works_total"]
         return {**profile, "works_page": page, "works_per_page": per_page,
-                "works_pages": max(1, -(-profile["works_total"] // per_page)),
+                "works_pages": ctx.page_count(profile["works_total"], per_page),
                 "works_next": f"/api/authors/{author_id}?{urlencode(query)}" if more else None}
 
     @r.get("/institutions/{ror}", tags=["authors"],

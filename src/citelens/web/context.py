@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import math
 import os
 import secrets
 import threading
@@ -207,6 +208,11 @@ class WebContext:
 
     def page_number(self, params: Any) -> int:
         return int_param(params, "page", 1, self.settings.max_page, 1) or 1
+
+    @staticmethod
+    def page_count(total: int, size: int) -> int:
+        """Pages of ``size`` rows that ``total`` rows fill (at least one, so an empty list still has a page)."""
+        return max(1, math.ceil(total / size))
 
     # ---------------------------------------------------------------------------------------- rendering
     @staticmethod

@@ -3,7 +3,6 @@ badge, API docs and the "how labels are made" page. Static assets are served fro
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Any
 
@@ -96,7 +95,7 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
         return ctx.page(request, "report.html", {
             "work": work, "tallies": ctx.tallies_of(work["id"]), "sections": ctx.sections_of(work["id"]),
             "chart": render.year_chart(ctx.years_of(work["id"])), "statements": statements, "total": total,
-            "page": pg, "pages": max(1, math.ceil(total / size)), "filters": filters, "base_q": base_q,
+            "page": pg, "pages": ctx.page_count(total, size), "filters": filters, "base_q": base_q,
             "filtered": any(v for k, v in filters.items() if k != "sort"), "tab": tab, "references": references,
             "n_refs": n_refs, "journal_issn": journal_issn_of(ctx, work)})
 
@@ -121,7 +120,7 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
         if profile is None:
             raise NotFound(f"no author {author_id[:50]}")
         return ctx.page(request, "author.html", {
-            "p": profile, "sort": sort, "page": pg, "pages": max(1, math.ceil(profile["works_total"] / size)),
+            "p": profile, "sort": sort, "page": pg, "pages": ctx.page_count(profile["works_total"], size),
             "first": (pg - 1) * size + 1, "base_q": {"sort": sort} if sort != "newest" else {}})
 
     @r.get("/institutions/{ror}", response_class=HTMLResponse)
@@ -177,7 +176,7 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
         return ctx.page(request, "search.html", {"q": q, "kind": kind, "filters": filters, "groups": groups,
                                                  "papers": papers, "people": people, "journals": journals,
                                                  "total": total, "page": pg,
-                                                 "pages": max(1, math.ceil(total / size)), "base_q": base_q})
+                                                 "pages": ctx.page_count(total, size), "base_q": base_q})
 
     @r.get("/check", response_class=HTMLResponse)
     def check_form(request: Request) -> HTMLResponse:
