@@ -35,12 +35,15 @@ DEFAULT_GROBID_REPEAT = 2
 # which are what the held-out files look like, are counted four times (dev: +0.001 to +0.002 micro-F1 on both
 # dev folds; the shipped model since round 3).
 DEFAULT_SMALL_REPEAT = 4
+# Of those copies, how many are recombined variants (title and journal of strings from other files).
+DEFAULT_RECOMBINE = 0
 # Share of the JATS training strings replaced by a noisy variant (no punctuation between fields, upper-case
 # authors, title case, line-break hyphens, glued words): what strings from PDFs and other files look like.
 DEFAULT_NOISY = 0.3
 # Share printed again in a physics / mathematics / IEEE style (title between commas or in quotes).
 DEFAULT_RESTYLE = 0.3
 NOISE_SEED = 7
+RECOMBINE_SEED = 11
 
 
 def jats_training_strings(
@@ -66,15 +69,26 @@ def jats_training_strings(
 
 def weighted(grobid: list[T.Example], args: argparse.Namespace) -> list[T.Example]:
     """GROBID's strings, each counted ``--grobid-repeat`` times, or ``--small-repeat`` times outside the
-    largest file."""
-    if not args.small_repeat:
-        return grobid * args.grobid_repeat
+    largest file; ``--recombine`` of those copies are recombined variants (``parser_train.recombined_variant``:
+    title and journal from strings of other files), the same copy when a string has neither."""
     sizes: dict[str, int] = {}
     for ex in grobid:
         sizes[ex.source_file] = sizes.get(ex.source_file, 0) + 1
-    largest = max(sizes, key=lambda f: sizes[f])
-    return [e for e in grobid if e.source_file == largest] * args.grobid_repeat + [
-        e for e in grobid if e.source_file != largest] * args.small_repeat
+    largest = max(sizes, key=lambda f: sizes[f]) if sizes else ""
+    if not args.small_repeat:
+        parts = [(grobid, args.grobid_repeat)]
+    else:
+        parts = [([e for e in grobid if e.source_file == largest], args.grobid_repeat),
+                 ([e for e in grobid if e.source_file != largest], args.small_repeat)]
+    donors = T.recombination_donors(grobid) if args.recombine else {}
+    rng = random.Random(RECOMBINE_SEED)
+    out: list[T.Example] = []
+    for part, copies in parts:
+        plain = max(copies - args.recombine, 1)
+        out += part * plain
+        for _ in range(copies - plain):
+            out += [T.recombined_variant(ex, donors, rng) or ex for ex in part]
+    return out
 
 
 def pdf_benchmark_articles(data: Path) -> frozenset[str]:
@@ -93,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--grobid-repeat", type=int, default=DEFAULT_GROBID_REPEAT)
     ap.add_argument("--small-repeat", type=int, default=DEFAULT_SMALL_REPEAT,
                     help="times to count GROBID strings outside the largest file (0: --grobid-repeat)")
+    ap.add_argument("--recombine", type=int, default=DEFAULT_RECOMBINE,
+                    help="of each GROBID string's copies, how many get the title and journal of other files' strings")
     ap.add_argument("--dev-fold", type=int, default=1,
                     help="with --dev: 2, 3, ... score on another set of train files instead (parser_train.swap_dev_fold)")
     ap.add_argument("--noisy", type=float, default=DEFAULT_NOISY, help="share of JATS strings made noisy")

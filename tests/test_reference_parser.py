@@ -346,3 +346,65 @@ def test_second_dev_fold_is_file_disjoint_and_leaves_test_alone() -> None:
     assert len(dev2) <= len(dev) and "citations.xml" not in {e.source_file for e in dev2}
     assert swap_dev_fold(train, dev, 1) == (train, dev)
     assert [e.raw for e in swap_dev_fold(train, dev, 2)[1]] == [e.raw for e in dev2]  # seeded
+
+
+def _tagged(text: str, labels: list[str]) -> list[tuple[str, int, int, str]]:
+    from citelens.references.crf_features import tokenize
+
+    tokens = tokenize(text)
+    assert len(tokens) == len(labels)
+    return [(t.text, t.start, t.end, lab) for t, lab in zip(tokens, labels, strict=True)]
+
+
+def test_quoted_title_runs_to_its_closing_quote() -> None:
+    from citelens.references.parser import _repair_title_end
+
+    text = 'TS 23.228: "IP Multimedia Subsystem (IMS); Stage 2".'
+    labels = ["B-misc", "misc", "misc", "misc", "O", "O", "B-title", "title", "title", "title", "title", "title",
+              "O", "B-journal", "B-volume", "O", "O"]
+    repaired = [t[3] for t in _repair_title_end(text, _tagged(text, labels))]
+    assert repaired[6:15] == ["B-title"] + ["title"] * 8
+    assert repaired[15:] == ["O", "O"]  # the quote and the full stop stay outside
+    # A title already ending at its quote, a title not opened by a quote and an apostrophe are left alone.
+    done = 'Smith J, "Cells," Nature.'
+    done_labels = ["B-author", "author", "O", "O", "B-title", "O", "O", "B-journal", "O"]
+    assert _repair_title_end(done, _tagged(done, done_labels)) == _tagged(done, done_labels)
+    plain = "Smith J. Cells of mice; Stage 2. Nature."
+    plain_labels = ["B-author", "author", "O", "B-title", "title", "title", "O", "B-misc", "misc", "O", "B-journal", "O"]
+    assert _repair_title_end(plain, _tagged(plain, plain_labels)) == _tagged(plain, plain_labels)
+    apostrophe = "O'Brien J. Cells; Stage 2'. Nature."
+    apostrophe_labels = ["B-author", "author", "author", "author", "O", "B-title", "O", "B-misc", "misc", "O", "O",
+                         "B-journal", "O"]
+    assert _repair_title_end(apostrophe, _tagged(apostrophe, apostrophe_labels)) == _tagged(apostrophe, apostrophe_labels)
+
+
+def test_preprint_server_name_is_not_a_title() -> None:
+    from citelens.references.parser import _without_eprint_titles
+
+    assert _without_eprint_titles({"book": ["ArXiv e-prints"], "date": ["2017"]}) == {"date": ["2017"]}
+    assert _without_eprint_titles({"title": ["arXiv preprint", "Cells"]}) == {"title": ["Cells"]}
+    assert _without_eprint_titles({"title": ["On arXiv e-prints"]}) == {"title": ["On arXiv e-prints"]}
+
+
+def test_recombined_variants_swap_title_and_journal_and_keep_every_label_on_its_text() -> None:
+    import random
+
+    from citelens.references.parser_train import Example, recombination_donors, recombined_variant
+
+    raw = "Smith J. Cells of mice. J Biol 2003;12:1-9."
+    ex = Example("a.xml", raw, [
+        {"label": "author", "start": 0, "end": 8}, {"label": "title:a", "start": 9, "end": 22},
+        {"label": "title:j", "start": 24, "end": 30}, {"label": "date", "start": 31, "end": 35},
+        {"label": "biblScope:pp", "start": 39, "end": 42},
+    ])
+    other = Example("b.xml", "Kim. 한국어 제목, 서울법학 2018.", [
+        {"label": "title:a", "start": 5, "end": 11}, {"label": "title:j", "start": 13, "end": 17},
+    ])
+    donors = recombination_donors([ex, other])
+    variant = recombined_variant(ex, donors, random.Random(1))
+    assert variant is not None and variant.raw == "Smith J. 한국어 제목. 서울법학 2003;12:1-9."
+    spans = {f["label"]: variant.raw[f["start"] : f["end"]] for f in variant.fields}
+    assert spans == {"author": "Smith J.", "title:a": "한국어 제목", "title:j": "서울법학", "date": "2003", "biblScope:pp": "1-9"}
+    # Donors from the string's own file are never taken; a string with neither field is left alone.
+    assert recombined_variant(ex, recombination_donors([ex]), random.Random(1)) is None
+    assert recombined_variant(Example("c.xml", "x", []), donors, random.Random(1)) is None

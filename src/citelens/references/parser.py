@@ -121,6 +121,85 @@ def _repair_title_start(tagged: list[tuple[str, int, int, str]]) -> list[tuple[s
     return out
 
 
+# Opening quote → the marks that close it. Single quotes count only at a word edge (an apostrophe in
+# "O'Brien" or "Stark's" opens nothing).
+_QUOTE_PAIRS = {'"': '"\u201d', "\u201c": "\u201d\"", "\u201e": "\u201c\u201d\"", "\u00ab": "\u00bb", "'": "'\u2019", "\u2018": "\u2019'"}
+_SINGLE_QUOTES = frozenset("'\u2018")
+# What the CRF sometimes takes for a title in astronomy strings ("Smith, J. 2017, ArXiv e-prints
+# [arXiv:1701.09067]"): the name of a preprint server, never the work's title.
+_EPRINT_NAMES = frozenset({"arxiveprints", "arxiveprint", "eprints", "arxivpreprint", "arxiv"})
+
+
+def _title_run(tagged: list[tuple[str, int, int, str]]) -> tuple[int, int] | None:
+    """(first, last) token of the first title run: title tokens and the punctuation tagged "O" inside it."""
+    first = next((k for k, t in enumerate(tagged) if t[3] in ("B-title", "title")), None)
+    if first is None:
+        return None
+    last = first
+    for k in range(first + 1, len(tagged)):
+        if tagged[k][3] == "title":
+            last = k
+        elif not (tagged[k][3] == "O" and not tagged[k][0].isalnum()):
+            break
+    return first, last
+
+
+def _at_word_edge(text: str, token: tuple[str, int, int, str], closing: bool) -> bool:
+    before = text[token[1] - 1] if token[1] > 0 else " "
+    after = text[token[2]] if token[2] < len(text) else " "
+    return (not before.isspace() and not after.isalnum()) if closing else not before.isalnum()
+
+
+def _repair_title_end(text: str, tagged: list[tuple[str, int, int, str]]) -> list[tuple[str, int, int, str]]:
+    """Finish a quoted title at its closing quote.
+
+    Print puts quotes around a title so that its inner punctuation does not end it; the CRF, which sees a
+    few tokens either side, still stops at a semicolon or a number inside them ('"IP Multimedia Subsystem
+    (IMS); Stage 2"', '"… for 5G System"'). A title run that starts right after an opening quote is
+    extended to the last word before the matching closing quote (at most 40 tokens on). A title that runs
+    past its closing quote is left alone: a title may start with a quoted phrase ("'The surface management
+    system' (SuMS) database: …").
+    """
+    run = _title_run(tagged)
+    if run is None:
+        return tagged
+    first, last = run
+    if first == 0:
+        return tagged
+    opener = tagged[first - 1]
+    if opener[0] not in _QUOTE_PAIRS or (opener[0] in _SINGLE_QUOTES and not _at_word_edge(text, opener, False)):
+        return tagged
+    closers = _QUOTE_PAIRS[opener[0]]
+    close = next(
+        (k for k in range(first + 1, min(len(tagged), last + 41)) if tagged[k][0] in closers
+         and (opener[0] not in _SINGLE_QUOTES or _at_word_edge(text, tagged[k], True))),
+        None,
+    )
+    if close is None or close <= last + 1:
+        return tagged
+    end = max((k for k in range(last + 1, close) if tagged[k][0].isalnum()), default=None)
+    if end is None:
+        return tagged
+    return [(t[0], t[1], t[2], "title") if last < k <= end else t for k, t in enumerate(tagged)]
+
+
+def _without_eprint_titles(fields: dict[str, list[str]]) -> dict[str, list[str]]:
+    """``fields`` without title or book runs that only name a preprint server ("ArXiv e-prints")."""
+    for label in ("title", "book"):
+        if label in fields:
+            kept = [t for t in fields[label] if "".join(ch for ch in t.casefold() if ch.isalnum()) not in _EPRINT_NAMES]
+            if kept:
+                fields[label] = kept
+            else:
+                del fields[label]
+    return fields
+
+
+def _parse_prepared(tagger, text: str, key: str) -> Reference:  # noqa: ANN001 - pycrfsuite.Tagger
+    tagged = _repair_title_end(text, _repair_title_start(_tag(tagger, text)))
+    return build_reference(text, _without_eprint_titles(_runs(text, tagged)), key=key)
+
+
 def _runs(raw: str, tagged: list[tuple[str, int, int, str]]) -> dict[str, list[str]]:
     """Contiguous same-label token runs as text spans of ``raw``, per label, in order.
 
@@ -372,7 +451,7 @@ def _tag(tagger, text: str) -> list[tuple[str, int, int, str]]:  # noqa: ANN001 
 def parse_reference_string(raw: str, key: str = "") -> Reference:
     """Parse one reference string ("Smith J, Jones A. Title. J Biol. 2003;12:1-9.") into a Reference."""
     text = _prepare(raw)
-    ref = build_reference(text, _runs(text, _repair_title_start(_tag(_tagger(), text))), key=key)
+    ref = _parse_prepared(_tagger(), text, key)
     ref.raw = _encodable(raw).strip()
     return ref
 
@@ -383,7 +462,7 @@ def parse_reference_strings(raws: Iterable[str]) -> list[Reference]:
     out: list[Reference] = []
     for i, raw in enumerate(raws):
         text = _prepare(raw)
-        ref = build_reference(text, _runs(text, _repair_title_start(_tag(tagger, text))), key=f"b{i}")
+        ref = _parse_prepared(tagger, text, f"b{i}")
         ref.raw = _encodable(raw).strip()
         out.append(ref)
     return out

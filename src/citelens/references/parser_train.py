@@ -188,6 +188,68 @@ def swap_dev_fold(train: Sequence[Example], dev: Sequence[Example], fold: int) -
     return [e for e in train if e.source_file not in chosen] + list(dev), [e for e in train if e.source_file in chosen]
 
 
+# Fields whose text is swapped between strings by ``recombined_variant``: the long free-text ones, whose
+# words say little about the field while their place in the style says much.
+RECOMBINED_LABELS = ("title", "journal")
+
+
+def recombined_variant(ex: Example, donors: dict[str, Sequence[tuple[str, str]]], rng: random.Random) -> Example | None:
+    """A copy of ``ex`` whose title and journal texts are those of other strings (``donors``: CRF label →
+    (source file, text) pairs; a donor from ``ex``'s own file is never taken), every other character
+    and label kept.
+
+    GROBID's labelled strings come a few dozen per file, one style per file: the model learns a style
+    together with its file's words (Korean law titles, astrophysics journals). Putting the titles and
+    journals of other files (other scripts, other disciplines) into each file's style teaches the style
+    without the words, which is what a held-out file needs. ``None`` when ``ex`` has neither field once
+    (strings with two titles or journals are left alone: which donor would go where is unclear).
+    """
+    by_label: dict[str, list[dict[str, Any]]] = {}
+    for f in ex.fields:
+        by_label.setdefault(LABEL_MAP.get(f["label"], "misc"), []).append(f)
+    swaps: list[tuple[dict[str, Any], str]] = []
+    for label in RECOMBINED_LABELS:
+        spans = by_label.get(label, [])
+        pool = donors.get(label, ())
+        if len(spans) != 1 or not pool:
+            continue
+        for _ in range(5):
+            source, text = pool[rng.randrange(len(pool))]
+            if source != ex.source_file:
+                swaps.append((spans[0], text))
+                break
+    if not swaps:
+        return None
+    swapped = {id(f): text for f, text in swaps}
+    pieces: list[str] = []
+    fields: list[dict[str, Any]] = []
+    pos = shift = 0
+    for f in sorted(ex.fields, key=lambda f: (f["start"], f["end"])):
+        if f["start"] < pos:  # overlapping spans: leave such a string as it is
+            return None
+        pieces.append(ex.raw[pos : f["start"]])
+        text = swapped.get(id(f), ex.raw[f["start"] : f["end"]])
+        start = f["start"] + shift
+        pieces.append(text)
+        fields.append({**f, "start": start, "end": start + len(text), "text": text})
+        shift += len(text) - (f["end"] - f["start"])
+        pos = f["end"]
+    pieces.append(ex.raw[pos:])
+    return Example(ex.source_file, "".join(pieces), fields)
+
+
+def recombination_donors(examples: Iterable[Example]) -> dict[str, list[tuple[str, str]]]:
+    """(source file, text) of every title and journal span of ``examples``, by CRF label."""
+    out: dict[str, list[tuple[str, str]]] = {label: [] for label in RECOMBINED_LABELS}
+    for ex in examples:
+        for f in ex.fields:
+            label = LABEL_MAP.get(f["label"], "misc")
+            text = ex.raw[max(f["start"], 0) : f["end"]].strip()
+            if label in out and text:
+                out[label].append((ex.source_file, text))
+    return out
+
+
 def train_model(
     examples: Iterable[Example], model_file: Path, params: dict[str, Any] | None = None, algorithm: str = "lbfgs"
 ) -> float:
