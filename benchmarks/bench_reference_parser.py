@@ -92,7 +92,7 @@ Micro-average F1 (goal fields): **{tab["micro(goal fields)"]["f1"]:.3f}**.
 
 """
     md += f"""Training data: GROBID's train+dev strings (those of the largest file, `citations.xml`, counted twice, those
-of the other files four times) and 20,000 strings sampled from pmc-oa's training articles (half printed, half
+of the other files six times) and 20,000 strings sampled from pmc-oa's training articles (half printed, half
 rendered; the PDF benchmark's articles left out; 30 % of them printed again in a physics / mathematics / IEEE
 style, 30 % made noisy), averaged perceptron (15 epochs, features seen fewer than 3 times dropped), with
 `.venv/bin/python scripts/train_reference_parser.py`; features in `citelens.references.crf_features`.

@@ -7,7 +7,7 @@ labelled runs are then cleaned up by rules (author splitting, year, page ranges,
 The model (crfsuite's averaged perceptron, features in :mod:`citelens.references.crf_features`) is trained
 on GROBID's labelled citation strings and on reference strings rebuilt from pmc-oa's JATS, some of them
 printed again in other styles (``scripts/train_reference_parser.py``), and ships in
-``citelens/references/models/`` (15.7 MB). Its field F1 on held-out strings, the dev figures behind each
+``citelens/references/models/`` (15.8 MB). Its field F1 on held-out strings, the dev figures behind each
 choice and its speed are in docs/benchmarks.md (``reference-parsing`` and ``reference-parsing-notes``).
 """
 
