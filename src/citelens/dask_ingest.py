@@ -316,34 +316,12 @@ def _store_batch(pipeline: Pipeline, batch: list[tuple[InputFile, str, Document 
                  summary: IngestSummary, on_progress: Callable[[InputFile, str], None] | None) -> None:
     """One transaction for the batch; each document in its own savepoint with its manifest row."""
     store = pipeline.store
-    statuses: list[str] = []
-    with store.transaction():
-        for item, print_, outcome in batch:
-            if isinstance(outcome, Failure):
-                summary.failed.append(outcome)
-                statuses.append("failed")
-                continue
 
-            def save(doc: Document = outcome, item: InputFile = item, print_: str = print_) -> Any:
-                with store.transaction():
-                    result = pipeline.store_document(doc)
-                    store.mark_input_finished(item.name, print_, "stored")
-                return result
+    def finished(i: int) -> None:
+        item, print_, _ = batch[i]
+        store.mark_input_finished(item.name, print_, "stored")
 
-            stored = _guarded(save, item.name, summary)
-            if isinstance(stored, str):
-                statuses.append("failed")
-                continue
-            summary.stored += 1
-            summary.replaced += int(stored.replaced)
-            summary.statements += stored.statements
-            summary.references += stored.references
-            summary.references_matched += stored.resolved_existing
-            summary.warnings += len(outcome.warnings)
-            statuses.append("stored")
-    if on_progress:
-        for (item, _p, _o), status in zip(batch, statuses, strict=True):
-            on_progress(item, status)
+    pipeline.store_batch([(item, outcome) for item, _p, outcome in batch], summary, on_progress, finished)
 
 
 def _metadata_and_manifest(store: Store, data: bytes | Failure, item: InputFile, print_: str,
