@@ -104,8 +104,18 @@ class CascadeStanceClassifier:
     def predict(self, inputs: list[StanceInput]) -> list[StancePrediction]:
         return predict_each_once(inputs, self._predict)
 
+    def _evidence(self, x: StanceInput, features: np.ndarray, k: int) -> str:
+        """The citing sentence's cue phrases for class ``k``, else the phrases stage 1 weighs most towards it
+        (the surrogate of ``onnx_model.evidence``, from the features stage 1 has already extracted)."""
+        from citelens.stance.onnx_model import cue_evidence, readable
+
+        stance = self.stage1.model.classes[k]
+        if stance == "mentioning":
+            return ""
+        return cue_evidence(x, stance) or "; ".join(self.stage1._phrases(features, k, readable))
+
     def _predict(self, inputs: list[StanceInput]) -> list[StancePrediction]:
-        raw, _ = self.stage1.scores(inputs)
+        raw, features = self.stage1.scores(inputs)
         p_lin = self.stage1.probabilities(raw)
         p_ment = p_lin[:, self._mentioning]
         hard = [i for i, p in enumerate(p_ment) if p < self.threshold]
@@ -118,13 +128,12 @@ class CascadeStanceClassifier:
                     stance="mentioning", confidence=float(p), evidence="",
                     probabilities={c: round(float(p) if c == "mentioning" else rest, 4) for c in classes})
         if hard:
-            from citelens.stance.onnx_model import evidence
-
             net = self.stage2.probabilities(self.stage2.logits([inputs[i] for i in hard]))
             mixed = self.combine(p_lin[hard], net)
             for j, i in enumerate(hard):
                 k = int(np.argmax(mixed[j]))
                 out[i] = StancePrediction(
-                    stance=classes[k], confidence=float(mixed[j, k]), evidence=evidence(inputs[i], classes[k]),
+                    stance=classes[k], confidence=float(mixed[j, k]),
+                    evidence=self._evidence(inputs[i], features[i], k),
                     probabilities={c: round(float(v), 4) for c, v in zip(classes, mixed[j], strict=True)})
         return [p for p in out if p is not None]

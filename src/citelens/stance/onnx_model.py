@@ -138,6 +138,13 @@ def evidence(x: StanceInput, stance: str) -> str:
     and phrases that the shipped linear model weighs most towards the same class stand in (a transparent
     surrogate, computed for minority-class predictions only, so it costs little). Mentioning has no evidence.
     """
+    if stance not in ("supporting", "contrasting"):
+        return ""
+    return cue_evidence(x, stance) or _surrogate_evidence(x, stance)
+
+
+def cue_evidence(x: StanceInput, stance: str) -> str:
+    """The comparison cue phrases of the citing sentence that agree with ``stance`` ("" when none)."""
     pattern = _SUP if stance == "supporting" else _CON if stance == "contrasting" else None
     if pattern is None:
         return ""
@@ -146,9 +153,7 @@ def evidence(x: StanceInput, stance: str) -> str:
         phrase = m.group(1).strip()
         if phrase and phrase not in found:
             found.append(phrase)
-    if found:
-        return "; ".join(found[:3])
-    return _surrogate_evidence(x, stance)
+    return "; ".join(found[:3])
 
 
 def _surrogate_evidence(x: StanceInput, stance: str) -> str:
@@ -157,10 +162,10 @@ def _surrogate_evidence(x: StanceInput, stance: str) -> str:
     if not model_available():
         return ""
     # The newest linear model: trained on the most evidence.
-    return "; ".join(LinearStanceClassifier(newest_model_path()).explain(x, stance, keep=_readable))
+    return "; ".join(LinearStanceClassifier(newest_model_path()).explain(x, stance, keep=readable))
 
 
-def _readable(phrase: str) -> bool:
+def readable(phrase: str) -> bool:
     # Phrases of the citing sentence itself, not function words alone: "(next sentence) all" or "the"
     # explains nothing to a reader.
     return not phrase.startswith("(") and any(w not in _STOPWORDS and len(w) > 2 for w in phrase.split())
