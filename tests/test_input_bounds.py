@@ -226,3 +226,19 @@ def test_inputs_are_streamed_metadata_first_and_skips_reported_once(tmp_path: Pa
     monkeypatch.setattr(pipeline, "CACHE_INPUTS", 100)
     few = pipeline.InputPaths([tmp_path])
     assert few.count() == 1 and len(list(few.metadata_first())) == 1 and len(walks) == 1  # kept: walked once
+
+
+def test_tar_stream_closes_after_its_last_member(tmp_path: Path) -> None:
+    # Reading an archive's members streams through one open file; it is closed once the last member is read,
+    # not left to the garbage collector (one open file per archive, before).
+    archive = tmp_path / "two.tar.gz"
+    with tarfile.open(archive, "w:gz") as tf:
+        for i in range(2):
+            data = f"<article><front><article-meta><title-group><article-title>A{i}</article-title>".encode()
+            info = tarfile.TarInfo(f"a{i}.xml")
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    items = list(iter_inputs([archive]))
+    assert [item.read()[:9] for item in items] == [b"<article>", b"<article>"]
+    stream = items[-1].read.__closure__[0].cell_contents  # the members' shared _TarStream
+    assert stream._open is None

@@ -361,6 +361,7 @@ def _tar_inputs(path: Path, skipped: list[str]) -> Iterator[InputFile]:
                     member, f"archive member too large ({info.size:,} bytes)"))))
                 continue
             listed.append(InputFile(member, (lambda pos=position, m=member: stream.read(pos, m)), info.size))
+            stream.last = position
     yield from listed
 
 
@@ -411,6 +412,9 @@ class _TarStream:
         self.path = path
         self._open: _OpenTar | None = None
         self._position = -1
+        # Position of the last member that will be read: the stream closes after it rather than when garbage
+        # collected (one open file per archive left behind, before: a ResourceWarning in the tests).
+        self.last = -1
 
     def read(self, position: int, member: str) -> bytes:
         try:
@@ -428,6 +432,8 @@ class _TarStream:
                 if self._position == position:
                     fh = tf.extractfile(info)
                     data = _read_capped(fh, MAX_FILE_BYTES + 1) if fh else b""
+                    if position >= self.last:
+                        self.close()
                     if len(data) > MAX_FILE_BYTES:
                         raise InputTooLargeError(member, "archive member larger than the size limit")
                     return data
