@@ -149,3 +149,38 @@ def test_author_api_pages_and_the_page_links(tmp_path: Path) -> None:
         assert "Works 7–7 of 7" in last and 'rel="next"' not in last and 'rel="prev"' in last
         assert "No works on page 9" in c.get(f"/authors/{author}?page=9").text
         assert c.get(f"/authors/{author}?sort=bogus").status_code == 400
+
+
+def test_author_command_pages_and_sorts_the_works(tmp_path: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from citelens.cli import main
+
+    db = tmp_path / "a.db"
+    store = open_store(str(db))
+    author = build(store)
+    every = store.author_profile(author, works_sort="oldest")
+    store.close()
+    assert every is not None
+    runner = CliRunner()
+    pages = []
+    for page in (1, 2, 3):
+        out = runner.invoke(main, ["author", ORCID, "--db", str(db), "--json", "--sort", "oldest",
+                                   "--page", str(page), "--per-page", "3"])
+        assert out.exit_code == 0, out.output
+        data = json.loads(out.output)
+        assert (data["sort"], data["page"], data["per_page"]) == ("oldest", page, 3)
+        (profile,) = data["authors"]
+        assert profile["works_total"] == len(WORKS)  # over all the works whatever the page
+        pages.append([w["work_id"] for w in profile["works"]])
+    assert [len(p) for p in pages] == [3, 3, 1]
+    assert sum(pages, []) == [w.work_id for w in every.works]  # the pages in order are the whole sorted list
+    text = runner.invoke(main, ["author", ORCID, "--db", str(db), "--page", "2", "--per-page", "3"])
+    assert text.exit_code == 0 and "works 4–6 of 7 (newest)" in text.output
+    # Without --page the JSON lists every work, as before.
+    whole = json.loads(runner.invoke(main, ["author", ORCID, "--db", str(db), "--json"]).output)
+    assert len(whole["authors"][0]["works"]) == len(WORKS) and "page" not in whole
+    bad = runner.invoke(main, ["author", ORCID, "--db", str(db), "--page", "0"])
+    assert bad.exit_code == 2

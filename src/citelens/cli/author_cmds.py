@@ -9,6 +9,9 @@ import click
 from citelens.cli import EXIT_NOT_FOUND, main
 from citelens.cli.index_cmds import DB_OPTION, JSON_OPTION, _console, _dump, _open
 from citelens.cli.terminal import safe
+from citelens.store import AUTHOR_WORK_SORTS
+
+SHOWN_WORKS = 20  # works printed per author without --page (--json lists them all)
 
 
 @main.command()
@@ -17,16 +20,25 @@ from citelens.cli.terminal import safe
 @JSON_OPTION
 @click.option("--limit", default=5, show_default=True, type=click.IntRange(1, 100),
               help="At most this many authors when a name matches several.")
-def author(query: str, db: str, as_json: bool, limit: int) -> None:
+@click.option("--sort", "sort", default="newest", show_default=True, type=click.Choice(AUTHOR_WORK_SORTS),
+              help="Order of the works (as the author page's and the API's sort=).")
+@click.option("--page", default=None, type=click.IntRange(1, 1_000_000),
+              help="Show this page of the works (--per-page each); without it: the first 20, or all with --json.")
+@click.option("--per-page", "per_page", default=50, show_default=True, type=click.IntRange(1, 1000),
+              help="Works per page with --page.")
+def author(query: str, db: str, as_json: bool, limit: int, sort: str, page: int | None, per_page: int) -> None:
     """An author's works with their tallies, co-authors and affiliations.
 
     QUERY is an ORCID, an author id (from `export --table authors`) or a name ("Anna Smith", "Smith, A",
     "Smith"). A name can match several authors (disambiguation keeps people apart without evidence):
-    each is shown, most documents first.
+    each is shown, most documents first. The figures above the works (tallies, co-authors, affiliations)
+    are over all the works whatever page is shown.
     """
     store = _open(db, must_exist=True, readonly=True)
     found = store.find_authors(query, limit=limit)
-    profiles = [p for p in (store.author_profile(a[0]) for a in found) if p is not None]
+    window = {} if page is None else {"works_limit": per_page, "works_offset": (page - 1) * per_page}
+    profiles = [p for p in (store.author_profile(a[0], works_sort=sort, **window) for a in found)
+                if p is not None]
     store.close()
     if not profiles:
         if as_json:
@@ -35,7 +47,8 @@ def author(query: str, db: str, as_json: bool, limit: int) -> None:
             _console(True).print(f"[red]not found:[/] no author {safe(query)} in {safe(db)}")
         sys.exit(EXIT_NOT_FOUND)
     if as_json:
-        _dump({"query": query, "authors": [p.to_dict() for p in profiles]})
+        paging = {} if page is None else {"page": page, "per_page": per_page}
+        _dump({"query": query, "sort": sort, **paging, "authors": [p.to_dict() for p in profiles]})
         return
     c = _console()
     for p in profiles:
@@ -45,7 +58,12 @@ def author(query: str, db: str, as_json: bool, limit: int) -> None:
                 f"[green]supporting {t.supporting}[/] · [red]contrasting {t.contrasting}[/] · "
                 f"mentioning {t.mentioning} · total {t.total}"
                 + (f" · self-citations {p.self_citation_share:.0%}" if p.self_citation_share is not None else ""))
-        for w in p.works[:20]:
+        first = 0 if page is None else (page - 1) * per_page
+        shown = p.works if page is not None else p.works[:SHOWN_WORKS]
+        if page is not None or p.works_total > len(shown):
+            c.print(f"  works {first + 1 if shown else first}–{first + len(shown)} of {p.works_total} ({sort})"
+                    + ("" if shown else " — past the last page"))
+        for w in shown:
             c.print(f"  {w.year or '----'}  {safe(w.doi or w.work_id)}  {safe(w.title[:80])}  "
                     f"(+{w.tallies.supporting} −{w.tallies.contrasting} ·{w.tallies.mentioning})")
         for a in p.affiliations[:5]:
