@@ -23,7 +23,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 from citelens.document import Document
 from citelens.errors import (
@@ -41,6 +41,7 @@ from citelens.references.resolve import find_matching_work, resolve_references
 from citelens.stance import StanceClassifier, classify_statements, get_classifier
 from citelens.statements import build_statements
 from citelens.store.base import Store
+from citelens.store.records import SaveResult
 
 MAX_FILE_BYTES = 100 * 1024 * 1024
 MAX_ARCHIVE_MEMBERS = 100_000
@@ -514,7 +515,7 @@ class Pipeline:
         """parse → link → classify (no database access)."""
         return process_document(data, source, self.classifier)
 
-    def store_document(self, doc: Document):  # noqa: ANN201 - SaveResult
+    def store_document(self, doc: Document) -> SaveResult:
         """resolve → store, in one transaction."""
         with self.store.transaction(), self.store.identifier_scope(doc):
             resolve_references(doc, self.store)
@@ -576,7 +577,7 @@ class Pipeline:
                         results.append(outcome)
                         continue
 
-                    def save(doc: Document = outcome, i: int = i):  # noqa: ANN202 - SaveResult
+                    def save(doc: Document = outcome, i: int = i) -> SaveResult:
                         with self.store.transaction():
                             result = self.store_document(doc)
                             if on_stored is not None:
@@ -593,14 +594,13 @@ class Pipeline:
             if isinstance(result, Failure):
                 summary.failed.append(result)
             else:
-                doc = outcome
-                assert isinstance(doc, Document)
+                saved = cast(SaveResult, result)
                 summary.stored += 1
-                summary.replaced += int(result.replaced)  # type: ignore[attr-defined]
-                summary.statements += result.statements  # type: ignore[attr-defined]
-                summary.references += result.references  # type: ignore[attr-defined]
-                summary.references_matched += result.resolved_existing  # type: ignore[attr-defined]
-                summary.warnings += len(doc.warnings)
+                summary.replaced += int(saved.replaced)
+                summary.statements += saved.statements
+                summary.references += saved.references
+                summary.references_matched += saved.resolved_existing
+                summary.warnings += len(cast(Document, outcome).warnings)
                 status = "stored"
             if on_progress:
                 on_progress(item, status)

@@ -18,7 +18,10 @@ _NON_WORD = re.compile(r"[^\w]+")
 # Combining marks of the Basic Multilingual Plane (accents once NFKD has split them off), for str.translate:
 # one C pass instead of a Python generator over every character (loading the gazetteer folds ≈ 200,000
 # names). Text with characters beyond the BMP takes the generator, so the result is the same for any text.
-_DROP_COMBINING = dict.fromkeys(c for c in range(0x10000) if unicodedata.combining(chr(c)))
+# Built on first use, not at import (≈ 5 ms that every process importing the pipeline would pay).
+@cache
+def _drop_combining() -> dict[int, None]:
+    return dict.fromkeys(c for c in range(0x10000) if unicodedata.combining(chr(c)))
 
 
 def place_key(text: str) -> str:
@@ -30,7 +33,7 @@ def place_key(text: str) -> str:
     else:
         folded = unicodedata.normalize("NFKD", text)
         if max(folded) <= "\uffff":
-            folded = folded.translate(_DROP_COMBINING)
+            folded = folded.translate(_drop_combining())
         else:
             folded = "".join(c for c in folded if not unicodedata.combining(c))
         folded = folded.lower().replace("&", " and ")

@@ -17,7 +17,7 @@ which dev precision reaches 0.8 for both supporting and contrasting labels. Ever
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ import numpy as np
 from citelens.stance.base import StanceInput, StancePrediction, predict_each_once
 from citelens.stance.model import V3_FILE as LINEAR_V3_FILE
 from citelens.stance.model import LinearStanceClassifier
-from citelens.stance.onnx_model import V3, MiniLMStanceClassifier, models_dir
+from citelens.stance.onnx_model import V3, MiniLMStanceClassifier, evidence, models_dir
 from citelens.stance.onnx_model import model_available as minilm_available
 
 CASCADE_FILE = "stance-cascade-v3.json"
@@ -104,16 +104,6 @@ class CascadeStanceClassifier:
     def predict(self, inputs: list[StanceInput]) -> list[StancePrediction]:
         return predict_each_once(inputs, self._predict)
 
-    def _evidence(self, x: StanceInput, features: np.ndarray, k: int) -> str:
-        """The citing sentence's cue phrases for class ``k``, else the phrases stage 1 weighs most towards it
-        (the surrogate of ``onnx_model.evidence``, from the features stage 1 has already extracted)."""
-        from citelens.stance.onnx_model import cue_evidence, readable
-
-        stance = self.stage1.model.classes[k]
-        if stance == "mentioning":
-            return ""
-        return cue_evidence(x, stance) or "; ".join(self.stage1._phrases(features, k, readable))
-
     def _predict(self, inputs: list[StanceInput]) -> list[StancePrediction]:
         raw, features = self.stage1.scores(inputs)
         p_lin = self.stage1.probabilities(raw)
@@ -134,6 +124,7 @@ class CascadeStanceClassifier:
                 k = int(np.argmax(mixed[j]))
                 out[i] = StancePrediction(
                     stance=classes[k], confidence=float(mixed[j, k]),
-                    evidence=self._evidence(inputs[i], features[i], k),
+                    evidence=evidence(inputs[i], classes[k],
+                                      partial(self.stage1.explain_features, features[i], classes[k])),
                     probabilities={c: round(float(v), 4) for c, v in zip(classes, mixed[j], strict=True)})
         return [p for p in out if p is not None]

@@ -157,7 +157,12 @@ class LinearStanceClassifier:
         """The showable phrases of ``x`` that push hardest towards ``stance`` (at most three, best first);
         ``keep`` filters candidates before the three are taken. Other models use this as a surrogate "why"."""
         _, idx = self.scores([x])
-        return self._phrases(idx[0], self.model.classes.index(stance), keep)
+        return self.explain_features(idx[0], stance, keep)
+
+    def explain_features(self, features: np.ndarray, stance: str,
+                         keep: Callable[[str], bool] | None = None) -> list[str]:
+        """:meth:`explain` for a statement whose feature indices (from :meth:`scores`) are at hand."""
+        return self._phrases(features, self.model.classes.index(stance), keep)
 
     def _phrases(self, ix: np.ndarray, k: int, keep: Callable[[str], bool] | None = None) -> list[str]:
         """The showable features that pushed hardest towards class ``k`` against the other classes."""

@@ -19,6 +19,7 @@ import importlib.util
 import json
 import os
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -131,23 +132,24 @@ def pad_batch(seqs: list[np.ndarray]) -> dict[str, np.ndarray]:
     return {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
 
 
-def evidence(x: StanceInput, stance: str) -> str:
+def evidence(x: StanceInput, stance: str,
+             explain: Callable[[Callable[[str], bool]], list[str]] | None = None) -> str:
     """Why a supporting/contrasting label: the cue phrases in the citing sentence that agree with it.
 
     The network itself is not explained. When the sentence holds none of the lexicon's cue phrases, the words
     and phrases that the shipped linear model weighs most towards the same class stand in (a transparent
-    surrogate, computed for minority-class predictions only, so it costs little). Mentioning has no evidence.
+    surrogate, computed for minority-class predictions only, so it costs little); ``explain(keep)`` gives them
+    instead where the caller has them at hand (the cascade, from the features its stage 1 already extracted).
+    Mentioning has no evidence.
     """
     if stance not in ("supporting", "contrasting"):
         return ""
-    return cue_evidence(x, stance) or _surrogate_evidence(x, stance)
+    return _cue_evidence(x, stance) or "; ".join((explain or _surrogate_phrases(x, stance))(_readable))
 
 
-def cue_evidence(x: StanceInput, stance: str) -> str:
+def _cue_evidence(x: StanceInput, stance: str) -> str:
     """The comparison cue phrases of the citing sentence that agree with ``stance`` ("" when none)."""
-    pattern = _SUP if stance == "supporting" else _CON if stance == "contrasting" else None
-    if pattern is None:
-        return ""
+    pattern = _SUP if stance == "supporting" else _CON
     found: list[str] = []
     for m in pattern.finditer(normalise(x.text)):
         phrase = m.group(1).strip()
@@ -156,16 +158,16 @@ def cue_evidence(x: StanceInput, stance: str) -> str:
     return "; ".join(found[:3])
 
 
-def _surrogate_evidence(x: StanceInput, stance: str) -> str:
+def _surrogate_phrases(x: StanceInput, stance: str) -> Callable[[Callable[[str], bool]], list[str]]:
     from citelens.stance.model import LinearStanceClassifier, model_available, newest_model_path
 
     if not model_available():
-        return ""
+        return lambda _keep: []
     # The newest linear model: trained on the most evidence.
-    return "; ".join(LinearStanceClassifier(newest_model_path()).explain(x, stance, keep=readable))
+    return lambda keep: LinearStanceClassifier(newest_model_path()).explain(x, stance, keep=keep)
 
 
-def readable(phrase: str) -> bool:
+def _readable(phrase: str) -> bool:
     # Phrases of the citing sentence itself, not function words alone: "(next sentence) all" or "the"
     # explains nothing to a reader.
     return not phrase.startswith("(") and any(w not in _STOPWORDS and len(w) > 2 for w in phrase.split())
