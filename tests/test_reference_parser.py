@@ -408,3 +408,85 @@ def test_recombined_variants_swap_title_and_journal_and_keep_every_label_on_its_
     # Donors from the string's own file are never taken; a string with neither field is left alone.
     assert recombined_variant(ex, recombination_donors([ex]), random.Random(1)) is None
     assert recombined_variant(Example("c.xml", "x", []), donors, random.Random(1)) is None
+
+
+def test_quoted_book_title_runs_to_its_closing_quote() -> None:
+    from citelens.references.parser import _repair_title_end
+
+    # A standard's or a report's title in quotes is labelled as a book: it too runs to its closing quote.
+    text = 'TS 23.228: "IP Multimedia Subsystem (IMS); Stage 2".'
+    labels = ["B-misc", "misc", "misc", "misc", "O", "O", "B-book", "book", "book", "book", "book", "book",
+              "O", "B-volume", "O", "O", "O"]
+    repaired = [t[3] for t in _repair_title_end(text, _tagged(text, labels))]
+    assert repaired[6:15] == ["B-book"] + ["book"] * 8
+    assert repaired[15:] == ["O", "O"]
+
+
+def test_decimal_point_spaced_by_extraction_is_joined() -> None:
+    from citelens.references.crf_features import normalise_spacing
+
+    assert normalise_spacing("collisions at √ sNN = 2 . 76TeVwith ATLAS")[0] == "collisions at √ sNN = 2.76TeVwith ATLAS"
+    raw = "√s NN = 2 .76TeV ,Phys .Lett .B 746"
+    text, index = normalise_spacing(raw)
+    assert text == "√s NN = 2.76TeV, Phys. Lett. B 746"
+    assert all(raw[i] == ch for ch, i in zip(text, index, strict=True) if not ch.isspace())
+    # A space after the stop only is print's own spacing: left as it is.
+    assert normalise_spacing("Vol. 2. 76-80")[0] == "Vol. 2. 76-80"
+
+
+def test_title_that_swallowed_the_journal_gives_it_back() -> None:
+    from citelens.references.parser import _split_title_at_journal
+
+    def split(text: str, labels: list[str]) -> list[str]:
+        return [t[3] for t in _split_title_at_journal(text, _tagged(text, labels))]
+
+    # Vancouver with a journal the model does not know: the title's last sentence is the journal.
+    text = "Kim H. 보건소 환자 분석. 한국농촌의학.지역보건학회지. 2011;36(4):238-50."
+    labels = ["B-author", "author", "O", "B-title", "title", "title", "title", "title", "title", "title", "O",
+              "B-date", "O", "B-volume", "O", "B-issue", "O", "O", "B-pages", "pages", "pages", "O"]
+    assert split(text, labels)[3:11] == ["B-title", "title", "title", "O", "B-journal", "journal", "journal", "O"]
+    assert split(text, labels)[11:] == labels[11:]
+    # Without a full stop inside, the last comma: "Title, Journal, 통권 (527), 19-24".
+    text = "강민수(2012), 사회적 경제, 도시문제, 19-24."
+    labels = ["B-author", "O", "B-date", "O", "O", "B-title", "title", "title", "title", "O", "B-pages", "pages",
+              "pages", "O"]
+    assert split(text, labels)[5:9] == ["B-title", "title", "O", "B-journal"]
+    # Left alone: a journal elsewhere, a title not followed by volume/pages/date, a stop after an initial,
+    # and a rest that starts in lower case (the title's own end).
+    for text, labels in (
+        ("Smith J. Cells. Mice. Nature 12:1.", ["B-author", "author", "O", "B-title", "title", "title", "O",
+                                                "B-journal", "B-volume", "O", "B-pages", "O"]),
+        ("Smith J. Cells. Mice. Wiley.", ["B-author", "author", "O", "B-title", "title", "title", "O",
+                                          "B-publisher", "O"]),
+        ("Smith J. Legacy of A. N. Kolmogorov 12:1.", ["B-author", "author", "O", "B-title", "title", "title",
+                                                       "title", "title", "title", "title", "B-volume", "O",
+                                                       "B-pages", "O"]),
+        ("Smith J. Mycotoxins: animal health, welfare. 80 183-205.", ["B-author", "author", "O", "B-title", "title",
+                                                                      "title", "title", "title", "title", "O",
+                                                                      "B-volume", "B-pages", "pages", "pages", "O"]),
+    ):
+        assert split(text, labels) == labels
+
+
+def test_short_title_taken_for_a_last_initials_first_author_goes_back() -> None:
+    from citelens.references.parser import _repair_author_tail
+
+    def repair(text: str, labels: list[str]) -> list[str]:
+        return [t[3] for t in _repair_author_tail(_tagged(text, labels))]
+
+    text = "S. B. Pope, Turbulent Flows, Cambridge Univ. Press (2000)."
+    labels = ["B-author"] + ["author"] * 7 + ["O", "B-publisher", "publisher", "publisher", "publisher", "O",
+                                               "B-date", "O", "O"]
+    assert repair(text, labels)[6:9] == ["B-title", "title", "O"]
+    assert repair(text, labels)[:6] == labels[:6] and repair(text, labels)[9:] == labels[9:]
+    # Left alone: the piece is straight before the volume (a journal), surname-first names, a title present.
+    journal = "J. D. Wilson, Boundary Meteorology, 78, 191-210 (1996)."
+    journal_labels = ["B-author"] + ["author"] * 7 + ["O", "B-volume", "O", "B-pages", "pages", "pages", "O",
+                                                       "B-date", "O", "O"]
+    assert repair(journal, journal_labels) == journal_labels
+    surname_first = "Pope, S. B., Turbulent Flows, Cambridge (2000)."
+    surname_labels = ["B-author"] + ["author"] * 8 + ["O", "B-pubplace", "O", "B-date", "O", "O"]
+    assert repair(surname_first, surname_labels) == surname_labels
+    titled = "S. Pope, Flows, Turbulence, Wiley."
+    titled_labels = ["B-author", "author", "author", "author", "author", "O", "B-title", "O", "B-publisher", "O"]
+    assert repair(titled, titled_labels) == titled_labels

@@ -73,6 +73,9 @@ _MARKERS: dict[str, str] = {
 # Each rule: (pattern, replacement built from the pattern's groups; literal text is written as-is).
 _RESPACE: tuple[tuple[re.Pattern[str], tuple[int | str, ...]], ...] = (
     (re.compile(r"\s+"), (" ",)),
+    # "2 . 76TeV" / "2 .76" → "2.76": a decimal point with a space before it is an extraction artefact (print
+    # spaces after a full stop, never before); read as "2. 76" it ends a title at "= 2".
+    (re.compile(r"(?<=\d) (\.) ?(?=\d)"), (1,)),
     # " .Not" / " ,207" → ". Not" / ", 207": punctuation glued to the next word, spaced from the previous.
     (re.compile(r"(?<=[^\W_]) ([.,;:])(?=[^\W_])"), (1, " ")),
     # "Symposium,Vol" / "(2),1383" → "Symposium, Vol" / "(2), 1383" (not "1,000")

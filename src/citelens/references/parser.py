@@ -130,14 +130,15 @@ _SINGLE_QUOTES = frozenset("'\u2018")
 _EPRINT_NAMES = frozenset({"arxiveprints", "arxiveprint", "eprints", "arxivpreprint", "arxiv"})
 
 
-def _title_run(tagged: list[tuple[str, int, int, str]]) -> tuple[int, int] | None:
-    """(first, last) token of the first title run: title tokens and the punctuation tagged "O" inside it."""
-    first = next((k for k, t in enumerate(tagged) if t[3] in ("B-title", "title")), None)
+def _title_run(tagged: list[tuple[str, int, int, str]], label: str = "title") -> tuple[int, int] | None:
+    """(first, last) token of the first ``label`` run (a title, or a book's title): its tokens and the
+    punctuation tagged "O" inside it."""
+    first = next((k for k, t in enumerate(tagged) if t[3] in ("B-" + label, label)), None)
     if first is None:
         return None
     last = first
     for k in range(first + 1, len(tagged)):
-        if tagged[k][3] == "title":
+        if tagged[k][3] == label:
             last = k
         elif not (tagged[k][3] == "O" and not tagged[k][0].isalnum()):
             break
@@ -158,9 +159,16 @@ def _repair_title_end(text: str, tagged: list[tuple[str, int, int, str]]) -> lis
     (IMS); Stage 2"', '"… for 5G System"'). A title run that starts right after an opening quote is
     extended to the last word before the matching closing quote (at most 40 tokens on). A title that runs
     past its closing quote is left alone: a title may start with a quoted phrase ("'The surface management
-    system' (SuMS) database: …").
+    system' (SuMS) database: …"). The same holds for a book's or a report's title in quotes ('3GPP TS 23.228:
+    "IP Multimedia Subsystem (IMS); Stage 2"'), which GROBID labels as a book.
     """
-    run = _title_run(tagged)
+    for label in ("title", "book"):
+        tagged = _quoted_run_to_close(text, tagged, label)
+    return tagged
+
+
+def _quoted_run_to_close(text: str, tagged: list[tuple[str, int, int, str]], label: str) -> list[tuple[str, int, int, str]]:
+    run = _title_run(tagged, label)
     if run is None:
         return tagged
     first, last = run
@@ -180,7 +188,7 @@ def _repair_title_end(text: str, tagged: list[tuple[str, int, int, str]]) -> lis
     end = max((k for k in range(last + 1, close) if tagged[k][0].isalnum()), default=None)
     if end is None:
         return tagged
-    return [(t[0], t[1], t[2], "title") if last < k <= end else t for k, t in enumerate(tagged)]
+    return [(t[0], t[1], t[2], label) if last < k <= end else t for k, t in enumerate(tagged)]
 
 
 def _without_eprint_titles(fields: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -195,8 +203,119 @@ def _without_eprint_titles(fields: dict[str, list[str]]) -> dict[str, list[str]]
     return fields
 
 
+def _is_initial_at(tagged: list[tuple[str, int, int, str]], k: int) -> bool:
+    """Token ``k`` is an initial: one capital letter followed by a full stop, a hyphen or a capitalised word
+    ("J." / "J.-P." / "E Giacobino")."""
+    word = tagged[k][0]
+    return len(word) == 1 and word.isupper() and k + 1 < len(tagged) and (
+        tagged[k + 1][0] in (".", "-") or tagged[k + 1][0][:1].isupper())
+
+
+def _repair_author_tail(tagged: list[tuple[str, int, int, str]]) -> list[tuple[str, int, int, str]]:
+    """Give the title back the words the CRF added to an initials-first author list.
+
+    In "S. B. Pope, Turbulent Flows, Cambridge Univ. Press" or "A. Larkoski, G. Soyez and J. Thaler, Soft
+    Drop, JHEP 05 (2014) 146" every name of the list is initials then surname; a last comma-separated piece
+    with no initial at all is the (short) title, which the CRF, seeing only a few tokens, reads as one more
+    name. Only when the string has no title run at all and every earlier piece holds an initial.
+    """
+    if not tagged or tagged[0][3] not in ("B-author", "author") or _title_run(tagged) or _title_run(tagged, "book"):
+        return tagged
+    end = 0
+    while end < len(tagged) and tagged[end][3] in ("B-author", "author"):
+        end += 1
+    pieces: list[list[int]] = [[]]
+    for k in range(end):
+        word = tagged[k][0]
+        if word in (",", ";", "&") or word.lower() == "and":
+            if pieces[-1]:
+                pieces.append([])
+            continue
+        pieces[-1].append(k)
+    pieces = [p for p in pieces if p]
+    if len(pieces) < 2:
+        return tagged
+    last = [k for k in pieces[-1] if tagged[k][0].isalnum()]
+    if not last or len(last) > 12 or any(_is_initial_at(tagged, k) for k in pieces[-1]):
+        return tagged
+    if tagged[last[0]][0].lower() in ("et", "al", "jr", "sr") or not _is_initial_at(tagged, pieces[0][0]):
+        return tagged
+    if not all(any(_is_initial_at(tagged, k) for k in p) for p in pieces[:-1]):
+        return tagged
+    # "J. D. Wilson, Boundary-Layer Meteorology, 78, 191-210": a piece straight before the volume or year is
+    # a journal (physics lists often print no title).
+    following = next((t for t in tagged[pieces[-1][-1] + 1 :] if t[0].isalnum()), None)
+    if following is None or following[3].removeprefix("B-") in _NUMBERED_FIELDS:
+        return tagged
+    # Such a title is closed by a comma (a stop would make it an abbreviated journal: "Biomass Convers.") and
+    # starts with a capital (not a glued "andA Quattropani").
+    if end >= len(tagged) or tagged[end][0] != "," or not tagged[last[0]][0][:1].isupper():
+        return tagged
+    out = list(tagged)
+    for n, k in enumerate(range(pieces[-1][0], pieces[-1][-1] + 1)):
+        t = out[k]
+        out[k] = (t[0], t[1], t[2], "B-title" if n == 0 else "title")
+    return out
+
+
+# Where a title is split from a journal it swallowed: the last sentence-ending full stop, else the last comma.
+_SPLIT_MARKS = ".,"
+_NUMBERED_FIELDS = frozenset({"volume", "issue", "pages", "date"})
+_TITLE_ABBREVIATIONS = frozenset({"vs", "st", "dr", "mr", "mrs", "no", "vol", "fig", "eq", "ed", "eds", "al", "etc", "ca", "cf", "approx"})
+
+
+def _split_title_at_journal(text: str, tagged: list[tuple[str, int, int, str]]) -> list[tuple[str, int, int, str]]:
+    """Give the journal back its name when the CRF read "Title. Journal 2007;10(3):137-44" as one title.
+
+    In the styles that separate title and journal by a full stop only (Vancouver, and East Asian lists that
+    follow it), a journal name the model does not know ("한국농촌의학.지역보건학회지", "Knee Surgery, Sports
+    Traumatology, Arthroscopy") is read as the title's last sentence. When a string has no journal or book at
+    all and its title runs straight into the volume, issue, pages or date, the words after the title's last
+    sentence-ending full stop (a stop followed by a space, not after an initial or a common abbreviation)
+    are the journal; without such a stop, those after its last comma ("Title, 도시문제, 통권 (527), 19-24"). At
+    most 12 words, and not starting with a lower-case letter (a journal name starts with a capital where the
+    script has case; "…, welfare and productivity. 80 183-205" is the title's end).
+    """
+    if any(t[3].removeprefix("B-") in ("journal", "book") for t in tagged):
+        return tagged
+    run = _title_run(tagged)
+    if run is None:
+        return tagged
+    first, last = run
+    following = next((t for t in tagged[last + 1 :] if t[0].isalnum()), None)
+    if following is None or following[3].removeprefix("B-") not in _NUMBERED_FIELDS:
+        return tagged
+    split = None
+    for mark in _SPLIT_MARKS:
+        for k in range(first + 1, last):
+            token = tagged[k]
+            if token[0] != mark or token[2] >= len(text) or text[token[2]] != " ":
+                continue
+            before = tagged[k - 1][0]
+            if (len(before) == 1 and before.isupper()) or before.lower() in _TITLE_ABBREVIATIONS:
+                continue
+            split = k
+        if split is not None:
+            break
+    if split is None:
+        return tagged
+    words = [k for k in range(split + 1, last + 1) if tagged[k][0].isalnum()]
+    if not words or len(words) > 12 or tagged[words[0]][0][0].islower():
+        return tagged
+    out = list(tagged)
+    out[split] = (*tagged[split][:3], "O")
+    for n, k in enumerate(words):
+        t = out[k]
+        out[k] = (t[0], t[1], t[2], "B-journal" if n == 0 else "journal")
+    for k in range(split + 1, last + 1):
+        if not out[k][0].isalnum() and out[k][3] == "title":
+            out[k] = (out[k][0], out[k][1], out[k][2], "journal")
+    return out
+
+
 def _parse_prepared(tagger, text: str, key: str) -> Reference:  # noqa: ANN001 - pycrfsuite.Tagger
     tagged = _repair_title_end(text, _repair_title_start(_tag(tagger, text)))
+    tagged = _repair_author_tail(_split_title_at_journal(text, tagged))
     return build_reference(text, _without_eprint_titles(_runs(text, tagged)), key=key)
 
 
