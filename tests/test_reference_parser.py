@@ -451,6 +451,12 @@ def test_title_that_swallowed_the_journal_gives_it_back() -> None:
     labels = ["B-author", "O", "B-date", "O", "O", "B-title", "title", "title", "title", "O", "B-pages", "pages",
               "pages", "O"]
     assert split(text, labels)[5:9] == ["B-title", "title", "O", "B-journal"]
+    # A title opened by a quote ends at its closing quote; unlabelled "Vol." before the volume is passed over.
+    text = "D. Lim, 'A Study of Value' Asia Journal of Art, Vol. 8, pp. 23-32."
+    labels = ["B-author", "author", "author", "O", "O", "B-title"] + ["title"] * 9 + ["O", "O", "B-volume", "O",
+              "O", "O", "B-pages", "pages", "pages", "O"]
+    assert split(text, labels)[5:15] == ["B-title", "title", "title", "title", "O", "B-journal", "journal",
+                                         "journal", "journal", "journal"]
     # Left alone: a journal elsewhere, a title not followed by volume/pages/date, a stop after an initial,
     # and a rest that starts in lower case (the title's own end).
     for text, labels in (

@@ -264,6 +264,21 @@ _NUMBERED_FIELDS = frozenset({"volume", "issue", "pages", "date"})
 _TITLE_ABBREVIATIONS = frozenset({"vs", "st", "dr", "mr", "mrs", "no", "vol", "fig", "eq", "ed", "eds", "al", "etc", "ca", "cf", "approx"})
 
 
+_MAX_JOURNAL_WORDS = 16  # "Cell Biochemistry and Function: Cellular biochemistry and its modulation by …"
+
+
+def _closing_quote_inside(text: str, tagged: list[tuple[str, int, int, str]], first: int, last: int) -> int | None:
+    """The token closing the quote that opens right before a title run, when it lies inside the run."""
+    if first == 0:
+        return None
+    opener = tagged[first - 1]
+    if opener[0] not in _QUOTE_PAIRS or (opener[0] in _SINGLE_QUOTES and not _at_word_edge(text, opener, False)):
+        return None
+    closers = _QUOTE_PAIRS[opener[0]]
+    return next((k for k in range(first + 1, last) if tagged[k][0] in closers
+                 and (opener[0] not in _SINGLE_QUOTES or _at_word_edge(text, tagged[k], True))), None)
+
+
 def _split_title_at_journal(text: str, tagged: list[tuple[str, int, int, str]]) -> list[tuple[str, int, int, str]]:
     """Give the journal back its name when the CRF read "Title. Journal 2007;10(3):137-44" as one title.
 
@@ -272,9 +287,10 @@ def _split_title_at_journal(text: str, tagged: list[tuple[str, int, int, str]]) 
     Traumatology, Arthroscopy") is read as the title's last sentence. When a string has no journal or book at
     all and its title runs straight into the volume, issue, pages or date, the words after the title's last
     sentence-ending full stop (a stop followed by a space, not after an initial or a common abbreviation)
-    are the journal; without such a stop, those after its last comma ("Title, 도시문제, 통권 (527), 19-24"). At
-    most 12 words, and not starting with a lower-case letter (a journal name starts with a capital where the
-    script has case; "…, welfare and productivity. 80 183-205" is the title's end).
+    are the journal; without such a stop, those after its last comma ("Title, 도시문제, 통권 (527), 19-24"). A
+    title opened by a quote ends at its closing quote first ("'A Study on …' Asia-pacific Journal of …, Vol.
+    8"). At most 16 words, and not starting with a lower-case letter (a journal name starts with a capital
+    where the script has case; "…, welfare and productivity. 80 183-205" is the title's end).
     """
     if any(t[3].removeprefix("B-") in ("journal", "book") for t in tagged):
         return tagged
@@ -282,11 +298,12 @@ def _split_title_at_journal(text: str, tagged: list[tuple[str, int, int, str]]) 
     if run is None:
         return tagged
     first, last = run
-    following = next((t for t in tagged[last + 1 :] if t[0].isalnum()), None)
+    # The next field, over unlabelled words ("Vol." tagged O before "8").
+    following = next((t for t in tagged[last + 1 :] if t[0].isalnum() and t[3] != "O"), None)
     if following is None or following[3].removeprefix("B-") not in _NUMBERED_FIELDS:
         return tagged
-    split = None
-    for mark in _SPLIT_MARKS:
+    split = _closing_quote_inside(text, tagged, first, last)
+    for mark in _SPLIT_MARKS if split is None else ():
         for k in range(first + 1, last):
             token = tagged[k]
             if token[0] != mark or token[2] >= len(text) or text[token[2]] != " ":
@@ -300,7 +317,7 @@ def _split_title_at_journal(text: str, tagged: list[tuple[str, int, int, str]]) 
     if split is None:
         return tagged
     words = [k for k in range(split + 1, last + 1) if tagged[k][0].isalnum()]
-    if not words or len(words) > 12 or tagged[words[0]][0][0].islower():
+    if not words or len(words) > _MAX_JOURNAL_WORDS or tagged[words[0]][0][0].islower():
         return tagged
     out = list(tagged)
     out[split] = (*tagged[split][:3], "O")
