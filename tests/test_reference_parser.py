@@ -496,3 +496,25 @@ def test_short_title_taken_for_a_last_initials_first_author_goes_back() -> None:
     titled = "S. Pope, Flows, Turbulence, Wiley."
     titled_labels = ["B-author", "author", "author", "author", "author", "O", "B-title", "O", "B-publisher", "O"]
     assert repair(titled, titled_labels) == titled_labels
+
+
+def test_unlabelled_words_between_authors_and_journal_are_the_title() -> None:
+    from citelens.references.parser import _untagged_title_before_journal
+
+    def fill(text: str, labels: list[str]) -> list[str]:
+        return [t[3] for t in _untagged_title_before_journal(_tagged(text, labels))]
+
+    text = "구자인. (2020). 왜 마을농업인가. 마을, 5, 15-27."
+    labels = ["B-author", "O", "O", "B-date", "O", "O", "O", "O", "O", "B-journal", "O", "B-volume", "O",
+              "B-pages", "pages", "pages", "O"]
+    assert fill(text, labels)[6:10] == ["B-title", "title", "O", "B-journal"]
+    # Left alone: a title already found, an "editors" label, a letter glued to the year.
+    titled = "Kim J. Cells. Mice. Nature 5."
+    titled_labels = ["B-author", "author", "O", "B-title", "O", "O", "O", "B-journal", "B-volume", "O"]
+    assert fill(titled, titled_labels) == titled_labels
+    editors = "Arnot G, editors. Croakey Health Media. 2023."
+    editors_labels = ["B-author", "author", "O", "O", "O", "B-journal", "journal", "journal", "O", "B-date", "O"]
+    assert fill(editors, editors_labels) == editors_labels
+    glued = "Planck .2016g ,A&A ,596"
+    glued_labels = ["B-author", "O", "B-date", "O", "O", "B-journal", "journal", "journal", "O", "B-volume"]
+    assert fill(glued, glued_labels) == glued_labels

@@ -264,6 +264,7 @@ _NUMBERED_FIELDS = frozenset({"volume", "issue", "pages", "date"})
 _TITLE_ABBREVIATIONS = frozenset({"vs", "st", "dr", "mr", "mrs", "no", "vol", "fig", "eq", "ed", "eds", "al", "etc", "ca", "cf", "approx"})
 
 
+_NOT_TITLE_WORDS = frozenset({"in", "im", "dans", "ed", "eds", "editor", "editors", "hrsg", "et", "al"})
 _MAX_JOURNAL_WORDS = 16  # "Cell Biochemistry and Function: Cellular biochemistry and its modulation by …"
 
 
@@ -330,9 +331,38 @@ def _split_title_at_journal(text: str, tagged: list[tuple[str, int, int, str]]) 
     return out
 
 
+def _untagged_title_before_journal(tagged: list[tuple[str, int, int, str]]) -> list[tuple[str, int, int, str]]:
+    """Label as the title the words the CRF left unlabelled between the authors (or year) and the journal.
+
+    "구자인. (2020). 왜 마을농업인가. 마을, 5, 15-27": with no title found, the words just before the journal
+    and after the author list or the year, which the CRF labelled nothing, are the title.
+    """
+    if _title_run(tagged) or _title_run(tagged, "book"):
+        return tagged
+    j = next((k for k, t in enumerate(tagged) if t[3] in ("B-journal", "journal")), None)
+    if j is None:
+        return tagged
+    k = j - 1
+    while k >= 0 and tagged[k][3] == "O":
+        k -= 1
+    if k < 0 or tagged[k][3].removeprefix("B-") not in ("author", "date"):
+        return tagged
+    words = [i for i in range(k + 1, j) if tagged[i][0].isalnum()]
+    # Not a chapter's "In", an "editors" label or a letter glued to the year ("2016g").
+    if not words or tagged[words[0]][0].lower() in _NOT_TITLE_WORDS or not any(
+            len(tagged[i][0]) > 1 and not tagged[i][0].isdigit() and tagged[i][0].lower() not in _NOT_TITLE_WORDS for i in words):
+        return tagged
+    out = list(tagged)
+    for n, i in enumerate(range(words[0], words[-1] + 1)):
+        t = out[i]
+        out[i] = (t[0], t[1], t[2], "B-title" if n == 0 else "title")
+    return out
+
+
 def _parse_prepared(tagger, text: str, key: str) -> Reference:  # noqa: ANN001 - pycrfsuite.Tagger
     tagged = _repair_title_end(text, _repair_title_start(_tag(tagger, text)))
     tagged = _repair_author_tail(_split_title_at_journal(text, tagged))
+    tagged = _untagged_title_before_journal(tagged)
     return build_reference(text, _without_eprint_titles(_runs(text, tagged)), key=key)
 
 
