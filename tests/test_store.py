@@ -87,6 +87,34 @@ def test_sqlite_indexes_one_search_row_per_sentence(db_path: Path, mini_jats: by
     assert fts_rows == contexts and 0 < contexts < statements
 
 
+def test_sqlite_writer_page_cache_is_bounded_and_configurable(db_path: Path, mini_jats: bytes,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The writable connection gets a bounded page cache (CITELENS_SQLITE_CACHE_MB, KiB as a negative
+    cache_size); 0 keeps SQLite's default; read-only connections keep the default; a bad value falls back."""
+    from citelens.store.sqlite import DEFAULT_WRITER_CACHE_MB, SQLiteStore
+
+    def cache_size(store: Store) -> int:
+        assert isinstance(store, SQLiteStore)
+        return int(store.conn.execute("PRAGMA cache_size").fetchone()[0])
+
+    sqlite_default = int(sqlite3.connect(":memory:").execute("PRAGMA cache_size").fetchone()[0])
+    monkeypatch.delenv("CITELENS_SQLITE_CACHE_MB", raising=False)
+    store = open_store(db_path)
+    assert cache_size(store) == -DEFAULT_WRITER_CACHE_MB * 1024
+    ingest(Pipeline(store, "cues"), "mini.xml", mini_jats)
+    store.close()
+    reader = open_store(db_path, readonly=True)
+    assert cache_size(reader) == sqlite_default
+    reader.close()
+    for value, expected in (("16", -16 * 1024), ("0", sqlite_default), ("lots", -DEFAULT_WRITER_CACHE_MB * 1024),
+                            ("-5", -DEFAULT_WRITER_CACHE_MB * 1024)):
+        monkeypatch.setenv("CITELENS_SQLITE_CACHE_MB", value)
+        store = open_store(db_path)
+        assert cache_size(store) == expected, value
+        assert store.stats().statements > 0
+        store.close()
+
+
 def test_search_filters_and_safe_queries(pipeline: Pipeline, mini_jats: bytes) -> None:
     ingest(pipeline, "mini.xml", mini_jats)
     store = pipeline.store
