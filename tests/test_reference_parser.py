@@ -485,14 +485,20 @@ def test_short_title_taken_for_a_last_initials_first_author_goes_back() -> None:
                                                "B-date", "O", "O"]
     assert repair(text, labels)[6:9] == ["B-title", "title", "O"]
     assert repair(text, labels)[:6] == labels[:6] and repair(text, labels)[9:] == labels[9:]
-    # Left alone: the piece is straight before the volume (a journal), surname-first names, a title present.
+    # Left alone: the piece is straight before the volume (a journal), a title present. Surname-first names
+    # with the odd piece out: that piece is the title.
     journal = "J. D. Wilson, Boundary Meteorology, 78, 191-210 (1996)."
     journal_labels = ["B-author"] + ["author"] * 7 + ["O", "B-volume", "O", "B-pages", "pages", "pages", "O",
                                                        "B-date", "O", "O"]
     assert repair(journal, journal_labels) == journal_labels
     surname_first = "Pope, S. B., Turbulent Flows, Cambridge (2000)."
     surname_labels = ["B-author"] + ["author"] * 8 + ["O", "B-pubplace", "O", "B-date", "O", "O"]
-    assert repair(surname_first, surname_labels) == surname_labels
+    assert repair(surname_first, surname_labels)[7:11] == ["B-title", "title", "O", "B-pubplace"]
+    # Surname-first: surnames and initials alternate, the odd piece out closed by a parenthesis is the title.
+    text = "Jacobson, N., Lie Algebras (Wiley, 1962)."
+    labels = ["B-author", "author", "author", "author", "author", "author", "author", "O", "B-publisher", "O",
+              "B-date", "O", "O"]
+    assert repair(text, labels)[:7] == ["B-author", "author", "author", "author", "author", "B-title", "title"]
     titled = "S. Pope, Flows, Turbulence, Wiley."
     titled_labels = ["B-author", "author", "author", "author", "author", "O", "B-title", "O", "B-publisher", "O"]
     assert repair(titled, titled_labels) == titled_labels
@@ -518,3 +524,18 @@ def test_unlabelled_words_between_authors_and_journal_are_the_title() -> None:
     glued = "Planck .2016g ,A&A ,596"
     glued_labels = ["B-author", "O", "B-date", "O", "O", "B-journal", "journal", "journal", "O", "B-volume"]
     assert fill(glued, glued_labels) == glued_labels
+
+
+def test_surname_taken_for_the_title_start_goes_back_to_the_authors() -> None:
+    from citelens.references.parser import _repair_title_head
+
+    text = "A. Braverman, M. Finkelberg, Finite difference lattice, Transf. Groups 10 (2005)."
+    labels = ["B-author", "author", "author", "author", "author", "author", "B-title", "title", "title", "title",
+              "title", "O", "B-journal", "journal", "journal", "B-volume", "O", "B-date", "O", "O"]
+    repaired = [t[3] for t in _repair_title_head(_tagged(text, labels))]
+    assert repaired[6:11] == ["author", "O", "B-title", "title", "title"]
+    # Surname-first lists keep the word after an initial in the title ("Yarom, A. Thermodynamics, gravity").
+    text = "Yarom, A. Thermodynamics, gravity. J. Phys. 2 (2013)."
+    labels = ["B-author", "author", "author", "author", "B-title", "title", "title", "O", "B-journal", "journal",
+              "journal", "journal", "B-volume", "O", "B-date", "O", "O"]
+    assert [t[3] for t in _repair_title_head(_tagged(text, labels))] == labels

@@ -217,7 +217,9 @@ def _repair_author_tail(tagged: list[tuple[str, int, int, str]]) -> list[tuple[s
     In "S. B. Pope, Turbulent Flows, Cambridge Univ. Press" or "A. Larkoski, G. Soyez and J. Thaler, Soft
     Drop, JHEP 05 (2014) 146" every name of the list is initials then surname; a last comma-separated piece
     with no initial at all is the (short) title, which the CRF, seeing only a few tokens, reads as one more
-    name. Only when the string has no title run at all and every earlier piece holds an initial.
+    name. Only when the string has no title run at all and every earlier piece holds an initial; or, in a
+    surname-first list ("Jacobson, N., Lie Algebras (Wiley, 1962)"), when surnames and initials alternate
+    and the last piece is a surname without its initials.
     """
     if not tagged or tagged[0][3] not in ("B-author", "author") or _title_run(tagged) or _title_run(tagged, "book"):
         return tagged
@@ -238,18 +240,27 @@ def _repair_author_tail(tagged: list[tuple[str, int, int, str]]) -> list[tuple[s
     last = [k for k in pieces[-1] if tagged[k][0].isalnum()]
     if not last or len(last) > 12 or any(_is_initial_at(tagged, k) for k in pieces[-1]):
         return tagged
-    if tagged[last[0]][0].lower() in ("et", "al", "jr", "sr") or not _is_initial_at(tagged, pieces[0][0]):
+    if tagged[last[0]][0].lower() in ("et", "al", "jr", "sr"):
         return tagged
-    if not all(any(_is_initial_at(tagged, k) for k in p) for p in pieces[:-1]):
+
+    def initials_only(piece: list[int]) -> bool:
+        return all(_is_initial_at(tagged, k) for k in piece if tagged[k][0].isalnum())
+
+    initials_first = _is_initial_at(tagged, pieces[0][0]) and all(
+        any(_is_initial_at(tagged, k) for k in p) for p in pieces[:-1])
+    # "Jacobson, N., Lie Algebras (Wiley, 1962)": surname and initials alternate, the odd piece out is the title.
+    surname_first = len(pieces) % 2 == 1 and all(
+        initials_only(p) if i % 2 else not any(_is_initial_at(tagged, k) for k in p) for i, p in enumerate(pieces[:-1]))
+    if not (initials_first or surname_first):
         return tagged
     # "J. D. Wilson, Boundary-Layer Meteorology, 78, 191-210": a piece straight before the volume or year is
     # a journal (physics lists often print no title).
     following = next((t for t in tagged[pieces[-1][-1] + 1 :] if t[0].isalnum()), None)
     if following is None or following[3].removeprefix("B-") in _NUMBERED_FIELDS:
         return tagged
-    # Such a title is closed by a comma (a stop would make it an abbreviated journal: "Biomass Convers.") and
-    # starts with a capital (not a glued "andA Quattropani").
-    if end >= len(tagged) or tagged[end][0] != "," or not tagged[last[0]][0][:1].isupper():
+    # Such a title is closed by a comma or a parenthesis (a stop would make it an abbreviated journal:
+    # "Biomass Convers.") and starts with a capital (not a glued "andA Quattropani").
+    if end >= len(tagged) or tagged[end][0] not in _TAIL_CLOSERS or not tagged[last[0]][0][:1].isupper():
         return tagged
     out = list(tagged)
     for n, k in enumerate(range(pieces[-1][0], pieces[-1][-1] + 1)):
@@ -258,6 +269,8 @@ def _repair_author_tail(tagged: list[tuple[str, int, int, str]]) -> list[tuple[s
     return out
 
 
+# A short title at the end of an author list is closed by a comma or a parenthesised publisher.
+_TAIL_CLOSERS = (",", "(")
 # Where a title is split from a journal it swallowed: the last sentence-ending full stop, else the last comma.
 _SPLIT_MARKS = ".,"
 _NUMBERED_FIELDS = frozenset({"volume", "issue", "pages", "date"})
@@ -331,6 +344,35 @@ def _split_title_at_journal(text: str, tagged: list[tuple[str, int, int, str]]) 
     return out
 
 
+def _repair_title_head(tagged: list[tuple[str, int, int, str]]) -> list[tuple[str, int, int, str]]:
+    """Give the author list back a surname the CRF took for the title's first word.
+
+    "A. Braverman, M. Finkelberg, Finite difference quantum Toda lattice" is tagged with "Finkelberg," as the
+    start of the title: a capitalised word right after an author's initial ("M.") and followed by a comma
+    ends the name, and the title starts after that comma.
+    """
+    run = _title_run(tagged)
+    if run is None:
+        return tagged
+    first, last = run
+    if first < 2 or first + 2 > last or tagged[first + 1][0] != "," or not tagged[first][0][:1].isupper():
+        return tagged
+    if tagged[first - 1][0] != "." or tagged[first - 2][3] not in ("B-author", "author") or not _is_initial_at(tagged, first - 2):
+        return tagged
+    # Only in initials-first lists: in "Yarom, A. Thermodynamics, …" or "Sheridan C. Fast, portable …" the
+    # word after the initial is the title's.
+    if not _is_initial_at(tagged, 0) or not any(t[0].isalnum() for t in tagged[first + 2 : last + 1]):
+        return tagged
+    out = list(tagged)
+    out[first] = (*tagged[first][:3], "author")
+    out[first + 1] = (*tagged[first + 1][:3], "O")
+    k = first + 2
+    while k <= last and not out[k][0].isalnum():
+        k += 1
+    out[k] = (*out[k][:3], "B-title")
+    return out
+
+
 def _untagged_title_before_journal(tagged: list[tuple[str, int, int, str]]) -> list[tuple[str, int, int, str]]:
     """Label as the title the words the CRF left unlabelled between the authors (or year) and the journal.
 
@@ -362,6 +404,7 @@ def _untagged_title_before_journal(tagged: list[tuple[str, int, int, str]]) -> l
 def _parse_prepared(tagger, text: str, key: str) -> Reference:  # noqa: ANN001 - pycrfsuite.Tagger
     tagged = _repair_title_end(text, _repair_title_start(_tag(tagger, text)))
     tagged = _repair_author_tail(_split_title_at_journal(text, tagged))
+    tagged = _repair_title_head(tagged)
     tagged = _untagged_title_before_journal(tagged)
     return build_reference(text, _without_eprint_titles(_runs(text, tagged)), key=key)
 
