@@ -491,6 +491,9 @@ def test_short_title_taken_for_a_last_initials_first_author_goes_back() -> None:
     journal_labels = ["B-author"] + ["author"] * 7 + ["O", "B-volume", "O", "B-pages", "pages", "pages", "O",
                                                        "B-date", "O", "O"]
     assert repair(journal, journal_labels) == journal_labels
+    series = "U. Sci. Bull., Series C, Vol. 72, 2010."
+    series_labels = ["B-author"] + ["author"] * 8 + ["O", "O", "O", "B-volume", "O", "B-date", "O"]
+    assert repair(series, series_labels) == series_labels
     surname_first = "Pope, S. B., Turbulent Flows, Cambridge (2000)."
     surname_labels = ["B-author"] + ["author"] * 8 + ["O", "B-pubplace", "O", "B-date", "O", "O"]
     assert repair(surname_first, surname_labels)[7:11] == ["B-title", "title", "O", "B-pubplace"]

@@ -253,9 +253,9 @@ def _repair_author_tail(tagged: list[tuple[str, int, int, str]]) -> list[tuple[s
         initials_only(p) if i % 2 else not any(_is_initial_at(tagged, k) for k in p) for i, p in enumerate(pieces[:-1]))
     if not (initials_first or surname_first):
         return tagged
-    # "J. D. Wilson, Boundary-Layer Meteorology, 78, 191-210": a piece straight before the volume or year is
-    # a journal (physics lists often print no title).
-    following = next((t for t in tagged[pieces[-1][-1] + 1 :] if t[0].isalnum()), None)
+    # "J. D. Wilson, Boundary-Layer Meteorology, 78, 191-210": a piece straight before the volume or year
+    # (over unlabelled words: "Series C, Vol. 72") is a journal (physics lists often print no title).
+    following = next((t for t in tagged[pieces[-1][-1] + 1 :] if t[0].isalnum() and t[3] != "O"), None)
     if following is None or following[3].removeprefix("B-") in _NUMBERED_FIELDS:
         return tagged
     # Such a title is closed by a comma or a parenthesis (a stop would make it an abbreviated journal:
