@@ -42,6 +42,7 @@ test: install-dev
 
 lint: install-dev
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 ## bench: every benchmark; results land in docs/benchmarks.md
 bench: install-dev

@@ -113,7 +113,7 @@ def process_on_worker(desc: Descriptor, classifier_name: str | None) -> Document
         doc.paragraphs = []
         return doc
 
-    return _guarded(run, desc.name)  # type: ignore[return-value]
+    return _guarded(run, desc.name)
 
 
 def process_many_on_worker(descs: list[Descriptor], classifier_name: str | None) -> list[Document | Failure]:
@@ -309,7 +309,7 @@ def _describe(item: InputFile) -> Descriptor | Failure:
     if item.path is not None:
         return FileInput(item.name, item.path)
     data = _guarded(item.read, item.name)
-    return data if isinstance(data, Failure) else BytesInput(item.name, data)  # type: ignore[arg-type]
+    return data if isinstance(data, Failure) else BytesInput(item.name, data)
 
 
 def _store_batch(pipeline: Pipeline, batch: list[tuple[InputFile, str, Document | Failure]],

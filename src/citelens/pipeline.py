@@ -22,6 +22,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import IO, cast
 
@@ -298,7 +299,7 @@ def _zip_inputs(path: Path, skipped: list[str]) -> Iterator[InputFile]:
             yield InputFile(member, _raiser(InputTooLargeError(member, "archive member too large (declared "
                                                                f"{info.file_size:,} bytes)")))
             continue
-        yield InputFile(member, (lambda i=info, m=member: _read_zip_member(zf, i, m)), info.file_size)
+        yield InputFile(member, partial(_read_zip_member, zf, info, member), info.file_size)
 
 
 def _read_zip_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, member: str) -> bytes:
@@ -339,7 +340,8 @@ def _tar_inputs(path: Path, skipped: list[str]) -> Iterator[InputFile]:
     with _OpenTar(path) as tf:
         position = -1
         while (info := tf.next()) is not None:
-            tf.members = []  # streaming mode would otherwise keep every header in memory
+            # Streaming mode would otherwise keep every header in memory (``members`` is not in typeshed).
+            tf.members = []  # type: ignore[attr-defined]
             position += 1
             if position >= MAX_ARCHIVE_MEMBERS:
                 raise InputTooLargeError(name, f"archive has more than {MAX_ARCHIVE_MEMBERS:,} members")
@@ -361,7 +363,7 @@ def _tar_inputs(path: Path, skipped: list[str]) -> Iterator[InputFile]:
                 listed.append(InputFile(member, _raiser(InputTooLargeError(
                     member, f"archive member too large ({info.size:,} bytes)"))))
                 continue
-            listed.append(InputFile(member, (lambda pos=position, m=member: stream.read(pos, m)), info.size))
+            listed.append(InputFile(member, partial(stream.read, position, member), info.size))
             stream.last = position
     yield from listed
 
@@ -382,7 +384,7 @@ class _OpenTar:
             raw.seek(0)
             fh: IO[bytes] = raw
             if magic[:2] == b"\x1f\x8b":
-                fh = self._files.enter_context(gzip.GzipFile(fileobj=raw, mode="rb"))
+                fh = self._files.enter_context(cast(IO[bytes], gzip.GzipFile(fileobj=raw, mode="rb")))
             elif magic[:3] == b"BZh":
                 fh = self._files.enter_context(bz2.BZ2File(raw, mode="rb"))
             elif magic == b"\xfd7zXZ\x00":
@@ -426,7 +428,7 @@ class _TarStream:
             tf = self._open.tar
             while True:
                 info = tf.next()
-                tf.members = []
+                tf.members = []  # type: ignore[attr-defined]  # as in _tar_inputs
                 if info is None:
                     raise MalformedInputError(member, "archive changed or ended before this member")
                 self._position += 1
@@ -541,7 +543,7 @@ class Pipeline:
             if isinstance(outcome, bytes):  # a metadata file, handled here, after the documents before it
                 self.store_batch(batch, summary, on_progress)
                 batch.clear()
-                status = _guarded(lambda o=outcome, i=item: _ingest_metadata(self.store, o, i.name, summary),
+                status = _guarded(partial(_ingest_metadata, self.store, outcome, item.name, summary),
                                   item.name, summary)
                 if on_progress:
                     on_progress(item, status)
@@ -685,7 +687,7 @@ def _guarded(fn: Callable[[], object], name: str, summary: IngestSummary | None 
 
 
 def _read_or_failure(item: InputFile) -> bytes | Failure:
-    return _guarded(item.read, item.name)  # type: ignore[return-value]
+    return _guarded(item.read, item.name)
 
 
 def _read_and_process(item: InputFile, classifier: StanceClassifier) -> object:

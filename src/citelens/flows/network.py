@@ -409,7 +409,7 @@ def independence_test(table: list[list[int]]) -> dict[str, Any]:
     expected = res.expected_freq
     below_5 = float((expected < 5).mean())
     cochran_ok = bool(expected.min() >= 1 and below_5 <= 0.2)
-    out = {"statistic": float(res.statistic), "dof": int(res.dof), "p_value": float(res.pvalue),
+    out: dict[str, Any] = {"statistic": float(res.statistic), "dof": int(res.dof), "p_value": float(res.pvalue),
            "cramers_v": float(association(arr, method="cramer", correction=False)),
            "min_expected": float(expected.min()), "share_expected_below_5": below_5, "cochran_ok": cochran_ok,
            "p_value_permutation": None}

@@ -415,7 +415,7 @@ class _BodyWalker:
                 self._float(child)
 
     def _block(self, el: etree._Element, sections: list[tuple[str, str]], kind: str) -> None:
-        floats = []
+        floats: list[etree._Element] = []
         for inner in el.iter(*_FLOATS, *_SKIP_TEXT):
             if inner is el or any(inner is f or _is_ancestor(f, inner) for f in floats):
                 continue

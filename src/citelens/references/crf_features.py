@@ -367,20 +367,20 @@ def featurize(raw: str, tokens: list[Token]) -> list[dict[str, float | str]]:
         if i < n - 1:
             f["0|+1"] = f"{base[i]['w']}|{base[i + 1]['w']}"
         # Update running state after the token itself.
-        t = tok.text
+        text = tok.text
         if "yearlike" in base[i]:
             seen_year = True
         if i in quote_marks:
             quotes += 1
-        elif t in "([":
+        elif text in "([":
             parens += 1
-        elif t in ")]":
+        elif text in ")]":
             parens = max(parens - 1, 0)
-        elif t == ".":
+        elif text == ".":
             periods += 1
-        elif t == ",":
+        elif text == ",":
             commas += 1
-        elif t == ":":
+        elif text == ":":
             seen_colon = True
         feats.append(f)
     return feats

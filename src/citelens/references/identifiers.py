@@ -56,18 +56,18 @@ def normalise_issn(value: str) -> str:
     return f"{digits[:4]}-{digits[4:]}" if digits[7] == ("X" if check == 10 else str(check)) else ""
 
 
-def assign_identifier(target: object, kind: str, value: str) -> None:
+def assign_identifier(target: Any, kind: str, value: str) -> None:
     """Set ``target.doi`` / ``.pmid`` / ``.pmcid`` from a source's identifier type, keeping the first one seen.
 
     ``kind`` is the source's own name for the type ("doi", "pmid", "pmc", "PMCID", …; any case).
     """
     k = kind.lower()
     if k == "doi" and not target.doi:
-        target.doi = normalise_doi(value)  # type: ignore[attr-defined]
+        target.doi = normalise_doi(value)
     elif k == "pmid" and not target.pmid:
-        target.pmid = normalise_pmid(value)  # type: ignore[attr-defined]
+        target.pmid = normalise_pmid(value)
     elif k in ("pmc", "pmcid") and not target.pmcid:
-        target.pmcid = normalise_pmcid(value)  # type: ignore[attr-defined]
+        target.pmcid = normalise_pmcid(value)
 
 
 def journal_issns(rec: dict[str, Any]) -> tuple[str, str]:
@@ -88,7 +88,7 @@ def journal_issns(rec: dict[str, Any]) -> tuple[str, str]:
                 eissn = eissn or value
             else:
                 issn = issn or value
-    source = (rec.get("primary_location") or {}).get("source") if isinstance(rec.get("primary_location"), dict) \
+    source: Any = (rec.get("primary_location") or {}).get("source") if isinstance(rec.get("primary_location"), dict) \
         else None
     if not isinstance(source, dict):
         source = rec.get("host_venue") if isinstance(rec.get("host_venue"), dict) else {}

@@ -508,7 +508,8 @@ def noisy_variant(ex: Example, rng: random.Random) -> Example | None:
         return [i for i, k in enumerate(owner) if k >= 0 and labels[k].startswith(label_prefix)]
 
     if rng.random() < 0.3:  # no-punctuation styles ("Smith J Title of paper Journal 2003 12 1-9")
-        keep_c, keep_o = [], []
+        keep_c: list[str] = []
+        keep_o: list[int] = []
         for i, ch in enumerate(chars):
             if owner[i] < 0 and ch in _SEPARATOR and rng.random() < 0.8:
                 # keep words apart: "Smith J.Title" must not become "Smith JTitle"

@@ -25,7 +25,7 @@ from citelens.stance.onnx_model import model_available as minilm_available
 def _named(name: str, factory: Callable[[], StanceClassifier]) -> Callable[[], StanceClassifier]:
     def make() -> StanceClassifier:
         clf = factory()
-        clf.name = name  # type: ignore[misc]  # one class serves several registered versions
+        clf.name = name  # one class serves several registered versions
         return clf
 
     return make

@@ -202,7 +202,7 @@ class _Artefact:
                                             providers=["CPUExecutionProvider"])
         self.input_names = {i.name for i in self.session.get_inputs()}
         self.tokenizer = load_tokenizer(directory / str(meta.get("tokenizer", TOKENIZER_FILE)))
-        self.encoding = {"max_len": int(meta.get("max_len", MAX_LEN)), "max_sent": int(meta.get("max_sent", MAX_SENT)),
+        self.encoding: dict[str, Any] = {"max_len": int(meta.get("max_len", MAX_LEN)), "max_sent": int(meta.get("max_sent", MAX_SENT)),
                          "after": bool(meta.get("after", AFTER)),
                          "before_tokens": int(meta.get("before_tokens", 0)),
                          "after_tokens": int(meta.get("after_tokens", 0))}

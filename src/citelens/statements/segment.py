@@ -129,7 +129,7 @@ def _attach_trailing_callouts(text: str, boundaries: list[int], prot: Sequence[t
 
     def new_sentence_at(e: int) -> bool:
         m = _NEXT_START.match(text, e)
-        return bool(m) and (m.group(2).isupper() or m.group(2).isdigit() or bool(m.group(1)))
+        return m is not None and (m.group(2).isupper() or m.group(2).isdigit() or bool(m.group(1)))
 
     for s, _e in prot:
         if s == 0 or text[s - 1] not in ".!?":
