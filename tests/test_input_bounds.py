@@ -240,5 +240,5 @@ def test_tar_stream_closes_after_its_last_member(tmp_path: Path) -> None:
             tf.addfile(info, io.BytesIO(data))
     items = list(iter_inputs([archive]))
     assert [item.read()[:9] for item in items] == [b"<article>", b"<article>"]
-    stream = items[-1].read.__closure__[0].cell_contents  # the members' shared _TarStream
+    stream = items[-1].read.func.__self__  # type: ignore[attr-defined]  # the members' shared _TarStream
     assert stream._open is None
