@@ -154,11 +154,12 @@ def torch_logits(model, seqs: list[np.ndarray]) -> np.ndarray:
     import torch
 
     model.eval()
+    device = next(model.parameters()).device
     out = np.zeros((len(seqs), len(CLASSES)), dtype=np.float32)
     with torch.no_grad():
         for idx in batches(seqs, np.arange(len(seqs)), 64):
-            feed = {k: torch.from_numpy(v) for k, v in pad_batch([seqs[j] for j in idx]).items()}
-            out[idx] = model(**feed).numpy()
+            feed = {k: torch.from_numpy(v).to(device) for k, v in pad_batch([seqs[j] for j in idx]).items()}
+            out[idx] = model(**feed).float().cpu().numpy()
     return out
 
 
@@ -216,6 +217,7 @@ def export(model, out_dir: Path, tmp: Path, prefix: str = V3) -> None:
     model.eval()
     ex = pad_batch([np.array([101, 2057, 103, 1012, 102], dtype=np.int64)] * 2)
     args = tuple(torch.from_numpy(ex[k]) for k in ("input_ids", "attention_mask", "token_type_ids"))
+    tmp.mkdir(parents=True, exist_ok=True)
     fp32 = tmp / "stance-minilm-fp32.onnx"
     dyn = {0: "batch", 1: "seq"}
     torch.onnx.export(model, args, str(fp32), input_names=["input_ids", "attention_mask", "token_type_ids"],
@@ -405,6 +407,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--after", action="store_true", help="read the next sentence too (v1 try: --max-len 96 --max-sent 72)")
     ap.add_argument("--lr", type=float, default=8e-5)
     ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--device", default="auto",
+                    help="torch device for training: auto (cuda when torch sees a GPU, else cpu), cpu, cuda, cuda:N; "
+                         "the exported artefact is the same CPU int8 ONNX either way")
     ap.add_argument("--class-weight-power", type=float, default=0.5)
     ap.add_argument("--multicite-weight", type=float, default=1.0,
                     help="loss weight of MultiCite rows (its 'differences' proxy also covers approach comparisons)")
@@ -461,7 +466,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.init_state:
             # Continue from an earlier run of the same shape (a warm start: the final v3 run fine-tunes the
             # network trained while the last annotation batches were still being read).
-            model.load_state_dict(torch.load(args.init_state))
+            model.load_state_dict(torch.load(args.init_state, map_location="cpu"))
+        device = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto"
+                              else args.device)
+        model.to(device)
+        print(f"training on {device}")
         if args.freeze_embeddings:
             # The 30522 x 384 word-embedding table is 11.7 M of the network's parameters: updating it every
             # step dominated a CPU training step, and a few thousand labelled sentences cannot move it well.
@@ -475,7 +484,8 @@ def main(argv: list[str] | None = None) -> int:
         warm = max(1, int(0.06 * total))
         sched = torch.optim.lr_scheduler.LambdaLR(
             opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm))))
-        loss_fn = torch.nn.CrossEntropyLoss(weight=torch.tensor(cw, dtype=torch.float32), reduction="none")
+        loss_fn = torch.nn.CrossEntropyLoss(weight=torch.tensor(cw, dtype=torch.float32, device=device),
+                                            reduction="none")
         best = None
         for epoch in range(args.epochs):
             model.train()
@@ -485,11 +495,11 @@ def main(argv: list[str] | None = None) -> int:
             rng.shuffle(bl)
             t0, run = time.time(), 0.0
             for step, idx in enumerate(bl):
-                feed = {k: torch.from_numpy(v) for k, v in pad_batch([seqs[j] for j in idx]).items()}
+                feed = {k: torch.from_numpy(v).to(device) for k, v in pad_batch([seqs[j] for j in idx]).items()}
                 logits = model(**feed)
-                w = torch.from_numpy(base_w[idx])
-                loss = (loss_fn(logits, torch.from_numpy(y[idx])) * w).sum() / (
-                    torch.from_numpy(cw[y[idx]].astype(np.float32)) * w).sum()
+                w = torch.from_numpy(base_w[idx]).to(device)
+                loss = (loss_fn(logits, torch.from_numpy(y[idx]).to(device)) * w).sum() / (
+                    torch.from_numpy(cw[y[idx]].astype(np.float32)).to(device) * w).sum()
                 opt.zero_grad()
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -508,9 +518,10 @@ def main(argv: list[str] | None = None) -> int:
             for k in dev_names:
                 print("  " + line(k, dev[k]))
             if best is None or score > best[0]:
-                best = (score, epoch, {k: v.clone() for k, v in model.state_dict().items()})
+                best = (score, epoch, {k: v.detach().cpu().clone() for k, v in model.state_dict().items()})
         assert best is not None
         model.load_state_dict(best[2])
+        model.to("cpu")  # export and the int8 runtime are CPU-only
         print(f"chose epoch {best[1]} (dev mean macro-F1 {best[0]:.3f})")
         if args.save_state:
             torch.save(model.state_dict(), args.save_state)
