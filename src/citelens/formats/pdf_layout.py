@@ -9,6 +9,7 @@ plus the digit runs that may be superscript callouts.
 from __future__ import annotations
 
 import ctypes
+import math
 import re
 import threading
 import time
@@ -91,6 +92,10 @@ def open_pdf(data: bytes, source: str, *, max_bytes: int, max_pages: int) -> pdf
     return pdf
 
 
+def _finite(value: float) -> float:
+    return value if math.isfinite(value) else 0.0
+
+
 class _Chars:
     """Reused ctypes out-parameters for the few per-character queries we make."""
 
@@ -104,14 +109,18 @@ class _Chars:
         self.name = ctypes.create_string_buffer(128)
         self.flags = ctypes.c_int()
 
+    # Geometry is sanitised here, like text below: a hostile text matrix (a NaN or an infinite scale) gives
+    # PDFium non-finite boxes, which the layout code would round, sort and compare (a fuzzer's finding:
+    # "cannot convert float NaN to integer"). Such a character is placed at 0: the page may read as nonsense,
+    # but it is read, and the batch goes on.
     def loose(self, tp, i: int) -> tuple[float, float, float, float]:  # noqa: ANN001 - PDFium handle
         raw.FPDFText_GetLooseCharBox(tp, i, self.prect)
         r = self.rect
-        return r.left, r.right, r.bottom, r.top
+        return _finite(r.left), _finite(r.right), _finite(r.bottom), _finite(r.top)
 
     def origin(self, tp, i: int) -> tuple[float, float]:  # noqa: ANN001
         raw.FPDFText_GetCharOrigin(tp, i, self.px, self.py)
-        return self.x.value, self.y.value
+        return _finite(self.x.value), _finite(self.y.value)
 
     def bold(self, tp, i: int) -> bool:  # noqa: ANN001
         # The font name is the reliable cue (PDFium's weight is 455 for DejaVu Bold, 380 for Regular);
