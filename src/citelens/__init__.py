@@ -97,7 +97,8 @@ __all__ = [
     "Paragraph", "Reference", "RelatedArticle", "CiteLensError", "HostileInputError", "InputError",
     "InputTooLargeError", "MalformedInputError", "ModelError", "NotFoundError", "StoreError",
     "UnsupportedFormatError",
-    # stages, store and ingest (lazy)
+    # stages, store and ingest (lazy): the names of _LAZY, spelt out because ruff and type checkers read
+    # __all__ as a literal (``*_LAZY`` here makes the TYPE_CHECKING imports "unused")
     "parse_document", "locate_authors", "build_statements", "resolve_references", "flag_self_citations",
     "classify_statements", "get_classifier", "register_classifier", "available_classifiers", "StanceClassifier",
     "StanceInput", "StancePrediction", "open_store", "Store", "Pipeline", "IngestSummary", "ingest_paths",

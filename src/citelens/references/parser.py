@@ -167,22 +167,26 @@ def _repair_title_end(text: str, tagged: list[tuple[str, int, int, str]]) -> lis
     return tagged
 
 
+def _closing_quote(text: str, tagged: list[tuple[str, int, int, str]], first: int, stop: int) -> int | None:
+    """The token before ``stop`` that closes the quote opening right before token ``first`` (a run's first
+    word), or None (no opening quote there, or no closing one before ``stop``). A single quote counts only at a
+    word's edge."""
+    if first == 0:
+        return None
+    opener = tagged[first - 1]
+    if opener[0] not in _QUOTE_PAIRS or (opener[0] in _SINGLE_QUOTES and not _at_word_edge(text, opener, False)):
+        return None
+    closers = _QUOTE_PAIRS[opener[0]]
+    return next((k for k in range(first + 1, stop) if tagged[k][0] in closers
+                 and (opener[0] not in _SINGLE_QUOTES or _at_word_edge(text, tagged[k], True))), None)
+
+
 def _quoted_run_to_close(text: str, tagged: list[tuple[str, int, int, str]], label: str) -> list[tuple[str, int, int, str]]:
     run = _title_run(tagged, label)
     if run is None:
         return tagged
     first, last = run
-    if first == 0:
-        return tagged
-    opener = tagged[first - 1]
-    if opener[0] not in _QUOTE_PAIRS or (opener[0] in _SINGLE_QUOTES and not _at_word_edge(text, opener, False)):
-        return tagged
-    closers = _QUOTE_PAIRS[opener[0]]
-    close = next(
-        (k for k in range(first + 1, min(len(tagged), last + 41)) if tagged[k][0] in closers
-         and (opener[0] not in _SINGLE_QUOTES or _at_word_edge(text, tagged[k], True))),
-        None,
-    )
+    close = _closing_quote(text, tagged, first, min(len(tagged), last + 41))
     if close is None or close <= last + 1:
         return tagged
     end = max((k for k in range(last + 1, close) if tagged[k][0].isalnum()), default=None)
@@ -281,16 +285,6 @@ _NOT_TITLE_WORDS = frozenset({"in", "im", "dans", "ed", "eds", "editor", "editor
 _MAX_JOURNAL_WORDS = 16  # "Cell Biochemistry and Function: Cellular biochemistry and its modulation by …"
 
 
-def _closing_quote_inside(text: str, tagged: list[tuple[str, int, int, str]], first: int, last: int) -> int | None:
-    """The token closing the quote that opens right before a title run, when it lies inside the run."""
-    if first == 0:
-        return None
-    opener = tagged[first - 1]
-    if opener[0] not in _QUOTE_PAIRS or (opener[0] in _SINGLE_QUOTES and not _at_word_edge(text, opener, False)):
-        return None
-    closers = _QUOTE_PAIRS[opener[0]]
-    return next((k for k in range(first + 1, last) if tagged[k][0] in closers
-                 and (opener[0] not in _SINGLE_QUOTES or _at_word_edge(text, tagged[k], True))), None)
 
 
 def _split_title_at_journal(text: str, tagged: list[tuple[str, int, int, str]]) -> list[tuple[str, int, int, str]]:
@@ -316,7 +310,7 @@ def _split_title_at_journal(text: str, tagged: list[tuple[str, int, int, str]]) 
     following = next((t for t in tagged[last + 1 :] if t[0].isalnum() and t[3] != "O"), None)
     if following is None or following[3].removeprefix("B-") not in _NUMBERED_FIELDS:
         return tagged
-    split = _closing_quote_inside(text, tagged, first, last)
+    split = _closing_quote(text, tagged, first, last)
     for mark in _SPLIT_MARKS if split is None else ():
         for k in range(first + 1, last):
             token = tagged[k]
