@@ -1,8 +1,8 @@
 """Stance v3: the cascade's first stage (linear-v3) and the cascade's settings, all chosen on the dev splits.
 
     .venv/bin/python scripts/train_stance_cascade.py linear       # fit stance-linear-v3.npz (train splits only)
-    .venv/bin/python scripts/train_stance_minilm.py --layers 4 --before-tokens 24 --after-tokens 24 \\
-        --max-sent 48 --stage1-filter 0.9 --epochs 3            # stage 2 (see the model card for the exact run)
+    .venv/bin/python scripts/train_stance_minilm.py --layers 4 --before-tokens 16 --after-tokens 16 \\
+        --max-sent 48 --max-len 100 --stage1-filter 0.9 --epochs 2   # stage 2 (the model card's run)
     .venv/bin/python scripts/train_stance_cascade.py cascade      # threshold + min_confidence on dev
     .venv/bin/python scripts/train_stance_cascade.py cascade --report-test   # held-out figures, once, at the end
 
@@ -124,7 +124,7 @@ def cmd_cascade(args: argparse.Namespace) -> int:
     ds = load()
     dev_names = [k for k in DEV if k in ds]
     lin = LinearStanceClassifier(Path(args.linear) if args.linear else models_dir() / LINEAR_V3_FILE)
-    net = MiniLMStanceClassifier(prefix=V3)
+    net = MiniLMStanceClassifier(Path(args.net), V3) if args.net else MiniLMStanceClassifier(prefix=V3)
     ment = CLASSES.index("mentioning")
     inputs = {k: [to_input(r) for r in ds[k]] for k in dev_names}
     gold = {k: [r["stance"] for r in ds[k]] for k in dev_names}
@@ -247,6 +247,8 @@ def main() -> int:
                    help="largest loss of mean biomedical dev macro-F1 the cheap first stage may cost")
     s.add_argument("--report-test", action="store_true")
     s.add_argument("--linear", help="stage-1 artefact to use instead of the package's (trials on dev)")
+    s.add_argument("--net", help="directory of a stage-2 network (stance-minilm-v3.onnx + .json) to use instead "
+                   "of the package's (trials on dev)")
     s.add_argument("--dry-run", action="store_true", help="print the dev choices, write nothing")
     args = ap.parse_args()
     return {"linear": cmd_linear, "cascade": cmd_cascade}[args.cmd](args)
