@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_reference_parser.py
 
-Scores the packaged CRF on the file-disjoint test part of GROBID's labelled citation strings and on the
+Scores the packaged tagger (BiLSTM-CRF, ``citelens.references.bilstm``) on the file-disjoint test part of GROBID's labelled citation strings and on the
 article-disjoint test part of the reference strings rebuilt from pmc-oa's JATS (``parser_jats``; printed
 mixed-citations and rendered element-citations reported apart). Neither was used for training or feature
 choices. Writes the ``reference-parsing`` section of docs/benchmarks.md.
@@ -55,9 +55,9 @@ def main() -> int:
     size = P.model_path().stat().st_size
     n_files = len({e.source_file for e in test})
     micro = table["micro(goal fields)"]["f1"]
-    md = f"""## Reference-string parsing (CRF)
+    md = f"""## Reference-string parsing (BiLSTM-CRF)
 
-Command: `{COMMAND}` (model trained with `.venv/bin/python scripts/train_reference_parser.py`).
+Command: `{COMMAND}` (model trained with `.venv/bin/python scripts/train_reference_tagger.py`).
 Machine: {machine()}.
 
 Data: GROBID's labelled citation strings (`shared/data/grobid-references/references.jsonl`, {len(examples):,}
@@ -94,8 +94,12 @@ Micro-average F1 (goal fields): **{tab["micro(goal fields)"]["f1"]:.3f}**.
     md += f"""Training data: GROBID's train+dev strings (those of the largest file, `citations.xml`, counted twice, those
 of the other files six times) and 20,000 strings sampled from pmc-oa's training articles (half printed, half
 rendered; the PDF benchmark's articles left out; 30 % of them printed again in a physics / mathematics / IEEE
-style, 30 % made noisy), averaged perceptron (15 epochs, features seen fewer than 3 times dropped), with
-`.venv/bin/python scripts/train_reference_parser.py`; features in `citelens.references.crf_features`.
+style, 30 % made noisy), the CRF's recipe. Tagger: the CRF's token features (`citelens.references.crf_features`,
+features seen fewer than 3 times dropped, neighbour-window features left out) summed as 64-dimensional
+embeddings, with a character CNN (16-dimensional characters, 32 filters of width 3) per token, one
+bidirectional LSTM layer (96 per direction) and a label-transition matrix (CRF likelihood, Viterbi), 6 epochs
+of Adam on one CPU thread with `.venv/bin/python scripts/train_reference_tagger.py` (torch, training only);
+served with numpy (`citelens.references.bilstm`).
 
 Throughput (one process, best of 3 over the test strings): {batch:,.0f} references/s wall clock with
 `parse_reference_strings` ({batch_cpu:,.0f} per CPU-second of that process: the figure that does not depend on

@@ -1,8 +1,9 @@
-"""Train the reference-string CRF that ships in ``src/citelens/references/models/``.
+"""Train the reference-string CRF (python-crfsuite), the parser's tagger before the BiLSTM-CRF of
+``scripts/train_reference_tagger.py`` replaced it; kept as the baseline to compare recipes against.
 
-    .venv/bin/python scripts/train_reference_parser.py            # train on train+dev, write the packaged model
+    .venv/bin/python scripts/train_reference_parser.py            # train on train+dev, write build/reference_crf.crfsuite
     .venv/bin/python scripts/train_reference_parser.py --dev      # train on train only, score on dev (feature work)
-    .venv/bin/python scripts/train_reference_parser.py --dev --save   # ... and write that model as the packaged one
+    .venv/bin/python scripts/train_reference_parser.py --dev --save   # ... and write that model to --out
     .venv/bin/python scripts/train_reference_parser.py --dev --dev-fold 2   # second dev fold (files of train)
 
 Training data: GROBID's labelled strings (``grobid-references``, split by source file) and, unless
@@ -26,7 +27,9 @@ from citelens.references import parser as P
 from citelens.references import parser_train as T
 from citelens.references.parser_jats import noisy_variant, restyled_variant, sample_tar_examples
 
-PACKAGED = Path(__file__).resolve().parents[1] / "src" / "citelens" / "references" / "models" / P.MODEL_NAME
+# Not in the package (the wheel's size limit holds the BiLSTM-CRF); serve it with parser.use_model(path).
+CRF_MODEL_NAME = "reference_crf.crfsuite"
+PACKAGED = Path(__file__).resolve().parents[1] / "build" / CRF_MODEL_NAME
 # Large enough for the long tail of styles, small enough to train in ~10 minutes on one shared core.
 DEFAULT_JATS_N = 20_000
 # GROBID's strings are fewer but far more varied (disciplines, languages, styles): counted twice.
@@ -144,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     params = json.loads(args.params)
     if args.dev:
         with tempfile.TemporaryDirectory() as tmp:
-            model = args.out if args.save else Path(tmp) / P.MODEL_NAME
+            model = args.out if args.save else Path(tmp) / CRF_MODEL_NAME
             secs = T.train_model(weighted(train, args) + jats_train, model, params, args.algorithm)
             print(f"trained in {secs:.0f} s; model {model.stat().st_size / 1e6:.2f} MB")
             P.use_model(model)

@@ -1,4 +1,4 @@
-"""Reference-string parser: rule clean-up, the packaged CRF on typical styles, split hygiene."""
+"""Reference-string parser: rule clean-up, the packaged tagger on typical styles, split hygiene."""
 
 from __future__ import annotations
 

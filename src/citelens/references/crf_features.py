@@ -289,8 +289,12 @@ def _chunk_features(tokens: list[Token], base: list[dict[str, float | str]], quo
     return out
 
 
-def featurize(raw: str, tokens: list[Token]) -> list[dict[str, float | str]]:
-    """One feature dict per token (pycrfsuite ItemSequence format: string values become "k=v" attributes)."""
+def featurize(raw: str, tokens: list[Token], neighbours: bool = True) -> list[dict[str, float | str]]:
+    """One feature dict per token (pycrfsuite ItemSequence format: string values become "k=v" attributes).
+
+    ``neighbours=False`` leaves out the features of the tokens around (``-1:w``, ``0|+1`` …): the BiLSTM
+    tagger (:mod:`citelens.references.bilstm`) reads the neighbours itself, and skipping them saves a third
+    of the time here."""
     n = len(tokens)
     if n == 0:
         return []
@@ -346,7 +350,7 @@ def featurize(raw: str, tokens: list[Token]) -> list[dict[str, float | str]]:
             f["in_parens"] = 1.0
         f["periods"] = str(min(periods, 6))
         f["commas"] = str(min(commas, 6))
-        for off in (-2, -1, 1, 2):
+        for off in (-2, -1, 1, 2) if neighbours else ():
             j = i + off
             if 0 <= j < n:
                 nb = base[j]
@@ -362,9 +366,9 @@ def featurize(raw: str, tokens: list[Token]) -> list[dict[str, float | str]]:
                     f[f"{off}:marker"] = nb["marker"]
             else:
                 f[f"{off}:edge"] = 1.0
-        if i > 0:
+        if neighbours and i > 0:
             f["-1|0"] = f"{base[i - 1]['w']}|{base[i]['w']}"
-        if i < n - 1:
+        if neighbours and i < n - 1:
             f["0|+1"] = f"{base[i]['w']}|{base[i + 1]['w']}"
         # Update running state after the token itself.
         text = tok.text

@@ -1,18 +1,21 @@
-"""Reference strings → structured :class:`~citelens.document.Reference`s with a learned CRF.
+"""Reference strings → structured :class:`~citelens.document.Reference`s with a learned tagger.
 
-Used where a reference list arrives as plain text (PDF extraction, pasted lists). A linear-chain CRF
-(python-crfsuite) labels each token with a field (author, title, journal, date, volume, …); the
-labelled runs are then cleaned up by rules (author splitting, year, page ranges, DOI normalisation).
+Used where a reference list arrives as plain text (PDF extraction, pasted lists). A tagger labels each
+token with a field (author, title, journal, date, volume, …); the labelled runs are then cleaned up by
+rules (title and journal boundaries, author splitting, year, page ranges, DOI normalisation).
 
-The model (crfsuite's averaged perceptron, features in :mod:`citelens.references.crf_features`) is trained
-on GROBID's labelled citation strings and on reference strings rebuilt from pmc-oa's JATS, some of them
-printed again in other styles (``scripts/train_reference_parser.py``), and ships in
-``citelens/references/models/`` (15.8 MB). Its field F1 on held-out strings, the dev figures behind each
-choice and its speed are in docs/benchmarks.md (``reference-parsing`` and ``reference-parsing-notes``).
+The packaged tagger is a BiLSTM-CRF over the hand-made token features of
+:mod:`citelens.references.crf_features` (:mod:`citelens.references.bilstm`, numpy only), trained on GROBID's
+labelled citation strings and on reference strings rebuilt from pmc-oa's JATS, some of them printed again
+in other styles (``scripts/train_reference_tagger.py``); it ships in ``citelens/references/models/``. The
+linear-chain CRF it replaced (python-crfsuite, ``scripts/train_reference_parser.py``) is still served when
+``use_model`` is given a ``.crfsuite`` file. Field F1 on held-out strings, the dev figures behind each
+choice and the speed are in docs/benchmarks.md (``reference-parsing`` and ``reference-parsing-notes``).
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 import unicodedata
@@ -22,9 +25,10 @@ from pathlib import Path
 
 from citelens.document import Author, Reference
 from citelens.errors import ModelError
+from citelens.references.bilstm import tag_sequences
 from citelens.references.crf_features import featurize, normalise_spacing, tokenize
 
-MODEL_NAME = "reference_crf.crfsuite"
+MODEL_NAME = "reference_bilstm.npz"
 
 __all__ = [
     "MODEL_NAME",
@@ -38,8 +42,10 @@ __all__ = [
 ]
 
 # ---------------------------------------------------------------------------------------------------
-# Model loading. pycrfsuite taggers are not thread-safe, so each thread opens its own (opening is cheap:
-# the model file is memory-mapped).
+# Model loading. The packaged model is the BiLSTM-CRF (``.npz``, numpy only, :mod:`citelens.references.bilstm`);
+# a ``.crfsuite`` model given to ``use_model`` (the CRF trainer's dev runs) is served by python-crfsuite.
+# pycrfsuite taggers are not thread-safe, so each thread opens its own (opening is cheap: the model file is
+# memory-mapped); the numpy model is read-only and shared.
 _local = threading.local()
 _model_path_override: Path | None = None
 
@@ -53,20 +59,18 @@ def model_path() -> Path:
 
 
 def use_model(path: Path | None) -> None:
-    """Point the parser at another model file (training/evaluation); ``None`` goes back to the packaged one."""
+    """Point the parser at another model file (``.npz`` tagger or ``.crfsuite`` CRF; training/evaluation);
+    ``None`` goes back to the packaged one."""
     global _model_path_override
     _model_path_override = path
     _local.__dict__.clear()
 
 
-def _tagger():  # noqa: ANN202 - pycrfsuite.Tagger, imported lazily
+def _crf_tagger(path: Path):  # noqa: ANN202 - pycrfsuite.Tagger, imported lazily
     tagger = getattr(_local, "tagger", None)
     if tagger is None:
         import pycrfsuite
 
-        path = model_path()
-        if not path.is_file():
-            raise ModelError(f"reference parser model not found at {path}; run scripts/train_reference_parser.py")
         tagger = pycrfsuite.Tagger()
         try:
             tagger.open(str(path))
@@ -76,9 +80,37 @@ def _tagger():  # noqa: ANN202 - pycrfsuite.Tagger, imported lazily
     return tagger
 
 
+def _tag_texts(texts: list[str]) -> list[list[tuple[str, int, int, str]]]:
+    """(token text, start, end, label) for every token of each prepared text, tagged as one batch."""
+    path = model_path()
+    if not path.is_file():
+        raise ModelError(f"reference parser model not found at {path}; run scripts/train_reference_tagger.py")
+    tokens = [tokenize(text) for text in texts]
+    crf = path.suffix == ".crfsuite"
+    features = [featurize(text, toks, neighbours=crf) if toks else [] for text, toks in zip(texts, tokens, strict=True)]
+    if crf:
+        tagger = _crf_tagger(path)
+        labels = [_crf_labels(tagger, feats) for feats in features]
+    else:
+        labels = tag_sequences(path, features)
+    return [[(t.text, t.start, t.end, lab) for t, lab in zip(toks, labs, strict=True)]
+            for toks, labs in zip(tokens, labels, strict=True)]
+
+
+def _crf_labels(tagger, features: list) -> list[str]:  # noqa: ANN001 - pycrfsuite.Tagger
+    if not features:
+        return []
+    try:
+        return list(tagger.tag(features))
+    except (SystemError, UnicodeError, ValueError):
+        # Defence in depth: _prepare should leave nothing the tagger rejects; if it does, the string is
+        # kept (raw text, DOI and year by rule) rather than failing the whole article.
+        return ["O"] * len(features)
+
+
 def tag_reference(raw: str) -> list[tuple[str, int, int, str]]:
     """(token text, start, end, label) for every token of ``raw`` as the parser prepares it (offsets into that)."""
-    return _tag(_tagger(), _prepare(raw))
+    return _tag_texts([_prepare(raw)])[0]
 
 
 _SINGLE_RUN = frozenset({"title", "journal", "book"})
@@ -395,8 +427,8 @@ def _untagged_title_before_journal(tagged: list[tuple[str, int, int, str]]) -> l
     return out
 
 
-def _parse_prepared(tagger, text: str, key: str) -> Reference:  # noqa: ANN001 - pycrfsuite.Tagger
-    tagged = _repair_title_end(text, _repair_title_start(_tag(tagger, text)))
+def _parse_tagged(text: str, tagged: list[tuple[str, int, int, str]], key: str) -> Reference:
+    tagged = _repair_title_end(text, _repair_title_start(tagged))
     tagged = _repair_author_tail(_split_title_at_journal(text, tagged))
     tagged = _repair_title_head(tagged)
     tagged = _untagged_title_before_journal(tagged)
@@ -638,34 +670,27 @@ def _prepare(raw: str) -> str:
     return normalise_spacing(re.sub(r"\s+", " ", text[:MAX_REFERENCE_CHARS]).strip())[0]
 
 
-def _tag(tagger, text: str) -> list[tuple[str, int, int, str]]:  # noqa: ANN001 - pycrfsuite.Tagger
-    tokens = tokenize(text)
-    if not tokens:
-        return []
-    try:
-        labels = tagger.tag(featurize(text, tokens))
-    except (SystemError, UnicodeError, ValueError):
-        # Defence in depth: _prepare should leave nothing the tagger rejects; if it does, the string is
-        # kept (raw text, DOI and year by rule) rather than failing the whole article.
-        labels = ["O"] * len(tokens)
-    return [(t.text, t.start, t.end, lab) for t, lab in zip(tokens, labels, strict=True)]
-
-
 def parse_reference_string(raw: str, key: str = "") -> Reference:
     """Parse one reference string ("Smith J, Jones A. Title. J Biol. 2003;12:1-9.") into a Reference."""
     text = _prepare(raw)
-    ref = _parse_prepared(_tagger(), text, key)
+    ref = _parse_tagged(text, _tag_texts([text])[0], key)
     ref.raw = _encodable(raw).strip()
     return ref
 
 
+# Strings tagged per call of the tagger: large enough that the BiLSTM's batches are full, small enough that
+# a long list is not held as features all at once.
+_CHUNK = 2048
+
+
 def parse_reference_strings(raws: Iterable[str]) -> list[Reference]:
-    """Parse many reference strings (keys "b0", "b1", … like GROBID's) with one tagger."""
-    tagger = _tagger()
+    """Parse many reference strings (keys "b0", "b1", … like GROBID's), tagged in batches."""
     out: list[Reference] = []
-    for i, raw in enumerate(raws):
-        text = _prepare(raw)
-        ref = _parse_prepared(tagger, text, f"b{i}")
-        ref.raw = _encodable(raw).strip()
-        out.append(ref)
+    it = iter(raws)
+    while chunk := list(itertools.islice(it, _CHUNK)):
+        texts = [_prepare(raw) for raw in chunk]
+        for raw, text, tagged in zip(chunk, texts, _tag_texts(texts), strict=True):
+            ref = _parse_tagged(text, tagged, f"b{len(out)}")
+            ref.raw = _encodable(raw).strip()
+            out.append(ref)
     return out

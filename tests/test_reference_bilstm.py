@@ -1,0 +1,114 @@
+"""The BiLSTM-CRF reference tagger: packaged, offline, numpy-only, robust to any string, deterministic."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from citelens.errors import ModelError
+from citelens.references import bilstm
+from citelens.references import parser as P
+from citelens.references.crf_features import featurize, tokenize
+
+VANCOUVER = (
+    "Okafor CN, Lindqvist M. Soil moisture controls nitrogen uptake in dryland wheat. "
+    "J Agric Sci. 2014;52(3):211-19. doi:10.1017/S0021859613000221"
+)
+
+
+def test_packaged_model_is_the_tagger_and_small() -> None:
+    path = P.model_path()
+    assert path.name == P.MODEL_NAME and path.suffix == ".npz"
+    assert path.stat().st_size < 20e6
+
+
+def test_loads_and_tags_offline_without_torch_or_crfsuite() -> None:
+    # A fresh interpreter with torch and pycrfsuite unimportable and sockets disabled must load and run it.
+    code = (
+        "import sys, socket\n"
+        "sys.modules['torch'] = None; sys.modules['pycrfsuite'] = None\n"
+        "def _no(*a, **k): raise OSError('network disabled')\n"
+        "socket.socket.connect = _no\n"
+        "socket.create_connection = _no\n"
+        "from citelens.references.parser import parse_reference_string\n"
+        f"print(parse_reference_string({VANCOUVER!r}).year)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "2014"
+
+
+HOSTILE = [
+    "",
+    " ",
+    "\ud800 lone surrogate \udfff Smith J. Title. J Biol. 2001;3:1-2.",
+    "x" * 100_000,
+    "Smith J. " + "word, " * 20_000 + "2001.",
+    "\u202eمحمد علي. عنوان المقال. مجلة العلوم. 2015؛ 12: 33-40\u202c",
+    "כהן, י. (2010). כותרת המאמר. כתב עת, 5, 1-10.",
+    "\ue000\ue001\U000f0000 private use \uf8ff, 2003",
+    "\x00\x01\x1b[31m control \x7f 1999",
+    "\ufeff\u200b\u2066 isolates \u2069 and zero-width",
+    "👩‍🔬🧪 emoji authors. 2020.",
+    "한국농촌의학.지역보건학회지. 2011;36(4):1-9",
+    "((((((((((((",
+    "10.1000/abc " * 500,
+]
+
+
+def test_hostile_strings_parse_without_error_and_in_bounded_arrays() -> None:
+    refs = P.parse_reference_strings(HOSTILE)
+    assert len(refs) == len(HOSTILE)
+    for ref in refs:
+        for value in (ref.raw, ref.title, ref.container, *(a.family for a in ref.authors)):
+            value.encode("utf-8")
+    assert refs[0].title == "" and refs[0].authors == []
+    assert refs[2].year == 2001
+    # one at a time gives the same result as in a batch
+    for raw, ref in zip(HOSTILE, refs, strict=True):
+        single = P.parse_reference_string(raw)
+        assert (single.title, single.container, single.year) == (ref.title, ref.container, ref.year)
+
+
+def test_tag_sequences_batches_and_empty_sequences() -> None:
+    texts = [P._prepare(VANCOUVER), "", P._prepare("A. B. Marsh, Phys. Rev. Lett. 108, 191802 (2012).")]
+    seqs = [featurize(t, tokenize(t), neighbours=False) if t else [] for t in texts]
+    labels = bilstm.tag_sequences(P.model_path(), seqs)
+    assert [len(x) for x in labels] == [len(s) for s in seqs]
+    assert labels[1] == []
+    assert bilstm.tag_sequences(P.model_path(), []) == []
+    # each string alone gets the labels it got in the batch, and a second run the same (deterministic)
+    assert [bilstm.tag_sequences(P.model_path(), [s])[0] for s in seqs] == labels
+    assert bilstm.tag_sequences(P.model_path(), seqs) == labels
+    words = [tok.text for tok in tokenize(texts[0])]
+    title = [w for w, lab in zip(words, labels[0], strict=True) if lab.endswith("title")]
+    assert title[:3] == ["Soil", "moisture", "controls"]
+
+
+def test_fast_feature_lookup_matches_the_training_names() -> None:
+    model = bilstm._load(P.model_path())
+    vocab = {str(name): i for i, name in enumerate(np.load(P.model_path())["vocab"], start=1)}
+    for raw in (VANCOUVER, HOSTILE[6], HOSTILE[11], 'K. Ng, "Sketches," in Proc. ICDE, 2019, pp. 55-66.'):
+        text = P._prepare(raw)
+        toks = tokenize(text)
+        for with_neighbours, without in zip(featurize(text, toks), featurize(text, toks, neighbours=False), strict=True):
+            expected = sorted(vocab[n] for n in bilstm.feature_names(with_neighbours) if n in vocab)
+            assert sorted(model.token_ids(without)) == expected
+            assert sorted(model.token_ids(with_neighbours)) == expected
+
+
+def test_missing_or_broken_model_is_a_model_error(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="not found"):
+        bilstm.tag_sequences(tmp_path / "nope.npz", [[{"bias": 1.0}]])
+    broken = tmp_path / "broken.npz"
+    broken.write_bytes(b"PK\x03\x04 not a zip")
+    with pytest.raises(ModelError, match="cannot load"):
+        bilstm.tag_sequences(broken, [[{"bias": 1.0}]])
+    partial = tmp_path / "partial.npz"
+    np.savez(partial, labels=np.array(["O"]))
+    with pytest.raises(ModelError, match="lacks"):
+        bilstm.tag_sequences(partial, [[{"bias": 1.0}]])
