@@ -207,6 +207,9 @@ def main() -> int:
         "|---|---|---|---|---|---|---|---|",
         *rank_rows,
         "",
+        "Throughput measured during this accuracy run, whatever else the machine was doing; the figures to "
+        "compare are in the speed section below (`--speed-only`, one and both cores).",
+        "",
         "| model | statements/s (1 process, end to end, biomed-test) | RSS after load (MB) |",
         "|---|---|---|",
         *(f"| {n} | {results[f'{n}/speed']['statements_per_second']:.0f} | {results[f'{n}/speed']['rss_mb']:.0f} |"
