@@ -317,8 +317,6 @@ _NOT_TITLE_WORDS = frozenset({"in", "im", "dans", "ed", "eds", "editor", "editor
 _MAX_JOURNAL_WORDS = 16  # "Cell Biochemistry and Function: Cellular biochemistry and its modulation by …"
 
 
-
-
 def _split_title_at_journal(text: str, tagged: list[tuple[str, int, int, str]]) -> list[tuple[str, int, int, str]]:
     """Give the journal back its name when the CRF read "Title. Journal 2007;10(3):137-44" as one title.
 
@@ -593,7 +591,7 @@ def _first_year(text: str) -> int | None:
 
 
 def build_reference(raw: str, fields: dict[str, list[str]], key: str = "") -> Reference:
-    """Assemble a Reference from labelled spans (CRF labels → list of texts, in reading order).
+    """Assemble a Reference from labelled spans (tagger labels → list of texts, in reading order).
 
     Shared by the parser and the evaluation, which turns gold spans into a Reference the same way.
     """
@@ -645,7 +643,7 @@ def build_reference(raw: str, fields: dict[str, list[str]], key: str = "") -> Re
 
 
 # Longer "references" are text the segmenter failed to cut (a whole page): tag only their start, so one
-# hostile string cannot cost seconds of CRF time.
+# hostile string cannot cost seconds of tagging time.
 MAX_REFERENCE_CHARS = 3000
 _SURROGATE_PAIR = re.compile("[\ud800-\udbff][\udc00-\udfff]")
 _UNENCODABLE = re.compile("[\ud800-\udfff\ue000-\uf8ff\ufdd0-\ufdef\ufffe\uffff]")
@@ -660,7 +658,7 @@ def _encodable(raw: str) -> str:
 
 
 def _prepare(raw: str) -> str:
-    """Any string → text the CRF's C extension accepts and was trained on.
+    """Any string → text the tagger (and the CRF's C extension) accepts and was trained on.
 
     Lone surrogates, private-use and noncharacter codes, bidi and zero-width controls, C0 controls are
     dropped or turned into spaces (pycrfsuite raised ``SystemError`` on a lone surrogate); ligatures, soft
@@ -670,12 +668,20 @@ def _prepare(raw: str) -> str:
     return normalise_spacing(re.sub(r"\s+", " ", text[:MAX_REFERENCE_CHARS]).strip())[0]
 
 
+def _parse_raws(raws: list[str], keys: list[str]) -> list[Reference]:
+    """The strings prepared, tagged as one batch and parsed; each Reference keeps its raw string."""
+    texts = [_prepare(raw) for raw in raws]
+    out = []
+    for raw, text, tagged, key in zip(raws, texts, _tag_texts(texts), keys, strict=True):
+        ref = _parse_tagged(text, tagged, key)
+        ref.raw = _encodable(raw).strip()
+        out.append(ref)
+    return out
+
+
 def parse_reference_string(raw: str, key: str = "") -> Reference:
     """Parse one reference string ("Smith J, Jones A. Title. J Biol. 2003;12:1-9.") into a Reference."""
-    text = _prepare(raw)
-    ref = _parse_tagged(text, _tag_texts([text])[0], key)
-    ref.raw = _encodable(raw).strip()
-    return ref
+    return _parse_raws([raw], [key])[0]
 
 
 # Strings tagged per call of the tagger: large enough that the BiLSTM's batches are full, small enough that
@@ -688,9 +694,5 @@ def parse_reference_strings(raws: Iterable[str]) -> list[Reference]:
     out: list[Reference] = []
     it = iter(raws)
     while chunk := list(itertools.islice(it, _CHUNK)):
-        texts = [_prepare(raw) for raw in chunk]
-        for raw, text, tagged in zip(chunk, texts, _tag_texts(texts), strict=True):
-            ref = _parse_tagged(text, tagged, f"b{len(out)}")
-            ref.raw = _encodable(raw).strip()
-            out.append(ref)
+        out += _parse_raws(chunk, [f"b{len(out) + i}" for i in range(len(chunk))])
     return out
