@@ -70,14 +70,20 @@ def jats_training_strings(
     return out
 
 
+def largest_file(grobid: list[T.Example]) -> str:
+    """The source file with the most strings (about half of GROBID's corpus; counted fewer times than the
+    others by both trainers), the first of them on a tie; "" for no strings."""
+    sizes: dict[str, int] = {}
+    for ex in grobid:
+        sizes[ex.source_file] = sizes.get(ex.source_file, 0) + 1
+    return max(sizes, key=lambda f: sizes[f]) if sizes else ""
+
+
 def weighted(grobid: list[T.Example], args: argparse.Namespace) -> list[T.Example]:
     """GROBID's strings, each counted ``--grobid-repeat`` times, or ``--small-repeat`` times outside the
     largest file; ``--recombine`` of those copies are recombined variants (``parser_train.recombined_variant``:
     title and journal from strings of other files), the same copy when a string has neither."""
-    sizes: dict[str, int] = {}
-    for ex in grobid:
-        sizes[ex.source_file] = sizes.get(ex.source_file, 0) + 1
-    largest = max(sizes, key=lambda f: sizes[f]) if sizes else ""
+    largest = largest_file(grobid)
     if not args.small_repeat:
         parts = [(grobid, args.grobid_repeat)]
     else:

@@ -36,6 +36,7 @@ from train_reference_parser import (  # noqa: E402
     DEFAULT_RESTYLE,
     DEFAULT_SMALL_REPEAT,
     jats_training_strings,
+    largest_file,
     pdf_benchmark_articles,
 )
 
@@ -253,8 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         train_part, dev = train_part + dev, []
     print(f"GROBID: {len(examples)} strings: train {len(train_part)}, dev {len(dev)}, test {len(test)} (not used here)")
-    sizes = collections.Counter(e.source_file for e in train_part)
-    largest = max(sizes, key=lambda f: sizes[f])
+    largest = largest_file(train_part)
     items = [(e, DEFAULT_GROBID_REPEAT if e.source_file == largest else DEFAULT_SMALL_REPEAT) for e in train_part]
     jats = args.jats or data.parent.parent / "pmc-oa" / "pmc-oa.tar.gz"
     jats_dev: list[T.Example] = []
