@@ -1,15 +1,17 @@
 """Reference-string parser: field-level accuracy on the held-out part and throughput.
 
-    .venv/bin/python benchmarks/bench_reference_parser.py
+    .venv/bin/python benchmarks/bench_reference_parser.py [--no-write]
 
 Scores the packaged tagger (BiLSTM-CRF, ``citelens.references.bilstm``) on the file-disjoint test part of GROBID's labelled citation strings and on the
 article-disjoint test part of the reference strings rebuilt from pmc-oa's JATS (``parser_jats``; printed
 mixed-citations and rendered element-citations reported apart). Neither was used for training or feature
-choices. Writes the ``reference-parsing`` section of docs/benchmarks.md.
+choices. Writes the ``reference-parsing`` section of docs/benchmarks.md (``--no-write``: print it only).
+Each run scores the held-out parts: run it once per release, after every choice was made on dev.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 from pathlib import Path
@@ -24,7 +26,12 @@ from citelens.references.parser_jats import sample_tar_examples  # noqa: E402
 COMMAND = ".venv/bin/python benchmarks/bench_reference_parser.py"
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument(
+        "--no-write", action="store_true", help="print the section, leave docs/benchmarks.md alone"
+    )
+    args = ap.parse_args(argv)
     path = T.default_data_path()
     if not path.is_file():
         print(f"labelled corpus not found at {path}", file=sys.stderr)
@@ -78,9 +85,12 @@ Micro-average F1 over title, container, year, volume, pages and first-author sur
 
 """
     for kind, n, n_art, tab in jats_tables:
-        what = ("`<mixed-citation>`: the string as the publisher printed it, parts tagged" if kind == "printed"
-                else "`<element-citation>` printed in one of six styles (Vancouver, APA, Harvard, Nature, "
-                     "Chicago, physics)")
+        what = (
+            "`<mixed-citation>`: the string as the publisher printed it, parts tagged"
+            if kind == "printed"
+            else "`<element-citation>` printed in one of six styles (Vancouver, APA, Harvard, Nature, "
+            "Chicago, physics)"
+        )
         md += f"""### Held-out JATS references, {kind} ({n:,} strings from {n_art:,} articles)
 
 {what}; articles of the held-out part (5 % of pmc-oa's articles by a seeded hash, never trained on), sampled
@@ -106,9 +116,9 @@ Throughput (one process, best of 3 over the test strings): {batch:,.0f} referenc
 how busy the shared machine is), {single:,.0f} references/s calling `parse_reference_string` per string.
 Packaged model `src/citelens/references/models/{P.MODEL_NAME}`: {size / 1e6:.2f} MB.
 """
-    out = write_section("reference-parsing", md)
     print(md)
-    print(f"wrote {out}")
+    if not args.no_write:
+        print(f"wrote {write_section('reference-parsing', md)}")
     return 0
 
 
