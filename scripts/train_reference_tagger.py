@@ -49,8 +49,24 @@ PACKAGED = Path(__file__).resolve().parents[1] / "src" / "citelens" / "reference
 SEED = 1
 # Chosen on dev folds 1 and 2 (docs/benchmarks.md, reference-parsing-notes, round 6); 6 epochs of the
 # weighted data (39 k strings) take about 14 CPU-minutes.
-DEFAULTS = {"epochs": 6, "emb": 64, "hidden": 96, "minfreq": 3, "lr": 2e-3, "batch": 32, "dropout": 0.2,
-            "char_dim": 16, "char_channels": 32, "char_minfreq": 5}
+DEFAULTS = {
+    "epochs": 6,
+    "emb": 64,
+    "hidden": 96,
+    "minfreq": 3,
+    "lr": 2e-3,
+    "batch": 32,
+    "dropout": 0.2,
+    "char_dim": 16,
+    "char_channels": 32,
+    "char_minfreq": 5,
+    "seed": SEED,
+    "word_dropout": 0.0,
+}
+# Features that name the word itself (its lower-case form, prefixes, suffix); --word-dropout leaves them out of
+# a token at random in training, so the tagger also learns to read a word it never saw from its shape, its
+# characters and its neighbours.
+LEXICAL_PREFIXES = ("w=", "p2=", "p3=", "s3=")
 
 
 def build_net(n_features: int, n_labels: int, n_chars: int, hp: dict):  # noqa: ANN201 - torch module
@@ -92,16 +108,24 @@ def build_net(n_features: int, n_labels: int, n_chars: int, hp: dict):  # noqa: 
             score = score + self.end[last]
             alpha = self.start + em[:, 0]
             for t in range(1, steps):
-                step = torch.logsumexp(alpha.unsqueeze(2) + self.trans.unsqueeze(0) + em[:, t].unsqueeze(1), 1)
+                step = torch.logsumexp(
+                    alpha.unsqueeze(2) + self.trans.unsqueeze(0) + em[:, t].unsqueeze(1), 1
+                )
                 alpha = torch.where(mask[:, t : t + 1] > 0, step, alpha)
             return (torch.logsumexp(alpha + self.end, 1) - score).sum()
 
     return BiLSTMCRF()
 
 
-def make_batch(seqs: list[tuple[list[list[int]], list[int], list[str]]], char_ids: dict[str, int]):  # noqa: ANN201
+def make_batch(
+    seqs: list[tuple[list[list[int]], list[int], list[str]]],
+    char_ids: dict[str, int],  # noqa: ANN201
+    lexical: frozenset[int] = frozenset(),
+    word_dropout: float = 0.0,
+):
     """Tensors of one batch: feature ids and bag offsets per (string, step), labels, mask, and the
-    character ids of the batch's distinct words with each token's index into them."""
+    character ids of the batch's distinct words with each token's index into them. With ``word_dropout``,
+    each token loses its ``lexical`` feature ids with that probability (training only)."""
     import torch
 
     batch, steps = len(seqs), max(len(s[0]) for s in seqs)
@@ -125,15 +149,28 @@ def make_batch(seqs: list[tuple[list[list[int]], list[int], list[str]]], char_id
         for k in range(steps):
             offsets.append(len(ids))
             if k < len(toks):
-                ids.extend(toks[k])
+                if word_dropout and random.random() < word_dropout:
+                    ids.extend(i for i in toks[k] if i not in lexical)
+                else:
+                    ids.extend(toks[k])
     tags = torch.zeros(batch, steps, dtype=torch.long)
     mask = torch.zeros(batch, steps)
     for b, (toks, ys, _) in enumerate(seqs):
         tags[b, : len(ys)] = torch.tensor(ys)
         mask[b, : len(toks)] = 1
     lengths = torch.tensor([len(s[0]) for s in seqs])
-    return (torch.tensor(ids, dtype=torch.long), torch.tensor(offsets, dtype=torch.long), batch, steps, lengths,
-            tags, mask, chars, char_mask, word_index)
+    return (
+        torch.tensor(ids, dtype=torch.long),
+        torch.tensor(offsets, dtype=torch.long),
+        batch,
+        steps,
+        lengths,
+        tags,
+        mask,
+        chars,
+        char_mask,
+        word_index,
+    )
 
 
 def train(items: list[tuple[T.Example, int]], out: Path, hp: dict) -> float:
@@ -141,8 +178,8 @@ def train(items: list[tuple[T.Example, int]], out: Path, hp: dict) -> float:
     import torch
 
     torch.set_num_threads(1)
-    random.seed(SEED)
-    torch.manual_seed(SEED)
+    random.seed(hp["seed"])
+    torch.manual_seed(hp["seed"])
     c0 = time.process_time()
     converted = []
     for ex, weight in items:
@@ -150,31 +187,48 @@ def train(items: list[tuple[T.Example, int]], out: Path, hp: dict) -> float:
         if xs:
             converted.append(([feature_names(f) for f in xs], ys, [str(f["w"]) for f in xs], weight))
     counts = collections.Counter(name for names, _, _, _ in converted for tok in names for name in set(tok))
-    vocab = {name: i for i, name in enumerate(sorted(n for n, c in counts.items() if c >= hp["minfreq"]), start=1)}
+    vocab = {
+        name: i for i, name in enumerate(sorted(n for n, c in counts.items() if c >= hp["minfreq"]), start=1)
+    }
     labels = sorted({y for _, ys, _, _ in converted for y in ys})
     label_id = {y: i for i, y in enumerate(labels)}
-    char_counts = collections.Counter(ch for _, _, words, _ in converted for w in words for ch in w[:MAX_CHARS])
-    char_ids = {ch: i for i, ch in enumerate(sorted(c for c, n in char_counts.items() if n >= hp["char_minfreq"]), start=2)}
-    data = [(([[vocab[n] for n in tok if n in vocab] for tok in names], [label_id[y] for y in ys], words), w)
-            for names, ys, words, w in converted]
+    char_counts = collections.Counter(
+        ch for _, _, words, _ in converted for w in words for ch in w[:MAX_CHARS]
+    )
+    char_ids = {
+        ch: i
+        for i, ch in enumerate(sorted(c for c, n in char_counts.items() if n >= hp["char_minfreq"]), start=2)
+    }
+    lexical = frozenset(i for n, i in vocab.items() if n.startswith(LEXICAL_PREFIXES))
+    data = [
+        (([[vocab[n] for n in tok if n in vocab] for tok in names], [label_id[y] for y in ys], words), w)
+        for names, ys, words, w in converted
+    ]
     net = build_net(len(vocab) + 1, len(labels), len(char_ids) + 2, hp)
     opt = torch.optim.Adam(net.parameters(), lr=hp["lr"])
     epoch = [x for x, w in data for _ in range(w)]
     bs = hp["batch"]
     total = hp["epochs"] * ((len(epoch) + bs - 1) // bs)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: max(0.05, 1 - s / total))
-    print(f"{len(data)} strings ({len(epoch)} counted), {len(vocab)} features, {len(char_ids)} characters, "
-          f"{len(labels)} labels", flush=True)
+    print(
+        f"{len(data)} strings ({len(epoch)} counted), {len(vocab)} features, {len(char_ids)} characters, "
+        f"{len(labels)} labels",
+        flush=True,
+    )
     for ep in range(hp["epochs"]):
         net.train()
         random.shuffle(epoch)
         # Batches of similar length (sorted within windows of 50 batches): less padding, same randomness.
-        windows = [sorted(epoch[i : i + bs * 50], key=lambda x: len(x[0])) for i in range(0, len(epoch), bs * 50)]
+        windows = [
+            sorted(epoch[i : i + bs * 50], key=lambda x: len(x[0])) for i in range(0, len(epoch), bs * 50)
+        ]
         batches = [w[i : i + bs] for w in windows for i in range(0, len(w), bs)]
         random.shuffle(batches)
         loss_sum = tokens = 0.0
         for bt in batches:
-            ids, offsets, batch, steps, lengths, tags, mask, chars, char_mask, word_index = make_batch(bt, char_ids)
+            ids, offsets, batch, steps, lengths, tags, mask, chars, char_mask, word_index = make_batch(
+                bt, char_ids, lexical, hp["word_dropout"]
+            )
             em = net.emissions(ids, offsets, batch, steps, lengths, chars, char_mask, word_index)
             loss = net.nll(em, tags, mask)
             opt.zero_grad()
@@ -184,8 +238,11 @@ def train(items: list[tuple[T.Example, int]], out: Path, hp: dict) -> float:
             sched.step()
             loss_sum += loss.item()
             tokens += float(mask.sum())
-        print(f"epoch {ep + 1}/{hp['epochs']}: loss per token {loss_sum / tokens:.4f}, "
-              f"{time.process_time() - c0:.0f} CPU-s", flush=True)
+        print(
+            f"epoch {ep + 1}/{hp['epochs']}: loss per token {loss_sum / tokens:.4f}, "
+            f"{time.process_time() - c0:.0f} CPU-s",
+            flush=True,
+        )
     export(net, vocab, labels, char_ids, out)
     check_export(net, out, [x for x, _ in data[:64]], char_ids)
     return time.process_time() - c0
@@ -216,15 +273,23 @@ def export(net, vocab: dict[str, int], labels: list[str], char_ids: dict[str, in
     s = {k: v.detach().numpy() for k, v in net.state_dict().items()}
     arrays = {
         "emb": s["emb.weight"].astype(np.float16),
-        "w_ih_f": s["lstm.weight_ih_l0"], "w_hh_f": s["lstm.weight_hh_l0"],
+        "w_ih_f": s["lstm.weight_ih_l0"],
+        "w_hh_f": s["lstm.weight_hh_l0"],
         "b_f": s["lstm.bias_ih_l0"] + s["lstm.bias_hh_l0"],
-        "w_ih_b": s["lstm.weight_ih_l0_reverse"], "w_hh_b": s["lstm.weight_hh_l0_reverse"],
+        "w_ih_b": s["lstm.weight_ih_l0_reverse"],
+        "w_hh_b": s["lstm.weight_hh_l0_reverse"],
         "b_b": s["lstm.bias_ih_l0_reverse"] + s["lstm.bias_hh_l0_reverse"],
-        "out_w": s["out.weight"], "out_b": s["out.bias"],
-        "trans": s["trans"], "start": s["start"], "end": s["end"],
-        "char_emb": s["cemb.weight"], "conv_w": s["conv.weight"], "conv_b": s["conv.bias"],
+        "out_w": s["out.weight"],
+        "out_b": s["out.bias"],
+        "trans": s["trans"],
+        "start": s["start"],
+        "end": s["end"],
+        "char_emb": s["cemb.weight"],
+        "conv_w": s["conv.weight"],
+        "conv_b": s["conv.bias"],
         "chars": np.array(sorted(char_ids, key=char_ids.__getitem__)),
-        "vocab": np.array(sorted(vocab, key=vocab.__getitem__)), "labels": np.array(labels),
+        "vocab": np.array(sorted(vocab, key=vocab.__getitem__)),
+        "labels": np.array(labels),
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp.npz")
@@ -234,12 +299,32 @@ def export(net, vocab: dict[str, int], labels: list[str], char_ids: dict[str, in
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", type=Path, default=None, help="references.jsonl (default: shared/data beside the repo)")
-    ap.add_argument("--jats", type=Path, default=None, help="JATS tar (default: pmc-oa/pmc-oa.tar.gz beside --data)")
-    ap.add_argument("--jats-n", type=int, default=DEFAULT_JATS_N, help="JATS training strings (0: GROBID only)")
+    ap.add_argument(
+        "--data", type=Path, default=None, help="references.jsonl (default: shared/data beside the repo)"
+    )
+    ap.add_argument(
+        "--jats", type=Path, default=None, help="JATS tar (default: pmc-oa/pmc-oa.tar.gz beside --data)"
+    )
+    ap.add_argument(
+        "--jats-n", type=int, default=DEFAULT_JATS_N, help="JATS training strings (0: GROBID only)"
+    )
     ap.add_argument("--dev", action="store_true", help="train on train only and report dev scores")
-    ap.add_argument("--dev-fold", type=int, default=1, help="with --dev: 2, 3, ... another set of train files as dev")
+    ap.add_argument(
+        "--dev-fold", type=int, default=1, help="with --dev: 2, 3, ... another set of train files as dev"
+    )
     ap.add_argument("--save", action="store_true", help="with --dev: also write that model to --out")
+    ap.add_argument(
+        "--grobid-repeat",
+        type=int,
+        default=DEFAULT_GROBID_REPEAT,
+        help="times the largest GROBID file's strings are counted",
+    )
+    ap.add_argument(
+        "--small-repeat",
+        type=int,
+        default=DEFAULT_SMALL_REPEAT,
+        help="times the other GROBID files' strings are counted",
+    )
     for name, value in DEFAULTS.items():
         ap.add_argument(f"--{name}", type=type(value), default=value)
     ap.add_argument("--out", type=Path, default=PACKAGED)
@@ -253,9 +338,11 @@ def main(argv: list[str] | None = None) -> int:
         train_part, dev = T.swap_dev_fold(train_part, dev, args.dev_fold)
     else:
         train_part, dev = train_part + dev, []
-    print(f"GROBID: {len(examples)} strings: train {len(train_part)}, dev {len(dev)}, test {len(test)} (not used here)")
+    print(
+        f"GROBID: {len(examples)} strings: train {len(train_part)}, dev {len(dev)}, test {len(test)} (not used here)"
+    )
     largest = largest_file(train_part)
-    items = [(e, DEFAULT_GROBID_REPEAT if e.source_file == largest else DEFAULT_SMALL_REPEAT) for e in train_part]
+    items = [(e, args.grobid_repeat if e.source_file == largest else args.small_repeat) for e in train_part]
     jats = args.jats or data.parent.parent / "pmc-oa" / "pmc-oa.tar.gz"
     jats_dev: list[T.Example] = []
     if args.jats_n:
@@ -272,8 +359,11 @@ def main(argv: list[str] | None = None) -> int:
             P.use_model(model)
             printed = [e for e in jats_dev if e.source_file.endswith("#printed")][:1000]
             rendered = [e for e in jats_dev if e.source_file.endswith("#rendered")][:1000]
-            for name, part in ((f"GROBID dev fold {args.dev_fold}", dev), ("JATS dev, printed", printed),
-                               ("JATS dev, rendered", rendered)):
+            for name, part in (
+                (f"GROBID dev fold {args.dev_fold}", dev),
+                ("JATS dev, printed", printed),
+                ("JATS dev, rendered", rendered),
+            ):
                 if part:
                     table, rps = T.evaluate(part)
                     print(f"\n{name} ({len(part)} strings, {rps:.0f} references/s)")
