@@ -95,7 +95,9 @@ def test_fast_feature_lookup_matches_the_training_names() -> None:
     for raw in (VANCOUVER, HOSTILE[6], HOSTILE[11], 'K. Ng, "Sketches," in Proc. ICDE, 2019, pp. 55-66.'):
         text = P._prepare(raw)
         toks = tokenize(text)
-        for with_neighbours, without in zip(featurize(text, toks), featurize(text, toks, neighbours=False), strict=True):
+        for with_neighbours, without in zip(
+            featurize(text, toks), featurize(text, toks, neighbours=False), strict=True
+        ):
             expected = sorted(vocab[n] for n in bilstm.feature_names(with_neighbours) if n in vocab)
             assert sorted(model.token_ids(without)) == expected
             assert sorted(model.token_ids(with_neighbours)) == expected
@@ -112,3 +114,20 @@ def test_missing_or_broken_model_is_a_model_error(tmp_path: Path) -> None:
     np.savez(partial, labels=np.array(["O"]))
     with pytest.raises(ModelError, match="lacks"):
         bilstm.tag_sequences(partial, [[{"bias": 1.0}]])
+
+
+def test_trainer_word_dropout_leaves_out_lexical_features_only() -> None:
+    # scripts/train_reference_tagger.py --word_dropout: a dropped token keeps its non-lexical features; 0 (the
+    # default recipe) draws no random numbers, so models trained before the flag existed are reproduced.
+    pytest.importorskip("torch")
+    import random
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    from train_reference_tagger import make_batch
+
+    seqs = [([[1, 2, 3], [4, 5]], [0, 1], ["smith", "j"])]
+    lexical = frozenset({1, 4})
+    state = random.getstate()
+    assert make_batch(seqs, {}, lexical, 0.0)[0].tolist() == [1, 2, 3, 4, 5]
+    assert random.getstate() == state
+    assert make_batch(seqs, {}, lexical, 1.0)[0].tolist() == [2, 3, 5]
