@@ -5,6 +5,9 @@
     .venv/bin/python scripts/stance_pmc.py select             # build/stance-pmc/candidates.jsonl (routes recorded)
     .venv/bin/python scripts/stance_pmc.py batches --size 150 # blind annotation batches (no route, no model)
     .venv/bin/python scripts/stance_pmc.py merge              # labelled batches -> data/stance/pmc.jsonl
+    .venv/bin/python scripts/stance_pmc.py select5            # round 5: mined by the round-4 cascade (train/dev)
+    .venv/bin/python scripts/stance_pmc.py select5b           # round 5: top of the round-4 network's own ranking
+    .venv/bin/python scripts/stance_pmc.py add-round          # round 5's labels appended to data/stance/pmc.jsonl.gz
     .venv/bin/python scripts/stance_pmc.py agree              # Cohen's kappa of the double-labelled rows
     .venv/bin/python scripts/stance_pmc.py table              # counts by split and route (README tables)
 
@@ -328,6 +331,97 @@ def cmd_select3(args: argparse.Namespace) -> int:
     return 0
 
 
+def read_pmc_set() -> list[dict]:
+    """The merged, labelled set (``data/stance/pmc.jsonl.gz``): every row read in an earlier round."""
+    import gzip
+
+    with gzip.open(OUT, "rt", encoding="utf-8") as fh:
+        return [json.loads(x) for x in fh if x.strip()]
+
+
+def cmd_select5(args: argparse.Namespace) -> int:
+    """Round 5 (route ``model-r5``): train and dev statements not yet read, ranked by the round-4 cascade's
+    P(contrasting) (at most --per-article from one article), plus a seeded sample of the rows whose
+    P(contrasting) is unsure (0.15–0.5) below that top. The labelled set itself says what was read, so the
+    earlier rounds' candidate files are not needed. Test articles are never mined."""
+    from citelens.stance import StanceInput, get_classifier
+
+    pool = list(unread_statements(read_pmc_set()))
+    cascade = get_classifier("cascade")
+    probs: list[dict[str, float]] = []
+    for b in range(0, len(pool), 5000):
+        part = pool[b : b + 5000]
+        probs += [p.probabilities for p in
+                  cascade.predict([StanceInput(r["text"], r["before"], r["after"], r["section"]) for r in part])]
+        print(f"scored {len(probs)}/{len(pool)}", file=sys.stderr)
+    rng = random.Random(SEED + 5)
+    chosen: list[dict] = []
+    for split, share in (("train", 100), ("dev", args.dev_share)):
+        n_top, n_unsure = args.contrast * share // 100, args.unsure * share // 100
+        idx = [i for i, r in enumerate(pool) if r["split"] == split]
+        per_article: Counter = Counter()
+        top: list[int] = []
+        # At most --per-article rows from one article, so a few discursive papers do not fill the quota.
+        for i in sorted(idx, key=lambda i: -probs[i]["contrasting"]):
+            if len(top) >= n_top:
+                break
+            if per_article[pool[i]["article"]] >= args.per_article:
+                continue
+            per_article[pool[i]["article"]] += 1
+            top.append(i)
+        chosen += [{**pool[i], "route": "model-r5", "route_detail": "cascade-r4-top-contrasting",
+                    "p_contrasting": round(probs[i]["contrasting"], 4)} for i in top]
+        taken = set(top)
+        unsure = [i for i in idx if 0.15 <= probs[i]["contrasting"] < 0.5 and i not in taken]
+        chosen += [{**pool[i], "route": "model-r5", "route_detail": "cascade-r4-unsure-contrasting",
+                    "p_contrasting": round(probs[i]["contrasting"], 4)}
+                   for i in rng.sample(unsure, min(n_unsure, len(unsure)))]
+    rng.shuffle(chosen)
+    with (BUILD / "candidates5.jsonl").open("w", encoding="utf-8") as out:
+        for r in chosen:
+            out.write(json.dumps(r, ensure_ascii=False) + "\n")
+    print(Counter((r["split"], r["route_detail"]) for r in chosen), file=sys.stderr)
+    return 0
+
+
+def cmd_select5b(args: argparse.Namespace) -> int:
+    """Round 5, second part (route ``model-r5``, ``net-top-contrasting``): statements not yet read nor chosen by
+    ``select5``, ranked by the round-4 network *alone* (the cascade's second stage read on every row). Its top
+    rows that the cascade's first stage settles as mentioning are the cascade's possible recall losses, which
+    the cascade's own ranking cannot surface. Train and dev articles only."""
+    from citelens.stance import StanceInput
+    from citelens.stance.onnx_model import V3, MiniLMStanceClassifier, models_dir
+
+    chosen5 = read_jsonl(BUILD / "candidates5.jsonl")
+    pool = list(unread_statements(read_pmc_set() + chosen5))
+    net = MiniLMStanceClassifier(models_dir(), V3)
+    probs: list[dict[str, float]] = []
+    for b in range(0, len(pool), 5000):
+        part = pool[b : b + 5000]
+        probs += [p.probabilities for p in
+                  net.predict([StanceInput(r["text"], r["before"], r["after"], r["section"]) for r in part])]
+        print(f"scored {len(probs)}/{len(pool)}", file=sys.stderr)
+    chosen: list[dict] = []
+    for split, share in (("train", 100), ("dev", args.dev_share)):
+        per_article: Counter = Counter()
+        top: list[int] = []
+        for i in sorted((i for i, r in enumerate(pool) if r["split"] == split), key=lambda i: -probs[i]["contrasting"]):
+            if len(top) >= args.contrast * share // 100:
+                break
+            if per_article[pool[i]["article"]] >= args.per_article:
+                continue
+            per_article[pool[i]["article"]] += 1
+            top.append(i)
+        chosen += [{**pool[i], "route": "model-r5", "route_detail": "net-top-contrasting",
+                    "p_contrasting": round(probs[i]["contrasting"], 4)} for i in top]
+    random.Random(SEED + 6).shuffle(chosen)
+    with (BUILD / "candidates5b.jsonl").open("w", encoding="utf-8") as out:
+        for r in chosen:
+            out.write(json.dumps(r, ensure_ascii=False) + "\n")
+    print(Counter((r["split"], r["route_detail"]) for r in chosen), file=sys.stderr)
+    return 0
+
+
 def cmd_batches(args: argparse.Namespace) -> int:
     """Blind batches: id, section and text only (no route, no model output), in a shuffled order."""
     rows = read_jsonl(BUILD / args.candidates)
@@ -335,7 +429,10 @@ def cmd_batches(args: argparse.Namespace) -> int:
     rows.sort(key=lambda r: r["split"] == "train")
     bdir = BUILD / args.name
     bdir.mkdir(parents=True, exist_ok=True)
-    if args.double:
+    if args.reread:
+        # A second reading of every row (a round read twice throughout), in another order.
+        random.Random(SEED + 1).shuffle(rows)
+    elif args.double:
         # The second pass: a seeded sample, dev/test first (their labels judge models), reshuffled.
         rng = random.Random(SEED + 1)
         evals = [r for r in rows if r["split"] != "train"]
@@ -438,6 +535,52 @@ def cmd_merge(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_add_round(args: argparse.Namespace) -> int:
+    """Append a later round's labelled rows to ``data/stance/pmc.jsonl.gz``; rows already there stay as they are.
+
+    The earlier rounds' candidate files are build products (``merge`` rebuilt the set from them); a round mined
+    from the labelled set itself (``select5``) is added with this instead. A row read twice keeps both readings;
+    a disagreement is settled by ``--adjudication`` or, failing that, by the guidelines' default (mentioning)."""
+    import gzip
+    import io
+
+    existing = read_pmc_set()
+    have = {r["id"] for r in existing}
+    cands = read_jsonl(BUILD / args.candidates)
+    p1 = read_labels(BUILD / args.labels)
+    p2 = read_labels(BUILD / args.pass2) if args.pass2 and (BUILD / args.pass2).exists() else {}
+    adj = read_labels_file(BUILD / args.adjudication) if args.adjudication and (BUILD / args.adjudication).exists() \
+        else {}
+    added: list[dict] = []
+    for r in cands:
+        first = p1.get(r["id"])
+        if first is None or r["id"] in have:
+            continue
+        rec = {k: r[k] for k in ("id", "article", "journal", "split", "route", "route_detail", "rid", "section",
+                                  "before", "text", "after")}
+        rec.update(pass1=first["stance"], confidence=first["confidence"], rationale=first["rationale"])
+        final = first["stance"]
+        if r["id"] in p2:
+            rec["pass2"] = p2[r["id"]]["stance"]
+            rec["pass2_rationale"] = p2[r["id"]]["rationale"]
+            if rec["pass2"] != final:
+                if r["id"] in adj:
+                    final = adj[r["id"]]["stance"]
+                    rec["adjudication"] = adj[r["id"]]["rationale"]
+                else:
+                    final = "mentioning"
+                    rec["adjudication"] = "unsettled: guidelines' default (mentioning)"
+        rec["stance"] = final
+        added.append(rec)
+    missing = sum(r["id"] not in p1 for r in cands)
+    with gzip.GzipFile(OUT, "wb", mtime=0) as raw, io.TextIOWrapper(raw, encoding="utf-8") as out:
+        for rec in existing + added:
+            out.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    print(f"added {len(added)} rows ({missing} candidates without a label); "
+          f"{Counter((r['split'], r['stance']) for r in added)}", file=sys.stderr)
+    return 0
+
+
 def read_labels_file(path: Path) -> dict[str, dict]:
     tmp = {}
     for line in path.read_text(encoding="utf-8").splitlines():
@@ -503,17 +646,32 @@ def main() -> int:
     s.add_argument("--dev-share", type=int, default=25, help="dev quota, percent of the train quota")
     s.add_argument("--per-article", type=int, default=12)
     sub.add_parser("select3")
+    s = sub.add_parser("select5")
+    s.add_argument("--contrast", type=int, default=2000, help="train rows from the top of the contrasting ranking")
+    s.add_argument("--unsure", type=int, default=500, help="train rows sampled from the unsure band")
+    s.add_argument("--dev-share", type=int, default=25, help="dev quota, percent of the train quota")
+    s.add_argument("--per-article", type=int, default=8)
+    s = sub.add_parser("select5b")
+    s.add_argument("--contrast", type=int, default=1600, help="train rows from the top of the network's ranking")
+    s.add_argument("--dev-share", type=int, default=25, help="dev quota, percent of the train quota")
+    s.add_argument("--per-article", type=int, default=8)
     s = sub.add_parser("batches")
     s.add_argument("--candidates", default="candidates.jsonl")
     s.add_argument("--size", type=int, default=150)
     s.add_argument("--name", default="batches")
     s.add_argument("--double", type=int, default=0, help="second pass: this many dev/test rows")
+    s.add_argument("--reread", action="store_true", help="second pass over every row, reshuffled")
     sub.add_parser("merge")
+    s = sub.add_parser("add-round")
+    s.add_argument("--candidates", default="candidates5.jsonl")
+    s.add_argument("--labels", default="round5", help="folder of pass-1 labels-*.tsv under build/stance-pmc")
+    s.add_argument("--pass2", default="", help="folder of second, independent readings (optional)")
+    s.add_argument("--adjudication", default="", help="TSV settling pass-1/pass-2 disagreements (optional)")
     sub.add_parser("agree")
     sub.add_parser("table")
     args = ap.parse_args()
-    return {"extract": cmd_extract, "score": cmd_score, "select": cmd_select, "select2": cmd_select2, "select3": cmd_select3, "batches": cmd_batches,
-            "merge": cmd_merge, "agree": cmd_agree, "table": cmd_table}[args.cmd](args)
+    return {"extract": cmd_extract, "score": cmd_score, "select": cmd_select, "select2": cmd_select2, "select3": cmd_select3, "select5": cmd_select5, "select5b": cmd_select5b, "batches": cmd_batches,
+            "merge": cmd_merge, "add-round": cmd_add_round, "agree": cmd_agree, "table": cmd_table}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Train the linear stance classifier and write its artefact (reproducible: fixed seed, fixed splits).
 
     .venv/bin/python scripts/train_stance.py                 # train, pick settings on dev, write artefact
-    .venv/bin/python scripts/train_stance.py --export-eval build/stance-eval   # also write eval JSONL files
+    .venv/bin/python scripts/train_stance.py --export-eval build/stance-eval   # write the eval JSONL files (trains nothing)
     .venv/bin/python scripts/train_stance.py --report-test   # print held-out figures (never used to choose)
 
 Data (read from ``../shared/data`` beside the repository, see data/stance/README.md):
@@ -239,7 +239,10 @@ def main(argv: list[str] | None = None) -> int:
     t_start = time.time()
     ds = {k: labelled(v) if k != "multicite-train" else v for k, v in datasets().items()}
     if args.export_eval:
+        # Export only: training here would also rewrite the shipped linear-v2 artefact from today's data, which
+        # a benchmark's "write the eval files" step must never do.
         export_eval(ds, args.export_eval)
+        return 0
     ds = {k: labelled(v) for k, v in ds.items()}
     for k, v in ds.items():
         print(f"{k:<16} {len(v):>5}  {dict(Counter(r['stance'] for r in v))}")

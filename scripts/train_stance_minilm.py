@@ -401,6 +401,9 @@ def main(argv: list[str] | None = None) -> int:
                          "P(mentioning) below this (all supporting/contrasting rows are kept); 0 = off")
     ap.add_argument("--tmp", type=Path, default=Path("/tmp/minilm"))
     ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--soup", type=Path, nargs="+", default=None,
+                    help="train nothing: average these --save-state files (same recipe, other seeds), then export")
+    ap.add_argument("--seed", type=int, default=SEED, help="torch, numpy and sampling seed (seed variance on dev)")
     ap.add_argument("--layers", type=int, default=6)
     ap.add_argument("--max-len", type=int, default=MAX_LEN, help="tokens in all")
     ap.add_argument("--max-sent", type=int, default=MAX_SENT, help="tokens of the citing sentence")
@@ -435,9 +438,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.eval_only:
         import torch
 
-        random.seed(SEED)
-        np.random.seed(SEED)
-        torch.manual_seed(SEED)
+        random.seed(args.seed)
+        np.random.seed(args.seed)
+        torch.manual_seed(args.seed)
         tok = load_tokenizer(base_dir() / "tokenizer.json")
         train = [r for k in args.train_sets.split(",") for r in ds.get(k, [])]
         if args.stage1_filter:
@@ -476,7 +479,7 @@ def main(argv: list[str] | None = None) -> int:
             # step dominated a CPU training step, and a few thousand labelled sentences cannot move it well.
             model.word.weight.requires_grad_(False)
         opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.lr, weight_decay=0.01)
-        rng = np.random.default_rng(SEED)
+        rng = np.random.default_rng(args.seed)
         ment = np.flatnonzero(y == CLASSES.index("mentioning"))
         rest = np.flatnonzero(y != CLASSES.index("mentioning"))
         per_epoch = len(rest) + int(round(args.mention_frac * len(ment)))
@@ -487,7 +490,20 @@ def main(argv: list[str] | None = None) -> int:
         loss_fn = torch.nn.CrossEntropyLoss(weight=torch.tensor(cw, dtype=torch.float32, device=device),
                                             reduction="none")
         best = None
-        for epoch in range(args.epochs):
+        if args.soup:
+            # A uniform "model soup" (Wortsman et al., 2022): the mean of the weights of runs fine-tuned from
+            # the same pre-trained network with different seeds. One network's cost at run time, unlike an
+            # ensemble of them, which would halve the cascade's second-stage speed.
+            states = [torch.load(p, map_location="cpu") for p in args.soup]
+            soup = {k: (sum(st[k] for st in states) / len(states)) if v.is_floating_point() else v
+                    for k, v in states[0].items()}
+            model.load_state_dict(soup)
+            dev = {k: report(dev_gold[k], torch_logits(model, dev_seqs[k])) for k in dev_names}
+            best = (float(np.mean([dev[k]["macro_f1"] for k in dev_names])), -1, soup)
+            print(f"soup of {len(states)} runs; dev mean macro-F1 {best[0]:.3f}")
+            for k in dev_names:
+                print("  " + line(k, dev[k]))
+        for epoch in range(0 if args.soup else args.epochs):
             model.train()
             keep = rng.choice(ment, int(round(args.mention_frac * len(ment))), replace=False)
             order = rng.permutation(np.concatenate([rest, keep]))
@@ -530,7 +546,7 @@ def main(argv: list[str] | None = None) -> int:
             tok.save(str(args.out_dir / TOKENIZER_FILE))
         # Metadata; the decision offset and the temperature are fitted next, on the int8 runtime's dev logits.
         meta = {"version": args.prefix.replace("stance-", ""), "tokenizer": TOKENIZER_FILE,
-                "activation_quantisation": "per token", "classes": CLASSES, "temperature": 1.0, "seed": SEED,
+                "activation_quantisation": "per token", "classes": CLASSES, "temperature": 1.0, "seed": args.seed,
                 "base": "sentence-transformers/all-MiniLM-L6-v2", **enc, "layers": args.layers, "epochs": args.epochs,
                 "chosen_epoch": best[1], "lr": args.lr, "batch": args.batch, "mention_frac": args.mention_frac,
                 "class_weight_power": args.class_weight_power, "multicite_weight": args.multicite_weight,
