@@ -342,7 +342,8 @@ def read_pmc_set() -> list[dict]:
 def cmd_select5(args: argparse.Namespace) -> int:
     """Round 5 (route ``model-r5``): train and dev statements not yet read, ranked by the round-4 cascade's
     P(contrasting) (at most --per-article from one article), plus a seeded sample of the rows whose
-    P(contrasting) is unsure (0.15–0.5) below that top. The labelled set itself says what was read, so the
+    P(contrasting) is unsure (0.15–0.5) below that top (in round 5 the top quota reached down to 0.09, so that
+    band was empty and all 2,500 rows are top rows). The labelled set itself says what was read, so the
     earlier rounds' candidate files are not needed. Test articles are never mined."""
     from citelens.stance import StanceInput, get_classifier
 
