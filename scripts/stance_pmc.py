@@ -36,6 +36,10 @@ import tarfile
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from citelens.stance import StanceClassifier
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
@@ -248,44 +252,63 @@ def unread_statements(done: list[dict]) -> Iterator[dict]:
         yield r
 
 
-def cmd_select2(args: argparse.Namespace) -> int:
-    """Round 2 (route ``model-v3``): train and dev rows the v3 cascade ranks highest for contrasting, plus a sample
-    of its unsure supporting rows. Test articles are never mined again (their split was scored once)."""
-    from citelens.stance import StanceInput, get_classifier
+def score_pool(pool: list[dict], clf: StanceClassifier) -> list[dict[str, float]]:
+    """Class probabilities of ``clf`` for every statement of ``pool``, in batches of 5,000 (progress on stderr)."""
+    from citelens.stance import StanceInput
 
-    pool = list(unread_statements(read_jsonl(BUILD / "candidates.jsonl")))
-    cascade = get_classifier("cascade")
     probs: list[dict[str, float]] = []
     for b in range(0, len(pool), 5000):
         part = pool[b : b + 5000]
         probs += [p.probabilities for p in
-                  cascade.predict([StanceInput(r["text"], r["before"], r["after"], r["section"]) for r in part])]
+                  clf.predict([StanceInput(r["text"], r["before"], r["after"], r["section"]) for r in part])]
         print(f"scored {len(probs)}/{len(pool)}", file=sys.stderr)
+    return probs
+
+
+def top_per_article(pool: list[dict], idx: list[int], score: list[float], n: int, per_article: int) -> list[int]:
+    """The ``n`` rows of ``idx`` with the highest ``score``, at most ``per_article`` from one article, so a few
+    discursive papers do not fill the quota."""
+    taken: Counter = Counter()
+    top: list[int] = []
+    for i in sorted(idx, key=lambda i: -score[i]):
+        if len(top) >= n:
+            break
+        if taken[pool[i]["article"]] >= per_article:
+            continue
+        taken[pool[i]["article"]] += 1
+        top.append(i)
+    return top
+
+
+def write_candidates(name: str, chosen: list[dict]) -> None:
+    """A round's candidates as ``build/stance-pmc/<name>``, with their counts by split and route on stderr."""
+    with (BUILD / name).open("w", encoding="utf-8") as out:
+        for r in chosen:
+            out.write(json.dumps(r, ensure_ascii=False) + "\n")
+    print(Counter((r["split"], r["route_detail"]) for r in chosen), file=sys.stderr)
+
+
+def cmd_select2(args: argparse.Namespace) -> int:
+    """Round 2 (route ``model-v3``): train and dev rows the v3 cascade ranks highest for contrasting, plus a sample
+    of its unsure supporting rows. Test articles are never mined again (their split was scored once)."""
+    from citelens.stance import get_classifier
+
+    pool = list(unread_statements(read_jsonl(BUILD / "candidates.jsonl")))
+    probs = score_pool(pool, get_classifier("cascade"))
+    p_con = [p["contrasting"] for p in probs]
     rng = random.Random(SEED + 2)
     chosen: list[dict] = []
     for split, n_con, n_sup in (("train", args.contrast, args.support),
                                 ("dev", args.contrast * args.dev_share // 100, args.support * args.dev_share // 100)):
         idx = [i for i, r in enumerate(pool) if r["split"] == split]
-        per_article: Counter = Counter()
-        taken = 0
-        # At most --per-article rows from one article, so a few discursive papers do not fill the quota.
-        for i in sorted(idx, key=lambda i: -probs[i]["contrasting"]):
-            if taken >= n_con:
-                break
-            if per_article[pool[i]["article"]] >= args.per_article:
-                continue
-            per_article[pool[i]["article"]] += 1
+        for i in top_per_article(pool, idx, p_con, n_con, args.per_article):
             chosen.append({**pool[i], "route": "model-v3", "route_detail": "cascade-top-contrasting"})
-            taken += 1
         picked = {r["id"] for r in chosen}
         unsure = [i for i in idx if 0.25 <= probs[i]["supporting"] <= 0.6 and pool[i]["id"] not in picked]
         for i in rng.sample(unsure, min(n_sup, len(unsure))):
             chosen.append({**pool[i], "route": "model-v3", "route_detail": "cascade-unsure-supporting"})
     rng.shuffle(chosen)
-    with (BUILD / "candidates2.jsonl").open("w", encoding="utf-8") as out:
-        for r in chosen:
-            out.write(json.dumps(r, ensure_ascii=False) + "\n")
-    print(Counter((r["split"], r["route_detail"]) for r in chosen), file=sys.stderr)
+    write_candidates("candidates2.jsonl", chosen)
     return 0
 
 
@@ -324,10 +347,7 @@ def cmd_select3(args: argparse.Namespace) -> int:
         elif near_callout(r["text"], CONCESSIVE, 100) and OWN_IN_SENTENCE.search(r["text"]):
             chosen.append({**r, "route": "cue-contrast-r3", "route_detail": "own-and-concessive"})
     random.Random(SEED + 3).shuffle(chosen)
-    with (BUILD / "candidates3.jsonl").open("w", encoding="utf-8") as out:
-        for r in chosen:
-            out.write(json.dumps(r, ensure_ascii=False) + "\n")
-    print(Counter((r["split"], r["route_detail"]) for r in chosen), file=sys.stderr)
+    write_candidates("candidates3.jsonl", chosen)
     return 0
 
 
@@ -345,43 +365,25 @@ def cmd_select5(args: argparse.Namespace) -> int:
     P(contrasting) is unsure (0.15–0.5) below that top (in round 5 the top quota reached down to 0.09, so that
     band was empty and all 2,500 rows are top rows). The labelled set itself says what was read, so the
     earlier rounds' candidate files are not needed. Test articles are never mined."""
-    from citelens.stance import StanceInput, get_classifier
+    from citelens.stance import get_classifier
 
     pool = list(unread_statements(read_pmc_set()))
-    cascade = get_classifier("cascade")
-    probs: list[dict[str, float]] = []
-    for b in range(0, len(pool), 5000):
-        part = pool[b : b + 5000]
-        probs += [p.probabilities for p in
-                  cascade.predict([StanceInput(r["text"], r["before"], r["after"], r["section"]) for r in part])]
-        print(f"scored {len(probs)}/{len(pool)}", file=sys.stderr)
+    p_con = [p["contrasting"] for p in score_pool(pool, get_classifier("cascade"))]
     rng = random.Random(SEED + 5)
     chosen: list[dict] = []
     for split, share in (("train", 100), ("dev", args.dev_share)):
         n_top, n_unsure = args.contrast * share // 100, args.unsure * share // 100
         idx = [i for i, r in enumerate(pool) if r["split"] == split]
-        per_article: Counter = Counter()
-        top: list[int] = []
-        # At most --per-article rows from one article, so a few discursive papers do not fill the quota.
-        for i in sorted(idx, key=lambda i: -probs[i]["contrasting"]):
-            if len(top) >= n_top:
-                break
-            if per_article[pool[i]["article"]] >= args.per_article:
-                continue
-            per_article[pool[i]["article"]] += 1
-            top.append(i)
+        top = top_per_article(pool, idx, p_con, n_top, args.per_article)
         chosen += [{**pool[i], "route": "model-r5", "route_detail": "cascade-r4-top-contrasting",
-                    "p_contrasting": round(probs[i]["contrasting"], 4)} for i in top]
+                    "p_contrasting": round(p_con[i], 4)} for i in top]
         taken = set(top)
-        unsure = [i for i in idx if 0.15 <= probs[i]["contrasting"] < 0.5 and i not in taken]
+        unsure = [i for i in idx if 0.15 <= p_con[i] < 0.5 and i not in taken]
         chosen += [{**pool[i], "route": "model-r5", "route_detail": "cascade-r4-unsure-contrasting",
-                    "p_contrasting": round(probs[i]["contrasting"], 4)}
+                    "p_contrasting": round(p_con[i], 4)}
                    for i in rng.sample(unsure, min(n_unsure, len(unsure)))]
     rng.shuffle(chosen)
-    with (BUILD / "candidates5.jsonl").open("w", encoding="utf-8") as out:
-        for r in chosen:
-            out.write(json.dumps(r, ensure_ascii=False) + "\n")
-    print(Counter((r["split"], r["route_detail"]) for r in chosen), file=sys.stderr)
+    write_candidates("candidates5.jsonl", chosen)
     return 0
 
 
@@ -390,36 +392,19 @@ def cmd_select5b(args: argparse.Namespace) -> int:
     ``select5``, ranked by the round-4 network *alone* (the cascade's second stage read on every row). Its top
     rows that the cascade's first stage settles as mentioning are the cascade's possible recall losses, which
     the cascade's own ranking cannot surface. Train and dev articles only."""
-    from citelens.stance import StanceInput
     from citelens.stance.onnx_model import V3, MiniLMStanceClassifier, models_dir
 
     chosen5 = read_jsonl(BUILD / "candidates5.jsonl")
     pool = list(unread_statements(read_pmc_set() + chosen5))
-    net = MiniLMStanceClassifier(models_dir(), V3)
-    probs: list[dict[str, float]] = []
-    for b in range(0, len(pool), 5000):
-        part = pool[b : b + 5000]
-        probs += [p.probabilities for p in
-                  net.predict([StanceInput(r["text"], r["before"], r["after"], r["section"]) for r in part])]
-        print(f"scored {len(probs)}/{len(pool)}", file=sys.stderr)
+    p_con = [p["contrasting"] for p in score_pool(pool, MiniLMStanceClassifier(models_dir(), V3))]
     chosen: list[dict] = []
     for split, share in (("train", 100), ("dev", args.dev_share)):
-        per_article: Counter = Counter()
-        top: list[int] = []
-        for i in sorted((i for i, r in enumerate(pool) if r["split"] == split), key=lambda i: -probs[i]["contrasting"]):
-            if len(top) >= args.contrast * share // 100:
-                break
-            if per_article[pool[i]["article"]] >= args.per_article:
-                continue
-            per_article[pool[i]["article"]] += 1
-            top.append(i)
+        idx = [i for i, r in enumerate(pool) if r["split"] == split]
         chosen += [{**pool[i], "route": "model-r5", "route_detail": "net-top-contrasting",
-                    "p_contrasting": round(probs[i]["contrasting"], 4)} for i in top]
+                    "p_contrasting": round(p_con[i], 4)}
+                   for i in top_per_article(pool, idx, p_con, args.contrast * share // 100, args.per_article)]
     random.Random(SEED + 6).shuffle(chosen)
-    with (BUILD / "candidates5b.jsonl").open("w", encoding="utf-8") as out:
-        for r in chosen:
-            out.write(json.dumps(r, ensure_ascii=False) + "\n")
-    print(Counter((r["split"], r["route_detail"]) for r in chosen), file=sys.stderr)
+    write_candidates("candidates5b.jsonl", chosen)
     return 0
 
 
@@ -488,6 +473,31 @@ def kappa(a: list[str], b: list[str]) -> float:
     return (po - pe) / (1 - pe) if pe < 1 else 1.0
 
 
+ROW_FIELDS = ("id", "article", "journal", "split", "route", "route_detail", "rid", "section", "before", "text",
+              "after")
+
+
+def labelled_row(r: dict, first: dict, second: dict | None, adjudicated: dict | None) -> dict:
+    """One row of the labelled set: the candidate's fields, its first reading, where read twice the second one,
+    and the final ``stance`` — a disagreement settled by ``adjudicated`` or, failing that, by the guidelines'
+    "when unsure, mentioning"."""
+    rec = {k: r[k] for k in ROW_FIELDS}
+    rec.update(pass1=first["stance"], confidence=first["confidence"], rationale=first["rationale"])
+    final = first["stance"]
+    if second is not None:
+        rec["pass2"] = second["stance"]
+        rec["pass2_rationale"] = second["rationale"]
+        if second["stance"] != final:
+            if adjudicated is not None:
+                final = adjudicated["stance"]
+                rec["adjudication"] = adjudicated["rationale"]
+            else:
+                final = "mentioning"
+                rec["adjudication"] = "unsettled: guidelines' default (mentioning)"
+    rec["stance"] = final
+    return rec
+
+
 def cmd_merge(args: argparse.Namespace) -> int:
     import gzip
 
@@ -509,24 +519,8 @@ def cmd_merge(args: argparse.Namespace) -> int:
             first = p1.get(rid) or p2.get(rid)
             if first is None:
                 continue
-            rec = {k: r[k] for k in ("id", "article", "journal", "split", "route", "route_detail", "rid", "section",
-                                      "before", "text", "after")}
-            rec["pass1"] = first["stance"]
-            rec["confidence"] = first["confidence"]
-            rec["rationale"] = first["rationale"]
-            final = first["stance"]
-            if rid in p1 and rid in p2:
-                rec["pass2"] = p2[rid]["stance"]
-                rec["pass2_rationale"] = p2[rid]["rationale"]
-                if p2[rid]["stance"] != final:
-                    if rid in adj:
-                        final = adj[rid]["stance"]
-                        rec["adjudication"] = adj[rid]["rationale"]
-                    else:
-                        # Unsettled disagreement: the guidelines' "when unsure, mentioning".
-                        final = "mentioning"
-                        rec["adjudication"] = "unsettled: guidelines' default (mentioning)"
-            rec["stance"] = final
+            rec = labelled_row(r, first, p2.get(rid) if rid in p1 else None, adj.get(rid))
+            final = rec["stance"]
             n[(r["split"], final)] += 1
             n[("route", r["route"], final)] += 1
             out.write(json.dumps(rec, ensure_ascii=False) + "\n")
@@ -557,22 +551,7 @@ def cmd_add_round(args: argparse.Namespace) -> int:
         first = p1.get(r["id"])
         if first is None or r["id"] in have:
             continue
-        rec = {k: r[k] for k in ("id", "article", "journal", "split", "route", "route_detail", "rid", "section",
-                                  "before", "text", "after")}
-        rec.update(pass1=first["stance"], confidence=first["confidence"], rationale=first["rationale"])
-        final = first["stance"]
-        if r["id"] in p2:
-            rec["pass2"] = p2[r["id"]]["stance"]
-            rec["pass2_rationale"] = p2[r["id"]]["rationale"]
-            if rec["pass2"] != final:
-                if r["id"] in adj:
-                    final = adj[r["id"]]["stance"]
-                    rec["adjudication"] = adj[r["id"]]["rationale"]
-                else:
-                    final = "mentioning"
-                    rec["adjudication"] = "unsettled: guidelines' default (mentioning)"
-        rec["stance"] = final
-        added.append(rec)
+        added.append(labelled_row(r, first, p2.get(r["id"]), adj.get(r["id"])))
     missing = sum(r["id"] not in p1 for r in cands)
     with gzip.GzipFile(OUT, "wb", mtime=0) as raw, io.TextIOWrapper(raw, encoding="utf-8") as out:
         for rec in existing + added:
@@ -593,10 +572,7 @@ def read_labels_file(path: Path) -> dict[str, dict]:
 
 
 def cmd_agree(args: argparse.Namespace) -> int:
-    import gzip
-
-    with gzip.open(OUT, "rt", encoding="utf-8") as fh:
-        rows = [json.loads(x) for x in fh if x.strip()]
+    rows = read_pmc_set()
     both = [r for r in rows if "pass2" in r]
     a = [r["pass1"] for r in both]
     b = [r["pass2"] for r in both]
@@ -613,10 +589,7 @@ def cmd_agree(args: argparse.Namespace) -> int:
 
 def cmd_table(args: argparse.Namespace) -> int:
     """Markdown tables of the merged set (for data/stance/README.md): by split, and by route."""
-    import gzip
-
-    with gzip.open(OUT, "rt", encoding="utf-8") as fh:
-        rows = [json.loads(x) for x in fh if x.strip()]
+    rows = read_pmc_set()
     for key in ("split", "route"):
         print(f"| {key} | articles | rows | supporting | contrasting | mentioning |\n|---|---|---|---|---|---|")
         for v in sorted({r[key] for r in rows}):
