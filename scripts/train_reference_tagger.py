@@ -63,7 +63,7 @@ DEFAULTS = {
     "seed": SEED,
     "word_dropout": 0.0,
 }
-# Features that name the word itself (its lower-case form, prefixes, suffix); --word-dropout leaves them out of
+# Features that name the word itself (its lower-case form, prefixes, suffix); --word_dropout leaves them out of
 # a token at random in training, so the tagger also learns to read a word it never saw from its shape, its
 # characters and its neighbours.
 LEXICAL_PREFIXES = ("w=", "p2=", "p3=", "s3=")
@@ -119,10 +119,10 @@ def build_net(n_features: int, n_labels: int, n_chars: int, hp: dict):  # noqa: 
 
 def make_batch(
     seqs: list[tuple[list[list[int]], list[int], list[str]]],
-    char_ids: dict[str, int],  # noqa: ANN201
+    char_ids: dict[str, int],
     lexical: frozenset[int] = frozenset(),
     word_dropout: float = 0.0,
-):
+):  # noqa: ANN201 - torch tensors
     """Tensors of one batch: feature ids and bag offsets per (string, step), labels, mask, and the
     character ids of the batch's distinct words with each token's index into them. With ``word_dropout``,
     each token loses its ``lexical`` feature ids with that probability (training only)."""
