@@ -124,13 +124,17 @@ def cmd_cascade(args: argparse.Namespace) -> int:
     ds = load()
     dev_names = [k for k in DEV if k in ds]
     lin = LinearStanceClassifier(Path(args.linear) if args.linear else models_dir() / LINEAR_V3_FILE)
-    net = MiniLMStanceClassifier(Path(args.net), V3) if args.net else MiniLMStanceClassifier(prefix=V3)
+    # Several --net directories: stage 2 reads the mean of their calibrated probabilities. A dev trial of an
+    # ensemble only (the runtime serves one network); round 6 used it to ask whether distilling an ensemble of
+    # seeds could pay (model card).
+    nets = ([MiniLMStanceClassifier(Path(d), V3) for d in args.net.split(",")] if args.net
+            else [MiniLMStanceClassifier(prefix=V3)])
     ment = CLASSES.index("mentioning")
     inputs = {k: [to_input(r) for r in ds[k]] for k in dev_names}
     gold = {k: [r["stance"] for r in ds[k]] for k in dev_names}
     lin_p = {k: lin.probabilities(lin.scores(inputs[k])[0]) for k in dev_names}
     p1 = {k: lin_p[k][:, ment] for k in dev_names}
-    net_p = {k: net.probabilities(net.logits(inputs[k])) for k in dev_names}
+    net_p = {k: np.mean([n.probabilities(n.logits(inputs[k])) for n in nets], axis=0) for k in dev_names}
     bio_dev = [k for k in dev_names if k != "multicite-dev"]
 
     def mixed_preds(k: str, w: float) -> list:
@@ -248,7 +252,7 @@ def main() -> int:
     s.add_argument("--report-test", action="store_true")
     s.add_argument("--linear", help="stage-1 artefact to use instead of the package's (trials on dev)")
     s.add_argument("--net", help="directory of a stage-2 network (stance-minilm-v3.onnx + .json) to use instead "
-                   "of the package's (trials on dev)")
+                   "of the package's (trials on dev); several, comma-separated: the mean of their probabilities")
     s.add_argument("--dry-run", action="store_true", help="print the dev choices, write nothing")
     args = ap.parse_args()
     return {"linear": cmd_linear, "cascade": cmd_cascade}[args.cmd](args)
