@@ -1,14 +1,15 @@
 """Stance classifier benchmark: quality on the held-out splits, throughput and memory, beside the cue baseline.
 
     .venv/bin/python scripts/train_stance.py --export-eval build/stance-eval   # once, writes the eval files
-    .venv/bin/python benchmarks/bench_stance.py [--eval-dir build/stance-eval] [--write]
+    .venv/bin/python benchmarks/bench_stance.py [--eval-dir build/stance-eval] [--write] [--plots [DIR]]
 
 Quality is measured on ``biomed-test`` (natural distribution), ``elife-test`` (cue-selected, double-annotated)
 and ``multicite-test`` (all paper-disjoint, never used for training or tuning; see data/stance/README.md). Throughput is end to end through ``classifier.predict`` (features,
 model, calibration, evidence; for minilm: tokenise + ONNX inference + evidence) on one process, best of 3 runs
 over the whole biomedical test file. RSS is that
 of a fresh interpreter after loading the model and classifying one statement. ``--write`` puts the table in
-docs/benchmarks.md (section "stance").
+docs/benchmarks.md (section "stance"); ``--plots`` draws precision-recall and reliability charts of the previous
+default, the linear model and the cascade on pmc-test and on the natural-distribution test rows (SVG, docs/).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks._report import machine, write_section  # noqa: E402
 from citelens.stance import available_classifiers, get_classifier  # noqa: E402
+from citelens.stance.charts import stance_charts_svg  # noqa: E402
 from citelens.stance.evaluate import (  # noqa: E402
     calibration,
     class_calibration,
@@ -128,13 +130,38 @@ def batch_dependence(path: Path) -> dict[str, float]:
     return {"rows": len(inputs), "label_flips": flips, "max_probability_difference": diff}
 
 
-def score(name: str, inputs: list, gold: list[str]) -> dict:
+def score(name: str, inputs: list, gold: list[str]) -> tuple[dict, list]:
     preds = get_classifier(name).predict(inputs)
     rep = classification_report(gold, [p.stance for p in preds])
     rep["ece"] = calibration(gold, preds)["ece"]
     rep["class_ece"] = class_calibration(gold, preds)
     rep["ranking"] = {c: ranking_points(gold, preds, c) for c in ("supporting", "contrasting")}
-    return rep
+    return rep, preds
+
+
+# --plots: one chart for the enriched sample (with the issue's target region) and one for running text in its
+# natural class mix, each with the previous default, the linear model and the cascade.
+PLOTS = {
+    "stance-pmc-test.svg": (("pmc-test",), "pmc-test (enriched: random + cue- and model-mined rows)", (0.6, 0.6)),
+    "stance-natural-test.svg": (("pmc-test-random", "biomed-test"),
+                                "pmc-test-random + biomed-test (running text, natural class mix)", None),
+}
+PLOT_MODELS = ("minilm-v2", "linear", "cascade")
+
+
+def write_plots(data: dict[str, tuple], preds: dict[tuple[str, str], list], out_dir: Path) -> list[Path]:
+    """The charts of PLOTS whose splits were scored, in ``out_dir`` (docs/ for the model card)."""
+    written = []
+    for file, (splits, title, goal) in PLOTS.items():
+        models = [m for m in PLOT_MODELS if all((m, s) in preds for s in splits)]
+        if not models:
+            continue
+        gold = [g for s in splits for g in data[s][1]]
+        runs = {m: [p for s in splits for p in preds[(m, s)]] for m in models}
+        path = out_dir / file
+        path.write_text(stance_charts_svg(gold, runs, title=title, goal=goal), encoding="utf-8")
+        written.append(path)
+    return written
 
 
 def _f(v: float | None) -> str:
@@ -149,6 +176,8 @@ def main() -> int:
     ap.add_argument("--sets", default="pmc-dev,pmc-test,pmc-test-random,biomed-test,elife-test,multicite-test")
     ap.add_argument("--write", action="store_true")
     ap.add_argument("--speed-only", action="store_true", help="throughput and memory only (no accuracy)")
+    ap.add_argument("--plots", type=Path, nargs="?", const=ROOT / "docs", default=None, metavar="DIR",
+                    help="also draw precision-recall and reliability charts (SVG) into DIR (default docs/)")
     args = ap.parse_args()
     if args.speed_only:
         return speed_only([n for n in args.models.split(",") if n in available_classifiers()],
@@ -161,11 +190,12 @@ def main() -> int:
     names = [n for n in args.models.split(",") if n in available_classifiers()]
     data = {s: read_eval_rows(args.eval_dir / f"{s}.jsonl")[:2] for s in sets}
     results: dict[str, dict] = {}
+    all_preds: dict[tuple[str, str], list] = {}
     rows, rank_rows = [], []
     for s in sets:
         inputs, gold = data[s]
         for name in names:
-            rep = score(name, inputs, gold)
+            rep, all_preds[(name, s)] = score(name, inputs, gold)
             results[f"{name}/{s}"] = rep
             pc = rep["per_class"]
             rows.append(
@@ -222,6 +252,9 @@ def main() -> int:
                    f"{dep['max_probability_difference']:.4f}."]
     text = "\n".join(md)
     print(text)
+    if args.plots is not None:
+        for path in write_plots(data, all_preds, args.plots):
+            print(f"wrote {path}")
     out = ROOT / "build" / "bench-stance.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=1, default=float), encoding="utf-8")

@@ -61,7 +61,10 @@ def classify(text: str, before: str, after: str, section: str, model: str | None
               help=f"Classifier name ({', '.join(available_classifiers())}; default {DEFAULT_CLASSIFIER})."
                    " --model is the old spelling, kept as an alias.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
-def eval_cmd(data: Path, model: str | None, as_json: bool) -> None:
+@click.option("--plot", "plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write an SVG chart here: precision-recall curves and reliability diagrams of the "
+                   "supporting and contrasting probabilities.")
+def eval_cmd(data: Path, model: str | None, as_json: bool, plot: Path | None) -> None:
     """Score a stance classifier on a labelled file: per-class P/R/F1, macro-F1, confusion, throughput.
 
     Rows whose stance is null are skipped (and counted as skipped).
@@ -79,9 +82,20 @@ def eval_cmd(data: Path, model: str | None, as_json: bool) -> None:
         click.echo(f"error: {data} has no rows with a gold stance", err=True)
         sys.exit(EXIT_USAGE)
     clf = _classifier(model)
-    report = evaluate(clf, inputs, gold)
+    preds: list = []
+    report = evaluate(clf, inputs, gold, preds)
     report["skipped"] = skipped
     report["data"] = str(data)
+    if plot is not None:
+        from citelens.stance.charts import stance_charts_svg
+
+        try:
+            plot.write_text(stance_charts_svg(gold, {clf.name: preds}, title=f"{clf.name} on {data.name}"),
+                            encoding="utf-8")
+        except OSError as e:
+            click.echo(f"error: cannot write {plot}: {e.strerror or e}", err=True)
+            sys.exit(EXIT_USAGE)
+        report["plot"] = str(plot)
     if as_json:
         click.echo(json.dumps(report))
     else:

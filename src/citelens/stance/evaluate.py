@@ -19,7 +19,8 @@ from citelens.stance.base import StanceClassifier, StanceInput, StancePrediction
 def read_eval_rows(path: Path) -> tuple[list[StanceInput], list[str], int]:
     """Rows of an eval JSONL file as inputs + gold labels; rows with a null/absent stance are skipped.
 
-    Returns ``(inputs, gold, skipped)``. Raises ``ValueError`` on a malformed line or an unknown label.
+    Returns ``(inputs, gold, skipped)``. Raises ``ValueError`` on a malformed line, an unknown label or a
+    labelled row without text.
     """
     inputs: list[StanceInput] = []
     gold: list[str] = []
@@ -38,6 +39,10 @@ def read_eval_rows(path: Path) -> tuple[list[StanceInput], list[str], int]:
                 continue
             if stance not in STANCES:
                 raise ValueError(f"{path}:{n}: unknown stance {stance!r}")
+            if not isinstance(row.get("text"), str) or not row["text"].strip():
+                # A labelled row without its sentence would be scored on nothing: every classifier answers
+                # its prior there, and the figures would silently mix in rows no one could read.
+                raise ValueError(f"{path}:{n}: labelled row without a citing sentence (\"text\")")
             inputs.append(
                 StanceInput(
                     text=row.get("text") or "", before=row.get("before") or "",
@@ -86,30 +91,53 @@ def calibration(gold: Sequence[str], preds: Iterable[StancePrediction], bins: in
     return {"ece": ece, "reliability": [r for r in table if r["n"]]}
 
 
+def class_reliability(gold: Sequence[str], preds: Sequence[StancePrediction], c: str,
+                      bins: int = 10) -> list[dict[str, float]]:
+    """The reliability table of class ``c``'s own probability (one against the rest): for each non-empty bin of
+    P(``c``), its bounds, the statements in it, their mean P(``c``) and the share whose gold label is ``c``."""
+    sums = [[0, 0.0, 0.0] for _ in range(bins)]  # n, sum of probability, sum of outcomes
+    for g, p in zip(gold, preds, strict=True):
+        q = _prob(p, c)
+        b = sums[min(int(q * bins), bins - 1)]
+        b[0] += 1
+        b[1] += q
+        b[2] += float(g == c)
+    return [{"lo": i / bins, "hi": (i + 1) / bins, "n": n, "probability": sp / n, "observed": so / n}
+            for i, (n, sp, so) in enumerate(sums) if n]
+
+
 def class_calibration(gold: Sequence[str], preds: Sequence[StancePrediction], bins: int = 10) -> dict[str, float]:
     """ECE of each class's own probability (one against the rest): is "supporting 0.8" right 80 % of the time?
 
     Predictions without ``probabilities`` (the cue baseline) count their top-class confidence for the predicted
     class and the remainder spread evenly over the others.
     """
-    out: dict[str, float] = {}
-    for c in STANCES:
-        sums = [[0, 0.0, 0.0] for _ in range(bins)]  # n, sum of probability, sum of outcomes
-        for g, p in zip(gold, preds, strict=True):
-            q = _prob(p, c)
-            b = sums[min(int(q * bins), bins - 1)]
-            b[0] += 1
-            b[1] += q
-            b[2] += float(g == c)
-        n = max(len(gold), 1)
-        out[c] = sum(b[0] / n * abs(b[1] / b[0] - b[2] / b[0]) for b in sums if b[0])
-    return out
+    n = max(len(gold), 1)
+    return {c: sum(b["n"] / n * abs(b["probability"] - b["observed"]) for b in class_reliability(gold, preds, c, bins))
+            for c in STANCES}
 
 
 def _prob(p: StancePrediction, c: str) -> float:
     if p.probabilities and c in p.probabilities:
         return float(p.probabilities[c])
     return float(p.confidence) if p.stance == c else (1.0 - float(p.confidence)) / (len(STANCES) - 1)
+
+
+def precision_recall_curve(gold: Sequence[str], preds: Sequence[StancePrediction],
+                           c: str) -> list[tuple[float, float, float]]:
+    """Statements ranked by P(``c``), highest first: ``(threshold, recall, precision)`` after each distinct
+    probability (ties enter together). Empty when ``c`` has no gold statement."""
+    pos = sum(g == c for g in gold)
+    if not pos:
+        return []
+    ranked = sorted(((_prob(p, c), g == c) for g, p in zip(gold, preds, strict=True)), key=lambda t: -t[0])
+    out: list[tuple[float, float, float]] = []
+    tp = 0
+    for i, (q, hit) in enumerate(ranked, 1):
+        tp += hit
+        if i == len(ranked) or ranked[i][0] != q:
+            out.append((q, tp / pos, tp / i))
+    return out
 
 
 def ranking_points(gold: Sequence[str], preds: Sequence[StancePrediction], c: str,
@@ -133,11 +161,15 @@ def ranking_points(gold: Sequence[str], preds: Sequence[StancePrediction], c: st
     return {"precision_at_recall": p_at_r, "recall_at_precision": r_at_p}
 
 
-def evaluate(classifier: StanceClassifier, inputs: list[StanceInput], gold: list[str]) -> dict[str, Any]:
-    """Classify ``inputs`` and score them; throughput is end to end (features + model + evidence)."""
+def evaluate(classifier: StanceClassifier, inputs: list[StanceInput], gold: list[str],
+             predictions: list[StancePrediction] | None = None) -> dict[str, Any]:
+    """Classify ``inputs`` and score them; throughput is end to end (features + model + evidence). The
+    predictions are appended to ``predictions`` when a list is given (for charts)."""
     t0 = time.perf_counter()
     preds = classifier.predict(inputs)
     elapsed = time.perf_counter() - t0
+    if predictions is not None:
+        predictions.extend(preds)
     report = classification_report(gold, [p.stance for p in preds])
     report["calibration"] = calibration(gold, preds)
     report["seconds"] = elapsed
