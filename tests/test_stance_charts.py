@@ -115,3 +115,13 @@ def test_eval_rejects_a_labelled_row_without_text(tmp_path: Path) -> None:
                     + json.dumps({"id": "x#1", "stance": "contrasting"}) + "\n", encoding="utf-8")
     res = CliRunner().invoke(main, ["eval", "--data", str(data)])
     assert res.exit_code == 2 and "gold.jsonl:2" in res.output and "without a citing sentence" in res.output
+
+
+def test_confident_labels_counts_what_a_thresholded_tally_keeps() -> None:
+    from citelens.stance.evaluate import confident_labels
+
+    gold = ["supporting", "mentioning", "supporting", "contrasting"]
+    preds = [_pred(0.9, 0.0), _pred(0.7, 0.1), _pred(0.5, 0.1), _pred(0.1, 0.6)]
+    # Labelled supporting at >= 0.6: rows 1 and 2 (row 3's 0.5 is below); one of them is right, of 2 gold.
+    assert confident_labels(gold, preds, "supporting", 0.6) == {"kept": 2, "precision": 0.5, "recall": 0.5}
+    assert confident_labels(gold, preds, "contrasting", 0.65) == {"kept": 0, "precision": 0.0, "recall": 0.0}

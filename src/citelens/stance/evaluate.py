@@ -140,6 +140,17 @@ def precision_recall_curve(gold: Sequence[str], preds: Sequence[StancePrediction
     return out
 
 
+def confident_labels(gold: Sequence[str], preds: Sequence[StancePrediction], c: str,
+                     min_confidence: float) -> dict[str, float | int]:
+    """What a tally that counts only confident labels (``--min-confidence``) gets for class ``c``: how many
+    statements it labels ``c`` with confidence ≥ ``min_confidence`` (``kept``), the precision of those, and the
+    share of the gold ``c`` statements among them (recall)."""
+    kept = [g == c for g, p in zip(gold, preds, strict=True) if p.stance == c and p.confidence >= min_confidence]
+    pos = sum(g == c for g in gold)
+    return {"kept": len(kept), "precision": sum(kept) / len(kept) if kept else 0.0,
+            "recall": sum(kept) / pos if pos else 0.0}
+
+
 def ranking_points(gold: Sequence[str], preds: Sequence[StancePrediction], c: str,
                    at_recall: float = 0.5, at_precision: float = 0.8) -> dict[str, float | None]:
     """Rank statements by P(``c``): precision at the first cut reaching ``at_recall`` recall, and the best
