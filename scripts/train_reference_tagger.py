@@ -62,7 +62,12 @@ DEFAULTS = {
     "char_minfreq": 5,
     "seed": SEED,
     "word_dropout": 0.0,
+    "average_from": 0,
 }
+# --average_from E: the model written is the mean of the parameters saved after epochs E..last (SWA-style
+# weight averaging; 0 = the last epoch's parameters). Round 7 measured seed-to-seed spreads of 0.01 micro-F1
+# on a dev fold; an average of late epochs sits in a flatter region than any one of them and costs nothing
+# when serving (the same arrays, the same size).
 # Features that name the word itself (its lower-case form, prefixes, suffix); --word_dropout leaves them out of
 # a token at random in training, so the tagger also learns to read a word it never saw from its shape, its
 # characters and its neighbours.
@@ -173,8 +178,17 @@ def make_batch(
     )
 
 
-def train(items: list[tuple[T.Example, int]], out: Path, hp: dict) -> float:
-    """Train on (example, times counted) pairs and write the numpy model to ``out``; returns CPU seconds."""
+def running_mean(avg: dict | None, state: dict, n: int) -> dict:
+    """``avg`` (the mean of ``n - 1`` state dicts, or None for ``n`` = 1) updated with ``state``, as new tensors."""
+    if avg is None:
+        return {k: v.detach().clone().float() if v.is_floating_point() else v.detach().clone() for k, v in state.items()}
+    return {k: a + (state[k].detach().float() - a) / n if a.is_floating_point() else a for k, a in avg.items()}
+
+
+def train(items: list[tuple[T.Example, int]], out: Path, hp: dict, last_out: Path | None = None) -> float:
+    """Train on (example, times counted) pairs and write the numpy model to ``out``; returns CPU seconds.
+    With ``hp["average_from"]``, ``out`` gets the averaged parameters and ``last_out`` (if given) the last
+    epoch's, both from the same run (a comparison free of seed noise)."""
     import torch
 
     torch.set_num_threads(1)
@@ -215,6 +229,8 @@ def train(items: list[tuple[T.Example, int]], out: Path, hp: dict) -> float:
         f"{len(labels)} labels",
         flush=True,
     )
+    avg: dict | None = None
+    n_avg = 0
     for ep in range(hp["epochs"]):
         net.train()
         random.shuffle(epoch)
@@ -243,6 +259,15 @@ def train(items: list[tuple[T.Example, int]], out: Path, hp: dict) -> float:
             f"{time.process_time() - c0:.0f} CPU-s",
             flush=True,
         )
+        if hp["average_from"] and ep + 1 >= hp["average_from"]:
+            n_avg += 1
+            avg = running_mean(avg, net.state_dict(), n_avg)
+    if avg is not None:
+        if last_out is not None:
+            export(net, vocab, labels, char_ids, last_out)
+            print(f"wrote the last epoch's model to {last_out}", flush=True)
+        net.load_state_dict(avg)
+        print(f"averaged the parameters of epochs {hp['average_from']}-{hp['epochs']} ({n_avg})", flush=True)
     export(net, vocab, labels, char_ids, out)
     check_export(net, out, [x for x, _ in data[:64]], char_ids)
     return time.process_time() - c0
@@ -328,6 +353,9 @@ def main(argv: list[str] | None = None) -> int:
     for name, value in DEFAULTS.items():
         ap.add_argument(f"--{name}", type=type(value), default=value)
     ap.add_argument("--out", type=Path, default=PACKAGED)
+    ap.add_argument(
+        "--last-out", type=Path, default=None, help="with --average_from: also write the last epoch's model here"
+    )
     args = ap.parse_args(argv)
     hp = {name: getattr(args, name) for name in DEFAULTS}
 
@@ -353,7 +381,7 @@ def main(argv: list[str] | None = None) -> int:
             jats_dev = sample_tar_examples(jats, "dev", 4000, exclude=exclude)
     with tempfile.TemporaryDirectory() as tmp:
         model = args.out if (args.save or not args.dev) else Path(tmp) / P.MODEL_NAME
-        secs = train(items, model, hp)
+        secs = train(items, model, hp, args.last_out)
         print(f"trained in {secs:.0f} CPU-s; wrote {model} ({model.stat().st_size / 1e6:.2f} MB)")
         if args.dev:
             P.use_model(model)

@@ -131,3 +131,37 @@ def test_trainer_word_dropout_leaves_out_lexical_features_only() -> None:
     assert make_batch(seqs, {}, lexical, 0.0)[0].tolist() == [1, 2, 3, 4, 5]
     assert random.getstate() == state
     assert make_batch(seqs, {}, lexical, 1.0)[0].tolist() == [2, 3, 5]
+
+
+def test_trainer_average_from_writes_the_mean_of_late_epochs(tmp_path: Path) -> None:
+    # scripts/train_reference_tagger.py --average_from: the written model is the mean of the parameters after
+    # epochs E..last, and --last-out gets the last epoch's model of the same run (same data, same random draws),
+    # so the two differ only by the averaging; both are servable.
+    torch = pytest.importorskip("torch")
+    import random
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    from train_reference_tagger import DEFAULTS, running_mean, train
+
+    from citelens.references.parser_train import Example
+
+    a = {"w": torch.tensor([1.0, 2.0]), "n": torch.tensor([3])}
+    b = {"w": torch.tensor([3.0, 6.0]), "n": torch.tensor([3])}
+    mean = running_mean(running_mean(None, a, 1), b, 2)
+    assert mean["w"].tolist() == [2.0, 4.0] and mean["n"].tolist() == [3]
+    assert a["w"].tolist() == [1.0, 2.0]  # the snapshots are copies, not the live parameters
+
+    raw = "Smith J, Jones A. A study of things. J Biol. 2003;12:1-9."
+    fields = [{"label": "author", "start": 0, "end": 16}, {"label": "title", "start": 18, "end": 36},
+              {"label": "title:j", "start": 37, "end": 42}, {"label": "date", "start": 44, "end": 48}]
+    items = [(Example("f.xml", raw, fields), 1)] * 4
+    hp = {**DEFAULTS, "epochs": 3, "emb": 8, "hidden": 8, "minfreq": 1, "char_channels": 4, "char_minfreq": 1,
+          "average_from": 2}
+    random.seed(0)
+    train(items, tmp_path / "avg.npz", hp, tmp_path / "last.npz")
+    averaged, last = np.load(tmp_path / "avg.npz"), np.load(tmp_path / "last.npz")
+    assert list(averaged["labels"]) == list(last["labels"])
+    assert not np.allclose(averaged["w_hh_f"], last["w_hh_f"])
+    for path in (tmp_path / "avg.npz", tmp_path / "last.npz"):
+        bilstm._load.cache_clear()
+        assert len(bilstm.tag_sequences(path, [[{"bias": 1.0, "w": "smith"}]])[0]) == 1

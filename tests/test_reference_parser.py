@@ -542,3 +542,84 @@ def test_surname_taken_for_the_title_start_goes_back_to_the_authors() -> None:
     labels = ["B-author", "author", "author", "author", "B-title", "title", "title", "O", "B-journal", "journal",
               "journal", "journal", "B-volume", "O", "B-date", "O", "O"]
     assert [t[3] for t in _repair_title_head(_tagged(text, labels))] == labels
+
+
+def test_korean_author_list_gives_the_title_back() -> None:
+    # A Korean name is one word: the first comma piece of two or more Hangul words is the title's start.
+    from citelens.references.parser import _hangul_title_from_authors
+
+    def repair(text: str, labels: list[str]) -> list[str]:
+        return [t[3] for t in _hangul_title_from_authors(_tagged(text, labels))]
+
+    text = "이찬희, 김영택, 부여 정림사지 추정, 지질학회지 43, 2007."
+    labels = ["B-author"] + ["author"] * 6 + ["O", "B-journal", "B-volume", "O", "B-date", "O"]
+    assert repair(text, labels)[:9] == ["B-author", "author", "author", "author", "B-title", "title", "title", "O",
+                                        "B-journal"]
+    # A title run just after (over punctuation) continues the one given back.
+    text = "조은숙, 신체 자각(Body Awareness)의 상관성, 무용예술학연구, 2008."
+    labels = ["B-author", "author", "author", "author", "O", "B-title", "title", "title", "title", "title", "O",
+              "B-journal", "O", "B-date", "O"]
+    assert repair(text, labels)[:7] == ["B-author", "author", "B-title", "title", "O", "title", "title"]
+    # Left alone: names only ("외" is et al.), a Latin-script list, a piece of two non-Hangul words before.
+    for text, labels in (
+        ("김철수, 이영희 외, 연구, 학회지, 2001.", ["B-author"] + ["author"] * 3 + ["O", "B-title", "O", "B-journal",
+                                                                     "O", "B-date", "O"]),
+        ("Kim J, Lee Y, A title, J Biol.", ["B-author"] + ["author"] * 7 + ["O", "B-journal", "journal", "O"]),
+        ("김철수, Lee Y, 부여 정림사지, 2007.", ["B-author"] + ["author"] * 6 + ["O", "B-date", "O"]),
+    ):
+        assert repair(text, labels) == labels
+
+
+def test_cjk_title_starts_at_the_start_of_its_word() -> None:
+    from citelens.references.parser import _glued_title_start
+
+    def repair(text: str, labels: list[str]) -> list[str]:
+        return [t[3] for t in _glued_title_start(_tagged(text, labels))]
+
+    text = "박성섭, 1930년대 중후반 정책, 연구, 2017."
+    labels = ["B-author", "O", "B-date", "B-title", "title", "title", "O", "B-journal", "O", "B-date", "O"]
+    assert repair(text, labels)[2:4] == ["B-title", "title"]
+    text = "김윤정, 고려말.조선초 배경, 石堂論叢55, 2013."
+    labels = ["B-author", "author", "author", "O", "B-title", "title", "O", "B-journal", "B-volume", "O", "B-date",
+              "O"]
+    assert repair(text, labels)[2:5] == ["B-title", "title", "title"]
+    # Latin titles and a CJK title after a space are left alone.
+    latin = "Smith J.Cells of mice. Nature."
+    latin_labels = ["B-author", "author", "O", "B-title", "title", "title", "O", "B-journal", "O"]
+    assert repair(latin, latin_labels) == latin_labels
+    spaced = "박성섭, 1930 중후반 정책, 2017."
+    spaced_labels = ["B-author", "O", "B-date", "B-title", "title", "O", "B-date", "O"]
+    assert repair(spaced, spaced_labels) == spaced_labels
+
+
+def test_name_inside_a_title_stays_in_it() -> None:
+    from citelens.references.parser import _author_inside_title
+
+    text = "U. Frisch, Turbulence: The Legacy of A. N. Kolmogorov, Cambridge (1995)."
+    labels = ["B-author", "author", "author", "O", "B-title", "title", "title", "title", "title", "author", "author",
+              "author", "author", "author", "O", "B-publisher", "O", "B-date", "O", "O"]
+    repaired = [t[3] for t in _author_inside_title(_tagged(text, labels))]
+    assert repaired[9:15] == ["title"] * 5 + ["O"]
+    # No authors before the title: the names after it are the authors.
+    text = "Turbulence A. N. Kolmogorov, Cambridge."
+    labels = ["B-title", "B-author", "author", "author", "author", "author", "O", "B-publisher", "O"]
+    assert [t[3] for t in _author_inside_title(_tagged(text, labels))] == labels
+
+
+def test_notes_and_collaborations_are_not_titles() -> None:
+    from citelens.references.parser import _without_eprint_titles, build_reference
+
+    assert _without_eprint_titles({"title": ["Ph.D. thesis, Tec. Univ. München"]}) == {}
+    assert _without_eprint_titles({"title": ["Cells of mice", "PhD thesis, MIT"]}) == {"title": ["Cells of mice"]}
+    assert _without_eprint_titles({"title": ["Thèse de Docteur-Ingénieur n° 2"]}) == {}
+    assert _without_eprint_titles({"title": ["CMS collaboration, Jet energy in CMS"]}) == {"title": ["Jet energy in CMS"]}
+    assert _without_eprint_titles({"title": ["HESS collaboration)"]}) == {}
+    for kept in ("The collaboration curse", "Collisions and Collaborations", "A thesis on theses"):
+        assert _without_eprint_titles({"title": [kept]}) == {"title": [kept]}
+    for title, expected in (
+        ("Statistical Physics: Part 1 [in Russian]", "Statistical Physics: Part 1"),
+        ("Orbit tests (in Korean with English abstract)", "Orbit tests"),
+        ("Regularization of wavelet approximations (with discussion)", "Regularization of wavelet approximations"),
+        ("Proteins (in vivo)", "Proteins (in vivo)"),
+    ):
+        assert build_reference(title, {"title": [title]}).title == expected

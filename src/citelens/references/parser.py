@@ -227,11 +227,30 @@ def _quoted_run_to_close(text: str, tagged: list[tuple[str, int, int, str]], lab
     return [(t[0], t[1], t[2], label) if last < k <= end else t for k, t in enumerate(tagged)]
 
 
+# A degree note ("Ph.D. thesis, Univ. X", "Thèse de Docteur-Ingénieur …"): GROBID labels it a note, never the
+# title; the thesis's title, when printed, is another run.
+_DEGREE_NOTE = re.compile(
+    r"^\W*(?:(?:ph\.?\s*d\.?|doctoral|master'?s?|m\.?\s*sc\.?|diploma|bachelor'?s?)\s+(?:thesis|dissertation)"
+    r"|th[eè]se\b|dissertation\b|habilitation)", re.I)
+# A collaboration's name ("CMS collaboration, Title", "(HESS collaboration)") is an author, never the title's start.
+# One or two capitalised words before "collaboration" and a closing mark after it, so that "The collaboration
+# curse" and "Collisions and Collaborations" stay titles.
+_COLLABORATION = re.compile(r"^\W*(?!The\b)(?:[A-Z][\w+\-/]*\s+){1,2}[Cc]ollaborations?\s*(?:[,:;.)]\W*|$)")
+
+
 def _without_eprint_titles(fields: dict[str, list[str]]) -> dict[str, list[str]]:
-    """``fields`` without title or book runs that only name a preprint server ("ArXiv e-prints")."""
+    """``fields`` without title or book runs that only name a preprint server ("ArXiv e-prints") or open with a
+    degree note ("PhD thesis, …"), and without a collaboration's name at a run's start."""
     for label in ("title", "book"):
         if label in fields:
-            kept = [t for t in fields[label] if "".join(ch for ch in t.casefold() if ch.isalnum()) not in _EPRINT_NAMES]
+            kept = []
+            for t in fields[label]:
+                if "".join(ch for ch in t.casefold() if ch.isalnum()) in _EPRINT_NAMES or _DEGREE_NOTE.match(t):
+                    continue
+                m = _COLLABORATION.match(t)
+                t = t[m.end() :] if m else t
+                if any(ch.isalnum() for ch in t):
+                    kept.append(t)
             if kept:
                 fields[label] = kept
             else:
@@ -425,7 +444,109 @@ def _untagged_title_before_journal(tagged: list[tuple[str, int, int, str]]) -> l
     return out
 
 
+def _hangul_title_from_authors(tagged: list[tuple[str, int, int, str]]) -> list[tuple[str, int, int, str]]:
+    """Give the title back the words the tagger added to a Korean author list.
+
+    A Korean name is printed as one word of two to four syllables ("이찬희, 김영택, 이명성, 부여 정림사지 오층석탑
+    구성암석의 원산지 추정, 지질학회지 43"); the tagger, seeing a comma-separated list of Hangul, runs the authors
+    on into the title. The first comma piece after the first that holds two or more Hangul words starts the title,
+    provided every piece before it is one word (a name, "외"/"등" for et al. aside) and it lies inside the author
+    run at the string's start; a title run just after (over punctuation) continues it.
+    """
+    if not tagged or tagged[0][3] not in ("B-author", "author"):
+        return tagged
+    end = 0
+    while end < len(tagged) and tagged[end][3] in ("B-author", "author"):
+        end += 1
+    pieces: list[list[int]] = [[]]
+    for k in range(end):
+        if tagged[k][0] in (",", ";"):
+            if pieces[-1]:
+                pieces.append([])
+            continue
+        pieces[-1].append(k)
+    start = None
+    for piece in [p for p in pieces if p][1:]:
+        words = [k for k in piece if tagged[k][0].isalnum() and tagged[k][0] not in _KOREAN_ETAL]
+        if sum(1 for k in words if _HANGUL.search(tagged[k][0])) >= 2:
+            start = piece[0]
+            break
+        if len(words) > 1:
+            return tagged
+    if start is None:
+        return tagged
+    while start < end and not tagged[start][0].isalnum():
+        start += 1
+    out = list(tagged)
+    for k in range(start, end):
+        out[k] = (*out[k][:3], "B-title" if k == start else "title")
+    k = end
+    while k < len(out) and out[k][3] == "O" and not out[k][0].isalnum():
+        k += 1
+    if k < len(out) and out[k][3] == "B-title":
+        out[k] = (*out[k][:3], "title")
+    return out
+
+
+_HANGUL = re.compile("[\uac00-\ud7a3]")
+_KOREAN_ETAL = frozenset({"외", "등", "et", "al"})
+# Scripts written without spaces between a number or a particle and the word ("1930년대", "고려말.조선초"): the
+# tokenizer splits such a word, and the tagger may start a title inside it.
+_CJK = re.compile("[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7a3]")
+
+
+def _glued_title_start(tagged: list[tuple[str, int, int, str]]) -> list[tuple[str, int, int, str]]:
+    """Start a CJK or Hangul title at the start of its word.
+
+    "박성섭, 1930년대 중후반 …" is tokenised "1930" "년대", and the tagger reads "1930" as a date and starts the
+    title at "년대"; "김윤정, 고려말.조선초 …" (a full stop for a middle dot) starts it at "조선초". A title
+    whose first token is CJK or Hangul takes the tokens glued to it without a space: letters or digits, and a full
+    stop or middle dot between two CJK or Hangul tokens.
+    """
+    run = _title_run(tagged)
+    if run is None or not _CJK.search(tagged[run[0]][0]):
+        return tagged
+    first = k = run[0]
+    while k > 0 and tagged[k - 1][2] == tagged[k][1]:
+        prev = tagged[k - 1]
+        if prev[0].isalnum():
+            k -= 1
+        elif prev[0] in (".", "\u00b7") and k >= 2 and tagged[k - 2][2] == prev[1] and _CJK.search(tagged[k - 2][0]):
+            k -= 2
+        else:
+            break
+    if k == first:
+        return tagged
+    out = list(tagged)
+    for i in range(k, first + 1):
+        out[i] = (*out[i][:3], "B-title" if i == k else "title")
+    return out
+
+
+def _author_inside_title(tagged: list[tuple[str, int, int, str]]) -> list[tuple[str, int, int, str]]:
+    """Give the title back a name it holds ("U. Frisch, Turbulence: The Legacy of A. N. Kolmogorov, Cambridge …").
+
+    A run of author words straight after the title (nothing but spaces between), when the authors were already
+    given before the title, is a name inside the title: print separates a title from what follows.
+    """
+    run = _title_run(tagged)
+    if run is None:
+        return tagged
+    first, last = run
+    k = last + 1
+    if k >= len(tagged) or tagged[k][3] not in ("B-author", "author"):
+        return tagged
+    if not any(t[3] in ("B-author", "author") for t in tagged[:first]):
+        return tagged
+    out = list(tagged)
+    while k < len(out) and out[k][3] in ("B-author", "author"):
+        out[k] = (*out[k][:3], "title")
+        k += 1
+    return out
+
+
 def _parse_tagged(text: str, tagged: list[tuple[str, int, int, str]], key: str) -> Reference:
+    tagged = _author_inside_title(_glued_title_start(_hangul_title_from_authors(tagged)))
     tagged = _repair_title_end(text, _repair_title_start(tagged))
     tagged = _repair_author_tail(_split_title_at_journal(text, tagged))
     tagged = _repair_title_head(tagged)
@@ -590,6 +711,15 @@ def _first_year(text: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
+# A note after a title on its language or form ("… of Turbulence [in Russian]", "(in Korean with English
+# abstract)", "(with discussion)"): GROBID labels it a note, not part of the title.
+_TITLE_NOTE = re.compile(r"\s*[\[(](?:in\s+[A-Z][a-z]+(?:\s+with\s+[^\])]{1,40})?|with\s+discussion)[\])]\s*$")
+
+
+def _without_title_note(title: str) -> str:
+    return _TITLE_NOTE.sub("", title) or title
+
+
 def build_reference(raw: str, fields: dict[str, list[str]], key: str = "") -> Reference:
     """Assemble a Reference from labelled spans (tagger labels → list of texts, in reading order).
 
@@ -607,7 +737,7 @@ def build_reference(raw: str, fields: dict[str, list[str]], key: str = "") -> Re
     title, journal, book = longest("title"), longest("journal"), longest("book")
     # GROBID marks book titles title:m: a book is the title when there is no article title, else the
     # container (a chapter in a book, a paper in proceedings).
-    ref.title = title or book
+    ref.title = _without_title_note(title or book)
     ref.container = journal or (book if title else "")
     # "Title, in Book Title" / "Title. In: Book Title" tagged as one title: a chapter or a proceedings paper.
     m = _IN_BOOK.search(ref.title)
