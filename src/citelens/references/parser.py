@@ -546,7 +546,9 @@ def _author_inside_title(tagged: list[tuple[str, int, int, str]]) -> list[tuple[
 
 
 def _parse_tagged(text: str, tagged: list[tuple[str, int, int, str]], key: str) -> Reference:
-    tagged = _author_inside_title(_glued_title_start(_hangul_title_from_authors(tagged)))
+    if _CJK.search(text):  # the two CJK/Hangul rules cost a scan of the tokens; most strings have neither script
+        tagged = _glued_title_start(_hangul_title_from_authors(tagged))
+    tagged = _author_inside_title(tagged)
     tagged = _repair_title_end(text, _repair_title_start(tagged))
     tagged = _repair_author_tail(_split_title_at_journal(text, tagged))
     tagged = _repair_title_head(tagged)
