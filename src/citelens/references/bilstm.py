@@ -94,8 +94,9 @@ class _Model:
         self.word_cache: dict[str, np.ndarray] = {}
 
     def token_ids(self, token_features: Mapping[str, float | str]) -> list[int]:
-        ids = self.ids
-        return [ids[item] for item in token_features.items() if item in ids]
+        # One lookup per feature (ids start at 1, so a miss is the only falsy result): this runs for every
+        # feature of every token, and looking each up twice ("in", then "[]") cost an eighth of a parse.
+        return [i for i in map(self.ids.get, token_features.items()) if i]
 
     def word_vectors(self, words: list[str]) -> np.ndarray:
         """(len(words), channels) character-CNN vectors of the (lower-case) token texts."""
