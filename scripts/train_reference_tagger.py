@@ -66,8 +66,9 @@ DEFAULTS = {
 }
 # --average_from E: the model written is the mean of the parameters saved after epochs E..last (SWA-style
 # weight averaging; 0 = the last epoch's parameters). Round 7 measured seed-to-seed spreads of 0.01 micro-F1
-# on a dev fold; an average of late epochs sits in a flatter region than any one of them and costs nothing
-# when serving (the same arrays, the same size).
+# on a dev fold, and an average of late epochs costs nothing when serving (the same arrays, the same size).
+# Round 8 tried it (epochs 4-6) and it did not beat the last epoch on dev under this schedule's linear decay
+# (docs/benchmarks.md, reference-parsing-notes), so it stays off by default.
 # Features that name the word itself (its lower-case form, prefixes, suffix); --word_dropout leaves them out of
 # a token at random in training, so the tagger also learns to read a word it never saw from its shape, its
 # characters and its neighbours.
