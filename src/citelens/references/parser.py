@@ -19,7 +19,7 @@ import itertools
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from importlib import resources
 from pathlib import Path
 
@@ -266,6 +266,23 @@ def _is_initial_at(tagged: list[tuple[str, int, int, str]], k: int) -> bool:
         tagged[k + 1][0] in (".", "-") or tagged[k + 1][0][:1].isupper())
 
 
+def _author_run_pieces(tagged: list[tuple[str, int, int, str]],
+                       separator: Callable[[str], bool]) -> tuple[int, list[list[int]]]:
+    """The author run at the string's start: where it ends (the first token after it), and the token indices of
+    its non-empty pieces between separator tokens (a name, or a list's comma pieces)."""
+    end = 0
+    while end < len(tagged) and tagged[end][3] in ("B-author", "author"):
+        end += 1
+    pieces: list[list[int]] = [[]]
+    for k in range(end):
+        if separator(tagged[k][0]):
+            if pieces[-1]:
+                pieces.append([])
+            continue
+        pieces[-1].append(k)
+    return end, [p for p in pieces if p]
+
+
 def _repair_author_tail(tagged: list[tuple[str, int, int, str]]) -> list[tuple[str, int, int, str]]:
     """Give the title back the words the CRF added to an initials-first author list.
 
@@ -278,18 +295,7 @@ def _repair_author_tail(tagged: list[tuple[str, int, int, str]]) -> list[tuple[s
     """
     if not tagged or tagged[0][3] not in ("B-author", "author") or _title_run(tagged) or _title_run(tagged, "book"):
         return tagged
-    end = 0
-    while end < len(tagged) and tagged[end][3] in ("B-author", "author"):
-        end += 1
-    pieces: list[list[int]] = [[]]
-    for k in range(end):
-        word = tagged[k][0]
-        if word in (",", ";", "&") or word.lower() == "and":
-            if pieces[-1]:
-                pieces.append([])
-            continue
-        pieces[-1].append(k)
-    pieces = [p for p in pieces if p]
+    end, pieces = _author_run_pieces(tagged, lambda word: word in (",", ";", "&") or word.lower() == "and")
     if len(pieces) < 2:
         return tagged
     last = [k for k in pieces[-1] if tagged[k][0].isalnum()]
@@ -455,18 +461,9 @@ def _hangul_title_from_authors(tagged: list[tuple[str, int, int, str]]) -> list[
     """
     if not tagged or tagged[0][3] not in ("B-author", "author"):
         return tagged
-    end = 0
-    while end < len(tagged) and tagged[end][3] in ("B-author", "author"):
-        end += 1
-    pieces: list[list[int]] = [[]]
-    for k in range(end):
-        if tagged[k][0] in (",", ";"):
-            if pieces[-1]:
-                pieces.append([])
-            continue
-        pieces[-1].append(k)
+    end, pieces = _author_run_pieces(tagged, lambda word: word in (",", ";"))
     start = None
-    for piece in [p for p in pieces if p][1:]:
+    for piece in pieces[1:]:
         words = [k for k in piece if tagged[k][0].isalnum() and tagged[k][0] not in _KOREAN_ETAL]
         if sum(1 for k in words if _HANGUL.search(tagged[k][0])) >= 2:
             start = piece[0]
