@@ -231,8 +231,9 @@ def main() -> int:
         f"`python benchmarks/bench_stance.py --write` on {machine()}. v2 (`minilm-v2`, the previous default) "
         "and v3 (`cascade`, the default) side by side on the same paper-disjoint splits (data/stance/README.md): "
         "`pmc-dev` chose every v3 setting; the `*-test` splits were scored after the choice: once for the first v3 "
-        "release, once for the round-2 retraining, once for stage 1 with negated-cue features and once for the "
-        "network retrained on all the data (the earlier figures are kept in docs/model-card.md); no "
+        "release, once for the round-2 retraining, once for stage 1 with negated-cue features, once for the "
+        "network retrained on all the data and once for the distilled 3-layer network (the earlier figures are kept "
+        "in docs/model-card.md); no "
         "choice was made on them. `pmc-test` is "
         "the enriched sample (random + cue-mined + model-mined rows), `pmc-test-random` its plain random part "
         "(the natural distribution of running text). P / R / F1 per class.",

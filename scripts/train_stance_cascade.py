@@ -117,7 +117,9 @@ def precision_threshold(gold: list[str], preds: list, target: float = 0.8) -> di
     return out
 
 
-def cmd_cascade(args: argparse.Namespace) -> int:
+def cmd_cascade(args: argparse.Namespace, nets: list | None = None) -> int:
+    """``nets``: stage-2 stand-ins with ``logits(inputs)`` and ``probabilities(logits)`` instead of ``--net``'s
+    or the package's network (``train_stance_distill.py cascade-trial``: dev logits of networks never exported)."""
     from citelens.stance.cascade import CascadeStanceClassifier, cascade_meta
     from citelens.stance.onnx_model import V3, MiniLMStanceClassifier
 
@@ -127,8 +129,9 @@ def cmd_cascade(args: argparse.Namespace) -> int:
     # Several --net directories: stage 2 reads the mean of their calibrated probabilities. A dev trial of an
     # ensemble only (the runtime serves one network); round 6 used it to ask whether distilling an ensemble of
     # seeds could pay (model card).
-    nets = ([MiniLMStanceClassifier(Path(d), V3) for d in args.net.split(",")] if args.net
-            else [MiniLMStanceClassifier(prefix=V3)])
+    if nets is None:
+        nets = ([MiniLMStanceClassifier(Path(d), V3) for d in args.net.split(",")] if args.net
+                else [MiniLMStanceClassifier(prefix=V3)])
     ment = CLASSES.index("mentioning")
     inputs = {k: [to_input(r) for r in ds[k]] for k in dev_names}
     gold = {k: [r["stance"] for r in ds[k]] for k in dev_names}

@@ -33,7 +33,7 @@ EXAMPLES = [
 
 def test_registered_and_artefact_small() -> None:
     assert "minilm" in available_classifiers()
-    assert (models_dir() / MODEL_FILE).stat().st_size < 25_000_000  # v2; v3 is smaller (4 layers)
+    assert (models_dir() / MODEL_FILE).stat().st_size < 25_000_000  # v2; v3 is smaller (3 layers)
 
 
 def test_predictions_well_formed() -> None:

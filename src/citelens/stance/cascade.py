@@ -3,9 +3,9 @@
 Most citation statements (≈85–90 % of running biomedical text) plainly *mention* the cited work. Stage 1, the
 linear model (``stance-linear-v3``, ≈5,000 statements/s on one core), settles a statement as mentioning when it
 is confident of it: its calibrated P(mentioning) is at least ``stage1_threshold``. Everything else (the rows that
-could be supporting or contrasting, and the unclear ones) goes to stage 2, the fine-tuned 4-layer MiniLM
-(``stance-minilm-v3``, int8 ONNX), which reads the citing sentence, the end of the previous sentence, the start of
-the next one and the section.
+could be supporting or contrasting, and the unclear ones) goes to stage 2, a 3-layer MiniLM distilled from
+larger networks (``stance-minilm-v3``, int8 ONNX), which reads the citing sentence, the end of the previous
+sentence, the start of the next one and the section.
 
 Both stages and the threshold are fitted by ``scripts/train_stance_cascade.py`` on the training splits; the
 threshold is chosen on the development splits (the largest share settled cheaply while losing at most a small,

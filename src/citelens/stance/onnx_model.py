@@ -216,7 +216,7 @@ def _load_cached(directory: str, prefix: str = V2, threads: int | None = None) -
 class MiniLMStanceClassifier:
     """A MiniLM fine-tuned on the stance training splits, int8 ONNX, temperature-calibrated.
 
-    ``prefix`` picks the artefact: ``stance-minilm-v3`` (the cascade's second stage: 4 layers, reads the
+    ``prefix`` picks the artefact: ``stance-minilm-v3`` (the cascade's second stage: 3 layers, reads the
     neighbouring sentences) or ``stance-minilm-v2`` (the previous default, citing sentence only).
     """
 
