@@ -44,6 +44,9 @@ def stance_charts_svg(gold: Sequence[str], runs: Mapping[str, Sequence[StancePre
     if title:
         parts.append(f'<text x="{width / 2}" y="16" text-anchor="middle" font-size="13">{escape(title)}</text>')
     n = len(gold)
+    # Each classifier's own decisions (the dots), scored once for every class's panel.
+    decided_by_run = {name: classification_report(gold, [p.stance for p in preds])["per_class"]
+                      for name, preds in runs.items()}
     for row, c in enumerate(CLASSES):
         support = sum(g == c for g in gold)
         y0 = 22 + row * PANEL_H
@@ -64,7 +67,7 @@ def stance_charts_svg(gold: Sequence[str], runs: Mapping[str, Sequence[StancePre
             curve = _thin([(r, p) for _, r, p in precision_recall_curve(gold, preds, c)])
             if curve:
                 parts.append(_polyline(pr, curve, colour))
-                decided = classification_report(gold, [p.stance for p in preds])["per_class"][c]
+                decided = decided_by_run[name][c]
                 parts.append(f'<circle cx="{pr.x(decided["recall"]):.1f}" cy="{pr.y(decided["precision"]):.1f}" '
                              f'r="4" fill="{colour}" stroke="white"><title>{escape(name)}: its labels, precision '
                              f'{decided["precision"]:.2f}, recall {decided["recall"]:.2f}</title></circle>')

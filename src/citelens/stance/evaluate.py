@@ -123,6 +123,11 @@ def _prob(p: StancePrediction, c: str) -> float:
     return float(p.confidence) if p.stance == c else (1.0 - float(p.confidence)) / (len(STANCES) - 1)
 
 
+def _ranked(gold: Sequence[str], preds: Sequence[StancePrediction], c: str) -> list[tuple[float, bool]]:
+    """(P(``c``), is gold ``c``) per statement, highest probability first; ties keep the statements' order."""
+    return sorted(((_prob(p, c), g == c) for g, p in zip(gold, preds, strict=True)), key=lambda t: -t[0])
+
+
 def precision_recall_curve(gold: Sequence[str], preds: Sequence[StancePrediction],
                            c: str) -> list[tuple[float, float, float]]:
     """Statements ranked by P(``c``), highest first: ``(threshold, recall, precision)`` after each distinct
@@ -130,7 +135,7 @@ def precision_recall_curve(gold: Sequence[str], preds: Sequence[StancePrediction
     pos = sum(g == c for g in gold)
     if not pos:
         return []
-    ranked = sorted(((_prob(p, c), g == c) for g, p in zip(gold, preds, strict=True)), key=lambda t: -t[0])
+    ranked = _ranked(gold, preds, c)
     out: list[tuple[float, float, float]] = []
     tp = 0
     for i, (q, hit) in enumerate(ranked, 1):
@@ -158,7 +163,7 @@ def ranking_points(gold: Sequence[str], preds: Sequence[StancePrediction], c: st
     pos = sum(g == c for g in gold)
     if not pos:
         return {"precision_at_recall": None, "recall_at_precision": None}
-    ranked = sorted(((_prob(p, c), g == c) for g, p in zip(gold, preds, strict=True)), key=lambda t: -t[0])
+    ranked = _ranked(gold, preds, c)
     tp = 0
     p_at_r: float | None = None
     r_at_p: float | None = None
