@@ -43,6 +43,7 @@ from train_reference_parser import (  # noqa: E402
 from citelens.references import parser as P  # noqa: E402
 from citelens.references import parser_train as T  # noqa: E402
 from citelens.references.bilstm import MAX_CHARS, feature_names  # noqa: E402
+from citelens.references.journals import load_trie  # noqa: E402
 from citelens.references.parser_jats import sample_tar_examples  # noqa: E402
 
 PACKAGED = Path(__file__).resolve().parents[1] / "src" / "citelens" / "references" / "models" / P.MODEL_NAME
@@ -63,7 +64,11 @@ DEFAULTS = {
     "seed": SEED,
     "word_dropout": 0.0,
     "average_from": 0,
+    "gazetteer": 0,
 }
+# --gazetteer 1: each token also gets the journal-name gazetteer features (``citelens.references.journals``:
+# its place in a known journal name of pmc-oa's training articles, and the name's length), and the parser
+# computes them for such a model. Round 9 tried it against the title <-> journal boundary errors.
 # --average_from E: the model written is the mean of the parameters saved after epochs E..last (SWA-style
 # weight averaging; 0 = the last epoch's parameters). Round 7 measured seed-to-seed spreads of 0.01 micro-F1
 # on a dev fold, and an average of late epochs costs nothing when serving (the same arrays, the same size).
@@ -197,8 +202,9 @@ def train(items: list[tuple[T.Example, int]], out: Path, hp: dict, last_out: Pat
     torch.manual_seed(hp["seed"])
     c0 = time.process_time()
     converted = []
+    journals = load_trie() if hp["gazetteer"] else None
     for ex, weight in items:
-        xs, ys = ex.token_labels()
+        xs, ys = ex.token_labels(journals)
         if xs:
             converted.append(([feature_names(f) for f in xs], ys, [str(f["w"]) for f in xs], weight))
     counts = collections.Counter(name for names, _, _, _ in converted for tok in names for name in set(tok))

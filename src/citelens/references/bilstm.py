@@ -28,7 +28,7 @@ from scipy.sparse import csr_matrix
 
 from citelens.errors import ModelError
 
-__all__ = ["feature_names", "tag_sequences"]
+__all__ = ["feature_names", "reads_journal_names", "tag_sequences"]
 
 # Strings are tagged in batches of similar length (sorted), so padding costs little and each LSTM step is
 # one matrix product for the whole batch; a batch holds at most BATCH strings and BATCH_CELLS (strings x
@@ -89,6 +89,10 @@ class _Model:
             if eq and value == "0.0":  # a numeric 0.0 (sp_before) is named like the string "0.0"
                 self.ids[(key, 0.0)] = i
 
+        # A model trained with the journal-name gazetteer (``train_reference_tagger.py --gazetteer``) has its
+        # "gz" features in the vocabulary; the parser computes them only for such a model (they cost time).
+        self.journal_names = any(key == "gz" for key, _ in self.ids)
+
         # Character vectors of the words seen so far: words recur across reference lists ("j", "phys",
         # "2003"), so the character CNN runs once per new word, not once per token.
         self.word_cache: dict[str, np.ndarray] = {}
@@ -131,6 +135,11 @@ def _load(path: Path) -> _Model:
     if not path.is_file():
         raise ModelError(f"reference tagger model not found at {path}; run scripts/train_reference_tagger.py")
     return _Model(path)
+
+
+def reads_journal_names(model_file: Path) -> bool:
+    """Whether the model in ``model_file`` was trained with the journal-name gazetteer features."""
+    return _load(Path(model_file)).journal_names
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:

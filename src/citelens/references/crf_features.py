@@ -12,6 +12,8 @@ import re
 import unicodedata
 from typing import NamedTuple
 
+from citelens.references.journals import Trie, journal_spans
+
 # Letters, digit runs and single punctuation marks, so "1977);" becomes "1977" ")" ";" — the
 # punctuation between fields is what tells the CRF where one field stops and the next starts.
 _TOKEN = re.compile(r"[^\W\d_]+|\d+|[^\w\s]", re.UNICODE)
@@ -289,17 +291,43 @@ def _chunk_features(tokens: list[Token], base: list[dict[str, float | str]], quo
     return out
 
 
-def featurize(raw: str, tokens: list[Token], neighbours: bool = True) -> list[dict[str, float | str]]:
+_GZ_LEN = ("", "1", "2", "3")  # words in a matched journal name, 4 and more as "4"
+
+
+def _journal_features(base: list[dict[str, float | str]], trie: Trie) -> dict[int, tuple[str, str]]:
+    """Token index → (place in a known journal name: B/I/E, or S for a one-word name; the name's length in
+    words) for the tokens inside the string's known journal names (``citelens.references.journals``)."""
+    words = ["and" if b["w"] == "&" else str(b["w"]) for b in base]
+    out: dict[int, tuple[str, str]] = {}
+    for first, last in journal_spans(words, trie):
+        n_words = sum(1 for k in range(first, last + 1) if "punct" not in base[k])
+        size = _GZ_LEN[n_words] if n_words < 4 else "4"
+        if first == last:
+            out[first] = ("S", size)
+            continue
+        out[first] = ("B", size)
+        for k in range(first + 1, last):
+            out[k] = ("I", size)
+        out[last] = ("E", size)
+    return out
+
+
+def featurize(
+    raw: str, tokens: list[Token], neighbours: bool = True, journals: Trie | None = None
+) -> list[dict[str, float | str]]:
     """One feature dict per token (pycrfsuite ItemSequence format: string values become "k=v" attributes).
 
     ``neighbours=False`` leaves out the features of the tokens around (``-1:w``, ``0|+1`` …): the BiLSTM
     tagger (:mod:`citelens.references.bilstm`) reads the neighbours itself, and skipping them saves a third
-    of the time here."""
+    of the time here. ``journals`` (a trie of known journal names, ``journals.load_trie()``) adds ``gz`` (a
+    token's place in a known name) and ``gzn`` (the name's length in words); off by default, as only a model
+    trained with them (``train_reference_tagger.py --gazetteer``) can use them."""
     n = len(tokens)
     if n == 0:
         return []
     mask = _regex_mask(raw)
     base = [_token_base(t, raw) for t in tokens]
+    gazetteer = _journal_features(base, journals) if journals is not None else {}
     quote_marks = _quote_tokens(raw, tokens)
     chunk = _chunk_features(tokens, base, quote_marks)
     # Nearest punctuation before and after each token: which boundary a token sits against says much
@@ -340,6 +368,8 @@ def featurize(raw: str, tokens: list[Token], neighbours: bool = True) -> list[di
             f["last"] = 1.0
         if tok.start in mask:
             f["re"] = mask[tok.start]
+        if i in gazetteer:
+            f["gz"], f["gzn"] = gazetteer[i]
         if seen_year:
             f["after_year"] = 1.0
         if seen_colon:

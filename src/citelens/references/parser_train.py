@@ -19,6 +19,7 @@ from typing import Any
 
 from citelens.document import Reference
 from citelens.references.crf_features import featurize, normalise_spacing, tokenize
+from citelens.references.journals import Trie
 from citelens.references.parser import build_reference
 
 SPLIT_SEED = 20261125
@@ -102,8 +103,9 @@ class Example:
                 out.setdefault(label, []).append(self.raw[f["start"] : f["end"]])
         return out
 
-    def token_labels(self) -> tuple[list[dict], list[str]]:
-        # Tokens of the string as the tagger sees it (spacing repaired), labelled through the index map.
+    def token_labels(self, journals: Trie | None = None) -> tuple[list[dict], list[str]]:
+        # Tokens of the string as the tagger sees it (spacing repaired), labelled through the index map;
+        # ``journals``: the gazetteer features too (``featurize``).
         text, index = normalise_spacing(self.raw)
         tokens = tokenize(text)
         owner = [""] * len(self.raw)
@@ -120,7 +122,7 @@ class Example:
                 first = next((k for k, s in enumerate(starts) if s >= f["start"]), None)
                 if first is not None and starts[first] < f["end"] and labels[first] != "O":
                     labels[first] = "B-" + labels[first]
-        return featurize(text, tokens), labels
+        return featurize(text, tokens, journals=journals), labels
 
 
 def load_examples(path: Path | None = None) -> list[Example]:
