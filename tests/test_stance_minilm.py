@@ -117,6 +117,26 @@ def test_thread_budget_from_environment(monkeypatch: pytest.MonkeyPatch) -> None
     assert art.session.get_session_options().intra_op_num_threads == 1
 
 
+def test_batches_side_by_side_give_the_serial_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each onnxruntime call is single-threaded and, with a budget above one thread (no CITELENS_THREADS: the
+    # cores), the batches run side by side; every statement must get exactly what one batch after another gives.
+    from citelens.stance.onnx_model import V3, MiniLMStanceClassifier, _Artefact
+
+    monkeypatch.delenv("CITELENS_THREADS", raising=False)
+    art = _Artefact(models_dir(), V3)
+    assert art.session.get_session_options().intra_op_num_threads == 1
+    clf = MiniLMStanceClassifier(prefix=V3)
+    monkeypatch.setattr(clf, "model", art)
+    inputs = [StanceInput(EXAMPLES[i % 4].text + " y" * (i % 9), before=EXAMPLES[i % 4].before,
+                          section=EXAMPLES[i % 4].section) for i in range(4 * BATCH + 3)]
+    art.parallel_batches = 1
+    serial = clf.logits(inputs)
+    art.parallel_batches = 3
+    assert (clf.logits(inputs) == serial).all()
+    monkeypatch.setenv("CITELENS_THREADS", "1")  # ingest's workers: one core each, one batch after another
+    assert _Artefact(models_dir(), V3).parallel_batches == 1
+
+
 def test_evidence_is_taken_from_the_citing_sentence() -> None:
     from citelens.stance.onnx_model import evidence
 

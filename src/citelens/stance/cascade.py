@@ -82,10 +82,9 @@ class CascadeStanceClassifier:
         # the network alone): the two models err on different statements.
         self.stage2_weight = float(self.meta.get("stage2_weight", 1.0))
         self.stage1 = LinearStanceClassifier(d / LINEAR_V3_FILE)
-        # One onnxruntime thread: stage 2 sees the few statements stage 1 passes on, in small batches, where a
-        # second thread costs more than it gives (benchmarks/bench_stance.py --speed-only: 1,692 statements/s
-        # with one thread, 1,131/s with two, same run). Ingest's --jobs gives each worker process its own core.
-        self.stage2 = MiniLMStanceClassifier(d, V3, threads=1)
+        # Stage 2's batches run side by side, one per core, each call on one onnxruntime thread (see
+        # onnx_model._Artefact); ingest's worker processes set CITELENS_THREADS=1, so each keeps to its own core.
+        self.stage2 = MiniLMStanceClassifier(d, V3)
         self._mentioning = self.stage1.model.classes.index("mentioning")
 
     @property
