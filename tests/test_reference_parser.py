@@ -379,11 +379,11 @@ def test_quoted_title_runs_to_its_closing_quote() -> None:
 
 
 def test_preprint_server_name_is_not_a_title() -> None:
-    from citelens.references.parser import _without_eprint_titles
+    from citelens.references.parser import _without_non_title_runs
 
-    assert _without_eprint_titles({"book": ["ArXiv e-prints"], "date": ["2017"]}) == {"date": ["2017"]}
-    assert _without_eprint_titles({"title": ["arXiv preprint", "Cells"]}) == {"title": ["Cells"]}
-    assert _without_eprint_titles({"title": ["On arXiv e-prints"]}) == {"title": ["On arXiv e-prints"]}
+    assert _without_non_title_runs({"book": ["ArXiv e-prints"], "date": ["2017"]}) == {"date": ["2017"]}
+    assert _without_non_title_runs({"title": ["arXiv preprint", "Cells"]}) == {"title": ["Cells"]}
+    assert _without_non_title_runs({"title": ["On arXiv e-prints"]}) == {"title": ["On arXiv e-prints"]}
 
 
 def test_recombined_variants_swap_title_and_journal_and_keep_every_label_on_its_text() -> None:
@@ -607,15 +607,15 @@ def test_name_inside_a_title_stays_in_it() -> None:
 
 
 def test_notes_and_collaborations_are_not_titles() -> None:
-    from citelens.references.parser import _without_eprint_titles, build_reference
+    from citelens.references.parser import _without_non_title_runs, build_reference
 
-    assert _without_eprint_titles({"title": ["Ph.D. thesis, Tec. Univ. München"]}) == {}
-    assert _without_eprint_titles({"title": ["Cells of mice", "PhD thesis, MIT"]}) == {"title": ["Cells of mice"]}
-    assert _without_eprint_titles({"title": ["Thèse de Docteur-Ingénieur n° 2"]}) == {}
-    assert _without_eprint_titles({"title": ["CMS collaboration, Jet energy in CMS"]}) == {"title": ["Jet energy in CMS"]}
-    assert _without_eprint_titles({"title": ["HESS collaboration)"]}) == {}
+    assert _without_non_title_runs({"title": ["Ph.D. thesis, Tec. Univ. München"]}) == {}
+    assert _without_non_title_runs({"title": ["Cells of mice", "PhD thesis, MIT"]}) == {"title": ["Cells of mice"]}
+    assert _without_non_title_runs({"title": ["Thèse de Docteur-Ingénieur n° 2"]}) == {}
+    assert _without_non_title_runs({"title": ["CMS collaboration, Jet energy in CMS"]}) == {"title": ["Jet energy in CMS"]}
+    assert _without_non_title_runs({"title": ["HESS collaboration)"]}) == {}
     for kept in ("The collaboration curse", "Collisions and Collaborations", "A thesis on theses"):
-        assert _without_eprint_titles({"title": [kept]}) == {"title": [kept]}
+        assert _without_non_title_runs({"title": [kept]}) == {"title": [kept]}
     for title, expected in (
         ("Statistical Physics: Part 1 [in Russian]", "Statistical Physics: Part 1"),
         ("Orbit tests (in Korean with English abstract)", "Orbit tests"),

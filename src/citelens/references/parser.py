@@ -243,7 +243,7 @@ _DEGREE_NOTE = re.compile(
 _COLLABORATION = re.compile(r"^\W*(?!The\b)(?:[A-Z][\w+\-/]*\s+){1,2}[Cc]ollaborations?\s*(?:[,:;.)]\W*|$)")
 
 
-def _without_eprint_titles(fields: dict[str, list[str]]) -> dict[str, list[str]]:
+def _without_non_title_runs(fields: dict[str, list[str]]) -> dict[str, list[str]]:
     """``fields`` without title or book runs that only name a preprint server ("ArXiv e-prints") or open with a
     degree note ("PhD thesis, …"), and without a collaboration's name at a run's start."""
     for label in ("title", "book"):
@@ -555,7 +555,7 @@ def _parse_tagged(text: str, tagged: list[tuple[str, int, int, str]], key: str) 
     tagged = _repair_author_tail(_split_title_at_journal(text, tagged))
     tagged = _repair_title_head(tagged)
     tagged = _untagged_title_before_journal(tagged)
-    return build_reference(text, _without_eprint_titles(_runs(text, tagged)), key=key)
+    return build_reference(text, _without_non_title_runs(_runs(text, tagged)), key=key)
 
 
 def _runs(raw: str, tagged: list[tuple[str, int, int, str]]) -> dict[str, list[str]]:
