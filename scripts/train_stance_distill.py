@@ -10,7 +10,7 @@ rows and every transfer row each epoch; the epoch is chosen on the mean dev macr
 
     # 1. here: what travels to the GPU machine (token ids in both input formats, fp16 base weights; ~56 MB)
     .venv/bin/python scripts/train_stance_distill.py prep build/stance-distill/carry
-    cp scripts/train_stance_distill.py build/stance-distill/carry/
+    cp scripts/train_stance_distill.py scripts/stance_network.py build/stance-distill/carry/
     # 2. there (numpy + torch only), in the carried folder; OUT gets results.json, log.txt, devlogits.npz,
     #    soft.npz and each student's weights (<name>-emb.npz, <name>-rest.npz):
     python3 train_stance_distill.py train . OUT                           # base-s13, teachers, kd-s13, kd-s14
@@ -24,7 +24,8 @@ rows and every transfer row each epoch; the epoch is chosen on the mean dev macr
 
 Transfer rows are paper-disjoint from every dev and test split: only articles of pmc-oa's train split, and a
 statement whose citing sentence also occurs in any dev or test row is dropped. The GPU side imports nothing from
-citelens (the carried folder holds everything it reads); the network is the one of ``train_stance_minilm.py``.
+citelens (the carried folder holds everything it reads); the network is ``stance_network.py``'s, as in
+``train_stance_minilm.py``.
 """
 
 from __future__ import annotations
@@ -43,7 +44,11 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-CLS_ID, SEP_ID, MASK_ID, PAD_ID = 101, 102, 103, 0
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # stance_network beside it, here and in the carry folder
+
+from stance_network import base_state, stance_bert  # noqa: E402
+
+SEP_ID, PAD_ID = 102, 0  # as citelens.stance.onnx_model (the GPU side carries no package)
 DEV = ["pmc-dev", "biomed-dev", "elife-dev", "multicite-dev"]
 TRAIN = "biomed-train,elife-train,multicite-train,pmc-train"
 # Input formats: "s" is the runtime network's (stance-minilm-v3.json), "t" the teachers' wider window.
@@ -339,75 +344,6 @@ def cmd_train(args: argparse.Namespace) -> int:  # noqa: C901 - one recipe, read
                      used)
     log("done")
     return 0
-
-
-def stance_bert(n_layers: int, dropout: float = 0.1) -> Any:
-    """``train_stance_minilm.build_model``'s network, without its weights (the GPU side reads no package)."""
-    import torch
-    from torch import nn
-
-    d, heads, ff = 384, 12, 1536
-
-    class Layer(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.q, self.k, self.v, self.o = (nn.Linear(d, d) for _ in range(4))
-            self.ln1, self.ln2 = nn.LayerNorm(d, eps=1e-12), nn.LayerNorm(d, eps=1e-12)
-            self.ff1, self.ff2 = nn.Linear(d, ff), nn.Linear(ff, d)
-            self.drop = nn.Dropout(dropout)
-
-        def forward(self, x: Any, bias: Any) -> Any:
-            b, t, _ = x.shape
-
-            def split(z: Any) -> Any:
-                return z.view(b, t, heads, d // heads).transpose(1, 2)
-
-            q, k, v = split(self.q(x)), split(self.k(x)), split(self.v(x))
-            att = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(d // heads) + bias, dim=-1)
-            h = (self.drop(att) @ v).transpose(1, 2).reshape(b, t, d)
-            x = self.ln1(x + self.drop(self.o(h)))
-            return self.ln2(x + self.drop(self.ff2(nn.functional.gelu(self.ff1(x)))))
-
-    class StanceBert(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.word, self.pos, self.tok_type = nn.Embedding(30522, d), nn.Embedding(512, d), nn.Embedding(2, d)
-            self.ln = nn.LayerNorm(d, eps=1e-12)
-            self.layers = nn.ModuleList(Layer() for _ in range(n_layers))
-            self.drop = nn.Dropout(dropout)
-            self.head = nn.Linear(2 * d, 3)
-
-        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
-            t = input_ids.shape[1]
-            pos = torch.arange(t, device=input_ids.device).unsqueeze(0)
-            x = self.drop(self.ln(self.word(input_ids) + self.pos(pos) + self.tok_type(token_type_ids)))
-            m = attention_mask.to(x.dtype)
-            bias = (1.0 - m)[:, None, None, :] * -1e4
-            for layer in self.layers:
-                x = layer(x, bias)
-            mean = (x * m.unsqueeze(-1)).sum(1) / m.sum(1, keepdim=True).clamp(min=1.0)
-            at = (input_ids == MASK_ID).to(torch.int64).argmax(dim=1)
-            return self.head(self.drop(torch.cat([mean, x[torch.arange(x.shape[0]), at]], dim=-1)))
-
-    return StanceBert()
-
-
-def base_state(n_layers: int, w: dict[str, np.ndarray]) -> dict[str, Any]:
-    """The pre-trained weights (sentence-transformers names) under :func:`stance_bert`'s names."""
-    import torch
-
-    sd = {"word.weight": w["embeddings.word_embeddings.weight"],
-          "pos.weight": w["embeddings.position_embeddings.weight"],
-          "tok_type.weight": w["embeddings.token_type_embeddings.weight"],
-          "ln.weight": w["embeddings.LayerNorm.weight"], "ln.bias": w["embeddings.LayerNorm.bias"]}
-    names = {"q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
-             "o": "attention.output.dense", "ln1": "attention.output.LayerNorm", "ff1": "intermediate.dense",
-             "ff2": "output.dense", "ln2": "output.LayerNorm"}
-    for i in range(n_layers):
-        for ours, theirs in names.items():
-            for p in ("weight", "bias"):
-                sd[f"layers.{i}.{ours}.{p}"] = w[f"encoder.layer.{i}.{theirs}.{p}"]
-    return {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in sd.items()}
 
 
 # ------------------------------------------------------------------------------- back here: import, trials

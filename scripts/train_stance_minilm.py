@@ -9,8 +9,8 @@
 Data and splits are exactly those of ``scripts/train_stance.py`` (data/stance/splits.json): the model is
 trained on ``biomed-train`` + ``multicite-train``; the epoch and the softmax temperature are chosen on
 ``biomed-dev`` + ``multicite-dev`` (mean of the two domains' macro-F1); the held-out ``*-test`` splits are
-only scored with ``--report-test``. BERT is re-implemented here in ~60 lines of torch (no transformers);
-the runtime (citelens.stance.onnx_model) needs only onnxruntime + tokenizers.
+only scored with ``--report-test``. The network is scripts/stance_network.py (BERT in ~60 lines of torch, no
+transformers); the runtime (citelens.stance.onnx_model) needs only onnxruntime + tokenizers.
 """
 
 from __future__ import annotations
@@ -30,12 +30,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
+from stance_network import base_state, stance_bert  # noqa: E402
 from train_stance import CLASSES, datasets, labelled, to_input  # noqa: E402
 
 from citelens.stance.calibration import fit_temperature  # noqa: E402
 from citelens.stance.evaluate import calibration, classification_report  # noqa: E402
 from citelens.stance.onnx_model import (  # noqa: E402
-    MASK_ID,
     MAX_LEN,
     MAX_SENT,
     TOKENIZER_FILE,
@@ -73,68 +73,12 @@ def read_safetensors(path: Path) -> dict[str, np.ndarray]:
 
 
 def build_model(n_layers: int, dropout: float):
+    """The stance network (scripts/stance_network.py) with all-MiniLM-L6-v2's first ``n_layers`` layers."""
     import torch
-    from torch import nn
 
-    d, heads, ff = 384, 12, 1536
-
-    class Layer(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.q, self.k, self.v, self.o = (nn.Linear(d, d) for _ in range(4))
-            self.ln1, self.ln2 = nn.LayerNorm(d, eps=1e-12), nn.LayerNorm(d, eps=1e-12)
-            self.ff1, self.ff2 = nn.Linear(d, ff), nn.Linear(ff, d)
-            self.drop = nn.Dropout(dropout)
-
-        def forward(self, x, bias):
-            b, t, _ = x.shape
-
-            def split(z):
-                return z.view(b, t, heads, d // heads).transpose(1, 2)
-
-            q, k, v = split(self.q(x)), split(self.k(x)), split(self.v(x))
-            att = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(d // heads) + bias, dim=-1)
-            h = (self.drop(att) @ v).transpose(1, 2).reshape(b, t, d)
-            x = self.ln1(x + self.drop(self.o(h)))
-            return self.ln2(x + self.drop(self.ff2(nn.functional.gelu(self.ff1(x)))))
-
-    class StanceBert(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.word, self.pos, self.tok_type = nn.Embedding(30522, d), nn.Embedding(512, d), nn.Embedding(2, d)
-            self.ln = nn.LayerNorm(d, eps=1e-12)
-            self.layers = nn.ModuleList(Layer() for _ in range(n_layers))
-            self.drop = nn.Dropout(dropout)
-            self.head = nn.Linear(2 * d, len(CLASSES))
-
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            t = input_ids.shape[1]
-            pos = torch.arange(t, device=input_ids.device).unsqueeze(0)
-            x = self.drop(self.ln(self.word(input_ids) + self.pos(pos) + self.tok_type(token_type_ids)))
-            m = attention_mask.to(x.dtype)
-            bias = (1.0 - m)[:, None, None, :] * -1e4
-            for layer in self.layers:
-                x = layer(x, bias)
-            mean = (x * m.unsqueeze(-1)).sum(1) / m.sum(1, keepdim=True).clamp(min=1.0)
-            # Hidden state at the target marker ([MASK]; [CLS] when the sentence has no target).
-            at = (input_ids == MASK_ID).to(torch.int64).argmax(dim=1)
-            tgt = x[torch.arange(x.shape[0]), at]
-            return self.head(self.drop(torch.cat([mean, tgt], dim=-1)))
-
-    model = StanceBert()
-    w = read_safetensors(base_dir() / "model.safetensors")
-    sd = {"word.weight": w["embeddings.word_embeddings.weight"],
-          "pos.weight": w["embeddings.position_embeddings.weight"],
-          "tok_type.weight": w["embeddings.token_type_embeddings.weight"],
-          "ln.weight": w["embeddings.LayerNorm.weight"], "ln.bias": w["embeddings.LayerNorm.bias"]}
-    names = {"q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
-             "o": "attention.output.dense", "ln1": "attention.output.LayerNorm", "ff1": "intermediate.dense",
-             "ff2": "output.dense", "ln2": "output.LayerNorm"}
-    for i in range(n_layers):
-        for ours, theirs in names.items():
-            for p in ("weight", "bias"):
-                sd[f"layers.{i}.{ours}.{p}"] = w[f"encoder.layer.{i}.{theirs}.{p}"]
-    missing = model.load_state_dict({k: torch.from_numpy(v) for k, v in sd.items()}, strict=False)
+    model = stance_bert(n_layers, dropout)
+    weights = base_state(n_layers, read_safetensors(base_dir() / "model.safetensors"))
+    missing = model.load_state_dict({k: torch.as_tensor(v) for k, v in weights.items()}, strict=False)
     assert set(missing.missing_keys) == {"head.weight", "head.bias"}, missing
     return model
 
