@@ -22,8 +22,9 @@ rows and every transfer row each epoch; the epoch is chosen on the mean dev macr
     .venv/bin/python scripts/train_stance_distill.py import OUT kd-l3-s13      # the package's artefact
     .venv/bin/python scripts/train_stance_cascade.py cascade
 
-Transfer rows are paper-disjoint from every dev and test split: only articles of pmc-oa's train split, and a
-statement whose citing sentence also occurs in any dev or test row is dropped. The GPU side imports nothing from
+Transfer rows come from pmc-oa's train-split articles only, and a statement whose citing sentence also occurs in
+any dev or test row is dropped: no test article of any set contributes one (one eLife dev article is also a pmc-oa
+train article: data/stance/README.md). The GPU side imports nothing from
 citelens (the carried folder holds everything it reads); the network is ``stance_network.py``'s, as in
 ``train_stance_minilm.py``.
 """
