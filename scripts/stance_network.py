@@ -15,6 +15,17 @@ import numpy as np
 MASK_ID = 103  # the target callout's marker ([MASK]), as citelens.stance.onnx_model.MASK_ID
 
 
+def batches(seqs: list[np.ndarray], order: np.ndarray, size: int) -> list[np.ndarray]:
+    """Batches of ``order`` in which rows of similar length sit together (chunks of 50 batches sorted)."""
+    out = []
+    chunk = size * 50
+    for i in range(0, len(order), chunk):
+        part = order[i : i + chunk]
+        part = part[np.argsort([len(seqs[j]) for j in part], kind="stable")]
+        out.extend(part[k : k + size] for k in range(0, len(part), size))
+    return out
+
+
 def stance_bert(n_layers: int, dropout: float = 0.1) -> Any:
     """The stance network: BERT re-implemented in torch (no transformers), the mean of the tokens and the target
     marker's hidden state into a 3-class head; no weights (:func:`base_state` has the pre-trained ones)."""

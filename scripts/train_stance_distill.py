@@ -47,7 +47,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # stance_network beside it, here and in the carry folder
 
-from stance_network import base_state, stance_bert  # noqa: E402
+from stance_network import base_state, batches, stance_bert  # noqa: E402
 
 SEP_ID, PAD_ID = 102, 0  # as citelens.stance.onnx_model (the GPU side carries no package)
 DEV = ["pmc-dev", "biomed-dev", "elife-dev", "multicite-dev"]
@@ -185,16 +185,6 @@ def cmd_train(args: argparse.Namespace) -> int:  # noqa: C901 - one recipe, read
                               strict=False)
         return model.to(device)
 
-    def batches(ss: list[np.ndarray], order: np.ndarray, size: int, rng: Any = None) -> list[np.ndarray]:
-        out_b, chunk = [], size * 50  # rows of similar length together, as train_stance_minilm.batches
-        for i in range(0, len(order), chunk):
-            part = order[i:i + chunk]
-            part = part[np.argsort([len(ss[j]) for j in part], kind="stable")]
-            out_b.extend(part[k:k + size] for k in range(0, len(part), size))
-        if rng is not None:
-            rng.shuffle(out_b)
-        return out_b
-
     autocast = {"device_type": device.type, "dtype": torch.bfloat16, "enabled": device.type == "cuda"}
 
     def logits_of(model: Any, ss: list[np.ndarray]) -> np.ndarray:
@@ -264,7 +254,9 @@ def cmd_train(args: argparse.Namespace) -> int:  # noqa: C901 - one recipe, read
             if soft is not None:
                 order = np.concatenate([order, n_lab + rng.choice(len(transfer), len(transfer), replace=False)])
             t0 = time.time()
-            bl = batches(rows, rng.permutation(order), batch, rng)[:steps]
+            bl = batches(rows, rng.permutation(order), batch)
+            rng.shuffle(bl)
+            bl = bl[:steps]
             for idx in bl:
                 with torch.autocast(**autocast):
                     lg = model(**pad_batch([rows[j] for j in idx])).float()

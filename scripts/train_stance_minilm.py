@@ -30,7 +30,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from stance_network import base_state, stance_bert  # noqa: E402
+from stance_network import base_state, batches, stance_bert  # noqa: E402
 from train_stance import CLASSES, datasets, labelled, to_input  # noqa: E402
 
 from citelens.stance.calibration import fit_temperature  # noqa: E402
@@ -81,17 +81,6 @@ def build_model(n_layers: int, dropout: float):
     missing = model.load_state_dict({k: torch.as_tensor(v) for k, v in weights.items()}, strict=False)
     assert set(missing.missing_keys) == {"head.weight", "head.bias"}, missing
     return model
-
-
-def batches(seqs: list[np.ndarray], order: np.ndarray, size: int) -> list[np.ndarray]:
-    """Batches of ``order`` in which rows of similar length sit together (chunks of 50 batches sorted)."""
-    out = []
-    chunk = size * 50
-    for i in range(0, len(order), chunk):
-        part = order[i : i + chunk]
-        part = part[np.argsort([len(seqs[j]) for j in part], kind="stable")]
-        out.extend(part[k : k + size] for k in range(0, len(part), size))
-    return out
 
 
 def torch_logits(model, seqs: list[np.ndarray]) -> np.ndarray:
