@@ -391,30 +391,20 @@ class _DevLogits:
 
     def __init__(self, logits: dict[str, np.ndarray], gold: dict[str, list[str]], class_w: list[float]) -> None:
         _repo_imports()
-        from train_stance_minilm import report
+        from train_stance_minilm import choose_calibration
 
-        from citelens.stance.calibration import fit_temperature
-
-        classes = ["supporting", "contrasting", "mentioning"]
-        shift = -np.log(np.asarray(class_w) * np.array([1.0, 1.0, 0.5]))
-        shift -= shift.mean()
-        self.alone, share = -1.0, 0.0
-        for lam in np.arange(0.0, 1.01, 0.125):  # the first best share, as calibrate() keeps it
-            score = float(np.mean([report(gold[k], logits[k] + lam * shift)["macro_f1"] for k in DEV]))
-            if score > self.alone + 1e-9:
-                self.alone, share = score, float(lam)
-        off = share * shift
-        temp = fit_temperature(np.concatenate([logits[k] + off for k in DEV]),
-                               np.array([classes.index(g) for k in DEV for g in gold[k]]))
-        print(f"alone: dev mean macro-F1 {self.alone:.4f} (offset share {share}, temperature {temp:.2f})")
-        self._by_rows = {len(gold[k]): (logits[k] + off) / temp for k in DEV}  # the dev splits differ in size
+        share, self.offsets, self.temperature, self.alone = choose_calibration(
+            {k: logits[k] for k in DEV}, gold, class_w, [1.0, 1.0, 0.5], verbose=False)
+        print(f"alone: dev mean macro-F1 {self.alone:.4f} (offset share {share}, temperature {self.temperature:.2f})")
+        self._by_rows = {len(gold[k]): logits[k] for k in DEV}  # the dev splits differ in size
 
     def logits(self, inputs: list) -> np.ndarray:
         return self._by_rows[len(inputs)]
 
     def probabilities(self, logits: np.ndarray) -> np.ndarray:
-        e = np.exp(logits - logits.max(1, keepdims=True))
-        return e / e.sum(1, keepdims=True)
+        from citelens.stance.calibration import calibrated_probabilities
+
+        return calibrated_probabilities(logits, self.offsets, self.temperature)
 
 
 def cmd_cascade_trial(args: argparse.Namespace) -> int:

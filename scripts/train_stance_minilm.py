@@ -106,14 +106,37 @@ def line(name: str, rep: dict) -> str:
         f"{c[:3]} P={pc[c]['precision']:.2f} R={pc[c]['recall']:.2f} F1={pc[c]['f1']:.2f}" for c in CLASSES)
 
 
-def calibrate(out_dir: Path, ds: dict[str, list[dict]], dev_names: list[str], prefix: str = V3) -> None:
-    """Decision offset and temperature of the shipped int8 model, both chosen on the dev splits only.
+def choose_calibration(logits: dict[str, np.ndarray], gold: dict[str, list[str]], class_weights: list[float],
+                       sampling: list[float], verbose: bool = True) -> tuple[float, np.ndarray, float, float]:
+    """The decision offsets and temperature for dev ``logits`` (by split): ``(offset share, offsets,
+    temperature, mean dev macro-F1 at that share)``.
 
     Training saw mentioning rows at ``mention_frac`` and the classes re-weighted, which shifts the logits
     towards the minorities by log(class weight x sampling rate). The offset undoes a share ``lam`` of that
-    shift (one parameter, lam in 0..1, chosen by the mean of the two domains' dev macro-F1); the softmax
+    shift (one parameter, lam in 0..1, the first with the best mean dev macro-F1 over the splits); the softmax
     temperature is then fitted by NLL on the same dev logits.
     """
+    shift = -np.log(np.asarray(class_weights) * np.asarray(sampling))
+    shift -= shift.mean()
+    best = None
+    for lam in np.arange(0.0, 1.01, 0.125):
+        per = {k: report(gold[k], logits[k] + lam * shift)["macro_f1"] for k in logits}
+        score = float(np.mean(list(per.values())))
+        if verbose:
+            print(f"offset share {lam:.3f}: dev macro-F1 mean {score:.3f} "
+                  + " ".join(f"{k}={v:.3f}" for k, v in per.items()))
+        if best is None or score > best[0] + 1e-9:
+            best = (score, float(lam))
+    assert best is not None
+    off = best[1] * shift
+    y = np.array([CLASSES.index(g) for k in logits for g in gold[k]])
+    temperature = fit_temperature(np.concatenate([logits[k] + off for k in logits]), y)
+    return best[1], off, temperature, best[0]
+
+
+def calibrate(out_dir: Path, ds: dict[str, list[dict]], dev_names: list[str], prefix: str = V3) -> None:
+    """Decision offset and temperature of the shipped int8 model, both chosen on the dev splits only
+    (:func:`choose_calibration`)."""
     meta_file = out_dir / f"{prefix}.json"
     meta = json.loads(meta_file.read_text(encoding="utf-8"))
     meta["offsets"], meta["temperature"] = [0.0, 0.0, 0.0], 1.0
@@ -122,25 +145,12 @@ def calibrate(out_dir: Path, ds: dict[str, list[dict]], dev_names: list[str], pr
     clf = MiniLMStanceClassifier(out_dir, prefix)
     logits = {k: clf.logits([to_input(r) for r in ds[k]]) for k in dev_names}
     gold = {k: [r["stance"] for r in ds[k]] for k in dev_names}
-    shift = -np.log(np.asarray(meta["class_weights"]) * np.asarray(meta["sampling"]))
-    shift -= shift.mean()
-    best = None
-    for lam in np.arange(0.0, 1.01, 0.125):
-        per = {k: report(gold[k], logits[k] + lam * shift)["macro_f1"] for k in dev_names}
-        score = float(np.mean(list(per.values())))
-        print(f"offset share {lam:.3f}: dev macro-F1 mean {score:.3f} "
-              + " ".join(f"{k}={v:.3f}" for k, v in per.items()))
-        if best is None or score > best[0] + 1e-9:
-            best = (score, float(lam))
-    assert best is not None
-    off = best[1] * shift
-    all_logits = np.concatenate([logits[k] + off for k in dev_names])
-    y = np.array([CLASSES.index(g) for k in dev_names for g in gold[k]])
-    meta["offset_share"] = best[1]
+    share, off, temperature, _ = choose_calibration(logits, gold, meta["class_weights"], meta["sampling"])
+    meta["offset_share"] = share
     meta["offsets"] = [round(float(v), 4) for v in off]
-    meta["temperature"] = round(fit_temperature(all_logits, y), 2)
+    meta["temperature"] = round(temperature, 2)
     meta_file.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
-    print(f"offset share {best[1]:.3f} -> offsets {meta['offsets']}; temperature {meta['temperature']}")
+    print(f"offset share {share:.3f} -> offsets {meta['offsets']}; temperature {meta['temperature']}")
 
 
 def export(model, out_dir: Path, tmp: Path, prefix: str = V3) -> None:
