@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from train_reference_parser import pdf_benchmark_articles  # noqa: E402
 
+from citelens.formats.xmlsafe import local  # noqa: E402
 from citelens.references import parser_train as T  # noqa: E402
 from citelens.references.journals import GAZETTEER_NAME, MAX_WORDS, normalise_name  # noqa: E402
 from citelens.references.parser_jats import article_part  # noqa: E402
@@ -33,10 +34,6 @@ OUT = Path(__file__).resolve().parents[1] / "src" / "citelens" / "references" / 
 _PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, recover=True, huge_tree=True
 )
-
-
-def _local(tag: object) -> str:
-    return tag.split("}", 1)[-1] if isinstance(tag, str) else ""
 
 
 def article_names(data: bytes) -> set[tuple[str, ...]]:
@@ -50,7 +47,7 @@ def article_names(data: bytes) -> set[tuple[str, ...]]:
         return set()
     out: set[tuple[str, ...]] = set()
     for el in root.iter():
-        tag = _local(el.tag)
+        tag = local(el.tag)
         if tag in ("journal-title", "abbrev-journal-title"):
             out.add(normalise_name("".join(el.itertext())))
         elif tag in ("element-citation", "mixed-citation", "citation"):
@@ -58,7 +55,7 @@ def article_names(data: bytes) -> set[tuple[str, ...]]:
             if kind != "journal":
                 continue
             for src in el:
-                if _local(src.tag) == "source":
+                if local(src.tag) == "source":
                     out.add(normalise_name("".join(src.itertext())))
     return {n for n in out if 0 < len(n) <= MAX_WORDS}
 
