@@ -205,7 +205,7 @@ class _Artefact:
         elif threads:
             budget = threads
         else:
-            budget = min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+            budget = min(4, os.cpu_count() or 1)  # as ingest's --jobs auto counts the cores
         opts.intra_op_num_threads = 1
         self.parallel_batches = max(1, budget)
         self.session = ort.InferenceSession(str(directory / f"{prefix}.onnx"), opts,
