@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import gzip
 import os
 import random
 import sys
@@ -43,7 +44,15 @@ from train_reference_parser import (  # noqa: E402
 from citelens.references import parser as P  # noqa: E402
 from citelens.references import parser_train as T  # noqa: E402
 from citelens.references.bilstm import MAX_CHARS, feature_names  # noqa: E402
-from citelens.references.journals import load_trie  # noqa: E402
+from citelens.references.journals import (  # noqa: E402
+    GAZETTEER_NAME,
+    Trie,
+    add_names,
+    build_trie,
+    load_trie,
+    names_by_source,
+    names_text,
+)
 from citelens.references.parser_jats import sample_tar_examples  # noqa: E402
 
 PACKAGED = Path(__file__).resolve().parents[1] / "src" / "citelens" / "references" / "models" / P.MODEL_NAME
@@ -69,6 +78,10 @@ DEFAULTS = {
 # --gazetteer 1: each token also gets the journal-name gazetteer features (``citelens.references.journals``:
 # its place in a known journal name of pmc-oa's training articles, and the name's length), and the parser
 # computes them for such a model. Round 9 tried it against the title <-> journal boundary errors.
+# --gazetteer 2 (round 10): the same list plus the journal names (title:j) of the GROBID training files, a
+# training string's own file's names left out of its features (journals.journal_spans(leave_out=...)); the
+# model carries this list (array "journals"), since the training files differ between dev folds and the
+# final model.
 # --average_from E: the model written is the mean of the parameters saved after epochs E..last (SWA-style
 # weight averaging; 0 = the last epoch's parameters). Round 7 measured seed-to-seed spreads of 0.01 micro-F1
 # on a dev fold, and an average of late epochs costs nothing when serving (the same arrays, the same size).
@@ -191,10 +204,28 @@ def running_mean(avg: dict | None, state: dict, n: int) -> dict:
     return {k: a + (state[k].detach().float() - a) / n if a.is_floating_point() else a for k, a in avg.items()}
 
 
-def train(items: list[tuple[T.Example, int]], out: Path, hp: dict, last_out: Path | None = None) -> float:
+def training_journals(grobid_train: list[T.Example], packaged: Path | None = None) -> Trie:
+    """``--gazetteer 2``'s list: the packaged names (general) and the ``title:j`` names of the GROBID
+    training strings' files, each tagged with its files (left out of that file's own strings' features)."""
+    path = packaged or PACKAGED.with_name(GAZETTEER_NAME)
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        trie = build_trie(tuple(line.split()) for line in fh if line.strip())
+    for source, names in sorted(names_by_source(T.labelled_journal_names(grobid_train)).items()):
+        add_names(trie, sorted(names), source)
+    return trie
+
+
+def train(
+    items: list[tuple[T.Example, int]],
+    out: Path,
+    hp: dict,
+    last_out: Path | None = None,
+    grobid_train: list[T.Example] | None = None,
+) -> float:
     """Train on (example, times counted) pairs and write the numpy model to ``out``; returns CPU seconds.
     With ``hp["average_from"]``, ``out`` gets the averaged parameters and ``last_out`` (if given) the last
-    epoch's, both from the same run (a comparison free of seed noise)."""
+    epoch's, both from the same run (a comparison free of seed noise). ``grobid_train``: the GROBID
+    training strings whose journal names ``--gazetteer 2`` adds to the list."""
     import torch
 
     torch.set_num_threads(1)
@@ -202,9 +233,16 @@ def train(items: list[tuple[T.Example, int]], out: Path, hp: dict, last_out: Pat
     torch.manual_seed(hp["seed"])
     c0 = time.process_time()
     converted = []
-    journals = load_trie() if hp["gazetteer"] else None
+    journals = None
+    carried: str | None = None
+    if hp["gazetteer"] == 1:
+        journals = load_trie()
+    elif hp["gazetteer"] == 2:
+        journals = training_journals(grobid_train or [])
+        carried = names_text(journals)
+        print(f"journal list: {carried.count(chr(10)) + 1} names", flush=True)
     for ex, weight in items:
-        xs, ys = ex.token_labels(journals)
+        xs, ys = ex.token_labels(journals, leave_out_own=hp["gazetteer"] == 2)
         if xs:
             converted.append(([feature_names(f) for f in xs], ys, [str(f["w"]) for f in xs], weight))
     counts = collections.Counter(name for names, _, _, _ in converted for tok in names for name in set(tok))
@@ -271,11 +309,11 @@ def train(items: list[tuple[T.Example, int]], out: Path, hp: dict, last_out: Pat
             avg = running_mean(avg, net.state_dict(), n_avg)
     if avg is not None:
         if last_out is not None:
-            export(net, vocab, labels, char_ids, last_out)
+            export(net, vocab, labels, char_ids, last_out, carried)
             print(f"wrote the last epoch's model to {last_out}", flush=True)
         net.load_state_dict(avg)
         print(f"averaged the parameters of epochs {hp['average_from']}-{hp['epochs']} ({n_avg})", flush=True)
-    export(net, vocab, labels, char_ids, out)
+    export(net, vocab, labels, char_ids, out, carried)
     check_export(net, out, [x for x, _ in data[:64]], char_ids)
     return time.process_time() - c0
 
@@ -299,9 +337,12 @@ def check_export(net, out: Path, seqs: list, char_ids: dict[str, int]) -> None: 
         raise SystemExit(f"exported model {out} disagrees with the trained one (gap {gap:.3f})")
 
 
-def export(net, vocab: dict[str, int], labels: list[str], char_ids: dict[str, int], out: Path) -> None:  # noqa: ANN001
+def export(  # noqa: ANN001 - torch module
+    net, vocab: dict[str, int], labels: list[str], char_ids: dict[str, int], out: Path, journals: str | None = None
+) -> None:
     """The arrays :mod:`citelens.references.bilstm` reads; the embedding table (nearly all of the size) as
-    float16, which changed no label on dev."""
+    float16, which changed no label on dev. ``journals``: the journal list the model reads (one name a
+    line), for ``--gazetteer 2``."""
     s = {k: v.detach().numpy() for k, v in net.state_dict().items()}
     arrays = {
         "emb": s["emb.weight"].astype(np.float16),
@@ -323,6 +364,8 @@ def export(net, vocab: dict[str, int], labels: list[str], char_ids: dict[str, in
         "vocab": np.array(sorted(vocab, key=vocab.__getitem__)),
         "labels": np.array(labels),
     }
+    if journals is not None:
+        arrays["journals"] = np.array(journals)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp.npz")
     np.savez_compressed(tmp, **arrays)
@@ -388,7 +431,7 @@ def main(argv: list[str] | None = None) -> int:
             jats_dev = sample_tar_examples(jats, "dev", 4000, exclude=exclude)
     with tempfile.TemporaryDirectory() as tmp:
         model = args.out if (args.save or not args.dev) else Path(tmp) / P.MODEL_NAME
-        secs = train(items, model, hp, args.last_out)
+        secs = train(items, model, hp, args.last_out, train_part)
         print(f"trained in {secs:.0f} CPU-s; wrote {model} ({model.stat().st_size / 1e6:.2f} MB)")
         if args.dev:
             P.use_model(model)

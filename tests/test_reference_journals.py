@@ -15,10 +15,14 @@ from citelens.references import parser as P
 from citelens.references.crf_features import featurize, normalise_spacing, tokenize
 from citelens.references.journals import (
     MAX_WORDS,
+    add_names,
     build_trie,
     journal_spans,
     load_trie,
+    names_by_source,
+    names_text,
     normalise_name,
+    trie_from_text,
 )
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
@@ -176,3 +180,104 @@ def test_a_model_trained_with_the_gazetteer_gets_its_features_when_parsing(
     finally:
         P.use_model(None)
     assert seen == [True, False]
+
+
+# Round 10: the training files' own journal names, with a per-file leave-out, and a model that carries its list.
+
+
+def test_a_name_only_its_own_source_gives_is_left_out_for_that_source() -> None:
+    trie = build_trie([("nature",)])
+    add_names(trie, [("phys", "rev", "d"), ("jhep",)], "a.xml")
+    add_names(trie, [("jhep",), ("nature",)], "b.xml")
+    words = _words("Nature 5, Phys. Rev. D 12, JHEP 05")
+    found = {tuple(w for w in words[a : b + 1] if w != ".") for a, b in journal_spans(words, trie)}
+    assert found == {("nature",), ("phys", "rev", "d"), ("jhep",)}
+    # a.xml's strings: "Phys Rev D" only a.xml gave; JHEP b.xml gave too; Nature is general (and b.xml's).
+    left = journal_spans(words, trie, leave_out="a.xml")
+    assert {tuple(w for w in words[a : b + 1] if w != ".") for a, b in left} == {("nature",), ("jhep",)}
+    assert journal_spans(words, trie, leave_out="c.xml") == journal_spans(words, trie)
+    # A longer name left out falls back to a shorter known one that starts at the same word.
+    add_names(trie, [("phys", "rev")], "b.xml")
+    assert (words.index("phys"), words.index("rev")) in journal_spans(words, trie, leave_out="a.xml")
+
+
+def test_names_by_source_normalises_and_drops_names_without_a_letter() -> None:
+    got = names_by_source([("a", "J. Biol. Chem."), ("a", "(2003)"), ("b", "The Plant Cell"), ("a", "J Biol Chem")])
+    assert got == {"a": {("j", "biol", "chem")}, "b": {("plant", "cell")}}
+    assert names_by_source([("a", " " + "word " * (MAX_WORDS + 1))]) == {}
+
+
+def test_a_list_written_as_text_reads_back_as_general_names() -> None:
+    trie = build_trie([("nature",), ("j", "biol", "chem")])
+    add_names(trie, [("jhep",)], "a.xml")
+    text = names_text(trie)
+    assert text.splitlines() == ["j biol chem", "jhep", "nature"]
+    served = trie_from_text(text)
+    words = _words("JHEP 05")
+    assert journal_spans(words, served, leave_out="a.xml") == [(0, 0)]  # general once carried by a model
+    assert trie_from_text("") == {}
+
+
+def test_labelled_journal_names_are_the_title_j_spans() -> None:
+    from citelens.references.parser_train import Example, labelled_journal_names
+
+    raw = "Smith J. A study. J Biol Chem. 2003."
+    ex = Example("f.xml", raw, [{"label": "title", "start": 9, "end": 17}, {"label": "title:j", "start": 18, "end": 29}])
+    assert labelled_journal_names([ex]) == [("f.xml", "J Biol Chem")]
+    text, _ = normalise_spacing(raw)
+    toks = tokenize(text)
+    trie = add_names({}, [("j", "biol", "chem")], "f.xml")
+    assert any("gz" in f for f in featurize(text, toks, neighbours=False, journals=trie))
+    assert not any("gz" in f for f in featurize(text, toks, False, trie, journal_leave_out="f.xml"))
+    feats, _ = ex.token_labels(trie, leave_out_own=True)
+    assert not any("gz" in f for f in feats)
+    feats, _ = ex.token_labels(trie)
+    assert any("gz" in f for f in feats)
+
+
+def test_training_list_holds_the_packaged_names_and_the_training_files_names(tmp_path: Path) -> None:
+    sys.path.insert(0, str(SCRIPTS))
+    from train_reference_tagger import training_journals
+
+    from citelens.references.parser_train import Example
+
+    packaged = tmp_path / "journals.txt.gz"
+    with gzip.open(packaged, "wt", encoding="utf-8") as fh:
+        fh.write("nature\nplant cell\n")
+    raw = "Smith J. A study. Soft Matter 5, 1."
+    ex = Example("f.xml", raw, [{"label": "title:j", "start": 18, "end": 29}])
+    trie = training_journals([ex], packaged)
+    assert names_text(trie).splitlines() == ["nature", "plant cell", "soft matter"]
+    words = _words("Nature, Soft Matter")
+    assert len(journal_spans(words, trie)) == 2
+    assert len(journal_spans(words, trie, leave_out="f.xml")) == 1
+
+
+def test_a_model_trained_with_the_training_files_names_carries_its_list(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    sys.path.insert(0, str(SCRIPTS))
+    from train_reference_tagger import DEFAULTS, train
+
+    from citelens.references.parser_train import Example
+
+    raw = "Smith J, Jones A. A study of things. Zqx Lettrs. 2003;12:1-9."
+    fields = [
+        {"label": "author", "start": 0, "end": 16},
+        {"label": "title", "start": 18, "end": 36},
+        {"label": "title:j", "start": 37, "end": 48},
+        {"label": "date", "start": 50, "end": 54},
+    ]
+    grobid = [Example("f.xml", raw, fields), Example("g.xml", raw, fields)]
+    hp = {**DEFAULTS, "epochs": 1, "emb": 8, "hidden": 8, "minfreq": 1, "char_channels": 4, "char_minfreq": 1}
+    random.seed(0)
+    train([(e, 2) for e in grobid], tmp_path / "gz2.npz", {**hp, "gazetteer": 2}, grobid_train=grobid)
+    bilstm._load.cache_clear()
+    trie = bilstm.journal_trie(tmp_path / "gz2.npz")
+    assert trie is not None and journal_spans(_words("Zqx Lettrs"), trie) == [(0, 1)]
+    assert len(names_text(trie).splitlines()) > 1000  # the packaged names too
+    assert bilstm.journal_trie(P.model_path()) is None  # the shipped model reads no list
+    P.use_model(tmp_path / "gz2.npz")
+    try:
+        assert P.parse_reference_strings([raw])[0] is not None
+    finally:
+        P.use_model(None)

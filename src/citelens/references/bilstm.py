@@ -27,8 +27,9 @@ import numpy as np
 from scipy.sparse import csr_matrix
 
 from citelens.errors import ModelError
+from citelens.references.journals import Trie, load_trie, trie_from_text
 
-__all__ = ["feature_names", "reads_journal_names", "tag_sequences"]
+__all__ = ["feature_names", "journal_trie", "reads_journal_names", "tag_sequences"]
 
 # Strings are tagged in batches of similar length (sorted), so padding costs little and each LSTM step is
 # one matrix product for the whole batch; a batch holds at most BATCH strings and BATCH_CELLS (strings x
@@ -92,6 +93,10 @@ class _Model:
         # A model trained with the journal-name gazetteer (``train_reference_tagger.py --gazetteer``) has its
         # "gz" features in the vocabulary; the parser computes them only for such a model (they cost time).
         self.journal_names = any(key == "gz" for key, _ in self.ids)
+        # Round 10's models (``--gazetteer 2``) carry their own list (array "journals": one name a line);
+        # round 9's read the packaged one.
+        self.journal_list = str(arrays["journals"]) if "journals" in arrays else None
+        self._journal_trie: Trie | None = None
 
         # Character vectors of the words seen so far: words recur across reference lists ("j", "phys",
         # "2003"), so the character CNN runs once per new word, not once per token.
@@ -140,6 +145,19 @@ def _load(path: Path) -> _Model:
 def reads_journal_names(model_file: Path) -> bool:
     """Whether the model in ``model_file`` was trained with the journal-name gazetteer features."""
     return _load(Path(model_file)).journal_names
+
+
+def journal_trie(model_file: Path) -> Trie | None:
+    """The journal names the model in ``model_file`` reads (its own list, else the packaged one), or None
+    for a model trained without them."""
+    model = _load(Path(model_file))
+    if not model.journal_names:
+        return None
+    if model.journal_list is None:
+        return load_trie()
+    if model._journal_trie is None:
+        model._journal_trie = trie_from_text(model.journal_list)
+    return model._journal_trie
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:

@@ -294,12 +294,15 @@ def _chunk_features(tokens: list[Token], base: list[dict[str, float | str]], quo
 _GZ_LEN = ("", "1", "2", "3")  # words in a matched journal name, 4 and more as "4"
 
 
-def _journal_features(base: list[dict[str, float | str]], trie: Trie) -> dict[int, tuple[str, str]]:
+def _journal_features(
+    base: list[dict[str, float | str]], trie: Trie, leave_out: str | None = None
+) -> dict[int, tuple[str, str]]:
     """Token index → (place in a known journal name: B/I/E, or S for a one-word name; the name's length in
-    words) for the tokens inside the string's known journal names (``citelens.references.journals``)."""
+    words) for the tokens inside the string's known journal names (``citelens.references.journals``;
+    ``leave_out``: the string's own source, whose own names do not count — training only)."""
     words = ["and" if b["w"] == "&" else str(b["w"]) for b in base]
     out: dict[int, tuple[str, str]] = {}
-    for first, last in journal_spans(words, trie):
+    for first, last in journal_spans(words, trie, leave_out):
         n_words = sum(1 for k in range(first, last + 1) if "punct" not in base[k])
         size = _GZ_LEN[n_words] if n_words < 4 else "4"
         if first == last:
@@ -313,7 +316,11 @@ def _journal_features(base: list[dict[str, float | str]], trie: Trie) -> dict[in
 
 
 def featurize(
-    raw: str, tokens: list[Token], neighbours: bool = True, journals: Trie | None = None
+    raw: str,
+    tokens: list[Token],
+    neighbours: bool = True,
+    journals: Trie | None = None,
+    journal_leave_out: str | None = None,
 ) -> list[dict[str, float | str]]:
     """One feature dict per token (pycrfsuite ItemSequence format: string values become "k=v" attributes).
 
@@ -321,13 +328,14 @@ def featurize(
     tagger (:mod:`citelens.references.bilstm`) reads the neighbours itself, and skipping them saves a third
     of the time here. ``journals`` (a trie of known journal names, ``journals.load_trie()``) adds ``gz`` (a
     token's place in a known name) and ``gzn`` (the name's length in words); off by default, as only a model
-    trained with them (``train_reference_tagger.py --gazetteer``) can use them."""
+    trained with them (``train_reference_tagger.py --gazetteer``) can use them. ``journal_leave_out``: the
+    training file the string comes from, whose own names in ``journals`` do not count (round 10)."""
     n = len(tokens)
     if n == 0:
         return []
     mask = _regex_mask(raw)
     base = [_token_base(t, raw) for t in tokens]
-    gazetteer = _journal_features(base, journals) if journals is not None else {}
+    gazetteer = _journal_features(base, journals, journal_leave_out) if journals is not None else {}
     quote_marks = _quote_tokens(raw, tokens)
     chunk = _chunk_features(tokens, base, quote_marks)
     # Nearest punctuation before and after each token: which boundary a token sits against says much

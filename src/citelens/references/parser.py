@@ -25,9 +25,8 @@ from pathlib import Path
 
 from citelens.document import Author, Reference
 from citelens.errors import ModelError
-from citelens.references.bilstm import reads_journal_names, tag_sequences
+from citelens.references.bilstm import journal_trie, tag_sequences
 from citelens.references.crf_features import featurize, normalise_spacing, tokenize
-from citelens.references.journals import load_trie
 
 MODEL_NAME = "reference_bilstm.npz"
 
@@ -88,7 +87,7 @@ def _tag_texts(texts: list[str]) -> list[list[tuple[str, int, int, str]]]:
         raise ModelError(f"reference parser model not found at {path}; run scripts/train_reference_tagger.py")
     tokens = [tokenize(text) for text in texts]
     crf = path.suffix == ".crfsuite"
-    journals = load_trie() if not crf and reads_journal_names(path) else None
+    journals = None if crf else journal_trie(path)
     features = [
         featurize(text, toks, neighbours=crf, journals=journals) if toks else []
         for text, toks in zip(texts, tokens, strict=True)

@@ -103,9 +103,12 @@ class Example:
                 out.setdefault(label, []).append(self.raw[f["start"] : f["end"]])
         return out
 
-    def token_labels(self, journals: Trie | None = None) -> tuple[list[dict], list[str]]:
+    def token_labels(
+        self, journals: Trie | None = None, leave_out_own: bool = False
+    ) -> tuple[list[dict], list[str]]:
         # Tokens of the string as the tagger sees it (spacing repaired), labelled through the index map;
-        # ``journals``: the gazetteer features too (``featurize``).
+        # ``journals``: the gazetteer features too (``featurize``), with ``leave_out_own`` not counting
+        # the names only this string's own file gave the list.
         text, index = normalise_spacing(self.raw)
         tokens = tokenize(text)
         owner = [""] * len(self.raw)
@@ -122,7 +125,19 @@ class Example:
                 first = next((k for k, s in enumerate(starts) if s >= f["start"]), None)
                 if first is not None and starts[first] < f["end"] and labels[first] != "O":
                     labels[first] = "B-" + labels[first]
-        return featurize(text, tokens, journals=journals), labels
+        leave_out = self.source_file if leave_out_own else None
+        return featurize(text, tokens, journals=journals, journal_leave_out=leave_out), labels
+
+
+def labelled_journal_names(examples: list[Example]) -> list[tuple[str, str]]:
+    """(source file, text) of every journal span (GROBID's ``title:j``) of ``examples``: the names of the
+    training files that ``train_reference_tagger.py --gazetteer 2`` adds to the journal list."""
+    return [
+        (e.source_file, e.raw[max(f["start"], 0) : f["end"]])
+        for e in examples
+        for f in e.fields
+        if f["label"] == "title:j"
+    ]
 
 
 def load_examples(path: Path | None = None) -> list[Example]:
