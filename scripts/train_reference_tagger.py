@@ -81,7 +81,8 @@ DEFAULTS = {
 # --gazetteer 2 (round 10): the same list plus the journal names (title:j) of the GROBID training files, a
 # training string's own file's names left out of its features (journals.journal_spans(leave_out=...)); the
 # model carries this list (array "journals"), since the training files differ between dev folds and the
-# final model.
+# final model. Not taken either (round 10: micro +0.0015 and containers +0.0086 on four paired dev runs, titles
+# -0.0007; docs/benchmarks.md, reference-parsing-notes), so the default stays 0.
 # --average_from E: the model written is the mean of the parameters saved after epochs E..last (SWA-style
 # weight averaging; 0 = the last epoch's parameters). Round 7 measured seed-to-seed spreads of 0.01 micro-F1
 # on a dev fold, and an average of late epochs costs nothing when serving (the same arrays, the same size).
