@@ -125,3 +125,21 @@ def test_territories_keep_their_own_codes() -> None:
     assert locate_affiliation("City University of Hong Kong, Kowloon", country="Hong Kong SAR, China").country == "HK"
     assert locate_affiliation("Shenzhen Research Institute, City University of Hong Kong, Shenzhen, China").country == "CN"
     assert locate_affiliation("Academia Sinica, Taipei, 115 Taiwan").country == "TW"
+
+
+def test_loading_the_gazetteer_leaves_the_garbage_collector_as_it_found_it() -> None:
+    import gc
+
+    from citelens.places.gazetteer import gazetteer
+
+    fresh = gazetteer.__wrapped__  # the loader itself, past the per-process cache
+    was = gc.isenabled()
+    try:
+        gc.disable()
+        g = fresh()
+        assert not gc.isenabled()  # a caller that paused the collector keeps it paused
+        gc.enable()
+        assert fresh().by_ror.keys() == g.by_ror.keys()
+        assert gc.isenabled()
+    finally:
+        (gc.enable if was else gc.disable)()

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -225,6 +226,18 @@ def test_database_from_a_newer_or_unknown_schema_is_refused(tmp_path: Path) -> N
         open_store(tmp_path / "junk.db")
 
 
+def test_ingest_workers_come_from_a_fork_server_that_never_opened_a_database() -> None:
+    import multiprocessing as mp
+
+    from citelens.pipeline import _worker_context
+
+    ctx = _worker_context()
+    if "forkserver" in mp.get_all_start_methods():
+        assert ctx.get_start_method() == "forkserver"
+    else:
+        assert ctx.get_start_method() == "spawn"
+
+
 def test_parallel_ingest_stores_the_same_as_serial(tmp_path: Path, mini_jats: bytes) -> None:
     from citelens.pipeline import ingest_paths
 
@@ -240,6 +253,8 @@ def test_parallel_ingest_stores_the_same_as_serial(tmp_path: Path, mini_jats: by
         store = open_store(tmp_path / f"j{jobs}.db")
         s = ingest_paths([folder], store, "cues", jobs=jobs)
         assert s.stored == 2 and s.metadata_records == 1 and [Path(f.source).name for f in s.failed] == ["c.xml"]
+        # The parallel ingest exempts what it loaded from the garbage collector while it runs, and no longer.
+        assert gc.get_freeze_count() == 0
         rows = [{k: v for k, v in export_row(r).items() if k != "statement_id"} for r in store.iter_statements()]
         exports.append(rows)
         assert store.get_work("10.7777/x") is not None
