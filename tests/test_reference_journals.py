@@ -131,35 +131,35 @@ def test_builder_writes_names_of_two_or_more_training_articles(shared_data: Path
     assert out.read_bytes() == packaged.read_bytes()  # reproducible, byte for byte
 
 
+def _tiny_training(journal: str) -> tuple[str, list[dict[str, object]], dict[str, object]]:
+    """A one-string training set for the trainer's smallest network: the string (authors, a title, ``journal``,
+    a date), its labelled fields and the hyper-parameters."""
+    pytest.importorskip("torch")
+    sys.path.insert(0, str(SCRIPTS))
+    from train_reference_tagger import DEFAULTS
+
+    raw = f"Smith J, Jones A. A study of things. {journal}. 2003;12:1-9."
+    fields: list[dict[str, object]] = [
+        {"label": "author", "start": 0, "end": 16},
+        {"label": "title", "start": 18, "end": 36},
+        {"label": "title:j", "start": 37, "end": 37 + len(journal)},
+        {"label": "date", "start": 39 + len(journal), "end": 43 + len(journal)},
+    ]
+    hp = {**DEFAULTS, "epochs": 1, "emb": 8, "hidden": 8, "minfreq": 1, "char_channels": 4, "char_minfreq": 1}
+    return raw, fields, hp
+
+
 def test_a_model_trained_with_the_gazetteer_gets_its_features_when_parsing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pytest.importorskip("torch")
-    sys.path.insert(0, str(SCRIPTS))
-    from train_reference_tagger import DEFAULTS, train
+    raw, fields, hp = _tiny_training("J Biol Chem")
+    from train_reference_tagger import train
 
     from citelens.references.parser_train import Example
 
-    raw = "Smith J, Jones A. A study of things. J Biol Chem. 2003;12:1-9."
-    fields = [
-        {"label": "author", "start": 0, "end": 16},
-        {"label": "title", "start": 18, "end": 36},
-        {"label": "title:j", "start": 37, "end": 48},
-        {"label": "date", "start": 50, "end": 54},
-    ]
     items = [(Example("f.xml", raw, fields), 1)] * 4
-    hp = {
-        **DEFAULTS,
-        "epochs": 1,
-        "emb": 8,
-        "hidden": 8,
-        "minfreq": 1,
-        "char_channels": 4,
-        "char_minfreq": 1,
-        "gazetteer": 1,
-    }
     random.seed(0)
-    train(items, tmp_path / "gz.npz", hp)
+    train(items, tmp_path / "gz.npz", {**hp, "gazetteer": 1})
     bilstm._load.cache_clear()
     assert bilstm.reads_journal_names(tmp_path / "gz.npz")
     assert not bilstm.reads_journal_names(P.model_path())  # the shipped model: no gazetteer work when parsing
@@ -254,21 +254,12 @@ def test_training_list_holds_the_packaged_names_and_the_training_files_names(tmp
 
 
 def test_a_model_trained_with_the_training_files_names_carries_its_list(tmp_path: Path) -> None:
-    pytest.importorskip("torch")
-    sys.path.insert(0, str(SCRIPTS))
-    from train_reference_tagger import DEFAULTS, train
+    raw, fields, hp = _tiny_training("Zqx Lettrs")
+    from train_reference_tagger import train
 
     from citelens.references.parser_train import Example
 
-    raw = "Smith J, Jones A. A study of things. Zqx Lettrs. 2003;12:1-9."
-    fields = [
-        {"label": "author", "start": 0, "end": 16},
-        {"label": "title", "start": 18, "end": 36},
-        {"label": "title:j", "start": 37, "end": 48},
-        {"label": "date", "start": 50, "end": 54},
-    ]
     grobid = [Example("f.xml", raw, fields), Example("g.xml", raw, fields)]
-    hp = {**DEFAULTS, "epochs": 1, "emb": 8, "hidden": 8, "minfreq": 1, "char_channels": 4, "char_minfreq": 1}
     random.seed(0)
     train([(e, 2) for e in grobid], tmp_path / "gz2.npz", {**hp, "gazetteer": 2}, grobid_train=grobid)
     bilstm._load.cache_clear()
