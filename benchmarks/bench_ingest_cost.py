@@ -79,11 +79,15 @@ def main() -> int:
     names = args.classifier or ["", "minilm-v2"]
     rows = []
     for name in names:
-        one = min((run(files[:1], name or None) for _ in range(args.repeat)), key=lambda r: r[0])
         # The first AUTO_MIN_INPUTS articles: the smallest run that starts the worker processes, so the difference
         # to the whole set is what an article costs once everything has started (a large ingest's figure).
-        started = min((run(files[:16], name or None) for _ in range(args.repeat)), key=lambda r: r[0])
-        every = min((run([str(args.data)], name or None) for _ in range(args.repeat)), key=lambda r: r[0])
+        # The three runs take turns, so that the machine's drift over the minutes (±10 % seen) meets all three.
+        runs: dict[str, list[tuple[float, float]]] = {"one": [], "started": [], "every": []}
+        for _ in range(args.repeat):
+            runs["one"].append(run(files[:1], name or None))
+            runs["started"].append(run(files[:16], name or None))
+            runs["every"].append(run([str(args.data)], name or None))
+        one, started, every = (min(runs[k], key=lambda r: r[0]) for k in ("one", "started", "every"))
         per = (every[0] - one[0]) / (len(files) - 1) * 1000
         cpu = (every[1] - one[1]) / (len(files) - 1) * 1000
         steady = (every[0] - started[0]) / (len(files) - 16) * 1000
