@@ -656,10 +656,10 @@ def _worker_context() -> multiprocessing.context.BaseContext:
     """How ingest starts its worker processes: from a fork server where the platform has one, else spawned.
 
     Never a plain fork: this process holds an open SQLite connection. A spawned worker starts a new interpreter
-    and imports the command's main module and the pipeline again (≈ 0.45 s of CPU each, measured with 2 workers:
-    about a tenth of a 100-article ingest on 2 cores); the fork server imports them once, before the first
-    worker, and forks each worker from that clean process (it never opened a database). Each worker still loads
-    its classifier itself (``_worker_init``)."""
+    and imports the command's main module and the pipeline again (≈ 0.45 s of CPU each, classifier included);
+    the fork server imports them once (≈ 0.3 s), before the first worker, and forks each worker from that clean
+    process, which never opened a database (≈ 0.19 s each, most of it the worker loading its classifier in
+    ``_worker_init``)."""
     import multiprocessing as mp
 
     if "forkserver" not in mp.get_all_start_methods():
