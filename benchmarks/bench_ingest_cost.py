@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks._report import machine, write_section  # noqa: E402
+from citelens.pipeline import AUTO_MIN_INPUTS  # noqa: E402
 
 CLI = [sys.executable, "-c", "from citelens.cli import main; main()"]
 
@@ -85,12 +86,12 @@ def main() -> int:
         runs: dict[str, list[tuple[float, float]]] = {"one": [], "started": [], "every": []}
         for _ in range(args.repeat):
             runs["one"].append(run(files[:1], name or None))
-            runs["started"].append(run(files[:16], name or None))
+            runs["started"].append(run(files[:AUTO_MIN_INPUTS], name or None))
             runs["every"].append(run([str(args.data)], name or None))
         one, started, every = (min(runs[k], key=lambda r: r[0]) for k in ("one", "started", "every"))
         per = (every[0] - one[0]) / (len(files) - 1) * 1000
         cpu = (every[1] - one[1]) / (len(files) - 1) * 1000
-        steady = (every[0] - started[0]) / (len(files) - 16) * 1000
+        steady = (every[0] - started[0]) / (len(files) - AUTO_MIN_INPUTS) * 1000
         label = name or "default"
         rows.append(f"| {label} | {one[0]:.1f} | {every[0]:.1f} | {len(files)} | **{per:.0f}** | {cpu:.0f} "
                     f"| {steady:.0f} |")
@@ -101,12 +102,13 @@ def main() -> int:
         f"`python benchmarks/bench_ingest_cost.py --write` on {machine()}: `citelens ingest` of "
         "`../shared/data/plos-starter` with default settings, minus a one-article run, per further article "
         f"(best of {args.repeat}). Wall clock is what the goal counts; CPU is that of the command and every "
-        "process under it (`--jobs auto` starts one worker per core for 16 or more inputs), sampled every 20 ms, "
-        "per further article. The last column counts from a 16-article run instead, which has started the "
+        f"process under it (`--jobs auto` starts one worker per core for {AUTO_MIN_INPUTS} or more inputs), sampled "
+        f"every 20 ms, per further article. The last column counts from a {AUTO_MIN_INPUTS}-article run instead, "
+        "which has started the "
         "workers and loaded everything: what one more article costs in a large ingest.",
         "",
         "| classifier | one article (s) | whole set (s) | articles | ms per further article (wall) "
-        "| CPU ms per further article | ms per article beyond a 16-article run (wall) |",
+        f"| CPU ms per further article | ms per article beyond a {AUTO_MIN_INPUTS}-article run (wall) |",
         "|---|---|---|---|---|---|---|",
         *rows,
     ])

@@ -136,7 +136,7 @@ def _packaged() -> Path:
 def load_trie(path: Path | None = None) -> Trie:
     """The trie of the names in ``path`` (default: the packaged list), read once per process."""
     with gzip.open(path or _packaged(), "rt", encoding="utf-8") as fh:
-        return build_trie(tuple(line.split()) for line in fh if line.strip())
+        return trie_from_text(fh.read())
 
 
 def _known(node: Trie, leave_out: str | None) -> bool:
