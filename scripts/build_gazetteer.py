@@ -11,6 +11,10 @@ PROVENANCE.txt there) and writes one gzipped TSV with four kinds of line:
                                                      (places too small for GeoNames' list, e.g. Los Baños,
                                                      and a prior for names several countries share)
 
+It also writes the names' lookup keys beside it (``gazetteer-keys.txt.gz``, see ``citelens.places.gazetteer``), so
+that loading need not fold them; ``--keys-only`` rewrites just that file from the shipped data file (after a change
+to ``place_key``; a test says when).
+
 Run: ``python scripts/build_gazetteer.py [../shared/data/geo]``. Only Latin-script names are kept (the
 affiliations we parse are written in Latin script); that keeps the file under 2 MB.
 """
@@ -179,7 +183,21 @@ def main(geo: Path) -> None:
     with gzip.GzipFile(OUT, "wb", compresslevel=9, mtime=0) as out:
         out.write(("\n".join(lines) + "\n").encode("utf-8"))
     print(f"{OUT}: {len(lines)} lines, {OUT.stat().st_size} bytes")
+    write_keys()
+
+
+def write_keys() -> None:
+    from citelens.places.gazetteer import KEYS_FILE, key_file_text
+
+    keys = OUT.with_name(KEYS_FILE)
+    with gzip.GzipFile(keys, "wb", compresslevel=9, mtime=0) as out:
+        out.write(key_file_text(OUT.read_bytes()).encode("utf-8"))
+    print(f"{keys}: {keys.stat().st_size} bytes")
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).resolve().parents[2] / "shared/data/geo"))
+    args = [a for a in sys.argv[1:] if a != "--keys-only"]
+    if "--keys-only" in sys.argv[1:]:
+        write_keys()
+    else:
+        main(Path(args[0] if args else Path(__file__).resolve().parents[2] / "shared/data/geo"))

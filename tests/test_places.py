@@ -143,3 +143,45 @@ def test_loading_the_gazetteer_leaves_the_garbage_collector_as_it_found_it() -> 
         assert gc.isenabled()
     finally:
         (gc.enable if was else gc.disable)()
+
+
+def test_the_shipped_key_file_is_that_of_the_shipped_gazetteer() -> None:
+    # The keys are folded at build time (scripts/build_gazetteer.py); a change to place_key or to the data file
+    # without a rebuild would leave lookups reading stale keys. Rebuild with: scripts/build_gazetteer.py --keys-only
+    import gzip
+    from importlib import resources
+
+    from citelens.places.gazetteer import DATA_FILE, KEYS_FILE, key_file_text
+
+    package = resources.files("citelens.places")
+    shipped = gzip.decompress(package.joinpath(KEYS_FILE).read_bytes()).decode("utf-8")
+    assert shipped == key_file_text(package.joinpath(DATA_FILE).read_bytes())
+
+
+def test_the_gazetteer_is_the_same_with_and_without_its_key_file(monkeypatch) -> None:
+    import sys
+
+    import citelens.places.gazetteer  # noqa: F401 - the module, which the package's function name shadows
+
+    module = sys.modules["citelens.places.gazetteer"]
+    with_keys = module._read_gazetteer()
+    monkeypatch.setattr(module, "_shipped_keys", lambda *_: None)  # as with a missing or stale key file
+    assert module._read_gazetteer() == with_keys
+
+
+def test_a_stale_or_damaged_key_file_is_not_read(tmp_path) -> None:
+    import gzip
+    import sys
+
+    import citelens.places.gazetteer  # noqa: F401
+
+    module = sys.modules["citelens.places.gazetteer"]
+    data = gzip.compress(b"C\tFR\tFrance\nC\tDE\tGermany\n")
+    (tmp_path / module.DATA_FILE).write_bytes(data)
+    assert module._shipped_keys(tmp_path, data, 2) is None  # no key file
+    (tmp_path / module.KEYS_FILE).write_bytes(gzip.compress(module.key_file_text(data).encode()))
+    assert module._shipped_keys(tmp_path, data, 2) == ["=", "="]
+    other = gzip.compress(b"C\tFR\tFrance\nC\tDE\tDeutschland\n")
+    assert module._shipped_keys(tmp_path, other, 2) is None  # made from another data file
+    (tmp_path / module.KEYS_FILE).write_bytes(b"not gzip")
+    assert module._shipped_keys(tmp_path, data, 2) is None

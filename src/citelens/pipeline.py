@@ -623,7 +623,7 @@ class Pipeline:
         # and this process idle while the first ones of the next were parsed.)
         window = WINDOW_PER_JOB * jobs
         pending: collections.deque[tuple[InputFile, multiprocessing.pool.AsyncResult[object]]] = collections.deque()
-        # The locate stage runs here, not in the workers: its gazetteer takes most of a second to load, which every
+        # The locate stage runs here, not in the workers: its gazetteer takes ≈ 0.4 s to load, which every
         # worker would pay before its first document, while this process loads it once, when the workers have
         # their first window of inputs (or all of them) and work through it meanwhile. (Loading it after the first
         # input, before, left one worker idle and the other with one document for that time.) Locating costs ~1 ms
