@@ -148,3 +148,16 @@ def test_evidence_is_taken_from_the_citing_sentence() -> None:
     words = set(plain.text.lower().replace(".", " ").split())
     assert phrases and all(set(p.split()) <= words for p in phrases)
     assert evidence(plain, "mentioning") == ""
+
+
+def test_evidence_shows_whole_words_not_cue_stems() -> None:
+    from citelens.stance.onnx_model import evidence
+
+    # The lexicons hold stems ("corroborat", "differ"): a reader sees the sentence's own word.
+    ev = evidence(StanceInput("These data corroborated the model of <cite>[4]</cite>."), "supporting")
+    assert "corroborated" in ev.split("; ")
+    ev = evidence(StanceInput("Our estimate is different from that of <cite>[4]</cite>."), "contrasting")
+    assert all(not p.endswith("differ") for p in ev.split("; "))
+    # A callout number glued to the cue's last word is not carried on.
+    ev = evidence(StanceInput("This has also been reported17 by <cite>Lee (2010)</cite>."), "supporting")
+    assert "also been reported" in ev.split("; ")
