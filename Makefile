@@ -10,7 +10,7 @@ PORT   ?= 8000
 JOBS   ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ $$n -gt 4 ] && n=4; echo $$n)
 # The bundled corpus (data/demo-corpus/README.md): the same demo on every machine.
 DEMO_INPUTS ?= data/demo-corpus
-# The stance model for the demo ingest (empty: the default); CLASSIFIER=linear is several times faster.
+# The stance model for the demo ingest (empty: the default); CLASSIFIER=linear is ~20 % faster (README).
 CLASSIFIER ?=
 
 .PHONY: demo index serve test lint bench install install-dev clean
