@@ -43,6 +43,7 @@ from citelens.pipeline import (
     InputFile,
     InputPaths,
     Pipeline,
+    _for_the_writer,
     _guarded,
     _ingest_metadata,
     _read_file,
@@ -107,11 +108,8 @@ def process_on_worker(desc: Descriptor, classifier_name: str | None) -> Document
     """Runs on a Dask worker: read → parse → segment/link → classify. Never raises for a bad input."""
     def run() -> Document:
         data = _read_file(Path(desc.path)) if isinstance(desc, FileInput) else desc.data
-        doc = process_document(data, desc.name, _worker_classifier(classifier_name))
-        # The writer needs the statements (each carries its sentence and neighbours), references and
-        # metadata, not the full text: leave the paragraphs behind instead of sending them over the wire.
-        doc.paragraphs = []
-        return doc
+        # Without its paragraphs, as from the local workers: the writer never reads the full text.
+        return _for_the_writer(process_document(data, desc.name, _worker_classifier(classifier_name)))
 
     return _guarded(run, desc.name)
 

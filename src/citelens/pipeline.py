@@ -756,7 +756,16 @@ def _worker_process(job: tuple[str, bytes | Failure]) -> object:
     if isinstance(data, Failure) or is_metadata_source(name):
         return data
     assert _WORKER_CLASSIFIER is not None
-    return _guarded(lambda: process_document(data, name, _WORKER_CLASSIFIER, locate=False), name)
+    return _guarded(lambda: _for_the_writer(process_document(data, name, _WORKER_CLASSIFIER, locate=False)), name)
+
+
+def _for_the_writer(doc: Document) -> Document:
+    """What a worker sends back: the writer locates, resolves and stores the statements (each carries its
+    sentence and neighbours), references and metadata, never the full text, so the paragraphs stay behind (the
+    local workers and Dask's). They were 38 % of a plos-starter document's pickle and most of its unpickling in the
+    writer: 3.1-3.6 → 1.2-1.3 ms a document, 0.9 → 0.55 ms to pickle it (2026-12-04)."""
+    doc.paragraphs = []
+    return doc
 
 
 def _ingest_metadata(store: Store, data: bytes, source: str, summary: IngestSummary) -> str:
