@@ -161,14 +161,15 @@ def _key_names(kind: str, cols: list[str]) -> list[str]:
     return []
 
 
-def _digest(raw: bytes) -> str:
-    return hashlib.sha256(raw).hexdigest()
+def _header(raw: bytes) -> str:
+    """The key file's first line: which data file (by its digest) the keys were made from."""
+    return f"# keys of {DATA_FILE} sha256:{hashlib.sha256(raw).hexdigest()}"
 
 
 def key_file_text(raw: bytes) -> str:
     """The key file for the gzipped data file ``raw``: a header naming its digest, then one line per data line
     with the keys of :func:`_key_names` separated by tabs (``=`` where a key is the name lower-cased)."""
-    out = [f"# keys of {DATA_FILE} sha256:{_digest(raw)}"]
+    out = [_header(raw)]
     for line in gzip.decompress(raw).decode("utf-8").splitlines():
         keys = ((n, place_key(n)) for n in _key_names(*_kind_cols(line)))
         out.append(_KEY_SEP.join(_SAME_AS_LOWER if k == n.lower() else k for n, k in keys))
@@ -186,6 +187,6 @@ def _shipped_keys(package, raw: bytes, n_lines: int) -> list[str] | None:  # noq
     rows = body.split("\n")
     if rows and rows[-1] == "":
         rows.pop()
-    if header != f"# keys of {DATA_FILE} sha256:{_digest(raw)}" or len(rows) != n_lines:
+    if header != _header(raw) or len(rows) != n_lines:
         return None
     return rows

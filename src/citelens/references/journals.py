@@ -140,6 +140,7 @@ def load_trie(path: Path | None = None) -> Trie:
 
 
 def _known(node: Trie, leave_out: str | None) -> bool:
+    """Whether a name ends at ``node`` for a string of source ``leave_out`` (None: any name counts)."""
     ends = node.get(_END)
     if not isinstance(ends, frozenset):
         return False
@@ -161,7 +162,7 @@ def journal_spans(words: Sequence[str], trie: Trie, leave_out: str | None = None
         if not isinstance(node, dict):
             i += 1
             continue
-        best = i if (_END in node if leave_out is None else _known(node, leave_out)) else -1
+        best = i if _known(node, leave_out) else -1
         j = i + 1
         while j < n:
             w = words[j]
@@ -172,7 +173,7 @@ def journal_spans(words: Sequence[str], trie: Trie, leave_out: str | None = None
             if not isinstance(nxt, dict):
                 break
             node = nxt
-            if _END in node if leave_out is None else _known(node, leave_out):
+            if _known(node, leave_out):
                 best = j
             j += 1
         if best >= 0:

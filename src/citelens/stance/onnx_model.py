@@ -145,18 +145,17 @@ def evidence(x: StanceInput, stance: str,
     """
     if stance not in ("supporting", "contrasting"):
         return ""
-    found = _cue_evidence(x, stance)
+    text = normalise(x.text)
+    found = _cue_evidence(text, stance)
     if found:
         return found
     phrases = (explain or _surrogate_phrases(x, stance))(_readable)
-    text = normalise(x.text)
     return "; ".join(dict.fromkeys(_whole_words(p, text) for p in phrases))
 
 
-def _cue_evidence(x: StanceInput, stance: str) -> str:
-    """The comparison cue phrases of the citing sentence that agree with ``stance`` ("" when none)."""
+def _cue_evidence(text: str, stance: str) -> str:
+    """The comparison cue phrases of the (normalised) citing sentence that agree with ``stance`` ("" when none)."""
     pattern = _SUP if stance == "supporting" else _CON
-    text = normalise(x.text)
     found: list[str] = []
     for m in pattern.finditer(text):
         phrase = _word_end(text, m.start(1), m.end(1)).strip()
