@@ -142,11 +142,12 @@ def test_evidence_is_taken_from_the_citing_sentence() -> None:
 
     cue = StanceInput("In contrast to <cite>[4]</cite>, we found no effect.")
     assert "in contrast to" in evidence(cue, "contrasting")
-    # No lexicon cue: the linear model's strongest phrases stand in, still words of this sentence.
+    # No lexicon cue: a comparison phrase kept for display, or the linear model's strongest words grown into a
+    # phrase, still words of this sentence (tests/test_stance_evidence.py).
     plain = StanceInput("Our measurements match the values reported by <cite>[4]</cite> for the wild type.")
     phrases = evidence(plain, "supporting").split("; ")
     words = set(plain.text.lower().replace(".", " ").split())
-    assert phrases and all(set(p.split()) <= words for p in phrases)
+    assert phrases != [""] and all(set(p.split()) <= words for p in phrases)
     assert evidence(plain, "mentioning") == ""
 
 

@@ -24,9 +24,10 @@ from typing import Any
 import numpy as np
 
 from citelens.stance.base import StanceInput, StancePrediction, predict_each_once
+from citelens.stance.evidence import evidence
 from citelens.stance.model import V3_FILE as LINEAR_V3_FILE
 from citelens.stance.model import LinearStanceClassifier
-from citelens.stance.onnx_model import V3, MiniLMStanceClassifier, evidence, models_dir
+from citelens.stance.onnx_model import V3, MiniLMStanceClassifier, models_dir
 from citelens.stance.onnx_model import model_available as minilm_available
 
 CASCADE_FILE = "stance-cascade-v3.json"
@@ -124,6 +125,6 @@ class CascadeStanceClassifier:
                 out[i] = StancePrediction(
                     stance=classes[k], confidence=float(mixed[j, k]),
                     evidence=evidence(inputs[i], classes[k],
-                                      partial(self.stage1.explain_features, features[i], classes[k])),
+                                      partial(self.stage1.drivers, features[i], classes[k])),
                     probabilities={c: round(float(v), 4) for c, v in zip(classes, mixed[j], strict=True)})
         return [p for p in out if p is not None]

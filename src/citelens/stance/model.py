@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -195,19 +194,28 @@ class LinearStanceClassifier:
     def _evidence(self, ix: np.ndarray, k: int) -> str:
         return "; ".join(self._phrases(ix, k))
 
-    def explain(self, x: StanceInput, stance: str, keep: Callable[[str], bool] | None = None) -> list[str]:
-        """The showable phrases of ``x`` that push hardest towards ``stance`` (at most three, best first);
-        ``keep`` filters candidates before the three are taken. Other models use this as a surrogate "why"."""
+    def explain_drivers(self, x: StanceInput, stance: str) -> list[tuple[str, float]]:
+        """:meth:`drivers` of ``x``, its features extracted here."""
         _, idx = self.scores([x])
-        return self.explain_features(idx[0], stance, keep)
+        return self.drivers(idx[0], stance)
 
-    def explain_features(self, features: np.ndarray, stance: str,
-                         keep: Callable[[str], bool] | None = None) -> list[str]:
-        """:meth:`explain` for a statement whose feature indices (from :meth:`scores`) are at hand."""
-        return self._phrases(features, self.model.classes.index(stance), keep)
+    def drivers(self, features: np.ndarray, stance: str) -> list[tuple[str, float]]:
+        """Every feature of a statement (indices from :meth:`scores`) with its margin for ``stance``: its weight
+        for ``stance`` minus its largest weight for another class (features are binary, so this is how much
+        it pushes the statement towards ``stance`` against the runner-up), largest first. What
+        :func:`citelens.stance.evidence.stand_ins` builds a phrase of the sentence from."""
+        m = self.model
+        if not len(features):
+            return []
+        k = m.classes.index(stance)
+        w = m.weights[features]
+        margin = w[:, k] - np.delete(w, k, axis=1).max(axis=1)
+        order = np.argsort(-margin, kind="stable")
+        return [(m.features[features[j]], float(margin[j])) for j in order]
 
-    def _phrases(self, ix: np.ndarray, k: int, keep: Callable[[str], bool] | None = None) -> list[str]:
-        """The showable features that pushed hardest towards class ``k`` against the other classes."""
+    def _phrases(self, ix: np.ndarray, k: int) -> list[str]:
+        """The showable features that pushed hardest towards class ``k`` against the other classes (this model's
+        own evidence; other classifiers show :mod:`citelens.stance.evidence`'s phrases)."""
         m = self.model
         if not len(ix):
             return []
@@ -224,7 +232,7 @@ class LinearStanceClassifier:
             if not text or text == "[cited]":
                 continue
             plain = text.replace("… ", "")
-            if any(plain in covered for _, covered in shown) or (keep is not None and not keep(text)):
+            if any(plain in covered for _, covered in shown):
                 continue
             # A longer phrase ("in contrast") replaces the pieces of it already shown ("contrast").
             shown = [(p, c) for p, c in shown if c not in plain] + [(text, plain)]

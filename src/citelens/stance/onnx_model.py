@@ -8,9 +8,9 @@ both fitted on the development splits. They are written by ``scripts/train_stanc
 below is shared by training and runtime, so the model sees the same input in both.
 
 Input: ``[CLS] <section>: <citing sentence, target callout as [MASK]> [SEP]`` (optionally followed by
-``<next sentence> [SEP]``), the sentence cut to a window around the target when it is long. Evidence is the comparison cue phrases of the
-existing feature code found in the sentence for the predicted class (cheap; the network itself is not
-explained).
+``<next sentence> [SEP]``), the sentence cut to a window around the target when it is long. Evidence is a
+phrase of the citing sentence (``citelens.stance.evidence``: its cue phrases, else the words the linear model
+weighs towards the label; the network itself is not explained).
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import importlib.util
 import json
 import os
 import re
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from importlib import resources
@@ -30,7 +29,8 @@ import numpy as np
 
 from citelens.stance.base import StanceInput, StancePrediction, predict_each_once
 from citelens.stance.calibration import calibrated_probabilities
-from citelens.stance.features import _CON, _SUP, normalise, section_bucket
+from citelens.stance.evidence import evidence
+from citelens.stance.features import section_bucket
 
 # Artefacts by version: ``<prefix>.onnx`` + ``<prefix>.json``; the tokenizer file is named in the JSON (all
 # versions share all-MiniLM-L6-v2's WordPiece vocabulary, so it ships once).
@@ -131,81 +131,6 @@ def pad_batch(seqs: list[np.ndarray]) -> dict[str, np.ndarray]:
         if len(sep) > 1:
             types[i, sep[0] + 1 : len(s)] = 1
     return {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
-
-
-def evidence(x: StanceInput, stance: str,
-             explain: Callable[[Callable[[str], bool]], list[str]] | None = None) -> str:
-    """Why a supporting/contrasting label: the cue phrases in the citing sentence that agree with it.
-
-    The network itself is not explained. When the sentence holds none of the lexicon's cue phrases, the words
-    and phrases that the shipped linear model weighs most towards the same class stand in (a transparent
-    surrogate, computed for minority-class predictions only, so it costs little); ``explain(keep)`` gives them
-    instead where the caller has them at hand (the cascade, from the features its stage 1 already extracted).
-    Mentioning has no evidence.
-    """
-    if stance not in ("supporting", "contrasting"):
-        return ""
-    text = normalise(x.text)
-    found = _cue_evidence(text, stance)
-    if found:
-        return found
-    phrases = (explain or _surrogate_phrases(x, stance))(_readable)
-    return "; ".join(dict.fromkeys(_whole_words(p, text) for p in phrases))
-
-
-def _cue_evidence(text: str, stance: str) -> str:
-    """The comparison cue phrases of the (normalised) citing sentence that agree with ``stance`` ("" when none)."""
-    pattern = _SUP if stance == "supporting" else _CON
-    found: list[str] = []
-    for m in pattern.finditer(text):
-        phrase = _word_end(text, m.start(1), m.end(1)).strip()
-        if phrase and phrase not in found:
-            found.append(phrase)
-    return "; ".join(found[:3])
-
-
-_LETTERS = re.compile(r"[^\W\d_]*")
-
-
-def _word_end(text: str, start: int, end: int) -> str:
-    """``text[start:end]``, carried on to the end of its last word: some cues are stems ("corroborat",
-    "reproduc", "differ"), and a reader should see the word the sentence has ("corroborates", "different"; in
-    the demo index 16 of 373 evidence phrases ended inside a word before this). Digits are not carried on: a
-    callout number glued to a word ("reported17") is not part of it."""
-    if end > start and text[end - 1].isalpha():
-        end = _LETTERS.match(text, end).end()  # type: ignore[union-attr]  # "*" always matches
-    return text[start:end]
-
-
-def _whole_words(phrase: str, text: str) -> str:
-    """A surrogate phrase of the linear model (a cue stem, a word) as the whole words of the citing sentence,
-    where the sentence has it; phrases of the neighbouring sentences and negated cues ("not … agree") as they are."""
-    if "(" in phrase or "…" in phrase:
-        return phrase
-    m = re.search(r"\b" + re.escape(phrase), text)
-    return _word_end(text, m.start(), m.end()) if m else phrase
-
-
-def _surrogate_phrases(x: StanceInput, stance: str) -> Callable[[Callable[[str], bool]], list[str]]:
-    from citelens.stance.model import LinearStanceClassifier, model_available, newest_model_path
-
-    if not model_available():
-        return lambda _keep: []
-    # The newest linear model: trained on the most evidence.
-    return lambda keep: LinearStanceClassifier(newest_model_path()).explain(x, stance, keep=keep)
-
-
-def _readable(phrase: str) -> bool:
-    # Phrases of the citing sentence itself, not function words alone: "(next sentence) all" or "the"
-    # explains nothing to a reader.
-    return not phrase.startswith("(") and any(w not in _STOPWORDS and len(w) > 2 for w in phrase.split())
-
-
-_STOPWORDS = frozenset({
-    "the", "and", "for", "with", "that", "this", "these", "those", "from", "into", "were", "was", "are", "has",
-    "have", "had", "been", "being", "its", "their", "our", "which", "also", "than", "then", "there", "such",
-    "not", "but", "all", "any", "can", "may", "e", "g",
-})
 
 
 class _Artefact:
