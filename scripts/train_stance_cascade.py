@@ -5,6 +5,7 @@
         --max-sent 48 --max-len 100 --stage1-filter 0.9 --epochs 2   # stage 2 (the model card's run)
     .venv/bin/python scripts/train_stance_cascade.py cascade      # threshold + min_confidence on dev
     .venv/bin/python scripts/train_stance_cascade.py cascade --report-test   # held-out figures, once, at the end
+    .venv/bin/python scripts/train_stance_cascade.py specialist  # dev trial: a linear model for stage 2 only
 
 Training rows: biomed-train, elife-train, multicite-train and pmc-train (data/stance/README.md). Offsets and
 temperature of the linear model, the cascade threshold and the recommended minimum confidence are chosen on
@@ -239,6 +240,131 @@ def cmd_cascade(args: argparse.Namespace, nets: list | None = None) -> int:
     return 0
 
 
+def _dev_mixture_report(name: str, parts: list[dict[str, np.ndarray]], ds: dict[str, list[dict]],
+                        p1: dict[str, np.ndarray], max_drop: float) -> None:
+    """Stage 2 = a mix of ``parts`` (class probabilities per dev split), weights on the 0.25 simplex chosen by
+    mean dev macro-F1 with stage 2 reading everything; then the stage-1 cut by ``cmd_cascade``'s rule. Prints."""
+    import itertools
+
+    dev_names = list(parts[0])
+    gold = {k: [r["stance"] for r in ds[k]] for k in dev_names}
+    bio = [k for k in dev_names if k != "multicite-dev"]
+
+    def f1(k: str, pred: list[str]) -> float:
+        return float(classification_report(gold[k], pred)["macro_f1"])
+
+    def labels(w: tuple[float, ...]) -> dict[str, list[str]]:
+        return {k: [CLASSES[j] for j in sum(wi * p[k] for wi, p in zip(w, parts, strict=True)).argmax(1)]
+                for k in dev_names}
+
+    grid = [w for w in itertools.product((0.0, 0.25, 0.5, 0.75, 1.0), repeat=len(parts)) if abs(sum(w) - 1) < 1e-9]
+    scored = [(float(np.mean([f1(k, v) for k, v in labels(w).items()])), w) for w in grid]
+    best_s, best_w = max(scored, key=lambda t: t[0])
+    stage2 = labels(best_w)
+
+    def cascade(k: str, t: float) -> list[str]:
+        return ["mentioning" if p >= t else q for p, q in zip(p1[k], stage2[k], strict=True)]
+
+    def bio_f1(t: float) -> float:
+        return float(np.mean([f1(k, cascade(k, t)) for k in bio]))
+
+    full, chosen = bio_f1(1.01), 1.0
+    for t in np.arange(0.99, 0.49, -0.01):
+        if bio_f1(float(t)) >= full - max_drop:
+            chosen = float(round(t, 2))
+    natural = np.concatenate([p1[k][[r.get("route", "random") == "random" for r in ds[k]]] for k in NATURAL_DEV])
+    per = {k: f1(k, cascade(k, chosen)) for k in dev_names}
+    con = classification_report(gold["pmc-dev"], cascade("pmc-dev", chosen))["per_class"]["contrasting"]
+    print(f"{name:<28} weights {tuple(best_w)} stage 2 alone {best_s:.4f} cut {chosen:.2f} settles "
+          f"{np.mean(natural >= chosen):.1%}  mean dev {np.mean(list(per.values())):.4f}  "
+          + "  ".join(f"{k} {v:.3f}" for k, v in per.items())
+          + f"  pmc-dev contrasting P {con['precision']:.2f} R {con['recall']:.2f} F1 {con['f1']:.3f}", flush=True)
+
+
+def cmd_specialist(args: argparse.Namespace) -> int:
+    """Dev trial (session 15, not taken; model card): a second linear model for stage 2 only — linear-v3's
+    features and vocabulary, trained on the rows stage 1 passes on — mixed with the network and linear-v3.
+
+    Stage 2 sees a different population from stage 1 (the unclear rows, not the 85 % of plain mentions), so a
+    model fitted to it alone might complement the network better than linear-v3 does. With ``--soft``, the
+    targets are round 7's teachers' (``train_stance_distill.py``'s ``soft.npz``: half one-hot, half soft on its
+    labelled rows, soft on its unlabelled transfer rows, whose ids ``--prep`` lists), by row replication."""
+    from scipy.sparse import csr_matrix, vstack
+    from sklearn.linear_model import LogisticRegression
+
+    from citelens.stance.base import StanceInput
+    from citelens.stance.calibration import calibrated_probabilities
+    from citelens.stance.onnx_model import V3, MiniLMStanceClassifier
+
+    ds = load()
+    lin = LinearStanceClassifier(models_dir() / LINEAR_V3_FILE)
+    ment = CLASSES.index("mentioning")
+    n_features = len(lin.model.vocab)
+
+    def matrix(idx: list[np.ndarray]) -> csr_matrix:  # the training rows' form: binary, L2-normalised
+        indptr = np.cumsum([0] + [len(i) for i in idx])
+        m = csr_matrix((np.ones(int(indptr[-1])), np.concatenate([np.sort(i) for i in idx]), indptr),
+                       shape=(len(idx), n_features))
+        return csr_matrix(m.multiply(1.0 / np.sqrt(np.maximum(np.diff(m.indptr), 1))[:, None]))
+
+    def scored(inputs: list[StanceInput]) -> tuple[np.ndarray, list[np.ndarray]]:
+        raw, idx = lin.scores(inputs)
+        return lin.probabilities(raw), idx
+
+    train = [r for k in TRAIN for r in ds.get(k, [])]
+    tr_p, tr_idx = scored([to_input(r) for r in train])
+    dev = {k: scored([to_input(r) for r in ds[k]]) for k in DEV}
+    gold = {k: [r["stance"] for r in ds[k]] for k in DEV}
+    net = MiniLMStanceClassifier(prefix=V3)
+    dev_net = {k: net.probabilities(net.logits([to_input(r) for r in ds[k]])) for k in DEV}
+    p1 = {k: dev[k][0][:, ment] for k in DEV}
+    _dev_mixture_report("shipped (network, linear-v3)", [dev_net, {k: dev[k][0] for k in DEV}], ds, p1,
+                        args.max_drop)
+    if args.soft:
+        # Round 7's rows: every supporting/contrasting row, mentioning rows stage 1 is unsure of (its prep step).
+        keep = [i for i, r in enumerate(train) if r["stance"] != "mentioning" or tr_p[i, ment] < 0.9]
+        soft = np.load(args.soft)["soft"].astype(np.float64)
+        ids = json.loads(Path(args.prep).read_text(encoding="utf-8"))["transfer_ids"]
+        if len(keep) + len(ids) != len(soft):
+            raise SystemExit(f"{args.soft}: {len(soft)} rows, expected {len(keep)} + {len(ids)}")
+        wanted, rows = set(ids), {}
+        with open(ROOT / "build/stance-pmc/statements.jsonl", encoding="utf-8") as fh:
+            for line in fh:
+                r = json.loads(line)
+                if r["id"] in wanted:
+                    rows[r["id"]] = r
+        transfer = [StanceInput(text=rows[i]["text"], before=rows[i].get("before", ""),
+                                after=rows[i].get("after", ""), section=rows[i].get("section", "")) for i in ids]
+        y = np.array([CLASSES.index(train[i]["stance"]) for i in keep])
+        target = np.vstack([0.5 * np.eye(3)[y] + 0.5 * soft[:len(keep)], soft[len(keep):]])
+        base = np.concatenate([[0.5 if train[i]["confidence"] <= 0.55 else 1.0 for i in keep], np.ones(len(ids))])
+        X = matrix([tr_idx[i] for i in keep] + lin.scores(transfer)[1])
+    else:
+        keep = [i for i in range(len(train)) if tr_p[i, ment] < 0.9]
+        y = np.array([CLASSES.index(train[i]["stance"]) for i in keep])
+        target = np.eye(3)[y]
+        base = np.array([0.5 if train[i]["confidence"] <= 0.55 else 1.0 for i in keep])
+        X = matrix([tr_idx[i] for i in keep])
+    XX, yy = vstack([X] * 3).tocsr(), np.repeat(np.arange(3), X.shape[0])
+    seen = {k: np.flatnonzero(p1[k] < 0.9) for k in DEV}  # the dev rows it would read
+    for C, power in ((1.0, 1.0), (4.0, 1.0), (1.0, 0.5), (4.0, 0.5)):
+        mass = (target * base[:, None]).sum(axis=0)
+        weight = np.concatenate([target[:, c] * base * (mass.sum() / (3 * mass[c])) ** power for c in range(3)])
+        nz = weight > 1e-6
+        clf = LogisticRegression(C=C, max_iter=3000, tol=1e-4).fit(XX[nz], yy[nz], sample_weight=weight[nz])
+        sc = {k: clf.decision_function(matrix(dev[k][1])) for k in DEV}
+        offsets = max(((float(np.mean([macro([gold[k][i] for i in seen[k]], sc[k][seen[k]], np.array([a, b, 0.0]))
+                                       for k in DEV])), (a, b)) for a in np.arange(-1.0, 1.51, 0.25)
+                       for b in np.arange(-1.0, 1.51, 0.25)), key=lambda t: t[0])[1]
+        off = np.array([*offsets, 0.0])
+        temp = fit_temperature(np.concatenate([sc[k][seen[k]] + off for k in DEV]),
+                               np.array([CLASSES.index(gold[k][i]) for k in DEV for i in seen[k]]))
+        spec = {k: calibrated_probabilities(sc[k].astype(np.float32), off.astype(np.float32), temp) for k in DEV}
+        _dev_mixture_report(f"+ specialist C {C:g}, power {power:g}", [dev_net, {k: dev[k][0] for k in DEV}, spec],
+                            ds, p1, args.max_drop)
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -257,8 +383,12 @@ def main() -> int:
     s.add_argument("--net", help="directory of a stage-2 network (stance-minilm-v3.onnx + .json) to use instead "
                    "of the package's (trials on dev); several, comma-separated: the mean of their probabilities")
     s.add_argument("--dry-run", action="store_true", help="print the dev choices, write nothing")
+    s = sub.add_parser("specialist", help="dev trial: a stage-2-only linear model mixed into stage 2 (prints)")
+    s.add_argument("--max-drop", type=float, default=0.005)
+    s.add_argument("--soft", help="round 7's soft.npz: distil the specialist from its teachers")
+    s.add_argument("--prep", help="with --soft: the prep step's JSON listing its transfer statements' ids")
     args = ap.parse_args()
-    return {"linear": cmd_linear, "cascade": cmd_cascade}[args.cmd](args)
+    return {"linear": cmd_linear, "cascade": cmd_cascade, "specialist": cmd_specialist}[args.cmd](args)
 
 
 if __name__ == "__main__":
