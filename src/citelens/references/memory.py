@@ -9,12 +9,20 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import replace
 
-from citelens.references.resolve import WorkCandidate, WorkRecord, author_key, first_page, fold, title_key
+from citelens.references.resolve import (
+    WorkCandidate,
+    WorkIndex,
+    WorkRecord,
+    author_key,
+    first_page,
+    fold,
+    title_key,
+)
 from citelens.rules import IDENTIFIER_KINDS, MIN_TITLE_KEY, free_identifiers, is_candidate, merge_work
 
 
-class InMemoryWorkIndex:
-    """Implements the resolver's WorkIndex protocol without a database."""
+class InMemoryWorkIndex(WorkIndex):
+    """Implements the resolver's WorkIndex protocol without a database (dictionaries: nothing to prefetch)."""
 
     def __init__(self) -> None:
         self.works: dict[str, WorkRecord] = {}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Protocol
@@ -55,6 +56,10 @@ class WorkCandidate:
     doi: str = ""
 
 
+# What find_work_candidates is asked with: (first-author key, year, title key).
+BlockingKey = tuple[str, int | None, str]
+
+
 class WorkIndex(Protocol):
     """What the resolver needs from an index of works (implemented by every store)."""
 
@@ -66,11 +71,20 @@ class WorkIndex(Protocol):
 
     def enrich_work(self, work_id: str, record: WorkRecord) -> None: ...
 
+    def prefetch_candidates(self, keys: Sequence[BlockingKey]) -> None:
+        """A hint before a document's references are resolved: ``find_work_candidates`` will be asked with
+        (some of) ``keys``, in order, between calls of ``create_work`` / ``enrich_work``. An index with costly
+        look-ups may fetch them together now, as long as every later answer is what the per-item call would
+        give at that moment (the works this document creates or enriches included). This default does
+        nothing: each call then asks the index itself."""
+        return None
+
 
 # ------------------------------------------------------------------------------------------ normalising
 
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 _NON_WORD = re.compile(r"[\W_]+")  # dashes and punctuation outside ASCII would vanish when folding
+_FIRST_PAGE = re.compile(r"\s*([A-Za-z]?\d+)")  # compiled once: re.match's cache lookup was half of first_page
 
 
 @lru_cache(maxsize=65_536)  # pure; the resolver folds each name and title ~13 times per reference while storing
@@ -94,7 +108,7 @@ def author_key(authors: list[Author]) -> str:
 
 
 def first_page(pages: str) -> str:
-    m = re.match(r"\s*([A-Za-z]?\d+)", pages or "")
+    m = _FIRST_PAGE.match(pages or "")
     return m.group(1).lower() if m else ""
 
 
@@ -159,14 +173,35 @@ def _main_title_match(a: str, b: str) -> bool:
 
 def find_matching_work(rec: WorkRecord, index: WorkIndex) -> tuple[str | None, str, float | None]:
     """(work_id, method, score) for ``rec``; work_id None when nothing matches."""
+    return _find_matching_work(rec, index, _Keys.of(rec))
+
+
+@dataclass(frozen=True, slots=True)
+class _Keys:
+    """A record's author key, folded title and title key, computed once per record: the resolver needs them
+    to ask for candidates, to tell the index which it will ask for, and to score every candidate."""
+
+    author: str
+    folded: str
+    title: str
+
+    @classmethod
+    def of(cls, rec: WorkRecord) -> _Keys:
+        folded = fold(rec.title)
+        return cls(author_key(rec.authors), folded, folded.replace(" ", "")[:24])  # [:24]: as title_key
+
+    def blocking(self, rec: WorkRecord) -> BlockingKey | None:
+        """What ``find_work_candidates`` is asked for ``rec``; None when it is not asked at all."""
+        return (self.author, rec.year, self.title) if self.author or self.title else None
+
+
+def _find_matching_work(rec: WorkRecord, index: WorkIndex, keys: _Keys) -> tuple[str | None, str, float | None]:
     for kind, value in (("doi", rec.doi), ("pmid", rec.pmid), ("pmcid", rec.pmcid)):
         if value:
             wid = index.find_work_by_identifier(kind, value)
             if wid:
                 return wid, kind, 1.0
-    fa = author_key(rec.authors)
-    folded = fold(rec.title)
-    tk = folded.replace(" ", "")[:24]  # == title_key(rec.title), without folding twice
+    fa, folded, tk = keys.author, keys.folded, keys.title
     if not (fa or tk):
         return None, "", None
     best, best_score, runner_up = None, 0.0, 0.0
@@ -189,17 +224,28 @@ def resolve_references(doc: Document, index: WorkIndex) -> Document:
     self-citations on the statements (see :func:`flag_self_citations`).
     """
     own = record_from_document(doc)
-    wid, _method, _score = find_matching_work(own, index)
+    records = [own]
+    for ref in doc.references:
+        rec = record_from_reference(ref)
+        if not (rec.title or rec.doi or rec.pmid or rec.pmcid or rec.authors):
+            rec.title = ref.raw[:300]
+        records.append(rec)
+    keys = [_Keys.of(rec) for rec in records]
+    # Every key the document may ask for, before the first answer: a store then looks them up together (two
+    # queries per reference were two round trips per reference on PostgreSQL). Asked for whether or not an
+    # identifier matches first: which do is only known while resolving, and a key too many costs little.
+    # (Through getattr: an index written before the method, which does not subclass WorkIndex, lacks it.)
+    prefetch = getattr(index, "prefetch_candidates", None)
+    if prefetch is not None:
+        prefetch([b for rec, k in zip(records, keys, strict=True) if (b := k.blocking(rec))])
+    wid, _method, _score = _find_matching_work(own, index, keys[0])
     if wid is None:
         wid = index.create_work(own)
     else:
         index.enrich_work(wid, own)
     doc.work_id = wid
-    for ref in doc.references:
-        rec = record_from_reference(ref)
-        if not (rec.title or rec.doi or rec.pmid or rec.pmcid or rec.authors):
-            rec.title = ref.raw[:300]
-        rid, method, score = find_matching_work(rec, index)
+    for ref, rec, k in zip(doc.references, records[1:], keys[1:], strict=True):
+        rid, method, score = _find_matching_work(rec, index, k)
         if rid is None:
             rid, method, score = index.create_work(rec), "new", None
         else:
@@ -227,11 +273,18 @@ def flag_self_citations(doc: Document) -> Document:
     mine = _person_keys(doc.authors)
     if not mine:
         return doc
+    # A cited author can only be one of mine with one of my surnames: fold their given name (the initial) for
+    # those alone, not for every author of every reference (the rule is _person_keys' pairs, checked lazily).
+    surnames = {fam for fam, _ in mine}
     self_refs = set()
     for ref in doc.references:
-        theirs = _person_keys(ref.authors)
-        if any((fam, ini) in mine or (not ini and any(f == fam for f, _ in mine)) for fam, ini in theirs):
-            self_refs.add(ref.key)
+        for a in ref.authors:
+            fam = fold(a.family)
+            if fam in surnames:  # (so not empty and at least two letters, as _person_keys keeps)
+                ini = fold(a.given)[:1]
+                if not ini or (fam, ini) in mine:
+                    self_refs.add(ref.key)
+                    break
     for st in doc.statements:
         st.self_citation = st.reference_key in self_refs
     return doc

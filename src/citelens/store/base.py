@@ -10,12 +10,12 @@ suite (tests/test_store_contract.py) runs against both. Domain rules live in :mo
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from citelens.document import Author, Document
-from citelens.references.resolve import WorkCandidate, WorkRecord
+from citelens.references.resolve import BlockingKey, WorkCandidate, WorkRecord
 from citelens.store.records import (
     AuthorProfile,
     Collection,
@@ -86,6 +86,11 @@ class DocumentWriter(abc.ABC):
         """Optional: inside a write transaction, let the store look up ``doc``'s identifiers in bulk while
         it is resolved (a backend with costly round trips does; the default does nothing)."""
         return nullcontext()
+
+    def prefetch_candidates(self, keys: Sequence[BlockingKey]) -> None:
+        """Optional: the resolver's hint of the candidate look-ups to come (see ``WorkIndex``); the default
+        does nothing, and each look-up asks the index itself."""
+        return None
 
     @abc.abstractmethod
     def save_work_places(self, work_id: str, authors: list[Author], source: str) -> int:

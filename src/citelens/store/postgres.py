@@ -201,6 +201,10 @@ class PostgresStore(SQLStore):
                     self._tx = None
 
     # ---------------------------------------------------------------------------------- SQLStore hooks
+    @staticmethod
+    def _as_stored(value: str) -> str:
+        return _clean(value)  # (what is written is cleaned: the prefetched candidates must hold the same)
+
     def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[Row]:
         with self._connection() as conn:
             return conn.execute(_pg(sql), [_clean(a) for a in args]).fetchall()
