@@ -102,6 +102,7 @@ def resolve_and_undo(store: SQLStore, docs: list[Document], *, prefetch: bool,
                 return answer
 
             m.setattr(store, "find_work_candidates", checked)
+            m.setattr(store, "_PREFETCH_CANDIDATES", True)  # SQLite keeps its per-key queries unless told
         else:
             m.setattr(store, "prefetch_candidates", lambda keys: None)
         try:
@@ -204,6 +205,47 @@ def test_prefetch_outside_a_scope_does_nothing(tmp_path: Path) -> None:
         store.prefetch_candidates([("chen", 2010, "colonypatternsinbacteria")])
         assert store._candidates is None
         assert [c.work_id for c in store.find_work_candidates("chen", 2010, "colonypatternsinbacteria")] == [wid]
+    store.close()
+
+
+def test_sqlite_keeps_its_per_key_queries(tmp_path: Path) -> None:
+    store = open_store(str(tmp_path / "i.db"))
+    assert isinstance(store, SQLStore)
+    d = doc("a.xml", [ref("x", "Colony patterns in bacteria", "Chen", 2010)])
+    with store.transaction(), store.identifier_scope(d):
+        store.prefetch_candidates([("chen", 2010, "colonypatternsinbacteria")])
+        assert store._candidates is None
+    store.close()
+
+
+def test_a_key_with_more_works_than_the_limit_is_left_to_the_database(store_url: str,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A common surname's window (or a title key) with more works than find_work_candidates takes is not fetched
+    whole for every document: the prefetch takes one work more than the limit, and such a key is not held."""
+    monkeypatch.setattr(sql, "_AUTHOR_LIMIT", 3)
+    monkeypatch.setattr(sql, "_TITLE_LIMIT", 1)
+    store = open_store(store_url)
+    assert isinstance(store, SQLStore)
+    monkeypatch.setattr(store, "_PREFETCH_CANDIDATES", True)
+    d = doc("a.xml", [ref("x", "Colony patterns in bacteria", "Chen", 2010)])
+    with store.transaction():
+        wangs = [store.create_work(WorkRecord(title=f"Wang study {i}", authors=[Author("Wang")], year=2010 + i % 2))
+                 for i in range(5)]
+        chen = [store.create_work(WorkRecord(title="Colony patterns in bacteria", authors=[Author("Chen")], year=y))
+                for y in (2010, 2011)]
+        lee = store.create_work(WorkRecord(title="Lee alone with a long title", authors=[Author("Lee")], year=2010))
+        with store.identifier_scope(d):
+            store.prefetch_candidates([("wang", 2010, ""), ("lee", 2010, "leealonewithalongtitle"),
+                                       ("chen", None, "colonypatternsinbacteria")])
+            cache = store._candidates
+            assert cache is not None
+            assert not cache.covers_author("wang", 2010) and cache.covers_author("lee", 2010)
+            assert cache.covers_author("chen", 2011)  # every year of Chen: 2 works, within the limit
+            assert "leealonewithalongtitle" in cache.by_title and "colonypatternsinbacteria" not in cache.by_title  # 2 > 1
+            # Answered from the database as before: the first works by id, the limit applied there.
+            assert [c.work_id for c in store.find_work_candidates("wang", 2010, "")] == wangs[:3]
+            assert [c.work_id for c in store.find_work_candidates("lee", 2010, "leealonewithalongtitle")] == [lee]
+            assert [c.work_id for c in store.find_work_candidates("", None, "colonypatternsinbacteria")] == chen[:1]
     store.close()
 
 

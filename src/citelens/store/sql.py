@@ -262,9 +262,17 @@ def _year_windows(years: set[int]) -> list[tuple[int, int]]:
 
 
 def _padded(keys: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    """``keys`` (at most the largest bucket) repeated at the end up to a bucket's size (see _KEY_BUCKETS)."""
+    """Numbered ``keys`` (at most the largest bucket) padded up to a bucket's size (see _KEY_BUCKETS) with a key
+    that selects nothing: number -1 (no key of the query), "#" (folded keys hold only a-z, 0-9 and spaces) and,
+    for a year window, an empty range."""
     size = next(b for b in _KEY_BUCKETS if b >= len(keys))
-    return keys + [keys[-1]] * (size - len(keys))
+    filler = (-1, "#", 1, 0)[:len(keys[0])]
+    return keys + [filler] * (size - len(keys))
+
+
+# prefetch_candidates numbers its keys part * _PART_STRIDE + index: the part (author windows, authors in every
+# year, title keys) and the key are read back from a row's number.
+_PART_STRIDE = 1 << 32
 
 
 class SQLStore(Store):
@@ -406,16 +414,24 @@ class SQLStore(Store):
         sql = f"SELECT {self._CANDIDATE_COLS} FROM works w WHERE {where}"
         return _candidates(self._rows(sql + (f" LIMIT {int(limit)}" if limit is not None else ""), args))
 
+    # Whether prefetch_candidates fetches at all. On PostgreSQL it saves two round trips a reference; SQLite runs
+    # the per-key queries in-process, where they cost about what the prefetch does (plos-starter, 2026-12-04), so
+    # it keeps them (PostgresStore sets this).
+    _PREFETCH_CANDIDATES = False
+
     def prefetch_candidates(self, keys: Sequence[BlockingKey]) -> None:
-        """Inside identifier_scope: fetch the works every key selects with one query (each part a join of its
-        keys, a VALUES list, with works, by the indexes the per-key queries use), then answer
-        find_work_candidates for those keys from memory. Two queries per reference were two round trips per
-        reference on PostgreSQL: this made storing plos-starter there 10 ms of writer CPU and 17 ms of wall
-        time an article cheaper (33 → 24 ms, 64 → 48 ms, a local server; 2026-12-04). On SQLite it is about
-        even (the per-key queries were cheap there). Outside a scope (nothing would keep them current) it
-        does nothing. (Without LIMIT: an author's window and a title key's works come whole, and
-        find_work_candidates takes the first ones; a key with more works than the limit costs more rows.)"""
-        if self._known is None:
+        """Inside identifier_scope: fetch the works the keys select with one query (each part a join of its keys,
+        a VALUES list, with works, by the indexes the per-key queries use), then answer find_work_candidates for
+        those keys from memory. Two queries per reference were two round trips per reference on PostgreSQL: this
+        made storing plos-starter there 10 ms of writer CPU and 17 ms of wall time an article cheaper (33 → 24 ms,
+        64 → 48 ms, a local server; 2026-12-04). Outside a scope (nothing would keep them current) it does
+        nothing.
+
+        Each key fetches at most one work more than find_work_candidates takes (``_bounded_join``), and a key
+        that has more is not held: its look-ups go to the database as before. A common surname's year window can
+        hold thousands of works in a large index, and fetching them whole for every document that cites one
+        would cost far more than the round trips saved."""
+        if self._known is None or not self._PREFETCH_CANDIDATES:
             return
         cache = self._candidates if self._candidates is not None else _Candidates()
         years: dict[str, set[int | None]] = {}
@@ -428,25 +444,54 @@ class SQLStore(Store):
         windows = [(fa, lo, hi) for fa, ys in sorted(years.items()) if None not in ys
                    for lo, hi in _year_windows({y for y in ys if y is not None})]
         every_year = [(fa,) for fa, ys in sorted(years.items()) if None in ys]  # covers the author's other keys
-        # (A VALUES list's columns are column1, column2, … in SQLite and PostgreSQL alike.)
-        parts: list[tuple[list[tuple[Any, ...]], str]] = [
-            (windows, "w.first_author = k.column1 AND w.year BETWEEN k.column2 AND k.column3"),
-            (every_year, "w.first_author = k.column1"),
-            ([(tk,) for tk in sorted(titles)], "w.title_key = k.column1")]
-        fetched: list[_Candidate] = []
+        title_keys = [(tk,) for tk in sorted(titles)]
+        # A VALUES list's columns are column1, column2, … in SQLite and PostgreSQL alike; column1 numbers the keys.
+        parts: list[tuple[list[tuple[Any, ...]], str, int]] = [
+            (windows, "w.first_author = k.column2 AND w.year BETWEEN k.column3 AND k.column4", _AUTHOR_LIMIT + 1),
+            (every_year, "w.first_author = k.column2", _AUTHOR_LIMIT + 1),
+            (title_keys, "w.title_key = k.column2", _TITLE_LIMIT + 1)]
+        found: dict[tuple[int, int], list[_Candidate]] = {}
         step = _KEY_BUCKETS[-1]
         for i in range(0, max(len(p[0]) for p in parts), step):
             selects: list[str] = []
             args: list[Any] = []
-            for rows, on in parts:
+            for part, (rows, on, limit) in enumerate(parts):
                 if chunk := rows[i:i + step]:
-                    chunk = _padded(chunk)
-                    values = ",".join(["(" + ",".join("?" * len(chunk[0])) + ")"] * len(chunk))
-                    selects.append(f"SELECT {self._CANDIDATE_COLS} FROM (VALUES {values}) AS k JOIN works w ON {on}")
-                    args += [v for key in chunk for v in key]
-            fetched += _candidates(self._rows(" UNION ALL ".join(selects), args))
-        cache.add(fetched, years, titles)
+                    numbered = _padded([(part * _PART_STRIDE + i + j, *key) for j, key in enumerate(chunk)])
+                    values = ",".join(["(" + ",".join("?" * len(numbered[0])) + ")"] * len(numbered))
+                    selects.append(self._bounded_join(values, on, limit))
+                    args += [v for key in numbered for v in key]
+            for row in self._rows(" UNION ALL ".join(selects), args):
+                found.setdefault(divmod(int(row["kid"]), _PART_STRIDE), []).extend(_candidates([row]))
+        # Only the keys that came whole are held (and so answered from memory).
+        fetched: list[_Candidate] = []
+        whole_years: dict[str, set[int | None]] = {}
+        for j, (fa, lo, hi) in enumerate(windows):
+            if len(got := found.get((0, j), [])) <= _AUTHOR_LIMIT:
+                fetched += got
+                whole_years.setdefault(fa, set()).update(y for y in years[fa] if y is not None and lo < y < hi)
+        for j, (fa,) in enumerate(every_year):
+            if len(got := found.get((1, j), [])) <= _AUTHOR_LIMIT:
+                fetched += got
+                whole_years[fa] = years[fa]
+        whole_titles = set()
+        for j, (tk,) in enumerate(title_keys):
+            if len(got := found.get((2, j), [])) <= _TITLE_LIMIT:
+                fetched += got
+                whole_titles.add(tk)
+        cache.add(fetched, whole_years, whole_titles)
         self._candidates = cache
+
+    _CANDIDATE_NAMES = "id, first_author, year, title_key, title_norm, container, volume, first_page, doi"
+
+    def _bounded_join(self, values: str, on: str, limit: int) -> str:
+        """A SELECT of ``kid`` and the candidate columns: for each row ``k`` of the VALUES list ``values`` (its
+        first column numbering it), the first ``limit`` works by id that ``on`` joins to it. SQLite numbers the
+        joined rows (ROW_NUMBER: an index range is read whole); PostgreSQL overrides it with a LATERAL join that
+        stops at ``limit``."""
+        return (f"SELECT kid, {self._CANDIDATE_NAMES} FROM (SELECT k.column1 AS kid, {self._CANDIDATE_COLS},"
+                f" ROW_NUMBER() OVER (PARTITION BY k.column1 ORDER BY w.id) AS rn"
+                f" FROM (VALUES {values}) AS k JOIN works w ON {on}) AS t WHERE rn <= {int(limit)}")
 
     def _cache_work(self, n: int, values: Sequence[Any]) -> None:
         """Keep the prefetched candidates current: work ``n`` now has ``values`` (``_work_values``' order)."""
