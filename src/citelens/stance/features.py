@@ -351,33 +351,3 @@ class FeatureIndexer:
         out = set(ids)
         out.discard(None)
         return out  # type: ignore[return-value]
-
-
-# Words that carry weight in the model but explain nothing to a reader ("to", "and", "[ref]"): they are
-# never shown as evidence on their own.
-_SHOW_STOP = frozenset(
-    ["a", "an", "and", "are", "as", "at", "be", "been", "by", "can", "for", "from", "has", "have", "in", "into", "is", "it", "its", "of", "on", "or", "that", "the", "their", "these", "this", "those", "to", "was", "were", "which", "with", "_cite_", "_ocit_", "_num_"]
-)
-
-
-@lru_cache(maxsize=262_144)  # pure, and asked for the same few thousand features over and over
-def evidence_phrase(feature: str) -> str | None:
-    """Human-readable text of a feature, or None for features that should not be shown as evidence."""
-    group, _, rest = feature.partition(":")
-    if group in ("cue", "bcue", "acue"):
-        where = {"bcue": "(previous sentence) ", "acue": "(next sentence) "}.get(group, "")
-        if ":" not in rest:
-            return None
-        phrase = rest.partition(":")[2]
-        # A negated cue (feature version 5) reads as what the sentence says: "not … consistent with".
-        return where + ("not … " + phrase.removesuffix("~neg") if phrase.endswith("~neg") else phrase)
-    if group == "n":
-        rest = rest.partition(":")[2]
-    elif group not in ("w", "b", "a"):
-        return None
-    words = rest.split(" ")
-    if all(w in _SHOW_STOP for w in words):
-        return None
-    text = rest.replace("_cite_", "[cited]").replace("_ocit_", "[ref]").replace("_num_", "N")
-    # Neighbour-sentence features say where they come from, so a reader can find them.
-    return {"b": "(previous sentence) ", "a": "(next sentence) "}.get(group, "") + text

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -20,15 +20,10 @@ import numpy as np
 
 from citelens.stance.base import StanceInput, StancePrediction, predict_each_once
 from citelens.stance.calibration import calibrated_probabilities
-from citelens.stance.features import (
-    FEATURE_VERSION,
-    SUPPORTED_FEATURE_VERSIONS,
-    FeatureIndexer,
-    evidence_phrase,
-)
+from citelens.stance.evidence import evidence
+from citelens.stance.features import FEATURE_VERSION, SUPPORTED_FEATURE_VERSIONS, FeatureIndexer
 
 MODEL_FILE = "stance-linear-v2.npz"
-N_EVIDENCE = 3  # phrases shown as the "why" of a prediction
 # Statements whose weight rows are summed together (LinearArtefact.row_sums): the padded matrices stay ~10 MB
 # even with a sentence of 2,000 features among them.
 ROW_SUM_BATCH = 256
@@ -181,18 +176,17 @@ class LinearStanceClassifier:
         preds = []
         for r, ix in enumerate(idx):
             k = int(np.argmax(probs[r]))
+            # The evidence every classifier shows (citelens.stance.evidence): cue phrases of the sentence, else a
+            # phrase of its words built from this model's own drivers, else nothing; none for mentioning.
             preds.append(
                 StancePrediction(
                     stance=m.classes[k],
                     confidence=float(probs[r, k]),
-                    evidence=self._evidence(ix, k),
+                    evidence=evidence(inputs[r], m.classes[k], partial(self.drivers, ix, m.classes[k])),
                     probabilities={c: round(float(p), 4) for c, p in zip(m.classes, probs[r], strict=True)},
                 )
             )
         return preds
-
-    def _evidence(self, ix: np.ndarray, k: int) -> str:
-        return "; ".join(self._phrases(ix, k))
 
     def explain_drivers(self, x: StanceInput, stance: str) -> list[tuple[str, float]]:
         """:meth:`drivers` of ``x``, its features extracted here."""
@@ -212,33 +206,6 @@ class LinearStanceClassifier:
         margin = w[:, k] - np.delete(w, k, axis=1).max(axis=1)
         order = np.argsort(-margin, kind="stable")
         return [(m.features[features[j]], float(margin[j])) for j in order]
-
-    def _phrases(self, ix: np.ndarray, k: int) -> list[str]:
-        """The showable features that pushed hardest towards class ``k`` against the other classes (this model's
-        own evidence; other classifiers show :mod:`citelens.stance.evidence`'s phrases)."""
-        m = self.model
-        if not len(ix):
-            return []
-        w = m.weights[ix]
-        others = np.delete(w, k, axis=1).max(axis=1)
-        margin = w[:, k] - others
-        # (shown phrase, the words it covers): pieces are compared without the gap mark of a negated cue, so
-        # "not agree" is a piece of "not … agree with".
-        shown: list[tuple[str, str]] = []
-        for j in np.argsort(-margin):
-            if margin[j] <= 0 and shown:
-                break
-            text = evidence_phrase(m.features[ix[j]])
-            if not text or text == "[cited]":
-                continue
-            plain = text.replace("… ", "")
-            if any(plain in covered for _, covered in shown):
-                continue
-            # A longer phrase ("in contrast") replaces the pieces of it already shown ("contrast").
-            shown = [(p, c) for p, c in shown if c not in plain] + [(text, plain)]
-            if len(shown) == N_EVIDENCE:
-                break
-        return [p for p, _ in shown]
 
 
 @lru_cache(maxsize=4)
