@@ -22,6 +22,7 @@ import random
 import sys
 import time
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -201,15 +202,17 @@ def export_eval(ds: dict[str, list[dict[str, Any]]], out_dir: Path) -> None:
 
 # -------------------------------------------------------------------------------------------- fitting
 def build_matrix(feats: list[list[str]], vocab: dict[str, int]):  # -> scipy.sparse.csr_matrix
+    return index_matrix([sorted({vocab[f] for f in fs if f in vocab}) for fs in feats], len(vocab))
+
+
+def index_matrix(rows: Sequence[Sequence[int]], n_features: int):  # -> scipy.sparse.csr_matrix
+    """The linear models' input: one binary row per statement over its (sorted, distinct) feature indices,
+    L2-normalised, as ``LinearStanceClassifier.scores`` computes it."""
     from scipy.sparse import csr_matrix
 
-    indptr, indices = [0], []
-    for fs in feats:
-        ix = sorted({vocab[f] for f in fs if f in vocab})
-        indices.extend(ix)
-        indptr.append(len(indices))
-    data = np.ones(len(indices), dtype=np.float64)
-    m = csr_matrix((data, np.asarray(indices, dtype=np.int64), np.asarray(indptr)), shape=(len(feats), len(vocab)))
+    indptr = np.cumsum([0, *map(len, rows)])
+    indices = np.fromiter((j for r in rows for j in r), dtype=np.int64, count=int(indptr[-1]))
+    m = csr_matrix((np.ones(len(indices), dtype=np.float64), indices, indptr), shape=(len(rows), n_features))
     norms = np.sqrt(np.maximum(np.diff(m.indptr), 1))
     return csr_matrix(m.multiply(1.0 / norms[:, None]))
 

@@ -19,6 +19,7 @@ import json
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from train_stance import CLASSES, SEED, build_matrix, datasets, labelled, macro, to_input  # noqa: E402
+from train_stance import CLASSES, SEED, build_matrix, datasets, index_matrix, labelled, macro, to_input  # noqa: E402
 
 from citelens.stance.calibration import fit_temperature  # noqa: E402
 from citelens.stance.cascade import CASCADE_FILE, LINEAR_V3_FILE  # noqa: E402
@@ -73,17 +74,7 @@ def cmd_linear(args: argparse.Namespace) -> int:
                   for k in dev_names}
     dev_gold = {k: [r["stance"] for r in ds[k]] for k in dev_names}
 
-    def mean_dev(off: np.ndarray) -> float:
-        return float(np.mean([macro(dev_gold[k], dev_scores[k], off) for k in dev_names]))
-
-    grid = np.arange(-1.0, 1.51, 0.25)
-    best_off, best = np.zeros(3), -1.0
-    for a in grid:
-        for b in grid:
-            off = np.array([a, b, 0.0])
-            s = mean_dev(off)
-            if s > best + 1e-9:
-                best_off, best = off, s
+    best_off = best_offsets(dev_scores, dev_gold)
     Z = np.concatenate([dev_scores[k] + best_off for k in dev_names])
     gold = np.array([CLASSES.index(g) for k in dev_names for g in dev_gold[k]])
     temp = fit_temperature(Z, gold)
@@ -100,6 +91,34 @@ def cmd_linear(args: argparse.Namespace) -> int:
     art.save(out)
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB) in {time.time() - t0:.0f}s")
     return 0
+
+
+def best_offsets(scores: dict[str, np.ndarray], gold: dict[str, list[str]]) -> np.ndarray:
+    """Decision offsets for supporting and contrasting (mentioning 0) on a grid of quarter steps in -1..1.5: the
+    first with the best mean macro-F1 over the dev splits given."""
+    grid = np.arange(-1.0, 1.51, 0.25)
+    best_off, best = np.zeros(3), -1.0
+    for a in grid:
+        for b in grid:
+            off = np.array([a, b, 0.0])
+            s = float(np.mean([macro(gold[k], scores[k], off) for k in scores]))
+            if s > best + 1e-9:
+                best_off, best = off, s
+    return best_off
+
+
+def lowest_cut(f1_at: Callable[[float], float], max_drop: float) -> float:
+    """The stage-1 cut: the lowest P(mentioning) in 0.50-0.99 at which ``f1_at`` (mean biomedical dev macro-F1 of
+    the cascade) stays within ``max_drop`` of stage 2 reading everything; 1.0 when none does."""
+    full, chosen = f1_at(1.01), 1.0
+    # Every cut is tried (no early stop): dev macro-F1 is not monotonic in the cut (the 231-row elife-dev moves
+    # it by ±0.01 between neighbouring cuts), and stopping at the first cut that fails would keep stage 2
+    # reading thousands of statements for nothing. Round 3 (linear retrained): the early stop picked 0.69
+    # (settles 85.7 %), the lowest passing cut is 0.50 (90.1 %) at a higher dev macro-F1.
+    for t in np.arange(0.99, 0.49, -0.01):
+        if f1_at(float(t)) >= full - max_drop:
+            chosen = float(round(t, 2))
+    return chosen
 
 
 def precision_threshold(gold: list[str], preds: list, target: float = 0.8) -> dict[str, float | None]:
@@ -169,17 +188,10 @@ def cmd_cascade(args: argparse.Namespace, nets: list | None = None) -> int:
         return float(np.mean(out))
 
     full = bio_f1(1.01)
-    chosen = 1.0
     # Not below 0.5: stage 1 never settles a statement as mentioning where mentioning is not its most likely
     # class. (Tried down to 0.20 on dev: 0.40 kept mean biomedical dev macro-F1 within 0.005 but left 35 % of
     # the dev supporting/contrasting rows to stage 1, trading recall the users came for against speed.)
-    # Every cut is tried (no early stop): dev macro-F1 is not monotonic in the cut (the 231-row elife-dev moves
-    # it by ±0.01 between neighbouring cuts), and stopping at the first cut that fails would keep stage 2
-    # reading thousands of statements for nothing. Round 3 (linear retrained): the early stop picked 0.69
-    # (settles 85.7 %), the lowest passing cut is 0.50 (90.1 %) at a higher dev macro-F1.
-    for t in np.arange(0.99, 0.49, -0.01):
-        if bio_f1(float(t)) >= full - args.max_drop:
-            chosen = float(round(t, 2))
+    chosen = lowest_cut(bio_f1, args.max_drop)
     natural = np.concatenate([p1[k][[r.get("route", "random") == "random" for r in ds[k]]] for k in NATURAL_DEV
                               if k in p1])
     settled = float(np.mean(natural >= chosen))
@@ -268,10 +280,7 @@ def _dev_mixture_report(name: str, parts: list[dict[str, np.ndarray]], ds: dict[
     def bio_f1(t: float) -> float:
         return float(np.mean([f1(k, cascade(k, t)) for k in bio]))
 
-    full, chosen = bio_f1(1.01), 1.0
-    for t in np.arange(0.99, 0.49, -0.01):
-        if bio_f1(float(t)) >= full - max_drop:
-            chosen = float(round(t, 2))
+    chosen = lowest_cut(bio_f1, max_drop)
     natural = np.concatenate([p1[k][[r.get("route", "random") == "random" for r in ds[k]]] for k in NATURAL_DEV])
     per = {k: f1(k, cascade(k, chosen)) for k in dev_names}
     con = classification_report(gold["pmc-dev"], cascade("pmc-dev", chosen))["per_class"]["contrasting"]
@@ -289,7 +298,7 @@ def cmd_specialist(args: argparse.Namespace) -> int:
     model fitted to it alone might complement the network better than linear-v3 does. With ``--soft``, the
     targets are round 7's teachers' (``train_stance_distill.py``'s ``soft.npz``: half one-hot, half soft on its
     labelled rows, soft on its unlabelled transfer rows, whose ids ``--prep`` lists), by row replication."""
-    from scipy.sparse import csr_matrix, vstack
+    from scipy.sparse import vstack
     from sklearn.linear_model import LogisticRegression
 
     from citelens.stance.base import StanceInput
@@ -301,11 +310,8 @@ def cmd_specialist(args: argparse.Namespace) -> int:
     ment = CLASSES.index("mentioning")
     n_features = len(lin.model.vocab)
 
-    def matrix(idx: list[np.ndarray]) -> csr_matrix:  # the training rows' form: binary, L2-normalised
-        indptr = np.cumsum([0] + [len(i) for i in idx])
-        m = csr_matrix((np.ones(int(indptr[-1])), np.concatenate([np.sort(i) for i in idx]), indptr),
-                       shape=(len(idx), n_features))
-        return csr_matrix(m.multiply(1.0 / np.sqrt(np.maximum(np.diff(m.indptr), 1))[:, None]))
+    def matrix(idx: list[np.ndarray]):  # noqa: ANN202  # the training rows' form (a scipy matrix)
+        return index_matrix([np.sort(i) for i in idx], n_features)
 
     def scored(inputs: list[StanceInput]) -> tuple[np.ndarray, list[np.ndarray]]:
         raw, idx = lin.scores(inputs)
@@ -353,10 +359,7 @@ def cmd_specialist(args: argparse.Namespace) -> int:
         nz = weight > 1e-6
         clf = LogisticRegression(C=C, max_iter=3000, tol=1e-4).fit(XX[nz], yy[nz], sample_weight=weight[nz])
         sc = {k: clf.decision_function(matrix(dev[k][1])) for k in DEV}
-        offsets = max(((float(np.mean([macro([gold[k][i] for i in seen[k]], sc[k][seen[k]], np.array([a, b, 0.0]))
-                                       for k in DEV])), (a, b)) for a in np.arange(-1.0, 1.51, 0.25)
-                       for b in np.arange(-1.0, 1.51, 0.25)), key=lambda t: t[0])[1]
-        off = np.array([*offsets, 0.0])
+        off = best_offsets({k: sc[k][seen[k]] for k in DEV}, {k: [gold[k][i] for i in seen[k]] for k in DEV})
         temp = fit_temperature(np.concatenate([sc[k][seen[k]] + off for k in DEV]),
                                np.array([CLASSES.index(gold[k][i]) for k in DEV for i in seen[k]]))
         spec = {k: calibrated_probabilities(sc[k].astype(np.float32), off.astype(np.float32), temp) for k in DEV}

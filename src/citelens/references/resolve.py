@@ -97,7 +97,12 @@ def fold(s: str) -> str:
 
 def title_key(title: str) -> str:
     """Blocking key for titles: the first 24 characters of the folded title without spaces."""
-    return fold(title).replace(" ", "")[:24]
+    return folded_title_key(fold(title))
+
+
+def folded_title_key(folded: str) -> str:
+    """:func:`title_key` of a title already folded (the resolver and the store have it at hand)."""
+    return folded.replace(" ", "")[:24]
 
 
 def author_key(authors: list[Author]) -> str:
@@ -188,7 +193,7 @@ class _Keys:
     @classmethod
     def of(cls, rec: WorkRecord) -> _Keys:
         folded = fold(rec.title)
-        return cls(author_key(rec.authors), folded, folded.replace(" ", "")[:24])  # [:24]: as title_key
+        return cls(author_key(rec.authors), folded, folded_title_key(folded))
 
     def blocking(self, rec: WorkRecord) -> BlockingKey | None:
         """What ``find_work_candidates`` is asked for ``rec``; None when it is not asked at all."""

@@ -25,7 +25,17 @@ import re
 from collections.abc import Callable
 
 from citelens.stance.base import StanceInput
-from citelens.stance.features import _CON, _NEGATORS, _SUP, _TOKEN, NEG_SCOPE, WINDOW, _alternation, normalise
+from citelens.stance.features import (
+    _CON,
+    _NEGATORS,
+    _SUP,
+    _TOKEN,
+    NEG_SCOPE,
+    WINDOW,
+    _alternation,
+    is_negator,
+    normalise,
+)
 
 # Drivers of a label: (feature string, its margin for the label), best first (LinearStanceClassifier.drivers).
 Drivers = list[tuple[str, float]]
@@ -170,7 +180,7 @@ def _negator_before(text: str, start: int) -> int | None:
     as the features' ``_negated`` reads it), or None. "Not only … support" negates nothing."""
     words = list(_TOKEN.finditer(text, max(0, start - 60), start))[-NEG_SCOPE:]
     for i, w in enumerate(words):
-        if w.group() in _NEGATORS or w.group().endswith("n't"):
+        if is_negator(w.group()):
             if w.group() == "not" and i + 1 < len(words) and words[i + 1].group() == "only":
                 continue
             return w.start()

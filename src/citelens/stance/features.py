@@ -134,9 +134,14 @@ def _ngrams(prefix: str, toks: list[str], out: list[str], n_max: int = 2) -> Non
         out.extend(f"{prefix}{a} {b}" for a, b in zip(toks, toks[1:], strict=False))
 
 
+def is_negator(word: str) -> bool:
+    """A token that negates a cue within NEG_SCOPE tokens after it ("not", "failed", "don't")."""
+    return word in _NEGATORS or word.endswith("n't")
+
+
 def _negated(words: list[str], start: int) -> bool:
     """True when one of the NEG_SCOPE tokens before token ``start`` negates what follows."""
-    return any(w in _NEGATORS or w.endswith("n't") for w in words[max(0, start - NEG_SCOPE):start])
+    return any(map(is_negator, words[max(0, start - NEG_SCOPE):start]))
 
 
 # What the cue lexicons found in one text: (own-work marker?, negation anywhere? (only looked for, and only

@@ -35,7 +35,15 @@ from citelens.people import (
     title_words,
 )
 from citelens.references.identifiers import normalise_doi, normalise_issn
-from citelens.references.resolve import BlockingKey, WorkCandidate, WorkRecord, author_key, first_page, fold
+from citelens.references.resolve import (
+    BlockingKey,
+    WorkCandidate,
+    WorkRecord,
+    author_key,
+    first_page,
+    fold,
+    folded_title_key,
+)
 from citelens.rules import (
     FIXED_BUCKET,
     IDENTIFIER_KINDS,
@@ -89,6 +97,7 @@ Row = Mapping[str, Any]
 
 _WORK_COLS = ("doi, pmid, pmcid, title, title_norm, title_key, authors_json, first_author, year, container,"
               " volume, pages, first_page, kind, work_type, issn, eissn")
+_WORK_COL_NAMES = tuple(c.strip() for c in _WORK_COLS.split(","))
 _DOCUMENT_COLS = ("identity", "source", "format", "work_id", "doi", "title", "year", "journal", "authors_json",
                   "article_type", "n_statements", "n_references", "ingested_at")
 _EMPTY_TALLIES = {"supporting": 0, "contrasting": 0, "mentioning": 0, "unclassified": 0}
@@ -135,13 +144,15 @@ def _authors(js: str) -> tuple[AuthorName, ...]:
 # find_work_candidates' limits: the first works by id of an author's year window, of a title key.
 _AUTHOR_LIMIT = 200
 _TITLE_LIMIT = 50
-# Keys per prefetch query, padded up to one of these sizes by repeating a key: a handful of texts that the
-# statement caches keep, where a text per key count was compiled again for nearly every document (≈ 0.2-0.6 ms
+# Keys per prefetch query, padded up to one of these sizes (_padded): a handful of texts that the statement
+# caches keep, where a text per key count was compiled again for nearly every document (≈ 0.2-0.6 ms
 # each on SQLite, more than the per-key queries it replaced).
 _KEY_BUCKETS = (8, 32, 128)
-# Where a candidate's fields are in _work_values' tuple: first_author, year, title_key, then title_norm,
-# container, volume, first_page, doi (_Candidate.fields).
-_CANDIDATE_VALUES = (7, 8, 5, 4, 9, 10, 12, 0)
+# The works columns find_work_candidates reads, in _Candidate's order (id, first_author, year, title_key, then
+# its ``fields``), and where each of the others sits in _work_values' tuple (_WORK_COLS' order).
+_CANDIDATE_COLUMNS = ("id", "first_author", "year", "title_key", "title_norm", "container", "volume", "first_page",
+                      "doi")
+_CANDIDATE_VALUES = tuple(_WORK_COL_NAMES.index(c) for c in _CANDIDATE_COLUMNS[1:])
 
 
 class _Candidate(NamedTuple):
@@ -407,7 +418,7 @@ class SQLStore(Store):
             out.append(r.candidate() if cache is None else cache.candidate(r))
         return out
 
-    _CANDIDATE_COLS = "w.id, w.first_author, w.year, w.title_key, w.title_norm, w.container, w.volume, w.first_page, w.doi"
+    _CANDIDATE_COLS = ", ".join(f"w.{c}" for c in _CANDIDATE_COLUMNS)
 
     def _candidate_rows(self, where: str, args: Sequence[Any], *, limit: int | None = None) -> list[_Candidate]:
         """Works ``where`` selects (a condition on works ``w``, maybe with ORDER BY), the first ``limit``."""
@@ -482,14 +493,12 @@ class SQLStore(Store):
         cache.add(fetched, whole_years, whole_titles)
         self._candidates = cache
 
-    _CANDIDATE_NAMES = "id, first_author, year, title_key, title_norm, container, volume, first_page, doi"
-
     def _bounded_join(self, values: str, on: str, limit: int) -> str:
         """A SELECT of ``kid`` and the candidate columns: for each row ``k`` of the VALUES list ``values`` (its
         first column numbering it), the first ``limit`` works by id that ``on`` joins to it. SQLite numbers the
         joined rows (ROW_NUMBER: an index range is read whole); PostgreSQL overrides it with a LATERAL join that
         stops at ``limit``."""
-        return (f"SELECT kid, {self._CANDIDATE_NAMES} FROM (SELECT k.column1 AS kid, {self._CANDIDATE_COLS},"
+        return (f"SELECT kid, {', '.join(_CANDIDATE_COLUMNS)} FROM (SELECT k.column1 AS kid, {self._CANDIDATE_COLS},"
                 f" ROW_NUMBER() OVER (PARTITION BY k.column1 ORDER BY w.id) AS rn"
                 f" FROM (VALUES {values}) AS k JOIN works w ON {on}) AS t WHERE rn <= {int(limit)}")
 
@@ -526,7 +535,7 @@ class SQLStore(Store):
     def _work_values(r: WorkRecord) -> tuple[Any, ...]:
         title_norm = fold(r.title)
         return (r.doi or None, r.pmid or None, r.pmcid or None, r.title, title_norm,
-                title_norm.replace(" ", "")[:24],  # == title_key(r.title), without folding again
+                folded_title_key(title_norm),
                 authors_json(r.authors), author_key(r.authors), r.year, r.container, r.volume, r.pages,
                 first_page(r.pages), r.kind, r.work_type, r.issn, r.eissn)
 
@@ -567,9 +576,9 @@ class SQLStore(Store):
             work_type=row["work_type"], issn=row["issn"], eissn=row["eissn"])
         merged = merge_work(existing, record, self._taken(record, other_than=wid))
         if merged != existing:
-            cols = [c.strip() for c in _WORK_COLS.split(",")]
             values = self._work_values(merged)
-            self._exec(f"UPDATE works SET {', '.join(c + ' = ?' for c in cols)} WHERE id = ?", (*values, wid))
+            self._exec(f"UPDATE works SET {', '.join(c + ' = ?' for c in _WORK_COL_NAMES)} WHERE id = ?",
+                       (*values, wid))
             self._remember(merged, wid)
             self._cache_work(wid, values)
         if record.kind != "reference":  # a reference's journal name may be garbled or the match fuzzy
