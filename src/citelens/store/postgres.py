@@ -34,6 +34,9 @@ CONFIG = "citelens"  # the text search configuration made by the first migration
 # Connections per database URL and process (the web server's threads share them). Env: CITELENS_PG_POOL_SIZE.
 POOL_SIZE = int(os.environ.get("CITELENS_PG_POOL_SIZE", "10"))
 CONNECT_TIMEOUT_S = 10.0
+# The writer lock of PostgresStore.transaction: an advisory lock keyed by the schema, so indexes in other schemas
+# of one database (the tests', say) do not wait for each other.
+_WRITER_LOCK = "SELECT pg_advisory_xact_lock(hashtext('citelens-write:' || current_schema()))"
 
 _pools: dict[str, ConnectionPool] = {}
 _pools_lock = threading.Lock()
@@ -196,6 +199,12 @@ class PostgresStore(SQLStore):
                 self._tx = conn
                 try:
                     with conn.transaction():
+                        # One writer at a time per index, as SQLite's BEGIN IMMEDIATE: a document is resolved
+                        # against every work other writers have committed, and none of them can commit a work
+                        # between this writer's look-up and its insert. Without it, two ingests citing one new
+                        # work stored it twice, or one of them failed on the DOI's unique index (tested:
+                        # tests/test_concurrent_writers.py). Held until commit or rollback; readers never wait.
+                        conn.execute(_WRITER_LOCK)
                         yield
                 finally:
                     self._tx = None
