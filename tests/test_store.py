@@ -226,16 +226,62 @@ def test_database_from_a_newer_or_unknown_schema_is_refused(tmp_path: Path) -> N
         open_store(tmp_path / "junk.db")
 
 
-def test_ingest_workers_come_from_a_fork_server_that_never_opened_a_database() -> None:
+def test_ingest_workers_come_from_a_fork_server_that_never_opened_a_database(monkeypatch: pytest.MonkeyPatch) -> None:
     import multiprocessing as mp
+    import sys
+    import threading
 
     from citelens.pipeline import _worker_context
 
-    ctx = _worker_context()
-    if "forkserver" in mp.get_all_start_methods():
-        assert ctx.get_start_method() == "forkserver"
-    else:
-        assert ctx.get_start_method() == "spawn"
+    server = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+    assert _worker_context().get_start_method() == server
+    # Forked only when the caller has opened no database (fork=True: the ingest command, before it opens the
+    # index), on Linux, and while no other thread runs (a fork copies one thread; another's locks stay locked).
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    assert _worker_context(fork=True).get_start_method() == "fork"
+    monkeypatch.setattr(threading, "active_count", lambda: 2)
+    assert _worker_context(fork=True).get_start_method() == server
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert _worker_context(fork=True).get_start_method() == server
+
+
+def test_ingest_command_with_workers_stores_the_same_as_without(tmp_path: Path, mini_jats: bytes) -> None:
+    """The command's workers are forked before it opens the index (a separate process, so that nothing but
+    the command runs in it, as for a user): the index is the same as a one-process ingest's."""
+    import os
+    import subprocess
+    import sys
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.xml").write_bytes(mini_jats)
+    for i in range(3):
+        (folder / f"b{i}.xml").write_bytes(citing(f"10.5555/f{i}", "Our data are consistent with Barnes"))
+    (folder / "c.xml").write_bytes(b"<broken")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    exports = []
+    for jobs in ("1", "2"):
+        db = tmp_path / f"j{jobs}.db"
+        r = subprocess.run([sys.executable, "-c", "from citelens.cli import main; main()", "ingest", str(folder),
+                            "--db", str(db), "--classifier", "cues", "--jobs", jobs, "--quiet"],
+                           capture_output=True, text=True, env=env, timeout=120)
+        assert r.returncode == 1, r.stderr  # c.xml fails, the rest is stored
+        assert "c.xml" in r.stderr and "Stored 4 document(s)" in r.stderr
+        store = open_store(db, readonly=True)
+        exports.append([{k: v for k, v in export_row(x).items() if k != "statement_id"} for x in store.iter_statements()])
+        store.close()
+    assert exports[0] == exports[1] and len(exports[0]) > 3
+
+
+def test_ingest_refuses_workers_running_another_classifier(tmp_path: Path, mini_jats: bytes) -> None:
+    from citelens.pipeline import worker_pool
+
+    store = open_store(tmp_path / "i.db")
+    with worker_pool("cues", 2, fork=False) as workers, pytest.raises(ValueError, match="classifier"):
+        Pipeline(store, "linear").ingest([read_bytes_input("a.xml", mini_jats)], workers=workers)
+    store.close()
 
 
 def test_parallel_ingest_stores_the_same_as_serial(tmp_path: Path, mini_jats: bytes) -> None:

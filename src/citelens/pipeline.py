@@ -19,7 +19,9 @@ import multiprocessing.context
 import multiprocessing.pool
 import os
 import stat
+import sys
 import tarfile
+import threading
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -526,14 +528,18 @@ class Pipeline:
             return self.store.save_document(doc)
 
     def ingest(self, inputs: Iterable[InputFile], summary: IngestSummary | None = None,
-               on_progress: Callable[[InputFile, str], None] | None = None, jobs: int = 1) -> IngestSummary:
+               on_progress: Callable[[InputFile, str], None] | None = None, jobs: int = 1,
+               workers: WorkerPool | None = None) -> IngestSummary:
         """Ingest every input; failures are recorded per file and never stop the batch.
 
         With ``jobs > 1`` parsing, linking and classification run in that many worker processes while this
         process resolves and stores (SQLite has one writer); documents are still stored in input order, up to
-        ``STORE_BATCH`` per transaction. Metadata files are always read first, so that references can resolve
-        against them.
+        ``STORE_BATCH`` per transaction. ``workers`` (from :func:`worker_pool`, started before the index was
+        opened) are used instead of starting new ones; ``jobs`` is then theirs. Metadata files are always read
+        first, so that references can resolve against them.
         """
+        if workers is not None and workers.classifier != self.classifier_name:
+            raise ValueError(f"the workers run classifier {workers.classifier!r}, this pipeline {self.classifier_name!r}")
         import time
 
         summary = summary or IngestSummary()
@@ -541,7 +547,7 @@ class Pipeline:
         batch: list[tuple[InputFile, Document | Failure]] = []
         # Metadata files first, so that references resolve against them (streamed when given InputPaths).
         items = metadata_first(inputs)
-        for item, outcome in self._processed(items, jobs):
+        for item, outcome in self._processed(items, jobs, workers):
             if isinstance(outcome, bytes):  # a metadata file, handled here, after the documents before it
                 self.store_batch(batch, summary, on_progress)
                 batch.clear()
@@ -609,14 +615,15 @@ class Pipeline:
             if on_progress:
                 on_progress(item, status)
 
-    def _processed(self, items: Iterable[InputFile], jobs: int) -> Iterator[tuple[InputFile, object]]:
+    def _processed(self, items: Iterable[InputFile], jobs: int,
+                   workers: WorkerPool | None = None) -> Iterator[tuple[InputFile, object]]:
         """(input, Document | Failure | metadata bytes) in input order."""
-        if jobs <= 1:
+        if workers is not None:
+            jobs = workers.jobs
+        elif jobs <= 1:
             for item in items:
                 yield item, _read_and_process(item, self.classifier)
             return
-        name = self.classifier_name
-        ctx = _worker_context()
         # A sliding window of inputs in flight, read one at a time: the workers always have the next files while
         # this process stores the finished ones, and at most WINDOW_PER_JOB * jobs files sit in memory. (Fixed
         # batches of 16 * jobs, before, left the workers idle while the last documents of each batch were stored
@@ -640,9 +647,13 @@ class Pipeline:
             return done, _located(result.get(), done.name)
 
         try:
-            with ctx.Pool(jobs, initializer=_worker_init, initargs=(name, jobs)) as pool:
+            with contextlib.ExitStack() as stack:
+                if workers is None:
+                    workers = stack.enter_context(worker_pool(self.classifier_name, jobs, fork=False))
+                assert workers is not None
                 for item in items:
-                    pending.append((item, pool.apply_async(_worker_process, ((item.name, _read_or_failure(item)),))))
+                    pending.append((item, workers.pool.apply_async(_worker_process,
+                                                                   ((item.name, _read_or_failure(item)),))))
                     if len(pending) >= window:
                         yield next_done()
                 while pending:
@@ -652,16 +663,42 @@ class Pipeline:
                 gc.unfreeze()
 
 
-def _worker_context() -> multiprocessing.context.BaseContext:
-    """How ingest starts its worker processes: from a fork server where the platform has one, else spawned.
+@dataclass
+class WorkerPool:
+    """Worker processes that parse, link and classify for :meth:`Pipeline.ingest` (see :func:`worker_pool`)."""
 
-    Never a plain fork: this process holds an open SQLite connection. A spawned worker starts a new interpreter
-    and imports the command's main module and the pipeline again (≈ 0.45 s of CPU each, classifier included);
-    the fork server imports them once (≈ 0.3 s), before the first worker, and forks each worker from that clean
-    process, which never opened a database (≈ 0.19 s each, most of it the worker loading its classifier in
-    ``_worker_init``)."""
+    pool: multiprocessing.pool.Pool
+    jobs: int
+    classifier: str | None
+
+
+@contextlib.contextmanager
+def worker_pool(classifier: str | None, jobs: int, fork: bool = True) -> Iterator[WorkerPool]:
+    """``jobs`` worker processes running the classifier named ``classifier``; stopped when the block ends.
+
+    ``fork=True`` is for a caller that has **not opened any database yet** (``citelens ingest`` starts its workers
+    before it opens the index): the workers are then forked from this process, which has imported everything
+    they need, where the platform forks safely (Linux) and no other thread runs (a fork copies one thread, and
+    a lock another held would stay locked in the child). A database connection must never cross a fork, so
+    otherwise they come from :func:`_worker_context`. Forking saves the fork server's start-up — it imports
+    the pipeline (≈ 0.3 s of CPU) while this process waits — at the start of every parallel ingest."""
+    ctx = _worker_context(fork=fork)
+    with ctx.Pool(jobs, initializer=_worker_init, initargs=(classifier, jobs)) as pool:
+        yield WorkerPool(pool, jobs, classifier)
+
+
+def _worker_context(fork: bool = False) -> multiprocessing.context.BaseContext:
+    """How ingest starts its worker processes: forked (only where ``fork`` is asked for, see :func:`worker_pool`),
+    else from a fork server where the platform has one, else spawned.
+
+    A spawned worker starts a new interpreter and imports the command's main module and the pipeline again
+    (≈ 0.45 s of CPU each, classifier included); the fork server imports them once (≈ 0.3 s), before the first
+    worker, and forks each worker from that clean process, which never opened a database (≈ 0.19 s each, most
+    of it the worker loading its classifier in ``_worker_init``)."""
     import multiprocessing as mp
 
+    if fork and sys.platform == "linux" and threading.active_count() == 1:
+        return mp.get_context("fork")
     if "forkserver" not in mp.get_all_start_methods():
         return mp.get_context("spawn")
     ctx = mp.get_context("forkserver")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import sys
@@ -94,55 +95,52 @@ def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: boo
     Re-ingesting an article replaces it. Exit 0 when every input was stored, 1 when some failed (the
     rest are stored), 2 on usage errors.
     """
-    from citelens.pipeline import IngestSummary, InputPaths, Pipeline
+    from citelens.pipeline import IngestSummary, InputPaths, Pipeline, worker_pool
+    from citelens.stance import available_classifiers
 
     err = _console(True)
-    client = close_cluster = pipeline = None
+    client = close_cluster = None
     try:
         resolve_jobs(jobs, 1)  # a bad --jobs is a usage error before anything is opened
+        if classifier is not None and classifier not in available_classifiers():
+            raise ValueError(f"unknown classifier {classifier!r}; available: {', '.join(available_classifiers())}")
         if dask_spec:
             from citelens.dask_ingest import connect
-            from citelens.stance import available_classifiers
 
-            if classifier is not None and classifier not in available_classifiers():
-                raise ValueError(f"unknown classifier {classifier!r}; available: {', '.join(available_classifiers())}")
             if jobs not in ("auto", "1"):
                 raise ValueError("--jobs is for one machine; with --dask the cluster's workers do the work")
             client, close_cluster = connect(dask_spec)
     except (ValueError, CiteLensError) as exc:
         err.print(f"[red]error:[/] {safe(str(exc))}")
         sys.exit(EXIT_USAGE)
-    store = _open(db)
-    try:
-        if client is None:
-            pipeline = Pipeline(store, classifier)
-    except (ValueError, CiteLensError) as exc:
-        err.print(f"[red]error:[/] {safe(str(exc))}")
-        sys.exit(EXIT_USAGE)
     summary = IngestSummary()
     inputs = InputPaths(paths, summary.skipped)  # streamed: walked again as it is ingested, never listed whole
     n_inputs = inputs.count()
-    n_jobs = resolve_jobs(jobs, n_inputs)
+    n_jobs = resolve_jobs(jobs, n_inputs) if client is None else 1
     show = not quiet and not as_json
-    with Progress(TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TextColumn("{task.fields[current]}"), console=err, disable=not show, transient=False) as bar:
-        task = bar.add_task("ingest", total=n_inputs, current="")
+    with contextlib.ExitStack() as running:
+        # The worker processes start before the index is opened, so that they can be forked from this process
+        # (pipeline.worker_pool): a database connection must never cross a fork.
+        workers = running.enter_context(worker_pool(classifier, n_jobs)) if n_jobs > 1 else None
+        store = _open(db)
+        with Progress(TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      TextColumn("{task.fields[current]}"), console=err, disable=not show, transient=False) as bar:
+            task = bar.add_task("ingest", total=n_inputs, current="")
 
-        def progress(item: Any, status: str) -> None:
-            bar.update(task, advance=1, current=safe(Path(item.name.split("!")[-1]).name[:40]))
+            def progress(item: Any, status: str) -> None:
+                bar.update(task, advance=1, current=safe(Path(item.name.split("!")[-1]).name[:40]))
 
-        if client is not None:
-            from citelens.dask_ingest import ingest_on_dask
+            if client is not None:
+                from citelens.dask_ingest import ingest_on_dask
 
-            try:
-                ingest_on_dask(inputs, store, client, classifier=classifier, summary=summary,
-                               batch_size=batch_size, task_size=task_size, redo=redo, on_progress=progress)
-            finally:
-                if close_cluster is not None:
-                    close_cluster()
-        else:
-            assert pipeline is not None
-            pipeline.ingest(inputs, summary, progress, jobs=n_jobs)
+                try:
+                    ingest_on_dask(inputs, store, client, classifier=classifier, summary=summary,
+                                   batch_size=batch_size, task_size=task_size, redo=redo, on_progress=progress)
+                finally:
+                    if close_cluster is not None:
+                        close_cluster()
+            else:
+                Pipeline(store, classifier).ingest(inputs, summary, progress, workers=workers)
     store.close()
     result = summary.to_dict()
     code = EXIT_PARTIAL if summary.failed else EXIT_OK
