@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks._report import machine, write_section  # noqa: E402
 from citelens.pipeline import AUTO_MIN_INPUTS  # noqa: E402
 
-CLI = [sys.executable, "-c", "from citelens.cli import main; main()"]
+CLI = [sys.executable, "-c", "from citelens.cli import run; run()"]  # what the `citelens` command runs
 
 
 def run(paths: list[str], classifier: str | None) -> tuple[float, float]:

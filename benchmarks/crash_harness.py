@@ -28,7 +28,7 @@ from typing import Any
 
 # The installed entry point beside this interpreter (a virtualenv's bin/), else the same command via -c.
 _SCRIPT = Path(sys.executable).with_name("citelens")
-CITELENS = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-c", "from citelens.cli import main; main()"]
+CITELENS = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-c", "from citelens.cli import run; run()"]
 
 _TEMPLATE = """<?xml version="1.0"?>
 <article><front><article-meta><article-id pub-id-type="doi">10.5555/crash.{i}</article-id>

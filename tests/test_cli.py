@@ -3,6 +3,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -156,3 +159,34 @@ def test_ingest_bad_jobs_is_a_usage_error(tmp_path: Path, mini_jats: bytes) -> N
     r = CliRunner().invoke(main, ["ingest", str(tmp_path / "a.xml"), "--db", str(tmp_path / "i.db"), "--jobs", "0"])
     assert r.exit_code == EXIT_USAGE and "--jobs" in r.output
     assert not (tmp_path / "i.db").exists()  # nothing opened before the options were checked
+
+
+def _program(tmp_path: Path, *args: str, prelude: str = "") -> subprocess.CompletedProcess[str]:
+    """``citelens ARGS`` as the installed command runs it (``citelens.cli:run``), in its own process."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    code = f"{prelude}\nimport sys\nsys.argv = ['citelens', *{list(args)!r}]\nfrom citelens.cli import run\nrun()"
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120,
+                          cwd=tmp_path)
+
+
+def test_the_command_ends_like_a_normal_exit_without_the_teardown(tmp_path: Path, mini_jats: bytes) -> None:
+    """``run`` skips freeing memory object by object at exit, nothing else: exit codes, every line of output
+    and atexit handlers (database pools close there) are as with a normal exit."""
+    (tmp_path / "mini.xml").write_bytes(mini_jats)
+    (tmp_path / "bad.xml").write_bytes(b"<broken")
+    bye = "import atexit\natexit.register(lambda: print('atexit ran', flush=True))"
+    r = _program(tmp_path, "ingest", "mini.xml", "bad.xml", "--db", "i.db", "--json", "--classifier", "cues",
+                 prelude=bye)
+    assert r.returncode == EXIT_PARTIAL, r.stderr
+    out, _, tail = r.stdout.rpartition("}")
+    summary = json.loads(out + "}")  # the whole JSON document was written
+    assert summary["stored"] == 1 and summary["exit_code"] == EXIT_PARTIAL
+    assert tail.strip() == "atexit ran"
+    r = _program(tmp_path, "report", "10.9999/not.here", "--db", "i.db", "--json")
+    assert r.returncode == EXIT_NOT_FOUND and json.loads(r.stdout)["error"] == "not found"
+    r = _program(tmp_path, "export", "--db", "i.db", "--format", "jsonl")
+    assert r.returncode == EXIT_OK and len(r.stdout.splitlines()) == 12
+    r = _program(tmp_path, "ingest", "mini.xml", "--db", "i.db", "--jobs", "0")
+    assert r.returncode == EXIT_USAGE and "--jobs" in r.stderr
+    r = _program(tmp_path, "--version")
+    assert r.returncode == EXIT_OK and "citelens" in r.stdout

@@ -59,3 +59,37 @@ def _register() -> None:
 
 
 _register()
+
+
+def run() -> None:
+    """The ``citelens`` command: ``main`` as a program, which ends without tearing the interpreter down.
+
+    A command that has located affiliations holds the gazetteer's million small objects (and an ingest its
+    models): freeing them one by one at exit took ≈ 0.3-0.4 s, longer than indexing a few articles
+    (2026-12-04). Everything a normal exit does that matters still happens — other threads are waited for,
+    ``atexit`` handlers run (database pools close, worker processes are reaped), output is flushed — then the
+    process ends with the command's exit code (``os._exit``, as Instagram's servers end to skip the same
+    teardown). Tests call ``main`` through click's runner and are not affected."""
+    import atexit
+    import contextlib
+    import os
+    import threading
+
+    try:
+        main()
+        code: object = EXIT_OK
+    except SystemExit as stop:  # click ends every command this way (standalone mode)
+        code = stop.code
+    if code is None:
+        code = EXIT_OK
+    elif not isinstance(code, int):  # sys.exit("message"): printed, exit status 1, as Python does
+        print(code, file=sys.stderr)
+        code = 1
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and not thread.daemon:
+            thread.join()
+    atexit._run_exitfuncs()  # noqa: SLF001 - what interpreter shutdown runs first; then only freeing memory is left
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe (`citelens … | head`): nothing to write to
+            stream.flush()
+    os._exit(code)
