@@ -1,8 +1,24 @@
 from __future__ import annotations
 
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from lxml import etree
+
 from citelens.formats import detect_format, parse_document
-from citelens.formats.jats import parse_jats, parse_jats_references
+from citelens.formats.jats import (
+    _CITATION_TAGS,
+    _TEXT_NODES,
+    _content,
+    parse_jats,
+    parse_jats_references,
+    text_of,
+)
+from citelens.formats.xmlsafe import parse_xml
 from citelens.statements import build_statements
+
+DEMO = Path(__file__).resolve().parents[1] / "data" / "demo-corpus"
 
 
 def test_metadata(mini_jats: bytes) -> None:
@@ -84,3 +100,34 @@ def test_whole_corpus_links_every_marked_callout(shared_data) -> None:  # noqa: 
                 for rid in (x.get("rid") or "").split() if rid in ids}
         doc = build_statements(parse_jats(data, f.name))
         assert gold <= {s.reference_key for s in doc.statements}, f.name
+
+
+def _demo_articles() -> Iterator[tuple[str, bytes]]:
+    """The bundled demo corpus: 20 PLOS articles and 56 Europe PMC ones."""
+    for f in sorted(DEMO.glob("*.xml")):
+        yield f.name, f.read_bytes()
+    with tarfile.open(DEMO / "pmc-optogenetics.tar.gz") as tar:
+        for member in tar:
+            fh = tar.extractfile(member) if member.isfile() else None
+            if fh is not None:
+                yield member.name, fh.read()
+
+
+def test_text_in_libxml2_is_itertext(mini_jats: bytes) -> None:
+    """The parser reads text through libxml2 (``_content``, ``_TEXT_NODES``) where it used to join ``itertext()``
+    in Python; documents stay the same as long as both give the same strings: on every element (and every citation)
+    of the fixture and of the demo corpus."""
+    leaf = etree.fromstring(b"<a><b/>tail<c> x <d>y</d>z </c></a>")
+    assert _content(leaf[0]) == "" and _content(leaf) == "tail x yz " and text_of(leaf[1]) == "x yz"  # no own tail
+    assert type(_content(leaf)) is str and text_of(None) == ""
+    elements = citations = 0
+    for name, data in [("mini.xml", mini_jats), *_demo_articles()]:
+        root = parse_xml(data, name)
+        for el in root.iter():
+            assert _content(el) == "".join(el.itertext()), (name, el.tag)
+            elements += 1
+        for cit in root.iter(*_CITATION_TAGS):
+            pieces = [t.strip() for t in cit.itertext() if t.strip()]
+            assert list(filter(None, map(str.strip, _TEXT_NODES(cit)))) == pieces, name
+            citations += 1
+    assert elements > 100_000 and citations > 3_000
