@@ -279,7 +279,7 @@ def test_ingest_refuses_workers_running_another_classifier(tmp_path: Path, mini_
     from citelens.pipeline import worker_pool
 
     store = open_store(tmp_path / "i.db")
-    with worker_pool("cues", 2, fork=False) as workers, pytest.raises(ValueError, match="classifier"):
+    with worker_pool("cues", 2) as workers, pytest.raises(ValueError, match="classifier"):
         Pipeline(store, "linear").ingest([read_bytes_input("a.xml", mini_jats)], workers=workers)
     store.close()
 

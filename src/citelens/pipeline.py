@@ -649,7 +649,7 @@ class Pipeline:
         try:
             with contextlib.ExitStack() as stack:
                 if workers is None:
-                    workers = stack.enter_context(worker_pool(self.classifier_name, jobs, fork=False))
+                    workers = stack.enter_context(worker_pool(self.classifier_name, jobs))
                 assert workers is not None
                 for item in items:
                     pending.append((item, workers.pool.apply_async(_worker_process,
@@ -673,11 +673,11 @@ class WorkerPool:
 
 
 @contextlib.contextmanager
-def worker_pool(classifier: str | None, jobs: int, fork: bool = True) -> Iterator[WorkerPool]:
+def worker_pool(classifier: str | None, jobs: int, fork: bool = False) -> Iterator[WorkerPool]:
     """``jobs`` worker processes running the classifier named ``classifier``; stopped when the block ends.
 
     ``fork=True`` is for a caller that has **not opened any database yet** (``citelens ingest`` starts its workers
-    before it opens the index): the workers are then forked from this process, which has imported everything
+    before it opens the index; the default is ``False``): the workers are then forked from this process, which has imported everything
     they need, where the platform forks safely (Linux) and no other thread runs (a fork copies one thread, and
     a lock another held would stay locked in the child). A database connection must never cross a fork, so
     otherwise they come from :func:`_worker_context`. Forking saves the fork server's start-up — it imports

@@ -121,7 +121,7 @@ def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: boo
     with contextlib.ExitStack() as running:
         # The worker processes start before the index is opened, so that they can be forked from this process
         # (pipeline.worker_pool): a database connection must never cross a fork.
-        workers = running.enter_context(worker_pool(classifier, n_jobs)) if n_jobs > 1 else None
+        workers = running.enter_context(worker_pool(classifier, n_jobs, fork=True)) if n_jobs > 1 else None
         store = _open(db)
         with Progress(TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       TextColumn("{task.fields[current]}"), console=err, disable=not show, transient=False) as bar:

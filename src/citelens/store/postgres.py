@@ -36,7 +36,7 @@ POOL_SIZE = int(os.environ.get("CITELENS_PG_POOL_SIZE", "10"))
 CONNECT_TIMEOUT_S = 10.0
 # The writer lock of PostgresStore.transaction: an advisory lock keyed by the schema, so indexes in other schemas
 # of one database (the tests', say) do not wait for each other.
-_WRITER_LOCK = "SELECT pg_advisory_xact_lock(hashtext('citelens-write:' || current_schema()))"
+_WRITER_LOCK = "SELECT pg_advisory_xact_lock(hashtext('citelens-write:' || coalesce(current_schema(), '')))"
 
 _pools: dict[str, ConnectionPool] = {}
 _pools_lock = threading.Lock()
