@@ -190,3 +190,7 @@ def test_the_command_ends_like_a_normal_exit_without_the_teardown(tmp_path: Path
     assert r.returncode == EXIT_USAGE and "--jobs" in r.stderr
     r = _program(tmp_path, "--version")
     assert r.returncode == EXIT_OK and "citelens" in r.stdout
+    # An idle thread pool left open (its threads wait for work) ends as at a normal exit, instead of hanging.
+    idle = "import concurrent.futures\nconcurrent.futures.ThreadPoolExecutor(2).submit(int).result()"
+    r = _program(tmp_path, "--version", prelude=idle)
+    assert r.returncode == EXIT_OK and "citelens" in r.stdout

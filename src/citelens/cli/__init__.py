@@ -85,10 +85,11 @@ def run() -> None:
     elif not isinstance(code, int):  # sys.exit("message"): printed, exit status 1, as Python does
         print(code, file=sys.stderr)
         code = 1
-    for thread in threading.enumerate():
-        if thread is not threading.current_thread() and not thread.daemon:
-            thread.join()
-    atexit._run_exitfuncs()  # noqa: SLF001 - what interpreter shutdown runs first; then only freeing memory is left
+    # What the interpreter's own shutdown does first, in its order: threading's exit hooks (they wake idle
+    # executor threads, which would otherwise wait forever) and the wait for non-daemon threads, then the atexit
+    # handlers. After these only freeing memory is left. (Both are private: the interpreter calls them itself.)
+    threading._shutdown()  # type: ignore[attr-defined]  # noqa: SLF001
+    atexit._run_exitfuncs()  # noqa: SLF001
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed pipe (`citelens … | head`): nothing to write to
             stream.flush()
