@@ -275,6 +275,59 @@ def test_ingest_command_with_workers_stores_the_same_as_without(tmp_path: Path, 
     assert exports[0] == exports[1] and len(exports[0]) > 3
 
 
+def test_ctrl_c_stops_an_ingest_with_workers_cleanly(tmp_path: Path, mini_jats: bytes) -> None:
+    """Ctrl-C (SIGINT to the whole process group, as a terminal sends it) during an ingest with workers: the
+    command stops promptly with "Aborted!" and exit status 1, no worker prints a traceback or outlives it, and
+    the index keeps whole stored batches only."""
+    import os
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    from citelens.pipeline import STORE_BATCH
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(1500):  # long enough to be interrupted after its first stored batches
+        (folder / f"p{i:04d}.xml").write_bytes(mini_jats.replace(b"10.9999/JTB.2020.001", f"10.5555/int.{i}".encode()))
+    db = tmp_path / "i.db"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    proc = subprocess.Popen([sys.executable, "-c", "from citelens.cli import run; run()", "ingest", str(folder),
+                             "--db", str(db), "--classifier", "cues", "--jobs", "2", "--quiet"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        stored = 0
+        while stored == 0 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.1)
+            try:
+                with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+                    stored = conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+            except sqlite3.Error:  # not created yet
+                pass
+        assert stored and proc.poll() is None, "the ingest ended before it could be interrupted"
+        workers = psutil.Process(proc.pid).children(recursive=True)
+        assert workers
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+    assert proc.returncode == 1 and "Aborted!" in err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err[-2000:]
+    psutil.wait_procs(workers, timeout=10)
+    assert not [w for w in workers if w.is_running() and w.status() != psutil.STATUS_ZOMBIE]
+    store = open_store(db, readonly=True)
+    assert store.stats().documents % STORE_BATCH == 0 and store.stats().documents >= STORE_BATCH
+    store.close()
+
+
 def test_ingest_refuses_workers_running_another_classifier(tmp_path: Path, mini_jats: bytes) -> None:
     from citelens.pipeline import worker_pool
 
