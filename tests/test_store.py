@@ -275,10 +275,13 @@ def test_ingest_command_with_workers_stores_the_same_as_without(tmp_path: Path, 
     assert exports[0] == exports[1] and len(exports[0]) > 3
 
 
-def test_ctrl_c_stops_an_ingest_with_workers_cleanly(tmp_path: Path, mini_jats: bytes) -> None:
-    """Ctrl-C (SIGINT to the whole process group, as a terminal sends it) during an ingest with workers: the
-    command stops promptly with "Aborted!" and exit status 1, no worker prints a traceback or outlives it, and
-    the index keeps whole stored batches only."""
+@pytest.mark.parametrize(("how", "status", "message"), [("ctrl-c", 1, "Aborted!"), ("sigterm", -15, "Stopped (SIGTERM).")])
+def test_an_interrupted_ingest_with_workers_stops_cleanly(tmp_path: Path, mini_jats: bytes, how: str, status: int,
+                                                          message: str) -> None:
+    """Ctrl-C (SIGINT to the whole process group, as a terminal sends it) or SIGTERM to the command (`timeout`,
+    `kill`, a batch scheduler's time limit) during an ingest with workers: the command stops promptly with its
+    message (exit status 1, or ended by SIGTERM after its clean-up), no worker prints a traceback or outlives it,
+    and the index keeps whole stored batches only."""
     import os
     import signal
     import sqlite3
@@ -313,13 +316,16 @@ def test_ctrl_c_stops_an_ingest_with_workers_cleanly(tmp_path: Path, mini_jats: 
         assert stored and proc.poll() is None, "the ingest ended before it could be interrupted"
         workers = psutil.Process(proc.pid).children(recursive=True)
         assert workers
-        os.killpg(proc.pid, signal.SIGINT)
+        if how == "ctrl-c":
+            os.killpg(proc.pid, signal.SIGINT)
+        else:
+            proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate()
-    assert proc.returncode == 1 and "Aborted!" in err
+    assert proc.returncode == status and message in err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err[-2000:]
     psutil.wait_procs(workers, timeout=10)
     assert not [w for w in workers if w.is_running() and w.status() != psutil.STATUS_ZOMBIE]

@@ -787,6 +787,9 @@ def _worker_init(classifier_name: str | None, jobs: int = 1) -> None:
     # die holding the pool's queue lock, which once left the command waiting forever for a pool that could not
     # stop (one in ~25 interrupted runs of plos-starter, 2026-12-04).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # And SIGTERM, which the pool sends to stop its workers, is not the command's "stop cleanly" (cli.run): a
+    # forked worker would otherwise inherit that handler.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     # Share the cores between the workers: an ONNX model would otherwise start one thread per core in
     # every worker (measured: 2 workers x 2 threads on 2 cores was 50 % slower than one process).
     os.environ.setdefault("CITELENS_THREADS", str(max(1, (os.cpu_count() or 1) // jobs)))

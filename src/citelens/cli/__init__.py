@@ -73,11 +73,21 @@ def run() -> None:
     import atexit
     import contextlib
     import os
+    import signal
     import threading
 
+    # SIGTERM (`timeout`, `kill`, a batch scheduler's time limit, a service stop) ends the command as Ctrl-C
+    # does, through the code's own clean-up: the open transaction rolls back and worker processes are stopped;
+    # then the process ends by that signal, as it did before (a service manager counts that as a clean stop).
+    # Left to its default, it killed this process on the spot, and each ingest worker then printed a
+    # BrokenPipeError traceback as its result found no reader.
+    signal.signal(signal.SIGTERM, _stop_on_signal)
+    stopped_by = 0
     try:
         main()
         code: object = EXIT_OK
+    except _Stopped as stop:
+        code, stopped_by = stop.code, stop.signum
     except SystemExit as stop:  # click ends every command this way (standalone mode)
         code = stop.code
     if code is None:
@@ -93,4 +103,20 @@ def run() -> None:
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed pipe (`citelens … | head`): nothing to write to
             stream.flush()
+    if stopped_by:
+        signal.signal(stopped_by, signal.SIG_DFL)
+        os.kill(os.getpid(), stopped_by)
     os._exit(code)
+
+
+class _Stopped(SystemExit):
+    """Raised by SIGTERM's handler under ``run``: the command leaves through its own clean-up."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(128 + signum)
+        self.signum = signum
+
+
+def _stop_on_signal(signum: int, _frame: object) -> None:
+    print("Stopped (SIGTERM).", file=sys.stderr, flush=True)
+    raise _Stopped(signum)
