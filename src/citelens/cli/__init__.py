@@ -69,7 +69,8 @@ def run() -> None:
     (2026-12-04). Everything a normal exit does that matters still happens — other threads are waited for,
     ``atexit`` handlers run (database pools close, worker processes are reaped), output is flushed — then the
     process ends with the command's exit code (``os._exit``, as Instagram's servers end to skip the same
-    teardown). Tests call ``main`` through click's runner and are not affected."""
+    teardown). SIGTERM leaves through the same clean-up as Ctrl-C (below). Tests call ``main`` through click's
+    runner and are not affected."""
     import atexit
     import contextlib
     import os
@@ -90,6 +91,7 @@ def run() -> None:
         code, stopped_by = stop.code, stop.signum
     except SystemExit as stop:  # click ends every command this way (standalone mode)
         code = stop.code
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # from here on a SIGTERM ends the process at once
     if code is None:
         code = EXIT_OK
     elif not isinstance(code, int):  # sys.exit("message"): printed, exit status 1, as Python does
@@ -104,7 +106,6 @@ def run() -> None:
         with contextlib.suppress(OSError, ValueError):  # a closed pipe (`citelens … | head`): nothing to write to
             stream.flush()
     if stopped_by:
-        signal.signal(stopped_by, signal.SIG_DFL)
         os.kill(os.getpid(), stopped_by)
     os._exit(code)
 
@@ -118,5 +119,8 @@ class _Stopped(SystemExit):
 
 
 def _stop_on_signal(signum: int, _frame: object) -> None:
+    import signal
+
+    signal.signal(signum, signal.SIG_DFL)  # a second one while cleaning up ends the process at once
     print("Stopped (SIGTERM).", file=sys.stderr, flush=True)
     raise _Stopped(signum)
