@@ -73,6 +73,36 @@ def test_conflicting_years_or_dois_do_not_match() -> None:
     assert find_matching_work(q2, index)[0] is None
 
 
+def test_another_first_page_is_another_article_however_alike_the_titles() -> None:
+    """A series' parts, companion papers, comments: near-identical titles, same authors, year and journal — told
+    apart by where they start (from plos-starter's references)."""
+    index = InMemoryWorkIndex()
+    authors = [Author("Lavis", "JN"), Author("Oxman", "AD")]
+    stp13 = index.create_work(WorkRecord(
+        title="SUPPORT tools for evidence-informed health policymaking (STP) 13: preparing and using policy briefs",
+        authors=authors, year=2009, container="Health Res Policy Syst", volume="7", pages="S13"))
+    stp14 = WorkRecord(title="SUPPORT tools for evidence-informed health policymaking (STP) 14: organising and "
+                             "using policy dialogues", authors=authors, year=2009, container="Health Res Policy Syst",
+                       volume="7", pages="S14")
+    assert find_matching_work(stp14, index)[0] is None
+    # The same part, cited with its page: found, as with no page at all.
+    assert find_matching_work(replace(stp14, title=index.works[stp13].title, pages="S13"), index)[0] == stp13
+    assert find_matching_work(replace(stp14, title=index.works[stp13].title, pages=""), index)[0] == stp13
+    # Page numbers compare as numbers ("0041" is page 41); an article number (PLOS's "e7") is not a page, so the
+    # page range a reference prints for that article does not conflict with it.
+    plos = index.create_work(WorkRecord(title="Susceptibility to superhelically driven DNA duplex destabilization",
+                                        authors=[Author("Wang")], year=2005, volume="1", pages="e7"))
+    q = WorkRecord(title="Susceptibility to superhelically driven DNA duplex destabilization", authors=[Author("Wang")],
+                   year=2005, volume="1", pages="0041-0046")
+    assert find_matching_work(q, index)[0] == plos
+    paged = index.create_work(WorkRecord(title="Statistical methods for assessing agreement between two methods",
+                                         authors=[Author("Bland")], year=1986, volume="327", pages="307-310"))
+    # Volumes are not compared: the Lancet's 1986 volume 1 is also its volume 327.
+    lancet = WorkRecord(title="Statistical methods for assessing agreement between two methods",
+                        authors=[Author("Bland")], year=1986, volume="1", pages="0307")
+    assert find_matching_work(lancet, index)[0] == paged
+
+
 def test_self_citations_flagged() -> None:
     doc = citing("a.xml", [ref("r1", "Own earlier work", "Okafor", 2015), ref("r2", "Someone else", "Barnes", 2001)],
                  authors=["Okafor", "Lindqvist"])

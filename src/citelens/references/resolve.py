@@ -138,6 +138,8 @@ def match_score(rec: WorkRecord, cand: WorkCandidate, *, fa: str | None = None, 
     """
     if rec.doi and cand.doi and rec.doi != cand.doi:
         return 0.0
+    if _printed_elsewhere(rec, cand):
+        return 0.0
     if fa is None:
         fa = author_key(rec.authors)
     author_ok = bool(fa and cand.first_author) and (fa == cand.first_author or fuzz.ratio(fa, cand.first_author) >= 85)
@@ -169,6 +171,29 @@ def match_score(rec: WorkRecord, cand: WorkCandidate, *, fa: str | None = None, 
     if author_ok and year_score == 1.0 and rec.volume and fp and rec.volume == cand.volume and fp == cand.first_page:
         return 0.9
     return 0.0
+
+
+def _printed_elsewhere(rec: WorkRecord, cand: WorkCandidate) -> bool:
+    """Both give a first page, and not the same one: another article, however alike the titles.
+
+    Titles alone do not tell apart a series' parts ("… (STP) 13: preparing …" and "… (STP) 14: organising …",
+    "Part 1" and "Part 2"), companion papers ("… by the numbers: models" / "…: applications"), a comment on an
+    article, or "Male …" and "Female physical attractiveness in …": on plos-starter 11 of the 95 fuzzy matches were
+    such pairs, every one with another first page (2026-12-04). An article number ("e1001051", PLOS) and the page
+    range a reference prints for the same article ("1-14") are not compared. Volumes are not either: the same
+    Lancet article is cited in volume 1 and in volume 327 (issue-year and running numbering)."""
+    p1, p2 = _page_number(first_page(rec.pages)), _page_number(cand.first_page or "")
+    return bool(p1 and p2 and p1 != p2)
+
+
+def _page_number(page: str) -> str:
+    """A first page as compared across sources ("0041" and "41" alike, "S13" as "s13"); "" for an article
+    number (e + digits) or nothing."""
+    page = page.lower()
+    if not page or page[0] == "e":
+        return ""
+    prefix = page[0] if page[0].isalpha() else ""
+    return prefix + str(int(page[len(prefix):]))
 
 
 def _main_title_match(a: str, b: str) -> bool:
