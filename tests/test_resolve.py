@@ -97,6 +97,14 @@ def test_another_first_page_is_another_article_however_alike_the_titles() -> Non
     assert find_matching_work(q, index)[0] == plos
     paged = index.create_work(WorkRecord(title="Statistical methods for assessing agreement between two methods",
                                          authors=[Author("Bland")], year=1986, volume="327", pages="307-310"))
+    # A Cochrane review's number is its first page: two reviews of one series are two works.
+    spf66 = index.create_work(WorkRecord(title="Vaccines for preventing malaria (SPf66)", authors=[Author("Graves")],
+                                         year=2006, pages="CD005966"))
+    other = WorkRecord(title="Vaccines for preventing malaria (pre-erythrocytic)", authors=[Author("Graves")],
+                       year=2006, pages="CD006198")
+    assert find_matching_work(other, index)[0] is None
+    assert find_matching_work(replace(other, title="Vaccines for preventing malaria (SPf66)", pages="CD005966"),
+                              index)[0] == spf66
     # Volumes are not compared: the Lancet's 1986 volume 1 is also its volume 327.
     lancet = WorkRecord(title="Statistical methods for assessing agreement between two methods",
                         authors=[Author("Bland")], year=1986, volume="1", pages="0307")

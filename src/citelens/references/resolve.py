@@ -84,7 +84,10 @@ class WorkIndex(Protocol):
 
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 _NON_WORD = re.compile(r"[\W_]+")  # dashes and punctuation outside ASCII would vanish when folding
-_FIRST_PAGE = re.compile(r"\s*([A-Za-z]?\d+)")  # compiled once: re.match's cache lookup was half of first_page
+# A first page: digits after at most two letters ("S13", "e1001051", a Cochrane review's "CD005966"). Compiled once:
+# re.match's cache lookup was half of first_page.
+_FIRST_PAGE = re.compile(r"\s*([A-Za-z]{0,2}\d+)")
+_PAGE_PARTS = re.compile(r"([a-z]*)(\d+)")
 
 
 @lru_cache(maxsize=65_536)  # pure; the resolver folds each name and title ~13 times per reference while storing
@@ -179,7 +182,8 @@ def _printed_elsewhere(rec: WorkRecord, cand: WorkCandidate) -> bool:
     Titles alone do not tell apart a series' parts ("… (STP) 13: preparing …" and "… (STP) 14: organising …",
     "Part 1" and "Part 2"), companion papers ("… by the numbers: models" / "…: applications"), a comment on an
     article, or "Male …" and "Female physical attractiveness in …": on plos-starter 11 of the 95 fuzzy matches were
-    such pairs, every one with another first page (2026-12-04). An article number ("e1001051", PLOS) and the page
+    such pairs, every one with another first page (2026-12-04); so are two Cochrane reviews of one series
+    ("Vaccines for preventing malaria (SPf66)", CD005966, and "(pre-erythrocytic)", CD006198). An article number ("e1001051", PLOS) and the page
     range a reference prints for the same article ("1-14") are not compared. Volumes are not either: the same
     Lancet article is cited in volume 1 and in volume 327 (issue-year and running numbering)."""
     p1, p2 = _page_number(first_page(rec.pages)), _page_number(cand.first_page or "")
@@ -187,13 +191,13 @@ def _printed_elsewhere(rec: WorkRecord, cand: WorkCandidate) -> bool:
 
 
 def _page_number(page: str) -> str:
-    """A first page as compared across sources ("0041" and "41" alike, "S13" as "s13"); "" for an article
-    number (e + digits) or nothing."""
-    page = page.lower()
-    if not page or page[0] == "e":
+    """A first page as compared across sources ("0041" and "41" alike, "S13" as "s13", "CD005966" as
+    "cd5966"); "" for an article number (e + digits) or nothing."""
+    m = _PAGE_PARTS.fullmatch(page.lower())
+    if m is None or m.group(1) == "e":
         return ""
-    prefix = page[0] if page[0].isalpha() else ""
-    return prefix + str(int(page[len(prefix):]))
+    prefix = "" if m.group(1) in ("p", "pp") else m.group(1)  # "p123" is page 123
+    return prefix + str(int(m.group(2)))
 
 
 def _main_title_match(a: str, b: str) -> bool:
