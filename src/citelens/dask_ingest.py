@@ -50,7 +50,7 @@ from citelens.pipeline import (
     metadata_first,
     process_document,
 )
-from citelens.stance import StanceClassifier, available_classifiers, get_classifier
+from citelens.stance import StanceClassifier, check_classifier_name, get_classifier
 from citelens.store.base import Store
 
 _LOCAL = re.compile(r"^local(?:\[(\d+)\])?$")
@@ -347,8 +347,7 @@ def ingest_paths_on_dask(paths: Iterable[str | Path], store: Store, spec: str, c
     """Convenience: start or reach the cluster named by ``spec``, ingest, shut the local cluster down."""
     summary = IngestSummary()
     inputs = InputPaths(paths, summary.skipped)
-    if classifier is not None and classifier not in available_classifiers():  # fail before any cluster starts
-        raise ValueError(f"unknown classifier {classifier!r}; available: {', '.join(available_classifiers())}")
+    check_classifier_name(classifier)  # fail before any cluster starts
     client, close = connect(spec)
     try:
         return ingest_on_dask(inputs, store, client, classifier=classifier, summary=summary, **kw)

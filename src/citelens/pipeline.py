@@ -44,7 +44,7 @@ from citelens.formats.crossref import parse_metadata_lines
 from citelens.places import locate_authors
 from citelens.places.stage import locate_author_affiliations
 from citelens.references.resolve import find_matching_work, resolve_references
-from citelens.stance import StanceClassifier, classify_statements, get_classifier
+from citelens.stance import StanceClassifier, check_classifier_name, classify_statements, get_classifier
 from citelens.statements import build_statements
 from citelens.store.base import Store
 from citelens.store.records import SaveResult
@@ -506,10 +506,7 @@ class Pipeline:
             self._classifier = classifier
             self.classifier_name = getattr(classifier, "name", None)
         else:
-            from citelens.stance import available_classifiers
-
-            if classifier is not None and classifier not in available_classifiers():
-                get_classifier(classifier)  # raises the registry's own error for an unknown name
+            check_classifier_name(classifier)
             self.classifier_name = classifier
 
     @property

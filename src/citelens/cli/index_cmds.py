@@ -96,14 +96,13 @@ def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: boo
     rest are stored), 2 on usage errors.
     """
     from citelens.pipeline import IngestSummary, InputPaths, Pipeline, worker_pool
-    from citelens.stance import available_classifiers
+    from citelens.stance import check_classifier_name
 
     err = _console(True)
     client = close_cluster = None
     try:
         resolve_jobs(jobs, 1)  # a bad --jobs is a usage error before anything is opened
-        if classifier is not None and classifier not in available_classifiers():
-            raise ValueError(f"unknown classifier {classifier!r}; available: {', '.join(available_classifiers())}")
+        check_classifier_name(classifier)
         if dask_spec:
             from citelens.dask_ingest import connect
 

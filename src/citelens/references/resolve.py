@@ -181,12 +181,15 @@ def _printed_elsewhere(rec: WorkRecord, cand: WorkCandidate) -> bool:
 
     Titles alone do not tell apart a series' parts ("… (STP) 13: preparing …" and "… (STP) 14: organising …",
     "Part 1" and "Part 2"), companion papers ("… by the numbers: models" / "…: applications"), a comment on an
-    article, or "Male …" and "Female physical attractiveness in …": on plos-starter 11 of the 95 fuzzy matches were
-    such pairs, every one with another first page (2026-12-04); so are two Cochrane reviews of one series
-    ("Vaccines for preventing malaria (SPf66)", CD005966, and "(pre-erythrocytic)", CD006198). An article number ("e1001051", PLOS) and the page
-    range a reference prints for the same article ("1-14") are not compared. Volumes are not either: the same
-    Lancet article is cited in volume 1 and in volume 327 (issue-year and running numbering)."""
-    p1, p2 = _page_number(first_page(rec.pages)), _page_number(cand.first_page or "")
+    article, "Male …" and "Female physical attractiveness in …", or two Cochrane reviews of one series
+    ("Vaccines for preventing malaria (SPf66)", CD005966, and "(pre-erythrocytic)", CD006198): on plos-starter 12
+    of the 95 fuzzy matches were such pairs, every one with another first page (2026-12-04). An article number
+    ("e1001051", PLOS) and the page range a reference prints for the same article ("1-14") are not compared.
+    Volumes are not either: the same Lancet article is cited in volume 1 and in volume 327 (issue-year and
+    running numbering)."""
+    if not (rec.pages and cand.first_page):  # (most candidates of a page-less reference: no regex to run)
+        return False
+    p1, p2 = _page_number(first_page(rec.pages)), _page_number(cand.first_page)
     return bool(p1 and p2 and p1 != p2)
 
 

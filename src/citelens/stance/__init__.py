@@ -60,13 +60,16 @@ def available_classifiers() -> list[str]:
     return sorted(_REGISTRY)
 
 
+def check_classifier_name(name: str | None) -> None:
+    """ValueError when ``name`` is not a registered classifier (None: the default), without loading any model:
+    what commands check before they open anything or start workers."""
+    if (name or DEFAULT_CLASSIFIER) not in _REGISTRY:
+        raise ValueError(f"unknown classifier {name!r}; available: {', '.join(available_classifiers())}")
+
+
 def get_classifier(name: str | None = None) -> StanceClassifier:
-    name = name or DEFAULT_CLASSIFIER
-    try:
-        factory = _REGISTRY[name]
-    except KeyError:
-        raise ValueError(f"unknown classifier {name!r}; available: {', '.join(available_classifiers())}") from None
-    return factory()
+    check_classifier_name(name)
+    return _REGISTRY[name or DEFAULT_CLASSIFIER]()
 
 
 def classify_statements(doc: Document, classifier: StanceClassifier) -> Document:
@@ -87,6 +90,6 @@ def classify_statements(doc: Document, classifier: StanceClassifier) -> Document
 __all__ = [
     "StanceClassifier", "StanceInput", "StancePrediction", "CuePhraseClassifier", "LinearStanceClassifier",
     "MiniLMStanceClassifier", "CascadeStanceClassifier", "recommended_min_confidence", "resolve_min_confidence",
-    "get_classifier",
+    "get_classifier", "check_classifier_name",
     "register_classifier", "available_classifiers", "classify_statements", "DEFAULT_CLASSIFIER",
 ]
