@@ -61,6 +61,24 @@ def test_tallies_min_confidence(client: TestClient) -> None:
     assert s["total"] == every["total"]
 
 
+def test_citations_and_search_min_confidence(client: TestClient) -> None:
+    """type= with min_confidence= lists what the tallies count at that threshold."""
+    every = client.get(f"/api/citations/{CITED}", params={"type": "contrasting"}).json()
+    assert every["total"] == 1 and every["min_confidence"] is None
+    strict = client.get(f"/api/citations/{CITED}", params={"type": "contrasting", "min_confidence": "1"}).json()
+    assert strict["total"] == 0 and strict["citations"] == [] and strict["min_confidence"] == 1.0
+    demoted = client.get(f"/api/citations/{CITED}", params={"type": "mentioning", "min_confidence": "1"}).json()
+    assert demoted["total"] == 5 and {c["type"] for c in demoted["citations"]} == {"supporting", "contrasting",
+                                                                                  "mentioning"}
+    auto = client.get(f"/api/citations/{CITED}", params={"min_confidence": "auto"}).json()
+    assert auto["total"] == 5 and 0 < auto["min_confidence"] < 1
+    hits = client.get("/api/search", params={"q": "contrast", "type": "contrasting", "min_confidence": "1"}).json()
+    assert hits["total"] == 0 and hits["min_confidence"] == 1.0
+    for path, params in ((f"/api/citations/{CITED}", {}), ("/api/search", {"q": "contrast"})):
+        r = client.get(path, params={**params, "min_confidence": "high"})
+        assert r.status_code == 400 and "min_confidence" in r.json()["error"]
+
+
 def test_tallies_batch(client: TestClient) -> None:
     r = client.post("/api/tallies", json=[CITED, "10.1128/JB.187.1.55", "10.5555/unknown"])
     body = r.json()

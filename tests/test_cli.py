@@ -72,6 +72,18 @@ def test_report_json(tmp_path: Path, mini_jats: bytes) -> None:
     assert strict["tallies"]["total"] == r["tallies"]["total"]
     code, _ = run("report", "10.1128/JB.187.1.55", "--db", db, "--min-confidence", "lots")
     assert code == EXIT_USAGE
+    # --type lists statements under the label the tallies count them under; the text output says so.
+    code, out = run("report", "W2", "--db", db, "--json", "--type", "contrasting")  # Barnes: one contrasting
+    contrasting = json.loads(out)["statements"]
+    assert code == EXIT_OK and len(contrasting) == 1
+    code, out = run("report", "W2", "--db", db, "--json", "--type", "contrasting", "--min-confidence", "1")
+    assert code == EXIT_OK and json.loads(out)["statements_total"] == 0
+    code, out = run("report", "W2", "--db", db, "--type", "mentioning", "--min-confidence", "1")
+    assert code == EXIT_OK and "below 1: counted as mentioning" in out and contrasting[0]["text"][:30] in out
+    code, out = run("search", "contrast", "--db", db, "--json", "--type", "contrasting")
+    assert code == EXIT_OK and json.loads(out)["total"] == 1 and json.loads(out)["min_confidence"] is None
+    code, out = run("search", "contrast", "--db", db, "--json", "--type", "contrasting", "--min-confidence", "1")
+    assert code == EXIT_OK and json.loads(out)["total"] == 0 and json.loads(out)["min_confidence"] == 1.0
     code, _ = run("report", "10.9999/unknown", "--db", db, "--json")
     assert code == EXIT_NOT_FOUND
     code, _ = run("report", "10.9999/x", "--db", str(tmp_path / "nope.db"))

@@ -507,6 +507,36 @@ def test_min_confidence_counts_unsure_labels_as_mentioning(pipeline: Pipeline) -
     assert store.tallies(barnes.id, min_confidence=1.0).contrasting == 1
 
 
+def test_min_confidence_lists_statements_as_the_tallies_count_them(pipeline: Pipeline) -> None:
+    """With a threshold, --type / type= lists a statement under the label the tallies count it under, the
+    totals agree with the tallies, and each statement keeps its own label and confidence."""
+    ingest(pipeline, "c1.xml", citing("10.5555/c1", "Our data are consistent with the findings of Barnes"))
+    ingest(pipeline, "c2.xml", citing("10.5555/c2", "In contrast to Barnes, we found no such effect", year=2022))
+    store = pipeline.store
+    barnes = store.search_works("Sentinel behaviour in bacterial colonies")[0]
+    for threshold in (None, 0.0, 1.0):
+        tallies = store.tallies(barnes.id, min_confidence=threshold)
+        years = store.year_tallies(barnes.id, min_confidence=threshold)
+        for stance in ("supporting", "contrasting", "mentioning"):
+            total, rows = store.citations(barnes.id, stance=stance, min_confidence=threshold, limit=100)
+            assert total == len(rows) == getattr(tallies, stance), (threshold, stance)
+            assert sum(getattr(y, stance) for y in years) == total
+            hits_total, _ = store.search_statements("barnes", stance=stance, min_confidence=threshold)
+            assert hits_total == total
+    # Above every model confidence, the two model labels are listed as mentioning, with their own labels.
+    total, rows = store.citations(barnes.id, stance="mentioning", min_confidence=1.0, limit=100)
+    assert {r.type for r in rows} >= {"supporting", "contrasting"}
+    # "relevance" puts only labels that pass the threshold first; the list itself is every statement.
+    _, first = store.citations(barnes.id, limit=1)
+    assert first[0].type == "contrasting"
+    total_all, _ = store.citations(barnes.id, min_confidence=1.0)
+    assert total_all == store.tallies(barnes.id).total
+    # A curator's correction counts as set at any threshold.
+    _, rows = store.citations(barnes.id, stance="contrasting")
+    store.correct_statement(rows[0].id, "contrasting", "curator")
+    assert store.citations(barnes.id, stance="contrasting", min_confidence=1.0)[0] == 1
+
+
 def _schema_objects(conn: Any) -> tuple[dict[str, set[str]], set[str]]:
     """{table: columns} and the index names of the current schema."""
     cols: dict[str, set[str]] = {}

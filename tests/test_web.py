@@ -144,8 +144,27 @@ def test_report_filters(client: TestClient) -> None:
     assert client.get(f"/reports/{CITED}?exclude_self=1").text.count('class="card stmt') == 5
 
 
+def test_report_only_labels_the_model_is_sure_of(client: TestClient) -> None:
+    """The filter form offers the model's threshold; with it on, tallies, chart and list count alike, and a
+    label below it is marked on its card."""
+    html = client.get(f"/reports/{CITED}").text
+    box = re.search(r'<input id="f-conf" name="min_confidence" type="checkbox" value="auto" *>', html)
+    assert box and "Only labels the model is sure of" in html and "unsure:" not in html
+    html = client.get(f"/reports/{CITED}?min_confidence=1").text
+    assert 'value="1" checked' in html
+    assert re.search(r'<span class="n">0</span> supporting', html)
+    assert re.search(r'<span class="n">5</span> mentioning', html)
+    assert html.count('class="card stmt') == 5 and html.count("unsure: counted as mentioning") == 2
+    assert 'class="bar-supporting"' not in html  # the chart counts by the same rule
+    html = client.get(f"/reports/{CITED}?type=contrasting&min_confidence=1").text
+    assert html.count('class="card stmt') == 0 and "No citation statements match these filters." in html
+    html = client.get("/search?q=contrast&min_confidence=1").text
+    assert 'value="1" checked' in html and "unsure: counted as mentioning" in html
+    assert client.get(f"/reports/{CITED}?min_confidence=2").status_code == 400
+
+
 @pytest.mark.parametrize("query", ["type=bogus", "section=abstract", "year_from=abc", "year_from=2020&year_to=2010",
-                                   "sort=random", "page=0", "page=999999"])
+                                   "sort=random", "page=0", "page=999999", "min_confidence=high"])
 def test_report_bad_parameters_are_400(client: TestClient, query: str) -> None:
     r = client.get(f"/reports/{CITED}?{query}")
     assert r.status_code == 400

@@ -180,6 +180,7 @@ class CitationsPage(BaseModel):
     total: int
     page: int
     per_page: int
+    min_confidence: float | None = Field(None, description="the threshold the type filter counted by, if any")
     citations: list[Statement]
 
 
@@ -201,6 +202,7 @@ class SearchPage(BaseModel):
     total: int
     page: int
     per_page: int
+    min_confidence: float | None = Field(None, description="the threshold the type filter counted by, if any")
     results: list[Statement]
     grouped: list[SearchHit] = Field(description="the same page grouped by citing sentence")
 

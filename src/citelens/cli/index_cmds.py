@@ -30,8 +30,9 @@ SECTION_OPTION = click.option("--section", type=click.Choice(SECTIONS), help="On
 EXCLUDE_SELF_OPTION = click.option("--exclude-self", is_flag=True, help="Leave out self-citations.")
 MIN_CONFIDENCE_OPTION = click.option(
     "--min-confidence", default=None, metavar="X|auto",
-    help="Tallies count a supporting/contrasting label only at this model confidence (0-1) or above, else as "
-         "mentioning; 'auto' = the installed model's dev threshold for precision 0.8. Default: every label.")
+    help="Count a supporting/contrasting label only at this model confidence (0-1) or above, else as "
+         "mentioning (tallies, and which statements --type lists); 'auto' = the installed model's dev threshold "
+         "for precision 0.8. Default: every label.")
 
 
 def _min_confidence(value: str | None) -> float | None:
@@ -189,7 +190,7 @@ def report(ident: str, db: str, as_json: bool, stance: str | None, section: str 
     tallies = store.tallies(work.id, min_confidence=threshold)
     by_section = store.section_tallies(work.id, min_confidence=threshold)
     total, rows = store.citations(work.id, stance=stance, section=section, exclude_self=exclude_self,
-                                  limit=limit)
+                                  limit=limit, min_confidence=threshold)
     store.close()
     work, tallies = as_dict(work), as_dict(tallies)
     by_section = {k: as_dict(v) for k, v in by_section.items()}
@@ -218,12 +219,20 @@ def report(ident: str, db: str, as_json: bool, stance: str | None, section: str 
         marked = (safe(text[: s["callout_start"]]) + "[bold underline]" + safe(text[s["callout_start"]:s["callout_end"]])
                   + "[/]" + safe(text[s["callout_end"]:]))
         conf = f"{s['confidence']:.2f}" if s["confidence"] is not None else "-"
+        if _below(s, threshold):
+            conf += f", below {threshold:g}: counted as mentioning"
         selfc = " [magenta]self-citation[/]" if s["self_citation"] else ""
         c.print(f"\n[{colour.get(s['type'] or '', 'white')}]{s['type']}[/] ({conf}) · {s['section']} · "
                 f"{safe(s['citing_title'][:80])} ({s['citing_year'] or '?'}){selfc}")
         c.print(f"  {marked}")
     if total > len(statements):
         c.print(f"\n… {total - len(statements)} more (use --limit)")
+
+
+def _below(statement: dict[str, Any], threshold: float | None) -> bool:
+    """Whether a statement's label counts as mentioning at ``threshold`` (store.tallies' rule)."""
+    return (threshold is not None and statement["type"] in ("supporting", "contrasting")
+            and not statement["corrected"] and (statement["confidence"] or 0.0) < threshold)
 
 
 # ------------------------------------------------------------------------------------------- search
@@ -239,16 +248,20 @@ def report(ident: str, db: str, as_json: bool, stance: str | None, section: str 
 @click.option("--year-to", type=int, help="Only statements from papers published in or before this year.")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
 @click.option("--offset", default=0, type=click.IntRange(0, None))
+@MIN_CONFIDENCE_OPTION
 def search(query: str, db: str, as_json: bool, stance: str | None, section: str | None, exclude_self: bool,
-           year_from: int | None, year_to: int | None, limit: int, offset: int) -> None:
+           year_from: int | None, year_to: int | None, limit: int, offset: int, min_confidence: str | None) -> None:
     """Full-text search over citation statements (ranked, with snippets)."""
+    threshold = _min_confidence(min_confidence)
     store = _open(db, must_exist=True, readonly=True)
     total, rows = store.search_statements(query, stance=stance, section=section, year_from=year_from,
-                                          year_to=year_to, exclude_self=exclude_self, limit=limit, offset=offset)
+                                          year_to=year_to, exclude_self=exclude_self, limit=limit, offset=offset,
+                                          min_confidence=threshold)
     store.close()
     rows = as_dict(rows)
     if as_json:
-        _dump({"query": query, "total": total, "results": [statement_json(r) for r in rows]})
+        _dump({"query": query, "total": total, "min_confidence": threshold,
+               "results": [statement_json(r) for r in rows]})
         return
     c = _console()
     c.print(f"{total} statement(s) match {safe(query)!r}")

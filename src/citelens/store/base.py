@@ -131,14 +131,19 @@ class CitationReader(abc.ABC):
         """{section: counts} for the five sections (and any other section name stored)."""
 
     @abc.abstractmethod
-    def year_tallies(self, work_id: str) -> list[YearCounts]:
-        """Counts by the citing paper's year, oldest first (unknown year last)."""
+    def year_tallies(self, work_id: str, *, min_confidence: float | None = None) -> list[YearCounts]:
+        """Counts by the citing paper's year, oldest first (unknown year last); ``min_confidence`` as in
+        :meth:`tallies`."""
 
     @abc.abstractmethod
     def citations(self, work_id: str, *, stance: str | None = None, section: str | None = None,
                   year_from: int | None = None, year_to: int | None = None, exclude_self: bool = False,
-                  sort: str = "relevance", limit: int = 20, offset: int = 0) -> tuple[int, list[Statement]]:
-        """(total matching, one page of statements) citing ``work_id``."""
+                  sort: str = "relevance", limit: int = 20, offset: int = 0,
+                  min_confidence: float | None = None) -> tuple[int, list[Statement]]:
+        """(total matching, one page of statements) citing ``work_id``. With ``min_confidence``, ``stance``
+        selects statements by the label :meth:`tallies` counts them under at that threshold (a model's
+        supporting/contrasting label below it is mentioning), and "relevance" puts only the labels that pass
+        it first; the statements themselves keep their stored label and confidence."""
 
     @abc.abstractmethod
     def get_statement(self, statement_id: int) -> Statement | None: ...
@@ -203,8 +208,10 @@ class StatementSearch(abc.ABC):
     @abc.abstractmethod
     def search_statements(self, query: str, *, stance: str | None = None, section: str | None = None,
                           year_from: int | None = None, year_to: int | None = None, exclude_self: bool = False,
-                          limit: int = 20, offset: int = 0) -> tuple[int, list[SearchHit]]:
-        """Ranked full-text search over citing sentences.
+                          limit: int = 20, offset: int = 0,
+                          min_confidence: float | None = None) -> tuple[int, list[SearchHit]]:
+        """Ranked full-text search over citing sentences (``stance`` with ``min_confidence``: as in
+        :meth:`CitationReader.citations`).
 
         Query syntax (both backends): words (all must appear, stemmed), "quoted phrases", a trailing * for a
         prefix, OR between terms. Anything else is treated as plain words, never as an error.

@@ -987,10 +987,16 @@ class SQLStore(Store):
             buckets.setdefault(r["section"], {})[r["stance"] or ""] = int(r["n"])
         return {sec: _counts(StanceCounts, b) for sec, b in buckets.items()}
 
-    def year_tallies(self, work_id: str) -> list[YearCounts]:
+    def year_tallies(self, work_id: str, *, min_confidence: float | None = None) -> list[YearCounts]:
         wid = self._wid(work_id)
         years: dict[int | None, dict[str, int]] = {}
-        for r in self._rows(*self._by_year("= ?", (wid,))):
+        if min_confidence is None:
+            query, args = self._by_year("= ?", (wid,))
+        else:  # counted one by one: the per-year tallies hold stored labels only
+            expr, expr_args = _counted_stance(min_confidence)
+            query, args = (f"SELECT citing_year, {expr} AS stance, COUNT(*) AS n FROM statements"
+                           " WHERE cited_work_id = ? GROUP BY 1, 2", (*expr_args, wid))
+        for r in self._rows(query, args):
             counts = years.setdefault(r["citing_year"], {})
             counts[r["stance"] or ""] = counts.get(r["stance"] or "", 0) + int(r["n"])
         return [_counts(YearCounts, b, year=y)
@@ -1062,12 +1068,14 @@ class SQLStore(Store):
 
     @staticmethod
     def _filters(stance: str | None, section: str | None, year_from: int | None, year_to: int | None,
-                 exclude_self: bool) -> tuple[str, list[Any]]:
+                 exclude_self: bool, min_confidence: float | None = None) -> tuple[str, list[Any]]:
         where: list[str] = []
         args: list[Any] = []
         if stance:
-            where.append("s.stance = ?")
-            args.append(stance)
+            # With a threshold, a statement is listed under the label the tallies count it under.
+            expr, expr_args = _counted_stance(min_confidence, "s.")
+            where.append(f"{expr} = ?")
+            args.extend([*expr_args, stance])
         if section:
             where.append("s.section = ?")
             args.append(section)
@@ -1083,10 +1091,12 @@ class SQLStore(Store):
 
     def citations(self, work_id: str, *, stance: str | None = None, section: str | None = None,
                   year_from: int | None = None, year_to: int | None = None, exclude_self: bool = False,
-                  sort: str = "relevance", limit: int = 20, offset: int = 0) -> tuple[int, list[Statement]]:
+                  sort: str = "relevance", limit: int = 20, offset: int = 0,
+                  min_confidence: float | None = None) -> tuple[int, list[Statement]]:
         wid = self._wid(work_id)
-        extra, args = self._filters(stance, section, year_from, year_to, exclude_self)
-        if self._has_work_tallies and section is None and year_from is None and year_to is None:
+        extra, args = self._filters(stance, section, year_from, year_to, exclude_self, min_confidence)
+        if (self._has_work_tallies and section is None and year_from is None and year_to is None
+                and (min_confidence is None or not stance)):
             # Filtered by type and self-citation at most: the per-work tallies hold the count.
             if stance or exclude_self:
                 total = self._scalar(
@@ -1098,24 +1108,28 @@ class SQLStore(Store):
             total = self._scalar(f"SELECT COUNT(*) AS n FROM statements s WHERE s.cited_work_id = ?{extra}",
                                  (wid, *args))
         d, a = self._DESC, self._ASC
+        # "relevance": evidence first (contrasting, then supporting; with a threshold, only the labels that pass
+        # it), then confidence, then newest.
+        counted, counted_args = _counted_stance(min_confidence, "s.")
         order = {
-            # "relevance": evidence first (contrasting, then supporting), then confidence, then newest
-            "relevance": "CASE s.stance WHEN 'contrasting' THEN 0 WHEN 'supporting' THEN 1 ELSE 2 END,"
+            "relevance": f"CASE {counted} WHEN 'contrasting' THEN 0 WHEN 'supporting' THEN 1 ELSE 2 END,"
                          f" s.confidence{d}, s.citing_year{d}, s.id",
             "newest": f"s.citing_year{d}, s.id", "oldest": f"s.citing_year{a}, s.id",
             "confidence": f"s.confidence{d}, s.id",
         }.get(sort)
         if order is None:
             raise ValueError(f"sort must be one of relevance, newest, oldest, confidence (got {sort!r})")
+        order_args = counted_args if sort == "relevance" else ()
         rows = self._rows(f"SELECT {self._SELECT_STATEMENT} FROM statements s{self._STATEMENT_JOINS}"
                           f" WHERE s.cited_work_id = ?{extra} ORDER BY {order} LIMIT ? OFFSET ?",
-                          (wid, *args, limit, offset))
+                          (wid, *args, *order_args, limit, offset))
         return int(total or 0), [self._statement(r) for r in rows]
 
     def search_statements(self, query: str, *, stance: str | None = None, section: str | None = None,
                           year_from: int | None = None, year_to: int | None = None, exclude_self: bool = False,
-                          limit: int = 20, offset: int = 0) -> tuple[int, list[SearchHit]]:
-        extra, args = self._filters(stance, section, year_from, year_to, exclude_self)
+                          limit: int = 20, offset: int = 0,
+                          min_confidence: float | None = None) -> tuple[int, list[SearchHit]]:
+        extra, args = self._filters(stance, section, year_from, year_to, exclude_self, min_confidence)
         total, hits = self._search(query, extra, args, limit, offset)
         return total, [SearchHit(**self._statement_fields(r), snippet=snip) for r, snip in hits]
 
@@ -1683,13 +1697,15 @@ def _counts(cls: type[T], by_stance: dict[str, int], **extra: Any) -> T:
     return cls(total=sum(by_stance.values()), **known, **extra)
 
 
-def _counted_stance(min_confidence: float | None) -> tuple[str, tuple[Any, ...]]:
-    """The SQL expression a statement is counted under, and its parameters.
+def _counted_stance(min_confidence: float | None, alias: str = "") -> tuple[str, tuple[Any, ...]]:
+    """The SQL expression a statement is counted under, and its parameters (``alias``: the statements table's
+    alias with its dot, "s.", where the query joins other tables).
 
     Without a threshold, the stored label. With one, a model's supporting/contrasting label whose confidence is
     below it counts as mentioning; a curator's correction (``corrected_by``) counts as set.
     """
     if min_confidence is None:
-        return "stance", ()
-    return ("(CASE WHEN stance IN ('supporting', 'contrasting') AND corrected_by IS NULL"
-            " AND COALESCE(confidence, 0) < ? THEN 'mentioning' ELSE stance END)", (float(min_confidence),))
+        return f"{alias}stance", ()
+    return (f"(CASE WHEN {alias}stance IN ('supporting', 'contrasting') AND {alias}corrected_by IS NULL"
+            f" AND COALESCE({alias}confidence, 0) < ? THEN 'mentioning' ELSE {alias}stance END)",
+            (float(min_confidence),))

@@ -21,7 +21,15 @@ from citelens.references.resolve import WorkRecord, find_matching_work
 from citelens.store import AUTHOR_WORK_SORTS
 from citelens.web.auth import token_route
 from citelens.web.context import WebContext
-from citelens.web.errors import BadRequest, NotFound, StatementId, choice_param, int_param, parse_filters
+from citelens.web.errors import (
+    BadRequest,
+    NotFound,
+    StatementId,
+    choice_param,
+    int_param,
+    min_confidence_param,
+    parse_filters,
+)
 
 EXAMPLE_DOI = "10.1038/nn1525"
 # works[] of GET /api/authors/{id} per page, at most and by default: every work of all but the most prolific.
@@ -36,15 +44,10 @@ MIN_CONFIDENCE = Query(
     None, description="count a supporting/contrasting label only when the model's confidence is at least this "
     "(0-1), else as mentioning; 'auto' = the installed model's threshold for precision 0.8 on dev "
     "(docs/model-card.md). Curators' corrections always count.", examples=["auto", "0.8"])
-
-
-def min_confidence_param(value: str | None) -> float | None:
-    from citelens.stance import resolve_min_confidence
-
-    try:
-        return resolve_min_confidence(value)
-    except ValueError as e:
-        raise BadRequest(str(e)) from None
+MIN_CONFIDENCE_LIST = Query(
+    None, description="with type: list a statement under the label the tallies count it under at this model "
+    "confidence (0-1, or 'auto'): a supporting/contrasting label below it is mentioning. The statements keep "
+    "their own type and confidence.", examples=["auto", "0.8"])
 
 
 def _ok(model: type) -> dict[int | str, dict[str, Any]]:
@@ -149,14 +152,15 @@ def api_router(ctx: WebContext) -> APIRouter:
                   section: str | None = Query(None, description="introduction|methods|results|discussion|other"),
                   page: int = 1, per_page: int = Query(20, description="1 to 100"),
                   year_from: int | None = None, year_to: int | None = None, exclude_self: bool = False,
-                  sort: str = Query("relevance", description="relevance|newest|oldest|confidence")) -> dict[str, Any]:
+                  sort: str = Query("relevance", description="relevance|newest|oldest|confidence"),
+                  min_confidence: str | None = MIN_CONFIDENCE_LIST) -> dict[str, Any]:
         work = ctx.require_work(doi)
         filters = parse_filters(request.query_params)
         pg = ctx.page_number(request.query_params)
         per = int_param(request.query_params, "per_page", 1, 100, 20) or 20
         total, rows = ctx.citations(work["id"], limit=per, offset=(pg - 1) * per, **filters)
         return {"doi": work["doi"], "work_id": work["id"], "total": total, "page": pg, "per_page": per,
-                "citations": [S.statement_json(x) for x in rows]}
+                "min_confidence": filters["min_confidence"], "citations": [S.statement_json(x) for x in rows]}
 
     @r.get("/search", tags=["statements"], summary="Full-text search over citation statements",
            responses=_ok(S.SearchPage))
@@ -164,7 +168,8 @@ def api_router(ctx: WebContext) -> APIRouter:
                type: str | None = Query(None, description="|".join(STANCES)),
                section: str | None = Query(None, description="introduction|methods|results|discussion|other"),
                page: int = 1, per_page: int = Query(20, description="1 to 100"), year_from: int | None = None,
-               year_to: int | None = None, exclude_self: bool = False) -> dict[str, Any]:
+               year_to: int | None = None, exclude_self: bool = False,
+               min_confidence: str | None = MIN_CONFIDENCE_LIST) -> dict[str, Any]:
         if not q.strip() or len(q) > 500:
             raise BadRequest("q must be 1 to 500 characters")
         filters = parse_filters(request.query_params, allow_sort=False)
@@ -175,7 +180,8 @@ def api_router(ctx: WebContext) -> APIRouter:
         grouped = S.group_by_sentence(results)
         for g in grouped:
             g["snippet"] = g["statements"][0].get("snippet")
-        return {"query": q, "total": total, "page": pg, "per_page": per, "results": results, "grouped": grouped}
+        return {"query": q, "total": total, "page": pg, "per_page": per, "min_confidence": filters["min_confidence"],
+                "results": results, "grouped": grouped}
 
     @r.get("/works", tags=["papers"], summary="Search papers by title words, first-author surname or DOI")
     def works(q: str = Query(..., examples=["optogenetics"]),

@@ -7,6 +7,7 @@ state without globals and a test can build several apps side by side.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import math
 import os
@@ -35,6 +36,15 @@ SORT_LABELS = {"relevance": "Most relevant", "newest": "Newest first", "oldest":
                "confidence": "Highest confidence"}
 STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
                 ".svg": "image/svg+xml", ".png": "image/png", ".ico": "image/x-icon", ".json": "application/json"}
+
+
+@functools.cache
+def _confident_threshold() -> float | None:
+    """The installed stance model's threshold for "only labels the model is sure of" (``min_confidence=auto``);
+    None where the model has none. Read once, when a page with the filters is first drawn."""
+    from citelens.stance import recommended_min_confidence
+
+    return recommended_min_confidence()
 
 
 class CountsCache:
@@ -131,7 +141,7 @@ class WebContext:
             STANCES=STANCES, SECTIONS=SECTIONS, SORT_LABELS=SORT_LABELS, report_path=render.report_path,
             highlight_callout=render.highlight_callout, highlight_snippet=render.highlight_snippet,
             STANCE_LABELS=render.STANCE_LABELS, resolution_words=render.resolution_words,
-            evidence_words=render.evidence_words,
+            evidence_words=render.evidence_words, confident_threshold=_confident_threshold,
             asset=lambda name: f"/static/{name}?v={self.static[name][2]}" if name in self.static else f"/static/{name}")
 
     # ------------------------------------------------------------------------------------------ store
@@ -161,8 +171,10 @@ class WebContext:
         return self.counts.get(("s", key), lambda: {k: as_dict(v) for k, v in self.store().section_tallies(
             work_id, min_confidence=min_confidence).items()})
 
-    def years_of(self, work_id: str) -> list[dict[str, Any]]:
-        return self.counts.get(("y", work_id), lambda: as_dict(self.store().year_tallies(work_id)))
+    def years_of(self, work_id: str, min_confidence: float | None = None) -> list[dict[str, Any]]:
+        key = work_id if min_confidence is None else f"{work_id}@{min_confidence}"
+        return self.counts.get(("y", key), lambda: as_dict(self.store().year_tallies(
+            work_id, min_confidence=min_confidence)))
 
     def aggregate(self, name: str, compute: Callable[[], Any]) -> Any:
         """An index-wide figure (scans every statement): see :meth:`CountsCache.get`'s ``min_age``."""

@@ -72,6 +72,17 @@ def choice_param(params: Any, name: str, allowed: Iterable[str], default: str | 
     return value
 
 
+def min_confidence_param(value: str | None) -> float | None:
+    """``min_confidence=``: a number in 0-1 or ``auto`` (the installed model's dev threshold); absent or blank:
+    None (every label counts). BadRequest otherwise."""
+    from citelens.stance import resolve_min_confidence
+
+    try:
+        return resolve_min_confidence(value)
+    except ValueError as e:
+        raise BadRequest(str(e)) from None
+
+
 def parse_filters(params: Any, *, allow_sort: bool = True) -> dict[str, Any]:
     """Statement filters from a query string, validated (raises BadRequest with a readable message)."""
     stance = choice_param(params, "type", STANCES)
@@ -82,7 +93,7 @@ def parse_filters(params: Any, *, allow_sort: bool = True) -> dict[str, Any]:
         raise BadRequest("year_from must not be after year_to")
     exclude_self = (params.get("exclude_self") or "").lower() in ("1", "true", "on", "yes")
     out = {"stance": stance, "section": section, "year_from": year_from, "year_to": year_to,
-           "exclude_self": exclude_self}
+           "exclude_self": exclude_self, "min_confidence": min_confidence_param(params.get("min_confidence"))}
     if allow_sort:
         out["sort"] = choice_param(params, "sort", SORTS, "relevance")
     return out

@@ -92,9 +92,12 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
             total, statements = ctx.citations(work["id"], limit=size, offset=(pg - 1) * size, **filters)
         n_refs = s.reference_count(work["id"])
         base_q = {k: v for k, v in request.query_params.items() if k != "page" and v}
+        # "Only labels the model is sure of": the tallies, the chart and the list count by the same rule.
+        threshold = filters["min_confidence"]
         return ctx.page(request, "report.html", {
-            "work": work, "tallies": ctx.tallies_of(work["id"]), "sections": ctx.sections_of(work["id"]),
-            "chart": render.year_chart(ctx.years_of(work["id"])), "statements": statements, "total": total,
+            "work": work, "tallies": ctx.tallies_of(work["id"], threshold),
+            "sections": ctx.sections_of(work["id"], threshold),
+            "chart": render.year_chart(ctx.years_of(work["id"], threshold)), "statements": statements, "total": total,
             "page": pg, "pages": ctx.page_count(total, size), "filters": filters, "base_q": base_q,
             "filtered": any(v for k, v in filters.items() if k != "sort"), "tab": tab, "references": references,
             "n_refs": n_refs, "journal_issn": journal_issn_of(ctx, work)})
