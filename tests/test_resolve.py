@@ -111,6 +111,35 @@ def test_another_first_page_is_another_article_however_alike_the_titles() -> Non
     assert find_matching_work(lancet, index)[0] == paged
 
 
+def test_titles_numbered_apart_are_other_works() -> None:
+    """Another edition, part, volume, version or year of a series is another work, however alike the words
+    (pairs merged wrongly on pmc-oa and plos-starter); a title that only adds a number, writes it in Roman
+    numerals, or cuts the last one short is not told apart by it."""
+    index = InMemoryWorkIndex()
+    who = [Author("World Health Organization")]
+    malaria = index.create_work(WorkRecord(title="World malaria report 2016", authors=who, year=2016))
+    assert find_matching_work(WorkRecord(title="World malaria report 2015", authors=who, year=2016), index)[0] is None
+    assert find_matching_work(WorkRecord(title="World Malaria Report, 2016", authors=who, year=2016), index)[0] == malaria
+    assert find_matching_work(WorkRecord(title="World malaria report", authors=who, year=2016), index)[0] == malaria
+    wheat = index.create_work(WorkRecord(
+        title="The tolerance of wheat to high temperatures during reproductive growth. I. Survey procedures and "
+              "general response patterns", authors=[Author("Tashiro")], year=1990, volume="41"))
+    part2 = WorkRecord(title="The tolerance of wheat to high temperatures during reproductive growth. II. Grain "
+                             "development", authors=[Author("Tashiro")], year=1990, volume="41")
+    assert find_matching_work(part2, index)[0] is None
+    assert find_matching_work(replace(part2, title=index.works[wheat].title.replace(". I.", ". 1.")), index)[0] == wheat
+    sas = index.create_work(WorkRecord(title="SAS/STAT 9.2 User's Guide", authors=[Author("SAS Institute")], year=2008))
+    assert find_matching_work(WorkRecord(title="SAS/STAT 9.1 User's Guide", authors=[Author("SAS Institute")],
+                                         year=2008), index)[0] is None
+    assert find_matching_work(WorkRecord(title="SAS STAT 9.2 users guide", authors=[Author("SAS Institute")],
+                                         year=2008), index)[0] == sas
+    update = index.create_work(WorkRecord(title="Preventing transmission of pandemic influenza: personal protective "
+                                                "equipment for healthcare personnel, update 2010", year=2010))
+    cut = WorkRecord(title="Preventing transmission of pandemic influenza: personal protective equipment for "
+                           "healthcare personnel, update 201", year=2010)
+    assert find_matching_work(cut, index)[0] == update
+
+
 def test_self_citations_flagged() -> None:
     doc = citing("a.xml", [ref("r1", "Own earlier work", "Okafor", 2015), ref("r2", "Someone else", "Barnes", 2001)],
                  authors=["Okafor", "Lindqvist"])
