@@ -275,13 +275,16 @@ def test_ingest_command_with_workers_stores_the_same_as_without(tmp_path: Path, 
     assert exports[0] == exports[1] and len(exports[0]) > 3
 
 
-@pytest.mark.parametrize(("how", "status", "message"), [("ctrl-c", 1, "Aborted!"), ("sigterm", -15, "Stopped (SIGTERM).")])
-def test_an_interrupted_ingest_with_workers_stops_cleanly(tmp_path: Path, mini_jats: bytes, how: str, status: int,
-                                                          message: str) -> None:
+@pytest.mark.parametrize(("how", "workers_option", "status", "message"), [
+    ("ctrl-c", "--jobs=2", 1, "Aborted!"), ("sigterm", "--jobs=2", -15, "Stopped (SIGTERM)."),
+    ("ctrl-c", "--dask=local[2]", 1, "Aborted!"), ("sigterm", "--dask=local[2]", -15, "Stopped (SIGTERM)."),
+])
+def test_an_interrupted_ingest_with_workers_stops_cleanly(tmp_path: Path, mini_jats: bytes, how: str,
+                                                          workers_option: str, status: int, message: str) -> None:
     """Ctrl-C (SIGINT to the whole process group, as a terminal sends it) or SIGTERM to the command (`timeout`,
-    `kill`, a batch scheduler's time limit) during an ingest with workers: the command stops promptly with its
-    message (exit status 1, or ended by SIGTERM after its clean-up), no worker prints a traceback or outlives it,
-    and the index keeps whole stored batches only."""
+    `kill`, a batch scheduler's time limit) during an ingest with workers (its own, or a local Dask cluster's):
+    the command stops promptly with its message (exit status 1, or ended by SIGTERM after its clean-up), no
+    worker prints a traceback or outlives it, and the index keeps whole stored batches only."""
     import os
     import signal
     import sqlite3
@@ -300,7 +303,7 @@ def test_an_interrupted_ingest_with_workers_stops_cleanly(tmp_path: Path, mini_j
     db = tmp_path / "i.db"
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
     proc = subprocess.Popen([sys.executable, "-c", "from citelens.cli import run; run()", "ingest", str(folder),
-                             "--db", str(db), "--classifier", "cues", "--jobs", "2", "--quiet"],
+                             "--db", str(db), "--classifier", "cues", workers_option, "--quiet"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
                             start_new_session=True)
     try:

@@ -25,8 +25,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -152,8 +155,9 @@ def connect(spec: str) -> tuple[Any, Callable[[], None]]:
             raise ClusterSpecError(f"--dask local[N]: N must be 1 to 256 (got {n})")
         dask.config.set({**LOCAL_CLUSTER_CONFIG, **CLIENT_CONFIG})  # global: the nannies hand it to the workers
         threads = str(max(1, (os.cpu_count() or 1) // n))
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                               host="127.0.0.1", env={"CITELENS_THREADS": threads}, silence_logs=40)
+        with _sigint_ignored():
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                                   host="127.0.0.1", env={"CITELENS_THREADS": threads}, silence_logs=40)
         client = Client(cluster)
 
         def close() -> None:
@@ -169,6 +173,26 @@ def connect(spec: str) -> tuple[Any, Callable[[], None]]:
             raise ClusterSpecError(f"cannot reach the Dask scheduler at {spec}: {exc}") from None
         return client, client.close
     raise ClusterSpecError(f"--dask must be local, local[N] or tcp://HOST:PORT (got {spec!r})")
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """SIGINT ignored while a local cluster starts its worker processes, which inherit that (an ignored signal
+    stays ignored across fork and exec, and Python leaves it so).
+
+    A terminal's Ctrl-C goes to every process of the command's group: the worker processes died of it at once,
+    each printing Dask's tracebacks of the broken connections (about 100 lines in one try), while this process
+    was still stopping them. Now only this process handles it ("Aborted!"), and closing the cluster stops the
+    workers, as ``citelens ingest --jobs N`` does with its own (2026-12-04). From the main thread only, where
+    signal handlers can be set; a Ctrl-C during the second or so the cluster takes to start is lost."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def ingest_on_dask(inputs: Iterable[InputFile], store: Store, client: Any, *, classifier: str | None = None,
