@@ -1,6 +1,6 @@
 """Stance classifier benchmark: quality on the held-out splits, throughput and memory, beside the cue baseline.
 
-    .venv/bin/python scripts/train_stance.py --export-eval build/stance-eval   # once, writes the eval files
+    .venv/bin/python scripts/train_stance.py --export-eval build/stance-eval   # the eval files (the benchmark writes them itself when missing)
     .venv/bin/python benchmarks/bench_stance.py [--eval-dir build/stance-eval] [--write] [--plots [DIR]]
 
 Quality is measured on ``biomed-test`` (natural distribution), ``elife-test`` (cue-selected, double-annotated)
@@ -174,6 +174,22 @@ def _f(v: float | None) -> str:
     return "–" if v is None else f"{v:.2f}"
 
 
+def ensure_eval_files(eval_dir: Path, sets: list[str]) -> bool:
+    """The eval files, written once from ../shared/data if any is missing (``scripts/train_stance.py
+    --export-eval``, which trains nothing), so that the benchmark is one command on a fresh checkout."""
+    missing = [s for s in sets if not (eval_dir / f"{s}.jsonl").exists()]
+    if not missing:
+        return True
+    print(f"writing the eval files into {eval_dir} (once): scripts/train_stance.py --export-eval", file=sys.stderr)
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "train_stance.py"), "--export-eval", str(eval_dir)])
+    missing = [s for s in sets if not (eval_dir / f"{s}.jsonl").exists()]
+    if done.returncode or missing:
+        print(f"missing eval files {missing}: scripts/train_stance.py --export-eval {eval_dir} did not write them "
+              "(it reads ../shared/data; see data/stance/README.md)", file=sys.stderr)
+        return False
+    return True
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--eval-dir", type=Path, default=ROOT / "build" / "stance-eval")
@@ -185,14 +201,12 @@ def main() -> int:
     ap.add_argument("--plots", type=Path, nargs="?", const=ROOT / "docs", default=None, metavar="DIR",
                     help="also draw precision-recall and reliability charts (SVG) into DIR (default docs/)")
     args = ap.parse_args()
+    sets = ["biomed-test"] if args.speed_only else args.sets.split(",")
+    if not ensure_eval_files(args.eval_dir, sets):
+        return 2
     if args.speed_only:
         return speed_only([n for n in args.models.split(",") if n in available_classifiers()],
                           args.eval_dir / "biomed-test.jsonl", args.write)
-    sets = args.sets.split(",")
-    missing = [s for s in sets if not (args.eval_dir / f"{s}.jsonl").exists()]
-    if missing:
-        print(f"missing eval files {missing}: run scripts/train_stance.py --export-eval {args.eval_dir}")
-        return 2
     names = [n for n in args.models.split(",") if n in available_classifiers()]
     data = {s: read_eval_rows(args.eval_dir / f"{s}.jsonl")[:2] for s in sets}
     results: dict[str, dict] = {}
