@@ -87,8 +87,8 @@ def print_report(r: dict[str, Any]) -> None:
     c.print(f"Baseline: {b['n_matched']:,} statements matched to a control work of the cited work's year and journal"
             f" ({b['n_unmatched']:,} unmatched), seed {b['seed']}.")
     if loc["ratio"] is None:
-        c.print(f"Localisation ratio at the {loc['level']} level: [dim]none: {loc['observed_local']:,} matched ties"
-                f" are local, no control is[/]")
+        c.print(f"Localisation ratio at the {loc['level']} level: [dim]none ({loc['observed_local']:,} matched ties"
+                f" are local and none of their controls is: nothing to compare with)[/]")
     else:
         ci = (f" ({loc['confidence']:.0%} CI {loc['ci_low']:.2f}–{loc['ci_high']:.2f}, bootstrap over"
               f" {loc['clusters']:,} citing works)" if loc["ci_low"] is not None else "")
