@@ -39,7 +39,7 @@ STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; char
 
 
 @functools.cache
-def _confident_threshold() -> float | None:
+def confident_threshold() -> float | None:
     """The installed stance model's threshold for "only labels the model is sure of" (``min_confidence=auto``);
     None where the model has none. Read once, when a page with the filters is first drawn."""
     from citelens.stance import recommended_min_confidence
@@ -141,7 +141,7 @@ class WebContext:
             STANCES=STANCES, SECTIONS=SECTIONS, SORT_LABELS=SORT_LABELS, report_path=render.report_path,
             highlight_callout=render.highlight_callout, highlight_snippet=render.highlight_snippet,
             STANCE_LABELS=render.STANCE_LABELS, resolution_words=render.resolution_words,
-            evidence_words=render.evidence_words, confident_threshold=_confident_threshold,
+            evidence_words=render.evidence_words, confident_threshold=confident_threshold,
             asset=lambda name: f"/static/{name}?v={self.static[name][2]}" if name in self.static else f"/static/{name}")
 
     # ------------------------------------------------------------------------------------------ store

@@ -19,7 +19,7 @@ from citelens.serialize import as_dict
 from citelens.store import AUTHOR_WORK_SORTS
 from citelens.web import render
 from citelens.web.auth import check_csrf
-from citelens.web.context import WebContext
+from citelens.web.context import WebContext, confident_threshold
 from citelens.web.errors import BadRequest, NotFound, StatementId, choice_param, parse_filters
 from citelens.web.journals import journal_issn_of
 
@@ -92,15 +92,18 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
             total, statements = ctx.citations(work["id"], limit=size, offset=(pg - 1) * size, **filters)
         n_refs = s.reference_count(work["id"])
         base_q = {k: v for k, v in request.query_params.items() if k != "page" and v}
-        # "Only labels the model is sure of": the tallies, the chart and the list count by the same rule.
+        # "Only labels the model is sure of": the tallies, the chart and the list count by the same rule. Without
+        # it, the supporting and contrasting tallies say how many of them the model is sure of.
         threshold = filters["min_confidence"]
+        cut = confident_threshold() if threshold is None else None
+        sure = ctx.tallies_of(work["id"], cut) if cut is not None else None
         return ctx.page(request, "report.html", {
             "work": work, "tallies": ctx.tallies_of(work["id"], threshold),
             "sections": ctx.sections_of(work["id"], threshold),
             "chart": render.year_chart(ctx.years_of(work["id"], threshold)), "statements": statements, "total": total,
             "page": pg, "pages": ctx.page_count(total, size), "filters": filters, "base_q": base_q,
             "filtered": any(v for k, v in filters.items() if k != "sort"), "tab": tab, "references": references,
-            "n_refs": n_refs, "journal_issn": journal_issn_of(ctx, work)})
+            "n_refs": n_refs, "journal_issn": journal_issn_of(ctx, work), "sure_tallies": sure})
 
     @r.get("/statements/{statement_id}", response_class=HTMLResponse)
     def statement_page(request: Request, statement_id: StatementId) -> HTMLResponse:
