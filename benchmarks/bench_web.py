@@ -539,6 +539,10 @@ def scenario_paths(db: Path | str, n: int = 400, seed: int = 11) -> dict[str, li
         "report page (top-20 works only)": [f"/reports/{d}" for d in hot],
         "report page, filtered (type+section, top-20)": [
             f"/reports/{d}?type=supporting&section=results&sort=newest" for d in hot],
+        # "Only labels the model is sure of": tallies, sections, chart and list all recounted at the threshold.
+        "report page, only labels the model is sure of (top-20)": [f"/reports/{d}?min_confidence=auto" for d in hot],
+        "report page, sure contrasting only (top-20)": [
+            f"/reports/{d}?type=contrasting&min_confidence=auto" for d in hot],
         "statement search API": [f"/api/search?q={rng.choice(words)}+{rng.choice(words)}" for _ in range(n)],
         "search page (grouped by sentence)": [f"/search?q={rng.choice(words)}+{rng.choice(words)}" for _ in range(n)],
         "home page (most cited, recent, figures)": ["/"] * n,

@@ -981,24 +981,32 @@ class SQLStore(Store):
     def section_tallies(self, work_id: str, *, min_confidence: float | None = None) -> dict[str, StanceCounts]:
         wid = self._wid(work_id)
         buckets: dict[str, dict[str, int]] = {s: {} for s in SECTIONS}
-        expr, args = _counted_stance(min_confidence)
-        for r in self._rows(f"SELECT section, {expr} AS stance, COUNT(*) AS n FROM statements WHERE cited_work_id = ?"
-                            " GROUP BY 1, 2", (*args, wid)):
+        for r in self._rows("SELECT section, stance, COUNT(*) AS n FROM statements WHERE cited_work_id = ?"
+                            " GROUP BY section, stance", (wid,)):
             buckets.setdefault(r["section"], {})[r["stance"] or ""] = int(r["n"])
+        if min_confidence is not None:
+            for r in self._demoted(wid, "section", min_confidence):
+                _move_to_mentioning(buckets.setdefault(r["section"], {}), r["stance"], int(r["n"]))
         return {sec: _counts(StanceCounts, b) for sec, b in buckets.items()}
+
+    def _demoted(self, wid: int, by: str, min_confidence: float) -> list[Row]:
+        """(``by``, stance, n) of the model's supporting/contrasting labels below ``min_confidence``, which the
+        tallies count as mentioning. Read from the (work, stance) index: a few rows where the labels are a
+        minority, instead of recounting every statement of a much-cited work (2026-12-04: a work with 17,168
+        statements, section counts 21 → 4 ms)."""
+        return self._rows(f"SELECT {by}, stance, COUNT(*) AS n FROM statements WHERE cited_work_id = ?"
+                          f" AND stance IN ('supporting', 'contrasting') AND {_unsure()} GROUP BY {by}, stance",
+                          (wid, float(min_confidence)))
 
     def year_tallies(self, work_id: str, *, min_confidence: float | None = None) -> list[YearCounts]:
         wid = self._wid(work_id)
         years: dict[int | None, dict[str, int]] = {}
-        if min_confidence is None:
-            query, args = self._by_year("= ?", (wid,))
-        else:  # counted one by one: the per-year tallies hold stored labels only
-            expr, expr_args = _counted_stance(min_confidence)
-            query, args = (f"SELECT citing_year, {expr} AS stance, COUNT(*) AS n FROM statements"
-                           " WHERE cited_work_id = ? GROUP BY 1, 2", (*expr_args, wid))
-        for r in self._rows(query, args):
+        for r in self._rows(*self._by_year("= ?", (wid,))):
             counts = years.setdefault(r["citing_year"], {})
             counts[r["stance"] or ""] = counts.get(r["stance"] or "", 0) + int(r["n"])
+        if min_confidence is not None:
+            for r in self._demoted(wid, "citing_year", min_confidence):
+                _move_to_mentioning(years.setdefault(r["citing_year"], {}), r["stance"], int(r["n"]))
         return [_counts(YearCounts, b, year=y)
                 for y, b in sorted(years.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))]
 
@@ -1072,10 +1080,18 @@ class SQLStore(Store):
         where: list[str] = []
         args: list[Any] = []
         if stance:
-            # With a threshold, a statement is listed under the label the tallies count it under.
-            expr, expr_args = _counted_stance(min_confidence, "s.")
-            where.append(f"{expr} = ?")
-            args.extend([*expr_args, stance])
+            # With a threshold, a statement is listed under the label the tallies count it under
+            # (_counted_stance, written so that the (work, stance) index serves it).
+            if min_confidence is None or stance not in ("supporting", "contrasting", "mentioning"):
+                where.append("s.stance = ?")
+                args.append(stance)
+            elif stance == "mentioning":
+                where.append(f"(s.stance = 'mentioning' OR (s.stance IN ('supporting', 'contrasting') AND"
+                             f" {_unsure('s.')}))")
+                args.append(float(min_confidence))
+            else:
+                where.append("s.stance = ? AND (s.corrected_by IS NOT NULL OR COALESCE(s.confidence, 0) >= ?)")
+                args.extend([stance, float(min_confidence)])
         if section:
             where.append("s.section = ?")
             args.append(section)
@@ -1110,20 +1126,63 @@ class SQLStore(Store):
         d, a = self._DESC, self._ASC
         # "relevance": evidence first (contrasting, then supporting; with a threshold, only the labels that pass
         # it), then confidence, then newest.
-        counted, counted_args = _counted_stance(min_confidence, "s.")
         order = {
-            "relevance": f"CASE {counted} WHEN 'contrasting' THEN 0 WHEN 'supporting' THEN 1 ELSE 2 END,"
+            "relevance": f"CASE s.stance WHEN 'contrasting' THEN 0 WHEN 'supporting' THEN 1 ELSE 2 END,"
                          f" s.confidence{d}, s.citing_year{d}, s.id",
             "newest": f"s.citing_year{d}, s.id", "oldest": f"s.citing_year{a}, s.id",
             "confidence": f"s.confidence{d}, s.id",
         }.get(sort)
         if order is None:
             raise ValueError(f"sort must be one of relevance, newest, oldest, confidence (got {sort!r})")
-        order_args = counted_args if sort == "relevance" else ()
+        if sort == "relevance" and min_confidence is not None and stance in (None, "", "mentioning"):
+            # Every statement listed counts as one label except the unsure ones, which count as mentioning:
+            # the sure evidence first, then the rest by confidence (see _relevance_ids).
+            ids = self._relevance_ids(wid, extra, args, float(min_confidence), limit, offset,
+                                      mentioning_only=stance == "mentioning")
+            by_id = {r["id"]: r for r in self._rows(
+                f"SELECT {self._SELECT_STATEMENT} FROM statements s{self._STATEMENT_JOINS}"
+                f" WHERE s.id IN ({','.join('?' * len(ids))})", ids)} if ids else {}
+            return int(total or 0), [self._statement(by_id[i]) for i in ids if i in by_id]
         rows = self._rows(f"SELECT {self._SELECT_STATEMENT} FROM statements s{self._STATEMENT_JOINS}"
                           f" WHERE s.cited_work_id = ?{extra} ORDER BY {order} LIMIT ? OFFSET ?",
-                          (wid, *args, *order_args, limit, offset))
+                          (wid, *args, limit, offset))
         return int(total or 0), [self._statement(r) for r in rows]
+
+    def _relevance_ids(self, wid: int, extra: str, args: Sequence[Any], threshold: float, limit: int, offset: int,
+                       *, mentioning_only: bool) -> list[int]:
+        """One page of statement ids in "relevance" order at a threshold: the sure contrasting labels, then the
+        sure supporting ones (each by confidence, newest, id: the relevance index's order), then every other
+        statement — mentioning, and the unsure labels counted as mentioning — by the same keys.
+
+        Sorting all of a much-cited work's statements by the threshold's label, joined to their sentences,
+        took 48 ms for a work with 17,168 statements; the two sure blocks come ready-ordered from the
+        relevance index, and the rest is sorted only when the page reaches it (2026-12-04)."""
+        d = self._DESC
+        keys = f"s.confidence{d}, s.citing_year{d}, s.id"
+        sure = "(s.corrected_by IS NOT NULL OR COALESCE(s.confidence, 0) >= ?)"
+        out: list[int] = []
+        skip, want = offset, limit
+        if not mentioning_only:
+            for stance in ("contrasting", "supporting"):
+                n = int(self._scalar(f"SELECT COUNT(*) AS n FROM statements s WHERE s.cited_work_id = ?"
+                                     f" AND s.stance = ? AND {sure}{extra}", (wid, stance, threshold, *args)) or 0)
+                if skip >= n:
+                    skip -= n
+                    continue
+                rows = self._rows(f"SELECT s.id FROM statements s WHERE s.cited_work_id = ? AND s.stance = ?"
+                                  f" AND {sure}{extra} ORDER BY CASE s.stance WHEN 'contrasting' THEN 0"
+                                  f" WHEN 'supporting' THEN 1 ELSE 2 END, {keys} LIMIT ? OFFSET ?",
+                                  (wid, stance, threshold, *args, want, skip))
+                out += [int(r["id"]) for r in rows]
+                want -= len(rows)
+                skip = 0
+                if want <= 0:
+                    return out
+        unsure = _unsure("s.")
+        rows = self._rows(f"SELECT s.id FROM statements s WHERE s.cited_work_id = ? AND (s.stance = 'mentioning'"
+                          f" OR s.stance IS NULL OR (s.stance IN ('supporting', 'contrasting') AND {unsure})){extra}"
+                          f" ORDER BY {keys} LIMIT ? OFFSET ?", (wid, threshold, *args, want, skip))
+        return out + [int(r["id"]) for r in rows]
 
     def search_statements(self, query: str, *, stance: str | None = None, section: str | None = None,
                           year_from: int | None = None, year_to: int | None = None, exclude_self: bool = False,
@@ -1695,6 +1754,17 @@ T = TypeVar("T", bound=StanceCounts)
 def _counts(cls: type[T], by_stance: dict[str, int], **extra: Any) -> T:
     known = {s: by_stance.get(s, 0) for s in STANCES}
     return cls(total=sum(by_stance.values()), **known, **extra)
+
+
+def _unsure(alias: str = "") -> str:
+    """SQL for a model's label below the threshold (one parameter), which counts as mentioning (_counted_stance);
+    ``alias``: the statements table's alias with its dot, where the query joins other tables."""
+    return f"{alias}corrected_by IS NULL AND COALESCE({alias}confidence, 0) < ?"
+
+
+def _move_to_mentioning(counts: dict[str, int], stance: str, n: int) -> None:
+    counts[stance] = counts.get(stance, 0) - n
+    counts["mentioning"] = counts.get("mentioning", 0) + n
 
 
 def _counted_stance(min_confidence: float | None, alias: str = "") -> tuple[str, tuple[Any, ...]]:
