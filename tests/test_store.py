@@ -534,6 +534,15 @@ def test_min_confidence_lists_statements_as_the_tallies_count_them(pipeline: Pip
     assert first[0].type == "contrasting"
     total_all, _ = store.citations(barnes.id, min_confidence=1.0)
     assert total_all == store.tallies(barnes.id).total
+    # Pages join up, whatever the threshold: sure contrasting, sure supporting, then the rest by confidence.
+    for threshold in (0.0, 1.0):
+        whole = store.citations(barnes.id, min_confidence=threshold, limit=100)[1]
+        assert [store.citations(barnes.id, min_confidence=threshold, limit=1, offset=k)[1][0].id
+                for k in range(len(whole))] == [r.id for r in whole]
+        if threshold == 1.0:  # nothing is sure: all by confidence
+            assert [r.confidence for r in whole] == sorted((r.confidence for r in whole), reverse=True)
+        else:
+            assert whole[0].type == "contrasting"
     # A curator's correction counts as set at any threshold.
     _, rows = store.citations(barnes.id, stance="contrasting")
     store.correct_statement(rows[0].id, "contrasting", "curator")
