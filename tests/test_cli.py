@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -78,6 +79,8 @@ def test_report_json(tmp_path: Path, mini_jats: bytes) -> None:
     assert code == EXIT_OK and len(contrasting) == 1
     code, out = run("report", "W2", "--db", db, "--json", "--type", "contrasting", "--min-confidence", "1")
     assert code == EXIT_OK and json.loads(out)["statements_total"] == 0
+    code, out = run("report", "W2", "--db", db)  # without a threshold: how many labels pass the model's own
+    assert code == EXIT_OK and re.search(r"the model is sure \(\d+% or more\) of \d+ supporting and \d+ contrasting", out)
     code, out = run("report", "W2", "--db", db, "--type", "mentioning", "--min-confidence", "1")
     assert code == EXIT_OK and "below 1: counted as mentioning" in out and contrasting[0]["text"][:30] in out
     code, out = run("search", "contrast", "--db", db, "--json", "--type", "contrasting")

@@ -189,6 +189,13 @@ def report(ident: str, db: str, as_json: bool, stance: str | None, section: str 
         sys.exit(EXIT_NOT_FOUND)
     tallies = store.tallies(work.id, min_confidence=threshold)
     by_section = store.section_tallies(work.id, min_confidence=threshold)
+    # Without a threshold, the text output also says how many labels pass the model's own (as the page does).
+    cut = None
+    if threshold is None and not as_json:
+        from citelens.stance import recommended_min_confidence
+
+        cut = recommended_min_confidence()
+    sure = as_dict(store.tallies(work.id, min_confidence=cut)) if cut is not None else None
     total, rows = store.citations(work.id, stance=stance, section=section, exclude_self=exclude_self,
                                   limit=limit, min_confidence=threshold)
     store.close()
@@ -208,6 +215,9 @@ def report(ident: str, db: str, as_json: bool, stance: str | None, section: str 
     c.print(f"[green]supporting {tallies['supporting']}[/] · [red]contrasting {tallies['contrasting']}[/] · "
             f"mentioning {tallies['mentioning']} · total {tallies['total']} · "
             f"{tallies['citing_publications']} citing publications")
+    if sure and (tallies["supporting"] or tallies["contrasting"]):
+        c.print(f"  the model is sure ({cut:.0%} or more) of {sure['supporting']} supporting and {sure['contrasting']}"
+                " contrasting: --min-confidence auto counts only those")
     t = Table("section", "supporting", "contrasting", "mentioning", "total", box=None)
     for sec, b in by_section.items():
         if b["total"]:
