@@ -1767,15 +1767,15 @@ def _move_to_mentioning(counts: dict[str, int], stance: str, n: int) -> None:
     counts["mentioning"] = counts.get("mentioning", 0) + n
 
 
-def _counted_stance(min_confidence: float | None, alias: str = "") -> tuple[str, tuple[Any, ...]]:
-    """The SQL expression a statement is counted under, and its parameters (``alias``: the statements table's
-    alias with its dot, "s.", where the query joins other tables).
+def _counted_stance(min_confidence: float | None) -> tuple[str, tuple[Any, ...]]:
+    """The SQL expression a statement is counted under, and its parameters.
 
     Without a threshold, the stored label. With one, a model's supporting/contrasting label whose confidence is
-    below it counts as mentioning; a curator's correction (``corrected_by``) counts as set.
+    below it counts as mentioning; a curator's correction (``corrected_by``) counts as set. (The statement lists
+    and the per-section and per-year counts apply the same rule in forms their indexes serve: ``_filters``,
+    ``_relevance_ids``, ``_demoted``.)
     """
     if min_confidence is None:
-        return f"{alias}stance", ()
-    return (f"(CASE WHEN {alias}stance IN ('supporting', 'contrasting') AND {alias}corrected_by IS NULL"
-            f" AND COALESCE({alias}confidence, 0) < ? THEN 'mentioning' ELSE {alias}stance END)",
+        return "stance", ()
+    return (f"(CASE WHEN stance IN ('supporting', 'contrasting') AND {_unsure()} THEN 'mentioning' ELSE stance END)",
             (float(min_confidence),))
