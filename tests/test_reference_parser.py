@@ -33,6 +33,10 @@ def names(text: str) -> list[tuple[str, str]]:
         ("Smith J, Jones A, et al.", [("Smith", "J"), ("Jones", "A")]),
         ("Ludwig van Beethoven", [("van Beethoven", "Ludwig")]),
         ("et al.", []),
+        # Short surnames and particles also read as initials ("Hu", "De"): the initials are the capitals last.
+        ("Hu Q, Li XY, Xu S.", [("Hu", "Q"), ("Li", "XY"), ("Xu", "S")]),
+        ("De Vries J, Da Silva AM, Ch. Smith", [("De Vries", "J"), ("Da Silva", "AM"), ("Smith", "Ch.")]),
+        ("X Li, J. Li", [("Li", "X"), ("Li", "J")]),
     ],
 )
 def test_split_authors_styles(text: str, expected: list[tuple[str, str]]) -> None:

@@ -620,3 +620,18 @@ def test_older_postgres_index_is_upgraded_in_place(pg_url: str, mini_jats: bytes
     ingest(Pipeline(upgraded, "cues"), "c2.xml", citing("10.5555/c2", "In contrast to Barnes, we found nothing"))
     assert upgraded.stats().documents == before["stats"]["documents"] + 1
     upgraded.close()
+
+
+def test_ingest_workers_keep_blas_to_their_thread_budget(tmp_path: Path) -> None:
+    """numpy's BLAS threads follow CITELENS_THREADS (set in every ingest worker), as onnxruntime's do."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("from citelens.pipeline import limit_native_threads; limit_native_threads();"
+            "from threadpoolctl import threadpool_info;"
+            "print(sorted({i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas'}))")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src"), "CITELENS_THREADS": "1"}
+    out = subprocess.run([sys.executable, "-c", "import numpy;" + code], capture_output=True, text=True, env=env,
+                         timeout=60, check=True).stdout
+    assert out.strip() in ("[1]", "[]")  # [] where numpy has no BLAS thread pool to limit

@@ -50,6 +50,7 @@ from citelens.pipeline import (
     _guarded,
     _ingest_metadata,
     _read_file,
+    limit_native_threads,
     metadata_first,
     process_document,
 )
@@ -103,6 +104,7 @@ def _worker_classifier(name: str | None) -> StanceClassifier:
     key = name or ""
     clf = _WORKER_CLASSIFIERS.get(key)
     if clf is None:
+        limit_native_threads()  # first task in this worker: BLAS to the worker's thread budget
         clf = _WORKER_CLASSIFIERS[key] = get_classifier(name)
     return clf
 

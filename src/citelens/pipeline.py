@@ -790,8 +790,26 @@ def _worker_init(classifier_name: str | None, jobs: int = 1) -> None:
     # Share the cores between the workers: an ONNX model would otherwise start one thread per core in
     # every worker (measured: 2 workers x 2 threads on 2 cores was 50 % slower than one process).
     os.environ.setdefault("CITELENS_THREADS", str(max(1, (os.cpu_count() or 1) // jobs)))
+    limit_native_threads()
     _WORKER_CLASSIFIER = get_classifier(classifier_name)
     _freeze_long_lived()  # this process only serves ingest: what is loaded now lives until it ends
+
+
+def limit_native_threads() -> None:
+    """numpy's matrix products (BLAS) kept to the process's thread budget (``CITELENS_THREADS``, set in ingest's
+    worker processes and Dask's), as onnxruntime's threads are (stance.onnx_model).
+
+    OpenBLAS starts a thread per core in every process and spins them between products: once the reference
+    parser's network ran in each worker (JATS references printed as plain text, 2026-12-04), the two workers'
+    four threads on two cores made every stage of a plos-starter article slower, +17 ms of CPU an article in all;
+    with one thread each, +5 ms (the parsing itself). Without the budget (a library call, ``citelens references
+    parse``), BLAS keeps its own threads."""
+    budget = os.environ.get("CITELENS_THREADS", "")
+    if not budget.isdigit() or int(budget) < 1:
+        return
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=int(budget), user_api="blas")
 
 
 def _worker_process(job: tuple[str, bytes | Failure]) -> object:

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from lxml import etree
 
 from citelens.document import Affiliation, Author, Callout, Document, Paragraph, Reference, RelatedArticle
-from citelens.errors import UnsupportedFormatError
+from citelens.errors import CiteLensError, UnsupportedFormatError
 from citelens.formats.sections import normalise_section
 from citelens.formats.xmlsafe import local, parse_xml
 from citelens.references.identifiers import assign_identifier, normalise_doi, normalise_issn, normalise_pmid
@@ -291,7 +291,35 @@ def _parse_references(ref_elements: Iterable[etree._Element]) -> list[Reference]
             continue
         _fill_reference(r, cit)
         refs.append(r)
+    _complete_untagged([r for r in refs if not (r.title or r.container) and r.year is None and len(r.raw) >= 20])
     return refs
+
+
+def _complete_untagged(refs: list[Reference]) -> None:
+    """Fields for references printed as plain text: a <mixed-citation> without tagged title, source or year (5 %
+    of pmc-oa's 219,000 references) is read by the reference-string parser, as a PDF's references are; only
+    the fields the markup left empty are filled.
+
+    Before, such a reference reached resolution with its whole string as its title and no year, so it matched
+    little, and a work it created was titled with the whole string (session 17: measured in docs/benchmarks.md)."""
+    if not refs:
+        return
+    try:
+        from citelens.references.parser import parse_reference_strings
+
+        parsed = parse_reference_strings([r.raw for r in refs])
+    except (ImportError, CiteLensError, OSError):  # no parser model in a development checkout: keep the raw string
+        return
+    for r, p in zip(refs, parsed, strict=False):
+        r.title, r.container = p.title, p.container
+        r.year = p.year
+        r.volume = r.volume or p.volume
+        r.issue = r.issue or p.issue
+        r.pages = r.pages or p.pages
+        r.authors = r.authors or p.authors
+        r.doi = r.doi or p.doi
+        r.pmid = r.pmid or p.pmid
+        r.pmcid = r.pmcid or p.pmcid
 
 
 def _name_author(child: etree._Element) -> Author:

@@ -635,6 +635,7 @@ def normalise_pages(text: str) -> str:
 
 _INITIALS = re.compile(r"^(?:[A-Z\u00C0-\u00DE][a-z]?\.?[\s\-]*){1,4}$")
 _INITIALS_NODOT = re.compile(r"^[A-Z\u00C0-\u00DE]{1,3}$")
+_SHORT_SURNAME = re.compile(r"^[A-Z\u00C0-\u00DE][a-z\u00DF-\u00FF]$")  # "Hu", "Li", "Ng", "Wu": no dot
 _CONNECTORS = re.compile(r"\s*(?:,?\s+(?:and|&|et|und|y|e|и)\s+|\s&\s*)\s*", re.I)
 _ETAL = re.compile(r",?\s*(?:et\s*al\.?|and\s+others|et\s+coll\.?|\[?\.\.\.\]?)\s*$", re.I)
 _PARTICLES = {"van", "von", "der", "den", "de", "del", "della", "di", "da", "du", "le", "la", "dos", "das", "ter", "ten", "bin"}
@@ -655,8 +656,11 @@ def _one_author(name: str) -> Author | None:
     words = name.split(" ")
     if len(words) == 1:
         return Author(family=words[0].rstrip("."))
-    # "Smith JA" / "Smith J.A." (Vancouver): initials last.
-    if _is_initials(words[-1]) and not _is_initials(words[0]):
+    # "Smith JA" / "Smith J.A." (Vancouver): initials last. A short surname or particle also reads as initials
+    # ("Hu", "Li", "De" fit "Ch."-style ones): with capitals only last, dotted or not
+    # ("Hu Q", "Li XY", "Xu S.", "Li J.A.", "De Vries J"), what comes before is the surname.
+    if _is_initials(words[-1]) and (not _is_initials(words[0]) or (_INITIALS_NODOT.match(words[-1].replace(".", "")) and (
+            any(not _is_initials(w) for w in words[:-1]) or (len(words) == 2 and _SHORT_SURNAME.match(words[0]))))):
         i = len(words) - 1
         while i > 1 and _is_initials(words[i - 1]):
             i -= 1
