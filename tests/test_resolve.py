@@ -140,6 +140,23 @@ def test_titles_numbered_apart_are_other_works() -> None:
     assert find_matching_work(cut, index)[0] == update
 
 
+def test_a_tie_between_copies_of_one_work_goes_to_the_first() -> None:
+    """Copies of one work (kept apart by earlier references that gave other pages) tie for a reference without
+    pages: it goes to the first copy instead of making one more; a tie between works that differ stays a new
+    work."""
+    index = InMemoryWorkIndex()
+    hoagland = [Author("Hoagland", "DR"), Author("Arnon", "DI")]
+    title = "The water-culture method for growing plants without soil"
+    first = index.create_work(WorkRecord(title=title, authors=hoagland, year=1950, pages="1-32"))
+    index.create_work(WorkRecord(title=title, authors=hoagland, year=1950, pages="357-359"))
+    assert find_matching_work(WorkRecord(title=title, authors=hoagland, year=1950), index)[0] == first
+    # Two works with other DOIs are two works, however alike: a reference naming neither stays apart.
+    twins = InMemoryWorkIndex()
+    for doi in ("10.5555/a.1", "10.5555/b.2"):
+        twins.create_work(WorkRecord(title=title, authors=hoagland, year=1950, doi=doi))
+    assert find_matching_work(WorkRecord(title=title, authors=hoagland, year=1950), twins)[0] is None
+
+
 def test_self_citations_flagged() -> None:
     doc = citing("a.xml", [ref("r1", "Own earlier work", "Okafor", 2015), ref("r2", "Someone else", "Barnes", 2001)],
                  authors=["Okafor", "Lindqvist"])

@@ -297,17 +297,40 @@ def _find_matching_work(rec: WorkRecord, index: WorkIndex, keys: _Keys) -> tuple
     fa, folded, tk = keys.author, keys.folded, keys.title
     if not (fa or tk):
         return None, "", None
-    best, best_score, runner_up = None, 0.0, 0.0
-    for cand in index.find_work_candidates(fa, rec.year, tk):
-        s = match_score(rec, cand, fa=fa, t=folded)
-        if s > best_score:
-            best, best_score, runner_up = cand, s, best_score
-        elif s > runner_up:
-            runner_up = s
-    if best is not None and best_score >= MATCH_THRESHOLD and best_score - runner_up > 0.01:
-        # (two near-equal candidates: ambiguous, better a new work than a wrong merge)
-        return best.work_id, "fuzzy", round(best_score, 4)
+    scored = [(s, cand) for cand in index.find_work_candidates(fa, rec.year, tk)
+              if (s := match_score(rec, cand, fa=fa, t=folded)) >= MATCH_THRESHOLD - _TIE]
+    if not scored:
+        return None, "", None
+    best_score = max(s for s, _ in scored)
+    if best_score < MATCH_THRESHOLD:
+        return None, "", None
+    close = [cand for s, cand in scored if best_score - s <= _TIE]
+    if len(close) == 1 or _copies_of_one_work(close):
+        return min(close, key=_creation_order).work_id, "fuzzy", round(best_score, 4)
+    # Near-equal candidates that are different works: ambiguous, better a new work than a wrong merge.
     return None, "", None
+
+
+# Candidates within this of the best score are a tie.
+_TIE = 0.01
+
+
+def _copies_of_one_work(cands: list[WorkCandidate]) -> bool:
+    """Tied candidates that are one work stored several times: the same title, first author and year, and at
+    most one DOI among them. Such copies arise where earlier references kept them apart (each with another
+    first page: a report cited by its page range in one list and by its circular number in another), and a tie
+    among them used to make yet another copy: one 1950 report (Hoagland's water culture) was 12 works on pmc-oa,
+    and every later reference to it without pages matched all of them equally. The first one made is taken."""
+    first = cands[0]
+    return (all((c.title_norm, c.first_author, c.year) == (first.title_norm, first.first_author, first.year)
+                for c in cands[1:])
+            and len({c.doi for c in cands if c.doi}) <= 1)
+
+
+def _creation_order(cand: WorkCandidate) -> tuple[int, str]:
+    """Work ids ("W123") in the order the works were made."""
+    digits = cand.work_id[1:]
+    return (int(digits), "") if digits.isdigit() else (1 << 62, cand.work_id)
 
 
 def resolve_references(doc: Document, index: WorkIndex) -> Document:
