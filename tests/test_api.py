@@ -79,6 +79,25 @@ def test_citations_and_search_min_confidence(client: TestClient) -> None:
         assert r.status_code == 400 and "min_confidence" in r.json()["error"]
 
 
+def test_server_wide_min_confidence_for_scite_clients(index_db: Path, tmp_path: Path) -> None:
+    """CITELENS_MIN_CONFIDENCE: the tallies scite's clients and the badge get (they name no threshold) count only
+    labels at or above it; a request can still ask for every label (min_confidence=0)."""
+    db = tmp_path / "strict.db"
+    shutil.copy(index_db, db)
+    strict = Settings.from_env({"CITELENS_MIN_CONFIDENCE": "1"})
+    with TestClient(create_app(db, strict)) as c:
+        t = c.get(f"/api/tallies/{CITED}").json()
+        assert t["supporting"] == t["contradicting"] == 0 and t["total"] == 5
+        assert c.get(f"/tallies/{CITED}").json() == t  # scite's own path
+        assert c.post("/api/tallies", json=[CITED]).json()["tallies"][CITED] == t
+        every = c.get(f"/api/tallies/{CITED}", params={"min_confidence": "0"}).json()
+        assert every["supporting"] == every["contradicting"] == 1
+    assert Settings.from_env({"CITELENS_MIN_CONFIDENCE": "auto"}).tallies_min_confidence is not None
+    assert Settings.from_env({}).tallies_min_confidence is None
+    with pytest.raises(ValueError, match="CITELENS_MIN_CONFIDENCE"):
+        Settings.from_env({"CITELENS_MIN_CONFIDENCE": "high"})
+
+
 def test_tallies_batch(client: TestClient) -> None:
     r = client.post("/api/tallies", json=[CITED, "10.1128/JB.187.1.55", "10.5555/unknown"])
     body = r.json()

@@ -209,3 +209,9 @@ def test_the_command_ends_like_a_normal_exit_without_the_teardown(tmp_path: Path
     idle = "import concurrent.futures\nconcurrent.futures.ThreadPoolExecutor(2).submit(int).result()"
     r = _program(tmp_path, "--version", prelude=idle)
     assert r.returncode == EXIT_OK and "citelens" in r.stdout
+
+
+def test_serve_refuses_a_bad_setting_by_name(tmp_path: Path, mini_jats: bytes) -> None:
+    db = build(tmp_path, mini_jats)
+    result = CliRunner().invoke(main, ["serve", "--db", db], env={"CITELENS_MIN_CONFIDENCE": "high"})
+    assert result.exit_code == EXIT_USAGE and "CITELENS_MIN_CONFIDENCE" in result.output

@@ -26,13 +26,20 @@ def serve(db: str, host: str, port: int, workers: int, log_level: str) -> None:
     Configuration comes from the environment: CITELENS_API_TOKEN (bearer token for API writes),
     CITELENS_CURATORS ("alice=token1,bob=token2": curator sign-in for corrections),
     CITELENS_SECRET_KEY (signs session cookies; random per start when unset),
-    CITELENS_SECURE_COOKIES=1 behind HTTPS. See docs/web.md.
+    CITELENS_SECURE_COOKIES=1 behind HTTPS, CITELENS_MIN_CONFIDENCE (0-1 or auto: the tallies that scite's
+    clients and the badge get count only labels at or above it). See docs/web.md.
     """
     import uvicorn
 
     from citelens.errors import StoreError
     from citelens.store import is_postgres_url, open_store
+    from citelens.web.settings import Settings
 
+    try:
+        Settings.from_env()  # a bad setting stops here, with its name, not in every request
+    except ValueError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
     if not is_postgres_url(db) and not Path(db).exists():
         click.echo(f"error: database {db} does not exist (run `citelens ingest` first)", err=True)
         sys.exit(EXIT_USAGE)

@@ -69,25 +69,30 @@ def scite_router(ctx: WebContext, *, in_schema: bool = True) -> APIRouter:
     """The routes scite's clients call, with scite's shapes."""
     r = APIRouter(include_in_schema=in_schema)
 
+    def threshold(value: str | None) -> float | None:
+        # scite's clients never name one: the server's CITELENS_MIN_CONFIDENCE applies unless the request does
+        # ("min_confidence=0" counts every label).
+        return min_confidence_param(value) if value is not None else ctx.settings.tallies_min_confidence
+
     @r.get("/tallies/cited-by-sections/{doi:path}", tags=["tallies"], summary="Tallies by section (scite's path)",
            responses=_ok(S.SectionTallies))
     def sections_scite(doi: str, min_confidence: str | None = MIN_CONFIDENCE) -> dict[str, Any]:
         work = ctx.require_work(doi)
-        return S.section_tallies_json(ctx.sections_of(work["id"], min_confidence_param(min_confidence)),
+        return S.section_tallies_json(ctx.sections_of(work["id"], threshold(min_confidence)),
                                       work["doi"] or work["id"])
 
     @r.get("/tallies/{doi:path}/sections", tags=["tallies"], summary="Tallies by section of the citing paper",
            responses=_ok(S.SectionTallies))
     def sections(doi: str, min_confidence: str | None = MIN_CONFIDENCE) -> dict[str, Any]:
         work = ctx.require_work(doi)
-        out = S.section_tallies_json(ctx.sections_of(work["id"], min_confidence_param(min_confidence)))
+        out = S.section_tallies_json(ctx.sections_of(work["id"], threshold(min_confidence)))
         return out
 
     @r.get("/tallies/{doi:path}", tags=["tallies"], summary="Citation tallies for one DOI", responses=_ok(S.Tallies))
     def tally(doi: str, min_confidence: str | None = MIN_CONFIDENCE) -> dict[str, Any]:
         work = ctx.require_work(doi)
         return S.tallies_json(work["doi"] or work["id"],
-                              ctx.tallies_of(work["id"], min_confidence_param(min_confidence)))
+                              ctx.tallies_of(work["id"], threshold(min_confidence)))
 
     @r.post("/tallies", tags=["tallies"], summary="Tallies for many DOIs (at most 500; unknown DOIs are left out)")
     def tallies_batch(dois: list[Any] = DOI_LIST) -> dict[str, Any]:
@@ -95,7 +100,8 @@ def scite_router(ctx: WebContext, *, in_schema: bool = True) -> APIRouter:
         for doi in batch_dois(ctx, dois):
             work = ctx.get_work(doi)
             if work:
-                out[doi] = S.tallies_json(work["doi"] or work["id"], ctx.tallies_of(work["id"]))
+                out[doi] = S.tallies_json(work["doi"] or work["id"],
+                                          ctx.tallies_of(work["id"], ctx.settings.tallies_min_confidence))
         return {"tallies": out}
 
     @r.post("/tallies/cited-by-sections", tags=["tallies"],
@@ -105,7 +111,8 @@ def scite_router(ctx: WebContext, *, in_schema: bool = True) -> APIRouter:
         for doi in batch_dois(ctx, dois):
             work = ctx.get_work(doi)
             if work:
-                out[doi] = S.section_tallies_json(ctx.sections_of(work["id"]), work["doi"] or work["id"])
+                out[doi] = S.section_tallies_json(ctx.sections_of(work["id"], ctx.settings.tallies_min_confidence),
+                                                  work["doi"] or work["id"])
         return {"tallies": out}
 
     @r.post("/papers", tags=["papers"], summary="Metadata and editorial notices for many DOIs (at most 500)")

@@ -282,8 +282,8 @@ def badge_router(ctx: WebContext) -> APIRouter:
         if len(doi) > 300:
             raise BadRequest("doi is too long")
         work = ctx.get_work(doi) if doi.strip() else None
-        t = ctx.tallies_of(work["id"]) if work else None
-        sec = ctx.sections_of(work["id"]) if (work and sections) else None
+        t = ctx.tallies_of(work["id"], ctx.settings.tallies_min_confidence) if work else None
+        sec = ctx.sections_of(work["id"], ctx.settings.tallies_min_confidence) if (work and sections) else None
         svg = render.badge_svg(doi, t, sec, vertical=layout == "vertical", show_zero=show_zero)
         return Response(svg, media_type="image/svg+xml", headers={
             "Cache-Control": "public, max-age=3600",

@@ -41,6 +41,9 @@ class Settings:
     stats_seconds: float = 10.0
     cache_seconds: float = 60.0  # how long a work's tallies are reused (0 = always recount)
     write_wait_seconds: float = 15.0  # a correction waits this long for a running ingest, then 503
+    # The tallies that scite's clients, the badge and batch requests get when they name no min_confidence
+    # (CITELENS_MIN_CONFIDENCE: a number 0-1 or "auto"); None counts every label. Pages have their own filter.
+    tallies_min_confidence: float | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -58,4 +61,11 @@ class Settings:
             s.cache_seconds = float(env["CITELENS_CACHE_SECONDS"])
         if env.get("CITELENS_MAX_CHECK_REFERENCES", "").isdigit():
             s.max_check_references = int(env["CITELENS_MAX_CHECK_REFERENCES"])
+        if env.get("CITELENS_MIN_CONFIDENCE", "").strip():
+            from citelens.stance import resolve_min_confidence
+
+            try:
+                s.tallies_min_confidence = resolve_min_confidence(env["CITELENS_MIN_CONFIDENCE"])
+            except ValueError as exc:
+                raise ValueError(f"CITELENS_MIN_CONFIDENCE: {exc}") from None
         return s
