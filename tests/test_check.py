@@ -162,3 +162,14 @@ def test_api_check_takes_the_file_as_body(index_db: Path) -> None:
         assert r.status_code == 200 and r.json()["format"] == "pdf" and len(r.json()["references"]) >= 20
         r = c.post("/api/check?filename=lib.json", content=b"{oops")
         assert r.status_code == 400 and r.json()["error"].startswith("lib.json: not valid JSON")
+
+
+def test_heavy_contrast_counts_only_labels_the_model_is_sure_of() -> None:
+    from citelens.check import warnings_for
+
+    every = {"supporting": 1, "contrasting": 3}
+    assert any(w.startswith("Heavily contrasted") for w in warnings_for({}, every))
+    # Two of the three contrasting labels are unsure: no warning on one sure label.
+    assert warnings_for({}, every, {"supporting": 1, "contrasting": 1}) == []
+    sure = warnings_for({}, every, {"supporting": 0, "contrasting": 2})
+    assert sure == ["Heavily contrasted: 2 contrasting vs 0 supporting citation statements the model is sure of."]

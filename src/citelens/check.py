@@ -26,7 +26,9 @@ from citelens.references.resolve import find_matching_work, record_from_referenc
 from citelens.store.base import Store
 
 # A work is "heavily contrasted" when at least this many statements contrast it and they are at least
-# as many as the supporting ones; a single dissenting citation is normal scholarly debate.
+# as many as the supporting ones; a single dissenting citation is normal scholarly debate. Only labels the
+# model is sure of count (its min_confidence): about half of all contrasting labels are right, four in five of
+# the sure ones (docs/model-card.md), and a warning should not rest on a coin toss.
 HEAVY_CONTRAST_MIN = 2
 MAX_LINE_CHARS = 2000
 # A .docx is a zip: refuse one whose text part would unpack to more than this (zip bombs).
@@ -358,7 +360,9 @@ def _parse(data: bytes, filename: str) -> tuple[str, list[Reference]]:
 def check_references(refs: list[Reference], store: Store) -> list[CheckedReference]:
     """Look each reference up (read-only) and attach tallies, notices and warnings."""
     from citelens.serialize import as_dict
+    from citelens.stance import recommended_min_confidence
 
+    threshold = recommended_min_confidence()
     out: list[CheckedReference] = []
     for i, ref in enumerate(refs, 1):
         rec = record_from_reference(ref)
@@ -369,22 +373,26 @@ def check_references(refs: list[Reference], store: Store) -> list[CheckedReferen
         if wid is not None:
             c.work = as_dict(store.get_work(wid))
             c.tallies = as_dict(store.tallies(wid))
-            c.warnings = warnings_for(c.work, c.tallies)
+            sure = as_dict(store.tallies(wid, min_confidence=threshold)) if threshold is not None else None
+            c.warnings = warnings_for(c.work, c.tallies, sure)
         out.append(c)
     return out
 
 
-def warnings_for(work: dict[str, Any] | None, tallies: dict[str, int] | None) -> list[str]:
-    """What a reader citing this work should know: retraction, expression of concern, heavy contrast."""
+def warnings_for(work: dict[str, Any] | None, tallies: dict[str, int] | None,
+                 sure_tallies: dict[str, int] | None = None) -> list[str]:
+    """What a reader citing this work should know: retraction, expression of concern, heavy contrast (counted on
+    ``sure_tallies``, the labels at the model's threshold, where given)."""
     out: list[str] = []
     if work and work.get("retracted"):
         out.append("This work has been retracted.")
     if work and any(n["kind"] == "expression-of-concern" for n in work.get("notices", [])):
         out.append("An expression of concern has been published about this work.")
-    t = tallies or {}
+    t = sure_tallies if sure_tallies is not None else (tallies or {})
     if t.get("contrasting", 0) >= HEAVY_CONTRAST_MIN and t["contrasting"] >= t.get("supporting", 0):
+        which = " the model is sure of" if sure_tallies is not None else ""
         out.append(f"Heavily contrasted: {t['contrasting']} contrasting vs {t.get('supporting', 0)} supporting"
-                   " citation statements.")
+                   f" citation statements{which}.")
     return out
 
 
