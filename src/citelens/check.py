@@ -360,9 +360,7 @@ def _parse(data: bytes, filename: str) -> tuple[str, list[Reference]]:
 def check_references(refs: list[Reference], store: Store) -> list[CheckedReference]:
     """Look each reference up (read-only) and attach tallies, notices and warnings."""
     from citelens.serialize import as_dict
-    from citelens.stance import recommended_min_confidence
 
-    threshold = recommended_min_confidence()
     out: list[CheckedReference] = []
     for i, ref in enumerate(refs, 1):
         rec = record_from_reference(ref)
@@ -373,10 +371,19 @@ def check_references(refs: list[Reference], store: Store) -> list[CheckedReferen
         if wid is not None:
             c.work = as_dict(store.get_work(wid))
             c.tallies = as_dict(store.tallies(wid))
-            sure = as_dict(store.tallies(wid, min_confidence=threshold)) if threshold is not None else None
-            c.warnings = warnings_for(c.work, c.tallies, sure)
+            c.warnings = work_warnings(store, c.work, c.tallies)
         out.append(c)
     return out
+
+
+def work_warnings(store: Store, work: dict[str, Any], tallies: dict[str, int]) -> list[str]:
+    """:func:`warnings_for` a stored work, heavy contrast counted on the labels the installed model is sure of."""
+    from citelens.serialize import as_dict
+    from citelens.stance import recommended_min_confidence
+
+    threshold = recommended_min_confidence()
+    sure = as_dict(store.tallies(work["id"], min_confidence=threshold)) if threshold is not None else None
+    return warnings_for(work, tallies, sure)
 
 
 def warnings_for(work: dict[str, Any] | None, tallies: dict[str, int] | None,

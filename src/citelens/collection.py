@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from citelens.check import CheckInputError, decode_text, parse_reference_list, warnings_for
+from citelens.check import CheckInputError, decode_text, parse_reference_list, work_warnings
 from citelens.references.identifiers import normalise_doi
 from citelens.references.resolve import find_matching_work, record_from_reference
 from citelens.serialize import as_dict, notice_json, statement_json
@@ -101,14 +101,10 @@ def collection_rows(store: Store, collection_id: int, sort: str = "position", de
     """Every work of the collection with its tallies, notices and warnings (the ``CollectionItem`` shape)."""
     if sort not in SORT_KEYS:
         raise ValueError(f"sort must be one of {', '.join(SORT_KEYS)}")
-    from citelens.stance import recommended_min_confidence
-
-    threshold = recommended_min_confidence()  # the warnings count labels the model is sure of (check.py)
     rows = []
     for item in store.collection_items(collection_id):
         work = as_dict(store.get_work(item.doi or item.work_id or "")) if (item.doi or item.work_id) else None
         t = as_dict(store.tallies(work["id"])) if work else {}
-        sure = as_dict(store.tallies(work["id"], min_confidence=threshold)) if work and threshold is not None else None
         rows.append({
             "position": item.position, "doi": (work or {}).get("doi") or item.doi, "work_id": work["id"] if work else None,
             "title": (work or {}).get("title") or item.label, "year": (work or {}).get("year"), "found": work is not None,
@@ -116,7 +112,7 @@ def collection_rows(store: Store, collection_id: int, sort: str = "position", de
             "mentioning": t.get("mentioning", 0), "total": t.get("total", 0),
             "citing_publications": t.get("citing_publications", 0), "retracted": bool(work and work["retracted"]),
             "notices": [notice_json(n)["status"] for n in (work or {}).get("notices", [])],
-            "warnings": warnings_for(work, t, sure) if work else [],
+            "warnings": work_warnings(store, work, t) if work else [],
         })
     if sort != "position":
         def key(r: dict[str, Any]) -> Any:

@@ -240,9 +240,11 @@ def report(ident: str, db: str, as_json: bool, stance: str | None, section: str 
 
 
 def _below(statement: dict[str, Any], threshold: float | None) -> bool:
-    """Whether a statement's label counts as mentioning at ``threshold`` (store.tallies' rule)."""
-    return (threshold is not None and statement["type"] in ("supporting", "contrasting")
-            and not statement["corrected"] and (statement["confidence"] or 0.0) < threshold)
+    """Whether a statement's label counts as another at ``threshold`` (the tallies' rule)."""
+    from citelens.rules import counted_stance
+
+    label = statement["type"] or ""
+    return counted_stance(label, statement["confidence"], statement["corrected"], threshold) != label
 
 
 # ------------------------------------------------------------------------------------------- search

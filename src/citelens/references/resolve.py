@@ -329,8 +329,10 @@ def _copies_of_one_work(cands: list[WorkCandidate]) -> bool:
 
 def _creation_order(cand: WorkCandidate) -> tuple[int, str]:
     """Work ids ("W123") in the order the works were made."""
-    digits = cand.work_id[1:]
-    return (int(digits), "") if digits.isdigit() else (1 << 62, cand.work_id)
+    from citelens.store.base import MAX_ROW_ID, parse_work_id  # (the store imports this module)
+
+    n = parse_work_id(cand.work_id)
+    return (n, "") if n is not None else (MAX_ROW_ID + 1, cand.work_id)
 
 
 def resolve_references(doc: Document, index: WorkIndex) -> Document:

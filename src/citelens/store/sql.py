@@ -1090,7 +1090,7 @@ class SQLStore(Store):
                              f" {_unsure('s.')}))")
                 args.append(float(min_confidence))
             else:
-                where.append("s.stance = ? AND (s.corrected_by IS NOT NULL OR COALESCE(s.confidence, 0) >= ?)")
+                where.append(f"s.stance = ? AND {_sure('s.')}")
                 args.extend([stance, float(min_confidence)])
         if section:
             where.append("s.section = ?")
@@ -1159,7 +1159,7 @@ class SQLStore(Store):
         relevance index, and the rest is sorted only when the page reaches it (2026-12-04)."""
         d = self._DESC
         keys = f"s.confidence{d}, s.citing_year{d}, s.id"
-        sure = "(s.corrected_by IS NOT NULL OR COALESCE(s.confidence, 0) >= ?)"
+        sure = _sure("s.")
         out: list[int] = []
         skip, want = offset, limit
         if not mentioning_only:
@@ -1757,9 +1757,14 @@ def _counts(cls: type[T], by_stance: dict[str, int], **extra: Any) -> T:
 
 
 def _unsure(alias: str = "") -> str:
-    """SQL for a model's label below the threshold (one parameter), which counts as mentioning (_counted_stance);
-    ``alias``: the statements table's alias with its dot, where the query joins other tables."""
+    """SQL for a model's label below the threshold (one parameter), which counts as mentioning
+    (rules.counted_stance); ``alias``: the statements table's alias with its dot, where the query joins others."""
     return f"{alias}corrected_by IS NULL AND COALESCE({alias}confidence, 0) < ?"
+
+
+def _sure(alias: str = "") -> str:
+    """SQL for a label that keeps its type at the threshold (one parameter): the negation of :func:`_unsure`."""
+    return f"({alias}corrected_by IS NOT NULL OR COALESCE({alias}confidence, 0) >= ?)"
 
 
 def _move_to_mentioning(counts: dict[str, int], stance: str, n: int) -> None:

@@ -24,6 +24,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from citelens.document import SECTIONS, STANCES
+from citelens.rules import counted_stance
 from citelens.serialize import as_dict
 from citelens.store import Store, open_store
 from citelens.web import render
@@ -142,6 +143,7 @@ class WebContext:
             highlight_callout=render.highlight_callout, highlight_snippet=render.highlight_snippet,
             STANCE_LABELS=render.STANCE_LABELS, resolution_words=render.resolution_words,
             evidence_words=render.evidence_words, confident_threshold=confident_threshold,
+            counted_stance=counted_stance,
             asset=lambda name: f"/static/{name}?v={self.static[name][2]}" if name in self.static else f"/static/{name}")
 
     # ------------------------------------------------------------------------------------------ store
