@@ -209,6 +209,30 @@ def test_older_sqlite_index_is_upgraded_in_place(tmp_path: Path, mini_jats: byte
     store.close()
 
 
+def test_a_new_index_gets_its_whole_schema_in_one_transaction(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reader that opens the file while the first writer makes it sees no tables or all of them: made one
+    migration per transaction, a reader in between failed "vtable constructor failed: contexts_fts" (CI)."""
+    import citelens.store.sqlite as sqlite_store
+    from citelens.errors import StoreError
+    from citelens.store.migrations import Migration, migrations
+
+    real = migrations("sqlite")
+    broken = [*real, Migration(real[-1].version + 1, "broken", "CREATE TABLE oops (x INT); SELECT * FROM nowhere;")]
+    monkeypatch.setattr(sqlite_store, "migrations", lambda backend: broken)
+    monkeypatch.setattr(sqlite_store, "SCHEMA_VERSION", broken[-1].version)
+    db = tmp_path / "new.db"
+    with pytest.raises(StoreError):
+        open_store(db)
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT name FROM sqlite_master").fetchall() == []  # nothing half-made
+    conn.close()
+    monkeypatch.undo()
+    store = open_store(db)
+    assert store.schema_version == real[-1].version
+    store.close()
+
+
 def test_database_from_a_newer_or_unknown_schema_is_refused(tmp_path: Path) -> None:
     from citelens.errors import StoreError
 

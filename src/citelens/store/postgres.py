@@ -158,17 +158,21 @@ class PostgresStore(SQLStore):
         return int(row["value"]) if row and str(row["value"]).isdigit() else 0
 
     def _migrate(self) -> None:
-        for m in migrations("postgres"):
-            if m.version <= self._version:
-                continue
-            with self._pool.connection() as conn, conn.transaction():
-                # One migrating process at a time (several web workers may start together).
-                conn.execute("SELECT pg_advisory_xact_lock(hashtext('citelens-migrate'))")
-                if self._recorded_version(conn) < m.version:
-                    conn.execute(m.sql)
-                    conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', %s)"
-                                 " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", (str(m.version),))
-            self._version = m.version
+        # All pending migrations in one transaction, as on SQLite: a reader never sees a half-upgraded schema.
+        pending = [m for m in migrations("postgres") if m.version > self._version]
+        if not pending:
+            return
+        with self._pool.connection() as conn, conn.transaction():
+            # One migrating process at a time (several web workers may start together).
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext('citelens-migrate'))")
+            done = self._recorded_version(conn)
+            for m in pending:
+                if m.version <= done:
+                    continue
+                conn.execute(m.sql)
+                conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', %s)"
+                             " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", (str(m.version),))
+        self._version = pending[-1].version
 
     @property
     def schema_version(self) -> int:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from citelens.errors import StoreError
-from citelens.store.migrations import Migration, latest_version, migrations
+from citelens.store.migrations import latest_version, migrations
 from citelens.store.query import parse_query
 from citelens.store.records import Snippet
 from citelens.store.sql import Row, SQLStore
@@ -131,30 +131,36 @@ class SQLiteStore(SQLStore):
         return int(row[0]) if str(row[0]).isdigit() else -1
 
     def _migrate(self) -> None:
-        """Apply every migration newer than the file's version, each in its own transaction (upgrade in place)."""
-        for m in migrations("sqlite"):
-            if m.version <= self._version:
-                continue
+        """Apply every migration newer than the file's version, all in one transaction (upgrade in place).
 
-            def step(m: Migration = m) -> None:
-                self.conn.execute("BEGIN IMMEDIATE")
-                if self._recorded_version() >= m.version:  # another process upgraded it meanwhile
-                    self.conn.rollback()
-                    return
+        One transaction, not one per migration: a reader that opens the file between two migrations would
+        otherwise read while the schema changes under it, and SQLite then fails its full-text table with
+        "vtable constructor failed: contexts_fts" (seen in CI: a reader beside the first ingest into a new file).
+        """
+        pending = [m for m in migrations("sqlite") if m.version > self._version]
+        if not pending:
+            return
+
+        def apply() -> None:
+            self.conn.execute("BEGIN IMMEDIATE")
+            done = self._recorded_version()  # another process may have upgraded it meanwhile
+            for m in pending:
+                if m.version <= done:
+                    continue
                 for statement in _split_sql(m.sql):
                     if not self._column_exists(statement):
                         self.conn.execute(statement)
                 self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
                                   (str(m.version),))
-                self.conn.commit()
+            self.conn.commit()
 
-            try:
-                self._retry_busy(step)
-            except BaseException:
-                if self.conn.in_transaction:
-                    self.conn.rollback()
-                raise
-            self._version = self._recorded_version()
+        try:
+            self._retry_busy(apply)
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.rollback()
+            raise
+        self._version = self._recorded_version()
 
     def _column_exists(self, statement: str) -> bool:
         """Whether ``statement`` is an ``ALTER TABLE t ADD COLUMN c`` whose column is already there. SQLite has

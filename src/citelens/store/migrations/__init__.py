@@ -1,8 +1,8 @@
 """Numbered schema migrations, one SQL file each, per backend (``sqlite/``, ``postgres/``).
 
-``NNNN_name.sql`` takes an index from schema version NNNN-1 to NNNN. A store applies, in order and each in
-its own transaction, every migration newer than the version its database records, so an index made by an
-older CiteLens is upgraded in place; a database from a newer CiteLens is refused (it may hold what this
+``NNNN_name.sql`` takes an index from schema version NNNN-1 to NNNN. A store applies, in order and all in one
+transaction, every migration newer than the version its database records, so an index made by an older
+CiteLens is upgraded in place and a reader never sees a half-made schema; a database from a newer CiteLens is refused (it may hold what this
 version cannot read). SQLite's history starts at version 2 (the first release); PostgreSQL's at 3.
 """
 
