@@ -111,6 +111,40 @@ def test_another_first_page_is_another_article_however_alike_the_titles() -> Non
     assert find_matching_work(lancet, index)[0] == paged
 
 
+def test_other_first_pages_that_are_still_one_work() -> None:
+    """Pages that differ without making another work (pairs kept apart on pmc-oa before): a section letter on
+    one side only, an article's own pagination from page 1, a mistyped first page, a book cited at the pages a
+    statement draws on. A series' parts stay apart."""
+    index = InMemoryWorkIndex()
+
+    def work(title: str, author: str, year: int, volume: str, pages: str) -> tuple[str, WorkRecord]:
+        rec = WorkRecord(title=title, authors=[Author(author)], year=year, volume=volume, pages=pages)
+        return index.create_work(rec), rec
+
+    meme, meme_rec = work("MEME: discovering and analyzing DNA and protein sequence motifs", "Bailey", 2006, "34",
+                          "W369-W373")
+    crop, crop_rec = work("Past and future use of wild relatives in crop breeding", "Dempewolf", 2017, "57",
+                          "1070-1082")
+    tsvi, tsvi_rec = work("A simple interpretation of the surface temperature/vegetation index space", "Sandholt",
+                          2002, "79", "213-224")
+    pnp, pnp_rec = work("Use of p-nitrophenyl phosphate for assay of soil phosphatase activity", "Tabatabai", 1969,
+                        "1", "301-307")
+    book, book_rec = work("A collection of medicinal plants in Sri Lanka", "Jayaweera", 2014, "", "59")
+    for rec, wid in ((replace(meme_rec, pages="369-373"), meme),  # the web-server issue's letter left out
+                     (replace(crop_rec, pages="1-13"), crop),  # the online-first PDF's own pages
+                     (replace(tsvi_rec, pages="13-224"), tsvi),  # same last page
+                     (replace(tsvi_rec, pages="203-214"), tsvi),  # two pages shared
+                     (replace(pnp_rec, pages="201-207"), pnp),  # as long, one digit apart
+                     (replace(book_rec, pages="7"), book)):  # a book, no volume on either side
+        assert find_matching_work(rec, index)[0] == wid, rec.pages
+    for pages in ("224-230", "1-6", "401-409"):  # the next article; a part from page 1 in another volume
+        assert find_matching_work(replace(tsvi_rec, pages=pages, volume="80" if pages == "1-6" else "79"),
+                                  index)[0] is None, pages
+    # Adjacent articles share at most one page; a journal article's range of another length stays apart.
+    assert find_matching_work(replace(tsvi_rec, pages="224-231"), index)[0] is None
+    assert find_matching_work(replace(pnp_rec, pages="201-209"), index)[0] is None
+
+
 def test_titles_numbered_apart_are_other_works() -> None:
     """Another edition, part, volume, version or year of a series is another work, however alike the words
     (pairs merged wrongly on pmc-oa and plos-starter); a title that only adds a number, writes it in Roman

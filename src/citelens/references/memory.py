@@ -47,7 +47,7 @@ class InMemoryWorkIndex(WorkIndex):
                 continue
             out.append(WorkCandidate(work_id=wid, title_norm=fold(w.title), first_author=author_key(w.authors),
                                      year=w.year, container_norm=fold(w.container), volume=w.volume,
-                                     first_page=first_page(w.pages), doi=w.doi))
+                                     first_page=first_page(w.pages), doi=w.doi, pages=w.pages))
         return out
 
     def _taken(self, record: WorkRecord, other_than: str | None = None) -> set[tuple[str, str]]:

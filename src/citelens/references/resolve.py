@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import Protocol
 
 from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
 
 from citelens.document import Author, Document, Reference
 
@@ -54,6 +55,7 @@ class WorkCandidate:
     volume: str = ""
     first_page: str = ""
     doi: str = ""
+    pages: str = ""  # as printed ("193-204"): where a first page alone would split one work (_pages_may_agree)
 
 
 # What find_work_candidates is asked with: (first-author key, year, title key).
@@ -88,6 +90,7 @@ _NON_WORD = re.compile(r"[\W_]+")  # dashes and punctuation outside ASCII would 
 # re.match's cache lookup was half of first_page.
 _FIRST_PAGE = re.compile(r"\s*([A-Za-z]{0,2}\d+)")
 _PAGE_PARTS = re.compile(r"([a-z]*)(\d+)")
+_PAGE_RANGE = re.compile(r"\s*(?:pp?\.?\s*)?([a-z]{0,2})(\d+)(?:\s*[-\u2013\u2014]+\s*[a-z]{0,2}(\d+))?")
 # Numbers in a folded title (_title_numbers): digit runs, and Roman numerals up to 39 standing as words ("l", "li"
 # and "xl" are left out: a surname and words more often than 50, 51 and 40).
 _DIGITS = re.compile(r"\d+")
@@ -242,11 +245,61 @@ def _printed_elsewhere(rec: WorkRecord, cand: WorkCandidate) -> bool:
     of the 95 fuzzy matches were such pairs, every one with another first page (2026-12-04). An article number
     ("e1001051", PLOS) and the page range a reference prints for the same article ("1-14") are not compared.
     Volumes are not either: the same Lancet article is cited in volume 1 and in volume 327 (issue-year and
-    running numbering)."""
+    running numbering). Pages that may still be one article's are in :func:`_pages_may_agree`."""
     if not (rec.pages and cand.first_page):  # (most candidates of a page-less reference: no regex to run)
         return False
     p1, p2 = _page_number(first_page(rec.pages)), _page_number(cand.first_page)
-    return bool(p1 and p2 and p1 != p2)
+    return bool(p1 and p2 and p1 != p2) and not _pages_may_agree(rec, cand)
+
+
+def _pages_may_agree(rec: WorkRecord, cand: WorkCandidate) -> bool:
+    """Other first pages that do not make another work. Each case was read among the works pmc-oa held twice
+    under one title, first author and year (340 such groups, 2026-12-05; docs/benchmarks.md):
+
+    - a section letter on one side only: "W369-W373" and "369-373" (a web-server issue), "S20" and "20", "n71"
+      and "71" (the BMJ's article numbers);
+    - a range from page 1 on one side: the article's own pagination (an online-first PDF, an article of an
+      online-only journal printed "1-13"), not where it stands in its volume ("1070-1082", article "83"); unless
+      the volumes differ (a series' parts: "Age changes in the pubic bone", 3: 285-334 and 4: 1-70);
+    - ranges that share more than one page or their last page: a first page mistyped ("13-224" for "213-224",
+      "193-204" for "203-204"); two articles of one volume share at most the page where one ends and the next
+      begins. Also ranges as long as each other whose first pages are one digit apart ("627-632" / "827-832",
+      "1118-1123" / "11118-11123");
+    - no volume on either side and no letter in the pages: a book or report, cited at the pages a statement
+      draws on ("p. 59", "p. 7"), not at where it begins. (Cochrane reviews keep their "CD" numbers apart.)"""
+    a, b = _page_range(rec.pages), _page_range(cand.pages or cand.first_page)
+    if a is None or b is None:
+        return False
+    (pa, fa, la), (pb, fb, lb) = a, b
+    if pa != pb:
+        return fa == fb and not (pa and pb)
+    if (fa == 1 and la > 1) != (fb == 1 and lb > 1) and _volumes_may_agree(rec.volume, cand.volume):
+        return True
+    if la > fa and lb > fb and (la == lb or min(la, lb) - max(fa, fb) >= 1
+                                or (la - fa == lb - fb and Levenshtein.distance(str(fa), str(fb)) == 1)):
+        return True
+    return not (rec.volume or cand.volume or pa)
+
+
+def _volumes_may_agree(a: str, b: str) -> bool:
+    """Volumes that do not tell two works apart: the same, or one missing (an online-first "volume 0" too)."""
+    return a == b or a in ("", "0") or b in ("", "0")
+
+
+def _page_range(pages: str) -> tuple[str, int, int] | None:
+    """(letter prefix, first page, last page) of printed pages: "W369-W373" ("w", 369, 373), "1943-54" ("", 1943,
+    1954), "12" ("", 12, 12); None for an article number (e + digits) or no page at all."""
+    m = _PAGE_RANGE.match(pages.lower())
+    if m is None or m.group(1) == "e":
+        return None
+    prefix = "" if m.group(1) in ("p", "pp") else m.group(1)
+    first, last = int(m.group(2)), m.group(3)
+    if last is None:
+        return prefix, first, first
+    digits = str(first)
+    if len(last) < len(digits):  # "1943-54": the last page prints only the digits that change
+        last = digits[: len(digits) - len(last)] + last
+    return prefix, first, max(first, int(last))
 
 
 def _page_number(page: str) -> str:

@@ -151,13 +151,13 @@ _KEY_BUCKETS = (8, 32, 128)
 # The works columns find_work_candidates reads, in _Candidate's order (id, first_author, year, title_key, then
 # its ``fields``), and where each of the others sits in _work_values' tuple (_WORK_COLS' order).
 _CANDIDATE_COLUMNS = ("id", "first_author", "year", "title_key", "title_norm", "container", "volume", "first_page",
-                      "doi")
+                      "doi", "pages")
 _CANDIDATE_VALUES = tuple(_WORK_COL_NAMES.index(c) for c in _CANDIDATE_COLUMNS[1:])
 
 
 class _Candidate(NamedTuple):
     """A stored work as find_work_candidates selects it; ``fields`` (title_norm, container, volume, first_page,
-    doi, as stored) become its WorkCandidate when it is asked for."""
+    doi, pages, as stored) become its WorkCandidate when it is asked for."""
 
     id: int
     first_author: str
@@ -166,10 +166,10 @@ class _Candidate(NamedTuple):
     fields: tuple[Any, ...]
 
     def candidate(self) -> WorkCandidate:
-        title_norm, container, volume, fp, doi = self.fields
+        title_norm, container, volume, fp, doi, pages = self.fields
         return WorkCandidate(work_id=format_work_id(self.id), title_norm=title_norm, first_author=self.first_author,
                              year=self.year, container_norm=fold(container), volume=volume, first_page=fp,
-                             doi=doi or "")
+                             doi=doi or "", pages=pages)
 
 
 class _Candidates:
@@ -258,7 +258,8 @@ def _remove(rows: list[_Candidate] | None, work_n: int) -> None:
 
 def _candidates(rows: Sequence[Row]) -> list[_Candidate]:
     return [_Candidate(int(r["id"]), r["first_author"], r["year"], r["title_key"],
-                       (r["title_norm"], r["container"], r["volume"], r["first_page"], r["doi"])) for r in rows]
+                       (r["title_norm"], r["container"], r["volume"], r["first_page"], r["doi"],
+                        r["pages"])) for r in rows]
 
 
 def _year_windows(years: set[int]) -> list[tuple[int, int]]:
@@ -505,11 +506,12 @@ class SQLStore(Store):
     def _cache_work(self, n: int, values: Sequence[Any]) -> None:
         """Keep the prefetched candidates current: work ``n`` now has ``values`` (``_work_values``' order)."""
         if self._candidates is not None:
-            fa, year, tk, title_norm, container, volume, fp, doi = (values[i] for i in _CANDIDATE_VALUES)
+            fa, year, tk, title_norm, container, volume, fp, doi, pages = (values[i] for i in _CANDIDATE_VALUES)
             # As stored: PostgreSQL changes what text columns cannot hold (see _as_stored).
             self._candidates.put(_Candidate(n, fa, year, tk, (title_norm, self._as_stored(container),
                                                                self._as_stored(volume), fp,
-                                                               self._as_stored(doi or ""))))
+                                                               self._as_stored(doi or ""),
+                                                               self._as_stored(pages))))
 
     @staticmethod
     def _as_stored(value: str) -> str:
