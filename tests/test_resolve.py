@@ -145,6 +145,43 @@ def test_other_first_pages_that_are_still_one_work() -> None:
     assert find_matching_work(replace(pnp_rec, pages="201-209"), index)[0] is None
 
 
+def test_a_mistyped_doi_joins_its_work_as_an_alias() -> None:
+    """A reference whose DOI is not its work's, though title, first author, year, volume and first page agree,
+    joins the work (pmc-oa: "…cropsci2002.0739" / "….7390"); the work keeps its DOI and learns the other, so a
+    later reference with it and no pages joins too. Anything less stays apart."""
+    from citelens.document import Document, Reference
+    from citelens.references.resolve import resolve_references
+
+    index = InMemoryWorkIndex()
+    work = index.create_work(WorkRecord(title="Genetic variation for grain quality in rice", authors=[Author("Kim")],
+                                        year=2002, volume="42", pages="739-745", doi="10.2135/cropsci2002.0739"))
+
+    def ref(key: str, **kw: object) -> Reference:
+        fields: dict[str, object] = {"title": "Genetic variation for grain quality in rice",
+                                     "authors": [Author("Kim")], "year": 2002, **kw}
+        return Reference(key=key, **fields)  # type: ignore[arg-type]
+
+    doc = Document(source="x.xml", doi="10.5555/citing", title="A citing paper", references=[
+        ref("b1", volume="42", pages="739-745", doi="10.2135/cropsci2002.7390"),
+        ref("b2", doi="10.2135/cropsci2002.7390"),  # the mistyped DOI again, no pages: through the alias
+        ref("b3", volume="42", pages="739-745", doi="10.1000/other"),  # another title below: apart
+        ref("b4", volume="42", pages="801-809", doi="10.1000/elsewhere"),  # another first page: apart
+    ])
+    doc.references[2].title = "Genetic variation for grain yield in maize"
+    resolve_references(doc, index)
+    assert [r.work_id == work for r in doc.references] == [True, True, False, False]
+    assert index.works[work].doi == "10.2135/cropsci2002.0739"
+    assert index.aliases == {("doi", "10.2135/cropsci2002.7390"): work}
+    # An ingested article states its own DOI: it never gives way to a candidate's.
+    article = WorkRecord(title="Genetic variation for grain quality in rice", authors=[Author("Kim")], year=2002,
+                         volume="42", pages="739-745", doi="10.2135/cropsci2002.9999", kind="article")
+    assert find_matching_work(article, index)[0] is None
+    # The alias does not carry a reference with another title to the work.
+    other = WorkRecord(title="Maize root architecture under drought", authors=[Author("Kim")], year=2002,
+                       doi="10.2135/cropsci2002.7390")
+    assert find_matching_work(other, index)[0] is None
+
+
 def test_titles_numbered_apart_are_other_works() -> None:
     """Another edition, part, volume, version or year of a series is another work, however alike the words
     (pairs merged wrongly on pmc-oa and plos-starter); a title that only adds a number, writes it in Roman

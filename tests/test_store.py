@@ -209,6 +209,37 @@ def test_older_sqlite_index_is_upgraded_in_place(tmp_path: Path, mini_jats: byte
     store.close()
 
 
+def test_another_doi_of_a_work_finds_it_and_goes_with_it(pipeline: Pipeline) -> None:
+    """A reference with a mistyped DOI joins its work (same title, author, year, volume, first page); looking the
+    mistyped DOI up finds the work, and the alias goes when the work does."""
+    cited = ("<ref id='b1'><element-citation><person-group><name><surname>Kim</surname><given-names>J</given-names>"
+             "</name></person-group><year>2002</year><article-title>Genetic variation for grain quality in rice"
+             "</article-title><source>Crop Sci</source><volume>42</volume><fpage>739</fpage><lpage>745</lpage>"
+             "<pub-id pub-id-type='doi'>{doi}</pub-id></element-citation></ref>")
+
+    def article(doi: str, ref_doi: str) -> bytes:
+        xml = citing(doi, "As shown before")
+        start, end = xml.index(b"<ref id"), xml.index(b"</ref-list>")
+        return xml[:start] + cited.format(doi=ref_doi).encode() + xml[end:]
+
+    ingest(pipeline, "a.xml", article("10.5555/a", "10.2135/cropsci2002.0739"))
+    ingest(pipeline, "b.xml", article("10.5555/b", "10.2135/cropsci2002.7390"))
+    store = pipeline.store
+    work = store.get_work("10.2135/cropsci2002.0739")
+    assert work is not None and work.doi == "10.2135/cropsci2002.0739"
+    via_alias = store.get_work("10.2135/cropsci2002.7390")
+    assert via_alias is not None and via_alias.id == work.id
+    assert store.tallies(work.id).citing_publications == 2
+    ingest(pipeline, "b.xml", article("10.5555/b", "10.2135/cropsci2002.7390"))  # re-ingest: still one alias
+    assert store.get_work("10.2135/cropsci2002.7390").id == work.id  # type: ignore[union-attr]
+    assert store.tallies(work.id).citing_publications == 2
+    # Both citing articles replaced by versions that cite something else: the work goes, and its alias with it.
+    ingest(pipeline, "a.xml", citing("10.5555/a", "As shown before"))
+    ingest(pipeline, "b.xml", citing("10.5555/b", "As shown before"))
+    assert store.get_work("10.2135/cropsci2002.0739") is None
+    assert store.get_work("10.2135/cropsci2002.7390") is None
+
+
 def test_a_new_index_gets_its_whole_schema_in_one_transaction(tmp_path: Path,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """A reader that opens the file while the first writer makes it sees no tables or all of them: made one

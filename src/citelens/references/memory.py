@@ -29,9 +29,17 @@ class InMemoryWorkIndex(WorkIndex):
         self._ids: dict[tuple[str, str], str] = {}
         self._by_author: dict[str, list[str]] = defaultdict(list)
         self._by_title: dict[str, list[str]] = defaultdict(list)
+        self.aliases: dict[tuple[str, str], str] = {}
 
     def find_work_by_identifier(self, kind: str, value: str) -> str | None:
         return self._ids.get((kind, value)) if value else None
+
+    def find_work_by_alias(self, kind: str, value: str) -> str | None:
+        return self.aliases.get((kind, value)) if value else None
+
+    def add_work_alias(self, work_id: str, kind: str, value: str) -> None:
+        if value and work_id in self.works:
+            self.aliases.setdefault((kind, value), work_id)
 
     def find_work_candidates(self, first_author: str, year: int | None, title_key_: str) -> list[WorkCandidate]:
         ids = list(self._by_author.get(first_author, [])) if first_author else []

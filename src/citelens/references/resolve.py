@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Protocol
 
@@ -79,6 +79,17 @@ class WorkIndex(Protocol):
         look-ups may fetch them together now, as long as every later answer is what the per-item call would
         give at that moment (the works this document creates or enriches included). This default does
         nothing: each call then asks the index itself."""
+        return None
+
+    def find_work_by_alias(self, kind: str, value: str) -> str | None:
+        """The work that knows ``value`` as another of its identifiers (see ``add_work_alias``); this default
+        keeps none."""
+        return None
+
+    def add_work_alias(self, work_id: str, kind: str, value: str) -> None:
+        """Remember ``value`` as another identifier of ``work_id``: a reference's DOI that is mistyped or
+        another registration of the work it matched (:func:`_doi_mistyped`). The first work given a value
+        keeps it. This default keeps nothing."""
         return None
 
 
@@ -148,7 +159,8 @@ def match_score(rec: WorkRecord, cand: WorkCandidate, *, fa: str | None = None, 
 
     ``fa`` / ``t`` are the record's author key and folded title when the caller already has them.
     """
-    if rec.doi and cand.doi and rec.doi != cand.doi:
+    doi_conflict = bool(rec.doi and cand.doi and rec.doi != cand.doi)
+    if doi_conflict and not _doi_mistyped(rec, cand):
         return 0.0
     if _printed_elsewhere(rec, cand):
         return 0.0
@@ -175,10 +187,14 @@ def match_score(rec: WorkRecord, cand: WorkCandidate, *, fa: str | None = None, 
         if ts < 0.9 and author_ok and year_score == 1.0 and _main_title_match(t, cand.title_norm):
             # "Brian" vs "Brian: a simulator for spiking neural networks" — one side dropped the subtitle
             ts = 0.9
+        if doi_conflict and not (ts >= 0.95 and author_ok and year_score == 1.0):
+            return 0.0
         score = 0.75 * ts + 0.15 * (1.0 if author_ok else 0.0 if author_conflict else 0.5) + 0.10 * year_score
         if author_conflict and ts < 0.97:
             score = min(score, 0.8)
         return score
+    if doi_conflict:
+        return 0.0
     # No title on one side (terse styles: "Smith J (2003) Nature 424: 12"): demand author, year,
     # volume and first page to agree.
     fp = first_page(rec.pages)
@@ -186,6 +202,19 @@ def match_score(rec: WorkRecord, cand: WorkCandidate, *, fa: str | None = None, 
             and (fp == cand.first_page or _page_number(fp) == _page_number(cand.first_page or "") != "")):
         return 0.9
     return 0.0
+
+
+def _doi_mistyped(rec: WorkRecord, cand: WorkCandidate) -> bool:
+    """A reference whose DOI is not the candidate's, though it gives the candidate's volume and first page (and,
+    match_score demands, its title, first author and year): one of the two DOIs is mistyped or another
+    registration of the work ("…/cropsci2002.0739" / "….7390", "10.1038/s41558-020-07312", a JSTOR and a
+    publisher DOI of one article). pmc-oa held 121 works twice under one title, first author and year with two
+    DOIs, most of them such (2026-12-05, docs/benchmarks.md). Only a reference's DOI gives way: an ingested
+    article or a metadata record states its own. The work keeps its DOI and learns the other as an alias."""
+    if rec.kind != "reference" or not (rec.volume and rec.volume == cand.volume and rec.pages and cand.first_page):
+        return False
+    page = _page_number(first_page(rec.pages))
+    return bool(page) and page == _page_number(cand.first_page)
 
 
 def _numbered_apart(a: str, b: str) -> bool:
@@ -319,7 +348,8 @@ def _main_title_match(a: str, b: str) -> bool:
 
 def find_matching_work(rec: WorkRecord, index: WorkIndex) -> tuple[str | None, str, float | None]:
     """(work_id, method, score) for ``rec``; work_id None when nothing matches."""
-    return _find_matching_work(rec, index, _Keys.of(rec))
+    wid, method, score, _alias = _find_matching_work(rec, index, _Keys.of(rec))
+    return wid, method, score
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,27 +371,37 @@ class _Keys:
         return (self.author, rec.year, self.title) if self.author or self.title else None
 
 
-def _find_matching_work(rec: WorkRecord, index: WorkIndex, keys: _Keys) -> tuple[str | None, str, float | None]:
+def _find_matching_work(rec: WorkRecord, index: WorkIndex,
+                        keys: _Keys) -> tuple[str | None, str, float | None, bool]:
+    """(work_id, method, score, whether the work is to learn the reference's DOI as an alias)."""
     for kind, value in (("doi", rec.doi), ("pmid", rec.pmid), ("pmcid", rec.pmcid)):
         if value:
             wid = index.find_work_by_identifier(kind, value)
             if wid:
-                return wid, kind, 1.0
+                return wid, kind, 1.0, False
     fa, folded, tk = keys.author, keys.folded, keys.title
     if not (fa or tk):
-        return None, "", None
+        return None, "", None, False
+    # A work that already knows the reference's DOI as an alias has no DOI conflict with it: the title, first
+    # author and year still decide (a mistyped DOI may be another work's, one this index does not hold).
+    by_alias = getattr(index, "find_work_by_alias", None)
+    alias_of = by_alias("doi", rec.doi) if rec.doi and rec.kind == "reference" and by_alias is not None else None
+    no_doi = replace(rec, doi="") if alias_of is not None else rec
     scored = [(s, cand) for cand in index.find_work_candidates(fa, rec.year, tk)
-              if (s := match_score(rec, cand, fa=fa, t=folded)) >= MATCH_THRESHOLD - _TIE]
+              if (s := match_score(no_doi if cand.work_id == alias_of else rec, cand, fa=fa, t=folded))
+              >= MATCH_THRESHOLD - _TIE]
     if not scored:
-        return None, "", None
+        return None, "", None, False
     best_score = max(s for s, _ in scored)
     if best_score < MATCH_THRESHOLD:
-        return None, "", None
+        return None, "", None, False
     close = [cand for s, cand in scored if best_score - s <= _TIE]
     if len(close) == 1 or _copies_of_one_work(close):
-        return min(close, key=_creation_order).work_id, "fuzzy", round(best_score, 4)
+        best = min(close, key=_creation_order)
+        alias = bool(rec.doi and best.doi and best.doi != rec.doi and best.work_id != alias_of)
+        return best.work_id, "fuzzy", round(best_score, 4), alias
     # Near-equal candidates that are different works: ambiguous, better a new work than a wrong merge.
-    return None, "", None
+    return None, "", None, False
 
 
 # Candidates within this of the best score are a tie.
@@ -409,18 +449,20 @@ def resolve_references(doc: Document, index: WorkIndex) -> Document:
     prefetch = getattr(index, "prefetch_candidates", None)
     if prefetch is not None:
         prefetch([b for rec, k in zip(records, keys, strict=True) if (b := k.blocking(rec))])
-    wid, _method, _score = _find_matching_work(own, index, keys[0])
+    wid, _method, _score, _alias = _find_matching_work(own, index, keys[0])
     if wid is None:
         wid = index.create_work(own)
     else:
         index.enrich_work(wid, own)
     doc.work_id = wid
     for ref, rec, k in zip(doc.references, records[1:], keys[1:], strict=True):
-        rid, method, score = _find_matching_work(rec, index, k)
+        rid, method, score, alias = _find_matching_work(rec, index, k)
         if rid is None:
             rid, method, score = index.create_work(rec), "new", None
         else:
             index.enrich_work(rid, rec)
+            if alias and (add_alias := getattr(index, "add_work_alias", None)) is not None:
+                add_alias(rid, "doi", rec.doi)
         ref.work_id, ref.resolution_method, ref.resolution_score = rid, method, score
     flag_self_citations(doc)
     return doc

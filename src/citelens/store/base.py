@@ -92,6 +92,16 @@ class DocumentWriter(abc.ABC):
         does nothing, and each look-up asks the index itself."""
         return None
 
+    def find_work_by_alias(self, kind: str, value: str) -> str | None:
+        """Optional: the work that knows ``value`` as another of its identifiers (see ``WorkIndex``); the
+        default keeps none."""
+        return None
+
+    def add_work_alias(self, work_id: str, kind: str, value: str) -> None:
+        """Optional: remember ``value`` as another identifier of ``work_id`` (see ``WorkIndex``); the default
+        keeps nothing."""
+        return None
+
     @abc.abstractmethod
     def save_work_places(self, work_id: str, authors: list[Author], source: str) -> int:
         """Store where imported metadata (``source``: "openalex", "crossref") places ``work_id``'s authors

@@ -353,6 +353,8 @@ class SQLStore(Store):
     # identifier_scope and kept current by create_work / enrich_work: a server round trip per reference is
     # what made resolution slow on PostgreSQL.
     _known: dict[tuple[str, str], int | None] | None = None
+    # The same for aliases (work_aliases: other DOIs of a work), for the document's DOIs that no work holds.
+    _aliases: dict[tuple[str, str], int | None] | None = None
 
     # Candidate works for the blocking keys of the document being resolved (prefetch_candidates), kept current
     # by create_work / enrich_work like _known; None outside identifier_scope or before a prefetch.
@@ -372,12 +374,22 @@ class SQLStore(Store):
                 for k in IDENTIFIER_KINDS:
                     if (k, row[k]) in known:
                         known[(k, row[k])] = int(row["id"])
+        aliases: dict[tuple[str, str], int | None] = {p: None for p in pairs if p[0] == "doi" and known[p] is None}
+        if aliases and self._has_work_aliases:
+            values = [v for _, v in aliases]
+            for i in range(0, len(values), 500):
+                chunk = values[i:i + 500]
+                for row in self._rows("SELECT value, work_id FROM work_aliases WHERE kind = 'doi' AND value IN"
+                                      f" ({','.join('?' * len(chunk))})", chunk):
+                    aliases[("doi", row["value"])] = int(row["work_id"])
         outer, self._known = self._known, known
+        outer_aliases, self._aliases = self._aliases, aliases
         self._candidates = None
         try:
             yield
         finally:
             self._known = outer
+            self._aliases = outer_aliases
             # (Not the outer scope's candidates, if any: this scope's writes may have made them stale.)
             self._candidates = None
 
@@ -389,6 +401,30 @@ class SQLStore(Store):
             return format_work_id(n) if n is not None else None
         row = self._row(f"SELECT id FROM works WHERE {kind} = ?", (value,))
         return format_work_id(row["id"]) if row else None
+
+    def find_work_by_alias(self, kind: str, value: str) -> str | None:
+        if kind not in IDENTIFIER_KINDS or not value or not self._has_work_aliases:
+            return None
+        if self._aliases is not None and (kind, value) in self._aliases:
+            n = self._aliases[(kind, value)]
+            return format_work_id(n) if n is not None else None
+        row = self._row("SELECT work_id FROM work_aliases WHERE kind = ? AND value = ?", (kind, value))
+        return format_work_id(row["work_id"]) if row else None
+
+    def add_work_alias(self, work_id: str, kind: str, value: str) -> None:
+        if kind not in IDENTIFIER_KINDS or not value or not self._has_work_aliases:
+            return
+        wid = self._wid(work_id)
+        # The first work given a value keeps it (ON CONFLICT: another document may have given it meanwhile).
+        self._exec("INSERT INTO work_aliases (kind, value, work_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                   (kind, value, wid))
+        if self._aliases is not None and self._aliases.get((kind, value)) is None:
+            self._aliases[(kind, value)] = wid
+
+    @property
+    def _has_work_aliases(self) -> bool:
+        """Whether the file has the work_aliases table (a read-only store may be an older index)."""
+        return self.schema_version >= _migration_version(self.backend, "work_aliases")
 
     def find_work_candidates(self, first_author: str, year: int | None, title_key_: str) -> list[WorkCandidate]:
         # The blocking rule of citelens.rules.is_candidate, as indexed queries: the works of the first author
@@ -889,7 +925,11 @@ class SQLStore(Store):
             return self._row("SELECT * FROM works WHERE id = ?", (n,))
         doi = normalise_doi(ident)
         if doi:
-            return self._row("SELECT * FROM works WHERE doi = ?", (doi,))
+            row = self._row("SELECT * FROM works WHERE doi = ?", (doi,))
+            if row is None and self._has_work_aliases:  # another DOI of a work (see migration work_aliases)
+                row = self._row("SELECT w.* FROM work_aliases a JOIN works w ON w.id = a.work_id"
+                                " WHERE a.kind = 'doi' AND a.value = ?", (doi,))
+            return row
         s = ident.strip()
         if s.upper().startswith("PMC"):
             return self._row("SELECT * FROM works WHERE pmcid = ?", (s.upper(),))
