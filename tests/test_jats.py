@@ -134,8 +134,8 @@ def test_text_in_libxml2_is_itertext(mini_jats: bytes) -> None:
 
 
 def test_references_printed_as_plain_text_get_their_fields_from_the_parser() -> None:
-    """A <mixed-citation> without tagged title, source or year is read by the reference-string parser, as a
-    PDF's references are; what the markup tags stays as it is."""
+    """A <mixed-citation> without tagged title or source is read by the reference-string parser, as a PDF's
+    references are; what the markup tags stays as it is."""
     xml = b"""<article><back><ref-list>
       <ref id="r1"><mixed-citation publication-type="journal">Hu Q, Hua W, Yin Y, et al. Rapeseed research and
         production in China. Crop J. 2016;4:127-35.</mixed-citation></ref>
@@ -143,11 +143,19 @@ def test_references_printed_as_plain_text_get_their_fields_from_the_parser() -> 
         <given-names>S</given-names></name></person-group><source>Angew. Chem., Int. Ed.</source><year>2019</year>
         <volume>58</volume><fpage>849</fpage></element-citation></ref>
       <ref id="r3"><mixed-citation>see above</mixed-citation></ref>
+      <ref id="r4"><mixed-citation publication-type="journal"><person-group person-group-type="author"><string-name>
+        <surname>Glass</surname> <given-names>J-I</given-names></string-name></person-group>, et al. The complete
+        sequence of the mucosal pathogen <italic>Ureaplasma urealyticum</italic>. Nature. <year>2000</year>;<volume>
+        407</volume>(<issue>6805</issue>):<fpage>757</fpage>&#x02013;<lpage>762</lpage>.</mixed-citation></ref>
     </ref-list></back></article>"""
-    plain, chem, short = parse_jats_references(xml, "t.xml")
+    plain, chem, short, partly = parse_jats_references(xml, "t.xml")
     assert plain.title == "Rapeseed research and production in China" and plain.year == 2016
     assert plain.container.startswith("Crop J") and plain.volume == "4" and plain.authors[0].family == "Hu"
     assert plain.raw.startswith("Hu Q, Hua W")  # the printed string is kept
     # Tagged without a title (a chemistry style): left as tagged.
     assert (chem.title, chem.container, chem.year, chem.authors[0].family) == ("", "Angew. Chem., Int. Ed.", 2019, "Xu")
     assert short.title == "" and short.year is None  # too short to be a reference
+    # Only names, year, volume and pages tagged (pmc-oa, Virulence): title and journal come from the parser.
+    assert partly.title == "The complete sequence of the mucosal pathogen Ureaplasma urealyticum"
+    assert (partly.container, partly.year, partly.volume, partly.pages) == ("Nature", 2000, "407", "757-762")
+    assert partly.authors[0].family == "Glass"

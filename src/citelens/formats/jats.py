@@ -291,14 +291,16 @@ def _parse_references(ref_elements: Iterable[etree._Element]) -> list[Reference]
             continue
         _fill_reference(r, cit)
         refs.append(r)
-    _complete_untagged([r for r in refs if not (r.title or r.container) and r.year is None and len(r.raw) >= 20])
+    _complete_untagged([r for r in refs if not (r.title or r.container) and len(r.raw) >= 20])
     return refs
 
 
 def _complete_untagged(refs: list[Reference]) -> None:
-    """Fields for references printed as plain text: a <mixed-citation> without tagged title, source or year (5 %
-    of pmc-oa's 219,000 references) is read by the reference-string parser, as a PDF's references are; only
-    the fields the markup left empty are filled.
+    """Fields for references printed as plain text: a <mixed-citation> without tagged title or source (5 % of
+    pmc-oa's 219,000 references) is read by the reference-string parser, as a PDF's references are; only the
+    fields the markup left empty are filled. Some publishers tag only the names, year, volume and pages, and
+    leave title and journal as text between them (1,089 references of pmc-oa: "<string-name>…</string-name>,
+    et al. The complete sequence of … Nature. <year>2000</year>;<volume>407</volume>…"); those count too.
 
     Before, such a reference reached resolution with its whole string as its title and no year, so it matched
     little, and a work it created was titled with the whole string (session 17: measured in docs/benchmarks.md)."""
@@ -312,7 +314,7 @@ def _complete_untagged(refs: list[Reference]) -> None:
         return
     for r, p in zip(refs, parsed, strict=False):
         r.title, r.container = p.title, p.container
-        r.year = p.year
+        r.year = r.year if r.year is not None else p.year
         r.volume = r.volume or p.volume
         r.issue = r.issue or p.issue
         r.pages = r.pages or p.pages
