@@ -181,3 +181,83 @@ def test_buckets_outside_a_threshold_window_are_wholly_on_one_side() -> None:
     # A correction, or a label no threshold changes, counts as set.
     assert add_up_buckets([("contrasting", FIXED_BUCKET, 2), ("mentioning", FIXED_BUCKET, 3)], (0, 2)) == (
         {"contrasting": 2, "mentioning": 3}, False)
+
+
+def _windows_by_rule(statements: list[Any], works: set[str], year: int, t: float | None) -> list[tuple[Any, ...]]:
+    """(window, supporting, contrasting, mentioning, total) over the statements citing ``works``, each counted
+    under the label rules.counted_stance gives it at ``t``."""
+    out = []
+    for name, first in (("2y", year - 1), ("5y", year - 4), ("all", None)):
+        c = {"supporting": 0, "contrasting": 0, "mentioning": 0, "total": 0}
+        for s in statements:
+            if s.cited_work_id in works and (first is None or (s.citing_year is not None and s.citing_year >= first)):
+                label = counted_stance(s.type or "", s.confidence, s.corrected_by is not None, t)
+                c["total"] += 1
+                if label in c:
+                    c[label] += 1
+        out.append((name, c["supporting"], c["contrasting"], c["mentioning"], c["total"]))
+    return out
+
+
+def test_aggregate_pages_at_a_threshold_count_by_the_rule(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Author, institution and journal profiles with min_confidence: every work's tallies, the aggregate tallies,
+    the windows and the most cited works equal a recount from the statements with rules.counted_stance, at
+    thresholds on and next to bucket edges; and the per-work tallies' path equals the statements-only one."""
+    rng = random.Random(11)
+    for n in range(9):
+        data = _article(rng, n, 0, list(range(n)))
+        assert not pipeline.ingest([read_bytes_input(f"m{n}.xml", data)]).failed
+    store = pipeline.store
+    assert isinstance(store, SQLStore)
+    for s in list(store.iter_statements())[:40:7]:  # corrections count as set, whatever the threshold
+        store.correct_statement(s.id, rng.choice(("supporting", "contrasting")), "cur")
+    statements = list(store.iter_statements())
+    authors = sorted({a.author_id for a in store.iter_document_authors() if a.author_id})
+    own = {w.id for w in (store.get_work(d.doi) for d in store.iter_document_authors()) if w is not None}
+    assert authors and own
+    thresholds = [t for t in THRESHOLDS if t is not None] + [0.65]
+
+    def profiles() -> list[Any]:
+        return [*(store.author_profile(a, min_confidence=t) for a in authors for t in thresholds),
+                *(store.author_profile(a, works_sort="contrasting", works_limit=2, min_confidence=0.7)
+                  for a in authors),
+                *(store.institution_profile(ROR, y, min_confidence=t) for y in (2019, 2021, 2030) for t in thresholds),
+                *(store.journal_profile("0000-0019", y, min_confidence=t) for y in (2019, 2021) for t in thresholds)]
+
+    found = profiles()
+    assert all(p is not None for p in found)
+    n_authors = len(authors) * len(thresholds)
+    for p in found[:n_authors]:
+        t = p.min_confidence
+        for w in p.works:
+            assert w.tallies == recount_tallies(store, w.work_id, t, False), (p.id, w.work_id, t)
+        for k in ("supporting", "contrasting", "mentioning", "unclassified", "total"):
+            assert getattr(p.tallies, k) == sum(getattr(w.tallies, k) for w in p.works), (p.id, k, t)
+        if p.most_contrasted:
+            best = max(w.tallies.contrasting for w in p.works)
+            assert next(w for w in p.works if w.work_id == p.most_contrasted[0]).tallies.contrasting == best
+    for p in found[n_authors:n_authors + len(authors)]:  # a page sorted by contrasting labels at 0.7
+        assert [w.tallies.contrasting for w in p.works] == sorted((w.tallies.contrasting for w in p.works),
+                                                                 reverse=True)
+        assert all(w.tallies == recount_tallies(store, w.work_id, 0.7, False) for w in p.works)
+    aggregates = found[n_authors + len(authors):]
+    for p, (y, t) in zip(aggregates, [(y, t) for y in (2019, 2021, 2030) for t in thresholds]
+                         + [(y, t) for y in (2019, 2021) for t in thresholds], strict=True):
+        assert p.min_confidence == t
+        got = [(w.window, w.supporting, w.contrasting, w.mentioning, w.total) for w in p.windows]
+        assert got == _windows_by_rule(statements, own, y, t), (type(p).__name__, y, t)
+        assert (p.tallies.supporting, p.tallies.contrasting, p.tallies.mentioning, p.tallies.total) == \
+            (*got[-1][1:4], got[-1][4])
+        for w in getattr(p, "most_cited", ()):
+            r = recount_tallies(store, w.work_id, t, False)
+            assert (w.supporting, w.contrasting, w.mentioning, w.total) == (r.supporting, r.contrasting,
+                                                                            r.mentioning, r.total)
+    assert any(p.windows[-1].contrasting for p in aggregates) and any(
+        p.windows[-1].mentioning != found[-1].windows[-1].mentioning for p in aggregates)
+    every = store.author_profile(authors[0])
+    assert every is not None and every.min_confidence is None and every.to_dict()["min_confidence"] is None
+    at_zero = store.author_profile(authors[0], min_confidence=0.0)
+    assert at_zero is not None and at_zero.tallies == every.tallies and at_zero.to_dict()["min_confidence"] == 0.0
+    with monkeypatch.context() as m:  # the statements-only path (an index without the per-work tallies)
+        m.setattr(type(store), "_has_work_tallies", property(lambda self: False))
+        assert profiles() == found

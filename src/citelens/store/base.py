@@ -239,14 +239,17 @@ class AuthorReader(abc.ABC):
 
     @abc.abstractmethod
     def author_profile(self, author_id: str, *, works_sort: str = "newest", works_limit: int | None = None,
-                       works_offset: int = 0) -> AuthorProfile | None:
+                       works_offset: int = 0, min_confidence: float | None = None) -> AuthorProfile | None:
         """An author's profile; ``works`` holds ``works_limit`` of the author's works (all when None) from
         ``works_offset`` on, in the order ``works_sort`` (``records.AUTHOR_WORK_SORTS``); every figure is over all
-        of them. None when there is no such author."""
+        of them. ``min_confidence`` as in :meth:`CitationReader.tallies`, for every work's tallies and every
+        figure built on them (the sorts by type too). None when there is no such author."""
 
     @abc.abstractmethod
-    def institution_profile(self, ror: str, this_year: int | None = None) -> InstitutionProfile | None:
-        """An institution by ROR id; windows of citing years end at ``this_year`` (default: today's)."""
+    def institution_profile(self, ror: str, this_year: int | None = None, *,
+                            min_confidence: float | None = None) -> InstitutionProfile | None:
+        """An institution by ROR id; windows of citing years end at ``this_year`` (default: today's).
+        ``min_confidence`` as in :meth:`CitationReader.tallies`, for the tallies and the windows."""
 
     @abc.abstractmethod
     def find_institutions(self, query: str, limit: int = 20) -> list[InstitutionHit]:
@@ -259,8 +262,11 @@ class AuthorReader(abc.ABC):
         (any case) first, then names holding its words in order; ``exact``: only the former."""
 
     @abc.abstractmethod
-    def journal_profile(self, issn: str, this_year: int | None = None) -> JournalProfile | None:
-        """A journal by ISSN or e-ISSN; windows of citing years end at ``this_year`` (default: today's)."""
+    def journal_profile(self, issn: str, this_year: int | None = None, *,
+                        min_confidence: float | None = None) -> JournalProfile | None:
+        """A journal by ISSN or e-ISSN; windows of citing years end at ``this_year`` (default: today's).
+        ``min_confidence`` as in :meth:`CitationReader.tallies`, for the tallies, the windows and the most cited
+        works' counts."""
 
 
 class FlowReader(abc.ABC):

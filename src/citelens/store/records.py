@@ -453,7 +453,9 @@ class AuthorProfile:
     ``self_citation_share``, ``most_supported`` and ``most_contrasted`` are over all of them, whatever the page.
     ``self_citation_share``: of the statements citing this author's works, the share flagged self-citation
     (None when nothing cites them). ``most_supported`` / ``most_contrasted``: the ids of the (at most 5) works
-    with the most supporting / contrasting statements.
+    with the most supporting / contrasting statements. ``min_confidence``: the threshold the tallies were counted
+    at (a model's supporting/contrasting label below it counts as mentioning: ``rules.counted_stance``); None
+    counts every label.
     """
 
     id: str
@@ -469,6 +471,7 @@ class AuthorProfile:
     works_offset: int = 0
     most_supported: tuple[str, ...] = ()
     most_contrasted: tuple[str, ...] = ()
+    min_confidence: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "orcid": self.orcid, "tallies": self.tallies.to_dict(),
@@ -478,7 +481,7 @@ class AuthorProfile:
                 "coauthors": [c.to_dict() for c in self.coauthors],
                 "affiliations": [a.to_dict() for a in self.affiliations],
                 "self_citation_share": self.self_citation_share,
-                "works_total": self.works_total, "works_sort": self.works_sort}
+                "works_total": self.works_total, "works_sort": self.works_sort, "min_confidence": self.min_confidence}
 
 
 @dataclass(frozen=True)
@@ -503,7 +506,8 @@ class IndexWindow:
 
 @dataclass(frozen=True)
 class InstitutionProfile:
-    """An institution (by ROR id): its works in the index and how they are cited, with the index by window."""
+    """An institution (by ROR id): its works in the index and how they are cited, with the index by window;
+    ``min_confidence`` as in :class:`AuthorProfile`."""
 
     ror: str
     name: str
@@ -514,6 +518,7 @@ class InstitutionProfile:
     authors: int
     tallies: Tallies
     windows: tuple[IndexWindow, ...]
+    min_confidence: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {**{k: v for k, v in _plain(self).items() if k not in ("tallies", "windows")},
@@ -568,6 +573,8 @@ class JournalProfile:
 
     Its works are those carrying one of its ISSNs, and those with no ISSN whose journal name is one the
     journal goes by (``names``: titles and abbreviations seen with its ISSN), as a reference gives them.
+    ``min_confidence`` as in :class:`AuthorProfile` (``most_cited`` are the works with the most statements,
+    whatever their labels, counted at it).
     """
 
     issn: str
@@ -579,6 +586,7 @@ class JournalProfile:
     tallies: Tallies
     windows: tuple[IndexWindow, ...]
     most_cited: tuple[JournalWork, ...]
+    min_confidence: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {**{k: v for k, v in _plain(self).items() if k not in ("tallies", "windows", "most_cited", "names")},

@@ -992,33 +992,78 @@ class SQLStore(Store):
                             (wid,))
         return _tallies(counted, int(pubs or 0))
 
-    def _tallies_of_works(self, work_ns: list[int]) -> dict[int, Tallies]:
-        """Tallies of many works at once (what :meth:`tallies` gives one work, without min_confidence); works
-        no statement cites are left out."""
-        if not self._has_work_tallies:
-            return self._recount_tallies_of_works(work_ns)
+    def _tallies_of_works(self, work_ns: list[int], min_confidence: float | None = None) -> dict[int, Tallies]:
+        """Tallies of many works at once (what :meth:`tallies` gives each work); works no statement cites are
+        left out. With ``min_confidence``, from the per-work tallies' confidence buckets (:meth:`_sure_counts`)."""
+        if not self._has_work_tallies or (min_confidence is not None and not math.isfinite(min_confidence)):
+            return self._recount_tallies_of_works(work_ns, min_confidence)
         out: dict[int, Tallies] = {}
         for i in range(0, len(work_ns), 500):
             chunk = work_ns[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            counted = self._sure_counts(f"IN ({marks})", chunk, min_confidence) if min_confidence is not None \
+                else None
             for r in self._rows(f"SELECT work_id, publications, supporting, contrasting, mentioning, unclassified"
-                                f" FROM work_totals WHERE work_id IN ({','.join('?' * len(chunk))})", chunk):
-                out[int(r["work_id"])] = _tallies({k: int(r[k]) for k in _EMPTY_TALLIES}, int(r["publications"]))
+                                f" FROM work_totals WHERE work_id IN ({marks})", chunk):
+                n = int(r["work_id"])
+                by_label = counted.get(n, {}) if counted is not None else {k: int(r[k]) for k in _EMPTY_TALLIES}
+                out[n] = _tallies(by_label, int(r["publications"]))
         return out
 
-    def _recount_tallies_of_works(self, work_ns: list[int]) -> dict[int, Tallies]:
+    def _recount_tallies_of_works(self, work_ns: list[int], min_confidence: float | None = None
+                                  ) -> dict[int, Tallies]:
         counts: dict[int, dict[str, int]] = {}
         pubs: dict[int, int] = {}
+        expr, expr_args = _counted_stance(min_confidence)
         for i in range(0, len(work_ns), 500):
             chunk = work_ns[i:i + 500]
             marks = ",".join("?" * len(chunk))
-            for r in self._rows(f"SELECT cited_work_id, stance, COUNT(*) AS n FROM statements WHERE cited_work_id IN"
-                                f" ({marks}) GROUP BY cited_work_id, stance", chunk):
+            for r in self._rows(f"SELECT cited_work_id, {expr} AS stance, COUNT(*) AS n FROM statements WHERE"
+                                f" cited_work_id IN ({marks}) GROUP BY 1, 2", (*expr_args, *chunk)):
                 out = counts.setdefault(int(r["cited_work_id"]), {})
                 out[r["stance"] or ""] = out.get(r["stance"] or "", 0) + int(r["n"])
             for r in self._rows(f"SELECT cited_work_id, COUNT(DISTINCT document_id) AS n FROM statements WHERE"
                                 f" cited_work_id IN ({marks}) GROUP BY cited_work_id", chunk):
                 pubs[int(r["cited_work_id"])] = int(r["n"])
         return {w: _tallies(c, pubs.get(w, 0)) for w, c in counts.items()}
+
+    def _sure_counts(self, works: str, args: Sequence[Any], min_confidence: float, *, per_work: bool = True
+                     ) -> dict[int | None, dict[str, int]]:
+        """The statements citing the works ``work_id {works}`` by the label they count under at
+        ``min_confidence`` (rules.counted_stance; "" unclassified), by work, or (``per_work`` False) all
+        together under None. Needs the per-work tallies and a finite threshold.
+
+        Read from the per-work tallies' confidence buckets, folded in SQL to the three sides of the threshold's
+        window (every bucket below it counts as mentioning, every bucket above it keeps its label: one row per
+        work and label, not one per bucket); only the statements in the window's buckets are counted one by one,
+        and only for the works that have any there. An author's or a journal's works then cost a few index
+        lookups each instead of reading every statement citing them."""
+        lo, hi = threshold_window(min_confidence)
+        below = lo - 1 if lo - 1 != FIXED_BUCKET else lo - 2  # any bucket under the window: a stand-in for all
+        by, at = ("work_id, ", 1) if per_work else ("", 0)
+        folded: dict[int | None, list[tuple[str, int, int]]] = {}
+        # GROUP BY position: the bucket expression carries parameters (PostgreSQL would not see two as one).
+        for r in self._rows(f"SELECT {by}stance, CASE WHEN conf_bucket = {FIXED_BUCKET} THEN {FIXED_BUCKET}"
+                            " WHEN conf_bucket < ? THEN ? WHEN conf_bucket > ? THEN ? ELSE conf_bucket END AS b,"
+                            f" SUM(n) AS n FROM work_tallies WHERE work_id {works}"
+                            f" GROUP BY {', '.join(str(k) for k in range(1, at + 3))}",
+                            (lo, below, hi, hi + 1, *args)):
+            key = int(r["work_id"]) if per_work else None
+            folded.setdefault(key, []).append((r["stance"], int(r["b"]), int(r["n"])))
+        out: dict[int | None, dict[str, int]] = {key: add_up_buckets(rows, (lo, hi))[0]
+                                                  for key, rows in folded.items()}
+        expr, expr_args = _counted_stance(min_confidence)
+        by = "cited_work_id, " if per_work else ""
+        for r in self._rows(
+                f"SELECT {by}{expr} AS stance, COUNT(*) AS n FROM statements WHERE cited_work_id IN"
+                f" (SELECT work_id FROM work_tallies WHERE work_id {works} AND conf_bucket BETWEEN ? AND ?"
+                f" AND conf_bucket <> {FIXED_BUCKET}) AND stance IN ('supporting', 'contrasting')"
+                f" AND corrected_by IS NULL AND {self._CONF_BUCKET} BETWEEN ? AND ?"
+                f" GROUP BY {', '.join(str(k) for k in range(1, at + 2))}",
+                (*expr_args, *args, lo, hi, lo, hi)):
+            counts = out.setdefault(int(r["cited_work_id"]) if per_work else None, {})
+            counts[r["stance"]] = counts.get(r["stance"], 0) + int(r["n"])
+        return out
 
     def section_tallies(self, work_id: str, *, min_confidence: float | None = None) -> dict[str, StanceCounts]:
         wid = self._wid(work_id)
@@ -1052,16 +1097,20 @@ class SQLStore(Store):
         return [_counts(YearCounts, b, year=y)
                 for y, b in sorted(years.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))]
 
-    def _window_counts(self, works: str, args: Sequence[Any], year: int) -> dict[int | None, dict[str, int]]:
+    def _window_counts(self, works: str, args: Sequence[Any], year: int, min_confidence: float | None = None
+                       ) -> dict[int | None, dict[str, int]]:
         """What :func:`_index_windows` needs for the works ``cited_work_id {works}``: statement counts by stance
         ("" unclassified) for each citing year of the 5-year window, and the rest (earlier or unknown years)
         under None. With the per-work tallies: the recent years' rows and one total row per work, not every
-        year of every work."""
+        year of every work. With ``min_confidence``, by the label each statement counts under
+        (:meth:`_move_unsure`)."""
         by_year: dict[int | None, dict[str, int]] = {}
         if not self._has_work_tallies:
             for r in self._rows(*self._by_year(works, args)):
                 counts = by_year.setdefault(r["citing_year"], {})
                 counts[r["stance"] or ""] = counts.get(r["stance"] or "", 0) + int(r["n"])
+            if min_confidence is not None:
+                self._move_unsure(by_year, works, args, year, min_confidence)
             return by_year
         for r in self._rows(f"SELECT citing_year, stance, SUM(n) AS n FROM work_year_tallies WHERE work_id {works}"
                             " AND year_known = 1 AND citing_year >= ? GROUP BY citing_year, stance",
@@ -1074,7 +1123,37 @@ class SQLStore(Store):
         every = {s: int(total[s] or 0) if total else 0 for s in STANCES}
         every[""] = int(total["unclassified"] or 0) if total else 0
         by_year[None] = {s: n - sum(v.get(s, 0) for v in by_year.values()) for s, n in every.items()}
+        if min_confidence is not None:
+            self._move_unsure(by_year, works, args, year, min_confidence)
         return by_year
+
+    def _move_unsure(self, by_year: dict[int | None, dict[str, int]], works: str, args: Sequence[Any], year: int,
+                     min_confidence: float) -> None:
+        """Move the model's supporting/contrasting labels below ``min_confidence`` to mentioning in the
+        :meth:`_window_counts` of the works ``cited_work_id {works}``.
+
+        The per-year tallies carry no confidence: the unsure labels of the 5-year window's citing years are
+        counted from the statements (the supporting/contrasting ones of those years only, through the (work,
+        citing year, stance) index); those of every other year are what the per-work tallies' confidence buckets
+        count as mentioning in all (:meth:`_sure_counts`), less the window's. Without the per-work tallies (an
+        older index) or at a threshold that is not a number, every year's are counted from the statements."""
+        recent_only = self._has_work_tallies and math.isfinite(min_confidence)
+        first = year - WINDOW_YEARS[-1] + 1
+        moved = {"supporting": 0, "contrasting": 0}
+        for r in self._rows(f"SELECT citing_year, stance, COUNT(*) AS n FROM statements WHERE cited_work_id {works}"
+                            + (" AND citing_year >= ?" if recent_only else "")
+                            + f" AND stance IN ('supporting', 'contrasting') AND {_unsure()}"
+                            " GROUP BY citing_year, stance",
+                            (*args, *((first,) if recent_only else ()), float(min_confidence))):
+            _move_to_mentioning(by_year.setdefault(r["citing_year"], {}), r["stance"], int(r["n"]))
+            moved[r["stance"]] += int(r["n"])
+        if not recent_only:
+            return
+        sure = self._sure_counts(works, args, min_confidence, per_work=False).get(None, {})
+        rest = by_year.setdefault(None, {})
+        for stance, n in moved.items():
+            stored = sum(v.get(stance, 0) for v in by_year.values()) + n  # before any was moved
+            _move_to_mentioning(rest, stance, stored - sure.get(stance, 0) - n)
 
     def _by_year(self, works: str, args: Sequence[Any], *, per_work: bool = False) -> tuple[str, Sequence[Any]]:
         """SQL (and its arguments) for statement counts by citing year (None: unknown) and stance of the cited
@@ -1456,7 +1535,7 @@ class SQLStore(Store):
         return [(str(r["id"]), r["name"], r["orcid"], int(r["n"])) for r in rows]
 
     def author_profile(self, author_id: str, *, works_sort: str = "newest", works_limit: int | None = None,
-                       works_offset: int = 0) -> AuthorProfile | None:
+                       works_offset: int = 0, min_confidence: float | None = None) -> AuthorProfile | None:
         if not str(author_id).isdigit():
             return None
         order = author_work_order(works_sort)
@@ -1473,8 +1552,10 @@ class SQLStore(Store):
                           " FROM document_authors a JOIN documents d ON d.id = a.document_id"
                           " WHERE a.author_id = ? GROUP BY d.work_id", (aid,))
         work_ns = [int(r["work_id"]) for r in rows]
-        # One grouped query for every work's tallies, not two per work.
-        counted = self._tallies_of_works(work_ns)
+        # One grouped query for every work's tallies, not two per work (with a threshold, from the per-work
+        # tallies' confidence buckets: every figure below, the sorts and the most supported/contrasted included,
+        # counts a supporting/contrasting label under it as mentioning).
+        counted = self._tallies_of_works(work_ns, min_confidence)
         empty = Tallies(**_EMPTY_TALLIES)
         works = [AuthorWork(work_id=format_work_id(n), doi=r["doi"] or "", title=r["title"], year=r["year"],
                             position=int(r["position"]), tallies=counted.get(n, empty),
@@ -1527,9 +1608,11 @@ class SQLStore(Store):
                              affiliations=affiliations,
                              self_citation_share=round(self_cites / total["total"], 4) if total["total"] else None,
                              works_total=len(works), works_sort=works_sort, works_offset=works_offset,
-                             most_supported=most["supporting"], most_contrasted=most["contrasting"])
+                             most_supported=most["supporting"], most_contrasted=most["contrasting"],
+                             min_confidence=min_confidence)
 
-    def institution_profile(self, ror: str, this_year: int | None = None) -> InstitutionProfile | None:
+    def institution_profile(self, ror: str, this_year: int | None = None, *,
+                            min_confidence: float | None = None) -> InstitutionProfile | None:
         """Works with an author affiliated with ``ror`` and the statements citing them, by citing-year window."""
         ror = ror.strip().rsplit("/", 1)[-1]
         head = self._row("SELECT institution, city, region, country, COUNT(DISTINCT author_id) AS n"
@@ -1545,7 +1628,7 @@ class SQLStore(Store):
         n_authors = int(self._scalar("SELECT COUNT(DISTINCT author_id) AS n FROM document_authors WHERE ror = ?",
                                      (ror,)) or 0)
         year = this_year or date.today().year
-        by_year = self._window_counts(f"IN ({works_sql})", (ror,), year)
+        by_year = self._window_counts(f"IN ({works_sql})", (ror,), year, min_confidence)
         pubs = int(self._scalar(f"SELECT COUNT(DISTINCT document_id) AS n FROM statements WHERE cited_work_id IN"
                                 f" ({works_sql})", (ror,)) or 0)
         windows = _index_windows(by_year, year)
@@ -1556,7 +1639,7 @@ class SQLStore(Store):
             tallies=Tallies(supporting=every.supporting, contrasting=every.contrasting, mentioning=every.mentioning,
                             unclassified=every.total - every.statements - every.mentioning, total=every.total,
                             citing_publications=pubs),
-            windows=tuple(windows))
+            windows=tuple(windows), min_confidence=min_confidence)
 
     def find_institutions(self, query: str, limit: int = 20) -> list[InstitutionHit]:
         q = query.strip()
@@ -1620,7 +1703,8 @@ class SQLStore(Store):
                         " ORDER BY length(name) DESC, name LIMIT 1", issns)
         return str(row["name"]) if row else ""
 
-    def journal_profile(self, issn: str, this_year: int | None = None) -> JournalProfile | None:
+    def journal_profile(self, issn: str, this_year: int | None = None, *,
+                        min_confidence: float | None = None) -> JournalProfile | None:
         """Works carrying one of the journal's ISSNs, or (without an ISSN) one of its names; the statements
         citing them, by citing-year window, and its most cited works."""
         wanted = normalise_issn(issn) if len(issn) <= 20 else ""
@@ -1648,7 +1732,7 @@ class SQLStore(Store):
         n_by_name = int(self._scalar(f"SELECT COUNT(*) AS n FROM ({by_name_sql}) AS w",
                                      [n.lower() for n in names]) or 0) if names else 0
         year = this_year or date.today().year
-        by_year = self._window_counts(f"IN ({works_sql})", works_args, year)
+        by_year = self._window_counts(f"IN ({works_sql})", works_args, year, min_confidence)
         per_work: dict[int, dict[str, int]] = {}
         if self._has_work_tallies:  # the 20 most cited works: one row each in the per-work totals
             for r in self._rows(f"SELECT work_id, supporting, contrasting, mentioning, statements FROM work_totals"
@@ -1666,6 +1750,9 @@ class SQLStore(Store):
         windows = _index_windows(by_year, year)
         every = windows[-1]
         top = sorted(per_work, key=lambda w: (-sum(per_work[w].values()), w))[:20]
+        if min_confidence is not None:  # the most cited (by statements, whatever their label), counted alike
+            for w, t in self._tallies_of_works(top, min_confidence).items():
+                per_work[w] = {s: getattr(t, s) for s in STANCES} | {"": t.unclassified}
         meta = {int(r["id"]): r for r in self._rows(
             f"SELECT id, doi, title, year FROM works WHERE id IN ({','.join('?' * len(top))})", top)} if top else {}
         p_issn, e_issn = self._journal_pair(issns)
@@ -1680,7 +1767,8 @@ class SQLStore(Store):
                                          year=meta[w]["year"], supporting=per_work[w].get("supporting", 0),
                                          contrasting=per_work[w].get("contrasting", 0),
                                          mentioning=per_work[w].get("mentioning", 0),
-                                         total=sum(per_work[w].values())) for w in top if w in meta))
+                                         total=sum(per_work[w].values())) for w in top if w in meta),
+            min_confidence=min_confidence)
 
     # ------------------------------------------------------------------------------- knowledge flows
     def flow_statements(self) -> Iterator[tuple[int, int, int]]:
