@@ -7,7 +7,15 @@ import sys
 import click
 
 from citelens.cli import EXIT_NOT_FOUND, main
-from citelens.cli.index_cmds import DB_OPTION, JSON_OPTION, _console, _dump, _open
+from citelens.cli.index_cmds import (
+    DB_OPTION,
+    JSON_OPTION,
+    PROFILE_MIN_CONFIDENCE_OPTION,
+    _console,
+    _dump,
+    _min_confidence,
+    _open,
+)
 from citelens.cli.terminal import safe
 from citelens.store import AUTHOR_WORK_SORTS
 
@@ -26,18 +34,23 @@ SHOWN_WORKS = 20  # works printed per author without --page (--json lists them a
               help="Show this page of the works (--per-page each); without it: the first 20, or all with --json.")
 @click.option("--per-page", "per_page", default=50, show_default=True, type=click.IntRange(1, 1000),
               help="Works per page with --page.")
-def author(query: str, db: str, as_json: bool, limit: int, sort: str, page: int | None, per_page: int) -> None:
+@PROFILE_MIN_CONFIDENCE_OPTION
+def author(query: str, db: str, as_json: bool, limit: int, sort: str, page: int | None, per_page: int,
+           min_confidence: str | None) -> None:
     """An author's works with their tallies, co-authors and affiliations.
 
     QUERY is an ORCID, an author id (from `export --table authors`) or a name ("Anna Smith", "Smith, A",
     "Smith"). A name can match several authors (disambiguation keeps people apart without evidence):
     each is shown, most documents first. The figures above the works (tallies, co-authors, affiliations)
-    are over all the works whatever page is shown.
+    are over all the works whatever page is shown. With --min-confidence they count a supporting or
+    contrasting label below it as mentioning, as `report --min-confidence` and the author page do.
     """
+    threshold = _min_confidence(min_confidence)
     store = _open(db, must_exist=True, readonly=True)
     found = store.find_authors(query, limit=limit)
     window = {} if page is None else {"works_limit": per_page, "works_offset": (page - 1) * per_page}
-    profiles = [p for p in (store.author_profile(a[0], works_sort=sort, **window) for a in found)
+    profiles = [p for p in (store.author_profile(a[0], works_sort=sort, min_confidence=threshold, **window)
+                            for a in found)
                 if p is not None]
     store.close()
     if not profiles:
@@ -48,9 +61,13 @@ def author(query: str, db: str, as_json: bool, limit: int, sort: str, page: int 
         sys.exit(EXIT_NOT_FOUND)
     if as_json:
         paging = {} if page is None else {"page": page, "per_page": per_page}
-        _dump({"query": query, "sort": sort, **paging, "authors": [p.to_dict() for p in profiles]})
+        _dump({"query": query, "sort": sort, **paging, "min_confidence": threshold,
+               "authors": [p.to_dict() for p in profiles]})
         return
     c = _console()
+    if threshold is not None:
+        c.print(f"Counting only labels the model is sure of (confidence ≥ {threshold:g}): a supporting or "
+                "contrasting label below it counts as mentioning.")
     for p in profiles:
         t = p.tallies
         c.print(f"[bold]{safe(p.name)}[/] (author {p.id}{', ORCID ' + safe(p.orcid) if p.orcid else ''})")

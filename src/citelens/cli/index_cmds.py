@@ -33,6 +33,12 @@ MIN_CONFIDENCE_OPTION = click.option(
     help="Count a supporting/contrasting label only at this model confidence (0-1) or above, else as "
          "mentioning (tallies, and which statements --type lists); 'auto' = the installed model's dev threshold "
          "for precision 0.8. Default: every label.")
+# The author, institution and journal commands: every figure counts by it (as the pages' ?min_confidence=).
+PROFILE_MIN_CONFIDENCE_OPTION = click.option(
+    "--min-confidence", default=None, metavar="X|auto",
+    help="Count a supporting/contrasting label only at this model confidence (0-1) or above, else as "
+         "mentioning, in every figure (tallies, works, windows, sorts); 'auto' = the installed model's dev "
+         "threshold for precision 0.8. --json then carries min_confidence. Default: every label.")
 
 
 def _min_confidence(value: str | None) -> float | None:

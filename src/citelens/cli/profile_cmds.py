@@ -9,7 +9,15 @@ import click
 from rich.table import Table
 
 from citelens.cli import EXIT_NOT_FOUND, EXIT_USAGE, main
-from citelens.cli.index_cmds import DB_OPTION, JSON_OPTION, _console, _dump, _open
+from citelens.cli.index_cmds import (
+    DB_OPTION,
+    JSON_OPTION,
+    PROFILE_MIN_CONFIDENCE_OPTION,
+    _console,
+    _dump,
+    _min_confidence,
+    _open,
+)
 from citelens.cli.terminal import safe
 
 _WINDOW_NAMES = {"2y": "this year and last", "5y": "last 5 years", "all": "all time"}
@@ -44,6 +52,12 @@ def _tallies_line(t: dict[str, Any]) -> str:
             f"{t['mentioning']} · total {t['total']} · {t['citing_publications']} citing publication(s)")
 
 
+def _threshold_line(threshold: float | None) -> None:
+    if threshold is not None:
+        _console().print(f"Counting only labels the model is sure of (confidence ≥ {threshold:g}): a supporting "
+                         "or contrasting label below it counts as mentioning.")
+
+
 def _not_found(kind: str, query: str, db: str, as_json: bool) -> None:
     if as_json:
         _dump({"error": "not found", "query": query, kind + "s": []})
@@ -63,7 +77,8 @@ def _check_query(query: str) -> None:
 @DB_OPTION
 @JSON_OPTION
 @LIMIT_OPTION
-def institution(query: str, db: str, as_json: bool, limit: int) -> None:
+@PROFILE_MIN_CONFIDENCE_OPTION
+def institution(query: str, db: str, as_json: bool, limit: int, min_confidence: str | None) -> None:
     """An institution's works in the index, how they are cited, and the supporting ÷ (supporting +
     contrasting) index over 2-year, 5-year and all-time windows of citing years, with the statements
     behind each.
@@ -71,16 +86,21 @@ def institution(query: str, db: str, as_json: bool, limit: int) -> None:
     QUERY is a ROR id ("042nb2s44" or "https://ror.org/042nb2s44") or a name ("Kyoto University", "kyoto
     univ", or another name the ROR registry lists for it).
     A name can match several institutions: each is shown, most authors first. Exit 3 when none matches.
+    With --min-confidence the tallies and windows count a supporting or contrasting label below it as
+    mentioning, as the institution page's "only labels the model is sure of" does.
     """
     _check_query(query)
+    threshold = _min_confidence(min_confidence)
     store = _open(db, must_exist=True, readonly=True)
-    profiles = [p for p in (store.institution_profile(r) for r in institution_rors(store, query, limit)) if p]
+    profiles = [p for p in (store.institution_profile(r, min_confidence=threshold)
+                            for r in institution_rors(store, query, limit)) if p]
     store.close()
     if not profiles:
         _not_found("institution", query, db, as_json)
     if as_json:
-        _dump({"query": query, "institutions": [p.to_dict() for p in profiles]})
+        _dump({"query": query, "min_confidence": threshold, "institutions": [p.to_dict() for p in profiles]})
         return
+    _threshold_line(threshold)
     c = _console()
     for p in profiles:
         d = p.to_dict()
@@ -96,24 +116,29 @@ def institution(query: str, db: str, as_json: bool, limit: int) -> None:
 @DB_OPTION
 @JSON_OPTION
 @LIMIT_OPTION
-def journal(query: str, db: str, as_json: bool, limit: int) -> None:
+@PROFILE_MIN_CONFIDENCE_OPTION
+def journal(query: str, db: str, as_json: bool, limit: int, min_confidence: str | None) -> None:
     """A journal's works in the index, how they are cited, and the supporting ÷ (supporting + contrasting)
     index over 2-year, 5-year and all-time windows of citing years, with the statements behind each.
 
     QUERY is an ISSN or e-ISSN ("1544-9173", "15449173") or a title or abbreviation ("PLoS Biology",
     "PLoS Biol"). A journal's works are those carrying one of its ISSNs and those without an ISSN (known
-    from a reference) under one of its names. Exit 3 when none matches.
+    from a reference) under one of its names. Exit 3 when none matches. With --min-confidence the tallies,
+    windows and most cited works count a supporting or contrasting label below it as mentioning, as the
+    journal page's "only labels the model is sure of" does.
     """
     _check_query(query)
+    threshold = _min_confidence(min_confidence)
     store = _open(db, must_exist=True, readonly=True)
     hits = store.find_journals(query, limit=limit)
-    profiles = [p for p in (store.journal_profile(h.issn or h.eissn) for h in hits) if p]
+    profiles = [p for p in (store.journal_profile(h.issn or h.eissn, min_confidence=threshold) for h in hits) if p]
     store.close()
     if not profiles:
         _not_found("journal", query, db, as_json)
     if as_json:
-        _dump({"query": query, "journals": [p.to_dict() for p in profiles]})
+        _dump({"query": query, "min_confidence": threshold, "journals": [p.to_dict() for p in profiles]})
         return
+    _threshold_line(threshold)
     c = _console()
     for p in profiles:
         d = p.to_dict()

@@ -218,20 +218,25 @@ def api_router(ctx: WebContext) -> APIRouter:
                sort: str = Query("newest", description="order of works[]: " + ", ".join(AUTHOR_WORK_SORTS)),
                page: int = Query(1, description="page of works[], from 1"),
                per_page: int = Query(AUTHOR_WORKS_PER_PAGE_MAX,
-                                     description=f"works per page, 1 to {AUTHOR_WORKS_PER_PAGE_MAX}")
-               ) -> dict[str, Any]:
+                                     description=f"works per page, 1 to {AUTHOR_WORKS_PER_PAGE_MAX}"),
+               min_confidence: str | None = MIN_CONFIDENCE) -> dict[str, Any]:
         sort = choice_param({"sort": sort}, "sort", AUTHOR_WORK_SORTS, "newest") or "newest"
         if not 1 <= page <= AUTHOR_WORKS_MAX_PAGE:  # a page past 10**18 would be an offset no SQL integer holds
             raise BadRequest(f"page must be between 1 and {AUTHOR_WORKS_MAX_PAGE}")
         if not 1 <= per_page <= AUTHOR_WORKS_PER_PAGE_MAX:
             raise BadRequest(f"per_page must be between 1 and {AUTHOR_WORKS_PER_PAGE_MAX}")
-        profile = ctx.author_profile(author_id, sort, per_page, (page - 1) * per_page) \
+        # Not the server's CITELENS_MIN_CONFIDENCE (that is for scite's clients, which cannot ask): a client of
+        # this route names its threshold, and the answer's "min_confidence" says which one counted (null: all).
+        threshold = min_confidence_param(min_confidence)
+        profile = ctx.author_profile(author_id, sort, per_page, (page - 1) * per_page, threshold) \
             if author_id.isdigit() and len(author_id) < 19 else None
         if profile is None:
             raise NotFound(f"no author {author_id[:50]}")
         # The figures are over all the works; works[] is one page of them (every work of all but the most
         # prolific authors at the default per_page). works_next: the path of the next page, null on the last.
-        query = {"sort": sort, "page": page + 1, "per_page": per_page}
+        query: dict[str, Any] = {"sort": sort, "page": page + 1, "per_page": per_page}
+        if threshold is not None:
+            query["min_confidence"] = str(min_confidence).strip()
         more = page * per_page < profile["works_total"]
         return {**profile, "works_page": page, "works_per_page": per_page,
                 "works_pages": ctx.page_count(profile["works_total"], per_page),
@@ -240,8 +245,10 @@ def api_router(ctx: WebContext) -> APIRouter:
     @r.get("/institutions/{ror}", tags=["authors"],
            summary="An institution by ROR id: works, tallies, and supporting ÷ (supporting + contrasting) by window")
     def institution(ror: str = Path(..., max_length=40, description="ROR id without https://ror.org/",
-                                    examples=["03dbr7087"])) -> dict[str, Any]:
-        profile = ctx.institution_profile(ror) if _ROR_ID.fullmatch(ror) else None
+                                    examples=["03dbr7087"]),
+                    min_confidence: str | None = MIN_CONFIDENCE) -> dict[str, Any]:
+        threshold = min_confidence_param(min_confidence)  # "min_confidence" in the answer: which one counted
+        profile = ctx.institution_profile(ror, threshold) if _ROR_ID.fullmatch(ror) else None
         if profile is None:
             raise NotFound(f"no institution {ror[:50]}")
         return profile

@@ -200,16 +200,20 @@ class WebContext:
         return as_dict(self.store().get_statement(statement_id))
 
     def author_profile(self, author_id: str, sort: str = "newest", limit: int | None = None,
-                       offset: int = 0) -> dict[str, Any] | None:
+                       offset: int = 0, min_confidence: float | None = None) -> dict[str, Any] | None:
         """An author's figures with one page of works (``limit`` of them from ``offset`` in the order ``sort``;
-        all when ``limit`` is None), reused while the index is unchanged."""
-        return self.counts.get(("author", f"{author_id}|{sort}|{offset}|{limit}"), lambda: as_dict(
-            self.store().author_profile(author_id, works_sort=sort, works_limit=limit, works_offset=offset)))
+        all when ``limit`` is None), counted at ``min_confidence`` (None: every label), reused while the index is
+        unchanged."""
+        key = f"{author_id}|{sort}|{offset}|{limit}" + ("" if min_confidence is None else f"@{min_confidence}")
+        return self.counts.get(("author", key), lambda: as_dict(self.store().author_profile(
+            author_id, works_sort=sort, works_limit=limit, works_offset=offset, min_confidence=min_confidence)))
 
-    def institution_profile(self, ror: str) -> dict[str, Any] | None:
-        """An institution's figures; the windows end this year, so the key carries today's date."""
-        return self.counts.get(("institution", f"{ror}@{date.today().isoformat()}"),
-                               lambda: as_dict(self.store().institution_profile(ror)))
+    def institution_profile(self, ror: str, min_confidence: float | None = None) -> dict[str, Any] | None:
+        """An institution's figures at ``min_confidence``; the windows end this year, so the key carries today's
+        date."""
+        key = f"{ror}@{date.today().isoformat()}" + ("" if min_confidence is None else f"@{min_confidence}")
+        return self.counts.get(("institution", key), lambda: as_dict(self.store().institution_profile(
+            ror, min_confidence=min_confidence)))
 
     def require_work(self, ident: str) -> dict[str, Any]:
         ident = ident.strip()

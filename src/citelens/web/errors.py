@@ -83,6 +83,14 @@ def min_confidence_param(value: str | None) -> float | None:
         raise BadRequest(str(e)) from None
 
 
+def min_confidence_query(params: Any) -> tuple[float | None, dict[str, str]]:
+    """A page's ``min_confidence=`` (:func:`min_confidence_param`) and the query that carries it on to the pages
+    it links to: ``{"min_confidence": <as given>}`` while it is in force ("auto" stays "auto"), else ``{}``."""
+    raw = params.get("min_confidence")
+    threshold = min_confidence_param(raw)
+    return threshold, ({"min_confidence": str(raw).strip()} if threshold is not None else {})
+
+
 def parse_filters(params: Any, *, allow_sort: bool = True) -> dict[str, Any]:
     """Statement filters from a query string, validated (raises BadRequest with a readable message)."""
     stance = choice_param(params, "type", STANCES)

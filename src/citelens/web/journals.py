@@ -13,33 +13,37 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from citelens.references.identifiers import normalise_issn
+from citelens.web.api import MIN_CONFIDENCE
 from citelens.web.context import WebContext
-from citelens.web.errors import BadRequest, NotFound
+from citelens.web.errors import BadRequest, NotFound, min_confidence_param, min_confidence_query
 
 
 def journals_router(ctx: WebContext) -> APIRouter:
     r = APIRouter()
 
-    def profile(ident: str) -> dict[str, Any]:
+    def profile(ident: str, min_confidence: float | None = None) -> dict[str, Any]:
         issn = normalise_issn(ident) if len(ident) <= 20 else ""
         if not issn:
             raise NotFound(f"no journal {ident[:50]} (an ISSN looks like 1544-9173)")
         # Counted over every statement citing the journal's works (tens of thousands for a large journal): an
         # aggregate like the home page's figures, so reused until the index changes and, while it changes,
-        # recounted at most every CITELENS_STATS_SECONDS.
-        found = ctx.counts.get(("journal", issn), lambda: _as_dict(ctx.store().journal_profile(issn)),
-                               min_age=ctx.settings.stats_seconds)
+        # recounted at most every CITELENS_STATS_SECONDS; one entry per threshold.
+        key = issn if min_confidence is None else f"{issn}@{min_confidence}"
+        found = ctx.counts.get(("journal", key), lambda: _as_dict(ctx.store().journal_profile(
+            issn, min_confidence=min_confidence)), min_age=ctx.settings.stats_seconds)
         if found is None:
             raise NotFound(f"no journal {issn} in this index")
         return found
 
     @r.get("/journals/{ident}", response_class=HTMLResponse, include_in_schema=False)
     def journal_page(request: Request, ident: str) -> Response:
-        j = profile(ident)
+        threshold, conf_q = min_confidence_query(request.query_params)
+        j = profile(ident, threshold)
         canonical = j["issn"] or j["eissn"]
-        if ident != canonical:
-            return RedirectResponse(f"/journals/{canonical}", status_code=301)
-        return ctx.page(request, "journal.html", {"j": j})
+        if ident != canonical:  # the query (the threshold) goes along
+            query = f"?{request.url.query}" if request.url.query else ""
+            return RedirectResponse(f"/journals/{canonical}{query}", status_code=301)
+        return ctx.page(request, "journal.html", {"j": j, "threshold": threshold, "conf_q": conf_q})
 
     @r.get("/api/journals", tags=["journals"], summary="Find journals by ISSN, e-ISSN, title or abbreviation")
     def find(q: str = Query(..., description="an ISSN or a title (\"PLoS Biology\", \"PLoS Biol\")",
@@ -54,9 +58,10 @@ def journals_router(ctx: WebContext) -> APIRouter:
     @r.get("/api/journals/{ident}", tags=["journals"],
            summary="A journal by ISSN or e-ISSN: works, tallies, and supporting ÷ (supporting + contrasting) by"
                    " window, most cited works")
-    def journal(ident: str = Path(..., max_length=20, description="ISSN or e-ISSN", examples=["1544-9173"])
-                ) -> dict[str, Any]:
-        return profile(ident)
+    def journal(ident: str = Path(..., max_length=20, description="ISSN or e-ISSN", examples=["1544-9173"]),
+                min_confidence: str | None = MIN_CONFIDENCE) -> dict[str, Any]:
+        # The answer's "min_confidence" says which threshold the counts used (null: every label).
+        return profile(ident, min_confidence_param(min_confidence))
 
     return r
 

@@ -20,7 +20,14 @@ from citelens.store import AUTHOR_WORK_SORTS
 from citelens.web import render
 from citelens.web.auth import check_csrf
 from citelens.web.context import WebContext, confident_threshold
-from citelens.web.errors import BadRequest, NotFound, StatementId, choice_param, parse_filters
+from citelens.web.errors import (
+    BadRequest,
+    NotFound,
+    StatementId,
+    choice_param,
+    min_confidence_query,
+    parse_filters,
+)
 from citelens.web.journals import journal_issn_of
 
 
@@ -120,21 +127,26 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
         # One page of works (a prolific author has hundreds); the figures above the list are over all of them.
         sort = choice_param(request.query_params, "sort", AUTHOR_WORK_SORTS, "newest") or "newest"
         pg = ctx.page_number(request.query_params)
+        # "Only labels the model is sure of", as on the report page: every figure and row counts by it, and the
+        # links to reports, institutions, co-authors and other pages of works carry it on (conf_q).
+        threshold, conf_q = min_confidence_query(request.query_params)
         size = settings.author_works_per_page
-        profile = ctx.author_profile(author_id, sort, size, (pg - 1) * size) \
+        profile = ctx.author_profile(author_id, sort, size, (pg - 1) * size, threshold) \
             if author_id.isdigit() and len(author_id) < 19 else None
         if profile is None:
             raise NotFound(f"no author {author_id[:50]}")
         return ctx.page(request, "author.html", {
             "p": profile, "sort": sort, "page": pg, "pages": ctx.page_count(profile["works_total"], size),
-            "first": (pg - 1) * size + 1, "base_q": {"sort": sort} if sort != "newest" else {}})
+            "first": (pg - 1) * size + 1, "base_q": {**({"sort": sort} if sort != "newest" else {}), **conf_q},
+            "threshold": threshold, "conf_q": conf_q})
 
     @r.get("/institutions/{ror}", response_class=HTMLResponse)
     def institution_page(request: Request, ror: str) -> HTMLResponse:
-        profile = ctx.institution_profile(ror) if re.fullmatch(r"0[a-z0-9]{6}\d{2}", ror) else None
+        threshold, conf_q = min_confidence_query(request.query_params)
+        profile = ctx.institution_profile(ror, threshold) if re.fullmatch(r"0[a-z0-9]{6}\d{2}", ror) else None
         if profile is None:
             raise NotFound(f"no institution {ror[:50]}")
-        return ctx.page(request, "institution.html", {"inst": profile})
+        return ctx.page(request, "institution.html", {"inst": profile, "threshold": threshold, "conf_q": conf_q})
 
     @r.post("/statements/{statement_id}/correct")
     async def correct_page(request: Request, statement_id: StatementId) -> Response:
