@@ -52,6 +52,34 @@ def test_author_page_in_chromium(tmp_path: Path) -> None:
         browser.close()
 
 
+def test_sure_labels_only_follows_from_author_to_co_author_in_chromium(tmp_path: Path) -> None:
+    """Ticking "Only labels the model is sure of" on an author page counts by the threshold there and on the
+    pages its links lead to (a co-author, an institution), where the box stays ticked."""
+    db = tmp_path / "i.db"
+    p = Pipeline(open_store(db), "cues")
+    ingest(p, "a.xml", article("10.1234/a", contrib("Okafor", "Ada", "lag"), contrib("Smith", "Anna", "tor")))
+    okafor = p.store.find_authors("Okafor")[0][0]
+    p.store.close()
+    with live_server(create_app(db, Settings(secret_key="k")), range(18700, 18740)) as base, \
+            sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(base_url=base)
+        page.goto(f"/authors/{okafor}")
+        assert not page.locator("#sure-only-conf").is_checked() and page.locator(".sure-note").count() == 0
+        page.check("#sure-only-conf")
+        page.click("#sure-only >> text=Apply")
+        page.wait_for_url("**min_confidence=auto**")
+        assert page.locator("#sure-only-conf").is_checked() and page.locator(".sure-note").is_visible()
+        page.click("#author-coauthors >> text=Anna Smith")
+        page.wait_for_url("**/authors/*min_confidence=auto**")
+        assert page.locator("#author-name").inner_text() == "Anna Smith"
+        assert page.locator("#sure-only-conf").is_checked()
+        page.click("#author-affiliations >> text=University of Toronto")
+        page.wait_for_url("**/institutions/03dbr7087?min_confidence=auto")
+        assert page.locator("#sure-only-conf").is_checked() and page.locator(".sure-note").is_visible()
+        browser.close()
+
+
 def test_author_works_in_pages_in_chromium(tmp_path: Path) -> None:
     from test_author_pages import build
 
