@@ -237,6 +237,8 @@ def journal_paths(db: Path, n: int = 400, seed: int = 23) -> dict[str, list[str]
         "journal page (mixed: 20% top-20 journals)": [f"/journals/{i}" for i in mixed],
         "journal page (top-20 journals only)": [f"/journals/{i}" for i in top],
         "journal API (top-20 journals only)": [f"/api/journals/{i}" for i in top],
+        # Supporting/contrasting labels under the model's threshold counted as mentioning (?min_confidence=auto).
+        "journal page with sure labels only (top-20 journals)": [f"/journals/{i}?min_confidence=auto" for i in top],
     }
 
 
@@ -287,6 +289,10 @@ def people_paths(db: Path, n: int = 400, seed: int = 17) -> dict[str, list[str]]
         "institution page (mixed: 20% top-20)": [f"/institutions/{i}" for i in mixed_i],
         "institution page (top-20 institutions only)": [f"/institutions/{i}" for i in top_i],
         "institution API (top-20 institutions only)": [f"/api/institutions/{i}" for i in top_i],
+        # Supporting/contrasting labels under the model's threshold counted as mentioning (?min_confidence=auto).
+        "author page with sure labels only (top-20 authors)": [f"/authors/{a}?min_confidence=auto" for a in top_a],
+        "institution page with sure labels only (top-20 institutions)":
+            [f"/institutions/{i}?min_confidence=auto" for i in top_i],
     }
 
 

@@ -237,3 +237,15 @@ def test_self_citations_flagged() -> None:
                       CitationStatement(reference_key="r2", sentence="s", callout_start=0, callout_end=1)]
     flag_self_citations(doc)
     assert [s.self_citation for s in doc.statements] == [True, False]
+
+
+def test_hostile_digit_runs_in_pages_and_titles_do_not_break_resolution() -> None:
+    """A page or title with thousands of digits (int() refuses over 4,300) is compared as text or not at all."""
+    index = InMemoryWorkIndex()
+    title = "A title with a long number 1" + "7" * 5000
+    wid = index.create_work(WorkRecord(title=title, authors=[Author("Kim")], year=2002, volume="4",
+                                       pages="9" * 5000 + "-" + "9" * 5001))
+    assert find_matching_work(WorkRecord(title=title, authors=[Author("Kim")], year=2002, volume="4",
+                                         pages="0" + "9" * 5000), index)[0] == wid
+    assert find_matching_work(WorkRecord(title=title, authors=[Author("Kim")], year=2002, volume="4",
+                                         pages="8" * 5000), index)[0] is None

@@ -251,7 +251,7 @@ def _title_numbers(folded: str) -> tuple[str, ...]:
         if _ROMAN.fullmatch(word):
             out.append(str(_roman_value(word)))
         else:
-            out.extend(str(int(d)) for d in _DIGITS.findall(word))
+            out.extend(_without_leading_zeros(d) for d in _DIGITS.findall(word))
     return tuple(out)
 
 
@@ -290,8 +290,8 @@ def _pages_may_agree(rec: WorkRecord, cand: WorkCandidate) -> bool:
     - a range from page 1 on one side: the article's own pagination (an online-first PDF, an article of an
       online-only journal printed "1-13"), not where it stands in its volume ("1070-1082", article "83"); unless
       the volumes differ (a series' parts: "Age changes in the pubic bone", 3: 285-334 and 4: 1-70);
-    - ranges that share more than one page or their last page: a first page mistyped ("13-224" for "213-224",
-      "193-204" for "203-204"); two articles of one volume share at most the page where one ends and the next
+    - ranges that share more than one page or their last page: a first page mistyped ("13-224" / "213-224",
+      "193-204" / "203-214"); two articles of one volume share at most the page where one ends and the next
       begins. Also ranges as long as each other whose first pages are one digit apart ("627-632" / "827-832",
       "1118-1123" / "11118-11123");
     - no volume on either side and no letter in the pages: a book or report, cited at the pages a statement
@@ -310,6 +310,15 @@ def _pages_may_agree(rec: WorkRecord, cand: WorkCandidate) -> bool:
     return not (rec.volume or cand.volume or pa)
 
 
+def _without_leading_zeros(digits: str) -> str:
+    """A digit run as a number is written ("0041" → "41"), without int(): a hostile field of 5,000 digits would
+    make int() raise."""
+    return digits.lstrip("0") or "0"
+
+
+_MAX_PAGE_DIGITS = 12
+
+
 def _volumes_may_agree(a: str, b: str) -> bool:
     """Volumes that do not tell two works apart: the same, or one missing (an online-first "volume 0" too)."""
     return a == b or a in ("", "0") or b in ("", "0")
@@ -319,8 +328,8 @@ def _page_range(pages: str) -> tuple[str, int, int] | None:
     """(letter prefix, first page, last page) of printed pages: "W369-W373" ("w", 369, 373), "1943-54" ("", 1943,
     1954), "12" ("", 12, 12); None for an article number (e + digits) or no page at all."""
     m = _PAGE_RANGE.match(pages.lower())
-    if m is None or m.group(1) == "e":
-        return None
+    if m is None or m.group(1) == "e" or len(m.group(2)) > _MAX_PAGE_DIGITS or len(m.group(3) or "") > _MAX_PAGE_DIGITS:
+        return None  # (a digit run that long is no page; int() refuses over 4,300 digits)
     prefix = "" if m.group(1) in ("p", "pp") else m.group(1)
     first, last = int(m.group(2)), m.group(3)
     if last is None:
@@ -338,7 +347,7 @@ def _page_number(page: str) -> str:
     if m is None or m.group(1) == "e":
         return ""
     prefix = "" if m.group(1) in ("p", "pp") else m.group(1)  # "p123" is page 123
-    return prefix + str(int(m.group(2)))
+    return prefix + _without_leading_zeros(m.group(2))
 
 
 def _main_title_match(a: str, b: str) -> bool:
