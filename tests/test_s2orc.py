@@ -86,6 +86,12 @@ def test_hostile_field_types_do_not_crash() -> None:
     doc = parse_document(json.dumps(obj).encode(), "odd.json")
     assert [a.family for a in doc.authors] == ["Lee"]
     assert doc.paragraphs[3].callouts[0].reference_keys == ["BIBREF0"]
+    # Reference ids with thousands of digits around a range dash (int() refuses over 4,300): no range, no crash.
+    huge = "BIBREF" + "9" * 5000
+    obj["bib_entries"][huge] = obj["bib_entries"][huge + "1"] = {"title": "Huge", "authors": []}
+    obj["body_text"].append({"text": "See [1]-[2] here.", "cite_spans": [{"start": 4, "end": 7, "ref_id": huge},
+                                                                      {"start": 8, "end": 11, "ref_id": huge + "1"}]})
+    parse_document(json.dumps(obj).encode(), "odd.json")
 
 
 def test_citelens_ingest_reads_s2orc(tmp_path: Path) -> None:

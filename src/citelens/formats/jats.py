@@ -22,7 +22,8 @@ from citelens.references.identifiers import assign_identifier, normalise_doi, no
 XLINK = "{http://www.w3.org/1999/xlink}"
 _DASHES = {"-", "–", "—", "‒", "−", "to"}
 _RANGE_SEP = re.compile(r"^\s*[\])]?\s*[-–—‒−]\s*[\[(]?\s*$")  # "–", "]–[" between two callouts
-_NUM = re.compile(r"\d+")
+# A reference number: at most 9 digits (a longer run is no label, and int() refuses over 4,300 digits).
+_NUM = re.compile(r"\d{1,9}")
 # Elements that float out of the running text: their captions and cells become blocks of their own.
 _FLOATS = {"fig", "table-wrap", "fig-group", "table-wrap-group", "boxed-text", "supplementary-material",
            "chem-struct-wrap"}
@@ -404,7 +405,7 @@ def _label_index(refs: list[Reference]) -> dict[int, str]:
     out: dict[int, str] = {}
     for r in refs:
         m = _NUM.search(r.label or "")
-        if m and re.fullmatch(r"[\[(]?\d+[\]).]?", r.label.strip()):
+        if m and re.fullmatch(r"[\[(]?\d{1,9}[\]).]?", r.label.strip()):
             out.setdefault(int(m.group(0)), r.key)
     return out
 

@@ -32,7 +32,7 @@ from citelens.references.identifiers import normalise_doi, normalise_pmcid, norm
 __all__ = ["is_s2orc", "parse_s2orc"]
 
 _YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
-_BIBREF = re.compile(r"^BIBREF(\d+)$")
+_BIBREF = re.compile(r"^BIBREF(\d{1,9})$")  # (longer: no number int() takes)
 _RANGE_SEP = re.compile(r"^\s*[-–—]\s*$")
 MAX_JSON_BYTES = 50 * 1024 * 1024
 
