@@ -91,6 +91,8 @@ def test_pdf_manuscript_goes_through_the_pdf_pipeline() -> None:
 
 @pytest.mark.parametrize("filename,data,problem", [
     ("broken.json", b"[{\"title\": ", "not valid JSON"),
+    ("huge.json", b"[{\"issued\": " + b"9" * 5000 + b"}]", "more than 4,300 digits"),
+    ("deep.json", b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
     ("empty.ris", b"\n\n", "empty"),
     ("nothing.ris", b"hello\n", "no RIS records"),
     ("binary.txt", b"\x00\x01\x02\xff" * 50, "binary data"),

@@ -158,6 +158,10 @@ def test_openalex_records_carry_located_authors() -> None:
     # No institution matched by OpenAlex: the raw affiliation string is kept for the locator.
     assert records[8].authors[0].affiliations[0].raw.startswith("Department of Biology, Stanford")
     assert split_display_name("Ludwig van Beethoven") == ("van Beethoven", "Ludwig")
+    # A line with a number json refuses (over 4,300 digits) is one line's error; the other lines still count.
+    records, errors = parse_metadata_lines(b'{"DOI": "10.1/x", "volume": ' + b"9" * 5000 + b'}\n'
+                                           b'{"DOI": "10.1/y", "title": ["Fine"]}\n', "m.jsonl")
+    assert len(records) == 1 and errors == ["line 1: a number of more than 4,300 digits"]
     assert split_display_name("Piwowar, Heather") == ("Piwowar", "Heather")
 
 

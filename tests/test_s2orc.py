@@ -69,6 +69,8 @@ def test_release_envelope_and_bad_spans() -> None:
     (b'{"body_text": [], "bib_entries": {}', MalformedInputError, "not well-formed JSON"),
     (b'{"pdf_parse": {"body_text": "nope", "bib_entries": []}}', MalformedInputError, "no body text"),
     (b'{"title": "x"}', UnsupportedFormatError, "not an S2ORC"),
+    (b'{"body_text": [], "bib_entries": {}, "metadata": {"year": ' + b"9" * 5000 + b"}}", InputError,
+     "more than 4,300 digits"),
     (b'{"pdf_parse": ' * 5000 + b"{}" + b"}" * 5000, InputError, ""),
 ])
 def test_bad_json_gets_a_reason(data: bytes, exc: type, words: str) -> None:

@@ -239,6 +239,10 @@ def parse_csl_json(text: str) -> list[Reference]:
         items = json.loads(text)
     except json.JSONDecodeError as exc:
         raise CheckInputError(f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except RecursionError:
+        raise CheckInputError("JSON nested too deeply") from None
+    except ValueError:  # json refuses an integer of more than 4,300 digits (not a JSONDecodeError)
+        raise CheckInputError("JSON holds a number of more than 4,300 digits") from None
     if isinstance(items, dict):
         items = items.get("items", [items])
     if not isinstance(items, list):

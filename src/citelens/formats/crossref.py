@@ -98,6 +98,9 @@ def parse_metadata_lines(data: bytes, source: str) -> tuple[list[WorkRecord], li
         except json.JSONDecodeError as exc:
             errors.append(f"line {n}: not JSON ({exc.msg})")
             continue
+        except ValueError:  # json refuses an integer of more than 4,300 digits (not a JSONDecodeError)
+            errors.append(f"line {n}: a number of more than 4,300 digits")
+            continue
         if not isinstance(obj, dict):
             errors.append(f"line {n}: not a JSON object")
             continue

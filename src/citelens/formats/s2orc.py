@@ -185,6 +185,8 @@ def parse_s2orc(data: bytes, source: str) -> Document:
         raise MalformedInputError(source, f"not well-formed JSON ({exc.msg}, line {exc.lineno})") from None
     except RecursionError:
         raise HostileInputError(source, "JSON nested too deeply") from None
+    except ValueError:  # json refuses an integer of more than 4,300 digits (not a JSONDecodeError)
+        raise HostileInputError(source, "JSON holds a number of more than 4,300 digits") from None
     if not is_s2orc(obj):
         raise UnsupportedFormatError(source, "JSON is not an S2ORC / doc2json paper (no body_text/bib_entries "
                                              "or pdf_parse)")
