@@ -45,6 +45,7 @@ from citelens.references.resolve import (
     folded_title_key,
 )
 from citelens.rules import (
+    CONFIDENCE_BUCKETS,
     FIXED_BUCKET,
     IDENTIFIER_KINDS,
     MIN_TITLE_KEY,
@@ -1054,13 +1055,20 @@ class SQLStore(Store):
                                                   for key, rows in folded.items()}
         expr, expr_args = _counted_stance(min_confidence)
         by = "cited_work_id, " if per_work else ""
+        # Supporting and contrasting (rank < 2) with a confidence near the window, read from the relevance index
+        # (cited work, rank, confidence): an institution's works were read row by row (`stance IN (…)` took the
+        # newest-first index), 17.6 → 4.2 ms for the largest institution of the 1 M-statement benchmark. The
+        # confidence range holds the window's buckets with a bucket to spare (rounding); a NULL confidence
+        # (bucket 0) or one above 1 (bucket 100) falls in the window only at its ends, where no range is used.
+        near = " AND confidence >= ? AND confidence < ?" if lo >= 1 and hi <= 98 else ""
+        near_args = ((lo - 1) / CONFIDENCE_BUCKETS, (hi + 2) / CONFIDENCE_BUCKETS) if near else ()
         for r in self._rows(
                 f"SELECT {by}{expr} AS stance, COUNT(*) AS n FROM statements WHERE cited_work_id IN"
                 f" (SELECT work_id FROM work_tallies WHERE work_id {works} AND conf_bucket BETWEEN ? AND ?"
-                f" AND conf_bucket <> {FIXED_BUCKET}) AND stance IN ('supporting', 'contrasting')"
+                f" AND conf_bucket <> {FIXED_BUCKET}) AND {_STANCE_RANK} < 2{near}"
                 f" AND corrected_by IS NULL AND {self._CONF_BUCKET} BETWEEN ? AND ?"
                 f" GROUP BY {', '.join(str(k) for k in range(1, at + 2))}",
-                (*expr_args, *args, lo, hi, lo, hi)):
+                (*expr_args, *args, lo, hi, *near_args, lo, hi)):
             counts = out.setdefault(int(r["cited_work_id"]) if per_work else None, {})
             counts[r["stance"]] = counts.get(r["stance"], 0) + int(r["n"])
         return out
@@ -1884,6 +1892,11 @@ T = TypeVar("T", bound=StanceCounts)
 def _counts(cls: type[T], by_stance: dict[str, int], **extra: Any) -> T:
     known = {s: by_stance.get(s, 0) for s in STANCES}
     return cls(total=sum(by_stance.values()), **known, **extra)
+
+
+# The relevance index's second column (migrations: statements_cited_relevance), written as the index has it so
+# that a query naming it can use the index: contrasting 0, supporting 1, anything else 2.
+_STANCE_RANK = "(CASE stance WHEN 'contrasting' THEN 0 WHEN 'supporting' THEN 1 ELSE 2 END)"
 
 
 def _unsure(alias: str = "") -> str:
