@@ -133,8 +133,11 @@ def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: boo
                       TextColumn("{task.fields[current]}"), console=err, disable=not show, transient=False) as bar:
             task = bar.add_task("ingest", total=n_inputs, current="")
 
+            from citelens.cli import raise_if_stopped  # (defined after the commands are registered)
+
             def progress(item: Any, status: str) -> None:
                 bar.update(task, advance=1, current=safe(Path(item.name.split("!")[-1]).name[:40]))
+                raise_if_stopped()
 
             if client is not None:
                 from citelens.dask_ingest import ingest_on_dask
