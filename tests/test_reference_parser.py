@@ -47,6 +47,7 @@ def test_normalisers() -> None:
     assert normalise_pages("pp. 123 – 30") == "123-130"
     assert normalise_pages("779--786") == "779-786"
     assert normalise_pages("e1002") == "e1002"
+    assert normalise_pages("9" * 5000 + "-" + "9" * 4999) == "9" * 5000 + "-" + "9" * 4999  # int() refuses these
     assert normalise_doi("https://doi.org/10.1371/JOURNAL.PONE.0001.") == "10.1371/journal.pone.0001"
     assert normalise_doi("doi: 10.1000/ABC") == "10.1000/abc"
     assert normalise_doi("no identifier here") == ""

@@ -625,7 +625,9 @@ def normalise_pages(text: str) -> str:
     if len(parts) == 2 and parts[0] and parts[1]:
         first, last = parts[0].strip(), parts[1].strip()
         # Abbreviated end pages ("1234-56") are expanded so that both printed forms compare equal.
-        if first.isdigit() and last.isdigit() and len(last) < len(first) and int(last) < int(first[-len(last):]) + 10**len(last):
+        # (At most 12 digits: no page is longer, and int() refuses runs over 4,300 digits.)
+        if (first.isdigit() and last.isdigit() and len(last) < len(first) <= 12
+                and int(last) < int(first[-len(last):]) + 10**len(last)):
             candidate = first[: len(first) - len(last)] + last
             if int(candidate) >= int(first):
                 last = candidate
