@@ -162,6 +162,10 @@ def test_openalex_records_carry_located_authors() -> None:
     records, errors = parse_metadata_lines(b'{"DOI": "10.1/x", "volume": ' + b"9" * 5000 + b'}\n'
                                            b'{"DOI": "10.1/y", "title": ["Fine"]}\n', "m.jsonl")
     assert len(records) == 1 and errors == ["line 1: a number of more than 4,300 digits"]
+    # A year past any the database holds (it overflowed SQLite's integers: the whole file failed) is no year.
+    records, errors = parse_metadata_lines(b'{"DOI": "10.1/z", "title": ["Big"], "issued": {"date-parts": '
+                                           b'[[99999999999999999999999]]}}\n', "m.jsonl")
+    assert errors == [] and records[0].year is None
     assert split_display_name("Piwowar, Heather") == ("Piwowar", "Heather")
 
 

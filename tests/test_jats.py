@@ -159,3 +159,12 @@ def test_references_printed_as_plain_text_get_their_fields_from_the_parser() -> 
     assert partly.title == "The complete sequence of the mucosal pathogen Ureaplasma urealyticum"
     assert (partly.container, partly.year, partly.volume, partly.pages) == ("Nature", 2000, "407", "757-762")
     assert partly.authors[0].family == "Glass"
+
+
+def test_a_publication_year_past_any_real_one_is_no_year() -> None:
+    """<year>99999999999999999999999</year> overflowed the database's integers and failed the whole article."""
+    from citelens.formats import parse_document
+
+    xml = (b"<article><front><article-meta><title-group><article-title>T</article-title></title-group>"
+           b"<pub-date><year>99999999999999999999999</year></pub-date></article-meta></front></article>")
+    assert parse_document(xml, "big.xml").year is None

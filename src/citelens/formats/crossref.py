@@ -47,11 +47,13 @@ def _authors(v: Any) -> list[Author]:
 def _year(rec: dict[str, Any]) -> int | None:
     for key in ("issued", "published", "published-print", "published-online", "created"):
         parts = (rec.get(key) or {}).get("date-parts") if isinstance(rec.get(key), dict) else None
-        if parts and parts[0] and parts[0][0]:
+        if parts and isinstance(parts, list) and isinstance(parts[0], list) and parts[0] and parts[0][0]:
             try:
-                return int(parts[0][0])
-            except (TypeError, ValueError):
-                pass
+                year = int(parts[0][0])
+            except (TypeError, ValueError, OverflowError):
+                continue
+            if 0 < year < 10_000:  # as OpenAlex's: a larger number is no year (it overflowed the database)
+                return year
     y = rec.get("year")
     try:
         return int(str(y)[:4]) if y else None

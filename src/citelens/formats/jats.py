@@ -158,7 +158,7 @@ def _parse_front(root: etree._Element, doc: Document, related: list[etree._Eleme
     year = None
     for pd in meta.iter("pub-date"):
         y = text_of(_first(pd, "year"))
-        if y.isdigit():
+        if y.isdigit() and len(y) <= 4:  # (a longer run is no year: it overflowed the database's integers)
             if pd.get("pub-type") in ("epub", "ppub", None) or pd.get("date-type") == "pub" or year is None:
                 year = int(y)
             if pd.get("pub-type") == "epub":
