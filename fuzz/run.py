@@ -25,7 +25,9 @@ def main() -> None:
     # Instrument CiteLens for coverage: it must be first imported inside this block.
     with atheris.instrument_imports(include=["citelens"]):
         import citelens.formats  # noqa: F401
+        import citelens.pipeline  # noqa: F401
         import citelens.references.parser  # noqa: F401
+        import citelens.store  # noqa: F401
         from fuzz.targets import TARGETS, run_one, seeds
 
     if len(sys.argv) < 2 or sys.argv[1] not in TARGETS:

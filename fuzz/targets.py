@@ -15,7 +15,9 @@ from citelens.formats import parse_document
 from citelens.formats.jats import parse_jats
 from citelens.formats.pdf import parse_pdf
 from citelens.formats.tei import parse_tei
+from citelens.pipeline import Pipeline
 from citelens.references.parser import parse_reference_string
+from citelens.store import open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -43,14 +45,26 @@ def any_format(data: bytes) -> None:
     parse_document(data, "fuzz.bin")
 
 
+_PIPELINE: Pipeline | None = None
+
+
+def ingest(data: bytes) -> None:
+    """Parse, link, classify, resolve and store, as ``citelens ingest`` does one file: what a parser lets through
+    must not break the later stages or the store (a 23-digit year once overflowed SQLite's integers)."""
+    global _PIPELINE
+    if _PIPELINE is None:  # one in-memory index for the whole run: later inputs resolve against earlier ones
+        _PIPELINE = Pipeline(open_store(":memory:"), "cues")
+    _PIPELINE.store_document(_PIPELINE.process(data, "fuzz.bin"))
+
+
 TARGETS: dict[str, Callable[[bytes], None]] = {
-    "jats": jats, "tei": tei, "pdf": pdf, "reference": reference, "any": any_format,
+    "jats": jats, "tei": tei, "pdf": pdf, "reference": reference, "any": any_format, "ingest": ingest,
 }
 
 
 def seeds(name: str) -> list[bytes]:
     """Starting inputs: the fixtures of that format (the fuzzer mutates from real structure)."""
-    if name in ("jats", "any"):
+    if name in ("jats", "any", "ingest"):
         paths = [FIXTURES / "mini-jats.xml", FIXTURES / "xss-article.xml", FIXTURES / "xss-retraction.xml"]
     elif name == "tei":
         paths = [FIXTURES / "grobid_sample.tei.xml"]
