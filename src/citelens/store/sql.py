@@ -467,6 +467,11 @@ class SQLStore(Store):
     # the per-key queries in-process, where they cost about what the prefetch does (plos-starter, 2026-12-04), so
     # it keeps them (PostgresStore sets this).
     _PREFETCH_CANDIDATES = False
+    # How a query names the relevance index where the planner would not take it: SQLite's planner prefers the
+    # newest-first index for a citing-year range, though the relevance index answers the unsure labels of a
+    # five-year window without reading the other rows (largest institution of the 1 M benchmark: 7.1 → 3.9 ms;
+    # SQLiteStore sets it; PostgreSQL has no such hint and plans by its statistics).
+    _RELEVANCE_INDEX_HINT = ""
 
     def prefetch_candidates(self, keys: Sequence[BlockingKey]) -> None:
         """Inside identifier_scope: fetch the works the keys select with one query (each part a join of its keys,
@@ -1148,11 +1153,17 @@ class SQLStore(Store):
         recent_only = self._has_work_tallies and math.isfinite(min_confidence)
         first = year - WINDOW_YEARS[-1] + 1
         moved = {"supporting": 0, "contrasting": 0}
-        for r in self._rows(f"SELECT citing_year, stance, COUNT(*) AS n FROM statements WHERE cited_work_id {works}"
+        # Supporting/contrasting (rank < 2) under the threshold, from the relevance index (cited work, rank,
+        # confidence, citing year): only the unsure ones' rows are read. The redundant confidence test lets the
+        # index decide before a row is read.
+        hint = self._RELEVANCE_INDEX_HINT if recent_only else ""
+        for r in self._rows(f"SELECT citing_year, stance, COUNT(*) AS n FROM statements {hint}"
+                            f" WHERE cited_work_id {works}"
                             + (" AND citing_year >= ?" if recent_only else "")
-                            + f" AND stance IN ('supporting', 'contrasting') AND {_unsure()}"
+                            + f" AND {_STANCE_RANK} < 2 AND (confidence < ? OR confidence IS NULL) AND {_unsure()}"
                             " GROUP BY citing_year, stance",
-                            (*args, *((first,) if recent_only else ()), float(min_confidence))):
+                            (*args, *((first,) if recent_only else ()), float(min_confidence),
+                             float(min_confidence))):
             _move_to_mentioning(by_year.setdefault(r["citing_year"], {}), r["stance"], int(r["n"]))
             moved[r["stance"]] += int(r["n"])
         if not recent_only:

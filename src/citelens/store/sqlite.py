@@ -59,6 +59,7 @@ class SQLiteStore(SQLStore):
     """The embedded store. ``path`` is a file; ``":memory:"`` works for tests."""
 
     backend = "sqlite"
+    _RELEVANCE_INDEX_HINT = "INDEXED BY statements_cited_relevance"
 
     def __init__(self, path: str | Path, *, readonly: bool = False, write_wait: float | None = None) -> None:
         self.path = str(path)
