@@ -20,6 +20,24 @@ Stance = Literal["supporting", "contrasting", "mentioning"]
 STANCES: tuple[str, ...] = ("supporting", "contrasting", "mentioning")
 
 
+def format_work_id(n: int) -> str:
+    """The id of the work stored as row ``n``: "W12"."""
+    return f"W{n}"
+
+
+MAX_ROW_ID = 2**63 - 1  # the largest SQLite (and PostgreSQL bigint) row id
+
+
+def parse_work_id(ident: str) -> int | None:
+    """``"W12"`` → 12; None for anything else, including ids no database row can have (> 2⁶³ − 1)."""
+    s = ident.strip()
+    digits = s[1:]
+    if s[:1] in ("W", "w") and digits.isascii() and digits.isdigit() and len(digits) <= 19:
+        n = int(digits)
+        return n if n <= MAX_ROW_ID else None
+    return None
+
+
 @dataclass
 class Affiliation:
     """An institution an author belongs to (for knowledge-flow analysis).

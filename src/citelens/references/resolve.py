@@ -19,7 +19,7 @@ from typing import Protocol
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
-from citelens.document import Author, Document, Reference
+from citelens.document import MAX_ROW_ID, Author, Document, Reference, parse_work_id
 
 # Accept a fuzzy match at or above this score (0–1). Chosen on pmc-samples/plos-starter *references*
 # (the measurement hides identifiers, see benchmarks/eval_resolution.py), not on any reserved split.
@@ -431,8 +431,6 @@ def _copies_of_one_work(cands: list[WorkCandidate]) -> bool:
 
 def _creation_order(cand: WorkCandidate) -> tuple[int, str]:
     """Work ids ("W123") in the order the works were made."""
-    from citelens.store.base import MAX_ROW_ID, parse_work_id  # (the store imports this module)
-
     n = parse_work_id(cand.work_id)
     return (n, "") if n is not None else (MAX_ROW_ID + 1, cand.work_id)
 

@@ -14,7 +14,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
-from citelens.document import Author, Document
+# Work ids ("W123") belong to the document model (Reference.work_id); named here too, where stores use them.
+from citelens.document import MAX_ROW_ID, Author, Document, format_work_id, parse_work_id  # noqa: F401
 from citelens.references.resolve import BlockingKey, WorkCandidate, WorkRecord
 from citelens.store.records import (
     AuthorProfile,
@@ -43,23 +44,6 @@ from citelens.store.records import (
 )
 
 SORTS = ("relevance", "newest", "oldest", "confidence")
-
-
-def format_work_id(n: int) -> str:
-    return f"W{n}"
-
-
-MAX_ROW_ID = 2**63 - 1  # the largest SQLite (and PostgreSQL bigint) row id
-
-
-def parse_work_id(ident: str) -> int | None:
-    """``"W12"`` → 12; None for anything else, including ids no database row can have (> 2⁶³ − 1)."""
-    s = ident.strip()
-    digits = s[1:]
-    if s[:1] in ("W", "w") and digits.isascii() and digits.isdigit() and len(digits) <= 19:
-        n = int(digits)
-        return n if n <= MAX_ROW_ID else None
-    return None
 
 
 class DocumentWriter(abc.ABC):
