@@ -15,6 +15,7 @@ from citelens.cli.index_cmds import (
     _dump,
     _min_confidence,
     _open,
+    _threshold_line,
 )
 from citelens.cli.terminal import safe
 from citelens.store import AUTHOR_WORK_SORTS
@@ -64,10 +65,8 @@ def author(query: str, db: str, as_json: bool, limit: int, sort: str, page: int 
         _dump({"query": query, "sort": sort, **paging, "min_confidence": threshold,
                "authors": [p.to_dict() for p in profiles]})
         return
+    _threshold_line(threshold)
     c = _console()
-    if threshold is not None:
-        c.print(f"Counting only labels the model is sure of (confidence ≥ {threshold:g}): a supporting or "
-                "contrasting label below it counts as mentioning.")
     for p in profiles:
         t = p.tallies
         c.print(f"[bold]{safe(p.name)}[/] (author {p.id}{', ORCID ' + safe(p.orcid) if p.orcid else ''})")

@@ -50,6 +50,13 @@ def _min_confidence(value: str | None) -> float | None:
         raise click.BadParameter(str(e), param_hint="--min-confidence") from None
 
 
+def _threshold_line(threshold: float | None) -> None:
+    """The line the profile commands print first when they count only the labels the model is sure of."""
+    if threshold is not None:
+        _console().print(f"Counting only labels the model is sure of (confidence ≥ {threshold:g}): a supporting "
+                         "or contrasting label below it counts as mentioning.")
+
+
 
 def _console(stderr: bool = False) -> Console:
     return console(stderr)

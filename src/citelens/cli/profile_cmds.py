@@ -17,6 +17,7 @@ from citelens.cli.index_cmds import (
     _dump,
     _min_confidence,
     _open,
+    _threshold_line,
 )
 from citelens.cli.terminal import safe
 
@@ -50,12 +51,6 @@ def _windows_table(windows: list[dict[str, Any]]) -> Table:
 def _tallies_line(t: dict[str, Any]) -> str:
     return (f"  [green]supporting {t['supporting']}[/] · [red]contrasting {t['contrasting']}[/] · mentioning "
             f"{t['mentioning']} · total {t['total']} · {t['citing_publications']} citing publication(s)")
-
-
-def _threshold_line(threshold: float | None) -> None:
-    if threshold is not None:
-        _console().print(f"Counting only labels the model is sure of (confidence ≥ {threshold:g}): a supporting "
-                         "or contrasting label below it counts as mentioning.")
 
 
 def _not_found(kind: str, query: str, db: str, as_json: bool) -> None:

@@ -48,6 +48,11 @@ def confident_threshold() -> float | None:
     return recommended_min_confidence()
 
 
+def at_threshold(key: str, min_confidence: float | None) -> str:
+    """A counts-cache key for figures counted at ``min_confidence`` (None: every label, the key as it is)."""
+    return key if min_confidence is None else f"{key}@{min_confidence}"
+
+
 class CountsCache:
     """Per-process cache of aggregate counts, so a much-cited work's tallies are not recounted on every
     request.
@@ -164,18 +169,15 @@ class WebContext:
         return as_dict(self.store().get_work(ident))
 
     def tallies_of(self, work_id: str, min_confidence: float | None = None) -> dict[str, int]:
-        key = work_id if min_confidence is None else f"{work_id}@{min_confidence}"
-        return self.counts.get(("t", key), lambda: as_dict(self.store().tallies(work_id,
-                                                                                 min_confidence=min_confidence)))
+        return self.counts.get(("t", at_threshold(work_id, min_confidence)), lambda: as_dict(self.store().tallies(
+            work_id, min_confidence=min_confidence)))
 
     def sections_of(self, work_id: str, min_confidence: float | None = None) -> dict[str, dict[str, int]]:
-        key = work_id if min_confidence is None else f"{work_id}@{min_confidence}"
-        return self.counts.get(("s", key), lambda: {k: as_dict(v) for k, v in self.store().section_tallies(
+        return self.counts.get(("s", at_threshold(work_id, min_confidence)), lambda: {k: as_dict(v) for k, v in self.store().section_tallies(
             work_id, min_confidence=min_confidence).items()})
 
     def years_of(self, work_id: str, min_confidence: float | None = None) -> list[dict[str, Any]]:
-        key = work_id if min_confidence is None else f"{work_id}@{min_confidence}"
-        return self.counts.get(("y", key), lambda: as_dict(self.store().year_tallies(
+        return self.counts.get(("y", at_threshold(work_id, min_confidence)), lambda: as_dict(self.store().year_tallies(
             work_id, min_confidence=min_confidence)))
 
     def aggregate(self, name: str, compute: Callable[[], Any]) -> Any:
@@ -204,14 +206,14 @@ class WebContext:
         """An author's figures with one page of works (``limit`` of them from ``offset`` in the order ``sort``;
         all when ``limit`` is None), counted at ``min_confidence`` (None: every label), reused while the index is
         unchanged."""
-        key = f"{author_id}|{sort}|{offset}|{limit}" + ("" if min_confidence is None else f"@{min_confidence}")
+        key = at_threshold(f"{author_id}|{sort}|{offset}|{limit}", min_confidence)
         return self.counts.get(("author", key), lambda: as_dict(self.store().author_profile(
             author_id, works_sort=sort, works_limit=limit, works_offset=offset, min_confidence=min_confidence)))
 
     def institution_profile(self, ror: str, min_confidence: float | None = None) -> dict[str, Any] | None:
         """An institution's figures at ``min_confidence``; the windows end this year, so the key carries today's
         date."""
-        key = f"{ror}@{date.today().isoformat()}" + ("" if min_confidence is None else f"@{min_confidence}")
+        key = at_threshold(f"{ror}@{date.today().isoformat()}", min_confidence)
         return self.counts.get(("institution", key), lambda: as_dict(self.store().institution_profile(
             ror, min_confidence=min_confidence)))
 

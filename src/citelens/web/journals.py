@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from citelens.references.identifiers import normalise_issn
 from citelens.web.api import MIN_CONFIDENCE
-from citelens.web.context import WebContext
+from citelens.web.context import WebContext, at_threshold
 from citelens.web.errors import BadRequest, NotFound, min_confidence_param, min_confidence_query
 
 
@@ -28,8 +28,7 @@ def journals_router(ctx: WebContext) -> APIRouter:
         # Counted over every statement citing the journal's works (tens of thousands for a large journal): an
         # aggregate like the home page's figures, so reused until the index changes and, while it changes,
         # recounted at most every CITELENS_STATS_SECONDS; one entry per threshold.
-        key = issn if min_confidence is None else f"{issn}@{min_confidence}"
-        found = ctx.counts.get(("journal", key), lambda: _as_dict(ctx.store().journal_profile(
+        found = ctx.counts.get(("journal", at_threshold(issn, min_confidence)), lambda: _as_dict(ctx.store().journal_profile(
             issn, min_confidence=min_confidence)), min_age=ctx.settings.stats_seconds)
         if found is None:
             raise NotFound(f"no journal {issn} in this index")
