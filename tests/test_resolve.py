@@ -24,6 +24,28 @@ def test_identifier_normalisation() -> None:
     assert fold("Müller–Lyon: A  Study!") == "muller lyon a study"
 
 
+def test_a_landing_page_address_leaves_its_tail_off_the_doi() -> None:
+    """References copy DOIs from landing-page addresses (pmc-oa: 19 of 131,054 work DOIs): the view, a query or
+    a keyed fragment is not part of the DOI. Old Wiley SICI DOIs end in a bare "#", which stays."""
+    from citelens.references.parser import normalise_doi as parser_normalise_doi
+
+    cases = {
+        "https://doi.org/10.3389/fpls.2017.00052/full": "10.3389/fpls.2017.00052",
+        "10.3389/FPLS.2016.01080/abstract": "10.3389/fpls.2016.01080",
+        "10.1111/nph.12345/epdf": "10.1111/nph.12345",
+        "10.5061/dryad.sn878g4/16?show=full": "10.5061/dryad.sn878g4/16",
+        "10.1002/14651858.CD003641.pub4/full?highlightAbstract=surgery": "10.1002/14651858.cd003641.pub4",
+        "10.1056/NEJMra064142#t=article": "10.1056/nejmra064142",
+        "10.1093/infdis/jir312'?": "10.1093/infdis/jir312",
+        "10.12345/full": "10.12345/full",  # a suffix that is only the word is a DOI of its own
+    }
+    for raw, doi in cases.items():
+        assert normalise_doi(raw) == doi, raw
+        assert parser_normalise_doi(raw) == doi, raw
+    sici = "10.1002/(SICI)1099-1573(199709)11:6<433::AID-PTR122>3.0.CO;2-#"
+    assert normalise_doi(sici) == sici.lower()
+
+
 def ref(key: str, title: str, family: str, year: int, **kw: str) -> Reference:
     return Reference(key=key, title=title, authors=[Author(family=family, given="J")], year=year,
                      container="Nature", volume="10", pages="100-110", **kw)
@@ -180,6 +202,89 @@ def test_a_mistyped_doi_joins_its_work_as_an_alias() -> None:
     other = WorkRecord(title="Maize root architecture under drought", authors=[Author("Kim")], year=2002,
                        doi="10.2135/cropsci2002.7390")
     assert find_matching_work(other, index)[0] is None
+
+
+def test_dois_one_slip_apart_join_one_work() -> None:
+    """Two DOIs a copying slip makes of one (pmc-oa): something run on after a separator, or one character more,
+    less or other under one registrant. With the same title, first author and year they are one work; the work
+    keeps its DOI and learns the other. A short suffix or another registrant stays apart."""
+    index = InMemoryWorkIndex()
+    title = "Effect of N fertilization pattern on rice yield, N use efficiency and fertilizer-N fate"
+
+    def rec(doi: str, t: str = title) -> WorkRecord:
+        return WorkRecord(title=t, authors=[Author("Liu")], year=2016, container="PLoS One", volume="11", doi=doi)
+
+    work = index.create_work(rec("10.1371/journal.pone.0166002", t=title))
+    for doi in ("10.1371/journal.pone.016600", "10.1371/journal.pone.0160002", "10.1371/journal.pone.0166002.g001",
+                "10.1371/journal.pone.0166002.30679171", "10.1371/journal.pone.01660"):
+        assert find_matching_work(rec(doi), index)[0] == work, doi
+    for doi in ("10.1371/journal.pone.0160012", "10.9999/journal.pone.0166002"):
+        assert find_matching_work(rec(doi), index)[0] is None, doi
+    # The work keeps and shows its DOI: one made from a cut-short DOI, or from one with a PubMed id run on, is
+    # not joined by the whole or the clean one; a cut-short reference does join a whole one.
+    cut = index.create_work(WorkRecord(title="Genome-wide investigation of the WD40 protein family in foxtail millet",
+                                       authors=[Author("Mishra")], year=2014, doi="10.1371/journal.pone"))
+    assert find_matching_work(WorkRecord(title=index.works[cut].title, authors=[Author("Mishra")], year=2014,
+                                         doi="10.1371/journal.pone.0086852"), index)[0] is None
+    tnbc = WorkRecord(title="Triple-negative breast cancer: clinical features and patterns of recurrence",
+                      authors=[Author("Dent")], year=2007, doi="10.1158/1078-0432.ccr-06-3045.17671126")
+    index.create_work(tnbc)
+    assert find_matching_work(replace(tnbc, doi="10.1158/1078-0432.ccr-06-3045"), index)[0] is None
+    whole = index.create_work(replace(tnbc, title="Dupuytren contracture as a sign of systemic disease",
+                                      doi="10.1016/j.clindermatol.2019.07.027"))
+    assert find_matching_work(replace(tnbc, title="Dupuytren contracture as a sign of systemic disease",
+                                      doi="10.1016/j.clindermatol"), index)[0] == whole
+    # Only as long as the title, first author and year agree: a slip-apart DOI on another work stays apart.
+    assert find_matching_work(rec("10.1371/journal.pone.0160002", t="Rice yield under drought in Hubei"),
+                              index)[0] is None
+    short = index.create_work(WorkRecord(title="A short suffix", authors=[Author("Ng")], year=2020, doi="10.1/ab1"))
+    assert find_matching_work(WorkRecord(title="A short suffix", authors=[Author("Ng")], year=2020, doi="10.1/ab2"),
+                              index)[0] != short
+
+
+def test_one_title_author_year_and_journal_with_other_pages_is_one_miscited_work() -> None:
+    """References print volumes and pages wrong (pmc-oa: the Bradford assay at "44: 276-287" for "72: 248-254",
+    "Sci Rep 4: 3974" for 3964). The same long title, first author, year and journal (abbreviated or not) make
+    one work however the pages differ; a short title, another journal or none, or another year stay apart."""
+    index = InMemoryWorkIndex()
+    bradford_title = ("A rapid and sensitive method for the quantitation of microgram quantities of protein "
+                      "utilizing the principle of protein-dye binding")
+    bradford = index.create_work(WorkRecord(title=bradford_title, authors=[Author("Bradford", "MM")], year=1976,
+                                            container="Analytical Biochemistry", volume="72", pages="248-254"))
+    miscited = WorkRecord(title=bradford_title, authors=[Author("Bradford", "M")], year=1976,
+                          container="Anal Biochem", volume="44", pages="276-287")
+    assert find_matching_work(miscited, index)[0] == bradford
+    assert find_matching_work(replace(miscited, container="J Biol Chem"), index)[0] is None
+    assert find_matching_work(replace(miscited, container=""), index)[0] is None
+    assert find_matching_work(replace(miscited, year=1977), index)[0] is None
+    # Between a work whose pages agree and one it would take as miscited, the first: not a tie that makes a third.
+    guo_title = "The interaction between OsMADS57 and OsTB1 modulates rice tillering via DWARF14"
+    guo = index.create_work(WorkRecord(title=guo_title, authors=[Author("Guo")], year=2013, container="Nat Commun",
+                                       volume="4", pages="1566", doi="10.1038/ncomms2542"))
+    index.create_work(WorkRecord(title=guo_title, authors=[Author("Guo")], year=2013, container="Nat. Commun.",
+                                 volume="4", pages="1512-1566", doi="10.1038/ncomms2515"))
+    assert find_matching_work(WorkRecord(title=guo_title, authors=[Author("Guo")], year=2013,
+                                         container="Nature Communications", volume="4", pages="1566"),
+                              index)[0] == guo
+    # A journal abbreviated word for word, with as many words as its full name; a letter apart in a long title.
+    lu_title = ("Genomic characterization and epidemiology of 2019 novel coronavirus: implications for virus "
+                "origins and receptor binding")
+    lu = index.create_work(WorkRecord(title=lu_title, authors=[Author("Lu", "R")], year=2020,
+                                      container="Journal of the Lancet", volume="395", pages="391-393"))
+    assert find_matching_work(WorkRecord(title=lu_title.replace("characterization", "characterisation"),
+                                         authors=[Author("Lu", "R")], year=2020, container="J Lancet",
+                                         volume="395", pages="565-574"), index)[0] == lu
+    # Two companion papers, a few letters apart in a shorter title, stay two.
+    male = index.create_work(WorkRecord(title="Male physical attractiveness in Britain and Greece",
+                                        authors=[Author("Swami")], year=2007, container="Pers Individ Dif",
+                                        volume="42", pages="15-26"))
+    assert find_matching_work(WorkRecord(title="Female physical attractiveness in Britain and Greece",
+                                         authors=[Author("Swami")], year=2007, container="Pers Individ Dif",
+                                         volume="42", pages="27-36"), index)[0] != male
+    editorial = index.create_work(WorkRecord(title="Editorial: new horizons", authors=[Author("Smith")], year=2020,
+                                             container="Nature", volume="5", pages="10-11"))
+    assert find_matching_work(WorkRecord(title="Editorial: new horizons", authors=[Author("Smith")], year=2020,
+                                         container="Nature", volume="6", pages="30-33"), index)[0] != editorial
 
 
 def test_titles_numbered_apart_are_other_works() -> None:

@@ -27,6 +27,7 @@ from citelens.document import Author, Reference
 from citelens.errors import ModelError
 from citelens.references.bilstm import journal_trie, tag_sequences
 from citelens.references.crf_features import featurize, normalise_spacing, tokenize
+from citelens.references.identifiers import without_landing_tail
 
 MODEL_NAME = "reference_bilstm.npz"
 
@@ -615,7 +616,7 @@ def normalise_doi(text: str) -> str:
     m = _DOI_IN_TEXT.search(re.sub(r"\s+", "", text))
     if not m:
         return ""
-    return m.group().rstrip(".,;:)]}").lower()
+    return without_landing_tail(m.group().rstrip(".,;:)]}")).lower()
 
 
 def normalise_pages(text: str) -> str:

@@ -162,14 +162,15 @@ def match_score(rec: WorkRecord, cand: WorkCandidate, *, fa: str | None = None, 
     doi_conflict = bool(rec.doi and cand.doi and rec.doi != cand.doi)
     if doi_conflict and not _doi_mistyped(rec, cand):
         return 0.0
-    if _printed_elsewhere(rec, cand):
-        return 0.0
     if t is None:
         t = fold(rec.title)
-    if t and cand.title_norm and t != cand.title_norm and _numbered_apart(t, cand.title_norm):
-        return 0.0
     if fa is None:
         fa = author_key(rec.authors)
+    miscited = _printed_elsewhere(rec, cand)
+    if miscited and not _miscited(rec, cand, t, fa):
+        return 0.0
+    if t and cand.title_norm and t != cand.title_norm and _numbered_apart(t, cand.title_norm):
+        return 0.0
     author_ok = bool(fa and cand.first_author) and (fa == cand.first_author or fuzz.ratio(fa, cand.first_author) >= 85)
     author_conflict = bool(fa and cand.first_author) and not author_ok
     if rec.year is not None and cand.year is not None:
@@ -192,6 +193,8 @@ def match_score(rec: WorkRecord, cand: WorkCandidate, *, fa: str | None = None, 
         score = 0.75 * ts + 0.15 * (1.0 if author_ok else 0.0 if author_conflict else 0.5) + 0.10 * year_score
         if author_conflict and ts < 0.97:
             score = min(score, 0.8)
+        if miscited:  # below a candidate whose pages agree, so that a tie between the two is not one
+            score -= _MISCITED_PENALTY
         return score
     if doi_conflict:
         return 0.0
@@ -205,16 +208,130 @@ def match_score(rec: WorkRecord, cand: WorkCandidate, *, fa: str | None = None, 
 
 
 def _doi_mistyped(rec: WorkRecord, cand: WorkCandidate) -> bool:
-    """A reference whose DOI is not the candidate's, though it gives the candidate's volume and first page (and,
-    match_score demands, its title, first author and year): one of the two DOIs is mistyped or another
-    registration of the work ("…/cropsci2002.0739" / "….7390", "10.1038/s41558-020-07312", a JSTOR and a
-    publisher DOI of one article). pmc-oa held 121 works twice under one title, first author and year with two
-    DOIs, most of them such (2026-12-05, docs/benchmarks.md). Only a reference's DOI gives way: an ingested
-    article or a metadata record states its own. The work keeps its DOI and learns the other as an alias."""
-    if rec.kind != "reference" or not (rec.volume and rec.volume == cand.volume and rec.pages and cand.first_page):
+    """A reference whose DOI is not the candidate's, though (match_score demands) it gives the candidate's title,
+    first author and year: one of the two DOIs is mistyped or another registration of the work. Only a
+    reference's DOI gives way: an ingested article or a metadata record states its own. The work keeps its DOI
+    and learns the other as an alias. Either
+
+    - the reference gives the candidate's volume and first page ("…/cropsci2002.0739" / "….7390",
+      "10.1038/s41558-020-07312", a JSTOR and a publisher DOI of one article); or
+    - the DOIs themselves are one apart (:func:`_dois_one_apart`).
+
+    pmc-oa held 121 works twice under one title, first author and year with two DOIs, most of them such; after
+    the first rule 72, after the second 54 (2026-12-05, docs/benchmarks.md)."""
+    if rec.kind != "reference":
         return False
-    page = _page_number(first_page(rec.pages))
-    return bool(page) and page == _page_number(cand.first_page)
+    if rec.volume and rec.volume == cand.volume and rec.pages and cand.first_page:
+        page = _page_number(first_page(rec.pages))
+        if page and page == _page_number(cand.first_page):
+            return True
+    return _dois_one_apart(rec.doi, cand.doi)
+
+
+def _dois_one_apart(ref_doi: str, work_doi: str) -> bool:
+    """A reference's DOI that a copying slip made of its work's: the work's with something run on after it
+    (:func:`_run_on`: "10.3389/fpls.2016.01080/abstract", "…/gr.1239303.metabolite", a PubMed id), the work's
+    cut short ("s13742-015-00" for "s13742-015-0047-8", "10.1016/j.clindermatol"), or, under one registrant,
+    one character apart ("journal.pone.013211" / "journal.pone.0132112", "ncomms5884" / "ncomms6884"). The last
+    two need suffixes of at least 6 characters, so that short ones such as "abc1" / "abc2" stay apart.
+
+    Only the reference's DOI is taken for the slip: the work keeps its DOI and shows it, so a work made from a
+    cut-short DOI ("10.1371/journal.pone") or from one with something run on ("….30679171") is not joined by
+    references that give the whole or the clean one: it would show the broken DOI for them all."""
+    prefix_ref, _, suffix_ref = ref_doi.partition("/")
+    prefix_work, _, suffix_work = work_doi.partition("/")
+    long_enough = prefix_ref == prefix_work and min(len(suffix_ref), len(suffix_work)) >= _DOI_SLIP_MIN_SUFFIX
+    if ref_doi.startswith(work_doi):
+        return _run_on(work_doi, ref_doi[len(work_doi):])
+    if work_doi.startswith(ref_doi):
+        return long_enough and not _run_on(ref_doi, work_doi[len(ref_doi):])
+    return long_enough and Levenshtein.distance(suffix_ref, suffix_work, score_cutoff=1) <= 1
+
+
+def _run_on(doi: str, tail: str) -> bool:
+    """Whether ``tail``, written after ``doi``, is no part of it: a view, query or fragment of an address
+    ("/abstract", "?show=full", "#t=article"), a parenthesis, or a dot after a DOI that ends as a whole one
+    does, in a digit ("….30679171", a PubMed id; ".g001", a figure). After a letter a dot goes on the DOI:
+    "10.1371/journal.pone" and "10.1016/j.clindermatol" were cut short."""
+    return bool(tail) and (tail[0] in "/?#(" or (tail[0] == "." and doi[-1:].isdigit()))
+
+
+# The shortest DOI suffix that a slip (one character, or the end cut off) may join to another.
+_DOI_SLIP_MIN_SUFFIX = 6
+
+
+# What a miscited match (_miscited) scores less than the same match with pages that agree: enough that a
+# candidate whose pages agree but whose title is a word apart ("2007 guideline for isolation precautions …" /
+# "Guideline for isolation precautions …", 0.98) is not tied with it, and less than the margin above the
+# threshold that _miscited's demands leave (its titles a letter or two apart, so 0.98 or more before this).
+_MISCITED_PENALTY = 0.08
+
+# Words a journal's name may drop when it is abbreviated ("Journal of the …" → "J …").
+_JOURNAL_STOPWORDS = frozenset({"of", "the", "and", "in", "for", "on", "de", "la", "et", "und", "der", "fur"})
+_MISCITED_MIN_TITLE = 30
+_MISCITED_MIN_WORDS = 5
+
+
+def _miscited(rec: WorkRecord, cand: WorkCandidate, folded_title: str, author: str) -> bool:
+    """Other pages or volume, but the same long title (at least 5 words and 30 characters, folded; a letter or
+    two apart in a longer one: :func:`_one_title`), first author, year and journal: one of the two printed the volume or pages wrong, as references often do (the
+    Bradford assay cited at "44: 276-287" for "72: 248-254"; "Sci Rep 4: 3974" for 3964), and it is one work.
+
+    Parts of a series or companion papers that share a title are told apart by their numbers
+    (:func:`_numbered_apart`) or by their titles' other words; a journal is demanded on both sides, and the same
+    one (abbreviated or not: :func:`_journals_may_agree`), so that a statement published in several journals
+    stays one work per journal. On pmc-oa, of 188 groups that still held one title, first author and year more
+    than once, 112 were kept apart by pages or volumes; after this rule 18 (2026-12-05, docs/benchmarks.md)."""
+    return bool(rec.year is not None and rec.year == cand.year and author and author == cand.first_author
+                and len(folded_title) >= _MISCITED_MIN_TITLE and folded_title.count(" ") >= _MISCITED_MIN_WORDS - 1
+                and _one_title(folded_title, cand.title_norm)
+                and _journals_may_agree(fold(rec.container), cand.container_norm))
+
+
+# Characters a title may differ by and still be one title, per this many of its characters: none under 50
+# ("Male …" / "Female physical attractiveness in Britain and Greece", two companion papers, stay apart), one
+# from 50 ("characterisation" / "characterization" in a title of 112), two from 100.
+_TITLE_CHARS_PER_EDIT = 50
+
+
+def _one_title(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    edits = min(len(a), len(b)) // _TITLE_CHARS_PER_EDIT
+    return edits > 0 and Levenshtein.distance(a, b, score_cutoff=edits) <= edits
+
+
+def _journals_may_agree(a: str, b: str) -> bool:
+    """Two folded journal names that may name one journal: the same, or one abbreviates the other word by word,
+    each abbreviated word's letters in order in its full word, from its first letter ("j hosp infect" /
+    "journal of hospital infection", "proc natl acad sci u s a" / "proceedings of the national academy of
+    sciences …", "int j mol sci"). Words the full name adds after those matched are allowed ("annual plant
+    reviews" / "in annual plant reviews phosphorus metabolism"). Written here: the journal-abbreviation lists
+    (ISSN's LTWA) are not in any package, and this rule needs no list."""
+    if not a or not b:
+        return False
+    if a == b:
+        return True
+    wa = [w for w in a.split() if w not in _JOURNAL_STOPWORDS]
+    wb = [w for w in b.split() if w not in _JOURNAL_STOPWORDS]
+    return _abbreviates_name(wa, wb) or _abbreviates_name(wb, wa)
+
+
+def _abbreviates_name(short: list[str], full: list[str]) -> bool:
+    """Each word of ``short`` abbreviates a word of ``full``, in order, its first word the first."""
+    if not short or not full or len(short) > len(full) or not _abbreviates(short[0], full[0]):
+        return False
+    rest = iter(full[1:])
+    return all(any(_abbreviates(word, word_in_full) for word_in_full in rest) for word in short[1:])
+
+
+def _abbreviates(short: str, full: str) -> bool:
+    """``short`` written for ``full``: the same first letter, and every letter of ``short`` in ``full`` in
+    order ("natl" / "national", "biochem" / "biochemistry", "j" / "journal")."""
+    if not short or not full or short[0] != full[0] or len(short) > len(full):
+        return False
+    rest = iter(full[1:])
+    return all(ch in rest for ch in short[1:])
 
 
 def _numbered_apart(a: str, b: str) -> bool:
