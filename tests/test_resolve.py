@@ -287,6 +287,32 @@ def test_one_title_author_year_and_journal_with_other_pages_is_one_miscited_work
                                          container="Nature", volume="6", pages="30-33"), index)[0] != editorial
 
 
+def test_the_same_volume_and_first_page_vouch_for_a_first_author_written_another_way() -> None:
+    """pmc-oa held works twice under one title, volume and first page because their first author was written
+    another way: given name first ("Heng Li" as "Li H" and "Heng L"), an organisation for a person. Where the
+    volume and first page agree, another first author is no conflict; elsewhere it is."""
+    index = InMemoryWorkIndex()
+    samtools = index.create_work(WorkRecord(title="The Sequence Alignment/Map format and SAMtools",
+                                            authors=[Author("Li", "H")], year=2009, container="Bioinformatics",
+                                            volume="25", pages="2078-2079"))
+    given_first = WorkRecord(title="The sequence alignment/map format and SAMtools.pdf", authors=[Author("Heng", "L")],
+                             year=2009, container="Bioinformatics", volume="25", pages="2078-9")
+    assert find_matching_work(given_first, index)[0] == samtools
+    assert find_matching_work(replace(given_first, pages="1754-1760"), index)[0] is None
+    assert find_matching_work(replace(given_first, volume="26"), index)[0] is None
+    assert find_matching_work(replace(given_first, pages=""), index)[0] is None
+    # Against a copy with the reference's first author but another page (a miscited match), the work that
+    # starts where the reference says wins: no tie, no third copy.
+    wheat_title = "A chromosome-based draft sequence of the hexaploid bread wheat (Triticum aestivum) genome"
+    wheat = index.create_work(WorkRecord(title=wheat_title, authors=[Author("Consortium")], year=2014,
+                                         container="Science", volume="345", pages="1251788",
+                                         doi="10.1126/science.1251788"))
+    index.create_work(WorkRecord(title=wheat_title, authors=[Author("IWGSC")], year=2014, container="Science",
+                                 volume="345", pages="6194"))
+    assert find_matching_work(WorkRecord(title=wheat_title, authors=[Author("IWGSC")], year=2014,
+                                         container="Science", volume="345", pages="1251788"), index)[0] == wheat
+
+
 def test_titles_numbered_apart_are_other_works() -> None:
     """Another edition, part, volume, version or year of a series is another work, however alike the words
     (pairs merged wrongly on pmc-oa and plos-starter); a title that only adds a number, writes it in Roman

@@ -172,7 +172,10 @@ def match_score(rec: WorkRecord, cand: WorkCandidate, *, fa: str | None = None, 
     if t and cand.title_norm and t != cand.title_norm and _numbered_apart(t, cand.title_norm):
         return 0.0
     author_ok = bool(fa and cand.first_author) and (fa == cand.first_author or fuzz.ratio(fa, cand.first_author) >= 85)
-    author_conflict = bool(fa and cand.first_author) and not author_ok
+    # Another first author is no conflict where the volume and first page are the work's: one article starts
+    # there, and its first author was written another way (given name first: "Lu" / "Hui"; an organisation
+    # for a person: "CBOL" / "Group"). The title still decides.
+    author_conflict = bool(fa and cand.first_author) and not author_ok and not _same_start(rec, cand)
     if rec.year is not None and cand.year is not None:
         dy = abs(rec.year - cand.year)
         if dy > 1:
@@ -207,6 +210,14 @@ def match_score(rec: WorkRecord, cand: WorkCandidate, *, fa: str | None = None, 
     return 0.0
 
 
+def _same_start(rec: WorkRecord, cand: WorkCandidate) -> bool:
+    """The record gives the candidate's volume and first page (article numbers and section letters included)."""
+    if not (rec.volume and rec.volume == cand.volume and rec.pages and cand.first_page):
+        return False
+    page = _page_number(first_page(rec.pages))
+    return bool(page) and page == _page_number(cand.first_page)
+
+
 def _doi_mistyped(rec: WorkRecord, cand: WorkCandidate) -> bool:
     """A reference whose DOI is not the candidate's, though (match_score demands) it gives the candidate's title,
     first author and year: one of the two DOIs is mistyped or another registration of the work. Only a
@@ -221,11 +232,7 @@ def _doi_mistyped(rec: WorkRecord, cand: WorkCandidate) -> bool:
     the first rule 72, after the second 54 (2026-12-05, docs/benchmarks.md)."""
     if rec.kind != "reference":
         return False
-    if rec.volume and rec.volume == cand.volume and rec.pages and cand.first_page:
-        page = _page_number(first_page(rec.pages))
-        if page and page == _page_number(cand.first_page):
-            return True
-    return _dois_one_apart(rec.doi, cand.doi)
+    return _same_start(rec, cand) or _dois_one_apart(rec.doi, cand.doi)
 
 
 def _dois_one_apart(ref_doi: str, work_doi: str) -> bool:
@@ -261,10 +268,11 @@ _DOI_SLIP_MIN_SUFFIX = 6
 
 
 # What a miscited match (_miscited) scores less than the same match with pages that agree: enough that a
-# candidate whose pages agree but whose title is a word apart ("2007 guideline for isolation precautions …" /
-# "Guideline for isolation precautions …", 0.98) is not tied with it, and less than the margin above the
-# threshold that _miscited's demands leave (its titles a letter or two apart, so 0.98 or more before this).
-_MISCITED_PENALTY = 0.08
+# candidate whose pages agree is not tied with it, though its title is a word apart ("2007 guideline for
+# isolation precautions …" / "Guideline for isolation precautions …", 0.98) or its first author written
+# another way (_same_start: 0.925), and less than the margin above the threshold that _miscited's demands
+# leave (titles a letter or two apart, the same first author and year: 0.985 or more before this).
+_MISCITED_PENALTY = 0.10
 
 # Words a journal's name may drop when it is abbreviated ("Journal of the …" → "J …").
 _JOURNAL_STOPWORDS = frozenset({"of", "the", "and", "in", "for", "on", "de", "la", "et", "und", "der", "fur"})
@@ -535,15 +543,21 @@ _TIE = 0.01
 
 
 def _copies_of_one_work(cands: list[WorkCandidate]) -> bool:
-    """Tied candidates that are one work stored several times: the same title, first author and year, and at
-    most one DOI among them. Such copies arise where earlier references kept them apart (each with another
+    """Tied candidates that are one work stored several times: the same title and year, the same first author
+    or the same volume and first page, and at most one DOI among them. Such copies arise where earlier references kept them apart (each with another
     first page: a report cited by its page range in one list and by its circular number in another), and a tie
     among them used to make yet another copy: one 1950 report (Hoagland's water culture) was 12 works on pmc-oa,
     and every later reference to it without pages matched all of them equally. The first one made is taken."""
     first = cands[0]
-    return (all((c.title_norm, c.first_author, c.year) == (first.title_norm, first.first_author, first.year)
-                for c in cands[1:])
+    return (all((c.title_norm, c.year) == (first.title_norm, first.year)
+                and (c.first_author == first.first_author or _same_start_as(c, first)) for c in cands[1:])
             and len({c.doi for c in cands if c.doi}) <= 1)
+
+
+def _same_start_as(a: WorkCandidate, b: WorkCandidate) -> bool:
+    """Two candidates with one volume and first page: copies of one work whatever their first authors."""
+    return bool(a.volume and a.volume == b.volume and a.first_page
+                and _page_number(a.first_page) == _page_number(b.first_page) != "")
 
 
 def _creation_order(cand: WorkCandidate) -> tuple[int, str]:
