@@ -142,6 +142,32 @@ def test_pages_offer_the_filter_and_count_by_it(client: TestClient, built: tuple
     assert moved.status_code == 301 and moved.headers["location"] == f"/journals/{ISSN}?min_confidence=auto"
 
 
+def _sure_box(html: str) -> tuple[str, bool]:
+    """The "only labels the model is sure of" checkbox of a page: (the value it submits, whether it is ticked)."""
+    boxes = re.findall(r'<input id="[\w-]*conf" name="min_confidence" type="checkbox" value="([^"]*)" *(checked)?', html)
+    assert len(boxes) == 1, boxes
+    return boxes[0][0], boxes[0][1] == "checked"
+
+
+@pytest.mark.parametrize("given", ["auto", "AUTO ", "0.7"])
+def test_sure_checkbox_submits_the_same_value_on_every_page(client: TestClient, built: tuple[Path, str],
+                                                            given: str) -> None:
+    """The report, search, author, institution and journal pages' checkbox keeps the threshold as it was
+    given (trimmed; ``auto`` in any case is ``auto``): ``auto`` stays ``auto`` (so it follows the installed model)
+    and a number stays that number, as the links of those pages carry it on; unticked, every page offers ``auto``."""
+    if confident_threshold() is None and given.strip().lower() == "auto":
+        pytest.skip("the installed model has no threshold")
+    _, author = built
+    paths = ["/reports/10.5555/t1", "/search?q=results", f"/authors/{author}", f"/institutions/{ROR}",
+             f"/journals/{ISSN}"]
+    for path in paths:
+        on = client.get(path, params={"min_confidence": given})
+        assert on.status_code == 200, path
+        assert _sure_box(on.text) == (given.strip().replace("AUTO", "auto"), True), path
+        if confident_threshold() is not None:
+            assert _sure_box(client.get(path).text) == ("auto", False), path
+
+
 def test_report_page_links_its_journal_with_the_threshold(client: TestClient) -> None:
     on = client.get("/reports/10.5555/t1", params={"min_confidence": "0.7"}).text
     assert f'href="/journals/{ISSN}?min_confidence=0.7"' in on

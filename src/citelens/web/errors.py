@@ -85,10 +85,15 @@ def min_confidence_param(value: str | None) -> float | None:
 
 def min_confidence_query(params: Any) -> tuple[float | None, dict[str, str]]:
     """A page's ``min_confidence=`` (:func:`min_confidence_param`) and the query that carries it on to the pages
-    it links to: ``{"min_confidence": <as given>}`` while it is in force ("auto" stays "auto"), else ``{}``."""
+    it links to and that its "only labels the model is sure of" checkbox submits: ``{"min_confidence": <as
+    given, trimmed>}`` while it is in force ("auto" in any case stays "auto", so it follows the installed model;
+    a number stays that number), else ``{}``."""
     raw = params.get("min_confidence")
     threshold = min_confidence_param(raw)
-    return threshold, ({"min_confidence": str(raw).strip()} if threshold is not None else {})
+    if threshold is None:
+        return None, {}
+    given = str(raw).strip()
+    return threshold, {"min_confidence": "auto" if given.lower() == "auto" else given}
 
 
 def parse_filters(params: Any, *, allow_sort: bool = True) -> dict[str, Any]:

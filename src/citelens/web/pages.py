@@ -101,7 +101,7 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
         base_q = {k: v for k, v in request.query_params.items() if k != "page" and v}
         # "Only labels the model is sure of": the tallies, the chart and the list count by the same rule. Without
         # it, the supporting and contrasting tallies say how many of them the model is sure of.
-        threshold = filters["min_confidence"]
+        threshold, conf_q = min_confidence_query(request.query_params)
         cut = confident_threshold() if threshold is None else None
         sure = ctx.tallies_of(work["id"], cut) if cut is not None else None
         return ctx.page(request, "report.html", {
@@ -110,7 +110,8 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
             "chart": render.year_chart(ctx.years_of(work["id"], threshold)), "statements": statements, "total": total,
             "page": pg, "pages": ctx.page_count(total, size), "filters": filters, "base_q": base_q,
             "filtered": any(v for k, v in filters.items() if k != "sort"), "tab": tab, "references": references,
-            "n_refs": n_refs, "journal_issn": journal_issn_of(ctx, work), "sure_tallies": sure})
+            "n_refs": n_refs, "journal_issn": journal_issn_of(ctx, work), "sure_tallies": sure,
+            "conf_q": conf_q})
 
     @r.get("/statements/{statement_id}", response_class=HTMLResponse)
     def statement_page(request: Request, statement_id: StatementId) -> HTMLResponse:
@@ -191,7 +192,9 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
             people = ctx.store().find_authors(q, limit=10) if len(q) <= 200 else []
             journals = [j.to_dict() for j in ctx.store().find_journals(q, limit=5)] if len(q) <= 200 else []
         base_q = {k: v for k, v in request.query_params.items() if k != "page" and v}
-        return ctx.page(request, "search.html", {"q": q, "kind": kind, "filters": filters, "groups": groups,
+        conf_q = min_confidence_query(request.query_params)[1]
+        return ctx.page(request, "search.html", {"q": q, "kind": kind, "filters": filters, "conf_q": conf_q,
+                                                 "groups": groups,
                                                  "papers": papers, "people": people, "journals": journals,
                                                  "total": total, "page": pg,
                                                  "pages": ctx.page_count(total, size), "base_q": base_q})
