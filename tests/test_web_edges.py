@@ -103,3 +103,37 @@ def test_pasted_text_starting_with_angle_bracket_is_read_as_lines(client: TestCl
     r = client.post("/check", data={"csrf_token": token, "text": text})
     assert r.status_code == 200, r.text[:500]  # was 400 "could not read the JATS file"
     assert "could not read the JATS file" not in r.text and "Sentinel behaviour" in r.text
+
+
+@pytest.mark.parametrize("url", ["/", "/search?q=growth", "/reports/W1", "/check", "/collections", "/docs", "/flows",
+                                 "/how-labels-are-made", "/badge", "/badge.svg?doi=W1", "/static/badge.js",
+                                 "/api/health", "/api/tallies/W1", "/api/citations/W1", "/tallies/W1",
+                                 "/reports/10.9999/not-here", "/api/tallies/10.9999/not-here"])
+def test_head_is_answered_like_get_without_a_body(client: TestClient, url: str) -> None:
+    """HEAD is GET without the body (RFC 9110 9.3.2), which link checkers and `curl -I` rely on; it was 405 on
+    every page and read endpoint although their CORS preflight and 405 answers list HEAD as allowed."""
+    got = client.get(url)
+    head = client.head(url)
+    assert head.status_code == got.status_code, (url, head.status_code)
+    assert head.content == b""
+    assert head.headers["content-type"] == got.headers["content-type"]
+    assert head.headers["content-length"] == got.headers["content-length"]
+    assert "default-src 'none'" in head.headers["content-security-policy"]
+
+
+def test_head_through_uvicorn(index_db: Path) -> None:
+    """The real server sends the GET's Content-Length and no body (an empty body after that length would be a
+    protocol error there, which TestClient does not see)."""
+    import httpx
+
+    from live_server import live_server
+
+    with live_server(create_app(index_db, Settings(secret_key="k")), range(18740, 18760)) as base, \
+            httpx.Client(base_url=base) as http:
+        for url in ("/", "/api/tallies/W1", "/reports/10.9999/not-here"):
+            got, head = http.get(url), http.head(url)
+            assert (head.status_code, head.content) == (got.status_code, b""), url
+            assert head.headers["content-length"] == str(len(got.content)), url
+        # A POST-only route still says which methods it takes.
+        r = http.head("/api/tallies")
+        assert r.status_code == 405 and "POST" in r.headers["allow"]

@@ -31,17 +31,18 @@ from citelens.web.context import WebContext
 from citelens.web.errors import install_error_handlers
 from citelens.web.flows import flows_routers
 from citelens.web.journals import journals_router
-from citelens.web.middleware import BodyLimit, SecurityHeaders
+from citelens.web.middleware import BodyLimit, HeadAsGet, SecurityHeaders
 from citelens.web.pages import badge_router, pages_router
 from citelens.web.settings import Settings
 
 
 class CiteLensApp(FastAPI):
     """FastAPI with the security headers outside everything, Starlette's error middleware included: its
-    500 responses (and anything else it answers) carry the same headers as every other response."""
+    500 responses (and anything else it answers) carry the same headers as every other response. Inside
+    them, HEAD is answered as GET without the body."""
 
     def build_middleware_stack(self) -> ASGIApp:
-        return SecurityHeaders(super().build_middleware_stack())
+        return SecurityHeaders(HeadAsGet(super().build_middleware_stack()))
 
 
 def create_app(store_path: str | Path, settings: Settings | None = None) -> FastAPI:

@@ -84,6 +84,30 @@ class SecurityHeaders:
         await send({"type": "http.response.body", "body": b""})
 
 
+class HeadAsGet:
+    """HEAD answered as GET without the body (RFC 9110 9.3.2): FastAPI's routes take only the methods they
+    name, so every page and read endpoint said 405 to HEAD (link checkers, ``curl -I``, uptime monitors),
+    though the CORS preflight and the 405 answers list HEAD as allowed. The GET's headers, Content-Length
+    included, are sent as they are; the server, which still sees HEAD in its own scope, sends no body."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_without_body(message: Any) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return  # a streamed body's parts are dropped; its last message ends the response
+                message = {"type": "http.response.body", "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_without_body)
+
+
 class BodyLimit:
     """Stop reading a request body after ``max_bytes``.
 
