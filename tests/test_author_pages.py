@@ -147,7 +147,9 @@ def test_author_api_pages_and_the_page_links(tmp_path: Path) -> None:
         assert 'rel="next" href="/authors/' in page.text and "sort=cited&amp;page=2" in page.text
         last = c.get(f"/authors/{author}?sort=cited&page=3").text
         assert "Works 7–7 of 7" in last and 'rel="next"' not in last and 'rel="prev"' in last
-        assert "No works on page 9" in c.get(f"/authors/{author}?page=9").text
+        past = c.get(f"/authors/{author}?page=9&sort=cited").text
+        assert "No works on page 9: there are 3 pages" in past  # the report and search pages say it alike
+        assert f'href="/authors/{author}?sort=cited&amp;page=3">last page</a>' in past
         assert c.get(f"/authors/{author}?sort=bogus").status_code == 400
 
 

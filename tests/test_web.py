@@ -183,6 +183,25 @@ def test_pagination(index_db: Path) -> None:
         assert html.count('class="card stmt') == 1 and 'rel="prev"' in html
 
 
+def test_a_page_past_the_last_says_so(index_db: Path) -> None:
+    """A page number past the last (an old bookmark, a hand-edited URL) says which page is the last and links
+    to it, as the author page does; the report page said the work had no citation statements yet."""
+    with TestClient(create_app(index_db, settings(page_size=2))) as c:
+        html = c.get(f"/reports/{CITED}", params={"page": 7, "sort": "newest"}).text
+        assert "no citation statements for this work yet" not in html
+        assert "No citation statements on page 7: there are 3 pages" in html
+        assert 'href="/reports/10.9999/cited.2001.1?sort=newest&amp;page=3">last page</a>' in html
+        assert 'rel="prev" href="/reports/10.9999/cited.2001.1?sort=newest&amp;page=3"' in html  # not page 6
+        total = int(re.search(r'id="result-count">(\d+)', c.get("/search?q=sentinel").text).group(1))  # type: ignore[union-attr]
+        pages = -(-total // 2)
+        html = c.get("/search", params={"q": "sentinel", "page": pages + 5}).text
+        assert f"No citation statements on page {pages + 5}: there " in html
+        assert f'href="/search?q=sentinel&amp;page={pages}">' in html
+        # Filters that match nothing still say so, on page 1 or any other.
+        html = c.get(f"/reports/{CITED}", params={"page": 2, "year_from": 2030}).text
+        assert "No citation statements match these filters." in html
+
+
 # --------------------------------------------------------------------------------------------- search
 
 def test_search_statements_highlights(client: TestClient) -> None:
