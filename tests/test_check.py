@@ -136,6 +136,10 @@ def test_cli_check(index_db: Path, tmp_path: Path) -> None:
     assert out.exit_code == 0 and out.output.startswith("index,raw,")
     out = runner.invoke(main, ["check", str(f), "--db", str(index_db)])
     assert out.exit_code == 0 and "2 references read" in out.output and "retracted" in out.output
+    one = tmp_path / "one.txt"
+    one.write_text("Barnes T (2001) Sentinel behaviour in bacterial colonies. Microbiology.\n")
+    out = runner.invoke(main, ["check", str(one), "--db", str(index_db)])
+    assert out.exit_code == 0 and "1 reference read from" in out.output
     bad = tmp_path / "broken.json"
     bad.write_bytes(b"[1")
     out = runner.invoke(main, ["check", str(bad), "--db", str(index_db)])

@@ -68,7 +68,7 @@ def test_reference_check_upload(page: object, base: str, tmp_path: Path) -> None
     page.goto(base + "/check")
     page.set_input_files("#file", str(ris))
     page.click("button:has-text('Check references')")
-    assert "1 references read (ris): 1 found" in page.inner_text("#res-h")
+    assert "1 reference read (ris): 1 found" in page.inner_text("#res-h")
 
 
 def test_collection_page_sorts_and_links_its_feed(page: object, base: str, demo_db: Path) -> None:  # noqa: F811

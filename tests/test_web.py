@@ -227,6 +227,26 @@ def test_search_papers(client: TestClient) -> None:
     assert "Sentinel cells in" in html
 
 
+def test_search_papers_says_when_there_are_more_than_it_shows(client: TestClient,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Paper search shows at most PAPERS_SHOWN papers; it said "50 papers found" however many more matched."""
+    from citelens.web import pages
+
+    every = client.get("/api/works", params={"q": "sentinel", "limit": 50}).json()["works"]
+    assert len(every) >= 2
+    monkeypatch.setattr(pages, "PAPERS_SHOWN", len(every) - 1)
+    html = client.get("/search", params={"q": "sentinel", "kind": "papers"}).text
+    assert html.count('class="card paper"') == len(every) - 1
+    assert re.search(rf'The first <span class="count" id="result-count">{len(every) - 1}</span> papers found; more'
+                     r" match", html)
+    monkeypatch.setattr(pages, "PAPERS_SHOWN", len(every))
+    html = client.get("/search", params={"q": "sentinel", "kind": "papers"}).text
+    assert f'<span class="count" id="result-count">{len(every)}</span> papers found</h2>' in html
+    one = client.get("/search", params={"q": CITED, "kind": "papers"}).text
+    assert '<span class="count" id="result-count">1</span> paper found</h2>' in one
+    assert "1 reference read (lines)" in post_check(client, text="Barnes T (2001) Sentinel behaviour.").text
+
+
 # ------------------------------------------------------------------------------------ reference check
 
 def post_check(c: TestClient, *, text: str = "", file: tuple[str, bytes] | None = None, token: str | None = None):

@@ -69,7 +69,7 @@ def check(file: str, db: str, as_json: bool, as_csv: bool) -> None:
         click.echo(results_csv(results), nl=False)
     else:
         out = console()
-        out.print(f"[bold]{len(results)}[/] references read from {safe(name)} ({fmt}): {n_found} found in the index,"
+        out.print(f"[bold]{len(results)}[/] reference{'' if len(results) == 1 else 's'} read from {safe(name)} ({fmt}): {n_found} found in the index,"
                   f" {n_warn} with warnings")
         for r in results:
             mark = "[red]![/]" if r.warnings else ("[green]✓[/]" if r.work else "·")

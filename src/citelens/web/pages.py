@@ -42,6 +42,8 @@ def read_upload_form(ctx: WebContext, form: Any) -> tuple[bytes, str, str]:
 
 # Statements of a sentence that runs past the end of a page are fetched with it (at most this many more).
 GROUP_SPILL = 30
+# Paper search shows this many papers, best first (no pages: a reader narrows the query instead).
+PAPERS_SHOWN = 50
 
 
 def sentence_groups(ctx: WebContext, q: str, filters: dict[str, Any], offset: int, size: int
@@ -181,12 +183,16 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
         pg = ctx.page_number(request.query_params)
         size = settings.page_size
         total, groups, papers = 0, list[dict[str, Any]](), list[dict[str, Any]]()
+        more_papers = False
         if q and kind == "statements":
             total, groups = sentence_groups(ctx, q, filters, (pg - 1) * size, size)
         people: list[tuple[str, str, str, int]] = []
         journals: list[dict[str, Any]] = []
         if q and kind == "papers":
-            papers = ctx.search_works(q, limit=50)
+            # One more than are shown, to tell "the first 50 of more" from "50 found".
+            papers = ctx.search_works(q, limit=PAPERS_SHOWN + 1)
+            more_papers = len(papers) > PAPERS_SHOWN
+            papers = papers[:PAPERS_SHOWN]
             total = len(papers)
             # Authors in any position (paper search matches the first author only).
             people = ctx.store().find_authors(q, limit=10) if len(q) <= 200 else []
@@ -195,7 +201,8 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
         conf_q = min_confidence_query(request.query_params)[1]
         return ctx.page(request, "search.html", {"q": q, "kind": kind, "filters": filters, "conf_q": conf_q,
                                                  "groups": groups,
-                                                 "papers": papers, "people": people, "journals": journals,
+                                                 "papers": papers, "more_papers": more_papers,
+                                                 "people": people, "journals": journals,
                                                  "total": total, "page": pg,
                                                  "pages": ctx.page_count(total, size), "base_q": base_q})
 
