@@ -324,6 +324,14 @@ def test_institution_api_and_page(tmp_path: Path) -> None:
         for bad in ("0zzzzzz99", "nope", "<b>"):
             assert c.get(f"/api/institutions/{bad}").status_code == 404
             assert c.get(f"/institutions/{bad}").status_code == 404
+        # ROR ids as people copy them (the address, any case; `citelens institution` takes them) lead to the page,
+        # the threshold carried along, as other spellings of an ISSN lead to a journal's page.
+        for other in ("https://ror.org/03dbr7087", "ror.org/03DBR7087", "03DBR7087", "http://ror.org/03dbr7087/"):
+            moved = c.get(f"/institutions/{other}", params={"min_confidence": "auto"}, follow_redirects=False)
+            assert moved.status_code == 301, other
+            assert moved.headers["location"] == "/institutions/03dbr7087?min_confidence=auto", other
+        assert c.get("/institutions/https://ror.org/0zzzzzz99").status_code == 404
+        assert c.get("/institutions/https://example.org/03dbr7087").status_code == 404
 
 
 def test_search_page_finds_authors_in_any_position(tmp_path: Path) -> None:

@@ -30,6 +30,17 @@ from citelens.web.errors import (
 )
 from citelens.web.journals import journal_issn_of
 
+# A ROR id ("0", six base-32 characters, a two-digit checksum), bare or as its address (https://ror.org/ID, which
+# `citelens institution` also takes), in any case: the id's characters are case-insensitive, the index keeps them
+# lower-case. A path may arrive with the address's "//" merged into one.
+_ROR_IN_PATH = re.compile(r"(?:(?:https?:/+)?ror\.org/)?(0[a-z0-9]{6}\d{2})/?", re.IGNORECASE)
+
+
+def bare_ror_id(text: str) -> str:
+    """The bare, lower-case ROR id ``text`` names ("03dbr7087" for "https://ror.org/03DBR7087"), or ""."""
+    m = _ROR_IN_PATH.fullmatch(text.strip()) if len(text) <= 60 else None
+    return m.group(1).lower() if m else ""
+
 
 def read_upload_form(ctx: WebContext, form: Any) -> tuple[bytes, str, str]:
     """(data, filename, pasted text) from a form with a ``file`` upload and/or a ``text`` field."""
@@ -143,10 +154,14 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
             "first": (pg - 1) * size + 1, "base_q": {**({"sort": sort} if sort != "newest" else {}), **conf_q},
             "threshold": threshold, "conf_q": conf_q})
 
-    @r.get("/institutions/{ror}", response_class=HTMLResponse)
-    def institution_page(request: Request, ror: str) -> HTMLResponse:
+    @r.get("/institutions/{ror:path}", response_class=HTMLResponse)
+    def institution_page(request: Request, ror: str) -> Response:
         threshold, conf_q = min_confidence_query(request.query_params)
-        profile = ctx.institution_profile(ror, threshold) if re.fullmatch(r"0[a-z0-9]{6}\d{2}", ror) else None
+        bare = bare_ror_id(ror)
+        if bare and bare != ror:  # the address or another case: one page per institution, the query goes along
+            query = f"?{request.url.query}" if request.url.query else ""
+            return RedirectResponse(f"/institutions/{bare}{query}", status_code=301)
+        profile = ctx.institution_profile(ror, threshold) if bare else None
         if profile is None:
             raise NotFound(f"no institution {ror[:50]}")
         return ctx.page(request, "institution.html", {"inst": profile, "threshold": threshold, "conf_q": conf_q})
