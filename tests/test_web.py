@@ -167,6 +167,35 @@ def test_report_only_labels_the_model_is_sure_of(client: TestClient) -> None:
     assert client.get(f"/reports/{CITED}?min_confidence=2").status_code == 400
 
 
+def test_report_references_tab_counts_at_the_threshold(client: TestClient) -> None:
+    """"Only labels the model is sure of" applies to the whole report page: on the References tab each cited
+    work's tallies count at the threshold too, and its link carries it (they counted every label)."""
+    def cards(query: dict[str, str]) -> list[tuple[str, list[str]]]:
+        """(report link, [supporting, contrasting, mentioning]) of each resolved reference of mini-jats.xml."""
+        html = client.get("/reports/10.9999/JTB.2020.001", params={"tab": "references", **query}).text
+        out = [(m.group(1), re.findall(r'<span class="n">(\d+)</span> (?:supporting|contrasting|mentioning)', m.group(2)))
+               for m in re.finditer(r'<p class="match"><a href="([^"]+)">(.*?)</ul>', html, re.S)]
+        assert out
+        return out
+
+    changed = 0
+    for link, counts in cards({"min_confidence": "1"}):
+        assert link.endswith("?min_confidence=1"), link
+        ident = link.removeprefix("/reports/").removesuffix("?min_confidence=1")
+        t = client.get(f"/api/tallies/{ident}", params={"min_confidence": "1"}).json()
+        assert counts == [str(t["supporting"]), str(t["contradicting"]), str(t["mentioning"])], ident
+        every = client.get(f"/api/tallies/{ident}").json()
+        changed += (t["supporting"], t["contradicting"]) != (every["supporting"], every["contradicting"])
+    assert changed  # the fixture has a cited work whose counts the threshold changes
+    assert all("min_confidence" not in link for link, _ in cards({}))
+    # The tabs keep it too.
+    html = client.get(f"/reports/{CITED}", params={"min_confidence": "1"}).text
+    assert f'href="/reports/{CITED}?min_confidence=1&amp;tab=references"' in html
+    html = client.get(f"/reports/{CITED}", params={"min_confidence": "1", "tab": "references"}).text
+    assert f'href="/reports/{CITED}?min_confidence=1"  id="tab-citations"' in html
+    assert f'href="/reports/{CITED}?tab=references"' in client.get(f"/reports/{CITED}").text
+
+
 @pytest.mark.parametrize("query", ["type=bogus", "section=abstract", "year_from=abc", "year_from=2020&year_to=2010",
                                    "sort=random", "page=0", "page=999999", "min_confidence=high"])
 def test_report_bad_parameters_are_400(client: TestClient, query: str) -> None:

@@ -100,6 +100,10 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
             raise BadRequest("tab must be citations or references")
         filters = parse_filters(request.query_params)
         pg = ctx.page_number(request.query_params)
+        # "Only labels the model is sure of": the tallies, the chart, the list and the References tab's tallies
+        # count by the same rule, and the tab's links carry it on (conf_q). Without it, the supporting and
+        # contrasting tallies say how many of them the model is sure of.
+        threshold, conf_q = min_confidence_query(request.query_params)
         s = ctx.store()
         size = settings.page_size
         references: list[dict[str, Any]] = []
@@ -107,14 +111,11 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
         if tab == "references":
             references = as_dict(s.references_of(work["id"]))
             for ref in references:
-                ref["tallies"] = ctx.tallies_of(ref["work_id"]) if ref.get("work_id") else None
+                ref["tallies"] = ctx.tallies_of(ref["work_id"], threshold) if ref.get("work_id") else None
         else:
             total, statements = ctx.citations(work["id"], limit=size, offset=(pg - 1) * size, **filters)
         n_refs = s.reference_count(work["id"])
         base_q = {k: v for k, v in request.query_params.items() if k != "page" and v}
-        # "Only labels the model is sure of": the tallies, the chart and the list count by the same rule. Without
-        # it, the supporting and contrasting tallies say how many of them the model is sure of.
-        threshold, conf_q = min_confidence_query(request.query_params)
         cut = confident_threshold() if threshold is None else None
         sure = ctx.tallies_of(work["id"], cut) if cut is not None else None
         return ctx.page(request, "report.html", {
