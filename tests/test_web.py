@@ -390,6 +390,17 @@ def test_badge_svg(client: TestClient) -> None:
     assert client.get("/badge.svg", params={"doi": CITED, "layout": "diagonal"}).status_code == 400
 
 
+def test_badge_page_snippet_is_a_working_address(client: TestClient) -> None:
+    """The <img> snippet to copy puts the DOI into a query string, so characters that mean something there (a
+    "+" is a space, "#" ends the address, "&" starts a parameter) are percent-encoded, as in the preview."""
+    doi = "10.1002/(sici)1+2#3&x=<4>"
+    html = client.get("/badge", params={"doi": doi}).text
+    assert '/badge.svg?doi=10.1002/%28sici%291%2B2%233%26x%3D%3C4%3E" alt="CiteLens citation tallies"&gt;' in html
+    assert '/badge.svg?doi=10.1038/nn1525" alt="CiteLens citation tallies"' in client.get("/badge").text  # as it was
+    r = client.get("/badge.svg", params={"doi": doi})
+    assert r.status_code == 200 and doi.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") in r.text
+
+
 def test_static_files_only_from_the_allow_list(client: TestClient) -> None:
     assert client.get("/static/badge.js").status_code == 200
     assert client.get("/static/style.css").headers["content-type"].startswith("text/css")
