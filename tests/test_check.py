@@ -96,6 +96,7 @@ def test_pdf_manuscript_goes_through_the_pdf_pipeline() -> None:
     ("empty.ris", b"\n\n", "empty"),
     ("nothing.ris", b"hello\n", "no RIS records"),
     ("binary.txt", b"\x00\x01\x02\xff" * 50, "binary data"),
+    ("bom.txt", b"\xff\xfe\x00\xd8", "byte-order mark"),
     ("fake.docx", b"PK\x03\x04not really a zip", "not a Word .docx"),
     ("fake.pdf", b"%PDF-1.4 truncated", ""),
     ("bad.xml", b"<article><unclosed></article>", ""),
@@ -104,6 +105,14 @@ def test_errors_name_the_file(filename: str, data: bytes, problem: str) -> None:
     with pytest.raises(CheckInputError) as exc:
         parse_reference_list(data, filename)
     assert str(exc.value).startswith(filename + ":") and problem in str(exc.value)
+    assert str(exc.value).count(filename) == 1  # once: "binary.txt: binary.txt: binary data" named it twice
+
+
+@pytest.mark.parametrize("data", [b"\x00\x01\x02\xff" * 50, b"\xff\xfe\x00\xd8"])
+def test_undecodable_pasted_text_is_named_once(data: bytes) -> None:
+    with pytest.raises(CheckInputError) as exc:
+        parse_reference_list(data, "")
+    assert str(exc.value).startswith("the pasted text: ") and str(exc.value).count("the pasted text") == 1
 
 
 def test_web_check_exports_csv_and_json(index_db: Path) -> None:

@@ -325,7 +325,9 @@ def parse_reference_list(data: bytes, filename: str = "") -> tuple[str, list[Ref
     try:
         return _parse(data, filename)
     except CheckInputError as exc:
-        raise CheckInputError(f"{name}: {exc}") from None
+        # decode_text already names the file (it also serves uploads that are not reference lists).
+        message = str(exc)
+        raise CheckInputError(message if message.startswith(f"{name}: ") else f"{name}: {message}") from None
     except CiteLensError as exc:
         # Parsers' own errors (malformed XML, entity expansion, broken PDF, …) name the problem.
         raise CheckInputError(f"{name}: {getattr(exc, 'problem', exc)}") from None
