@@ -93,6 +93,12 @@ def test_page_sorts_and_exports(client: TestClient) -> None:
     desc = client.get(f"/collections/{c['id']}?sort=total&order=desc").text
     assert desc.index("10.9999/cited.2001.1") < desc.index("10.5555/not-indexed")
     assert client.get(f"/collections/{c['id']}?sort=bogus").status_code == 400
+    # order as sort is read: any case; anything but asc or desc is a 400 naming it (it was ascending, silently).
+    upper = client.get(f"/collections/{c['id']}?sort=total&order=DESC").text
+    assert upper.index("10.9999/cited.2001.1") < upper.index("10.5555/not-indexed")
+    for path in (f"/collections/{c['id']}", f"/collections/{c['id']}.csv", f"/api/collections/{c['id']}"):
+        r = client.get(path, params={"sort": "total", "order": "down"})
+        assert r.status_code == 400 and "order must be one of asc, desc" in r.text, path
     r = client.get(f"/collections/{c['id']}.csv?sort=total&order=desc")
     assert r.headers["content-type"].startswith("text/csv") and "Reading_list.csv" in r.headers["content-disposition"]
     rows = list(csv.DictReader(io.StringIO(r.text)))

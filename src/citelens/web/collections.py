@@ -27,7 +27,7 @@ from citelens.serialize import CollectionPage, as_dict
 from citelens.web import render
 from citelens.web.auth import check_csrf, require_api_token
 from citelens.web.context import WebContext
-from citelens.web.errors import BadRequest, NotFound
+from citelens.web.errors import BadRequest, NotFound, choice_param
 from citelens.web.pages import read_upload_form
 
 MAX_NAME = 200
@@ -56,7 +56,7 @@ def collections_router(ctx: WebContext) -> APIRouter:
         sort = request.query_params.get("sort") or "position"
         if sort not in SORT_KEYS:
             raise BadRequest(f"sort must be one of {', '.join(SORT_KEYS)}")
-        return sort, request.query_params.get("order") == "desc"
+        return sort, choice_param(request.query_params, "order", ("asc", "desc"), "asc") == "desc"
 
     # ------------------------------------------------------------------------------------------- pages
     @r.get("/collections", response_class=HTMLResponse, include_in_schema=False)
