@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import shutil
 from pathlib import Path
@@ -334,6 +335,15 @@ def sign_in(c: TestClient, name: str = "alice", token: str = "alice-token") -> i
     tok = csrf(c.get("/login").text)
     return c.post("/login", data={"csrf_token": tok, "name": name, "token": token, "next": "/"},
                   follow_redirects=False).status_code
+
+
+def test_heading_levels_do_not_skip(client: TestClient) -> None:
+    """Screen-reader users move by headings: a level is never skipped (the statement page went h1 to h3)."""
+    sid = re.search(r'href="/statements/(\d+)"', client.get(f"/reports/{CITED}").text)
+    assert sid
+    for path in ("/", f"/reports/{CITED}", f"/statements/{sid.group(1)}", "/search?q=sentinel", "/check"):
+        levels = [int(n) for n in re.findall(r"<h([1-6])[\s>]", client.get(path).text)]
+        assert levels[0] == 1 and all(b <= a + 1 for a, b in itertools.pairwise(levels)), (path, levels)
 
 
 def test_correction_flow(rw_client: TestClient) -> None:
