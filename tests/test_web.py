@@ -197,6 +197,18 @@ def test_report_references_tab_counts_at_the_threshold(client: TestClient) -> No
     assert f'href="/reports/{CITED}?tab=references"' in client.get(f"/reports/{CITED}").text
 
 
+def test_choices_are_read_in_any_case(client: TestClient) -> None:
+    """tab= and kind= are read as type=, section= and sort= are: any case, edge spaces ignored (they were 400)."""
+    refs = client.get(f"/reports/{CITED}", params={"tab": "References"})
+    assert refs.status_code == 200 and 'aria-current="page" id="tab-references"' in refs.text
+    papers = client.get("/search", params={"q": "sentinel", "kind": " Papers"})
+    assert papers.status_code == 200 and 'class="card paper"' in papers.text
+    for path, name, bad in ((f"/reports/{CITED}", "tab", {"tab": "refs"}),
+                            ("/search", "kind", {"q": "x", "kind": "books"})):
+        r = client.get(path, params=bad)
+        assert r.status_code == 400 and f"{name} must be one of" in r.text
+
+
 @pytest.mark.parametrize("query", ["type=bogus", "section=abstract", "year_from=abc", "year_from=2020&year_to=2010",
                                    "sort=random", "page=0", "page=999999", "min_confidence=high"])
 def test_report_bad_parameters_are_400(client: TestClient, query: str) -> None:

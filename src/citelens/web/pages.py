@@ -95,9 +95,7 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
     @r.get("/reports/{ident:path}", response_class=HTMLResponse)
     def report(request: Request, ident: str) -> HTMLResponse:
         work = ctx.require_work(ident)
-        tab = request.query_params.get("tab") or "citations"
-        if tab not in ("citations", "references"):
-            raise BadRequest("tab must be citations or references")
+        tab = choice_param(request.query_params, "tab", ("citations", "references"), "citations")
         filters = parse_filters(request.query_params)
         pg = ctx.page_number(request.query_params)
         # "Only labels the model is sure of": the tallies, the chart, the list and the References tab's tallies
@@ -192,9 +190,7 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
     @r.get("/search", response_class=HTMLResponse)
     def search_page(request: Request) -> HTMLResponse:
         q = (request.query_params.get("q") or "").strip()[:500]
-        kind = request.query_params.get("kind") or "statements"
-        if kind not in ("statements", "papers"):
-            raise BadRequest("kind must be statements or papers")
+        kind = choice_param(request.query_params, "kind", ("statements", "papers"), "statements")
         filters = parse_filters(request.query_params, allow_sort=False)
         pg = ctx.page_number(request.query_params)
         size = settings.page_size
