@@ -83,6 +83,14 @@ def test_report_json(tmp_path: Path, mini_jats: bytes) -> None:
     assert code == EXIT_OK and re.search(r"the model is sure \(\d+% or more\) of \d+ supporting and \d+ contrasting", out)
     code, out = run("report", "W2", "--db", db, "--type", "mentioning", "--min-confidence", "1")
     assert code == EXIT_OK and "below 1: counted as mentioning" in out and contrasting[0]["text"][:30] in out
+    # Counting at a threshold is said first, as the author, institution and journal commands say it: the tallies
+    # line alone read like every label's count.
+    sure_line = "Counting only labels the model is sure of (confidence ≥ 1)"
+    assert out.startswith(sure_line)
+    code, out = run("report", "W2", "--db", db)
+    assert code == EXIT_OK and sure_line not in out
+    code, out = run("search", "contrast", "--db", db, "--type", "mentioning", "--min-confidence", "1")
+    assert code == EXIT_OK and out.startswith(sure_line) and "contrasting (below 1: counted as mentioning)" in out
     code, out = run("search", "contrast", "--db", db, "--json", "--type", "contrasting")
     assert code == EXIT_OK and json.loads(out)["total"] == 1 and json.loads(out)["min_confidence"] is None
     code, out = run("search", "contrast", "--db", db, "--json", "--type", "contrasting", "--min-confidence", "1")

@@ -51,7 +51,8 @@ def _min_confidence(value: str | None) -> float | None:
 
 
 def _threshold_line(threshold: float | None) -> None:
-    """The line the profile commands print first when they count only the labels the model is sure of."""
+    """The line the report, search and profile commands print first when they count only the labels the model is
+    sure of."""
     if threshold is not None:
         _console().print(f"Counting only labels the model is sure of (confidence ≥ {threshold:g}): a supporting "
                          "or contrasting label below it counts as mentioning.")
@@ -222,6 +223,7 @@ def report(ident: str, db: str, as_json: bool, stance: str | None, section: str 
         _dump({"work": work, "tallies": tallies, "tallies_by_section": by_section, "min_confidence": threshold,
                "statements_total": total, "statements": statements})
         return
+    _threshold_line(threshold)
     c = _console()
     c.print(f"[bold]{safe(work['title'] or '(untitled)')}[/]")
     authors = ", ".join(f"{a.get('given', '')} {a.get('family', '')}".strip() for a in work["authors"][:6])
@@ -291,13 +293,15 @@ def search(query: str, db: str, as_json: bool, stance: str | None, section: str 
         _dump({"query": query, "total": total, "min_confidence": threshold,
                "results": [statement_json(r) for r in rows]})
         return
+    _threshold_line(threshold)
     c = _console()
     c.print(f"{total} statement(s) match {safe(query)!r}")
     for r in rows:
         # The snippet's match markers are control characters themselves: make the pieces safe, then mark.
         snip = "[/]".join("[bold yellow]".join(safe(p) for p in part.split("\x02"))
                           for part in r["snippet"].split("\x03"))
-        c.print(f"\n[bold]{r['type']}[/] · {r['section']} · cites {safe((r['cited_title'] or r['cited_work_id'] or '')[:70])}")
+        below = f" (below {threshold:g}: counted as mentioning)" if _below(r, threshold) else ""
+        c.print(f"\n[bold]{r['type']}[/]{below} · {r['section']} · cites {safe((r['cited_title'] or r['cited_work_id'] or '')[:70])}")
         c.print(f"  {snip}")
         c.print(f"  [dim]in {safe(r['citing_title'][:80])} ({safe(r['citing_doi'] or r['citing_source'])})[/]")
 
