@@ -335,6 +335,15 @@ def test_check_limits_and_errors(index_db: Path) -> None:
         assert r.status_code == 400 and "bin.bib: " in r.text
 
 
+def test_check_form_names_every_format_it_reads(client: TestClient) -> None:
+    """The form's label lists Word .docx, which the check reads (python-docx is a dependency) and its file picker
+    offers; the label left it out (it waited for a template variable nothing set)."""
+    html = client.get("/check").text
+    label = re.search(r'<label for="file">(.*?)</label>', html, re.S)
+    assert label and "Word .docx" in label.group(1) and "PDF" in label.group(1)
+    assert 'accept=".pdf,.docx,' in html
+
+
 def test_check_requires_csrf(client: TestClient) -> None:
     client.get("/check")
     r = post_check(client, text="Barnes T (2001) Sentinel behaviour.", token="forged")
