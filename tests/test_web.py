@@ -377,11 +377,15 @@ def test_correction_flow(rw_client: TestClient) -> None:
     sid = rows[0].id
     assert rows[0].type == "mentioning"
     assert "Correct the type" not in c.get(f"/statements/{sid}").text
+    assert "Statement details &amp; correction" not in c.get(f"/reports/{CITED}").text
     assert sign_in(c, token="wrong") == 401
     assert sign_in(c, name="mallory", token="alice-token") == 401
     assert sign_in(c) == 303
     page = c.get(f"/statements/{sid}").text
     assert "Correct the type" in page
+    # A signed-in curator's report cards say where to correct (the card's macro never saw who was signed in).
+    assert f'href="/statements/{sid}" class="stmt-link">Statement details &amp; correction' in c.get(
+        f"/reports/{CITED}").text
     r = c.post(f"/statements/{sid}/correct", data={"csrf_token": "nope", "type": "supporting"})
     assert r.status_code == 400
     r = c.post(f"/statements/{sid}/correct", data={"csrf_token": csrf(page), "type": "supporting",
