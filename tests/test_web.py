@@ -411,6 +411,21 @@ def test_login_redirect_is_local_only(client: TestClient) -> None:
     assert r.status_code == 303 and r.headers["location"] == "/"
 
 
+def test_sign_in_returns_to_the_page_as_it_was(client: TestClient) -> None:
+    """The header's sign-in link comes back to the page with its query (filters, page), not only its path."""
+    html = client.get(f"/reports/{CITED}", params={"type": "mentioning", "sort": "newest"}).text
+    link = re.search(r'<a href="/login\?next=([^"]+)">Curator sign-in</a>', html)
+    assert link and link.group(1) == "/reports/10.9999/cited.2001.1%3Ftype%3Dmentioning%26sort%3Dnewest"
+    form = client.get("/login?next=" + link.group(1)).text
+    assert 'value="/reports/10.9999/cited.2001.1?type=mentioning&amp;sort=newest"' in form
+    r = client.post("/login", data={"csrf_token": csrf(form), "name": "alice", "token": "alice-token",
+                                    "next": "/reports/10.9999/cited.2001.1?type=mentioning&sort=newest"},
+                    follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/reports/10.9999/cited.2001.1?type=mentioning&sort=newest"
+    plain = client.get("/search").text  # no query: no "?" either
+    assert '<a href="/login?next=/search">Curator sign-in</a>' in plain or "Sign out" in plain
+
+
 # ---------------------------------------------------------------------------------------- badge, static
 
 def test_badge_svg(client: TestClient) -> None:
