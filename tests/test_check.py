@@ -177,6 +177,20 @@ def test_api_check_takes_the_file_as_body(index_db: Path) -> None:
         assert r.status_code == 200 and r.json()["format"] == "pdf" and len(r.json()["references"]) >= 20
         r = c.post("/api/check?filename=lib.json", content=b"{oops")
         assert r.status_code == 400 and r.json()["error"].startswith("lib.json: not valid JSON")
+        r = c.post("/api/check", content=b"")  # it spoke of "the pasted text", which the API has none of
+        assert r.status_code == 400 and r.json()["error"] == "the request body is empty: send the file as the body"
+
+
+def test_api_check_over_the_limit_is_413(index_db: Path) -> None:
+    """A body over the upload limit is 413, as on the page and as docs/web.md says of every body; one between the
+    limit and the middleware's margin for form framing was a 400."""
+    with TestClient(create_app(index_db, settings(max_upload_bytes=4096))) as c:
+        line = b"Barnes T (2001) Sentinel behaviour.\n"
+        for size in (4097, 4096 + 60_000):
+            r = c.post("/api/check?filename=refs.txt", content=line * (size // len(line) + 1))
+            assert r.status_code == 413 and "the limit is 4 KiB" in r.json()["error"], (size, r.text)
+        # Past the margin the body limit itself answers, before the body is read.
+        assert c.post("/api/check?filename=refs.txt", content=line * 10_000).status_code == 413
 
 
 def test_heavy_contrast_counts_only_labels_the_model_is_sure_of() -> None:

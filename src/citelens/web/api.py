@@ -23,6 +23,7 @@ from citelens.web.auth import token_route
 from citelens.web.context import WebContext
 from citelens.web.errors import (
     BadRequest,
+    BodyTooLarge,
     NotFound,
     StatementId,
     choice_param,
@@ -295,8 +296,10 @@ def api_router(ctx: WebContext) -> APIRouter:
         from citelens.serialize import check_result_json
 
         data = await request.body()
-        if len(data) > ctx.settings.max_upload_bytes:
-            raise BadRequest(f"the file is too large: the limit is {ctx.settings.max_upload_bytes // 1024} KiB")
+        if len(data) > ctx.settings.max_upload_bytes:  # 413, as every body over a limit (docs/web.md)
+            raise BodyTooLarge(f"the file is too large: the limit is {ctx.settings.max_upload_bytes // 1024} KiB")
+        if not data.strip():
+            raise BadRequest("the request body is empty: send the file as the body")
         name = filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
         try:
             fmt, refs = await run_in_threadpool(parse_reference_list, data, name)
