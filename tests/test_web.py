@@ -254,6 +254,16 @@ def test_search_statements_highlights(client: TestClient) -> None:
     assert "stmt-supporting" in html and "stmt-mentioning" not in html
 
 
+def test_search_links_carry_the_threshold(client: TestClient) -> None:
+    """With "only labels the model is sure of", a search result's links to the cited and citing works' reports
+    carry it, so the report counts the way the result did (as the author, institution and journal pages' do)."""
+    html = client.get("/search", params={"q": "sentinel", "min_confidence": "auto"}).text
+    reports = re.findall(r'href="(/reports/[^"]+)"', html)
+    assert reports and all(h.endswith("?min_confidence=auto") for h in reports)
+    assert all("min_confidence" not in h for h in re.findall(r'href="(/reports/[^"]+)"',
+                                                             client.get("/search?q=sentinel").text))
+
+
 def test_search_fts_syntax_is_safe(client: TestClient) -> None:
     for q in ['"unbalanced', "NEAR(", "a OR", "*", "-x", ")))", "<script>"]:
         r = client.get("/search", params={"q": q})
