@@ -133,6 +133,21 @@ def test_atom_feed_alerts_on_new_statements_and_notices(db: Path, tmp_path: Path
         assert client.get(f"/collections/{c['id']}/feed.atom?since=yesterday").status_code == 400
 
 
+def test_since_with_a_utc_offset_typed_into_the_address(client: TestClient) -> None:
+    """A "+02:00" typed into a feed address arrives as " 02:00" (a "+" in a query string is a space): it is read
+    as the offset it was, not refused; an offset sent encoded, or "-05:00", reads as before."""
+    c = make(client, dois=[CITED])
+    for typed, utc in (("2026-01-31T12:00:00+02:00", "2026-01-31T10:00:00+00:00"),
+                       ("2026-01-31T12:00+0200", "2026-01-31T10:00:00+00:00"),
+                       ("2026-01-31T12:00:00-05:00", "2026-01-31T17:00:00+00:00")):
+        r = client.get(f"/api/collections/{c['id']}/alerts?since={typed}")
+        assert r.status_code == 200 and r.json()["since"] == utc, (typed, r.text)
+        assert client.get(f"/api/collections/{c['id']}/alerts", params={"since": typed}).json()["since"] == utc
+        assert client.get(f"/collections/{c['id']}/feed.atom?since={typed}").status_code == 200
+    assert client.get(f"/api/collections/{c['id']}/alerts?since=2026-01-31+02:00").json()["since"] == (
+        "2026-01-31T02:00:00+00:00")  # a date and a time: no offset to read
+
+
 def test_bad_uploads_name_the_problem(client: TestClient) -> None:
     r = client.post("/api/collections", json={"name": "x", "content": "{oops", "format_hint": "lib.json"}, headers=AUTH)
     assert r.status_code == 400 and "lib.json: not valid JSON" in r.json()["error"]

@@ -145,6 +145,8 @@ def parse_since(value: str | None, default_days: int = 30) -> str:
 
         return (datetime.now(UTC) - timedelta(days=default_days)).isoformat(timespec="seconds")
     v = value.strip()
+    # The "+" of a UTC offset typed into a feed address arrives as a space ("12:00:00 02:00"): read it as it was.
+    v = re.sub(r"(\d{2}:\d{2}(?::\d{2})?) (\d{2}:?\d{2})$", r"\1+\2", v)
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?(Z|[+-]\d{2}:?\d{2})?)?", v):
         raise ValueError("since must be a date (2026-01-31) or a date and time (2026-01-31T12:00:00Z)")
     try:
