@@ -61,6 +61,24 @@ def test_created_from_every_format(client: TestClient, body: dict, fmt: str, n: 
     assert first["doi"] == CITED and first["found"] and first["total"] == 5
 
 
+@pytest.mark.parametrize("body", [
+    {"dois": [CITED, "https://doi.org/10.9999/CITED.2001.1", "10.1128/jb.187.1.55", f"doi:{CITED}"]},
+    {"content": "Title,DOI\nSentinel,10.9999/cited.2001.1\nGrowth,10.1128/JB.187.1.55\nAgain,10.9999/Cited.2001.1\n",
+     "format_hint": "merged.csv"},
+    {"content": "@article{a, title={Sentinel}, doi={10.9999/cited.2001.1}}\n"
+                "@article{b, title={Growth arrest}, doi={10.1128/JB.187.1.55}}\n"
+                "@article{a2, title={Sentinel behaviour}, doi={https://doi.org/10.9999/cited.2001.1}}\n",
+     "format_hint": "merged.bib"},
+])
+def test_a_work_listed_twice_is_kept_once(client: TestClient, body: dict) -> None:
+    """A reading list merged from two libraries names some works twice, in other spellings of the DOI: the
+    collection holds each work once (its first place), so "N works" and the table count works, not lines."""
+    c = make(client, **body)
+    assert c["size"] == 2
+    items = client.get(f"/api/collections/{c['id']}").json()["items"]
+    assert [i["doi"] for i in items] == [CITED, "10.1128/jb.187.1.55"]
+
+
 def test_only_curators_and_token_holders_create(client: TestClient) -> None:
     assert client.post("/api/collections", json={"name": "x", "dois": [CITED]}).status_code == 401
     assert client.post("/api/collections", json={"name": "x", "dois": [CITED]},

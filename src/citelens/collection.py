@@ -41,11 +41,11 @@ def parse_collection_upload(data: bytes, filename: str, store: Store) -> tuple[s
     name = filename or "the pasted list"
     lower = filename.lower()
     if lower.endswith((".csv", ".tsv")):
-        return "csv", _limit(_parse_csv(data, name), name)
+        return "csv", _distinct_within_limit(_parse_csv(data, name), name)
     text = decode_text(data, name)
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     if lines and all(_is_bare_doi(ln) for ln in lines):
-        return "doi-list", _limit([Entry(normalise_doi(ln), None, ln) for ln in lines], name)
+        return "doi-list", _distinct_within_limit([Entry(normalise_doi(ln), None, ln) for ln in lines], name)
     fmt, refs = parse_reference_list(data, filename)
     entries = []
     for ref in refs:
@@ -53,7 +53,7 @@ def parse_collection_upload(data: bytes, filename: str, store: Store) -> tuple[s
         if not ref.doi:
             wid, _method, _score = find_matching_work(record_from_reference(ref), store)
         entries.append(Entry(ref.doi, wid, (ref.raw or ref.title)[:300]))
-    return fmt, _limit(entries, name)
+    return fmt, _distinct_within_limit(entries, name)
 
 
 _DOI_LABEL = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.I)
@@ -65,7 +65,18 @@ def _is_bare_doi(line: str) -> bool:
         _DOI_LABEL.sub("", line).rstrip(".,;").lower() == normalise_doi(line)
 
 
-def _limit(entries: list[Entry], name: str) -> list[Entry]:
+def _distinct_within_limit(entries: list[Entry], name: str) -> list[Entry]:
+    # A list merged from two libraries names some works twice (other spellings of one DOI, or a DOI-less entry
+    # matched to the same work): each work is kept once, at its first place, so the collection counts works.
+    seen: set[str] = set()
+    unique = []
+    for e in entries:
+        key = normalise_doi(e.doi) if e.doi else (e.work_id or "")
+        if key and key in seen:
+            continue
+        seen.add(key)
+        unique.append(e)
+    entries = unique
     if not entries:
         raise CheckInputError(f"{name}: no works found (give one DOI per line, or a BibTeX, RIS, CSL JSON or CSV file)")
     if len(entries) > MAX_ITEMS:
