@@ -485,6 +485,51 @@ def test_serve_cli_refuses_missing_db(tmp_path: Path) -> None:
     assert r.exit_code == 2 and "does not exist" in r.output
 
 
+@pytest.mark.parametrize("name,value", [
+    ("CITELENS_MAX_UPLOAD_BYTES", "10MB"), ("CITELENS_MAX_UPLOAD_BYTES", "-5"), ("CITELENS_MAX_UPLOAD_BYTES", "0"),
+    ("CITELENS_CACHE_SECONDS", "abc"), ("CITELENS_CACHE_SECONDS", "-1"), ("CITELENS_STATS_SECONDS", "nan"),
+    ("CITELENS_MAX_CHECK_REFERENCES", "zero"), ("CITELENS_MAX_CHECK_REFERENCES", "0"),
+])
+def test_a_bad_numeric_setting_stops_serve_with_its_name(index_db: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         name: str, value: str) -> None:
+    """Like CITELENS_MIN_CONFIDENCE, a numeric setting that is not a number in its range stops `citelens serve`
+    with its name (exit 2); any of these was ignored without a word and the server ran on the default."""
+    from click.testing import CliRunner
+
+    from citelens.cli import main
+
+    with pytest.raises(ValueError, match=name):
+        Settings.from_env({name: value})
+    monkeypatch.setenv(name, value)
+    r = CliRunner().invoke(main, ["serve", "--db", str(index_db)])
+    assert r.exit_code == 2 and name in r.output
+
+
+def test_numeric_settings_take_what_the_docs_say() -> None:
+    s = Settings.from_env({"CITELENS_MAX_UPLOAD_BYTES": "4194304", "CITELENS_CACHE_SECONDS": "0.5",
+                           "CITELENS_STATS_SECONDS": "0", "CITELENS_MAX_CHECK_REFERENCES": " 50 "})
+    assert (s.max_upload_bytes, s.cache_seconds, s.stats_seconds, s.max_check_references) == (4194304, 0.5, 0.0, 50)
+    blank = Settings.from_env({"CITELENS_CACHE_SECONDS": "", "CITELENS_MAX_UPLOAD_BYTES": " "})
+    assert (blank.cache_seconds, blank.max_upload_bytes) == (Settings().cache_seconds, Settings().max_upload_bytes)
+
+
+def test_serve_on_a_port_in_use_is_a_usage_error(index_db: Path) -> None:
+    """uvicorn ends with 3 when it cannot listen, which is "not found" in CiteLens's exit codes."""
+    import socket
+
+    from click.testing import CliRunner
+
+    from citelens.cli import main
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        r = CliRunner().invoke(main, ["serve", "--db", str(index_db), "--port", str(port)])
+    assert r.exit_code == 2, (r.exit_code, r.output)
+    assert f"could not listen on 127.0.0.1:{port}" in r.output
+
+
 def test_chunked_upload_without_length_is_cut_off(index_db: Path) -> None:
     # No Content-Length (a generator body is sent chunked): the limit must hold while reading.
     with TestClient(create_app(index_db, settings(max_upload_bytes=4096))) as c:

@@ -54,14 +54,23 @@ def serve(db: str, host: str, port: int, workers: int, log_level: str) -> None:
 
         shown = redacted(db)  # never print a password
     click.echo(f"CiteLens serving {shown} on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
-    if workers == 1:
-        from citelens.web.app import create_app
+    from uvicorn.config import STARTUP_FAILURE
 
-        uvicorn.run(create_app(db), host=host, port=port, log_level=log_level, server_header=False)
-    else:
-        # Several processes need an import string; the factory reads the path from the environment.
-        import os
+    try:
+        if workers == 1:
+            from citelens.web.app import create_app
 
-        os.environ["CITELENS_DB"] = db if is_postgres_url(db) else str(Path(db).resolve())
-        uvicorn.run("citelens.web.app:app_from_env", factory=True, host=host, port=port, workers=workers,
-                    log_level=log_level, server_header=False)
+            uvicorn.run(create_app(db), host=host, port=port, log_level=log_level, server_header=False)
+        else:
+            # Several processes need an import string; the factory reads the path from the environment.
+            import os
+
+            os.environ["CITELENS_DB"] = db if is_postgres_url(db) else str(Path(db).resolve())
+            uvicorn.run("citelens.web.app:app_from_env", factory=True, host=host, port=port, workers=workers,
+                        log_level=log_level, server_header=False)
+    except SystemExit as exc:
+        # uvicorn ends with its own 3 when it cannot listen (it has logged why), which is "not found" here.
+        if type(exc) is not SystemExit or exc.code != STARTUP_FAILURE:
+            raise
+        click.echo(f"error: could not listen on {host}:{port} (is the port in use? choose another --port)", err=True)
+        sys.exit(EXIT_USAGE)

@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+
+def _number(env: Mapping[str, str], name: str, kind: type[int] | type[float], lowest: int) -> float | None:
+    """The setting ``name`` as a ``kind`` of at least ``lowest``; None when unset or blank. ValueError naming it
+    otherwise."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a {'whole ' if kind is int else ''}number, not {raw!r}") from None
+    if not lowest <= value < math.inf:  # also refuses nan
+        raise ValueError(f"{name} must be {lowest} or more, not {raw!r}")
+    return value
 
 
 def _parse_curators(spec: str) -> dict[str, str]:
@@ -53,14 +70,16 @@ class Settings:
                 secure_cookies=env.get("CITELENS_SECURE_COOKIES", "") in ("1", "true", "yes"))
         if env.get("CITELENS_SECRET_KEY"):
             s.secret_key = env["CITELENS_SECRET_KEY"]
-        if env.get("CITELENS_MAX_UPLOAD_BYTES", "").isdigit():
-            s.max_upload_bytes = int(env["CITELENS_MAX_UPLOAD_BYTES"])
-        if env.get("CITELENS_STATS_SECONDS", "").isdigit():
-            s.stats_seconds = float(env["CITELENS_STATS_SECONDS"])
-        if env.get("CITELENS_CACHE_SECONDS", "").isdigit():
-            s.cache_seconds = float(env["CITELENS_CACHE_SECONDS"])
-        if env.get("CITELENS_MAX_CHECK_REFERENCES", "").isdigit():
-            s.max_check_references = int(env["CITELENS_MAX_CHECK_REFERENCES"])
+        # A value that is not a number in its range stops `citelens serve` with its name, as CITELENS_MIN_CONFIDENCE
+        # does: one that was passed over ("10MB", "0.5" for a whole number, "-1") left the default in force unsaid.
+        if (upload := _number(env, "CITELENS_MAX_UPLOAD_BYTES", int, 1)) is not None:
+            s.max_upload_bytes = int(upload)
+        if (stats := _number(env, "CITELENS_STATS_SECONDS", float, 0)) is not None:
+            s.stats_seconds = stats
+        if (cache := _number(env, "CITELENS_CACHE_SECONDS", float, 0)) is not None:
+            s.cache_seconds = cache
+        if (refs := _number(env, "CITELENS_MAX_CHECK_REFERENCES", int, 1)) is not None:
+            s.max_check_references = int(refs)
         if env.get("CITELENS_MIN_CONFIDENCE", "").strip():
             from citelens.stance import resolve_min_confidence
 
