@@ -181,6 +181,10 @@ def test_author_command_pages_and_sorts_the_works(tmp_path: Path) -> None:
     assert sum(pages, []) == [w.work_id for w in every.works]  # the pages in order are the whole sorted list
     text = runner.invoke(main, ["author", ORCID, "--db", str(db), "--page", "2", "--per-page", "3"])
     assert text.exit_code == 0 and "works 4–6 of 7 (newest)" in text.output
+    # Past the last page: which page is the last, as the author page says it (it printed "works 12–12 of 7").
+    past = runner.invoke(main, ["author", ORCID, "--db", str(db), "--page", "5", "--per-page", "3"])
+    assert past.exit_code == 0 and "no works on page 5: there are 3 pages" in past.output
+    assert "12–12" not in past.output
     # Without --page the JSON lists every work, as before.
     whole = json.loads(runner.invoke(main, ["author", ORCID, "--db", str(db), "--json"]).output)
     assert len(whole["authors"][0]["works"]) == len(WORKS) and "page" not in whole

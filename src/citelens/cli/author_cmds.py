@@ -76,9 +76,12 @@ def author(query: str, db: str, as_json: bool, limit: int, sort: str, page: int 
                 + (f" · self-citations {p.self_citation_share:.0%}" if p.self_citation_share is not None else ""))
         first = 0 if page is None else (page - 1) * per_page
         shown = p.works if page is not None else p.works[:SHOWN_WORKS]
-        if page is not None or p.works_total > len(shown):
-            c.print(f"  works {first + 1 if shown else first}–{first + len(shown)} of {p.works_total} ({sort})"
-                    + ("" if shown else " — past the last page"))
+        if page is not None and not shown and p.works_total:  # past the last page: say which is the last
+            pages = -(-p.works_total // per_page)
+            c.print(f"  no works on page {page}: there {'is' if pages == 1 else 'are'} {pages}"
+                    f" page{'' if pages == 1 else 's'} of {per_page}")
+        elif page is not None or p.works_total > len(shown):
+            c.print(f"  works {first + 1 if shown else first}–{first + len(shown)} of {p.works_total} ({sort})")
         for w in shown:
             c.print(f"  {w.year or '----'}  {safe(w.doi or w.work_id)}  {safe(w.title[:80])}  "
                     f"(+{w.tallies.supporting} −{w.tallies.contrasting} ·{w.tallies.mentioning})")
