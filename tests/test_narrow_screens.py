@@ -22,33 +22,43 @@ CITED = "10.9999/cited.2001.1"
 
 
 @pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+    """(the server's address, a collection's id)."""
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed")
     pytest.importorskip("playwright")
     db = tmp_path_factory.mktemp("narrow") / "index.db"
     store = open_store(db)
-    ingest_paths([FIXTURES / "xss-article.xml", FIXTURES / "xss-retraction.xml", FIXTURES / "mini-jats.xml"],
-                 store, classifier="cues")
-    c = store.create_collection("Reading list", "alice", [(CITED, None, ""), ("10.1128/jb.187.1.55", None, "")])
+    ingest_paths(
+        [FIXTURES / "xss-article.xml", FIXTURES / "xss-retraction.xml", FIXTURES / "mini-jats.xml"],
+        store,
+        classifier="cues",
+    )
+    c = store.create_collection(
+        "Reading list", "alice", [(CITED, None, ""), ("10.1128/jb.187.1.55", None, "")]
+    )
     store.close()
     with live_server(create_app(db, Settings(secret_key="k")), range(18760, 18780)) as url:
-        yield url + f"|{c.id}"
+        yield url, c.id
 
 
-def test_wide_tables_scroll_in_their_own_box(base: str) -> None:
+def test_wide_tables_scroll_in_their_own_box(served: tuple[str, int]) -> None:
     from playwright.sync_api import sync_playwright
 
-    url, collection = base.split("|")
+    url, collection = served
     pages = [f"/reports/{CITED}", f"/collections/{collection}", "/docs"]
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
+        )
         try:
             page = browser.new_page(viewport={"width": 375, "height": 800})
             for path in pages:
                 page.goto(url + path)
                 assert page.locator("table").count(), path
-                width = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+                width = page.evaluate(
+                    "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+                )
                 assert width[0] <= width[1], (path, width)
                 # every table sits in a box a keyboard can focus (and so scroll), named for screen readers
                 boxes = page.evaluate("""[...document.querySelectorAll('main table')].map(t => {
