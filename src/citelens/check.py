@@ -427,6 +427,7 @@ def results_csv(results: list[CheckedReference]) -> str:
     import io
 
     from citelens.serialize import CHECK_CSV_FIELDS
+    from citelens.spreadsheet import safe_row
 
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=CHECK_CSV_FIELDS, extrasaction="ignore")
@@ -435,5 +436,5 @@ def results_csv(results: list[CheckedReference]) -> str:
         row = result_row(c)
         row["notices"] = "; ".join(row["notices"])
         row["warnings"] = "; ".join(row["warnings"])
-        w.writerow(row)
+        w.writerow(safe_row(row))
     return buf.getvalue()

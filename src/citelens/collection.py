@@ -19,6 +19,7 @@ from citelens.check import CheckInputError, decode_text, parse_reference_list, w
 from citelens.references.identifiers import normalise_doi
 from citelens.references.resolve import find_matching_work, record_from_reference
 from citelens.serialize import as_dict, notice_json, statement_json
+from citelens.spreadsheet import safe_row
 from citelens.store.base import Store
 
 MAX_ITEMS = 2000
@@ -145,7 +146,7 @@ def collection_csv(rows: list[dict[str, Any]]) -> str:
     w = csv.DictWriter(buf, fieldnames=COLLECTION_CSV_FIELDS, extrasaction="ignore")
     w.writeheader()
     for r in rows:
-        w.writerow({**r, "notices": "; ".join(r["notices"]), "warnings": "; ".join(r["warnings"])})
+        w.writerow(safe_row({**r, "notices": "; ".join(r["notices"]), "warnings": "; ".join(r["warnings"])}))
     return buf.getvalue()
 
 

@@ -20,6 +20,7 @@ from citelens.document import SECTIONS, STANCES
 from citelens.errors import CiteLensError, StoreError
 from citelens.pipeline import AUTO_MAX_JOBS, AUTO_MIN_INPUTS, resolve_jobs
 from citelens.serialize import AUTHOR_EXPORT_FIELDS, EXPORT_FIELDS, as_dict, author_row_json, statement_json
+from citelens.spreadsheet import safe_row
 
 DB_OPTION = click.option("--db", "db", required=True, envvar="CITELENS_DB", type=click.Path(dir_okay=False),
                          help="SQLite database file (created if missing) or a postgresql://USER@HOST/DB URL."
@@ -360,7 +361,7 @@ def export(db: str, fmt: str, output: Any, corrections: bool, table: str) -> Non
                 fields = list(fixed_fields) if fixed_fields else list(row)
                 writer = csv.DictWriter(output, fieldnames=fields, extrasaction="ignore")
                 writer.writeheader()
-            writer.writerow(row)
+            writer.writerow(safe_row(row))
         if writer is None:
             csv.writer(output).writerow(fixed_fields or [])
     store.close()

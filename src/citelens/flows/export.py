@@ -19,6 +19,7 @@ from typing import IO, TYPE_CHECKING
 
 from citelens.document import SECTIONS, STANCES
 from citelens.flows.distance import DISTANCES
+from citelens.spreadsheet import safe_cells
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -62,8 +63,9 @@ def write_edges_csv(report: FlowReport, out: IO[str]) -> int:
     nodes = report.nodes
     edges = sorted(report.flow_edges(), key=lambda e: (-e.weight, e.source, e.target))
     for e in edges:
-        w.writerow([e.source, e.target, nodes[e.source].label, nodes[e.target].label, nodes[e.source].country,
-                    nodes[e.target].country, round(e.weight, 4), *(round(e.by_stance[s], 4) for s in STANCES)])
+        w.writerow(safe_cells([e.source, e.target, nodes[e.source].label, nodes[e.target].label,
+                               nodes[e.source].country, nodes[e.target].country, round(e.weight, 4),
+                               *(round(e.by_stance[s], 4) for s in STANCES)]))
     return len(edges)
 
 
@@ -83,5 +85,5 @@ def flow_table_csv(report: FlowReport) -> str:
             for stance in (*STANCES, "all"):
                 c = sum(row.values()) if stance == "all" else row.get(stance, 0)
                 expected = report.expected.get(d, 0) if section == "all" and stance == "all" else ""
-                w.writerow([section, d, stance, c, round(c / n, 6) if n else 0.0, expected])
+                w.writerow(safe_cells([section, d, stance, c, round(c / n, 6) if n else 0.0, expected]))
     return out.getvalue()
