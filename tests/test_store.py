@@ -240,6 +240,25 @@ def test_another_doi_of_a_work_finds_it_and_goes_with_it(pipeline: Pipeline) -> 
     assert store.get_work("10.2135/cropsci2002.7390") is None
 
 
+def test_a_work_is_found_by_its_pmid_or_pmcid_as_people_write_them(pipeline: Pipeline) -> None:
+    """"PMID:26635547", a PubMed address, "pmcid PMC…" or a PMC address find the work as the bare id does (the
+    report page and `citelens report` said 404 to "PMID:…")."""
+    xml = citing("10.5555/ids", "As shown before").replace(
+        b'<article-id pub-id-type="doi">', b'<article-id pub-id-type="pmid">26635547</article-id>'
+        b'<article-id pub-id-type="pmc">PMC4712345</article-id><article-id pub-id-type="doi">')
+    ingest(pipeline, "ids.xml", xml)
+    store = pipeline.store
+    work = store.get_work("10.5555/ids")
+    assert work is not None and work.pmid == "26635547" and work.pmcid == "PMC4712345"
+    for ident in ("26635547", "PMID:26635547", "pmid 26635547", "https://pubmed.ncbi.nlm.nih.gov/26635547/",
+                  "PMC4712345", "pmc4712345", "PMCID: PMC4712345",
+                  "https://www.ncbi.nlm.nih.gov/pmc/articles/PMC4712345/", "doi:10.5555/IDS"):
+        found = store.get_work(ident)
+        assert found is not None and found.id == work.id, ident
+    for ident in ("PMID:26635548", "PMC", "PMID:", "x" * 5000, "9" * 5000):
+        assert store.get_work(ident) is None, ident[:20]
+
+
 def test_a_new_index_gets_its_whole_schema_in_one_transaction(tmp_path: Path,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """A reader that opens the file while the first writer makes it sees no tables or all of them: made one

@@ -60,6 +60,30 @@ def without_landing_tail(doi: str) -> str:
     return prefix + slash + bare if bare else doi
 
 
+# How people write a PubMed or PubMed Central id when they look a work up: a label ("PMID: 26635547", "pmcid
+# PMC4712345") or the address they copied (PubMed, Europe PMC, PMC's old and new sites).
+_PMID_FORMS = re.compile(r"^(?:pmid\s*:?\s*|https?://(?:www\.)?(?:pubmed\.ncbi\.nlm\.nih\.gov/|ncbi\.nlm\.nih\.gov/pubmed/"
+                         r"|europepmc\.org/(?:abstract|article)/med/))(\d{1,12})/?$", re.I)
+_PMCID_FORMS = re.compile(r"^(?:pmcid\s*:?\s*|https?://(?:www\.)?(?:ncbi\.nlm\.nih\.gov/pmc/articles/"
+                          r"|pmc\.ncbi\.nlm\.nih\.gov/articles/|europepmc\.org/(?:abstract|article)/pmc/))?"
+                          r"(pmc\d{1,12})/?$", re.I)
+
+
+def work_identifier(text: str) -> tuple[str, str] | None:
+    """(kind, value) of an identifier a person gives to look a work up: ("doi", …) for a DOI in any form,
+    ("pmid", "26635547") for "26635547", "PMID:26635547" or a PubMed address, ("pmcid", "PMC4712345") for
+    "pmc4712345", "PMCID: PMC4712345" or a PMC address; None for anything else."""
+    s = (text or "").strip()
+    if s.isdigit() and len(s) <= 12:
+        return "pmid", s
+    if m := _PMID_FORMS.match(s):
+        return "pmid", m.group(1)
+    if m := _PMCID_FORMS.match(s):
+        return "pmcid", m.group(1).upper()
+    doi = normalise_doi(s)
+    return ("doi", doi) if doi else None
+
+
 def normalise_pmid(value: str) -> str:
     v = re.sub(r"^(pmid:?\s*)", "", (value or "").strip(), flags=re.I)
     return v if v.isdigit() else ""

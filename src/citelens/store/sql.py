@@ -34,7 +34,7 @@ from citelens.people import (
     swapped_name_key,
     title_words,
 )
-from citelens.references.identifiers import normalise_doi, normalise_issn
+from citelens.references.identifiers import normalise_doi, normalise_issn, work_identifier
 from citelens.references.resolve import (
     BlockingKey,
     WorkCandidate,
@@ -929,19 +929,15 @@ class SQLStore(Store):
         n = parse_work_id(ident)
         if n is not None:
             return self._row("SELECT * FROM works WHERE id = ?", (n,))
-        doi = normalise_doi(ident)
-        if doi:
-            row = self._row("SELECT * FROM works WHERE doi = ?", (doi,))
-            if row is None and self._has_work_aliases:  # another DOI of a work (see migration work_aliases)
-                row = self._row("SELECT w.* FROM work_aliases a JOIN works w ON w.id = a.work_id"
-                                " WHERE a.kind = 'doi' AND a.value = ?", (doi,))
-            return row
-        s = ident.strip()
-        if s.upper().startswith("PMC"):
-            return self._row("SELECT * FROM works WHERE pmcid = ?", (s.upper(),))
-        if s.isdigit():
-            return self._row("SELECT * FROM works WHERE pmid = ?", (s,))
-        return None
+        found = work_identifier(ident)
+        if found is None:
+            return None
+        kind, value = found
+        row = self._row(f"SELECT * FROM works WHERE {kind} = ?", (value,))
+        if row is None and kind == "doi" and self._has_work_aliases:  # another DOI of a work (work_aliases)
+            row = self._row("SELECT w.* FROM work_aliases a JOIN works w ON w.id = a.work_id"
+                            " WHERE a.kind = 'doi' AND a.value = ?", (value,))
+        return row
 
     def get_work(self, ident: str) -> Work | None:
         row = self._work_row(ident)
