@@ -38,7 +38,9 @@ def test_references(mini_jats: bytes) -> None:
     assert set(refs) == {"r1", "r2", "r3", "r4", "r5", "r6"}
     assert refs["r1"].title == "Sentinel behaviour in bacterial colonies"
     assert refs["r1"].container == "Microbiology" and refs["r1"].year == 2001 and refs["r1"].pages == "1-9"
-    assert refs["r1"].raw.startswith("Barnes T 2001 Sentinel")  # element-citation fields joined with spaces
+    # An element-citation written out as a reference prints it; a mixed-citation as printed, names spaced.
+    assert refs["r1"].raw == "Barnes T (2001) Sentinel behaviour in bacterial colonies. Microbiology 147: 1–9."
+    assert refs["r2"].raw.startswith("Smith J, Jones K (2005) Growth arrest")
     assert refs["r2"].doi == "10.1128/jb.187.1.55"  # from the ext-link, normalised
     assert [a.family for a in refs["r2"].authors] == ["Smith", "Jones"]
     assert refs["r3"].pmid == "20000003"

@@ -15,6 +15,7 @@ from lxml import etree
 
 from citelens.document import Affiliation, Author, Callout, Document, Paragraph, Reference, RelatedArticle
 from citelens.errors import CiteLensError, UnsupportedFormatError
+from citelens.formats.citation_text import citation_text, printed_text
 from citelens.formats.sections import normalise_section
 from citelens.formats.xmlsafe import local, parse_xml
 from citelens.references.identifiers import assign_identifier, normalise_doi, normalise_issn, normalise_pmid
@@ -339,8 +340,8 @@ def _fill_reference(r: Reference, cit: etree._Element) -> None:
     """One pass over the citation's children (fields of element-citation and mixed-citation are children)."""
     structured = cit.tag == "element-citation" or not (
         (cit.text or "").strip() or any((c.tail or "").strip() for c in cit))
-    # structured citations carry no separators between fields: join them with spaces
-    r.raw = " ".join(filter(None, map(str.strip, _TEXT_NODES(cit)))) if structured else text_of(cit)
+    # Structured citations print nothing between their fields: written out as a reference would print them.
+    r.raw = citation_text(cit) if structured else printed_text(cit).strip()
     r.publication_type = cit.get("publication-type") or cit.get("citation-type") or ""
     fields: dict[str, str] = {}
     links: list[etree._Element] = []

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from citelens.formats.citation_text import printed_text as _text
 from citelens.references.parser_train import Example
 
 __all__ = ["article_part", "examples_from_jats", "iter_tar_examples", "noisy_variant", "restyled_variant",
@@ -51,27 +52,6 @@ _MERGE = {"author": r"[\s,;.&]*(?:and|&|et|und)?[\s,;.&]*", "date": r"[\s,;/\-â€
 
 def _local(tag: object) -> str:
     return tag.split("}", 1)[-1] if isinstance(tag, str) else ""
-
-
-def _text(el: etree._Element) -> str:
-    """Text of ``el``; parts of a name printed without a separator in the XML ("<surname>Scano</surname>
-    <given-names>F</given-names>" with no space) get one, as they are printed."""
-    pieces = [el.text or ""]
-    prev_name = False
-    for child in el:
-        inner = _text(child) if isinstance(child.tag, str) else ""
-        is_name = _local(child.tag) in ("name", "string-name", "collab")
-        if is_name and prev_name and not "".join(pieces[-1:]).strip():
-            pieces[-1] = ", "  # names the XML lists with nothing between them are printed with commas
-        prev_name = is_name
-        done = "".join(pieces).rstrip(" ")
-        if inner and done == "".join(pieces) and done[-1:].isalnum() and inner[0].isalnum() and _local(child.tag) in (
-            "given-names", "surname", "suffix", "prefix", "name", "string-name"
-        ):
-            pieces.append(" ")
-        pieces.append(inner)
-        pieces.append(child.tail or "")
-    return re.sub(r"\s+", " ", "".join(pieces))
 
 
 def _label(el: etree._Element, pubtype: str) -> str | None:
