@@ -223,3 +223,15 @@ def test_serve_refuses_a_bad_setting_by_name(tmp_path: Path, mini_jats: bytes) -
     db = build(tmp_path, mini_jats)
     result = CliRunner().invoke(main, ["serve", "--db", db], env={"CITELENS_MIN_CONFIDENCE": "high"})
     assert result.exit_code == EXIT_USAGE and "CITELENS_MIN_CONFIDENCE" in result.output
+
+
+def test_python_dash_m_citelens_runs_the_command(tmp_path: Path) -> None:
+    """``python -m citelens`` is the ``citelens`` command (where the script is not on PATH), exit codes included."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    r = subprocess.run([sys.executable, "-m", "citelens", "--help"], capture_output=True, text=True, env=env,
+                       timeout=120, cwd=tmp_path)
+    assert r.returncode == EXIT_OK, r.stderr
+    assert "python -m citelens" in r.stdout and all(cmd in r.stdout for cmd in ("ingest", "report", "serve"))
+    r = subprocess.run([sys.executable, "-m", "citelens", "stats", "--db", "missing.db"], capture_output=True,
+                       text=True, env=env, timeout=120, cwd=tmp_path)
+    assert r.returncode == EXIT_USAGE and "does not exist" in r.stderr
