@@ -122,6 +122,11 @@ def test_search_and_stats_json(tmp_path: Path, mini_jats: bytes) -> None:
     assert all(r["section"] == "introduction" for r in json.loads(out)["results"])
     code, out = run("search", "sentinel", "--db", db, "--type", "wrong")
     assert code == EXIT_USAGE
+    # An empty query is a usage error, as GET /api/search answers 400 for an empty q (it printed "0 statement(s)
+    # match ''" and exit 0, as if the index held nothing).
+    for blank in ("", "   "):
+        code, out = run("search", blank, "--db", db, "--json")
+        assert code == EXIT_USAGE and "QUERY" in out and "empty" in out and "statement(s) match" not in out
     code, out = run("stats", "--db", db, "--json")
     s = json.loads(out)
     assert s["documents"] == 1 and s["statements"] == 12 and sum(s["statements_by_type"].values()) == 12

@@ -283,6 +283,8 @@ def _below(statement: dict[str, Any], threshold: float | None) -> bool:
 def search(query: str, db: str, as_json: bool, stance: str | None, section: str | None, exclude_self: bool,
            year_from: int | None, year_to: int | None, limit: int, offset: int, min_confidence: str | None) -> None:
     """Full-text search over citation statements (ranked, with snippets)."""
+    if not query.strip():  # matches nothing, which read as "the index holds nothing" (the API answers 400)
+        raise click.BadParameter("the query is empty: give words to search for", param_hint="QUERY")
     threshold = _min_confidence(min_confidence)
     store = _open(db, must_exist=True, readonly=True)
     total, rows = store.search_statements(query, stance=stance, section=section, year_from=year_from,
