@@ -83,6 +83,20 @@ def test_oversized_chunked_json_body_is_413(client: TestClient) -> None:
     assert "maximum size" in r.json()["error"]
 
 
+def test_body_limit_quotes_the_configured_limit(client: TestClient) -> None:
+    """The 413 names CITELENS_MAX_UPLOAD_BYTES (4 KiB here), not the limit plus the 64 KiB the middleware allows
+    for multipart framing around an upload of that size (it said "68 KiB")."""
+    big = b'["' + b"x" * 80_000 + b'"]'
+    declared = client.post("/api/tallies", content=big, headers={"Content-Type": "application/json"})
+
+    def chunks() -> Iterator[bytes]:
+        yield big
+
+    chunked = client.post("/api/tallies", content=chunks(), headers={"Content-Type": "application/json"})
+    for r in (declared, chunked):
+        assert r.status_code == 413 and r.json()["error"] == "request body exceeds the maximum size (4 KiB)", r.text
+
+
 @pytest.mark.parametrize("body", [b"{not json", b"[1, 2, 3]", b'{"type": 5}'])
 def test_token_is_checked_before_the_body(client: TestClient, body: bytes) -> None:
     r = client.post("/api/statements/1/correction", content=body, headers={"Content-Type": "application/json"})

@@ -64,8 +64,7 @@ def create_app(store_path: str | Path, settings: Settings | None = None) -> Fast
     app.state.context = ctx
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie="citelens_session",
                        same_site="strict", https_only=settings.secure_cookies, max_age=8 * 3600)
-    # Room for multipart framing and the other form fields around an upload of the maximum size.
-    app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes + 64 * 1024)
+    app.add_middleware(BodyLimit, max_upload_bytes=settings.max_upload_bytes)
 
     def error_page(request: Request, status: int, message: str) -> Response:
         return ctx.page(request, "error.html", {"status": status, "message": message}, status)

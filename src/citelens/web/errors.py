@@ -126,7 +126,7 @@ def install_error_handlers(app: FastAPI, render_page: Callable[[Request, int, st
 
     @app.exception_handler(BodyTooLarge)
     async def _too_large(request: Request, exc: BodyTooLarge) -> Response:
-        return error(request, 413, str(exc))
+        return error(request, 413, exc.detail)  # str() of an HTTPException starts with "413: "
 
     @app.exception_handler(NotFound)
     async def _nf(request: Request, exc: NotFound) -> Response:

@@ -108,16 +108,23 @@ class HeadAsGet:
         await self.app({**scope, "method": "GET"}, receive, send_without_body)
 
 
+# Room for multipart framing and the other form fields around an upload of the maximum size.
+UPLOAD_FRAMING_BYTES = 64 * 1024
+
+
 class BodyLimit:
-    """Stop reading a request body after ``max_bytes``.
+    """Stop reading a request body after ``max_upload_bytes`` plus ``framing_bytes``.
 
     Checking Content-Length is not enough (chunked uploads have none) and Starlette's multipart parser
-    would otherwise spool any amount of file data to a temporary file.
+    would otherwise spool any amount of file data to a temporary file. The 413 quotes the configured limit
+    alone: the margin is ours, not a size the client can act on.
     """
 
-    def __init__(self, app: Any, max_bytes: int, page_paths: tuple[str, ...] = ("/check", "/collections")) -> None:
+    def __init__(self, app: Any, max_upload_bytes: int, framing_bytes: int = UPLOAD_FRAMING_BYTES,
+                 page_paths: tuple[str, ...] = ("/check", "/collections")) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.max_bytes = max_upload_bytes + framing_bytes
+        self.too_large = f"request body exceeds the maximum size ({max_upload_bytes // 1024} KiB)"
         self.page_paths = page_paths
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -127,8 +134,7 @@ class BodyLimit:
         declared = next((v for k, v in scope.get("headers", []) if k == b"content-length"), b"")
         if declared.isdigit() and int(declared) > self.max_bytes and scope["path"] not in self.page_paths:
             # Refuse before reading anything (the upload pages explain the limit themselves).
-            body = json.dumps({"error": f"request body exceeds the maximum size ({self.max_bytes // 1024} KiB)",
-                               "status": 413}).encode()
+            body = json.dumps({"error": self.too_large, "status": 413}).encode()
             await send({"type": "http.response.start", "status": 413,
                         "headers": [(b"content-type", b"application/json"), (b"connection", b"close"),
                                     (b"content-length", str(len(body)).encode())]})
@@ -142,7 +148,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise BodyTooLarge(f"request body exceeds the maximum size ({self.max_bytes // 1024} KiB)")
+                    raise BodyTooLarge(self.too_large)
             return message
 
         await self.app(scope, limited_receive, send)

@@ -29,6 +29,7 @@ from citelens.web.errors import (
     parse_filters,
 )
 from citelens.web.journals import journal_issn_of
+from citelens.web.middleware import UPLOAD_FRAMING_BYTES
 
 # A ROR id ("0", six base-32 characters, a two-digit checksum), bare or as its address (https://ror.org/ID, which
 # `citelens institution` also takes), in any case: the id's characters are case-insensitive, the index keeps them
@@ -227,7 +228,7 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
         limit = settings.max_upload_bytes
         ctx_: dict[str, Any] = {"limits": settings, "results": None}
         declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit + 64 * 1024:
+        if declared.isdigit() and int(declared) > limit + UPLOAD_FRAMING_BYTES:
             return ctx.page(request, "check.html", {**ctx_, "error":
                             f"The upload is too large: the limit is {limit // 1024} KiB."}, 413)
         try:
