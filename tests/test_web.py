@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import shutil
 from pathlib import Path
@@ -352,6 +353,25 @@ def test_check_form_names_every_format_it_reads(client: TestClient) -> None:
     label = re.search(r'<label for="file">(.*?)</label>', html, re.S)
     assert label and "Word .docx" in label.group(1) and "PDF" in label.group(1)
     assert 'accept=".pdf,.docx,' in html
+
+
+def test_check_unknown_export_format_is_400(client: TestClient) -> None:
+    """An export format the check does not write is a 400 naming the choices, as every choice parameter is (it
+    showed the normal page, as if no export had been asked for)."""
+    r = client.get("/check", params={"export": "xml"})
+    assert r.status_code == 400 and "export must be one of csv, json" in r.text
+    assert client.get("/check", params={"export": "CSV"}).status_code == 200
+    tok = csrf(client.get("/check").text)
+    line = "Barnes T (2001) Sentinel behaviour."
+    r = client.post("/check", data={"csrf_token": tok, "text": line, "export": "xml"})
+    assert r.status_code == 400 and "export must be one of csv, json" in r.text
+    r = client.post("/check", data={"csrf_token": tok, "text": line}, files={"export": ("csv", b"csv")})
+    assert r.status_code == 400 and "export must be one of csv, json" in r.text  # a file under that name
+    r = client.post("/check?export=xml", data={"csrf_token": tok, "text": line})
+    assert r.status_code == 400 and "export must be one of csv, json" in r.text
+    r = client.post("/check?export=json", data={"csrf_token": tok, "text": line})  # the address asks for it too
+    assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+    assert json.loads(r.text)["references"][0]["raw"] == line
 
 
 def test_check_requires_csrf(client: TestClient) -> None:

@@ -52,6 +52,8 @@ def read_upload_form(ctx: WebContext, form: Any) -> tuple[bytes, str, str]:
     return (pasted.encode("utf-8") if pasted.strip() else b""), "", pasted
 
 
+# The formats the reference check's results download as (``export=``).
+CHECK_EXPORTS = ("csv", "json")
 # Statements of a sentence that runs past the end of a page are fetched with it (at most this many more).
 GROUP_SPILL = 30
 # Paper search shows this many papers, best first (no pages: a reader narrows the query instead).
@@ -221,6 +223,7 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
 
     @r.get("/check", response_class=HTMLResponse)
     def check_form(request: Request) -> HTMLResponse:
+        choice_param(request.query_params, "export", CHECK_EXPORTS)  # a format it cannot write is a 400 here too
         return ctx.page(request, "check.html", {"limits": settings, "results": None})
 
     @r.post("/check", response_model=None)
@@ -239,11 +242,15 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
                             f"The reference list is too large: the limit is {limit // 1024} KiB." if too_big else
                             "The form could not be read (too many fields or a malformed upload)."}, 413 if too_big else 400)
         check_csrf(request, str(form.get("csrf_token") or ""))
+        # The form's buttons send export=csv|json; an address may ask for it too (/check?export=csv). Either one
+        # naming a format the check does not write is a 400, not the page as if none had been asked for.
+        # (str(): a file sent under that name is a bad value, not an object without .strip().)
+        export = choice_param({"export": str(form.get("export") or "")}, "export", CHECK_EXPORTS) \
+            or choice_param(request.query_params, "export", CHECK_EXPORTS)
         data, filename, pasted = read_upload_form(ctx, form)
         if filename:
             # Read at most limit+1 bytes: enough to know the file is too big without holding all of it.
             data = await form["file"].read(limit + 1)  # type: ignore[union-attr]
-        export = str(form.get("export") or "")
         ctx_["text"] = pasted[:limit]
         if not data:
             ctx_["error"] = "Choose a file or paste references, one per line."
@@ -261,7 +268,7 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
                              " can be checked at once. Split it into parts.")
             return ctx.page(request, "check.html", ctx_, 413)
         results = await run_in_threadpool(lambda: check_references(refs, ctx.store()))
-        if export in ("csv", "json"):
+        if export:
             from citelens.check import results_csv, results_json
 
             stem = (filename.rsplit(".", 1)[0] or "references") if filename else "references"
