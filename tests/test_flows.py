@@ -280,6 +280,38 @@ def test_api_flows_contract_and_errors(tmp_path: Path) -> None:
     assert "&lt;img src=x onerror=alert(1)&gt;" in client.get("/flows").text
 
 
+def test_flows_page_validates_as_the_api_does(tmp_path: Path) -> None:
+    """The page takes the API's parameters through the same functions: a value the API refuses is a 400 naming
+    it (the page quietly took include_self_citations=maybe as false and ignored top), and top= sets how many
+    pairs the bar charts show, as it sets how many the API lists."""
+    from fastapi.testclient import TestClient
+
+    from citelens.web.app import create_app
+    from citelens.web.settings import Settings
+
+    db = tmp_path / "i.db"
+    store = open_store(db)
+    assert ingest_paths(write_corpus(tmp_path / "corpus"), store, "cues").failed == []
+    store.close()
+    client = TestClient(create_app(db, Settings(secret_key="k")))
+    for bad, name in (("include_self_citations=maybe", "include_self_citations"), ("top=0", "top"),
+                      ("top=51", "top"), ("top=x", "top"), ("seed=-1", "seed"), ("by=planet", "by")):
+        api, page = client.get(f"/api/flows?{bad}"), client.get(f"/flows?{bad}")
+        assert api.status_code in (400, 422) and page.status_code == 400, (bad, api.status_code, page.status_code)
+        assert name in page.text, bad
+    for yes in ("1", "true", "on", "YES"):  # the checkbox sends 1; the API's spellings work on the page too
+        assert "self-citations included" in client.get(f"/flows?include_self_citations={yes}").text, yes
+        assert client.get(f"/api/flows?include_self_citations={yes}").json()["n_statements"] == 12, yes
+    assert "self-citations excluded" in client.get("/flows?include_self_citations=false").text
+    all_pairs = len(client.get("/api/flows?by=country").json()["top_pairs"])
+    assert all_pairs > 2
+    html = client.get("/flows?by=country&top=2").text
+    chart = html.split('id="top-pairs"')[1].split("</svg>")[0]
+    assert chart.count("<g><title>") == 2
+    chart = client.get("/flows?by=country").text.split('id="top-pairs"')[1].split("</svg>")[0]
+    assert chart.count("<g><title>") == min(all_pairs, 12)  # the page's own default, as before
+
+
 # ------------------------------------------------------------------------------------------ command line
 
 @pytest.fixture

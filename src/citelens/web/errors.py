@@ -62,6 +62,23 @@ def int_param(params: Any, name: str, lo: int, hi: int, default: int | None = No
     return value
 
 
+# The spellings FastAPI (pydantic) takes for a declared bool parameter, so that a page reading the same parameter
+# by hand takes the same ones as its API route.
+_TRUE = frozenset({"1", "true", "on", "yes", "t", "y"})
+_FALSE = frozenset({"0", "false", "off", "no", "f", "n"})
+
+
+def bool_param(params: Any, name: str, default: bool = False) -> bool:
+    """A true/false query parameter (``1|true|on|yes|t|y`` or ``0|false|off|no|f|n``, any case); absent or blank:
+    ``default``. BadRequest names the parameter otherwise (``maybe`` was read as false)."""
+    value = str(params.get(name) or "").strip().lower()
+    if not value:
+        return default
+    if value not in _TRUE | _FALSE:
+        raise BadRequest(f"{name} must be true or false")
+    return value in _TRUE
+
+
 def choice_param(params: Any, name: str, allowed: Iterable[str], default: str | None = None) -> str | None:
     """A query parameter that must be one of ``allowed`` (case and edge spaces ignored); absent: ``default``.
     BadRequest names the parameter and the choices otherwise (a blank value is not absent)."""

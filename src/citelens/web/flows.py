@@ -18,21 +18,29 @@ from fastapi.responses import HTMLResponse
 from citelens.document import SECTIONS, STANCES
 from citelens.flows.distance import DISTANCES, LEVELS
 from citelens.web.context import WebContext
-from citelens.web.errors import choice_param, int_param
+from citelens.web.errors import bool_param, choice_param, int_param
 
 DISTANCE_LABELS = {"same_institution": "Same institution", "same_city": "Same city", "same_region": "Same region",
                    "same_country": "Same country", "international": "International"}
 MAX_TOP = 50
+API_TOP = 20  # unit pairs GET /api/flows lists by default
+PAGE_TOP = 12  # bars in each of the page's pair charts by default
 
 
 def flow_params(params: Any) -> dict[str, Any]:
-    """Validated analysis parameters from a query string (BadRequest with a readable message otherwise)."""
+    """Validated analysis parameters from a query string (BadRequest with a readable message otherwise); the
+    page and the API both read theirs here."""
     by = choice_param(params, "by", LEVELS, "institution")
     stance = choice_param(params, "type", STANCES)
     section = choice_param(params, "section", SECTIONS)
-    include_self = (params.get("include_self_citations") or "").strip().lower() in ("1", "true", "on", "yes")
+    include_self = bool_param(params, "include_self_citations")
     seed = int_param(params, "seed", 0, 2**31 - 1, 1)
     return {"by": by, "stance": stance, "section": section, "include_self_citations": include_self, "seed": seed}
+
+
+def top_param(params: Any, default: int) -> int:
+    """``top=``: how many unit pairs to list (API) or draw (page), 1 to MAX_TOP; BadRequest otherwise."""
+    return int_param(params, "top", 1, MAX_TOP, default) or default
 
 
 def flow_report(ctx: WebContext, p: dict[str, Any]) -> dict[str, Any]:
@@ -80,7 +88,7 @@ def matrix_svg(r: dict[str, Any], width: int = 720) -> dict[str, Any]:
             "left": left}
 
 
-def pairs_svg(pairs: list[dict[str, Any]], limit: int = 12, width: int = 720) -> dict[str, Any]:
+def pairs_svg(pairs: list[dict[str, Any]], limit: int = PAGE_TOP, width: int = 720) -> dict[str, Any]:
     """Geometry of horizontal bars, one per (citing unit → cited unit), stacked by type."""
     pairs = pairs[:limit]
     label_w, row_h, top = 330, 24, 4
@@ -204,11 +212,12 @@ def flows_routers(ctx: WebContext) -> tuple[APIRouter, APIRouter]:
     @pages.get("/flows", response_class=HTMLResponse)
     def flows_page(request: Request) -> HTMLResponse:
         p = flow_params(request.query_params)
+        top = top_param(request.query_params, PAGE_TOP)
         r = flow_report(ctx, p)
         return ctx.page(request, "flows.html", {
             "r": r, "p": p, "LEVELS": LEVELS, "DISTANCES": DISTANCES, "DISTANCE_LABELS": DISTANCE_LABELS,
-            "matrix": matrix_svg(r), "pairs": pairs_svg(r["top_pairs"]), "map": map_svg(r["map"]),
-            "country_pairs": pairs_svg(r["top_country_pairs"]) if p["by"] != "country" else None})
+            "matrix": matrix_svg(r), "pairs": pairs_svg(r["top_pairs"], top), "map": map_svg(r["map"]),
+            "country_pairs": pairs_svg(r["top_country_pairs"], top) if p["by"] != "country" else None})
 
     @api.get("/flows", tags=["flows"],
              summary="Knowledge flows: citation ties by distance × type × section, against a matched-control baseline")
@@ -221,10 +230,10 @@ def flows_routers(ctx: WebContext) -> tuple[APIRouter, APIRouter]:
                                                        examples=[True]),
                   seed: int = Query(1, description="seed of the control draw and the bootstrap (0 to 2^31-1)",
                                     examples=[1]),
-                  top: int = Query(20, description=f"top unit pairs to list (1 to {MAX_TOP})", examples=[10])
+                  top: int = Query(API_TOP, description=f"top unit pairs to list (1 to {MAX_TOP})", examples=[10])
                   ) -> dict[str, Any]:
         p = flow_params(request.query_params)
-        n = int_param(request.query_params, "top", 1, MAX_TOP, 20) or 20
+        n = top_param(request.query_params, API_TOP)
         r = flow_report(ctx, p)
         return {**r, "top_pairs": r["top_pairs"][:n], "top_country_pairs": r["top_country_pairs"][:n]}
 
