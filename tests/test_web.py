@@ -470,6 +470,37 @@ def test_badge_svg(client: TestClient) -> None:
     assert client.get("/badge.svg", params={"doi": CITED, "layout": "diagonal"}).status_code == 400
 
 
+@pytest.mark.parametrize(("query", "status", "says"), [
+    ({}, 422, "doi is missing"),
+    ({"doi": "  "}, 400, "doi is empty"),
+    ({"doi": CITED, "layout": "foo"}, 400, "layout must be horizontal or vertical"),
+    ({"doi": CITED, "show_zero": "maybe"}, 422, "show_zero must be true or false"),
+    ({"doi": CITED, "sections": "2"}, 422, "sections must be true or false"),
+    ({"doi": "10.1/" + "x" * 400}, 400, "doi is too long"),
+])
+def test_badge_errors_are_badges(client: TestClient, query: dict[str, str], status: int, says: str) -> None:
+    """A page embeds the badge with <img>: a bad request answers an SVG badge saying what is wrong, with the
+    error's status (browsers draw an image whatever the status), not JSON, which <img> shows as a broken image."""
+    r = client.get("/badge.svg", params=query)
+    assert r.status_code == status and r.headers["content-type"].startswith("image/svg+xml"), r.text[:200]
+    assert r.text.startswith("<svg") and says in r.text and "<script" not in r.text
+    assert r.headers["cache-control"] == "no-store"
+    assert "default-src 'none'" in r.headers["content-security-policy"]
+    assert r.headers["cross-origin-resource-policy"] == "cross-origin"  # embeddable elsewhere, as the badge is
+
+
+def test_badge_for_a_doi_not_in_the_index_and_the_api_beside_it(client: TestClient) -> None:
+    """A DOI the index does not hold is a "not indexed" badge (200, as the badge script shows it), while the API
+    keeps answering JSON: 404 for that DOI, 400/422 for bad parameters."""
+    r = client.get("/badge.svg", params={"doi": "10.9999/not.here"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("image/svg+xml") and "not indexed" in r.text
+    r = client.get("/api/tallies/10.9999/not.here")
+    assert r.status_code == 404 and r.json()["status"] == 404
+    assert client.get("/api/search", params={"q": " "}).json() == {"error": "q must be 1 to 500 characters",
+                                                                   "status": 400}
+    assert client.get("/api/citations/" + CITED, params={"exclude_self": "maybe"}).json()["status"] == 422
+
+
 def test_badge_page_snippet_is_a_working_address(client: TestClient) -> None:
     """The <img> snippet to copy puts the DOI into a query string, so characters that mean something there (a
     "+" is a space, "#" ends the address, "&" starts a parameter) are percent-encoded, as in the preview."""

@@ -20,7 +20,11 @@ from test_web import CITED, XSS_DOI, build_index
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 # The test server is on loopback, so a page of another origin embedding its badge counts as a
+                 # "local network" request, which Chromium blocks unless the user allows it; a real site's
+                 # embedding of a public CiteLens host never meets that check.
+                 "--disable-features=LocalNetworkAccessChecks"]
 
 pytestmark = pytest.mark.browser
 
@@ -159,6 +163,21 @@ def test_curator_corrects_a_statement(page: object) -> None:
     assert "corrected by alice" in pg.locator(".card.stmt").inner_text()  # type: ignore[attr-defined]
     pg.goto(f"/reports/{CITED}")  # type: ignore[attr-defined]
     assert "2 contrasting" in pg.locator("ul.tallies").inner_text()  # type: ignore[attr-defined]
+
+
+def test_image_badge_renders_on_another_site_even_for_errors(page: object, server: str) -> None:
+    """Embedded with <img> on a page of another origin, the badge draws for a bad parameter (400), a missing DOI
+    (422) and a DOI not in the index as it does for a known one: no broken image (JSON errors were one)."""
+    pg = page
+    cases = {"ok": f"doi={CITED}", "unknown": "doi=10.9999/not.here", "layout": f"doi={CITED}&layout=foo",
+             "show_zero": f"doi={CITED}&show_zero=maybe", "missing": "layout=vertical"}
+    site = server.replace("127.0.0.1", "localhost") + "/a-page-elsewhere"  # another origin, served by the browser
+    html = "".join(f'<img id="{k}" src="{server}/badge.svg?{q}" alt="broken">' for k, q in cases.items())
+    pg.route(site, lambda route: route.fulfill(body=html, content_type="text/html"))  # type: ignore[attr-defined]
+    pg.goto(site)  # type: ignore[attr-defined]
+    pg.wait_for_function("[...document.images].every(i => i.complete)")  # type: ignore[attr-defined]
+    widths = pg.evaluate("Object.fromEntries([...document.images].map(i => [i.id, i.naturalWidth]))")  # type: ignore[attr-defined]
+    assert all(widths[k] > 60 for k in cases), widths  # a broken image has naturalWidth 0
 
 
 def test_js_badge_renders_tallies(page: object, server: str) -> None:

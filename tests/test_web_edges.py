@@ -71,6 +71,20 @@ def test_500_responses_carry_the_security_headers(client: TestClient, index_db: 
         assert "simulated bug" not in r.text and "Traceback" not in r.text
 
 
+def test_a_failing_badge_is_still_an_image(client: TestClient) -> None:
+    """A 500 or 503 on /badge.svg answers an SVG badge too (an <img> elsewhere shows it), without the details."""
+    ctx = client.app.state.context  # type: ignore[attr-defined]
+
+    def broken(*_args: object) -> dict[str, int]:
+        raise RuntimeError("simulated bug")
+
+    ctx.tallies_of = broken
+    r = client.get("/badge.svg", params={"doi": "10.1128/jb.187.1.55"})
+    assert r.status_code == 500 and r.headers["content-type"].startswith("image/svg+xml")
+    assert "server error" in r.text and "simulated bug" not in r.text and r.headers["cache-control"] == "no-store"
+    assert "default-src 'none'" in r.headers["content-security-policy"]
+
+
 def test_oversized_chunked_json_body_is_413(client: TestClient) -> None:
     def chunks() -> Iterator[bytes]:  # no Content-Length: the limit can only be seen while reading
         yield b'["10.1/' + b"x" * 60_000

@@ -32,7 +32,7 @@ from citelens.web.errors import install_error_handlers
 from citelens.web.flows import flows_routers
 from citelens.web.journals import journals_router
 from citelens.web.middleware import BodyLimit, HeadAsGet, SecurityHeaders
-from citelens.web.pages import badge_router, pages_router
+from citelens.web.pages import badge_error, badge_router, pages_router
 from citelens.web.settings import Settings
 
 
@@ -69,7 +69,7 @@ def create_app(store_path: str | Path, settings: Settings | None = None) -> Fast
     def error_page(request: Request, status: int, message: str) -> Response:
         return ctx.page(request, "error.html", {"status": status, "message": message}, status)
 
-    install_error_handlers(app, error_page)
+    install_error_handlers(app, error_page, badge_error)
     app.include_router(scite_router(ctx), prefix="/api")
     app.include_router(api_router(ctx), prefix="/api")
     flows_pages, flows_api = flows_routers(ctx)

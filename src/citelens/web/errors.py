@@ -1,4 +1,5 @@
-"""Request errors and their responses: JSON under the API, a page elsewhere; never a traceback."""
+"""Request errors and their responses: JSON under the API, an SVG badge for the badge, a page elsewhere; never a
+traceback."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ log = logging.getLogger("citelens.web")
 
 SORTS = ("relevance", "newest", "oldest", "confidence")
 # Paths answered in JSON (the scite-compatible routes are also served at the root path).
-JSON_PREFIXES = ("/api/", "/badge", "/tallies", "/papers", "/search/match_reference", "/collections/api")
+JSON_PREFIXES = ("/api/", "/tallies", "/papers", "/search/match_reference", "/collections/api")
+# Embedded with <img> on other sites: its errors are badges too (JSON there is a broken image).
+BADGE_PATH = "/badge.svg"
 
 
 class BadRequest(Exception):
@@ -129,10 +132,29 @@ def parse_filters(params: Any, *, allow_sort: bool = True) -> dict[str, Any]:
     return out
 
 
-def install_error_handlers(app: FastAPI, render_page: Callable[[Request, int, str], Response]) -> None:
-    """JSON errors for API paths; ``render_page(request, status, message)`` for everything else."""
+def parameter_problem(error: dict[str, Any]) -> str:
+    """One of FastAPI's validation errors in a few words naming the parameter ("show_zero must be true or
+    false"), for a badge, which has room for no more."""
+    name = str((error.get("loc") or ("", "parameter"))[-1])
+    kind = str(error.get("type", ""))
+    if kind == "missing":
+        return f"{name} is missing"
+    if kind.startswith("bool"):
+        return f"{name} must be true or false"
+    if kind.startswith("int"):
+        return f"{name} must be a whole number"
+    return f"{name} is not valid"
+
+
+def install_error_handlers(app: FastAPI, render_page: Callable[[Request, int, str], Response],
+                           render_badge: Callable[[int, str], Response]) -> None:
+    """JSON errors for API paths; ``render_badge(status, message)`` for the badge; ``render_page(request,
+    status, message)`` for everything else."""
 
     def error(request: Request, status: int, message: str) -> Response:
+        if request.url.path == BADGE_PATH:
+            return render_badge(status, message if status < 500 else
+                                "index busy" if status == 503 else "server error")  # no internals on an image
         if is_json_path(request.url.path):
             return JSONResponse({"error": message, "status": status}, status_code=status)
         return render_page(request, status, message)
@@ -152,6 +174,8 @@ def install_error_handlers(app: FastAPI, render_page: Callable[[Request, int, st
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         details = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()]
+        if request.url.path == BADGE_PATH:
+            return error(request, 422, "; ".join(parameter_problem(e) for e in exc.errors()))
         if is_json_path(request.url.path):
             return JSONResponse({"error": "invalid request", "status": 422, "details": details}, status_code=422)
         return error(request, 400, "invalid request: " + "; ".join(d["msg"] for d in details))

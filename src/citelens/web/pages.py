@@ -314,22 +314,39 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
     return r
 
 
+# An SVG opened directly must not run anything even if it somehow contained script.
+BADGE_CSP = "default-src 'none'; style-src 'unsafe-inline'"
+
+
+def badge_error(status: int, message: str) -> Response:
+    """What /badge.svg answers for a request it cannot serve (web.errors calls it): a badge saying ``message``,
+    with the error's status — browsers draw an image's body whatever the status — never cached, since a
+    failure may pass."""
+    return Response(render.badge_error_svg(message), status_code=status, media_type="image/svg+xml",
+                    headers={"Cache-Control": "no-store", "Content-Security-Policy": BADGE_CSP})
+
+
 def badge_router(ctx: WebContext) -> APIRouter:
     r = APIRouter()
 
-    @r.get("/badge.svg", tags=["badge"], summary="SVG badge for a DOI")
+    @r.get("/badge.svg", tags=["badge"], summary="SVG badge for a DOI",
+           description="Always an SVG image, for <img>: a DOI not in the index is a \"not indexed\" badge (200); a"
+                       " missing or bad parameter a badge naming it, with the status 422 or 400.")
     def badge(doi: str, layout: str = "horizontal", show_zero: bool = True, sections: bool = False) -> Response:
         if layout not in ("horizontal", "vertical"):
             raise BadRequest("layout must be horizontal or vertical")
         if len(doi) > 300:
             raise BadRequest("doi is too long")
-        work = ctx.get_work(doi) if doi.strip() else None
+        if not doi.strip():
+            raise BadRequest("doi is empty")
+        # A DOI not in the index is an answer, not an error: "not indexed", 200. It may be indexed later, and an
+        # image proxy may drop an error status's body (shields.io answers 200 for its "not found" badges since
+        # READMEs on GitHub showed them as broken images: badges/shields#11479).
+        work = ctx.get_work(doi)
         t = ctx.tallies_of(work["id"], ctx.settings.tallies_min_confidence) if work else None
         sec = ctx.sections_of(work["id"], ctx.settings.tallies_min_confidence) if (work and sections) else None
         svg = render.badge_svg(doi, t, sec, vertical=layout == "vertical", show_zero=show_zero)
         return Response(svg, media_type="image/svg+xml", headers={
-            "Cache-Control": "public, max-age=3600",
-            # An SVG opened directly must not run anything even if it somehow contained script.
-            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"})
+            "Cache-Control": "public, max-age=3600", "Content-Security-Policy": BADGE_CSP})
 
     return r

@@ -81,6 +81,9 @@ def _text_width(s: str) -> int:
     return int(len(s) * 6.6) + 10
 
 
+BADGE_ERROR_COLOUR = "#cf222e"
+
+
 def badge_svg(doi: str, tallies: dict[str, int] | None, sections: dict[str, dict[str, int]] | None = None, *,
               vertical: bool = False, show_zero: bool = True) -> str:
     """A self-contained SVG badge (no scripts, no external references); every text node escaped."""
@@ -99,7 +102,18 @@ def badge_svg(doi: str, tallies: dict[str, int] | None, sections: dict[str, dict
                     items.append((f"{t.get('total', 0)} in {sec}", "#57606a"))
         if not items:
             items = [("no citations yet", "#6e7781")]
-    title = f"CiteLens citation statements for {doi}"
+    return _badge(items, f"CiteLens citation statements for {doi}", vertical=vertical)
+
+
+def badge_error_svg(message: str) -> str:
+    """The badge a request that cannot be answered gets, saying why (``message``, cut to fit a badge; the whole
+    of it in the title): an <img> on another site shows it where JSON would be a broken image."""
+    shown = message if len(message) <= 48 else message[:47] + "…"
+    return _badge([(shown, BADGE_ERROR_COLOUR)], f"CiteLens badge: {message}")
+
+
+def _badge(items: list[tuple[str, str]], title: str, *, vertical: bool = False) -> str:
+    """"CiteLens" and ``items`` (text, colour) in a row, or a column when ``vertical``."""
     label = "CiteLens"
     lw = _text_width(label)
     parts: list[str] = []
