@@ -18,6 +18,9 @@ from citelens.web.settings import Settings
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "data" / "demo-corpus"
 DOI = re.compile(r"10\.\d{4,9}/[^\s\"'<>)`,\]]+")
+# An example profile address (not a template such as /api/authors/{id}), and a ROR id given to the command.
+PROFILE_PATH = re.compile(r"/api/(?:authors|institutions|journals)/[^\s?\"'<>)`{}]+")
+INSTITUTION_COMMAND = re.compile(r"citelens institution (0[a-z0-9]{6}\d{2})\b")
 # Where examples live: what a new user reads or sees first.
 EXAMPLE_FILES = ["README.md", "docs/web.md", "docs/cli.md", "src/citelens/web/templates/badge.html",
                  "src/citelens/web/templates/docs.html", "src/citelens/web/templates/search.html",
@@ -49,6 +52,30 @@ def example_dois() -> set[str]:
         for m in DOI.finditer((ROOT / name).read_text(encoding="utf-8")):
             found.add(m.group().rstrip(".:;").removesuffix("/sections").split("?")[0].lower())
     return found
+
+
+def example_profile_paths() -> set[str]:
+    found: set[str] = set()
+    for name in EXAMPLE_FILES:
+        text = (ROOT / name).read_text(encoding="utf-8")
+        found.update(m.group().rstrip(".:;") for m in PROFILE_PATH.finditer(text))
+        found.update(f"/api/institutions/{m.group(1)}" for m in INSTITUTION_COMMAND.finditer(text))
+    return found
+
+
+def test_every_example_profile_is_in_the_demo(client: TestClient) -> None:
+    """The author, institution and journal the docs show exist in the demo index and have citations to show (the
+    docs showed /api/institutions/03dbr7087, not in it, and /api/authors/12, all zeros)."""
+    paths = example_profile_paths()
+    assert {"/api/authors/109", "/api/institutions/041kmwe10", "/api/journals/1544-9173"} <= paths
+    for path in sorted(paths):
+        r = client.get(path)
+        assert r.status_code == 200, f"example {path} is not in the demo index"
+        assert r.json()["tallies"]["total"] >= 1, path
+        if path.startswith("/api/authors/"):
+            # Author ids follow the order of ingest: a fresh demo index always gives the same ones, and ingesting
+            # the demo again into one keeps an author's id only when an ORCID matched it.
+            assert r.json()["orcid"], path
 
 
 def test_most_cited_works_have_many_citing_papers(demo_db: Path) -> None:

@@ -215,7 +215,7 @@ def api_router(ctx: WebContext) -> APIRouter:
 
     @r.get("/authors/{author_id}", tags=["authors"],
            summary="An author: works in the index with tallies, aggregate tallies, co-authors, affiliations")
-    def author(author_id: str = Path(..., max_length=40, description="author id (digits)", examples=["12"]),
+    def author(author_id: str = Path(..., max_length=40, description="author id (digits)", examples=["109"]),
                sort: str = Query("newest", description="order of works[]: " + ", ".join(AUTHOR_WORK_SORTS)),
                page: int = Query(1, description="page of works[], from 1"),
                per_page: int = Query(AUTHOR_WORKS_PER_PAGE_MAX,
@@ -246,7 +246,7 @@ def api_router(ctx: WebContext) -> APIRouter:
     @r.get("/institutions/{ror}", tags=["authors"],
            summary="An institution by ROR id: works, tallies, and supporting ÷ (supporting + contrasting) by window")
     def institution(ror: str = Path(..., max_length=40, description="ROR id without https://ror.org/",
-                                    examples=["03dbr7087"]),
+                                    examples=["041kmwe10"]),
                     min_confidence: str | None = MIN_CONFIDENCE) -> dict[str, Any]:
         threshold = min_confidence_param(min_confidence)  # "min_confidence" in the answer: which one counted
         profile = ctx.institution_profile(ror, threshold) if _ROR_ID.fullmatch(ror) else None
