@@ -138,6 +138,34 @@ def test_authors_are_stored_located_and_disambiguated(pipeline: Pipeline) -> Non
     assert len(again) == 8 and {(r["doi"], r["position"]): r["author_id"] for r in again} == ids
 
 
+def test_a_document_ingested_again_keeps_its_authors(pipeline: Pipeline) -> None:
+    """Authors known from one document alone keep their ids when it is ingested again (its old rows, their only
+    evidence, are gone by then: the demo's 422 author rows became 762); an author the new version leaves out
+    goes; an ORCID the new version adds is learnt, unless another author holds it."""
+    store = pipeline.store
+
+    def author_ids() -> dict[str, int]:
+        return {str(r["name"]): int(r["author_id"]) for r in rows(pipeline)}  # type: ignore[call-overload]
+
+    solo = [contrib("Quist", "Maren", "tor"), contrib("Varga", "Ilona", "lag"), contrib("Osei", "Kofi", "lag")]
+    ingest(pipeline, "s.xml", article("10.1234/solo", *solo))
+    first = author_ids()
+    ingest(pipeline, "s.xml", article("10.1234/solo", *solo))
+    assert author_ids() == first
+    ingest(pipeline, "s.xml", article("10.1234/solo", solo[1], solo[0]))  # Osei left out, the others reordered
+    assert author_ids() == {k: v for k, v in first.items() if k != "Kofi Osei"}
+    assert store.find_authors("Kofi Osei") == [] and store.find_authors("Maren Quist")[0][0] == str(first["Maren Quist"])
+    ingest(pipeline, "s.xml", article("10.1234/solo", contrib("Quist", "Maren", "tor", "0000-0002-0000-0002"), solo[1]))
+    assert author_ids()["Maren Quist"] == first["Maren Quist"]
+    assert store.find_authors("0000-0002-0000-0002")[0][0] == str(first["Maren Quist"])
+    # An ORCID another author holds goes to that author, not to the name's previous one.
+    ingest(pipeline, "o.xml", article("10.1234/other", contrib("Varga", "I", "tor", "0000-0003-0000-0003")))
+    holder = author_ids()["I Varga"]
+    ingest(pipeline, "s.xml", article("10.1234/solo", contrib("Varga", "Ilona", "lag", "0000-0003-0000-0003")))
+    assert author_ids()["Ilona Varga"] == holder != first["Ilona Varga"]
+    assert store.find_authors("Maren Quist") == [] and len(author_ids()) == 2
+
+
 def test_an_index_from_before_schema_5_gets_author_rows(tmp_path: Path, mini_jats: bytes) -> None:
     db = tmp_path / "v4.db"
     p = Pipeline(open_store(db), "cues")

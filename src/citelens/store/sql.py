@@ -646,7 +646,14 @@ class SQLStore(Store):
         with self.transaction():
             old = self._row("SELECT id FROM documents WHERE identity = ?", (identity,))
             replaced_works: list[int] = []
+            previous_authors: dict[str, list[tuple[int, float | None]]] = {}
             if old is not None:
+                # Who the replaced version's authors were: the new version keeps them (see _save_authors).
+                for author_row in self._rows(
+                        "SELECT name_key, author_id, author_confidence FROM document_authors"
+                        " WHERE document_id = ? AND author_id IS NOT NULL ORDER BY position", (old["id"],)):
+                    previous_authors.setdefault(author_row["name_key"], []).append(
+                        (int(author_row["author_id"]), author_row["author_confidence"]))
                 replaced_works = [r["work_id"] for r in self._rows(
                     "SELECT DISTINCT work_id FROM refs WHERE document_id = ? AND work_id IS NOT NULL", (old["id"],))]
                 # Its statements leave the per-work tallies first (in this transaction, as the rest).
@@ -661,7 +668,7 @@ class SQLStore(Store):
                               "affiliations": [vars(x) for x in a.affiliations]} for a in doc.authors],
                             ensure_ascii=False),
                  doc.article_type, len(doc.statements), len(doc.references), now()))
-            self._save_authors(doc, doc_id)
+            self._save_authors(doc, doc_id, previous_authors)
             self._note_journal((doc.issn, doc.eissn), (doc.journal, doc.journal_abbrev))
             refs = []
             cited_by_key: dict[str, int | None] = {}
@@ -703,6 +710,7 @@ class SQLStore(Store):
             self._count_statements("document_id = ?", (doc_id,), +1)
             self._save_notices(doc, doc_id, work_n)
             self._drop_orphan_works(replaced_works)
+            self._drop_orphan_authors([aid for kept in previous_authors.values() for aid, _ in kept])
         return SaveResult(document_id=doc_id, work_id=doc.work_id, replaced=old is not None,
                           statements=len(rows), references=len(doc.references), resolved_existing=resolved_existing)
 
@@ -765,9 +773,16 @@ class SQLStore(Store):
         """Whether this index has the per-work tallies: an older index opened read-only is read as it is."""
         return self.schema_version >= _migration_version(self.backend, "work_tallies")
 
-    def _save_authors(self, doc: Document, doc_id: int) -> None:
+    def _save_authors(self, doc: Document, doc_id: int,
+                      previous: Mapping[str, list[tuple[int, float | None]]] | None = None) -> None:
         """One document_authors row per author position, each assigned an author (citelens.people rules)
-        with the confidence of that assignment."""
+        with the confidence of that assignment.
+
+        ``previous``: the authors of the version of this document that this one replaces, by name key. A name
+        it had keeps its author and confidence: the replaced version's rows are gone, and with them the only
+        evidence for an author known from this document alone, so a re-ingest made every such author anew
+        (the demo's 422 author rows became 762, their ids and pages changed)."""
+        kept_by_key = {k: list(v) for k, v in (previous or {}).items()}
         keys = [author_name_key(a.family, a.given) for a in doc.authors]
         cited = frozenset(str(parse_work_id(r.work_id)) for r in doc.references if r.work_id)
         journals = frozenset({fold(doc.journal)} - {""})
@@ -785,7 +800,11 @@ class SQLStore(Store):
                 emails=frozenset({a.email.lower()} if a.email else set()),
                 countries=frozenset(x.country_code for x in affs if x.country_code), journals=journals,
                 cited_works=cited, title_words=words)
-            author_id, confidence = self._assign_author(a, key, evidence, taken) if key else (None, None)
+            assigned: tuple[int | None, float | None] = (None, None)
+            if key:
+                assigned = (self._kept_author(a, kept_by_key.get(key, []), taken)
+                            or self._assign_author(a, key, evidence, taken))
+            author_id, confidence = assigned
             if author_id is not None:
                 taken.add(author_id)
             rows.append((doc_id, pos, author_id, a.family, a.given, key, a.orcid, a.email,
@@ -794,6 +813,34 @@ class SQLStore(Store):
                          located.region if located else "", located.country_code if located else "",
                          json.dumps([vars(x) for x in affs], ensure_ascii=False), confidence))
         self._insert_rows("document_authors", _DOCUMENT_AUTHOR_COLS, rows)
+
+    def _kept_author(self, a: Author, kept: list[tuple[int, float | None]],
+                     taken: set[int]) -> tuple[int, float | None] | None:
+        """The replaced version's author of this name (the first one not taken), unless an ORCID says
+        otherwise: another author holds the new version's ORCID, or the kept one has another ORCID."""
+        while kept:
+            author_id, confidence = kept.pop(0)
+            if author_id in taken:
+                continue
+            if a.orcid:
+                row = self._row("SELECT orcid FROM authors WHERE id = ?", (author_id,))
+                holder = self._row("SELECT id FROM authors WHERE orcid = ? ORDER BY id LIMIT 1", (a.orcid,))
+                if row is None or (row["orcid"] and row["orcid"] != a.orcid) or (
+                        holder is not None and int(holder["id"]) != author_id):
+                    return None
+                if not row["orcid"]:
+                    self._exec("UPDATE authors SET orcid = ? WHERE id = ?", (a.orcid, author_id))
+            return author_id, confidence
+        return None
+
+    def _drop_orphan_authors(self, author_ids: list[int]) -> None:
+        """Drop authors that only the replaced version of a document named and nothing names now (an author
+        the new version leaves out)."""
+        for i in range(0, len(author_ids), 500):
+            chunk = author_ids[i:i + 500]
+            self._exec(f"DELETE FROM authors WHERE id IN ({','.join('?' * len(chunk))})"
+                       " AND NOT EXISTS (SELECT 1 FROM document_authors d WHERE d.author_id = authors.id)",
+                       tuple(chunk))
 
     def _author_evidence(self, author_id: int, orcid: str) -> AuthorEvidence:
         """What the index knows about a stored author: the evidence :func:`match_confidence` weighs."""
