@@ -171,8 +171,13 @@ def connect(spec: str) -> tuple[Any, Callable[[], None]]:
         dask.config.set({**LOCAL_CLUSTER_CONFIG, **CLIENT_CONFIG})  # global: the nannies hand it to the workers
         threads = str(max(1, (os.cpu_count() or 1) // n))
         with _sigint_ignored():
+            # The workers' own logs only when critical: as the cluster closes (a stop, a SIGTERM) under load, a
+            # worker's heartbeat can meet the scheduler already gone and log an ERROR with two tracebacks
+            # ("Failed to communicate with scheduler during heartbeat", seen in a test at load 5). What goes wrong
+            # in a task reaches this process through its future, and each input's failure is its own (Failure).
             cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                                   host="127.0.0.1", env={"CITELENS_THREADS": threads}, silence_logs=40)
+                                   host="127.0.0.1", env={"CITELENS_THREADS": threads},
+                                   silence_logs=logging.CRITICAL)
         # The scheduler, in this process, times every garbage collection with a Python callback. A SIGTERM
         # handled inside it raised where exceptions are ignored: the ingest ran on to its end, printing two
         # "Exception ignored" tracebacks (seen in a test). Its long-GC warnings are not worth that here.
