@@ -56,3 +56,32 @@ def test_printed_names_get_the_spaces_and_commas_the_xml_leaves_out() -> None:
     el = cite("<mixed-citation><name><surname>Smith</surname><given-names>J</given-names></name>"
               "<name><surname>Jones</surname><given-names>K</given-names></name> (2005) Title.</mixed-citation>")
     assert printed_text(el) == "Smith J, Jones K (2005) Title."
+
+
+def test_a_reference_known_by_its_fields_is_written_out_the_same_way() -> None:
+    """GROBID's TEI without its raw_reference note and S2ORC without raw_text give fields only."""
+    from citelens.document import Author, Reference
+    from citelens.formats.citation_text import reference_text
+
+    ref = Reference(key="b0", title="Regions of strong coupling between soil moisture and precipitation",
+                    authors=[Author("Koster", "Randal D"), Author("Dirmeyer", "P. A")], year=2004,
+                    container="Science", volume="305", issue="5687", pages="1138-1140", doi="10.1126/science.1100217")
+    assert reference_text(ref) == ("Koster RD, Dirmeyer PA (2004) Regions of strong coupling between soil moisture "
+                                   "and precipitation. Science 305(5687): 1138–1140. doi:10.1126/science.1100217")
+    many = Reference(key="b1", title="Title?", authors=[Author(f"A{i}", "B") for i in range(8)])
+    assert reference_text(many) == "A0 B, A1 B, A2 B, A3 B, A4 B, A5 B, et al. Title?"
+    assert reference_text(Reference(key="b2")) == ""
+
+
+def test_a_grobid_reference_without_its_printed_string_is_written_out() -> None:
+    import re
+    from pathlib import Path
+
+    from citelens.formats.tei import parse_tei
+
+    tei = (Path(__file__).parent / "fixtures" / "grobid_sample.tei.xml").read_text(encoding="utf-8")
+    without = re.sub(r'<note type="raw_reference">.*?</note>', "", tei, flags=re.S)
+    assert without != tei
+    refs = parse_tei(without.encode(), "sample.tei.xml").references
+    assert refs and all(r.raw for r in refs if r.title)
+    assert refs[0].raw.startswith("Aaltonen P, Dube RK (")

@@ -18,6 +18,8 @@ import re
 
 from lxml import etree
 
+from citelens.document import Author, Reference
+
 _SPACES = re.compile(r"\s+")
 _NAME_TAGS = ("name", "string-name", "collab")
 _LOCATOR_TAGS = frozenset({"volume", "issue", "fpage", "lpage", "elocation-id", "page-range"})
@@ -167,3 +169,26 @@ def _locator(fields: dict[str, str], book: bool) -> str:
         return ". ".join(p for p in (volume, f"pp. {pages}" if pages else "") if p)
     volume = fields.get("volume", "") + (f"({fields['issue']})" if fields.get("issue") else "")
     return f"{volume}: {pages}" if volume and pages else volume or pages
+
+
+def _author_name(a: Author) -> str:
+    initials = "".join(ch for ch in a.given if ch.isupper()) or a.given
+    return " ".join(p for p in (a.family, initials) if p)
+
+
+def reference_text(ref: Reference) -> str:
+    """A reference known only by its fields (GROBID's TEI without its ``raw_reference`` note, S2ORC without
+    ``raw_text``) written out as :func:`citation_text` writes a structured citation: "Koster RD, Dirmeyer PA,
+    et al. (2004) Regions of strong coupling between soil moisture and precipitation. Science 305: 1138–1140.
+    doi:10.1126/science.1100217"."""
+    names = [n for n in (_author_name(a) for a in ref.authors[:6]) if n]
+    people = ", ".join(names + (["et al."] if len(ref.authors) > 6 else []))
+    volume = ref.volume + (f"({ref.issue})" if ref.issue else "")
+    pages = ref.pages.replace("-", "–") if ref.pages and "-" in ref.pages[1:] else ref.pages
+    where = f"{volume}: {pages}" if volume and pages else volume or pages
+    pieces = [f"{people} ({ref.year})" if people and ref.year else _sentence(people) if people else
+              f"({ref.year})" if ref.year else ""]
+    pieces += [_sentence(ref.title) if ref.title else "",
+               _sentence(f"{ref.container} {where}".strip()) if ref.container or where else "",
+               f"doi:{ref.doi}" if ref.doi else ""]
+    return " ".join(p for p in pieces if p)

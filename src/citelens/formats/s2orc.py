@@ -26,6 +26,7 @@ from typing import Any
 
 from citelens.document import Author, Callout, Document, Paragraph, Reference
 from citelens.errors import HostileInputError, MalformedInputError, UnsupportedFormatError
+from citelens.formats.citation_text import reference_text
 from citelens.formats.sections import normalise_section
 from citelens.references.identifiers import normalise_doi, normalise_pmcid, normalise_pmid
 
@@ -102,11 +103,7 @@ def _reference(key: str, bib: dict[str, Any]) -> Reference:
     ref.pmcid = normalise_pmcid(ids.get("pmcid", ""))
     num = bib.get("num")
     ref.label = str(num + 1) if isinstance(num, int) and not isinstance(num, bool) else ""
-    raw = _str(bib.get("raw_text"))
-    if not raw:
-        names = ", ".join(a.display for a in ref.authors[:6])
-        raw = ". ".join(x for x in (names, ref.title, ref.container, str(ref.year or "")) if x)
-    ref.raw = raw
+    ref.raw = _str(bib.get("raw_text")) or reference_text(ref)  # rebuilt from the fields when it has none
     return ref
 
 

@@ -20,6 +20,7 @@ from lxml import etree
 
 from citelens.document import Affiliation, Author, Callout, Document, Paragraph, Reference
 from citelens.errors import UnsupportedFormatError
+from citelens.formats.citation_text import reference_text
 from citelens.formats.sections import normalise_section
 from citelens.formats.xmlsafe import local, parse_xml
 from citelens.references.identifiers import normalise_doi, normalise_issn, normalise_pmcid, normalise_pmid
@@ -248,6 +249,8 @@ def _parse_bibl(bibl: etree._Element, index: int) -> Reference:
     for note in _children(bibl, "note"):
         if note.get("type") == "raw_reference":
             ref.raw = _text(note)
+    if not ref.raw:  # GROBID writes the printed string only when asked to (includeRawCitations)
+        ref.raw = reference_text(ref)
     return ref
 
 
