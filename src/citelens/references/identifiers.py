@@ -62,8 +62,9 @@ def without_landing_tail(doi: str) -> str:
 
 # How people write a PubMed or PubMed Central id when they look a work up: a label ("PMID: 26635547", "pmcid
 # PMC4712345") or the address they copied (PubMed, Europe PMC, PMC's old and new sites).
-_PMID_FORMS = re.compile(r"^(?:pmid\s*:?\s*|https?://(?:www\.)?(?:pubmed\.ncbi\.nlm\.nih\.gov/|ncbi\.nlm\.nih\.gov/pubmed/"
-                         r"|europepmc\.org/(?:abstract|article)/med/))(\d{1,12})/?$", re.I)
+_PMID_FORMS = re.compile(r"^(?:pmid\s*:?\s*|https?://(?:www\.)?(?:pubmed\.ncbi\.nlm\.nih\.gov/"
+                         r"|ncbi\.nlm\.nih\.gov/pubmed/|europepmc\.org/(?:abstract|article)/med/))(\d{1,12})/?$",
+                         re.I)
 _PMCID_FORMS = re.compile(r"^(?:pmcid\s*:?\s*|https?://(?:www\.)?(?:ncbi\.nlm\.nih\.gov/pmc/articles/"
                           r"|pmc\.ncbi\.nlm\.nih\.gov/articles/|europepmc\.org/(?:abstract|article)/pmc/))?"
                           r"(pmc\d{1,12})/?$", re.I)

@@ -282,8 +282,9 @@ _MISCITED_MIN_WORDS = 5
 
 def _miscited(rec: WorkRecord, cand: WorkCandidate, folded_title: str, author: str) -> bool:
     """Other pages or volume, but the same long title (at least 5 words and 30 characters, folded; a letter or
-    two apart in a longer one: :func:`_one_title`), first author, year and journal: one of the two printed the volume or pages wrong, as references often do (the
-    Bradford assay cited at "44: 276-287" for "72: 248-254"; "Sci Rep 4: 3974" for 3964), and it is one work.
+    two apart in a longer one: :func:`_one_title`), first author, year and journal: one of the two printed the
+    volume or pages wrong, as references often do (the Bradford assay cited at "44: 276-287" for "72: 248-254";
+    "Sci Rep 4: 3974" for 3964), and it is one work. Such a match scores _MISCITED_PENALTY less.
 
     Parts of a series or companion papers that share a title are told apart by their numbers
     (:func:`_numbered_apart`) or by their titles' other words; a journal is demanded on both sides, and the same
@@ -303,6 +304,7 @@ _TITLE_CHARS_PER_EDIT = 50
 
 
 def _one_title(a: str, b: str) -> bool:
+    """Two folded titles that are one title written twice (:data:`_TITLE_CHARS_PER_EDIT`)."""
     if a == b:
         return True
     edits = min(len(a), len(b)) // _TITLE_CHARS_PER_EDIT
@@ -544,9 +546,9 @@ _TIE = 0.01
 
 def _copies_of_one_work(cands: list[WorkCandidate]) -> bool:
     """Tied candidates that are one work stored several times: the same title and year, the same first author
-    or the same volume and first page, and at most one DOI among them. Such copies arise where earlier references kept them apart (each with another
-    first page: a report cited by its page range in one list and by its circular number in another), and a tie
-    among them used to make yet another copy: one 1950 report (Hoagland's water culture) was 12 works on pmc-oa,
+    or the same volume and first page, and at most one DOI among them. Such copies arise where earlier
+    references kept them apart (each with another first page: a report cited by its page range in one list
+    and by its circular number in another), and a tie among them used to make yet another copy: one 1950 report (Hoagland's water culture) was 12 works on pmc-oa,
     and every later reference to it without pages matched all of them equally. The first one made is taken."""
     first = cands[0]
     return (all((c.title_norm, c.year) == (first.title_norm, first.year)
