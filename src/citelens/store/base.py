@@ -10,7 +10,7 @@ suite (tests/test_store_contract.py) runs against both. Domain rules live in :mo
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
@@ -42,6 +42,9 @@ from citelens.store.records import (
     WorkHit,
     YearCounts,
 )
+
+# A database row as a SQL backend gives it (column name → value).
+Row = Mapping[str, Any]
 
 SORTS = ("relevance", "newest", "oldest", "confidence")
 

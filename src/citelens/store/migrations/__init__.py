@@ -9,6 +9,7 @@ version cannot read). SQLite's history starts at version 2 (the first release); 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 
 
@@ -31,3 +32,9 @@ def migrations(backend: str) -> list[Migration]:
 
 def latest_version(backend: str) -> int:
     return migrations(backend)[-1].version
+
+
+@cache
+def migration_version(backend: str, name: str) -> int:
+    """The schema version of the migration called ``name`` (numbered in landing order, so looked up by name)."""
+    return next(m.version for m in migrations(backend) if m.name == name)

@@ -1,0 +1,434 @@
+"""The profile reads of the SQL stores: authors, institutions and journals, and the places of works that the
+knowledge-flow analysis reads.
+
+A mixin of :class:`~citelens.store.sql.SQLStore`, kept apart from its writes, resolution index and tallies so that
+each module reads as one concept; the abstract methods below are what these reads take from the rest of the store.
+"""
+
+from __future__ import annotations
+
+import abc
+import heapq
+import re
+from collections.abc import Iterator, Sequence
+from datetime import date
+from typing import Any
+
+from citelens.document import SECTIONS, STANCES
+from citelens.flows.distance import Place
+from citelens.people import author_name_key
+from citelens.references.identifiers import normalise_issn
+from citelens.store.base import Row, format_work_id
+from citelens.store.migrations import migration_version
+from citelens.store.records import (
+    AuthorAffiliation,
+    AuthorProfile,
+    AuthorWork,
+    CoAuthor,
+    DocumentAuthor,
+    IndexWindow,
+    InstitutionHit,
+    InstitutionProfile,
+    JournalHit,
+    JournalProfile,
+    JournalWork,
+    LocatedWork,
+    Tallies,
+    author_work_order,
+)
+
+
+class ProfileQueries(abc.ABC):
+    """Author, institution and journal profiles and searches, and the located works and ties of the flows."""
+
+    backend: str
+
+    # ------------------------------------------------------------------ what these reads take from the store
+    @abc.abstractmethod
+    def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[Row]: ...
+
+    @abc.abstractmethod
+    def _row(self, sql: str, args: Sequence[Any] = ()) -> Row | None: ...
+
+    @abc.abstractmethod
+    def _scalar(self, sql: str, args: Sequence[Any] = ()) -> Any: ...
+
+    @abc.abstractmethod
+    def _stream(self, sql: str, args: Sequence[Any] = ()) -> Iterator[Row]: ...
+
+    @abc.abstractmethod
+    def _stream_tuples(self, sql: str, args: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]: ...
+
+    @property
+    @abc.abstractmethod
+    def schema_version(self) -> int: ...
+
+    @property
+    @abc.abstractmethod
+    def _has_work_tallies(self) -> bool: ...
+
+    @abc.abstractmethod
+    def _tallies_of_works(self, work_ns: list[int], min_confidence: float | None = None) -> dict[int, Tallies]: ...
+
+    @abc.abstractmethod
+    def _window_counts(self, works: str, args: Sequence[Any], year: int, min_confidence: float | None = None
+                       ) -> dict[int | None, dict[str, int]]: ...
+
+    @abc.abstractmethod
+    def _by_year(self, works: str, args: Sequence[Any], *, per_work: bool = False) -> tuple[str, Sequence[Any]]: ...
+
+    # ------------------------------------------------------------------------------------------ authors
+    def find_authors(self, query: str, limit: int = 20) -> list[tuple[str, str, str, int]]:
+        """Authors an ORCID, an author id or a name ("Anna Smith", "Smith, Anna", "Smith") names:
+        ``(id, name, orcid, documents)``, most documents first."""
+        q = query.strip()
+        orcid = re.search(r"\d{4}-\d{4}-\d{4}-\d{3}[\dX]", q)
+        sel = ("SELECT a.id, a.name, a.orcid, COUNT(d.document_id) AS n FROM authors a"
+               " LEFT JOIN document_authors d ON d.author_id = a.id WHERE {} GROUP BY a.id, a.name, a.orcid"
+               " ORDER BY n DESC, a.id LIMIT ?")
+        if orcid:
+            rows = self._rows(sel.format("a.orcid = ?"), (orcid.group(0), limit))
+        elif q.isdigit():
+            rows = self._rows(sel.format("a.id = ?"), (int(q), limit))
+        else:
+            if "," in q:
+                family, given = q.split(",", 1)
+            elif " " in q:
+                given, family = q.rsplit(" ", 1)
+            else:
+                family, given = q, ""
+            key = author_name_key(family, given)
+            if given.strip():
+                rows = self._rows(sel.format("a.name_key = ?"), (key, limit))
+            else:  # a family name alone: every initial
+                rows = self._rows(sel.format("a.name_key = ? OR a.name_key LIKE ?"), (key, key + " %", limit))
+        return [(str(r["id"]), r["name"], r["orcid"], int(r["n"])) for r in rows]
+
+    def author_profile(self, author_id: str, *, works_sort: str = "newest", works_limit: int | None = None,
+                       works_offset: int = 0, min_confidence: float | None = None) -> AuthorProfile | None:
+        if not str(author_id).isdigit():
+            return None
+        order = author_work_order(works_sort)
+        if works_offset < 0 or (works_limit is not None and works_limit < 0):
+            raise ValueError("works_offset and works_limit must not be negative")
+        aid = int(author_id)
+        head = self._row("SELECT id, name, orcid FROM authors WHERE id = ?", (aid,))
+        if head is None:
+            return None
+        # Every work, light (a prolific author has hundreds): the figures over all of them are exact whatever
+        # page is shown, and the order is total on every backend. Only the page's works are sent on.
+        rows = self._rows("SELECT d.work_id, MAX(d.doi) AS doi, MAX(d.title) AS title, MAX(d.year) AS year,"
+                          " MIN(a.position) AS position, MIN(a.author_confidence) AS confidence"
+                          " FROM document_authors a JOIN documents d ON d.id = a.document_id"
+                          " WHERE a.author_id = ? GROUP BY d.work_id", (aid,))
+        work_ns = [int(r["work_id"]) for r in rows]
+        # One grouped query for every work's tallies, not two per work (with a threshold, from the per-work
+        # tallies' confidence buckets: every figure below, the sorts and the most supported/contrasted included,
+        # counts a supporting/contrasting label under it as mentioning).
+        counted = self._tallies_of_works(work_ns, min_confidence)
+        empty = Tallies()
+        works = [AuthorWork(work_id=format_work_id(n), doi=r["doi"] or "", title=r["title"], year=r["year"],
+                            position=int(r["position"]), tallies=counted.get(n, empty),
+                            confidence=None if r["confidence"] is None else float(r["confidence"]))
+                 for n, r in zip(work_ns, rows, strict=True)]
+        # Every work once (the works are grouped by work id).
+        total = {k: sum(getattr(t, k) for t in counted.values())
+                 for k in ("supporting", "contrasting", "mentioning", "unclassified", "total")}
+        most = {s: tuple(w.work_id for w in heapq.nsmallest(5, (w for w in works if getattr(w.tallies, s)),
+                                                            key=author_work_order(s)))
+                for s in ("supporting", "contrasting")}
+        works.sort(key=order)
+        page = works[works_offset:] if works_limit is None else works[works_offset:works_offset + works_limit]
+        pubs, self_cites = 0, 0
+        if works:
+            # One parameter per work (a little cheaper than an IN subquery on SQLite); past what SQLite accepts
+            # in one statement, the works go in as a subquery.
+            marks = ",".join("?" * len(work_ns))
+            works_in, works_args = (f"IN ({marks})", work_ns) if len(work_ns) <= 30_000 else (
+                "IN (SELECT d.work_id FROM document_authors a JOIN documents d ON d.id = a.document_id"
+                " WHERE a.author_id = ?)", [aid])
+            pubs = int(self._scalar(f"SELECT COUNT(DISTINCT document_id) AS n FROM statements"
+                                    f" WHERE cited_work_id {works_in}", works_args) or 0)
+            self_cites = int(self._scalar(
+                f"SELECT SUM(self_citations) AS n FROM work_totals WHERE work_id {works_in}"
+                if self._has_work_tallies else
+                f"SELECT COUNT(*) AS n FROM statements WHERE cited_work_id {works_in} AND self_citation = 1",
+                works_args) or 0)
+        coauthors = tuple(CoAuthor(author_id=str(r["author_id"]), name=r["name"], documents=int(r["n"])) for r in
+                          self._rows("SELECT c.author_id, au.name, c.n FROM (SELECT o.author_id,"
+                                     " COUNT(DISTINCT o.document_id) AS n FROM document_authors a"
+                                     " JOIN document_authors o ON o.document_id = a.document_id AND o.position"
+                                     " <> a.position WHERE a.author_id = ? AND o.author_id <> a.author_id"
+                                     " GROUP BY o.author_id ORDER BY n DESC, o.author_id LIMIT 50) c"
+                                     # names for the 50 kept only, not for every co-author row
+                                     " JOIN authors au ON au.id = c.author_id ORDER BY c.n DESC, c.author_id",
+                                     (aid,)))
+        affiliations = tuple(AuthorAffiliation(
+            institution=r["institution"], ror=r["ror"], city=r["city"], region=r["region"], country=r["country"],
+            first_year=r["first_year"], last_year=r["last_year"], documents=int(r["n"])) for r in self._rows(
+                "SELECT a.institution, a.ror, a.city, a.region, a.country, MIN(d.year) AS first_year,"
+                " MAX(d.year) AS last_year, COUNT(*) AS n FROM document_authors a JOIN documents d"
+                " ON d.id = a.document_id WHERE a.author_id = ? AND (a.institution <> '' OR a.country <> '')"
+                " GROUP BY a.institution, a.ror, a.city, a.region, a.country"
+                # a total order, the same on both backends (they put NULL years at opposite ends)
+                " ORDER BY MAX(d.year) IS NULL, last_year DESC, n DESC, a.institution, a.ror, a.city, a.region,"
+                " a.country", (aid,)))
+        return AuthorProfile(id=str(aid), name=head["name"], orcid=head["orcid"], works=tuple(page),
+                             tallies=Tallies(citing_publications=pubs, **total), coauthors=coauthors,
+                             affiliations=affiliations,
+                             self_citation_share=round(self_cites / total["total"], 4) if total["total"] else None,
+                             works_total=len(works), works_sort=works_sort, works_offset=works_offset,
+                             most_supported=most["supporting"], most_contrasted=most["contrasting"],
+                             min_confidence=min_confidence)
+
+    def institution_profile(self, ror: str, this_year: int | None = None, *,
+                            min_confidence: float | None = None) -> InstitutionProfile | None:
+        """Works with an author affiliated with ``ror`` and the statements citing them, by citing-year window."""
+        ror = ror.strip().rsplit("/", 1)[-1]
+        head = self._row("SELECT institution, city, region, country, COUNT(DISTINCT author_id) AS n"
+                         " FROM document_authors WHERE ror = ? GROUP BY institution, city, region, country"
+                         " ORDER BY n DESC LIMIT 1", (ror,)) if ror else None
+        if head is None:
+            return None
+        # The institution's works as a subquery, not one bound parameter per work: a large institution has
+        # more works than SQLite (32,766) or PostgreSQL (65,535) accept as parameters of one statement.
+        works_sql = ("SELECT DISTINCT d.work_id FROM document_authors a JOIN documents d ON d.id = a.document_id"
+                     " WHERE a.ror = ?")
+        n_works = int(self._scalar(f"SELECT COUNT(*) AS n FROM ({works_sql}) w", (ror,)) or 0)
+        n_authors = int(self._scalar("SELECT COUNT(DISTINCT author_id) AS n FROM document_authors WHERE ror = ?",
+                                     (ror,)) or 0)
+        year = this_year or date.today().year
+        by_year = self._window_counts(f"IN ({works_sql})", (ror,), year, min_confidence)
+        pubs = int(self._scalar(f"SELECT COUNT(DISTINCT document_id) AS n FROM statements WHERE cited_work_id IN"
+                                f" ({works_sql})", (ror,)) or 0)
+        windows = _index_windows(by_year, year)
+        every = windows[-1]
+        return InstitutionProfile(
+            ror=ror, name=head["institution"], city=head["city"], region=head["region"], country=head["country"],
+            works=n_works, authors=n_authors,
+            tallies=Tallies(supporting=every.supporting, contrasting=every.contrasting, mentioning=every.mentioning,
+                            unclassified=every.total - every.statements - every.mentioning, total=every.total,
+                            citing_publications=pubs),
+            windows=tuple(windows), min_confidence=min_confidence)
+
+    def find_institutions(self, query: str, limit: int = 20) -> list[InstitutionHit]:
+        q = query.strip()
+        ror = q.rstrip("/").rsplit("/", 1)[-1] if q.lower().startswith(("https://ror.org/", "ror.org/")) else q
+        sel = ("SELECT ror, MIN(institution) AS name, MIN(country) AS country, COUNT(DISTINCT author_id) AS n"
+               " FROM document_authors WHERE {} GROUP BY ror ORDER BY n DESC, ror LIMIT ?")
+        rows = self._rows(sel.format("ror = ?"), (ror, limit)) if re.fullmatch(r"0[a-z0-9]{6}\d{2}", ror) else []
+        words = _like_words(q)
+        if not rows and words:
+            rows = self._rows(sel.format("ror <> '' AND lower(institution) LIKE ?"),
+                              ("%" + "%".join(words) + "%", limit))
+        return [InstitutionHit(ror=r["ror"], name=r["name"], country=r["country"], authors=int(r["n"]))
+                for r in rows]
+
+    def _journal_issns(self, issn: str) -> list[str]:
+        """``issn`` and the journal's other ISSN (print ↔ electronic), as a work that carries both pairs them.
+        (Each lookup stops at the first such work: the indexes are (issn, eissn) and (eissn, issn).)"""
+        e = self._row("SELECT eissn FROM works WHERE issn = ? AND eissn <> '' LIMIT 1", (issn,))
+        p = self._row("SELECT issn FROM works WHERE eissn = ? AND issn <> '' LIMIT 1", (issn,))
+        return sorted({issn, e["eissn"] if e else "", p["issn"] if p else ""} - {""})
+
+    def find_journals(self, query: str, limit: int = 20, *, exact: bool = False) -> list[JournalHit]:
+        q = query.strip()
+        issn = normalise_issn(q) if len(q) <= 20 else ""
+        if issn:
+            hits = [issn] if self._row("SELECT issn FROM journal_names WHERE issn = ? LIMIT 1", (issn,)) else []
+        elif exact:
+            hits = [r["issn"] for r in self._rows("SELECT issn FROM journal_names WHERE lower(name) = ? ORDER BY issn",
+                                                   (q.lower(),))] if q else []
+        else:
+            words = _like_words(q)
+            rows = self._rows("SELECT issn FROM journal_names WHERE lower(name) = ?", (q.lower(),)) if q else []
+            if words:
+                rows += self._rows("SELECT issn FROM journal_names WHERE lower(name) LIKE ? ORDER BY length(name),"
+                                   " issn LIMIT ?", ("%" + "%".join(words) + "%", limit * 4))
+            hits = list(dict.fromkeys(r["issn"] for r in rows))
+        out: list[JournalHit] = []
+        seen: set[str] = set()
+        for h in hits:
+            if h in seen:
+                continue
+            issns = self._journal_issns(h)
+            seen |= set(issns)
+            p_issn, e_issn = self._journal_pair(issns)
+            out.append(JournalHit(issn=p_issn, eissn=e_issn, name=self._journal_name(issns)))
+            if len(out) >= limit:
+                break
+        return out
+
+    def _journal_pair(self, issns: Sequence[str]) -> tuple[str, str]:
+        """(print ISSN, e-ISSN) of a journal, by the column its works carry each in (an online-only journal
+        has an e-ISSN alone); a journal known only by names keeps its one ISSN as the print one."""
+        printed = next((x for x in issns if self._row("SELECT 1 AS x FROM works WHERE issn = ? LIMIT 1", (x,))), "")
+        online = next((x for x in issns if x != printed
+                       and self._row("SELECT 1 AS x FROM works WHERE eissn = ? LIMIT 1", (x,))), "")
+        return (printed, online) if printed or online else (issns[0], "")
+
+    def _journal_name(self, issns: Sequence[str]) -> str:
+        """The longest name the journal goes by: its full title rather than an abbreviation."""
+        row = self._row(f"SELECT name FROM journal_names WHERE issn IN ({','.join('?' * len(issns))})"
+                        " ORDER BY length(name) DESC, name LIMIT 1", issns)
+        return str(row["name"]) if row else ""
+
+    def journal_profile(self, issn: str, this_year: int | None = None, *,
+                        min_confidence: float | None = None) -> JournalProfile | None:
+        """Works carrying one of the journal's ISSNs, or (without an ISSN) one of its names; the statements
+        citing them, by citing-year window, and its most cited works."""
+        wanted = normalise_issn(issn) if len(issn) <= 20 else ""
+        if not wanted:
+            return None
+        issns = self._journal_issns(wanted)
+        names = [r["name"] for r in self._rows(
+            f"SELECT DISTINCT name FROM journal_names WHERE issn IN ({','.join('?' * len(issns))}) ORDER BY name",
+            issns)]
+        if not names and issns == [wanted] and not self._row(
+                "SELECT id FROM works WHERE issn = ? OR eissn = ? LIMIT 1", (wanted, wanted)):
+            return None
+        i_marks, n_marks = ",".join("?" * len(issns)), ",".join("?" * len(names))
+        # One UNION per index (issn, eissn, lower(container)): an OR would scan the works table.
+        works_sql = (f"SELECT id FROM works WHERE issn IN ({i_marks}) UNION SELECT id FROM works WHERE eissn IN"
+                     f" ({i_marks})")
+        works_args: list[Any] = [*issns, *issns]
+        by_name_sql = ""
+        if names:
+            by_name_sql = (f"SELECT id FROM works WHERE lower(container) IN ({n_marks}) AND issn = '' AND"
+                           " eissn = ''")
+            works_sql += " UNION " + by_name_sql
+            works_args += [n.lower() for n in names]
+        n_works = int(self._scalar(f"SELECT COUNT(*) AS n FROM ({works_sql}) AS w", works_args) or 0)
+        n_by_name = int(self._scalar(f"SELECT COUNT(*) AS n FROM ({by_name_sql}) AS w",
+                                     [n.lower() for n in names]) or 0) if names else 0
+        year = this_year or date.today().year
+        by_year = self._window_counts(f"IN ({works_sql})", works_args, year, min_confidence)
+        per_work: dict[int, dict[str, int]] = {}
+        if self._has_work_tallies:  # the 20 most cited works: one row each in the per-work totals
+            for r in self._rows(f"SELECT work_id, supporting, contrasting, mentioning, statements FROM work_totals"
+                                f" WHERE work_id IN ({works_sql}) ORDER BY statements DESC, work_id LIMIT 20",
+                                works_args):
+                per_work[int(r["work_id"])] = {s: int(r[s]) for s in STANCES}
+                per_work[int(r["work_id"])][""] = int(r["statements"]) - sum(int(r[s]) for s in STANCES)
+        else:
+            for r in self._rows(*self._by_year(f"IN ({works_sql})", works_args, per_work=True)):
+                work_counts = per_work.setdefault(int(r["cited_work_id"]), {})
+                work_counts[r["stance"] or ""] = work_counts.get(r["stance"] or "", 0) + int(r["n"])
+        # The citing publications: distinct documents over all the journal's works (not a sum of per-work counts).
+        pubs = int(self._scalar(f"SELECT COUNT(DISTINCT document_id) AS n FROM statements WHERE cited_work_id IN"
+                                f" ({works_sql})", works_args) or 0)
+        windows = _index_windows(by_year, year)
+        every = windows[-1]
+        top = sorted(per_work, key=lambda w: (-sum(per_work[w].values()), w))[:20]
+        if min_confidence is not None:  # the most cited (by statements, whatever their label), counted alike
+            for w, t in self._tallies_of_works(top, min_confidence).items():
+                per_work[w] = {s: getattr(t, s) for s in STANCES} | {"": t.unclassified}
+        meta = {int(r["id"]): r for r in self._rows(
+            f"SELECT id, doi, title, year FROM works WHERE id IN ({','.join('?' * len(top))})", top)} if top else {}
+        p_issn, e_issn = self._journal_pair(issns)
+        return JournalProfile(
+            issn=p_issn, eissn=e_issn,
+            name=self._journal_name(issns), names=tuple(names), works=n_works, works_by_name=n_by_name,
+            tallies=Tallies(supporting=every.supporting, contrasting=every.contrasting, mentioning=every.mentioning,
+                            unclassified=every.total - every.statements - every.mentioning, total=every.total,
+                            citing_publications=pubs),
+            windows=tuple(windows),
+            most_cited=tuple(JournalWork(work_id=format_work_id(w), doi=meta[w]["doi"] or "", title=meta[w]["title"],
+                                         year=meta[w]["year"], supporting=per_work[w].get("supporting", 0),
+                                         contrasting=per_work[w].get("contrasting", 0),
+                                         mentioning=per_work[w].get("mentioning", 0),
+                                         total=sum(per_work[w].values())) for w in top if w in meta),
+            min_confidence=min_confidence)
+
+    # ------------------------------------------------------------------------------- knowledge flows
+    def flow_statements(self) -> Iterator[tuple[int, int, int]]:
+        # Codes, not text, and no GROUP BY: SQLite sorts for a GROUP BY (seconds at a million rows) and text
+        # costs a string object per row; the caller counts with numpy.
+        section = " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(SECTIONS))
+        stance = " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(STANCES))
+        return self._stream_tuples(
+            f"SELECT citing_work_id, cited_work_id, (CASE section {section} ELSE {SECTIONS.index('other')} END) * 8"
+            f" + (CASE stance {stance} ELSE {len(STANCES)} END) * 2 + (CASE WHEN self_citation <> 0 THEN 1 ELSE 0"
+            " END) FROM statements WHERE cited_work_id IS NOT NULL")
+
+    def flow_references(self) -> Iterator[tuple[int, int]]:
+        # No DISTINCT: it would sort half a million rows; the caller keeps a set.
+        return self._stream_tuples("SELECT d.work_id, r.work_id FROM refs r JOIN documents d"
+                                   " ON d.id = r.document_id WHERE r.work_id IS NOT NULL")
+
+    def located_places(self) -> Iterator[tuple[Any, ...]]:
+        # Two sorted scans as plain tuples; the precedence is one set lookup and one comparison per row.
+        full_text: set[int] = set()
+        for r in self._stream_tuples(
+                "SELECT d.work_id, d.year, d.journal, 'full text', a.institution, a.ror, a.city, a.region,"
+                " a.country FROM document_authors a JOIN documents d ON d.id = a.document_id WHERE a.country <> ''"
+                " ORDER BY d.work_id, d.id, a.position"):
+            full_text.add(r[0])
+            yield r
+        if self.schema_version < _work_places_version(self.backend):  # an older index read as it is has none
+            return
+        work, first_source = None, None
+        for r in self._stream_tuples(
+                "SELECT p.work_id, w.year, w.container, p.source, p.institution, p.ror, p.city, p.region,"
+                " p.country FROM work_places p JOIN works w ON w.id = p.work_id WHERE p.country <> ''"
+                " ORDER BY p.work_id, p.source, p.position, p.n"):
+            if r[0] != work:
+                work, first_source = r[0], r[3]
+            if r[3] == first_source and r[0] not in full_text:  # the full text (or the first source) wins
+                yield r
+
+    def located_works(self) -> list[LocatedWork]:
+        found: dict[int, tuple[int | None, str, list[tuple[str, ...]], str]] = {}  # work row id →
+        for r in self.located_places():
+            entry = found.get(r[0])
+            if entry is None:
+                entry = found[r[0]] = (r[1], r[2], [], r[3])
+            entry[2].append(r[4:])
+        places: dict[tuple[str, ...], Place] = {}  # each distinct place made once
+
+        def place(fields: tuple[str, ...]) -> Place:
+            p = places.get(fields)
+            if p is None:
+                p = places[fields] = Place(*fields)
+            return p
+
+        return [LocatedWork(format_work_id(int(n)), year, journal, tuple(place(f) for f in dict.fromkeys(rows)),
+                            source) for n, (year, journal, rows, source) in sorted(found.items())]
+
+    def iter_document_authors(self) -> Iterator[DocumentAuthor]:
+        for r in self._stream(
+                "SELECT d.source, d.doi, a.* FROM document_authors a JOIN documents d ON d.id = a.document_id"
+                " ORDER BY a.document_id, a.position"):
+            name = f"{r['given']} {r['family']}".strip() if r["given"] else r["family"]
+            yield DocumentAuthor(
+                citing_source=r["source"], doi=r["doi"] or "", position=int(r["position"]),
+                author_id=str(r["author_id"]) if r["author_id"] is not None else "", name=name, orcid=r["orcid"],
+                affiliation=r["affiliation"], institution=r["institution"], ror=r["ror"], city=r["city"],
+                region=r["region"], country=r["country"])
+
+
+def _like_words(query: str) -> list[str]:
+    """The words of a name query, lower-cased and safe inside a LIKE pattern (no % or _ wildcards)."""
+    return [w for w in re.split(r"[\W_]+", query.lower()) if w][:20]
+
+
+WINDOW_YEARS = (2, 5)  # the index windows besides all-time: the citing years up to this one, this many
+
+
+def _index_windows(by_year: dict[int | None, dict[str, int]], year: int) -> list[IndexWindow]:
+    """Supporting ÷ (supporting + contrasting) over citing years ``year``-1.., ``year``-4.. and all, from
+    statement counts by citing year and stance ("" = unclassified)."""
+    windows = []
+    for name, first in (("2y", year - WINDOW_YEARS[0] + 1), ("5y", year - WINDOW_YEARS[1] + 1), ("all", None)):
+        c = {s: sum(v.get(s, 0) for y, v in by_year.items() if first is None or (y is not None and y >= first))
+             for s in (*STANCES, "")}
+        sc = c["supporting"] + c["contrasting"]
+        windows.append(IndexWindow(window=name, index=round(c["supporting"] / sc, 4) if sc else None,
+                                   statements=sc, total=sum(c.values()), supporting=c["supporting"],
+                                   contrasting=c["contrasting"], mentioning=c["mentioning"]))
+    return windows
+
+
+def _work_places_version(backend: str) -> int:
+    """The schema version that made the work_places table (numbered in landing order, so looked up by name)."""
+    return migration_version(backend, "work_places")
