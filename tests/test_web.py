@@ -146,6 +146,29 @@ def test_report_filters(client: TestClient) -> None:
     assert client.get(f"/reports/{CITED}?exclude_self=1").text.count('class="card stmt') == 5
 
 
+@pytest.mark.parametrize("path", [f"/reports/{CITED}", "/search?q=sentinel", f"/api/citations/{CITED}",
+                                  "/api/search?q=sentinel", "/statements/1"])
+def test_boolean_parameters_are_read_as_the_api_reads_them(client: TestClient, path: str) -> None:
+    """A true/false query parameter is read by one rule on pages and the API: the spellings FastAPI takes for a
+    bool, and anything else is refused naming the parameter (pages took exclude_self=maybe as false and showed
+    every statement as if it were off, while /api/citations answered 422)."""
+    name = "saved" if path.startswith("/statements/") else "exclude_self"
+    sep = "&" if "?" in path else "?"
+    bad = client.get(f"{path}{sep}{name}=maybe")
+    assert bad.status_code in ((422,) if path.startswith("/api/") else (400,)), (path, bad.status_code)
+    assert name in bad.text, path
+    for yes in ("1", "true", "on", "YES", "t"):
+        assert client.get(f"{path}{sep}{name}={yes}").status_code == 200, (path, yes)
+    if not path.startswith("/api/"):  # blank: the default on a page (the API's typed parameters refuse it)
+        assert client.get(f"{path}{sep}{name}=").status_code == 200, path
+    if name == "exclude_self":
+        page = client.get(f"{path}{sep}exclude_self=true").text
+        assert 'name="exclude_self" type="checkbox" value="1" checked' in page or path.startswith("/api/")
+    else:
+        assert "Correction saved" in client.get("/statements/1?saved=true").text
+        assert "Correction saved" not in client.get("/statements/1?saved=0").text
+
+
 def test_report_only_labels_the_model_is_sure_of(client: TestClient) -> None:
     """The filter form offers the model's threshold; with it on, tallies, chart and list count alike, and a
     label below it is marked on its card."""

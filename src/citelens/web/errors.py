@@ -124,7 +124,7 @@ def parse_filters(params: Any, *, allow_sort: bool = True) -> dict[str, Any]:
     year_to = int_param(params, "year_to", 1000, 3000)
     if year_from is not None and year_to is not None and year_from > year_to:
         raise BadRequest("year_from must not be after year_to")
-    exclude_self = (params.get("exclude_self") or "").lower() in ("1", "true", "on", "yes")
+    exclude_self = bool_param(params, "exclude_self")
     out = {"stance": stance, "section": section, "year_from": year_from, "year_to": year_to,
            "exclude_self": exclude_self, "min_confidence": min_confidence_param(params.get("min_confidence"))}
     if allow_sort:

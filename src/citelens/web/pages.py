@@ -24,6 +24,7 @@ from citelens.web.errors import (
     BadRequest,
     NotFound,
     StatementId,
+    bool_param,
     choice_param,
     min_confidence_query,
     parse_filters,
@@ -135,7 +136,7 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
             raise NotFound(f"no citation statement {statement_id}")
         cited = ctx.get_work(st["cited_work_id"]) if st["cited_work_id"] else None
         return ctx.page(request, "statement.html", {
-            "st": st, "cited": cited, "saved": request.query_params.get("saved") == "1",
+            "st": st, "cited": cited, "saved": bool_param(request.query_params, "saved"),
             "citing_journal_issn": journal_issn_of(ctx, {"container": st.get("citing_journal") or ""})})
 
     @r.get("/authors/{author_id}", response_class=HTMLResponse)
