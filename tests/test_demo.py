@@ -3,13 +3,17 @@ docs and the pages' placeholders exists in it, and the pages that lead a new use
 
 from __future__ import annotations
 
+import json
 import re
+import shlex
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
+from citelens.cli import main
 from citelens.pipeline import ingest_paths
 from citelens.store import open_store
 from citelens.web.app import create_app
@@ -21,6 +25,9 @@ DOI = re.compile(r"10\.\d{4,9}/[^\s\"'<>)`,\]]+")
 # An example profile address (not a template such as /api/authors/{id}), and a ROR id given to the command.
 PROFILE_PATH = re.compile(r"/api/(?:authors|institutions|journals)/[^\s?\"'<>)`{}]+")
 INSTITUTION_COMMAND = re.compile(r"citelens institution (0[a-z0-9]{6}\d{2})\b")
+# A profile command as the docs show it, up to what is not part of it ("[--json]", a "# comment", a backtick);
+# the synopses' placeholders (QUERY, ROR|NAME) are upper case and left out.
+PROFILE_COMMAND = re.compile(r"citelens (author|institution|journal) ((?:\"[^\"\n]+\"|[^\s`\[#|])[^`\[#\n]*)")
 # Where examples live: what a new user reads or sees first.
 EXAMPLE_FILES = ["README.md", "docs/web.md", "docs/cli.md", "src/citelens/web/templates/badge.html",
                  "src/citelens/web/templates/docs.html", "src/citelens/web/templates/search.html",
@@ -77,6 +84,48 @@ def test_every_example_profile_is_in_the_demo(client: TestClient) -> None:
             # the demo again into one keeps an author's id only when an ORCID matched it.
             assert r.json()["orcid"], path
 
+
+
+def example_profile_commands() -> list[tuple[str, list[str]]]:
+    """``(file, argv)`` for every ``citelens author|institution|journal ARG ...`` the README and the CLI reference
+    show (synopses with an upper-case placeholder left out)."""
+    found: list[tuple[str, list[str]]] = []
+    for name in ("README.md", "docs/cli.md"):
+        for m in PROFILE_COMMAND.finditer((ROOT / name).read_text(encoding="utf-8")):
+            argv = [m.group(1), *shlex.split(m.group(2))]
+            if not argv[1].startswith("-") and not argv[1].isupper():
+                found.append((name, argv))
+    return found
+
+
+def test_every_example_profile_command_finds_something(demo_db: Path) -> None:
+    """The author, institution and journal commands the README and docs/cli.md show find someone with citations
+    on the demo index, on the page of works they ask for (docs/cli.md showed an ORCID and "Anna Smith", neither
+    in it). Each runs as shown, on the demo database, with --json to read what it found."""
+    commands = example_profile_commands()
+    assert {argv[0] for _, argv in commands} == {"author", "institution", "journal"}, commands
+    for name, argv in commands:
+        args = [a for a in argv if a != "--json"]
+        if "--db" in args:
+            at = args.index("--db")
+            del args[at:at + 2]
+        r = CliRunner().invoke(main, [*args, "--db", str(demo_db), "--json"])
+        shown = f"{name}: citelens {shlex.join(argv)}"
+        assert r.exit_code == 0, f"{shown} -> exit {r.exit_code}: {r.output[:300]}"
+        body = json.loads(r.output)
+        profiles = body[{"author": "authors", "institution": "institutions", "journal": "journals"}[argv[0]]]
+        assert profiles and profiles[0]["tallies"]["total"] >= 1, shown
+        if argv[0] == "author":
+            assert profiles[0]["works"], f"{shown} lists no works"  # e.g. a --page past the last one
+            assert profiles[0]["orcid"], shown  # the example with an ORCID keeps its id over a re-ingest
+
+
+def test_api_author_search_example_finds_someone(client: TestClient) -> None:
+    """The example /docs fills in for GET /api/authors?q= (its "Try it out") finds an author on the demo index."""
+    parameters = client.get("/openapi.json").json()["paths"]["/api/authors"]["get"]["parameters"]
+    (q,) = [p for p in parameters if p["name"] == "q"]
+    for example in q["schema"]["examples"]:
+        assert client.get("/api/authors", params={"q": example}).json()["authors"], example
 
 def test_most_cited_works_have_many_citing_papers(demo_db: Path) -> None:
     store = open_store(demo_db, readonly=True)

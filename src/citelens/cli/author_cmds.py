@@ -40,8 +40,8 @@ def author(query: str, db: str, as_json: bool, limit: int, sort: str, page: int 
            min_confidence: str | None) -> None:
     """An author's works with their tallies, co-authors and affiliations.
 
-    QUERY is an ORCID, an author id (from `export --table authors`) or a name ("Anna Smith", "Smith, A",
-    "Smith"). A name can match several authors (disambiguation keeps people apart without evidence):
+    QUERY is an ORCID, an author id (from `export --table authors`) or a name ("Hillel Adesnik", "Adesnik, H",
+    "Adesnik"). A name can match several authors (disambiguation keeps people apart without evidence):
     each is shown, most documents first. The figures above the works (tallies, co-authors, affiliations)
     are over all the works whatever page is shown. With --min-confidence they count a supporting or
     contrasting label below it as mentioning, as `report --min-confidence` and the author page do.

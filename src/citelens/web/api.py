@@ -203,8 +203,8 @@ def api_router(ctx: WebContext) -> APIRouter:
                                        "tallies": S.tallies_json(w["doi"] or w["id"], w["tallies"])} for w in found]}
 
     @r.get("/authors", tags=["authors"], summary="Find authors by ORCID, author id or name (any author position)")
-    def authors(q: str = Query(..., description="an ORCID, an author id or a name (\"Anna Smith\", \"Smith, A\")",
-                               examples=["0000-0002-1825-0097"]),
+    def authors(q: str = Query(..., description="an ORCID, an author id or a name (\"Hillel Adesnik\", \"Adesnik, H\")",
+                               examples=["0000-0002-3796-8643"]),
                 limit: int = Query(20, description="1 to 50")) -> dict[str, Any]:
         if not q.strip() or len(q) > 200:
             raise BadRequest("q must be 1 to 200 characters")
