@@ -240,3 +240,17 @@ def test_python_dash_m_citelens_runs_the_command(tmp_path: Path) -> None:
     r = subprocess.run([sys.executable, "-m", "citelens", "stats", "--db", "missing.db"], capture_output=True,
                        text=True, env=env, timeout=120, cwd=tmp_path)
     assert r.returncode == EXIT_USAGE and "does not exist" in r.stderr
+
+
+def test_a_query_that_is_not_utf8_is_a_usage_error(tmp_path: Path, mini_jats: bytes) -> None:
+    """Bytes on the command line that are not UTF-8 reach Python as lone surrogates, which the database cannot
+    hold: `citelens journal $'\\xff\\xfe'` ended in a traceback (exit 1), and the other commands echoed the bytes
+    into their --json output. Every text argument now refuses them by name, with exit 2."""
+    db = build(tmp_path, mini_jats)
+    for argv in (["journal", "\udcff\udcfe", "--db", db], ["journal", "PLoS \udcff", "--db", db, "--json"],
+                 ["institution", "\udcff", "--db", db], ["author", "M\udcfcller", "--db", db, "--json"],
+                 ["report", "10.1/\udcff", "--db", db], ["search", "\udcff", "--db", db, "--json"],
+                 ["classify", "We confirm <cite>[1]</cite> \udcff.", "--classifier", "cues"]):
+        result = CliRunner().invoke(main, argv)
+        assert result.exit_code == EXIT_USAGE, (argv, result.exit_code, result.output[-300:])
+        assert "not UTF-8" in result.output and "Traceback" not in result.output, argv

@@ -24,6 +24,22 @@ EXIT_NOT_FOUND = 3
 EXIT_ERROR = 4
 
 
+class CommandLineText(click.ParamType):
+    """Text given on the command line (a DOI, a query, a sentence). Bytes that are not UTF-8 reach Python as lone
+    surrogates, which SQLite and JSON cannot hold (`citelens journal $'\\xff'` ended in a traceback): they are a
+    usage error naming the argument, where a user can see that the terminal's encoding is at fault."""
+
+    name = "text"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and any("\ud800" <= c <= "\udfff" for c in value):
+            self.fail("is not UTF-8 text (check the terminal's or the script's encoding)", param, ctx)
+        return value
+
+
+TEXT = CommandLineText()
+
+
 def console(stderr: bool = False) -> Any:
     """A rich Console for human output. Piped or redirected output is not wrapped at 80 columns (long
     lines stay whole for grep and friends); a terminal gets its own width."""

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from citelens.cli import EXIT_NOT_FOUND, main
+from citelens.cli import EXIT_NOT_FOUND, TEXT, main
 from citelens.cli.index_cmds import (
     DB_OPTION,
     JSON_OPTION,
@@ -24,7 +24,7 @@ SHOWN_WORKS = 20  # works printed per author without --page (--json lists them a
 
 
 @main.command()
-@click.argument("query")
+@click.argument("query", type=TEXT)
 @DB_OPTION
 @JSON_OPTION
 @click.option("--limit", default=5, show_default=True, type=click.IntRange(1, 100),

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from citelens.cli import EXIT_ERROR, EXIT_NOT_FOUND, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, console, main
+from citelens.cli import EXIT_ERROR, EXIT_NOT_FOUND, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, TEXT, console, main
 from citelens.cli.terminal import safe
 from citelens.document import SECTIONS, STANCES
 from citelens.errors import CiteLensError, StoreError
@@ -185,7 +185,7 @@ def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: boo
 # ------------------------------------------------------------------------------------------- report
 
 @main.command()
-@click.argument("ident")
+@click.argument("ident", type=TEXT)
 @DB_OPTION
 @JSON_OPTION
 @TYPE_OPTION
@@ -269,7 +269,7 @@ def _below(statement: dict[str, Any], threshold: float | None) -> bool:
 # ------------------------------------------------------------------------------------------- search
 
 @main.command()
-@click.argument("query")
+@click.argument("query", type=TEXT)
 @DB_OPTION
 @JSON_OPTION
 @TYPE_OPTION

@@ -8,7 +8,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from citelens.cli import EXIT_NOT_FOUND, EXIT_USAGE, main
+from citelens.cli import EXIT_NOT_FOUND, EXIT_USAGE, TEXT, main
 from citelens.cli.index_cmds import (
     DB_OPTION,
     JSON_OPTION,
@@ -68,7 +68,7 @@ def _check_query(query: str) -> None:
 
 
 @main.command()
-@click.argument("query")
+@click.argument("query", type=TEXT)
 @DB_OPTION
 @JSON_OPTION
 @LIMIT_OPTION
@@ -107,7 +107,7 @@ def institution(query: str, db: str, as_json: bool, limit: int, min_confidence: 
 
 
 @main.command()
-@click.argument("query")
+@click.argument("query", type=TEXT)
 @DB_OPTION
 @JSON_OPTION
 @LIMIT_OPTION

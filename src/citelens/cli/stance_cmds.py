@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from citelens.cli import EXIT_USAGE, main
+from citelens.cli import EXIT_USAGE, TEXT, main
 from citelens.stance import (
     DEFAULT_CLASSIFIER,
     StanceClassifier,
@@ -26,10 +26,10 @@ def _classifier(name: str | None) -> StanceClassifier:
 
 
 @main.command()
-@click.argument("text")
-@click.option("--before", default="", help="The sentence before the citing sentence.")
-@click.option("--after", default="", help="The sentence after the citing sentence.")
-@click.option("--section", default="", help="Section title, e.g. Discussion.")
+@click.argument("text", type=TEXT)
+@click.option("--before", default="", type=TEXT, help="The sentence before the citing sentence.")
+@click.option("--after", default="", type=TEXT, help="The sentence after the citing sentence.")
+@click.option("--section", default="", type=TEXT, help="Section title, e.g. Discussion.")
 @click.option("--classifier", "--model", "model", default=None,
               help=f"Classifier name ({', '.join(available_classifiers())}; default {DEFAULT_CLASSIFIER})."
                    " --model is the old spelling, kept as an alias.")
