@@ -254,3 +254,22 @@ def test_a_query_that_is_not_utf8_is_a_usage_error(tmp_path: Path, mini_jats: by
         result = CliRunner().invoke(main, argv)
         assert result.exit_code == EXIT_USAGE, (argv, result.exit_code, result.output[-300:])
         assert "not UTF-8" in result.output and "Traceback" not in result.output, argv
+
+
+def test_json_output_is_utf8_whatever_the_file_names(tmp_path: Path) -> None:
+    """A file name that is not UTF-8 reached the --json summary as its raw bytes, which made the output invalid
+    UTF-8 (jq and most JSON readers refuse it). It is written as a JSON escape, which Python reads back as the
+    name os.fsencode turns into the file's bytes."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    names = [b"skip\xff.txt", b"bad\xfe\x1b.xml"]
+    for name in names:
+        (folder / os.fsdecode(name)).write_bytes(b"<nope")
+    out = subprocess.run([sys.executable, "-m", "citelens", "ingest", str(folder), "--db", str(tmp_path / "i.db"),
+                          "--json", "-q", "--classifier", "cues"], capture_output=True,
+                         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")})
+    assert out.returncode == EXIT_PARTIAL, out.stderr[-500:]
+    summary = json.loads(out.stdout.decode("utf-8"))  # strict: raised on the raw bytes
+    skipped = summary["skipped"][0].split(": ")[0]
+    assert os.fsencode(skipped) == os.fsencode(folder / os.fsdecode(names[0]))
+    assert os.fsencode(summary["failed"][0]["source"]) == os.fsencode(folder / os.fsdecode(names[1]))

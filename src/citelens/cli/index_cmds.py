@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -78,8 +79,20 @@ def _open(db: str, *, must_exist: bool = False, readonly: bool = False):  # noqa
         sys.exit(EXIT_ERROR)
 
 
+# A file name that is not UTF-8 reaches Python as lone surrogates ("\udcff" for the byte 0xff). Written as they are,
+# they made --json output invalid UTF-8, which jq and most JSON readers refuse; as JSON escapes they are valid, and
+# Python's json.loads gives back the name that os.fsencode turns into the file's bytes.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def json_text(obj: Any) -> str:
+    """``obj`` as JSON for stdout: non-ASCII text as it is, lone surrogates escaped (always valid UTF-8)."""
+    text = json.dumps(obj, ensure_ascii=False, indent=2, default=str)
+    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def _dump(obj: Any) -> None:
-    click.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+    click.echo(json_text(obj))
 
 
 # ------------------------------------------------------------------------------------------- ingest
