@@ -273,3 +273,21 @@ def test_json_output_is_utf8_whatever_the_file_names(tmp_path: Path) -> None:
     skipped = summary["skipped"][0].split(": ")[0]
     assert os.fsencode(skipped) == os.fsencode(folder / os.fsdecode(names[0]))
     assert os.fsencode(summary["failed"][0]["source"]) == os.fsencode(folder / os.fsdecode(names[1]))
+
+
+def test_an_article_whose_file_name_is_not_utf8_is_stored(tmp_path: Path, mini_jats: bytes) -> None:
+    """A well-formed article in a file whose name is not UTF-8 failed "internal error (UnicodeEncodeError…)": the
+    name, which the index keeps as the statements' citing_source, reached the database as lone surrogates. The
+    index keeps such bytes as ``\\xff`` text; ingesting the file again replaces it, as for any name."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / os.fsdecode(b"mini\xff.xml")).write_bytes(mini_jats)
+    db = str(tmp_path / "i.db")
+    for replaced in (0, 1):
+        code, out = run("ingest", str(folder), "--db", db, "--json", "-q", "--classifier", "cues")
+        assert code == EXIT_OK, out
+        summary = json.loads(out)
+        assert (summary["stored"], summary["replaced"], summary["failed"]) == (1, replaced, []), summary
+    code, out = run("report", "10.1128/JB.187.1.55", "--db", db, "--json")
+    assert code == EXIT_OK, out
+    assert {s["citing_source"] for s in json.loads(out)["statements"]} == {str(folder / "mini\\xff.xml")}

@@ -18,6 +18,7 @@ import lzma
 import multiprocessing.context
 import multiprocessing.pool
 import os
+import re
 import signal
 import stat
 import sys
@@ -705,12 +706,28 @@ def _worker_context(fork: bool = False) -> multiprocessing.context.BaseContext:
     return ctx
 
 
+# Python holds a file name's bytes that are not UTF-8 as lone surrogates ("\udcff" for 0xff), which no database can
+# store: such an article failed "internal error (UnicodeEncodeError…)".
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def storable_name(name: str) -> str:
+    """``name`` as the index keeps it (a document's source): a byte that is not UTF-8 written as ``\\xff``, the
+    same every time, so that ingesting the file again still replaces it."""
+    def shown(m: re.Match[str]) -> str:
+        code = ord(m.group())
+        return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
+
+    return _LONE_SURROGATE.sub(shown, name)
+
+
 def process_document(data: bytes, source: str, classifier: StanceClassifier, locate: bool = True) -> Document:
     """The database-free stages for one file: parse → locate → segment/link → classify.
 
     ``locate=False`` leaves the locate stage to the caller (the statements do not depend on it): the local worker
     pool runs it in the writer process, see ``Pipeline._processed``."""
     doc = parse_document(data, source)
+    doc.source = storable_name(doc.source)  # messages about the file keep naming it as given
     if locate:
         locate_authors(doc)
     build_statements(doc)
