@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 from click.testing import CliRunner
 
 from citelens.cli import EXIT_NOT_FOUND, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, main
@@ -291,3 +292,29 @@ def test_an_article_whose_file_name_is_not_utf8_is_stored(tmp_path: Path, mini_j
     code, out = run("report", "10.1128/JB.187.1.55", "--db", db, "--json")
     assert code == EXIT_OK, out
     assert {s["citing_source"] for s in json.loads(out)["statements"]} == {str(folder / "mini\\xff.xml")}
+
+
+def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found: list[tuple[str, ...]] = []
+    for name, command in sorted(group.commands.items()):
+        found.append((*prefix, name))
+        if isinstance(command, click.Group):
+            found.extend(_commands(command, (*prefix, name)))
+    return found
+
+
+def test_every_command_help_shows_an_example_and_says_what_db_it_needs() -> None:
+    """Each --help ends with a command to copy (only classify and flows had one), and the commands that only read
+    the index do not promise to create a missing --db ("created if missing"): they stop with exit 2."""
+    readers = {("report",), ("search",), ("stats",), ("export",), ("author",), ("institution",), ("journal",),
+               ("check",), ("serve",)}
+    for argv in _commands(main):
+        result = CliRunner().invoke(main, [*argv, "--help"], terminal_width=200)
+        assert result.exit_code == 0, argv
+        text = " ".join(result.output.split())
+        if not isinstance(main.get_command(click.Context(main), argv[0]), click.Group) or len(argv) > 1:
+            assert f"Example: citelens {' '.join(argv)} " in text, argv
+        if argv in readers:
+            assert "created if missing" not in text and "citelens ingest" in text, argv
+    report_help = " ".join(CliRunner().invoke(main, ["report", "--help"]).output.split())
+    assert "PMID" in report_help and "PMCID" in report_help  # report takes them (docs/cli.md)

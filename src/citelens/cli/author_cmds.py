@@ -8,9 +8,9 @@ import click
 
 from citelens.cli import EXIT_NOT_FOUND, TEXT, main
 from citelens.cli.index_cmds import (
-    DB_OPTION,
     JSON_OPTION,
     PROFILE_MIN_CONFIDENCE_OPTION,
+    READ_DB_OPTION,
     _console,
     _dump,
     _min_confidence,
@@ -25,7 +25,7 @@ SHOWN_WORKS = 20  # works printed per author without --page (--json lists them a
 
 @main.command()
 @click.argument("query", type=TEXT)
-@DB_OPTION
+@READ_DB_OPTION
 @JSON_OPTION
 @click.option("--limit", default=5, show_default=True, type=click.IntRange(1, 100),
               help="At most this many authors when a name matches several.")
@@ -44,7 +44,10 @@ def author(query: str, db: str, as_json: bool, limit: int, sort: str, page: int 
     "Adesnik"). A name can match several authors (disambiguation keeps people apart without evidence):
     each is shown, most documents first. The figures above the works (tallies, co-authors, affiliations)
     are over all the works whatever page is shown. With --min-confidence they count a supporting or
-    contrasting label below it as mentioning, as `report --min-confidence` and the author page do.
+    contrasting label below it as mentioning, as `report --min-confidence` and the author page do. Exit 3 when no
+    author matches.
+
+    Example: citelens author "Hillel Adesnik" --db index.db --sort cited --json
     """
     threshold = _min_confidence(min_confidence)
     store = _open(db, must_exist=True, readonly=True)

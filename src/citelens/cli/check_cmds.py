@@ -23,6 +23,8 @@ def check(file: str, db: str, as_json: bool, as_csv: bool) -> None:
     FILE is a manuscript (PDF, Word .docx) or a reference list (BibTeX, RIS, CSL JSON, JATS XML, or plain
     text with one reference per line) in any common encoding; "-" reads stdin. Nothing is added to the
     index. Exit 0 when the file was checked (warnings or not), 2 when it cannot be read.
+
+    Example: citelens check references.bib --db index.db --csv > checked.csv
     """
     from citelens.check import (
         CheckInputError,

@@ -26,6 +26,10 @@ from citelens.spreadsheet import safe_row
 DB_OPTION = click.option("--db", "db", required=True, envvar="CITELENS_DB", type=click.Path(dir_okay=False),
                          help="SQLite database file (created if missing) or a postgresql://USER@HOST/DB URL."
                               " Env: CITELENS_DB.")
+# The commands that only read the index: a missing file is a usage error (exit 2), never a new empty index.
+READ_DB_OPTION = click.option("--db", "db", required=True, envvar="CITELENS_DB", type=click.Path(dir_okay=False),
+                              help="The index: a SQLite file built by `citelens ingest` (a missing one is exit 2)"
+                                   " or a postgresql://USER@HOST/DB URL. Env: CITELENS_DB.")
 JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON on stdout.")
 TYPE_OPTION = click.option("--type", "stance", type=click.Choice(STANCES), help="Only statements of this type.")
 SECTION_OPTION = click.option("--section", type=click.Choice(SECTIONS), help="Only statements from this section.")
@@ -123,6 +127,8 @@ def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: boo
     TEI (.tei.xml), S2ORC / s2orc-doc2json JSON (.json), PDF, and JSON-lines work metadata (.jsonl: Crossref or OpenAlex records) used for resolution and to place cited works.
     Re-ingesting an article replaces it. Exit 0 when every input was stored, 1 when some failed (the
     rest are stored), 2 on usage errors.
+
+    Example: citelens ingest data/demo-corpus --db index.db --json
     """
     from citelens.pipeline import IngestSummary, InputPaths, Pipeline, worker_pool
     from citelens.stance import check_classifier_name
@@ -199,7 +205,7 @@ def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: boo
 
 @main.command()
 @click.argument("ident", type=TEXT)
-@DB_OPTION
+@READ_DB_OPTION
 @JSON_OPTION
 @TYPE_OPTION
 @SECTION_OPTION
@@ -208,7 +214,13 @@ def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: boo
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(0, 100_000))
 def report(ident: str, db: str, as_json: bool, stance: str | None, section: str | None, exclude_self: bool,
            min_confidence: str | None, limit: int) -> None:
-    """How has a work been cited? IDENT is a DOI or a work id (W123)."""
+    """How has a work been cited? Tallies, tallies by section and the citation statements.
+
+    IDENT is a DOI (with or without https://doi.org/), a work id (W123), a PMID (26635547, PMID:26635547) or a
+    PMCID (PMC4712345). Exit 3 when the index does not hold it.
+
+    Example: citelens report 10.1038/nn1525 --db index.db --type contrasting --min-confidence auto
+    """
     threshold = _min_confidence(min_confidence)
     store = _open(db, must_exist=True, readonly=True)
     work = store.get_work(ident)
@@ -283,7 +295,7 @@ def _below(statement: dict[str, Any], threshold: float | None) -> bool:
 
 @main.command()
 @click.argument("query", type=TEXT)
-@DB_OPTION
+@READ_DB_OPTION
 @JSON_OPTION
 @TYPE_OPTION
 @SECTION_OPTION
@@ -295,7 +307,12 @@ def _below(statement: dict[str, Any], threshold: float | None) -> bool:
 @MIN_CONFIDENCE_OPTION
 def search(query: str, db: str, as_json: bool, stance: str | None, section: str | None, exclude_self: bool,
            year_from: int | None, year_to: int | None, limit: int, offset: int, min_confidence: str | None) -> None:
-    """Full-text search over citation statements (ranked, with snippets)."""
+    """Full-text search over citation statements (ranked, with snippets).
+
+    Words are ANDed; "quoted phrases", word* prefixes and OR work.
+
+    Example: citelens search "consistent with" --db index.db --type supporting --section discussion
+    """
     if not query.strip():  # matches nothing, which read as "the index holds nothing" (the API answers 400)
         raise click.BadParameter("the query is empty: give words to search for", param_hint="QUERY")
     threshold = _min_confidence(min_confidence)
@@ -325,10 +342,13 @@ def search(query: str, db: str, as_json: bool, stance: str | None, section: str 
 # -------------------------------------------------------------------------------------------- stats
 
 @main.command()
-@DB_OPTION
+@READ_DB_OPTION
 @JSON_OPTION
 def stats(db: str, as_json: bool) -> None:
-    """Counts: documents, works, statements by type and section, resolution methods, size."""
+    """Counts: documents, works, statements by type and section, resolution methods, size.
+
+    Example: citelens stats --db index.db --json
+    """
     store = _open(db, must_exist=True, readonly=True)
     s = as_dict(store.stats())
     store.close()
@@ -345,7 +365,7 @@ def stats(db: str, as_json: bool) -> None:
 # ------------------------------------------------------------------------------------------- export
 
 @main.command()
-@DB_OPTION
+@READ_DB_OPTION
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
 @click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-",
               help="File to write (default stdout).")
@@ -354,7 +374,10 @@ def stats(db: str, as_json: bool) -> None:
               help="statements: one row per citation statement; authors: one row per (document, author "
                    "position) with the located affiliation.")
 def export(db: str, fmt: str, output: Any, corrections: bool, table: str) -> None:
-    """Export one row per citation statement (or per correction, or per author) as JSON lines or CSV."""
+    """Export one row per citation statement (or per correction, or per author) as JSON lines or CSV.
+
+    Example: citelens export --db index.db --format csv -o statements.csv
+    """
     store = _open(db, must_exist=True, readonly=True)
     fixed_fields: tuple[str, ...] | None = None if corrections else EXPORT_FIELDS
     if table == "authors":

@@ -10,9 +10,9 @@ from rich.table import Table
 
 from citelens.cli import EXIT_NOT_FOUND, EXIT_USAGE, TEXT, main
 from citelens.cli.index_cmds import (
-    DB_OPTION,
     JSON_OPTION,
     PROFILE_MIN_CONFIDENCE_OPTION,
+    READ_DB_OPTION,
     _console,
     _dump,
     _min_confidence,
@@ -69,7 +69,7 @@ def _check_query(query: str) -> None:
 
 @main.command()
 @click.argument("query", type=TEXT)
-@DB_OPTION
+@READ_DB_OPTION
 @JSON_OPTION
 @LIMIT_OPTION
 @PROFILE_MIN_CONFIDENCE_OPTION
@@ -83,6 +83,8 @@ def institution(query: str, db: str, as_json: bool, limit: int, min_confidence: 
     A name can match several institutions: each is shown, most authors first. Exit 3 when none matches.
     With --min-confidence the tallies and windows count a supporting or contrasting label below it as
     mentioning, as the institution page's "only labels the model is sure of" does.
+
+    Example: citelens institution 041kmwe10 --db index.db --min-confidence 0.8 --json
     """
     _check_query(query)
     threshold = _min_confidence(min_confidence)
@@ -108,7 +110,7 @@ def institution(query: str, db: str, as_json: bool, limit: int, min_confidence: 
 
 @main.command()
 @click.argument("query", type=TEXT)
-@DB_OPTION
+@READ_DB_OPTION
 @JSON_OPTION
 @LIMIT_OPTION
 @PROFILE_MIN_CONFIDENCE_OPTION
@@ -121,6 +123,8 @@ def journal(query: str, db: str, as_json: bool, limit: int, min_confidence: str 
     from a reference) under one of its names. Exit 3 when none matches. With --min-confidence the tallies,
     windows and most cited works count a supporting or contrasting label below it as mentioning, as the
     journal page's "only labels the model is sure of" does.
+
+    Example: citelens journal "PLoS Biology" --db index.db --min-confidence auto
     """
     _check_query(query)
     threshold = _min_confidence(min_confidence)

@@ -46,6 +46,8 @@ def parse_cmd(file: BinaryIO, as_json: bool) -> None:
     """Parse FILE, one reference string per line ("-" reads stdin). Blank lines are skipped.
 
     Any common text encoding is read (UTF-8, UTF-16 with a byte-order mark, Latin-1/Windows-1252, …).
+
+    Example: citelens references parse refs.txt --json
     """
     from citelens.check import CheckInputError, decode_text
     from citelens.references.parser import parse_reference_strings
@@ -84,7 +86,10 @@ def parse_cmd(file: BinaryIO, as_json: bool) -> None:
               help="GROBID references.jsonl (default: shared/data beside the repository, or $CITELENS_DATA).")
 @JSON_OPTION
 def eval_cmd(data: Path | None, as_json: bool) -> None:
-    """Field-level precision/recall/F1 of the packaged parser on the held-out (file-disjoint) test part."""
+    """Field-level precision/recall/F1 of the packaged parser on the held-out (file-disjoint) test part.
+
+    Example: citelens references eval --data references.jsonl --json
+    """
     from citelens.references import parser_train as T
 
     path = data or T.default_data_path()

@@ -28,6 +28,8 @@ def serve(db: str, host: str, port: int, workers: int, log_level: str) -> None:
     CITELENS_SECRET_KEY (signs session cookies; random per start when unset),
     CITELENS_SECURE_COOKIES=1 behind HTTPS, CITELENS_MIN_CONFIDENCE (0-1 or auto: the tallies that scite's
     clients and the badge get count only labels at or above it). See docs/web.md.
+
+    Example: citelens serve --db index.db --port 8000
     """
     import uvicorn
 

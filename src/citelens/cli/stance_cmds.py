@@ -68,6 +68,8 @@ def eval_cmd(data: Path, model: str | None, as_json: bool, plot: Path | None) ->
     """Score a stance classifier on a labelled file: per-class P/R/F1, macro-F1, confusion, throughput.
 
     Rows whose stance is null are skipped (and counted as skipped).
+
+    Example: citelens eval --data data/stance/elife.jsonl --classifier cascade --plot elife.svg
     """
     from citelens.stance.evaluate import evaluate, format_report, read_eval_rows
 
