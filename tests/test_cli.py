@@ -318,3 +318,19 @@ def test_every_command_help_shows_an_example_and_says_what_db_it_needs() -> None
             assert "created if missing" not in text and "citelens ingest" in text, argv
     report_help = " ".join(CliRunner().invoke(main, ["report", "--help"]).output.split())
     assert "PMID" in report_help and "PMCID" in report_help  # report takes them (docs/cli.md)
+
+
+def test_search_numbers_beyond_the_database_are_usage_errors(tmp_path: Path, mini_jats: bytes) -> None:
+    """--offset and --year-from/--year-to went to SQLite whatever their size: past its 64-bit integers the command
+    ended in a traceback (OverflowError, exit 1). The years take the API's range (year_from=1000..3000), the
+    offset any row number; outside them, a usage error naming the option."""
+    db = build(tmp_path, mini_jats)
+    huge = str(2**63)
+    for option, value in (("--offset", huge), ("--year-from", huge), ("--year-to", "-" + huge),
+                          ("--year-from", "999"), ("--year-to", "3001")):
+        result = CliRunner().invoke(main, ["search", "described", "--db", db, option, value, "--json"])
+        assert result.exit_code == EXIT_USAGE, (option, value, result.exit_code, result.output[-300:])
+        assert option in result.output and "Traceback" not in result.output, (option, value)
+    code, out = run("search", "described", "--db", db, "--year-from", "1000", "--year-to", "3000",
+                    "--offset", str(2**63 - 1), "--json")
+    assert code == EXIT_OK and json.loads(out)["results"] == [], out

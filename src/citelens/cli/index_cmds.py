@@ -17,7 +17,7 @@ from rich.table import Table
 
 from citelens.cli import EXIT_ERROR, EXIT_NOT_FOUND, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, TEXT, console, main
 from citelens.cli.terminal import safe
-from citelens.document import SECTIONS, STANCES
+from citelens.document import MAX_ROW_ID, SECTIONS, STANCES
 from citelens.errors import CiteLensError, StoreError
 from citelens.pipeline import AUTO_MAX_JOBS, AUTO_MIN_INPUTS, resolve_jobs
 from citelens.serialize import AUTHOR_EXPORT_FIELDS, EXPORT_FIELDS, as_dict, author_row_json, statement_json
@@ -26,6 +26,8 @@ from citelens.spreadsheet import safe_row
 DB_OPTION = click.option("--db", "db", required=True, envvar="CITELENS_DB", type=click.Path(dir_okay=False),
                          help="SQLite database file (created if missing) or a postgresql://USER@HOST/DB URL."
                               " Env: CITELENS_DB.")
+# Bounded as the API's year_from/year_to are; beyond SQLite's 64-bit integers a number was a traceback.
+YEARS = click.IntRange(1000, 3000)
 # The commands that only read the index: a missing file is a usage error (exit 2), never a new empty index.
 READ_DB_OPTION = click.option("--db", "db", required=True, envvar="CITELENS_DB", type=click.Path(dir_okay=False),
                               help="The index: a SQLite file built by `citelens ingest` (a missing one is exit 2)"
@@ -300,10 +302,10 @@ def _below(statement: dict[str, Any], threshold: float | None) -> bool:
 @TYPE_OPTION
 @SECTION_OPTION
 @EXCLUDE_SELF_OPTION
-@click.option("--year-from", type=int, help="Only statements from papers published in or after this year.")
-@click.option("--year-to", type=int, help="Only statements from papers published in or before this year.")
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
-@click.option("--offset", default=0, type=click.IntRange(0, None))
+@click.option("--year-from", type=YEARS, help="Only statements from papers published in or after this year.")
+@click.option("--year-to", type=YEARS, help="Only statements from papers published in or before this year.")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000), help="Results shown.")
+@click.option("--offset", default=0, type=click.IntRange(0, MAX_ROW_ID), help="Results skipped first (paging).")
 @MIN_CONFIDENCE_OPTION
 def search(query: str, db: str, as_json: bool, stance: str | None, section: str | None, exclude_self: bool,
            year_from: int | None, year_to: int | None, limit: int, offset: int, min_confidence: str | None) -> None:
