@@ -334,3 +334,18 @@ def test_search_numbers_beyond_the_database_are_usage_errors(tmp_path: Path, min
     code, out = run("search", "described", "--db", db, "--year-from", "1000", "--year-to", "3000",
                     "--offset", str(2**63 - 1), "--json")
     assert code == EXIT_OK and json.loads(out)["results"] == [], out
+
+
+def test_queries_are_bounded_as_the_api_bounds_them(tmp_path: Path, mini_jats: bytes) -> None:
+    """A blank or over-long query is a usage error (exit 2), as in institution, journal and the API (q is 1 to 500
+    characters): `author` answered a blank query "not found" (exit 3) and a 100,000-character one with a traceback
+    (SQLite: "LIKE or GLOB pattern too complex"); `search` took minutes over 2,000 prefix words; `report` answered
+    an empty IDENT "not found"."""
+    db = build(tmp_path, mini_jats)
+    for argv in (["author", ""], ["author", "   "], ["author", "x" * 100_000], ["search", " ".join(["a*"] * 2000)],
+                 ["report", " "]):
+        result = CliRunner().invoke(main, [*argv, "--db", db, "--json"])
+        assert result.exit_code == EXIT_USAGE, (argv[0], len(argv[1]), result.exit_code, result.output[-300:])
+        assert "Traceback" not in result.output, argv[0]
+    code, out = run("author", "Barnes", "--db", db, "--json")
+    assert code in (EXIT_OK, EXIT_NOT_FOUND), out  # an ordinary name is still looked up

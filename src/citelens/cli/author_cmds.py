@@ -11,6 +11,7 @@ from citelens.cli.index_cmds import (
     JSON_OPTION,
     PROFILE_MIN_CONFIDENCE_OPTION,
     READ_DB_OPTION,
+    _check_query,
     _console,
     _dump,
     _min_confidence,
@@ -49,6 +50,7 @@ def author(query: str, db: str, as_json: bool, limit: int, sort: str, page: int 
 
     Example: citelens author "Hillel Adesnik" --db index.db --sort cited --json
     """
+    _check_query(query)
     threshold = _min_confidence(min_confidence)
     store = _open(db, must_exist=True, readonly=True)
     found = store.find_authors(query, limit=limit)

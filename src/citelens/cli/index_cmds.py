@@ -97,6 +97,17 @@ def json_text(obj: Any) -> str:
     return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
+# The API's bound on q: a longer query names nothing, and SQLite refuses (or takes minutes over) huge patterns.
+MAX_QUERY_CHARS = 500
+
+
+def _check_query(query: str) -> None:
+    """A blank or over-long QUERY is a usage error (exit 2), as a bad q is a 400 from the API."""
+    if not query.strip() or len(query) > MAX_QUERY_CHARS:
+        _console(True).print(f"[red]error:[/] QUERY must be 1 to {MAX_QUERY_CHARS} characters")
+        sys.exit(EXIT_USAGE)
+
+
 def _dump(obj: Any) -> None:
     click.echo(json_text(obj))
 
@@ -223,6 +234,8 @@ def report(ident: str, db: str, as_json: bool, stance: str | None, section: str 
 
     Example: citelens report 10.1038/nn1525 --db index.db --type contrasting --min-confidence auto
     """
+    if not ident.strip():
+        raise click.BadParameter("IDENT is empty: give a DOI, work id, PMID or PMCID", param_hint="IDENT")
     threshold = _min_confidence(min_confidence)
     store = _open(db, must_exist=True, readonly=True)
     work = store.get_work(ident)
@@ -317,6 +330,8 @@ def search(query: str, db: str, as_json: bool, stance: str | None, section: str 
     """
     if not query.strip():  # matches nothing, which read as "the index holds nothing" (the API answers 400)
         raise click.BadParameter("the query is empty: give words to search for", param_hint="QUERY")
+    if len(query) > MAX_QUERY_CHARS:  # as the API's q; 2,000 prefix words took minutes
+        raise click.BadParameter(f"the query is over {MAX_QUERY_CHARS} characters", param_hint="QUERY")
     threshold = _min_confidence(min_confidence)
     store = _open(db, must_exist=True, readonly=True)
     total, rows = store.search_statements(query, stance=stance, section=section, year_from=year_from,

@@ -8,11 +8,12 @@ from typing import Any
 import click
 from rich.table import Table
 
-from citelens.cli import EXIT_NOT_FOUND, EXIT_USAGE, TEXT, main
+from citelens.cli import EXIT_NOT_FOUND, TEXT, main
 from citelens.cli.index_cmds import (
     JSON_OPTION,
     PROFILE_MIN_CONFIDENCE_OPTION,
     READ_DB_OPTION,
+    _check_query,
     _console,
     _dump,
     _min_confidence,
@@ -59,12 +60,6 @@ def _not_found(kind: str, query: str, db: str, as_json: bool) -> None:
     else:
         _console(True).print(f"[red]not found:[/] no {kind} {safe(query)} in {safe(db)}")
     sys.exit(EXIT_NOT_FOUND)
-
-
-def _check_query(query: str) -> None:
-    if not query.strip() or len(query) > 500:
-        _console(True).print("[red]error:[/] QUERY must be 1 to 500 characters")
-        sys.exit(EXIT_USAGE)
 
 
 @main.command()
