@@ -349,3 +349,24 @@ def test_queries_are_bounded_as_the_api_bounds_them(tmp_path: Path, mini_jats: b
         assert "Traceback" not in result.output, argv[0]
     code, out = run("author", "Barnes", "--db", db, "--json")
     assert code in (EXIT_OK, EXIT_NOT_FOUND), out  # an ordinary name is still looked up
+
+
+def test_corrections_csv_has_its_header_with_no_corrections_yet(tmp_path: Path, mini_jats: bytes) -> None:
+    """`export --corrections --format csv` took its columns from the first correction, so an index without any wrote
+    an empty line, not the header a spreadsheet or script reading the columns expects (the statements export
+    writes its header either way). The columns are the correction record's, as when there are rows."""
+    db = build(tmp_path, mini_jats)
+    code, out = run("export", "--db", db, "--corrections", "--format", "csv")
+    assert code == EXIT_OK
+    assert out.splitlines() == ["id,statement_id,document_identity,reference_key,sentence,old_stance,stance,curator,"
+                                "note,created_at"], out
+    from citelens.store import open_store
+
+    store = open_store(db)
+    store.correct_statement(1, "contrasting", "alice", "misread")
+    store.close()
+    code, out = run("export", "--db", db, "--corrections", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert code == EXIT_OK and len(rows) == 1 and rows[0]["stance"] == "contrasting" and rows[0]["curator"] == "alice"
+    assert out.splitlines()[0] == "id,statement_id,document_identity,reference_key,sentence,old_stance,stance,curator," \
+                                  "note,created_at"

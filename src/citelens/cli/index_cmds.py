@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import json
 import re
 import sys
@@ -22,7 +23,9 @@ from citelens.errors import CiteLensError, StoreError
 from citelens.pipeline import AUTO_MAX_JOBS, AUTO_MIN_INPUTS, resolve_jobs
 from citelens.serialize import AUTHOR_EXPORT_FIELDS, EXPORT_FIELDS, as_dict, author_row_json, statement_json
 from citelens.spreadsheet import safe_row
+from citelens.store import Correction
 
+CORRECTION_FIELDS = tuple(f.name for f in dataclasses.fields(Correction))
 DB_OPTION = click.option("--db", "db", required=True, envvar="CITELENS_DB", type=click.Path(dir_okay=False),
                          help="SQLite database file (created if missing) or a postgresql://USER@HOST/DB URL."
                               " Env: CITELENS_DB.")
@@ -396,7 +399,9 @@ def export(db: str, fmt: str, output: Any, corrections: bool, table: str) -> Non
     Example: citelens export --db index.db --format csv -o statements.csv
     """
     store = _open(db, must_exist=True, readonly=True)
-    fixed_fields: tuple[str, ...] | None = None if corrections else EXPORT_FIELDS
+    # The corrections' columns are their record's fields: taken from the first row, an index without any wrote no
+    # header.
+    fixed_fields: tuple[str, ...] = CORRECTION_FIELDS if corrections else EXPORT_FIELDS
     if table == "authors":
         if corrections:
             raise click.UsageError("--corrections exports statements' corrections; leave out --table authors")
@@ -413,10 +418,10 @@ def export(db: str, fmt: str, output: Any, corrections: bool, table: str) -> Non
         writer = None
         for row in rows:
             if writer is None:
-                fields = list(fixed_fields) if fixed_fields else list(row)
+                fields = list(fixed_fields)
                 writer = csv.DictWriter(output, fieldnames=fields, extrasaction="ignore")
                 writer.writeheader()
             writer.writerow(safe_row(row))
         if writer is None:
-            csv.writer(output).writerow(fixed_fields or [])
+            csv.writer(output).writerow(fixed_fields)
     store.close()
