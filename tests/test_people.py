@@ -223,6 +223,11 @@ def test_author_profile_and_search(pipeline: Pipeline) -> None:
     assert [h[0] for h in store.find_authors("Anna Smith")] == [hit[0]] == [h[0] for h in store.find_authors("Smith")]
     assert store.find_authors("Smith, A")[0][0] == hit[0] and store.find_authors(hit[0])[0][0] == hit[0]
     assert store.find_authors("Nobody") == []
+    # Digits that name no row ("²" is a digit to str.isdigit; 30 digits overflow SQLite's integers): nothing,
+    # not an error (citelens author 999… ended in OverflowError, /api/authors?q=999… in a 500).
+    for junk in ("9" * 30, "²", "١٢"):
+        assert store.find_authors(junk) == [] and store.author_profile(junk) is None, junk
+    assert store.find_authors(f" {hit[0]} ")[0][0] == hit[0]
     profile = store.author_profile(hit[0])
     assert profile is not None
     assert sorted(w.doi for w in profile.works) == ["10.1234/a", "10.1234/b"]

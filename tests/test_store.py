@@ -259,6 +259,30 @@ def test_a_work_is_found_by_its_pmid_or_pmcid_as_people_write_them(pipeline: Pip
         assert store.get_work(ident) is None, ident[:20]
 
 
+def test_stats_list_every_resolution_method(pipeline: Pipeline, mini_jats: bytes) -> None:
+    """`citelens stats --json` documents resolution_methods {doi, pmid, pmcid, fuzzy, new}: a method no
+    reference took is there with 0 (pmcid was missing on the demo)."""
+    ingest(pipeline, "mini.xml", mini_jats)
+    methods = pipeline.store.stats().resolution_methods
+    assert set(methods) >= {"doi", "pmid", "pmcid", "fuzzy", "new"} and methods["pmcid"] == 0
+    assert sum(methods.values()) == pipeline.store.stats().references
+
+
+def test_an_index_whose_path_holds_uri_characters_opens_read_only(tmp_path: Path, mini_jats: bytes) -> None:
+    """A read-only open goes through a file: URI; "?", "#" and "%" in the path ended or changed it ("a?b.db"
+    opened, and made, an empty "a")."""
+    folder = tmp_path / "odd name?#%20"
+    folder.mkdir()
+    db = folder / "in?dex#1%20.db"
+    store = open_store(db)
+    Pipeline(store, "cues").ingest([read_bytes_input("mini.xml", mini_jats)])
+    store.close()
+    reader = open_store(db, readonly=True)
+    assert reader.stats().documents == 1
+    reader.close()
+    assert sorted(p.name for p in folder.iterdir() if not p.name.endswith(("-wal", "-shm"))) == [db.name]
+
+
 def test_a_new_index_gets_its_whole_schema_in_one_transaction(tmp_path: Path,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """A reader that opens the file while the first writer makes it sees no tables or all of them: made one

@@ -152,6 +152,11 @@ def record_from_document(doc: Document) -> WorkRecord:
                       kind="article", work_type=doc.article_type, issn=doc.issn, eissn=doc.eissn)
 
 
+# How a reference found its work (``Reference.resolution_method``): by an identifier, by title, first author
+# and year, or not at all (a new work made for it).
+RESOLUTION_METHODS = ("doi", "pmid", "pmcid", "fuzzy", "new")
+
+
 # ------------------------------------------------------------------------------------------- matching
 
 def match_score(rec: WorkRecord, cand: WorkCandidate, *, fa: str | None = None, t: str | None = None) -> float:

@@ -32,6 +32,7 @@ from citelens.people import (
 )
 from citelens.references.identifiers import normalise_doi, work_identifier
 from citelens.references.resolve import (
+    RESOLUTION_METHODS,
     BlockingKey,
     WorkCandidate,
     WorkRecord,
@@ -1518,8 +1519,9 @@ class SQLStore(ProfileQueries, Store):
         by_section = {s: 0 for s in SECTIONS}
         for r in self._rows("SELECT section, COUNT(*) AS n FROM statements GROUP BY section"):
             by_section[r["section"]] = int(r["n"])
-        methods = {r["method"] or "unresolved": int(r["n"])
-                   for r in self._rows("SELECT method, COUNT(*) AS n FROM refs GROUP BY method ORDER BY method")}
+        methods = dict.fromkeys(RESOLUTION_METHODS, 0)  # every documented method, 0 where none matched so
+        for r in self._rows("SELECT method, COUNT(*) AS n FROM refs GROUP BY method ORDER BY method"):
+            methods[r["method"] or "unresolved"] = int(r["n"])
         refs = one("SELECT COUNT(*) AS n FROM refs")
         statements = one("SELECT COUNT(*) AS n FROM statements")
         size = self._storage_bytes()

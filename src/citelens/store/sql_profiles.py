@@ -18,7 +18,7 @@ from citelens.document import SECTIONS, STANCES
 from citelens.flows.distance import Place
 from citelens.people import author_name_key
 from citelens.references.identifiers import normalise_issn
-from citelens.store.base import Row, format_work_id
+from citelens.store.base import MAX_ROW_ID, Row, format_work_id
 from citelens.store.migrations import migration_version
 from citelens.store.records import (
     AuthorAffiliation,
@@ -88,8 +88,10 @@ class ProfileQueries(abc.ABC):
                " ORDER BY n DESC, a.id LIMIT ?")
         if orcid:
             rows = self._rows(sel.format("a.orcid = ?"), (orcid.group(0), limit))
-        elif q.isdigit():
-            rows = self._rows(sel.format("a.id = ?"), (int(q), limit))
+        elif (aid := _author_row_id(q)) is not None:
+            rows = self._rows(sel.format("a.id = ?"), (aid, limit))
+        elif q.isdigit():  # digits that are no author id ("²", a number past the 64-bit range)
+            rows = []
         else:
             if "," in q:
                 family, given = q.split(",", 1)
@@ -106,12 +108,12 @@ class ProfileQueries(abc.ABC):
 
     def author_profile(self, author_id: str, *, works_sort: str = "newest", works_limit: int | None = None,
                        works_offset: int = 0, min_confidence: float | None = None) -> AuthorProfile | None:
-        if not str(author_id).isdigit():
+        aid = _author_row_id(str(author_id))
+        if aid is None:
             return None
         order = author_work_order(works_sort)
         if works_offset < 0 or (works_limit is not None and works_limit < 0):
             raise ValueError("works_offset and works_limit must not be negative")
-        aid = int(author_id)
         head = self._row("SELECT id, name, orcid FROM authors WHERE id = ?", (aid,))
         if head is None:
             return None
@@ -405,6 +407,14 @@ class ProfileQueries(abc.ABC):
                 author_id=str(r["author_id"]) if r["author_id"] is not None else "", name=name, orcid=r["orcid"],
                 affiliation=r["affiliation"], institution=r["institution"], ror=r["ror"], city=r["city"],
                 region=r["region"], country=r["country"])
+
+
+def _author_row_id(text: str) -> int | None:
+    """An author id as typed ("109") as the row id it names; None for anything else, digits included that no
+    row can have: "²" is a digit to str.isdigit and not to int(), 30 digits overflow SQLite's 64-bit integers
+    (`citelens author 999…` ended in OverflowError, /api/authors?q=999… in a 500)."""
+    s = text.strip()
+    return int(s) if s.isascii() and s.isdigit() and int(s) <= MAX_ROW_ID else None
 
 
 def _like_words(query: str) -> list[str]:

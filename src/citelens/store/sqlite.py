@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from citelens.errors import StoreError
 from citelens.store.migrations import latest_version, migrations
@@ -70,7 +71,8 @@ class SQLiteStore(SQLStore):
             if readonly:
                 # mode=ro: a reader never takes the write lock and never changes the file (WAL readers
                 # are not blocked by a writer); query_only guards against a write slipping through.
-                uri = f"file:{Path(self.path).resolve()}?mode=ro"
+                # (The path quoted: in a URI "?", "#" and "%" would end or change it; "a?b.db" opened "a".)
+                uri = f"file:{quote(str(Path(self.path).resolve()))}?mode=ro"
                 self.conn = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=BUSY_TIMEOUT_S)
             else:
                 self.conn = sqlite3.connect(self.path, check_same_thread=False, timeout=BUSY_TIMEOUT_S)
