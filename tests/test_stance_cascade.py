@@ -65,6 +65,7 @@ def test_min_confidence_threshold_from_dev() -> None:
     assert rec is None or 0.0 < rec <= 1.0
     assert resolve_min_confidence("auto") == rec
     assert resolve_min_confidence(None) is None and resolve_min_confidence("0.75") == 0.75
+    assert f"{resolve_min_confidence('-0'):g}" == "0"  # not "-0" in "confidence ≥ -0"
     for bad in ("1.5", "-0.1", "sure"):
         with pytest.raises(ValueError):
             resolve_min_confidence(bad)

@@ -386,7 +386,8 @@ def stats(db: str, as_json: bool) -> None:
 
 @main.command()
 @READ_DB_OPTION
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True,
+              help="jsonl: one JSON object per line; csv: a header and one row per line.")
 @click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-",
               help="File to write (default stdout).")
 @click.option("--corrections", is_flag=True, help="Export curators' corrections (training data) instead.")

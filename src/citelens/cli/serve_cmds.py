@@ -15,7 +15,8 @@ from citelens.cli import EXIT_ERROR, EXIT_USAGE, main
               help="SQLite database file built by `citelens ingest`. Env: CITELENS_DB.")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Interface to listen on (use 0.0.0.0 only behind a reverse proxy).")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535),
+              help="TCP port to listen on (in use: exit 2).")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Worker processes (each opens its own connections to the database).")
 @click.option("--log-level", default="warning", show_default=True,

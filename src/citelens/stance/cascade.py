@@ -67,7 +67,7 @@ def resolve_min_confidence(value: str | float | None) -> float | None:
         raise ValueError(f"min_confidence must be a number between 0 and 1 or 'auto', not {value!r}") from None
     if not 0.0 <= x <= 1.0:
         raise ValueError(f"min_confidence must be between 0 and 1, not {x}")
-    return x
+    return x + 0.0  # "-0" is 0 (it was shown as "≥ -0")
 
 
 class CascadeStanceClassifier:
