@@ -231,14 +231,14 @@ def test_serve_refuses_a_bad_setting_by_name(tmp_path: Path, mini_jats: bytes) -
     assert result.exit_code == EXIT_USAGE and "CITELENS_MIN_CONFIDENCE" in result.output
 
 
-def test_python_dash_m_citelens_runs_the_command(tmp_path: Path) -> None:
-    """``python -m citelens`` is the ``citelens`` command (where the script is not on PATH), exit codes included."""
+def test_python_dash_m_citelens_cli_runs_the_command(tmp_path: Path) -> None:
+    """``python -m citelens.cli`` is the ``citelens`` command (where the script is not on PATH), exit codes included."""
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
-    r = subprocess.run([sys.executable, "-m", "citelens", "--help"], capture_output=True, text=True, env=env,
+    r = subprocess.run([sys.executable, "-m", "citelens.cli", "--help"], capture_output=True, text=True, env=env,
                        timeout=120, cwd=tmp_path)
     assert r.returncode == EXIT_OK, r.stderr
-    assert "python -m citelens" in r.stdout and all(cmd in r.stdout for cmd in ("ingest", "report", "serve"))
-    r = subprocess.run([sys.executable, "-m", "citelens", "stats", "--db", "missing.db"], capture_output=True,
+    assert "python -m citelens.cli" in r.stdout and all(cmd in r.stdout for cmd in ("ingest", "report", "serve"))
+    r = subprocess.run([sys.executable, "-m", "citelens.cli", "stats", "--db", "missing.db"], capture_output=True,
                        text=True, env=env, timeout=120, cwd=tmp_path)
     assert r.returncode == EXIT_USAGE and "does not exist" in r.stderr
 
@@ -266,7 +266,7 @@ def test_json_output_is_utf8_whatever_the_file_names(tmp_path: Path) -> None:
     names = [b"skip\xff.txt", b"bad\xfe\x1b.xml"]
     for name in names:
         (folder / os.fsdecode(name)).write_bytes(b"<nope")
-    out = subprocess.run([sys.executable, "-m", "citelens", "ingest", str(folder), "--db", str(tmp_path / "i.db"),
+    out = subprocess.run([sys.executable, "-m", "citelens.cli", "ingest", str(folder), "--db", str(tmp_path / "i.db"),
                           "--json", "-q", "--classifier", "cues"], capture_output=True,
                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")})
     assert out.returncode == EXIT_PARTIAL, out.stderr[-500:]
