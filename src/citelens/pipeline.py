@@ -708,7 +708,7 @@ def _worker_context(fork: bool = False) -> multiprocessing.context.BaseContext:
 
 # Python holds a file name's bytes that are not UTF-8 as lone surrogates ("\udcff" for 0xff), which no database can
 # store: such an article failed "internal error (UnicodeEncodeError…)".
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def storable_name(name: str) -> str:
@@ -718,7 +718,7 @@ def storable_name(name: str) -> str:
         code = ord(m.group())
         return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
 
-    return _LONE_SURROGATE.sub(shown, name)
+    return LONE_SURROGATE.sub(shown, name)
 
 
 def process_document(data: bytes, source: str, classifier: StanceClassifier, locate: bool = True) -> Document:

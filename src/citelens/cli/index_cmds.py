@@ -6,7 +6,6 @@ import contextlib
 import csv
 import dataclasses
 import json
-import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,10 +19,11 @@ from citelens.cli import EXIT_ERROR, EXIT_NOT_FOUND, EXIT_OK, EXIT_PARTIAL, EXIT
 from citelens.cli.terminal import safe
 from citelens.document import MAX_ROW_ID, SECTIONS, STANCES
 from citelens.errors import CiteLensError, StoreError
-from citelens.pipeline import AUTO_MAX_JOBS, AUTO_MIN_INPUTS, resolve_jobs
+from citelens.pipeline import AUTO_MAX_JOBS, AUTO_MIN_INPUTS, LONE_SURROGATE, resolve_jobs
 from citelens.serialize import AUTHOR_EXPORT_FIELDS, EXPORT_FIELDS, as_dict, author_row_json, statement_json
 from citelens.spreadsheet import safe_row
 from citelens.store import Correction
+from citelens.store.query import MAX_QUERY_CHARS
 
 CORRECTION_FIELDS = tuple(f.name for f in dataclasses.fields(Correction))
 DB_OPTION = click.option("--db", "db", required=True, envvar="CITELENS_DB", type=click.Path(dir_okay=False),
@@ -88,20 +88,12 @@ def _open(db: str, *, must_exist: bool = False, readonly: bool = False):  # noqa
         sys.exit(EXIT_ERROR)
 
 
-# A file name that is not UTF-8 reaches Python as lone surrogates ("\udcff" for the byte 0xff). Written as they are,
-# they made --json output invalid UTF-8, which jq and most JSON readers refuse; as JSON escapes they are valid, and
-# Python's json.loads gives back the name that os.fsencode turns into the file's bytes.
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def json_text(obj: Any) -> str:
     """``obj`` as JSON for stdout: non-ASCII text as it is, lone surrogates escaped (always valid UTF-8)."""
     text = json.dumps(obj, ensure_ascii=False, indent=2, default=str)
-    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-
-
-# The API's bound on q: a longer query names nothing, and SQLite refuses (or takes minutes over) huge patterns.
-MAX_QUERY_CHARS = 500
+    # A file name's bytes that are not UTF-8 (lone surrogates) written raw made the output invalid UTF-8, which jq
+    # refuses; as JSON escapes json.loads gives back the name that os.fsencode turns into the file's bytes.
+    return LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def _check_query(query: str) -> None:

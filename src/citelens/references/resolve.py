@@ -217,10 +217,13 @@ def match_score(rec: WorkRecord, cand: WorkCandidate, *, fa: str | None = None, 
 
 def _same_start(rec: WorkRecord, cand: WorkCandidate) -> bool:
     """The record gives the candidate's volume and first page (article numbers and section letters included)."""
-    if not (rec.volume and rec.volume == cand.volume and rec.pages and cand.first_page):
-        return False
-    page = _page_number(first_page(rec.pages))
-    return bool(page) and page == _page_number(cand.first_page)
+    return _starts_alike(rec.volume, first_page(rec.pages), cand.volume, cand.first_page)
+
+
+def _starts_alike(volume_a: str, first_page_a: str, volume_b: str, first_page_b: str) -> bool:
+    """One volume and one first page, both given (compared as :func:`_page_number` writes them)."""
+    return bool(volume_a and volume_a == volume_b and first_page_a and first_page_b
+                and _page_number(first_page_a) == _page_number(first_page_b) != "")
 
 
 def _doi_mistyped(rec: WorkRecord, cand: WorkCandidate) -> bool:
@@ -563,8 +566,7 @@ def _copies_of_one_work(cands: list[WorkCandidate]) -> bool:
 
 def _same_start_as(a: WorkCandidate, b: WorkCandidate) -> bool:
     """Two candidates with one volume and first page: copies of one work whatever their first authors."""
-    return bool(a.volume and a.volume == b.volume and a.first_page
-                and _page_number(a.first_page) == _page_number(b.first_page) != "")
+    return _starts_alike(a.volume, a.first_page, b.volume, b.first_page)
 
 
 def _creation_order(cand: WorkCandidate) -> tuple[int, str]:

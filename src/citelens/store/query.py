@@ -12,6 +12,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+# The longest query (statement or paper search) the API and the CLI take: a longer one names nothing, and SQLite
+# refuses (or takes minutes over) huge patterns.
+MAX_QUERY_CHARS = 500
+
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _TOKEN = re.compile(r'"([^"]+)"|(\w[\w\'-]*\*?)', re.UNICODE)
 

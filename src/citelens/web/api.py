@@ -19,6 +19,7 @@ from citelens.errors import NotFoundError
 from citelens.references.identifiers import normalise_doi
 from citelens.references.resolve import WorkRecord, find_matching_work
 from citelens.store import AUTHOR_WORK_SORTS
+from citelens.store.query import MAX_QUERY_CHARS
 from citelens.web.auth import token_route
 from citelens.web.context import WebContext
 from citelens.web.errors import (
@@ -178,8 +179,8 @@ def api_router(ctx: WebContext) -> APIRouter:
                page: int = 1, per_page: int = Query(20, description="1 to 100"), year_from: int | None = None,
                year_to: int | None = None, exclude_self: bool = False,
                min_confidence: str | None = MIN_CONFIDENCE_LIST) -> dict[str, Any]:
-        if not q.strip() or len(q) > 500:
-            raise BadRequest("q must be 1 to 500 characters")
+        if not q.strip() or len(q) > MAX_QUERY_CHARS:
+            raise BadRequest(f"q must be 1 to {MAX_QUERY_CHARS} characters")
         filters = parse_filters(request.query_params, allow_sort=False)
         pg = ctx.page_number(request.query_params)
         per = int_param(request.query_params, "per_page", 1, 100, 20) or 20
@@ -194,8 +195,8 @@ def api_router(ctx: WebContext) -> APIRouter:
     @r.get("/works", tags=["papers"], summary="Search papers by title words, first-author surname or DOI")
     def works(q: str = Query(..., examples=["optogenetics"]),
               limit: int = Query(20, description="1 to 50")) -> dict[str, Any]:
-        if not q.strip() or len(q) > 500:
-            raise BadRequest("q must be 1 to 500 characters")
+        if not q.strip() or len(q) > MAX_QUERY_CHARS:
+            raise BadRequest(f"q must be 1 to {MAX_QUERY_CHARS} characters")
         if not 1 <= limit <= 50:
             raise BadRequest("limit must be between 1 and 50")
         found = ctx.search_works(q, limit=limit)
