@@ -63,7 +63,6 @@ def main() -> None:
 def _register() -> None:
     # Imported for their side effect of adding commands to ``main``.
     from citelens.cli import (  # noqa: F401
-        author_cmds,
         check_cmds,
         flows_cmds,
         index_cmds,

@@ -9,8 +9,8 @@ from typing import Any
 import click
 from rich.table import Table
 
-from citelens.cli import EXIT_USAGE, main
-from citelens.cli.index_cmds import JSON_OPTION, _console, _dump
+from citelens.cli import EXIT_USAGE, console, main
+from citelens.cli.options import JSON_OPTION, dump_json
 from citelens.cli.terminal import safe
 from citelens.document import SECTIONS, STANCES
 from citelens.flows.distance import LEVELS
@@ -109,19 +109,19 @@ def run_network(orgs_csv: str, ties_csv: str, *, encoding: str, confidence: floa
         sys.exit(EXIT_USAGE)
     result = analyse_network(network, confidence=confidence)
     result = {"orgs_file": orgs_csv, "ties_file": ties_csv, **result, "own_regions": own_regions}
-    err = _console(True)
+    err = console(True)
     for w in network.warnings:
         err.print(f"[yellow]warning:[/] {safe(str(w))}")
     if as_json:
-        _dump(result)
+        dump_json(result)
         return
     _print_result(result)
 
 
 def _print_problems(problems: list[Any], as_json: bool) -> None:
     if as_json:
-        _dump({"error": "invalid input", "problems": [p.to_dict() for p in problems]})
-    err = _console(True)
+        dump_json({"error": "invalid input", "problems": [p.to_dict() for p in problems]})
+    err = console(True)
     for p in problems[:_MAX_PROBLEMS_SHOWN]:
         err.print(f"[red]error:[/] {safe(str(p))}")
     if len(problems) > _MAX_PROBLEMS_SHOWN:
@@ -156,7 +156,7 @@ def _test_line(chi2: dict[str, Any]) -> str:
 
 
 def _print_result(r: dict[str, Any]) -> None:
-    c = _console()
+    c = console()
     level = f"{r['confidence']:.0%}"
     c.print(f"[bold]{r['n_ties']} ties[/] among {r['n_organisations']} organisations "
             f"({safe(r['orgs_file'])}, {safe(r['ties_file'])}); shares with {level} Wilson intervals.")

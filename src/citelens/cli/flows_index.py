@@ -9,8 +9,8 @@ from typing import Any
 import click
 from rich.table import Table
 
-from citelens.cli import EXIT_USAGE
-from citelens.cli.index_cmds import _console, _dump, _open
+from citelens.cli import EXIT_USAGE, console
+from citelens.cli.options import dump_json, open_index
 from citelens.cli.terminal import safe
 from citelens.document import STANCES
 from citelens.flows.distance import DISTANCES
@@ -31,13 +31,13 @@ def run_index_flows(db: str | None, *, by: str, stance: str | None, section: str
         raise click.UsageError("give --db INDEX (or CITELENS_DB) for flows over the index, or --orgs and --ties")
     if as_json and as_csv:
         raise click.UsageError("choose one of --json and --csv")
-    store = _open(db, must_exist=True, readonly=True)
+    store = open_index(db, must_exist=True, readonly=True)
     try:
         report = analyse_flows(store, by=by, stance=stance, section=section, include_self_citations=include_self,
                                seed=seed, replicates=replicates, confidence=confidence)
     finally:
         store.close()
-    err = _console(True)
+    err = console(True)
     for target, write in ((graphml, lambda p: write_graphml(report, p)),
                           (edges_csv, lambda p: _write_text(p, lambda f: write_edges_csv(report, f)))):
         if not target:
@@ -50,7 +50,7 @@ def run_index_flows(db: str | None, *, by: str, stance: str | None, section: str
         if not (as_json or as_csv):
             err.print(f"wrote {safe(target)} ({len(report.nodes)} nodes, {len(report.edges)} edges)")
     if as_json:
-        _dump({"db": db, **report.to_dict(top=top), "map": flow_map(report)})
+        dump_json({"db": db, **report.to_dict(top=top), "map": flow_map(report)})
     elif as_csv:
         click.echo(flow_table_csv(report), nl=False)
     else:
@@ -67,7 +67,7 @@ def _n(x: float) -> str:
 
 
 def print_report(r: dict[str, Any]) -> None:
-    c = _console()
+    c = console()
     f = r["filters"]
     scope = ", ".join(x for x in (f"type {f['type']}" if f["type"] else "", f"section {f['section']}"
                                   if f["section"] else "") if x) or "all statements"

@@ -11,102 +11,34 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from citelens.cli import EXIT_ERROR, EXIT_NOT_FOUND, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, TEXT, console, main
+from citelens.cli import EXIT_NOT_FOUND, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, TEXT, console, main
+from citelens.cli.options import (
+    DB_OPTION,
+    EXCLUDE_SELF_OPTION,
+    JSON_OPTION,
+    MIN_CONFIDENCE_OPTION,
+    READ_DB_OPTION,
+    SECTION_OPTION,
+    TYPE_OPTION,
+    YEARS,
+    dump_json,
+    open_index,
+    parse_min_confidence,
+    threshold_line,
+)
 from citelens.cli.terminal import safe
-from citelens.document import MAX_ROW_ID, SECTIONS, STANCES
-from citelens.errors import CiteLensError, StoreError
-from citelens.pipeline import AUTO_MAX_JOBS, AUTO_MIN_INPUTS, LONE_SURROGATE, resolve_jobs
+from citelens.document import MAX_ROW_ID
+from citelens.errors import CiteLensError
+from citelens.pipeline import AUTO_MAX_JOBS, AUTO_MIN_INPUTS, resolve_jobs
 from citelens.serialize import AUTHOR_EXPORT_FIELDS, EXPORT_FIELDS, as_dict, author_row_json, statement_json
 from citelens.spreadsheet import safe_row
 from citelens.store import Correction
 from citelens.store.query import MAX_QUERY_CHARS
 
 CORRECTION_FIELDS = tuple(f.name for f in dataclasses.fields(Correction))
-DB_OPTION = click.option("--db", "db", required=True, envvar="CITELENS_DB", type=click.Path(dir_okay=False),
-                         help="SQLite database file (created if missing) or a postgresql://USER@HOST/DB URL."
-                              " Env: CITELENS_DB.")
-# Bounded as the API's year_from/year_to are; beyond SQLite's 64-bit integers a number was a traceback.
-YEARS = click.IntRange(1000, 3000)
-# The commands that only read the index: a missing file is a usage error (exit 2), never a new empty index.
-READ_DB_OPTION = click.option("--db", "db", required=True, envvar="CITELENS_DB", type=click.Path(dir_okay=False),
-                              help="The index: a SQLite file built by `citelens ingest` (a missing one is exit 2)"
-                                   " or a postgresql://USER@HOST/DB URL. Env: CITELENS_DB.")
-JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON on stdout.")
-TYPE_OPTION = click.option("--type", "stance", type=click.Choice(STANCES), help="Only statements of this type.")
-SECTION_OPTION = click.option("--section", type=click.Choice(SECTIONS), help="Only statements from this section.")
-EXCLUDE_SELF_OPTION = click.option("--exclude-self", is_flag=True, help="Leave out self-citations.")
-MIN_CONFIDENCE_OPTION = click.option(
-    "--min-confidence", default=None, metavar="X|auto",
-    help="Count a supporting/contrasting label only at this model confidence (0-1) or above, else as "
-         "mentioning (tallies, and which statements --type lists); 'auto' = the installed model's dev threshold "
-         "for precision 0.8. Default: every label.")
-# The author, institution and journal commands: every figure counts by it (as the pages' ?min_confidence=).
-PROFILE_MIN_CONFIDENCE_OPTION = click.option(
-    "--min-confidence", default=None, metavar="X|auto",
-    help="Count a supporting/contrasting label only at this model confidence (0-1) or above, else as "
-         "mentioning, in every figure (tallies, works, windows, sorts); 'auto' = the installed model's dev "
-         "threshold for precision 0.8. --json then carries min_confidence. Default: every label.")
-
-
-def _min_confidence(value: str | None) -> float | None:
-    from citelens.stance import resolve_min_confidence
-
-    try:
-        return resolve_min_confidence(value)
-    except ValueError as e:
-        raise click.BadParameter(str(e), param_hint="--min-confidence") from None
-
-
-def _threshold_line(threshold: float | None) -> None:
-    """The line the report, search and profile commands print first when they count only the labels the model is
-    sure of."""
-    if threshold is not None:
-        _console().print(f"Counting only labels the model is sure of (confidence ≥ {threshold:g}): a supporting "
-                         "or contrasting label below it counts as mentioning.")
-
-
-
-def _console(stderr: bool = False) -> Console:
-    return console(stderr)
-
-
-def _open(db: str, *, must_exist: bool = False, readonly: bool = False):  # noqa: ANN202 - Store
-    """Open the index; reading commands open it read-only, so they never wait for (or block) an ingest."""
-    from citelens.store import is_postgres_url, open_store
-
-    if must_exist and not is_postgres_url(db) and not Path(db).exists():
-        _console(True).print(f"[red]error:[/] database {safe(db)} does not exist (run `citelens ingest` first)")
-        sys.exit(EXIT_USAGE)
-    try:
-        return open_store(db, readonly=readonly)
-    except StoreError as exc:
-        _console(True).print(f"[red]error:[/] {safe(str(exc))}")
-        sys.exit(EXIT_ERROR)
-
-
-def json_text(obj: Any) -> str:
-    """``obj`` as JSON for stdout: non-ASCII text as it is, lone surrogates escaped (always valid UTF-8)."""
-    text = json.dumps(obj, ensure_ascii=False, indent=2, default=str)
-    # A file name's bytes that are not UTF-8 (lone surrogates) written raw made the output invalid UTF-8, which jq
-    # refuses; as JSON escapes json.loads gives back the name that os.fsencode turns into the file's bytes.
-    return LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-
-
-def _check_query(query: str) -> None:
-    """A blank or over-long QUERY is a usage error (exit 2), as a bad q is a 400 from the API."""
-    if not query.strip() or len(query) > MAX_QUERY_CHARS:
-        _console(True).print(f"[red]error:[/] QUERY must be 1 to {MAX_QUERY_CHARS} characters")
-        sys.exit(EXIT_USAGE)
-
-
-def _dump(obj: Any) -> None:
-    click.echo(json_text(obj))
-
-
 # ------------------------------------------------------------------------------------------- ingest
 
 @main.command()
@@ -141,7 +73,7 @@ def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: boo
     from citelens.pipeline import IngestSummary, InputPaths, Pipeline, worker_pool
     from citelens.stance import check_classifier_name
 
-    err = _console(True)
+    err = console(True)
     client = close_cluster = None
     try:
         resolve_jobs(jobs, 1)  # a bad --jobs is a usage error before anything is opened
@@ -164,7 +96,7 @@ def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: boo
         # The worker processes start before the index is opened, so that they can be forked from this process
         # (pipeline.worker_pool): a database connection must never cross a fork.
         workers = running.enter_context(worker_pool(classifier, n_jobs, fork=True)) if n_jobs > 1 else None
-        store = _open(db)
+        store = open_index(db)
         with Progress(TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       TextColumn("{task.fields[current]}"), console=err, disable=not show, transient=False) as bar:
             task = bar.add_task("ingest", total=n_inputs, current="")
@@ -191,9 +123,9 @@ def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: boo
     code = EXIT_PARTIAL if summary.failed else EXIT_OK
     result["exit_code"] = code
     if as_json:
-        _dump(result)
+        dump_json(result)
     else:
-        c = _console(True)
+        c = console(True)
         c.print(f"[bold]Stored[/] {summary.stored} document(s) ({summary.replaced} replaced), "
                 f"[bold]skipped[/] {len(summary.skipped)}, [bold]failed[/] {len(summary.failed)}; "
                 f"{summary.metadata_records} metadata record(s)."
@@ -231,14 +163,14 @@ def report(ident: str, db: str, as_json: bool, stance: str | None, section: str 
     """
     if not ident.strip():
         raise click.BadParameter("IDENT is empty: give a DOI, work id, PMID or PMCID", param_hint="IDENT")
-    threshold = _min_confidence(min_confidence)
-    store = _open(db, must_exist=True, readonly=True)
+    threshold = parse_min_confidence(min_confidence)
+    store = open_index(db, must_exist=True, readonly=True)
     work = store.get_work(ident)
     if work is None:
         if as_json:
-            _dump({"error": "not found", "id": ident})
+            dump_json({"error": "not found", "id": ident})
         else:
-            _console(True).print(f"[red]not found:[/] no work {safe(ident)} in {safe(db)}")
+            console(True).print(f"[red]not found:[/] no work {safe(ident)} in {safe(db)}")
         sys.exit(EXIT_NOT_FOUND)
     tallies = store.tallies(work.id, min_confidence=threshold)
     by_section = store.section_tallies(work.id, min_confidence=threshold)
@@ -256,11 +188,11 @@ def report(ident: str, db: str, as_json: bool, stance: str | None, section: str 
     by_section = {k: as_dict(v) for k, v in by_section.items()}
     statements = [statement_json(r) for r in rows]
     if as_json:
-        _dump({"work": work, "tallies": tallies, "tallies_by_section": by_section, "min_confidence": threshold,
+        dump_json({"work": work, "tallies": tallies, "tallies_by_section": by_section, "min_confidence": threshold,
                "statements_total": total, "statements": statements})
         return
-    _threshold_line(threshold)
-    c = _console()
+    threshold_line(threshold)
+    c = console()
     c.print(f"[bold]{safe(work['title'] or '(untitled)')}[/]")
     authors = ", ".join(f"{a.get('given', '')} {a.get('family', '')}".strip() for a in work["authors"][:6])
     c.print(safe(f"{authors} · {work['container']} {work['year'] or ''} · {work['doi'] or work['id']}"))
@@ -327,19 +259,19 @@ def search(query: str, db: str, as_json: bool, stance: str | None, section: str 
         raise click.BadParameter("the query is empty: give words to search for", param_hint="QUERY")
     if len(query) > MAX_QUERY_CHARS:  # as the API's q; 2,000 prefix words took minutes
         raise click.BadParameter(f"the query is over {MAX_QUERY_CHARS} characters", param_hint="QUERY")
-    threshold = _min_confidence(min_confidence)
-    store = _open(db, must_exist=True, readonly=True)
+    threshold = parse_min_confidence(min_confidence)
+    store = open_index(db, must_exist=True, readonly=True)
     total, rows = store.search_statements(query, stance=stance, section=section, year_from=year_from,
                                           year_to=year_to, exclude_self=exclude_self, limit=limit, offset=offset,
                                           min_confidence=threshold)
     store.close()
     rows = as_dict(rows)
     if as_json:
-        _dump({"query": query, "total": total, "min_confidence": threshold,
+        dump_json({"query": query, "total": total, "min_confidence": threshold,
                "results": [statement_json(r) for r in rows]})
         return
-    _threshold_line(threshold)
-    c = _console()
+    threshold_line(threshold)
+    c = console()
     c.print(f"{total} statement(s) match {safe(query)!r}")
     for r in rows:
         # The snippet's match markers are control characters themselves: make the pieces safe, then mark.
@@ -361,13 +293,13 @@ def stats(db: str, as_json: bool) -> None:
 
     Example: citelens stats --db index.db --json
     """
-    store = _open(db, must_exist=True, readonly=True)
+    store = open_index(db, must_exist=True, readonly=True)
     s = as_dict(store.stats())
     store.close()
     if as_json:
-        _dump(s)
+        dump_json(s)
         return
-    c = _console()
+    c = console()
     t = Table("what", "count", box=None)
     for k, v in s.items():
         t.add_row(k, json.dumps(v) if isinstance(v, dict) else str(v))
@@ -391,7 +323,7 @@ def export(db: str, fmt: str, output: Any, corrections: bool, table: str) -> Non
 
     Example: citelens export --db index.db --format csv -o statements.csv
     """
-    store = _open(db, must_exist=True, readonly=True)
+    store = open_index(db, must_exist=True, readonly=True)
     # The corrections' columns are their record's fields: taken from the first row, an index without any wrote no
     # header.
     fixed_fields: tuple[str, ...] = CORRECTION_FIELDS if corrections else EXPORT_FIELDS

@@ -1,26 +1,28 @@
-"""institution, journal: the aggregate pages (/institutions/{ROR}, /journals/{ISSN}) on the command line."""
+"""author, institution, journal: the profile pages (/authors/{id}, /institutions/{ROR}, /journals/{ISSN}) on the command
+line: works, how they are cited, co-authors and affiliations, and the supporting ÷ (supporting + contrasting) windows."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import click
 from rich.table import Table
 
-from citelens.cli import EXIT_NOT_FOUND, TEXT, main
-from citelens.cli.index_cmds import (
+from citelens.cli import EXIT_NOT_FOUND, TEXT, console, main
+from citelens.cli.options import (
     JSON_OPTION,
     PROFILE_MIN_CONFIDENCE_OPTION,
     READ_DB_OPTION,
-    _check_query,
-    _console,
-    _dump,
-    _min_confidence,
-    _open,
-    _threshold_line,
+    check_query,
+    dump_json,
+    open_index,
+    parse_min_confidence,
+    threshold_line,
 )
 from citelens.cli.terminal import safe
+from citelens.store import AUTHOR_WORK_SORTS
 
 _WINDOW_NAMES = {"2y": "this year and last", "5y": "last 5 years", "all": "all time"}
 LIMIT_OPTION = click.option("--limit", default=5, show_default=True, type=click.IntRange(1, 100),
@@ -56,10 +58,32 @@ def _tallies_line(t: dict[str, Any]) -> str:
 
 def _not_found(kind: str, query: str, db: str, as_json: bool) -> None:
     if as_json:
-        _dump({"error": "not found", "query": query, kind + "s": []})
+        dump_json({"error": "not found", "query": query, kind + "s": []})
     else:
-        _console(True).print(f"[red]not found:[/] no {kind} {safe(query)} in {safe(db)}")
+        console(True).print(f"[red]not found:[/] no {kind} {safe(query)} in {safe(db)}")
     sys.exit(EXIT_NOT_FOUND)
+
+
+def _found_profiles(kind: str, query: str, db: str, min_confidence: str | None, as_json: bool,
+                    fetch: Callable[[Any, float | None], Iterable[Any]], **json_fields: Any) -> list[Any] | None:
+    """The profiles of the ``kind`` (author, institution, journal) QUERY finds, ``fetch(store, threshold)``; exit 3
+    when none. With --json they are printed here (the command has nothing left to do: None); else the threshold
+    line is printed and the profiles returned for the command to print."""
+    check_query(query)
+    threshold = parse_min_confidence(min_confidence)
+    store = open_index(db, must_exist=True, readonly=True)
+    try:
+        profiles = [p for p in fetch(store, threshold) if p is not None]
+    finally:
+        store.close()
+    if not profiles:
+        _not_found(kind, query, db, as_json)
+    if as_json:
+        dump_json({"query": query, **json_fields, "min_confidence": threshold,
+                   kind + "s": [p.to_dict() for p in profiles]})
+        return None
+    threshold_line(threshold)
+    return profiles
 
 
 @main.command()
@@ -81,19 +105,13 @@ def institution(query: str, db: str, as_json: bool, limit: int, min_confidence: 
 
     Example: citelens institution 041kmwe10 --db index.db --min-confidence 0.8 --json
     """
-    _check_query(query)
-    threshold = _min_confidence(min_confidence)
-    store = _open(db, must_exist=True, readonly=True)
-    profiles = [p for p in (store.institution_profile(r, min_confidence=threshold)
-                            for r in institution_rors(store, query, limit)) if p]
-    store.close()
-    if not profiles:
-        _not_found("institution", query, db, as_json)
-    if as_json:
-        _dump({"query": query, "min_confidence": threshold, "institutions": [p.to_dict() for p in profiles]})
+    profiles = _found_profiles(
+        "institution", query, db, min_confidence, as_json,
+        lambda store, threshold: (store.institution_profile(r, min_confidence=threshold)
+                                  for r in institution_rors(store, query, limit)))
+    if profiles is None:
         return
-    _threshold_line(threshold)
-    c = _console()
+    c = console()
     for p in profiles:
         d = p.to_dict()
         place = ", ".join(x for x in (d["city"], d["region"], d["country"]) if x)
@@ -121,19 +139,13 @@ def journal(query: str, db: str, as_json: bool, limit: int, min_confidence: str 
 
     Example: citelens journal "PLoS Biology" --db index.db --min-confidence auto
     """
-    _check_query(query)
-    threshold = _min_confidence(min_confidence)
-    store = _open(db, must_exist=True, readonly=True)
-    hits = store.find_journals(query, limit=limit)
-    profiles = [p for p in (store.journal_profile(h.issn or h.eissn, min_confidence=threshold) for h in hits) if p]
-    store.close()
-    if not profiles:
-        _not_found("journal", query, db, as_json)
-    if as_json:
-        _dump({"query": query, "min_confidence": threshold, "journals": [p.to_dict() for p in profiles]})
+    profiles = _found_profiles(
+        "journal", query, db, min_confidence, as_json,
+        lambda store, threshold: (store.journal_profile(h.issn or h.eissn, min_confidence=threshold)
+                                  for h in store.find_journals(query, limit=limit)))
+    if profiles is None:
         return
-    _threshold_line(threshold)
-    c = _console()
+    c = console()
     for p in profiles:
         d = p.to_dict()
         ids = " · ".join(f"{k} {v}" for k, v in (("ISSN", d["issn"]), ("e-ISSN", d["eissn"])) if v)
@@ -148,3 +160,70 @@ def journal(query: str, db: str, as_json: bool, limit: int, min_confidence: str 
             for w in d["most_cited"][:10]:
                 c.print(f"  {w['year'] or '----'}  {safe(w['doi'] or w['work_id'])}  {safe(w['title'][:80])}  "
                         f"(+{w['supporting']} −{w['contrasting']} ·{w['mentioning']})")
+
+
+# ------------------------------------------------------------------------------------------- author
+
+SHOWN_WORKS = 20  # works printed per author without --page (--json lists them all)
+
+
+@main.command()
+@click.argument("query", type=TEXT)
+@READ_DB_OPTION
+@JSON_OPTION
+@click.option("--limit", default=5, show_default=True, type=click.IntRange(1, 100),
+              help="At most this many authors when a name matches several.")
+@click.option("--sort", "sort", default="newest", show_default=True, type=click.Choice(AUTHOR_WORK_SORTS),
+              help="Order of the works (as the author page's and the API's sort=).")
+@click.option("--page", default=None, type=click.IntRange(1, 1_000_000),
+              help="Show this page of the works (--per-page each); without it: the first 20, or all with --json.")
+@click.option("--per-page", "per_page", default=50, show_default=True, type=click.IntRange(1, 1000),
+              help="Works per page with --page.")
+@PROFILE_MIN_CONFIDENCE_OPTION
+def author(query: str, db: str, as_json: bool, limit: int, sort: str, page: int | None, per_page: int,
+           min_confidence: str | None) -> None:
+    """An author's works with their tallies, co-authors and affiliations.
+
+    QUERY is an ORCID, an author id (from `export --table authors`) or a name ("Hillel Adesnik", "Adesnik, H",
+    "Adesnik"). A name can match several authors (disambiguation keeps people apart without evidence):
+    each is shown, most documents first. The figures above the works (tallies, co-authors, affiliations)
+    are over all the works whatever page is shown. With --min-confidence they count a supporting or
+    contrasting label below it as mentioning, as `report --min-confidence` and the author page do. Exit 3 when no
+    author matches.
+
+    Example: citelens author "Hillel Adesnik" --db index.db --sort cited --json
+    """
+    window = {} if page is None else {"works_limit": per_page, "works_offset": (page - 1) * per_page}
+    paging = {} if page is None else {"page": page, "per_page": per_page}
+    profiles = _found_profiles(
+        "author", query, db, min_confidence, as_json,
+        lambda store, threshold: (store.author_profile(a[0], works_sort=sort, min_confidence=threshold, **window)
+                                  for a in store.find_authors(query, limit=limit)),
+        sort=sort, **paging)
+    if profiles is None:
+        return
+    c = console()
+    for p in profiles:
+        t = p.tallies
+        c.print(f"[bold]{safe(p.name)}[/] (author {p.id}{', ORCID ' + safe(p.orcid) if p.orcid else ''})")
+        c.print(f"  {p.works_total} work(s) in the index · cited by {t.citing_publications} publication(s) · "
+                f"[green]supporting {t.supporting}[/] · [red]contrasting {t.contrasting}[/] · "
+                f"mentioning {t.mentioning} · total {t.total}"
+                + (f" · self-citations {p.self_citation_share:.0%}" if p.self_citation_share is not None else ""))
+        first = 0 if page is None else (page - 1) * per_page
+        shown = p.works if page is not None else p.works[:SHOWN_WORKS]
+        if page is not None and not shown and p.works_total:  # past the last page: say which is the last
+            pages = -(-p.works_total // per_page)
+            c.print(f"  no works on page {page}: there {'is' if pages == 1 else 'are'} {pages}"
+                    f" page{'' if pages == 1 else 's'} of {per_page}")
+        elif page is not None or p.works_total > len(shown):
+            c.print(f"  works {first + 1 if shown else first}–{first + len(shown)} of {p.works_total} ({sort})")
+        for w in shown:
+            c.print(f"  {w.year or '----'}  {safe(w.doi or w.work_id)}  {safe(w.title[:80])}  "
+                    f"(+{w.tallies.supporting} −{w.tallies.contrasting} ·{w.tallies.mentioning})")
+        for a in p.affiliations[:5]:
+            years = f"{a.first_year}–{a.last_year}" if a.first_year != a.last_year else f"{a.first_year or ''}"
+            place = ", ".join(x for x in (a.institution, a.city, a.country) if x)
+            c.print(f"  affiliation: {safe(place)} {years}")
+        if p.coauthors:
+            c.print("  co-authors: " + ", ".join(f"{safe(x.name)} ({x.documents})" for x in p.coauthors[:10]))

@@ -1,0 +1,94 @@
+"""What the commands share: the --db, --json and filter options, opening the index, JSON on stdout, and the
+checks and lines every reading command makes the same way."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from citelens.cli import EXIT_ERROR, EXIT_USAGE, console
+from citelens.cli.terminal import safe
+from citelens.document import SECTIONS, STANCES
+from citelens.errors import StoreError
+from citelens.pipeline import LONE_SURROGATE
+from citelens.store.query import MAX_QUERY_CHARS
+
+DB_OPTION = click.option("--db", "db", required=True, envvar="CITELENS_DB", type=click.Path(dir_okay=False),
+                         help="SQLite database file (created if missing) or a postgresql://USER@HOST/DB URL."
+                              " Env: CITELENS_DB.")
+# Bounded as the API's year_from/year_to are; beyond SQLite's 64-bit integers a number was a traceback.
+YEARS = click.IntRange(1000, 3000)
+# The commands that only read the index: a missing file is a usage error (exit 2), never a new empty index.
+READ_DB_OPTION = click.option("--db", "db", required=True, envvar="CITELENS_DB", type=click.Path(dir_okay=False),
+                              help="The index: a SQLite file built by `citelens ingest` (a missing one is exit 2)"
+                                   " or a postgresql://USER@HOST/DB URL. Env: CITELENS_DB.")
+JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON on stdout.")
+TYPE_OPTION = click.option("--type", "stance", type=click.Choice(STANCES), help="Only statements of this type.")
+SECTION_OPTION = click.option("--section", type=click.Choice(SECTIONS), help="Only statements from this section.")
+EXCLUDE_SELF_OPTION = click.option("--exclude-self", is_flag=True, help="Leave out self-citations.")
+MIN_CONFIDENCE_OPTION = click.option(
+    "--min-confidence", default=None, metavar="X|auto",
+    help="Count a supporting/contrasting label only at this model confidence (0-1) or above, else as "
+         "mentioning (tallies, and which statements --type lists); 'auto' = the installed model's dev threshold "
+         "for precision 0.8. Default: every label.")
+# The author, institution and journal commands: every figure counts by it (as the pages' ?min_confidence=).
+PROFILE_MIN_CONFIDENCE_OPTION = click.option(
+    "--min-confidence", default=None, metavar="X|auto",
+    help="Count a supporting/contrasting label only at this model confidence (0-1) or above, else as "
+         "mentioning, in every figure (tallies, works, windows, sorts); 'auto' = the installed model's dev "
+         "threshold for precision 0.8. --json then carries min_confidence. Default: every label.")
+
+
+def parse_min_confidence(value: str | None) -> float | None:
+    from citelens.stance import resolve_min_confidence
+
+    try:
+        return resolve_min_confidence(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--min-confidence") from None
+
+
+def threshold_line(threshold: float | None) -> None:
+    """The line the report, search and profile commands print first when they count only the labels the model is
+    sure of."""
+    if threshold is not None:
+        console().print(f"Counting only labels the model is sure of (confidence ≥ {threshold:g}): a supporting "
+                         "or contrasting label below it counts as mentioning.")
+
+
+
+def open_index(db: str, *, must_exist: bool = False, readonly: bool = False):  # noqa: ANN202 - Store
+    """Open the index; reading commands open it read-only, so they never wait for (or block) an ingest."""
+    from citelens.store import is_postgres_url, open_store
+
+    if must_exist and not is_postgres_url(db) and not Path(db).exists():
+        console(True).print(f"[red]error:[/] database {safe(db)} does not exist (run `citelens ingest` first)")
+        sys.exit(EXIT_USAGE)
+    try:
+        return open_store(db, readonly=readonly)
+    except StoreError as exc:
+        console(True).print(f"[red]error:[/] {safe(str(exc))}")
+        sys.exit(EXIT_ERROR)
+
+
+def json_text(obj: Any) -> str:
+    """``obj`` as JSON for stdout: non-ASCII text as it is, lone surrogates escaped (always valid UTF-8)."""
+    text = json.dumps(obj, ensure_ascii=False, indent=2, default=str)
+    # A file name's bytes that are not UTF-8 (lone surrogates) written raw made the output invalid UTF-8, which jq
+    # refuses; as JSON escapes json.loads gives back the name that os.fsencode turns into the file's bytes.
+    return LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def check_query(query: str) -> None:
+    """A blank or over-long QUERY is a usage error (exit 2), as a bad q is a 400 from the API."""
+    if not query.strip() or len(query) > MAX_QUERY_CHARS:
+        console(True).print(f"[red]error:[/] QUERY must be 1 to {MAX_QUERY_CHARS} characters")
+        sys.exit(EXIT_USAGE)
+
+
+def dump_json(obj: Any) -> None:
+    click.echo(json_text(obj))
