@@ -28,6 +28,34 @@ def test_free_text_affiliations_are_located(raw: str, country: str, city: str, r
         assert loc.region == region
 
 
+@pytest.mark.parametrize(("raw", "city", "region"), [
+    # The registry records some organisations' province as their city: the province is not the city when the
+    # address names one in it (before, every Ontario address was in the city "Ontario", every Kanagawa one
+    # in "Kanagawa": Toronto, Ottawa and London ON were one city).
+    ("Department of Ecology and Evolutionary Biology, University of Toronto, 25 Willcocks, Toronto, Ontario "
+     "M5S 3B2 Canada", "Toronto", "Ontario"),
+    ("Children's Hospital of Eastern Ontario, Ottawa, Ontario, Canada", "Ottawa", "Ontario"),
+    ("Biological Data Management and Technology Center, Lawrence Berkeley National Laboratory, Berkeley, "
+     "California, USA", "Berkeley", "California"),
+    ("RIKEN Center for Sustainable Resource Science, 1-7-22 Suehiro-cho, Tsurumi-ku, Yokohama, Kanagawa "
+     "230-0045, Japan", "Yokohama", "Kanagawa"),
+    ("College of Agronomy, Northwest A&F University, Yangling 712100, Shaanxi, China", "Yangling", "Shaanxi"),
+    ("Department of Studies in Biotechnology, University of Mysore, Manasagangotri, Mysore, 570006 Karnataka India",
+     "Mysore", "Karnataka"),
+    # A city of the region's name in another region (Ibaraki, Osaka) is not the prefecture Ibaraki.
+    ("University of Tsukuba, 1-1-1 Tennodai, Tsukuba, Ibaraki 305-0006, Japan", "Tsukuba", "Ibaraki"),
+    ("Global Health Program, Bill and Melinda Gates Foundation, Seattle, Washington, USA", "Seattle", "Washington"),
+    # A region's own town stays the city; with no other city, so does the region's name.
+    ("Institute of Zoology, Chinese Academy of Sciences, Beijing 100101, China", "Beijing", "Beijing"),
+    ("Department of Life Science, Waseda University, Shinjuku, Tokyo, 169-8555 Japan", "Tokyo", "Tokyo"),
+    ("Department of Medicine, Columbia University, New York, NY 10032, USA", "New York", "New York"),
+    ("Center for Liberal Arts, Meiji Gakuin University, Kanagawa, Japan", "Kanagawa", "Kanagawa"),
+])
+def test_a_province_is_not_the_city_of_an_address_that_names_one(raw: str, city: str, region: str) -> None:
+    loc = locate_affiliation(raw)
+    assert (loc.city, loc.region) == (city, region)
+
+
 def test_a_state_abbreviation_beside_a_zip_code_is_not_a_country() -> None:
     # "MA" is also Morocco's ISO code: in free text it is read as Massachusetts.
     assert locate_affiliation("Harvard Medical School, Boston, MA 02115").country == "US"

@@ -74,6 +74,9 @@ class Gazetteer:
     by_ror: dict[str, Organisation] = field(default_factory=dict)
     # (city key, alpha-2) → how many ROR organisations are there: the prior when several countries share a name.
     research_weight: dict[tuple[str, str], int] = field(default_factory=dict)
+    # (city key, alpha-2) of the cities only the registry names (no GeoNames town of that name in the country):
+    # some are a province recorded as a city ("Ontario", "Kanagawa", "Henan").
+    registry_only_cities: set[tuple[str, str]] = field(default_factory=set)
 
 
 @cache
@@ -125,6 +128,7 @@ def _read_gazetteer() -> Gazetteer:
             # Registry records that give a country as their city ("Ireland") add no city.
             if key not in g.countries and not any(c[0] == cc for c in g.cities.get(key, [])):
                 g.cities.setdefault(key, []).append((cc, region, name))
+                g.registry_only_cities.add((key, cc))
         elif kind == "C":
             g.countries.setdefault(cols[1].lower() if row == same else row, cols[0])
             g.country_names.setdefault(cols[0], cols[1])

@@ -253,21 +253,44 @@ def _organisation(candidates: list[str], country: str) -> Organisation | None:
 
 
 def _city(parts: list[str], country: str) -> tuple[str, str, str]:
-    """(city, region, country) of the last part that names a city, preferring cities in ``country``."""
-    cities = gazetteer().cities
+    """(city, region, country) of the last part that names a city, preferring cities in ``country``.
+
+    A name that is a first-level region of ``country`` and a city only the registry knows ("Ontario",
+    "California", "Kanagawa", "Henan": ROR records some organisations' province as their city) or a city
+    in another region ("Ibaraki", Osaka, for the prefecture Ibaraki) is the region when a part before it
+    names a city in that region ("Toronto, Ontario", "Tsukuba, Ibaraki 305-0006"), and the city only when
+    none does. A region's own town ("Beijing", "Tokyo", "Madrid") stays the city.
+    """
+    g = gazetteer()
+    cities = g.cities
+    deferred: tuple[str, str, str] | None = None
+    deferred_region = ""
     for part in reversed(parts):
         words = _words_without_codes(part)
         for n in range(min(4, len(words)), 0, -1):
             for start in (len(words) - n, 0):  # "Suwon 16419" / "Haidian District Beijing"
-                found = cities.get(place_key(" ".join(words[start:start + n])))
+                key = place_key(" ".join(words[start:start + n]))
+                found = cities.get(key)
                 if not found:
                     continue
                 if country:
                     found = [c for c in found if c[0] == country]
+                if deferred is not None:  # only a city in the region the address named
+                    found = [c for c in found if place_key(c[1]) == deferred_region]
                 if found and len({c[0] for c in found}) == 1:
                     regions = {c[1] for c in found}
-                    return found[0][2], (found[0][1] if len(regions) == 1 else ""), found[0][0]
-    return "", "", ""
+                    result = found[0][2], (found[0][1] if len(regions) == 1 else ""), found[0][0]
+                    region = next((r for cc, r in g.regions.get(key, []) if cc == country), "")
+                    if region and (key, country) not in g.registry_only_cities and \
+                            any(place_key(c[1]) == place_key(region) for c in found):
+                        region = ""  # the region's own city: "Beijing", "Tokyo", "Madrid"
+                    if deferred is None and region:
+                        deferred, deferred_region = result, place_key(region)
+                        continue
+                    if deferred is not None and key == place_key(deferred[0]):
+                        continue
+                    return result
+    return deferred or ("", "", "")
 
 
 def _region(parts: list[str], raw: str, country: str) -> tuple[str, str]:
