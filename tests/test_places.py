@@ -56,6 +56,40 @@ def test_a_province_is_not_the_city_of_an_address_that_names_one(raw: str, city:
     assert (loc.city, loc.region) == (city, region)
 
 
+@pytest.mark.parametrize(("tagged_city", "raw", "city"), [
+    ("Department of Environmental Sciences", "Department of Environmental Sciences, University of Basel, Basel, "
+     "Switzerland", "Basel"),
+    ("Anderson School of Management", "Anderson School of Management, UCLA, Los Angeles, CA, United States of America",
+     "Los Angeles"),
+    ("Key Laboratory of Jilin Province for Zoonosis Prevention and Control", "Key Laboratory of Jilin Province for "
+     "Zoonosis Prevention and Control, Changchun, China", "Changchun"),
+    ("Influenza Division", "Influenza Division, US Centers for Disease Control and Prevention, Atlanta, Georgia, "
+     "United States of America", "Atlanta"),
+    ("UMR 228", "UMR 228, ESPACE-DEV, Université de Montpellier II, IRD, Montpellier, France", "Montpellier"),
+    ("8046 Zurich", "Agroscope, Research Division Agroecology and Environment, 8046 Zurich, Switzerland", "Zürich"),
+    ("Ottendorf-Okrilla", "Some Firm GmbH, Ottendorf-Okrilla, Germany", "Ottendorf-Okrilla"),  # a real tag stays
+])
+def test_a_tagged_city_that_names_a_department_is_not_the_city(tagged_city: str, raw: str, city: str) -> None:
+    # Before, the tag was taken as the city: "Department of Medicine" was a city in the US that seven
+    # institutions shared, so their ties were same-city ties.
+    assert locate_affiliation(raw, city=tagged_city).city == city
+
+
+JATS_ADDR_LINE = b"""<?xml version="1.0"?>
+<article><front><article-meta><contrib-group>
+<contrib contrib-type="author"><name><surname>Beck</surname><given-names>Jan</given-names></name>
+<xref ref-type="aff" rid="aff1"/></contrib></contrib-group>
+<aff id="aff1"> <addr-line>Department of Environmental Sciences, University of Basel, Basel, Switzerland</addr-line> </aff>
+</article-meta></front><body/></article>"""
+
+
+def test_a_plos_address_in_one_addr_line_is_located_at_its_city() -> None:
+    doc = parse_jats(JATS_ADDR_LINE, "plos.xml")
+    locate_authors(doc)
+    aff = doc.authors[0].affiliations[0]
+    assert (aff.country_code, aff.city, aff.institution) == ("CH", "Basel", "University of Basel")
+
+
 def test_a_state_abbreviation_beside_a_zip_code_is_not_a_country() -> None:
     # "MA" is also Morocco's ISO code: in free text it is read as Massachusetts.
     assert locate_affiliation("Harvard Medical School, Boston, MA 02115").country == "US"

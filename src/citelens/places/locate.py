@@ -25,6 +25,8 @@ _ORG_WORDS = re.compile(
     r"corporation|company|inc\b|ltd\b|gmbh|organi[sz]ation|société|consiglio|csic|cnrs|inra|nih\b", re.I)
 _UNIT_WORDS = re.compile(r"^(department|dept|division|faculty|school|laboratory|lab|unit|section|group|"
                          r"program|programme|key laboratory|state key|graduate school|institute of)\b", re.I)
+# Words of a tagged "city" that is a unit, not a place ("Virology Division", "UMR 228", "Unidad de …").
+_NOT_A_CITY = re.compile(r"\b(department|dept|division|unit|unité|unidad|umr|programme|program)\b", re.I)
 _US_ZIP = re.compile(r"\b([A-Z]{2})\s+\d{5}(?:-\d{4})?\b")
 _CA_POSTCODE = re.compile(r"\b([A-Z]{2})\s+[A-Z]\d[A-Z]\s?\d[A-Z]\d\b")
 _AU_POSTCODE = re.compile(r"\b(NSW|VIC|QLD|WA|SA|TAS|ACT|NT)\s+\d{4}\b")
@@ -325,6 +327,11 @@ def locate_affiliation(raw: str, *, institution: str = "", country: str = "", ci
     """Place one affiliation. Keyword arguments are what the source tagged; ``raw`` is the full text."""
     g = gazetteer()
     parts = _parts(raw)
+    if city and (_ORG_WORDS.search(city) or _UNIT_WORDS.match(city) or _NOT_A_CITY.search(city)
+                 or (_HAS_DIGIT.search(city) and not _city([city], "")[0])):
+        # Not a city: a department or an organisation in the city's place (PLOS puts the whole address in one
+        # <addr-line>, whose first part the JATS reader offers as the city). The text says where it is.
+        city = ""
     # A tag may hold more than the country ("Barcelona, Spain"): its last part then names it.
     # "Hong Kong SAR, China" in a tag is Hong Kong (HK), as it is in the text.
     cc = (country_code(country) or _explicit_country(_parts(country)) or _country_in(country.split(",")[-1])) \
