@@ -90,6 +90,37 @@ def test_a_plos_address_in_one_addr_line_is_located_at_its_city() -> None:
     assert (aff.country_code, aff.city, aff.institution) == ("CH", "Basel", "University of Basel")
 
 
+def test_the_registry_organisation_is_the_institution_the_address_names() -> None:
+    # Before, the last part that named any registry organisation won: a UCLA chemist who is also an HHMI
+    # investigator was at HHMI (006w34k90), so same-institution ties with every HHMI lab in the country;
+    # "Providence" (an alias of Providence College) made Brown's medical school Providence College.
+    loc = locate_affiliation("Department of Chemistry and Biochemistry, University of California Los Angeles, "
+                             "Howard Hughes Medical Institute, Los Angeles, CA 90095, USA")
+    assert (loc.ror, loc.institution) == ("046rm7j60", "University of California Los Angeles")
+    loc = locate_affiliation("Department of Medicine, Warren Alpert Medical School of Brown University, Providence, RI USA")
+    assert loc.ror != "00rxpqe74" and loc.city == "Providence"
+    # A lab's name is not the institution's label when the registry knows the organisation.
+    loc = locate_affiliation("Department of Chemistry and Applied Biosciences, Laboratory of Organic Chemistry, "
+                             "ETH Zürich, 8093, Zürich, Switzerland")
+    assert (loc.ror, loc.institution) == ("05a28rw58", "ETH Zurich")
+
+
+def test_each_campus_of_a_state_university_system_is_its_own_institution() -> None:
+    # "University of California, Davis" and "University of California, San Diego" were both the institution
+    # "University of California" (no registry id): one node, and same-institution ties between campuses.
+    davis = locate_affiliation("Department of Plant Sciences, University of California, Davis, CA, USA")
+    sd = locate_affiliation("Department of Medicine, University of California, San Diego, La Jolla, California")
+    assert (davis.ror, davis.institution) == ("05rrcem69", "University of California, Davis")
+    assert (sd.ror, sd.institution) == ("0168r3w48", "University of California, San Diego")
+    madison = locate_affiliation("Department of Botany, University of Wisconsin, Madison, WI 53706 USA")
+    assert madison.ror == "01y2jtd41"
+    # A university that is not a state's system keeps its name: the next part is only its city.
+    purdue = locate_affiliation("Department of Food Science, Purdue University, West Lafayette, IN 47907, USA")
+    assert purdue.institution == "Purdue University"
+    michigan = locate_affiliation("School of Public Health, University of Michigan, Ann Arbor, MI 48109, USA")
+    assert (michigan.ror, michigan.institution) == ("00jmfr291", "University of Michigan")
+
+
 def test_a_state_abbreviation_beside_a_zip_code_is_not_a_country() -> None:
     # "MA" is also Morocco's ISO code: in free text it is read as Massachusetts.
     assert locate_affiliation("Harvard Medical School, Boston, MA 02115").country == "US"

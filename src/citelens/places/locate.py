@@ -242,11 +242,23 @@ def _inner_country_names(words: list[str]) -> list[str]:
     return out
 
 
+def _names_region(name: str, country: str) -> bool:
+    """Whether a first-level region of ``country`` is named in ``name`` ("University of California")."""
+    regions = gazetteer().regions
+    words = place_key(name).split()
+    return any(any(cc == country for cc, _ in regions.get(" ".join(words[i:i + n]), []))
+               for n in (1, 2, 3) for i in range(len(words) - n + 1))
+
+
 def _organisation(candidates: list[str], country: str) -> Organisation | None:
-    orgs = gazetteer().organisations
+    """The registry organisation the first candidate that names one names. A candidate that is a place name
+    ("Providence", an alias of Providence College) names the place, not an organisation."""
+    g = gazetteer()
+    orgs = g.organisations
     for cand in candidates:
-        found = orgs.get(place_key(cand))
-        if not found:
+        key = place_key(cand)
+        found = orgs.get(key)
+        if not found or key in g.cities or key in g.regions or key in g.countries:
             continue
         in_country = [o for o in found if not country or o.country == country]
         if len(in_country) == 1 or (in_country and len({o.ror for o in in_country}) == 1):
@@ -341,12 +353,22 @@ def locate_affiliation(raw: str, *, institution: str = "", country: str = "", ci
     if not cc:
         cc = _explicit_country(parts) or (org.country if org is not None else "") or infer_country(
             [*parts, *([city] if city and city not in parts else [])], raw)
-    if org is None:
-        tagged = [s.strip(" ,") for s in institution.split(",") if s.strip(" ,")] if institution else []
-        org = _organisation([*reversed(tagged), *reversed(parts)], cc)
+    tagged = [s.strip(" ,") for s in institution.split(",") if s.strip(" ,")] if institution else []
     # JATS often tags the department and the organisation as two <institution>s: keep the organisation.
     inst = _institution([s.strip(" ,") for s in institution.split(",") if s.strip(" ,")]) if institution \
         else _institution(parts)
+    if org is None and inst in parts[:-1] and _names_region(inst, cc) and not _organisation([inst], cc):
+        # A state's university system written with its campus as the next part, "University of California,
+        # San Diego", "University of Wisconsin, Madison": without the campus every campus was one institution.
+        campus = parts[parts.index(inst) + 1]
+        org = _organisation([f"{inst} {campus}"], cc)
+        if org is not None:
+            inst = f"{inst}, {campus}"
+    if org is None:
+        # The institution the address names first: "University of California Los Angeles, Howard Hughes
+        # Medical Institute" is UCLA, not HHMI (whose investigators work at many universities).
+        first = [] if _UNIT_WORDS.match(inst) else [inst]  # not "Laboratory of Organic Chemistry" first
+        org = _organisation([*first, *reversed(tagged), *reversed(parts)], cc)
     found_city, city_region, city_cc = ("", "", "")
     if city:
         found_city, city_region, city_cc = _city([city], cc)
@@ -360,7 +382,7 @@ def locate_affiliation(raw: str, *, institution: str = "", country: str = "", ci
         org = None
     if org is not None and not found_city:
         found_city, city_region = org.city, org.region
-    return Location(institution=org.name if org is not None and not inst else inst,
+    return Location(institution=org.name if org is not None and (not inst or _UNIT_WORDS.match(inst)) else inst,
                     ror=org.ror if org is not None else "",
                     city=found_city if (not cc or city_cc in ("", cc)) else "",
                     region=reg or city_region or (org.region if org is not None else ""),
