@@ -121,6 +121,21 @@ def test_each_campus_of_a_state_university_system_is_its_own_institution() -> No
     assert (michigan.ror, michigan.institution) == ("00jmfr291", "University of Michigan")
 
 
+@pytest.mark.parametrize(("raw", "region"), [
+    # The country's name is also a first-level region (the State of México, Taiwan Province): before, 106 of
+    # the 127 located Mexican affiliations of pmc-oa were in the region "Mexico", Hermosillo and Mérida alike,
+    # and every Taiwanese one in "Taiwan", so their ties were same-region ties.
+    ("Biopolymers, Research Center for Food and Development, CIAD, A.C. Carretera a La Victoria Km. 0.6, 83304 "
+     "Hermosillo, SON, Mexico", "Sonora"),
+    ("Departamento de Matemáticas, Universidad de Guadalajara, 44430, Guadalajara, Jalisco, México", "Jalisco"),
+    ("Departamento de Biología Celular, Facultad de Ciencias, Universidad Nacional Autónoma de México, "
+     "Mexico City, Mexico", "Mexico City"),
+    ("Academia Sinica, Taipei, 115 Taiwan", "Taipei"),
+])
+def test_the_country_is_not_its_namesake_region(raw: str, region: str) -> None:
+    assert locate_affiliation(raw).region == region
+
+
 def test_a_state_abbreviation_beside_a_zip_code_is_not_a_country() -> None:
     # "MA" is also Morocco's ISO code: in free text it is read as Massachusetts.
     assert locate_affiliation("Harvard Medical School, Boston, MA 02115").country == "US"

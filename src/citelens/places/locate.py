@@ -316,6 +316,8 @@ def _region(parts: list[str], raw: str, country: str) -> tuple[str, str]:
                 return found[0][1], found[0][0]
     for part in reversed(parts):
         words = _words_without_codes(part)
+        if country and country_code(" ".join(words), allow_code=False) == country:
+            continue  # the country, not its namesake region ("Mexico" is also the State of México)
         if len(words) == 1 and words[0] in g.region_abbreviations and words[0].isupper():
             found = [r for r in g.region_abbreviations[words[0]] if not country or r[0] == country]
             if len(found) == 1:
