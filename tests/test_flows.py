@@ -381,6 +381,11 @@ def test_cli_flows_errors(flows_db: str, tmp_path: Path) -> None:
     assert runner.invoke(main, ["flows", "--db", flows_db, "--json", "--csv"]).exit_code == EXIT_USAGE
     res = runner.invoke(main, ["flows", "--db", flows_db, "--graphml", str(tmp_path / "no" / "dir.graphml")])
     assert res.exit_code == EXIT_USAGE and "cannot write" in res.output
+    # The options of the other analysis (a network you bring) were silently ignored over the index.
+    for extra in (["--own-regions"], ["--encoding", "cp1252"]):
+        res = runner.invoke(main, ["flows", "--db", flows_db, *extra])
+        assert res.exit_code == EXIT_USAGE and "--orgs/--ties" in res.output, extra
+
 
 
 def test_documented_example_runs_as_shown(tmp_path: Path) -> None:

@@ -80,14 +80,15 @@ def flows(orgs_csv: str | None, ties_csv: str | None, encoding: str, own_regions
     --ties docs/examples/electronics-cluster/ties.csv
     """
     if not (orgs_csv or ties_csv):
+        if own_regions or encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
+            raise click.UsageError("--own-regions and --encoding are for --orgs/--ties (a network you bring);"
+                                   " flows over the index (--db) read neither")
         from citelens.cli.flows_index import run_index_flows
 
         run_index_flows(db, by=by or "institution", stance=stance, section=section, include_self=include_self,
                         seed=seed, replicates=replicates, confidence=confidence, top=top, as_json=as_json,
                         as_csv=as_csv, graphml=graphml, edges_csv=edges_csv)
         return
-    if own_regions and not (orgs_csv or ties_csv):
-        raise click.UsageError("--own-regions is for --orgs/--ties")
     if by or stance or section or include_self or as_csv or graphml or edges_csv:
         raise click.UsageError("--orgs/--ties and --by/--type/--section/--csv/--graphml/--edges-csv are two"
                                " analyses: run them separately")
