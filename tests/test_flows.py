@@ -387,6 +387,19 @@ def test_cli_flows_errors(flows_db: str, tmp_path: Path) -> None:
         assert res.exit_code == EXIT_USAGE and "--orgs/--ties" in res.output, extra
 
 
+def test_cli_table_shows_the_matched_share_and_says_when_nothing_is_matched(flows_db: str, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from citelens.cli import main
+
+    res = CliRunner().invoke(main, ["flows", "--by", "country", "--db", flows_db])
+    assert res.exit_code == 0 and "matched share" in res.output.splitlines()[1]
+    empty = tmp_path / "empty.db"
+    open_store(empty).close()
+    res = CliRunner().invoke(main, ["flows", "--db", str(empty)])
+    # Before: "none (0 matched ties are local and none of their controls is: nothing to compare with)".
+    assert res.exit_code == 0 and "none (no statement has a control)" in res.output
+
 
 def test_documented_example_runs_as_shown(tmp_path: Path) -> None:
     """docs/flows.md: ingest its example, run each ``console`` command and compare (human output verbatim; the

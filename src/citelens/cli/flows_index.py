@@ -75,18 +75,24 @@ def print_report(r: dict[str, Any]) -> None:
             f"{'included' if f['include_self_citations'] else 'excluded: ' + format(r['n_self_citations_excluded'], ',')};"
             f" {r['n_not_located']:,} not located; {r['n_pairs']:,} citing–cited pairs). Located works: "
             f"{r['located_works']['full_text']:,} from full text, {r['located_works']['metadata']:,} from metadata.")
-    t = Table("distance", *STANCES, "total", "share", "expected", "expected share", box=None, pad_edge=False)
+    loc, b = r["localisation"], r["baseline"]
+    # "matched" and "matched share" are the observed side of the comparison with the controls: the statements
+    # that have one ("share" is of all tie statements, the unmatched ones included).
+    t = Table("distance", *STANCES, "total", "share", "matched", "matched share", "expected", "expected share",
+              box=None, pad_edge=False)
     for d in DISTANCES:
         row = r["observed"][d]
         total = sum(row.values())
         share = total / r["n_statements"] if r["n_statements"] else 0.0
         t.add_row(DISTANCE_LABELS[d], *(_n(row[s]) for s in STANCES), _n(total), f"{share:.1%}",
+                  _n(b["observed_matched"][d]), f"{r['matched_shares'][d]:.1%}",
                   _n(r["expected"][d]), f"{r['expected_shares'][d]:.1%}")
     c.print(t)
-    loc, b = r["localisation"], r["baseline"]
     c.print(f"Baseline: {b['n_matched']:,} statements matched to a control work of the cited work's year and journal"
             f" ({b['n_unmatched']:,} unmatched), seed {b['seed']}.")
-    if loc["ratio"] is None:
+    if not b["n_matched"]:
+        c.print(f"Localisation ratio at the {loc['level']} level: [dim]none (no statement has a control)[/]")
+    elif loc["ratio"] is None:
         c.print(f"Localisation ratio at the {loc['level']} level: [dim]none ({loc['observed_local']:,} matched ties"
                 f" are local and none of their controls is: nothing to compare with)[/]")
     else:

@@ -205,6 +205,10 @@ class FlowReport:
             "by_section": self.by_section,
             "expected": self.expected,
             "expected_shares": {d: round(c / n_exp, 6) if n_exp else 0.0 for d, c in self.expected.items()},
+            # The observed side of the same comparison: shares of the matched statements (``shares`` are of all
+            # tie statements, unmatched ones included, so they are not what ``expected_shares`` compares with).
+            "matched_shares": {d: round(c / self.n_matched, 6) if self.n_matched else 0.0
+                               for d, c in self.observed_matched.items()},
             "baseline": {"method": BASELINE_METHOD, "field": "journal", "seed": self.seed,
                          "n_matched": self.n_matched, "n_unmatched": self.n_unmatched,
                          "pairs_matched": self.pairs_matched, "pairs_unmatched": self.pairs_unmatched,
