@@ -159,6 +159,10 @@ def test_every_problem_in_both_files_is_listed(tmp_path: Path) -> None:
     ("id,name,country\na,A,DE\n", "orgs.csv: row 1: missing column(s): region or city"),
     ("name,city\nA,Dresden\n", "orgs.csv: row 1: missing column(s): id, country"),
     ("id,city,city,country\n", "orgs.csv: row 1: column 'city' appears 2 times"),
+    # An organisation attribute "type" (firm, university…) was counted into the tie-type breakdown, every tie
+    # twice, and had no breakdown of its own.
+    ("id,city,country,Type\na,Dresden,DE,firm\n", "orgs.csv: row 1: column 'type': that is the breakdown by tie type;"
+                                                   " rename this column (e.g. org_type)"),
     (b"id,city,country\na,Dresden,DE\nb,G\xf6rlitz,DE\n", "orgs.csv: row 3: bytes not valid utf-8 at byte 32"),
     ("id,city,country\na,Dresden,DE\r\nb,\"Gör\nlitz,DE\n", "not valid CSV"),
     ("id,city,country\na,Dresden,DE\n".encode("utf-16"), "orgs.csv: "),

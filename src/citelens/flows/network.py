@@ -51,6 +51,7 @@ PERMUTATION_SEED = 20261203  # fixed, so the same input gives the same p-value
 MONTE_CARLO_MAX_GROUPS = 200  # beyond, drawing the tables takes minutes; such a breakdown needs recoding anyway
 
 ORG_COLUMNS = ("id", "name", "city", "region", "country")
+TIE_TYPE = "type"  # the breakdown by tie type in ``by``; no organisation attribute may take its name
 TIE_COLUMNS = ("source", "target", "type")
 # Other spellings people's spreadsheets use for the same columns.
 _ORG_ALIASES = {"org_id": "id", "organisation": "name", "organization": "name", "state": "region",
@@ -266,6 +267,11 @@ def _parse_organisations(text: str, file: str, own_regions: bool = False) -> tup
     if missing:
         raise NetworkInputError([InputProblem(file, 1, f"missing column(s): {', '.join(missing)} "
                                                        f"(the header has: {', '.join(header)})")])
+    if TIE_TYPE in header:
+        # The tie type's breakdown is "type": an organisation attribute of that name was counted into it (a
+        # firm's type and a tie's type in one table, each tie twice).
+        raise NetworkInputError([InputProblem(file, 1, f"column {TIE_TYPE!r}: that is the breakdown by tie type;"
+                                                       " rename this column (e.g. org_type)")])
     if not rows:
         raise NetworkInputError([InputProblem(file, None, "no organisations (only a header)")])
     extra = [h for h in header if h not in ORG_COLUMNS]
@@ -450,7 +456,7 @@ def analyse_network(network: Network, confidence: float = 0.95) -> dict[str, Any
         raise ValueError("confidence must be between 0 and 1")
     orgs = network.organisations
     overall: Counter[str] = Counter()
-    by: dict[str, dict[str, Counter[str]]] = {a: {} for a in (*network.attributes, "type")}
+    by: dict[str, dict[str, Counter[str]]] = {a: {} for a in (*network.attributes, TIE_TYPE)}
     regions: Counter[tuple[str, str]] = Counter()
     for o in orgs.values():
         regions[(o.country, o.region)] += 1
@@ -460,7 +466,7 @@ def analyse_network(network: Network, confidence: float = 0.95) -> dict[str, Any
         overall[d] += 1
         for a in network.attributes:
             by[a].setdefault(src.attributes.get(a) or NOT_GIVEN, Counter())[d] += 1
-        by["type"].setdefault(tie.type, Counter())[d] += 1
+        by[TIE_TYPE].setdefault(tie.type, Counter())[d] += 1
     return {
         "n_organisations": len(orgs),
         "n_ties": len(network.ties),
