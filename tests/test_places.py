@@ -136,6 +136,17 @@ def test_the_country_is_not_its_namesake_region(raw: str, region: str) -> None:
     assert locate_affiliation(raw).region == region
 
 
+def test_a_tagged_region_is_named_as_the_gazetteer_names_it() -> None:
+    # JATS <state>TX</state> was kept as "TX", so an author tagged "TX" and one whose address says "Texas" were
+    # in two regions (flows --by region: a same-country tie, two nodes).
+    tagged = locate_affiliation("Department of Medicine, UT Health San Antonio, San Antonio, TX, USA", region="TX",
+                                country="USA")
+    assert tagged.region == locate_affiliation("UT Health San Antonio, San Antonio, Texas, USA").region == "Texas"
+    assert locate_affiliation("Western University, London", region="ON", country="Canada").region == "Ontario"
+    # A region the gazetteer does not know is kept as tagged.
+    assert locate_affiliation("Somewhere, Atlantis", region="Upper Shire", country="DE").region == "Upper Shire"
+
+
 def test_a_state_abbreviation_beside_a_zip_code_is_not_a_country() -> None:
     # "MA" is also Morocco's ISO code: in free text it is read as Massachusetts.
     assert locate_affiliation("Harvard Medical School, Boston, MA 02115").country == "US"

@@ -377,7 +377,9 @@ def locate_affiliation(raw: str, *, institution: str = "", country: str = "", ci
         found_city = found_city or city.strip()
     if not found_city:
         found_city, city_region, city_cc = _city([p for p in parts if p != inst], cc)
-    reg, reg_cc = (region.strip(), cc) if region else _region(parts, raw, cc)
+    # A tagged region as the gazetteer names it ("TX", "Tex." → Texas), so that "TX" and "Texas" are one region.
+    reg, reg_cc = ((cc and _region([region.strip()], region.strip(), cc)[0]) or region.strip(), cc) if region \
+        else _region(parts, raw, cc)
     if not cc and region:
         cc = reg_cc
     if org is not None and org.country != cc:
