@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import astuple
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,26 @@ def test_place_distance_classes() -> None:
     assert place_distance(Place("Univ", "01", country="US"), Place("Univ", "02", country="US")) == "same_country"
     # A place without a country is not located.
     assert place_distance(HARVARD, Place("Somewhere")) is None
+
+
+def test_one_city_name_in_two_regions_is_two_cities() -> None:
+    # Before, Mayo Clinic (Rochester, Minnesota) citing the University of Rochester (Rochester, New York) was a
+    # same-city tie; so were Columbia MO and SC, Durham NC and NH, Lexington KY and MA.
+    import numpy as np
+
+    from citelens.flows.scan import STATEMENT_ROW, FlowScan
+
+    mayo = Place("Mayo Clinic", "02qp3tb03", "Rochester", "Minnesota", "US")
+    urmc = Place("University of Rochester Medical Center", "00trqv719", "Rochester", "New York", "US")
+    unknown_region = Place("Rochester Institute", "", "Rochester", "", "US")
+    assert place_distance(mayo, urmc) == "same_country"
+    assert place_distance(mayo, unknown_region) == "same_city"  # nothing says they are apart
+    # The whole-index scan applies the same rule.
+    places = [(1, 2020, "J", "full text", *astuple(mayo)), (2, 2020, "J", "full text", *astuple(urmc)),
+              (3, 2020, "J", "full text", *astuple(unknown_region))]
+    rows = np.array([(1, 2, 0), (1, 3, 0)], dtype=STATEMENT_ROW)
+    scan = FlowScan(rows, places, [])
+    assert [DISTANCES[d] for d in scan.pair_distance.tolist()] == ["same_country", "same_city"]
 
 
 def test_tie_takes_the_closest_pair() -> None:

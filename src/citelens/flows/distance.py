@@ -7,7 +7,8 @@ a same-city tie. The classes, closest first:
 
 * ``same_institution`` — both places have the same ROR id (or, where either lacks one, the same folded
   institution name in the same country);
-* ``same_city`` — same country and same (folded) city name;
+* ``same_city`` — same country and same (folded) city name, unless the two places name different regions
+  (Rochester, Minnesota and Rochester, New York are two cities);
 * ``same_region`` — same country and same (folded) region / state name;
 * ``same_country`` — same ISO country code;
 * ``international`` — different countries.
@@ -84,7 +85,7 @@ def _rank(a: PlaceKey, b: PlaceKey) -> int:
         return 4
     if (a[1] == b[1]) if (a[1] and b[1]) else (bool(a[2]) and a[2] == b[2]):
         return 0
-    if a[3] and a[3] == b[3]:
+    if a[3] and a[3] == b[3] and not (a[4] and b[4] and a[4] != b[4]):  # Rochester MN is not Rochester NY
         return 1
     if a[4] and a[4] == b[4]:
         return 2

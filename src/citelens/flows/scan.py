@@ -196,10 +196,11 @@ def pair_ranks(scan: FlowScan, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     ror_a, ror_b = scan.p_ror[a], scan.p_ror[b]
     inst_a, inst_b = scan.p_inst[a], scan.p_inst[b]
     same_inst = np.where((ror_a > 0) & (ror_b > 0), ror_a == ror_b, (inst_a > 0) & (inst_a == inst_b))
-    city_a, region_a = scan.p_city[a], scan.p_region[a]
+    city_a, region_a, region_b = scan.p_city[a], scan.p_region[a], scan.p_region[b]
     rank = np.full(len(a), 3, dtype=np.int8)
-    rank[(region_a > 0) & (region_a == scan.p_region[b])] = 2
-    rank[(city_a > 0) & (city_a == scan.p_city[b])] = 1
+    rank[(region_a > 0) & (region_a == region_b)] = 2
+    two_regions = (region_a > 0) & (region_b > 0) & (region_a != region_b)  # Rochester MN, Rochester NY
+    rank[(city_a > 0) & (city_a == scan.p_city[b]) & ~two_regions] = 1
     rank[same_inst] = 0
     rank[scan.p_country[a] != scan.p_country[b]] = 4
     return rank
