@@ -11,6 +11,7 @@ records' authors; the ingest locates and stores them (``Store.save_work_places``
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -22,43 +23,68 @@ from citelens.references.resolve import WorkRecord
 
 
 def _first(v: Any) -> str:
+    """The text of a field that is a string, a number or a list of them (Crossref's ``title`` is a list); any other
+    type (an object, null, true) is no value: a hostile record's field must not reach the index as ``{'a': 1}``."""
     if isinstance(v, list):
-        v = v[0] if v else ""
-    return str(v or "").strip()
+        v = next((x for x in v if _text(x)), "")
+    return _text(v)
+
+
+def _text(v: Any) -> str:
+    if isinstance(v, str):
+        return v.strip()
+    return str(v) if isinstance(v, int | float) and not isinstance(v, bool) else ""
+
+
+def _author_list(v: Any) -> list[Any]:
+    """A record's authors: a list of them; one author object or one "Family, Given" string alone is a list of one."""
+    if isinstance(v, list):
+        return v
+    return [v] if isinstance(v, dict | str) else []
 
 
 def _authors(v: Any) -> list[Author]:
     out = []
-    for a in v or []:
+    for a in _author_list(v):
         if isinstance(a, dict):
-            fam = a.get("family") or a.get("last") or a.get("name") or ""
-            affs = [Affiliation(raw=x["name"].strip()) for x in (a.get("affiliation") or [])
-                    if isinstance(a.get("affiliation"), list) and isinstance(x, dict)
-                    and isinstance(x.get("name"), str) and x["name"].strip()]
-            orcid = a.get("ORCID") or a.get("orcid") or ""
-            out.append(Author(family=str(fam), given=str(a.get("given") or a.get("first") or ""),
-                              orcid=str(orcid).rsplit("/", 1)[-1], affiliations=affs))
-        elif isinstance(a, str):
+            fam = next((t for t in (_text(a.get(k)) for k in ("family", "last", "name")) if t), "")
+            given = next((t for t in (_text(a.get(k)) for k in ("given", "first")) if t), "")
+            listed = a.get("affiliation")
+            affs = [Affiliation(raw=x["name"].strip()) for x in (listed if isinstance(listed, list) else [])
+                    if isinstance(x, dict) and isinstance(x.get("name"), str) and x["name"].strip()]
+            orcid = _text(a.get("ORCID")) or _text(a.get("orcid"))
+            if fam or given or orcid or affs:  # an object that names nobody is no author
+                out.append(Author(family=fam, given=given, orcid=orcid.rsplit("/", 1)[-1], affiliations=affs))
+        elif isinstance(a, str) and a.strip():
             fam, _, given = a.partition(",")
             out.append(Author(family=fam.strip(), given=given.strip()))
     return out
 
 
+_YEAR_TEXT = re.compile(r"\s*(\d{4})(?!\d)")
+
+
 def _year(rec: dict[str, Any]) -> int | None:
+    """The year of ``issued`` (or another Crossref date's) ``date-parts``, else of a flat ``year``: a number, or text
+    that starts with four digits ("2019", "2019-05-03"). Anything else is no year: ``123456789`` is not 1234."""
     for key in ("issued", "published", "published-print", "published-online", "created"):
         parts = (rec.get(key) or {}).get("date-parts") if isinstance(rec.get(key), dict) else None
         if parts and isinstance(parts, list) and isinstance(parts[0], list) and parts[0] and parts[0][0]:
-            try:
-                year = int(parts[0][0])
-            except (TypeError, ValueError, OverflowError):
-                continue
-            if 0 < year < 10_000:  # as OpenAlex's: a larger number is no year (it overflowed the database)
+            year = _year_value(parts[0][0])
+            if year is not None:
                 return year
-    y = rec.get("year")
-    try:
-        return int(str(y)[:4]) if y else None
-    except ValueError:
-        return None
+    return _year_value(rec.get("year"))
+
+
+def _year_value(v: Any) -> int | None:
+    if isinstance(v, str):
+        m = _YEAR_TEXT.match(v)
+        v = int(m.group(1)) if m else None
+    elif isinstance(v, float) and v.is_integer():
+        v = int(v)
+    if isinstance(v, int) and not isinstance(v, bool) and 0 < v < 10_000:  # as OpenAlex's: a larger number is no
+        return v                                                            # year (it overflowed the database)
+    return None
 
 
 def metadata_record(rec: dict[str, Any]) -> WorkRecord:
@@ -68,17 +94,17 @@ def metadata_record(rec: dict[str, Any]) -> WorkRecord:
     if is_openalex_work(rec):
         return replace(openalex_record(rec), issn=issn, eissn=eissn)
     return WorkRecord(
-        doi=normalise_doi(str(rec.get("DOI") or rec.get("doi") or "")),
-        pmid=normalise_pmid(str(rec.get("PMID") or rec.get("pmid") or "")),
-        pmcid=normalise_pmcid(str(rec.get("PMCID") or rec.get("pmcid") or "")),
+        doi=normalise_doi(_first(rec.get("DOI")) or _first(rec.get("doi"))),
+        pmid=normalise_pmid(_first(rec.get("PMID")) or _first(rec.get("pmid"))),
+        pmcid=normalise_pmcid(_first(rec.get("PMCID")) or _first(rec.get("pmcid"))),
         title=_first(rec.get("title")),
         authors=_authors(rec.get("author") or rec.get("authors")),
         year=_year(rec),
-        container=_first(rec.get("container-title") or rec.get("venue") or rec.get("journal")),
-        volume=str(rec.get("volume") or ""),
-        pages=str(rec.get("page") or rec.get("pages") or ""),
+        container=_first(rec.get("container-title")) or _first(rec.get("venue")) or _first(rec.get("journal")),
+        volume=_text(rec.get("volume")),
+        pages=_text(rec.get("page")) or _text(rec.get("pages")),
         kind="metadata",
-        work_type=str(rec.get("type") or ""),
+        work_type=_text(rec.get("type")),
         issn=issn,
         eissn=eissn,
     )

@@ -78,7 +78,9 @@ def _authors(rec: dict[str, Any]) -> list[Author]:
         person = _dict(authorship.get("author"))
         family, given = split_display_name(_text(person.get("display_name")) or _text(authorship.get("raw_author_name")))
         orcid = _text(person.get("orcid")).rsplit("/", 1)[-1]
-        authors.append(Author(family=family, given=given, orcid=orcid, affiliations=_affiliations(authorship)))
+        affiliations = _affiliations(authorship)
+        if family or given or orcid or affiliations:  # a null or empty authorship names nobody
+            authors.append(Author(family=family, given=given, orcid=orcid, affiliations=affiliations))
     return authors
 
 
