@@ -113,3 +113,31 @@ def test_odd_but_declared_encodings_are_read(mini_jats: bytes) -> None:
     for name, data in (("u16.xml", utf16), ("l1.xml", latin1)):
         doc = parse_document(data, name)
         assert doc.title == "Sentinel cells in E. coli colonies" and doc.paragraphs
+
+
+def test_an_archive_inside_an_archive_is_listed_as_skipped(tmp_path: Path, mini_jats: bytes) -> None:
+    import io
+    import tarfile
+    import zipfile
+
+    from citelens.pipeline import NESTED_ARCHIVE
+
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as zf:
+        zf.writestr("inner.xml", mini_jats)
+    z = tmp_path / "outer.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("pkg/inner.zip", inner.getvalue())
+        zf.writestr("pkg/PMC1.tar.gz", b"not read")
+        zf.writestr("pkg/.hidden.zip", b"not read")
+        zf.writestr("pkg/figure.jpg", b"not an article")
+    t = tmp_path / "outer.tar"
+    with tarfile.open(t, "w") as tf:
+        info = tarfile.TarInfo("PMC2.tgz")
+        info.size = 3
+        tf.addfile(info, io.BytesIO(b"abc"))
+    s = ingest_paths([z, t], open_store(tmp_path / "i.db"), "cues")
+    # Before: nothing stored, nothing skipped, nothing failed, exit 0: the inner archives were passed over unsaid.
+    assert s.stored == 0 and s.failed == []
+    assert sorted(s.skipped) == sorted(f"{a}: {NESTED_ARCHIVE}" for a in (f"{z}!pkg/PMC1.tar.gz", f"{z}!pkg/inner.zip",
+                                                                          f"{t}!PMC2.tgz"))

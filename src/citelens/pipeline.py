@@ -265,6 +265,11 @@ def _unsafe_member_name(name: str) -> bool:
     return name.startswith(("/", "\\")) or ".." in parts or (len(name) > 1 and name[0].isalpha() and name[1] == ":")
 
 
+# An archive inside an archive is not opened (its members would be read into memory, and archives can nest without
+# end); it was passed over without a word, so an archive of PMC packages (.tar.gz in a .zip) ingested nothing, exit 0.
+NESTED_ARCHIVE = "an archive inside an archive; not read (extract the outer archive and ingest the inner one)"
+
+
 def _hidden(name: str) -> bool:
     return any(part.startswith(".") and part not in (".", "..") for part in name.replace("\\", "/").split("/"))
 
@@ -295,7 +300,12 @@ def _zip_inputs(path: Path, skipped: list[str]) -> Iterator[InputFile]:
             yield InputFile(member, _raiser(HostileInputError(member, "unsafe member name ('..' or an absolute"
                                                                       " path); not read")))
             continue
-        if not _accepted(info.filename) or _hidden(info.filename):
+        if _hidden(info.filename):
+            continue
+        if _is_archive(info.filename):
+            skipped.append(f"{member}: {NESTED_ARCHIVE}")
+            continue
+        if not _accepted(info.filename):
             continue
         if stat.S_ISLNK(info.external_attr >> 16):
             skipped.append(f"{member}: a symbolic link, not a regular file; not read")
@@ -358,7 +368,12 @@ def _tar_inputs(path: Path, skipped: list[str]) -> Iterator[InputFile]:
                 listed.append(InputFile(member, _raiser(HostileInputError(
                     member, "unsafe member name ('..' or an absolute path); not read"))))
                 continue
-            if not _accepted(info.name) or _hidden(info.name):
+            if _hidden(info.name):
+                continue
+            if _is_archive(info.name) and info.isfile():
+                skipped.append(f"{member}: {NESTED_ARCHIVE}")
+                continue
+            if not _accepted(info.name):
                 continue
             if not info.isfile():
                 kind = "a symbolic link" if info.issym() else "a hard link" if info.islnk() else "a device or FIFO"
