@@ -86,6 +86,21 @@ def test_sentence_spans(doc: Document) -> None:
     assert discussion.sentence_spans is None  # no <s> markup, no invented sentences
 
 
+
+def test_sentence_ends_leave_out_trailing_whitespace_in_long_paragraphs() -> None:
+    # Each sentence's end is kept from the running length, not by joining the paragraph so far (which made a paragraph
+    # of n sentences cost n²); the spans are those the joined text gives, trailing spaces, callouts and nesting included.
+    sentences = ["<s>One. </s>", "<s>\n Two <hi>x</hi>\t</s>", '<s>Three <ref type="bibr" target="#b0"> [1] </ref></s>',
+                 "<s>Four<s> inner. </s></s>", "<s>\u3000</s>"] * 2000
+    tei = ('<TEI><text><body><div><p>' + "".join(sentences) + '</p></div></body><back><listBibl>'
+           '<biblStruct xml:id="b0"/></listBibl></back></text></TEI>').encode()
+    para = parse_tei(tei, "long.tei.xml").paragraphs[0]
+    assert para.sentence_spans is not None and len(para.sentence_spans) == 10_000
+    texts = [para.text[a:b] for a, b in para.sentence_spans[:5]]
+    assert texts == ["One.", "Two x", "Three [1]", "inner.", "Four inner."]  # a blank sentence has no span
+    assert all(para.text[a:b] == para.text[a:b].rstrip() for a, b in para.sentence_spans)
+    assert para.text.endswith("inner.") and len(para.callouts) == 2000
+
 def test_references(doc: Document) -> None:
     assert [r.key for r in doc.references] == ["b0", "b1", "b2", "b3"]
     b0, b1, b2, b3 = doc.references

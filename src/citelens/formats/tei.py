@@ -325,8 +325,9 @@ class _TextBuilder:
         self.separate()
         start = self.length
         self.walk(s)
-        text = "".join(self.buf)
-        end = len(text.rstrip())
+        # Where the text ends, less its one trailing space (emit never writes two in a row). Joining the buffer here,
+        # before, made a paragraph of n sentences cost n²: 20,000 <s> took 1.6 s, a 5 MB file minutes.
+        end = self.length - 1 if self.buf and self.buf[-1].endswith(" ") else self.length
         if end > start:
             self.sentences.append((start, end))
 
