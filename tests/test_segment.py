@@ -53,3 +53,54 @@ def test_lowercase_continuation_and_empty_text() -> None:
     assert sentences("We used approx. five samples vs. ten.") == ["We used approx. five samples vs. ten."]
     assert split_sentences("") == []
     assert sentences("   ") == []
+
+
+def test_overlapping_and_nested_callouts_are_never_cut() -> None:
+    # Protected spans may overlap or nest; a boundary inside any of them is refused however far back it starts.
+    text = "See [1. A]. Then [2. B. C. D]. End. Last."
+    outer = span(text, "[2. B. C. D]")
+    protected = [span(text, "[1. A]"), outer, (outer[0] + 1, outer[0] + 4), (outer[0] + 5, outer[1] - 1)]
+    assert sentences(text, protected) == ["See [1. A].", "Then [2. B. C. D].", "End.", "Last."]
+    long_one = (0, text.index(" End"))  # a span over the first two sentences' boundaries (the full stops)
+    assert sentences(text, [long_one, span(text, "[1. A]")]) == ["See [1. A]. Then [2. B. C. D]. End.", "Last."]
+
+
+def test_many_callouts_in_one_paragraph() -> None:
+    # 20,000 sentences, each with its callout: every callout stays whole in its own sentence (this took seconds
+    # when each candidate boundary scanned every callout before it).
+    parts, protected, pos = [], [], 0
+    for i in range(20_000):
+        words, callout = f"Result {i} agrees ", f"[{i}]"
+        protected.append((pos + len(words), pos + len(words) + len(callout)))
+        parts.append(words + callout + ". ")
+        pos += len(parts[-1])
+    text = "".join(parts)
+    spans = split_sentences(text, protected)
+    assert len(spans) == 20_000 and text[slice(*spans[-1])] == "Result 19999 agrees [19999]."
+
+
+def test_sentences_longer_than_the_bound_are_cut_between_words_outside_callouts() -> None:
+    from citelens.statements.segment import MAX_SENTENCE_CHARS, bounded_spans
+
+    # One "sentence" of 3,000 callouts and no full stop (a table row run into a paragraph, or a hostile file).
+    parts, protected, pos = [], [], 0
+    for i in range(3000):
+        words, callout = f"result {i} ", f"[{i}, see also {i}]"
+        protected.append((pos + len(words), pos + len(words) + len(callout)))
+        parts.append(words + callout + ", ")
+        pos += len(parts[-1])
+    text = "".join(parts).rstrip(", ")
+    spans = bounded_spans(text, split_sentences(text, protected), protected)
+    assert len(spans) > 1 and all(0 < e - s <= MAX_SENTENCE_CHARS for s, e in spans)
+    assert all(text[s] != " " and text[e - 1] != " " for s, e in spans)
+    assert " ".join(text[s:e] for s, e in spans) == text  # nothing lost, cut only at spaces
+    starts_ends = {p for s, e in spans for p in (s, e)}
+    assert not any(a < p < b for a, b in protected for p in starts_ends)  # no callout cut
+    # A span within the bound is left as it is; text without spaces is cut anyway.
+    assert bounded_spans("short one", [(0, 9)]) == [(0, 9)]
+    assert bounded_spans("x" * 10_000, [(0, 10_000)]) == [(0, 4000), (4000, 8000), (8000, 10_000)]
+    # A callout longer than the bound is cut at one of its own spaces (its statement keeps the part in its piece).
+    giant = "see " + "[" + "1, " * 3000 + "2]"
+    pieces = bounded_spans(giant, [(0, len(giant))], [(4, len(giant))])
+    assert all(e - s <= MAX_SENTENCE_CHARS and giant[e - 1] == "," for s, e in pieces[:-1])
+    assert " ".join(giant[s:e] for s, e in pieces) == giant

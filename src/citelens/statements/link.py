@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from citelens.document import CitationStatement, Document, Paragraph
-from citelens.statements.segment import split_sentences
+from citelens.statements.segment import bounded_spans, split_sentences
 
 
 def build_statements(doc: Document) -> Document:
@@ -25,7 +25,7 @@ def build_statements(doc: Document) -> Document:
 def _paragraph_statements(para: Paragraph, p_index: int) -> list[CitationStatement]:
     text = para.text
     protected = [(c.start, c.end) for c in para.callouts]
-    spans = para.sentence_spans or split_sentences(text, protected)
+    spans = bounded_spans(text, para.sentence_spans or split_sentences(text, protected), protected)
     if not spans:
         return []
     out: list[CitationStatement] = []
