@@ -34,3 +34,53 @@ def test_full_reingest_adds_no_orphan_works(store_url: str) -> None:
     assert last.works == first.works  # was +1 per re-ingest: an untitled work nobody cites
     assert store.search_works("Sentinel behaviour in bacterial colonies")
     store.close()
+
+
+def doi_less(pmid: str = "", pmcid: str = "", title: str = "A paper without a DOI") -> bytes:
+    ids = (f'<article-id pub-id-type="pmid">{pmid}</article-id>' if pmid else "") + \
+        (f'<article-id pub-id-type="pmc">{pmcid}</article-id>' if pmcid else "")
+    return ARTICLE.replace(b'<article-id pub-id-type="doi">10.5555/reingest.1</article-id>', ids.encode()) \
+        .replace(b"A paper ingested twice", title.encode())
+
+
+def test_an_article_without_a_doi_is_one_document_under_any_name(store_url: str) -> None:
+    # Before: identified by its file name only, so the same PMID article ingested as a.xml, then by another path
+    # or name, was stored once per name and each of its statements counted once per copy.
+    store = open_store(store_url)
+    pipeline = Pipeline(store, "cues")
+    for name in ("a.xml", "/abs/path/a.xml", "renamed.nxml"):
+        summary = pipeline.ingest([read_bytes_input(name, doi_less(pmid="31000777"))])
+        assert summary.stored == 1 and summary.replaced == (name != "a.xml")
+    statement = store.search_statements("As shown before")[1][0]
+    store.correct_statement(statement.id, "supporting", "curator@example.org")
+    # Its PMCID arrives in a later version: still the same article, and the curator's label follows it.
+    pipeline.ingest([read_bytes_input("v2.xml", doi_less(pmid="31000777", pmcid="PMC777"))])
+    pipeline.ingest([read_bytes_input("v3.xml", doi_less(pmcid="PMC777"))])
+    stats = store.stats()
+    assert (stats.documents, stats.statements) == (1, 2)
+    again = [s for s in store.search_statements("As shown before")[1] if s.reference_key == statement.reference_key]
+    assert again[0].type == "supporting" and again[0].corrected
+    # A DOI version replaces a DOI-less copy that has its PMCID.
+    with_doi = ARTICLE.replace(b"</article-id>", b'</article-id><article-id pub-id-type="pmc">PMC777</article-id>', 1)
+    assert pipeline.ingest([read_bytes_input("doi.xml", with_doi)]).replaced == 1
+    assert store.stats().documents == 1
+    # Articles with no identifier at all stay one per file name: two names, two documents.
+    pipeline.ingest([read_bytes_input("x.xml", doi_less(title="X")), read_bytes_input("y.xml", doi_less(title="Y"))])
+    assert store.stats().documents == 3
+    store.close()
+
+
+def test_a_copy_stored_under_its_file_name_by_an_earlier_version_is_replaced(tmp_path) -> None:  # noqa: ANN001
+    import sqlite3
+
+    db = tmp_path / "old.db"
+    store = open_store(db)
+    pipeline = Pipeline(store, "cues")
+    pipeline.ingest([read_bytes_input("a.xml", doi_less(pmid="31000777"))])
+    store.close()
+    with sqlite3.connect(db) as conn:  # as earlier versions named a DOI-less article: by its file name
+        conn.execute("UPDATE documents SET identity = 'source:a.xml'")
+    store = open_store(db)
+    summary = Pipeline(store, "cues").ingest([read_bytes_input("a.xml", doi_less(pmid="31000777"))])
+    assert summary.replaced == 1 and store.stats().documents == 1
+    store.close()

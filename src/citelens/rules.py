@@ -3,7 +3,8 @@
 Every store (SQLite, PostgreSQL) and the in-memory work index of the resolution tests apply these same
 rules, so what the tests and evaluations measure is what production stores do:
 
-- :func:`document_identity` — what makes a re-ingested article a replacement of an earlier copy;
+- :func:`document_identity` / :func:`document_identities` — what makes a re-ingested article a replacement
+  of an earlier copy;
 - :func:`classify_notice` — which related-article links are editorial notices, and of which kind;
 - :func:`is_candidate` / :func:`merge_work` / :func:`free_identifiers` — which works may match a
   reference, and how a matched work absorbs what a new record knows;
@@ -45,8 +46,24 @@ MIN_TITLE_KEY = 12
 
 
 def document_identity(doc: Document) -> str:
-    """'doi:…' when the article has a DOI, else 'source:<file name>': re-ingesting the same identity replaces."""
-    return f"doi:{doc.doi}" if doc.doi else f"source:{doc.source}"
+    """'doi:…' when the article has a DOI, else 'pmcid:…', else 'pmid:…', else 'source:<file name>': re-ingesting
+    the same identity replaces (see :func:`document_identities` for the copies it also replaces)."""
+    return document_identities(doc)[0]
+
+
+def document_identities(doc: Document) -> tuple[str, ...]:
+    """The document's identity, then those under which a stored copy of the same article is replaced by it.
+
+    An identifier names one article: a copy stored under its PMCID or PMID (without a DOI then) is the same article
+    whatever its file name, and so is a copy stored under the file name alone before identities took PMCIDs and
+    PMIDs. (A DOI-less article with a PMID, ingested again by another path or name, was stored twice and every
+    statement counted twice.) A copy stored under another DOI, or a DOI-less one under another name without these
+    identifiers, stays another article."""
+    ids = [f"doi:{doc.doi}"] if doc.doi else []
+    ids += [f"{kind}:{value}" for kind, value in (("pmcid", doc.pmcid), ("pmid", doc.pmid)) if value]
+    if not doc.doi:
+        ids.append(f"source:{doc.source}")
+    return tuple(ids)
 
 
 def classify_notice(relation: str, article_type: str = "") -> str | None:

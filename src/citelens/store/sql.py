@@ -49,7 +49,7 @@ from citelens.rules import (
     StatementKey,
     add_up_buckets,
     classify_notice,
-    document_identity,
+    document_identities,
     free_identifiers,
     merge_work,
     replay_corrections,
@@ -625,24 +625,32 @@ class SQLStore(ProfileQueries, Store):
     def save_document(self, doc: Document) -> SaveResult:
         if doc.work_id is None:
             raise StoreError(f"{doc.source}: document was not resolved before saving")
-        identity = document_identity(doc)
+        identities = document_identities(doc)
+        identity = identities[0]
+        marks = ",".join("?" * len(identities))
         with self.transaction():
-            old = self._row("SELECT id FROM documents WHERE identity = ?", (identity,))
+            # The stored copies of this article: under its identity, or another of its identities (rules).
+            olds = self._rows(f"SELECT id, identity FROM documents WHERE identity IN ({marks}) ORDER BY id", identities)
+            old = olds[0] if olds else None
             replaced_works: list[int] = []
             previous_authors: dict[str, list[tuple[int, float | None]]] = {}
-            if old is not None:
+            for old_row in olds:
                 # Who the replaced version's authors were: the new version keeps them (see _save_authors).
                 for author_row in self._rows(
                         "SELECT name_key, author_id, author_confidence FROM document_authors"
-                        " WHERE document_id = ? AND author_id IS NOT NULL ORDER BY position", (old["id"],)):
+                        " WHERE document_id = ? AND author_id IS NOT NULL ORDER BY position", (old_row["id"],)):
                     previous_authors.setdefault(author_row["name_key"], []).append(
                         (int(author_row["author_id"]), author_row["author_confidence"]))
-                replaced_works = [r["work_id"] for r in self._rows(
-                    "SELECT DISTINCT work_id FROM refs WHERE document_id = ? AND work_id IS NOT NULL", (old["id"],))]
+                replaced_works += [r["work_id"] for r in self._rows(
+                    "SELECT DISTINCT work_id FROM refs WHERE document_id = ? AND work_id IS NOT NULL",
+                    (old_row["id"],))]
                 # Its statements leave the per-work tallies first (in this transaction, as the rest).
-                self._count_statements("document_id = ?", (old["id"],), -1)
+                self._count_statements("document_id = ?", (old_row["id"],), -1)
                 # Cascades remove refs, contexts (and their search entries), statements and notices.
-                self._exec("DELETE FROM documents WHERE id = ?", (old["id"],))
+                self._exec("DELETE FROM documents WHERE id = ?", (old_row["id"],))
+                if old_row["identity"] != identity:  # its curators' corrections now follow this identity
+                    self._exec("UPDATE corrections SET document_identity = ? WHERE document_identity = ?",
+                               (identity, old_row["identity"]))
             work_n = self._wid(doc.work_id)
             doc_id = self._insert_id(
                 f"INSERT INTO documents ({', '.join(_DOCUMENT_COLS)}) VALUES ({','.join('?' * len(_DOCUMENT_COLS))})",
