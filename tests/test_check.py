@@ -202,3 +202,35 @@ def test_heavy_contrast_counts_only_labels_the_model_is_sure_of() -> None:
     assert warnings_for({}, every, {"supporting": 1, "contrasting": 1}) == []
     sure = warnings_for({}, every, {"supporting": 0, "contrasting": 2})
     assert sure == ["Heavily contrasted: 2 contrasting vs 0 supporting citation statements the model is sure of."]
+
+
+@pytest.mark.parametrize("item", [
+    {"title": "Odd authors", "author": 5},
+    {"title": "Year not in a list", "issued": {"date-parts": [2019]}},
+    {"title": "A superscript year", "issued": {"date-parts": [["²"]]}},
+    {"title": "A 23-digit year", "issued": {"date-parts": [["99999999999999999999999"]]}, "author": [{"family": "X"}]},
+    {"title": "A year of true", "issued": {"date-parts": [[True]]}, "author": {"family": "Okafor"}},
+])
+def test_csl_json_fields_of_the_wrong_type_are_no_value(index_db: Path, item: dict) -> None:
+    # Before: TypeError, ValueError, or an OverflowError from the index's year lookup: a traceback from citelens check
+    # and a 500 from /check and /api/check.
+    fmt, refs = parse_reference_list(json.dumps([item]).encode(), "library.json")
+    assert fmt == "csl-json" and refs[0].title == item["title"] and refs[0].year is None
+    store = open_store(index_db, readonly=True)
+    try:
+        assert len(check_references(refs, store)) == 1
+    finally:
+        store.close()
+    with TestClient(create_app(index_db, settings())) as c:
+        assert c.post("/api/check?filename=library.json", content=json.dumps([item]).encode()).status_code == 200
+    one = parse_reference_list(json.dumps([{"title": "T", "author": {"family": "Okafor", "given": "A"},
+                                             "issued": {"date-parts": [["2020", 1]]}}]).encode(), "l.json")[1][0]
+    assert (one.year, [a.family for a in one.authors]) == (2020, ["Okafor"])
+
+
+def test_cli_check_names_an_unreadable_file_once(index_db: Path, tmp_path: Path) -> None:
+    f = tmp_path / "library.json"
+    f.write_bytes(b'{"items": 5}')
+    out = CliRunner().invoke(main, ["check", str(f), "--db", str(index_db)])
+    assert out.exit_code == 2
+    assert out.output.strip() == f"error: {f}: CSL JSON must be a list of items"  # was "…/library.json: library.json: …"

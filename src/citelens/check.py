@@ -252,17 +252,19 @@ def parse_csl_json(text: str) -> list[Reference]:
         if not isinstance(item, dict):
             continue
         authors = []
-        for a in item.get("author") or []:
+        listed = item.get("author")
+        for a in listed if isinstance(listed, list) else [listed]:
             if isinstance(a, dict):
-                family = _field(a.get("family") or a.get("literal"))
+                family = _field(a.get("family")) or _field(a.get("literal"))
                 if family:
                     authors.append(Author(family=family, given=_field(a.get("given"))))
         year = None
         for key in ("issued", "published-print", "published-online", "created"):
             parts = (item.get(key) or {}).get("date-parts") if isinstance(item.get(key), dict) else None
-            if parts and isinstance(parts, list) and parts[0] and str(parts[0][0]).isdigit():
-                year = int(parts[0][0])
-                break
+            if parts and isinstance(parts, list) and isinstance(parts[0], list) and parts[0]:
+                year = _csl_year(parts[0][0])
+                if year is not None:
+                    break
         title = _field(item.get("title"))
         doi = normalise_doi(_field(item.get("DOI")) or _field(item.get("URL")))
         if not (title or authors or doi):
@@ -277,6 +279,16 @@ def parse_csl_json(text: str) -> list[Reference]:
     if not refs:
         raise CheckInputError("the CSL JSON has no items with a title, author or DOI")
     return refs
+
+
+def _csl_year(value: Any) -> int | None:
+    """A CSL date-part year: a number or ASCII digits from 1 to 9999 (a list, "²" or 23 digits is no year: they were a
+    TypeError, a ValueError and an OverflowError in the index, each a traceback or a 500)."""
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit() and len(value.strip()) <= 4:
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 10_000:
+        return value
+    return None
 
 
 def _pdf_references(data: bytes, filename: str) -> list[Reference]:

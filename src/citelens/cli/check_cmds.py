@@ -56,6 +56,10 @@ def check(file: str, db: str, as_json: bool, as_csv: bool) -> None:
         fmt, refs = parse_reference_list(data, Path(file).name if file != "-" else "")
     except CheckInputError as exc:
         msg = str(exc) if file != "-" else str(exc).replace("the pasted text", "stdin", 1)
+        # The message names the file as parse_reference_list was given it (its base name): say it once, as given.
+        base = f"{Path(file).name}: "
+        if file != "-" and msg.startswith(base):
+            msg = msg[len(base):]
         err.print(f"[red]error:[/] {safe(msg if name in msg else f'{name}: {msg}')}")
         sys.exit(EXIT_USAGE)
     store = open_store(db, readonly=True)
