@@ -234,3 +234,41 @@ def test_cli_check_names_an_unreadable_file_once(index_db: Path, tmp_path: Path)
     out = CliRunner().invoke(main, ["check", str(f), "--db", str(index_db)])
     assert out.exit_code == 2
     assert out.output.strip() == f"error: {f}: CSL JSON must be a list of items"  # was "…/library.json: library.json: …"
+
+
+def _docx_with(part: str, extra: bytes) -> bytes:
+    """A real .docx (python-docx) whose ``part`` has ``extra`` bytes added (inside an XML comment for XML parts)."""
+    import zipfile
+
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("References")
+    document.add_paragraph("1. Barnes T (2001) Sentinel behaviour in bacterial colonies. Microbiology 147: 1-10.")
+    buf = io.BytesIO()
+    document.save(buf)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == part:
+                data = data.replace(b"?>", b"?><!--" + extra + b"-->", 1) if part.endswith(".xml") else data + extra
+            z.writestr(info.filename, data)
+        if part not in src.namelist():
+            z.writestr(part, extra)
+    return out.getvalue()
+
+
+def test_a_docx_whose_other_parts_unpack_too_far_is_refused_before_reading(monkeypatch: pytest.MonkeyPatch) -> None:
+    import citelens.check as check
+
+    monkeypatch.setattr(check, "MAX_DOCX_XML_BYTES", 1 << 20)
+    monkeypatch.setattr(check, "MAX_DOCX_BYTES", 2 << 20)
+    # Only word/document.xml was measured: python-docx then read and parsed a styles.xml of 1.5 GB (3.1 GB of memory
+    # for a 1.5 MB upload).
+    with pytest.raises(CheckInputError, match=r"^paper.docx: the Word file's XML parts unpack to 1 MiB; the limit"):
+        parse_reference_list(_docx_with("word/styles.xml", b" " * (1 << 20)), "paper.docx")
+    with pytest.raises(CheckInputError, match=r"^paper.docx: the Word file unpacks to 3 MiB; the limit is 2 MiB"):
+        parse_reference_list(_docx_with("word/media/image1.png", b"\0" * (3 << 20)), "paper.docx")
+    fmt, refs = parse_reference_list(_docx_with("word/styles.xml", b" " * 1000), "paper.docx")
+    assert fmt == "docx" and refs[0].title.startswith("Sentinel behaviour")

@@ -31,8 +31,11 @@ from citelens.store.base import Store
 # the sure ones (docs/model-card.md), and a warning should not rest on a coin toss.
 HEAVY_CONTRAST_MIN = 2
 MAX_LINE_CHARS = 2000
-# A .docx is a zip: refuse one whose text part would unpack to more than this (zip bombs).
+# A .docx is a zip, and python-docx reads every part of it into memory (and parses every XML part): refuse one whose
+# XML parts would unpack to more than this, or all its parts (images too) to more than MAX_DOCX_BYTES (zip bombs).
+# Only word/document.xml was bounded: a 1.5 MB upload whose styles.xml held 1.5 GB of spaces took 3.1 GB of memory.
 MAX_DOCX_XML_BYTES = 50 * 1024 * 1024
+MAX_DOCX_BYTES = 200 * 1024 * 1024
 FORMATS = ("pdf", "docx", "jats", "bibtex", "ris", "csl-json", "lines")
 
 
@@ -307,6 +310,16 @@ def _docx_text(data: bytes) -> str:
             if info.file_size > MAX_DOCX_XML_BYTES:
                 raise CheckInputError(f"the document text unpacks to {info.file_size // 2**20} MiB; the limit is"
                                       f" {MAX_DOCX_XML_BYTES // 2**20} MiB")
+            # The sizes a zip declares bound what is read: a member that inflates past its size is a CRC error.
+            parts = z.infolist()
+            xml = sum(i.file_size for i in parts if i.filename.lower().endswith((".xml", ".rels")))
+            if xml > MAX_DOCX_XML_BYTES:
+                raise CheckInputError(f"the Word file's XML parts unpack to {xml // 2**20} MiB; the limit is"
+                                      f" {MAX_DOCX_XML_BYTES // 2**20} MiB")
+            total = sum(i.file_size for i in parts)
+            if total > MAX_DOCX_BYTES:
+                raise CheckInputError(f"the Word file unpacks to {total // 2**20} MiB; the limit is"
+                                      f" {MAX_DOCX_BYTES // 2**20} MiB")
     except (zipfile.BadZipFile, KeyError):
         raise CheckInputError("not a Word .docx file (no word/document.xml inside)") from None
     import docx
