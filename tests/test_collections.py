@@ -242,3 +242,13 @@ def test_server_shows_an_ingest_at_once(store_url: str, tmp_path: Path) -> None:
         ingest_paths([other], store, classifier="cues")
         store.close()
         assert client.get(f"/api/tallies/{CITED}").json()["total"] == 10
+
+
+def test_a_csv_with_a_cell_too_long_to_read_is_a_400_naming_it(client: TestClient) -> None:
+    for name in ("export.csv", "export.tsv"):
+        sep = "\t" if name.endswith(".tsv") else ","
+        content = f"doi{sep}title\n10.1234/x{sep}" + "a" * 200_000 + "\n"
+        r = client.post("/api/collections", json={"name": "x", "content": content, "format_hint": name}, headers=AUTH)
+        # Before: 500 "internal error" (csv.Error: field larger than field limit).
+        assert r.status_code == 400, r.text
+        assert r.json()["error"].startswith(f"{name}: not a CSV file that can be read (line 2: field larger than")

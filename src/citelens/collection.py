@@ -89,7 +89,11 @@ def _parse_csv(data: bytes, name: str) -> list[Entry]:
     text = decode_text(data, name)
     dialect = csv.excel_tab if name.lower().endswith(".tsv") or ("\t" in text[:2000] and "," not in text[:200]) \
         else csv.excel
-    rows = list(csv.reader(io.StringIO(text), dialect))
+    reader = csv.reader(io.StringIO(text), dialect)
+    try:
+        rows = list(reader)
+    except csv.Error as exc:  # a cell over the csv module's 131,072 characters: it was a 500 on the web
+        raise CheckInputError(f"{name}: not a CSV file that can be read (line {reader.line_num}: {exc})") from None
     if not rows:
         return []
     header = [h.strip().lower() for h in rows[0]]
