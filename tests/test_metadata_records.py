@@ -75,3 +75,19 @@ def test_parse_metadata_lines_reports_each_bad_line() -> None:
     assert [r.title for r in records] == ["ok"]
     assert errors == ["line 2: not a JSON object", "line 3: record has neither DOI nor title", "line 4: not JSON "
                       "(Expecting property name enclosed in double quotes)"]
+
+
+def test_a_record_with_another_doi_is_another_work_even_when_it_repeats_a_pmid() -> None:
+    # Before: the second record matched the first work by its PMID and its own DOI was dropped: 10.1234/b named
+    # nothing in the index, and a later record or article with that DOI could not find its metadata.
+    data = lines({"DOI": "10.1234/a", "PMID": "111", "title": "Work A"},
+                 {"DOI": "10.1234/b", "PMID": "111", "title": "Work B", "container-title": ["J B"]},
+                 {"PMCID": "PMC5", "DOI": "10.1234/a", "title": "Work A again"},
+                 {"PMID": "111", "title": "No DOI: the PMID's work", "volume": "7"})
+    pipeline = Pipeline(open_store(":memory:"), "cues")
+    summary = pipeline.ingest([read_bytes_input("works.jsonl", data)])
+    assert summary.failed == [] and summary.metadata_records == 4
+    a, b = pipeline.store.get_work("10.1234/a"), pipeline.store.get_work("10.1234/B")
+    assert a is not None and b is not None and a.id != b.id
+    assert (a.pmid, a.pmcid, a.volume) == ("111", "PMC5", "7")  # the PMID stays with the work that had it first
+    assert (b.title, b.pmid, b.container) == ("Work B", "", "J B")

@@ -865,7 +865,14 @@ def _ingest_metadata(store: Store, data: bytes, source: str, summary: IngestSumm
     records, errors = parse_metadata_lines(data, source)
     with store.transaction():
         for rec in records:
-            wid, _m, _s = find_matching_work(rec, store)
+            wid, method, _s = find_matching_work(rec, store)
+            if wid is not None and rec.doi and method in ("pmid", "pmcid"):
+                # A DOI names one work: a record whose DOI the index does not know is another work than one with
+                # another DOI, even when it repeats that one's PMID or PMCID (which stays where it is). It was merged
+                # into that work and its own DOI dropped: the work could not be found by it, nor enriched again.
+                known = store.get_work(wid)
+                if known is not None and known.doi and known.doi != rec.doi:
+                    wid = None
             if wid is None:
                 wid = store.create_work(rec)
             else:
