@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gc
 import sqlite3
@@ -733,3 +734,87 @@ def test_ingest_workers_keep_blas_to_their_thread_budget(tmp_path: Path) -> None
     out = subprocess.run([sys.executable, "-c", "import numpy;" + code], capture_output=True, text=True, env=env,
                          timeout=60, check=True).stdout
     assert out.strip() in ("[1]", "[]")  # [] where numpy has no BLAS thread pool to limit
+
+
+@pytest.fixture
+def ro_folder() -> Iterator[Path]:
+    """A folder another user can reach (pytest's own tmp folders are private to their owner)."""
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="citelens-ro-"))
+    folder.chmod(0o755)
+    yield folder
+    folder.chmod(0o755)
+    shutil.rmtree(folder)
+
+
+def _read_in_read_only_folder(db: Path) -> tuple[int, str]:
+    """Open ``db`` read-only as a user who cannot write its folder; (exit code, output). Not root: the folder is
+    made read-only; root writes anywhere, so the open runs as ``nobody`` through setpriv (skipped where it can't)."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    code = ("import sys; from citelens.store import open_store; from citelens.errors import StoreError\n"
+            "try:\n s = open_store(sys.argv[1], readonly=True); print(s.stats().documents); s.close()\n"
+            "except StoreError as e:\n print(e); sys.exit(1)\n")
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    env = {**os.environ, "PYTHONPATH": src}
+    if os.geteuid() != 0:
+        cmd = [sys.executable, "-c", code, str(db)]
+    else:
+        setpriv = shutil.which("setpriv")
+        cmd = [setpriv or "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", code,
+               str(db)]
+        probe = subprocess.run([*cmd[:5], "-c", "import citelens"], env=env, capture_output=True) \
+            if setpriv else None
+        if probe is None or probe.returncode != 0:
+            pytest.skip("root, and no unprivileged user can run this interpreter (setpriv)")
+    db.parent.chmod(0o555)
+    db.chmod(0o444)
+    try:
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    finally:
+        db.parent.chmod(0o755)
+        db.chmod(0o644)
+    return done.returncode, done.stdout + done.stderr
+
+
+def test_an_index_in_a_read_only_folder_is_read(ro_folder: Path, mini_jats: bytes) -> None:
+    """A WAL index on a read-only mount or in a folder the reader cannot write: mode=ro alone failed ("attempt to
+    write a readonly database": SQLite makes -shm beside the file), so `citelens serve` and every reading
+    command refused an index they only had to read. Now it is read as immutable."""
+    db = ro_folder / "index.db"
+    store = open_store(db)
+    Pipeline(store, "cues").ingest([read_bytes_input("mini.xml", mini_jats)])
+    store.close()
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert sorted(p.name for p in ro_folder.iterdir()) == ["index.db"]  # closed cleanly: no -wal, no -shm
+    rc, out = _read_in_read_only_folder(db)
+    assert (rc, out.strip()) == (0, "1")
+    assert sorted(p.name for p in ro_folder.iterdir()) == ["index.db"]
+
+
+def test_unfinished_writes_in_a_read_only_folder_are_named_not_skipped(ro_folder: Path,
+                                                                       mini_jats: bytes) -> None:
+    """A -wal beside the file holds writes the file lacks: read as immutable they would be silently missing, so
+    the reader says what to do instead."""
+    db = ro_folder / "index.db"
+    store = open_store(db)
+    Pipeline(store, "cues").ingest([read_bytes_input("mini.xml", mini_jats)])
+    store.close()
+    writer = sqlite3.connect(db)
+    writer.execute("PRAGMA wal_autocheckpoint=0")
+    writer.execute("CREATE TABLE later (x)")
+    writer.commit()
+    (ro_folder / "index.db-shm").unlink(missing_ok=True)  # as a copy of the folder without its -shm
+    wal = (ro_folder / "index.db-wal").read_bytes()
+    writer.close()  # the last connection checkpoints and removes -wal: put it back as it was
+    (ro_folder / "index.db-wal").write_bytes(wal)
+    (ro_folder / "index.db-shm").unlink(missing_ok=True)
+    (ro_folder / "index.db-wal").chmod(0o444)
+    rc, out = _read_in_read_only_folder(db)
+    assert rc == 1 and "index.db-wal holds writes not yet in the database file" in out

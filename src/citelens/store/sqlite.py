@@ -29,6 +29,8 @@ SCHEMA_VERSION = latest_version("sqlite")
 FIRST_SCHEMA_VERSION = 2
 _ADD_COLUMN = re.compile(r"\s*ALTER\s+TABLE\s+(\w+)\s+ADD\s+COLUMN\s+(\w+)", re.I)
 BUSY_TIMEOUT_S = 5.0  # SQLite's own wait for a lock, per attempt
+# What SQLite says when a WAL reader cannot create its -shm beside the database (the folder is read-only).
+_READ_ONLY_PLACE = re.compile(r"attempt to write a readonly database|unable to open database file")
 # The page cache of a writable connection, in MiB (``CITELENS_SQLITE_CACHE_MB``; 0: SQLite's own default of
 # ≈ 2 MiB). Why: an ingest inserts into a handful of B-tree indexes with random keys (statements by cited work,
 # the full-text index, the tally tables); with 2 MiB the interior pages of indexes that reach GBs are evicted
@@ -68,28 +70,50 @@ class SQLiteStore(SQLStore):
         # How long a writer waits for another writer (another ingest) before giving up with a clear error.
         self.write_wait = write_wait if write_wait is not None else _env_seconds("CITELENS_WRITE_WAIT", 600.0)
         try:
-            if readonly:
-                # mode=ro: a reader never takes the write lock and never changes the file (WAL readers
-                # are not blocked by a writer); query_only guards against a write slipping through.
-                # (The path quoted: in a URI "?", "#" and "%" would end or change it; "a?b.db" opened "a".)
-                uri = f"file:{quote(str(Path(self.path).resolve()))}?mode=ro"
-                self.conn = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=BUSY_TIMEOUT_S)
-            else:
-                self.conn = sqlite3.connect(self.path, check_same_thread=False, timeout=BUSY_TIMEOUT_S)
+            self._connect(immutable=False)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open database {self.path}: {exc}") from None
-        self.conn.row_factory = sqlite3.Row
         self._lock = threading.RLock()
         self._in_tx = 0
         self._version = 0
         try:
-            self._open_checks()
+            try:
+                self._open_checks()
+            except sqlite3.OperationalError as exc:
+                if not (readonly and _READ_ONLY_PLACE.search(str(exc))):
+                    raise
+                self._open_immutable(exc)
         except sqlite3.DatabaseError as exc:
             self.conn.close()
             raise StoreError(f"{self.path} is not a usable CiteLens database: {exc}") from None
         except StoreError:
             self.conn.close()
             raise
+
+    def _connect(self, *, immutable: bool) -> None:
+        if self.readonly:
+            # mode=ro: a reader never takes the write lock and never changes the file (WAL readers
+            # are not blocked by a writer); query_only guards against a write slipping through.
+            # (The path quoted: in a URI "?", "#" and "%" would end or change it; "a?b.db" opened "a".)
+            uri = f"file:{quote(str(Path(self.path).resolve()))}?mode=ro" + ("&immutable=1" if immutable else "")
+            self.conn = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=BUSY_TIMEOUT_S)
+        else:
+            self.conn = sqlite3.connect(self.path, check_same_thread=False, timeout=BUSY_TIMEOUT_S)
+        self.conn.row_factory = sqlite3.Row
+
+    def _open_immutable(self, exc: sqlite3.OperationalError) -> None:
+        """Read an index whose folder cannot be written (a read-only mount, a shared folder, a CD): a WAL
+        database's reader must create ``-shm`` beside it, so ``mode=ro`` alone fails there with "attempt to write
+        a readonly database". Nothing can write such a file, so it is opened as immutable (no locks, no
+        ``-shm``), unless a ``-wal`` beside it holds writes the main file lacks: immutable would not read them."""
+        if Path(self.path + "-wal").exists():
+            raise StoreError(
+                f"cannot read {self.path}: its folder is read-only and {self.path}-wal holds writes not yet in"
+                f" the database file ({exc}); open it once where it can be written (any `citelens stats` does),"
+                " or copy the database with its -wal file to a writable folder") from None
+        self.conn.close()
+        self._connect(immutable=True)
+        self._open_checks()
 
     def _open_checks(self) -> None:
         self.conn.execute("PRAGMA foreign_keys=ON")
