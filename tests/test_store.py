@@ -241,6 +241,39 @@ def test_another_doi_of_a_work_finds_it_and_goes_with_it(pipeline: Pipeline) -> 
     assert store.get_work("10.2135/cropsci2002.7390") is None
 
 
+def test_a_work_shows_the_doi_most_citing_documents_give(pipeline: Pipeline) -> None:
+    """The first reference made the work with a mistyped DOI; two later documents give the right one, which was
+    kept as an alias while the report page linked the typo. The DOI most citing documents give is now the work's
+    and the typo its alias: either finds the work, and nothing is counted twice. A tie keeps the first."""
+    cited = ("<ref id='b1'><element-citation><person-group><name><surname>Kim</surname><given-names>J</given-names>"
+             "</name></person-group><year>2002</year><article-title>Genetic variation for grain quality in rice"
+             "</article-title><source>Crop Sci</source><volume>42</volume><fpage>739</fpage><lpage>745</lpage>"
+             "<pub-id pub-id-type='doi'>{doi}</pub-id></element-citation></ref>")
+
+    def article(doi: str, ref_doi: str) -> bytes:
+        xml = citing(doi, "As shown before")
+        start, end = xml.index(b"<ref id"), xml.index(b"</ref-list>")
+        return xml[:start] + cited.format(doi=ref_doi).encode() + xml[end:]
+
+    typo, right = "10.2135/cropsci2002.7390", "10.2135/cropsci2002.0739"
+    store = pipeline.store
+    ingest(pipeline, "a.xml", article("10.5555/a", typo))
+    ingest(pipeline, "b.xml", article("10.5555/b", right))
+    work = store.get_work(typo)
+    assert work is not None and work.doi == typo  # one document each: the first DOI stays
+    ingest(pipeline, "c.xml", article("10.5555/c", right.upper()))
+    moved = store.get_work(typo)
+    assert moved is not None and moved.id == work.id and moved.doi == right
+    assert store.get_work(right).id == work.id  # type: ignore[union-attr]
+    assert store.tallies(work.id).citing_publications == 3
+    assert store.stats().works == 4  # three citing articles and the one cited work
+    ingest(pipeline, "a.xml", article("10.5555/a", typo))  # re-ingest of the typo's document: nothing moves back
+    ingest(pipeline, "d.xml", article("10.5555/d", typo))
+    assert store.get_work(typo).doi == right  # type: ignore[union-attr]
+    assert store.tallies(work.id).citing_publications == 4
+    assert_tallies_match_statements(store)
+
+
 def test_a_work_is_found_by_its_pmid_or_pmcid_as_people_write_them(pipeline: Pipeline) -> None:
     """"PMID:26635547", a PubMed address, "pmcid PMC…" or a PMC address find the work as the bare id does (the
     report page and `citelens report` said 404 to "PMID:…")."""

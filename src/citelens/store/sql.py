@@ -405,6 +405,44 @@ class SQLStore(ProfileQueries, Store):
         if self._aliases is not None and self._aliases.get((kind, value)) is None:
             self._aliases[(kind, value)] = wid
 
+    def _prefer_cited_dois(self, work_ids: Sequence[int]) -> None:
+        """A work known only from references shows the DOI most of its citing documents give. The first reference
+        made the work, and its DOI may be the slip: a DOI cut short ("10.1146/annurev.arplant.55.031903", one
+        document) or mistyped ("10.1038/ncomm5340"), while later documents give the whole one (14 of them), which
+        was kept only as an alias, so the report page linked the broken DOI. When an alias is given by more citing
+        documents than the work's DOI, the two change places (a look-up finds the work by either). An ingested
+        article's or a metadata record's DOI is its own and never changes."""
+        if not work_ids or not self._has_work_aliases:
+            return
+        for i in range(0, len(work_ids), 500):
+            chunk = list(work_ids[i:i + 500])
+            aliased: dict[int, list[str]] = {}
+            for row in self._rows("SELECT a.work_id, a.value FROM work_aliases a JOIN works w ON w.id = a.work_id"
+                                  f" WHERE a.kind = 'doi' AND w.kind = 'reference' AND a.work_id IN"
+                                  f" ({','.join('?' * len(chunk))}) ORDER BY a.work_id, a.value", chunk):
+                aliased.setdefault(int(row["work_id"]), []).append(row["value"])
+            for wid, values in aliased.items():
+                work = self._row("SELECT doi FROM works WHERE id = ?", (wid,))
+                if work is None or not work["doi"]:
+                    continue
+                citing: dict[str, set[int]] = {}
+                for ref in self._rows("SELECT document_id, doi FROM refs WHERE work_id = ? AND doi <> ''", (wid,)):
+                    citing.setdefault(normalise_doi(ref["doi"]), set()).add(int(ref["document_id"]))
+                own = len(citing.get(work["doi"], ()))
+                best = max(values, key=lambda v: (len(citing.get(v, ())), v))
+                # (Never onto a DOI another work holds, nor leaving one that is another work's alias: a reference
+                # that gave the alias and did not match the work by title may have made a work of it.)
+                if len(citing.get(best, ())) > own and self._row("SELECT 1 FROM works WHERE doi = ?", (best,)) is None \
+                        and self._row("SELECT 1 FROM work_aliases WHERE kind = 'doi' AND value = ?",
+                                      (work["doi"],)) is None:
+                    self._exec("UPDATE work_aliases SET value = ? WHERE kind = 'doi' AND value = ?", (work["doi"], best))
+                    self._exec("UPDATE works SET doi = ? WHERE id = ?", (best, wid))
+                    if self._aliases is not None:
+                        self._aliases[("doi", work["doi"])] = wid
+                    if self._known is not None:
+                        self._known[("doi", best)] = wid
+                        self._known[("doi", work["doi"])] = None
+
     @property
     def _has_work_aliases(self) -> bool:
         """Whether the file has the work_aliases table (a read-only store may be an older index)."""
@@ -675,6 +713,8 @@ class SQLStore(ProfileQueries, Store):
                                self._insert_rows("refs", _REF_COLS, refs, want_ids=True), strict=True))
             for r, row in zip(doc.references, refs, strict=True):
                 cited_by_key[r.key] = row[14]  # (the work's row id, parsed above; the last of a repeated key wins)
+            self._prefer_cited_dois(sorted({row[14] for r, row in zip(doc.references, refs, strict=True)
+                                            if r.doi and row[14] is not None}))
             stored = [s for s in doc.statements if s.reference_key in ref_ids]
             # One context row per citing sentence, shared by the statements of its callouts.
             context_keys: dict[tuple[int, int], int] = {}
