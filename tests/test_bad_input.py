@@ -141,3 +141,38 @@ def test_an_archive_inside_an_archive_is_listed_as_skipped(tmp_path: Path, mini_
     assert s.stored == 0 and s.failed == []
     assert sorted(s.skipped) == sorted(f"{a}: {NESTED_ARCHIVE}" for a in (f"{z}!pkg/PMC1.tar.gz", f"{z}!pkg/inner.zip",
                                                                           f"{t}!PMC2.tgz"))
+
+
+@pytest.mark.parametrize("name", ["mini-jats.xml", "grobid_sample.tei.xml", "s2orc/doc2json-paper.json",
+                                  "pdf/plos-pbio.1001289-2col-super.pdf"])
+def test_a_document_listing_too_many_references_is_refused_by_name(name: str,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each reader counts the references before reading them: a file of 600,000 short untagged references kept an
+    ingest worker busy for many minutes (~0.4 ms each to parse, then resolution). Over the bound (here lowered
+    to 1, the real one is 20,000) the file fails with its name and the count; at the bound it is read."""
+    import citelens.formats.limits as limits
+
+    data = (Path(__file__).parent / "fixtures" / name).read_bytes()
+    n = len(parse_document(data, name).references)
+    assert n > 1
+    monkeypatch.setattr(limits, "MAX_REFERENCES", n)
+    assert len(parse_document(data, name).references) == n
+    monkeypatch.setattr(limits, "MAX_REFERENCES", n - 1)
+    with pytest.raises(HostileInputError) as err:
+        parse_document(data, name)
+    assert str(err.value).startswith(f"{name}: {n:,} references; at most {n - 1:,} are read per document")
+
+
+def test_too_many_references_fail_one_file_and_the_batch_goes_on(tmp_path: Path, mini_jats: bytes) -> None:
+    refs = "".join(f"<ref id='r{i}'><mixed-citation>Author {i}. A title {i}. J Test. 2001;{i}:1-2."
+                   "</mixed-citation></ref>" for i in range(20_001))
+    start, end = mini_jats.index(b"<ref-list>"), mini_jats.index(b"</ref-list>")
+    (tmp_path / "many.xml").write_bytes(mini_jats[:start] + b"<ref-list>" + refs.encode() + mini_jats[end:])
+    (tmp_path / "ok.xml").write_bytes(mini_jats)
+    store = open_store(tmp_path / "x.db")
+    summary = ingest_paths([tmp_path / "many.xml", tmp_path / "ok.xml"], store, classifier="cues")
+    assert summary.stored == 1
+    assert [(Path(f.source).name, f.problem) for f in summary.failed] == [
+        ("many.xml", "20,001 references; at most 20,000 are read per document (a real reference list holds a few"
+                     " thousand at the most)")]
+    store.close()

@@ -16,6 +16,7 @@ from lxml import etree
 from citelens.document import Affiliation, Author, Callout, Document, Paragraph, Reference, RelatedArticle
 from citelens.errors import CiteLensError, UnsupportedFormatError
 from citelens.formats.citation_text import citation_text, printed_text
+from citelens.formats.limits import check_reference_count
 from citelens.formats.sections import normalise_section
 from citelens.formats.xmlsafe import local, parse_xml
 from citelens.references.identifiers import assign_identifier, normalise_doi, normalise_issn, normalise_pmid
@@ -51,6 +52,7 @@ def parse_jats(data: bytes, source: str) -> Document:
     for el in root.iter(*found):
         found[el.tag].append(el)
     _parse_front(root, doc, related)
+    check_reference_count(source, len(ref_elements))
     refs = _parse_references(ref_elements)
     doc.references = refs
     known = {r.key for r in refs}
@@ -68,7 +70,9 @@ def parse_jats(data: bytes, source: str) -> Document:
 
 def parse_jats_references(data: bytes, source: str) -> list[Reference]:
     """Only the reference list of a JATS file (for checking a manuscript's references)."""
-    return _parse_references(parse_xml(data, source).iter("ref"))
+    ref_elements = list(parse_xml(data, source).iter("ref"))
+    check_reference_count(source, len(ref_elements))
+    return _parse_references(ref_elements)
 
 
 # --------------------------------------------------------------------------------------------------- front

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 
 from citelens.document import Author, Callout, Document, Paragraph, Reference
 from citelens.errors import CiteLensError
+from citelens.formats.limits import check_reference_count
 from citelens.formats.pdf_layout import (
     MAX_PDF_CHARS,
     PDFIUM_LOCK,
@@ -936,6 +937,7 @@ def parse_pdf(
                    .replace(SUP_OPEN, "").replace(SUP_CLOSE, "")).strip()
             for e in entries]
     keep = [i for i, r in enumerate(raws) if len(r) >= 8]
+    check_reference_count(source, len(keep))
     refs = _parse_entries([raws[i] for i in keep])
     for k, (i, r) in enumerate(zip(keep, refs, strict=True)):
         r.key = f"b{k}"

@@ -27,6 +27,7 @@ from typing import Any
 from citelens.document import Author, Callout, Document, Paragraph, Reference
 from citelens.errors import HostileInputError, MalformedInputError, UnsupportedFormatError
 from citelens.formats.citation_text import reference_text
+from citelens.formats.limits import check_reference_count
 from citelens.formats.sections import normalise_section
 from citelens.references.identifiers import normalise_doi, normalise_pmcid, normalise_pmid
 
@@ -201,6 +202,7 @@ def parse_s2orc(data: bytes, source: str) -> Document:
     doc.pmcid = normalise_pmcid(_str(obj.get("pmc_id")) or ids.get("pmcid", ""))
 
     bibs = _dict(parse.get("bib_entries"))
+    check_reference_count(source, len(bibs))
     doc.references = [_reference(str(k), _dict(v)) for k, v in bibs.items()]
     walker = _Paragraphs(doc, {r.key for r in doc.references})
     abstract = parse.get("abstract")

@@ -21,6 +21,7 @@ from lxml import etree
 from citelens.document import Affiliation, Author, Callout, Document, Paragraph, Reference
 from citelens.errors import UnsupportedFormatError
 from citelens.formats.citation_text import reference_text
+from citelens.formats.limits import check_reference_count
 from citelens.formats.sections import normalise_section
 from citelens.formats.xmlsafe import local, parse_xml
 from citelens.references.identifiers import normalise_doi, normalise_issn, normalise_pmcid, normalise_pmid
@@ -54,7 +55,9 @@ def parse_tei(data: bytes, source: str) -> Document:
     if text is not None:
         back = _child(text, "back")
         if back is not None:
-            doc.references = [_parse_bibl(b, i) for i, b in enumerate(_iter(back, "biblStruct"))]
+            bibls = list(_iter(back, "biblStruct"))
+            check_reference_count(source, len(bibls))
+            doc.references = [_parse_bibl(b, i) for i, b in enumerate(bibls)]
         body = _child(text, "body")
         walker = _BodyWalker(doc, {r.key for r in doc.references})
         if body is not None:
