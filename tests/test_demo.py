@@ -120,12 +120,14 @@ def test_every_example_profile_command_finds_something(demo_db: Path) -> None:
             assert profiles[0]["orcid"], shown  # the example with an ORCID keeps its id over a re-ingest
 
 
-def test_api_author_search_example_finds_someone(client: TestClient) -> None:
-    """The example /docs fills in for GET /api/authors?q= (its "Try it out") finds an author on the demo index."""
-    parameters = client.get("/openapi.json").json()["paths"]["/api/authors"]["get"]["parameters"]
+@pytest.mark.parametrize("finder", ["authors", "institutions", "journals"])
+def test_api_finder_examples_find_something(client: TestClient, finder: str) -> None:
+    """The examples /docs fills in for GET /api/authors?q=, /api/institutions?q= and /api/journals?q= (its "Try it
+    out") find something on the demo index."""
+    parameters = client.get("/openapi.json").json()["paths"][f"/api/{finder}"]["get"]["parameters"]
     (q,) = [p for p in parameters if p["name"] == "q"]
     for example in q["schema"]["examples"]:
-        assert client.get("/api/authors", params={"q": example}).json()["authors"], example
+        assert client.get(f"/api/{finder}", params={"q": example}).json()[finder], example
 
 def test_most_cited_works_have_many_citing_papers(demo_db: Path) -> None:
     store = open_store(demo_db, readonly=True)

@@ -367,6 +367,37 @@ def test_institution_api_and_page(tmp_path: Path) -> None:
         assert c.get("/institutions/https://example.org/03dbr7087").status_code == 404
 
 
+def test_institutions_are_found_by_name_from_the_api_the_search_page_and_the_cli(tmp_path: Path) -> None:
+    """GET /api/institutions?q= finds institutions by ROR id or address, by their name in the index, or by another
+    name the ROR registry lists (only `citelens institution` did, through a helper the web could not call); the
+    paper search lists the institutions the query names, linked to their pages."""
+    from click.testing import CliRunner
+    from fastapi.testclient import TestClient
+
+    from citelens.cli import main
+    from citelens.institutions import find_institutions
+    from citelens.web.app import create_app
+    from citelens.web.settings import Settings
+
+    db = tmp_path / "i.db"
+    p = Pipeline(open_store(db), "cues")
+    ingest(p, "a.xml", article("10.1234/a", contrib("Smith", "Anna", "tor"), contrib("Okafor", "Ada", "lag")))
+    assert [h.ror for h in find_institutions(p.store, "Université de Toronto")] == ["03dbr7087"]  # a ROR other name
+    p.store.close()
+    with TestClient(create_app(db, Settings(secret_key="k"))) as c:
+        for q in ("toronto", "University of Toronto", "https://ror.org/03dbr7087", "03dbr7087"):
+            body = c.get("/api/institutions", params={"q": q}).json()
+            assert body == {"query": q, "institutions": [{"ror": "03dbr7087", "name": "University of Toronto",
+                                                          "country": "CA", "authors": 1}]}, q
+        assert c.get("/api/institutions", params={"q": "Atlantis"}).json()["institutions"] == []
+        for bad in ({"q": " "}, {"q": "x" * 201}, {"q": "toronto", "limit": 0}, {"q": "toronto", "limit": 51}):
+            assert c.get("/api/institutions", params=bad).status_code == 400, bad
+        page = c.get("/search", params={"q": "toronto", "kind": "papers"})
+        assert page.status_code == 200 and 'href="/institutions/03dbr7087"' in page.text
+    out = CliRunner().invoke(main, ["institution", "Université de Toronto", "--db", str(db), "--json"])
+    assert out.exit_code == 0 and '"ror": "03dbr7087"' in out.output
+
+
 def test_search_page_finds_authors_in_any_position(tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
 

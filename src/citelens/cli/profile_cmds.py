@@ -22,24 +22,12 @@ from citelens.cli.options import (
     threshold_line,
 )
 from citelens.cli.terminal import safe
+from citelens.institutions import find_institutions
 from citelens.store import AUTHOR_WORK_SORTS
 
 _WINDOW_NAMES = {"2y": "this year and last", "5y": "last 5 years", "all": "all time"}
 LIMIT_OPTION = click.option("--limit", default=5, show_default=True, type=click.IntRange(1, 100),
                             help="At most this many when a name matches several.")
-
-
-def institution_rors(store: Any, query: str, limit: int) -> list[str]:
-    """ROR ids for QUERY: a ROR id or URL, else institutions whose name in the index contains its words in
-    order, else the gazetteer's organisations of that name (ROR's other names and translations: "Instituto
-    Tecnológico de Massachusetts" finds the Massachusetts Institute of Technology)."""
-    hits = [h.ror for h in store.find_institutions(query, limit=limit)]
-    if not hits:
-        from citelens.places import gazetteer, place_key
-
-        for org in gazetteer().organisations.get(place_key(query), [])[:limit]:
-            hits += [h.ror for h in store.find_institutions(org.ror, limit=1)]
-    return list(dict.fromkeys(hits))[:limit]
 
 
 def _windows_table(windows: list[dict[str, Any]]) -> Table:
@@ -108,7 +96,7 @@ def institution(query: str, db: str, as_json: bool, limit: int, min_confidence: 
     profiles = _found_profiles(
         "institution", query, db, min_confidence, as_json,
         lambda store, threshold: (store.institution_profile(r, min_confidence=threshold)
-                                  for r in institution_rors(store, query, limit)))
+                                  for r in (h.ror for h in find_institutions(store, query, limit))))
     if profiles is None:
         return
     c = console()

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Body, Path, Query, Request
 from citelens import serialize as S
 from citelens.document import STANCES, Author
 from citelens.errors import NotFoundError
+from citelens.institutions import find_institutions
 from citelens.references.identifiers import normalise_doi
 from citelens.references.resolve import WorkRecord, find_matching_work
 from citelens.store import AUTHOR_WORK_SORTS
@@ -27,6 +28,7 @@ from citelens.web.errors import (
     BodyTooLarge,
     NotFound,
     StatementId,
+    check_finder,
     choice_param,
     int_param,
     min_confidence_param,
@@ -207,10 +209,7 @@ def api_router(ctx: WebContext) -> APIRouter:
     def authors(q: str = Query(..., description="an ORCID, an author id or a name (\"Hillel Adesnik\", \"Adesnik, H\")",
                                examples=["0000-0002-3796-8643"]),
                 limit: int = Query(20, description="1 to 50")) -> dict[str, Any]:
-        if not q.strip() or len(q) > 200:
-            raise BadRequest("q must be 1 to 200 characters")
-        if not 1 <= limit <= 50:
-            raise BadRequest("limit must be between 1 and 50")
+        check_finder(q, limit)
         found = ctx.store().find_authors(q, limit=limit)
         return {"query": q, "authors": [{"id": i, "name": n, "orcid": o, "documents": d} for i, n, o, d in found]}
 
@@ -243,6 +242,15 @@ def api_router(ctx: WebContext) -> APIRouter:
         return {**profile, "works_page": page, "works_per_page": per_page,
                 "works_pages": ctx.page_count(profile["works_total"], per_page),
                 "works_next": f"/api/authors/{author_id}?{urlencode(query)}" if more else None}
+
+    @r.get("/institutions", tags=["authors"],
+           summary="Find institutions by ROR id, name, or another name the ROR registry lists (most authors first)")
+    def institutions(q: str = Query(..., description="a ROR id or address, or a name (\"Kyoto University\","
+                                                     " \"kyoto univ\", \"Instituto Tecnológico de Massachusetts\")",
+                                    examples=["Massachusetts Institute of Technology", "Instituto Tecnológico de Massachusetts"]),
+                     limit: int = Query(20, description="1 to 50")) -> dict[str, Any]:
+        check_finder(q, limit)
+        return {"query": q, "institutions": [h.to_dict() for h in find_institutions(ctx.store(), q, limit)]}
 
     @r.get("/institutions/{ror}", tags=["authors"],
            summary="An institution by ROR id: works, tallies, and supporting ÷ (supporting + contrasting) by window")

@@ -52,6 +52,14 @@ def is_json_path(path: str) -> bool:
     return path.startswith(JSON_PREFIXES) or path.endswith((".json", ".atom"))
 
 
+def check_finder(q: str, limit: int) -> None:
+    """The finders' (``/api/authors``, ``/api/institutions``, ``/api/journals``) q and limit, or BadRequest."""
+    if not q.strip() or len(q) > 200:
+        raise BadRequest("q must be 1 to 200 characters")
+    if not 1 <= limit <= 50:
+        raise BadRequest("limit must be between 1 and 50")
+
+
 def int_param(params: Any, name: str, lo: int, hi: int, default: int | None = None) -> int | None:
     raw = params.get(name)
     if raw is None or str(raw).strip() == "":

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from citelens.references.identifiers import normalise_issn
 from citelens.web.api import MIN_CONFIDENCE
 from citelens.web.context import WebContext, at_threshold
-from citelens.web.errors import BadRequest, NotFound, min_confidence_param, min_confidence_query
+from citelens.web.errors import NotFound, check_finder, min_confidence_param, min_confidence_query
 
 
 def journals_router(ctx: WebContext) -> APIRouter:
@@ -48,10 +48,7 @@ def journals_router(ctx: WebContext) -> APIRouter:
     def find(q: str = Query(..., description="an ISSN or a title (\"PLoS Biology\", \"PLoS Biol\")",
                             examples=["1544-9173"]),
              limit: int = Query(20, description="1 to 50")) -> dict[str, Any]:
-        if not q.strip() or len(q) > 200:
-            raise BadRequest("q must be 1 to 200 characters")
-        if not 1 <= limit <= 50:
-            raise BadRequest("limit must be between 1 and 50")
+        check_finder(q, limit)
         return {"query": q, "journals": [h.to_dict() for h in ctx.store().find_journals(q, limit=limit)]}
 
     @r.get("/api/journals/{ident}", tags=["journals"],

@@ -204,6 +204,7 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
             total, groups = sentence_groups(ctx, q, filters, (pg - 1) * size, size)
         people: list[tuple[str, str, str, int]] = []
         journals: list[dict[str, Any]] = []
+        institutions: list[dict[str, Any]] = []
         if q and kind == "papers":
             # One more than are shown, to tell "the first 50 of more" from "50 found".
             papers = ctx.search_works(q, limit=PAPERS_SHOWN + 1)
@@ -213,12 +214,15 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
             # Authors in any position (paper search matches the first author only).
             people = ctx.store().find_authors(q, limit=10) if len(q) <= 200 else []
             journals = [j.to_dict() for j in ctx.store().find_journals(q, limit=5)] if len(q) <= 200 else []
+            # Institutions by the names their authors' affiliations give (the registry's other names: the API's
+            # /api/institutions and `citelens institution`, which load the gazetteer for them).
+            institutions = [h.to_dict() for h in ctx.store().find_institutions(q, limit=5)] if len(q) <= 200 else []
         base_q = {k: v for k, v in request.query_params.items() if k != "page" and v}
         conf_q = min_confidence_query(request.query_params)[1]
         return ctx.page(request, "search.html", {"q": q, "kind": kind, "filters": filters, "conf_q": conf_q,
                                                  "groups": groups,
                                                  "papers": papers, "more_papers": more_papers,
-                                                 "people": people, "journals": journals,
+                                                 "people": people, "journals": journals, "institutions": institutions,
                                                  "total": total, "page": pg,
                                                  "pages": ctx.page_count(total, size), "base_q": base_q})
 
