@@ -65,16 +65,21 @@ def test_overlapping_and_nested_callouts_are_never_cut() -> None:
     assert sentences(text, [long_one, span(text, "[1. A]")]) == ["See [1. A]. Then [2. B. C. D]. End.", "Last."]
 
 
+def _callout_paragraph(n: int, words: str, callout: str, joint: str) -> tuple[str, list[tuple[int, int]]]:
+    """``n`` pieces ``words.format(i) + callout.format(i) + joint`` and the callouts' spans."""
+    parts, protected, pos = [], [], 0
+    for i in range(n):
+        w, c = words.format(i), callout.format(i)
+        protected.append((pos + len(w), pos + len(w) + len(c)))
+        parts.append(w + c + joint)
+        pos += len(parts[-1])
+    return "".join(parts), protected
+
+
 def test_many_callouts_in_one_paragraph() -> None:
     # 20,000 sentences, each with its callout: every callout stays whole in its own sentence (this took seconds
     # when each candidate boundary scanned every callout before it).
-    parts, protected, pos = [], [], 0
-    for i in range(20_000):
-        words, callout = f"Result {i} agrees ", f"[{i}]"
-        protected.append((pos + len(words), pos + len(words) + len(callout)))
-        parts.append(words + callout + ". ")
-        pos += len(parts[-1])
-    text = "".join(parts)
+    text, protected = _callout_paragraph(20_000, "Result {} agrees ", "[{}]", ". ")
     spans = split_sentences(text, protected)
     assert len(spans) == 20_000 and text[slice(*spans[-1])] == "Result 19999 agrees [19999]."
 
@@ -83,13 +88,8 @@ def test_sentences_longer_than_the_bound_are_cut_between_words_outside_callouts(
     from citelens.statements.segment import MAX_SENTENCE_CHARS, bounded_spans
 
     # One "sentence" of 3,000 callouts and no full stop (a table row run into a paragraph, or a hostile file).
-    parts, protected, pos = [], [], 0
-    for i in range(3000):
-        words, callout = f"result {i} ", f"[{i}, see also {i}]"
-        protected.append((pos + len(words), pos + len(words) + len(callout)))
-        parts.append(words + callout + ", ")
-        pos += len(parts[-1])
-    text = "".join(parts).rstrip(", ")
+    text, protected = _callout_paragraph(3000, "result {} ", "[{0}, see also {0}]", ", ")
+    text = text.rstrip(", ")
     spans = bounded_spans(text, split_sentences(text, protected), protected)
     assert len(spans) > 1 and all(0 < e - s <= MAX_SENTENCE_CHARS for s, e in spans)
     assert all(text[s] != " " and text[e - 1] != " " for s, e in spans)

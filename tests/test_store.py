@@ -210,28 +210,29 @@ def test_older_sqlite_index_is_upgraded_in_place(tmp_path: Path, mini_jats: byte
     store.close()
 
 
-def test_another_doi_of_a_work_finds_it_and_goes_with_it(pipeline: Pipeline) -> None:
-    """A reference with a mistyped DOI joins its work (same title, author, year, volume, first page); looking the
-    mistyped DOI up finds the work, and the alias goes when the work does."""
+def citing_kim_2002(doi: str, ref_doi: str) -> bytes:
+    """An article citing one 2002 Crop Science article (title, author, year, volume and pages) with ``ref_doi``."""
     cited = ("<ref id='b1'><element-citation><person-group><name><surname>Kim</surname><given-names>J</given-names>"
              "</name></person-group><year>2002</year><article-title>Genetic variation for grain quality in rice"
              "</article-title><source>Crop Sci</source><volume>42</volume><fpage>739</fpage><lpage>745</lpage>"
-             "<pub-id pub-id-type='doi'>{doi}</pub-id></element-citation></ref>")
+             f"<pub-id pub-id-type='doi'>{ref_doi}</pub-id></element-citation></ref>")
+    xml = citing(doi, "As shown before")
+    start, end = xml.index(b"<ref id"), xml.index(b"</ref-list>")
+    return xml[:start] + cited.encode() + xml[end:]
 
-    def article(doi: str, ref_doi: str) -> bytes:
-        xml = citing(doi, "As shown before")
-        start, end = xml.index(b"<ref id"), xml.index(b"</ref-list>")
-        return xml[:start] + cited.format(doi=ref_doi).encode() + xml[end:]
 
-    ingest(pipeline, "a.xml", article("10.5555/a", "10.2135/cropsci2002.0739"))
-    ingest(pipeline, "b.xml", article("10.5555/b", "10.2135/cropsci2002.7390"))
+def test_another_doi_of_a_work_finds_it_and_goes_with_it(pipeline: Pipeline) -> None:
+    """A reference with a mistyped DOI joins its work (same title, author, year, volume, first page); looking the
+    mistyped DOI up finds the work, and the alias goes when the work does."""
+    ingest(pipeline, "a.xml", citing_kim_2002("10.5555/a", "10.2135/cropsci2002.0739"))
+    ingest(pipeline, "b.xml", citing_kim_2002("10.5555/b", "10.2135/cropsci2002.7390"))
     store = pipeline.store
     work = store.get_work("10.2135/cropsci2002.0739")
     assert work is not None and work.doi == "10.2135/cropsci2002.0739"
     via_alias = store.get_work("10.2135/cropsci2002.7390")
     assert via_alias is not None and via_alias.id == work.id
     assert store.tallies(work.id).citing_publications == 2
-    ingest(pipeline, "b.xml", article("10.5555/b", "10.2135/cropsci2002.7390"))  # re-ingest: still one alias
+    ingest(pipeline, "b.xml", citing_kim_2002("10.5555/b", "10.2135/cropsci2002.7390"))  # re-ingest: still one alias
     assert store.get_work("10.2135/cropsci2002.7390").id == work.id  # type: ignore[union-attr]
     assert store.tallies(work.id).citing_publications == 2
     # Both citing articles replaced by versions that cite something else: the work goes, and its alias with it.
@@ -245,30 +246,20 @@ def test_a_work_shows_the_doi_most_citing_documents_give(pipeline: Pipeline) -> 
     """The first reference made the work with a mistyped DOI; two later documents give the right one, which was
     kept as an alias while the report page linked the typo. The DOI most citing documents give is now the work's
     and the typo its alias: either finds the work, and nothing is counted twice. A tie keeps the first."""
-    cited = ("<ref id='b1'><element-citation><person-group><name><surname>Kim</surname><given-names>J</given-names>"
-             "</name></person-group><year>2002</year><article-title>Genetic variation for grain quality in rice"
-             "</article-title><source>Crop Sci</source><volume>42</volume><fpage>739</fpage><lpage>745</lpage>"
-             "<pub-id pub-id-type='doi'>{doi}</pub-id></element-citation></ref>")
-
-    def article(doi: str, ref_doi: str) -> bytes:
-        xml = citing(doi, "As shown before")
-        start, end = xml.index(b"<ref id"), xml.index(b"</ref-list>")
-        return xml[:start] + cited.format(doi=ref_doi).encode() + xml[end:]
-
     typo, right = "10.2135/cropsci2002.7390", "10.2135/cropsci2002.0739"
     store = pipeline.store
-    ingest(pipeline, "a.xml", article("10.5555/a", typo))
-    ingest(pipeline, "b.xml", article("10.5555/b", right))
+    ingest(pipeline, "a.xml", citing_kim_2002("10.5555/a", typo))
+    ingest(pipeline, "b.xml", citing_kim_2002("10.5555/b", right))
     work = store.get_work(typo)
     assert work is not None and work.doi == typo  # one document each: the first DOI stays
-    ingest(pipeline, "c.xml", article("10.5555/c", right.upper()))
+    ingest(pipeline, "c.xml", citing_kim_2002("10.5555/c", right.upper()))
     moved = store.get_work(typo)
     assert moved is not None and moved.id == work.id and moved.doi == right
     assert store.get_work(right).id == work.id  # type: ignore[union-attr]
     assert store.tallies(work.id).citing_publications == 3
     assert store.stats().works == 4  # three citing articles and the one cited work
-    ingest(pipeline, "a.xml", article("10.5555/a", typo))  # re-ingest of the typo's document: nothing moves back
-    ingest(pipeline, "d.xml", article("10.5555/d", typo))
+    ingest(pipeline, "a.xml", citing_kim_2002("10.5555/a", typo))  # re-ingest of the typo's document: nothing moves back
+    ingest(pipeline, "d.xml", citing_kim_2002("10.5555/d", typo))
     assert store.get_work(typo).doi == right  # type: ignore[union-attr]
     assert store.tallies(work.id).citing_publications == 4
     assert_tallies_match_statements(store)
