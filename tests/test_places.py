@@ -304,3 +304,20 @@ def test_a_stale_or_damaged_key_file_is_not_read(tmp_path) -> None:
     assert module._shipped_keys(tmp_path, other, 2) is None  # made from another data file
     (tmp_path / module.KEYS_FILE).write_bytes(b"not gzip")
     assert module._shipped_keys(tmp_path, data, 2) is None
+
+
+@pytest.mark.parametrize(("raw", "kwargs", "city", "region"), [
+    # Before, GeoNames' "New York City" and the registry's "New York" were two cities (two nodes of the city
+    # network, and no same-city tie between them); "X City" and "X" in one region are one city when the registry
+    # writes one of the two names.
+    ("Columbia University, New York City, NY 10032, USA", {}, "New York", "New York"),
+    ("Columbia University, New York, NY 10032, USA", {}, "New York", "New York"),
+    ("Weill Cornell Medicine", {"city": "New York City", "country": "USA"}, "New York", "New York"),
+    ("Department of Chemistry, Sophia University", {"city": "Chiyoda", "country": "Japan"}, "Chiyoda City", "Tokyo"),
+    ("Benemérita Universidad Autónoma de Puebla, Puebla, Mexico", {}, "Puebla City", "Puebla"),
+    # Two GeoNames towns are two cities, whatever their names.
+    ("Union City Public Library, Union City, NJ 07087, USA", {}, "Union City", "New Jersey"),
+])
+def test_one_city_has_one_name(raw: str, kwargs: dict, city: str, region: str) -> None:
+    loc = locate_affiliation(raw, **kwargs)
+    assert (loc.city, loc.region) == (city, region)

@@ -141,7 +141,33 @@ def _read_gazetteer() -> Gazetteer:
     # Official names win as display names ("United States of America" over "America").
     for cc, name in (("US", "United States"), ("GB", "United Kingdom"), ("KR", "South Korea"), ("CN", "China")):
         g.country_names[cc] = name
+    _merge_city_aliases(g)
     return g
+
+
+_CITY_SUFFIX = " city"
+
+
+def _merge_city_aliases(g: Gazetteer) -> None:
+    """One city, one name: "X City" and "X" in the same country and region, one of them a name only the registry
+    uses (GeoNames' "New York City" is ROR's "New York"; ROR's "Chiyoda City" and "Puebla City" are GeoNames'
+    "Chiyoda" and "Puebla"), are one city, named as most of the registry's organisations there name it (ties:
+    the shorter name). Two GeoNames towns ("Union City" and "Union", New Jersey) stay two."""
+    only = g.registry_only_cities
+    for key in [k for k in g.cities if k.endswith(_CITY_SUFFIX)]:
+        base = key[:-len(_CITY_SUFFIX)]
+        long_rows, short_rows = g.cities[key], g.cities.get(base)
+        if not short_rows:
+            continue
+        for i, (cc, region, long_name) in enumerate(long_rows):
+            if (key, cc) not in only and (base, cc) not in only:
+                continue
+            for j, (cc2, region2, short_name) in enumerate(short_rows):
+                if cc2 != cc or place_key(region2) != place_key(region):
+                    continue
+                w_long, w_short = g.research_weight.get((key, cc), 0), g.research_weight.get((base, cc), 0)
+                name = long_name if w_long > w_short else short_name
+                long_rows[i], short_rows[j] = (cc, region, name), (cc2, region2, name)
 
 
 def _kind_cols(line: str) -> tuple[str, list[str]]:

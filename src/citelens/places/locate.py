@@ -307,6 +307,14 @@ def _city(parts: list[str], country: str) -> tuple[str, str, str]:
     return deferred or ("", "", "")
 
 
+def _registry_city(org: Organisation) -> str:
+    """The organisation's city as the gazetteer names it ("Chiyoda" in ROR is "Chiyoda City", as most of the
+    registry's organisations there write it: one city, one name)."""
+    rows = [c for c in gazetteer().cities.get(place_key(org.city), [])
+            if c[0] == org.country and place_key(c[1]) == place_key(org.region)]
+    return rows[0][2] if rows else org.city
+
+
 def _region(parts: list[str], raw: str, country: str) -> tuple[str, str]:
     g = gazetteer()
     for pattern in (_US_ZIP, _CA_POSTCODE, _AU_POSTCODE):
@@ -385,7 +393,7 @@ def locate_affiliation(raw: str, *, institution: str = "", country: str = "", ci
     if org is not None and org.country != cc:
         org = None
     if org is not None and not found_city:
-        found_city, city_region = org.city, org.region
+        found_city, city_region = _registry_city(org), org.region
     return Location(institution=org.name if org is not None and (not inst or _UNIT_WORDS.match(inst)) else inst,
                     ror=org.ror if org is not None else "",
                     city=found_city if (not cc or city_cc in ("", cc)) else "",
