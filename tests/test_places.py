@@ -321,3 +321,29 @@ def test_a_stale_or_damaged_key_file_is_not_read(tmp_path) -> None:
 def test_one_city_has_one_name(raw: str, kwargs: dict, city: str, region: str) -> None:
     loc = locate_affiliation(raw, **kwargs)
     assert (loc.city, loc.region) == (city, region)
+
+
+@pytest.mark.parametrize(("raw", "kwargs", "city", "region"), [
+    # A state written after a town the gazetteer does not know is the state, not its namesake city elsewhere:
+    # before, "Smalltown, Washington" was in the city of Washington (DC), "Apsley, Ontario" in the "city"
+    # Ontario (the registry records some organisations' province as their city).
+    ("Foo Lab, Smalltown, Washington 99163, USA", {}, "", "Washington"),
+    ("Lean Environmental, Apsley, Ontario, Canada", {}, "", "Ontario"),
+    ("School of Agriculture, Meiji University, 1-1-1 Higashi-Mita, Tama-ku, Kawasaki-shi, Kanagawa 214-8571 Japan",
+     {}, "", "Kanagawa"),  # not Meiji's seat, Tokyo: the address names a town in another prefecture
+    ("Department of Crop and Soil Sciences, Washington State University, Pullman, Washington, USA", {},
+     "Pullman", "Washington"),
+    ("National Academy of Sciences, Washington, USA", {}, "Washington", ""),  # no town before: the city
+    ("Children's Hospital of Eastern Ontario, Ottawa, Ontario, Canada", {}, "Ottawa", "Ontario"),
+    # An organisation's acronym tagged as the city is no city; the text says where it is.
+    ("GDEC, INRA, UCA, Clermont-Ferrand, France", {"city": "GDEC"}, "Clermont-Ferrand", ""),
+    ("CIMMYT, Texcoco, Mexico", {"city": "CIMMYT"}, "Texcoco", ""),
+    ("IRD, CIRAD, Université Montpellier, IPME, Montpellier, France", {"city": "IRD"}, "Montpellier", ""),
+    ("University of Georgia, Athens, GA, 30602", {"city": "GA"}, "Athens", "Georgia"),
+    ("Lyon, France", {"city": "LYON"}, "Lyon", ""),  # a city written in capitals is still the city
+])
+def test_unknown_towns_and_acronyms_are_not_cities_elsewhere(raw: str, kwargs: dict, city: str, region: str) -> None:
+    loc = locate_affiliation(raw, **kwargs)
+    assert loc.city == city
+    if region:
+        assert loc.region == region

@@ -273,14 +273,19 @@ def _city(parts: list[str], country: str) -> tuple[str, str, str]:
     "California", "Kanagawa", "Henan": ROR records some organisations' province as their city) or a city
     in another region ("Ibaraki", Osaka, for the prefecture Ibaraki) is the region when a part before it
     names a city in that region ("Toronto, Ontario", "Tsukuba, Ibaraki 305-0006"), and the city only when
-    none does. A region's own town ("Beijing", "Tokyo", "Madrid") stays the city.
+    none does — unless the part just before it is a town the gazetteer does not know in that region
+    ("Smalltown, Washington" is somewhere in the state of Washington, not in the city of Washington, DC:
+    then no city). A region's own town ("Beijing", "Tokyo", "Madrid") stays the city.
     """
     g = gazetteer()
     cities = g.cities
     deferred: tuple[str, str, str] | None = None
     deferred_region = ""
-    for part in reversed(parts):
+    deferred_at, deferred_name = -1, ""
+    for at in range(len(parts) - 1, -1, -1):
+        part = parts[at]
         words = _words_without_codes(part)
+        named = False  # whether the part names a city of the country
         for n in range(min(4, len(words)), 0, -1):
             for start in (len(words) - n, 0):  # "Suwon 16419" / "Haidian District Beijing"
                 key = place_key(" ".join(words[start:start + n]))
@@ -289,6 +294,7 @@ def _city(parts: list[str], country: str) -> tuple[str, str, str]:
                     continue
                 if country:
                     found = [c for c in found if c[0] == country]
+                named = named or bool(found)
                 if deferred is not None:  # only a city in the region the address named
                     found = [c for c in found if place_key(c[1]) == deferred_region]
                 if found and len({c[0] for c in found}) == 1:
@@ -299,19 +305,49 @@ def _city(parts: list[str], country: str) -> tuple[str, str, str]:
                             any(place_key(c[1]) == place_key(region) for c in found):
                         region = ""  # the region's own city: "Beijing", "Tokyo", "Madrid"
                     if deferred is None and region:
-                        deferred, deferred_region = result, place_key(region)
+                        deferred, deferred_region, deferred_at = result, place_key(region), at
+                        deferred_name = region
                         continue
                     if deferred is not None and key == place_key(deferred[0]):
                         continue
                     return result
+        if deferred is not None and at == deferred_at - 1 and not named and _town_like(part):
+            return "", deferred_name, country  # a town in the region, not the region's namesake city elsewhere
     return deferred or ("", "", "")
+
+
+_NOT_A_TOWN = re.compile(r"\b(lab|labs|dept|street|st|road|rd|avenue|ave|boulevard|blvd|drive|dr|lane|way|"
+                         r"box|suite|floor|building|bldg|campus|hall|room|district|county|academia|fundaci[oó]n|"
+                         r"instituto|istituto|universidad|universitas|station|associates|pvt|private|limited|"
+                         r"facility|team|core|office|group)\b", re.I)
+
+
+def _town_like(part: str) -> bool:
+    """Whether an address part reads as the name of a town: one to three capitalised words, not an
+    organisation, unit, street or country ("Pullman", "Walla Walla"; not "Smith Hall", "Mail Stop 3")."""
+    words = _words_without_codes(part)
+    return (0 < len(words) <= 3 and len(words) == len(part.split()) and all(w[:1].isupper() for w in words)
+            and not _ORG_WORDS.search(part) and not _UNIT_WORDS.match(part) and not _NOT_A_CITY.search(part)
+            and not _NOT_A_TOWN.search(part) and not any(_acronym(w) for w in re.split(r"[-‐/]", part))
+            and not country_code(part, allow_code=False)
+            and place_key(part) not in gazetteer().organisations)
+
+
+_ACRONYM = re.compile(r"[A-Z][A-Z&]{1,9}")
+
+
+def _acronym(text: str) -> bool:
+    """An all-capitals tag that reads as an organisation's acronym ("GDEC", "IRD", "CIMMYT"): one word of two
+    to ten capitals."""
+    return bool(_ACRONYM.fullmatch(text.strip()))
 
 
 def _registry_city(org: Organisation) -> str:
     """The organisation's city as the gazetteer names it ("Chiyoda" in ROR is "Chiyoda City", as most of the
     registry's organisations there write it: one city, one name)."""
-    rows = [c for c in gazetteer().cities.get(place_key(org.city), [])
-            if c[0] == org.country and place_key(c[1]) == place_key(org.region)]
+    key = place_key(org.city)
+    rows = [c for c in gazetteer().cities.get(key, []) if c[0] == org.country and place_key(c[1]) == place_key(
+        org.region) and place_key(c[2]) != key and place_key(c[2]) in (f"{key} city", key.removesuffix(" city"))]
     return rows[0][2] if rows else org.city
 
 
@@ -350,9 +386,10 @@ def locate_affiliation(raw: str, *, institution: str = "", country: str = "", ci
     g = gazetteer()
     parts = _parts(raw)
     if city and (_ORG_WORDS.search(city) or _UNIT_WORDS.match(city) or _NOT_A_CITY.search(city)
-                 or (_HAS_DIGIT.search(city) and not _city([city], "")[0])):
+                 or ((_HAS_DIGIT.search(city) or _acronym(city)) and not _city([city], "")[0])):
         # Not a city: a department or an organisation in the city's place (PLOS puts the whole address in one
-        # <addr-line>, whose first part the JATS reader offers as the city). The text says where it is.
+        # <addr-line>, whose first part the JATS reader offers as the city), or an organisation's acronym
+        # ("GDEC", "IRD") that the gazetteer knows as no city. The text says where it is.
         city = ""
     # A tag may hold more than the country ("Barcelona, Spain"): its last part then names it.
     # "Hong Kong SAR, China" in a tag is Hong Kong (HK), as it is in the text.
@@ -392,7 +429,8 @@ def locate_affiliation(raw: str, *, institution: str = "", country: str = "", ci
         cc = reg_cc
     if org is not None and org.country != cc:
         org = None
-    if org is not None and not found_city:
+    if org is not None and not found_city and (not city_region or place_key(city_region) == place_key(org.region)):
+        # The organisation's seat, unless the address names a town in another region (a campus elsewhere).
         found_city, city_region = _registry_city(org), org.region
     return Location(institution=org.name if org is not None and (not inst or _UNIT_WORDS.match(inst)) else inst,
                     ror=org.ror if org is not None else "",
