@@ -347,3 +347,19 @@ def test_unknown_towns_and_acronyms_are_not_cities_elsewhere(raw: str, kwargs: d
     assert loc.city == city
     if region:
         assert loc.region == region
+
+
+@pytest.mark.parametrize(("raw", "kwargs", "city", "region"), [
+    # One city, one region: the region an address spells otherwise is the city's, as the gazetteer names it
+    # (before, Guangzhou was in "Guangdong" and in "Guangdong Province", Singapore in "" and in "SG.01": two
+    # cities each, once the city network keyed cities by region).
+    ("School of Geography and Planning, Sun Yat-sen University, Guangzhou, Guangdong Province, China",
+     {"city": "Guangzhou", "region": "Guangdong Province"}, "Guangzhou", "Guangdong"),
+    ("Department of Chemistry, Università degli Studi di Milano, Milan, Italy", {}, "Milan", "Lombardy"),
+    # A region the gazetteer knows stays, even where the city's name is elsewhere too (Rochester, Minnesota).
+    ("Mayo Clinic, Rochester, MN 55905, USA", {}, "Rochester", "Minnesota"),
+    ("University of New Hampshire, Durham, NH 03824, USA", {}, "Durham", "New Hampshire"),
+])
+def test_a_city_is_in_its_region(raw: str, kwargs: dict, city: str, region: str) -> None:
+    loc = locate_affiliation(raw, **kwargs)
+    assert (loc.city, loc.region) == (city, region)

@@ -432,8 +432,23 @@ def locate_affiliation(raw: str, *, institution: str = "", country: str = "", ci
     if org is not None and not found_city and (not city_region or place_key(city_region) == place_key(org.region)):
         # The organisation's seat, unless the address names a town in another region (a campus elsewhere).
         found_city, city_region = _registry_city(org), org.region
+    city_out = found_city if (not cc or city_cc in ("", cc)) else ""
     return Location(institution=org.name if org is not None and (not inst or _UNIT_WORDS.match(inst)) else inst,
                     ror=org.ror if org is not None else "",
-                    city=found_city if (not cc or city_cc in ("", cc)) else "",
-                    region=reg or city_region or (org.region if org is not None else ""),
+                    city=city_out,
+                    region=_city_region(city_out, reg or city_region or (org.region if org is not None else ""), cc),
                     country=cc)
+
+
+def _city_region(city: str, region: str, country: str) -> str:
+    """The region of a located city as the gazetteer names it, where the address spells it otherwise
+    ("Guangdong Province", the registry's "SG.01"): a region the gazetteer does not know in the country is the
+    city's region when the gazetteer knows the city in one region only. So one city is one (region, city)
+    pair, the key of the city network."""
+    if not (city and country):
+        return region
+    g = gazetteer()
+    if region and any(cc == country for cc, _ in g.regions.get(place_key(region), [])):
+        return region
+    regions = {r for cc, r, _ in g.cities.get(place_key(city), []) if cc == country}
+    return next(iter(regions)) if len(regions) == 1 else region
