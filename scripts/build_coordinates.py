@@ -4,7 +4,10 @@ Reads the ROR records of ../shared/data/geo (the only source there with coordina
 latitude and longitude; CC0) and writes one gzipped TSV, coordinates rounded to 0.1° (about 10 km: a
 point on a world map, not an address):
 
-    T  <alpha-2>  <folded city>  <lat>  <lng>   a city: the median position of its organisations (an
+    T  <alpha-2>  <folded region>  <folded city>  <lat>  <lng>  <organisations>
+                                                a city of a region (one name in two regions is two cities:
+                                                Rochester, Minnesota and Rochester, New York): the median
+                                                position of its organisations, and how many there are (an
                                                 institution is drawn at its city: on a world map the
                                                 organisations of one city are one point anyway)
     R  <alpha-2>  <folded region>  <lat>  <lng> a region (ROR's subdivision): the median of its organisations
@@ -43,7 +46,7 @@ def _point(points: list[tuple[float, float]]) -> str:
 
 def main(geo: Path) -> None:
     lines: list[str] = []
-    cities: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    cities: dict[tuple[str, str, str], list[tuple[float, float]]] = {}
     regions: dict[tuple[str, str], list[tuple[float, float]]] = {}
     countries: dict[str, list[tuple[float, float]]] = {}
     cells: set[tuple[int, int]] = set()
@@ -62,10 +65,10 @@ def main(geo: Path) -> None:
             cells.add((int((lat + 90) // CELL) * CELL - 90, int((lng + 180) // CELL) * CELL - 180))
             countries.setdefault(cc, []).append((lat, lng))
             if city := fold(r.get("city") or ""):
-                cities.setdefault((cc, city), []).append((lat, lng))
+                cities.setdefault((cc, fold(r.get("subdivision") or ""), city), []).append((lat, lng))
             if region := fold(r.get("subdivision") or ""):
                 regions.setdefault((cc, region), []).append((lat, lng))
-    lines += [f"T\t{cc}\t{city}\t{_point(p)}" for (cc, city), p in sorted(cities.items())]
+    lines += [f"T\t{cc}\t{region}\t{city}\t{_point(p)}\t{len(p)}" for (cc, region, city), p in sorted(cities.items())]
     lines += [f"R\t{cc}\t{region}\t{_point(p)}" for (cc, region), p in sorted(regions.items())]
     lines += [f"C\t{cc}\t{_point(p)}" for cc, p in sorted(countries.items())]
     lines += [f"G\t{lat}\t{lng}" for lat, lng in sorted(cells)]

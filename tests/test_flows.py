@@ -72,6 +72,32 @@ def test_one_city_name_in_two_regions_is_two_cities() -> None:
     assert [DISTANCES[d] for d in scan.pair_distance.tolist()] == ["same_country", "same_city"]
 
 
+def test_one_city_name_in_two_regions_is_two_nodes() -> None:
+    # Before, the city unit was keyed country|city: Mayo Clinic (Rochester, Minnesota) and the University of
+    # Rochester (Rochester, New York) were one node "US|rochester" of the city network, its tables and map.
+    import numpy as np
+
+    from citelens.flows.analysis import analyse_flows
+    from citelens.flows.scan import STATEMENT_ROW, FlowScan
+
+    mayo = Place("Mayo Clinic", "02qp3tb03", "Rochester", "Minnesota", "US")
+    urmc = Place("University of Rochester Medical Center", "00trqv719", "Rochester", "New York", "US")
+    somewhere = Place("Rochester Institute", "", "Rochester", "", "US")
+    assert (mayo.unit("city"), urmc.unit("city")) == ("US|minnesota|rochester", "US|new york|rochester")
+    assert somewhere.unit("city") == "US||rochester"
+    assert (mayo.label("city"), somewhere.label("city")) == ("Rochester, Minnesota, US", "Rochester, US")
+    places = [(1, 2020, "J", "full text", *astuple(mayo)), (2, 2020, "J", "full text", *astuple(urmc)),
+              (3, 2020, "J", "full text", *astuple(somewhere))]
+    rows = np.array([(1, 2, 0), (2, 1, 2), (1, 3, 0)], dtype=STATEMENT_ROW)
+    rep = analyse_flows(None, scan=FlowScan(rows, places, []), by="city", replicates=0)
+    assert set(rep.edges) == {("US|minnesota|rochester", "US|new york|rochester"),
+                              ("US|new york|rochester", "US|minnesota|rochester"),
+                              ("US|minnesota|rochester", "US||rochester")}
+    assert rep.nodes["US|new york|rochester"].label == "Rochester, New York, US"
+    # The vectorised network has the units the plain rule gives each place.
+    assert {n.id for n in rep.nodes.values()} == {p.unit("city") for p in (mayo, urmc, somewhere)}
+
+
 def test_tie_takes_the_closest_pair() -> None:
     assert tie_distance([TORONTO, HARVARD], [BU, CAMBRIDGE_UK]) == "same_region"
     assert tie_distance([TORONTO], [BU, CAMBRIDGE_UK]) == "international"
@@ -88,9 +114,12 @@ def test_local_levels_nest() -> None:
 
 
 def test_units_and_labels() -> None:
-    assert HARVARD.unit("institution") == "ror:03vek6s52" and HARVARD.unit("city") == "US|cambridge"
+    assert HARVARD.unit("institution") == "ror:03vek6s52" and HARVARD.unit("city") == "US|massachusetts|cambridge"
     assert HARVARD.unit("region") == "US|massachusetts" and HARVARD.unit("country") == "US"
-    assert Place(country="US").unit("city") == "" and HARVARD.label("city") == "Cambridge, US"
+    assert Place(country="US").unit("city") == "" and HARVARD.label("city") == "Cambridge, Massachusetts, US"
+    # A city whose region is not known keeps an empty region in its key.
+    assert Place(city="Rochester", country="US").unit("city") == "US||rochester"
+    assert Place(city="Rochester", country="US").label("city") == "Rochester, US"
 
 
 # ------------------------------------------------------------------------------------------ matched controls
@@ -299,6 +328,11 @@ def test_api_flows_contract_and_errors(tmp_path: Path) -> None:
     page = client.get("/flows?by=region&section=results")
     assert page.status_code == 200 and "<strong>4</strong> tie statements" in page.text and "<svg" in page.text
     assert "&lt;img src=x onerror=alert(1)&gt;" in client.get("/flows").text
+    # The city page and its map name each city with its region (the unit is keyed by it).
+    city = client.get("/flows?by=city").text
+    assert "Cambridge, Massachusetts, US" in city and "Cambridge, US" not in city
+    points = client.get("/api/flows?by=city").json()["map"]["points"]
+    assert {(p["id"], p["region"]) for p in points} >= {("US|massachusetts|cambridge", "Massachusetts")}
 
 
 def test_flows_page_validates_as_the_api_does(tmp_path: Path) -> None:
@@ -386,9 +420,22 @@ def test_cli_table_csv_and_network_files(flows_db: str, tmp_path: Path) -> None:
     assert g.edges["ror:03vek6s52", "ror:03vek6s52"]["mentioning"] == 1.0  # Harvard cites Harvard
     hostile = [n for n, d in g.nodes(data=True) if "onerror" in d["label"]]
     assert g.nodes[hostile[0]]["label"] == "<img src=x onerror=alert(1)> Laboratoire"  # data, not markup
+    assert g.nodes["ror:03vek6s52"]["region"] == "Massachusetts" and g.nodes["ror:03vek6s52"]["city"] == "Cambridge"
     table = list(csv.DictReader(edges.open(encoding="utf-8")))
     assert len(table) == 11 and sum(float(r["statements"]) for r in table) == 11
     assert {"citing", "cited", "citing_label", "cited_label", "statements", "supporting"} <= set(table[0])
+    # The city network: a city is keyed and labelled with its region, in the GraphML and the edge list alike.
+    res = CliRunner().invoke(main, ["flows", "--by", "city", "--db", flows_db, "--graphml", str(graphml),
+                                    "--edges-csv", str(edges)])
+    assert res.exit_code == 0, res.output
+    g = nx.read_graphml(graphml)
+    boston = g.nodes["US|massachusetts|boston"]
+    assert (boston["label"], boston["city"], boston["region"], boston["country"]) == (
+        "Boston, Massachusetts, US", "Boston", "Massachusetts", "US")
+    table = list(csv.DictReader(edges.open(encoding="utf-8")))
+    assert list(table[0])[-2:] == ["citing_region", "cited_region"]  # added last: the columns before keep their place
+    row = next(r for r in table if r["cited"] == "US|massachusetts|boston")
+    assert row["cited_label"] == "Boston, Massachusetts, US" and row["cited_region"] == "Massachusetts"
 
 
 def test_cli_flows_errors(flows_db: str, tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import pytest
 from citelens.flows.analysis import analyse_flows
 from citelens.flows.geo import flow_map
 from citelens.pipeline import ingest_paths
-from citelens.places.coordinates import coordinates
+from citelens.places.coordinates import city_position, coordinates
 from citelens.store import open_store
 from citelens.web.flows import MENTIONING, map_svg
 from flows_corpus import write_corpus
@@ -28,8 +28,20 @@ def corpus_store(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 - St
 
 def test_shipped_coordinates() -> None:
     c = coordinates()
-    lat, lng = c.cities[("US", "cambridge")]
+    lat, lng = c.cities[("US", "massachusetts", "cambridge")]
     assert abs(lat - 42.4) < 0.3 and abs(lng + 71.1) < 0.3  # Harvard and MIT's Cambridge, not England's
+    # One name in two regions is two cities, each at its own place (before, both Rochesters were one point,
+    # in New York state): Mayo Clinic's Rochester is in Minnesota.
+    mn, ny = city_position(c, "US", "minnesota", "rochester"), city_position(c, "US", "new york", "rochester")
+    assert mn is not None and ny is not None and mn[1] < -90 < -80 < ny[1]
+    # A city whose state is not known goes where three quarters of the registry's organisations of that name
+    # are (Cambridge: Massachusetts)…
+    assert city_position(c, "US", "", "cambridge") == city_position(c, "US", "massachusetts", "cambridge")
+    # …but one in a state the registry knows, without that city, is a namesake town there: not drawn.
+    assert city_position(c, "US", "washington", "rochester") is None
+    # A region spelt otherwise than the registry spells it is that region.
+    assert city_position(c, "US", "california", "stanford") == city_position(c, "US", "calif", "stanford")
+    assert city_position(c, "AT", "state of vienna", "vienna") == city_position(c, "AT", "vienna", "vienna")
     lat, lng = c.countries["FR"]
     assert 42 < lat < 51 and -5 < lng < 8  # France's research, not pulled towards its overseas departments
     assert ("GB", "england") in c.regions and len(c.cells) > 1000
@@ -39,14 +51,16 @@ def test_city_map_by_hand(corpus_store) -> None:  # noqa: ANN001
     m = flow_map(analyse_flows(corpus_store, by="city", replicates=50))
     assert json.loads(json.dumps(m)) == m  # plain JSON
     points = {p["id"]: p for p in m["points"]}
-    assert set(points) == {"US|cambridge", "US|boston", "US|stanford", "CA|toronto", "GB|london", "GB|oxford"}
+    assert set(points) == {"US|massachusetts|cambridge", "US|massachusetts|boston", "US|california|stanford",
+                           "CA|ontario|toronto", "GB|england|london", "GB|england|oxford"}
     # Cambridge takes part in A1's five located ties (two of them within Cambridge, counted once) and in
     # UCL → Harvard and Toronto → MIT.
-    assert points["US|cambridge"]["statements"] == 7 and m["units_without_coordinates"] == 0
+    assert points["US|massachusetts|cambridge"]["statements"] == 7 and m["units_without_coordinates"] == 0
     assert [p["statements"] for p in m["points"]] == sorted((p["statements"] for p in m["points"]), reverse=True)
     assert m["arcs"] and all(a["citing"] != a["cited"] and {a["citing"], a["cited"]} <= set(points)
                              for a in m["arcs"])
-    london_oxford = next(a for a in m["arcs"] if (a["citing"], a["cited"]) == ("GB|london", "GB|oxford"))
+    london_oxford = next(a for a in m["arcs"]
+                         if (a["citing"], a["cited"]) == ("GB|england|london", "GB|england|oxford"))
     assert (london_oxford["supporting"], london_oxford["contrasting"], london_oxford["mentioning"]) == (1, 0, 0)
 
 

@@ -45,11 +45,11 @@ N_STANCES = len(STANCES)
 
 @dataclass(frozen=True)
 class FlowNode:
-    id: str  # the unit key: "ror:03vek6s52", "US|boston", "US"
+    id: str  # the unit key: "ror:03vek6s52", "US|massachusetts|boston", "US|massachusetts", "US"
     label: str
     country: str
-    city: str = ""  # of the place the label comes from (where the map puts the unit)
-    region: str = ""
+    city: str = ""  # of the place the label comes from (where the map puts the unit); "" above the city level
+    region: str = ""  # likewise; "" at the country level
 
 
 @dataclass
@@ -418,7 +418,10 @@ def _nodes(scan: FlowScan, units: LevelUnits, ci: np.ndarray, di: np.ndarray, us
         node_of[u] = k
         place = scan.places[int(units.place[e])]
         key = units.keys[u]
-        nodes.append(FlowNode(key, place.label(units.level) or key, place.country, place.city, place.region))
+        level = units.level
+        nodes.append(FlowNode(key, place.label(level) or key, place.country,
+                              place.city if level in ("city", "institution") else "",
+                              place.region if level != "country" else ""))
     return nodes, node_of
 
 

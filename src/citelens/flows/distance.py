@@ -45,8 +45,11 @@ class Place:
         return bool(self.country)
 
     def unit(self, level: str) -> str:
-        """This place's unit at ``level`` as a stable key ("ror:03vek6s52", "US|boston", "US|massachusetts",
-        "US"), or "" when the place does not say (a place without a city has no city unit)."""
+        """This place's unit at ``level`` as a stable key ("ror:03vek6s52", "US|massachusetts|boston",
+        "US|massachusetts", "US"), or "" when the place does not say (a place without a city has no city unit).
+
+        A city is keyed by country, region and name ("US|minnesota|rochester" and "US|new york|rochester" are
+        two cities); the region is empty where the place does not know it ("US||rochester")."""
         if not self.country:
             return ""
         if level == "country":
@@ -56,19 +59,24 @@ class Place:
                 return f"ror:{self.ror}"
             name = fold(self.institution)
             return f"{self.country}|{name}" if name else ""
-        if level not in ("city", "region"):
+        if level == "city":
+            city = fold(self.city)
+            return f"{self.country}|{fold(self.region)}|{city}" if city else ""
+        if level != "region":
             raise ValueError(f"unknown level {level!r}; one of {', '.join(LEVELS)}")
-        value = fold(self.city if level == "city" else self.region)
-        return f"{self.country}|{value}" if value else ""
+        region = fold(self.region)
+        return f"{self.country}|{region}" if region else ""
 
     def label(self, level: str) -> str:
-        """A human label for this place's unit at ``level`` ("Harvard University", "Boston, US", "US")."""
+        """A human label for this place's unit at ``level`` ("Harvard University", "Boston, Massachusetts, US",
+        "Massachusetts, US", "US")."""
         if level == "country":
             return self.country
         if level == "institution":
             return self.institution or self.ror
-        name = self.city if level == "city" else self.region
-        return f"{name}, {self.country}" if name else ""
+        if level == "city":
+            return ", ".join(x for x in (self.city, self.region, self.country) if x) if self.city else ""
+        return f"{self.region}, {self.country}" if self.region else ""
 
 
 PlaceKey = tuple[str, str, str, str, str]

@@ -2,7 +2,8 @@
 distance × stance × section table as CSV.
 
 The network is directed, citing unit → cited unit, at the level of ``citelens flows --by`` (institutions,
-cities, regions or countries). Node attributes: ``label``, ``country``, ``level``; edge attributes:
+cities, regions or countries). Node attributes: ``label``, ``country``, ``region`` and ``city`` (of the place
+the label comes from; empty where the level or the place does not have them), ``level``; edge attributes:
 ``weight`` (tie statements, fractionally counted — see :mod:`citelens.flows.analysis`), ``supporting``,
 ``contrasting``, ``mentioning``. GraphML is written by networkx; labels come from affiliation text anyone
 can write, so characters XML 1.0 cannot carry (control characters) are dropped first — the rest is escaped
@@ -26,8 +27,9 @@ if TYPE_CHECKING:
 
     from citelens.flows.analysis import FlowReport
 
+# citing_region and cited_region were added last (2026-12-05), so that columns read by position keep theirs.
 EDGE_FIELDS = ("citing", "cited", "citing_label", "cited_label", "citing_country", "cited_country", "statements",
-               *STANCES)
+               *STANCES, "citing_region", "cited_region")
 TABLE_FIELDS = ("section", "distance", "stance", "statements", "share", "expected")
 
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
@@ -43,7 +45,8 @@ def flow_graph(report: FlowReport) -> nx.DiGraph:
 
     g = nx.DiGraph(level=report.by)
     for node in report.nodes.values():
-        g.add_node(_xml_text(node.id), label=_xml_text(node.label), country=node.country, level=report.by)
+        g.add_node(_xml_text(node.id), label=_xml_text(node.label), country=node.country,
+                   region=_xml_text(node.region), city=_xml_text(node.city), level=report.by)
     for e in sorted(report.flow_edges(), key=lambda e: (e.source, e.target)):
         g.add_edge(_xml_text(e.source), _xml_text(e.target), weight=round(e.weight, 6),
                    **{s: round(v, 6) for s, v in e.by_stance.items()})
@@ -65,7 +68,8 @@ def write_edges_csv(report: FlowReport, out: IO[str]) -> int:
     for e in edges:
         w.writerow(safe_cells([e.source, e.target, nodes[e.source].label, nodes[e.target].label,
                                nodes[e.source].country, nodes[e.target].country, round(e.weight, 4),
-                               *(round(e.by_stance[s], 4) for s in STANCES)]))
+                               *(round(e.by_stance[s], 4) for s in STANCES), nodes[e.source].region,
+                               nodes[e.target].region]))
     return len(edges)
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from citelens.document import STANCES
-from citelens.places.coordinates import LatLng, coordinates
+from citelens.places.coordinates import LatLng, city_position, coordinates
 from citelens.references.resolve import fold
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ def node_position(level: str, node: FlowNode) -> LatLng | None:
         return c.countries.get(node.country)
     if level == "region":
         return c.regions.get((node.country, fold(node.region)))
-    return c.cities.get((node.country, fold(node.city)))  # a city, or an institution at its city
+    return city_position(c, node.country, fold(node.region), fold(node.city))  # a city, or an institution at its city
 
 
 def flow_map(report: FlowReport, *, points: int = 150, arcs: int = 40) -> dict[str, Any]:
@@ -59,7 +59,7 @@ def flow_map(report: FlowReport, *, points: int = 150, arcs: int = 40) -> dict[s
         "units": len(nodes),
         "units_without_coordinates": int((~placed).sum()),
         "statements_without_coordinates": round(float(involved[~placed].sum()), 4),
-        "points": [{"id": nodes[i].id, "label": nodes[i].label, "country": nodes[i].country,
+        "points": [{"id": nodes[i].id, "label": nodes[i].label, "country": nodes[i].country, "region": nodes[i].region,
                     "lat": where[i][0], "lng": where[i][1],  # type: ignore[index]
                     "statements": round(float(involved[i]), 4)} for i in order],
         "arcs": [{"citing": nodes[net.source[e]].id, "cited": nodes[net.target[e]].id,
