@@ -7,9 +7,13 @@ PROVENANCE.txt there) and writes one gzipped TSV with four kinds of line:
     R  <alpha-2>  <region>  <variant>                regions (states, provinces) and their abbreviations
     T  <alpha-2>  <region>  <city>                   GeoNames cities (one line per city and region)
     O  <ror id>   <alpha-2>  <region>  <city>  <name>  <variant>|<variant>…   ROR organisations
-    K  <alpha-2>  <region>  <city>  <count>          cities of ROR organisations and how many are there
+    K  <alpha-2>  <region>  <city>  <count>  <main region>  <in it>  <with a region>
+                                                     cities of ROR organisations and how many are there
                                                      (places too small for GeoNames' list, e.g. Los Baños,
-                                                     and a prior for names several countries share)
+                                                     and a prior for names several countries share); the
+                                                     region most of them that have one are in, how many are
+                                                     there and how many have a region (a prior for names
+                                                     several regions share: Changsha is in Hunan)
 
 It also writes the names' lookup keys beside it (``gazetteer-keys.txt.gz``, see ``citelens.places.gazetteer``), so
 that loading need not fold them; ``--keys-only`` rewrites just that file from the shipped data file (after a change
@@ -177,8 +181,11 @@ def main(geo: Path) -> None:
                                     clean(r.get("subdivision") or ""), clean(r.get("city") or ""),
                                     clean(r["name"]), "|".join(clean(v) for v in variants)]))
     for (cc, city), n in sorted(ror_cities.items()):
-        region = ror_regions[(cc, city)].most_common(1)[0][0]
-        lines.append(f"K\t{cc}\t{region}\t{city}\t{n}")
+        regions = ror_regions[(cc, city)]
+        region = regions.most_common(1)[0][0]
+        named = Counter({r: k for r, k in regions.items() if r})
+        main_region, in_main = named.most_common(1)[0] if named else ("", 0)
+        lines.append(f"K\t{cc}\t{region}\t{city}\t{n}\t{main_region}\t{in_main}\t{sum(named.values())}")
     OUT.parent.mkdir(parents=True, exist_ok=True)
     with gzip.GzipFile(OUT, "wb", compresslevel=9, mtime=0) as out:
         out.write(("\n".join(lines) + "\n").encode("utf-8"))

@@ -363,3 +363,23 @@ def test_unknown_towns_and_acronyms_are_not_cities_elsewhere(raw: str, kwargs: d
 def test_a_city_is_in_its_region(raw: str, kwargs: dict, city: str, region: str) -> None:
     loc = locate_affiliation(raw, **kwargs)
     assert (loc.city, loc.region) == (city, region)
+
+
+@pytest.mark.parametrize(("raw", "city", "region"), [
+    # A city the address gives no region for is in the region where three quarters of the registry's
+    # organisations of that name are (before, "Changsha, China" had no region while "Changsha, Hunan" had one:
+    # two nodes of the city network for one city)…
+    ("College of Plant Protection, Hunan Agricultural University, Changsha, China", "Changsha", "Hunan"),
+    ("College of Animal Science, Yangzhou University, Yangzhou, China", "Yangzhou", "Jiangsu"),
+    # …and in none where the name is shared (Lexington: Kentucky 15, Massachusetts 7, Virginia 1).
+    ("Some Institute, Lexington, USA", "Lexington", ""),
+    # A state written with its country in one part is the state (it was missed, and Augusta, GA was put in Maine).
+    ("Cellular Biology and Anatomy, Augusta University, Augusta, GA USA", "Augusta", "Georgia"),
+    ("Crop Improvement and Genetics Research, USDA-ARS, Albany, CA USA", "Albany", "California"),
+    ("School of Agriculture, Food and Wine, University of Adelaide, Urrbrae, South Australia 5064 Australia", "",
+     "South Australia"),
+    ("Adelaide Cancer Centre, Kurralta Park, South Australia, Australia", "", "South Australia"),
+])
+def test_a_city_without_a_region_is_in_the_registry_s_region(raw: str, city: str, region: str) -> None:
+    loc = locate_affiliation(raw)
+    assert (loc.city, loc.region) == (city, region)

@@ -74,6 +74,9 @@ class Gazetteer:
     by_ror: dict[str, Organisation] = field(default_factory=dict)
     # (city key, alpha-2) → how many ROR organisations are there: the prior when several countries share a name.
     research_weight: dict[tuple[str, str], int] = field(default_factory=dict)
+    # (city key, alpha-2) → (region, organisations in it, organisations with a region): where the registry's
+    # organisations in places of that name are, the prior when several regions share a name (Changsha: Hunan).
+    registry_region: dict[tuple[str, str], tuple[str, int, int]] = field(default_factory=dict)
     # (city key, alpha-2) of the cities only the registry names (no GeoNames town of that name in the country):
     # some are a province recorded as a city ("Ontario", "Kanagawa", "Henan").
     registry_only_cities: set[tuple[str, str]] = field(default_factory=set)
@@ -122,9 +125,11 @@ def _read_gazetteer() -> Gazetteer:
             if (cc, region) not in in_region:
                 in_region.append((cc, region))
         elif kind == "K":
-            cc, region, name, count = cols
+            cc, region, name, count, main_region, in_main, with_region = cols
             key = name.lower() if row == same else row
             g.research_weight[(key, cc)] = g.research_weight.get((key, cc), 0) + int(count)
+            if main_region:
+                g.registry_region[(key, cc)] = (main_region, int(in_main), int(with_region))
             # Registry records that give a country as their city ("Ireland") add no city.
             if key not in g.countries and not any(c[0] == cc for c in g.cities.get(key, [])):
                 g.cities.setdefault(key, []).append((cc, region, name))

@@ -110,7 +110,7 @@ def _explicit_country(parts: list[str]) -> str:
 _UK_POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b")
 _CA_POSTCODE_ALONE = re.compile(r"\b[A-Z]\d[A-Z]\s?\d[A-Z]\d\b")
 _GERMAN_SPELLING = (("ue", "u"), ("oe", "o"), ("ae", "a"))
-_DOMINANT_SHARE = 0.75  # of the ROR organisations in places of one name, for that name to mean one country
+_DOMINANT_SHARE = 0.75  # of the ROR organisations in places of one name, for it to mean one country (or region)
 
 
 def _place_candidates(key: str, table: dict[str, list[tuple[str, str, str]]]) -> list[tuple[str, str, str]]:
@@ -362,13 +362,27 @@ def _region(parts: list[str], raw: str, country: str) -> tuple[str, str]:
         words = _words_without_codes(part)
         if country and country_code(" ".join(words), allow_code=False) == country:
             continue  # the country, not its namesake region ("Mexico" is also the State of México)
-        if len(words) == 1 and words[0] in g.region_abbreviations and words[0].isupper():
-            found = [r for r in g.region_abbreviations[words[0]] if not country or r[0] == country]
-            if len(found) == 1:
-                return found[0][1], found[0][0]
-        found = [r for r in g.regions.get(place_key(" ".join(words)), []) if not country or r[0] == country]
-        if len({r[0] for r in found}) == 1 and len(found) == 1:
+        found_region = _region_named(words, country)
+        if not found_region[0] and country and len(words) > 1:
+            # "GA USA", "Jilin China": the region, then the country, in one part ("South Australia" is a region).
+            words = next((words[:-n] for n in (3, 2, 1) if n < len(words)
+                          and country_code(" ".join(words[-n:]), allow_code=False) == country), words)
+            found_region = _region_named(words, country)
+        if found_region[0]:
+            return found_region
+    return "", ""
+
+
+def _region_named(words: list[str], country: str) -> tuple[str, str]:
+    """(region, country) of a region name or abbreviation that is the whole of ``words``, else ("", "")."""
+    g = gazetteer()
+    if len(words) == 1 and words[0] in g.region_abbreviations and words[0].isupper():
+        found = [r for r in g.region_abbreviations[words[0]] if not country or r[0] == country]
+        if len(found) == 1:
             return found[0][1], found[0][0]
+    found = [r for r in g.regions.get(place_key(" ".join(words)), []) if not country or r[0] == country]
+    if len({r[0] for r in found}) == 1 and len(found) == 1:
+        return found[0][1], found[0][0]
     return "", ""
 
 
@@ -442,13 +456,21 @@ def locate_affiliation(raw: str, *, institution: str = "", country: str = "", ci
 
 def _city_region(city: str, region: str, country: str) -> str:
     """The region of a located city as the gazetteer names it, where the address spells it otherwise
-    ("Guangdong Province", the registry's "SG.01"): a region the gazetteer does not know in the country is the
-    city's region when the gazetteer knows the city in one region only. So one city is one (region, city)
-    pair, the key of the city network."""
+    ("Guangdong Province", the registry's "SG.01") or not at all: a region the gazetteer does not know in the
+    country is the city's region when the gazetteer knows the city in one region only, or when three quarters
+    of the registry's organisations in places of that name (of those with a region) are in one of the city's
+    regions (Changsha: Hunan, not Guangdong or Chongqing; Gainesville: Florida; not Lexington, which Kentucky
+    and Massachusetts share). So one city is one (region, city) pair, the key of the city network."""
     if not (city and country):
         return region
     g = gazetteer()
     if region and any(cc == country for cc, _ in g.regions.get(place_key(region), [])):
         return region
-    regions = {r for cc, r, _ in g.cities.get(place_key(city), []) if cc == country}
-    return next(iter(regions)) if len(regions) == 1 else region
+    key = place_key(city)
+    regions = {r for cc, r, _ in g.cities.get(key, []) if cc == country}
+    if len(regions) == 1:
+        return next(iter(regions))
+    main, in_main, with_region = g.registry_region.get((key, country), ("", 0, 0))
+    if main and in_main >= _DOMINANT_SHARE * with_region:
+        return next((r for r in regions if place_key(r) == place_key(main)), region)
+    return region
