@@ -614,6 +614,28 @@ def test_postgres_store_refuses_a_newer_schema_and_keeps_odd_text(pg_url: str, m
         open_store("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")
 
 
+@pytest.mark.postgres
+def test_postgres_connection_errors_give_the_servers_reason(pg_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    # A wrong database, role or URL said only "pool initialization incomplete after 10.0 sec" (after four
+    # "error connecting in 'citelens'" warnings from the pool); now the server's or libpq's reason, no password.
+    from urllib.parse import urlsplit
+
+    from citelens.errors import StoreError
+
+    base = urlsplit(pg_url)
+    server = f"{base.scheme}://{base.netloc}"
+    with pytest.raises(StoreError, match='database "citelens_no_such_db" does not exist'):
+        open_store(f"{server}/citelens_no_such_db")
+    with pytest.raises(StoreError, match='role "citelens_no_such_role" does not exist') as err:
+        open_store(f"{base.scheme}://citelens_no_such_role:s3cret@{base.hostname}:{base.port}/postgres",
+                   readonly=True)
+    assert "s3cret" not in str(err.value)
+    with pytest.raises(StoreError, match="not a valid PostgreSQL URL") as err:
+        open_store("postgresql://a:s3cret@[::1/x")
+    assert "s3cret" not in str(err.value)
+    assert not [r for r in caplog.records if r.name.startswith("psycopg")]  # no pool was started
+
+
 def test_min_confidence_counts_unsure_labels_as_mentioning(pipeline: Pipeline) -> None:
     ingest(pipeline, "c1.xml", citing("10.5555/c1", "Our data are consistent with the findings of Barnes"))
     ingest(pipeline, "c2.xml", citing("10.5555/c2", "In contrast to Barnes, we found no such effect"))

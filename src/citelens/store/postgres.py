@@ -59,6 +59,7 @@ def pool_for(url: str) -> ConnectionPool:
     with _pools_lock:
         pool = _pools.get(url)
         if pool is None or pool.closed:
+            _probe(url)  # the server's own reason, at once (the pool retried it for 10 s, then hid it)
             pool = ConnectionPool(url, min_size=1, max_size=max(1, POOL_SIZE), open=False, name="citelens",
                                   kwargs={"row_factory": dict_row, "autocommit": True}, timeout=30.0)
             try:
@@ -68,6 +69,36 @@ def pool_for(url: str) -> ConnectionPool:
                 raise StoreError(f"cannot connect to PostgreSQL at {redacted(url)}: {exc}") from None
             _pools[url] = pool
         return pool
+
+
+def _probe(url: str) -> None:
+    """One connection, made and closed, before a pool is: StoreError with the server's or libpq's reason.
+
+    A pool retries a failing connection in the background until its open times out: a wrong password, an unknown
+    database or role, a refused port or a malformed URL each took 10 s, logged the same warning (with the
+    psycopg.pool logger's traceback-free but repeated "error connecting in 'citelens'") about four times, and
+    ended in "pool initialization incomplete after 10.0 sec", the reason itself left out. An unreachable host is
+    bounded by ``connect_timeout`` (the URL's own, else CONNECT_TIMEOUT_S)."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        params = conninfo_to_dict(url)
+    except psycopg.Error as exc:
+        # libpq quotes the whole URL, password included: never shown
+        reason = _first_line(exc).replace(f' in URI: "{url}"', "").replace(url, "the URL")
+        raise StoreError(f"not a valid PostgreSQL URL: {reason}") from None
+    timeout = {} if params.get("connect_timeout") else {"connect_timeout": max(1, int(CONNECT_TIMEOUT_S))}
+    try:
+        psycopg.connect(url, **timeout).close()  # type: ignore[arg-type]
+    except psycopg.Error as exc:
+        raise StoreError(f"cannot connect to PostgreSQL at {redacted(url)}: {_first_line(exc)}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    """libpq's message without its hint lines and the "connection failed:" prefix psycopg adds."""
+    lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip()]
+    text = " ".join(lines) if lines else type(exc).__name__
+    return text.removeprefix("connection failed: ")
 
 
 def close_pools(url: str | None = None) -> None:
