@@ -236,3 +236,82 @@ def test_inputs_travel_several_per_task_in_order_and_a_poisonous_one_fails_alone
     sizes = [len(t.args[0]) for t in client.tasks]
     assert max(sizes) == 3 and sum(sizes) > len(names) - 2  # grouped; the poisoned task's inputs re-sent alone
     assert all(t.released for t in client.tasks)
+
+
+class _LosingFuture:
+    def __init__(self, client: _LosingClient, fn: object, args: tuple) -> None:
+        self.client, self.fn, self.args = client, fn, args
+
+    def result(self) -> object:
+        from concurrent.futures import CancelledError
+
+        self.client.results += 1
+        if self.client.results > self.client.lose_after:
+            # What distributed does when the scheduler goes away: every future cancelled, then (after trying to
+            # reconnect) the client closed, or running again when the scheduler came back.
+            self.client.status = self.client.then
+            self.client.lose_after = 10**9
+            raise CancelledError("cancelled for reason: scheduler-connection-lost.")
+        return self.fn(*self.args)  # type: ignore[operator]
+
+    def release(self) -> None:
+        if self.client.status == "closed":
+            raise RuntimeError("IOLoop is closed")  # as a closed client's loop can
+
+
+class _LosingClient:
+    """Runs tasks here, in order; the scheduler is lost at the result after ``lose_after``."""
+
+    def __init__(self, lose_after: int, then: str) -> None:
+        self.lose_after, self.then = lose_after, then
+        self.status, self.results, self.submitted = "running", 0, 0
+
+    def submit(self, fn: object, *args: object, pure: bool = True) -> _LosingFuture:
+        if self.status == "closed":
+            raise RuntimeError("Client is closed. Can't send update-graph message.")
+        self.submitted += 1
+        return _LosingFuture(self, fn, args)
+
+    def scheduler_info(self) -> dict:
+        return {"workers": {"w1": {}}}
+
+
+def test_a_lost_scheduler_stops_the_ingest_keeping_what_was_in_hand(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                    store_url: str) -> None:
+    # Before: the lost task's inputs were re-sent one by one to the closed client, whose futures never finish,
+    # and `citelens ingest --dask tcp://…` hung for good after "Failed to reconnect to scheduler".
+    from click.testing import CliRunner
+
+    import citelens.dask_ingest as dask_ingest
+    from citelens.cli import main
+    from citelens.dask_ingest import ClusterLostError, ingest_paths_on_dask
+
+    monkeypatch.setattr(dask_ingest, "RECONNECT_WAIT_S", 0.5)
+    folder = corpus(tmp_path / "in", 12)
+    lost = _LosingClient(lose_after=3, then="closed")
+    monkeypatch.setattr(dask_ingest, "connect", lambda spec: (lost, lambda: None))
+    args = ["ingest", str(folder), "--db", store_url, "--dask", "tcp://127.0.0.1:1", "--classifier", "cues",
+            "--batch-size", "4", "--task-size", "2", "--json"]
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 4, r.output
+    summary = json.loads(r.stdout)
+    assert summary["exit_code"] == 4 and "lost the connection to the Dask scheduler" in summary["error"]
+    assert summary["stored"] == 6 and summary["failed"] == []  # the three tasks that came back, all stored
+    store = open_store(store_url, readonly=True)
+    assert store.stats().documents == 6 and len(store.finished_inputs()) == 6
+    store.close()
+    # The same command once the cluster is back resumes after them.
+    monkeypatch.setattr(dask_ingest, "connect", lambda spec: (_LosingClient(10**9, "running"), lambda: None))
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 0, r.output
+    summary = json.loads(r.stdout)
+    assert summary["already_stored"] == 6 and summary["stored"] == 6
+    # A scheduler that comes back in time: the cancelled task is sent again whole and nothing is missing.
+    back = _LosingClient(lose_after=2, then="running")
+    monkeypatch.setattr(dask_ingest, "connect", lambda spec: (back, lambda: None))
+    again = ingest_paths_on_dask([folder], open_store(store_url), "tcp://x", classifier="cues", redo=True,
+                                 task_size=2)
+    assert again.stored == 12 and again.failed == [] and back.submitted == 7
+    with pytest.raises(ClusterLostError):
+        monkeypatch.setattr(dask_ingest, "connect", lambda spec: (_LosingClient(0, "closed"), lambda: None))
+        ingest_paths_on_dask([folder], open_store(store_url), "tcp://x", classifier="cues", redo=True)

@@ -65,6 +65,15 @@ class ClusterSpecError(CiteLensError, ValueError):
     """``--dask`` names no cluster we can start or reach."""
 
 
+class ClusterLostError(CiteLensError):
+    """The client lost its scheduler mid-run and could not reconnect: what was in hand is stored, the rest is not."""
+
+
+# How long a lost connection may take to come back before the ingest stops: the client's own reconnect time
+# (its timeout, 20 s for tcp://) and a margin.
+RECONNECT_WAIT_S = 40.0
+
+
 @dataclass(frozen=True)
 class FileInput:
     """A plain file: the worker reads it (it must see the same path)."""
@@ -245,7 +254,23 @@ def ingest_on_dask(inputs: Iterable[InputFile], store: Store, client: Any, *, cl
             _store_batch(pipeline, batch, summary, on_progress)
             batch.clear()
 
-    for item, print_, outcome in _results_in_order(items, done, client, classifier, window, max(1, task_size)):
+    results = _results_in_order(items, done, client, classifier, window, max(1, task_size))
+    try:
+        _store_results(results, store, summary, on_progress, batch, flush, batch_size)
+    except ClusterLostError:
+        flush()  # the documents in hand are whole: stored, recorded, and skipped by the next run
+        summary.seconds += time.perf_counter() - t0
+        raise
+    flush()
+    summary.seconds += time.perf_counter() - t0
+    return summary
+
+
+def _store_results(results: Iterator[tuple[InputFile, str, Document | Failure | bytes | None]], store: Store,
+                   summary: IngestSummary, on_progress: Callable[[InputFile, str], None] | None,
+                   batch: list[tuple[InputFile, str, Document | Failure]], flush: Callable[[], None],
+                   batch_size: int) -> None:
+    for item, print_, outcome in results:
         if outcome is None:  # finished in an earlier run
             summary.already_stored += 1
             if on_progress:
@@ -263,9 +288,6 @@ def ingest_on_dask(inputs: Iterable[InputFile], store: Store, client: Any, *, cl
         batch.append((item, print_, outcome))
         if len(batch) >= batch_size:
             flush()
-    flush()
-    summary.seconds += time.perf_counter() - t0
-    return summary
 
 
 class _Slot:
@@ -339,17 +361,48 @@ def _results_in_order(items: Iterable[InputFile], done: dict[str, str], client: 
 
 def _task_results(task: _Task, client: Any, classifier: str | None) -> list[Any]:
     """A task's outcomes; when the task failed on the cluster (its worker died on it, again and again), its
-    inputs are tried again one per task, so that only the input that kills workers is reported."""
+    inputs are tried again one per task, so that only the input that kills workers is reported.
+
+    A task cancelled because the client lost the scheduler is not the inputs' fault: once the client has
+    reconnected it is sent again whole; when it cannot (the scheduler is gone), ClusterLostError. Before, its
+    inputs were re-sent one per task to the closed client, whose futures never finish: the ingest hung for good
+    after "Failed to reconnect to scheduler" (seen with a `dask scheduler` stopped mid-run)."""
     try:
         return list(task.future.result())
     except Exception as exc:  # noqa: BLE001 - a worker that died on it, or a lost task: report, go on
+        if _cancelled(exc) or getattr(client, "status", "running") != "running":
+            _wait_for_scheduler(client, exc)
+            again = _Task(client.submit(process_many_on_worker, task.descs, classifier, pure=False), task.descs)
+            return _task_results(again, client, classifier)
         if len(task.descs) == 1:
             return [Failure(task.descs[0].name, f"failed on the cluster ({type(exc).__name__}: {exc})")]
         singles = [_Task(client.submit(process_many_on_worker, [d], classifier, pure=False), [d])
                    for d in task.descs]
         return [_task_results(t, client, classifier)[0] for t in singles]
     finally:
-        task.future.release()
+        with contextlib.suppress(Exception):  # a closed client's loop may refuse the message; nothing to free
+            task.future.release()
+
+
+def _cancelled(exc: BaseException) -> bool:
+    """Dask's cancellation (the scheduler connection was lost, or the client closed), not a failure of the task."""
+    from concurrent.futures import CancelledError
+
+    return isinstance(exc, CancelledError)
+
+
+def _wait_for_scheduler(client: Any, exc: BaseException) -> None:
+    """Return once the client is connected again; ClusterLostError when it closes or does not come back."""
+    address = getattr(getattr(client, "scheduler", None), "address", None)  # (gone once the client closes)
+    deadline = time.monotonic() + RECONNECT_WAIT_S
+    while getattr(client, "status", "running") in ("connecting", "newly-created") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    status = getattr(client, "status", "running")
+    if status != "running":
+        at = f" at {address}" if address else ""
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        raise ClusterLostError(f"lost the connection to the Dask scheduler{at} and could not reconnect"
+                               f" (the client is {status}: {reason})")
 
 
 def _describe(item: InputFile) -> Descriptor | Failure:

@@ -14,7 +14,7 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from citelens.cli import EXIT_NOT_FOUND, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, TEXT, console, main
+from citelens.cli import EXIT_ERROR, EXIT_NOT_FOUND, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, TEXT, console, main
 from citelens.cli.options import (
     DB_OPTION,
     EXCLUDE_SELF_OPTION,
@@ -92,6 +92,7 @@ def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: boo
     n_inputs = inputs.count()
     n_jobs = resolve_jobs(jobs, n_inputs) if client is None else 1
     show = not quiet and not as_json
+    stopped_by: str | None = None  # why the ingest stopped before its end (the cluster was lost)
     with contextlib.ExitStack() as running:
         # The worker processes start before the index is opened, so that they can be forked from this process
         # (pipeline.worker_pool): a database connection must never cross a fork.
@@ -108,11 +109,13 @@ def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: boo
                 raise_if_stopped()
 
             if client is not None:
-                from citelens.dask_ingest import ingest_on_dask
+                from citelens.dask_ingest import ClusterLostError, ingest_on_dask
 
                 try:
                     ingest_on_dask(inputs, store, client, classifier=classifier, summary=summary,
                                    batch_size=batch_size, task_size=task_size, redo=redo, on_progress=progress)
+                except ClusterLostError as exc:
+                    stopped_by = str(exc)
                 finally:
                     if close_cluster is not None:
                         close_cluster()
@@ -120,11 +123,16 @@ def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: boo
                 Pipeline(store, classifier).ingest(inputs, summary, progress, workers=workers)
     store.close()
     result = summary.to_dict()
-    code = EXIT_PARTIAL if summary.failed else EXIT_OK
+    code = EXIT_ERROR if stopped_by else EXIT_PARTIAL if summary.failed else EXIT_OK
+    if stopped_by:
+        result["error"] = stopped_by
     result["exit_code"] = code
     if as_json:
         dump_json(result)
     else:
+        if stopped_by:
+            console(True).print(f"[red]error:[/] {safe(stopped_by)}. Stopped; what was stored stays stored, and the"
+                                " same command resumes after it once the cluster is back.")
         c = console(True)
         c.print(f"[bold]Stored[/] {summary.stored} document(s) ({summary.replaced} replaced), "
                 f"[bold]skipped[/] {len(summary.skipped)}, [bold]failed[/] {len(summary.failed)}; "
