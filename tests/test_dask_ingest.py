@@ -315,3 +315,23 @@ def test_a_lost_scheduler_stops_the_ingest_keeping_what_was_in_hand(tmp_path: Pa
     with pytest.raises(ClusterLostError):
         monkeypatch.setattr(dask_ingest, "connect", lambda spec: (_LosingClient(0, "closed"), lambda: None))
         ingest_paths_on_dask([folder], open_store(store_url), "tcp://x", classifier="cues", redo=True)
+
+
+def test_files_travel_by_absolute_path_and_one_a_worker_cannot_see_says_so(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    # A `dask worker` started in another directory read ../corpus/a.xml from there: every input of
+    # `citelens ingest ../corpus --dask tcp://…` failed with a bare "no such file".
+    from citelens.dask_ingest import FileInput, _describe, process_on_worker
+    from citelens.pipeline import Failure, InputFile
+
+    corpus(tmp_path / "in", 1)
+    monkeypatch.chdir(tmp_path / "in")
+    desc = _describe(InputFile("../in/c000.xml", lambda: b"", 10, "../in/c000.xml"))
+    assert isinstance(desc, FileInput) and desc.name == "../in/c000.xml"
+    assert desc.path == str(tmp_path / "in" / "c000.xml")
+    monkeypatch.chdir(tmp_path)  # the worker's own directory
+    out = process_on_worker(desc, "cues")
+    assert not isinstance(out, Failure) and out.source == "../in/c000.xml"
+    gone = process_on_worker(FileInput("../in/gone.xml", str(tmp_path / "in" / "gone.xml")), "cues")
+    assert isinstance(gone, Failure) and gone.source == "../in/gone.xml"
+    assert gone.problem.startswith("no such file on the Dask worker") and "same path" in gone.problem

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from citelens.document import Document
-from citelens.errors import CiteLensError
+from citelens.errors import CiteLensError, InputError
 from citelens.formats import is_metadata_source
 from citelens.pipeline import (
     Failure,
@@ -122,11 +122,26 @@ def _worker_classifier(name: str | None) -> StanceClassifier:
 def process_on_worker(desc: Descriptor, classifier_name: str | None) -> Document | Failure:
     """Runs on a Dask worker: read → parse → segment/link → classify. Never raises for a bad input."""
     def run() -> Document:
-        data = _read_file(Path(desc.path)) if isinstance(desc, FileInput) else desc.data
+        data = _read_on_worker(desc) if isinstance(desc, FileInput) else desc.data
         # Without its paragraphs, as from the local workers: the writer never reads the full text.
         return _for_the_writer(process_document(data, desc.name, _worker_classifier(classifier_name)))
 
     return _guarded(run, desc.name)
+
+
+def _read_on_worker(desc: FileInput) -> bytes:
+    """The file, by its absolute path; one this worker cannot see says so (every input fails that way when the
+    workers do not share the client's file system)."""
+    try:
+        return _read_file(Path(desc.path))
+    except InputError as exc:
+        problem = exc.problem
+        if problem in ("no such file", "permission denied", "is a directory"):
+            import socket
+
+            problem += (f" on the Dask worker at {socket.gethostname()} ({desc.path}): the workers must see the"
+                        " inputs at the same path as this machine")
+        raise InputError(desc.name, problem) from None
 
 
 def process_many_on_worker(descs: list[Descriptor], classifier_name: str | None) -> list[Document | Failure]:
@@ -408,7 +423,9 @@ def _wait_for_scheduler(client: Any, exc: BaseException) -> None:
 def _describe(item: InputFile) -> Descriptor | Failure:
     """A picklable descriptor: a plain file by path, anything else (an archive member) by its bytes."""
     if item.path is not None:
-        return FileInput(item.name, item.path)
+        # Absolute: a worker runs in its own working directory (`dask worker` started elsewhere), where a relative
+        # name such as ../corpus/a.xml is another file or none (every input failed with "no such file").
+        return FileInput(item.name, os.path.abspath(item.path))
     data = _guarded(item.read, item.name)
     return data if isinstance(data, Failure) else BytesInput(item.name, data)
 
