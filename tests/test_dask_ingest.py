@@ -335,3 +335,11 @@ def test_files_travel_by_absolute_path_and_one_a_worker_cannot_see_says_so(tmp_p
     gone = process_on_worker(FileInput("../in/gone.xml", str(tmp_path / "in" / "gone.xml")), "cues")
     assert isinstance(gone, Failure) and gone.source == "../in/gone.xml"
     assert gone.problem.startswith("no such file on the Dask worker") and "same path" in gone.problem
+
+
+def test_a_local_cluster_serves_http_on_a_free_loopback_port(dask_client: object) -> None:
+    # Its scheduler took port 8787, and with 8787 taken (a second ingest, a running `dask scheduler`) every
+    # `citelens ingest --dask local[N]` printed a UserWarning "Port 8787 is already in use" with its source line.
+    scheduler = dask_client.cluster.scheduler  # type: ignore[attr-defined]
+    bound = [s.getsockname() for s in scheduler.http_server._sockets.values()]
+    assert bound and all(host == "127.0.0.1" and port != 8787 for host, port, *_ in bound)

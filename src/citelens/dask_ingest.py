@@ -199,9 +199,13 @@ def connect(spec: str) -> tuple[Any, Callable[[], None]]:
             # worker's heartbeat can meet the scheduler already gone and log an ERROR with two tracebacks
             # ("Failed to communicate with scheduler during heartbeat", seen in a test at load 5). What goes wrong
             # in a task reaches this process through its future, and each input's failure is its own (Failure).
+            # The scheduler always serves HTTP (health checks); with dashboard_address=None it took port 8787, and
+            # when that was taken (a second ingest, any running `dask scheduler`) printed a UserWarning "Port 8787
+            # is already in use" with its source line. A free port on loopback, no dashboard.
             cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
                                    host="127.0.0.1", env={"CITELENS_THREADS": threads},
-                                   silence_logs=logging.CRITICAL)
+                                   silence_logs=logging.CRITICAL,
+                                   scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"})
         # The scheduler, in this process, times every garbage collection with a Python callback. A SIGTERM
         # handled inside it raised where exceptions are ignored: the ingest ran on to its end, printing two
         # "Exception ignored" tracebacks (seen in a test). Its long-GC warnings are not worth that here.
