@@ -864,3 +864,13 @@ def test_unfinished_writes_in_a_read_only_folder_are_named_not_skipped(ro_folder
     (ro_folder / "index.db-wal").chmod(0o444)
     rc, out = _read_in_read_only_folder(db)
     assert rc == 1 and "index.db-wal holds writes not yet in the database file" in out
+
+
+@pytest.mark.parametrize(("raw", "size"), [("", 10), ("4", 4), ("abc", 10), ("0", 10), ("-3", 10), ("2.5", 10)])
+def test_postgres_pool_size_setting_falls_back_to_its_default(monkeypatch: pytest.MonkeyPatch, raw: str,
+                                                              size: int) -> None:
+    # CITELENS_PG_POOL_SIZE=abc was read at import: a ValueError traceback from `citelens stats`, `serve` …
+    from citelens.store.postgres import pool_size
+
+    monkeypatch.setenv("CITELENS_PG_POOL_SIZE", raw)
+    assert pool_size() == size

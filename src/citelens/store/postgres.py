@@ -32,7 +32,20 @@ from citelens.store.sql import Row, SQLStore
 SCHEMA_VERSION = latest_version("postgres")
 CONFIG = "citelens"  # the text search configuration made by the first migration
 # Connections per database URL and process (the web server's threads share them). Env: CITELENS_PG_POOL_SIZE.
-POOL_SIZE = int(os.environ.get("CITELENS_PG_POOL_SIZE", "10"))
+DEFAULT_POOL_SIZE = 10
+
+
+def pool_size() -> int:
+    """``CITELENS_PG_POOL_SIZE``, else 10; a value that is not a whole number ≥ 1 falls back to 10, as the SQLite
+    settings do (read at import, ``CITELENS_PG_POOL_SIZE=abc`` was a ValueError traceback from every command that
+    opened a PostgreSQL index: stats, export, serve, ingest)."""
+    try:
+        value = int(os.environ.get("CITELENS_PG_POOL_SIZE", ""))
+    except ValueError:
+        return DEFAULT_POOL_SIZE
+    return value if value >= 1 else DEFAULT_POOL_SIZE
+
+
 CONNECT_TIMEOUT_S = 10.0
 # The writer lock of PostgresStore.transaction: an advisory lock keyed by the schema, so indexes in other schemas
 # of one database (the tests', say) do not wait for each other.
@@ -60,7 +73,7 @@ def pool_for(url: str) -> ConnectionPool:
         pool = _pools.get(url)
         if pool is None or pool.closed:
             _probe(url)  # the server's own reason, at once (the pool retried it for 10 s, then hid it)
-            pool = ConnectionPool(url, min_size=1, max_size=max(1, POOL_SIZE), open=False, name="citelens",
+            pool = ConnectionPool(url, min_size=1, max_size=pool_size(), open=False, name="citelens",
                                   kwargs={"row_factory": dict_row, "autocommit": True}, timeout=30.0)
             try:
                 pool.open(wait=True, timeout=CONNECT_TIMEOUT_S)
