@@ -193,7 +193,7 @@ class _FakeFuture:
         self.fn, self.args, self.key = fn, args, id(self)
         self.released = False
 
-    def result(self) -> object:
+    def result(self, timeout: float | None = None) -> object:
         descs = self.args[0]
         if len(descs) > 1 and any("poison" in d.name for d in descs):
             raise RuntimeError("KilledWorker: the worker died on this task")  # as Dask says after retries
@@ -242,7 +242,7 @@ class _LosingFuture:
     def __init__(self, client: _LosingClient, fn: object, args: tuple) -> None:
         self.client, self.fn, self.args = client, fn, args
 
-    def result(self) -> object:
+    def result(self, timeout: float | None = None) -> object:
         from concurrent.futures import CancelledError
 
         self.client.results += 1
@@ -343,3 +343,50 @@ def test_a_local_cluster_serves_http_on_a_free_loopback_port(dask_client: object
     scheduler = dask_client.cluster.scheduler  # type: ignore[attr-defined]
     bound = [s.getsockname() for s in scheduler.http_server._sockets.values()]
     assert bound and all(host == "127.0.0.1" and port != 8787 for host, port, *_ in bound)
+
+
+class _SlowFuture:
+    def __init__(self, client: _WorkerlessClient, args: tuple) -> None:
+        self.client, self.args, self.waits = client, args, 0
+
+    def result(self, timeout: float | None = None) -> object:
+        self.waits += 1
+        if self.client.workers == 0 or self.waits <= 2:
+            raise TimeoutError  # as distributed's Future.result(timeout=…) does while the task waits
+        return [f"done:{d.name}" for d in self.args[0]]
+
+    def release(self) -> None:
+        pass
+
+
+class _WorkerlessClient:
+    status = "running"
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+
+    def submit(self, fn: object, *args: object, pure: bool = True) -> _SlowFuture:
+        return _SlowFuture(self, args)
+
+    def scheduler_info(self) -> dict:
+        return {"workers": {f"w{i}": {} for i in range(self.workers)}}
+
+
+def test_a_cluster_without_workers_stops_the_ingest_instead_of_waiting_for_ever(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # With every `dask worker` killed (the scheduler still up), the ingest waited silently for ever.
+    import citelens.dask_ingest as dask_ingest
+    from citelens.dask_ingest import ClusterLostError, _results_in_order
+    from citelens.pipeline import InputFile
+
+    monkeypatch.setattr(dask_ingest, "RESULT_POLL_S", 0.01)
+    monkeypatch.setattr(dask_ingest, "NO_WORKERS_WAIT_S", 0.05)
+    items = []
+    for n in ("a.xml", "b.xml"):
+        (tmp_path / n).write_bytes(b"<article/>")
+        items.append(InputFile(n, (tmp_path / n).read_bytes, 10, str(tmp_path / n)))
+    # Slow results while workers are there: waited for, however long.
+    out = list(_results_in_order(items, {}, _WorkerlessClient(workers=1), "cues", window=2, task_size=1))
+    assert [o for _i, _p, o in out] == ["done:a.xml", "done:b.xml"]
+    with pytest.raises(ClusterLostError, match="no workers"):
+        list(_results_in_order(items, {}, _WorkerlessClient(workers=0), "cues", window=2, task_size=1))

@@ -72,6 +72,10 @@ class ClusterLostError(CiteLensError):
 # How long a lost connection may take to come back before the ingest stops: the client's own reconnect time
 # (its timeout, 20 s for tcp://) and a margin.
 RECONNECT_WAIT_S = 40.0
+# How long the ingest waits for a result while the scheduler has no worker at all (every `dask worker` stopped or
+# killed, or none started yet) before it stops; checked every RESULT_POLL_S while a result is late.
+NO_WORKERS_WAIT_S = 120.0
+RESULT_POLL_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -387,7 +391,9 @@ def _task_results(task: _Task, client: Any, classifier: str | None) -> list[Any]
     inputs were re-sent one per task to the closed client, whose futures never finish: the ingest hung for good
     after "Failed to reconnect to scheduler" (seen with a `dask scheduler` stopped mid-run)."""
     try:
-        return list(task.future.result())
+        return list(_result(task.future, client))
+    except ClusterLostError:
+        raise
     except Exception as exc:  # noqa: BLE001 - a worker that died on it, or a lost task: report, go on
         if _cancelled(exc) or getattr(client, "status", "running") != "running":
             _wait_for_scheduler(client, exc)
@@ -401,6 +407,37 @@ def _task_results(task: _Task, client: Any, classifier: str | None) -> list[Any]
     finally:
         with contextlib.suppress(Exception):  # a closed client's loop may refuse the message; nothing to free
             task.future.release()
+
+
+def _result(future: Any, client: Any) -> Any:
+    """The future's result, waiting as long as it takes while the cluster has workers; ClusterLostError once the
+    scheduler has had none for NO_WORKERS_WAIT_S. (Dask keeps a task until a worker comes: with every worker of a
+    `dask worker` killed, the ingest waited silently for ever.)"""
+    without_workers: float | None = None
+    while True:
+        try:
+            return future.result(timeout=RESULT_POLL_S)
+        except TimeoutError:
+            pass
+        if _worker_count(client) != 0:
+            without_workers = None
+            continue
+        now = time.monotonic()
+        without_workers = without_workers if without_workers is not None else now
+        if now - without_workers >= NO_WORKERS_WAIT_S:
+            address = getattr(getattr(client, "scheduler", None), "address", None) or "SCHEDULER_ADDRESS"
+            raise ClusterLostError(f"the Dask scheduler has had no workers for {NO_WORKERS_WAIT_S:.0f} s; start"
+                                   f" `dask worker {address}` processes that can read the inputs")
+
+
+def _worker_count(client: Any) -> int | None:
+    """Workers the scheduler knows now; None when it cannot be asked (the client is reconnecting)."""
+    if getattr(client, "status", "running") != "running":
+        return None
+    try:
+        return len(client.scheduler_info().get("workers", {}))
+    except Exception:  # noqa: BLE001 - the scheduler did not answer: not a count of zero
+        return None
 
 
 def _cancelled(exc: BaseException) -> bool:
