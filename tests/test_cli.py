@@ -370,3 +370,16 @@ def test_corrections_csv_has_its_header_with_no_corrections_yet(tmp_path: Path, 
     assert code == EXIT_OK and len(rows) == 1 and rows[0]["stance"] == "contrasting" and rows[0]["curator"] == "alice"
     assert out.splitlines()[0] == "id,statement_id,document_identity,reference_key,sentence,old_stance,stance,curator," \
                                   "note,created_at"
+
+
+def test_ingest_json_says_why_it_stored_nothing(tmp_path: Path, mini_jats: bytes) -> None:
+    # An index that cannot be opened (exit 4) or a bad --dask (exit 2) left stdout empty under --json: a script
+    # reading the summary got no JSON at all. Now the empty summary, the error and the exit code.
+    (tmp_path / "a.xml").write_bytes(mini_jats)
+    for extra, code, words in ((["--db", str(tmp_path / "no-such-dir" / "i.db")], 4, "cannot open database"),
+                               (["--db", str(tmp_path / "i.db"), "--dask", "yarn://x"], EXIT_USAGE, "tcp://HOST:PORT")):
+        r = CliRunner().invoke(main, ["ingest", str(tmp_path / "a.xml"), *extra, "--json"])
+        assert r.exit_code == code, r.output
+        summary = json.loads(r.stdout)
+        assert summary["exit_code"] == code and words in summary["error"] and summary["stored"] == 0
+        assert words in r.stderr

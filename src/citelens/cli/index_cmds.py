@@ -8,7 +8,7 @@ import dataclasses
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -31,11 +31,11 @@ from citelens.cli.options import (
 )
 from citelens.cli.terminal import safe
 from citelens.document import MAX_ROW_ID
-from citelens.errors import CiteLensError
+from citelens.errors import CiteLensError, StoreError
 from citelens.pipeline import AUTO_MAX_JOBS, AUTO_MIN_INPUTS, resolve_jobs
 from citelens.serialize import AUTHOR_EXPORT_FIELDS, EXPORT_FIELDS, as_dict, author_row_json, statement_json
 from citelens.spreadsheet import safe_row
-from citelens.store import Correction
+from citelens.store import Correction, open_store
 from citelens.store.query import MAX_QUERY_CHARS
 
 CORRECTION_FIELDS = tuple(f.name for f in dataclasses.fields(Correction))
@@ -74,6 +74,16 @@ def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: boo
     from citelens.stance import check_classifier_name
 
     err = console(True)
+    summary = IngestSummary()
+
+    def refuse(code: int, message: str) -> NoReturn:
+        """Stop before anything is stored; with --json the (empty) summary still comes, with the error, as a
+        script reading it expects (before, stdout was empty)."""
+        err.print(f"[red]error:[/] {safe(message)}")
+        if as_json:
+            dump_json({**summary.to_dict(), "error": message, "exit_code": code})
+        sys.exit(code)
+
     client = close_cluster = None
     try:
         resolve_jobs(jobs, 1)  # a bad --jobs is a usage error before anything is opened
@@ -85,9 +95,7 @@ def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: boo
                 raise ValueError("--jobs is for one machine; with --dask the cluster's workers do the work")
             client, close_cluster = connect(dask_spec)
     except (ValueError, CiteLensError) as exc:
-        err.print(f"[red]error:[/] {safe(str(exc))}")
-        sys.exit(EXIT_USAGE)
-    summary = IngestSummary()
+        refuse(EXIT_USAGE, str(exc))
     inputs = InputPaths(paths, summary.skipped)  # streamed: walked again as it is ingested, never listed whole
     n_inputs = inputs.count()
     n_jobs = resolve_jobs(jobs, n_inputs) if client is None else 1
@@ -97,7 +105,12 @@ def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: boo
         # The worker processes start before the index is opened, so that they can be forked from this process
         # (pipeline.worker_pool): a database connection must never cross a fork.
         workers = running.enter_context(worker_pool(classifier, n_jobs, fork=True)) if n_jobs > 1 else None
-        store = open_index(db)
+        try:
+            store = open_store(db)
+        except StoreError as exc:
+            if close_cluster is not None:
+                close_cluster()
+            refuse(EXIT_ERROR, str(exc))
         with Progress(TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       TextColumn("{task.fields[current]}"), console=err, disable=not show, transient=False) as bar:
             task = bar.add_task("ingest", total=n_inputs, current="")
