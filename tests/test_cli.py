@@ -303,6 +303,16 @@ def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[st
     return found
 
 
+def _command(argv: tuple[str, ...]) -> click.Command:
+    cmd: click.Command = main
+    for name in argv:
+        assert isinstance(cmd, click.Group)
+        found = cmd.get_command(click.Context(cmd), name)
+        assert found is not None
+        cmd = found
+    return cmd
+
+
 def test_every_command_help_shows_an_example_and_says_what_db_it_needs() -> None:
     """Each --help ends with a command to copy (only classify and flows had one), and the commands that only read
     the index do not promise to create a missing --db ("created if missing"): they stop with exit 2."""
@@ -316,6 +326,8 @@ def test_every_command_help_shows_an_example_and_says_what_db_it_needs() -> None
             assert f"Example: citelens {' '.join(argv)} " in text, argv
         if argv in readers:
             assert "created if missing" not in text and "citelens ingest" in text, argv
+        if any(p.name == "db" for p in _command(argv).params):
+            assert "postgresql://" in text, argv  # serve and check said "SQLite database file" only
     report_help = " ".join(CliRunner().invoke(main, ["report", "--help"]).output.split())
     assert "PMID" in report_help and "PMCID" in report_help  # report takes them (docs/cli.md)
 

@@ -14,7 +14,8 @@ from citelens.cli.terminal import safe
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--db", "db", required=True, envvar="CITELENS_DB", type=click.Path(dir_okay=False),
-              help="SQLite database file built by `citelens ingest`. Env: CITELENS_DB.")
+              help="The index: a SQLite file built by `citelens ingest` or a postgresql://USER@HOST/DB URL."
+                   " Env: CITELENS_DB.")
 @click.option("--json", "as_json", is_flag=True, help="Results as one JSON object on stdout.")
 @click.option("--csv", "as_csv", is_flag=True, help="Results as CSV on stdout (one row per reference).")
 def check(file: str, db: str, as_json: bool, as_csv: bool) -> None:

@@ -12,7 +12,8 @@ from citelens.cli import EXIT_ERROR, EXIT_USAGE, main
 
 @main.command()
 @click.option("--db", "db", required=True, envvar="CITELENS_DB", type=click.Path(dir_okay=False),
-              help="SQLite database file built by `citelens ingest`. Env: CITELENS_DB.")
+              help="The index: a SQLite file built by `citelens ingest` or a postgresql://USER@HOST/DB URL."
+                   " Env: CITELENS_DB.")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Interface to listen on (use 0.0.0.0 only behind a reverse proxy).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535),
