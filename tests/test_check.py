@@ -272,3 +272,19 @@ def test_a_docx_whose_other_parts_unpack_too_far_is_refused_before_reading(monke
         parse_reference_list(_docx_with("word/media/image1.png", b"\0" * (3 << 20)), "paper.docx")
     fmt, refs = parse_reference_list(_docx_with("word/styles.xml", b" " * 1000), "paper.docx")
     assert fmt == "docx" and refs[0].title.startswith("Sentinel behaviour")
+
+
+def test_cli_check_reads_a_postgresql_index(store_url: str, tmp_path: Path) -> None:
+    # `citelens check FILE --db postgresql://…` was "database postgresql://… does not exist" (exit 2): it looked
+    # for a file by that name. And a file that is not an index was a StoreError traceback, not exit 4.
+    build_index(store_url)
+    f = tmp_path / "refs.ris"
+    f.write_bytes(RIS.encode("latin-1"))
+    out = CliRunner().invoke(main, ["check", str(f), "--db", store_url, "--json"])
+    assert out.exit_code == 0, out.output
+    refs = json.loads(out.output)["references"]
+    assert refs[0]["found"] and refs[0]["warnings"] and not refs[1]["found"]
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"not a database, not at all" * 100)
+    out = CliRunner().invoke(main, ["check", str(f), "--db", str(junk)])
+    assert out.exit_code == 4 and "not a usable CiteLens database" in out.output

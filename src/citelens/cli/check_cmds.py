@@ -34,14 +34,15 @@ def check(file: str, db: str, as_json: bool, as_csv: bool) -> None:
         results_csv,
         results_json,
     )
+    from citelens.cli.options import open_index
     from citelens.errors import InputError
     from citelens.pipeline import MAX_FILE_BYTES, read_regular_file
-    from citelens.store import open_store
+    from citelens.store import is_postgres_url
 
     if as_json and as_csv:
         raise click.UsageError("choose one of --json and --csv")
     err = console(True)
-    if not Path(db).exists():
+    if not is_postgres_url(db) and not Path(db).exists():  # (a postgresql:// URL was "does not exist" here)
         err.print(f"[red]error:[/] database {safe(db)} does not exist (run `citelens ingest` first)")
         sys.exit(EXIT_USAGE)
     name = "stdin" if file == "-" else file
@@ -63,7 +64,7 @@ def check(file: str, db: str, as_json: bool, as_csv: bool) -> None:
             msg = msg[len(base):]
         err.print(f"[red]error:[/] {safe(msg if name in msg else f'{name}: {msg}')}")
         sys.exit(EXIT_USAGE)
-    store = open_store(db, readonly=True)
+    store = open_index(db, readonly=True)  # a server that cannot be reached: its reason, exit 4
     try:
         results = check_references(refs, store)
     finally:
