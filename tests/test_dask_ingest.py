@@ -390,3 +390,36 @@ def test_a_cluster_without_workers_stops_the_ingest_instead_of_waiting_for_ever(
     assert [o for _i, _p, o in out] == ["done:a.xml", "done:b.xml"]
     with pytest.raises(ClusterLostError, match="no workers"):
         list(_results_in_order(items, {}, _WorkerlessClient(workers=0), "cues", window=2, task_size=1))
+
+
+class _AlwaysCancelled:
+    status = "running"
+
+    def __init__(self) -> None:
+        self.submitted = 0
+
+    def submit(self, fn: object, *args: object, pure: bool = True) -> _AlwaysCancelled:
+        self.submitted += 1
+        return self
+
+    def result(self, timeout: float | None = None) -> object:
+        from concurrent.futures import CancelledError
+
+        raise CancelledError("cancelled for reason: unknown.")
+
+    def release(self) -> None:
+        pass
+
+
+def test_a_task_cancelled_again_and_again_is_reported_not_resent_for_ever(tmp_path: Path) -> None:
+    from citelens.dask_ingest import MAX_RESENDS, _results_in_order
+    from citelens.pipeline import Failure, InputFile
+
+    items = []
+    for n in ("a.xml", "b.xml"):
+        (tmp_path / n).write_bytes(b"<article/>")
+        items.append(InputFile(n, (tmp_path / n).read_bytes, 10, str(tmp_path / n)))
+    client = _AlwaysCancelled()
+    out = [o for _i, _p, o in _results_in_order(items, {}, client, "cues", window=2, task_size=2)]
+    assert all(isinstance(o, Failure) and "failed on the cluster" in o.problem for o in out) and len(out) == 2
+    assert client.submitted == (1 + MAX_RESENDS) * 3  # the pair, then each alone, each resent MAX_RESENDS times

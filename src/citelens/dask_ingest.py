@@ -76,6 +76,9 @@ RECONNECT_WAIT_S = 40.0
 # killed, or none started yet) before it stops; checked every RESULT_POLL_S while a result is late.
 NO_WORKERS_WAIT_S = 120.0
 RESULT_POLL_S = 5.0
+# A task cancelled this many times (the scheduler lost and back again, or cancelled by another client) is handled
+# as one that failed: its inputs are tried one per task, then reported.
+MAX_RESENDS = 3
 
 
 @dataclass(frozen=True)
@@ -382,7 +385,7 @@ def _results_in_order(items: Iterable[InputFile], done: dict[str, str], client: 
         yield pop()
 
 
-def _task_results(task: _Task, client: Any, classifier: str | None) -> list[Any]:
+def _task_results(task: _Task, client: Any, classifier: str | None, resent: int = 0) -> list[Any]:
     """A task's outcomes; when the task failed on the cluster (its worker died on it, again and again), its
     inputs are tried again one per task, so that only the input that kills workers is reported.
 
@@ -396,9 +399,10 @@ def _task_results(task: _Task, client: Any, classifier: str | None) -> list[Any]
         raise
     except Exception as exc:  # noqa: BLE001 - a worker that died on it, or a lost task: report, go on
         if _cancelled(exc) or getattr(client, "status", "running") != "running":
-            _wait_for_scheduler(client, exc)
-            again = _Task(client.submit(process_many_on_worker, task.descs, classifier, pure=False), task.descs)
-            return _task_results(again, client, classifier)
+            _wait_for_scheduler(client, exc)  # ClusterLostError when it does not come back
+            if resent < MAX_RESENDS:
+                again = _Task(client.submit(process_many_on_worker, task.descs, classifier, pure=False), task.descs)
+                return _task_results(again, client, classifier, resent + 1)
         if len(task.descs) == 1:
             return [Failure(task.descs[0].name, f"failed on the cluster ({type(exc).__name__}: {exc})")]
         singles = [_Task(client.submit(process_many_on_worker, [d], classifier, pure=False), [d])
