@@ -874,3 +874,27 @@ def test_postgres_pool_size_setting_falls_back_to_its_default(monkeypatch: pytes
 
     monkeypatch.setenv("CITELENS_PG_POOL_SIZE", raw)
     assert pool_size() == size
+
+
+@pytest.mark.postgres
+def test_postgres_reads_survive_a_server_that_closed_the_pooled_connections(pg_url: str, mini_jats: bytes) -> None:
+    # After a PostgreSQL restart every idle pooled connection is dead: the web server answered 500
+    # (AdminShutdown: terminating connection due to administrator command) once per pooled connection.
+    import psycopg
+
+    store = open_store(pg_url)
+    ingest(Pipeline(store, "cues"), "c.xml", citing("10.5555/c", "Results agree with Barnes"))
+    store.close()
+    reader = open_store(pg_url, readonly=True)
+    before = reader.stats()
+    pids = {r["pid"] for r in reader._rows("SELECT pg_backend_pid() AS pid")}  # noqa: SLF001
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        for pid in pids:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    assert reader.stats().statements == before.statements == 1
+    pids = {r["pid"] for r in reader._rows("SELECT pg_backend_pid() AS pid")}  # noqa: SLF001
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        for pid in pids:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    assert reader.search_statements("agree")[0] == 1
+    reader.close()

@@ -13,10 +13,10 @@ from __future__ import annotations
 import atexit
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import psycopg
@@ -51,6 +51,7 @@ CONNECT_TIMEOUT_S = 10.0
 # of one database (the tests', say) do not wait for each other.
 _WRITER_LOCK = "SELECT pg_advisory_xact_lock(hashtext('citelens-write:' || coalesce(current_schema(), '')))"
 
+_T = TypeVar("_T")
 _pools: dict[str, ConnectionPool] = {}
 _pools_lock = threading.Lock()
 
@@ -271,9 +272,30 @@ class PostgresStore(SQLStore):
     def _as_stored(value: str) -> str:
         return _clean(value)  # (what is written is cleaned: the prefetched candidates must hold the same)
 
+    def _read(self, fn: Callable[[psycopg.Connection[Any]], _T]) -> _T:
+        """``fn`` on this transaction's connection, else on a pooled one, read again once on a fresh connection
+        when the server had closed the pooled one (a restart, an idle timeout, a failover).
+
+        After `pg_ctl restart` every idle connection of the pool was dead, and a web server answered 500 (with
+        AdminShutdown's traceback in its log) once per pooled connection until each had failed; now the first
+        failure has the pool drop its dead idle connections, and the page is read again."""
+        if self._tx is not None:
+            return fn(self._tx)
+        held: list[psycopg.Connection[Any]] = []
+        try:
+            with self._pool.connection() as conn:
+                held.append(conn)
+                return fn(conn)
+        except psycopg.OperationalError:
+            if not held or not held[0].broken:
+                raise
+        self._pool.check()
+        with self._pool.connection() as conn:
+            return fn(conn)
+
     def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[Row]:
-        with self._connection() as conn:
-            return conn.execute(_pg(sql), [_clean(a) for a in args]).fetchall()
+        values = [_clean(a) for a in args]
+        return self._read(lambda conn: conn.execute(_pg(sql), values).fetchall())
 
     def _exec(self, sql: str, args: Sequence[Any] = ()) -> None:
         with self._connection() as conn:
@@ -336,7 +358,7 @@ class PostgresStore(SQLStore):
         tsq, qargs = tsquery_sql(query)
         if not tsq:
             return 0, []
-        with self._connection() as conn:
+        def run(conn: psycopg.Connection[Any]) -> tuple[Row | None, list[Row]]:
             total = conn.execute(
                 f"WITH q AS (SELECT {tsq} AS query) SELECT COUNT(*) AS n FROM statements s"
                 f" JOIN contexts c ON c.id = s.context_id CROSS JOIN q WHERE c.tsv @@ q.query{_pg(where)}",
@@ -352,4 +374,7 @@ class PostgresStore(SQLStore):
                 f" AS snippet FROM page JOIN statements s ON s.id = page.id{self._STATEMENT_JOINS} CROSS JOIN q"
                 f" ORDER BY page.rank DESC, s.id",
                 [*qargs, *args, limit, offset]).fetchall()
+            return total, rows
+
+        total, rows = self._read(run)
         return int(total["n"] if total else 0), [(r, Snippet.from_markers(r["snippet"])) for r in rows]
