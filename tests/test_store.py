@@ -898,3 +898,28 @@ def test_postgres_reads_survive_a_server_that_closed_the_pooled_connections(pg_u
             admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
     assert reader.search_statements("agree")[0] == 1
     reader.close()
+
+
+@pytest.mark.postgres
+def test_postgres_a_transaction_whose_connection_broke_is_an_error(pg_url: str, mini_jats: bytes) -> None:
+    # A statement that failed on the lost connection was caught (a document's savepoint in an ingest batch); then
+    # the transaction ended without a commit and without an error, so the batch counted as stored what was not.
+    import contextlib
+
+    import psycopg
+
+    from citelens.errors import StoreError
+
+    store = open_store(pg_url)
+    ingest(Pipeline(store, "cues"), "c.xml", citing("10.5555/c", "Results agree with Barnes"))
+    with pytest.raises(StoreError, match="was lost: the transaction was not committed"), store.transaction():
+        store.create_work(WorkRecord(title="Never committed"))
+        pid = store._rows("SELECT pg_backend_pid() AS pid")[0]["pid"]  # noqa: SLF001
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        with contextlib.suppress(psycopg.OperationalError):  # as a document's savepoint catches it
+            store._rows("SELECT 1")  # noqa: SLF001
+    assert store.stats().documents == 1 and not store.search_works("Never committed")
+    ingest(Pipeline(store, "cues"), "d.xml", citing("10.5555/d", "Results agree with Barnes"))  # a fresh connection
+    assert store.stats().documents == 2
+    store.close()

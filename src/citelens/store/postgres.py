@@ -255,6 +255,13 @@ class PostgresStore(SQLStore):
                         # tests/test_concurrent_writers.py). Held until commit or rollback; readers never wait.
                         conn.execute(_WRITER_LOCK)
                         yield
+                    if conn.closed:
+                        # psycopg leaves a transaction whose connection broke inside it (a statement failed on it
+                        # and was caught: a document's savepoint) without a word, neither committed nor an error.
+                        # An ingest batch then counted as stored what PostgreSQL never had (after `pg_ctl
+                        # restart` mid-ingest: "stored": 255 with 235 documents in the index).
+                        raise StoreError(f"the connection to {redacted(self.url)} was lost: the transaction was"
+                                         " not committed")
                 finally:
                     self._tx = None
 
