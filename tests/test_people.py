@@ -320,6 +320,34 @@ def test_given_names_must_fit() -> None:
                        replace(known, coauthors=frozenset({"x y", "z w"})))
 
 
+def test_an_initial_does_not_let_other_given_names_join() -> None:
+    """A stored author once printed "X." must not take every given name of that letter: the record has to fit
+    one of the author's full given names (pmc-oa: "Xi Liu" had gathered Xinyu, Xuesong, Xu-hui… through one
+    "X. Liu")."""
+    from citelens.people import given_names_fit_author
+
+    lab = AuthorEvidence(coauthors=frozenset({"wan j", "jiang l", "zhou k"}), institutions=frozenset({"ror:1"}))
+    xi = replace(lab, given_names=frozenset({"Xi", "X."}))
+    assert match_confidence(replace(lab, given_names=frozenset({"Xinyu"})), xi) == 0.0
+    assert same_author(replace(lab, given_names=frozenset({"Xi"})), xi)
+    assert same_author(replace(lab, given_names=frozenset({"X."})), xi)
+    # Initials only: any name of that letter still fits (the first full name then decides).
+    assert same_author(replace(lab, given_names=frozenset({"Xinyu"})), replace(lab, given_names=frozenset({"X."})))
+    assert given_names_fit_author({"Geoffrey Peter"}, {"Geoffrey", "Geoffrey P."})
+    assert given_names_fit_author({"Anna"}, set()) and given_names_fit_author(set(), {"Anna"})
+    assert not given_names_fit_author({"Lin-Lin"}, {"Ling", "L."})
+
+
+def test_an_initial_in_the_index_does_not_pool_a_lab(pipeline: Pipeline) -> None:
+    lab = [contrib("Wan", "Jianmin", "tor"), contrib("Jiang", "Ling", "tor"), contrib("Zhou", "Kunneng", "tor")]
+    ingest(pipeline, "a.xml", article("10.1234/a", contrib("Liu", "Xi", "tor"), *lab))
+    ingest(pipeline, "b.xml", article("10.1234/b", contrib("Liu", "X.", "tor"), *lab))
+    ingest(pipeline, "c.xml", article("10.1234/c", contrib("Liu", "Xinyu", "tor"), *lab))
+    ingest(pipeline, "d.xml", article("10.1234/d", contrib("Liu", "Xi", "tor"), *lab))
+    ids = {r["doi"]: r["author_id"] for r in rows(pipeline) if r["position"] == 1}
+    assert ids["10.1234/a"] == ids["10.1234/b"] == ids["10.1234/d"] != ids["10.1234/c"]
+
+
 def test_institution_profile_and_index_windows(pipeline: Pipeline) -> None:
     smith = contrib("Smith", "Anna", "tor")
     ingest(pipeline, "a.xml", article("10.1234/a", smith, contrib("Okafor", "Ada", "lag")))

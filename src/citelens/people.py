@@ -3,7 +3,8 @@
 ORCID first: two records with the same ORCID are one author, two different ORCIDs are never one author.
 Without an ORCID, a record is compared with each stored author of the same name key (folded family name and
 first initial; also the key with family and given name swapped, "Velu Govindan" / "Govindan Velu") whose
-given names fit, and the evidence is weighed into a confidence (:func:`match_confidence`): shared co-authors,
+given names fit (one of the author's full given names, when it has any: an "X." it was once printed with does
+not let every X-name in, :func:`given_names_fit_author`), and the evidence is weighed into a confidence (:func:`match_confidence`): shared co-authors,
 a shared institution or e-mail address, and topic — shared cited works, the same journal, shared title words.
 The record joins the most likely author when that confidence reaches :data:`MERGE_THRESHOLD`; otherwise it
 starts a new author, so a common name does not pool strangers (a wrong merge is worse than a split).
@@ -101,9 +102,26 @@ def given_names_compatible(a: str, b: str) -> bool:
                for x, y in zip(short, long_, strict=False))
 
 
+def _is_full_given_name(name: str) -> bool:
+    return any(len(t) > 1 for t in _given_tokens(name))
+
+
+def given_names_fit_author(record: Iterable[str], known: Iterable[str]) -> bool:
+    """Whether a record's given names fit a stored author's: one of them must fit one of the author's *full*
+    given names when the author has any, initials only otherwise. An initial the author was once printed with
+    ("X.") fits every name of that letter, so it must not let "Xinyu" or "Xuesong" join a "Xi" (it did:
+    one pmc-oa "Xi Liu" gathered 13 other given names through one "X. Liu")."""
+    known = [k for k in known if k]
+    if not known:
+        return True
+    names = [g for g in record if g] or [""]
+    full = [k for k in known if _is_full_given_name(k)] or known
+    return any(given_names_compatible(g, k) for g in names for k in full)
+
+
 def _full_given_name_shared(a: Iterable[str], b: Iterable[str]) -> bool:
-    full = {fold(g).replace(" ", "") for g in a if any(len(t) > 1 for t in _given_tokens(g))}
-    return bool(full & {fold(g).replace(" ", "") for g in b if any(len(t) > 1 for t in _given_tokens(g))})
+    full = {fold(g).replace(" ", "") for g in a if _is_full_given_name(g)}
+    return bool(full & {fold(g).replace(" ", "") for g in b if _is_full_given_name(g)})
 
 
 def _tiered(value: float, tiers: tuple[tuple[float, float], ...]) -> float:
@@ -139,8 +157,7 @@ def match_confidence(record: AuthorEvidence, known: AuthorEvidence, *, swapped: 
     """
     if record.orcid and known.orcid:
         return 1.0 if record.orcid == known.orcid else 0.0
-    if known.given_names and not any(given_names_compatible(g, k) for g in record.given_names or {""}
-                                     for k in known.given_names):
+    if not given_names_fit_author(record.given_names, known.given_names):
         return 0.0
     return 1.0 / (1.0 + math.exp(-match_log_odds(record, known, swapped=swapped)))
 
