@@ -348,6 +348,24 @@ def test_an_initial_in_the_index_does_not_pool_a_lab(pipeline: Pipeline) -> None
     assert ids["10.1234/a"] == ids["10.1234/b"] == ids["10.1234/d"] != ids["10.1234/c"]
 
 
+def test_an_orcid_printed_on_two_positions_identifies_neither(pipeline: Pipeline) -> None:
+    """pmc-oa prints Lupi's ORCID on Denery-Papini too: one author then held two positions of one paper (both
+    names, the paper twice on one page). Two positions are two people, so the ORCID is no one's there."""
+    from citelens.people import orcids_on_several_positions
+
+    assert orcids_on_several_positions(["1", "", "2", "1", ""]) == {"1"}
+    orcid = "0000-0002-1293-6135"
+    ingest(pipeline, "a.xml", article("10.1234/a", contrib("Lupi", "Roberta", "tor", orcid),
+                                      contrib("Okafor", "Ada", "lag"), contrib("Denery-Papini", "Sandra", "tor", orcid)))
+    got = {r["position"]: r for r in rows(pipeline)}
+    assert len({got[1]["author_id"], got[2]["author_id"], got[3]["author_id"]}) == 3
+    assert got[1]["orcid"] == got[3]["orcid"] == orcid  # the rows keep what the paper printed
+    assert [a[2] for a in pipeline.store.find_authors(orcid)] == []  # but no author holds it
+    # A paper that prints it once identifies its holder as before.
+    ingest(pipeline, "b.xml", article("10.1234/b", contrib("Lupi", "Roberta", "tor", orcid)))
+    assert [a[1] for a in pipeline.store.find_authors(orcid)] == ["Roberta Lupi"]
+
+
 def test_institution_profile_and_index_windows(pipeline: Pipeline) -> None:
     smith = contrib("Smith", "Anna", "tor")
     ingest(pipeline, "a.xml", article("10.1234/a", smith, contrib("Okafor", "Ada", "lag")))

@@ -1,6 +1,7 @@
 """Author disambiguation rules: pure functions the stores call when they save a document's authors.
 
-ORCID first: two records with the same ORCID are one author, two different ORCIDs are never one author.
+ORCID first: two records with the same ORCID are one author, two different ORCIDs are never one author (an
+ORCID a document prints on two of its authors identifies neither: :func:`orcids_on_several_positions`).
 Without an ORCID, a record is compared with each stored author of the same name key (folded family name and
 first initial; also the key with family and given name swapped, "Velu Govindan" / "Govindan Velu") whose
 given names fit (one of the author's full given names, when it has any: an "X." it was once printed with does
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -55,6 +57,15 @@ def swapped_name_key(family: str, given: str) -> str:
     """The name key with family and given name swapped, for one-word given names ('Velu', 'Govindan')."""
     g = fold(given)
     return author_name_key(given, family) if g and " " not in g and len(g) > 1 else ""
+
+
+def orcids_on_several_positions(orcids: Iterable[str]) -> frozenset[str]:
+    """ORCIDs a document prints on two or more of its author positions: a publisher's error (pmc-oa has five
+    such papers: Lupi's ORCID also on Denery-Papini, Chialva's on Salvioli di Fossalunga). Two positions of one
+    paper are two people, and which of them the ORCID is is unknown, so it identifies neither: both are matched
+    by name and evidence as records without one."""
+    counts = Counter(o for o in orcids if o)
+    return frozenset(o for o, n in counts.items() if n > 1)
 
 
 def title_words(title: str) -> frozenset[str]:

@@ -27,6 +27,7 @@ from citelens.people import (
     author_name_key,
     institution_keys,
     match_confidence,
+    orcids_on_several_positions,
     swapped_name_key,
     title_words,
 )
@@ -819,8 +820,11 @@ class SQLStore(ProfileQueries, Store):
         journals = frozenset({fold(doc.journal)} - {""})
         words = title_words(doc.title)
         taken: set[int] = set()  # two positions of one paper are two people
+        doubtful = orcids_on_several_positions(a.orcid for a in doc.authors)
         rows = []
-        for pos, (a, key) in enumerate(zip(doc.authors, keys, strict=True), start=1):
+        for pos, (printed, key) in enumerate(zip(doc.authors, keys, strict=True), start=1):
+            # The row keeps the ORCID as printed; one printed on two positions identifies neither.
+            a = replace(printed, orcid="") if printed.orcid in doubtful else printed
             affs = a.affiliations
             first = affs[0] if affs else None
             located = next((x for x in affs if x.country_code), first)
@@ -838,7 +842,7 @@ class SQLStore(ProfileQueries, Store):
             author_id, confidence = assigned
             if author_id is not None:
                 taken.add(author_id)
-            rows.append((doc_id, pos, author_id, a.family, a.given, key, a.orcid, a.email,
+            rows.append((doc_id, pos, author_id, a.family, a.given, key, printed.orcid, a.email,
                          first.raw if first else "", located.institution if located else "",
                          located.ror if located else "", located.city if located else "",
                          located.region if located else "", located.country_code if located else "",
