@@ -366,6 +366,32 @@ def test_an_orcid_printed_on_two_positions_identifies_neither(pipeline: Pipeline
     assert [a[1] for a in pipeline.store.find_authors(orcid)] == ["Roberta Lupi"]
 
 
+def test_a_paper_citing_the_authors_own_paper_is_evidence() -> None:
+    kevin = AuthorEvidence(given_names=frozenset({"Kevin"}), countries=frozenset({"US"}))
+    cited = replace(kevin, works=frozenset({"7"}))
+    citing = replace(kevin, cited_works=frozenset({"7", "8"}))
+    assert match_confidence(citing, cited) > match_confidence(kevin, cited)
+    assert match_confidence(citing, cited) == match_confidence(cited, citing)  # either may be stored first
+    assert match_confidence(replace(citing, cited_works=frozenset({"8"})), cited) == match_confidence(kevin, cited)
+
+
+CITES_OWN = """<?xml version="1.0"?>
+<article><front><article-meta><article-id pub-id-type="doi">10.1234/later</article-id>
+<title-group><article-title>A later paper</article-title></title-group><contrib-group>{contribs}</contrib-group>
+<aff id="mcg">McGill University, Montreal, QC H3A 0G4, Canada</aff><pub-date><year>2023</year></pub-date></article-meta></front>
+<body><p>As we found [<xref ref-type="bibr" rid="b1">1</xref>].</p></body>
+<back><ref-list><ref id="b1"><element-citation><pub-id pub-id-type="doi">10.1234/a</pub-id></element-citation></ref></ref-list></back></article>"""
+
+
+def test_an_author_citing_their_own_paper_is_one_author(pipeline: Pipeline) -> None:
+    """pmc-oa: Kevin Begcy (Regensburg, then Nebraska) cites his own earlier paper and was two authors; the
+    citation now counts as evidence, with the name and the rest of the record."""
+    ingest(pipeline, "a.xml", article("10.1234/a", contrib("Begcy", "Kevin", "tor"), contrib("Okafor", "Ada", "lag")))
+    ingest(pipeline, "later.xml", CITES_OWN.format(contribs=contrib("Begcy", "Kevin", "mcg")).encode())
+    ids = {r["doi"]: r["author_id"] for r in rows(pipeline) if r["name"] == "Kevin Begcy"}
+    assert ids["10.1234/a"] == ids["10.1234/later"]
+
+
 def test_institution_profile_and_index_windows(pipeline: Pipeline) -> None:
     smith = contrib("Smith", "Anna", "tor")
     ingest(pipeline, "a.xml", article("10.1234/a", smith, contrib("Okafor", "Ada", "lag")))

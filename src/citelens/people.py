@@ -6,7 +6,8 @@ Without an ORCID, a record is compared with each stored author of the same name 
 first initial; also the key with family and given name swapped, "Velu Govindan" / "Govindan Velu") whose
 given names fit (one of the author's full given names, when it has any: an "X." it was once printed with does
 not let every X-name in, :func:`given_names_fit_author`), and the evidence is weighed into a confidence (:func:`match_confidence`): shared co-authors,
-a shared institution or e-mail address, and topic — shared cited works, the same journal, shared title words.
+a shared institution or e-mail address, one's paper citing a paper of the other (a self-citation), and topic —
+shared cited works, the same journal, shared title words.
 The record joins the most likely author when that confidence reaches :data:`MERGE_THRESHOLD`; otherwise it
 starts a new author, so a common name does not pool strangers (a wrong merge is worse than a split).
 
@@ -37,6 +38,7 @@ _EMAIL = 6.0
 _SAME_JOURNAL = 0.7
 _TITLE_WORDS = ((5, 1.5), (3, 1.0), (2, 0.7), (1, 0.3))  # (shared content words of titles at least, weight)
 _CITED_WORKS = ((10, 3.5), (5, 2.5), (3, 1.5), (2, 0.8), (1, 0.3))  # (shared cited works at least, weight)
+_CITES_OWN_WORK = 2.5  # one's paper cites a paper of the other (people cite their own work)
 _OTHER_COUNTRY = -1.0  # every located affiliation of one in another country than every one of the other
 _SWAPPED_NAME = -1.0  # matched with family and given name swapped
 
@@ -86,6 +88,7 @@ class AuthorEvidence:
     journals: frozenset[str] = field(default_factory=frozenset)  # folded journal titles
     cited_works: frozenset[str] = field(default_factory=frozenset)  # work ids the author's documents cite
     title_words: frozenset[str] = field(default_factory=frozenset)  # content words of their titles
+    works: frozenset[str] = field(default_factory=frozenset)  # work ids of the author's own documents
 
 
 def institution_keys(rors: Iterable[str], names: Iterable[str]) -> frozenset[str]:
@@ -155,6 +158,8 @@ def match_log_odds(record: AuthorEvidence, known: AuthorEvidence, *, swapped: bo
         score += _SAME_JOURNAL
     score += _tiered(len(record.title_words & known.title_words), _TITLE_WORDS)
     score += _tiered(len(record.cited_works & known.cited_works), _CITED_WORKS)
+    if record.cited_works & known.works or record.works & known.cited_works:
+        score += _CITES_OWN_WORK
     if record.countries and known.countries and not record.countries & known.countries:
         score += _OTHER_COUNTRY
     return score

@@ -817,6 +817,7 @@ class SQLStore(ProfileQueries, Store):
         kept_by_key = {k: list(v) for k, v in (previous or {}).items()}
         keys = [author_name_key(a.family, a.given) for a in doc.authors]
         cited = frozenset(str(parse_work_id(r.work_id)) for r in doc.references if r.work_id)
+        own = frozenset({str(parse_work_id(doc.work_id))} if doc.work_id else set())
         journals = frozenset({fold(doc.journal)} - {""})
         words = title_words(doc.title)
         taken: set[int] = set()  # two positions of one paper are two people
@@ -834,7 +835,7 @@ class SQLStore(ProfileQueries, Store):
                 institutions=institution_keys([x.ror for x in affs], [x.institution for x in affs]),
                 emails=frozenset({a.email.lower()} if a.email else set()),
                 countries=frozenset(x.country_code for x in affs if x.country_code), journals=journals,
-                cited_works=cited, title_words=words)
+                cited_works=cited, title_words=words, works=own)
             assigned: tuple[int | None, float | None] = (None, None)
             if key:
                 assigned = (self._kept_author(a, kept_by_key.get(key, []), taken)
@@ -900,12 +901,15 @@ class SQLStore(ProfileQueries, Store):
         cited = {str(r["work_id"]) for r in self._rows(
             "SELECT DISTINCT r.work_id FROM document_authors a JOIN refs r ON r.document_id = a.document_id"
             " WHERE a.author_id = ? AND r.work_id IS NOT NULL", (author_id,))}
+        works = {str(r["work_id"]) for r in self._rows(
+            "SELECT DISTINCT d.work_id FROM document_authors a JOIN documents d ON d.id = a.document_id"
+            " WHERE a.author_id = ? AND d.work_id IS NOT NULL", (author_id,))}
         return AuthorEvidence(
             orcid=orcid, coauthors=frozenset(coauthors), institutions=institution_keys(rors, names),
             given_names=frozenset(r["given"] for r in own if r["given"]),
             emails=frozenset(r["email"].lower() for r in own if r["email"]),
             countries=frozenset(countries - {""}), journals=frozenset(fold(r["journal"]) for r in own) - {""},
-            cited_works=frozenset(cited),
+            cited_works=frozenset(cited), works=frozenset(works),
             title_words=frozenset().union(*(title_words(r["title"]) for r in own)))
 
     def _assign_author(self, a: Author, key: str, record: AuthorEvidence,
@@ -928,7 +932,8 @@ class SQLStore(ProfileQueries, Store):
                     continue  # two ORCIDs are two people
                 # Swapped, the record's family name is the stored author's given name ("Velu" / "Govindan").
                 rec = replace(record, given_names=frozenset({a.family})) if is_swapped else record
-                confidence = match_confidence(rec, self._author_evidence(cid, cand["orcid"]), swapped=is_swapped)
+                known = self._author_evidence(cid, cand["orcid"])
+                confidence = match_confidence(rec, known, swapped=is_swapped)
                 if best is None or confidence > best[0]:
                     best = (confidence, cid, cand["orcid"])
         if best is not None and best[0] >= MERGE_THRESHOLD:
