@@ -392,6 +392,21 @@ def test_an_author_citing_their_own_paper_is_one_author(pipeline: Pipeline) -> N
     assert ids["10.1234/a"] == ids["10.1234/later"]
 
 
+def test_an_author_known_by_initials_takes_a_full_given_name(pipeline: Pipeline) -> None:
+    """The name an author is shown by was its first record's for good: "R. K. Varshney" though four of five
+    pmc-oa papers print "Rajeev K. Varshney". A joining record that spells out the given name now names it."""
+    from citelens.people import fuller_name
+
+    assert fuller_name({"R. K.", "R K"}, "Rajeev K.") and not fuller_name({"R. K.", "Rajeev K."}, "Rajeev Kumar")
+    assert not fuller_name({"R. K."}, "R.") and not fuller_name(set(), "")
+    lab = [contrib("Okafor", "Ada", "lag"), contrib("Bello", "Tunde", "lag")]
+    ingest(pipeline, "a.xml", article("10.1234/a", contrib("Varshney", "R. K.", "tor"), *lab))
+    ingest(pipeline, "b.xml", article("10.1234/b", contrib("Varshney", "Rajeev K.", "tor"), *lab))
+    ingest(pipeline, "c.xml", article("10.1234/c", contrib("Varshney", "R.K.", "tor"), *lab))
+    (hit,) = pipeline.store.find_authors("Varshney")
+    assert hit[1] == "Rajeev K. Varshney" and hit[3] == 3
+
+
 def test_institution_profile_and_index_windows(pipeline: Pipeline) -> None:
     smith = contrib("Smith", "Anna", "tor")
     ingest(pipeline, "a.xml", article("10.1234/a", smith, contrib("Okafor", "Ada", "lag")))

@@ -133,6 +133,13 @@ def given_names_fit_author(record: Iterable[str], known: Iterable[str]) -> bool:
     return any(given_names_compatible(g, k) for g in names for k in full)
 
 
+def fuller_name(known_given_names: Iterable[str], record_given: str) -> bool:
+    """Whether an author whose records all give initials only ("R. K.") is better shown by the name of a record
+    that joins it with a full given name ("Rajeev K."). An author was shown by its first record's name for good,
+    so pmc-oa's "R. K. Varshney" stayed so though four of his five papers spell the name out."""
+    return _is_full_given_name(record_given) and not any(_is_full_given_name(g) for g in known_given_names)
+
+
 def _full_given_name_shared(a: Iterable[str], b: Iterable[str]) -> bool:
     full = {fold(g).replace(" ", "") for g in a if _is_full_given_name(g)}
     return bool(full & {fold(g).replace(" ", "") for g in b if _is_full_given_name(g)})

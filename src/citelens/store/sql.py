@@ -25,6 +25,7 @@ from citelens.people import (
     MERGE_THRESHOLD,
     AuthorEvidence,
     author_name_key,
+    fuller_name,
     institution_keys,
     match_confidence,
     orcids_on_several_positions,
@@ -922,6 +923,7 @@ class SQLStore(ProfileQueries, Store):
                 return int(row["id"]), 1.0
         swapped = swapped_name_key(a.family, a.given)
         best: tuple[float, int, str] | None = None
+        best_given: frozenset[str] | None = None  # the best candidate's given names (None: matched swapped)
         for name_key, is_swapped in ((key, False), (swapped, True)):
             if not name_key or (is_swapped and name_key == key):
                 continue
@@ -935,10 +937,12 @@ class SQLStore(ProfileQueries, Store):
                 known = self._author_evidence(cid, cand["orcid"])
                 confidence = match_confidence(rec, known, swapped=is_swapped)
                 if best is None or confidence > best[0]:
-                    best = (confidence, cid, cand["orcid"])
+                    best, best_given = (confidence, cid, cand["orcid"]), None if is_swapped else known.given_names
         if best is not None and best[0] >= MERGE_THRESHOLD:
             if a.orcid and not best[2]:
                 self._exec("UPDATE authors SET orcid = ? WHERE id = ?", (a.orcid, best[1]))
+            if best_given is not None and fuller_name(best_given, a.given):
+                self._exec("UPDATE authors SET name = ? WHERE id = ?", (a.display, best[1]))
             return best[1], round(best[0], 4)
         new_id = self._insert_id("INSERT INTO authors (name, name_key, orcid) VALUES (?, ?, ?)",
                                  (a.display, key, a.orcid))
