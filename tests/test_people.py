@@ -407,6 +407,27 @@ def test_an_author_known_by_initials_takes_a_full_given_name(pipeline: Pipeline)
     assert hit[1] == "Rajeev K. Varshney" and hit[3] == 3
 
 
+def test_an_abstract_book_gives_no_coauthor_evidence(pipeline: Pipeline) -> None:
+    """pmc-oa holds an ICU symposium's abstracts as one paper of 2,441 authors: some of them share a name key with
+    a co-author of nearly anyone, so "T. Kim" (Asan, intensive care) became Tae Lim Kim (rice biochemistry)
+    and "K. Lee" Kyu Ri Lee. Co-authors of a paper with over 100 authors are no evidence now."""
+    from citelens.people import COAUTHOR_EVIDENCE_MAX_AUTHORS, coauthor_keys
+
+    assert coauthor_keys(["kim t", "lee k", "", "kim t"], "kim t") == {"lee k"}
+    assert coauthor_keys([f"x{i} a" for i in range(COAUTHOR_EVIDENCE_MAX_AUTHORS + 1)], "x0 a") == frozenset()
+    common = [contrib("Lee", "K.", "none"), contrib("Park", "S.", "none")]
+
+    def paper(doi: str, first: str, fillers: int) -> bytes:
+        return article(doi, contrib("Kim", first, "none"), *common,
+                       *(contrib(f"Filler{i}", "A.", "none") for i in range(fillers)))
+
+    ingest(pipeline, "book.xml", paper("10.1234/book", "T.", 101))  # 104 authors
+    ingest(pipeline, "rice.xml", paper("10.1234/rice", "Tae Lim", 0))
+    ingest(pipeline, "small.xml", paper("10.1234/small", "T.", 20))  # 23 authors: co-authors count
+    ids = {r["doi"]: r["author_id"] for r in rows(pipeline) if r["position"] == 1}
+    assert ids["10.1234/book"] != ids["10.1234/rice"] == ids["10.1234/small"]
+
+
 def test_institution_profile_and_index_windows(pipeline: Pipeline) -> None:
     smith = contrib("Smith", "Anna", "tor")
     ingest(pipeline, "a.xml", article("10.1234/a", smith, contrib("Okafor", "Ada", "lag")))

@@ -5,9 +5,10 @@ ORCID a document prints on two of its authors identifies neither: :func:`orcids_
 Without an ORCID, a record is compared with each stored author of the same name key (folded family name and
 first initial; also the key with family and given name swapped, "Velu Govindan" / "Govindan Velu") whose
 given names fit (one of the author's full given names, when it has any: an "X." it was once printed with does
-not let every X-name in, :func:`given_names_fit_author`), and the evidence is weighed into a confidence (:func:`match_confidence`): shared co-authors,
-a shared institution or e-mail address, one's paper citing a paper of the other (a self-citation), and topic —
-shared cited works, the same journal, shared title words.
+not let every X-name in, :func:`given_names_fit_author`), and the evidence is weighed into a confidence
+(:func:`match_confidence`): shared co-authors (none from a paper with over 100 authors), a shared institution
+or e-mail address, one's paper citing a paper of the other (people cite their own work), and topic — shared
+cited works, the same journal, shared title words.
 The record joins the most likely author when that confidence reaches :data:`MERGE_THRESHOLD`; otherwise it
 starts a new author, so a common name does not pool strangers (a wrong merge is worse than a split).
 
@@ -28,6 +29,10 @@ from dataclasses import dataclass, field
 from citelens.references.resolve import fold
 
 MERGE_THRESHOLD = 0.9  # confidence needed to put a record under an existing author
+# A paper with more authors than this (an abstract book, a consortium) gives no co-author evidence: among 2,441
+# authors some share a name key with a co-author of nearly anyone ("Kim T." of an ICU abstract became a rice
+# biochemist). Its authors still join by ORCID, institution, e-mail and topic.
+COAUTHOR_EVIDENCE_MAX_AUTHORS = 100
 
 # Evidence weights (log-odds). The prior is for two records that share a name key and fitting given names.
 _PRIOR = -1.5
@@ -68,6 +73,14 @@ def orcids_on_several_positions(orcids: Iterable[str]) -> frozenset[str]:
     by name and evidence as records without one."""
     counts = Counter(o for o in orcids if o)
     return frozenset(o for o, n in counts.items() if n > 1)
+
+
+def coauthor_keys(keys: list[str], own: str) -> frozenset[str]:
+    """The name keys of a record's co-authors (``keys``: every position's key, ``own``: the record's); none for a
+    paper with more than :data:`COAUTHOR_EVIDENCE_MAX_AUTHORS` authors."""
+    if len(keys) > COAUTHOR_EVIDENCE_MAX_AUTHORS:
+        return frozenset()
+    return frozenset(k for k in keys if k and k != own)
 
 
 def title_words(title: str) -> frozenset[str]:

@@ -22,9 +22,11 @@ from typing import Any, NamedTuple, TypeVar
 from citelens.document import SECTIONS, STANCES, Author, Document
 from citelens.errors import NotFoundError, StoreError
 from citelens.people import (
+    COAUTHOR_EVIDENCE_MAX_AUTHORS,
     MERGE_THRESHOLD,
     AuthorEvidence,
     author_name_key,
+    coauthor_keys,
     fuller_name,
     institution_keys,
     match_confidence,
@@ -831,7 +833,7 @@ class SQLStore(ProfileQueries, Store):
             first = affs[0] if affs else None
             located = next((x for x in affs if x.country_code), first)
             evidence = AuthorEvidence(
-                orcid=a.orcid, coauthors=frozenset(k for k in keys if k and k != key),
+                orcid=a.orcid, coauthors=coauthor_keys(keys, key),
                 given_names=frozenset({a.given}) if a.given else frozenset(),
                 institutions=institution_keys([x.ror for x in affs], [x.institution for x in affs]),
                 emails=frozenset({a.email.lower()} if a.email else set()),
@@ -883,7 +885,9 @@ class SQLStore(ProfileQueries, Store):
         """What the index knows about a stored author: the evidence :func:`match_confidence` weighs."""
         coauthors = {r["name_key"] for r in self._rows(
             "SELECT DISTINCT o.name_key FROM document_authors d JOIN document_authors o"
-            " ON o.document_id = d.document_id AND o.position <> d.position WHERE d.author_id = ?", (author_id,))}
+            " ON o.document_id = d.document_id AND o.position <> d.position WHERE d.author_id = ?"
+            " AND (SELECT COUNT(*) FROM document_authors c WHERE c.document_id = d.document_id) <= ?",
+            (author_id, COAUTHOR_EVIDENCE_MAX_AUTHORS))}
         own = self._rows("SELECT a.ror, a.institution, a.given, a.email, a.country, a.affiliations_json, d.journal,"
                          " d.title FROM document_authors a JOIN documents d ON d.id = a.document_id"
                          " WHERE a.author_id = ?", (author_id,))
