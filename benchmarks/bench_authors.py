@@ -116,7 +116,9 @@ def main() -> None:
         "Rule (`citelens.people`): same folded family name and first initial (or the two names swapped), given "
         "names that fit ('J.-G.' fits 'Jung-Gu', 'Taylor R.' fits 'Taylor', 'Li' does not fit 'Lei'), then "
         "evidence weighed into a confidence — shared co-authors, institution (ROR id or name), e-mail, country, "
-        "and topic (shared cited works, same journal, shared title words); a join needs confidence ≥ "
+        "a paper citing the other's paper, and topic (shared cited works, same journal, shared title words); "
+        "no co-author evidence from a paper with over 100 authors; an initial-only name ('X.') does not let "
+        "other full given names in; a join needs confidence ≥ "
         "0.9."])
     print(text)
     if not args.no_write:
