@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import click
+import pytest
 from click.testing import CliRunner
 
 from citelens.cli import EXIT_NOT_FOUND, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, main
@@ -395,3 +396,42 @@ def test_ingest_json_says_why_it_stored_nothing(tmp_path: Path, mini_jats: bytes
         summary = json.loads(r.stdout)
         assert summary["exit_code"] == code and words in summary["error"] and summary["stored"] == 0
         assert words in r.stderr
+
+
+@pytest.mark.parametrize("stop", ["ctrl-c", "sigterm"])
+def test_ingest_json_says_what_is_stored_when_interrupted(tmp_path: Path, mini_jats: bytes, stop: str,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C or SIGTERM during `ingest --json` printed no JSON, so a script could not tell what the index holds.
+    Now the summary comes, with error and exit_code, and counts the whole committed batch: the progress callback
+    (where SIGTERM's stop is raised) ran while the batch was being counted, so the summary said less than the
+    index held."""
+    import citelens.cli as cli_module
+    import citelens.pipeline as pipeline_module
+    from citelens.store import open_store
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"a{i}.xml").write_bytes(mini_jats.replace(b"10.9999/JTB.2020.001", f"10.5555/int.{i}".encode()))
+    real_store_batch = pipeline_module.Pipeline.store_batch
+
+    def store_then_stop(self, batch, summary, on_progress=None, on_stored=None):  # type: ignore[no-untyped-def]
+        def progress(item, status):  # type: ignore[no-untyped-def]
+            if stop == "ctrl-c":
+                raise KeyboardInterrupt
+            cli_module._signal_seen = 15  # as the SIGTERM handler leaves it
+            on_progress(item, status)
+
+        real_store_batch(self, batch, summary, progress, on_stored)
+
+    monkeypatch.setattr(pipeline_module.Pipeline, "store_batch", store_then_stop)
+    monkeypatch.setattr(cli_module, "_signal_seen", 0)
+    db = tmp_path / "x.db"
+    result = CliRunner().invoke(main, ["ingest", str(folder), "--db", str(db), "--json", "--jobs", "1"])
+    monkeypatch.setattr(cli_module, "_signal_seen", 0)
+    body = json.loads(result.output[:result.output.rindex("}") + 1])
+    store = open_store(db, readonly=True)
+    assert body["stored"] == store.stats().documents == 3  # one batch: all three committed and counted
+    store.close()
+    assert body["error"].startswith("interrupted (Ctrl-C)" if stop == "ctrl-c" else "interrupted (SIGTERM)")
+    assert body["exit_code"] == (1 if stop == "ctrl-c" else 143) == result.exit_code

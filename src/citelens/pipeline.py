@@ -613,7 +613,8 @@ class Pipeline:
             problem = f"not stored: the transaction failed ({type(exc).__name__}: {exc})"
             results = [o if isinstance(o, Failure) else Failure(item.name, problem)
                        for (item, o) in batch]
-        for (item, outcome), result in zip(batch, results, strict=True):
+        statuses = []
+        for (_item, outcome), result in zip(batch, results, strict=True):
             status = "failed"
             if isinstance(result, Failure):
                 summary.failed.append(result)
@@ -626,7 +627,11 @@ class Pipeline:
                 summary.references_matched += saved.resolved_existing
                 summary.warnings += len(cast(Document, outcome).warnings)
                 status = "stored"
-            if on_progress:
+            statuses.append(status)
+        # The whole committed batch is counted before the progress callback runs, which may stop the ingest (the
+        # CLI's raises on SIGTERM): the summary then says what the index holds, not part of the batch.
+        if on_progress:
+            for (item, _outcome), status in zip(batch, statuses, strict=True):
                 on_progress(item, status)
 
     def _processed(self, items: Iterable[InputFile], jobs: int,

@@ -104,7 +104,7 @@ def run() -> None:
     def unraisable(info: Any) -> None:
         # The stop raised where Python ignores exceptions (a finaliser, a gc callback): not an error to show;
         # the command stops at its next step (raise_if_stopped) or ends by the signal after all (below).
-        if not isinstance(info.exc_value, _Stopped):
+        if not isinstance(info.exc_value, StoppedBySignal):
             default_unraisable(info)
 
     sys.unraisablehook = unraisable
@@ -113,7 +113,7 @@ def run() -> None:
     try:
         main()
         code: object = EXIT_OK
-    except _Stopped as stop:
+    except StoppedBySignal as stop:
         code, stopped_by = stop.code, stop.signum
     except SystemExit as stop:  # click ends every command this way (standalone mode)
         code = stop.code
@@ -141,7 +141,7 @@ def run() -> None:
     os._exit(code)
 
 
-class _Stopped(SystemExit):
+class StoppedBySignal(SystemExit):
     """Raised by SIGTERM's handler under ``run``: the command leaves through its own clean-up."""
 
     def __init__(self, signum: int) -> None:
@@ -157,7 +157,7 @@ def raise_if_stopped() -> None:
     """Stop here if a SIGTERM was handled and its exception went astray (see ``run``): long loops call it at
     each step."""
     if _signal_seen:
-        raise _Stopped(_signal_seen)
+        raise StoppedBySignal(_signal_seen)
 
 
 def _stop_on_signal(signum: int, _frame: object) -> None:
@@ -167,4 +167,4 @@ def _stop_on_signal(signum: int, _frame: object) -> None:
     _signal_seen = signum
     signal.signal(signum, signal.SIG_DFL)  # a second one while cleaning up ends the process at once
     print("Stopped (SIGTERM).", file=sys.stderr, flush=True)
-    raise _Stopped(signum)
+    raise StoppedBySignal(signum)

@@ -7,6 +7,7 @@ import csv
 import dataclasses
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -101,7 +102,7 @@ def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: boo
     n_jobs = resolve_jobs(jobs, n_inputs) if client is None else 1
     show = not quiet and not as_json
     stopped_by: str | None = None  # why the ingest stopped before its end (the cluster was lost)
-    with contextlib.ExitStack() as running:
+    with _summary_when_interrupted(summary, as_json), contextlib.ExitStack() as running:
         # The worker processes start before the index is opened, so that they can be forked from this process
         # (pipeline.worker_pool): a database connection must never cross a fork.
         workers = running.enter_context(worker_pool(classifier, n_jobs, fork=True)) if n_jobs > 1 else None
@@ -160,6 +161,24 @@ def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: boo
         for f in summary.failed:
             c.print(f"  [red]failed[/]  {safe(f.source)}: {safe(f.problem)}")
     sys.exit(code)
+
+
+@contextlib.contextmanager
+def _summary_when_interrupted(summary: Any, as_json: bool) -> Iterator[None]:
+    """With --json, Ctrl-C or SIGTERM still print the summary of what is stored (with ``error`` and the
+    ``exit_code`` the command ends with), as a lost cluster does: a script reading stdout got nothing and could
+    not tell what the index holds. The summary counts only committed batches, so it is what the index has."""
+    from citelens.cli import StoppedBySignal  # (defined after the commands are registered)
+
+    try:
+        yield
+    except (KeyboardInterrupt, StoppedBySignal) as stop:
+        if as_json:
+            by = "Ctrl-C" if isinstance(stop, KeyboardInterrupt) else "SIGTERM"
+            code = 1 if isinstance(stop, KeyboardInterrupt) else int(stop.code or 1)
+            dump_json({**summary.to_dict(), "error": f"interrupted ({by}): what was stored stays stored, and the same"
+                       " command resumes after it", "exit_code": code})
+        raise
 
 
 # ------------------------------------------------------------------------------------------- report
