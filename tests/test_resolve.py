@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from citelens.document import Author, CitationStatement, Document, Reference
 from citelens.references.identifiers import normalise_doi, normalise_pmcid, normalise_pmid
 from citelens.references.memory import InMemoryWorkIndex
@@ -368,6 +370,26 @@ def test_self_citations_flagged() -> None:
                       CitationStatement(reference_key="r2", sentence="s", callout_start=0, callout_end=1)]
     flag_self_citations(doc)
     assert [s.self_citation for s in doc.statements] == [True, False]
+
+
+@pytest.mark.parametrize(("citing_given", "cited_given", "self_citation"), [
+    ("Ada", "A.", True), ("Ada", "Ada", True), ("Ada", "", True), ("Chen-Peng", "C.-P.", True),
+    ("Chen-Peng", "CP", True), ("John H.", "JH", True), ("J.", "John", True), ("Ya-Lin A.", "YA", True),
+    ("Ya-Lin A.", "Y.-L.", True), ("Célia Maria de Almeida", "C. M. A.", True),
+    # The same first letter is not the same person: the given names must fit.
+    ("Chen-Peng", "CW", False), ("Chen-Peng", "C.-W.", False), ("John", "James", False), ("Wei", "Wei Min", False),
+    ("Jae Kwang", "J-B", False), ("Sung-Ryul", "S. D.", False), ("A. K. M. Mominul", "AKMA", False),
+    ("", "Ada", False),
+])
+def test_self_citations_need_given_names_that_fit(citing_given: str, cited_given: str, self_citation: bool) -> None:
+    """Only the first letters were compared: "Chen, Chen-Peng" citing "Chen CW", or a John citing a James of his
+    surname, was a self-citation (the author pages' self-citation share and every exclude_self filter)."""
+    doc = citing("a.xml", [ref("r1", "Earlier work", "Chen", 2015)], authors=["Chen"])
+    doc.authors[0].given = citing_given
+    doc.references[0].authors[0].given = cited_given
+    doc.statements = [CitationStatement(reference_key="r1", sentence="s", callout_start=0, callout_end=1)]
+    flag_self_citations(doc)
+    assert doc.statements[0].self_citation is self_citation
 
 
 def test_hostile_digit_runs_in_pages_and_titles_do_not_break_resolution() -> None:

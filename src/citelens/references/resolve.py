@@ -617,34 +617,77 @@ def resolve_references(doc: Document, index: WorkIndex) -> Document:
 
 # -------------------------------------------------------------------------------------- self-citation
 
-def _person_keys(authors: list[Author]) -> set[tuple[str, str]]:
-    keys = set()
-    for a in authors:
-        fam = fold(a.family)
-        if not fam or len(fam) < 2:
+# Lower-case name particles left out of initials ("Célia Maria de Almeida" is C. M. A.).
+_NAME_PARTICLES = frozenset({"de", "da", "do", "dos", "das", "del", "della", "di", "van", "von", "der", "den", "la",
+                             "le", "du", "e", "y"})
+
+
+def _given_parts(given: str) -> list[list[str]]:
+    """A given name's words, each as its hyphen-joined parts ("Ya-Lin A." → [["Ya", "Lin"], ["A"]]), particles and
+    initials run together in capitals ("CW" → [["C"], ["W"]]) handled."""
+    words = [w for w in re.split(r"[\s.]+", given) if w.strip("-")]
+    out: list[list[str]] = []
+    for w in words:
+        if w in _NAME_PARTICLES:
             continue
-        initial = fold(a.given)[:1]
-        keys.add((fam, initial))
-    return keys
+        letters = w.replace("-", "")
+        if 1 < len(letters) <= 3 and letters.isalpha() and letters.isupper():
+            out += [[c] for c in letters]  # Vancouver initials: "CW"
+        else:
+            out.append([x for x in w.split("-") if x])
+    return out
+
+
+def _initials(given: str) -> tuple[str, str]:
+    """(every initial, one per word): the initials a given name may be cited with, each hyphen part its own
+    ("Ya-Lin A." → "YLA") or each word one ("YA")."""
+    parts = _given_parts(given)
+    return ("".join(fold(x)[:1] for word in parts for x in word), "".join(fold(word[0])[:1] for word in parts))
+
+
+def _initials_agree(citing: str, cited: str) -> bool:
+    """Whether the initials of two given names agree as far as both go. One initial per word is a reading of a
+    hyphenated name ("Ya-Lin" as "Y."), never a licence for another initial after it ("Chen-Peng" is not "C.-W.")."""
+    (a_every, a_word), (b_every, b_word) = _initials(citing), _initials(cited)
+    pairs = [(a_every, b_every), (a_word, b_every), (a_every, b_word)]
+    return any(a and b and (a.startswith(b) or b.startswith(a)) and not (a == a_word != a_every and len(b) > len(a))
+               and not (b == b_word != b_every and len(a) > len(b)) for a, b in pairs)
+
+
+def _may_be_one_person(citing: str, cited: str) -> bool:
+    """Whether a citing author's given name ``citing`` and a cited author's ``cited`` (same surname) may name one
+    person: full names must fit (:func:`citelens.people.given_names_compatible`); where either is written as
+    initials only, the initials must agree as far as both go."""
+    from citelens.people import given_names_compatible  # (people reads this module's fold)
+
+    if not fold(cited):
+        return True  # a cited surname alone
+    if not fold(citing):
+        return False
+    if any(all(len(x) == 1 for word in _given_parts(g) for x in word) for g in (citing, cited)):
+        return _initials_agree(citing, cited)
+    return given_names_compatible(*(" ".join("-".join(word) for word in _given_parts(g)) for g in (citing, cited)))
 
 
 def flag_self_citations(doc: Document) -> Document:
-    """A statement is a self-citation when the citing and cited work share an author (surname + initial)."""
-    mine = _person_keys(doc.authors)
+    """A statement is a self-citation when the citing and cited work share an author: the same surname and given
+    names that may name one person (:func:`_may_be_one_person`: "J." fits "John", "Ya-Lin A." fits "YA",
+    "Chen-Peng" does not fit "CW"), or a cited surname without given names. Only the first letters were compared,
+    so "Chen, Chen-Peng" citing "Chen CW", or a John citing a James of the same surname, was a self-citation."""
+    mine: dict[str, list[str]] = {}
+    for a in doc.authors:
+        fam = fold(a.family)
+        if fam and len(fam) >= 2:
+            mine.setdefault(fam, []).append(a.given)
     if not mine:
         return doc
-    # A cited author can only be one of mine with one of my surnames: fold their given name (the initial) for
-    # those alone, not for every author of every reference (the rule is _person_keys' pairs, checked lazily).
-    surnames = {fam for fam, _ in mine}
     self_refs = set()
     for ref in doc.references:
         for a in ref.authors:
-            fam = fold(a.family)
-            if fam in surnames:  # (so not empty and at least two letters, as _person_keys keeps)
-                ini = fold(a.given)[:1]
-                if not ini or (fam, ini) in mine:
-                    self_refs.add(ref.key)
-                    break
+            given_names = mine.get(fold(a.family))
+            if given_names is not None and any(_may_be_one_person(g, a.given) for g in given_names):
+                self_refs.add(ref.key)
+                break
     for st in doc.statements:
         st.self_citation = st.reference_key in self_refs
     return doc
