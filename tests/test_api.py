@@ -134,6 +134,30 @@ def test_citations_filters_and_pages(client: TestClient) -> None:
     assert paged["page"] == 3 and len(paged["citations"]) == 1
 
 
+def test_api_pages_reach_every_row_whatever_the_pages_bound(index_db: Path, tmp_path: Path) -> None:
+    """The pages stop at page 500 (Settings.max_page, for readers); /api/citations and /api/search page through
+    every row their `total` counts, however far (at per_page=1, page 501 of a work with 600 statements): here
+    with the pages' bound at 2, every statement comes back exactly once on pages 1..total."""
+    db = tmp_path / "api.db"
+    shutil.copy(index_db, db)
+    with TestClient(create_app(db, Settings(secret_key="k", max_page=2))) as c:
+        assert c.get(f"/reports/{CITED}?page=3").status_code == 400  # the pages keep their bound
+        for path, params, key in ((f"/api/citations/{CITED}", {}, "citations"),
+                                  ("/api/search", {"q": "sentinel"}, "results")):
+            total = c.get(path, params=params).json()["total"]
+            assert total > 2
+            ids = []
+            for page in range(1, total + 1):
+                r = c.get(path, params={**params, "per_page": 1, "page": page})
+                assert r.status_code == 200 and r.json()["page"] == page, r.text
+                ids += [x["id"] for x in r.json()[key]]
+            assert len(ids) == len(set(ids)) == total
+            past = c.get(path, params={**params, "per_page": 1, "page": 1_000_000}).json()
+            assert past["total"] == total and past[key] == []
+            r = c.get(path, params={**params, "page": 1_000_001})
+            assert r.status_code == 400 and "page must be between 1 and 1000000" in r.json()["error"]
+
+
 def test_search(client: TestClient) -> None:
     body = client.get("/api/search", params={"q": "sentinel"}).json()
     assert body["total"] >= 3 and "<<" in body["results"][0]["snippet"]

@@ -39,6 +39,9 @@ EXAMPLE_DOI = "10.1038/nn1525"
 # works[] of GET /api/authors/{id} per page, at most and by default: every work of all but the most prolific.
 AUTHOR_WORKS_PER_PAGE_MAX = 1000
 AUTHOR_WORKS_MAX_PAGE = 1_000_000
+# /api/citations and /api/search: a client pages through every row `total` counts (the pages' own bound, 500,
+# is for readers; 10**6 pages of 100 reach 10**8 rows, and an offset that large is still an SQL integer).
+API_MAX_PAGE = 1_000_000
 _ROR_ID = re.compile(r"0[a-z0-9]{6}\d{2}")  # ROR ids: "0", six base-32 characters, a two-digit checksum
 DOI_LIST = Body(..., examples=[[EXAMPLE_DOI, "10.1073/pnas.1936192100"]],
                 description="a JSON array of DOIs; null, empty and non-string entries are skipped")
@@ -161,13 +164,14 @@ def api_router(ctx: WebContext) -> APIRouter:
            responses=_ok(S.CitationsPage))
     def citations(request: Request, doi: str, type: str | None = Query(None, description="|".join(STANCES)),
                   section: str | None = Query(None, description="introduction|methods|results|discussion|other"),
-                  page: int = 1, per_page: int = Query(20, description="1 to 100"),
+                  page: int = Query(1, description=f"1 to {API_MAX_PAGE}"),
+                  per_page: int = Query(20, description="1 to 100"),
                   year_from: int | None = None, year_to: int | None = None, exclude_self: bool = False,
                   sort: str = Query("relevance", description="relevance|newest|oldest|confidence"),
                   min_confidence: str | None = MIN_CONFIDENCE_LIST) -> dict[str, Any]:
         work = ctx.require_work(doi)
         filters = parse_filters(request.query_params)
-        pg = ctx.page_number(request.query_params)
+        pg = int_param(request.query_params, "page", 1, API_MAX_PAGE, 1) or 1
         per = int_param(request.query_params, "per_page", 1, 100, 20) or 20
         total, rows = ctx.citations(work["id"], limit=per, offset=(pg - 1) * per, **filters)
         return {"doi": work["doi"], "work_id": work["id"], "total": total, "page": pg, "per_page": per,
@@ -178,13 +182,14 @@ def api_router(ctx: WebContext) -> APIRouter:
     def search(request: Request, q: str = Query(..., examples=["channelrhodopsin"]),
                type: str | None = Query(None, description="|".join(STANCES)),
                section: str | None = Query(None, description="introduction|methods|results|discussion|other"),
-               page: int = 1, per_page: int = Query(20, description="1 to 100"), year_from: int | None = None,
+               page: int = Query(1, description=f"1 to {API_MAX_PAGE}"),
+               per_page: int = Query(20, description="1 to 100"), year_from: int | None = None,
                year_to: int | None = None, exclude_self: bool = False,
                min_confidence: str | None = MIN_CONFIDENCE_LIST) -> dict[str, Any]:
         if not q.strip() or len(q) > MAX_QUERY_CHARS:
             raise BadRequest(f"q must be 1 to {MAX_QUERY_CHARS} characters")
         filters = parse_filters(request.query_params, allow_sort=False)
-        pg = ctx.page_number(request.query_params)
+        pg = int_param(request.query_params, "page", 1, API_MAX_PAGE, 1) or 1
         per = int_param(request.query_params, "per_page", 1, 100, 20) or 20
         total, rows = ctx.search_statements(q, limit=per, offset=(pg - 1) * per, **filters)
         results = [S.statement_json(x) for x in rows]
