@@ -151,6 +151,23 @@ def test_atom_feed_alerts_on_new_statements_and_notices(db: Path, tmp_path: Path
         assert client.get(f"/collections/{c['id']}/feed.atom?since=yesterday").status_code == 400
 
 
+def test_alerts_say_when_entries_were_left_out(client: TestClient) -> None:
+    """The alerts answer holds the newest `limit` entries (default 200) and says whether more arrived since
+    `since`: a client paging nothing must not take a cut list for everything (it was silently the newest 200)."""
+    c = make(client, dois=[CITED])
+    url = f"/api/collections/{c['id']}/alerts"
+    everything = client.get(url, params={"since": "2000-01-01"}).json()
+    assert len(everything["alerts"]) == 5 and everything["limit"] == 200 and everything["truncated"] is False
+    cut = client.get(url, params={"since": "2000-01-01", "limit": 2}).json()
+    assert cut["limit"] == 2 and cut["truncated"] is True
+    assert [a["id"] for a in cut["alerts"]] == [a["id"] for a in everything["alerts"][:2]]
+    exact = client.get(url, params={"since": "2000-01-01", "limit": 5}).json()
+    assert exact["truncated"] is False and len(exact["alerts"]) == 5
+    for bad in ("0", "1001"):
+        r = client.get(url, params={"limit": bad})
+        assert r.status_code == 400 and "limit must be between 1 and 1000" in r.json()["error"]
+
+
 def test_since_with_a_utc_offset_typed_into_the_address(client: TestClient) -> None:
     """A "+02:00" typed into a feed address arrives as " 02:00" (a "+" in a query string is a space): it is read
     as the offset it was, not refused; an offset sent encoded, or "-05:00", reads as before."""

@@ -174,7 +174,11 @@ def parse_since(value: str | None, default_days: int = 30) -> str:
     return parsed.astimezone(UTC).isoformat(timespec="seconds")
 
 
-def alerts(store: Store, collection_id: int, since: str, limit: int = 200) -> list[dict[str, Any]]:
+ALERTS_LIMIT = 200  # entries of a feed, and of GET /api/collections/{id}/alerts unless it asks for more
+ALERTS_LIMIT_MAX = 1000
+
+
+def alerts(store: Store, collection_id: int, since: str, limit: int = ALERTS_LIMIT) -> list[dict[str, Any]]:
     """New citation statements and editorial notices about the collection's works since ``since``, newest
     first: {kind: "statement" | "notice", at, work_id, title, summary, link_path, statement?, notice?}."""
     works = {}

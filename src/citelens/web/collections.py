@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Request
+from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from citelens.check import CheckInputError
 from citelens.collection import (
+    ALERTS_LIMIT,
+    ALERTS_LIMIT_MAX,
     SORT_KEYS,
     alerts,
     atom_feed,
@@ -139,13 +141,20 @@ def collections_router(ctx: WebContext) -> APIRouter:
 
     @r.get("/api/collections/{collection_id}/alerts", tags=["collections"],
            summary="New citation statements and notices about a collection's works since a date")
-    def api_alerts(collection_id: int, since: str | None = None) -> dict[str, Any]:
+    def api_alerts(collection_id: int, since: str | None = None,
+                   limit: int = Query(ALERTS_LIMIT, description=f"most entries, newest first: 1 to {ALERTS_LIMIT_MAX}")
+                   ) -> dict[str, Any]:
         get(collection_id)
+        if not 1 <= limit <= ALERTS_LIMIT_MAX:
+            raise BadRequest(f"limit must be between 1 and {ALERTS_LIMIT_MAX}")
         try:
             since_iso = parse_since(since)
         except ValueError as exc:
             raise BadRequest(str(exc)) from None
-        return {"since": since_iso, "alerts": alerts(ctx.store(), collection_id, since_iso)}
+        # One more than asked tells whether entries were left out: a client must not take the newest `limit`
+        # entries for everything that arrived since `since`.
+        entries = alerts(ctx.store(), collection_id, since_iso, limit + 1)
+        return {"since": since_iso, "limit": limit, "truncated": len(entries) > limit, "alerts": entries[:limit]}
 
     @r.post("/api/collections", tags=["collections"], status_code=201,
             summary="Create a collection (needs the API token) from DOIs or an uploaded list's text")
