@@ -151,6 +151,18 @@ def test_atom_feed_alerts_on_new_statements_and_notices(db: Path, tmp_path: Path
         assert client.get(f"/collections/{c['id']}/feed.atom?since=yesterday").status_code == 400
 
 
+@pytest.mark.parametrize("order", ["asc", "desc"])
+def test_rows_without_a_value_sort_last_in_either_order(client: TestClient, order: str) -> None:
+    """A work the index lacks has no year: sorted by year it comes last both ways (descending put it first)."""
+    c = make(client, dois=["10.5555/not-indexed", CITED, "10.1128/JB.187.1.55"])
+    items = client.get(f"/api/collections/{c['id']}", params={"sort": "year", "order": order}).json()["items"]
+    years = [i["year"] for i in items]
+    assert years[-1] is None and None not in years[:-1] and items[-1]["found"] is False
+    assert years[:-1] == sorted(years[:-1], reverse=order == "desc")
+    rows = list(csv.DictReader(io.StringIO(client.get(f"/collections/{c['id']}.csv?sort=year&order={order}").text)))
+    assert [r["doi"] for r in rows] == [i["doi"] for i in items]
+
+
 def test_alerts_say_when_entries_were_left_out(client: TestClient) -> None:
     """The alerts answer holds the newest `limit` entries (default 200) and says whether more arrived since
     `since`: a client paging nothing must not take a cut list for everything (it was silently the newest 200)."""

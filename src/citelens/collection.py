@@ -131,11 +131,13 @@ def collection_rows(store: Store, collection_id: int, sort: str = "position", de
             "warnings": work_warnings(store, work, t) if work else [],
         })
     if sort != "position":
-        def key(r: dict[str, Any]) -> Any:
-            v = len(r["warnings"]) if sort == "warnings" else r[sort]
-            return (v is None, v if not isinstance(v, str) else v.lower())
+        def value(r: dict[str, Any]) -> Any:
+            return len(r["warnings"]) if sort == "warnings" else r[sort]
 
-        rows.sort(key=key, reverse=descending)
+        # Rows without the value (a work without a year, one not in the index) come last in either order.
+        known = [r for r in rows if value(r) is not None]
+        known.sort(key=lambda r: v.lower() if isinstance(v := value(r), str) else v, reverse=descending)
+        rows = known + [r for r in rows if value(r) is None]
     elif descending:
         rows.reverse()
     return rows
