@@ -638,20 +638,23 @@ def _given_parts(given: str) -> list[list[str]]:
     return out
 
 
-def _initials(given: str) -> tuple[str, str]:
-    """(every initial, one per word): the initials a given name may be cited with, each hyphen part its own
-    ("Ya-Lin A." → "YLA") or each word one ("YA")."""
-    parts = _given_parts(given)
+def _initials(parts: list[list[str]]) -> tuple[str, str]:
+    """(every initial, one per word): the initials a given name (its :func:`_given_parts`) may be cited with, each
+    hyphen part its own ("Ya-Lin A." → "YLA") or each word one ("YA")."""
     return ("".join(fold(x)[:1] for word in parts for x in word), "".join(fold(word[0])[:1] for word in parts))
 
 
-def _initials_agree(citing: str, cited: str) -> bool:
+def _initials_agree(citing: list[list[str]], cited: list[list[str]]) -> bool:
     """Whether the initials of two given names agree as far as both go. One initial per word is a reading of a
     hyphenated name ("Ya-Lin" as "Y."), never a licence for another initial after it ("Chen-Peng" is not "C.-W.")."""
     (a_every, a_word), (b_every, b_word) = _initials(citing), _initials(cited)
-    pairs = [(a_every, b_every), (a_word, b_every), (a_every, b_word)]
-    return any(a and b and (a.startswith(b) or b.startswith(a)) and not (a == a_word != a_every and len(b) > len(a))
-               and not (b == b_word != b_every and len(a) > len(b)) for a, b in pairs)
+
+    def agree(a: str, b: str) -> bool:
+        return bool(a and b) and (a.startswith(b) or b.startswith(a))
+
+    # A per-word reading may be followed by fewer initials on the other side, never by more.
+    return (agree(a_every, b_every) or (agree(a_word, b_every) and len(b_every) <= len(a_word))
+            or (agree(a_every, b_word) and len(a_every) <= len(b_word)))
 
 
 def _may_be_one_person(citing: str, cited: str) -> bool:
@@ -664,9 +667,10 @@ def _may_be_one_person(citing: str, cited: str) -> bool:
         return True  # a cited surname alone
     if not fold(citing):
         return False
-    if any(all(len(x) == 1 for word in _given_parts(g) for x in word) for g in (citing, cited)):
-        return _initials_agree(citing, cited)
-    return given_names_compatible(*(" ".join("-".join(word) for word in _given_parts(g)) for g in (citing, cited)))
+    parts = _given_parts(citing), _given_parts(cited)  # (each name read once)
+    if any(all(len(x) == 1 for word in p for x in word) for p in parts):
+        return _initials_agree(*parts)
+    return given_names_compatible(*(" ".join("-".join(word) for word in p) for p in parts))
 
 
 def flag_self_citations(doc: Document) -> Document:

@@ -212,11 +212,12 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
             papers = papers[:PAPERS_SHOWN]
             total = len(papers)
             # Authors in any position (paper search matches the first author only).
-            people = ctx.store().find_authors(q, limit=10) if len(q) <= 200 else []
-            journals = [j.to_dict() for j in ctx.store().find_journals(q, limit=5)] if len(q) <= 200 else []
+            finders = len(q) <= 200  # the bound of the API's finders (check_finder)
+            people = ctx.store().find_authors(q, limit=10) if finders else []
+            journals = [j.to_dict() for j in ctx.store().find_journals(q, limit=5)] if finders else []
             # Institutions by the names their authors' affiliations give (the registry's other names: the API's
             # /api/institutions and `citelens institution`, which load the gazetteer for them).
-            institutions = [h.to_dict() for h in ctx.store().find_institutions(q, limit=5)] if len(q) <= 200 else []
+            institutions = [h.to_dict() for h in ctx.store().find_institutions(q, limit=5)] if finders else []
         base_q = {k: v for k, v in request.query_params.items() if k != "page" and v}
         conf_q = min_confidence_query(request.query_params)[1]
         return ctx.page(request, "search.html", {"q": q, "kind": kind, "filters": filters, "conf_q": conf_q,
