@@ -160,6 +160,31 @@ def test_cluster_spec_errors(tmp_path: Path) -> None:
     assert r.exit_code == 2 and "--jobs" in r.output
 
 
+def test_a_scheduler_that_does_not_answer_is_exit_4_like_a_database(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Exit 2 said the command was mistyped; the scheduler is simply not there, as an unreachable database (4)."""
+    import distributed
+    from click.testing import CliRunner
+
+    from citelens.cli import main
+    from citelens.dask_ingest import ClusterSpecError, ClusterUnreachableError, connect
+
+    def refused(*args: object, **kwargs: object) -> None:  # (Dask retries a refused port for its whole timeout)
+        raise OSError("Timed out trying to connect to tcp://127.0.0.1:1 after 20 s")
+
+    monkeypatch.setattr(distributed, "Client", refused)
+    with pytest.raises(ClusterUnreachableError) as caught:
+        connect("tcp://127.0.0.1:1")
+    assert isinstance(caught.value, ClusterSpecError)  # what callers caught before still catches it
+    folder = corpus(tmp_path / "in", 1)
+    r = CliRunner().invoke(main, ["ingest", str(folder), "--db", str(tmp_path / "x.db"), "--dask",
+                                  "tcp://127.0.0.1:1", "--json"])
+    assert r.exit_code == 4, r.output
+    summary = json.loads(r.stdout)
+    assert summary["exit_code"] == 4 and "cannot reach the Dask scheduler at tcp://127.0.0.1:1" in summary["error"]
+    assert not (tmp_path / "x.db").exists()  # refused before the index is opened
+
+
 def test_a_killed_worker_loses_nothing(tmp_path: Path) -> None:
     import psutil
 

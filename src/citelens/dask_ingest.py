@@ -65,6 +65,11 @@ class ClusterSpecError(CiteLensError, ValueError):
     """``--dask`` names no cluster we can start or reach."""
 
 
+class ClusterUnreachableError(ClusterSpecError):
+    """``--dask tcp://…`` names a scheduler that does not answer: like a database that cannot be opened, not a
+    usage error (the CLI exits 4). A ClusterSpecError still, for code that caught that before."""
+
+
 class ClusterLostError(CiteLensError):
     """The client lost its scheduler mid-run and could not reconnect: what was in hand is stored, the rest is not."""
 
@@ -231,7 +236,7 @@ def connect(spec: str) -> tuple[Any, Callable[[], None]]:
             with dask.config.set(CLIENT_CONFIG):  # read when the client opens its stream to the scheduler
                 client = Client(spec, timeout="20s")
         except (OSError, TimeoutError) as exc:
-            raise ClusterSpecError(f"cannot reach the Dask scheduler at {spec}: {exc}") from None
+            raise ClusterUnreachableError(f"cannot reach the Dask scheduler at {spec}: {exc}") from None
         return client, client.close
     raise ClusterSpecError(f"--dask must be local, local[N] or tcp://HOST:PORT (got {spec!r})")
 

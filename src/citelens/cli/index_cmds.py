@@ -96,7 +96,10 @@ def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: boo
                 raise ValueError("--jobs is for one machine; with --dask the cluster's workers do the work")
             client, close_cluster = connect(dask_spec)
     except (ValueError, CiteLensError) as exc:
-        refuse(EXIT_USAGE, str(exc))
+        from citelens.dask_ingest import ClusterUnreachableError  # (dask itself is imported only with --dask)
+
+        # A scheduler that does not answer is like a database that cannot be opened (exit 4), not a usage error.
+        refuse(EXIT_ERROR if isinstance(exc, ClusterUnreachableError) else EXIT_USAGE, str(exc))
     inputs = InputPaths(paths, summary.skipped)  # streamed: walked again as it is ingested, never listed whole
     n_inputs = inputs.count()
     n_jobs = resolve_jobs(jobs, n_inputs) if client is None else 1
