@@ -402,3 +402,37 @@ def test_hostile_digit_runs_in_pages_and_titles_do_not_break_resolution() -> Non
                                          pages="0" + "9" * 5000), index)[0] == wid
     assert find_matching_work(WorkRecord(title=title, authors=[Author("Kim")], year=2002, volume="4",
                                          pages="8" * 5000), index)[0] is None
+
+
+def _senior_author_case(index: object) -> Document:
+    """An article by Okafor, Mensah, Adeyemi and Lindqvist is indexed; Lindqvist's later paper cites it as
+    "Okafor A, Mensah K, et al.": the reference leaves out the very author who cites it."""
+    full = [Author("Okafor", "Ada"), Author("Mensah", "Kofi"), Author("Adeyemi", "Tunde"), Author("Lindqvist", "Britt")]
+    earlier = Document(source="earlier.xml", doi="10.5555/earlier", title="Quorum sensing in soil biofilms",
+                       year=2015, authors=full)
+    resolve_references(earlier, index)  # type: ignore[arg-type]
+    cut_short = Reference(key="r1", title="Quorum sensing in soil biofilms", year=2015, doi="10.5555/earlier",
+                          authors=[Author("Okafor", "A"), Author("Mensah", "K")])
+    other = ref("r2", "Someone else entirely", "Barnes", 2001)
+    doc = Document(source="later.xml", doi="10.5555/later", title="Later work", year=2020,
+                   authors=[Author("Lindqvist", "Britt"), Author("Park", "Jin")], references=[cut_short, other])
+    doc.statements = [CitationStatement(reference_key=k, sentence="s", callout_start=0, callout_end=1)
+                      for k in ("r1", "r2")]
+    return resolve_references(doc, index)  # type: ignore[arg-type]
+
+
+def test_a_reference_cut_short_with_et_al_is_still_a_self_citation(tmp_path: object) -> None:
+    """The cited work's authors as the index knows them count, not only those its reference lists: a senior
+    author listed last is the one a "first three, et al." reference leaves out."""
+    from pathlib import Path
+
+    from citelens.store import open_store
+
+    doc = _senior_author_case(InMemoryWorkIndex())
+    assert [s.self_citation for s in doc.statements] == [True, False]
+    with open_store(Path(str(tmp_path)) / "index.db") as store:
+        doc = _senior_author_case(store)
+    assert [s.self_citation for s in doc.statements] == [True, False]
+    # Without the index's knowledge (the reference alone), nothing says so.
+    flag_self_citations(doc)
+    assert [s.self_citation for s in doc.statements] == [False, False]

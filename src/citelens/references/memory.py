@@ -68,11 +68,12 @@ class InMemoryWorkIndex(WorkIndex):
         self._index(wid)
         return wid
 
-    def enrich_work(self, work_id: str, record: WorkRecord) -> None:
+    def enrich_work(self, work_id: str, record: WorkRecord) -> WorkRecord:
         old = self.works[work_id]
         self._unindex(work_id)
         self.works[work_id] = merge_work(old, record, self._taken(record, other_than=work_id))
         self._index(work_id)
+        return self.works[work_id]
 
     def _unindex(self, wid: str) -> None:
         w = self.works[wid]

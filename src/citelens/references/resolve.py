@@ -9,9 +9,10 @@ the same work without a DOI lands on the same one. The index is anything impleme
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Protocol
@@ -71,7 +72,10 @@ class WorkIndex(Protocol):
 
     def create_work(self, record: WorkRecord) -> str: ...
 
-    def enrich_work(self, work_id: str, record: WorkRecord) -> None: ...
+    def enrich_work(self, work_id: str, record: WorkRecord) -> WorkRecord | None:
+        """Merge ``record`` into the work (:func:`citelens.rules.merge_work`) and give the work as it now stands
+        (None: the index does not say; the resolver then knows the work's authors only from the reference)."""
+        ...
 
     def prefetch_candidates(self, keys: Sequence[BlockingKey]) -> None:
         """A hint before a document's references are resolved: ``find_work_candidates`` will be asked with
@@ -602,16 +606,21 @@ def resolve_references(doc: Document, index: WorkIndex) -> Document:
     else:
         index.enrich_work(wid, own)
     doc.work_id = wid
+    # The authors each cited work is known by, where they are more than its reference lists: a reference cut
+    # short with "et al." leaves out the later authors, and the last of them is often the citing group's head.
+    work_authors: dict[str, list[Author]] = {}
     for ref, rec, k in zip(doc.references, records[1:], keys[1:], strict=True):
         rid, method, score, alias = _find_matching_work(rec, index, k)
         if rid is None:
             rid, method, score = index.create_work(rec), "new", None
         else:
-            index.enrich_work(rid, rec)
+            known = index.enrich_work(rid, rec)
+            if known is not None and len(known.authors) > len(ref.authors):
+                work_authors[ref.key] = known.authors
             if alias and (add_alias := getattr(index, "add_work_alias", None)) is not None:
                 add_alias(rid, "doi", rec.doi)
         ref.work_id, ref.resolution_method, ref.resolution_score = rid, method, score
-    flag_self_citations(doc)
+    flag_self_citations(doc, work_authors)
     return doc
 
 
@@ -673,11 +682,16 @@ def _may_be_one_person(citing: str, cited: str) -> bool:
     return given_names_compatible(*(" ".join("-".join(word) for word in p) for p in parts))
 
 
-def flag_self_citations(doc: Document) -> Document:
+def flag_self_citations(doc: Document, work_authors: Mapping[str, Sequence[Author]] | None = None) -> Document:
     """A statement is a self-citation when the citing and cited work share an author: the same surname and given
     names that may name one person (:func:`_may_be_one_person`: "J." fits "John", "Ya-Lin A." fits "YA",
     "Chen-Peng" does not fit "CW"), or a cited surname without given names. Only the first letters were compared,
-    so "Chen, Chen-Peng" citing "Chen CW", or a John citing a James of the same surname, was a self-citation."""
+    so "Chen, Chen-Peng" citing "Chen CW", or a John citing a James of the same surname, was a self-citation.
+
+    ``work_authors``: by reference key, the authors the index knows the cited work by (an ingested article, a
+    metadata record or a fuller reference elsewhere), compared as well as the reference's own: a reference that
+    lists three authors and "et al." does not hide the citing article's last author among the others."""
+    work_authors = work_authors or {}
     mine: dict[str, list[str]] = {}
     for a in doc.authors:
         fam = fold(a.family)
@@ -687,7 +701,7 @@ def flag_self_citations(doc: Document) -> Document:
         return doc
     self_refs = set()
     for ref in doc.references:
-        for a in ref.authors:
+        for a in itertools.chain(ref.authors, work_authors.get(ref.key, ())):
             given_names = mine.get(fold(a.family))
             if given_names is not None and any(_may_be_one_person(g, a.given) for g in given_names):
                 self_refs.add(ref.key)

@@ -67,7 +67,8 @@ class DocumentWriter(abc.ABC):
     def create_work(self, record: WorkRecord) -> str: ...
 
     @abc.abstractmethod
-    def enrich_work(self, work_id: str, record: WorkRecord) -> None: ...
+    def enrich_work(self, work_id: str, record: WorkRecord) -> WorkRecord | None:
+        """Merge ``record`` into the work and give the work as it now stands (None: no such work)."""
 
     def identifier_scope(self, doc: Document) -> AbstractContextManager[None]:
         """Optional: inside a write transaction, let the store look up ``doc``'s identifiers in bulk while

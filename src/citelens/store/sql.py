@@ -633,11 +633,11 @@ class SQLStore(ProfileQueries, Store):
                 if v and self._known.get((k, v)) is None:
                     self._known[(k, v)] = n
 
-    def enrich_work(self, work_id: str, record: WorkRecord) -> None:
+    def enrich_work(self, work_id: str, record: WorkRecord) -> WorkRecord | None:
         wid = self._wid(work_id)
         row = self._row("SELECT * FROM works WHERE id = ?", (wid,))
         if row is None:
-            return
+            return None
         existing = WorkRecord(
             title=row["title"], authors=[Author(family=a.family, given=a.given) for a in _authors(row["authors_json"])],
             year=row["year"], container=row["container"], volume=row["volume"], pages=row["pages"],
@@ -652,6 +652,7 @@ class SQLStore(ProfileQueries, Store):
             self._cache_work(wid, values)
         if record.kind != "reference":  # a reference's journal name may be garbled or the match fuzzy
             self._note_journal((merged.issn, merged.eissn), (record.container,))
+        return merged
 
     def save_work_places(self, work_id: str, authors: list[Author], source: str) -> int:
         wid = self._wid(work_id)
