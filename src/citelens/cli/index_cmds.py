@@ -67,7 +67,8 @@ def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: boo
     PATHS are files, folders (recursive) or .zip/.tar.gz archives of JATS/NLM XML (.xml, .nxml), GROBID
     TEI (.tei.xml), S2ORC / s2orc-doc2json JSON (.json), PDF, and JSON-lines work metadata (.jsonl: Crossref or OpenAlex records) used for resolution and to place cited works.
     Re-ingesting an article replaces it. Exit 0 when every input was stored, 1 when some failed (the
-    rest are stored), 2 on usage errors.
+    rest are stored), 2 on usage errors, 4 when the index cannot be opened or the Dask scheduler does
+    not answer or goes away (what was stored stays; run it again to resume).
 
     Example: citelens ingest data/demo-corpus --db index.db --json
     """
