@@ -84,3 +84,49 @@ def test_a_copy_stored_under_its_file_name_by_an_earlier_version_is_replaced(tmp
     summary = Pipeline(store, "cues").ingest([read_bytes_input("a.xml", doi_less(pmid="31000777"))])
     assert summary.replaced == 1 and store.stats().documents == 1
     store.close()
+
+
+def test_a_file_without_identifiers_is_one_document_from_any_working_directory(store_url: str, tmp_path,  # noqa: ANN001
+                                                                                monkeypatch) -> None:  # noqa: ANN001
+    """Before: named as typed, so "sub/a.xml", then "/…/sub/a.xml", then "a.xml" from inside sub/ stored one
+    article three times and counted each of its statements three times. Archive members alike."""
+    import sqlite3
+    import tarfile
+
+    from citelens.pipeline import InputPaths
+
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "a.xml").write_bytes(doi_less(title="No identifier at all"))
+    with tarfile.open(tmp_path / "batch.tar.gz", "w:gz") as tar:
+        tar.add(sub / "a.xml", arcname="inside/b.xml")
+    store = open_store(store_url)
+    pipeline = Pipeline(store, "cues")
+    monkeypatch.chdir(tmp_path)
+    assert pipeline.ingest(InputPaths(["sub/a.xml"])).replaced == 0
+    for typed, where in ((str(sub / "a.xml"), tmp_path), ("./a.xml", sub), ("../sub/a.xml", sub)):
+        monkeypatch.chdir(where)
+        summary = pipeline.ingest(InputPaths([typed]))
+        assert (summary.stored, summary.replaced) == (1, 1), typed
+    monkeypatch.chdir(tmp_path)
+    pipeline.ingest(InputPaths(["batch.tar.gz"]))
+    monkeypatch.chdir(sub)
+    assert pipeline.ingest(InputPaths(["../batch.tar.gz"])).replaced == 1
+    assert store.stats().documents == 2  # the file and the archive member: two files, two documents
+    sources = sorted({s.citing_source for s in store.iter_statements()})
+    assert sources == ["../batch.tar.gz!inside/b.xml", "../sub/a.xml"]  # shown as last typed
+    store.close()
+    if not store_url.endswith(".db"):
+        return
+    # An index from before named it as typed: ingesting it again by that name replaces that copy.
+    db = tmp_path / "old.db"
+    monkeypatch.chdir(tmp_path)
+    old = open_store(db)
+    Pipeline(old, "cues").ingest(InputPaths(["sub/a.xml"]))
+    old.close()
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE documents SET identity = 'source:sub/a.xml'")
+    old = open_store(db)
+    assert Pipeline(old, "cues").ingest(InputPaths(["sub/a.xml"])).replaced == 1
+    assert old.stats().documents == 1
+    old.close()

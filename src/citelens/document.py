@@ -186,6 +186,10 @@ class Document:
     # Set by the resolve stage: the work this document *is*.
     work_id: str | None = None
     warnings: list[str] = field(default_factory=list)
+    # Where the file was read, named the same from any working directory (an absolute path; an archive member as
+    # the archive's absolute path, "!" and the member): what identifies an article without DOI, PMCID or PMID.
+    # Set by the ingest before storing; empty: ``source`` serves.
+    source_key: str = ""
 
     def reference(self, key: str) -> Reference | None:
         for ref in self.references:

@@ -67,6 +67,7 @@ class InputFile:
     read: Callable[[], bytes]
     size: int | None = None
     path: str | None = None  # a plain file's path (another process can read it); None inside archives
+    key: str | None = None  # the name of its Document.source_key: the same from any working directory
 
 
 @dataclass
@@ -203,7 +204,8 @@ def _file_inputs(path: Path, skipped: list[str]) -> Iterator[InputFile]:
     if _is_archive(name):
         yield from _archive_inputs(path, skipped)
     elif _accepted(name):
-        yield InputFile(name=name, read=lambda: _read_file(path), size=_size(path), path=name)
+        yield InputFile(name=name, read=lambda: _read_file(path), size=_size(path), path=name,
+                        key=os.path.abspath(name))
     else:
         skipped.append(f"{name}: not an article or metadata file (by name)")
 
@@ -275,6 +277,15 @@ def _hidden(name: str) -> bool:
 
 
 def _archive_inputs(path: Path, skipped: list[str]) -> Iterator[InputFile]:
+    name = str(path)
+    absolute = os.path.abspath(name)
+    for item in _archive_members(path, skipped):
+        if item.name.startswith(f"{name}!"):  # "archive!member", the archive named absolutely
+            item.key = absolute + item.name[len(name):]
+        yield item
+
+
+def _archive_members(path: Path, skipped: list[str]) -> Iterator[InputFile]:
     name = str(path)
     try:
         if name.lower().endswith(".zip"):
@@ -600,6 +611,9 @@ class Pipeline:
                     if isinstance(outcome, Failure):
                         results.append(outcome)
                         continue
+
+                    if item.key and not outcome.source_key:
+                        outcome.source_key = storable_name(item.key)
 
                     def save(doc: Document = outcome, i: int = i) -> SaveResult:
                         with self.store.transaction():

@@ -46,7 +46,8 @@ MIN_TITLE_KEY = 12
 
 
 def document_identity(doc: Document) -> str:
-    """'doi:…' when the article has a DOI, else 'pmcid:…', else 'pmid:…', else 'source:<file name>': re-ingesting
+    """'doi:…' when the article has a DOI, else 'pmcid:…', else 'pmid:…', else 'source:<file>' (the file's absolute
+    path, ``Document.source_key``, where the ingest set it; else the name as given): re-ingesting
     the same identity replaces (see :func:`document_identities` for the copies it also replaces)."""
     return document_identities(doc)[0]
 
@@ -62,7 +63,9 @@ def document_identities(doc: Document) -> tuple[str, ...]:
     ids = [f"doi:{doc.doi}"] if doc.doi else []
     ids += [f"{kind}:{value}" for kind, value in (("pmcid", doc.pmcid), ("pmid", doc.pmid)) if value]
     if not doc.doi:
-        ids.append(f"source:{doc.source}")
+        # The file named the same from any working directory ("a.xml", "./a.xml" and "/data/a.xml" were three
+        # articles), then the name as typed, under which a copy was stored before identities took that form.
+        ids += dict.fromkeys(f"source:{name}" for name in (doc.source_key, doc.source) if name)
     return tuple(ids)
 
 
