@@ -166,6 +166,48 @@ def test_search(client: TestClient) -> None:
     assert any(w["doi"] == CITED and w["retracted"] for w in works)
 
 
+# Every optional parameter of the route given blank, as an HTML form with empty fields submits it.
+BLANK_FILTERS = {k: "" for k in ("type", "section", "year_from", "year_to", "exclude_self", "sort", "page",
+                                 "per_page", "min_confidence")}
+
+
+def test_blank_parameters_mean_the_default(client: TestClient) -> None:
+    """A blank optional parameter is the same as none, whatever its type: ``exclude_self=`` answered 422 ("Input
+    should be a valid boolean") and ``year_from=``, ``page=``, ``limit=`` 422 too, while a blank ``type=`` meant
+    "all types"; a form (the report page's own filters, sent to the API) submits every field."""
+    for path, params in ((f"/api/citations/{CITED}", {}), ("/api/search", {"q": "sentinel"})):
+        plain = client.get(path, params=params)
+        blank = client.get(path, params={**params, **BLANK_FILTERS})
+        assert blank.status_code == 200, blank.text
+        assert blank.json() == plain.json()
+        spaced = client.get(path, params={**params, "exclude_self": " ", "per_page": " "})
+        assert spaced.status_code == 200 and spaced.json() == plain.json()
+    assert client.get("/api/works", params={"q": "sentinel", "limit": ""}).json() == \
+        client.get("/api/works", params={"q": "sentinel"}).json()
+    assert client.get("/api/authors", params={"q": "Smith", "limit": ""}).status_code == 200
+    badge = client.get("/badge.svg", params={"doi": CITED, "show_zero": "", "sections": ""})
+    assert badge.status_code == 200 and "must be" not in badge.text
+    # Blank is not a value: a bad one is still refused, and a blank required q keeps its own message.
+    assert client.get(f"/api/citations/{CITED}", params={"exclude_self": "maybe"}).status_code == 422
+    r = client.get("/api/search", params={"q": "", "exclude_self": ""})
+    assert r.status_code == 400 and r.json()["error"].startswith("q must be")
+    # The rest of the query is untouched (a parameter after a dropped blank one still counts).
+    assert client.get(f"/api/citations/{CITED}?exclude_self=&type=supporting&year_from=").json()["total"] == 1
+
+
+def test_search_sort_is_checked(client: TestClient) -> None:
+    """/api/search ranks by relevance only; sort=newest was silently answered in relevance order, so a client
+    took the first page for the newest statements. Now an order it cannot give is a 400 naming the one it can."""
+    plain = client.get("/api/search", params={"q": "sentinel"}).json()
+    for ok in ("relevance", "Relevance", ""):
+        assert client.get("/api/search", params={"q": "sentinel", "sort": ok}).json() == plain
+    for bad in ("newest", "bogus"):
+        r = client.get("/api/search", params={"q": "sentinel", "sort": bad})
+        assert r.status_code == 400 and r.headers["content-type"].startswith("application/json")
+        assert r.json() == {"error": r.json()["error"], "status": 400}
+        assert r.json()["error"].startswith("sort must be one of relevance")
+
+
 @pytest.mark.parametrize("url,status", [
     ("/api/tallies/10.5555/unknown", 404), ("/api/tallies/10.5555/unknown/sections", 404),
     ("/api/citations/10.5555/unknown", 404), ("/api/papers/10.5555/unknown", 404), ("/api/statements/999999", 404),

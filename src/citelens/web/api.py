@@ -25,6 +25,7 @@ from citelens.web.auth import token_route
 from citelens.web.context import WebContext
 from citelens.web.errors import (
     BadRequest,
+    BlankIsDefaultRoute,
     BodyTooLarge,
     NotFound,
     StatementId,
@@ -42,6 +43,8 @@ AUTHOR_WORKS_MAX_PAGE = 1_000_000
 # /api/citations and /api/search: a client pages through every row `total` counts (the pages' own bound, 500,
 # is for readers; 10**6 pages of 100 reach 10**8 rows, and an offset that large is still an SQL integer).
 API_MAX_PAGE = 1_000_000
+# /api/search's orders: the store ranks search results only by how well they match.
+SEARCH_SORTS = ("relevance",)
 _ROR_ID = re.compile(r"0[a-z0-9]{6}\d{2}")  # ROR ids: "0", six base-32 characters, a two-digit checksum
 DOI_LIST = Body(..., examples=[[EXAMPLE_DOI, "10.1073/pnas.1936192100"]],
                 description="a JSON array of DOIs; null, empty and non-string entries are skipped")
@@ -74,7 +77,7 @@ def batch_dois(ctx: WebContext, dois: list[Any]) -> list[str]:
 
 def scite_router(ctx: WebContext, *, in_schema: bool = True) -> APIRouter:
     """The routes scite's clients call, with scite's shapes."""
-    r = APIRouter(include_in_schema=in_schema)
+    r = APIRouter(include_in_schema=in_schema, route_class=BlankIsDefaultRoute)
 
     def threshold(value: str | None) -> float | None:
         # scite's clients never name one: the server's CITELENS_MIN_CONFIDENCE applies unless the request does
@@ -158,7 +161,7 @@ def scite_router(ctx: WebContext, *, in_schema: bool = True) -> APIRouter:
 
 def api_router(ctx: WebContext) -> APIRouter:
     """Everything under /api besides the scite routes."""
-    r = APIRouter()
+    r = APIRouter(route_class=BlankIsDefaultRoute)
 
     @r.get("/citations/{doi:path}", tags=["statements"], summary="Citation statements citing a DOI",
            responses=_ok(S.CitationsPage))
@@ -185,9 +188,14 @@ def api_router(ctx: WebContext) -> APIRouter:
                page: int = Query(1, description=f"1 to {API_MAX_PAGE}"),
                per_page: int = Query(20, description="1 to 100"), year_from: int | None = None,
                year_to: int | None = None, exclude_self: bool = False,
+               sort: str = Query("relevance", description="relevance, the only order of search results"),
                min_confidence: str | None = MIN_CONFIDENCE_LIST) -> dict[str, Any]:
         if not q.strip() or len(q) > MAX_QUERY_CHARS:
             raise BadRequest(f"q must be 1 to {MAX_QUERY_CHARS} characters")
+        # Named, so that sort=newest is refused rather than silently answered in relevance order.
+        if sort.strip().lower() not in SEARCH_SORTS:
+            raise BadRequest(f"sort must be one of {', '.join(SEARCH_SORTS)}: search results are ranked by how well"
+                             f" they match q (newest, oldest and confidence order /api/citations/{{doi}})")
         filters = parse_filters(request.query_params, allow_sort=False)
         pg = int_param(request.query_params, "page", 1, API_MAX_PAGE, 1) or 1
         per = int_param(request.query_params, "per_page", 1, 100, 20) or 20

@@ -13,7 +13,7 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from citelens.web.context import WebContext
-from citelens.web.errors import BadRequest
+from citelens.web.errors import BadRequest, BlankIsDefaultRoute
 
 
 def check_csrf(request: Request, sent: str | None) -> None:
@@ -41,7 +41,7 @@ def token_route(ctx: WebContext) -> type[APIRoute]:
     """Route class for API writes: the bearer token is checked before the body is read or validated, so a
     client without the token gets 401, never a 422 that describes the body it would need."""
 
-    class TokenCheckedRoute(APIRoute):
+    class TokenCheckedRoute(BlankIsDefaultRoute):
         def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
             handler = super().get_route_handler()
 

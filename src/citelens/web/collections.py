@@ -29,14 +29,14 @@ from citelens.serialize import CollectionPage, as_dict
 from citelens.web import render
 from citelens.web.auth import check_csrf, require_api_token
 from citelens.web.context import WebContext
-from citelens.web.errors import BadRequest, NotFound, choice_param
+from citelens.web.errors import BadRequest, BlankIsDefaultRoute, NotFound, choice_param
 from citelens.web.pages import read_upload_form
 
 MAX_NAME = 200
 
 
 def collections_router(ctx: WebContext) -> APIRouter:
-    r = APIRouter()
+    r = APIRouter(route_class=BlankIsDefaultRoute)
     settings = ctx.settings
 
     def get(collection_id: int) -> dict[str, Any]:

@@ -4,12 +4,14 @@ traceback."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Coroutine, Iterable
 from typing import Annotated, Any
+from urllib.parse import unquote_plus
 
 from fastapi import FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from citelens.document import SECTIONS, STANCES
@@ -138,6 +140,44 @@ def parse_filters(params: Any, *, allow_sort: bool = True) -> dict[str, Any]:
     if allow_sort:
         out["sort"] = choice_param(params, "sort", SORTS, "relevance")
     return out
+
+
+def blank_params_dropped(query_string: bytes, names: Collection[str]) -> bytes:
+    """``query_string`` without the parameters among ``names`` that are given blank (``exclude_self=``, ``page=
+    ``): an HTML form submits every field, filled or not. The rest is kept byte for byte."""
+    if not names or not query_string:
+        return query_string
+    kept = []
+    for part in query_string.split(b"&"):
+        name, _, value = (unquote_plus(x.decode("latin-1")) for x in part.partition(b"="))
+        if name not in names or value.strip():
+            kept.append(part)
+    return b"&".join(kept)
+
+
+class BlankIsDefaultRoute(APIRoute):
+    """A route on which an optional query parameter given blank (``?exclude_self=&year_from=``, what a form with
+    empty fields sends) takes its default, as if absent, whatever its type: a blank bool or number answered 422
+    while a blank text parameter meant "default", and the pages, which read their parameters by hand
+    (:func:`int_param`, :func:`bool_param`), already took blank as default. A required parameter given blank is
+    left for the route to refuse with its own message (``q must be 1 to 500 characters``)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        optional = frozenset(f.alias for f in self.dependant.query_params if not f.field_info.is_required())
+        if not optional:
+            return handler
+
+        async def blanks_as_default(request: Request) -> Response:
+            before = request.scope.get("query_string", b"")
+            after = blank_params_dropped(before, optional)
+            if after != before:
+                # In place, so that a route reading request.query_params by hand sees the same parameters.
+                request.scope["query_string"] = after
+                request.__dict__.pop("_query_params", None)
+            return await handler(request)
+
+        return blanks_as_default
 
 
 def parameter_problem(error: dict[str, Any]) -> str:

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse
 from citelens.document import SECTIONS, STANCES
 from citelens.flows.distance import DISTANCES, LEVELS
 from citelens.web.context import WebContext
-from citelens.web.errors import bool_param, choice_param, int_param
+from citelens.web.errors import BlankIsDefaultRoute, bool_param, choice_param, int_param
 
 DISTANCE_LABELS = {"same_institution": "Same institution", "same_city": "Same city", "same_region": "Same region",
                    "same_country": "Same country", "international": "International"}
@@ -207,7 +207,7 @@ def _labels(points: list[dict[str, Any]], most: int = 8) -> list[dict[str, Any]]
 def flows_routers(ctx: WebContext) -> tuple[APIRouter, APIRouter]:
     """(the page router, the API router — mounted under /api)."""
     pages = APIRouter(include_in_schema=False)
-    api = APIRouter()
+    api = APIRouter(route_class=BlankIsDefaultRoute)
 
     @pages.get("/flows", response_class=HTMLResponse)
     def flows_page(request: Request) -> HTMLResponse:

@@ -15,11 +15,17 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from citelens.references.identifiers import normalise_issn
 from citelens.web.api import MIN_CONFIDENCE
 from citelens.web.context import WebContext, at_threshold
-from citelens.web.errors import NotFound, check_finder, min_confidence_param, min_confidence_query
+from citelens.web.errors import (
+    BlankIsDefaultRoute,
+    NotFound,
+    check_finder,
+    min_confidence_param,
+    min_confidence_query,
+)
 
 
 def journals_router(ctx: WebContext) -> APIRouter:
-    r = APIRouter()
+    r = APIRouter(route_class=BlankIsDefaultRoute)
 
     def profile(ident: str, min_confidence: float | None = None) -> dict[str, Any]:
         issn = normalise_issn(ident) if len(ident) <= 20 else ""

@@ -22,6 +22,7 @@ from citelens.web.auth import check_csrf
 from citelens.web.context import WebContext, confident_threshold
 from citelens.web.errors import (
     BadRequest,
+    BlankIsDefaultRoute,
     NotFound,
     StatementId,
     bool_param,
@@ -333,7 +334,7 @@ def badge_error(status: int, message: str) -> Response:
 
 
 def badge_router(ctx: WebContext) -> APIRouter:
-    r = APIRouter()
+    r = APIRouter(route_class=BlankIsDefaultRoute)
 
     @r.get("/badge.svg", tags=["badge"], summary="SVG badge for a DOI",
            description="Always an SVG image, for <img>: a DOI not in the index is a \"not indexed\" badge (200); a"
