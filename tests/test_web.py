@@ -249,6 +249,13 @@ def test_pagination(index_db: Path) -> None:
         assert html.count('class="card stmt') == 1 and 'rel="prev"' in html
 
 
+def test_one_citing_publication_is_singular(client: TestClient) -> None:
+    """The tallies said "1 citing publications" (report, paper search, home page)."""
+    html = client.get(f"/reports/{CITED}").text
+    assert '<span class="n">1</span> citing publication</li>' in html
+    assert "1</span> citing publications" not in html
+
+
 def test_a_page_past_the_last_says_so(index_db: Path) -> None:
     """A page number past the last (an old bookmark, a hand-edited URL) says which page is the last and links
     to it, as the author page does; the report page said the work had no citation statements yet."""
@@ -258,6 +265,7 @@ def test_a_page_past_the_last_says_so(index_db: Path) -> None:
         assert "No citation statements on page 7: there are 3 pages" in html
         assert 'href="/reports/10.9999/cited.2001.1?sort=newest&amp;page=3">last page</a>' in html
         assert 'rel="prev" href="/reports/10.9999/cited.2001.1?sort=newest&amp;page=3"' in html  # not page 6
+        assert "Page 7 of 3" not in html  # the pager said so beside "there are 3 pages"
         total = int(re.search(r'id="result-count">(\d+)', c.get("/search?q=sentinel").text).group(1))  # type: ignore[union-attr]
         pages = -(-total // 2)
         html = c.get("/search", params={"q": "sentinel", "page": pages + 5}).text

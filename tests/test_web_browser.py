@@ -148,6 +148,28 @@ def test_search_statements_and_papers(page: object) -> None:
     assert_nothing_injected(pg)
 
 
+def test_section_rows_keep_the_threshold_and_filters(page: object) -> None:
+    """A row of the tallies-by-section table lists that section with the page's threshold and filters kept: it
+    linked to ``?section=results`` alone, so a reader counting only the labels the model is sure of saw the
+    supporting and contrasting tallies above the list jump back to every label."""
+    pg = page
+    pg.goto(f"/reports/{CITED}?min_confidence=1&exclude_self=1&tab=references")  # type: ignore[attr-defined]
+    strict = pg.locator("ul.tallies").first.inner_text()  # type: ignore[attr-defined]
+    pg.click("table.sections a:text-is('Results')")  # type: ignore[attr-defined]
+    pg.wait_for_url("**section=results**")  # type: ignore[attr-defined]
+    assert "min_confidence=1" in pg.url and "exclude_self=1" in pg.url and "tab=" not in pg.url  # type: ignore[attr-defined]
+    assert pg.locator("ul.tallies").first.inner_text() == strict  # type: ignore[attr-defined]
+    assert pg.locator("#f-conf").is_checked() and pg.locator("#f-self").is_checked()  # type: ignore[attr-defined]
+    assert pg.locator("#f-section").input_value() == "results"  # type: ignore[attr-defined]
+    cards = pg.locator(".card.stmt")  # type: ignore[attr-defined]
+    assert cards.count() >= 1 and all("in Results" in t for t in cards.all_inner_texts())
+    # The statement's own page has no "Statement details" link to itself.
+    cards.first.locator("a.stmt-link").click()
+    pg.wait_for_url("**/statements/*")  # type: ignore[attr-defined]
+    assert pg.locator("a.stmt-link").count() == 0  # type: ignore[attr-defined]
+    assert pg.locator("a[href='/statements/%s']" % pg.url.rsplit("/", 1)[1]).count() == 0  # type: ignore[attr-defined]
+
+
 def test_curator_corrects_a_statement(page: object) -> None:
     pg = page
     pg.goto(f"/reports/{CITED}?section=discussion")  # type: ignore[attr-defined]

@@ -119,6 +119,10 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
             total, statements = ctx.citations(work["id"], limit=size, offset=(pg - 1) * size, **filters)
         n_refs = s.reference_count(work["id"])
         base_q = {k: v for k, v in request.query_params.items() if k != "page" and v}
+        # A section's row in the tallies table lists that section's statements with the page's other filters and
+        # threshold kept ("?section=results" alone dropped "only labels the model is sure of", so the tallies
+        # above the list changed under the reader), on the statements tab.
+        section_q = {k: v for k, v in base_q.items() if k not in ("section", "tab")}
         cut = confident_threshold() if threshold is None else None
         sure = ctx.tallies_of(work["id"], cut) if cut is not None else None
         return ctx.page(request, "report.html", {
@@ -128,7 +132,7 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
             "page": pg, "pages": ctx.page_count(total, size), "filters": filters, "base_q": base_q,
             "filtered": any(v for k, v in filters.items() if k != "sort"), "tab": tab, "references": references,
             "n_refs": n_refs, "journal_issn": journal_issn_of(ctx, work), "sure_tallies": sure,
-            "conf_q": conf_q})
+            "conf_q": conf_q, "section_q": section_q})
 
     @r.get("/statements/{statement_id}", response_class=HTMLResponse)
     def statement_page(request: Request, statement_id: StatementId) -> HTMLResponse:
