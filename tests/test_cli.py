@@ -92,7 +92,9 @@ def test_report_json(tmp_path: Path, mini_jats: bytes) -> None:
     code, out = run("report", "W2", "--db", db)
     assert code == EXIT_OK and sure_line not in out
     code, out = run("search", "contrast", "--db", db, "--type", "mentioning", "--min-confidence", "1")
-    assert code == EXIT_OK and out.startswith(sure_line) and "contrasting (below 1: counted as mentioning)" in out
+    # (each result with its confidence, as `report` shows it)
+    assert code == EXIT_OK and out.startswith(sure_line)
+    assert re.search(r"contrasting \(\d\.\d\d, below 1: counted as mentioning\)", out)
     code, out = run("search", "contrast", "--db", db, "--json", "--type", "contrasting")
     assert code == EXIT_OK and json.loads(out)["total"] == 1 and json.loads(out)["min_confidence"] is None
     code, out = run("search", "contrast", "--db", db, "--json", "--type", "contrasting", "--min-confidence", "1")
@@ -132,6 +134,31 @@ def test_search_and_stats_json(tmp_path: Path, mini_jats: bytes) -> None:
     code, out = run("stats", "--db", db, "--json")
     s = json.loads(out)
     assert s["documents"] == 1 and s["statements"] == 12 and sum(s["statements_by_type"].values()) == 12
+
+
+def test_search_and_report_text_say_where_the_rows_end(tmp_path: Path, mini_jats: bytes) -> None:
+    """The text output of `search` said "N statement(s) match" above the first --limit rows with no word of the
+    rest, an --offset past the end printed nothing more, a `report` whose filters matched nothing ended at the
+    tallies table, and titles were cut mid-word without a mark."""
+    from citelens.cli.index_cmds import _clip
+
+    db = build(tmp_path, mini_jats)
+    found = json.loads(run("search", "cell*", "--db", db, "--json")[1])
+    total = found["total"]
+    assert total >= 2
+    code, out = run("search", "cell*", "--db", db, "--limit", "1")
+    assert code == EXIT_OK and f"showing 1–1 of {total}: --offset 1 for the next results" in out
+    assert re.search(r"\((\d\.\d\d|-)\) · ", out)  # each result's confidence, as `report` shows it
+    code, out = run("search", "cell*", "--db", db, "--offset", str(total - 1))
+    assert code == EXIT_OK and "showing" not in out  # the last page: nothing more to reach
+    code, out = run("search", "cell*", "--db", db, "--offset", "999")
+    assert code == EXIT_OK and f"No results at --offset 999: the {total} results are at --offset 0 to {total - 1}" in out
+    cited = found["results"][0]["cited_doi"] or found["results"][0]["cited_work_id"]
+    code, out = run("report", cited, "--db", db, "--type", "contrasting", "--section", "methods")
+    assert code == EXIT_OK and "No citation statements match these filters." in out
+    assert "No citation statements match" not in run("report", cited, "--db", db)[1]
+    assert _clip("x" * 80, 80) == "x" * 80 and _clip("word " * 20, 12) == "word word w…"
+    assert _clip(None, 5) == ""
 
 
 def test_export_jsonl_and_csv(tmp_path: Path, mini_jats: bytes) -> None:

@@ -263,10 +263,19 @@ def report(ident: str, db: str, as_json: bool, stance: str | None, section: str 
             conf += f", below {threshold:g}: counted as mentioning"
         selfc = " [magenta]self-citation[/]" if s["self_citation"] else ""
         c.print(f"\n[{colour.get(s['type'] or '', 'white')}]{s['type']}[/] ({conf}) · {s['section']} · "
-                f"{safe(s['citing_title'][:80])} ({s['citing_year'] or '?'}){selfc}")
+                f"{safe(_clip(s['citing_title'], 80))} ({s['citing_year'] or '?'}){selfc}")
         c.print(f"  {marked}")
     if total > len(statements):
         c.print(f"\n… {total - len(statements)} more (use --limit)")
+    elif not total and (stance or section or exclude_self):
+        # The tallies above count every statement: say that the list is empty because of the filters.
+        c.print("\nNo citation statements match these filters.")
+
+
+def _clip(text: str | None, most: int) -> str:
+    """``text`` in at most ``most`` characters, ending in "…" when cut (a title cut mid-word read as whole)."""
+    text = text or ""
+    return text if len(text) <= most else text[:most - 1].rstrip() + "…"
 
 
 def _below(statement: dict[str, Any], threshold: float | None) -> bool:
@@ -321,10 +330,19 @@ def search(query: str, db: str, as_json: bool, stance: str | None, section: str 
         # The snippet's match markers are control characters themselves: make the pieces safe, then mark.
         snip = "[/]".join("[bold yellow]".join(safe(p) for p in part.split("\x02"))
                           for part in r["snippet"].split("\x03"))
-        below = f" (below {threshold:g}: counted as mentioning)" if _below(r, threshold) else ""
-        c.print(f"\n[bold]{r['type']}[/]{below} · {r['section']} · cites {safe((r['cited_title'] or r['cited_work_id'] or '')[:70])}")
+        below = f", below {threshold:g}: counted as mentioning" if _below(r, threshold) else ""
+        conf = f"{r['confidence']:.2f}" if r["confidence"] is not None else "-"
+        c.print(f"\n[bold]{r['type']}[/] ({conf}{below}) · {r['section']} · cites "
+                f"{safe(_clip(r['cited_title'] or r['reference_raw'] or r['cited_work_id'], 70))}")
         c.print(f"  {snip}")
-        c.print(f"  [dim]in {safe(r['citing_title'][:80])} ({safe(r['citing_doi'] or r['citing_source'])})[/]")
+        c.print(f"  [dim]in {safe(_clip(r['citing_title'], 80))} ({safe(r['citing_doi'] or r['citing_source'])})[/]")
+    # Which rows these are, and how to reach the rest: "N statement(s) match" above 20 rows read as all of them,
+    # and an --offset past the end printed nothing more.
+    if total and not rows:
+        c.print(f"\nNo results at --offset {offset}: the {total} results are at --offset 0 to {total - 1}.")
+    elif offset + len(rows) < total:
+        c.print(f"\n… showing {offset + 1}–{offset + len(rows)} of {total}: --offset {offset + len(rows)} for the"
+                " next results")
 
 
 # -------------------------------------------------------------------------------------------- stats
