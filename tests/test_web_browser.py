@@ -167,7 +167,8 @@ def test_section_rows_keep_the_threshold_and_filters(page: object) -> None:
     cards.first.locator("a.stmt-link").click()
     pg.wait_for_url("**/statements/*")  # type: ignore[attr-defined]
     assert pg.locator("a.stmt-link").count() == 0  # type: ignore[attr-defined]
-    assert pg.locator("a[href='/statements/%s']" % pg.url.rsplit("/", 1)[1]).count() == 0  # type: ignore[attr-defined]
+    own = pg.url.rsplit("/", 1)[1]  # type: ignore[attr-defined]
+    assert pg.locator(f"a[href='/statements/{own}']").count() == 0  # type: ignore[attr-defined]
 
 
 def test_curator_corrects_a_statement(page: object) -> None:
