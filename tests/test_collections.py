@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -227,9 +228,15 @@ def test_store_collections_and_alerts_on_every_backend(store_url: str) -> None:
                                                                    (2, "10.5555/x", None)]
         assert len(store.statements_since([work.id], "2000-01-01")) == 5
         assert store.statements_since([work.id], "2999-01-01") == []
+        at = store.statements_since([work.id], "2000-01-01")[0][0]
+        # `until` is exclusive: the second the statements arrived ends a window before them, the next one after.
+        assert store.statements_since([work.id], "2000-01-01", until=at) == []
+        later = (datetime.fromisoformat(at) + timedelta(seconds=1)).isoformat(timespec="seconds")
+        assert len(store.statements_since([work.id], "2000-01-01", until=later)) == 5
         ingest_paths([FIXTURES / "xss-retraction.xml"], store, classifier="cues")
         events = store.notices_since([work.id], "2000-01-01")
         assert [e.notice.kind for e in events] == ["retraction"] and events[0].target_work_id == work.id
+        assert store.notices_since([work.id], "2000-01-01", until=events[0].ingested_at) == []
         assert store.get_collection(c.id + 1000) is None
     finally:
         store.close()
@@ -281,3 +288,80 @@ def test_a_csv_with_a_cell_too_long_to_read_is_a_400_naming_it(client: TestClien
         # Before: 500 "internal error" (csv.Error: field larger than field limit).
         assert r.status_code == 400, r.text
         assert r.json()["error"].startswith(f"{name}: not a CSV file that can be read (line 2: field larger than")
+
+
+def _two_arrivals(db: Path, tmp_path: Path, client: TestClient) -> tuple[dict, str, str]:
+    """A collection of CITED whose five citing statements arrived at one second and, a second or more later, five
+    more with a retraction notice: (collection, first arrival, second arrival)."""
+    c = make(client, dois=[CITED])
+    first = client.get(f"/api/collections/{c['id']}/alerts", params={"since": "2000-01-01"}).json()["alerts"][0]["at"]
+    time.sleep(1.1)  # ingest times have one-second resolution
+    other = tmp_path / "another.xml"
+    other.write_text((FIXTURES / "xss-article.xml").read_text(encoding="utf-8")
+                     .replace("10.9999/xss.2024.1", "10.9999/another.2025.1"), encoding="utf-8")
+    store = open_store(db)
+    ingest_paths([other, FIXTURES / "xss-retraction.xml"], store, classifier="cues")
+    store.close()
+    second = client.get(f"/api/collections/{c['id']}/alerts", params={"since": "2000-01-01"}).json()["alerts"][0]["at"]
+    assert second > first
+    return c, first, second
+
+
+def test_alerts_window_has_an_exclusive_until(db: Path, tmp_path: Path) -> None:
+    """`until` ends the window before it (since inclusive, until exclusive): windows that meet split what arrived
+    between them, with nothing twice and nothing lost; the feed takes it too."""
+    with TestClient(create_app(db, settings())) as client:
+        c, first, second = _two_arrivals(db, tmp_path, client)
+        url = f"/api/collections/{c['id']}/alerts"
+        everything = client.get(url, params={"since": "2000-01-01"}).json()
+        assert len(everything["alerts"]) == 11 and everything["until"] is None
+        older = client.get(url, params={"since": "2000-01-01", "until": second}).json()
+        newer = client.get(url, params={"since": second}).json()
+        assert older["until"] == second and {a["at"] for a in older["alerts"]} == {first}
+        assert {a["at"] for a in newer["alerts"]} == {second}
+        assert sorted(a["id"] for a in older["alerts"] + newer["alerts"]) == sorted(a["id"] for a in everything["alerts"])
+        # The notice comes first within its second: a retraction is never the entry a cut leaves out.
+        assert newer["alerts"][0]["kind"] == "notice"
+        feed = etree.fromstring(client.get(f"/collections/{c['id']}/feed.atom",
+                                           params={"since": "2000-01-01", "until": second}).content)
+        assert len(feed.findall(f"{ATOM}entry")) == 5 and f"before {second}" in feed.findtext(f"{ATOM}subtitle")
+        # Only `until`: the 30 days before it.
+        r = client.get(url, params={"until": "2026-02-01"}).json()
+        assert (r["since"], r["until"]) == ("2026-01-02T00:00:00+00:00", "2026-02-01T00:00:00+00:00")
+        for bad, message in (({"since": "2026-02-01", "until": "2026-02-01"}, "until (2026-02-01T00:00:00+00:00) must"
+                              " be after since"), ({"until": "soon"}, "until must be a date")):
+            for path in (url, f"/collections/{c['id']}/feed.atom"):
+                r = client.get(path, params=bad)
+                assert r.status_code == 400 and message in r.text, (path, r.text)
+
+
+def test_a_cut_feed_says_so_and_links_the_rest(db: Path, tmp_path: Path) -> None:
+    """More entries than `limit` (200 by default): the feed says in its subtitle that it holds only the newest and
+    links the older ones (rel="next", RFC 5005), as the JSON answer's `truncated` and `next_until` do. A page ends
+    at a whole second, so following the links gives every entry once even when a bulk ingest shares seconds."""
+    with TestClient(create_app(db, settings())) as client:
+        c, first, second = _two_arrivals(db, tmp_path, client)
+        url = f"/api/collections/{c['id']}/alerts"
+        page = client.get(url, params={"since": "2000-01-01", "limit": 7}).json()
+        # Seven fit, but the seventh would cut the first second in two: the page holds the whole second one.
+        assert page["truncated"] is True and page["next_until"] == second and len(page["alerts"]) == 6
+        rest = client.get(url, params={"since": "2000-01-01", "until": page["next_until"], "limit": 7}).json()
+        assert rest["truncated"] is False and rest["next_until"] is None and len(rest["alerts"]) == 5
+
+        seen: list[str] = []
+        href: str | None = f"/collections/{c['id']}/feed.atom?since=2000-01-01&limit=7"
+        subtitles = []
+        while href:
+            feed = etree.fromstring(client.get(href).content)
+            seen += [e.findtext(f"{ATOM}id") for e in feed.findall(f"{ATOM}entry")]
+            subtitles.append(feed.findtext(f"{ATOM}subtitle"))
+            nxt = [link.get("href") for link in feed.findall(f"{ATOM}link") if link.get("rel") == "next"]
+            href = nxt[0].replace("http://testserver", "") if nxt else None
+        assert len(subtitles) == 2 and "only the 6 newest entries; more arrived" in subtitles[0]
+        assert "more arrived" not in subtitles[1]
+        assert len(seen) == len(set(seen)) == 11
+        # Not cut: no next link and no note (the default limit).
+        feed = etree.fromstring(client.get(f"/collections/{c['id']}/feed.atom?since=2000-01-01").content)
+        assert not [link for link in feed.findall(f"{ATOM}link") if link.get("rel") == "next"]
+        assert feed.findtext(f"{ATOM}subtitle") == "since 2000-01-01T00:00:00+00:00"
+        assert client.get(f"/collections/{c['id']}/feed.atom?limit=0").status_code == 400

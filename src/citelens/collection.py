@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from citelens.check import CheckInputError, decode_text, parse_reference_list, work_warnings
 from citelens.references.identifiers import normalise_doi
@@ -156,8 +157,9 @@ def collection_csv(rows: list[dict[str, Any]]) -> str:
     return buf.getvalue()
 
 
-def parse_since(value: str | None, default_days: int = 30) -> str:
-    """An ISO date or date-time (UTC) from a query parameter; ``default_days`` ago when absent."""
+def parse_since(value: str | None, default_days: int = 30, *, name: str = "since") -> str:
+    """An ISO date or date-time (UTC) from a query parameter; ``default_days`` ago when absent. ``name`` is the
+    parameter the error messages name (``until`` reads the same way: :func:`parse_until`)."""
     if not value:
         from datetime import timedelta
 
@@ -166,49 +168,110 @@ def parse_since(value: str | None, default_days: int = 30) -> str:
     # The "+" of a UTC offset typed into a feed address arrives as a space ("12:00:00 02:00"): read it as it was.
     v = re.sub(r"(\d{2}:\d{2}(?::\d{2})?) (\d{2}:?\d{2})$", r"\1+\2", v)
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?(Z|[+-]\d{2}:?\d{2})?)?", v):
-        raise ValueError("since must be a date (2026-01-31) or a date and time (2026-01-31T12:00:00Z)")
+        raise ValueError(f"{name} must be a date (2026-01-31) or a date and time (2026-01-31T12:00:00Z)")
     try:
         parsed = datetime.fromisoformat(v.replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError("since is not a valid date") from None
+        raise ValueError(f"{name} is not a valid date") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def parse_window(since: str | None, until: str | None, default_days: int = 30) -> tuple[str, str | None]:
+    """(since, until) of an alerts window from query parameters, each read as :func:`parse_since` reads one.
+
+    ``since`` is inclusive and ``until`` exclusive, so ``since=2026-01-01&until=2026-02-01`` is all of January
+    (a date is its midnight, UTC) and consecutive windows neither overlap nor leave a gap. ``until`` absent: up to
+    now (None); ``since`` absent: the ``default_days`` before ``until`` (or before now). An ``until`` not after
+    ``since`` is an error, since the window would be empty whatever arrived."""
+    end = parse_since(until, name="until") if until and until.strip() else None
+    if since and since.strip():
+        start = parse_since(since)
+    else:
+        from datetime import timedelta
+
+        start = ((datetime.fromisoformat(end) if end else datetime.now(UTC)) - timedelta(days=default_days)
+                 ).isoformat(timespec="seconds")
+    if end is not None and end <= start:
+        raise ValueError(f"until ({end}) must be after since ({start})")
+    return start, end
 
 
 ALERTS_LIMIT = 200  # entries of a feed, and of GET /api/collections/{id}/alerts unless it asks for more
 ALERTS_LIMIT_MAX = 1000
 
 
-def alerts(store: Store, collection_id: int, since: str, limit: int = ALERTS_LIMIT) -> list[dict[str, Any]]:
-    """New citation statements and editorial notices about the collection's works since ``since``, newest
-    first: {kind: "statement" | "notice", at, work_id, title, summary, link_path, statement?, notice?}."""
+def alerts(store: Store, collection_id: int, since: str, limit: int = ALERTS_LIMIT, until: str | None = None
+           ) -> list[dict[str, Any]]:
+    """New citation statements and editorial notices about the collection's works that arrived at or after
+    ``since`` and before ``until`` (when given), newest first: {kind: "statement" | "notice", at, work_id, title,
+    summary, link_path, statement?, notice?}."""
     works = {}
     for item in store.collection_items(collection_id):
         w = as_dict(store.get_work(item.doi or item.work_id or "")) if (item.doi or item.work_id) else None
         if w:
             works[w["id"]] = w
     out: list[dict[str, Any]] = []
-    for at, st in store.statements_since(list(works), since, limit):
+    for at, st in store.statements_since(list(works), since, limit, until=until):
         s = statement_json(st)
         w = works.get(s["cited_work_id"]) or {}
         out.append({"kind": "statement", "at": at, "id": f"statement-{s['id']}", "work_id": s["cited_work_id"],
                     "title": f"{(s['type'] or 'unclassified').capitalize()} citation of “{w.get('title') or w.get('doi')}”",
                     "summary": f"{s['citing_title']}: “{s['sentence']}”", "link_path": f"/statements/{s['id']}",
                     "statement": s})
-    for ev in store.notices_since(list(works), since):
+    for ev in store.notices_since(list(works), since, until=until):
         n = notice_json(ev.notice)
         w = works.get(ev.target_work_id) or {}
         out.append({"kind": "notice", "at": ev.ingested_at, "id": f"notice-{ev.target_work_id}-{n['doi'] or n['title']}",
                     "work_id": ev.target_work_id,
                     "title": f"{n['status']}: “{w.get('title') or w.get('doi')}”", "summary": n["title"],
                     "link_path": "/reports/" + (w.get("doi") or ev.target_work_id), "notice": n})
-    out.sort(key=lambda e: e["at"], reverse=True)
+    # Newest first; within one second a notice (a retraction) before the statements that came with it.
+    out.sort(key=lambda e: (e["at"], e["kind"] == "notice"), reverse=True)
     return out[:limit]
 
 
-def atom_feed(collection: Any, entries: list[dict[str, Any]], base_url: str, since: str) -> bytes:
-    """An Atom 1.0 feed (RFC 4287) of ``entries`` from :func:`alerts`; every text node escaped by lxml."""
+@dataclass
+class AlertsPage:
+    """What :func:`alerts_page` answers: the entries of [since, until) that fit, and where older ones continue."""
+
+    since: str
+    until: str | None
+    limit: int
+    entries: list[dict[str, Any]]
+    truncated: bool  # more entries arrived in the window than ``entries`` holds
+    next_until: str | None  # the older entries left out are those of [since, next_until); None when none were
+
+
+def alerts_page(store: Store, collection_id: int, since: str, until: str | None = None,
+                limit: int = ALERTS_LIMIT) -> AlertsPage:
+    """The newest entries of the window [``since``, ``until``) — at most ``limit`` — and, when more arrived,
+    ``next_until`` for the next (older) page: ``since`` and ``until=next_until`` give the rest, with no entry
+    twice and none lost.
+
+    Arrival times have one-second resolution and a bulk ingest gives hundreds of statements one second: a page
+    cut inside a second would leave that second's other entries before any ``until`` that a client could
+    name. So a truncated page ends at a whole second (holding fewer than ``limit`` entries) — unless more than
+    ``limit`` entries share its oldest second, when it holds ``limit`` of them and the rest of that second is
+    reachable only with a larger ``limit``."""
+    entries = alerts(store, collection_id, since, limit + 1, until)
+    if len(entries) <= limit:
+        return AlertsPage(since, until, limit, entries, False, None)
+    left_out_at = entries[limit]["at"]
+    kept = [e for e in entries[:limit] if e["at"] != left_out_at] or entries[:limit]
+    return AlertsPage(since, until, limit, kept, True, kept[-1]["at"])
+
+
+def atom_feed(collection: Any, entries: list[dict[str, Any]], base_url: str, since: str, *,
+              page: AlertsPage | None = None) -> bytes:
+    """An Atom 1.0 feed (RFC 4287) of ``entries`` from :func:`alerts`; every text node escaped by lxml.
+
+    Given the :class:`AlertsPage` the entries came from, the feed says its window and, when entries were left
+    out, says so in its subtitle and links the older ones as ``rel="next"`` (RFC 5005's paged feeds): a reader
+    must not take the newest 200 for everything that arrived."""
+    from urllib.parse import urlencode
+
     from lxml import etree
 
     ns = "http://www.w3.org/2005/Atom"
@@ -221,18 +284,29 @@ def atom_feed(collection: Any, entries: list[dict[str, Any]], base_url: str, sin
             el.text = _xml_text(text)
         return el
 
-    page = f"{base_url}/collections/{c['id']}"
-    sub(feed, "id", f"{page}/feed.atom")
+    home = f"{base_url}/collections/{c['id']}"
+    window = f"since {since}" + (f", before {page.until}" if page and page.until else "")
+    if page and page.truncated:
+        window += (f": only the {len(entries)} newest entries; more arrived. The next link (rel=\"next\") gives the"
+                   f" older ones (until={page.next_until}); or narrow the window with since= and until=, or ask for"
+                   f" up to {ALERTS_LIMIT_MAX} entries with limit=")
+    sub(feed, "id", f"{home}/feed.atom")
     sub(feed, "title", f"CiteLens: new citations and notices for “{c['name']}”")
-    sub(feed, "subtitle", f"since {since}")
+    sub(feed, "subtitle", window)
     sub(feed, "updated", entries[0]["at"] if entries else c["created_at"])
-    sub(feed, "link", href=page)
-    sub(feed, "link", rel="self", href=f"{page}/feed.atom")
+    sub(feed, "link", href=home)
+    sub(feed, "link", rel="self", href=f"{home}/feed.atom")
+    if page and page.truncated and page.next_until:
+        query = {"since": since, "until": page.next_until}
+        if page.limit != ALERTS_LIMIT:
+            query["limit"] = str(page.limit)
+        sub(feed, "link", rel="next", href=f"{home}/feed.atom?{urlencode(query)}")
     author = sub(feed, "author")
     sub(author, "name", c["owner"])
     for e in entries:
         entry = sub(feed, "entry")
-        sub(entry, "id", f"{page}/{e['id']}")
+        # A notice without a DOI is named by its title: spaces and quotes are not allowed in an IRI (atom:id).
+        sub(entry, "id", f"{home}/{quote(e['id'], safe=_IRI_SAFE)}")
         sub(entry, "title", e["title"])
         sub(entry, "updated", e["at"])
         sub(entry, "link", href=base_url + e["link_path"])
@@ -241,6 +315,7 @@ def atom_feed(collection: Any, entries: list[dict[str, Any]], base_url: str, sin
     return etree.tostring(feed, xml_declaration=True, encoding="utf-8")
 
 
+_IRI_SAFE = "/:@!$&'()*+,;=~"  # RFC 3987 path characters kept as they are (ids with DOIs stay the same)
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 

@@ -193,13 +193,16 @@ class Collections(abc.ABC):
     def collection_items(self, collection_id: int) -> list[CollectionItem]: ...
 
     @abc.abstractmethod
-    def statements_since(self, work_ids: list[str], since: str, limit: int = 200) -> list[tuple[str, Statement]]:
+    def statements_since(self, work_ids: list[str], since: str, limit: int = 200, until: str | None = None
+                         ) -> list[tuple[str, Statement]]:
         """(ingested_at, statement) citing any of ``work_ids`` from documents ingested at or after ``since``
-        (an ISO date or time), newest first."""
+        and, given ``until``, before it (both ISO date-times in UTC as ``parse_since`` writes them: the window is
+        half-open, so consecutive windows neither overlap nor leave a gap), newest first."""
 
     @abc.abstractmethod
-    def notices_since(self, work_ids: list[str], since: str) -> list[NoticeEvent]:
-        """Editorial notices about any of ``work_ids`` that arrived at or after ``since``, newest first."""
+    def notices_since(self, work_ids: list[str], since: str, until: str | None = None) -> list[NoticeEvent]:
+        """Editorial notices about any of ``work_ids`` that arrived at or after ``since`` and, given ``until``,
+        before it, newest first."""
 
 
 class StatementSearch(abc.ABC):

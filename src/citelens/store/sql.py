@@ -1542,22 +1542,25 @@ class SQLStore(ProfileQueries, Store):
                 for r in self._rows("SELECT position, doi, work_id, label FROM collection_items"
                                     " WHERE collection_id = ? ORDER BY position", (collection_id,))]
 
-    def statements_since(self, work_ids: list[str], since: str, limit: int = 200) -> list[tuple[str, Statement]]:
+    def statements_since(self, work_ids: list[str], since: str, limit: int = 200, until: str | None = None
+                         ) -> list[tuple[str, Statement]]:
         ids = [n for n in (parse_work_id(w) for w in work_ids) if n is not None]
         if not ids:
             return []
         marks = ",".join("?" * len(ids))
+        before, bounds = (" AND d.ingested_at < ?", (since, until)) if until else ("", (since,))
         rows = self._rows(
             f"SELECT {self._SELECT_STATEMENT}, d.ingested_at AS ingested_at FROM statements s{self._STATEMENT_JOINS}"
-            f" WHERE s.cited_work_id IN ({marks}) AND d.ingested_at >= ? ORDER BY d.ingested_at DESC, s.id DESC"
-            f" LIMIT ?", (*ids, since, limit))
+            f" WHERE s.cited_work_id IN ({marks}) AND d.ingested_at >= ?{before}"
+            f" ORDER BY d.ingested_at DESC, s.id DESC LIMIT ?", (*ids, *bounds, limit))
         return [(r["ingested_at"], self._statement(r)) for r in rows]
 
-    def notices_since(self, work_ids: list[str], since: str) -> list[NoticeEvent]:
+    def notices_since(self, work_ids: list[str], since: str, until: str | None = None) -> list[NoticeEvent]:
         ids = [n for n in (parse_work_id(w) for w in work_ids) if n is not None]
         if not ids:
             return []
         marks = ",".join("?" * len(ids))
+        before, bounds = (" AND d.ingested_at < ?", (since, until)) if until else ("", (since,))
         return [NoticeEvent(target_work_id=format_work_id(r["target_work_id"]), ingested_at=r["ingested_at"],
                             notice=Notice(kind=r["kind"], relation=r["relation"], doi=r["doi"], title=r["title"],
                                           date=r["date"], notice_work_id=format_work_id(r["notice_work_id"])
@@ -1565,8 +1568,8 @@ class SQLStore(ProfileQueries, Store):
                 for r in self._rows(
                     f"SELECT n.target_work_id, n.kind, n.relation, n.doi, n.title, n.date, n.notice_work_id,"
                     f" d.ingested_at FROM notices n JOIN documents d ON d.id = n.document_id"
-                    f" WHERE n.target_work_id IN ({marks}) AND d.ingested_at >= ? ORDER BY d.ingested_at DESC, n.id DESC",
-                    (*ids, since))]
+                    f" WHERE n.target_work_id IN ({marks}) AND d.ingested_at >= ?{before}"
+                    f" ORDER BY d.ingested_at DESC, n.id DESC", (*ids, *bounds))]
 
     def notices(self, work_id: str) -> list[Notice]:
         wid = self._wid(work_id)

@@ -18,12 +18,13 @@ from citelens.collection import (
     ALERTS_LIMIT,
     ALERTS_LIMIT_MAX,
     SORT_KEYS,
-    alerts,
+    AlertsPage,
+    alerts_page,
     atom_feed,
     collection_csv,
     collection_rows,
     parse_collection_upload,
-    parse_since,
+    parse_window,
 )
 from citelens.serialize import CollectionPage, as_dict
 from citelens.web import render
@@ -106,16 +107,27 @@ def collections_router(ctx: WebContext) -> APIRouter:
         return Response(body, media_type="text/csv; charset=utf-8", headers={
             "Content-Disposition": f'attachment; filename="{render.safe_filename(c["name"])}.csv"'})
 
-    @r.get("/collections/{collection_id}/feed.atom", tags=["collections"],
-           summary="Atom feed of new citation statements and notices about a collection's works")
-    def feed(request: Request, collection_id: int, since: str | None = None) -> Response:
-        c = get(collection_id)
+    def window(collection_id: int, since: str | None, until: str | None, limit: int) -> AlertsPage:
+        if not 1 <= limit <= ALERTS_LIMIT_MAX:
+            raise BadRequest(f"limit must be between 1 and {ALERTS_LIMIT_MAX}")
         try:
-            since_iso = parse_since(since)
+            since_iso, until_iso = parse_window(since, until)
         except ValueError as exc:
             raise BadRequest(str(exc)) from None
-        entries = alerts(ctx.store(), collection_id, since_iso)
-        body = atom_feed(c, entries, str(request.base_url).rstrip("/"), since_iso)
+        return alerts_page(ctx.store(), collection_id, since_iso, until_iso, limit)
+
+    @r.get("/collections/{collection_id}/feed.atom", tags=["collections"],
+           summary="Atom feed of new citation statements and notices about a collection's works",
+           description="Entries that arrived at or after `since` and before `until` (when given), newest first."
+                       " When more arrived than `limit`, the feed's subtitle says so and a `rel=\"next\"` link"
+                       " gives the older ones.")
+    def feed(request: Request, collection_id: int, since: str | None = None,
+             until: str | None = Query(None, description="end of the window, exclusive; default now"),
+             limit: int = Query(ALERTS_LIMIT, description=f"most entries, newest first: 1 to {ALERTS_LIMIT_MAX}")
+             ) -> Response:
+        c = get(collection_id)
+        page = window(collection_id, since, until, limit)
+        body = atom_feed(c, page.entries, str(request.base_url).rstrip("/"), page.since, page=page)
         return Response(body, media_type="application/atom+xml; charset=utf-8")
 
     @r.get("/collections/{collection_id}", response_class=HTMLResponse, include_in_schema=False)
@@ -140,21 +152,20 @@ def collections_router(ctx: WebContext) -> APIRouter:
         return {**c, "items": collection_rows(ctx.store(), collection_id, sort, desc)}
 
     @r.get("/api/collections/{collection_id}/alerts", tags=["collections"],
-           summary="New citation statements and notices about a collection's works since a date")
+           summary="New citation statements and notices about a collection's works in a window of arrival times",
+           description="Entries that arrived at or after `since` (default 30 days ago) and before `until` (default"
+                       " now), newest first. `truncated` says more arrived than the answer holds; `since` with"
+                       " `until=next_until` gives the older ones.")
     def api_alerts(collection_id: int, since: str | None = None,
+                   until: str | None = Query(None, description="end of the window, exclusive; default now"),
                    limit: int = Query(ALERTS_LIMIT, description=f"most entries, newest first: 1 to {ALERTS_LIMIT_MAX}")
                    ) -> dict[str, Any]:
         get(collection_id)
-        if not 1 <= limit <= ALERTS_LIMIT_MAX:
-            raise BadRequest(f"limit must be between 1 and {ALERTS_LIMIT_MAX}")
-        try:
-            since_iso = parse_since(since)
-        except ValueError as exc:
-            raise BadRequest(str(exc)) from None
-        # One more than asked tells whether entries were left out: a client must not take the newest `limit`
-        # entries for everything that arrived since `since`.
-        entries = alerts(ctx.store(), collection_id, since_iso, limit + 1)
-        return {"since": since_iso, "limit": limit, "truncated": len(entries) > limit, "alerts": entries[:limit]}
+        page = window(collection_id, since, until, limit)
+        # A client must not take the newest `limit` entries for everything that arrived in the window: `truncated`
+        # says entries were left out and `next_until` where they continue.
+        return {"since": page.since, "until": page.until, "limit": page.limit, "truncated": page.truncated,
+                "next_until": page.next_until, "alerts": page.entries}
 
     @r.post("/api/collections", tags=["collections"], status_code=201,
             summary="Create a collection (needs the API token) from DOIs or an uploaded list's text")
