@@ -14,10 +14,12 @@ from fastapi.testclient import TestClient
 
 from citelens.check import CheckInputError, check_references, parse_reference_list
 from citelens.cli import main
+from citelens.pipeline import ingest_paths
 from citelens.store import open_store
 from citelens.web.app import create_app
 from test_web import CITED, FIXTURES, build_index, post_check, settings
 
+CORRECTED = "10.1128/jb.187.1.55"  # a work mini-jats.xml cites (tests/fixtures)
 BARNES = "Barnes T (2001) Sentinel behaviour in bacterial colonies. Microbiology 147: 1-9. doi:10.9999/cited.2001.1"
 RIS = """TY  - JOUR
 AU  - Barnes, T.
@@ -288,3 +290,31 @@ def test_cli_check_reads_a_postgresql_index(store_url: str, tmp_path: Path) -> N
     junk.write_bytes(b"not a database, not at all" * 100)
     out = CliRunner().invoke(main, ["check", str(f), "--db", str(junk)])
     assert out.exit_code == 4 and "not a usable CiteLens database" in out.output
+
+
+def test_cli_check_shows_editorial_notices_as_the_page_does(tmp_path: Path) -> None:
+    """A correction is no warning, but an editor must see it: `citelens check` printed only warnings, so a corrected
+    work was a bare green tick while the /check page and --json named the correction."""
+    db = build_index(tmp_path / "index.db")
+    correction = tmp_path / "correction.xml"
+    correction.write_text((FIXTURES / "xss-retraction.xml").read_text(encoding="utf-8")
+                          .replace('article-type="retraction"', 'article-type="correction"')
+                          .replace("retracted-article", "corrected-article").replace("10.9999/cited.2001.1", CORRECTED)
+                          .replace("10.9999/notice.2022.7", "10.9999/notice.2023.9")
+                          .replace("Retraction: Sentinel behaviour", "Correction: Growth arrest"), encoding="utf-8")
+    store = open_store(db)
+    ingest_paths([correction], store, classifier="cues")
+    store.close()
+    refs = tmp_path / "refs.txt"
+    refs.write_text(f"{BARNES}\nChen L (2005) Growth arrest. J Bacteriol 187: 55. https://doi.org/{CORRECTED.upper()}.\n"
+                    "Nobody N (1999) Nothing at all here. J Nowhere 1: 1.\n")
+    out = CliRunner().invoke(main, ["check", str(refs), "--db", str(db)])
+    assert out.exit_code == 0, out.output
+    assert "3 references read" in out.output and "2 found in the index, 1 with warnings, 2 with editorial notices" \
+        in out.output
+    assert "notice: Has correction: Correction: Growth arrest in bacterial colonies (2022) https://doi.org/10.9999/notice.2023.9" \
+        in out.output
+    assert "notice: Retracted: Retraction: Sentinel behaviour" in out.output
+    with TestClient(create_app(db, settings())) as c:
+        r = post_check(c, file=("refs.txt", refs.read_bytes()))
+        assert "1 with warnings</span>, 2 with editorial notices" in r.text and "Correction: Growth arrest" in r.text

@@ -37,6 +37,7 @@ def check(file: str, db: str, as_json: bool, as_csv: bool) -> None:
     from citelens.cli.options import open_index
     from citelens.errors import InputError
     from citelens.pipeline import MAX_FILE_BYTES, read_regular_file
+    from citelens.serialize import notice_json
     from citelens.store import is_postgres_url
 
     if as_json and as_csv:
@@ -71,6 +72,7 @@ def check(file: str, db: str, as_json: bool, as_csv: bool) -> None:
         store.close()
     n_warn = sum(1 for r in results if r.warnings)
     n_found = sum(1 for r in results if r.work)
+    n_notices = sum(1 for r in results if r.work and r.work.get("notices"))
     if as_json:
         click.echo(results_json(results, fmt))
     elif as_csv:
@@ -78,7 +80,7 @@ def check(file: str, db: str, as_json: bool, as_csv: bool) -> None:
     else:
         out = console()
         out.print(f"[bold]{len(results)}[/] reference{'' if len(results) == 1 else 's'} read from {safe(name)} ({fmt}): {n_found} found in the index,"
-                  f" {n_warn} with warnings")
+                  f" {n_warn} with warnings, {n_notices} with editorial notices")
         for r in results:
             mark = "[red]![/]" if r.warnings else ("[green]✓[/]" if r.work else "·")
             out.print(f"{mark} {r.index:>3}. {safe(r.raw[:160])}")
@@ -88,4 +90,11 @@ def check(file: str, db: str, as_json: bool, as_csv: bool) -> None:
                           f" contrasting {t.get('contrasting', 0)}, mentioning {t.get('mentioning', 0)}")
             for w in r.warnings:
                 out.print(f"       [red]warning:[/] {safe(w)}")
+            # A correction is no warning, but an editor must see it as the /check page shows it (it was left out).
+            for notice in (r.work or {}).get("notices", []):
+                n = notice_json(notice)
+                parts = [f"{n['status']}: {n['title']}" if n["title"] else n["status"]]
+                parts += [f"({n['date']})"] if n["date"] else []
+                parts += [f"https://doi.org/{n['doi']}"] if n["doi"] else []
+                out.print(f"       notice: {safe(' '.join(parts))}")
     sys.exit(EXIT_OK)

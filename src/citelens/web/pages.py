@@ -288,7 +288,8 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
             return Response(body, media_type=media, headers={
                 "Content-Disposition": f'attachment; filename="{render.safe_filename(stem)}-check.{export}"'})
         ctx_.update(results=results, fmt=fmt, filename=filename,
-                    n_warn=sum(1 for x in results if x.warnings), n_found=sum(1 for x in results if x.work))
+                    n_warn=sum(1 for x in results if x.warnings), n_found=sum(1 for x in results if x.work),
+                    n_notices=sum(1 for x in results if x.work and x.work.get("notices")))
         return ctx.page(request, "check.html", ctx_)
 
     @r.get("/badge", response_class=HTMLResponse)
