@@ -318,3 +318,15 @@ def test_cli_check_shows_editorial_notices_as_the_page_does(tmp_path: Path) -> N
     with TestClient(create_app(db, settings())) as c:
         r = post_check(c, file=("refs.txt", refs.read_bytes()))
         assert "1 with warnings</span>, 2 with editorial notices" in r.text and "Correction: Growth arrest" in r.text
+
+
+@pytest.mark.parametrize("heading", ["References and Notes", "7. References", "VI. REFERENCES", "Notes & References",
+                                     "References cited", "Literature Cited:"])
+def test_a_manuscripts_reference_heading_in_the_forms_journals_use(heading: str) -> None:
+    """Only "References" (alone) was found: under "References and Notes" or "7. References" the whole manuscript was
+    read as its reference list, so body paragraphs and the heading itself were checked and counted as references."""
+    data = docx_bytes(["A study of colonies", "Introduction", "Bacterial colonies post sentinels, as shown before [1].",
+                       "Growth arrest follows in the dark, as others found later [2].", heading,
+                       "1. " + BARNES, "2. Chen L (2010) Colony patterns. Cell 140: 20."])
+    fmt, refs = parse_reference_list(data, "manuscript.docx")
+    assert fmt == "docx" and len(refs) == 2 and refs[0].doi == "10.9999/cited.2001.1", [r.raw for r in refs]

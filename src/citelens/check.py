@@ -331,7 +331,12 @@ def _docx_text(data: bytes) -> str:
     return "\n".join(p.text for p in document.paragraphs)
 
 
-_REF_HEADING = re.compile(r"^\s*(references|bibliography|literature cited|works cited|reference list)\s*:?\s*$", re.I)
+# The heading of a manuscript's reference list, numbered or not ("7. References", "VI. REFERENCES") and in the
+# forms journals use ("References and Notes" is Science's): a heading not recognised made the whole manuscript
+# the reference list, so every paragraph of the text was checked and counted as a reference.
+_REF_HEADING = re.compile(r"^\s*(?:(?:\d{1,2}|[ivxl]{1,5})[.)]?\s+)?(references(?:\s+(?:and|&)\s+notes|\s+cited)?"
+                          r"|notes\s+(?:and|&)\s+references|bibliography|literature\s+cited|cited\s+literature"
+                          r"|works\s+cited|reference\s+list)\s*:?\s*$", re.I)
 
 
 def _reference_section(text: str) -> str:
