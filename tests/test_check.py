@@ -330,3 +330,19 @@ def test_a_manuscripts_reference_heading_in_the_forms_journals_use(heading: str)
                        "1. " + BARNES, "2. Chen L (2010) Colony patterns. Cell 140: 20."])
     fmt, refs = parse_reference_list(data, "manuscript.docx")
     assert fmt == "docx" and len(refs) == 2 and refs[0].doi == "10.9999/cited.2001.1", [r.raw for r in refs]
+
+
+def test_bibtex_doi_only_in_url_or_eprint_is_looked_up(index_db: Path) -> None:
+    """A BibTeX entry whose DOI is only in `url` (a doi.org link) or biblatex's `eprint` was "not found" and its DOI
+    empty, though RIS `UR` and CSL `URL` were read for one."""
+    bib = ("@article{a, title={Sentinels}, url={https://doi.org/10.9999/CITED.2001.1}}\n"
+           "@article{b, title={Sentinels again}, eprinttype={doi}, eprint={10.9999/cited.2001.1}}\n"
+           "@article{c, title={Elsewhere}, url={https://example.org/paper.html}}\n")
+    fmt, refs = parse_reference_list(bib.encode(), "refs.bib")
+    assert fmt == "bibtex" and [r.doi for r in refs] == ["10.9999/cited.2001.1", "10.9999/cited.2001.1", ""]
+    store = open_store(index_db, readonly=True)
+    try:
+        results = check_references(refs, store)
+    finally:
+        store.close()
+    assert [bool(r.work) for r in results] == [True, True, False] and results[0].method == "doi"

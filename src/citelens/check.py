@@ -134,6 +134,13 @@ def _bib_author(name: str) -> Author:
     return Author(family=parts[-1], given=" ".join(parts[:-1]))
 
 
+def _bib_doi(f: dict[str, str]) -> str:
+    """An entry's DOI: its ``doi`` field, else biblatex's ``eprint`` with ``eprinttype = {doi}``, else a DOI link in
+    ``url`` (many exports keep it only there) — as the RIS ``UR`` and CSL ``URL`` fields are read."""
+    eprint = f.get("eprint", "") if f.get("eprinttype", "").lower() == "doi" else ""
+    return normalise_doi(f.get("doi", "")) or normalise_doi(eprint) or normalise_doi(f.get("url", ""))
+
+
 def parse_bibtex(text: str) -> list[Reference]:
     import bibtexparser
 
@@ -151,7 +158,7 @@ def parse_bibtex(text: str) -> list[Reference]:
         refs.append(Reference(key=entry.key or f"b{i}", raw=raw or entry.key, title=f.get("title", ""),
                               authors=authors, container=f.get("journal") or f.get("booktitle", ""),
                               year=int(year_m.group()) if year_m else None, volume=f.get("volume", ""),
-                              pages=f.get("pages", "").replace("--", "-"), doi=normalise_doi(f.get("doi", "")) or "",
+                              pages=f.get("pages", "").replace("--", "-"), doi=_bib_doi(f),
                               pmid=f.get("pmid", "")))
     if not refs:
         raise CheckInputError("no BibTeX entries could be read")
