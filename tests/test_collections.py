@@ -365,3 +365,18 @@ def test_a_cut_feed_says_so_and_links_the_rest(db: Path, tmp_path: Path) -> None
         assert not [link for link in feed.findall(f"{ATOM}link") if link.get("rel") == "next"]
         assert feed.findtext(f"{ATOM}subtitle") == "since 2000-01-01T00:00:00+00:00"
         assert client.get(f"/collections/{c['id']}/feed.atom?limit=0").status_code == 400
+
+
+def test_a_web_of_science_export_names_each_record_not_its_first_cited_reference(client: TestClient) -> None:
+    """Web of Science's tab-delimited export calls the DOI column "DI" and lists cited references ("CR", DOIs inside)
+    before it: each row was taken for the first DOI in its cells, the first work it cites. Without a DOI column,
+    a cell that is a DOI alone wins over one that merely holds one."""
+    wos = ("PT\tAU\tTI\tCR\tDI\n"
+           "J\tBarnes, T\tSentinel behaviour in bacterial colonies\tChen L, 2005, J BACTERIOL, V187, P55, "
+           "DOI 10.1128/JB.187.1.55; Doe J, 1999, CELL, V1, P2\t10.9999/cited.2001.1\n")
+    c = make(client, content=wos, format_hint="savedrecs.tsv")
+    items = client.get(f"/api/collections/{c['id']}").json()["items"]
+    assert [(i["doi"], i["found"]) for i in items] == [(CITED, True)]
+    headerless = f"\"Chen L, 2005, DOI 10.1128/JB.187.1.55\",{CITED}\n"
+    c = make(client, content=headerless, format_hint="list.csv")
+    assert [i["doi"] for i in client.get(f"/api/collections/{c['id']}").json()["items"]] == [CITED]

@@ -98,13 +98,17 @@ def _parse_csv(data: bytes, name: str) -> list[Entry]:
     if not rows:
         return []
     header = [h.strip().lower() for h in rows[0]]
-    doi_col = next((i for i, h in enumerate(header) if h in ("doi", "dois", "doi_url")), None)
-    title_col = next((i for i, h in enumerate(header) if h in ("title", "article title", "name")), None)
+    # "DI" and "TI" are Web of Science's tab-delimited export, a librarian's everyday list.
+    doi_col = next((i for i, h in enumerate(header) if h in ("doi", "dois", "doi_url", "di")), None)
+    title_col = next((i for i, h in enumerate(header) if h in ("title", "article title", "name", "ti")), None)
     body = rows[1:] if doi_col is not None or title_col is not None else rows
     entries = []
     for row in body:
         cells = [c.strip() for c in row]
+        # Without a DOI column, a cell that is a DOI and nothing else names the work; a DOI inside a longer cell
+        # (a cited-references or abstract column) is another work's, taken only when no cell is a DOI.
         doi = normalise_doi(cells[doi_col]) if doi_col is not None and doi_col < len(cells) else \
+            next((normalise_doi(c) for c in cells if _is_bare_doi(c)), "") or \
             next((normalise_doi(c) for c in cells if normalise_doi(c)), "")
         if not doi:
             continue
