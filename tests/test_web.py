@@ -630,3 +630,15 @@ def test_chunked_upload_without_length_is_cut_off(index_db: Path) -> None:
         r = c.post("/api/tallies", content=(b"[" + b'"10.1/x",' * 20000 + b'"x"]'),
                    headers={"Content-Type": "application/json"})
         assert r.status_code == 413 and "maximum size" in r.json()["error"]
+
+
+def test_badge_of_a_retracted_work_says_retracted(client: TestClient) -> None:
+    """The badge of a retracted work showed its tallies alone, like any other paper's; it now says "retracted" first
+    (red), and the label a screen reader reads names what the badge shows."""
+    r = client.get("/badge.svg", params={"doi": "https://doi.org/" + CITED.upper()})
+    assert r.status_code == 200 and ">retracted</text>" in r.text
+    assert r.text.index(">retracted<") < r.text.index("supporting<")
+    label = re.search(r'aria-label="([^"]*)"', r.text)
+    assert label and label.group(1).endswith(": retracted, 1 supporting, 3 mentioning, 1 contrasting"), label.group(1)
+    other = client.get("/badge.svg", params={"doi": "10.1128/JB.187.1.55"}).text
+    assert "retracted" not in other and "supporting" in other

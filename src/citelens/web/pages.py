@@ -357,7 +357,8 @@ def badge_router(ctx: WebContext) -> APIRouter:
         work = ctx.get_work(doi)
         t = ctx.tallies_of(work["id"], ctx.settings.tallies_min_confidence) if work else None
         sec = ctx.sections_of(work["id"], ctx.settings.tallies_min_confidence) if (work and sections) else None
-        svg = render.badge_svg(doi, t, sec, vertical=layout == "vertical", show_zero=show_zero)
+        svg = render.badge_svg(doi, t, sec, vertical=layout == "vertical", show_zero=show_zero,
+                               retracted=bool(work and work.get("retracted")))
         return Response(svg, media_type="image/svg+xml", headers={
             "Cache-Control": "public, max-age=3600", "Content-Security-Policy": BADGE_CSP})
 

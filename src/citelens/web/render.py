@@ -85,12 +85,13 @@ BADGE_ERROR_COLOUR = "#cf222e"
 
 
 def badge_svg(doi: str, tallies: dict[str, int] | None, sections: dict[str, dict[str, int]] | None = None, *,
-              vertical: bool = False, show_zero: bool = True) -> str:
-    """A self-contained SVG badge (no scripts, no external references); every text node escaped."""
+              vertical: bool = False, show_zero: bool = True, retracted: bool = False) -> str:
+    """A self-contained SVG badge (no scripts, no external references); every text node escaped. A retracted work's
+    badge says so first: a reader who sees only the badge must not take a retracted paper's tallies for standing."""
     if tallies is None:
         items = [("not indexed", "#6e7781")]
     else:
-        items = []
+        items = [("retracted", BADGE_ERROR_COLOUR)] if retracted else []
         for stance, short in (("supporting", "supporting"), ("mentioning", "mentioning"),
                               ("contrasting", "contrasting")):
             n = tallies.get(stance, 0)
@@ -102,7 +103,9 @@ def badge_svg(doi: str, tallies: dict[str, int] | None, sections: dict[str, dict
                     items.append((f"{t.get('total', 0)} in {sec}", "#57606a"))
         if not items:
             items = [("no citations yet", "#6e7781")]
-    return _badge(items, f"CiteLens citation statements for {doi}", vertical=vertical)
+    # role="img" makes the label all a screen reader says: it names what the badge shows, not only the DOI.
+    return _badge(items, f"CiteLens citation statements for {doi}: {', '.join(t for t, _ in items)}",
+                  vertical=vertical)
 
 
 def badge_error_svg(message: str) -> str:
