@@ -122,7 +122,8 @@ def collections_router(ctx: WebContext) -> APIRouter:
                        " When more arrived than `limit`, the feed's subtitle says so and a `rel=\"next\"` link"
                        " gives the older ones.")
     def feed(request: Request, collection_id: int, since: str | None = None,
-             until: str | None = Query(None, description="end of the window, exclusive; default now"),
+             until: str | None = Query(None, description="a date or date and time ending the window, exclusive"
+                                                     " (since ≤ arrival < until); default now"),
              limit: int = Query(ALERTS_LIMIT, description=f"most entries, newest first: 1 to {ALERTS_LIMIT_MAX}")
              ) -> Response:
         c = get(collection_id)
@@ -157,7 +158,8 @@ def collections_router(ctx: WebContext) -> APIRouter:
                        " now), newest first. `truncated` says more arrived than the answer holds; `since` with"
                        " `until=next_until` gives the older ones.")
     def api_alerts(collection_id: int, since: str | None = None,
-                   until: str | None = Query(None, description="end of the window, exclusive; default now"),
+                   until: str | None = Query(None, description="a date or date and time ending the window, exclusive"
+                                                     " (since ≤ arrival < until); default now"),
                    limit: int = Query(ALERTS_LIMIT, description=f"most entries, newest first: 1 to {ALERTS_LIMIT_MAX}")
                    ) -> dict[str, Any]:
         get(collection_id)

@@ -190,13 +190,14 @@ PARAM_EXAMPLES = {"doi": "10.1038/nn1525", "statement_id": "1", "collection_id":
                   "year_from": "2010", "year_to": "2020", "exclude_self": "true", "sort": "newest",
                   "type": "supporting", "section": "discussion", "q": "channelrhodopsin", "limit": "10",
                   "layout": "vertical", "show_zero": "false", "sections": "true", "since": "2026-01-31",
-                  "year": "2005", "order": "desc"}
+                  "until": "2026-03-01", "year": "2005", "order": "desc"}
 PARAM_ALLOWED = {"page": "1 to 500", "exclude_self": "true or false", "show_zero": "true or false",
                  "sections": "true or false", "layout": "horizontal or vertical",
                  "year_from": "1000 to 3000", "year_to": "1000 to 3000",
                  "doi": "a DOI (slashes as they are; any case; a doi.org link works) or a work id such as W12",
                  "statement_id": "a statement id (whole number)", "collection_id": "a collection id (whole number)",
-                 "since": "a date (2026-01-31) or date and time (2026-01-31T12:00:00Z); default 30 days ago",
+                 "since": "a date (2026-01-31) or date and time (2026-01-31T12:00:00Z), inclusive; default the 30 days"
+                          " before until (or now)",
                  "q": "1 to 500 characters"}
 
 
