@@ -380,3 +380,38 @@ def test_a_web_of_science_export_names_each_record_not_its_first_cited_reference
     headerless = f"\"Chen L, 2005, DOI 10.1128/JB.187.1.55\",{CITED}\n"
     c = make(client, content=headerless, format_hint="list.csv")
     assert [i["doi"] for i in client.get(f"/api/collections/{c['id']}").json()["items"]] == [CITED]
+
+
+def test_a_reingested_article_is_not_announced_again(store_url: str, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Re-ingesting an article (a repeated batch, an upgrade's re-ingest) stamped it anew, and every statement
+    and notice of it came back as new in every collection citing it. They keep when they first arrived; only what
+    the new version adds arrives with it."""
+    import citelens.store.sql as sql
+
+    monkeypatch.setattr(sql, "now", lambda: "2026-01-01T00:00:00+00:00")
+    store = open_store(store_url)
+    article, retraction = FIXTURES / "mini-jats.xml", FIXTURES / "xss-retraction.xml"
+    ingest_paths([article, retraction], store, classifier="cues")
+    cited = sorted({s.cited_work_id for s in store.iter_statements() if s.cited_work_id})
+    targets = [store.get_work("10.9999/cited.2001.1").id]  # what the retraction retracts
+    first = store.statements_since(cited, "2000-01-01", limit=1000)
+    assert first and {at for at, _ in first} == {"2026-01-01T00:00:00+00:00"}
+    assert len(store.notices_since(targets, "2000-01-01")) == 1
+
+    monkeypatch.setattr(sql, "now", lambda: "2026-02-01T00:00:00+00:00")
+    ingest_paths([article, retraction], store, classifier="cues")  # the same files again
+    assert store.statements_since(cited, "2026-01-15") == [] and store.notices_since(targets, "2026-01-15") == []
+    again = store.statements_since(cited, "2000-01-01", limit=1000)
+    assert sorted((at, s.sentence) for at, s in again) == sorted((at, s.sentence) for at, s in first)
+
+    monkeypatch.setattr(sql, "now", lambda: "2026-03-01T00:00:00+00:00")
+    revised = tmp_path / "mini-jats.xml"  # a new version of the article adds one citing sentence
+    revised.write_text(article.read_text(encoding="utf-8").replace(
+        "Future studies are needed.", 'Future studies are needed, as Barnes also argued [<xref ref-type="bibr"'
+        ' rid="r1">1</xref>].'), encoding="utf-8")
+    assert ingest_paths([revised], store, classifier="cues").replaced == 1
+    new = store.statements_since(cited, "2026-02-15", limit=1000)
+    assert [s.sentence for _, s in new] == ["Future studies are needed, as Barnes also argued [1]."]
+    assert len(store.statements_since(cited, "2000-01-01", limit=1000)) == len(first) + 1
+    store.close()

@@ -100,7 +100,7 @@ _REF_COLS = ("document_id", "key", "label", "raw", "title", "authors_json", "con
 _CONTEXT_COLS = ("document_id", "paragraph_index", "sentence_index", "section_title", "sentence", "before", "after")
 _STATEMENT_COLS = ("document_id", "ref_id", "cited_work_id", "citing_work_id", "citing_year", "context_id",
                    "section", "callout_start", "callout_end", "model_stance", "model_confidence", "evidence",
-                   "stance", "confidence", "self_citation", "corrected_by", "corrected_at")
+                   "stance", "confidence", "self_citation", "corrected_by", "corrected_at", "first_seen")
 
 
 def now() -> str:
@@ -677,6 +677,8 @@ class SQLStore(ProfileQueries, Store):
             old = olds[0] if olds else None
             replaced_works: list[int] = []
             previous_authors: dict[str, list[tuple[int, float | None]]] = {}
+            # When the replaced versions' statements and notices first arrived: the same ones keep that time.
+            first_seen, notices_first_seen = self._first_seen([int(r["id"]) for r in olds])
             for old_row in olds:
                 # Who the replaced version's authors were: the new version keeps them (see _save_authors).
                 for author_row in self._rows(
@@ -741,10 +743,11 @@ class SQLStore(ProfileQueries, Store):
                              context_ids[context_keys[(s.paragraph_index, s.sentence_index)]], s.section,
                              s.callout_start, s.callout_end, s.stance, s.confidence, s.evidence, stance,
                              confidence, int(s.self_citation), c.curator if c else None,
-                             c.created_at if c else None))
+                             c.created_at if c else None,
+                             first_seen.get((s.reference_key, s.sentence, cited_by_key[s.reference_key]))))
             self._insert_rows("statements", _STATEMENT_COLS, rows)
             self._count_statements("document_id = ?", (doc_id,), +1)
-            self._save_notices(doc, doc_id, work_n)
+            self._save_notices(doc, doc_id, work_n, notices_first_seen)
             self._drop_orphan_works(replaced_works)
             self._drop_orphan_authors([aid for kept in previous_authors.values() for aid, _ in kept])
         return SaveResult(document_id=doc_id, work_id=doc.work_id, replaced=old is not None,
@@ -972,7 +975,31 @@ class SQLStore(ProfileQueries, Store):
                 " AND NOT EXISTS (SELECT 1 FROM notices n WHERE n.target_work_id = works.id"
                 " OR n.notice_work_id = works.id)", tuple(chunk))
 
-    def _save_notices(self, doc: Document, doc_id: int, work_n: int) -> None:
+    def _first_seen(self, document_ids: list[int]) -> tuple[dict[tuple[str, str, int | None], str],
+                                                           dict[tuple[int, str], str]]:
+        """When the statements and notices of the stored documents ``document_ids`` (the versions a new one
+        replaces) first arrived: statements by (reference key, sentence, cited work), notices by (target work,
+        kind); the earliest where one appears twice. A row stored before schema 11 arrived with its document."""
+        statements: dict[tuple[str, str, int | None], str] = {}
+        notices: dict[tuple[int, str], str] = {}
+        if not document_ids:
+            return statements, notices
+        marks = ",".join("?" * len(document_ids))
+        for r in self._rows(
+                "SELECT r.key, c.sentence, s.cited_work_id, COALESCE(s.first_seen, d.ingested_at) AS seen"
+                " FROM statements s JOIN refs r ON r.id = s.ref_id JOIN contexts c ON c.id = s.context_id"
+                f" JOIN documents d ON d.id = s.document_id WHERE s.document_id IN ({marks})", document_ids):
+            key = (r["key"], r["sentence"], r["cited_work_id"])
+            statements[key] = min(statements.get(key, r["seen"]), r["seen"])
+        for r in self._rows(
+                "SELECT n.target_work_id, n.kind, COALESCE(n.first_seen, d.ingested_at) AS seen FROM notices n"
+                f" JOIN documents d ON d.id = n.document_id WHERE n.document_id IN ({marks})", document_ids):
+            nkey = (int(r["target_work_id"]), r["kind"])
+            notices[nkey] = min(notices.get(nkey, r["seen"]), r["seen"])
+        return statements, notices
+
+    def _save_notices(self, doc: Document, doc_id: int, work_n: int,
+                      first_seen: dict[tuple[int, str], str] | None = None) -> None:
         for rel in doc.related:
             kind = classify_notice(rel.relation, doc.article_type)
             if not kind:
@@ -984,10 +1011,11 @@ class SQLStore(ProfileQueries, Store):
                 target = self.find_work_by_identifier("pmid", rel.pmid)
             if target is None:
                 target = self.create_work(WorkRecord(doi=rel.doi, pmid=rel.pmid, title=rel.title, kind="reference"))
+            target_n = self._wid(target)
             self._exec("INSERT INTO notices (document_id, notice_work_id, target_work_id, kind, relation, doi,"
-                       " title, date) VALUES (?,?,?,?,?,?,?,?)",
-                       (doc_id, work_n, self._wid(target), kind, rel.relation, doc.doi, doc.title,
-                        str(doc.year or "")))
+                       " title, date, first_seen) VALUES (?,?,?,?,?,?,?,?,?)",
+                       (doc_id, work_n, target_n, kind, rel.relation, doc.doi, doc.title,
+                        str(doc.year or ""), (first_seen or {}).get((target_n, kind))))
 
     def correct_statement(self, statement_id: int, stance: str, curator: str, note: str = "") -> Statement:
         if stance not in STANCES:
@@ -1548,28 +1576,37 @@ class SQLStore(ProfileQueries, Store):
         if not ids:
             return []
         marks = ",".join("?" * len(ids))
-        before, bounds = (" AND d.ingested_at < ?", (since, until)) if until else ("", (since,))
+        arrived = self._arrival("s")
+        before, bounds = (f" AND {arrived} < ?", (since, until)) if until else ("", (since,))
         rows = self._rows(
-            f"SELECT {self._SELECT_STATEMENT}, d.ingested_at AS ingested_at FROM statements s{self._STATEMENT_JOINS}"
-            f" WHERE s.cited_work_id IN ({marks}) AND d.ingested_at >= ?{before}"
-            f" ORDER BY d.ingested_at DESC, s.id DESC LIMIT ?", (*ids, *bounds, limit))
-        return [(r["ingested_at"], self._statement(r)) for r in rows]
+            f"SELECT {self._SELECT_STATEMENT}, {arrived} AS arrived FROM statements s{self._STATEMENT_JOINS}"
+            f" WHERE s.cited_work_id IN ({marks}) AND {arrived} >= ?{before}"
+            f" ORDER BY {arrived} DESC, s.id DESC LIMIT ?", (*ids, *bounds, limit))
+        return [(r["arrived"], self._statement(r)) for r in rows]
+
+    def _arrival(self, table: str) -> str:
+        """When a statement (``table`` "s") or notice ("n") arrived: when first stored (schema 11; a re-ingested
+        article's unchanged rows keep it), else with its document ``d``."""
+        if self.schema_version >= migration_version(self.backend, "first_seen"):
+            return f"COALESCE({table}.first_seen, d.ingested_at)"
+        return "d.ingested_at"  # an older index opened read-only
 
     def notices_since(self, work_ids: list[str], since: str, until: str | None = None) -> list[NoticeEvent]:
         ids = [n for n in (parse_work_id(w) for w in work_ids) if n is not None]
         if not ids:
             return []
         marks = ",".join("?" * len(ids))
-        before, bounds = (" AND d.ingested_at < ?", (since, until)) if until else ("", (since,))
-        return [NoticeEvent(target_work_id=format_work_id(r["target_work_id"]), ingested_at=r["ingested_at"],
+        arrived = self._arrival("n")
+        before, bounds = (f" AND {arrived} < ?", (since, until)) if until else ("", (since,))
+        return [NoticeEvent(target_work_id=format_work_id(r["target_work_id"]), ingested_at=r["arrived"],
                             notice=Notice(kind=r["kind"], relation=r["relation"], doi=r["doi"], title=r["title"],
                                           date=r["date"], notice_work_id=format_work_id(r["notice_work_id"])
                                           if r["notice_work_id"] else None))
                 for r in self._rows(
                     f"SELECT n.target_work_id, n.kind, n.relation, n.doi, n.title, n.date, n.notice_work_id,"
-                    f" d.ingested_at FROM notices n JOIN documents d ON d.id = n.document_id"
-                    f" WHERE n.target_work_id IN ({marks}) AND d.ingested_at >= ?{before}"
-                    f" ORDER BY d.ingested_at DESC, n.id DESC", (*ids, *bounds))]
+                    f" {arrived} AS arrived FROM notices n JOIN documents d ON d.id = n.document_id"
+                    f" WHERE n.target_work_id IN ({marks}) AND {arrived} >= ?{before}"
+                    f" ORDER BY {arrived} DESC, n.id DESC", (*ids, *bounds))]
 
     def notices(self, work_id: str) -> list[Notice]:
         wid = self._wid(work_id)
