@@ -147,6 +147,44 @@ def test_eval_usage_errors(tmp_path: Path) -> None:
     assert runner.invoke(main, ["eval", "--data", str(ok), "--model", "nope"]).exit_code == 2
 
 
+def test_eval_reads_a_gzipped_set_and_names_the_file_it_cannot_read(tmp_path: Path) -> None:
+    """The repository ships data/stance/pmc.jsonl.gz; `citelens eval --data` on it ended with only "error: 'utf-8'
+    codec can't decode byte 0x8b in position 1", naming neither the file nor the problem. A gzip file is read
+    (by its magic bytes), and a file that is not UTF-8 JSON lines, or a broken .gz, is a usage error naming the file
+    (and the line)."""
+    import gzip
+
+    plain = _write(tmp_path, ROWS)
+    packed = tmp_path / "gold.jsonl.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    runner = CliRunner()
+    outputs = []
+    for data in (plain, packed):
+        res = runner.invoke(main, ["eval", "--data", str(data), "--model", "cues", "--json"])
+        assert res.exit_code == 0, res.output
+        outputs.append(json.loads(res.stdout))
+    assert outputs[0]["n"] == outputs[1]["n"] == 3 and outputs[0]["confusion"] == outputs[1]["confusion"]
+    latin = tmp_path / "latin.jsonl"
+    latin.write_bytes(plain.read_bytes() + '{"text": "caf\u00e9 <cite>[1]</cite>", "stance": "mentioning"}\n'
+                      .encode("latin-1"))
+    broken = tmp_path / "broken.jsonl.gz"
+    broken.write_bytes(packed.read_bytes()[:30])
+    for data, words in ((latin, f"{latin}:5: not UTF-8"), (broken, f"{broken}: cannot be read")):
+        res = runner.invoke(main, ["eval", "--data", str(data), "--model", "cues"])
+        assert res.exit_code == 2 and words in res.stderr, res.output
+        assert "Traceback" not in res.output and "codec" not in res.output
+
+
+def test_classify_refuses_a_blank_sentence() -> None:
+    """`citelens classify ""` (an unquoted, empty shell variable) answered "mentioning (confidence 0.40)" with exit
+    0: a label for nothing. Blank text, with or without the cite tags, is a usage error (exit 2) as a blank query
+    or DOI is in search and report."""
+    for text in ("", "   ", "<cite></cite>", " <cite> </cite> "):
+        res = CliRunner().invoke(main, ["classify", text, "--json"])
+        assert res.exit_code == 2 and "TEXT is empty" in res.stderr and res.stdout == "", (text, res.output)
+    assert CliRunner().invoke(main, ["classify", "<cite>[1]</cite>", "--model", "cues"]).exit_code == 0
+
+
 def test_classify_command() -> None:
     runner = CliRunner()
     res = runner.invoke(main, ["classify", "Unlike <cite>[5]</cite>, we observed no change.", "--json"])

@@ -39,6 +39,11 @@ def classify(text: str, before: str, after: str, section: str, model: str | None
 
     Example: citelens classify "Our results are consistent with <cite>[12]</cite>."
     """
+    if not text.replace("<cite>", "").replace("</cite>", "").strip():
+        # A blank sentence (an unquoted variable in a script, say) got a confident-looking label of nothing;
+        # report and search refuse a blank argument the same way.
+        raise click.BadParameter("TEXT is empty: give the citing sentence, e.g. \"Unlike <cite>[5]</cite>, we"
+                                 " found no change.\"", param_hint="TEXT")
     if "<cite>" not in text:
         click.echo("warning: no <cite>…</cite> in TEXT; the target citation position is unknown", err=True)
     clf = _classifier(model)

@@ -6,9 +6,10 @@ by the same code.
 
 from __future__ import annotations
 
+import gzip
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,13 @@ def read_eval_rows(path: Path) -> tuple[list[StanceInput], list[str], int]:
     inputs: list[StanceInput] = []
     gold: list[str] = []
     skipped = 0
-    with path.open(encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
+    try:
+        for n, raw in enumerate(_lines(path), 1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise ValueError(f"{path}:{n}: not UTF-8 text (a labelled set is JSON lines in UTF-8, or a .gz of"
+                                 " them)") from None
             if not line.strip():
                 continue
             try:
@@ -50,7 +56,19 @@ def read_eval_rows(path: Path) -> tuple[list[StanceInput], list[str], int]:
                 )
             )
             gold.append(stance)
+    except (OSError, EOFError) as e:  # gzip.BadGzipFile is an OSError; a cut-short .gz an EOFError
+        raise ValueError(f"{path}: cannot be read ({e})") from None
     return inputs, gold, skipped
+
+
+def _lines(path: Path) -> Iterator[bytes]:
+    """The file's lines, gunzipped when it is a gzip file (the repository ships ``data/stance/pmc.jsonl.gz``, and
+    ``citelens eval`` on it said only "'utf-8' codec can't decode byte 0x8b"). Known by its magic bytes, so a
+    gzip file under another name is read too."""
+    with path.open("rb") as raw:
+        gzipped = raw.read(2) == b"\x1f\x8b"
+    with (gzip.open(path, "rb") if gzipped else path.open("rb")) as fh:
+        yield from fh
 
 
 def classification_report(gold: Sequence[str], pred: Sequence[str]) -> dict[str, Any]:
