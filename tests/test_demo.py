@@ -237,3 +237,68 @@ def test_search_pages_never_split_a_sentence(client: TestClient) -> None:
             assert shown not in seen, f"sentence on two pages: {m.group(2)[:60]}"
             seen[shown] = card.count('<li class="stmt-')
     assert sum(seen.values()) == total and max(seen.values()) > 1
+
+
+def help_examples() -> list[tuple[tuple[str, ...], str]]:
+    """``(command, example)`` for every "Example: citelens …" line of every command's --help."""
+    import click
+
+    def commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+        found: list[tuple[str, ...]] = []
+        for name, command in sorted(group.commands.items()):
+            found.append((*prefix, name))
+            if isinstance(command, click.Group):
+                found.extend(commands(command, (*prefix, name)))
+        return found
+
+    examples = []
+    for argv in commands(main):
+        text = CliRunner().invoke(main, [*argv, "--help"], terminal_width=1000).output
+        examples.extend((argv, m.group(1)) for m in re.finditer(r"Example: citelens ([^\n]+)", text))
+    return examples
+
+
+@pytest.fixture(scope="module")
+def default_model_demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo index as `make demo` builds it: the default stance model, whose labels the examples show."""
+    db = tmp_path_factory.mktemp("demo-default") / "demo.db"
+    store = open_store(db)
+    summary = ingest_paths([DEMO], store)
+    store.close()
+    assert summary.stored == 76 and not summary.failed, summary.failed
+    return db
+
+
+def test_every_help_example_can_be_copied_and_shows_something_on_the_demo(
+        default_model_demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each --help ends with "Example: citelens …" to copy. `flows --help` showed `[--json | --csv]` in its
+    example, which a shell runs as a pipe into a command named `--csv`, and `report --help` showed
+    `report 10.1038/nn1525 --type contrasting --min-confidence auto`, which on the demo lists nothing (that work
+    has no contrasting statement). Every example is plain shell words, and those that read an index find
+    something in the demo."""
+    examples = help_examples()
+    assert len(examples) >= 15, examples
+    monkeypatch.chdir(tmp_path)  # the examples' output files (net.graphml, statements.csv) land here
+    ran = set()
+    for argv, example in examples:
+        words = shlex.split(example.split(" > ")[0])
+        assert not any(w.startswith("[") or w in ("|", "||") for w in words), f"not a command to copy: {example}"
+        if "index.db" not in words or argv[0] in ("ingest", "check", "serve"):
+            continue  # they write an index, read a manuscript the user has, or serve until stopped
+        words = [str(default_model_demo_db) if w == "index.db" else w for w in words]
+        if argv[0] != "export" and "--json" not in words:
+            words.append("--json")
+        result = CliRunner().invoke(main, words)
+        assert result.exit_code == 0, f"citelens {example} -> exit {result.exit_code}: {result.output[-300:]}"
+        ran.add(argv[0])
+        if argv[0] == "export":
+            assert len((tmp_path / "statements.csv").read_text(encoding="utf-8").splitlines()) > 1000
+            continue
+        body = json.loads(result.stdout)
+        found = {"report": lambda b: b["statements"], "search": lambda b: b["results"],
+                 "stats": lambda b: b["statements"], "flows": lambda b: b["n_statements"],
+                 "author": lambda b: b["authors"], "institution": lambda b: b["institutions"],
+                 "journal": lambda b: b["journals"]}[argv[0]](body)
+        assert found, f"citelens {example} shows nothing on the demo"
+    assert ran == {"report", "search", "stats", "export", "flows", "author", "institution", "journal"}, ran
+    assert (tmp_path / "net.graphml").stat().st_size > 0

@@ -67,7 +67,7 @@ def flows(orgs_csv: str | None, ties_csv: str | None, encoding: str, own_regions
     matched controls (Jaffe, Trajtenberg & Henderson 1993), the localisation ratio with a bootstrap
     interval, and a chi-square test of distance x type (docs/flows.md).
 
-    Example: citelens flows --by country --db index.db [--json | --csv] [--graphml net.graphml]
+    Example: citelens flows --by country --db index.db --graphml net.graphml
 
     With --orgs and --ties, over a network of organisations you bring (e.g. the firms of a regional
     cluster and their partners): the shares of intra-regional, inter-regional and international ties

@@ -203,7 +203,7 @@ def report(ident: str, db: str, as_json: bool, stance: str | None, section: str 
     IDENT is a DOI (with or without https://doi.org/), a work id (W123), a PMID (26635547, PMID:26635547) or a
     PMCID (PMC4712345). Exit 3 when the index does not hold it.
 
-    Example: citelens report 10.1038/nn1525 --db index.db --type contrasting --min-confidence auto
+    Example: citelens report 10.1523/jneurosci.3428-15.2015 --db index.db --type contrasting --min-confidence auto
     """
     if not ident.strip():
         raise click.BadParameter("IDENT is empty: give a DOI, work id, PMID or PMCID", param_hint="IDENT")
