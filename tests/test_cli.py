@@ -425,6 +425,19 @@ def test_ingest_json_says_why_it_stored_nothing(tmp_path: Path, mini_jats: bytes
         assert words in r.stderr
 
 
+def test_ingest_into_a_folder_that_is_not_there_says_so(tmp_path: Path, mini_jats: bytes) -> None:
+    """`--db results/index.db` before `mkdir results` said only "unable to open database file" (SQLite's words),
+    which reads as a broken or locked index. The message names the folder; the exit code stays 4 (the index
+    cannot be opened, as documented)."""
+    (tmp_path / "a.xml").write_bytes(mini_jats)
+    (tmp_path / "plain-file").write_text("x")
+    for folder, words in (("results", "the folder {} does not exist"), ("plain-file", "{} is not a folder")):
+        db = tmp_path / folder / "index.db"
+        r = CliRunner().invoke(main, ["ingest", str(tmp_path / "a.xml"), "--db", str(db)])
+        assert r.exit_code == 4 and words.format(tmp_path / folder) in r.stderr, r.output
+        assert "cannot open database" in r.stderr and "unable to open" not in r.stderr
+
+
 @pytest.mark.parametrize("stop", ["ctrl-c", "sigterm"])
 def test_ingest_json_says_what_is_stored_when_interrupted(tmp_path: Path, mini_jats: bytes, stop: str,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:

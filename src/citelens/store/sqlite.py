@@ -72,7 +72,13 @@ class SQLiteStore(SQLStore):
         try:
             self._connect(immutable=False)
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot open database {self.path}: {exc}") from None
+            # SQLite says only "unable to open database file": name the usual cause, a folder that is not there
+            # (`citelens ingest … --db results/index.db` before `mkdir results`).
+            folder = Path(self.path).parent
+            why: object = exc
+            if self.path != ":memory:" and not folder.is_dir():
+                why = f"{folder} is not a folder" if folder.exists() else f"the folder {folder} does not exist"
+            raise StoreError(f"cannot open database {self.path}: {why}") from None
         self._lock = threading.RLock()
         self._in_tx = 0
         self._version = 0
