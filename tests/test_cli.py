@@ -360,6 +360,23 @@ def test_every_command_help_shows_an_example_and_says_what_db_it_needs() -> None
     assert "PMID" in report_help and "PMCID" in report_help  # report takes them (docs/cli.md)
 
 
+def test_every_option_says_what_it_does_and_every_summary_is_whole() -> None:
+    """`citelens --help` listed `references   Parse reference strings ("Smith J, Jones A.` (click cuts a summary at
+    its first full stop, here inside the example), `report --limit` and `serve --log-level` had no help at all, and
+    `references eval --json` promised "one JSON object per line" for what is one indented object."""
+    for argv in _commands(main):
+        command = _command(argv)
+        for param in command.params:
+            if isinstance(param, click.Option) and not param.hidden:
+                assert param.help, (argv, param.opts)
+        summary = command.get_short_help_str(limit=1000)
+        assert summary.count("(") == summary.count(")") and summary.count('"') % 2 == 0, (argv, summary)
+    listing = CliRunner().invoke(main, ["--help"], terminal_width=200).output
+    assert "Parse reference strings into fields" in listing
+    result = CliRunner().invoke(main, ["references", "eval", "--help"], terminal_width=200)
+    assert "per line" not in result.output
+
+
 def test_search_numbers_beyond_the_database_are_usage_errors(tmp_path: Path, mini_jats: bytes) -> None:
     """--offset and --year-from/--year-to went to SQLite whatever their size: past its 64-bit integers the command
     ended in a traceback (OverflowError, exit 1). The years take the API's range (year_from=1000..3000), the

@@ -195,7 +195,8 @@ def _summary_when_interrupted(summary: Any, as_json: bool) -> Iterator[None]:
 @SECTION_OPTION
 @EXCLUDE_SELF_OPTION
 @MIN_CONFIDENCE_OPTION
-@click.option("--limit", default=50, show_default=True, type=click.IntRange(0, 100_000))
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(0, 100_000),
+              help="Statements listed (0: the tallies only).")
 def report(ident: str, db: str, as_json: bool, stance: str | None, section: str | None, exclude_self: bool,
            min_confidence: str | None, limit: int) -> None:
     """How has a work been cited? Tallies, tallies by section and the citation statements.

@@ -34,7 +34,9 @@ def reference_json(ref: Reference) -> dict[str, Any]:
     }
 
 
-@main.group()
+# The summary `citelens --help` lists: click cuts the docstring at its first full stop, which fell inside the
+# example ("Parse reference strings ("Smith J, Jones A.").
+@main.group(short_help="Parse reference strings into fields, or score the parser.")
 def references() -> None:
     """Parse reference strings ("Smith J, Jones A. Title. J Biol. 2003;12:1-9.") into fields."""
 
@@ -84,7 +86,7 @@ def parse_cmd(file: BinaryIO, as_json: bool) -> None:
 @references.command("eval")
 @click.option("--data", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="GROBID references.jsonl (default: shared/data beside the repository, or $CITELENS_DATA).")
-@JSON_OPTION
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
 def eval_cmd(data: Path | None, as_json: bool) -> None:
     """Field-level precision/recall/F1 of the packaged parser on the held-out (file-disjoint) test part.
 

@@ -21,7 +21,8 @@ from citelens.cli import EXIT_ERROR, EXIT_USAGE, main
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Worker processes (each opens its own connections to the database).")
 @click.option("--log-level", default="warning", show_default=True,
-              type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+              type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+              help="What the server logs on stderr (info: one line per request).")
 def serve(db: str, host: str, port: int, workers: int, log_level: str) -> None:
     """Serve report pages, search, reference check, badges and the JSON API.
 
