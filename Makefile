@@ -15,7 +15,12 @@ CLASSIFIER ?=
 
 .PHONY: demo index serve test lint bench install install-dev clean
 
+# Python's version is checked before the virtualenv is made: an older python3 (3.10 on Ubuntu 22.04) made one,
+# then pip refused the package, and the half-made .venv stayed behind for the next try.
 $(BIN)/citelens: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+	  echo "CiteLens needs Python 3.11 or newer; PYTHON=$(PYTHON) is $$($(PYTHON) -V 2>/dev/null || echo 'not found')." >&2; \
+	  echo "Name a newer one, e.g.: make $(or $(MAKECMDGOALS),demo) PYTHON=python3.12" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e .

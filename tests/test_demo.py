@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import shutil
+import subprocess
 from collections import Counter
 from pathlib import Path
 
@@ -302,3 +304,22 @@ def test_every_help_example_can_be_copied_and_shows_something_on_the_demo(
         assert found, f"citelens {example} shows nothing on the demo"
     assert ran == {"report", "search", "stats", "export", "flows", "author", "institution", "journal"}, ran
     assert (tmp_path / "net.graphml").stat().st_size > 0
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_demo_names_a_python_too_old_before_making_a_virtualenv(tmp_path: Path) -> None:
+    """`make demo` (the README's first command) with a python3 older than 3.11 made .venv, then pip refused the
+    package ("requires a different Python"), leaving a virtualenv of the wrong Python behind. It stops first,
+    saying which Python it found and how to name another, and makes nothing."""
+    old = tmp_path / "python3"
+    old.write_text('#!/bin/sh\n[ "$1" = "-V" ] && { echo "Python 3.10.12"; exit 0; }\nexit 1\n')
+    old.chmod(0o755)
+    venv = tmp_path / "venv"
+    for python, shown in ((old, "Python 3.10.12"), (tmp_path / "no-such-python", "not found")):
+        result = subprocess.run(["make", "-s", "-C", str(ROOT), "demo", f"PYTHON={python}", f"VENV={venv}",
+                                 f"DEMO_DB={tmp_path / 'demo.db'}"],
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode != 0, result.stdout
+        assert f"needs Python 3.11 or newer; PYTHON={python} is {shown}." in result.stderr, result.stderr
+        assert "make demo PYTHON=python3.12" in result.stderr
+        assert not venv.exists() and not (tmp_path / "demo.db").exists()
