@@ -610,6 +610,11 @@ def test_serve_on_a_port_in_use_is_a_usage_error(index_db: Path) -> None:
         r = CliRunner().invoke(main, ["serve", "--db", str(index_db), "--port", str(port)])
     assert r.exit_code == 2, (r.exit_code, r.output)
     assert f"could not listen on 127.0.0.1:{port}" in r.output
+    # Said before anything else: "CiteLens serving … on http://…" came first, then uvicorn's raw "ERROR: [Errno 98]".
+    assert "serving" not in r.output and "Errno" not in r.output and "choose another --port" in r.output
+    r = CliRunner().invoke(main, ["serve", "--db", str(index_db), "--host", "no-such-host.invalid"])
+    assert r.exit_code == 2 and "could not listen on no-such-host.invalid:8000" in r.output, r.output
+    assert "--host" in r.output and "serving" not in r.output
 
 
 def test_chunked_upload_without_length_is_cut_off(index_db: Path) -> None:

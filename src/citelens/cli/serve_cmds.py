@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import sys
 from pathlib import Path
 
@@ -53,6 +54,10 @@ def serve(db: str, host: str, port: int, workers: int, log_level: str) -> None:
     except StoreError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
+    cannot_listen = _cannot_listen(host, port)
+    if cannot_listen:
+        click.echo(f"error: could not listen on {host}:{port}: {cannot_listen}", err=True)
+        sys.exit(EXIT_USAGE)
     shown = db
     if is_postgres_url(db):
         from citelens.store.postgres import redacted
@@ -79,3 +84,25 @@ def serve(db: str, host: str, port: int, workers: int, log_level: str) -> None:
             raise
         click.echo(f"error: could not listen on {host}:{port} (is the port in use? choose another --port)", err=True)
         sys.exit(EXIT_USAGE)
+
+
+def _cannot_listen(host: str, port: int) -> str | None:
+    """Why ``host:port`` cannot be listened on, or None. Asked before "CiteLens serving … on http://…" is printed:
+    that line came first, then uvicorn's own "ERROR: [Errno 98] …" and ours, so a user read that it served. The
+    socket is bound as uvicorn binds it (SO_REUSEADDR) and closed at once; uvicorn's own failure is still handled
+    (the port can be taken in between)."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        return f"no such interface or host name ({exc.strerror}); --host takes an address such as 127.0.0.1"
+    family, kind, proto, _name, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            hint = " (choose another --port)" if exc.errno in (errno.EADDRINUSE, errno.EACCES) else ""
+            return f"{exc.strerror or exc}{hint}"
+    return None
