@@ -50,6 +50,23 @@ def test_free_text_affiliations_are_located(raw: str, country: str, city: str, r
     ("Department of Life Science, Waseda University, Shinjuku, Tokyo, 169-8555 Japan", "Tokyo", "Tokyo"),
     ("Department of Medicine, Columbia University, New York, NY 10032, USA", "New York", "New York"),
     ("Center for Liberal Arts, Meiji Gakuin University, Kanagawa, Japan", "Kanagawa", "Kanagawa"),
+    # A region's own city is not the city of an address that names another before it: before, McGill was in
+    # Québec City, Jilin University (Changchun) in Jilin City, Campinas and Suita in São Paulo and Osaka.
+    ("McGill University, Montreal, Quebec, Canada", "Montréal", "Quebec"),
+    ("College of Plant Science, Jilin University, Changchun, Jilin, China", "Changchun", "Jilin"),
+    ("Universidade Estadual de Campinas, Campinas, São Paulo, Brazil", "Campinas", "Sao Paulo"),
+    ("Osaka University Hospital, 2-15 Yamadaoka, Suita, Osaka, 565-0871 Japan", "Suita", "Osaka"),
+    ("Laval University, Quebec, Canada", "Québec", "Quebec"),  # no other city: the region's own
+    # …but a word of an organisation or a street, or a ward of the city, is no other city.
+    ("School of Biomedical and Health Sciences, Universidad Europea de Madrid, 28670 Madrid, Spain", "Madrid",
+     "Madrid"),
+    ("Departamento de Botânica, Rua do Matão 277, CEP 05508-900, São Paulo, SP, Brazil", "São Paulo", "Sao Paulo"),
+    ("Department of Chemistry, Kyoto University, Sakyo-ku, Kyoto, 606-8502 Japan", "Kyoto", "Kyoto"),
+    # A region that is one city keeps its districts: Tongzhou is in Beijing, New Delhi in Delhi.
+    ("Department of X, Tongzhou, Beijing, China", "Beijing", "Beijing"),
+    ("ICAR-Indian Agricultural Research Institute, New Delhi, Delhi 110 012 India", "Delhi", "Delhi"),
+    # Inside a region's whole name, only a city of that region: "District of Columbia" is not Columbia, MD.
+    ("National Academies of Sciences, Washington, District of Columbia, USA", "Washington", "District of Columbia"),
 ])
 def test_a_province_is_not_the_city_of_an_address_that_names_one(raw: str, city: str, region: str) -> None:
     loc = locate_affiliation(raw)

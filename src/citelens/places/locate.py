@@ -282,10 +282,15 @@ def _city(parts: list[str], country: str) -> tuple[str, str, str]:
     deferred: tuple[str, str, str] | None = None
     deferred_region = ""
     deferred_at, deferred_name = -1, ""
+    deferred_own = False  # the deferred city is the region's own ("Quebec" for Québec City, in Quebec)
+    deferred_key = ""
     for at in range(len(parts) - 1, -1, -1):
         part = parts[at]
         words = _words_without_codes(part)
         named = False  # whether the part names a city of the country
+        # Within a part that is a region's whole name, a shorter name is a city of that region only: "District
+        # of Columbia" is not Columbia, Maryland ("Can Tho City" is Cần Thơ, in Can Tho City).
+        whole_region = (_region_named(words, country)[0] if country and len(words) > 1 else "")
         for n in range(min(4, len(words)), 0, -1):
             for start in (len(words) - n, 0):  # "Suwon 16419" / "Haidian District Beijing"
                 key = place_key(" ".join(words[start:start + n]))
@@ -294,6 +299,13 @@ def _city(parts: list[str], country: str) -> tuple[str, str, str]:
                     continue
                 if country:
                     found = [c for c in found if c[0] == country]
+                if whole_region and n < len(words):
+                    found = [c for c in found if place_key(c[1]) == place_key(whole_region)]
+                if deferred_own and (n < len(words) or _WARD.search(part)):
+                    # Before the region's own city, only a whole part names another city: not a word of an
+                    # organisation or a street ("Universidad Europea de Madrid", "Rua do Matão 277"), nor one of
+                    # the city's wards ("Sakyo-ku, Kyoto").
+                    found = []
                 named = named or bool(found)
                 if deferred is not None:  # only a city in the region the address named
                     found = [c for c in found if place_key(c[1]) == deferred_region]
@@ -301,19 +313,44 @@ def _city(parts: list[str], country: str) -> tuple[str, str, str]:
                     regions = {c[1] for c in found}
                     result = found[0][2], (found[0][1] if len(regions) == 1 else ""), found[0][0]
                     region = next((r for cc, r in g.regions.get(key, []) if cc == country), "")
-                    if region and (key, country) not in g.registry_only_cities and \
-                            any(place_key(c[1]) == place_key(region) for c in found):
-                        region = ""  # the region's own city: "Beijing", "Tokyo", "Madrid"
+                    own = bool(region) and (key, country) not in g.registry_only_cities and \
+                        any(place_key(c[1]) == place_key(region) for c in found)
+                    if own and (country, place_key(region)) in _CITY_REGIONS:
+                        region = ""  # a city that is its region: "Beijing", "Tokyo", "Berlin"
                     if deferred is None and region:
                         deferred, deferred_region, deferred_at = result, place_key(region), at
-                        deferred_name = region
+                        deferred_name, deferred_own, deferred_key = region, own, key
                         continue
-                    if deferred is not None and key == place_key(deferred[0]):
-                        continue
+                    if deferred is not None and key in (deferred_key, place_key(deferred[0])):
+                        continue  # the deferred name again ("Jilin" for Jilin City, "Beijing, Beijing")
                     return result
-        if deferred is not None and at == deferred_at - 1 and not named and _town_like(part):
+        if deferred is not None and at == deferred_at - 1 and not named and not deferred_own and _town_like(part):
             return "", deferred_name, country  # a town in the region, not the region's namesake city elsewhere
     return deferred or ("", "", "")
+
+
+_WARD = re.compile(r"(?:-|\b)ku\b", re.I)  # a Japanese city's ward: "Sakyo-ku", "Tama ku"
+
+# Regions that are one city (a municipality, a city-state, a metropolis governed as one city; named as the
+# gazetteer names them): a town of the
+# region written before its name is a district of that city ("Tongzhou, Beijing", "Shinjuku, Tokyo"), whereas in
+# other regions it is a city of its own ("Montreal, Quebec" is not Québec City, "Campinas, São Paulo" not São Paulo).
+_CITY_REGIONS = frozenset((cc, place_key(name)) for cc, names in {
+    "CN": ("Beijing", "Shanghai", "Tianjin", "Chongqing"),
+    "JP": ("Tokyo",),
+    "KR": ("Seoul", "Busan", "Daegu", "Incheon", "Gwangju", "Daejeon", "Ulsan", "Sejong-si"),
+    "DE": ("Berlin", "Hamburg", "Bremen"),
+    "AT": ("Vienna",),
+    "RU": ("Moscow", "St.-Petersburg"),
+    "MX": ("Mexico City",),
+    "TW": ("Taipei",),
+    "VN": ("Hanoi", "Ho Chi Minh City (HCMC)"),
+    "TH": ("Bangkok",),
+    "AR": ("Buenos Aires F.D.",),
+    "IN": ("Delhi",),
+    "MY": ("Kuala Lumpur",),
+    "ZW": ("Harare",),
+}.items() for name in names)
 
 
 _NOT_A_TOWN = re.compile(r"\b(lab|labs|dept|street|st|road|rd|avenue|ave|boulevard|blvd|drive|dr|lane|way|"
