@@ -131,8 +131,20 @@ def test_search_filters_and_safe_queries(pipeline: Pipeline, mini_jats: bytes) -
     assert store.search_statements("arre*")[0] == total
     assert store.search_statements("zzzunknown OR arrest")[0] == total
     assert store.search_statements("zzzunknown arrest")[0] == 0
+    # a leading "-" leaves out statements with a word or phrase; alone, it has nothing to leave out of
+    barnes, with_contrast = (store.search_statements(q, limit=100) for q in ("barnes", "barnes contrast"))
+    assert barnes[0] > with_contrast[0] >= 1
+    without = store.search_statements("barnes -contrast", limit=100)
+    assert without[0] == barnes[0] - with_contrast[0]
+    assert not any("contrast" in r.sentence.lower() for r in without[1])
+    assert store.search_statements('barnes -"growth arrest"')[0] == without[0]
+    assert store.search_statements("barnes -contr*")[0] == without[0]
+    assert store.search_statements("-barnes")[0] == barnes[0]
+    assert store.search_statements("zzzunknown OR barnes -contrast")[0] == without[0]
+    assert store.search_statements("growth-arrest")[0] == total  # a hyphen inside a word is no exclusion
     # engine syntax characters in user input never raise
-    for q in ['"unbalanced', "NEAR(", "a OR", "*", "col:umn", "AND AND", "-x", "'); DROP TABLE works;--",
+    for q in ['"unbalanced', "NEAR(", "a OR", "*", "col:umn", "AND AND", "-x", "a -", "- -", "-* x", "a -\"\"",
+              "'); DROP TABLE works;--",
               "a & b | !c", "x:* <-> y", "(", "\\", "%s %(x)s ?"]:
         store.search_statements(q)
     assert store.search_statements("")[0] == 0

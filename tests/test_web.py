@@ -302,6 +302,19 @@ def test_search_fts_syntax_is_safe(client: TestClient) -> None:
         assert r.status_code == 200, q
 
 
+def test_search_says_its_syntax_and_what_to_try_when_nothing_matches(client: TestClient) -> None:
+    """The page said only "0 citation statements found": nothing about the syntax (a leading - leaves words out)
+    or whether the filters were the cause."""
+    html = client.get("/search", params={"q": "zzzunknownword"}).text
+    assert 'id="q-syntax"' in html and "<code>-word</code> to leave statements out" in html
+    assert "check the spelling" in html and "without them" not in html
+    html = client.get("/search", params={"q": "zzzunknownword", "type": "contrasting"}).text
+    assert "No citation statement matches with these filters: try without them" in html
+    html = client.get("/search", params={"q": "sentinel"}).text
+    assert 'id="no-results"' not in html
+    assert 'id="q-syntax"' not in client.get("/search", params={"q": "x", "kind": "papers"}).text
+
+
 def test_search_papers(client: TestClient) -> None:
     html = client.get("/search", params={"q": "sentinel behaviour", "kind": "papers"}).text
     assert "Sentinel behaviour" in html and "Retracted" in html

@@ -148,19 +148,20 @@ def tsquery_sql(query: str) -> tuple[str, list[str]]:
     for terms in parse_query(query):
         ands = []
         for t in terms:
-            t = Term(tuple(w for w in (search_text(w) for w in t.words) if w), t.prefix)
+            t = Term(tuple(w for w in (search_text(w) for w in t.words) if w), t.prefix, t.excluded)
             if not t.words:
                 continue
+            not_ = "!!" if t.excluded else ""  # tsquery's NOT
             if t.prefix:
-                ands.append(f"to_tsquery('{CONFIG}', %s)")
+                ands.append(f"{not_}to_tsquery('{CONFIG}', %s)")
                 args.append(" <-> ".join([*t.words[:-1], t.words[-1] + ":*"]))
             elif len(t.words) > 1:
-                ands.append(f"phraseto_tsquery('{CONFIG}', %s)")
+                ands.append(f"{not_}phraseto_tsquery('{CONFIG}', %s)")
                 args.append(" ".join(t.words))
             else:
-                ands.append(f"plainto_tsquery('{CONFIG}', %s)")
+                ands.append(f"{not_}plainto_tsquery('{CONFIG}', %s)")
                 args.append(t.words[0])
-        if ands:
+        if ands and not all(a.startswith("!!") for a in ands):  # (only exclusions left once cleaned: nothing)
             ors.append("(" + " && ".join(ands) + ")")
     return (" || ".join(ors), args) if ors else ("", [])
 

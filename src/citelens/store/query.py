@@ -1,7 +1,9 @@
 """The statement search syntax, shared by every backend.
 
-What a user types: words (all must appear), "quoted phrases", a trailing * for a prefix, OR between terms
-(AND binds tighter: ``a b OR c`` is ``(a AND b) OR c``). Anything else — operators of the underlying engine,
+What a user types: words (all must appear), "quoted phrases", a trailing * for a prefix, a leading - to leave out
+statements with a word or phrase (``optogenetics -review``, ``-"light sheet"``), OR between terms (AND binds
+tighter: ``a b OR c`` is ``(a AND b) OR c``). A group of terms that only leaves out (``-light`` alone) has nothing
+to leave it out of: its terms are then read as words to find. Anything else — operators of the underlying engine,
 stray quotes, punctuation — is read as plain words, so no input is a syntax error. Each backend turns the
 parsed :class:`Term` groups into its own engine's query (FTS5 MATCH, PostgreSQL tsquery).
 """
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 # The longest query (statement or paper search) the API and the CLI take: a longer one names nothing, and SQLite
 # refuses (or takes minutes over) huge patterns.
@@ -24,6 +26,7 @@ _TOKEN = re.compile(r'"([^"]+)"|(\w[\w\'-]*\*?)', re.UNICODE)
 class Term:
     words: tuple[str, ...]  # one word, or a phrase (words in order, adjacent)
     prefix: bool = False  # the last word is a prefix
+    excluded: bool = False  # a statement must not match it ("-word")
 
 
 def search_text(text: str) -> str:
@@ -37,13 +40,16 @@ def search_text(text: str) -> str:
 
 def parse_query(query: str) -> list[list[Term]]:
     """Groups of terms: a statement matches when every term of at least one group matches."""
+    query = query or ""
     groups: list[list[Term]] = [[]]
-    for m in _TOKEN.finditer(query or ""):
+    for m in _TOKEN.finditer(query):
         phrase, word = m.group(1), m.group(2)
+        # "-" right before a term, at the start or after a space: "-review", not "beta-arrestin" or "2-3".
+        excluded = m.start() > 0 and query[m.start() - 1] == "-" and (m.start() == 1 or query[m.start() - 2].isspace())
         if phrase:
             words = tuple(re.findall(r"\w+", phrase))
             if words:
-                groups[-1].append(Term(words))
+                groups[-1].append(Term(words, excluded=excluded))
         elif word:
             if word == "OR":
                 if groups[-1]:
@@ -51,5 +57,6 @@ def parse_query(query: str) -> list[list[Term]]:
                 continue
             core = tuple(re.findall(r"\w+", word))
             if core:
-                groups[-1].append(Term(core, prefix=word.endswith("*")))
-    return [g for g in groups if g]
+                groups[-1].append(Term(core, prefix=word.endswith("*"), excluded=excluded))
+    # Leaving out needs something to leave it out of: a group of exclusions alone finds its words instead.
+    return [g if any(not t.excluded for t in g) else [replace(t, excluded=False) for t in g] for g in groups if g]

@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from citelens.errors import StoreError
 from citelens.store.migrations import latest_version, migrations
-from citelens.store.query import parse_query
+from citelens.store.query import Term, parse_query
 from citelens.store.records import Snippet
 from citelens.store.sql import Row, SQLStore
 
@@ -357,9 +357,15 @@ def fts_query(query: str) -> str:
 
     Every word is quoted, so FTS5 operators and punctuation in the input cannot cause syntax errors.
     """
+    def phrase(t: Term) -> str:
+        return '"' + " ".join(t.words) + '"' + ("*" if t.prefix else "")
+
     groups = []
     for terms in parse_query(query):
-        groups.append(" ".join('"' + " ".join(t.words) + '"' + ("*" if t.prefix else "") for t in terms))
+        # FTS5's NOT is binary ("a NOT b"): the terms to find in parentheses, then each one to leave out.
+        group = "(" + " ".join(phrase(t) for t in terms if not t.excluded) + ")"
+        group += "".join(f" NOT {phrase(t)}" for t in terms if t.excluded)
+        groups.append(f"({group})" if len(terms) > 1 else group)
     return " OR ".join(groups)
 
 

@@ -182,7 +182,9 @@ def api_router(ctx: WebContext) -> APIRouter:
 
     @r.get("/search", tags=["statements"], summary="Full-text search over citation statements",
            responses=_ok(S.SearchPage))
-    def search(request: Request, q: str = Query(..., examples=["channelrhodopsin"]),
+    def search(request: Request, q: str = Query(..., examples=["channelrhodopsin"], description=(
+                   'every word must appear; "a phrase", prefix*, OR between alternatives, -word or -"a phrase"'
+                   " to leave statements out; 1 to 500 characters")),
                type: str | None = Query(None, description="|".join(STANCES)),
                section: str | None = Query(None, description="introduction|methods|results|discussion|other"),
                page: int = Query(1, description=f"1 to {API_MAX_PAGE}"),

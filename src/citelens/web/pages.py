@@ -230,6 +230,8 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
                                                  "papers": papers, "more_papers": more_papers,
                                                  "people": people, "journals": journals, "institutions": institutions,
                                                  "total": total, "page": pg,
+                                                 "filters_set": any(filters[k] for k in (
+                                                     "stance", "section", "year_from", "year_to", "exclude_self")),
                                                  "pages": ctx.page_count(total, size), "base_q": base_q})
 
     @r.get("/check", response_class=HTMLResponse)
