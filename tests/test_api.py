@@ -13,7 +13,8 @@ from citelens.web.app import create_app
 from citelens.web.settings import Settings
 from test_web import CITED, build_index
 
-TALLY_KEYS = {"doi", "total", "supporting", "contradicting", "mentioning", "unclassified", "citingPublications"}
+TALLY_KEYS = {"doi", "total", "supporting", "contradicting", "mentioning", "unclassified", "citingPublications",
+              "retracted"}
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +42,7 @@ def test_tallies_shape(client: TestClient) -> None:
     t = r.json()
     assert set(t) == TALLY_KEYS
     assert t == {"doi": CITED, "total": 5, "supporting": 1, "contradicting": 1, "mentioning": 3, "unclassified": 0,
-                 "citingPublications": 1}
+                 "citingPublications": 1, "retracted": True}
     assert r.headers["access-control-allow-origin"] == "*"  # the badge script reads this from other sites
     # DOIs are case-insensitive and may come as a doi.org URL.
     assert client.get(f"/api/tallies/{CITED.upper()}").json()["total"] == 5

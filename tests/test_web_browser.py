@@ -212,3 +212,31 @@ def test_js_badge_renders_tallies(page: object, server: str) -> None:
     assert "supporting" in text and "in results" in text
     assert pg.errors == []  # type: ignore[attr-defined]
     assert_nothing_injected(pg)
+
+
+def test_js_badge_says_retracted_and_tells_unavailable_from_not_indexed(page: object, server: str) -> None:
+    """The script badge showed a retracted work's tallies as if they stood (the SVG badge says "retracted"), and
+    said "not indexed" for any failure: an index busy with an ingest (503) read as "this paper is not indexed".
+    Now it reads /api/tallies' ``retracted`` and says "retracted" first; only a 404 is "not indexed"."""
+    pg = page
+    busy = "10.9999/busy.1"
+    site = server.replace("127.0.0.1", "localhost") + "/an-article-page"  # another origin, as a journal's page
+    html = "".join(f'<div class="citelens-badge" id="{k}" data-doi="{d}"></div>'
+                   for k, d in (("retracted", CITED), ("unknown", "10.9999/not.here"), ("busy", busy)))
+    html += f'<script src="{server}/static/badge.js"></script>'
+    pg.route(site, lambda route: route.fulfill(body=html, content_type="text/html"))  # type: ignore[attr-defined]
+    # The server answering as it does while an ingest holds the write lock too long.
+    pg.route(f"{server}/api/tallies/{busy}", lambda route: route.fulfill(  # type: ignore[attr-defined]
+        status=503, body='{"error": "the index is busy", "status": 503}', content_type="application/json",
+        headers={"Access-Control-Allow-Origin": "*"}))
+    pg.goto(site)  # type: ignore[attr-defined]
+    pg.wait_for_function("document.querySelectorAll('a.clb').length === 3")  # type: ignore[attr-defined]
+    spans = pg.evaluate("Object.fromEntries([...document.querySelectorAll('div.citelens-badge')].map("  # type: ignore[attr-defined]
+                        "d => [d.id, [...d.querySelectorAll('a.clb > span')].map(s => s.textContent)]))")
+    # (the counts depend on whether the curator test above ran on this module's server)
+    assert spans["retracted"][:2] == ["CiteLens", "retracted"] and spans["retracted"][2].endswith(" supporting")
+    assert spans["unknown"] == ["CiteLens", "not indexed"], spans
+    assert spans["busy"] == ["CiteLens", "unavailable"], spans
+    label = pg.get_attribute("#retracted a.clb", "aria-label")  # type: ignore[attr-defined]
+    assert label == f"CiteLens citation statements for {CITED}: {', '.join(spans['retracted'][1:])}", label
+    assert pg.errors == []  # type: ignore[attr-defined]

@@ -92,6 +92,8 @@ class Tallies(BaseModel):
     mentioning: int
     unclassified: int
     citingPublications: int = Field(description="distinct citing papers (a paper may cite a work many times)")
+    retracted: bool = Field(False, description="CiteLens's addition to scite's shape: a retraction notice about the"
+                            " work is in the index (the script badge shows it; /api/papers gives the notices)")
 
 
 class SectionTallies(BaseModel):
@@ -286,11 +288,12 @@ class CollectionPage(BaseModel):
 
 # --------------------------------------------------------------------------------------- functions
 
-def tallies_json(doi: str, t: Mapping[str, int]) -> dict[str, Any]:
-    """The scite tallies shape (``contradicting`` is scite's name for contrasting)."""
+def tallies_json(doi: str, t: Mapping[str, int], *, retracted: bool = False) -> dict[str, Any]:
+    """The scite tallies shape (``contradicting`` is scite's name for contrasting), plus ``retracted``: a reader who
+    sees only the counts (the script badge) must not take a retracted work's tallies for standing."""
     return {"doi": doi, "total": t["total"], "supporting": t["supporting"], "contradicting": t["contrasting"],
             "mentioning": t["mentioning"], "unclassified": t["unclassified"],
-            "citingPublications": t["citing_publications"]}
+            "citingPublications": t["citing_publications"], "retracted": retracted}
 
 
 def section_tallies_json(sections: Mapping[str, Mapping[str, int]], doi: str | None = None) -> dict[str, Any]:

@@ -102,7 +102,7 @@ def scite_router(ctx: WebContext, *, in_schema: bool = True) -> APIRouter:
     def tally(doi: str, min_confidence: str | None = MIN_CONFIDENCE) -> dict[str, Any]:
         work = ctx.require_work(doi)
         return S.tallies_json(work["doi"] or work["id"],
-                              ctx.tallies_of(work["id"], threshold(min_confidence)))
+                              ctx.tallies_of(work["id"], threshold(min_confidence)), retracted=bool(work.get("retracted")))
 
     @r.post("/tallies", tags=["tallies"], summary="Tallies for many DOIs (at most 500; unknown DOIs are left out)")
     def tallies_batch(dois: list[Any] = DOI_LIST) -> dict[str, Any]:
@@ -111,7 +111,8 @@ def scite_router(ctx: WebContext, *, in_schema: bool = True) -> APIRouter:
             work = ctx.get_work(doi)
             if work:
                 out[doi] = S.tallies_json(work["doi"] or work["id"],
-                                          ctx.tallies_of(work["id"], ctx.settings.tallies_min_confidence))
+                                          ctx.tallies_of(work["id"], ctx.settings.tallies_min_confidence),
+                                          retracted=bool(work.get("retracted")))
         return {"tallies": out}
 
     @r.post("/tallies/cited-by-sections", tags=["tallies"],
@@ -218,7 +219,8 @@ def api_router(ctx: WebContext) -> APIRouter:
             raise BadRequest("limit must be between 1 and 50")
         found = ctx.search_works(q, limit=limit)
         return {"query": q, "works": [{**S.paper_json(w), "id": w["id"],
-                                       "tallies": S.tallies_json(w["doi"] or w["id"], w["tallies"])} for w in found]}
+                                       "tallies": S.tallies_json(w["doi"] or w["id"], w["tallies"],
+                                                                 retracted=bool(w.get("retracted")))} for w in found]}
 
     @r.get("/authors", tags=["authors"], summary="Find authors by ORCID, author id or name (any author position)")
     def authors(q: str = Query(..., description="an ORCID, an author id or a name (\"Hillel Adesnik\", \"Adesnik, H\")",

@@ -6,7 +6,8 @@
   "use strict";
   var script = document.currentScript;
   var origin = script && script.src ? new URL(script.src, document.baseURI).origin : window.location.origin;
-  var COLOURS = { supporting: "#1a7f37", mentioning: "#6e7781", contrasting: "#c4320a", label: "#24292f", section: "#57606a" };
+  var COLOURS = { supporting: "#1a7f37", mentioning: "#6e7781", contrasting: "#c4320a", label: "#24292f", section: "#57606a",
+                  retracted: "#cf222e" };
 
   function el(tag, text, colour, vertical) {
     var e = document.createElement(tag);
@@ -18,9 +19,11 @@
     return e;
   }
 
+  // A 404 is an answer ("not indexed"); any other failure (503 while the index is busy, 500, no network) says
+  // nothing about the work, so the badge must not claim it is missing from the index.
   function get(url) {
     return fetch(url, { credentials: "omit", referrerPolicy: "no-referrer", mode: "cors" }).then(function (r) {
-      if (!r.ok) throw new Error(String(r.status));
+      if (!r.ok) { var e = new Error(String(r.status)); e.status = r.status; throw e; }
       return r.json();
     });
   }
@@ -42,22 +45,34 @@
     box.style.font = "12px/1.5 system-ui, sans-serif";
     box.style.borderRadius = "4px";
     box.style.overflow = "hidden";
-    box.setAttribute("aria-label", "CiteLens citation statements for " + doi);
     box.appendChild(el("span", "CiteLens", COLOURS.label, vertical));
+    var shown = [];
+    function add(text, colour) {
+      shown.push(text);
+      box.appendChild(el("span", text, colour, vertical));
+    }
+    function done() {
+      // The label is all a screen reader says for the link: it names what the badge shows, as the SVG badge's does.
+      box.setAttribute("aria-label", "CiteLens citation statements for " + doi + ": " + shown.join(", "));
+      node.appendChild(box);
+    }
     Promise.all([get(base), withSections ? get(base + "/sections") : Promise.resolve(null)]).then(function (res) {
       var t = res[0], s = res[1];
+      // First, as on the SVG badge: a retracted work's tallies must not be read as standing.
+      if (t.retracted === true) add("retracted", COLOURS.retracted);
       [["supporting", t.supporting], ["mentioning", t.mentioning], ["contrasting", t.contradicting]].forEach(function (p) {
-        if (p[1] || showZero) box.appendChild(el("span", p[1] + " " + p[0], COLOURS[p[0]], vertical));
+        if (p[1] || showZero) add(p[1] + " " + p[0], COLOURS[p[0]]);
       });
       if (s) {
         ["introduction", "methods", "results", "discussion", "other"].forEach(function (k) {
-          if (s[k] || showZero) box.appendChild(el("span", s[k] + " in " + k, COLOURS.section, vertical));
+          if (s[k] || showZero) add(s[k] + " in " + k, COLOURS.section);
         });
       }
-      node.appendChild(box);
-    }).catch(function () {
-      box.appendChild(el("span", "not indexed", COLOURS.mentioning, vertical));
-      node.appendChild(box);
+      done();
+    }).catch(function (e) {
+      if (e && e.status === 404) add("not indexed", COLOURS.mentioning);
+      else add("unavailable", COLOURS.retracted);
+      done();
     });
   }
 
