@@ -196,3 +196,27 @@ def add_up_buckets(rows: Iterable[tuple[str, int, int]],
                 continue
         out[label] = out.get(label, 0) + n
     return out, partial
+
+
+# ------------------------------------------------------------------------------ citing a retracted work
+def retraction_year(notices: Iterable[object]) -> int | None:
+    """The year of the earliest retraction notice among ``notices`` (records or dicts with ``kind`` and ``date``,
+    the date as the notice gives it: "2007", "2015-03-04"); None when none is dated."""
+    years = []
+    for n in notices:
+        kind = n.get("kind") if isinstance(n, dict) else getattr(n, "kind", "")
+        date = (n.get("date") if isinstance(n, dict) else getattr(n, "date", "")) or ""
+        if kind == "retraction" and len(date) >= 4 and date[:4].isdigit():
+            years.append(int(date[:4]))
+    return min(years) if years else None
+
+
+def cited_after_retraction(citing_year: int | None, retracted_in: int | None) -> str | None:
+    """Whether a paper of ``citing_year`` cited a work retracted in ``retracted_in``: "after" (a later year: the
+    red flag a research-integrity team looks for), "same-year" (years alone cannot tell: worth a look), "before",
+    or None when either year is unknown."""
+    if citing_year is None or retracted_in is None:
+        return None
+    if citing_year > retracted_in:
+        return "after"
+    return "same-year" if citing_year == retracted_in else "before"

@@ -146,6 +146,11 @@ class CitationReader(abc.ABC):
     @abc.abstractmethod
     def get_statement(self, statement_id: int) -> Statement | None: ...
 
+    @abc.abstractmethod
+    def corrections_of(self, statement_id: int) -> list[Correction]:
+        """Every curator correction of this statement, oldest first: the ones saved on it and the ones saved on
+        the same statement (article, reference, sentence) before the article was re-ingested."""
+
     # --- home page and a report's "References" tab
     @abc.abstractmethod
     def most_cited_works(self, limit: int = 10) -> list[WorkHit]:

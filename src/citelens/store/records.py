@@ -283,7 +283,8 @@ class IndexStats:
     resolution_methods: dict[str, int]
     references_matched_to_known_work_pct: float
     notices: int
-    corrections: int
+    corrections: int  # correction records: every save counts, so a statement corrected twice counts twice
+    statements_corrected: int  # statements whose current label is a curator's (each once, however often corrected)
     database_bytes: int | None  # what the backend occupies on disk (file + WAL, or the PostgreSQL database)
     bytes_per_statement: float | None
     backend: str = "sqlite"

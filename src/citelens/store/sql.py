@@ -1639,6 +1639,7 @@ class SQLStore(ProfileQueries, Store):
             resolution_methods=methods,
             references_matched_to_known_work_pct=round(100.0 * matched / refs, 2) if refs else 0.0,
             notices=one("SELECT COUNT(*) AS n FROM notices"), corrections=one("SELECT COUNT(*) AS n FROM corrections"),
+            statements_corrected=one("SELECT COUNT(*) AS n FROM statements WHERE corrected_by IS NOT NULL"),
             database_bytes=size,
             bytes_per_statement=round(size / statements, 1) if size and statements else None,
             backend=self.backend, schema_version=self.schema_version)
@@ -1654,6 +1655,14 @@ class SQLStore(ProfileQueries, Store):
                           document_identity=r["document_identity"], reference_key=r["reference_key"],
                           sentence=r["sentence"], old_stance=r["old_stance"], stance=r["stance"],
                           curator=r["curator"], note=r["note"], created_at=r["created_at"])
+
+    def corrections_of(self, statement_id: int) -> list[Correction]:
+        # Matched as replay_corrections matches them, not by statement_id: a re-ingest gives the statement a new id.
+        return [self._correction(r) for r in self._rows(
+            "SELECT k.* FROM corrections k JOIN documents d ON d.identity = k.document_identity"
+            " JOIN statements s ON s.document_id = d.id JOIN refs r ON r.id = s.ref_id AND r.key = k.reference_key"
+            " JOIN contexts c ON c.id = s.context_id AND c.sentence = k.sentence WHERE s.id = ? ORDER BY k.id",
+            (statement_id,))]
 
     def iter_corrections(self) -> Iterator[Correction]:
         for row in self._stream("SELECT * FROM corrections ORDER BY id"):

@@ -288,6 +288,15 @@ def api_router(ctx: WebContext) -> APIRouter:
             raise NotFound(f"no citation statement {statement_id}")
         return S.statement_json(st)
 
+    @r.get("/statements/{statement_id}/corrections", tags=["curation"],
+           summary="Who corrected a statement's type, when, from what to what and why (oldest first)")
+    def corrections(statement_id: StatementId) -> dict[str, Any]:
+        if ctx.get_statement(statement_id) is None:
+            raise NotFound(f"no citation statement {statement_id}")
+        return {"statement_id": statement_id, "corrections": [
+            {k: c[k] for k in ("id", "created_at", "curator", "old_stance", "stance", "note")}
+            for c in ctx.corrections_of(statement_id)]}
+
     writes = APIRouter(route_class=token_route(ctx))  # the token is checked before the body
 
     @writes.post("/statements/{statement_id}/correction", tags=["curation"], responses=_ok(S.Statement),

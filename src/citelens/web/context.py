@@ -24,7 +24,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from citelens.document import SECTIONS, STANCES
-from citelens.rules import counted_stance
+from citelens.rules import cited_after_retraction, counted_stance
 from citelens.serialize import as_dict
 from citelens.store import Store, open_store
 from citelens.web import render
@@ -148,7 +148,7 @@ class WebContext:
             highlight_callout=render.highlight_callout, highlight_snippet=render.highlight_snippet,
             STANCE_LABELS=render.STANCE_LABELS, resolution_words=render.resolution_words,
             evidence_words=render.evidence_words, confident_threshold=confident_threshold,
-            counted_stance=counted_stance,
+            counted_stance=counted_stance, cited_after_retraction=cited_after_retraction,
             asset=lambda name: f"/static/{name}?v={self.static[name][2]}" if name in self.static else f"/static/{name}")
 
     # ------------------------------------------------------------------------------------------ store
@@ -200,6 +200,9 @@ class WebContext:
 
     def get_statement(self, statement_id: int) -> dict[str, Any] | None:
         return as_dict(self.store().get_statement(statement_id))
+
+    def corrections_of(self, statement_id: int) -> list[dict[str, Any]]:
+        return as_dict(self.store().corrections_of(statement_id))
 
     def author_profile(self, author_id: str, sort: str = "newest", limit: int | None = None,
                        offset: int = 0, min_confidence: float | None = None) -> dict[str, Any] | None:

@@ -15,6 +15,7 @@ from citelens import serialize as S
 from citelens.check import CheckInputError, check_references, parse_reference_list
 from citelens.document import STANCES
 from citelens.errors import NotFoundError
+from citelens.rules import cited_after_retraction, retraction_year
 from citelens.serialize import as_dict
 from citelens.store import AUTHOR_WORK_SORTS
 from citelens.web import render
@@ -115,9 +116,22 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
             references = as_dict(s.references_of(work["id"]))
             for ref in references:
                 ref["tallies"] = ctx.tallies_of(ref["work_id"], threshold) if ref.get("work_id") else None
+                # A reference to a retracted (or corrected, or questioned) work is what an editor or integrity
+                # team reads a reference list for; retracted_in dates it against this paper's year.
+                ref["notices"] = as_dict(s.notices(ref["work_id"])) if ref.get("work_id") else []
+                ref["retracted_in"] = retraction_year(ref["notices"])
         else:
             total, statements = ctx.citations(work["id"], limit=size, offset=(pg - 1) * size, **filters)
         n_refs = s.reference_count(work["id"])
+        # A retracted work: how many statements come from papers of later years (cited after the notice, the red
+        # flag) and of the notice's year (years alone cannot tell), linked to them through the year filter.
+        retracted_in = retraction_year(work.get("notices") or [])
+        since_retraction = {"after": 0, "same-year": 0}
+        if retracted_in is not None:
+            for y in ctx.years_of(work["id"]):
+                when = cited_after_retraction(y.get("year"), retracted_in)
+                if when in since_retraction:
+                    since_retraction[when] += y["total"]
         base_q = {k: v for k, v in request.query_params.items() if k != "page" and v}
         # A section's row in the tallies table lists that section's statements with the page's other filters and
         # threshold kept ("?section=results" alone dropped "only labels the model is sure of", so the tallies
@@ -132,7 +146,8 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
             "page": pg, "pages": ctx.page_count(total, size), "filters": filters, "base_q": base_q,
             "filtered": any(v for k, v in filters.items() if k != "sort"), "tab": tab, "references": references,
             "n_refs": n_refs, "journal_issn": journal_issn_of(ctx, work), "sure_tallies": sure,
-            "conf_q": conf_q, "section_q": section_q})
+            "conf_q": conf_q, "section_q": section_q, "retracted_in": retracted_in,
+            "since_retraction": since_retraction})
 
     @r.get("/statements/{statement_id}", response_class=HTMLResponse)
     def statement_page(request: Request, statement_id: StatementId) -> HTMLResponse:
@@ -142,6 +157,8 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
         cited = ctx.get_work(st["cited_work_id"]) if st["cited_work_id"] else None
         return ctx.page(request, "statement.html", {
             "st": st, "cited": cited, "saved": bool_param(request.query_params, "saved"),
+            "history": ctx.corrections_of(statement_id),
+            "retracted_in": retraction_year(cited.get("notices") or []) if cited else None,
             "citing_journal_issn": journal_issn_of(ctx, {"container": st.get("citing_journal") or ""})})
 
     @r.get("/authors/{author_id}", response_class=HTMLResponse)

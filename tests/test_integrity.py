@@ -1,0 +1,164 @@
+"""What a research-integrity team and a curator rely on: a retracted work's citations dated against its retraction
+(report page, statement page, a citing paper's reference list), the correction history of a statement (page and
+API, kept across a re-ingest), and index figures that say what they count."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from fastapi.testclient import TestClient
+
+from citelens.cli import main
+from citelens.pipeline import ingest_paths
+from citelens.rules import cited_after_retraction, retraction_year
+from citelens.store import open_store
+from citelens.store.records import Notice
+from citelens.web.app import create_app
+from test_web import CITED, FIXTURES, build_index, csrf, settings, sign_in
+
+LATER_DOI = "10.9999/later.2023.1"  # cites the retracted CITED a year after its retraction (2022)
+SAME_YEAR_DOI = "10.9999/same.2022.1"  # cites it in the retraction's year
+
+
+def citing_article(tmp: Path, doi: str, year: int) -> Path:
+    """The fixture article that cites CITED by DOI, published as ``doi`` in ``year``."""
+    text = (FIXTURES / "xss-article.xml").read_text(encoding="utf-8")
+    text = text.replace("10.9999/xss.2024.1", doi).replace("<year>2021</year>", f"<year>{year}</year>")
+    path = tmp / f"{doi.rsplit('/', 1)[1]}.xml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def build(path: Path | str, tmp: Path) -> Path | str:
+    build_index(path)
+    store = open_store(path)
+    summary = ingest_paths([citing_article(tmp, LATER_DOI, 2023), citing_article(tmp, SAME_YEAR_DOI, 2022)], store,
+                           classifier="cues")
+    store.close()
+    assert summary.stored == 2, summary.failed
+    return path
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClient]:
+    db: Path | str = request.getfixturevalue("pg_url") if request.param == "postgres" else tmp_path / "i.db"
+    build(db, tmp_path)
+    with TestClient(create_app(db, settings())) as c:
+        c.db_path = db  # type: ignore[attr-defined]
+        yield c
+
+
+def test_retraction_rules() -> None:
+    assert retraction_year([Notice(kind="correction", date="2001"), Notice(kind="retraction", date="2015-03-04"),
+                            {"kind": "retraction", "date": "2016"}]) == 2015
+    assert retraction_year([Notice(kind="retraction", date="")]) is None
+    assert retraction_year([{"kind": "expression-of-concern", "date": "2020"}]) is None
+    assert cited_after_retraction(2016, 2015) == "after"
+    assert cited_after_retraction(2015, 2015) == "same-year"
+    assert cited_after_retraction(2014, 2015) == "before"
+    assert cited_after_retraction(None, 2015) is None and cited_after_retraction(2016, None) is None
+
+
+def test_report_dates_citations_against_the_retraction(client: TestClient) -> None:
+    """The report page of a retracted work showed the notice and the citing statements with no word of which came
+    after it: the question a research-integrity team asks first. Now the banner counts them (linked through the
+    year filter) and each card of a later paper says "cited after the retraction"."""
+    html = client.get(f"/reports/{CITED}").text
+    banner = re.search(r'<p class="notice notice-retraction" id="since-retraction">(.*?)</p>', html, re.S)
+    assert banner, html
+    assert "5 citation statements</a> come from papers published after the retraction (2022)" in banner.group(1)
+    assert "year_from=2023" in banner.group(1)
+    assert ">5</a> from papers of 2022 itself" in banner.group(1) and "year_to=2022" in banner.group(1)
+    assert html.count("cited after the retraction (2022)") >= 1
+    later = client.get(f"/reports/{CITED}?year_from=2023").text
+    assert later.count('class="card stmt') == 5 and later.count("cited after the retraction (2022)") == 5
+    before = client.get(f"/reports/{CITED}?year_to=2021").text
+    assert "cited after the retraction" not in before.split('id="stmts-h"')[1]
+    assert "cited in the year of the retraction" not in before.split('id="stmts-h"')[1]
+    # A work that is not retracted gets neither.
+    other = client.get("/reports/10.9999/JTB.2020.001").text
+    assert "since-retraction" not in other and "after the retraction" not in other
+
+
+def test_reference_list_and_statement_page_flag_a_retracted_cited_work(client: TestClient) -> None:
+    """A citing paper's References tab listed the retracted work like any other; the statement page named the cited
+    work without its notice."""
+    refs = client.get(f"/reports/{LATER_DOI}?tab=references").text
+    assert "Retracted (2022)" in refs and "cited after the retraction (2022)" in refs
+    early = client.get("/reports/10.9999/xss.2024.1?tab=references").text
+    assert "Retracted (2022)" in early and "cited after the retraction" not in early
+    store = open_store(client.db_path)  # type: ignore[attr-defined]
+    work = store.get_work(LATER_DOI)
+    cited = store.get_work(CITED)
+    assert work and cited
+    sid = next(s.id for s in store.citations(cited.id, limit=100)[1] if s.citing_work_id == work.id)
+    store.close()
+    page = client.get(f"/statements/{sid}").text
+    assert "Retracted (2022)" in page and "cited after the retraction (2022)" in page
+
+
+def test_correction_history_is_shown_and_survives_a_reingest(client: TestClient, tmp_path: Path) -> None:
+    """The statement page said only "corrected by alice on …" for the last correction: an earlier label, who set
+    it and the notes were nowhere but in the database. Now the page and GET /api/statements/{id}/corrections give
+    every correction, oldest first, and still do after the article is re-ingested (the statement's id changes)."""
+    store = open_store(client.db_path)  # type: ignore[attr-defined]
+    cited = store.get_work(CITED)
+    assert cited
+    xss = store.get_work("10.9999/xss.2024.1")
+    assert xss
+    st = next(s for s in store.citations(cited.id, section="methods", limit=100)[1] if s.citing_work_id == xss.id)
+    store.close()
+    assert "Correction history" not in client.get(f"/statements/{st.id}").text
+    assert client.get(f"/api/statements/{st.id}/corrections").json() == {"statement_id": st.id, "corrections": []}
+    assert sign_in(client) == 303
+    for stance, note in (("supporting", "uses their method"), ("contrasting", "<b>second</b> thoughts")):
+        tok = csrf(client.get(f"/statements/{st.id}").text)
+        r = client.post(f"/statements/{st.id}/correct", data={"csrf_token": tok, "type": stance, "note": note},
+                        follow_redirects=False)
+        assert r.status_code == 303
+    page = client.get(f"/statements/{st.id}").text
+    hist = page.split('id="hist-h"')[1]
+    assert hist.index("Mentioning → Supporting") < hist.index("Supporting → Contrasting")
+    assert "uses their method" in hist and "&lt;b&gt;second&lt;/b&gt; thoughts" in hist and "<b>second" not in hist
+    assert hist.count("<td>alice</td>") == 2
+    body = client.get(f"/api/statements/{st.id}/corrections").json()
+    assert [(c["old_stance"], c["stance"], c["curator"]) for c in body["corrections"]] == [
+        ("mentioning", "supporting", "alice"), ("supporting", "contrasting", "alice")]
+    assert all(c["created_at"] for c in body["corrections"])
+    assert client.get("/api/statements/999999/corrections").status_code == 404
+    # Re-ingest the citing article: its statements get new ids; the correction and its history follow.
+    store = open_store(client.db_path)  # type: ignore[attr-defined]
+    again_file = tmp_path / "xss-article-v2.xml"  # a new version of the same article (same DOI)
+    again_file.write_text((FIXTURES / "xss-article.xml").read_text(encoding="utf-8") + "<!-- v2 -->\n",
+                          encoding="utf-8")
+    assert ingest_paths([again_file], store, classifier="cues").stored == 1
+    new = next(s for s in store.citations(cited.id, section="methods", limit=100)[1] if s.sentence == st.sentence
+               and s.citing_work_id == st.citing_work_id)
+    store.close()
+    assert new.id != st.id and new.type == "contrasting" and new.corrected_by == "alice"
+    again = client.get(f"/api/statements/{new.id}/corrections").json()["corrections"]
+    assert [c["stance"] for c in again] == ["supporting", "contrasting"]
+
+
+def test_stats_count_corrected_statements_once(tmp_path: Path) -> None:
+    """`citelens stats` (and the home page) gave `corrections` — correction records — as the only figure, so a
+    statement corrected twice counted twice. `statements_corrected` counts statements; both are kept."""
+    db = tmp_path / "i.db"
+    build_index(db)
+    store = open_store(db)
+    store.correct_statement(1, "supporting", "alice", "")
+    store.correct_statement(1, "contrasting", "bob", "")
+    store.correct_statement(2, "supporting", "alice", "")
+    store.close()
+    out = CliRunner().invoke(main, ["stats", "--db", str(db), "--json"], catch_exceptions=False).output
+    s = json.loads(out)
+    assert s["corrections"] == 3 and s["statements_corrected"] == 2
+    with TestClient(create_app(db, settings())) as c:
+        home = c.get("/").text
+    item = re.search(r'<li id="stat-corrected">(.*?)</li>', home, re.S)
+    assert item and re.sub(r"<[^>]+>", "", item.group(1)) == "2 statements corrected by curators (3 corrections in all)"
