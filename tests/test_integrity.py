@@ -162,3 +162,27 @@ def test_stats_count_corrected_statements_once(tmp_path: Path) -> None:
         home = c.get("/").text
     item = re.search(r'<li id="stat-corrected">(.*?)</li>', home, re.S)
     assert item and re.sub(r"<[^>]+>", "", item.group(1)) == "2 statements corrected by curators (3 corrections in all)"
+
+
+def test_paper_search_flags_every_notice_and_joins_the_meta_line(client: TestClient, tmp_path: Path) -> None:
+    """Paper search results and the home page's most cited works flagged a retraction only: a correction or an
+    expression of concern was not shown. A work known only from references had a meta line starting " · "."""
+    notice = (FIXTURES / "xss-retraction.xml").read_text(encoding="utf-8")
+    notice = (notice.replace('article-type="retraction"', 'article-type="expression-of-concern"')
+              .replace("retracted-article", "object-of-concern").replace("10.9999/notice.2022.7", "10.9999/eoc.1")
+              .replace("10.9999/cited.2001.1", "10.1128/JB.187.1.55"))
+    (tmp_path / "eoc.xml").write_text(notice, encoding="utf-8")
+    store = open_store(client.db_path)  # type: ignore[attr-defined]
+    assert ingest_paths([tmp_path / "eoc.xml"], store, classifier="cues").stored == 1
+    assert [n.kind for n in store.notices(store.get_work("10.1128/JB.187.1.55").id)] == [  # type: ignore[union-attr]
+        "expression-of-concern"]
+    store.close()
+    html = client.get("/search", params={"kind": "papers", "q": "10.1128/JB.187.1.55"}).text
+    assert 'class="flag notice-expression-of-concern">Expression of concern (2022)' in html
+    html = client.get("/search", params={"kind": "papers", "q": CITED}).text
+    assert 'class="flag notice-retraction">Retracted (2022)' in html
+    metas = re.findall(r'<p class="meta">(.*?)</p>', html, re.S)
+    assert metas and not any(m.strip().startswith("·") for m in metas), metas
+    # The hostile journal title of the citing copies stays text in the joined meta line.
+    html = client.get("/search", params={"kind": "papers", "q": LATER_DOI}).text
+    assert "<em>Journal of &lt;b&gt;Hostile&lt;/b&gt; Input</em>" in html and "<b>Hostile" not in html
