@@ -81,6 +81,19 @@ def test_dask_stores_the_same_as_one_process_in_input_order(tmp_path: Path, dask
     store = open_store(dask_db)
     s3 = ingest_on_dask(list(iter_inputs(paths)), store, dask_client, classifier="cues")
     assert s3.already_stored == 16 and s3.stored == 0 and len(s3.failed) == 1
+    # The same inputs named from another working directory (the paths as typed differ): still stored.
+    from citelens.dask_ingest import manifest_name
+
+    elsewhere = [os.path.relpath(p, tmp_path / "in") for p in paths]
+    cwd = os.getcwd()
+    try:
+        os.chdir(tmp_path / "in")
+        moved = list(iter_inputs(elsewhere))
+        assert {manifest_name(i) for i in moved} <= set(store.finished_inputs()) | {str(folder / "broken.xml")}
+        s3b = ingest_on_dask(moved, store, dask_client, classifier="cues")
+    finally:
+        os.chdir(cwd)
+    assert s3b.already_stored == 16 and s3b.stored == 0 and len(s3b.failed) == 1
     # --redo ingests everything again: replacements, nothing twice
     s4 = ingest_on_dask(list(iter_inputs(paths)), store, dask_client, classifier="cues", redo=True)
     assert s4.stored == 15 and s4.replaced == 15

@@ -335,6 +335,14 @@ class _Task:
         self.left = len(descs)
 
 
+def manifest_name(item: InputFile) -> str:
+    """The name an input is recorded under in the ingest manifest: its file named the same from any working
+    directory (``InputFile.key``: an absolute path, an archive's member under the archive's), so a re-run from
+    elsewhere, or with the path typed otherwise, still skips what is stored. Inputs recorded by their name as
+    typed (before) are still found by it."""
+    return item.key or item.name
+
+
 def _results_in_order(items: Iterable[InputFile], done: dict[str, str], client: Any, classifier: str | None,
                       window: int, task_size: int = 8,
                       ) -> Iterator[tuple[InputFile, str, Document | Failure | bytes | None]]:
@@ -367,7 +375,7 @@ def _results_in_order(items: Iterable[InputFile], done: dict[str, str], client: 
 
     for item in items:
         print_ = fingerprint(item)
-        if done.get(item.name) == print_:
+        if print_ in (done.get(manifest_name(item)), done.get(item.name)):  # (or as typed: recorded before)
             submit()  # keep input order: what is queued before this entry goes first
             pending.append((item, print_, None))
         else:
@@ -487,7 +495,7 @@ def _store_batch(pipeline: Pipeline, batch: list[tuple[InputFile, str, Document 
 
     def finished(i: int) -> None:
         item, print_, _ = batch[i]
-        store.mark_input_finished(item.name, print_, "stored")
+        store.mark_input_finished(manifest_name(item), print_, "stored")
 
     pipeline.store_batch([(item, outcome) for item, _p, outcome in batch], summary, on_progress, finished)
 
@@ -499,7 +507,7 @@ def _metadata_and_manifest(store: Store, data: bytes | Failure, item: InputFile,
         return "failed"
     with store.transaction():
         _ingest_metadata(store, data, item.name, summary)
-        store.mark_input_finished(item.name, print_, "metadata")
+        store.mark_input_finished(manifest_name(item), print_, "metadata")
     return "stored"
 
 
