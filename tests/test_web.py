@@ -296,6 +296,37 @@ def test_search_links_carry_the_threshold(client: TestClient) -> None:
                                                              client.get("/search?q=sentinel").text))
 
 
+def test_report_statement_cards_carry_the_threshold(client: TestClient) -> None:
+    """A statement card's link to the citing paper's report carries the page's min_confidence as given, as the
+    page's other links do (it dropped it: the citing paper's report then counted every label)."""
+    for given in ("auto", "0.9"):
+        html = client.get(f"/reports/{CITED}", params={"min_confidence": given}).text
+        links = re.findall(r'<a href="([^"]+)" class="citing-link"', html)
+        assert links and all(h.endswith(f"?min_confidence={given}") for h in links), (given, links)
+    links = re.findall(r'<a href="([^"]+)" class="citing-link"', client.get(f"/reports/{CITED}").text)
+    assert links and all("min_confidence" not in h for h in links)
+
+
+def test_search_papers_count_at_the_threshold(client: TestClient) -> None:
+    """With "only labels the model is sure of", each paper's tallies count as its report page does (they counted
+    every label whatever the box said); the box is on the papers form, and the paper's link carries it on."""
+    def found(**extra: str) -> tuple[str, list[str]]:
+        html = client.get("/search", params={"q": CITED, "kind": "papers", **extra}).text
+        pills = re.findall(r'<li class="t-(?:supporting|contrasting|mentioning)"><span class="n">(\d+)', html)
+        return html, pills
+
+    every = client.get(f"/api/tallies/{CITED}").json()
+    sure = client.get(f"/api/tallies/{CITED}", params={"min_confidence": "1"}).json()
+    assert every["supporting"] > sure["supporting"] == 0  # the fixture has labels below 1
+    html, pills = found()
+    assert pills == [str(every["supporting"]), str(every["contradicting"]), str(every["mentioning"])]
+    assert '<input id="f-conf" name="min_confidence" type="checkbox" value="auto" >' in html
+    html, pills = found(min_confidence="1")
+    assert pills == [str(sure["supporting"]), str(sure["contradicting"]), str(sure["mentioning"])]
+    assert '<input id="f-conf" name="min_confidence" type="checkbox" value="1" checked>' in html
+    assert f'href="/reports/{CITED}?min_confidence=1"' in html
+
+
 def test_search_fts_syntax_is_safe(client: TestClient) -> None:
     for q in ['"unbalanced', "NEAR(", "a OR", "*", "-x", ")))", "<script>"]:
         r = client.get("/search", params={"q": q})

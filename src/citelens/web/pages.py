@@ -232,6 +232,12 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
             papers = ctx.search_works(q, limit=PAPERS_SHOWN + 1)
             more_papers = len(papers) > PAPERS_SHOWN
             papers = papers[:PAPERS_SHOWN]
+            if filters["min_confidence"] is not None:
+                # "Only labels the model is sure of" counts each paper's tallies as its report page does: they
+                # counted every label whatever the box said. One read of the work's per-threshold tallies each
+                # (the report page's own, cached), for at most PAPERS_SHOWN papers.
+                for w in papers:
+                    w["tallies"] = ctx.tallies_of(w["id"], filters["min_confidence"])
             total = len(papers)
             # Authors in any position (paper search matches the first author only).
             finders = len(q) <= 200  # the bound of the API's finders (check_finder)
