@@ -140,7 +140,7 @@ def test_search_and_report_text_say_where_the_rows_end(tmp_path: Path, mini_jats
     """The text output of `search` said "N statement(s) match" above the first --limit rows with no word of the
     rest, an --offset past the end printed nothing more, a `report` whose filters matched nothing ended at the
     tallies table, and titles were cut mid-word without a mark."""
-    from citelens.cli.index_cmds import _clip
+    from citelens.cli.terminal import clip
 
     db = build(tmp_path, mini_jats)
     found = json.loads(run("search", "cell*", "--db", db, "--json")[1])
@@ -157,8 +157,77 @@ def test_search_and_report_text_say_where_the_rows_end(tmp_path: Path, mini_jats
     code, out = run("report", cited, "--db", db, "--type", "contrasting", "--section", "methods")
     assert code == EXIT_OK and "No citation statements match these filters." in out
     assert "No citation statements match" not in run("report", cited, "--db", db)[1]
-    assert _clip("x" * 80, 80) == "x" * 80 and _clip("word " * 20, 12) == "word word w…"
-    assert _clip(None, 5) == ""
+    assert clip("x" * 80, 80) == "x" * 80 and clip("word " * 20, 12) == "word word w…"
+    assert clip(None, 5) == ""
+
+
+def test_report_filters_sorts_and_pages_as_the_api(tmp_path: Path, mini_jats: bytes) -> None:
+    """`report` had --type/--section/--exclude-self/--limit only: no --year-from/--year-to, --sort or --offset,
+    which /api/citations and the store take, and its text output ended "… N more (use --limit)"."""
+    from citelens.store import open_store
+
+    db = build(tmp_path, mini_jats)
+    store = open_store(db, readonly=True)
+    everything = {sort: [s.id for s in store.citations("W2", sort=sort, limit=100)[1]]
+                  for sort in ("relevance", "newest", "oldest", "confidence")}
+    store.close()
+    total = len(everything["relevance"])
+    assert total == 3
+    for sort, ids in everything.items():
+        code, out = run("report", "W2", "--db", db, "--json", "--sort", sort, "--limit", "1", "--offset", "1")
+        r = json.loads(out)
+        assert code == EXIT_OK and [s["id"] for s in r["statements"]] == ids[1:2], sort
+        # Added for paging; the fields of earlier versions stay.
+        assert (r["sort"], r["offset"], r["limit"], r["next_offset"], r["statements_total"]) == (sort, 1, 1, 2, total)
+        assert {"work", "tallies", "tallies_by_section", "min_confidence", "statements"} <= set(r)
+    r = json.loads(run("report", "W2", "--db", db, "--json", "--offset", "2")[1])
+    assert len(r["statements"]) == 1 and r["next_offset"] is None  # the last page
+    # Years: the mini article is from 2020 (the citing year).
+    assert json.loads(run("report", "W2", "--db", db, "--json", "--year-from", "2020", "--year-to", "2020")[1])[
+        "statements_total"] == total
+    code, out = run("report", "W2", "--db", db, "--json", "--year-from", "2021")
+    assert code == EXIT_OK and json.loads(out)["statements_total"] == 0
+    code, out = run("report", "W2", "--db", db, "--year-from", "2021")
+    assert code == EXIT_OK and "No citation statements match these filters." in out
+    # The values and validation of `search` and the API: a bad sort, a year outside 1000-3000, from after to.
+    for cmd in (("report", "W2"), ("search", "cell*")):
+        for bad in (["--sort", "newest-first"], ["--year-from", "999"], ["--year-to", "3001"],
+                    ["--year-from", "2021", "--year-to", "2020"], ["--offset", "-1"]):
+            if cmd[0] == "search" and bad[0] == "--sort":
+                continue  # search results are ranked by how well they match (the API's /api/search: relevance)
+            code, out = run(*cmd, "--db", db, *bad)
+            assert code == EXIT_USAGE, (cmd, bad, out)
+    code, out = run("report", "W2", "--db", db, "--year-from", "2021", "--year-to", "2020")
+    assert "--year-from" in out and "after --year-to 2020" in out
+    # The text output says which statements these are and the --offset of the next ones.
+    code, out = run("report", "W2", "--db", db, "--limit", "1")
+    assert code == EXIT_OK and f"… showing 1–1 of {total}: --offset 1 for the next statements" in out
+    code, out = run("report", "W2", "--db", db, "--limit", "1", "--offset", str(total - 1))
+    assert code == EXIT_OK and "showing" not in out and "--offset" not in out
+    code, out = run("report", "W2", "--db", db, "--offset", "99")
+    assert code == EXIT_OK and f"No statements at --offset 99: the {total} statements are at --offset 0 to {total - 1}." in out
+    code, out = run("report", "W2", "--db", db, "--limit", "0")
+    assert code == EXIT_OK and f"{total} citation statement(s) match: --limit N lists them" in out
+
+
+def test_profile_titles_end_in_an_ellipsis_when_cut(tmp_path: Path, mini_jats: bytes) -> None:
+    """`author` and `journal` cut a work's title at 80 characters mid-word without a mark (report and search
+    already ended a cut title in "…")."""
+    long_title = "Sentinel cells in colonies " * 5  # 135 characters: cut at 80 it ends mid-word ("c")
+    article = mini_jats.replace(b"Sentinel cells in <italic>E. coli</italic> colonies", long_title.encode())
+    # The journal gets an ISSN, and the cited work r1 (a long title too) is in it: a journal lists its most cited.
+    article = article.replace(b"</journal-title-group>", b"</journal-title-group><issn pub-type=\"ppub\">1544-9173</issn>")
+    article = article.replace(b"<article-title>Sentinel behaviour in bacterial colonies</article-title><source>Microbiology",
+                              f"<article-title>{long_title}</article-title><source>Journal of Test Biology".encode())
+    (tmp_path / "long.xml").write_bytes(article)
+    db = str(tmp_path / "i.db")
+    assert run("ingest", str(tmp_path / "long.xml"), "--db", db, "--classifier", "cues", "-q")[0] == EXIT_OK
+    for cmd in (("author", "Okafor"), ("journal", "1544-9173")):
+        code, out = run(*cmd, "--db", db)
+        assert code == EXIT_OK, out
+        line = next(x for x in out.splitlines() if "Sentinel cells in colonies" in x)
+        shown = line[line.index("Sentinel"):line.index("…  (")]
+        assert len(shown) == 79 and long_title.startswith(shown), line
 
 
 def test_export_jsonl_and_csv(tmp_path: Path, mini_jats: bytes) -> None:
@@ -492,3 +561,110 @@ def test_ingest_json_says_what_is_stored_when_interrupted(tmp_path: Path, mini_j
     store.close()
     assert body["error"].startswith("interrupted (Ctrl-C)" if stop == "ctrl-c" else "interrupted (SIGTERM)")
     assert body["exit_code"] == (1 if stop == "ctrl-c" else 143) == result.exit_code
+
+
+def test_export_to_a_file_says_how_many_rows_went_where(tmp_path: Path, mini_jats: bytes) -> None:
+    """`export -o FILE` printed nothing: whether it wrote anything was seen only by opening the file. It says so on
+    stderr; with the data on stdout, stderr stays quiet and stdout holds only the data."""
+    db = build(tmp_path, mini_jats)
+    for args, what in ((["--format", "jsonl"], "Exported 12 statements to {} (JSONL, one per line)"),
+                       (["--format", "csv", "--table", "authors"], "Exported 2 author rows to {} (CSV, with a header"),
+                       (["--corrections"], "Exported 0 corrections to {} (JSONL")):
+        target = tmp_path / "out.x"
+        result = CliRunner().invoke(main, ["export", "--db", db, "-o", str(target), *args])
+        assert result.exit_code == EXIT_OK and result.stdout == "", result.output
+        assert what.format(target) in result.stderr, result.stderr
+    # No corrections: the file is emptied (it kept the rows of the export before, which read as this one's).
+    assert target.read_text(encoding="utf-8") == ""
+    result = CliRunner().invoke(main, ["export", "--db", db])
+    assert result.exit_code == EXIT_OK and len(result.stdout.splitlines()) == 12 and result.stderr == ""
+
+
+def test_stats_text_shows_breakdowns_as_rows(tmp_path: Path, mini_jats: bytes) -> None:
+    """The text output printed statements_by_type and the other breakdowns as raw JSON inside its table; each
+    part is now its own indented row (--json is unchanged)."""
+    db = build(tmp_path, mini_jats)
+    code, out = run("stats", "--db", db)
+    assert code == EXIT_OK and "{" not in out and '"' not in out
+    by_type = json.loads(run("stats", "--db", db, "--json")[1])["statements_by_type"]
+    for stance, n in by_type.items():
+        assert re.search(rf"^ +  {stance} +{n} *$", out, re.M), (stance, out)
+    assert re.search(r"^ *statements_by_type *$", out, re.M) and re.search(r"^ +  doi +\d+ *$", out, re.M)
+
+
+def test_eval_confusion_header_names_every_class(tmp_path: Path) -> None:
+    """The confusion table's header cut each class name to 10 characters: "contrastin"."""
+    rows = [{"text": "Unlike <cite>[1]</cite>, we found no effect.", "stance": "contrasting"},
+            {"text": "As shown by <cite>[2]</cite>, cells grow.", "stance": "mentioning"},
+            {"text": "Our results confirm <cite>[3]</cite>.", "stance": "supporting"}]
+    data = tmp_path / "gold.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    code, out = run("eval", "--data", str(data), "--classifier", "cues")
+    assert code == EXIT_OK, out
+    lines = out.splitlines()
+    header = lines[lines.index("confusion (rows gold, columns predicted)") + 1]
+    assert header.split() == ["supporting", "contrasting", "mentioning"]
+    # Each count stands under its class's name (right-aligned to the same column).
+    row = lines[lines.index("confusion (rows gold, columns predicted)") + 2]
+    assert len(row) == len(header) and row.startswith("supporting ")
+
+
+def test_a_missing_db_says_citelens_db_can_give_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """"Missing option '--db'." did not say that the CITELENS_DB environment variable can give the index."""
+    monkeypatch.delenv("CITELENS_DB", raising=False)
+    for cmd in (["stats"], ["report", "W1"], ["ingest", "."], ["check", "-"], ["serve"]):
+        result = CliRunner().invoke(main, cmd)
+        assert result.exit_code == EXIT_USAGE, cmd
+        assert "Missing option '--db'." in result.output and "CITELENS_DB" in result.output, (cmd, result.output)
+
+
+def _ingest_json(tmp_path: Path, mini_jats: bytes, *flags: str, stderr_tty: bool) -> tuple[dict, bytes]:
+    """``citelens ingest --json`` with stderr on a terminal (a pseudo-terminal) or on a pipe: the summary on
+    stdout and everything written to stderr."""
+    import pty
+    import threading
+
+    (tmp_path / "mini.xml").write_bytes(mini_jats)
+    cmd = [sys.executable, "-m", "citelens.cli", "ingest", str(tmp_path / "mini.xml"), "--db",
+           str(tmp_path / f"i{len(flags)}{stderr_tty}.db"), "--json", "--classifier", "cues", *flags]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src"), "TERM": "xterm"}
+    for name in ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS"):
+        env.pop(name, None)
+    if not stderr_tty:
+        r = subprocess.run(cmd, capture_output=True, env=env, timeout=120)
+        return json.loads(r.stdout.decode("utf-8")), r.stderr
+    leader, follower = pty.openpty()
+    chunks: list[bytes] = []
+
+    def drain() -> None:  # read while it runs: a full terminal buffer would stop the command
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the command has ended and the terminal is closed
+                return
+            if not chunk:
+                return
+            chunks.append(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    try:
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=follower, env=env)
+        os.close(follower)
+        out, _ = p.communicate(timeout=120)
+        reader.join(30)
+    finally:
+        os.close(leader)
+    return json.loads(out.decode("utf-8")), b"".join(chunks)
+
+
+def test_ingest_json_shows_progress_on_a_terminal(tmp_path: Path, mini_jats: bytes) -> None:
+    """`ingest --json` showed no progress at all, even on a terminal. With stderr on a terminal the bar is drawn
+    there while stdout holds only the JSON summary; -q, or stderr to a file or pipe, keeps it silent."""
+    summary, err = _ingest_json(tmp_path, mini_jats, stderr_tty=True)
+    assert summary["stored"] == 1 and summary["exit_code"] == EXIT_OK  # stdout: the summary alone, valid JSON
+    assert b"ingest" in err and b"1/1" in err, err[-500:]
+    summary, err = _ingest_json(tmp_path, mini_jats, "-q", stderr_tty=True)
+    assert summary["stored"] == 1 and b"1/1" not in err, err[-500:]
+    summary, err = _ingest_json(tmp_path, mini_jats, stderr_tty=False)
+    assert summary["stored"] == 1 and err == b"", err[-500:]

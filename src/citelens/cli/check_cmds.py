@@ -8,12 +8,13 @@ from pathlib import Path
 import click
 
 from citelens.cli import EXIT_OK, EXIT_USAGE, console, main
-from citelens.cli.terminal import safe
+from citelens.cli.options import INDEX_PATH
+from citelens.cli.terminal import clip, safe
 
 
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("--db", "db", required=True, envvar="CITELENS_DB", type=click.Path(dir_okay=False),
+@click.option("--db", "db", required=True, envvar="CITELENS_DB", type=INDEX_PATH,
               help="The index: a SQLite file built by `citelens ingest` or a postgresql://USER@HOST/DB URL."
                    " Env: CITELENS_DB.")
 @click.option("--json", "as_json", is_flag=True, help="Results as one JSON object on stdout.")
@@ -83,7 +84,7 @@ def check(file: str, db: str, as_json: bool, as_csv: bool) -> None:
                   f" {n_warn} with warnings, {n_notices} with editorial notices")
         for r in results:
             mark = "[red]![/]" if r.warnings else ("[green]✓[/]" if r.work else "·")
-            out.print(f"{mark} {r.index:>3}. {safe(r.raw[:160])}")
+            out.print(f"{mark} {r.index:>3}. {safe(clip(r.raw, 160))}")
             if r.work:
                 t = r.tallies or {}
                 out.print(f"       {safe(r.work.get('doi') or r.work['id'])}: supporting {t.get('supporting', 0)},"

@@ -24,19 +24,21 @@ from citelens.cli.options import (
     READ_DB_OPTION,
     SECTION_OPTION,
     TYPE_OPTION,
-    YEARS,
+    YEAR_FROM_OPTION,
+    YEAR_TO_OPTION,
+    check_years,
     dump_json,
     open_index,
     parse_min_confidence,
     threshold_line,
 )
-from citelens.cli.terminal import safe
+from citelens.cli.terminal import clip, safe
 from citelens.document import MAX_ROW_ID
 from citelens.errors import CiteLensError, StoreError
 from citelens.pipeline import AUTO_MAX_JOBS, AUTO_MIN_INPUTS, resolve_jobs
 from citelens.serialize import AUTHOR_EXPORT_FIELDS, EXPORT_FIELDS, as_dict, author_row_json, statement_json
 from citelens.spreadsheet import safe_row
-from citelens.store import Correction, open_store
+from citelens.store import CITATION_SORTS, Correction, open_store
 from citelens.store.query import MAX_QUERY_CHARS
 
 CORRECTION_FIELDS = tuple(f.name for f in dataclasses.fields(Correction))
@@ -104,7 +106,9 @@ def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: boo
     inputs = InputPaths(paths, summary.skipped)  # streamed: walked again as it is ingested, never listed whole
     n_inputs = inputs.count()
     n_jobs = resolve_jobs(jobs, n_inputs) if client is None else 1
-    show = not quiet and not as_json
+    # The bar goes to stderr: with --json too when stderr is a terminal (a long ingest showed nothing at all), stdout
+    # keeping only the summary; to a file or a pipe, --json stays silent (no bar's last frame in a log).
+    show = not quiet and (not as_json or err.is_terminal)
     stopped_by: str | None = None  # why the ingest stopped before its end (the cluster was lost)
     with _summary_when_interrupted(summary, as_json), contextlib.ExitStack() as running:
         # The worker processes start before the index is opened, so that they can be forked from this process
@@ -195,19 +199,30 @@ def _summary_when_interrupted(summary: Any, as_json: bool) -> Iterator[None]:
 @SECTION_OPTION
 @EXCLUDE_SELF_OPTION
 @MIN_CONFIDENCE_OPTION
+@YEAR_FROM_OPTION
+@YEAR_TO_OPTION
+@click.option("--sort", default="relevance", show_default=True, type=click.Choice(CITATION_SORTS),
+              help="Order of the statements (as /api/citations' sort=): relevance is the evidence first"
+                   " (contrasting, then supporting), then confidence, then newest.")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(0, 100_000),
               help="Statements listed (0: the tallies only).")
+@click.option("--offset", default=0, type=click.IntRange(0, MAX_ROW_ID),
+              help="Statements skipped first (paging: the text output ends with the next page's --offset).")
 def report(ident: str, db: str, as_json: bool, stance: str | None, section: str | None, exclude_self: bool,
-           min_confidence: str | None, limit: int) -> None:
+           min_confidence: str | None, year_from: int | None, year_to: int | None, sort: str, limit: int,
+           offset: int) -> None:
     """How has a work been cited? Tallies, tallies by section and the citation statements.
 
     IDENT is a DOI (with or without https://doi.org/), a work id (W123), a PMID (26635547, PMID:26635547) or a
-    PMCID (PMC4712345). Exit 3 when the index does not hold it.
+    PMCID (PMC4712345). Exit 3 when the index does not hold it. The statements are filtered, sorted and paged as
+    GET /api/citations does (--type, --section, --exclude-self, --year-from/--year-to, --sort, --limit/--offset);
+    the tallies above them count every statement.
 
     Example: citelens report 10.1523/jneurosci.3428-15.2015 --db index.db --type contrasting --min-confidence auto
     """
     if not ident.strip():
         raise click.BadParameter("IDENT is empty: give a DOI, work id, PMID or PMCID", param_hint="IDENT")
+    check_years(year_from, year_to)
     threshold = parse_min_confidence(min_confidence)
     store = open_index(db, must_exist=True, readonly=True)
     work = store.get_work(ident)
@@ -226,15 +241,20 @@ def report(ident: str, db: str, as_json: bool, stance: str | None, section: str 
 
         cut = recommended_min_confidence()
     sure = as_dict(store.tallies(work.id, min_confidence=cut)) if cut is not None else None
-    total, rows = store.citations(work.id, stance=stance, section=section, exclude_self=exclude_self,
-                                  limit=limit, min_confidence=threshold)
+    # (limit 0, the tallies only: no rows are read, but the count is still the filters' one)
+    total, rows = store.citations(work.id, stance=stance, section=section, year_from=year_from, year_to=year_to,
+                                  exclude_self=exclude_self, sort=sort, limit=limit, offset=offset,
+                                  min_confidence=threshold)
     store.close()
     work, tallies = as_dict(work), as_dict(tallies)
     by_section = {k: as_dict(v) for k, v in by_section.items()}
     statements = [statement_json(r) for r in rows]
     if as_json:
+        # sort, offset, limit and next_offset (null on the last page) were added for paging; the rest is as it was.
         dump_json({"work": work, "tallies": tallies, "tallies_by_section": by_section, "min_confidence": threshold,
-               "statements_total": total, "statements": statements})
+                   "statements_total": total, "statements": statements, "sort": sort, "offset": offset,
+                   "limit": limit, "next_offset": offset + len(statements)
+                   if limit and offset + len(statements) < total else None})
         return
     threshold_line(threshold)
     c = console()
@@ -264,19 +284,19 @@ def report(ident: str, db: str, as_json: bool, stance: str | None, section: str 
             conf += f", below {threshold:g}: counted as mentioning"
         selfc = " [magenta]self-citation[/]" if s["self_citation"] else ""
         c.print(f"\n[{colour.get(s['type'] or '', 'white')}]{s['type']}[/] ({conf}) · {s['section']} · "
-                f"{safe(_clip(s['citing_title'], 80))} ({s['citing_year'] or '?'}){selfc}")
+                f"{safe(clip(s['citing_title'], 80))} ({s['citing_year'] or '?'}){selfc}")
         c.print(f"  {marked}")
-    if total > len(statements):
-        c.print(f"\n… {total - len(statements)} more (use --limit)")
-    elif not total and (stance or section or exclude_self):
+    # Which statements these are and how to reach the rest ("… 42 more (use --limit)" offered only a longer page).
+    if not limit and total:
+        c.print(f"\n{total} citation statement(s) match: --limit N lists them")
+    elif total and not statements:
+        c.print(f"\nNo statements at --offset {offset}: the {total} statements are at --offset 0 to {total - 1}.")
+    elif offset + len(statements) < total:
+        c.print(f"\n… showing {offset + 1}–{offset + len(statements)} of {total}: --offset {offset + len(statements)}"
+                " for the next statements")
+    elif not total and (stance or section or exclude_self or year_from or year_to):
         # The tallies above count every statement: say that the list is empty because of the filters.
         c.print("\nNo citation statements match these filters.")
-
-
-def _clip(text: str | None, most: int) -> str:
-    """``text`` in at most ``most`` characters, ending in "…" when cut (a title cut mid-word read as whole)."""
-    text = text or ""
-    return text if len(text) <= most else text[:most - 1].rstrip() + "…"
 
 
 def _below(statement: dict[str, Any], threshold: float | None) -> bool:
@@ -296,8 +316,8 @@ def _below(statement: dict[str, Any], threshold: float | None) -> bool:
 @TYPE_OPTION
 @SECTION_OPTION
 @EXCLUDE_SELF_OPTION
-@click.option("--year-from", type=YEARS, help="Only statements from papers published in or after this year.")
-@click.option("--year-to", type=YEARS, help="Only statements from papers published in or before this year.")
+@YEAR_FROM_OPTION
+@YEAR_TO_OPTION
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000), help="Results shown.")
 @click.option("--offset", default=0, type=click.IntRange(0, MAX_ROW_ID), help="Results skipped first (paging).")
 @MIN_CONFIDENCE_OPTION
@@ -313,6 +333,7 @@ def search(query: str, db: str, as_json: bool, stance: str | None, section: str 
         raise click.BadParameter("the query is empty: give words to search for", param_hint="QUERY")
     if len(query) > MAX_QUERY_CHARS:  # as the API's q; 2,000 prefix words took minutes
         raise click.BadParameter(f"the query is over {MAX_QUERY_CHARS} characters", param_hint="QUERY")
+    check_years(year_from, year_to)
     threshold = parse_min_confidence(min_confidence)
     store = open_index(db, must_exist=True, readonly=True)
     total, rows = store.search_statements(query, stance=stance, section=section, year_from=year_from,
@@ -334,9 +355,9 @@ def search(query: str, db: str, as_json: bool, stance: str | None, section: str 
         below = f", below {threshold:g}: counted as mentioning" if _below(r, threshold) else ""
         conf = f"{r['confidence']:.2f}" if r["confidence"] is not None else "-"
         c.print(f"\n[bold]{r['type']}[/] ({conf}{below}) · {r['section']} · cites "
-                f"{safe(_clip(r['cited_title'] or r['reference_raw'] or r['cited_work_id'], 70))}")
+                f"{safe(clip(r['cited_title'] or r['reference_raw'] or r['cited_work_id'], 70))}")
         c.print(f"  {snip}")
-        c.print(f"  [dim]in {safe(_clip(r['citing_title'], 80))} ({safe(r['citing_doi'] or r['citing_source'])})[/]")
+        c.print(f"  [dim]in {safe(clip(r['citing_title'], 80))} ({safe(r['citing_doi'] or r['citing_source'])})[/]")
     # Which rows these are, and how to reach the rest: "N statement(s) match" above 20 rows read as all of them,
     # and an --offset past the end printed nothing more.
     if total and not rows:
@@ -363,9 +384,20 @@ def stats(db: str, as_json: bool) -> None:
         dump_json(s)
         return
     c = console()
-    t = Table("what", "count", box=None)
-    for k, v in s.items():
-        t.add_row(k, json.dumps(v) if isinstance(v, dict) else str(v))
+    t = Table("what", box=None)
+    t.add_column("count", justify="right")
+
+    # A breakdown (statements by type, resolution methods) is a heading with one indented row per part: printed as
+    # JSON inside the table it read {"supporting": 210, "contrasting": 18, ...}.
+    def rows(items: dict[str, Any], indent: str) -> None:
+        for k, v in items.items():
+            if isinstance(v, dict):
+                t.add_row(safe(indent + str(k)), "")
+                rows(v, indent + "  ")
+            else:
+                t.add_row(safe(indent + str(k)), safe(str(v)))
+
+    rows(s, "")
     c.print(t)
 
 
@@ -399,9 +431,14 @@ def export(db: str, fmt: str, output: Any, corrections: bool, table: str) -> Non
         rows = (as_dict(r) for r in store.iter_corrections())
     else:
         rows = (statement_json(r) for r in store.iter_statements())
+    # Opened now, whatever follows: click opens -o FILE at the first write, so an export of no rows (JSON lines)
+    # left an existing FILE as it was, the rows of an earlier export read as this one's.
+    output.write("")
+    n = 0
     if fmt == "jsonl":
         for row in rows:
             output.write(json.dumps(row, ensure_ascii=False) + "\n")
+            n += 1
     else:
         writer = None
         for row in rows:
@@ -410,6 +447,15 @@ def export(db: str, fmt: str, output: Any, corrections: bool, table: str) -> Non
                 writer = csv.DictWriter(output, fieldnames=fields, extrasaction="ignore")
                 writer.writeheader()
             writer.writerow(safe_row(row))
+            n += 1
         if writer is None:
             csv.writer(output).writerow(fixed_fields)
     store.close()
+    name = getattr(output, "name", "-")
+    if name not in ("-", "<stdout>"):
+        # Into a file, the command printed nothing: whether it wrote anything (an empty index, the wrong --table)
+        # was only seen by opening the file. On stderr, so that it never mixes with data on stdout.
+        output.close()
+        what = "correction" if corrections else "author row" if table == "authors" else "statement"
+        console(True).print(f"Exported {n:,} {what}{'' if n == 1 else 's'} to {safe(str(name))} ({fmt.upper()}"
+                            + (", with a header line)" if fmt == "csv" else ", one per line)"))

@@ -17,13 +17,28 @@ from citelens.errors import StoreError
 from citelens.pipeline import LONE_SURROGATE
 from citelens.store.query import MAX_QUERY_CHARS
 
-DB_OPTION = click.option("--db", "db", required=True, envvar="CITELENS_DB", type=click.Path(dir_okay=False),
+
+class IndexPath(click.Path):
+    """The --db value. Missing, click said only "Missing option '--db'.": a user who had read that the index can
+    come from the environment (in a script, a service unit) was not told so; the message now says both ways."""
+
+    def get_missing_message(self, param: click.Parameter, ctx: click.Context | None) -> str:
+        return ("Give the index with --db FILE (a SQLite file, or a postgresql://USER@HOST/DB URL),"
+                " or set the environment variable CITELENS_DB to it.")
+
+
+INDEX_PATH = IndexPath(dir_okay=False)
+DB_OPTION = click.option("--db", "db", required=True, envvar="CITELENS_DB", type=INDEX_PATH,
                          help="SQLite database file (created if missing) or a postgresql://USER@HOST/DB URL."
                               " Env: CITELENS_DB.")
 # Bounded as the API's year_from/year_to are; beyond SQLite's 64-bit integers a number was a traceback.
 YEARS = click.IntRange(1000, 3000)
+YEAR_FROM_OPTION = click.option("--year-from", type=YEARS,
+                                help="Only statements from papers published in or after this year.")
+YEAR_TO_OPTION = click.option("--year-to", type=YEARS,
+                              help="Only statements from papers published in or before this year.")
 # The commands that only read the index: a missing file is a usage error (exit 2), never a new empty index.
-READ_DB_OPTION = click.option("--db", "db", required=True, envvar="CITELENS_DB", type=click.Path(dir_okay=False),
+READ_DB_OPTION = click.option("--db", "db", required=True, envvar="CITELENS_DB", type=INDEX_PATH,
                               help="The index: a SQLite file built by `citelens ingest` (a missing one is exit 2)"
                                    " or a postgresql://USER@HOST/DB URL. Env: CITELENS_DB.")
 JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON on stdout.")
@@ -50,6 +65,13 @@ def parse_min_confidence(value: str | None) -> float | None:
         return resolve_min_confidence(value)
     except ValueError as e:
         raise click.BadParameter(str(e), param_hint="--min-confidence") from None
+
+
+def check_years(year_from: int | None, year_to: int | None) -> None:
+    """--year-from after --year-to is a usage error, as year_from after year_to is a 400 from the API (it matched
+    nothing, which read as "no statements in those years")."""
+    if year_from is not None and year_to is not None and year_from > year_to:
+        raise click.BadParameter(f"{year_from} is after --year-to {year_to}", param_hint="--year-from")
 
 
 def threshold_line(threshold: float | None) -> None:

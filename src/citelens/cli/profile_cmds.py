@@ -21,7 +21,7 @@ from citelens.cli.options import (
     parse_min_confidence,
     threshold_line,
 )
-from citelens.cli.terminal import safe
+from citelens.cli.terminal import clip, safe
 from citelens.institutions import find_institutions
 from citelens.store import AUTHOR_WORK_SORTS
 
@@ -146,7 +146,7 @@ def journal(query: str, db: str, as_json: bool, limit: int, min_confidence: str 
         if d["most_cited"]:
             c.print("  most cited:")
             for w in d["most_cited"][:10]:
-                c.print(f"  {w['year'] or '----'}  {safe(w['doi'] or w['work_id'])}  {safe(w['title'][:80])}  "
+                c.print(f"  {w['year'] or '----'}  {safe(w['doi'] or w['work_id'])}  {safe(clip(w['title'], 80))}  "
                         f"(+{w['supporting']} −{w['contrasting']} ·{w['mentioning']})")
 
 
@@ -207,7 +207,7 @@ def author(query: str, db: str, as_json: bool, limit: int, sort: str, page: int 
         elif page is not None or p.works_total > len(shown):
             c.print(f"  works {first + 1 if shown else first}–{first + len(shown)} of {p.works_total} ({sort})")
         for w in shown:
-            c.print(f"  {w.year or '----'}  {safe(w.doi or w.work_id)}  {safe(w.title[:80])}  "
+            c.print(f"  {w.year or '----'}  {safe(w.doi or w.work_id)}  {safe(clip(w.title, 80))}  "
                     f"(+{w.tallies.supporting} −{w.tallies.contrasting} ·{w.tallies.mentioning})")
         for a in p.affiliations[:5]:
             years = f"{a.first_year}–{a.last_year}" if a.first_year != a.last_year else f"{a.first_year or ''}"

@@ -9,10 +9,11 @@ from pathlib import Path
 import click
 
 from citelens.cli import EXIT_ERROR, EXIT_USAGE, main
+from citelens.cli.options import INDEX_PATH
 
 
 @main.command()
-@click.option("--db", "db", required=True, envvar="CITELENS_DB", type=click.Path(dir_okay=False),
+@click.option("--db", "db", required=True, envvar="CITELENS_DB", type=INDEX_PATH,
               help="The index: a SQLite file built by `citelens ingest` or a postgresql://USER@HOST/DB URL."
                    " Env: CITELENS_DB.")
 @click.option("--host", default="127.0.0.1", show_default=True,

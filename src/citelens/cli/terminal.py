@@ -23,3 +23,10 @@ def _show(m: re.Match[str]) -> str:
 def safe(text: str) -> str:
     """``text`` ready for ``Console.print``: control characters made visible, rich markup escaped."""
     return escape(_UNSAFE.sub(_show, text))
+
+
+def clip(text: str | None, most: int) -> str:
+    """``text`` in at most ``most`` characters, ending in "…" when cut (a title cut mid-word read as whole). Clip
+    before ``safe``: the escapes it adds are not the reader's characters."""
+    text = text or ""
+    return text if len(text) <= most else text[:most - 1].rstrip() + "…"

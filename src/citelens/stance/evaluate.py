@@ -221,9 +221,11 @@ def format_report(report: dict[str, Any]) -> str:
     lines.append(f"{'macro-F1':<12} {report['macro_f1']:>31.3f}")
     lines.append("")
     lines.append("confusion (rows gold, columns predicted)")
-    lines.append(" " * 12 + "".join(f"{c[:10]:>12}" for c in labels))
+    # Whole names, right-aligned over columns wide enough to keep them apart (cut to 10, "contrasting" read
+    # "contrastin").
+    lines.append(" " * 12 + "".join(f"{c:>13}" for c in labels))
     for g in labels:
-        lines.append(f"{g:<12}" + "".join(f"{report['confusion'][g][p]:>12d}" for p in labels))
+        lines.append(f"{g:<12}" + "".join(f"{report['confusion'][g][p]:>13d}" for p in labels))
     lines.append("")
     if "calibration" in report:
         lines.append(f"ECE (10 bins): {report['calibration']['ece']:.3f}")

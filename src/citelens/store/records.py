@@ -418,6 +418,11 @@ class CoAuthor:
         return _plain(self)
 
 
+# How a work's citation statements can be listed (the store's ``citations(sort=)``, /api/citations' and the report
+# page's sort=, `citelens report --sort`): "relevance" is the evidence first (contrasting, then supporting), then
+# confidence, then newest.
+CITATION_SORTS = ("relevance", "newest", "oldest", "confidence")
+
 # How an author's works can be listed (pages and API ``sort``): newest first is the default; "cited" is the most
 # citation statements first; "supporting" / "contrasting" / "mentioning" the most statements of that type first.
 AUTHOR_WORK_SORTS = ("newest", "oldest", "cited", "supporting", "contrasting", "mentioning")

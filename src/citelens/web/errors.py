@@ -17,10 +17,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from citelens.document import SECTIONS, STANCES
 from citelens.errors import StoreError
 from citelens.store.base import MAX_ROW_ID
+from citelens.store.records import CITATION_SORTS
 
 log = logging.getLogger("citelens.web")
 
-SORTS = ("relevance", "newest", "oldest", "confidence")
+SORTS = CITATION_SORTS  # the statement orders of /api/citations and the report page
 # Paths answered in JSON (the scite-compatible routes are also served at the root path).
 JSON_PREFIXES = ("/api/", "/tallies", "/papers", "/search/match_reference", "/collections/api")
 # Embedded with <img> on other sites: its errors are badges too (JSON there is a broken image).
