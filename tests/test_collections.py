@@ -238,6 +238,14 @@ def test_store_collections_and_alerts_on_every_backend(store_url: str) -> None:
         assert [e.notice.kind for e in events] == ["retraction"] and events[0].target_work_id == work.id
         assert store.notices_since([work.id], "2000-01-01", until=events[0].ingested_at) == []
         assert store.get_collection(c.id + 1000) is None
+        # Items go on after the last position; a removal leaves the others where they are.
+        assert store.add_collection_items(c.id, [("10.5555/y", None, "y")]) == 1
+        assert store.remove_collection_items(c.id, [1, 7]) == 1
+        assert [(i.position, i.doi) for i in store.collection_items(c.id)] == [(0, CITED), (2, "10.5555/x"),
+                                                                               (3, "10.5555/y")]
+        assert store.get_collection(c.id).size == 3
+        assert store.delete_collection(c.id) and not store.delete_collection(c.id)
+        assert store.collection_items(c.id) == [] and store.get_work(CITED) is not None
     finally:
         store.close()
 
@@ -415,3 +423,58 @@ def test_a_reingested_article_is_not_announced_again(store_url: str, tmp_path: P
     assert [s.sentence for _, s in new] == ["Future studies are needed, as Barnes also argued [1]."]
     assert len(store.statements_since(cited, "2000-01-01", limit=1000)) == len(first) + 1
     store.close()
+
+
+def test_works_are_added_to_and_removed_from_a_collection(client: TestClient) -> None:
+    """A reading list changes: before, the only way was to make a new collection (its alerts' address with it)."""
+    c = make(client, dois=[CITED, "10.5555/not-indexed"])
+    url = f"/api/collections/{c['id']}/items"
+    assert client.post(url, json={"dois": ["10.1128/JB.187.1.55"]}).status_code == 401  # the token, as to create
+    r = client.post(url, json={"dois": ["10.1128/JB.187.1.55", f"https://doi.org/{CITED.upper()}"]}, headers=AUTH)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (body["added"], body["already_in"], body["collection"]["size"]) == (1, 1, 3)
+    items = client.get(f"/api/collections/{c['id']}").json()["items"]
+    assert [(i["position"], i["doi"]) for i in items] == [(0, CITED), (1, "10.5555/not-indexed"),
+                                                         (2, "10.1128/jb.187.1.55")]  # new ones at the end
+    r = client.post(url, json={"format_hint": "refs.bib", "content": "@article{a, doi={10.9999/cited.2001.1}}"},
+                    headers=AUTH)
+    assert r.json()["added"] == 0 and r.json()["already_in"] == 1
+    # Removing by DOI (however written) or position; what matches nothing is named, the rest is removed.
+    r = client.delete(url, params={"doi": ["DOI:10.5555/NOT-INDEXED", "10.5555/never-there"], "position": [2, 9]},
+                      headers=AUTH)
+    assert r.status_code == 200, r.text
+    assert r.json()["removed"] == 2 and r.json()["not_found"] == ["10.5555/never-there", "position 9"]
+    assert [i["position"] for i in client.get(f"/api/collections/{c['id']}").json()["items"]] == [0]
+    assert client.delete(url, headers=AUTH).status_code == 400  # nothing named
+    assert client.delete(f"/api/collections/{c['id'] + 99}/items", params={"position": 0}, headers=AUTH).status_code == 404
+    # Deleting the collection leaves the works in the index.
+    assert client.delete(f"/api/collections/{c['id']}").status_code == 401
+    assert client.delete(f"/api/collections/{c['id']}", headers=AUTH).json() == {"deleted": c["id"]}
+    assert client.get(f"/api/collections/{c['id']}").status_code == 404
+    assert client.get(f"/api/tallies/{CITED}").json()["total"] == 5
+
+
+def test_a_curator_adds_and_removes_works_on_the_page(client: TestClient) -> None:
+    c = make(client, dois=[CITED])
+    page = client.get(f"/collections/{c['id']}").text
+    assert "Add works" not in page and "/items/remove" not in page  # readers see no forms
+    assert client.post(f"/collections/{c['id']}/items", data={"csrf_token": csrf(client.get("/check").text),
+                                                              "text": "10.1128/jb.187.1.55"}).status_code == 403
+    login = client.get("/login").text
+    client.post("/login", data={"csrf_token": csrf(login), "name": "alice", "token": "alice-token", "next": "/"})
+    page = client.get(f"/collections/{c['id']}").text
+    assert "Add works" in page and 'aria-label="Remove Sentinel' in page
+    assert client.post(f"/collections/{c['id']}/items", data={"csrf_token": "forged", "text": "10.1/x"}
+                       ).status_code == 400
+    r = client.post(f"/collections/{c['id']}/items", follow_redirects=False,
+                    data={"csrf_token": csrf(page), "text": f"10.1128/jb.187.1.55\n{CITED}"})
+    assert r.status_code == 303
+    html = client.get(r.headers["location"]).text
+    assert "Added 1 work; 1 was already in the collection." in html and "10.1128/jb.187.1.55" in html
+    r = client.post(f"/collections/{c['id']}/items/remove", data={"csrf_token": csrf(html), "position": "0"},
+                    follow_redirects=False)
+    html = client.get(r.headers["location"]).text
+    assert "Removed 1 work." in html and f'href="/reports/{CITED}"' not in html
+    assert client.post(f"/collections/{c['id']}/items/remove", data={"csrf_token": csrf(html), "position": "x"}
+                       ).status_code == 400

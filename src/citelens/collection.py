@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +23,7 @@ from citelens.references.resolve import find_matching_work, record_from_referenc
 from citelens.serialize import as_dict, notice_json, statement_json
 from citelens.spreadsheet import safe_row
 from citelens.store.base import Store
+from citelens.store.records import CollectionItem
 
 MAX_ITEMS = 2000
 SORT_KEYS = ("position", "title", "year", "supporting", "contrasting", "mentioning", "total",
@@ -84,6 +86,40 @@ def _distinct_within_limit(entries: list[Entry], name: str) -> list[Entry]:
     if len(entries) > MAX_ITEMS:
         raise CheckInputError(f"{name}: {len(entries)} works; a collection holds at most {MAX_ITEMS}")
     return entries
+
+
+def entries_to_add(items: Sequence[CollectionItem], entries: list[Entry], name: str) -> tuple[list[Entry], int]:
+    """(the entries of an upload the collection lacks, how many it already holds): a work is in a collection
+    once, as at creation (the same DOI however written, or the same matched work). Refuses what would take the
+    collection past MAX_ITEMS, naming the upload."""
+    held = {normalise_doi(i.doi) if i.doi else (i.work_id or "") for i in items} - {""}
+    new = [e for e in entries if (normalise_doi(e.doi) if e.doi else (e.work_id or "")) not in held]
+    if len(items) + len(new) > MAX_ITEMS:
+        raise CheckInputError(f"{name}: {len(new)} more works would make {len(items) + len(new)}; a collection holds"
+                              f" at most {MAX_ITEMS}")
+    return new, len(entries) - len(new)
+
+
+def positions_to_remove(items: Sequence[CollectionItem], dois: Sequence[str], positions: Sequence[int]
+                        ) -> tuple[list[int], list[str]]:
+    """(the positions of the items named by DOI — however written — or by position, the names that match no
+    item): what a removal takes out, and what it could not find, to say so rather than succeed silently."""
+    by_doi = {normalise_doi(i.doi): i.position for i in items if i.doi}
+    at = {i.position for i in items}
+    found: list[int] = []
+    missing: list[str] = []
+    for d in dois:
+        pos = by_doi.get(normalise_doi(d) or d.strip().lower())
+        if pos is None:
+            missing.append(d)
+        else:
+            found.append(pos)
+    for p in positions:
+        if p in at:
+            found.append(p)
+        else:
+            missing.append(f"position {p}")
+    return sorted(set(found)), missing
 
 
 def _parse_csv(data: bytes, name: str) -> list[Entry]:

@@ -198,6 +198,18 @@ class Collections(abc.ABC):
     def collection_items(self, collection_id: int) -> list[CollectionItem]: ...
 
     @abc.abstractmethod
+    def add_collection_items(self, collection_id: int, items: list[tuple[str, str | None, str]]) -> int:
+        """Append ``items`` ((doi, work id or None, label), in order) after the collection's last; how many."""
+
+    @abc.abstractmethod
+    def remove_collection_items(self, collection_id: int, positions: list[int]) -> int:
+        """Remove the items at ``positions`` (the others keep theirs); how many there were."""
+
+    @abc.abstractmethod
+    def delete_collection(self, collection_id: int) -> bool:
+        """Delete a collection and its items; whether it existed."""
+
+    @abc.abstractmethod
     def statements_since(self, work_ids: list[str], since: str, limit: int = 200, until: str | None = None
                          ) -> list[tuple[str, Statement]]:
         """(ingested_at, statement) citing any of ``work_ids`` from documents ingested at or after ``since``

@@ -1570,6 +1570,35 @@ class SQLStore(ProfileQueries, Store):
                 for r in self._rows("SELECT position, doi, work_id, label FROM collection_items"
                                     " WHERE collection_id = ? ORDER BY position", (collection_id,))]
 
+    def add_collection_items(self, collection_id: int, items: list[tuple[str, str | None, str]]) -> int:
+        with self.transaction():
+            last = self._scalar("SELECT MAX(position) FROM collection_items WHERE collection_id = ?",
+                                (collection_id,))
+            start = -1 if last is None else int(last)  # positions go on from the last: upload order stays
+            self._insert_rows("collection_items", ("collection_id", "position", "doi", "work_id", "label"),
+                              [(collection_id, start + 1 + i, doi, parse_work_id(wid) if wid else None, label)
+                               for i, (doi, wid, label) in enumerate(items)])
+        return len(items)
+
+    def remove_collection_items(self, collection_id: int, positions: list[int]) -> int:
+        wanted = sorted(set(positions))
+        if not wanted:
+            return 0
+        marks = ",".join("?" * len(wanted))
+        where = f"collection_id = ? AND position IN ({marks})"
+        with self.transaction():
+            n = int(self._scalar(f"SELECT COUNT(*) FROM collection_items WHERE {where}", (collection_id, *wanted))
+                    or 0)
+            self._exec(f"DELETE FROM collection_items WHERE {where}", (collection_id, *wanted))
+        return n
+
+    def delete_collection(self, collection_id: int) -> bool:
+        with self.transaction():
+            found = self._scalar("SELECT COUNT(*) FROM collections WHERE id = ?", (collection_id,))
+            self._exec("DELETE FROM collection_items WHERE collection_id = ?", (collection_id,))
+            self._exec("DELETE FROM collections WHERE id = ?", (collection_id,))
+        return bool(found)
+
     def statements_since(self, work_ids: list[str], since: str, limit: int = 200, until: str | None = None
                          ) -> list[tuple[str, Statement]]:
         ids = [n for n in (parse_work_id(w) for w in work_ids) if n is not None]

@@ -1,7 +1,8 @@
 """Collections pages, CSV export, Atom feed and API (the logic lives in :mod:`citelens.collection`).
 
 Anyone may read a collection; only a signed-in curator (pages, with CSRF token) or an API client with the
-token (``POST /api/collections``) may create one.
+token (``POST /api/collections``, ``POST``/``DELETE /api/collections/{id}/items``, ``DELETE
+/api/collections/{id}``) may create, change or delete one.
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ from citelens.collection import (
     atom_feed,
     collection_csv,
     collection_rows,
+    entries_to_add,
     parse_collection_upload,
     parse_window,
+    positions_to_remove,
 )
 from citelens.serialize import CollectionPage, as_dict
 from citelens.web import render
@@ -55,6 +58,36 @@ def collections_router(ctx: WebContext) -> APIRouter:
             c = w.create_collection(name, owner, [(e.doi, e.work_id, e.label) for e in entries])
         return {**as_dict(c), "format": fmt}
 
+    def add(collection_id: int, data: bytes, filename: str) -> tuple[int, int]:
+        """(works added, works the collection already held) from an upload, as ``create`` reads one."""
+        _fmt, entries = parse_collection_upload(data, filename, ctx.store())
+        new, already = entries_to_add(ctx.store().collection_items(collection_id), entries,
+                                      filename or "the pasted list")
+        with ctx.writer() as w:
+            w.add_collection_items(collection_id, [(e.doi, e.work_id, e.label) for e in new])
+        return len(new), already
+
+    def remove(collection_id: int, dois: list[str], positions: list[int]) -> tuple[int, list[str]]:
+        """(items removed, names that matched no item)."""
+        found, missing = positions_to_remove(ctx.store().collection_items(collection_id), dois, positions)
+        with ctx.writer() as w:
+            removed = w.remove_collection_items(collection_id, found)
+        return removed, missing
+
+    async def curator_form(request: Request, max_fields: int = 6, doing: str = "change collections"
+                           ) -> tuple[Any, str]:
+        """(the form, the signed-in curator) of a page's POST: CSRF checked, a curator required."""
+        limit = settings.max_upload_bytes
+        try:
+            form = await request.form(max_files=1, max_fields=max_fields, max_part_size=limit)
+        except Exception:  # noqa: BLE001 - multipart errors (too many parts, oversized field) → clear 4xx
+            raise BadRequest(f"the upload could not be read (the limit is {limit // 1024} KiB)") from None
+        check_csrf(request, str(form.get("csrf_token") or ""))
+        curator = ctx.curator(request)
+        if not curator:
+            raise StarletteHTTPException(403, f"sign in as a curator to {doing}")
+        return form, curator
+
     def sort_params(request: Request) -> tuple[str, bool]:
         sort = request.query_params.get("sort") or "position"
         if sort not in SORT_KEYS:
@@ -70,17 +103,10 @@ def collections_router(ctx: WebContext) -> APIRouter:
     @r.post("/collections", include_in_schema=False, response_model=None)
     async def create_page(request: Request) -> Response:
         limit = settings.max_upload_bytes
-        try:
-            form = await request.form(max_files=1, max_fields=6, max_part_size=limit)
-        except Exception:  # noqa: BLE001 - multipart errors (too many parts, oversized field) → clear 4xx
-            raise BadRequest(f"the upload could not be read (the limit is {limit // 1024} KiB)") from None
-        check_csrf(request, str(form.get("csrf_token") or ""))
-        curator = ctx.curator(request)
-        if not curator:
-            raise StarletteHTTPException(403, "sign in as a curator to create collections")
+        form, curator = await curator_form(request, doing="create collections")
         data, filename, pasted = read_upload_form(ctx, form)
         if filename:
-            data = await form["file"].read(limit + 1)  # type: ignore[union-attr]
+            data = await form["file"].read(limit + 1)
         name = str(form.get("name") or "")
 
         def again(message: str, status: int) -> Response:
@@ -98,6 +124,35 @@ def collections_router(ctx: WebContext) -> APIRouter:
         except (CheckInputError, BadRequest) as exc:
             return again(str(exc)[:500], 400)
         return RedirectResponse(f"/collections/{c['id']}", status_code=303)
+
+    @r.post("/collections/{collection_id}/items", include_in_schema=False, response_model=None)
+    async def add_page(request: Request, collection_id: int) -> Response:
+        get(collection_id)
+        form, _curator = await curator_form(request)
+        limit = settings.max_upload_bytes
+        data, filename, _pasted = read_upload_form(ctx, form)
+        if filename:
+            data = await form["file"].read(limit + 1)
+        if len(data) > limit:
+            raise StarletteHTTPException(413, f"{filename or 'the list'} is too large: the limit is {limit // 1024} KiB")
+        if not data:
+            raise BadRequest("choose a file or paste DOIs, one per line")
+        try:
+            added, already = await run_in_threadpool(add, collection_id, data, filename)
+        except CheckInputError as exc:
+            raise BadRequest(str(exc)[:500]) from None
+        return RedirectResponse(f"/collections/{collection_id}?added={added}&already={already}", status_code=303)
+
+    @r.post("/collections/{collection_id}/items/remove", include_in_schema=False, response_model=None)
+    async def remove_page(request: Request, collection_id: int) -> Response:
+        get(collection_id)
+        form, _curator = await curator_form(request, max_fields=3)
+        try:
+            position = int(str(form.get("position") or ""))
+        except ValueError:
+            raise BadRequest("position must be a whole number (the row to remove)") from None
+        removed, _missing = await run_in_threadpool(remove, collection_id, [], [position])
+        return RedirectResponse(f"/collections/{collection_id}?removed={removed}", status_code=303)
 
     @r.get("/collections/{collection_id}.csv", include_in_schema=False)
     def collection_csv_file(request: Request, collection_id: int) -> Response:
@@ -136,7 +191,9 @@ def collections_router(ctx: WebContext) -> APIRouter:
         c = get(collection_id)
         sort, desc = sort_params(request)
         rows = collection_rows(ctx.store(), collection_id, sort, desc)
-        return ctx.page(request, "collection.html", {"c": c, "rows": rows, "sort": sort, "desc": desc,
+        done = {k: int(v) for k in ("added", "already", "removed")
+                if (v := request.query_params.get(k, "")).isdigit() and len(v) < 6}
+        return ctx.page(request, "collection.html", {"c": c, "rows": rows, "sort": sort, "desc": desc, "done": done,
                                                      "n_warn": sum(1 for x in rows if x["warnings"]),
                                                      "n_found": sum(1 for x in rows if x["found"])})
 
@@ -169,13 +226,8 @@ def collections_router(ctx: WebContext) -> APIRouter:
         return {"since": page.since, "until": page.until, "limit": page.limit, "truncated": page.truncated,
                 "next_until": page.next_until, "alerts": page.entries}
 
-    @r.post("/api/collections", tags=["collections"], status_code=201,
-            summary="Create a collection (needs the API token) from DOIs or an uploaded list's text")
-    def api_create(request: Request, body: dict[str, Any] = Body(..., examples=[
-            {"name": "Optogenetics reading list", "owner": "alice", "dois": ["10.1038/nn1525"]},
-            {"name": "From Zotero", "format_hint": "library.json", "content": "[{\"DOI\": \"10.1038/nn1525\"}]"}])
-                   ) -> dict[str, Any]:
-        require_api_token(ctx, request)
+    def body_list(body: dict[str, Any]) -> tuple[bytes, str]:
+        """(data, file name) of a JSON body's list: ``dois`` (a list) or ``content`` with a ``format_hint``."""
         dois = body.get("dois")
         content = body.get("content")
         if isinstance(dois, list):
@@ -187,10 +239,59 @@ def collections_router(ctx: WebContext) -> APIRouter:
             raise BadRequest("give dois (a list) or content (the text of a DOI list, BibTeX, RIS, CSL JSON or CSV)")
         if len(data) > settings.max_upload_bytes:
             raise StarletteHTTPException(413, "the list is too large")
+        return data, filename
+
+    @r.post("/api/collections", tags=["collections"], status_code=201,
+            summary="Create a collection (needs the API token) from DOIs or an uploaded list's text")
+    def api_create(request: Request, body: dict[str, Any] = Body(..., examples=[
+            {"name": "Optogenetics reading list", "owner": "alice", "dois": ["10.1038/nn1525"]},
+            {"name": "From Zotero", "format_hint": "library.json", "content": "[{\"DOI\": \"10.1038/nn1525\"}]"}])
+                   ) -> dict[str, Any]:
+        require_api_token(ctx, request)
+        data, filename = body_list(body)
         owner = str(body.get("owner") or "api").strip()[:100] or "api"
         try:
             return create(str(body.get("name") or ""), owner, data, filename)
         except CheckInputError as exc:
             raise BadRequest(str(exc)[:500]) from None
+
+    @r.post("/api/collections/{collection_id}/items", tags=["collections"],
+            summary="Add works to a collection (needs the API token): works it already holds are left as they are")
+    def api_add(request: Request, collection_id: int, body: dict[str, Any] = Body(..., examples=[
+            {"dois": ["10.1038/nn1525", "10.1523/jneurosci.3428-15.2015"]},
+            {"format_hint": "refs.bib", "content": "@article{a, doi = {10.1038/nn1525}}"}])) -> dict[str, Any]:
+        require_api_token(ctx, request)
+        get(collection_id)
+        data, filename = body_list(body)
+        try:
+            added, already = add(collection_id, data, filename)
+        except CheckInputError as exc:
+            raise BadRequest(str(exc)[:500]) from None
+        return {"added": added, "already_in": already, "collection": get(collection_id)}
+
+    @r.delete("/api/collections/{collection_id}/items", tags=["collections"],
+              summary="Remove works from a collection (needs the API token), by DOI or position")
+    def api_remove(request: Request, collection_id: int,
+                   doi: list[str] = Query([], description="a DOI of the collection (repeat for several)",
+                                          examples=["10.1038/nn1525"]),
+                   position: list[int] = Query([], description="an item's position, 0-based in upload order, as"
+                                                              " the collection's `items` give it (repeatable)",
+                                               examples=[0])) -> dict[str, Any]:
+        require_api_token(ctx, request)
+        get(collection_id)
+        if not doi and not position:
+            raise BadRequest("name what to remove: doi=… or position=… (each may be repeated)")
+        removed, missing = remove(collection_id, doi, position)
+        # The rest is removed; what matched nothing is named rather than passed over in silence.
+        return {"removed": removed, "not_found": missing, "collection": get(collection_id)}
+
+    @r.delete("/api/collections/{collection_id}", tags=["collections"],
+              summary="Delete a collection and its list (needs the API token); the works stay in the index")
+    def api_delete(request: Request, collection_id: int) -> dict[str, Any]:
+        require_api_token(ctx, request)
+        get(collection_id)
+        with ctx.writer() as w:
+            w.delete_collection(collection_id)
+        return {"deleted": collection_id}
 
     return r
