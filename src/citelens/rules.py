@@ -151,6 +151,24 @@ def replay_corrections(statements: Sequence[StatementKey], corrections: Sequence
     return [latest.get(s) for s in statements]
 
 
+class StoredCorrection(CorrectionLike, Protocol):
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def document_identity(self) -> str: ...
+
+
+def corrections_in_force(corrections: Iterable[StoredCorrection]) -> set[int]:
+    """The ids of the corrections that give a statement its label now: of each statement's corrections (oldest
+    first, across articles), the latest, the one :func:`replay_corrections` applies; the others were overruled
+    (a curator changing their mind, or a second curator)."""
+    latest: dict[tuple[str, StatementKey], int] = {}
+    for c in corrections:
+        latest[(c.document_identity, StatementKey(c.reference_key, c.sentence))] = c.id
+    return set(latest.values())
+
+
 # ------------------------------------------------------------------------------------ tallies and thresholds
 # With a min_confidence threshold a model's supporting/contrasting label below it counts as mentioning; a
 # curator's correction, and every other label, counts as set. The per-work tallies keep supporting/contrasting

@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from citelens.document import SECTIONS
+from citelens.rules import cited_after_retraction, retraction_year
 
 # ------------------------------------------------------------------------------------------ helpers
 
@@ -173,6 +174,19 @@ class Statement(BaseModel):
     text: str = Field(description="alias of `sentence` (CLI report)")
     model_stance: str | None = Field(description="alias of `model_type` (API)")
     snippet: str | None = Field(default=None, description="search only: the match, between << and >>")
+    cited_year: int | None = Field(default=None, description="the cited work's year, when its record gives one")
+    # The cited work's editorial notices: in search results and exports (a report lists one work's statements
+    # under its own notices, so they are not repeated there).
+    cited_retracted: bool | None = Field(default=None, description="search and export: a retraction notice about "
+                                         "the cited work is in the index")
+    cited_retraction_year: int | None = Field(default=None, description="search and export: the year of the cited "
+                                              "work's (earliest dated) retraction")
+    cited_after_retraction: str | None = Field(default=None, description="search and export: after | same-year | "
+                                               "before: `citing_year` against `cited_retraction_year` (null when "
+                                               "either is unknown)")
+    cited_notices: list[str] | None = Field(default=None, description="search and export: the cited work's "
+                                            "notices as `Retracted (2015-03-04)`, `Has correction (2014)`, "
+                                            "oldest first")
 
 
 class CitationsPage(BaseModel):
@@ -319,8 +333,29 @@ def paper_json(work: Any) -> dict[str, Any]:
             "editorialNotices": [notice_json(n) for n in _get(work, "notices") or []]}
 
 
-def statement_json(st: Any) -> dict[str, Any]:
-    """The one statement shape (API, CLI ``report``/``search --json``, ``export``)."""
+def notice_label(n: Any) -> str:
+    """A notice as one short text: its scite status and, when it has one, its date ("Retracted (2015-03-04)")."""
+    status = notice_json(n)["status"]
+    date = _get(n, "date", "") or ""
+    return f"{status} ({date})" if date else status
+
+
+def cited_notice_fields(citing_year: int | None, notices: Any) -> dict[str, Any]:
+    """What a statement's cited work's ``notices`` say to an integrity check: retracted, when, whether this citing
+    paper (of ``citing_year``) came after it (``rules.cited_after_retraction``), and every notice in words."""
+    notices = list(notices or [])
+    retracted_in = retraction_year(notices)
+    return {"cited_retracted": any(_get(n, "kind") == "retraction" for n in notices),
+            "cited_retraction_year": retracted_in,
+            "cited_after_retraction": cited_after_retraction(citing_year, retracted_in),
+            "cited_notices": [notice_label(n) for n in notices]}
+
+
+def statement_json(st: Any, notices: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The one statement shape (API, CLI ``report``/``search --json``, ``export``).
+
+    ``notices`` ({work id: notices}, from ``Store.notices_by_work``) adds the cited work's notices (search
+    results, exports); a work missing from it has none."""
     sid = _get(st, "id", _get(st, "statement_id"))
     sentence = _get(st, "sentence", "") or ""
     model_type = _get(st, "model_stance", _get(st, "model_type"))
@@ -339,8 +374,10 @@ def statement_json(st: Any) -> dict[str, Any]:
         "cited_title": _get(st, "cited_title"), "reference_key": _get(st, "reference_key"),
         "reference_raw": _get(st, "reference_raw"), "resolution_method": method,
         "resolution": resolution_words(method, _get(st, "resolution_score")),
-        "statement_id": sid, "text": sentence, "model_stance": model_type,
+        "statement_id": sid, "text": sentence, "model_stance": model_type, "cited_year": _get(st, "cited_year"),
     }
+    if notices is not None:
+        out.update(cited_notice_fields(out["citing_year"], notices.get(out["cited_work_id"] or "", ())))
     snippet = _get(st, "snippet")
     if hasattr(snippet, "marked"):  # a store record's Snippet
         out["snippet"] = snippet.marked("<<", ">>")
@@ -349,12 +386,42 @@ def statement_json(st: Any) -> dict[str, Any]:
     return out
 
 
-# The columns of ``citelens export --format csv`` (the first 21 are the columns of earlier versions).
+# The columns of ``citelens export --format csv`` (the first 21 are the columns of earlier versions; columns are
+# only ever added at the end).
 EXPORT_FIELDS = ("statement_id", "citing_doi", "citing_source", "citing_work_id", "reference_key", "reference_raw",
                  "cited_work_id", "cited_doi", "section", "section_title", "sentence", "callout_start",
                  "callout_end", "before", "after", "type", "confidence", "model_type", "evidence",
                  "self_citation", "corrected_by", "citing_title", "citing_year", "cited_title",
-                 "model_confidence", "resolution_method")
+                 "model_confidence", "resolution_method", "cited_year", "cited_retracted", "cited_retraction_year",
+                 "cited_after_retraction", "cited_notices")
+
+
+def csv_cells(row: Mapping[str, Any]) -> dict[str, Any]:
+    """An export row as CSV cells: a list (``cited_notices``) joined with "; ", as every CSV CiteLens writes does."""
+    return {k: "; ".join(map(str, v)) if isinstance(v, list) else v for k, v in row.items()}
+
+
+# The fields of ``citelens export --corrections``: the correction record's (the columns of earlier versions, in
+# their order), then what a trainer needs beside it. Only ever added to at the end.
+CORRECTION_EXPORT_FIELDS = ("id", "statement_id", "document_identity", "reference_key", "sentence", "old_stance",
+                            "stance", "curator", "note", "created_at", "current", "current_statement_id",
+                            "model_type", "model_confidence", "before", "after", "callout_start", "callout_end",
+                            "section", "citing_doi", "cited_work_id", "cited_doi", "cited_title")
+
+
+def correction_export_json(c: Any, st: Any | None, current: bool) -> dict[str, Any]:
+    """One row of ``export --corrections``: correction ``c``, whether it is ``current`` (the one in force: see
+    ``rules.corrections_in_force``) and the statement ``st`` it applies to now (None: its article, re-ingested, no
+    longer has that sentence, and the statement's fields are null)."""
+    out = {f: _get(c, f) for f in CORRECTION_EXPORT_FIELDS[:10]}
+    sj = statement_json(st) if st is not None else {}
+    out.update({"current": current and st is not None, "current_statement_id": sj.get("id"),
+                "model_type": sj.get("model_type"), "model_confidence": sj.get("model_confidence"),
+                "before": sj.get("before"), "after": sj.get("after"), "callout_start": sj.get("callout_start"),
+                "callout_end": sj.get("callout_end"), "section": sj.get("section"), "citing_doi": sj.get("citing_doi"),
+                "cited_work_id": sj.get("cited_work_id"), "cited_doi": sj.get("cited_doi"),
+                "cited_title": sj.get("cited_title")})
+    return out
 
 
 # The columns of ``citelens export --table authors`` (issue 10's contract: never rename, only add at the end).

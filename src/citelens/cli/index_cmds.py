@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import dataclasses
 import json
 import sys
 from collections.abc import Iterator
@@ -36,12 +35,22 @@ from citelens.cli.terminal import clip, safe
 from citelens.document import MAX_ROW_ID
 from citelens.errors import CiteLensError, StoreError
 from citelens.pipeline import AUTO_MAX_JOBS, AUTO_MIN_INPUTS, resolve_jobs
-from citelens.serialize import AUTHOR_EXPORT_FIELDS, EXPORT_FIELDS, as_dict, author_row_json, statement_json
+from citelens.rules import corrections_in_force
+from citelens.serialize import (
+    AUTHOR_EXPORT_FIELDS,
+    CORRECTION_EXPORT_FIELDS,
+    EXPORT_FIELDS,
+    as_dict,
+    author_row_json,
+    cited_notice_fields,
+    correction_export_json,
+    csv_cells,
+    statement_json,
+)
 from citelens.spreadsheet import safe_row
-from citelens.store import CITATION_SORTS, Correction, open_store
+from citelens.store import CITATION_SORTS, open_store
 from citelens.store.query import MAX_QUERY_CHARS
 
-CORRECTION_FIELDS = tuple(f.name for f in dataclasses.fields(Correction))
 # ------------------------------------------------------------------------------------------- ingest
 
 @main.command()
@@ -339,11 +348,14 @@ def search(query: str, db: str, as_json: bool, stance: str | None, section: str 
     total, rows = store.search_statements(query, stance=stance, section=section, year_from=year_from,
                                           year_to=year_to, exclude_self=exclude_self, limit=limit, offset=offset,
                                           min_confidence=threshold)
+    # The cited works' notices, as the web search and /api/search flag them: a retracted work cited in a
+    # matching sentence is what an integrity check searches for.
+    notices = store.notices_by_work([r.cited_work_id for r in rows if r.cited_work_id])
     store.close()
     rows = as_dict(rows)
     if as_json:
         dump_json({"query": query, "total": total, "min_confidence": threshold,
-               "results": [statement_json(r) for r in rows]})
+               "results": [statement_json(r, notices) for r in rows]})
         return
     threshold_line(threshold)
     c = console()
@@ -356,6 +368,12 @@ def search(query: str, db: str, as_json: bool, stance: str | None, section: str 
         conf = f"{r['confidence']:.2f}" if r["confidence"] is not None else "-"
         c.print(f"\n[bold]{r['type']}[/] ({conf}{below}) · {r['section']} · cites "
                 f"{safe(clip(r['cited_title'] or r['reference_raw'] or r['cited_work_id'], 70))}")
+        flags = cited_notice_fields(r["citing_year"], notices.get(r["cited_work_id"] or "", ()))
+        if flags["cited_notices"]:
+            when = {"after": "cited after the retraction", "same-year": "cited in the year of the retraction"}.get(
+                flags["cited_after_retraction"] or "")
+            c.print(f"  [bold red]cited work: {safe('; '.join(flags['cited_notices']))}"
+                    f"{f' · {when}' if when else ''}[/]")
         c.print(f"  {snip}")
         c.print(f"  [dim]in {safe(clip(r['citing_title'], 80))} ({safe(r['citing_doi'] or r['citing_source'])})[/]")
     # Which rows these are, and how to reach the rest: "N statement(s) match" above 20 rows read as all of them,
@@ -419,18 +437,21 @@ def export(db: str, fmt: str, output: Any, corrections: bool, table: str) -> Non
     Example: citelens export --db index.db --format csv -o statements.csv
     """
     store = open_index(db, must_exist=True, readonly=True)
-    # The corrections' columns are their record's fields: taken from the first row, an index without any wrote no
-    # header.
-    fixed_fields: tuple[str, ...] = CORRECTION_FIELDS if corrections else EXPORT_FIELDS
+    # Fixed columns: taken from the first row, an index without any corrections wrote no header.
+    fixed_fields: tuple[str, ...] = CORRECTION_EXPORT_FIELDS if corrections else EXPORT_FIELDS
     if table == "authors":
         if corrections:
             raise click.UsageError("--corrections exports statements' corrections; leave out --table authors")
         fixed_fields = AUTHOR_EXPORT_FIELDS
         rows: Any = (author_row_json(r) for r in store.iter_document_authors())
     elif corrections:
-        rows = (as_dict(r) for r in store.iter_corrections())
+        # Which correction is in force needs them all (a later one overrules); curators' saves are few.
+        in_force = corrections_in_force(store.iter_corrections())
+        rows = (correction_export_json(c, st, c.id in in_force) for c, st in store.iter_corrections_in_context())
     else:
-        rows = (statement_json(r) for r in store.iter_statements())
+        # Every notice, once (a small table): whether a citation came after its cited work's retraction.
+        notices = store.notices_by_work()
+        rows = (statement_json(r, notices) for r in store.iter_statements())
     # Opened now, whatever follows: click opens -o FILE at the first write, so an export of no rows (JSON lines)
     # left an existing FILE as it was, the rows of an earlier export read as this one's.
     output.write("")
@@ -446,7 +467,7 @@ def export(db: str, fmt: str, output: Any, corrections: bool, table: str) -> Non
                 fields = list(fixed_fields)
                 writer = csv.DictWriter(output, fieldnames=fields, extrasaction="ignore")
                 writer.writeheader()
-            writer.writerow(safe_row(row))
+            writer.writerow(safe_row(csv_cells(row)))
             n += 1
         if writer is None:
             csv.writer(output).writerow(fixed_fields)

@@ -177,6 +177,11 @@ class CitationReader(abc.ABC):
         """Editorial notices (retraction, correction, expression of concern) about ``work_id``."""
 
     @abc.abstractmethod
+    def notices_by_work(self, work_ids: Sequence[str] | None = None) -> dict[str, list[Notice]]:
+        """{work id: its notices, oldest first} for the works of ``work_ids`` that have any (every such work when
+        None: a whole-index export; the notices table is small). One query, for a page of search results."""
+
+    @abc.abstractmethod
     def stats(self) -> IndexStats: ...
 
 
@@ -313,6 +318,11 @@ class Exporter(abc.ABC):
 
     @abc.abstractmethod
     def iter_corrections(self) -> Iterator[Correction]: ...
+
+    @abc.abstractmethod
+    def iter_corrections_in_context(self) -> Iterator[tuple[Correction, Statement | None]]:
+        """Every correction in id order with the statement it applies to now (found by article identity,
+        reference key and sentence, as a re-ingest replays it), or None when the article no longer has it."""
 
     @abc.abstractmethod
     def iter_document_authors(self) -> Iterator[DocumentAuthor]:

@@ -179,6 +179,7 @@ class Statement:
     resolution_score: float | None
     cited_doi: str
     cited_title: str | None
+    cited_year: int | None = None  # the cited work's year, as its record gives it (None when unknown)
 
     @property
     def corrected(self) -> bool:

@@ -1311,7 +1311,7 @@ class SQLStore(ProfileQueries, Store):
         " s.corrected_by, s.corrected_at, s.citing_year, s.cited_work_id, s.citing_work_id,"
         " d.doi AS citing_doi, d.title AS citing_title, d.source AS citing_source, d.journal AS citing_journal,"
         " r.key AS reference_key, r.raw AS reference_raw, r.method AS resolution_method,"
-        " r.score AS resolution_score, w.doi AS cited_doi, w.title AS cited_title")
+        " r.score AS resolution_score, w.doi AS cited_doi, w.title AS cited_title, w.year AS cited_year")
     _STATEMENT_JOINS = (" JOIN contexts c ON c.id = s.context_id JOIN documents d ON d.id = s.document_id"
                         " JOIN refs r ON r.id = s.ref_id LEFT JOIN works w ON w.id = s.cited_work_id")
 
@@ -1329,7 +1329,8 @@ class SQLStore(ProfileQueries, Store):
             citing_title=row["citing_title"], citing_source=row["citing_source"],
             citing_journal=row["citing_journal"], reference_key=row["reference_key"],
             reference_raw=row["reference_raw"], resolution_method=row["resolution_method"],
-            resolution_score=row["resolution_score"], cited_doi=row["cited_doi"] or "", cited_title=row["cited_title"])
+            resolution_score=row["resolution_score"], cited_doi=row["cited_doi"] or "", cited_title=row["cited_title"],
+            cited_year=row["cited_year"])
 
     def _statement(self, row: Row) -> Statement:
         return Statement(**self._statement_fields(row))
@@ -1644,6 +1645,19 @@ class SQLStore(ProfileQueries, Store):
                 for r in self._rows("SELECT kind, relation, doi, title, date, notice_work_id FROM notices"
                                     " WHERE target_work_id = ? ORDER BY id", (wid,))]
 
+    def notices_by_work(self, work_ids: Sequence[str] | None = None) -> dict[str, list[Notice]]:
+        ids = None if work_ids is None else sorted({n for n in map(parse_work_id, work_ids) if n is not None})
+        if ids == []:
+            return {}
+        where = f" WHERE target_work_id IN ({','.join('?' * len(ids))})" if ids is not None else ""
+        out: dict[str, list[Notice]] = {}
+        for r in self._rows("SELECT target_work_id, kind, relation, doi, title, date, notice_work_id FROM notices"
+                            f"{where} ORDER BY id", tuple(ids or ())):
+            out.setdefault(format_work_id(r["target_work_id"]), []).append(Notice(
+                kind=r["kind"], relation=r["relation"], doi=r["doi"], title=r["title"], date=r["date"],
+                notice_work_id=format_work_id(r["notice_work_id"]) if r["notice_work_id"] else None))
+        return out
+
     def stats(self) -> IndexStats:
         def one(sql: str) -> int:
             return int(self._scalar(sql) or 0)
@@ -1696,6 +1710,29 @@ class SQLStore(ProfileQueries, Store):
     def iter_corrections(self) -> Iterator[Correction]:
         for row in self._stream("SELECT * FROM corrections ORDER BY id"):
             yield self._correction(row)
+
+    def iter_corrections_in_context(self) -> Iterator[tuple[Correction, Statement | None]]:
+        # The statement a correction applies to now is found as corrections_of finds it (article identity,
+        # reference key, sentence), not by statement_id, which a re-ingest leaves pointing at a deleted row; the
+        # statement it was saved on first when it still stands, else the first with that key (a sentence citing
+        # one reference twice has two).
+        same = ("FROM statements s2 JOIN documents d2 ON d2.id = s2.document_id JOIN refs r2 ON r2.id = s2.ref_id"
+                " JOIN contexts c2 ON c2.id = s2.context_id WHERE d2.identity = k.document_identity"
+                " AND r2.key = k.reference_key AND c2.sentence = k.sentence")
+        # (SQLite refuses an outer column in a subquery's ORDER BY: two subqueries instead of one ordered one.)
+        now_on = f"COALESCE((SELECT s2.id {same} AND s2.id = k.statement_id), (SELECT MIN(s2.id) {same}))"
+        kept = ", ".join(f"k.{f} AS k_{f}" for f in _CORRECTION_COLS)
+        sql = (f"SELECT {kept}, {self._SELECT_STATEMENT} FROM (SELECT k.*, {now_on} AS now_on FROM corrections k) k"
+               " LEFT JOIN statements s ON s.id = k.now_on"
+               " LEFT JOIN contexts c ON c.id = s.context_id LEFT JOIN documents d ON d.id = s.document_id"
+               " LEFT JOIN refs r ON r.id = s.ref_id LEFT JOIN works w ON w.id = s.cited_work_id ORDER BY k.id")
+        for row in self._stream(sql):
+            correction = self._correction({f: row[f"k_{f}"] for f in _CORRECTION_COLS})
+            yield correction, (self._statement(row) if row["id"] is not None else None)
+
+
+_CORRECTION_COLS = ("id", "statement_id", "document_identity", "reference_key", "sentence", "old_stance", "stance",
+                    "curator", "note", "created_at")
 
 
 def _tallies(counted: dict[str, int], citing_publications: int) -> Tallies:

@@ -203,7 +203,8 @@ def api_router(ctx: WebContext) -> APIRouter:
         pg = int_param(request.query_params, "page", 1, API_MAX_PAGE, 1) or 1
         per = int_param(request.query_params, "per_page", 1, 100, 20) or 20
         total, rows = ctx.search_statements(q, limit=per, offset=(pg - 1) * per, **filters)
-        results = [S.statement_json(x) for x in rows]
+        notices = ctx.cited_notices(rows)  # cited_retracted, cited_notices…: as the search page flags them
+        results = [S.statement_json(x, notices) for x in rows]
         grouped = S.group_by_sentence(results)
         for g in grouped:
             g["snippet"] = g["statements"][0].get("snippet")

@@ -195,6 +195,11 @@ class WebContext:
         total, rows = self.store().search_statements(q, **kw)
         return total, as_dict(rows)
 
+    def cited_notices(self, rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+        """{work id: notices} for the works ``rows`` (statements) cite that have any: one query for a page."""
+        ids = sorted({r["cited_work_id"] for r in rows if r.get("cited_work_id")})
+        return {k: as_dict(v) for k, v in self.store().notices_by_work(ids).items()} if ids else {}
+
     def search_works(self, q: str, limit: int) -> list[dict[str, Any]]:
         return as_dict(self.store().search_works(q, limit=limit))
 

@@ -84,6 +84,12 @@ def sentence_groups(ctx: WebContext, q: str, filters: dict[str, Any], offset: in
     rest = rows[max(0, size):]
     while page and rest and key(rest[0]) == key(page[-1]):
         page.append(rest.pop(0))
+    # Each cited work's notices, flagged as the report page and paper search flag them, and the citation dated
+    # against a retraction (a statement citing a retracted work is what an integrity search looks for).
+    notices = ctx.cited_notices(page)
+    for st in page:
+        st["notices"] = notices.get(st.get("cited_work_id") or "", [])
+        st["retracted_in"] = retraction_year(st["notices"])
     return total, S.group_by_sentence(page)
 
 
