@@ -145,3 +145,20 @@ def test_statement_search_flags_a_retracted_cited_work(client: TestClient) -> No
     assert "Retracted" not in html and "cited_retracted" not in html
     assert all(r["cited_notices"] == [] and r["cited_retracted"] is False
                for r in client.get("/api/search", params={"q": "soil"}).json()["results"])
+
+
+def test_export_to_a_csv_file_writes_csv(client: TestClient, tmp_path: Path) -> None:  # noqa: F811
+    """`citelens export -o statements.csv` (no --format) wrote JSON lines into the .csv file: a spreadsheet showed
+    one column of JSON. The file's suffix now picks CSV; --format still decides when given, and JSON lines stay
+    the default for stdout and other names."""
+    db = str(client.db_path)  # type: ignore[attr-defined]
+    runner = CliRunner()
+    for name, args, first in (("s.csv", [], "statement_id,citing_doi"), ("S.CSV", [], "statement_id,"),
+                              ("a.csv", ["--table", "authors"], "citing_source,doi,position"),
+                              ("k.csv", ["--corrections"], "id,statement_id,document_identity"),
+                              ("j.csv", ["--format", "jsonl"], "{"), ("s.jsonl", [], "{")):
+        out = runner.invoke(main, ["export", "--db", db, "-o", str(tmp_path / name), *args], catch_exceptions=False)
+        assert out.exit_code == 0, out.output
+        assert (tmp_path / name).read_text(encoding="utf-8").startswith(first), name
+        assert ("(CSV, with a header line)" in out.stderr) == first[0].isalpha(), out.stderr
+    assert export(db).startswith("{")

@@ -423,19 +423,24 @@ def stats(db: str, as_json: bool) -> None:
 
 @main.command()
 @READ_DB_OPTION
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True,
-              help="jsonl: one JSON object per line; csv: a header and one row per line.")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default=None,
+              help="jsonl: one JSON object per line; csv: a header and one row per line. Default: csv for -o "
+                   "FILE.csv, else jsonl.")
 @click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-",
               help="File to write (default stdout).")
 @click.option("--corrections", is_flag=True, help="Export curators' corrections (training data) instead.")
 @click.option("--table", type=click.Choice(["statements", "authors"]), default="statements", show_default=True,
               help="statements: one row per citation statement; authors: one row per (document, author "
                    "position) with the located affiliation.")
-def export(db: str, fmt: str, output: Any, corrections: bool, table: str) -> None:
+def export(db: str, fmt: str | None, output: Any, corrections: bool, table: str) -> None:
     """Export one row per citation statement (or per correction, or per author) as JSON lines or CSV.
 
     Example: citelens export --db index.db --format csv -o statements.csv
     """
+    if fmt is None:
+        # `-o statements.csv` without --format wrote JSON lines into a .csv file, which a spreadsheet opens as one
+        # column of JSON text: the file's name says what the reader wants.
+        fmt = "csv" if str(getattr(output, "name", "")).lower().endswith(".csv") else "jsonl"
     store = open_index(db, must_exist=True, readonly=True)
     # Fixed columns: taken from the first row, an index without any corrections wrote no header.
     fixed_fields: tuple[str, ...] = CORRECTION_EXPORT_FIELDS if corrections else EXPORT_FIELDS
