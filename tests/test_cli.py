@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from citelens.cli import EXIT_NOT_FOUND, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, main
+from citelens.serialize import CORRECTION_EXPORT_FIELDS
 
 EXPORT_REQUIRED = {"citing_doi", "citing_source", "reference_key", "reference_raw", "cited_work_id", "cited_doi",
                    "section", "sentence", "before", "after", "type", "confidence"}
@@ -484,8 +485,11 @@ def test_corrections_csv_has_its_header_with_no_corrections_yet(tmp_path: Path, 
     db = build(tmp_path, mini_jats)
     code, out = run("export", "--db", db, "--corrections", "--format", "csv")
     assert code == EXIT_OK
-    assert out.splitlines() == ["id,statement_id,document_identity,reference_key,sentence,old_stance,stance,curator,"
-                                "note,created_at"], out
+    # The columns of earlier versions first, in their order (columns are only added at the end).
+    header = ",".join(CORRECTION_EXPORT_FIELDS)
+    assert header.startswith("id,statement_id,document_identity,reference_key,sentence,old_stance,stance,curator,"
+                             "note,created_at,current,")
+    assert out.splitlines() == [header], out
     from citelens.store import open_store
 
     store = open_store(db)
@@ -494,8 +498,7 @@ def test_corrections_csv_has_its_header_with_no_corrections_yet(tmp_path: Path, 
     code, out = run("export", "--db", db, "--corrections", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(out)))
     assert code == EXIT_OK and len(rows) == 1 and rows[0]["stance"] == "contrasting" and rows[0]["curator"] == "alice"
-    assert out.splitlines()[0] == "id,statement_id,document_identity,reference_key,sentence,old_stance,stance,curator," \
-                                  "note,created_at"
+    assert out.splitlines()[0] == header and rows[0]["current"] == "True"
 
 
 def test_ingest_json_says_why_it_stored_nothing(tmp_path: Path, mini_jats: bytes) -> None:
