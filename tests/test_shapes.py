@@ -86,6 +86,10 @@ def response_schema(spec: dict[str, Any], path: str, method: str = "get") -> dic
     ("/api/search/match_reference", "/api/search/match_reference?title=x&first_author=Barnes"),
     ("/api/statements/{statement_id}", "/api/statements/1"),
     ("/api/health", "/api/health"),
+    ("/api/works", "/api/works?q=sentinel"),
+    ("/api/works", f"/api/works?q={CITED}"),
+    ("/api/citations/{doi}", f"/api/citations/{CITED}?per_page=2&page=2"),  # pages, next and prev
+    ("/api/search", "/api/search?q=sentinel&page=2"),
 ])
 def test_api_responses_match_openapi(client: TestClient, spec: dict[str, Any], template: str, url: str) -> None:
     r = client.get(url)
@@ -93,11 +97,73 @@ def test_api_responses_match_openapi(client: TestClient, spec: dict[str, Any], t
     validate(r.json(), response_schema(spec, template), spec)
 
 
+@pytest.mark.parametrize("path,body", [
+    ("/api/tallies", [CITED, "10.5555/not-indexed", None]),
+    ("/api/tallies/cited-by-sections", [CITED]),
+    ("/api/papers", [CITED, ""]),
+])
+def test_batch_answers_match_openapi(client: TestClient, spec: dict[str, Any], path: str, body: list[Any]) -> None:
+    r = client.post(path, json=body)
+    assert r.status_code == 200 and r.json()[next(iter(r.json()))], r.text
+    validate(r.json(), response_schema(spec, path, "post"), spec)
+
+
 def test_every_json_route_documents_its_shape(spec: dict[str, Any]) -> None:
     undocumented = [f"{m.upper()} {p}" for p, ops in spec["paths"].items() for m, op in ops.items()
-                    if m == "get" and p.startswith("/api/") and p != "/api/works"
-                    and "content" not in op["responses"].get("200", {})]
+                    if m == "get" and p.startswith("/api/") and "content" not in op["responses"].get("200", {})]
     assert not undocumented
+
+
+@pytest.mark.parametrize("method,url,status", [
+    ("get", "/api/tallies/10.5555/not-indexed", 404),
+    ("get", "/tallies/10.5555/not-indexed", 404),  # scite's path at the root
+    ("get", "/api/statements/999999", 404),
+    ("get", "/api/nothing-here", 404),
+    ("get", f"/api/citations/{CITED}?per_page=1000", 400),
+    ("get", f"/api/citations/{CITED}?page=abc", 422),
+    ("get", "/api/statements/0", 422),
+    ("get", "/api/search", 422),
+    ("get", "/api/search?q=x&sort=newest", 400),
+    ("get", "/api/flows?by=planet", 400),
+    ("get", "/api/journals/0000-0000", 404),
+    ("get", "/api/collections/999", 404),
+    ("post", "/api/tallies", 422),
+    ("post", "/api/check", 400),
+    ("delete", f"/api/tallies/{CITED}", 405),
+])
+def test_errors_match_the_published_error_shape(client: TestClient, spec: dict[str, Any], method: str, url: str,
+                                                status: int) -> None:
+    """Every JSON error has the one shape /openapi.json describes: a client reads "error" whatever the status (422
+    was documented as FastAPI's {"detail": [...]}, which this server never sends; 400 and 404 not at all)."""
+    r = client.request(method, url, content=b"{" if method == "post" else None,
+                       headers={"Content-Type": "application/json"} if method == "post" else {})
+    assert r.status_code == status, r.text
+    body = r.json()
+    validate(body, {"$ref": "#/components/schemas/Error"}, spec)
+    assert body["status"] == status and body["error"]
+    assert ("details" in body) == (status == 422)
+
+
+def test_openapi_documents_errors_and_media_types_as_sent(spec: dict[str, Any]) -> None:
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            if path == "/badge.svg":  # an SVG whatever the status; an unknown DOI is a "not indexed" badge, 200
+                assert {k: list(v["content"]) for k, v in op["responses"].items()} == {
+                    "200": ["image/svg+xml"], "400": ["image/svg+xml"], "422": ["image/svg+xml"]}
+                continue
+            for status in ("400", "404", "422"):
+                content = op["responses"][status]["content"]
+                assert content == {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}, \
+                    (method, path, status)
+    assert list(spec["paths"]["/badge.svg"]["get"]["responses"]["200"]["content"]) == ["image/svg+xml"]
+    feed = spec["paths"]["/collections/{collection_id}/feed.atom"]["get"]["responses"]["200"]["content"]
+    assert list(feed) == ["application/atom+xml"]
+
+
+def test_badge_and_feed_are_served_as_documented(client: TestClient) -> None:
+    assert client.get("/badge.svg", params={"doi": CITED}).headers["content-type"].startswith("image/svg+xml")
+    assert client.get("/badge.svg").headers["content-type"].startswith("image/svg+xml")  # 422, still a badge
 
 
 def test_cli_and_export_use_the_api_statement_shape(index_db: Path, spec: dict[str, Any]) -> None:

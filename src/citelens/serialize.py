@@ -196,6 +196,10 @@ class CitationsPage(BaseModel):
     total: int
     page: int
     per_page: int
+    pages: int = Field(description="pages of per_page rows that total fills (at least 1; at most 1,000,000)")
+    next: str | None = Field(description="the path of the next page (the same parameters), null on the last;"
+                             " also the response's Link header, rel=\"next\"")
+    prev: str | None = Field(description="the path of the previous page, null on the first")
     min_confidence: float | None = Field(None, description="the threshold the type filter counted by, if any")
     citations: list[Statement]
 
@@ -218,6 +222,10 @@ class SearchPage(BaseModel):
     total: int
     page: int
     per_page: int
+    pages: int = Field(description="pages of per_page rows that total fills (at least 1; at most 1,000,000)")
+    next: str | None = Field(description="the path of the next page (the same parameters), null on the last;"
+                             " also the response's Link header, rel=\"next\"")
+    prev: str | None = Field(description="the path of the previous page, null on the first")
     min_confidence: float | None = Field(None, description="the threshold the type filter counted by, if any")
     results: list[Statement]
     grouped: list[SearchHit] = Field(description="the same page grouped by citing sentence")
@@ -237,6 +245,52 @@ class Health(BaseModel):
     ok: bool
     documents: int
     statements: int
+
+
+class ErrorDetail(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    loc: list[str | int] = Field(description="where the problem is: [\"query\", \"page\"], [\"body\", 0], ...")
+    msg: str
+
+
+class Error(BaseModel):
+    """Every JSON error, whatever its status (400, 401, 403, 404, 405, 413, 422, 500, 503): what went wrong and the
+    status again, so a client that logs only the body still knows it."""
+
+    model_config = ConfigDict(extra="forbid")
+    error: str = Field(examples=["per_page must be between 1 and 100"])
+    status: int = Field(examples=[400])
+    details: list[ErrorDetail] | None = Field(None, description="422 only: each parameter or body problem")
+
+
+class TalliesBatch(BaseModel):
+    """``POST /api/tallies``: the DOIs found, each under the DOI as the request gave it."""
+
+    model_config = ConfigDict(extra="forbid")
+    tallies: dict[str, Tallies]
+
+
+class SectionTalliesBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    tallies: dict[str, SectionTallies]
+
+
+class WorkHit(Paper):
+    """One paper of ``GET /api/works``: its metadata, work id and tallies."""
+
+    id: str = Field(examples=["W10"])
+    tallies: Tallies
+
+
+class WorksPage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    query: str
+    works: list[WorkHit]
+
+
+class PapersBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    papers: dict[str, Paper]
 
 
 class CheckedReference(BaseModel):

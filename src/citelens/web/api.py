@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Body, Path, Query, Request
+from fastapi import APIRouter, Body, Path, Query, Request, Response
 
 from citelens import serialize as S
 from citelens.document import STANCES, Author
@@ -64,6 +64,35 @@ def _ok(model: type) -> dict[int | str, dict[str, Any]]:
     return {200: {"model": model}}
 
 
+# Characters a DOI keeps as they are in a path this server writes (``next``, ``Link``); the rest is percent-encoded,
+# so the link leads back to the same work: ``<>#?%`` and spaces (SICI DOIs, mistyped ones), and ``;`` and ``,``,
+# which common Link-header parsers (requests', httpx's) take for the end of the URL.
+_DOI_PATH_SAFE = "/:()[]-._~+=@!$&'*"
+
+
+def doi_path(ident: str) -> str:
+    """A DOI or work id as a path segment this server reads back as the same identifier."""
+    return quote(ident, safe=_DOI_PATH_SAFE)
+
+
+def page_links(request: Request, response: Response, path: str, page: int, per_page: int, total: int,
+               max_page: int = API_MAX_PAGE) -> dict[str, Any]:
+    """``pages``, ``next`` and ``prev`` (paths with the request's other parameters, null at either end) for a page of
+    rows, and the same as an RFC 8288 ``Link`` header (next, prev, first, last): a script follows ``next`` to the
+    end without computing pages from ``total``, and a generic client follows ``rel="next"``."""
+    pages = min(-(-total // per_page) or 1, max_page)
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
+
+    def at(n: int) -> str:
+        return f"{path}?{urlencode([*kept, ('page', str(n))])}"
+
+    nxt = at(page + 1) if page < pages else None
+    prev = at(min(page - 1, pages)) if page > 1 else None
+    rels = (("next", nxt), ("prev", prev), ("first", at(1)), ("last", at(pages)))
+    response.headers["Link"] = ", ".join(f'<{url}>; rel="{rel}"' for rel, url in rels if url)
+    return {"pages": pages, "next": nxt, "prev": prev}
+
+
 def batch_dois(ctx: WebContext, dois: list[Any]) -> list[str]:
     """The usable DOIs of a batch body: strings only, non-empty, at most 300 characters, each once."""
     if len(dois) > ctx.settings.max_batch_dois:
@@ -104,7 +133,8 @@ def scite_router(ctx: WebContext, *, in_schema: bool = True) -> APIRouter:
         return S.tallies_json(work["doi"] or work["id"],
                               ctx.tallies_of(work["id"], threshold(min_confidence)), retracted=bool(work.get("retracted")))
 
-    @r.post("/tallies", tags=["tallies"], summary="Tallies for many DOIs (at most 500; unknown DOIs are left out)")
+    @r.post("/tallies", tags=["tallies"], summary="Tallies for many DOIs (at most 500; unknown DOIs are left out)",
+            responses=_ok(S.TalliesBatch))
     def tallies_batch(dois: list[Any] = DOI_LIST) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for doi in batch_dois(ctx, dois):
@@ -116,7 +146,8 @@ def scite_router(ctx: WebContext, *, in_schema: bool = True) -> APIRouter:
         return {"tallies": out}
 
     @r.post("/tallies/cited-by-sections", tags=["tallies"],
-            summary="Tallies by section for many DOIs (at most 500; unknown DOIs are left out)")
+            summary="Tallies by section for many DOIs (at most 500; unknown DOIs are left out)",
+            responses=_ok(S.SectionTalliesBatch))
     def sections_batch(dois: list[Any] = DOI_LIST) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for doi in batch_dois(ctx, dois):
@@ -126,7 +157,8 @@ def scite_router(ctx: WebContext, *, in_schema: bool = True) -> APIRouter:
                                                   work["doi"] or work["id"])
         return {"tallies": out}
 
-    @r.post("/papers", tags=["papers"], summary="Metadata and editorial notices for many DOIs (at most 500)")
+    @r.post("/papers", tags=["papers"], summary="Metadata and editorial notices for many DOIs (at most 500)",
+            responses=_ok(S.PapersBatch))
     def papers_batch(dois: list[Any] = DOI_LIST) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for doi in batch_dois(ctx, dois):
@@ -166,7 +198,7 @@ def api_router(ctx: WebContext) -> APIRouter:
 
     @r.get("/citations/{doi:path}", tags=["statements"], summary="Citation statements citing a DOI",
            responses=_ok(S.CitationsPage))
-    def citations(request: Request, doi: str, type: str | None = Query(None, description="|".join(STANCES)),
+    def citations(request: Request, response: Response, doi: str, type: str | None = Query(None, description="|".join(STANCES)),
                   section: str | None = Query(None, description="introduction|methods|results|discussion|other"),
                   page: int = Query(1, description=f"1 to {API_MAX_PAGE}"),
                   per_page: int = Query(20, description="1 to 100"),
@@ -178,12 +210,13 @@ def api_router(ctx: WebContext) -> APIRouter:
         pg = int_param(request.query_params, "page", 1, API_MAX_PAGE, 1) or 1
         per = int_param(request.query_params, "per_page", 1, 100, 20) or 20
         total, rows = ctx.citations(work["id"], limit=per, offset=(pg - 1) * per, **filters)
-        return {"doi": work["doi"], "work_id": work["id"], "total": total, "page": pg, "per_page": per,
+        links = page_links(request, response, f"/api/citations/{doi_path(work['doi'] or work['id'])}", pg, per, total)
+        return {"doi": work["doi"], "work_id": work["id"], "total": total, "page": pg, "per_page": per, **links,
                 "min_confidence": filters["min_confidence"], "citations": [S.statement_json(x) for x in rows]}
 
     @r.get("/search", tags=["statements"], summary="Full-text search over citation statements",
            responses=_ok(S.SearchPage))
-    def search(request: Request, q: str = Query(..., examples=["channelrhodopsin"], description=(
+    def search(request: Request, response: Response, q: str = Query(..., examples=["channelrhodopsin"], description=(
                    'every word must appear; "a phrase", prefix*, OR between alternatives, -word or -"a phrase"'
                    " to leave statements out; 1 to 500 characters")),
                type: str | None = Query(None, description="|".join(STANCES)),
@@ -208,10 +241,12 @@ def api_router(ctx: WebContext) -> APIRouter:
         grouped = S.group_by_sentence(results)
         for g in grouped:
             g["snippet"] = g["statements"][0].get("snippet")
-        return {"query": q, "total": total, "page": pg, "per_page": per, "min_confidence": filters["min_confidence"],
-                "results": results, "grouped": grouped}
+        return {"query": q, "total": total, "page": pg, "per_page": per,
+                **page_links(request, response, "/api/search", pg, per, total),
+                "min_confidence": filters["min_confidence"], "results": results, "grouped": grouped}
 
-    @r.get("/works", tags=["papers"], summary="Search papers by title words, first-author surname or DOI")
+    @r.get("/works", tags=["papers"], summary="Search papers by title words, first-author surname or DOI",
+           responses=_ok(S.WorksPage))
     def works(q: str = Query(..., examples=["optogenetics"]),
               limit: int = Query(20, description="1 to 50")) -> dict[str, Any]:
         if not q.strip() or len(q) > MAX_QUERY_CHARS:

@@ -28,10 +28,10 @@ from citelens.web.api import api_router, scite_router
 from citelens.web.auth import auth_router
 from citelens.web.collections import collections_router
 from citelens.web.context import WebContext
-from citelens.web.errors import install_error_handlers
+from citelens.web.errors import BADGE_PATH, JSON_ERROR_RESPONSES, install_error_handlers, is_json_path
 from citelens.web.flows import flows_routers
 from citelens.web.journals import journals_router
-from citelens.web.middleware import BodyLimit, HeadAsGet, SecurityHeaders
+from citelens.web.middleware import BodyLimit, ConditionalGet, HeadAsGet, SecurityHeaders
 from citelens.web.pages import badge_error, badge_router, pages_router
 from citelens.web.settings import Settings
 
@@ -39,10 +39,11 @@ from citelens.web.settings import Settings
 class CiteLensApp(FastAPI):
     """FastAPI with the security headers outside everything, Starlette's error middleware included: its
     500 responses (and anything else it answers) carry the same headers as every other response. Inside
-    them, HEAD is answered as GET without the body."""
+    them, HEAD is answered as GET without the body, and inside that the API's and the badge's answers get an ETag
+    and answer If-None-Match with 304."""
 
     def build_middleware_stack(self) -> ASGIApp:
-        return SecurityHeaders(HeadAsGet(super().build_middleware_stack()))
+        return SecurityHeaders(HeadAsGet(ConditionalGet(super().build_middleware_stack(), is_json_path, BADGE_PATH)))
 
 
 def create_app(store_path: str | Path, settings: Settings | None = None) -> FastAPI:
@@ -70,13 +71,14 @@ def create_app(store_path: str | Path, settings: Settings | None = None) -> Fast
         return ctx.page(request, "error.html", {"status": status, "message": message}, status)
 
     install_error_handlers(app, error_page, badge_error)
-    app.include_router(scite_router(ctx), prefix="/api")
-    app.include_router(api_router(ctx), prefix="/api")
+    errors = JSON_ERROR_RESPONSES  # the routes in the OpenAPI description that answer errors in JSON
+    app.include_router(scite_router(ctx), prefix="/api", responses=errors)
+    app.include_router(api_router(ctx), prefix="/api", responses=errors)
     flows_pages, flows_api = flows_routers(ctx)
-    app.include_router(flows_api, prefix="/api")
+    app.include_router(flows_api, prefix="/api", responses=errors)
     app.include_router(flows_pages)
-    app.include_router(collections_router(ctx))
-    app.include_router(journals_router(ctx))
+    app.include_router(collections_router(ctx), responses=errors)
+    app.include_router(journals_router(ctx), responses=errors)
     app.include_router(badge_router(ctx))
     app.include_router(auth_router(ctx))
     app.include_router(pages_router(ctx, app))

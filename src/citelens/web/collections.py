@@ -171,7 +171,8 @@ def collections_router(ctx: WebContext) -> APIRouter:
             raise BadRequest(str(exc)) from None
         return alerts_page(ctx.store(), collection_id, since_iso, until_iso, limit)
 
-    @r.get("/collections/{collection_id}/feed.atom", tags=["collections"],
+    @r.get("/collections/{collection_id}/feed.atom", tags=["collections"], response_class=Response,
+           responses={200: {"content": {"application/atom+xml": {}}, "description": "an Atom feed"}},
            summary="Atom feed of new citation statements and notices about a collection's works",
            description="Entries that arrived at or after `since` and before `until` (when given), newest first."
                        " When more arrived than `limit`, the feed's subtitle says so and a `rel=\"next\"` link"

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from citelens.document import SECTIONS, STANCES
 from citelens.errors import StoreError
+from citelens.serialize import Error
 from citelens.store.base import MAX_ROW_ID
 from citelens.store.records import CITATION_SORTS
 
@@ -26,6 +27,15 @@ SORTS = CITATION_SORTS  # the statement orders of /api/citations and the report 
 JSON_PREFIXES = ("/api/", "/tallies", "/papers", "/search/match_reference", "/collections/api")
 # Embedded with <img> on other sites: its errors are badges too (JSON there is a broken image).
 BADGE_PATH = "/badge.svg"
+
+# What the OpenAPI description says the JSON routes answer on error: the shape the handlers below send. Without it
+# FastAPI documented its own 422 body ({"detail": [...]}, which this server never sends) and no 400 or 404 at all,
+# so a client generated from /openapi.json could not read a single error.
+JSON_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": Error, "description": "a parameter's value is not allowed (`error` names it)"},
+    404: {"model": Error, "description": "not in the index"},
+    422: {"model": Error, "description": "a malformed body, or a parameter of the wrong type (`details`)"},
+}
 
 
 class BadRequest(Exception):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -21,10 +22,11 @@ PREFLIGHT_MAX_AGE = "86400"
 
 
 def cors_methods(path: str) -> tuple[str, ...]:
-    """Methods a cross-origin browser may use on ``path``: read routes only, never a write route."""
+    """Methods a cross-origin browser may use on ``path``: read routes only, never a write route. A path that takes
+    a write as well as a read (``/api/collections``: GET lists, POST creates) allows the read alone."""
     if path in _BATCH_READS:
         return ("POST", "OPTIONS")
-    if path.endswith("/correction") or path == "/api/collections":
+    if path.endswith("/correction"):
         return ()
     if path.startswith(_GET_READS):
         return ("GET", "HEAD", "OPTIONS")
@@ -46,6 +48,10 @@ class SecurityHeaders:
         if scope["method"] == "OPTIONS":
             await self._preflight(scope, send, allowed)
             return
+        # By method as well as path, as the preflight decides: a POST to a GET route (/api/check, /api/collections)
+        # was answered with Access-Control-Allow-Origin, so a page elsewhere could read it whenever its body let
+        # the browser skip the preflight (text/plain), though the preflight refuses that very request.
+        cross_origin = scope["method"] in allowed
 
         async def send_with_headers(message: Any) -> None:
             if message["type"] == "http.response.start":
@@ -55,7 +61,7 @@ class SecurityHeaders:
                 h["X-Content-Type-Options"] = "nosniff"
                 h["Referrer-Policy"] = "no-referrer"
                 h["X-Frame-Options"] = "DENY"
-                if allowed:
+                if cross_origin:
                     # Read endpoints and the badge are meant for other sites; no credentials are involved.
                     h["Access-Control-Allow-Origin"] = "*"
                 if path.startswith("/badge"):
@@ -106,6 +112,67 @@ class HeadAsGet:
             await send(message)
 
         await self.app({**scope, "method": "GET"}, receive, send_without_body)
+
+
+def _etag_matches(if_none_match: str, etag: str) -> bool:
+    """RFC 9110 13.1.2: ``*`` or any listed tag, compared weakly (``W/"x"`` matches ``"x"``)."""
+    tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
+    return "*" in tags or etag.removeprefix("W/") in tags
+
+
+class ConditionalGet:
+    """An ETag on every successful GET of the JSON API and the badge, and 304 Not Modified when the request's
+    ``If-None-Match`` names it (RFC 9110 13.1.2, 15.4.5), with ``Cache-Control: no-cache`` where the route set
+    none: a client (the badge script, a reference manager refreshing its library's tallies, a browser's cache)
+    keeps the body and asks again with the tag, and an unchanged answer costs a few bytes. The tag is a hash of
+    the body, so it changes exactly when the answer does (an ingest, a correction), on every worker and process
+    alike. Runs inside :class:`HeadAsGet`, so HEAD gets the same headers."""
+
+    def __init__(self, app: Any, is_json_path: Any, badge_path: str) -> None:
+        self.app = app
+        self.is_json_path = is_json_path
+        self.badge_path = badge_path
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or scope["method"] != "GET" or not (
+                self.is_json_path(path) or path == self.badge_path):
+            await self.app(scope, receive, send)
+            return
+        if_none_match = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"if-none-match"), "")
+        start: dict[str, Any] | None = None
+        parts: list[bytes] = []
+
+        async def buffered(message: Any) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                if message["status"] != 200:
+                    start = None
+                    await send(message)  # errors pass as they are (and are never cached: no tag)
+                    return
+                start = message
+                return
+            if message["type"] != "http.response.body" or start is None:
+                await send(message)
+                return
+            parts.append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            body = b"".join(parts)
+            headers = MutableHeaders(scope=start)
+            if "etag" not in headers:
+                headers["ETag"] = '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+            if "cache-control" not in headers:
+                headers["Cache-Control"] = "no-cache"  # keep it, but ask whether it still holds
+            if if_none_match and _etag_matches(if_none_match, headers["etag"]):
+                kept = [(k, v) for k, v in start["headers"] if k not in (b"content-length", b"content-type")]
+                await send({"type": "http.response.start", "status": 304, "headers": kept})
+                await send({"type": "http.response.body", "body": b""})
+                return
+            await send(start)
+            await send({"type": "http.response.body", "body": body})
+
+        await self.app(scope, receive, buffered)
 
 
 # Room for multipart framing and the other form fields around an upload of the maximum size.

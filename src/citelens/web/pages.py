@@ -372,7 +372,15 @@ def badge_error(status: int, message: str) -> Response:
 def badge_router(ctx: WebContext) -> APIRouter:
     r = APIRouter(route_class=BlankIsDefaultRoute)
 
-    @r.get("/badge.svg", tags=["badge"], summary="SVG badge for a DOI",
+    # An SVG whatever the status (web.errors answers the badge's errors with badges too), as the description says.
+    svg: dict[str, Any] = {"content": {"image/svg+xml": {}}}
+    badge_answers: dict[int | str, dict[str, Any]] = {
+        200: {**svg, "description": "the badge (\"not indexed\" for a DOI not in the index)"},
+        400: {**svg, "description": "a badge naming the bad parameter"},
+        422: {**svg, "description": "a badge naming the missing or malformed parameter"}}
+
+    @r.get("/badge.svg", tags=["badge"], summary="SVG badge for a DOI", response_class=Response,
+           responses=badge_answers,
            description="Always an SVG image, for <img>: a DOI not in the index is a \"not indexed\" badge (200); a"
                        " missing or bad parameter a badge naming it, with the status 422 or 400.")
     def badge(doi: str, layout: str = "horizontal", show_zero: bool = True, sections: bool = False) -> Response:
