@@ -157,6 +157,11 @@ def test_openapi_documents_errors_and_media_types_as_sent(spec: dict[str, Any]) 
                 assert content == {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}, \
                     (method, path, status)
     assert list(spec["paths"]["/badge.svg"]["get"]["responses"]["200"]["content"]) == ["image/svg+xml"]
+    # A documented shape is the model alone: no free-form "additionalProperties": true beside its $ref.
+    mixed = [(p, m, status) for p, ops in spec["paths"].items() for m, op in ops.items()
+             for status, answer in op["responses"].items() for media in answer.get("content", {}).values()
+             if "$ref" in media.get("schema", {}) and set(media["schema"]) != {"$ref"}]
+    assert not mixed
     feed = spec["paths"]["/collections/{collection_id}/feed.atom"]["get"]["responses"]["200"]["content"]
     assert list(feed) == ["application/atom+xml"]
 

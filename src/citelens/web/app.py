@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
@@ -41,6 +42,22 @@ class CiteLensApp(FastAPI):
     500 responses (and anything else it answers) carry the same headers as every other response. Inside
     them, HEAD is answered as GET without the body, and inside that the API's and the badge's answers get an ETag
     and answer If-None-Match with 304."""
+
+    def openapi(self) -> dict[str, Any]:
+        """FastAPI's description with each documented response's schema as just its ``$ref``: the routes return
+        ``dict[str, Any]``, so FastAPI put ``"type": "object", "additionalProperties": true`` beside the model's
+        ``$ref``, and code generators that read the siblings typed every answer as a free-form map."""
+        if self.openapi_schema is None:
+            spec = super().openapi()
+            for ops in spec.get("paths", {}).values():
+                for op in ops.values():
+                    for answer in op.get("responses", {}).values():
+                        for media in answer.get("content", {}).values():
+                            schema = media.get("schema")
+                            if isinstance(schema, dict) and "$ref" in schema:
+                                media["schema"] = {"$ref": schema["$ref"]}
+            self.openapi_schema = spec
+        return self.openapi_schema
 
     def build_middleware_stack(self) -> ASGIApp:
         return SecurityHeaders(HeadAsGet(ConditionalGet(super().build_middleware_stack(), is_json_path, BADGE_PATH)))
