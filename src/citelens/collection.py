@@ -100,6 +100,38 @@ def entries_to_add(items: Sequence[CollectionItem], entries: list[Entry], name: 
     return new, len(entries) - len(new)
 
 
+MAX_NAME = 200
+
+
+def create_from_upload(store: Store, name: str, owner: str, data: bytes, filename: str,
+                       writer: Store | None = None) -> dict[str, Any]:
+    """Make a collection named ``name`` from an upload (:func:`parse_collection_upload`): the collection with the
+    format read. ``writer`` stores it (default ``store``: the web layer reads and writes through two)."""
+    name = " ".join(name.split())[:MAX_NAME]
+    if not name:
+        raise CheckInputError("give the collection a name")
+    fmt, entries = parse_collection_upload(data, filename, store)
+    c = (writer or store).create_collection(name, owner, [(e.doi, e.work_id, e.label) for e in entries])
+    return {**as_dict(c), "format": fmt}
+
+
+def add_upload(store: Store, collection_id: int, data: bytes, filename: str,
+               writer: Store | None = None) -> tuple[int, int]:
+    """(works added, works the collection already held) from an upload read as :func:`create_from_upload` reads one:
+    new works go at the end (:func:`entries_to_add`)."""
+    _fmt, entries = parse_collection_upload(data, filename, store)
+    new, already = entries_to_add(store.collection_items(collection_id), entries, filename or "the pasted list")
+    (writer or store).add_collection_items(collection_id, [(e.doi, e.work_id, e.label) for e in new])
+    return len(new), already
+
+
+def remove_items(store: Store, collection_id: int, dois: Sequence[str], positions: Sequence[int],
+                 writer: Store | None = None) -> tuple[int, list[str]]:
+    """(items removed, the DOIs and positions that matched none): :func:`positions_to_remove`, then the store."""
+    found, missing = positions_to_remove(store.collection_items(collection_id), dois, positions)
+    return (writer or store).remove_collection_items(collection_id, found), missing
+
+
 def positions_to_remove(items: Sequence[CollectionItem], dois: Sequence[str], positions: Sequence[int]
                         ) -> tuple[list[int], list[str]]:
     """(the positions of the items named by DOI — however written — or by position, the names that match no

@@ -64,6 +64,7 @@ def _register() -> None:
     # Imported for their side effect of adding commands to ``main``.
     from citelens.cli import (  # noqa: F401
         check_cmds,
+        collection_cmds,
         flows_cmds,
         index_cmds,
         profile_cmds,

@@ -18,16 +18,17 @@ from citelens.check import CheckInputError
 from citelens.collection import (
     ALERTS_LIMIT,
     ALERTS_LIMIT_MAX,
+    MAX_NAME,
     SORT_KEYS,
     AlertsPage,
+    add_upload,
     alerts_page,
     atom_feed,
     collection_csv,
     collection_rows,
-    entries_to_add,
-    parse_collection_upload,
+    create_from_upload,
     parse_window,
-    positions_to_remove,
+    remove_items,
 )
 from citelens.serialize import CollectionPage, as_dict
 from citelens.web import render
@@ -35,8 +36,6 @@ from citelens.web.auth import check_csrf, require_api_token
 from citelens.web.context import WebContext
 from citelens.web.errors import BadRequest, BlankIsDefaultRoute, NotFound, choice_param
 from citelens.web.pages import read_upload_form
-
-MAX_NAME = 200
 
 
 def collections_router(ctx: WebContext) -> APIRouter:
@@ -50,29 +49,16 @@ def collections_router(ctx: WebContext) -> APIRouter:
         return c
 
     def create(name: str, owner: str, data: bytes, filename: str) -> dict[str, Any]:
-        name = " ".join(name.split())[:MAX_NAME]
-        if not name:
-            raise BadRequest("give the collection a name")
-        fmt, entries = parse_collection_upload(data, filename, ctx.store())
         with ctx.writer() as w:
-            c = w.create_collection(name, owner, [(e.doi, e.work_id, e.label) for e in entries])
-        return {**as_dict(c), "format": fmt}
+            return create_from_upload(ctx.store(), name, owner, data, filename, writer=w)
 
     def add(collection_id: int, data: bytes, filename: str) -> tuple[int, int]:
-        """(works added, works the collection already held) from an upload, as ``create`` reads one."""
-        _fmt, entries = parse_collection_upload(data, filename, ctx.store())
-        new, already = entries_to_add(ctx.store().collection_items(collection_id), entries,
-                                      filename or "the pasted list")
         with ctx.writer() as w:
-            w.add_collection_items(collection_id, [(e.doi, e.work_id, e.label) for e in new])
-        return len(new), already
+            return add_upload(ctx.store(), collection_id, data, filename, writer=w)
 
     def remove(collection_id: int, dois: list[str], positions: list[int]) -> tuple[int, list[str]]:
-        """(items removed, names that matched no item)."""
-        found, missing = positions_to_remove(ctx.store().collection_items(collection_id), dois, positions)
         with ctx.writer() as w:
-            removed = w.remove_collection_items(collection_id, found)
-        return removed, missing
+            return remove_items(ctx.store(), collection_id, dois, positions, writer=w)
 
     async def curator_form(request: Request, max_fields: int = 6, doing: str = "change collections"
                            ) -> tuple[Any, str]:
