@@ -81,7 +81,10 @@ def collection() -> None:
 @READ_DB_OPTION
 @JSON_OPTION
 def list_collections(db: str, as_json: bool) -> None:
-    """Every collection, newest first."""
+    """Every collection, newest first.
+
+    Example: citelens collection list --db index.db
+    """
     store = open_index(db, must_exist=True, readonly=True)
     found = as_dict(store.list_collections())
     store.close()
@@ -105,7 +108,10 @@ def list_collections(db: str, as_json: bool) -> None:
               help="Order of the works (as the page's column headings).")
 @click.option("--desc", is_flag=True, help="Largest (or last) first.")
 def show(collection_id: int, db: str, as_json: bool, sort: str, desc: bool) -> None:
-    """A collection's works with their tallies, notices and warnings. Exit 3 when there is no such collection."""
+    """A collection's works with their tallies, notices and warnings. Exit 3 when there is no such collection.
+
+    Example: citelens collection show 1 --db index.db --sort contrasting --desc
+    """
     store = open_index(db, must_exist=True, readonly=True)
     c = _collection(store, collection_id, as_json)
     rows = collection_rows(store, collection_id, sort, desc)
@@ -158,7 +164,10 @@ def create(name: str, list_source: str, db: str, owner: str, as_json: bool) -> N
 @JSON_OPTION
 def add(collection_id: int, list_source: str, db: str, as_json: bool) -> None:
     """Add the works of LIST (as for create) to a collection: works it holds already stay where they are, new ones
-    go at the end."""
+    go at the end.
+
+    Example: citelens collection add 1 more.bib --db index.db
+    """
     data, filename = _read_list(list_source)
     store = open_index(db)
     try:
@@ -185,7 +194,10 @@ def add(collection_id: int, list_source: str, db: str, as_json: bool) -> None:
 @JSON_OPTION
 def remove(collection_id: int, db: str, dois: tuple[str, ...], positions: tuple[int, ...], as_json: bool) -> None:
     """Remove works from a collection by DOI or position; the others keep their positions. Exit 1 when some named
-    no item (the rest are removed)."""
+    no item (the rest are removed).
+
+    Example: citelens collection remove 1 --doi 10.1038/nn1525 --db index.db
+    """
     if not dois and not positions:
         raise click.UsageError("name what to remove: --doi DOI or --position N (each may be repeated)")
     store = open_index(db)
@@ -210,7 +222,10 @@ def remove(collection_id: int, db: str, dois: tuple[str, ...], positions: tuple[
 @DB_OPTION
 @click.option("--yes", is_flag=True, help="Do not ask first.")
 def delete(collection_id: int, db: str, yes: bool) -> None:
-    """Delete a collection and its list (the works stay in the index). Exit 3 when there is no such collection."""
+    """Delete a collection and its list (the works stay in the index). Exit 3 when there is no such collection.
+
+    Example: citelens collection delete 1 --db index.db
+    """
     store = open_index(db)
     try:
         c = _collection(store, collection_id, False)
@@ -233,7 +248,10 @@ def delete(collection_id: int, db: str, yes: bool) -> None:
               help="Most entries, newest first.")
 @JSON_OPTION
 def alerts(collection_id: int, db: str, since: str | None, until: str | None, limit: int, as_json: bool) -> None:
-    """New citation statements and editorial notices about a collection's works (what its Atom feed lists)."""
+    """New citation statements and editorial notices about a collection's works (what its Atom feed lists).
+
+    Example: citelens collection alerts 1 --since 2026-01-01 --db index.db
+    """
     try:
         since_iso, until_iso = parse_window(since, until)
     except ValueError as exc:
