@@ -135,6 +135,24 @@ def test_author_api_pages_and_the_page_links(tmp_path: Path) -> None:
             seen += [w["work_id"] for w in body["works"]]
             nxt = body["works_next"]
         assert len(seen) == len(set(seen)) == 7 and body["works_page"] == 3
+        # The same pages by the RFC 8288 Link header, as /api/citations and /api/search send it: a generic client
+        # (httpx's and requests' .links) follows rel="next" to the end; prev, first and last are there too.
+        r = c.get(f"/api/authors/{author}", params={"per_page": 3, "sort": "cited", "min_confidence": "auto"})
+        links = r.links
+        assert links["next"]["url"] == r.json()["works_next"] and "prev" not in links
+        assert links["first"]["url"] == f"/api/authors/{author}?sort=cited&page=1&per_page=3&min_confidence=auto"
+        assert links["last"]["url"].endswith("page=3&per_page=3&min_confidence=auto")
+        followed = []
+        while True:
+            followed += [w["work_id"] for w in r.json()["works"]]
+            if "next" not in r.links:
+                break
+            assert "prev" in c.get(r.links["next"]["url"]).links
+            r = c.get(r.links["next"]["url"])
+        assert followed == seen and r.json()["works_page"] == 3
+        assert set(c.get(f"/api/authors/{author}").links) == {"first", "last"}  # one page: nowhere else to go
+        past = c.get(f"/api/authors/{author}", params={"page": 9, "per_page": 3}).links
+        assert "next" not in past and past["prev"]["url"] == past["last"]["url"]  # back to the last page
         by_total = sorted(whole["works"], key=lambda w: -w["tallies"]["total"])
         assert [w["tallies"]["total"] for w in by_total] == [
             w["tallies"]["total"] for w in c.get(f"/api/authors/{author}?sort=cited").json()["works"]]

@@ -343,15 +343,379 @@ class CollectionItem(BaseModel):
     warnings: list[str]
 
 
-class CollectionPage(BaseModel):
+class Collection(BaseModel):
+    """A collection without its works (``GET /api/collections`` lists these)."""
+
     model_config = ConfigDict(extra="forbid")
     id: int
     name: str
     owner: str
     description: str
-    created_at: str
-    size: int
+    created_at: str = Field(description="ISO 8601, UTC", examples=["2026-03-01T09:30:00+00:00"])
+    size: int = Field(description="works in the collection")
+
+
+class CollectionPage(Collection):
     items: list[CollectionItem]
+
+
+class CollectionList(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    collections: list[Collection] = Field(description="newest first")
+
+
+class CollectionCreated(Collection):
+    """``POST /api/collections``: the new collection and the format its list was read as."""
+
+    format: str = Field(description="how the list was read: doi-list, csv, or a reference list's format (bibtex,"
+                        " ris, csl-json, jats, lines)", examples=["doi-list"])
+
+
+class CollectionItemsAdded(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    added: int = Field(description="works added, at the end")
+    already_in: int = Field(description="works of the list the collection already held (left where they are)")
+    collection: Collection
+
+
+class CollectionItemsRemoved(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    removed: int
+    not_found: list[str] = Field(description="each DOI as given, or `position N`, that matched no item")
+    collection: Collection
+
+
+class CollectionDeleted(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    deleted: int = Field(description="the id of the collection deleted")
+
+
+class Alert(BaseModel):
+    """One entry of a collection's alerts (and of its Atom feed): a citation statement or an editorial notice."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: str = Field(description="statement | notice", examples=["statement"])
+    at: str = Field(description="when it arrived (ISO 8601, UTC, whole seconds)")
+    id: str = Field(description="the entry's id in the feed", examples=["statement-7133"])
+    work_id: str = Field(description="the collection's work it is about")
+    title: str
+    summary: str
+    link_path: str = Field(description="the page to read it on", examples=["/statements/7133"])
+    statement: Statement | None = Field(default=None, description="kind statement only")
+    notice: EditorialNotice | None = Field(default=None, description="kind notice only")
+
+
+class CollectionAlerts(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    since: str = Field(description="the window's start as read (inclusive), ISO 8601 UTC")
+    until: str | None = Field(description="its end as read (exclusive); null for now")
+    limit: int
+    truncated: bool = Field(description="more entries arrived in the window than `alerts` holds")
+    next_until: str | None = Field(description="with `since`, the `until` of the next (older) page; null when"
+                                   " nothing was left out")
+    alerts: list[Alert] = Field(description="newest first")
+
+
+class StatementCorrection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: int
+    created_at: str
+    curator: str
+    old_stance: str | None = Field(description="the type before this correction (null: the statement had none)")
+    stance: str = Field(description="the type the curator set")
+    note: str
+
+
+class StatementCorrections(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    statement_id: int
+    corrections: list[StatementCorrection] = Field(description="oldest first; the last is the one in force")
+
+
+# ---------------------------------------------------------------------- authors, institutions, journals
+
+class StatementCounts(BaseModel):
+    """Statements citing a work (or a set of works) by type, as CiteLens's own profiles count them."""
+
+    model_config = ConfigDict(extra="forbid")
+    supporting: int
+    contrasting: int
+    mentioning: int
+    total: int
+    unclassified: int
+    citing_publications: int = Field(description="distinct citing papers")
+
+
+class AuthorHit(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(examples=["109"])
+    name: str
+    orcid: str = Field(description="\"\" when none is known")
+    documents: int = Field(description="ingested articles with this author in any position")
+
+
+class AuthorsFound(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    query: str
+    authors: list[AuthorHit] = Field(description="most documents first")
+
+
+class AuthorWork(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    work_id: str
+    doi: str = Field(description="\"\" when the work has none")
+    title: str
+    year: int | None
+    position: int = Field(description="the author's position on the work, from 0")
+    confidence: float | None = Field(description="0-1: how sure disambiguation was that the work is this author's"
+                                     " (1.0 for an ORCID match); null before schema 8")
+    tallies: StatementCounts
+
+
+class CoAuthor(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    author_id: str
+    name: str
+    documents: int = Field(description="documents written together")
+
+
+class AuthorAffiliation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    institution: str
+    ror: str = Field(description="ROR id, \"\" when the affiliation matched none")
+    city: str
+    region: str
+    country: str = Field(description="ISO 3166-1 alpha-2, or \"\"")
+    first_year: int | None
+    last_year: int | None
+    documents: int
+
+
+class AuthorProfile(BaseModel):
+    """``GET /api/authors/{id}``: figures over all the author's works, and one page of the works."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    name: str
+    orcid: str
+    tallies: StatementCounts = Field(description="over all the works, whatever the page")
+    works: list[AuthorWork] = Field(description="this page of the works, in the order `works_sort`")
+    most_supported: list[str] = Field(description="work ids: at most 5, most supporting statements first")
+    most_contrasted: list[str] = Field(description="work ids: at most 5, most contrasting statements first")
+    coauthors: list[CoAuthor]
+    affiliations: list[AuthorAffiliation]
+    self_citation_share: float | None = Field(description="share of the statements citing the works that are"
+                                              " self-citations; null when nothing cites them")
+    works_total: int = Field(description="all the works, on every page")
+    works_sort: str = Field(description="newest | oldest | cited | supporting | contrasting | mentioning")
+    min_confidence: float | None = Field(description="the threshold the figures were counted at (null: every label)")
+    works_page: int
+    works_per_page: int
+    works_pages: int = Field(description="pages of works_per_page works (at least 1)")
+    works_next: str | None = Field(description="the path of the next page of works, null on the last; also the"
+                                   " response's Link header, rel=\"next\"")
+
+
+class InstitutionHit(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ror: str = Field(examples=["041kmwe10"])
+    name: str
+    country: str = Field(description="ISO 3166-1 alpha-2, or \"\"")
+    authors: int = Field(description="authors affiliated with it in the index")
+
+
+class InstitutionsFound(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    query: str
+    institutions: list[InstitutionHit] = Field(description="most authors first")
+
+
+class IndexWindow(BaseModel):
+    """supporting ÷ (supporting + contrasting) over the statements of a window of citing years."""
+
+    model_config = ConfigDict(extra="forbid")
+    window: str = Field(description="2y (this year and last) | 5y | all")
+    index: float | None = Field(description="null when no statement in the window is supporting or contrasting")
+    statements: int = Field(description="supporting + contrasting: the statements behind `index`")
+    total: int = Field(description="every statement in the window")
+    supporting: int
+    contrasting: int
+    mentioning: int
+
+
+class InstitutionProfile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ror: str
+    name: str
+    city: str
+    region: str
+    country: str
+    works: int = Field(description="works in the index with an author affiliated with it")
+    authors: int
+    min_confidence: float | None = Field(description="the threshold the figures were counted at (null: every label)")
+    tallies: StatementCounts
+    windows: list[IndexWindow]
+
+
+class JournalHit(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    issn: str = Field(description="print ISSN, \"\" when unknown", examples=["1544-9173"])
+    eissn: str = Field(description="electronic ISSN, \"\" when unknown")
+    name: str
+
+
+class JournalsFound(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    query: str
+    journals: list[JournalHit]
+
+
+class JournalWork(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    work_id: str
+    doi: str = Field(description="\"\" when the work has none")
+    title: str
+    year: int | None
+    supporting: int
+    contrasting: int
+    mentioning: int
+    total: int
+
+
+class JournalProfile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    issn: str
+    eissn: str
+    name: str
+    names: list[str] = Field(description="titles and abbreviations seen with its ISSN")
+    works: int
+    works_by_name: int = Field(description="of `works`, those counted by journal name (no ISSN of their own)")
+    min_confidence: float | None = Field(description="the threshold the figures were counted at (null: every label)")
+    tallies: StatementCounts
+    windows: list[IndexWindow]
+    most_cited: list[JournalWork] = Field(description="the works with the most statements, most first")
+
+
+# -------------------------------------------------------------------------------------------- flows
+# Maps are keyed by distance class (same_institution, same_city, same_region, same_country, international),
+# type (supporting, contrasting, mentioning) or section, as docs/flows.md describes.
+
+class FlowFilters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: str | None
+    section: str | None
+    include_self_citations: bool
+
+
+class FlowBaseline(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    method: str
+    field: str = Field(description="what a control shares with the cited work besides its year", examples=["journal"])
+    seed: int
+    n_matched: int
+    n_unmatched: int
+    pairs_matched: int
+    pairs_unmatched: int
+    observed_matched: dict[str, int] = Field(description="distance → matched statements")
+
+
+class FlowLocalisation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    level: str
+    local_distances: list[str] = Field(description="the distance classes that count as local at `level`")
+    observed_local: int
+    expected_local: int
+    observed_share: float | None
+    expected_share: float | None
+    ratio: float | None = Field(description="observed_share ÷ expected_share; null when it cannot be computed")
+    ci_low: float | None
+    ci_high: float | None
+    confidence: float
+    replicates: int
+    replicates_without_ratio: int
+    ci_method: str
+    clusters: int
+
+
+class FlowChi2(BaseModel):
+    """The chi-square test of distance × type (statistic and p-value null with a ``reason`` when there is nothing
+    to test)."""
+
+    model_config = ConfigDict(extra="forbid")
+    statistic: float | None
+    p_value: float | None
+    dof: int | None
+    cramers_v: float | None
+    rows: list[str] = Field(description="the distance classes tested")
+    columns: list[str] = Field(description="the types tested")
+    reason: str | None = Field(default=None, description="present when nothing could be tested")
+
+
+class FlowPair(BaseModel):
+    """A tie between two units (citing → cited), statements counted fractionally."""
+
+    model_config = ConfigDict(extra="forbid")
+    citing: str
+    cited: str
+    citing_label: str
+    cited_label: str
+    statements: float
+    supporting: float
+    contrasting: float
+    mentioning: float
+
+
+class FlowPoint(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    label: str
+    country: str
+    region: str
+    lat: float
+    lng: float
+    statements: float
+
+
+class FlowMap(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    level: str
+    coordinates: str = Field(description="where a unit's point comes from")
+    units: int
+    units_without_coordinates: int
+    statements_without_coordinates: float
+    points: list[FlowPoint]
+    arcs: list[FlowPair] = Field(description="the heaviest ties between two points")
+
+
+class FlowReport(BaseModel):
+    """``GET /api/flows``, the object of ``citelens flows --json`` (docs/flows.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+    by: str = Field(description="institution | city | region | country")
+    filters: FlowFilters
+    n_statements: int = Field(description="tie statements: located, classified, within the filters")
+    n_considered: int
+    n_self_citations_excluded: int
+    n_not_located: int
+    n_unclassified: int
+    n_pairs: int
+    distances: list[str]
+    stances: list[str]
+    observed: dict[str, dict[str, int]] = Field(description="distance → type → statements")
+    observed_totals: dict[str, int] = Field(description="distance → statements")
+    shares: dict[str, dict[str, float]] = Field(description="distance → type → share of n_statements")
+    by_section: dict[str, dict[str, dict[str, int]]] = Field(description="section → distance → type → statements"
+                                                             " (only the section asked for, when one is)")
+    expected: dict[str, int] = Field(description="distance → statements of the matched controls")
+    expected_shares: dict[str, float]
+    matched_shares: dict[str, float]
+    baseline: FlowBaseline
+    localisation: FlowLocalisation
+    chi2: FlowChi2
+    located_works: dict[str, int] = Field(description="full_text, metadata: works with a located affiliation")
+    top_pairs: list[FlowPair]
+    top_country_pairs: list[FlowPair]
+    map: FlowMap
 
 
 # --------------------------------------------------------------------------------------- functions

@@ -8,6 +8,7 @@ enough. Every response shape comes from :mod:`citelens.serialize`.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -86,11 +87,19 @@ def page_links(request: Request, response: Response, path: str, page: int, per_p
     def at(n: int) -> str:
         return f"{path}?{urlencode([*kept, ('page', str(n))])}"
 
+    nxt, prev = link_header(response, at, page, pages)
+    return {"pages": pages, "next": nxt, "prev": prev}
+
+
+def link_header(response: Response, at: Callable[[int], str], page: int, pages: int) -> tuple[str | None, str | None]:
+    """Set the RFC 8288 ``Link`` header of page ``page`` of ``pages`` (next and prev where there is one, first and
+    last always; ``at(n)`` is page n's path) and answer (next, prev). A page past the last has no next, and its prev
+    is the last page."""
     nxt = at(page + 1) if page < pages else None
     prev = at(min(page - 1, pages)) if page > 1 else None
     rels = (("next", nxt), ("prev", prev), ("first", at(1)), ("last", at(pages)))
     response.headers["Link"] = ", ".join(f'<{url}>; rel="{rel}"' for rel, url in rels if url)
-    return {"pages": pages, "next": nxt, "prev": prev}
+    return nxt, prev
 
 
 def batch_dois(ctx: WebContext, dois: list[Any]) -> list[str]:
@@ -258,7 +267,8 @@ def api_router(ctx: WebContext) -> APIRouter:
                                        "tallies": S.tallies_json(w["doi"] or w["id"], w["tallies"],
                                                                  retracted=bool(w.get("retracted")))} for w in found]}
 
-    @r.get("/authors", tags=["authors"], summary="Find authors by ORCID, author id or name (any author position)")
+    @r.get("/authors", tags=["authors"], summary="Find authors by ORCID, author id or name (any author position)",
+           responses=_ok(S.AuthorsFound))
     def authors(q: str = Query(..., description="an ORCID, an author id or a name (\"Hillel Adesnik\", \"Adesnik, H\")",
                                examples=["0000-0002-3796-8643"]),
                 limit: int = Query(20, description="1 to 50")) -> dict[str, Any]:
@@ -267,8 +277,10 @@ def api_router(ctx: WebContext) -> APIRouter:
         return {"query": q, "authors": [{"id": i, "name": n, "orcid": o, "documents": d} for i, n, o, d in found]}
 
     @r.get("/authors/{author_id}", tags=["authors"],
-           summary="An author: works in the index with tallies, aggregate tallies, co-authors, affiliations")
-    def author(author_id: str = Path(..., max_length=40, description="author id (digits)", examples=["109"]),
+           summary="An author: works in the index with tallies, aggregate tallies, co-authors, affiliations",
+           responses=_ok(S.AuthorProfile))
+    def author(response: Response,
+               author_id: str = Path(..., max_length=40, description="author id (digits)", examples=["109"]),
                sort: str = Query("newest", description="order of works[]: " + ", ".join(AUTHOR_WORK_SORTS)),
                page: int = Query(1, description="page of works[], from 1"),
                per_page: int = Query(AUTHOR_WORKS_PER_PAGE_MAX,
@@ -287,17 +299,19 @@ def api_router(ctx: WebContext) -> APIRouter:
         if profile is None:
             raise NotFound(f"no author {author_id[:50]}")
         # The figures are over all the works; works[] is one page of them (every work of all but the most
-        # prolific authors at the default per_page). works_next: the path of the next page, null on the last.
-        query: dict[str, Any] = {"sort": sort, "page": page + 1, "per_page": per_page}
+        # prolific authors at the default per_page). works_next: the path of the next page, null on the last; the
+        # Link header gives it too, with prev, first and last, as /api/citations and /api/search do.
+        query: dict[str, Any] = {"sort": sort, "page": page, "per_page": per_page}
         if threshold is not None:
             query["min_confidence"] = str(min_confidence).strip()
-        more = page * per_page < profile["works_total"]
-        return {**profile, "works_page": page, "works_per_page": per_page,
-                "works_pages": ctx.page_count(profile["works_total"], per_page),
-                "works_next": f"/api/authors/{author_id}?{urlencode(query)}" if more else None}
+        pages = ctx.page_count(profile["works_total"], per_page)
+        nxt, _prev = link_header(response, lambda n: f"/api/authors/{author_id}?{urlencode({**query, 'page': n})}",
+                                 page, pages)
+        return {**profile, "works_page": page, "works_per_page": per_page, "works_pages": pages, "works_next": nxt}
 
     @r.get("/institutions", tags=["authors"],
-           summary="Find institutions by ROR id, name, or another name the ROR registry lists (most authors first)")
+           summary="Find institutions by ROR id, name, or another name the ROR registry lists (most authors first)",
+           responses=_ok(S.InstitutionsFound))
     def institutions(q: str = Query(..., description="a ROR id or address, or a name (\"Kyoto University\","
                                                      " \"kyoto univ\", \"Instituto Tecnológico de Massachusetts\")",
                                     examples=["Massachusetts Institute of Technology", "Instituto Tecnológico de Massachusetts"]),
@@ -306,7 +320,8 @@ def api_router(ctx: WebContext) -> APIRouter:
         return {"query": q, "institutions": [h.to_dict() for h in find_institutions(ctx.store(), q, limit)]}
 
     @r.get("/institutions/{ror}", tags=["authors"],
-           summary="An institution by ROR id: works, tallies, and supporting ÷ (supporting + contrasting) by window")
+           summary="An institution by ROR id: works, tallies, and supporting ÷ (supporting + contrasting) by window",
+           responses=_ok(S.InstitutionProfile))
     def institution(ror: str = Path(..., max_length=40, description="ROR id without https://ror.org/",
                                     examples=["041kmwe10"]),
                     min_confidence: str | None = MIN_CONFIDENCE) -> dict[str, Any]:
@@ -325,7 +340,8 @@ def api_router(ctx: WebContext) -> APIRouter:
         return S.statement_json(st)
 
     @r.get("/statements/{statement_id}/corrections", tags=["curation"],
-           summary="Who corrected a statement's type, when, from what to what and why (oldest first)")
+           summary="Who corrected a statement's type, when, from what to what and why (oldest first)",
+           responses=_ok(S.StatementCorrections))
     def corrections(statement_id: StatementId) -> dict[str, Any]:
         if ctx.get_statement(statement_id) is None:
             raise NotFound(f"no citation statement {statement_id}")

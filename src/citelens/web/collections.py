@@ -30,7 +30,16 @@ from citelens.collection import (
     parse_window,
     remove_items,
 )
-from citelens.serialize import CollectionPage, as_dict
+from citelens.serialize import (
+    CollectionAlerts,
+    CollectionCreated,
+    CollectionDeleted,
+    CollectionItemsAdded,
+    CollectionItemsRemoved,
+    CollectionList,
+    CollectionPage,
+    as_dict,
+)
 from citelens.web import render
 from citelens.web.auth import check_csrf, require_api_token
 from citelens.web.context import WebContext
@@ -185,7 +194,7 @@ def collections_router(ctx: WebContext) -> APIRouter:
                                                      "n_found": sum(1 for x in rows if x["found"])})
 
     # --------------------------------------------------------------------------------------------- API
-    @r.get("/api/collections", tags=["collections"], summary="All collections")
+    @r.get("/api/collections", tags=["collections"], summary="All collections", responses={200: {"model": CollectionList}})
     def api_list() -> dict[str, Any]:
         return {"collections": as_dict(ctx.store().list_collections())}
 
@@ -200,7 +209,7 @@ def collections_router(ctx: WebContext) -> APIRouter:
            summary="New citation statements and notices about a collection's works in a window of arrival times",
            description="Entries that arrived at or after `since` (default 30 days ago) and before `until` (default"
                        " now), newest first. `truncated` says more arrived than the answer holds; `since` with"
-                       " `until=next_until` gives the older ones.")
+                       " `until=next_until` gives the older ones.", responses={200: {"model": CollectionAlerts}})
     def api_alerts(collection_id: int, since: str | None = None,
                    until: str | None = Query(None, description="a date or date and time ending the window, exclusive"
                                                      " (since ≤ arrival < until); default now"),
@@ -229,7 +238,8 @@ def collections_router(ctx: WebContext) -> APIRouter:
         return data, filename
 
     @r.post("/api/collections", tags=["collections"], status_code=201,
-            summary="Create a collection (needs the API token) from DOIs or an uploaded list's text")
+            summary="Create a collection (needs the API token) from DOIs or an uploaded list's text",
+            responses={201: {"model": CollectionCreated}})
     def api_create(request: Request, body: dict[str, Any] = Body(..., examples=[
             {"name": "Optogenetics reading list", "owner": "alice", "dois": ["10.1038/nn1525"]},
             {"name": "From Zotero", "format_hint": "library.json", "content": "[{\"DOI\": \"10.1038/nn1525\"}]"}])
@@ -243,7 +253,8 @@ def collections_router(ctx: WebContext) -> APIRouter:
             raise BadRequest(str(exc)[:500]) from None
 
     @r.post("/api/collections/{collection_id}/items", tags=["collections"],
-            summary="Add works to a collection (needs the API token): works it already holds are left as they are")
+            summary="Add works to a collection (needs the API token): works it already holds are left as they are",
+            responses={200: {"model": CollectionItemsAdded}})
     def api_add(request: Request, collection_id: int, body: dict[str, Any] = Body(..., examples=[
             {"dois": ["10.1038/nn1525", "10.1523/jneurosci.3428-15.2015"]},
             {"format_hint": "refs.bib", "content": "@article{a, doi = {10.1038/nn1525}}"}])) -> dict[str, Any]:
@@ -257,7 +268,8 @@ def collections_router(ctx: WebContext) -> APIRouter:
         return {"added": added, "already_in": already, "collection": get(collection_id)}
 
     @r.delete("/api/collections/{collection_id}/items", tags=["collections"],
-              summary="Remove works from a collection (needs the API token), by DOI or position")
+              summary="Remove works from a collection (needs the API token), by DOI or position",
+              responses={200: {"model": CollectionItemsRemoved}})
     def api_remove(request: Request, collection_id: int,
                    doi: list[str] = Query([], description="a DOI of the collection (repeat for several)",
                                           examples=["10.1038/nn1525"]),
@@ -273,7 +285,8 @@ def collections_router(ctx: WebContext) -> APIRouter:
         return {"removed": removed, "not_found": missing, "collection": get(collection_id)}
 
     @r.delete("/api/collections/{collection_id}", tags=["collections"],
-              summary="Delete a collection and its list (needs the API token); the works stay in the index")
+              summary="Delete a collection and its list (needs the API token); the works stay in the index",
+              responses={200: {"model": CollectionDeleted}})
     def api_delete(request: Request, collection_id: int) -> dict[str, Any]:
         require_api_token(ctx, request)
         get(collection_id)

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse
 
 from citelens.document import SECTIONS, STANCES
 from citelens.flows.distance import DISTANCES, LEVELS
+from citelens.serialize import FlowReport
 from citelens.web.context import WebContext
 from citelens.web.errors import BlankIsDefaultRoute, bool_param, choice_param, int_param
 
@@ -220,7 +221,8 @@ def flows_routers(ctx: WebContext) -> tuple[APIRouter, APIRouter]:
             "country_pairs": pairs_svg(r["top_country_pairs"], top) if p["by"] != "country" else None})
 
     @api.get("/flows", tags=["flows"],
-             summary="Knowledge flows: citation ties by distance × type × section, against a matched-control baseline")
+             summary="Knowledge flows: citation ties by distance × type × section, against a matched-control baseline",
+             responses={200: {"model": FlowReport}})
     def flows_api(request: Request,
                   by: str = Query("institution", description="|".join(LEVELS) + ": the unit of the localisation"
                                   " ratio and of the top pairs", examples=["region"]),

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from citelens.references.identifiers import normalise_issn
+from citelens.serialize import JournalProfile, JournalsFound
 from citelens.web.api import MIN_CONFIDENCE
 from citelens.web.context import WebContext, at_threshold
 from citelens.web.errors import (
@@ -50,7 +51,8 @@ def journals_router(ctx: WebContext) -> APIRouter:
             return RedirectResponse(f"/journals/{canonical}{query}", status_code=301)
         return ctx.page(request, "journal.html", {"j": j, "threshold": threshold, "conf_q": conf_q})
 
-    @r.get("/api/journals", tags=["journals"], summary="Find journals by ISSN, e-ISSN, title or abbreviation")
+    @r.get("/api/journals", tags=["journals"], summary="Find journals by ISSN, e-ISSN, title or abbreviation",
+           responses={200: {"model": JournalsFound}})
     def find(q: str = Query(..., description="an ISSN or a title (\"PLoS Biology\", \"PLoS Biol\")",
                             examples=["1544-9173"]),
              limit: int = Query(20, description="1 to 50")) -> dict[str, Any]:
@@ -59,7 +61,7 @@ def journals_router(ctx: WebContext) -> APIRouter:
 
     @r.get("/api/journals/{ident}", tags=["journals"],
            summary="A journal by ISSN or e-ISSN: works, tallies, and supporting ÷ (supporting + contrasting) by"
-                   " window, most cited works")
+                   " window, most cited works", responses={200: {"model": JournalProfile}})
     def journal(ident: str = Path(..., max_length=20, description="ISSN or e-ISSN", examples=["1544-9173"]),
                 min_confidence: str | None = MIN_CONFIDENCE) -> dict[str, Any]:
         # The answer's "min_confidence" says which threshold the counts used (null: every label).
