@@ -298,6 +298,37 @@ def test_cli_and_export_use_the_api_statement_shape(index_db: Path, spec: dict[s
     assert set(EXPORT_FIELDS) <= set(spec["components"]["schemas"]["Statement"]["properties"])
 
 
+def test_cli_profiles_and_flows_use_the_api_shapes(tmp_path: Path, spec: dict[str, Any]) -> None:
+    """``citelens author|institution|journal|flows --json`` give the objects the API answers with (docs/web.md says
+    "the same object"), one shape for both."""
+    from citelens import serialize as S
+
+    db = tmp_path / "p.db"
+    author = profiles_index(db, tmp_path)
+    runner = CliRunner()
+
+    def run(*args: str) -> Any:
+        out = runner.invoke(main, [*args, "--db", str(db), "--json"])
+        assert out.exit_code == 0, out.output
+        return json.loads(out.output)
+
+    # The CLI's author lacks only the API's page of works: its own model, in the same terms as the spec.
+    figures = S.AuthorFigures.model_json_schema(ref_template="#/components/schemas/{model}")
+    with_figures = {"components": {"schemas": {**spec["components"]["schemas"], **figures.pop("$defs", {})}}}
+    (found,) = run("author", author)["authors"]
+    assert found["works"]
+    validate(found, figures, with_figures, "author")
+    ror = run("institution", "Toronto")["institutions"][0]["ror"]
+    (inst,) = run("institution", ror)["institutions"]
+    validate(inst, {"$ref": "#/components/schemas/InstitutionProfile"}, spec, "institution")
+    (journal,) = run("journal", "1544-9173")["journals"]
+    assert journal["most_cited"]
+    validate(journal, {"$ref": "#/components/schemas/JournalProfile"}, spec, "journal")
+    flows = run("flows", "--by", "region")
+    assert flows.pop("db") == str(db) and flows["top_pairs"]  # the CLI names the index it read
+    validate(flows, {"$ref": "#/components/schemas/FlowReport"}, spec, "flows")
+
+
 def test_api_docs_page_lists_every_parameter_with_values_and_example(client: TestClient, spec: dict[str, Any]) -> None:
     import re
 

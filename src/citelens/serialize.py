@@ -491,8 +491,9 @@ class AuthorAffiliation(BaseModel):
     documents: int
 
 
-class AuthorProfile(BaseModel):
-    """``GET /api/authors/{id}``: figures over all the author's works, and one page of the works."""
+class AuthorFigures(BaseModel):
+    """An author's figures over all their works, and some of the works: each of ``citelens author --json``'s
+    ``authors`` (``GET /api/authors/{id}`` adds the page of works it holds: :class:`AuthorProfile`)."""
 
     model_config = ConfigDict(extra="forbid")
     id: str
@@ -509,6 +510,11 @@ class AuthorProfile(BaseModel):
     works_total: int = Field(description="all the works, on every page")
     works_sort: str = Field(description="newest | oldest | cited | supporting | contrasting | mentioning")
     min_confidence: float | None = Field(description="the threshold the figures were counted at (null: every label)")
+
+
+class AuthorProfile(AuthorFigures):
+    """``GET /api/authors/{id}``: figures over all the author's works, and one page of the works."""
+
     works_page: int
     works_per_page: int
     works_pages: int = Field(description="pages of works_per_page works (at least 1)")
