@@ -363,6 +363,12 @@ def test_flows_page_validates_as_the_api_does(tmp_path: Path) -> None:
     html = client.get("/flows?by=country&top=2").text
     chart = html.split('id="top-pairs"')[1].split("</svg>")[0]
     assert chart.count("<g><title>") == 2
+    # a screen reader hears the chart's numbers by type (the bars' colours say them to sighted readers only)
+    pairs = client.get("/api/flows?by=country&top=2").json()["top_pairs"]
+    desc = chart.split('<desc id="top-pairs-d">')[1].split("</desc>")[0]
+    for pair in pairs:
+        split = ", ".join(f"{pair[s]:.2f} {s}" for s in ("supporting", "contrasting", "mentioning") if pair[s])
+        assert f"{pair['statements']:.2f} statements ({split})" in desc, (pair, desc)
     chart = client.get("/flows?by=country").text.split('id="top-pairs"')[1].split("</svg>")[0]
     assert chart.count("<g><title>") == min(all_pairs, 12)  # the page's own default, as before
 

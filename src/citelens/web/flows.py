@@ -105,7 +105,9 @@ def pairs_svg(pairs: list[dict[str, Any]], limit: int = PAGE_TOP, width: int = 7
                 segs.append({"stance": s, "x": round(x, 1), "w": round(max(w, 0.5), 1)})
                 x += w
         label = f"{p['citing_label']} → {p['cited_label']}"
-        bars.append({"y": top + i * row_h, "h": row_h - 6, "label": label if len(label) <= 52 else label[:51] + "…",
+        # The bar's split by type in words, for the chart's text alternative (the colours say it to sighted readers only).
+        said = ", ".join(f"{p[s]:.2f} {s}" for s in STANCES if p[s])
+        bars.append({"said": said, "y": top + i * row_h, "h": row_h - 6, "label": label if len(label) <= 52 else label[:51] + "…",
                      "full": label, "segs": segs, "value": p["statements"], "end": round(x + 6, 1),
                      "ty": top + i * row_h + row_h / 2 + 1})
     return {"width": width, "height": top + len(pairs) * row_h + 4, "bars": bars, "label_w": label_w - 8}

@@ -69,7 +69,10 @@ def year_chart(years: list[dict[str, Any]], width: int = 640, height: int = 180)
             y_cursor -= h
             segs.append({"stance": stance, "y": round(y_cursor, 1), "h": round(h, 1), "n": n})
         other = b["total"] - sum(b.get(s, 0) for s in ("supporting", "contrasting", "mentioning"))
+        # The bar's numbers in words, for the chart's text alternative: a screen reader hears no colours.
+        said = [f"{s['n']} {s['stance']}" for s in segs] + ([f"{other} unclassified"] if other else [])
         bars.append({"year": year, "x": round(x, 1), "w": round(bar_w, 1), "segs": segs, "total": b["total"],
+                     "said": ", ".join(said),
                      "unclassified": other, "label": len(span) <= 12 or i % max(1, len(span) // 8) == 0})
     ticks = [{"value": v, "y": round(top + plot_h - plot_h * v / peak, 1)} for v in sorted({0, peak // 2, peak})]
     return {"bars": bars, "width": width, "height": height, "max": peak, "ticks": ticks, "left": left,
