@@ -11,8 +11,8 @@ import click
 from rich.table import Table
 
 from citelens.check import CheckInputError
-from citelens.cli import EXIT_NOT_FOUND, EXIT_PARTIAL, EXIT_USAGE, TEXT, console, main
-from citelens.cli.options import DB_OPTION, JSON_OPTION, READ_DB_OPTION, dump_json, open_index
+from citelens.cli import EXIT_PARTIAL, EXIT_USAGE, TEXT, console, main
+from citelens.cli.options import DB_OPTION, JSON_OPTION, READ_DB_OPTION, dump_json, exit_not_found, open_index
 from citelens.cli.terminal import clip, safe
 from citelens.collection import (
     ALERTS_LIMIT,
@@ -56,11 +56,7 @@ def _collection(store: Any, collection_id: int, as_json: bool) -> dict[str, Any]
     """The collection, or exit 3 saying so."""
     c = store.get_collection(collection_id)
     if c is None:
-        if as_json:
-            dump_json({"error": "not found", "id": collection_id})
-        else:
-            console(True).print(f"[red]not found:[/] no collection {collection_id}")
-        sys.exit(EXIT_NOT_FOUND)
+        exit_not_found(as_json, {"id": collection_id}, f"no collection {collection_id}")
     return as_dict(c)
 
 

@@ -14,7 +14,7 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from citelens.cli import EXIT_ERROR, EXIT_NOT_FOUND, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, TEXT, console, main
+from citelens.cli import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, TEXT, console, main
 from citelens.cli.options import (
     DB_OPTION,
     EXCLUDE_SELF_OPTION,
@@ -27,6 +27,8 @@ from citelens.cli.options import (
     YEAR_TO_OPTION,
     check_years,
     dump_json,
+    exit_not_found,
+    more_rows_line,
     open_index,
     parse_min_confidence,
     threshold_line,
@@ -236,11 +238,7 @@ def report(ident: str, db: str, as_json: bool, stance: str | None, section: str 
     store = open_index(db, must_exist=True, readonly=True)
     work = store.get_work(ident)
     if work is None:
-        if as_json:
-            dump_json({"error": "not found", "id": ident})
-        else:
-            console(True).print(f"[red]not found:[/] no work {safe(ident)} in {safe(db)}")
-        sys.exit(EXIT_NOT_FOUND)
+        exit_not_found(as_json, {"id": ident}, f"no work {safe(ident)} in {safe(db)}")
     tallies = store.tallies(work.id, min_confidence=threshold)
     by_section = store.section_tallies(work.id, min_confidence=threshold)
     # Without a threshold, the text output also says how many labels pass the model's own (as the page does).
@@ -298,11 +296,8 @@ def report(ident: str, db: str, as_json: bool, stance: str | None, section: str 
     # Which statements these are and how to reach the rest ("… 42 more (use --limit)" offered only a longer page).
     if not limit and total:
         c.print(f"\n{total} citation statement(s) match: --limit N lists them")
-    elif total and not statements:
-        c.print(f"\nNo statements at --offset {offset}: the {total} statements are at --offset 0 to {total - 1}.")
-    elif offset + len(statements) < total:
-        c.print(f"\n… showing {offset + 1}–{offset + len(statements)} of {total}: --offset {offset + len(statements)}"
-                " for the next statements")
+    elif more := more_rows_line(total, offset, len(statements), "statements"):
+        c.print(f"\n{more}")
     elif not total and (stance or section or exclude_self or year_from or year_to):
         # The tallies above count every statement: say that the list is empty because of the filters.
         c.print("\nNo citation statements match these filters.")
@@ -378,11 +373,8 @@ def search(query: str, db: str, as_json: bool, stance: str | None, section: str 
         c.print(f"  [dim]in {safe(clip(r['citing_title'], 80))} ({safe(r['citing_doi'] or r['citing_source'])})[/]")
     # Which rows these are, and how to reach the rest: "N statement(s) match" above 20 rows read as all of them,
     # and an --offset past the end printed nothing more.
-    if total and not rows:
-        c.print(f"\nNo results at --offset {offset}: the {total} results are at --offset 0 to {total - 1}.")
-    elif offset + len(rows) < total:
-        c.print(f"\n… showing {offset + 1}–{offset + len(rows)} of {total}: --offset {offset + len(rows)} for the"
-                " next results")
+    if more := more_rows_line(total, offset, len(rows), "results"):
+        c.print(f"\n{more}")
 
 
 # -------------------------------------------------------------------------------------------- stats

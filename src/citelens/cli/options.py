@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
-from citelens.cli import EXIT_ERROR, EXIT_USAGE, console
+from citelens.cli import EXIT_ERROR, EXIT_NOT_FOUND, EXIT_USAGE, console
 from citelens.cli.terminal import safe
 from citelens.document import SECTIONS, STANCES
 from citelens.errors import StoreError
@@ -114,3 +114,23 @@ def check_query(query: str) -> None:
 
 def dump_json(obj: Any) -> None:
     click.echo(json_text(obj))
+
+
+def exit_not_found(as_json: bool, body: dict[str, Any], message: str) -> NoReturn:
+    """Exit 3 saying what was not found: ``{"error": "not found", **body}`` with --json, else ``message`` on stderr
+    (markup-safe already)."""
+    if as_json:
+        dump_json({"error": "not found", **body})
+    else:
+        console(True).print(f"[red]not found:[/] {message}")
+    sys.exit(EXIT_NOT_FOUND)
+
+
+def more_rows_line(total: int, offset: int, shown: int, noun: str) -> str | None:
+    """What a paged listing says after its rows (report, search): where the rows past the end are, or the
+    --offset of the next page; None when it showed the last of them."""
+    if total and not shown:
+        return f"No {noun} at --offset {offset}: the {total} {noun} are at --offset 0 to {total - 1}."
+    if offset + shown < total:
+        return f"… showing {offset + 1}–{offset + shown} of {total}: --offset {offset + shown} for the next {noun}"
+    return None
