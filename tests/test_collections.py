@@ -132,12 +132,7 @@ def test_atom_feed_alerts_on_new_statements_and_notices(db: Path, tmp_path: Path
         feed = etree.fromstring(client.get(f"/collections/{c['id']}/feed.atom?since={since}").content)
         assert feed.tag == f"{ATOM}feed" and not feed.findall(f"{ATOM}entry")
         # A new article citing the work, and a retraction notice about it, arrive.
-        other = tmp_path / "another.xml"
-        other.write_text((FIXTURES / "xss-article.xml").read_text(encoding="utf-8")
-                         .replace("10.9999/xss.2024.1", "10.9999/another.2025.1"), encoding="utf-8")
-        store = open_store(db)
-        ingest_paths([other, FIXTURES / "xss-retraction.xml"], store, classifier="cues")
-        store.close()
+        _another_citing_article_and_its_retraction(db, tmp_path)
         r = client.get(f"/collections/{c['id']}/feed.atom?since={since}")
         assert r.headers["content-type"].startswith("application/atom+xml")
         entries = etree.fromstring(r.content).findall(f"{ATOM}entry")
@@ -298,18 +293,23 @@ def test_a_csv_with_a_cell_too_long_to_read_is_a_400_naming_it(client: TestClien
         assert r.json()["error"].startswith(f"{name}: not a CSV file that can be read (line 2: field larger than")
 
 
-def _two_arrivals(db: Path, tmp_path: Path, client: TestClient) -> tuple[dict, str, str]:
-    """A collection of CITED whose five citing statements arrived at one second and, a second or more later, five
-    more with a retraction notice: (collection, first arrival, second arrival)."""
-    c = make(client, dois=[CITED])
-    first = client.get(f"/api/collections/{c['id']}/alerts", params={"since": "2000-01-01"}).json()["alerts"][0]["at"]
-    time.sleep(1.1)  # ingest times have one-second resolution
+def _another_citing_article_and_its_retraction(db: Path, tmp_path: Path) -> None:
+    """Ingest a new article citing CITED (five statements) and the notice retracting CITED."""
     other = tmp_path / "another.xml"
     other.write_text((FIXTURES / "xss-article.xml").read_text(encoding="utf-8")
                      .replace("10.9999/xss.2024.1", "10.9999/another.2025.1"), encoding="utf-8")
     store = open_store(db)
     ingest_paths([other, FIXTURES / "xss-retraction.xml"], store, classifier="cues")
     store.close()
+
+
+def _two_arrivals(db: Path, tmp_path: Path, client: TestClient) -> tuple[dict, str, str]:
+    """A collection of CITED whose five citing statements arrived at one second and, a second or more later, five
+    more with a retraction notice: (collection, first arrival, second arrival)."""
+    c = make(client, dois=[CITED])
+    first = client.get(f"/api/collections/{c['id']}/alerts", params={"since": "2000-01-01"}).json()["alerts"][0]["at"]
+    time.sleep(1.1)  # ingest times have one-second resolution
+    _another_citing_article_and_its_retraction(db, tmp_path)
     second = client.get(f"/api/collections/{c['id']}/alerts", params={"since": "2000-01-01"}).json()["alerts"][0]["at"]
     assert second > first
     return c, first, second

@@ -26,9 +26,10 @@ from citelens.collection import (
     remove_items,
 )
 from citelens.serialize import as_dict
+from citelens.web.settings import Settings
 
-# What an upload may be at most: the server's default limit for a posted list (docs/web.md).
-MAX_LIST_BYTES = 2 * 1024 * 1024
+# What a list may be at most: the server's default limit for an upload (its settings, docs/web.md).
+MAX_LIST_BYTES = Settings.max_upload_bytes
 
 
 def _read_list(source: str) -> tuple[bytes, str]:

@@ -99,9 +99,7 @@ def collections_router(ctx: WebContext) -> APIRouter:
     async def create_page(request: Request) -> Response:
         limit = settings.max_upload_bytes
         form, curator = await curator_form(request, doing="create collections")
-        data, filename, pasted = read_upload_form(ctx, form)
-        if filename:
-            data = await form["file"].read(limit + 1)
+        data, filename, pasted = await read_upload_form(ctx, form)
         name = str(form.get("name") or "")
 
         def again(message: str, status: int) -> Response:
@@ -125,9 +123,7 @@ def collections_router(ctx: WebContext) -> APIRouter:
         get(collection_id)
         form, _curator = await curator_form(request)
         limit = settings.max_upload_bytes
-        data, filename, _pasted = read_upload_form(ctx, form)
-        if filename:
-            data = await form["file"].read(limit + 1)
+        data, filename, _pasted = await read_upload_form(ctx, form)
         if len(data) > limit:
             raise StarletteHTTPException(413, f"{filename or 'the list'} is too large: the limit is {limit // 1024} KiB")
         if not data:

@@ -46,12 +46,14 @@ def bare_ror_id(text: str) -> str:
     return m.group(1).lower() if m else ""
 
 
-def read_upload_form(ctx: WebContext, form: Any) -> tuple[bytes, str, str]:
-    """(data, filename, pasted text) from a form with a ``file`` upload and/or a ``text`` field."""
+async def read_upload_form(ctx: WebContext, form: Any) -> tuple[bytes, str, str]:
+    """(data, filename, pasted text) from a form with a ``file`` upload and/or a ``text`` field. A file is read to
+    at most one byte over the upload limit: enough to know it is too big without holding all of it."""
     upload = form.get("file")
     pasted = str(form.get("text") or "")
     if upload is not None and not isinstance(upload, str) and upload.filename:
-        return b"", upload.filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200], pasted
+        data = await upload.read(ctx.settings.max_upload_bytes + 1)
+        return data, upload.filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200], pasted
     return (pasted.encode("utf-8") if pasted.strip() else b""), "", pasted
 
 
@@ -289,10 +291,7 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
         # (str(): a file sent under that name is a bad value, not an object without .strip().)
         export = choice_param({"export": str(form.get("export") or "")}, "export", CHECK_EXPORTS) \
             or choice_param(request.query_params, "export", CHECK_EXPORTS)
-        data, filename, pasted = read_upload_form(ctx, form)
-        if filename:
-            # Read at most limit+1 bytes: enough to know the file is too big without holding all of it.
-            data = await form["file"].read(limit + 1)  # type: ignore[union-attr]
+        data, filename, pasted = await read_upload_form(ctx, form)
         ctx_["text"] = pasted[:limit]
         if not data:
             ctx_["error"] = "Choose a file or paste references, one per line."
