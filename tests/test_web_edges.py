@@ -165,3 +165,45 @@ def test_head_through_uvicorn(index_db: Path) -> None:
         # A POST-only route still says which methods it takes.
         r = http.head("/api/tallies")
         assert r.status_code == 405 and "POST" in r.headers["allow"]
+
+
+@pytest.mark.parametrize(("method", "url", "allow"), [
+    ("POST", "/api/collections/1", "DELETE, GET, HEAD"),
+    ("PUT", "/api/collections/1/items", "DELETE, POST"),
+    ("DELETE", "/api/search", "GET, HEAD"),
+    ("PATCH", "/api/statements/1", "GET, HEAD"),
+    ("POST", "/", "GET, HEAD"),
+])
+def test_405_allow_names_every_method_served_at_the_path(client: TestClient, method: str, url: str,
+                                                         allow: str) -> None:
+    """RFC 9110 15.5.6: Allow lists what the path serves. Each method is its own route, and the 405 named only the
+    first route that matched the path: `POST /api/collections/1` said `Allow: GET` though DELETE is served there."""
+    r = client.request(method, url)
+    assert r.status_code == 405 and r.headers["allow"] == allow, (r.status_code, r.headers.get("allow"))
+
+
+@pytest.mark.parametrize(("method", "url"), [
+    ("POST", "/api/statements/1/correction"), ("POST", "/api/collections"),
+    ("POST", "/api/collections/1/items"), ("DELETE", "/api/collections/1/items?doi=10.1/x"),
+    ("DELETE", "/api/collections/1"),
+])
+def test_every_api_write_asks_for_the_token_the_same_way(client: TestClient, method: str, url: str) -> None:
+    """401 with `WWW-Authenticate: Bearer` (RFC 9110 11.6.1) before the body is read: the collection writes
+    validated a malformed body first and answered 422."""
+    r = client.request(method, url, content=b"{not json", headers={"Content-Type": "application/json"})
+    assert r.status_code == 401, r.text
+    assert r.headers["www-authenticate"].startswith("Bearer") and "token" in r.json()["error"]
+
+
+def test_openapi_documents_the_token_on_every_write(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    scheme = spec["components"]["securitySchemes"]["apiToken"]
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+    writes = [(path, m, op) for path, item in spec["paths"].items() for m, op in item.items()
+              if m in ("post", "delete") and "token" in op.get("summary", "")]
+    assert len(writes) == 5, [(p, m) for p, m, _ in writes]
+    for path, m, op in writes:
+        assert op["security"] == [{"apiToken": []}], (path, m)
+        assert {"401", "403"} <= set(op["responses"]), (path, m)
+    # Reads are open: no token asked.
+    assert "security" not in spec["paths"]["/api/search"]["get"]

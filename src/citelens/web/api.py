@@ -22,7 +22,7 @@ from citelens.references.identifiers import normalise_doi
 from citelens.references.resolve import WorkRecord, find_matching_work
 from citelens.store import AUTHOR_WORK_SORTS
 from citelens.store.query import MAX_QUERY_CHARS
-from citelens.web.auth import token_route
+from citelens.web.auth import token_router
 from citelens.web.context import WebContext
 from citelens.web.errors import (
     BadRequest,
@@ -349,7 +349,7 @@ def api_router(ctx: WebContext) -> APIRouter:
             {k: c[k] for k in ("id", "created_at", "curator", "old_stance", "stance", "note")}
             for c in ctx.corrections_of(statement_id)]}
 
-    writes = APIRouter(route_class=token_route(ctx))  # the token is checked before the body
+    writes = token_router(ctx)  # the token is checked before the body
 
     @writes.post("/statements/{statement_id}/correction", tags=["curation"], responses=_ok(S.Statement),
                  summary="Set a statement's type (needs the API token); overrides the model in tallies")

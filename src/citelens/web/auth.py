@@ -7,11 +7,13 @@ import secrets
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
+from fastapi.security import HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from citelens.serialize import Error
 from citelens.web.context import WebContext
 from citelens.web.errors import BadRequest, BlankIsDefaultRoute
 
@@ -34,7 +36,8 @@ def require_api_token(ctx: WebContext, request: Request) -> None:
     if not ctx.settings.api_token:
         raise StarletteHTTPException(403, "write endpoints are disabled: set CITELENS_API_TOKEN on the server")
     if not has_api_token(ctx, request):
-        raise StarletteHTTPException(401, "a valid API token is required (Authorization: Bearer <token>)")
+        raise StarletteHTTPException(401, "a valid API token is required (Authorization: Bearer <token>)",
+                                     headers={"WWW-Authenticate": 'Bearer realm="citelens"'})  # RFC 9110 11.6.1
 
 
 def token_route(ctx: WebContext) -> type[APIRoute]:
@@ -52,6 +55,22 @@ def token_route(ctx: WebContext) -> type[APIRoute]:
             return checked
 
     return TokenCheckedRoute
+
+
+# Documents the token for /openapi.json (a security scheme on each write, so generated clients send it); the check
+# itself is the route class's, made before the body is read, so this never answers on its own (auto_error=False).
+API_TOKEN_SCHEME = HTTPBearer(auto_error=False, scheme_name="apiToken",
+                              description="The server's CITELENS_API_TOKEN, sent as `Authorization: Bearer <token>`")
+TOKEN_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": Error, "description": "no API token, or not the server's (`WWW-Authenticate: Bearer`)"},
+    403: {"model": Error, "description": "writes are disabled: the server has no CITELENS_API_TOKEN"},
+}
+
+
+def token_router(ctx: WebContext) -> APIRouter:
+    """A router for API writes: the token is checked first, and the OpenAPI description says so."""
+    return APIRouter(route_class=token_route(ctx), dependencies=[Depends(API_TOKEN_SCHEME)],
+                     responses=TOKEN_ERROR_RESPONSES)
 
 
 def safe_next(nxt: str | None) -> str:

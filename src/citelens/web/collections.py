@@ -41,7 +41,7 @@ from citelens.serialize import (
     as_dict,
 )
 from citelens.web import render
-from citelens.web.auth import check_csrf, require_api_token
+from citelens.web.auth import check_csrf, token_router
 from citelens.web.context import WebContext
 from citelens.web.errors import BadRequest, BlankIsDefaultRoute, NotFound, choice_param
 from citelens.web.pages import read_upload_form
@@ -233,14 +233,16 @@ def collections_router(ctx: WebContext) -> APIRouter:
             raise StarletteHTTPException(413, "the list is too large")
         return data, filename
 
-    @r.post("/api/collections", tags=["collections"], status_code=201,
-            summary="Create a collection (needs the API token) from DOIs or an uploaded list's text",
-            responses={201: {"model": CollectionCreated}})
-    def api_create(request: Request, body: dict[str, Any] = Body(..., examples=[
+    # The token is checked before the body is read: a client without it gets 401, not a 422 about the body.
+    writes = token_router(ctx)
+
+    @writes.post("/api/collections", tags=["collections"], status_code=201,
+                 summary="Create a collection (needs the API token) from DOIs or an uploaded list's text",
+                 responses={201: {"model": CollectionCreated}})
+    def api_create(body: dict[str, Any] = Body(..., examples=[
             {"name": "Optogenetics reading list", "owner": "alice", "dois": ["10.1038/nn1525"]},
             {"name": "From Zotero", "format_hint": "library.json", "content": "[{\"DOI\": \"10.1038/nn1525\"}]"}])
                    ) -> dict[str, Any]:
-        require_api_token(ctx, request)
         data, filename = body_list(body)
         owner = str(body.get("owner") or "api").strip()[:100] or "api"
         try:
@@ -248,13 +250,12 @@ def collections_router(ctx: WebContext) -> APIRouter:
         except CheckInputError as exc:
             raise BadRequest(str(exc)[:500]) from None
 
-    @r.post("/api/collections/{collection_id}/items", tags=["collections"],
-            summary="Add works to a collection (needs the API token): works it already holds are left as they are",
-            responses={200: {"model": CollectionItemsAdded}})
-    def api_add(request: Request, collection_id: int, body: dict[str, Any] = Body(..., examples=[
+    @writes.post("/api/collections/{collection_id}/items", tags=["collections"],
+                 summary="Add works to a collection (needs the API token): works it already holds are left as they are",
+                 responses={200: {"model": CollectionItemsAdded}})
+    def api_add(collection_id: int, body: dict[str, Any] = Body(..., examples=[
             {"dois": ["10.1038/nn1525", "10.1523/jneurosci.3428-15.2015"]},
             {"format_hint": "refs.bib", "content": "@article{a, doi = {10.1038/nn1525}}"}])) -> dict[str, Any]:
-        require_api_token(ctx, request)
         get(collection_id)
         data, filename = body_list(body)
         try:
@@ -263,16 +264,15 @@ def collections_router(ctx: WebContext) -> APIRouter:
             raise BadRequest(str(exc)[:500]) from None
         return {"added": added, "already_in": already, "collection": get(collection_id)}
 
-    @r.delete("/api/collections/{collection_id}/items", tags=["collections"],
-              summary="Remove works from a collection (needs the API token), by DOI or position",
-              responses={200: {"model": CollectionItemsRemoved}})
-    def api_remove(request: Request, collection_id: int,
+    @writes.delete("/api/collections/{collection_id}/items", tags=["collections"],
+                   summary="Remove works from a collection (needs the API token), by DOI or position",
+                   responses={200: {"model": CollectionItemsRemoved}})
+    def api_remove(collection_id: int,
                    doi: list[str] = Query([], description="a DOI of the collection (repeat for several)",
                                           examples=["10.1038/nn1525"]),
                    position: list[int] = Query([], description="an item's position, 0-based in upload order, as"
                                                               " the collection's `items` give it (repeatable)",
                                                examples=[0])) -> dict[str, Any]:
-        require_api_token(ctx, request)
         get(collection_id)
         if not doi and not position:
             raise BadRequest("name what to remove: doi=… or position=… (each may be repeated)")
@@ -280,14 +280,14 @@ def collections_router(ctx: WebContext) -> APIRouter:
         # The rest is removed; what matched nothing is named rather than passed over in silence.
         return {"removed": removed, "not_found": missing, "collection": get(collection_id)}
 
-    @r.delete("/api/collections/{collection_id}", tags=["collections"],
-              summary="Delete a collection and its list (needs the API token); the works stay in the index",
-              responses={200: {"model": CollectionDeleted}})
-    def api_delete(request: Request, collection_id: int) -> dict[str, Any]:
-        require_api_token(ctx, request)
+    @writes.delete("/api/collections/{collection_id}", tags=["collections"],
+                   summary="Delete a collection and its list (needs the API token); the works stay in the index",
+                   responses={200: {"model": CollectionDeleted}})
+    def api_delete(collection_id: int) -> dict[str, Any]:
         get(collection_id)
         with ctx.writer() as w:
             w.delete_collection(collection_id)
         return {"deleted": collection_id}
 
+    r.include_router(writes)
     return r

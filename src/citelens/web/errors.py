@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from citelens.document import SECTIONS, STANCES
 from citelens.errors import StoreError
@@ -205,6 +206,19 @@ def parameter_problem(error: dict[str, Any]) -> str:
     return f"{name} is not valid"
 
 
+def allowed_methods(request: Request) -> str:
+    """The ``Allow`` header of a 405 (RFC 9110 15.5.6): every method some route serves at this path. FastAPI makes
+    one route per method and Starlette's 405 names only the first route that matched the path, so
+    ``POST /api/collections/{id}`` answered ``Allow: GET`` though ``DELETE`` is served there too."""
+    # Asked method by method through the routes' own matching (included routers nest their routes).
+    methods = {method for method in ("GET", "POST", "PUT", "PATCH", "DELETE")
+               if any(route.matches({**request.scope, "method": method})[0] == Match.FULL
+                      for route in request.app.router.routes)}
+    if "GET" in methods:
+        methods.add("HEAD")  # HeadAsGet answers HEAD wherever GET is served
+    return ", ".join(sorted(methods))
+
+
 def install_error_handlers(app: FastAPI, render_page: Callable[[Request, int, str], Response],
                            render_badge: Callable[[int, str], Response]) -> None:
     """JSON errors for API paths; ``render_badge(status, message)`` for the badge; ``render_page(request,
@@ -247,6 +261,8 @@ def install_error_handlers(app: FastAPI, render_page: Callable[[Request, int, st
         resp = error(request, exc.status_code, msg)
         if exc.headers:
             resp.headers.update(exc.headers)
+        if exc.status_code == 405:
+            resp.headers["Allow"] = allowed_methods(request)
         return resp
 
     @app.exception_handler(StoreError)
