@@ -186,3 +186,25 @@ def test_paper_search_flags_every_notice_and_joins_the_meta_line(client: TestCli
     # The hostile journal title of the citing copies stays text in the joined meta line.
     html = client.get("/search", params={"kind": "papers", "q": LATER_DOI}).text
     assert "<em>Journal of &lt;b&gt;Hostile&lt;/b&gt; Input</em>" in html and "<b>Hostile" not in html
+
+
+def test_a_kept_label_is_checked_and_a_changed_one_names_the_model(client: TestClient) -> None:
+    """A curator who read a statement and kept the model's label was shown as "corrected by alice", as if the model
+    had been wrong. Now that is "checked by alice"; a changed label says "corrected by alice (model: …)"."""
+    store = open_store(client.db_path)  # type: ignore[attr-defined]
+    cited = store.get_work(CITED)
+    assert cited
+    first, second = store.citations(cited.id, limit=2)[1]
+    store.close()
+    assert sign_in(client) == 303
+    for st, stance in ((first, first.model_stance), (second, "contrasting" if second.model_stance != "contrasting"
+                                                     else "supporting")):
+        tok = csrf(client.get(f"/statements/{st.id}").text)
+        r = client.post(f"/statements/{st.id}/correct", data={"csrf_token": tok, "type": stance or "mentioning"},
+                        follow_redirects=False)
+        assert r.status_code == 303
+    kept = re.sub(r"<[^>]+>", "", client.get(f"/statements/{first.id}").text)
+    changed = re.sub(r"<[^>]+>", "", client.get(f"/statements/{second.id}").text)
+    assert "checked by alice" in kept and "corrected by alice" not in kept
+    assert f"corrected by alice (model: {second.model_stance or 'unclassified'})" in changed
+    assert "checked by alice" not in changed
