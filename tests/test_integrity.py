@@ -208,3 +208,27 @@ def test_a_kept_label_is_checked_and_a_changed_one_names_the_model(client: TestC
     assert "checked by alice" in kept and "corrected by alice" not in kept
     assert f"corrected by alice (model: {second.model_stance or 'unclassified'})" in changed
     assert "checked by alice" not in changed
+
+
+@pytest.mark.parametrize(("confidence", "shown"), [(0.9951, ">99%"), (1.0, ">99%"), (0.994, "99%"), (0.654, "65%"),
+                                                   (0.0, "0%")])
+def test_a_model_is_never_shown_100_percent_sure(confidence: float, shown: str) -> None:
+    from citelens.web.render import sure_percent
+
+    assert sure_percent(confidence) == shown
+
+
+def test_cards_say_who_set_a_curated_label_not_how_sure_the_model_was(client: TestClient) -> None:
+    """A third of the demo's cards read "100% sure" (the cascade's clear mentioning ones), and a curator's label
+    showed the confidence 1.0 it is stored with as "100% sure", as if the model had said so."""
+    store = open_store(client.db_path)  # type: ignore[attr-defined]
+    cited = store.get_work(CITED)
+    assert cited
+    st = store.citations(cited.id, limit=1)[1][0]
+    store.close()
+    assert "100% sure" not in client.get(f"/reports/{CITED}").text
+    assert sign_in(client) == 303
+    tok = csrf(client.get(f"/statements/{st.id}").text)
+    client.post(f"/statements/{st.id}/correct", data={"csrf_token": tok, "type": "supporting"})
+    card = client.get(f"/statements/{st.id}").text.split('<dt>Current label</dt>')[1].split("</dd>")[0]
+    assert "% sure" not in card and "by alice" in card

@@ -147,7 +147,7 @@ class WebContext:
             STANCES=STANCES, SECTIONS=SECTIONS, SORT_LABELS=SORT_LABELS, report_path=render.report_path,
             highlight_callout=render.highlight_callout, highlight_snippet=render.highlight_snippet,
             STANCE_LABELS=render.STANCE_LABELS, resolution_words=render.resolution_words,
-            evidence_words=render.evidence_words, confident_threshold=confident_threshold,
+            evidence_words=render.evidence_words, sure_percent=render.sure_percent, confident_threshold=confident_threshold,
             counted_stance=counted_stance, cited_after_retraction=cited_after_retraction,
             asset=lambda name: f"/static/{name}?v={self.static[name][2]}" if name in self.static else f"/static/{name}")
 

@@ -149,6 +149,14 @@ def _badge(items: list[tuple[str, str]], title: str, *, vertical: bool = False) 
             f'<g font-family="Verdana,DejaVu Sans,sans-serif" font-size="11">{"".join(parts)}</g></svg>')
 
 
+def sure_percent(confidence: float) -> str:
+    """A model's confidence as a reader sees it: "87%", and ">99%" rather than "100%" at 0.995 or more. The
+    cascade gives a third of all statements 0.995+ (the clear "mentioning" ones), and "100% sure" read as a
+    certainty the calibration (docs/model-card.md) does not claim; a curator's label is shown as such instead."""
+    pct = round(confidence * 100)
+    return ">99%" if pct >= 100 else f"{max(pct, 0)}%"
+
+
 def resolution_words(method: str | None, score: float | None = None) -> str:
     """How a reference was matched to a work, in plain words (see :data:`citelens.serialize.RESOLUTION_WORDS`)."""
     from citelens.serialize import resolution_words as words
