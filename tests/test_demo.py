@@ -285,7 +285,7 @@ def test_every_help_example_can_be_copied_and_shows_something_on_the_demo(
     for argv, example in examples:
         words = shlex.split(example.split(" > ")[0])
         assert not any(w.startswith("[") or w in ("|", "||") for w in words), f"not a command to copy: {example}"
-        if "index.db" not in words or argv[0] in ("ingest", "check", "serve", "collection"):
+        if "index.db" not in words or argv[0] in ("ingest", "check", "serve", "collection", "correct"):
             continue  # they write an index, read a file the user has (a manuscript, a list), or serve until stopped
         words = [str(default_model_demo_db) if w == "index.db" else w for w in words]
         if argv[0] != "export" and "--json" not in words:

@@ -65,6 +65,7 @@ def _register() -> None:
     from citelens.cli import (  # noqa: F401
         check_cmds,
         collection_cmds,
+        curation_cmds,
         flows_cmds,
         index_cmds,
         profile_cmds,
