@@ -104,3 +104,34 @@ def test_sentences_longer_than_the_bound_are_cut_between_words_outside_callouts(
     pieces = bounded_spans(giant, [(0, len(giant))], [(4, len(giant))])
     assert all(e - s <= MAX_SENTENCE_CHARS and giant[e - 1] == "," for s, e in pieces[:-1])
     assert " ".join(giant[s:e] for s, e in pieces) == giant
+
+
+def test_superscript_callouts_closed_by_a_parenthesis_end_their_sentence() -> None:
+    # Some journals print "<sup>100)</sup>": the sentence ends after the parenthesis, and the next one starts.
+    text = "They were apathogenic for chickens.100) These findings suggested it.99,105) Done."
+    prot = [span(text, "100"), span(text, "99"), span(text, "105")]
+    assert sentences(text, prot) == [
+        "They were apathogenic for chickens.100)", "These findings suggested it.99,105)", "Done.",
+    ]
+
+
+def test_a_parenthetical_citation_after_etc_stays_with_its_sentence() -> None:
+    text = "It drives the serve (speed, accuracy, etc.) (Girard et al., 2010; Elliott, 2006). High quality serves."
+    prot = [span(text, "Girard et al., 2010"), span(text, "Elliott, 2006")]
+    assert sentences(text, prot) == [
+        "It drives the serve (speed, accuracy, etc.) (Girard et al., 2010; Elliott, 2006).", "High quality serves.",
+    ]
+    # A bracket that starts a new sentence (it is not followed by the sentence's end) still does.
+    text2 = "As was shown before. (Smith 2003) Later work agreed."
+    assert sentences(text2, [span(text2, "Smith 2003")]) == ["As was shown before.", "(Smith 2003) Later work agreed."]
+
+
+def test_single_letter_before_a_sentence_opener_and_greek_openers() -> None:
+    text = ("We kept the defaults for v and S. The parameter was unknown. It depends on the B value. "
+            "δ15N values above +6 are preferred. J. Smith and S. aureus stay.")
+    assert sentences(text) == [
+        "We kept the defaults for v and S.", "The parameter was unknown.", "It depends on the B value.",
+        "δ15N values above +6 are preferred.", "J. Smith and S. aureus stay.",
+    ]
+    # Initials before names, and a middle initial, are no boundary.
+    assert sentences("As J. A. Smith and E. Coli Ltd. found.") == ["As J. A. Smith and E. Coli Ltd. found."]

@@ -51,15 +51,17 @@ def split_sentences(text: str, protected: Sequence[tuple[int, int]] = ()) -> lis
         if not nxt:
             continue
         first = nxt.group(2)
-        if not (first.isupper() or first.isdigit() or nxt.group(1)):
+        if not (first.isupper() or first.isdigit() or nxt.group(1) or _starts_greek(text, nxt.start(2))):
             continue  # "e.g. the", "approx. five": lower-case continuation
-        if text[m.start()] == "." and not _period_ends_sentence(text, m.start(), first):
+        if text[m.start()] == "." and not _period_ends_sentence(text, m.start(), nxt.start(2)):
             continue
+        if nxt.group(1) and _closing_citation(text, nxt.start(1), prot):
+            continue  # "… accuracy, etc.) (Girard et al., 2010)." — the parenthesis cites the sentence it ends
         boundaries.append(end)
     # Publisher XML sometimes loses the space after a full stop ("… P<0.10.In this case …", "… [19].Otherwise").
     for m in _GLUED.finditer(text):
         dot = m.start() + 1
-        if not inside(dot) and _period_ends_sentence(text, dot, text[dot + 1]):
+        if not inside(dot) and _period_ends_sentence(text, dot, dot + 1):
             boundaries.append(dot + 1)
     boundaries.sort()
     # A callout glued after the period ("… as shown.[3] Next") belongs to the sentence before it.
@@ -135,7 +137,41 @@ class _Protected:
         return k > 0 and self.reach[k - 1] > pos
 
 
-def _period_ends_sentence(text: str, dot: int, next_char: str) -> bool:
+# Words that open sentences and are never a surname or species epithet after an initial ("… for v and S. The …").
+_SENTENCE_OPENERS = frozenset(
+    """the this these those there thus however we our in it its for with when while since although after
+    before here moreover furthermore finally also further overall taken similarly likewise""".split()  # noqa: SIM905
+)
+_NEXT_WORD = re.compile(r"[A-Za-z]+")
+# Lower-case Greek letters open sentences in biomedical prose ("δ15N values …", "β-catenin was …").
+_GREEK_LOWER = re.compile(r"[α-ω](?:[\w-]|\d)")
+
+
+def _starts_greek(text: str, at: int) -> bool:
+    return _GREEK_LOWER.match(text, at) is not None
+
+
+def _closing_citation(text: str, open_at: int, prot: Sequence[tuple[int, int]]) -> bool:
+    """Whether the bracket at ``open_at`` holds a callout and is followed by the end of a sentence (or of the text):
+    a parenthetical citation that closes the sentence before it, not the start of a new one."""
+    close = _CLOSING_OF.get(text[open_at])
+    if close is None:
+        return False
+    end = text.find(close, open_at + 1)
+    if end < 0 or end - open_at > 400:
+        return False
+    k = bisect.bisect_right(prot, (open_at, len(text)))  # the first callout starting after the bracket
+    if k >= len(prot) or prot[k][0] >= end:
+        return False
+    rest = text[end + 1 : end + 3].lstrip()
+    return rest == "" or rest[0] in ".;,!?"
+
+
+_CLOSING_OF = {"(": ")", "[": "]"}
+
+
+def _period_ends_sentence(text: str, dot: int, next_at: int) -> bool:
+    """Whether the period at ``dot`` ends a sentence; the next one would start at ``next_at``."""
     m = _WORD_BEFORE.search(text, max(0, dot - 40), dot)
     if not m:
         # "… 2.5 mM." / ") ." — a number or bracket before the period ends a sentence.
@@ -147,11 +183,13 @@ def _period_ends_sentence(text: str, dot: int, next_char: str) -> bool:
         # "etc."-like words; the listed ones are followed by names/numbers far more often than by sentences.
         return False
     if len(word) == 1 and word.isupper():
-        # An initial ("J. Smith") or a genus abbreviation ("E. coli").
-        return False
+        # An initial ("J. Smith") or a genus abbreviation ("E. coli") — unless a word that only opens sentences
+        # follows: "… default values for v and S. The parameter …".
+        nw = _NEXT_WORD.match(text, next_at)
+        return nw is not None and nw.group(0).lower() in _SENTENCE_OPENERS and nw.group(0)[0].isupper()
     if "." in word.rstrip("."):
         # Dotted abbreviations like "U.S." or "i.v." end a sentence only before a capital + lower word.
-        return next_char.isupper() and word.count(".") >= 2 and word[0].isupper()
+        return text[next_at].isupper() and word.count(".") >= 2 and word[0].isupper()
     return True
 
 
@@ -176,7 +214,12 @@ def _attach_trailing_callouts(text: str, boundaries: list[int], prot: Sequence[t
             if k in starts and k > e:
                 e = starts[k]
             else:
-                return e
+                break
+        # Some journals print superscript callouts with a closing parenthesis ("… chickens.<sup>100)</sup> These"):
+        # it belongs to the callout, and the sentence ends after it.
+        if e < n and text[e] == ")" and "(" not in text[j:e]:
+            e += 1
+        return e
 
     def new_sentence_at(e: int) -> bool:
         m = _NEXT_START.match(text, e)
