@@ -62,7 +62,9 @@ def test_callouts_offsets_ranges_and_sections(mini_jats: bytes) -> None:
     assert by_section == {"Introduction": "introduction", "Materials and methods": "methods",
                           "Results": "results", "Discussion": "discussion"}
     caption = next(p for p in doc.paragraphs if p.kind == "caption")
-    assert caption.section == "other" and caption.callouts[0].reference_keys == ["r6"]
+    # A figure placed in Results counts there, titled by its label.
+    assert (caption.section, caption.section_title) == ("results", "Figure 1")
+    assert caption.callouts[0].reference_keys == ["r6"]
 
 
 def test_statements(mini_jats: bytes) -> None:
@@ -170,3 +172,44 @@ def test_a_publication_year_past_any_real_one_is_no_year() -> None:
     xml = (b"<article><front><article-meta><title-group><article-title>T</article-title></title-group>"
            b"<pub-date><year>99999999999999999999999</year></pub-date></article-meta></front></article>")
     assert parse_document(xml, "big.xml").year is None
+
+
+_SECTIONS_JATS = b"""<?xml version="1.0"?>
+<article article-type="review-article"><front><article-meta><title-group><article-title>T</article-title>
+</title-group></article-meta></front><body>
+<sec><title>3. Results</title>
+  <sec><title>3.1. Patient characteristics</title><p>Ages as in [<xref ref-type="bibr" rid="r1">1</xref>].</p></sec>
+  <sec><title>3.7. Discussion</title><p>This agrees with [<xref ref-type="bibr" rid="r1">1</xref>].</p></sec>
+  <table-wrap id="t1"><table><tr><td>Headache, fever [<xref ref-type="bibr" rid="r2">2</xref>]</td></tr></table>
+  </table-wrap>
+  <table-wrap id="t2"><label>Table 2.</label><caption><title>Uses</title></caption>
+    <table><tr><td>Jaundice [<xref ref-type="bibr" rid="r2">2</xref>]</td></tr></table></table-wrap>
+</sec>
+<sec><title>4. Therapeutic approaches</title>
+  <sec><title>4.1. Possibility of patient-specific cell replacement</title>
+    <p>It may work [<xref ref-type="bibr" rid="r1">1</xref>].</p></sec>
+  <sec><title>4.2. Statistical analysis</title><p>We used R [<xref ref-type="bibr" rid="r2">2</xref>].</p></sec>
+</sec>
+</body><floats-group><fig id="f1"><caption><p>Counts as in [<xref ref-type="bibr" rid="r2">2</xref>].</p></caption>
+</fig></floats-group>
+<back><ref-list><ref id="r1"><label>1</label><mixed-citation>A B (2001) One. J 1: 1.</mixed-citation></ref>
+<ref id="r2"><label>2</label><mixed-citation>C D (2002) Two. J 2: 2.</mixed-citation></ref></ref-list></back></article>"""
+
+
+def test_sections_a_reader_would_name() -> None:
+    doc = build_statements(parse_jats(_SECTIONS_JATS, "sections.xml"))
+    got = [(s.sentence, s.section, s.section_title) for s in doc.statements]
+    assert got == [
+        # the outermost heading names the section; the subsection is the printed title
+        ("Ages as in [1].", "results", "3.1. Patient characteristics"),
+        # a subsection titled just "Discussion" is discussion, whatever its parent is called
+        ("This agrees with [1].", "discussion", "3.7. Discussion"),
+        # table cells count in the section the table stands in, titled by its label, or by what it is
+        ("Headache, fever [2]", "results", "Table"),
+        ("Jaundice [2]", "results", "Table 2"),
+        # a long review subsection's "patient" does not make it methods; a short heading's words still count
+        ("It may work [1].", "other", "4.1. Possibility of patient-specific cell replacement"),
+        ("We used R [2].", "methods", "4.2. Statistical analysis"),
+        # a float outside the body (PMC's floats-group) has no section, and says it is a figure
+        ("Counts as in [2].", "other", "Figure"),
+    ]

@@ -17,7 +17,7 @@ from citelens.document import Affiliation, Author, Callout, Document, Paragraph,
 from citelens.errors import CiteLensError, UnsupportedFormatError
 from citelens.formats.citation_text import citation_text, printed_text
 from citelens.formats.limits import check_reference_count
-from citelens.formats.sections import normalise_section
+from citelens.formats.sections import section_of
 from citelens.formats.xmlsafe import local, parse_xml
 from citelens.references.identifiers import assign_identifier, normalise_doi, normalise_issn, normalise_pmid
 
@@ -458,7 +458,7 @@ class _BodyWalker:
                 title = text_of(child.find("title"))
                 self.walk(child, [*sections, (child.get("sec-type", ""), title)])
             elif tag in _FLOATS:
-                self._float(child)
+                self._float(child, sections)
             elif tag in _BLOCKS:
                 self._block(child, sections, "body")
             elif tag in ("title", "label", "sec-meta", "object-id"):
@@ -466,7 +466,12 @@ class _BodyWalker:
             else:  # list, list-item, disp-quote, statement, table containers …
                 self.walk(child, sections)
 
-    def _float(self, el: etree._Element) -> None:
+    def _float(self, el: etree._Element, sections: list[tuple[str, str]], name: str = "") -> None:
+        """Caption and cells of a table, figure, box …: they count in the section the float is placed in (none for
+        PMC's floats-group) and are titled by the float's label ("Table 2"), else its caption's title, else what
+        it is ("Table"): a reader of a statement from a cell sees where it came from, even without a caption."""
+        if el.tag in _FLOATS:
+            name = _float_name(el) or name
         for child in el:
             tag = child.tag
             if not isinstance(tag, str):
@@ -474,13 +479,13 @@ class _BodyWalker:
             if tag == "caption":
                 # title and paragraphs of a caption read as one block, separated by spaces
                 parts = [text_of(c) for c in child if isinstance(c.tag, str)]
-                self._emit(" ".join(p for p in parts if p), [], "caption")
+                self._emit(" ".join(p for p in parts if p), sections, "caption", name)
             elif tag in _BLOCKS:
-                self._block(child, [], "caption")
+                self._block(child, sections, "caption", name)
             elif tag == "alternatives" or tag not in _SKIP_TEXT:  # PLOS wraps tables in <alternatives>
-                self._float(child)
+                self._float(child, sections, name)
 
-    def _block(self, el: etree._Element, sections: list[tuple[str, str]], kind: str) -> None:
+    def _block(self, el: etree._Element, sections: list[tuple[str, str]], kind: str, float_name: str = "") -> None:
         floats: list[etree._Element] = []
         # (only an element with children can hold a float: two blocks in three are table cells without any)
         for inner in el.iter(*_FLOATS, *_SKIP_TEXT) if len(el) else ():
@@ -489,25 +494,19 @@ class _BodyWalker:
             floats.append(inner)
         for inner in floats:
             _detach(inner)
-        self._emit(text_of(el), sections, kind)
+        self._emit(text_of(el), sections, kind, float_name)
         for inner in floats:
             if inner.tag in _FLOATS:
-                self._float(inner)
+                self._float(inner, sections, float_name)
 
-    def _emit(self, marked: str, sections: list[tuple[str, str]], kind: str) -> None:
+    def _emit(self, marked: str, sections: list[tuple[str, str]], kind: str, float_name: str = "") -> None:
         if not marked:
             return
         text, callouts = self._unmark(marked)
         if not text:
             return
-        section, title = "other", ""
-        if kind == "body":
-            for sec_type, sec_title in sections:
-                norm = normalise_section(sec_title, sec_type)
-                if norm != "other":
-                    section = norm
-                    break
-            title = next((t for _, t in reversed(sections) if t), "")
+        section = section_of(sections)
+        title = float_name or next((t for _, t in reversed(sections) if t), "")
         self.doc.paragraphs.append(Paragraph(text=text, section=section, section_title=title, kind=kind,
                                              callouts=callouts))
 
@@ -585,6 +584,23 @@ class _BodyWalker:
 
 
 _CLOSING = {"[": "]", "(": ")"}
+_MARKER = re.compile("\ufdd0\\d+\ufdd1|\ufdd2")
+_FLOAT_KINDS = {"fig": "Figure", "fig-group": "Figure", "table-wrap": "Table", "table-wrap-group": "Table",
+                "boxed-text": "Box", "supplementary-material": "Supplementary material",
+                "chem-struct-wrap": "Chemical structure"}
+
+
+def _float_name(el: etree._Element) -> str:
+    """What a reader calls a float: its label ("Table 2"), else its caption's title (cut at 80 characters), else its
+    kind ("Table"). Callout markers in a title are left out (the callouts themselves are in the caption's text)."""
+    label = _MARKER.sub("", text_of(el.find("label"))).strip(" .:")
+    if label:
+        return label
+    caption = el.find("caption")
+    title = _MARKER.sub("", text_of(caption.find("title"))).strip() if caption is not None else ""
+    if len(title) > 80:
+        title = title[:79].rsplit(" ", 1)[0] + "…"
+    return title or _FLOAT_KINDS.get(el.tag, "")
 _MARK = re.compile("\ufdd0(\\d+)\ufdd1|\ufdd2")
 
 

@@ -47,4 +47,38 @@ def normalise_section(title: str, sec_type: str = "") -> str:
     return "other"
 
 
+# A heading that is nothing but a section's name ("3.7. Discussion", "Materials and Methods", "CONCLUSIONS"): where
+# a subsection is titled so, it names its section whatever its parent is called ("3. Results" › "3.7. Discussion").
+_NUMBERING = re.compile(r"^\s*(?:(?:\d+|[IVXivx]+|[A-Za-z])[.)]?)(?:\.\d+)*[.)]?\s+")
+_SECTION_NAME = re.compile(
+    r"(introduction|background|methods?|methodology|materials?(?: and|,| &) methods?|methods? and materials?|"
+    r"(?:patients|subjects|participants) and methods|experimental(?: section| procedures?)?|results?|findings|"
+    r"results and discussion|discussion|conclusions?|discussion and conclusions?|concluding remarks)", re.I)
+# Keyword matches below the outermost heading only count in short headings: in "4.10.4. Possibility of
+# Patient-Specific Photoreceptor Cell Replacement" (a review's subsection) "patient" does not make it methods.
+_SHORT_HEADING_WORDS = 3
+
+
+def is_section_name(title: str) -> bool:
+    """Whether ``title`` is, apart from its numbering and punctuation, just the name of a section."""
+    t = _NUMBERING.sub("", title or "").strip(" .:;")
+    return bool(t) and _SECTION_NAME.fullmatch(" ".join(t.split())) is not None
+
+
+def section_of(headings: list[tuple[str, str]]) -> str:
+    """One of ``SECTIONS`` for a paragraph under ``headings`` ((sec_type, title), outermost first).
+
+    The innermost heading that names a section outright (a known ``sec-type`` or a title such as "Discussion")
+    decides; else the outermost heading whose words name one; below the outermost, only short headings'
+    words count ("Statistical analysis" under an untitled or "Study 1" section)."""
+    for sec_type, title in reversed(headings):
+        if (sec_type or "").strip().lower() in _SEC_TYPE or is_section_name(title):
+            return normalise_section(title, sec_type)
+    for depth, (sec_type, title) in enumerate(headings):
+        norm = normalise_section(title, sec_type)
+        if norm != "other" and (depth == 0 or len(_NUMBERING.sub("", title).split()) <= _SHORT_HEADING_WORDS):
+            return norm
+    return "other"
+
+
 assert set(s for s, _ in _TITLE_RULES) | {"other"} == set(SECTIONS)
