@@ -46,6 +46,10 @@ def test_home_to_report_to_references(page: object, base: str) -> None:
     assert "tab=references" in page.url
     assert page.locator("ol.refs li").count() > 5
     assert page.locator("ol.refs .tallies").count() > 0
+    # A labelled reference shows its label once ("12. Smith …"), not after the list's own number ("12. 12. Smith").
+    labelled = page.locator("ol.refs li.labelled").first
+    assert labelled.locator(".label").inner_text().strip()
+    assert labelled.evaluate("li => getComputedStyle(li).listStyleType") == "none"
 
 
 def test_search_shows_each_sentence_once(page: object, base: str) -> None:
