@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from citelens.check import CheckInputError, decode_text, parse_reference_list, work_warnings
+from citelens.check import CheckInputError, decode_text, parse_reference_list, warnings_for
 from citelens.references.identifiers import normalise_doi
 from citelens.references.resolve import find_matching_work, record_from_reference
 from citelens.serialize import as_dict, notice_json, statement_json
@@ -190,10 +190,19 @@ def collection_rows(store: Store, collection_id: int, sort: str = "position", de
     """Every work of the collection with its tallies, notices and warnings (the ``CollectionItem`` shape)."""
     if sort not in SORT_KEYS:
         raise ValueError(f"sort must be one of {', '.join(SORT_KEYS)}")
+    from citelens.stance import recommended_min_confidence
+
+    # Heavy contrast is counted on the labels the installed model is sure of (as work_warnings counts it); the
+    # threshold and every work's tallies are read once for the whole collection.
+    threshold = recommended_min_confidence()
+    found = [(item, as_dict(store.get_work(item.doi or item.work_id or "")) if (item.doi or item.work_id) else None)
+             for item in store.collection_items(collection_id)]
+    ids = [w["id"] for _item, w in found if w]
+    tallies = store.tallies_of_works(ids)
+    sure = store.tallies_of_works(ids, min_confidence=threshold) if threshold is not None else {}
     rows = []
-    for item in store.collection_items(collection_id):
-        work = as_dict(store.get_work(item.doi or item.work_id or "")) if (item.doi or item.work_id) else None
-        t = as_dict(store.tallies(work["id"])) if work else {}
+    for item, work in found:
+        t = as_dict(tallies[work["id"]]) if work else {}
         rows.append({
             "position": item.position, "doi": (work or {}).get("doi") or item.doi, "work_id": work["id"] if work else None,
             "title": (work or {}).get("title") or item.label, "year": (work or {}).get("year"), "found": work is not None,
@@ -201,7 +210,8 @@ def collection_rows(store: Store, collection_id: int, sort: str = "position", de
             "mentioning": t.get("mentioning", 0), "total": t.get("total", 0),
             "citing_publications": t.get("citing_publications", 0), "retracted": bool(work and work["retracted"]),
             "notices": [notice_json(n)["status"] for n in (work or {}).get("notices", [])],
-            "warnings": work_warnings(store, work, t) if work else [],
+            "warnings": warnings_for(work, t, as_dict(sure[work["id"]]) if threshold is not None else None)
+            if work else [],
         })
     if sort != "position":
         def value(r: dict[str, Any]) -> Any:

@@ -124,6 +124,12 @@ class CitationReader(abc.ABC):
         (a curator's correction always counts as set), so totals do not change. ``exclude_self``: without
         self-citations (citing publications: those with a statement that is not one)."""
 
+    def tallies_of_works(self, work_ids: Sequence[str], *, min_confidence: float | None = None
+                         ) -> dict[str, Tallies]:
+        """:meth:`tallies` of each of ``work_ids`` (every one of them a key), read together where the backend can
+        (a collection's page counts its 200 works in a few queries, not a few per work)."""
+        return {w: self.tallies(w, min_confidence=min_confidence) for w in work_ids}
+
     @abc.abstractmethod
     def section_tallies(self, work_id: str, *, min_confidence: float | None = None) -> dict[str, StanceCounts]:
         """{section: counts} for the five sections (and any other section name stored)."""

@@ -1105,6 +1105,12 @@ class SQLStore(ProfileQueries, Store):
                 counted[r["stance"]] = counted.get(r["stance"], 0) + int(r["n"])
         return _tallies(counted, int(total["publications_not_self" if exclude_self else "publications"]))
 
+    def tallies_of_works(self, work_ids: Sequence[str], *, min_confidence: float | None = None
+                         ) -> dict[str, Tallies]:
+        ns = {w: self._wid(w) for w in work_ids}
+        counted = self._tallies_of_works(sorted(set(ns.values())), min_confidence)
+        return {w: counted.get(n) or _tallies({}, 0) for w, n in ns.items()}
+
     def _recount_tallies(self, wid: int, min_confidence: float | None, exclude_self: bool) -> Tallies:
         """Tallies recounted from the statements (an index older than schema 9, read as it is)."""
         counted: dict[str, int] = {}
@@ -1400,14 +1406,21 @@ class SQLStore(ProfileQueries, Store):
             # the sure evidence first, then the rest by confidence (see _relevance_ids).
             ids = self._relevance_ids(wid, extra, args, float(min_confidence), limit, offset,
                                       mentioning_only=stance == "mentioning")
-            by_id = {r["id"]: r for r in self._rows(
-                f"SELECT {self._SELECT_STATEMENT} FROM statements s{self._STATEMENT_JOINS}"
-                f" WHERE s.id IN ({','.join('?' * len(ids))})", ids)} if ids else {}
-            return int(total or 0), [self._statement(by_id[i]) for i in ids if i in by_id]
-        rows = self._rows(f"SELECT {self._SELECT_STATEMENT} FROM statements s{self._STATEMENT_JOINS}"
-                          f" WHERE s.cited_work_id = ?{extra} ORDER BY {order} LIMIT ? OFFSET ?",
-                          (wid, *args, limit, offset))
-        return int(total or 0), [self._statement(r) for r in rows]
+        else:
+            # The page's ids first, from the statements alone (the order's index covers them), then their rows:
+            # with the joins in one query, every row OFFSET skips was joined to its sentence, article and
+            # reference first — page 160 of 100 for a work with 17,168 statements took 84 ms, the ids 0.7 ms.
+            ids = [int(r["id"]) for r in self._rows(
+                f"SELECT s.id FROM statements s WHERE s.cited_work_id = ?{extra} ORDER BY {order} LIMIT ? OFFSET ?",
+                (wid, *args, limit, offset))]
+        return int(total or 0), self._statements_in_order(ids)
+
+    def _statements_in_order(self, ids: Sequence[int]) -> list[Statement]:
+        """The statements ``ids``, in that order (with their sentence, citing article, reference and cited work)."""
+        by_id = {r["id"]: r for r in self._rows(
+            f"SELECT {self._SELECT_STATEMENT} FROM statements s{self._STATEMENT_JOINS}"
+            f" WHERE s.id IN ({','.join('?' * len(ids))})", ids)} if ids else {}
+        return [self._statement(by_id[i]) for i in ids if i in by_id]
 
     def _relevance_ids(self, wid: int, extra: str, args: Sequence[Any], threshold: float, limit: int, offset: int,
                        *, mentioning_only: bool) -> list[int]:
@@ -1608,11 +1621,16 @@ class SQLStore(ProfileQueries, Store):
         marks = ",".join("?" * len(ids))
         arrived = self._arrival("s")
         before, bounds = (f" AND {arrived} < ?", (since, until)) if until else ("", (since,))
-        rows = self._rows(
-            f"SELECT {self._SELECT_STATEMENT}, {arrived} AS arrived FROM statements s{self._STATEMENT_JOINS}"
+        # The newest ids first, then their rows: one query joined every statement of the works (a collection
+        # holding much-cited works has 100,000s) to its sentence and reference before sorting them; 139 → 60 ms
+        # for a collection of 200 works with the 20 most cited of 1 M statements.
+        newest = self._rows(
+            f"SELECT s.id, {arrived} AS arrived FROM statements s JOIN documents d ON d.id = s.document_id"
             f" WHERE s.cited_work_id IN ({marks}) AND {arrived} >= ?{before}"
             f" ORDER BY {arrived} DESC, s.id DESC LIMIT ?", (*ids, *bounds, limit))
-        return [(r["arrived"], self._statement(r)) for r in rows]
+        statements = self._statements_in_order([int(r["id"]) for r in newest])
+        when = {int(r["id"]): r["arrived"] for r in newest}
+        return [(when[int(st.id)], st) for st in statements]
 
     def _arrival(self, table: str) -> str:
         """When a statement (``table`` "s") or notice ("n") arrived: when first stored (schema 11; a re-ingested
