@@ -19,6 +19,11 @@ index then also gets authors (see ``add_people``), added once to an existing ind
 
 ``--journals-only`` runs the journal scenarios alone (section "web-journals"): the synthetic index's works
 then get journals (see ``add_journals``), once; goal: journal page p99 < 200 ms.
+
+``--pages-only`` runs the pages that had no scenario (section "web-pages"): one statement, search with a common
+word and with ``-word``, a collection of 200 works (page, API, Atom feed, alerts) and deep pages of the most cited
+work's statements; the index then gets notices, corrections, recent arrivals and the collection (see
+``add_integrity``), once. Goal: p99 < 200 ms.
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ _VOCAB = ("gene expression protein cell model data analysis results method study
 WORDS = tuple(_VOCAB.split())
 SECTIONS = ("introduction", "methods", "results", "discussion", "other")
 STANCE_W = (("mentioning", 0.86), ("supporting", 0.10), ("contrasting", 0.04))
+BENCH_COLLECTION = "Bench reading list"  # add_integrity's collection
 
 
 def _sentence(rng: random.Random, n: int) -> str:
@@ -222,6 +228,148 @@ def add_journals(path: Path, seed: int = 19) -> dict[str, int]:
     conn.execute("ANALYZE")
     conn.close()
     return {"journals": n_journals, "works": n_works}
+
+
+def add_integrity(path: Path, seed: int = 29) -> dict[str, int]:
+    """Give the index what the integrity features read, once: editorial notices (retractions, corrections,
+    expressions of concern) on 2 of the 20 most cited works and on ~400 others, each from a notice article of
+    its own; 2,500 citing articles (50,000 statements) that arrived in November 2026, for the alerts' windows;
+    2,200 statements corrected by a curator through the store (200 of them citing the top-20 works, one in ten
+    corrected twice: a history); and a collection of 200 works (the top-20, 30 with a notice, 145 others and 5
+    DOIs not in the index)."""
+    from citelens.store import open_store
+    from citelens.store.sql import SQLStore
+
+    conn = sqlite3.connect(path)
+    if conn.execute("SELECT COUNT(*) FROM collections WHERE name = ?", (BENCH_COLLECTION,)).fetchone()[0]:
+        conn.close()
+        return {}
+    rng = random.Random(seed)
+    n_docs = conn.execute("SELECT COUNT(*) FROM documents WHERE source LIKE 'bench%'").fetchone()[0]
+    n_cited = conn.execute("SELECT MAX(id) FROM works").fetchone()[0] - n_docs
+    max_work = conn.execute("SELECT MAX(id) FROM works").fetchone()[0]
+    # Above the documents add_people gives cited works (ids n_docs + 1 … n_docs + 20,000), whichever runs first.
+    doc0 = max(conn.execute("SELECT MAX(id) FROM documents").fetchone()[0], n_docs + 20_000)
+    kinds = (("retraction", "retracted-article"), ("correction", "corrected-article"),
+             ("expression-of-concern", "object-of-concern"))
+    targets = [(n_docs + 3, 0), (n_docs + 11, 2)] + [(n_docs + k, (k // 50) % 3) for k in range(21, 20_001, 50)]
+    works, docs, notices = [], [], []
+    for i, (target, kind) in enumerate(targets, 1):
+        title = f"{kinds[kind][0].capitalize()} notice {i}"
+        at = f"2026-{10 + i % 2:02d}-{1 + i % 28:02d}T{i % 24:02d}:00:00+00:00"
+        works.append((max_work + i, f"10.5555/notice.{i}", title, title.lower(), title.lower().replace(" ", "")[:24],
+                      "[]", "", 2026, "Journal of Benchmarks", "article"))
+        docs.append((doc0 + i, f"doi:10.5555/notice.{i}", f"notice{i}.xml", "jats", max_work + i,
+                     f"10.5555/notice.{i}", title, 2026, "Journal of Benchmarks", at))
+        notices.append((doc0 + i, max_work + i, target, kinds[kind][0], kinds[kind][1], f"10.5555/notice.{i}", title,
+                        "2026"))
+    recent = [(f"2026-11-{6 + k * 28 // 2500:02d}T{k % 24:02d}:{k % 60:02d}:00+00:00", d)
+              for k, d in enumerate(range(n_docs - 2499, n_docs + 1))]
+    with conn:
+        conn.executemany("INSERT INTO works (id, doi, title, title_norm, title_key, authors_json, first_author, year,"
+                         " container, kind) VALUES (?,?,?,?,?,?,?,?,?,?)", works)
+        conn.executemany("INSERT INTO documents (id, identity, source, format, work_id, doi, title, year, journal,"
+                         " ingested_at) VALUES (?,?,?,?,?,?,?,?,?,?)", docs)
+        conn.executemany("INSERT INTO notices (document_id, notice_work_id, target_work_id, kind, relation, doi,"
+                         " title, date) VALUES (?,?,?,?,?,?,?,?)", notices)
+        conn.executemany("UPDATE documents SET ingested_at = ? WHERE id = ?", recent)
+    hot_ids = [r[0] for r in conn.execute(
+        f"SELECT id FROM statements WHERE cited_work_id BETWEEN {n_docs + 1} AND {n_docs + 20}")]
+    n_statements = conn.execute("SELECT MAX(id) FROM statements").fetchone()[0]
+    conn.close()
+    corrected = rng.sample(range(1, n_statements + 1), 2_000) + rng.sample(hot_ids, 200)
+    store = open_store(path)
+    assert isinstance(store, SQLStore)
+    n_corrections = 0
+    for sid in corrected:
+        for _ in range(2 if rng.random() < 0.1 else 1):
+            st = store.get_statement(sid)
+            assert st is not None
+            new = rng.choice([s for s, _w in STANCE_W if s != st.type])
+            store.correct_statement(sid, new, "bench-curator", "label checked by hand")
+            n_corrections += 1
+    in_index = ([f"10.5555/bench.{n_docs + k}" for k in range(1, 21)]
+                + [f"10.5555/bench.{t}" for t, _k in rng.sample(targets[2:], 30)]
+                + [f"10.5555/bench.{n_docs + k}" for k in rng.sample(range(21, n_cited + 1), 145)])
+    items = [(doi, None, "") for doi in in_index] + [(f"10.5555/missing.{k}", None, "") for k in range(5)]
+    rng.shuffle(items)
+    store.create_collection(BENCH_COLLECTION, "bench", items)
+    store.close()
+    conn = sqlite3.connect(path)
+    conn.execute("ANALYZE")
+    conn.close()
+    return {"notices": len(notices), "recent_documents": len(recent), "statements_corrected": len(corrected),
+            "corrections": n_corrections, "collection_items": len(items)}
+
+
+def pages_paths(db: Path, n: int = 400, seed: int = 31) -> dict[str, list[str]]:
+    """The pages without a scenario before: one statement (20 % of them corrected), search with a common word
+    and with ``-word``, the collection (page, API, Atom feed and alerts) and deep pages of the most cited work's
+    statements. Needs :func:`add_integrity`."""
+    conn = sqlite3.connect(db)
+    n_docs = conn.execute("SELECT COUNT(*) FROM documents WHERE source LIKE 'bench%'").fetchone()[0]
+    n_statements = conn.execute("SELECT MAX(id) FROM statements").fetchone()[0]
+    corrected = [r[0] for r in conn.execute("SELECT id FROM statements WHERE corrected_by IS NOT NULL ORDER BY id")]
+    cid = conn.execute("SELECT id FROM collections WHERE name = ?", (BENCH_COLLECTION,)).fetchone()[0]
+    hot_n = conn.execute("SELECT COUNT(*) FROM statements WHERE cited_work_id = ?", (n_docs + 1,)).fetchone()[0]
+    conn.close()
+    rng = random.Random(seed)
+    hot, retracted = f"10.5555/bench.{n_docs + 1}", f"10.5555/bench.{n_docs + 3}"
+    ids = [rng.choice(corrected) if rng.random() < 0.2 else rng.randint(1, n_statements) for _ in range(n)]
+    words = [w for w in WORDS if len(w) > 5]
+    one = [rng.choice(words) for _ in range(n)]
+    minus = [f"{rng.choice(words)}+-{rng.choice(words)}" for _ in range(n)]
+    # Pages 1/2 … the last of the most cited work's statements, 100 a page (the API's largest page).
+    last = -(-hot_n // 100)
+    deep = [rng.randint(last // 2, last) for _ in range(n)]
+    feed = f"/collections/{cid}/feed.atom"
+    return {
+        "statement page (mixed: 20% corrected)": [f"/statements/{i}" for i in ids],
+        "statement API (mixed: 20% corrected)": [f"/api/statements/{i}" for i in ids],
+        "search page, one common word": [f"/search?q={w}" for w in one],
+        "search API, one common word": [f"/api/search?q={w}" for w in one],
+        "search page, a word and -word": [f"/search?q={q}" for q in minus],
+        "search API, a word and -word": [f"/api/search?q={q}" for q in minus],
+        "collection page (200 works)": [f"/collections/{cid}"] * n,
+        "collection page sorted by total, descending": [f"/collections/{cid}?sort=total&order=desc"] * n,
+        "collection API (200 works)": [f"/api/collections/{cid}"] * n,
+        "collection Atom feed, November 2026": [f"{feed}?since=2026-11-01&until=2026-12-01"] * n,
+        "collection Atom feed, since 2000 (all history)": [f"{feed}?since=2000-01-01"] * n,
+        "collection alerts API, one week": [f"/api/collections/{cid}/alerts?since=2026-11-10&until=2026-11-17"] * n,
+        "citations API, deep pages of the most cited work (100 a page)": [
+            f"/api/citations/{hot}?per_page=100&page={p}" for p in deep],
+        "citations API, deep pages, newest first": [
+            f"/api/citations/{hot}?per_page=100&page={p}&sort=newest" for p in deep],
+        "citations API, deep pages, sure labels only": [
+            f"/api/citations/{hot}?per_page=100&page={p}&min_confidence=auto" for p in deep],
+        "report page, deep pages of the most cited work, newest first": [
+            f"/reports/{hot}?sort=newest&page={rng.randint(250, 500)}" for _ in range(n)],
+        "report page of a retracted top-20 work (banner)": [f"/reports/{retracted}"] * n,
+    }
+
+
+def _pages_note(db: Path) -> str:
+    """What the index holds for the pages scenarios (see ``add_integrity``)."""
+    conn = sqlite3.connect(db)
+
+    def one(sql: str) -> int:
+        return int(conn.execute(sql).fetchone()[0])
+
+    n = {"notices": one("SELECT COUNT(*) FROM notices"),
+         "retractions": one("SELECT COUNT(*) FROM notices WHERE kind = 'retraction'"),
+         "corrections": one("SELECT COUNT(*) FROM corrections"),
+         "corrected": one("SELECT COUNT(*) FROM statements WHERE corrected_by IS NOT NULL"),
+         "items": one(f"SELECT COUNT(*) FROM collection_items i JOIN collections c ON c.id = i.collection_id"
+                      f" WHERE c.name = '{BENCH_COLLECTION}'"),
+         "november": one("SELECT COUNT(*) FROM documents WHERE source LIKE 'bench%' AND ingested_at >= '2026-11'")}
+    conn.close()
+    return (f"Integrity data (see `add_integrity`): {n['notices']:,} editorial notices ({n['retractions']:,}"
+            f" retractions, one of them on the third most cited work), {n['corrections']:,} curator corrections on"
+            f" {n['corrected']:,} statements, {n['november']:,} citing articles that arrived in November 2026, and a"
+            f" collection of {n['items']} DOIs (the 20 most cited works among them). \"Deep pages\" are pages from"
+            " the middle to the end of the most cited work's statements (offset 8,500–17,100). Search, statement,"
+            " collection and citations-API responses are computed on every request in either server"
+            " configuration, so they run once (without the cache).")
 
 
 def journal_paths(db: Path, n: int = 400, seed: int = 23) -> dict[str, list[str]]:
@@ -623,6 +771,9 @@ def main() -> None:
                     help="author and institution scenarios only (section web-people)")
     ap.add_argument("--journals-only", action="store_true",
                     help="journal scenarios only (section web-journals), no cache and default cache")
+    ap.add_argument("--pages-only", action="store_true",
+                    help="statement, search, collection and deep-paging scenarios only (section web-pages); the"
+                         " index gets notices, corrections, recent arrivals and a collection (add_integrity), once")
     ap.add_argument("--pg", default="", metavar="URL",
                     help="benchmark PostgreSQL instead: the index is built (once) in schema bench_web_<statements>"
                          " of the server at URL, and served with --db <that schema's URL>")
@@ -660,6 +811,9 @@ def main() -> None:
     journals = add_journals(Path(db)) if a.journals_only and not a.pg else {}
     if journals:
         print(f"  added journals: {journals}", flush=True)
+    integrity = add_integrity(Path(db)) if a.pages_only and not a.pg else {}
+    if integrity:
+        print(f"  added notices, corrections, arrivals and a collection: {integrity}", flush=True)
     if a.pg:
         size_mb = _pg_schema_bytes(str(db)) / 1e6
         workdir = Path(tempfile.mkdtemp(prefix="citelens-bench-web-"))
@@ -673,6 +827,8 @@ def main() -> None:
         scen = people_paths(Path(db))
     if a.journals_only:
         scen = journal_paths(Path(db))
+    if a.pages_only:
+        scen = pages_paths(Path(db))
     if a.only:
         prefixes = tuple(x.strip() for x in a.only.split(",") if x.strip())
         scen = {k: v for k, v in scen.items() if k.startswith(prefixes)}
@@ -686,7 +842,10 @@ def main() -> None:
         env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "CITELENS_CACHE_SECONDS": cache_s}
         with serving(db, port, env) as server:
             for name, paths in scen.items():
-                uncached = name.startswith(("statement search", "search page"))
+                # Search, statements, collections and the citations API read the store on every request: the
+                # counts cache does not serve them.
+                uncached = name.startswith(("statement search", "search page", "search API", "statement page",
+                                            "statement API", "collection", "citations API"))
                 if uncached and cache_s != "0":
                     continue  # search does not use the counts cache
                 res = _run_scenario(workdir, port, paths, a, server.pid)
@@ -696,14 +855,17 @@ def main() -> None:
     from benchmarks._report import machine, write_section
 
     goal = {"tallies": 50.0, "scite tallies": 50.0, "report": 200.0, "home page": 200.0, "author": 200.0,
-            "institution": 200.0, "journal": 200.0}
-    flag = " --people-only" if a.people_only else " --journals-only" if a.journals_only else ""
+            "institution": 200.0, "journal": 200.0, "statement page": 200.0, "statement API": 200.0,
+            "search page,": 200.0, "search API,": 200.0, "collection": 200.0, "citations API": 200.0}
+    flag = " --people-only" if a.people_only else " --journals-only" if a.journals_only else \
+        " --pages-only" if a.pages_only else ""
     flag += "".join(f" --{k} {v}" for k, v in (("db", a.db), ("pg", a.pg), ("statements", a.statements),
                                                           ("only", a.only), ("caches", a.caches),
                                                           ("seconds", a.seconds), ("requests", a.requests))
                     if v != ap.get_default(k))
     lines = [
         "## Web: " + ("author and institution pages" if a.people_only else "journal pages" if a.journals_only
+                      else "statement, search and collection pages, deep citation pages" if a.pages_only
                       else "report page and tallies API") + " under load"
         + (f" ({a.statements:,} statements, {'PostgreSQL' if a.pg else 'SQLite'})" if a.section != "web" else ""),
         "",
@@ -730,6 +892,7 @@ def main() -> None:
         f" was {load[0]:.1f} at the start and {os.getloadavg()[0]:.1f} at the end of this run (2 CPUs).",
         "",
         *([_journal_note(db), ""] if a.journals_only else []),
+        *([_pages_note(db), ""] if a.pages_only else []),
         "| scenario | requests | errors | req/s | p50 ms | p90 ms | p99 ms | max ms | server CPU ms/request |"
         " goal (p99) |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
@@ -743,7 +906,7 @@ def main() -> None:
     print(md)
     if not a.no_write:
         section = a.section if a.section != "web" else "web-people" if a.people_only else \
-            "web-journals" if a.journals_only else "web"
+            "web-journals" if a.journals_only else "web-pages" if a.pages_only else "web"
         print(f"wrote {write_section(section, md)}")
 
 
