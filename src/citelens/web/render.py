@@ -180,11 +180,13 @@ def safe_filename(stem: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", stem)[:80].strip("._") or "references"
 
 
-MODEL_CARD = Path(__file__).resolve().parents[3] / "docs" / "model-card.md"
+# docs/model-card.md, shipped in the package (a symlink in the source tree, a copy in a wheel), so an installed server
+# has its /model-card page and the figures the labels page quotes.
+MODEL_CARD = Path(__file__).resolve().parents[1] / "stance" / "model-card.md"
 
 
 def model_summary() -> dict[str, Any]:
-    """The default stance model's name and its model card (from a source checkout, where there is one).
+    """The default stance model's name and its model card.
 
     The measured figures are quoted from the card's "Status" paragraph, never written down twice.
     """
