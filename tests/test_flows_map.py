@@ -87,3 +87,15 @@ def test_map_geometry() -> None:
     assert heavy["d"].startswith("M360.0 168.0Q") and heavy["colour"] == "#1a7f37" and heavy["width"] > light["width"]
     assert light["colour"] == MENTIONING and light["d"] != heavy["d"]  # the other direction bends the other way
     assert g["backdrop"].startswith("M") and set(g["backdrop"]) <= set("MHVZ0123456789. -")
+
+
+def test_a_label_near_the_right_edge_is_placed_left_of_its_point() -> None:
+    """"Southwest Medical University" (Luzhou, 105° E) was cut off at the map's right edge."""
+    m = {"points": [{"id": "w", "label": "Sorbonne Université", "lat": 48.8, "lng": 2.3, "statements": 2.0},
+                    {"id": "e", "label": "Southwest Medical University", "lat": 28.9, "lng": 170.0,
+                     "statements": 1.0}], "arcs": []}
+    g = map_svg(m, width=720)
+    west, east = g["labels"]
+    assert west["anchor"] == "start" and west["x"] > g["points"][0]["x"]
+    assert east["anchor"] == "end" and east["x"] < g["points"][1]["x"]
+    assert east["x"] - 5.6 * len(east["text"]) >= 0

@@ -186,22 +186,27 @@ def map_svg(m: dict[str, Any], width: int = 720) -> dict[str, Any]:
                  + [{"x1": 0, "y1": y, "x2": width, "y2": y} for y in
                     (_project(lat, 0, width, height)[1] for lat in (60, 30, 0, -30))])
     return {"width": width, "height": height, "backdrop": _backdrop(width, height), "graticule": graticule,
-            "points": points, "labels": _labels(points), "arcs": arcs}
+            "points": points, "labels": _labels(points, width), "arcs": arcs}
 
 
-def _labels(points: list[dict[str, Any]], most: int = 8) -> list[dict[str, Any]]:
-    """Labels for the biggest points, right of each, skipping one that would overlap a label already placed
-    (each point's title and the table name them all)."""
+def _labels(points: list[dict[str, Any]], width: float = 720, most: int = 8) -> list[dict[str, Any]]:
+    """Labels for the biggest points, right of each (left of a point near the map's right edge, where the label
+    was cut off: "Southwest Medical Universi"), skipping one that would overlap a label already placed (each
+    point's title and the table name them all)."""
     placed: list[tuple[float, float, float, float]] = []
     out = []
     for p in points:
         text = p["label"] if len(p["label"]) <= 28 else p["label"][:27] + "…"
-        x, y = p["x"] + p["r"] + 2, p["y"] + 4
-        box = (x, y - 10, x + 5.6 * len(text), y + 3)  # about 5.6 px a character at 10 px
+        span = 5.6 * len(text)  # about 5.6 px a character at 10 px
+        x, y, anchor = p["x"] + p["r"] + 2, p["y"] + 4, "start"
+        if x + span > width:
+            x, anchor = p["x"] - p["r"] - 2, "end"
+        left = x if anchor == "start" else x - span
+        box = (left, y - 10, left + span, y + 3)
         if any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed):
             continue
         placed.append(box)
-        out.append({"x": round(x, 1), "y": round(y, 1), "text": text})
+        out.append({"x": round(x, 1), "y": round(y, 1), "text": text, "anchor": anchor})
         if len(out) == most:
             break
     return out
