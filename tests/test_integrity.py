@@ -232,3 +232,35 @@ def test_cards_say_who_set_a_curated_label_not_how_sure_the_model_was(client: Te
     client.post(f"/statements/{st.id}/correct", data={"csrf_token": tok, "type": "supporting"})
     card = client.get(f"/statements/{st.id}").text.split('<dt>Current label</dt>')[1].split("</dd>")[0]
     assert "% sure" not in card and "by alice" in card
+
+
+def test_a_papers_reference_list_in_the_api_and_the_cli(client: TestClient) -> None:
+    """The References tab had no JSON and no command: an editor's system or a script could not ask which works a
+    paper cites, how each was matched, and which of them are retracted. GET /api/references/{doi} and
+    `citelens report --references` give the tab's list, through the same function, in one shape."""
+    body = client.get(f"/api/references/{LATER_DOI}").json()
+    assert (body["doi"], body["year"], body["full_text"]) == (LATER_DOI, 2023, True)
+    assert body["total"] == len(body["references"]) > 1
+    assert [r["position"] for r in body["references"]] == list(range(1, body["total"] + 1))
+    retracted = [r for r in body["references"] if r["retracted"]]
+    assert [(r["matched_doi"], r["retracted_in"], r["cited_after_retraction"]) for r in retracted] == [
+        (CITED, 2022, "after")]
+    assert retracted[0]["notices"][0]["status"] == "Retracted" and retracted[0]["total"] >= 1
+    same_year = client.get(f"/api/references/{SAME_YEAR_DOI}").json()
+    assert [r["cited_after_retraction"] for r in same_year["references"] if r["retracted"]] == ["same-year"]
+    cited_only = client.get(f"/api/references/{CITED}").json()
+    assert (cited_only["full_text"], cited_only["total"], cited_only["references"]) == (False, 0, [])
+    assert client.get("/api/references/10.5555/not-here").status_code == 404
+    assert client.get(f"/api/references/{LATER_DOI}?min_confidence=2").status_code == 400
+    sure = client.get(f"/api/references/{LATER_DOI}?min_confidence=auto").json()
+    assert sure["min_confidence"] is not None and sure["total"] == body["total"]
+
+    result = CliRunner().invoke(main, ["report", LATER_DOI, "--references", "--db", str(client.db_path),  # type: ignore[attr-defined]
+                                       "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == body
+    result = CliRunner().invoke(main, ["report", LATER_DOI, "--references", "--db", str(client.db_path)])  # type: ignore[attr-defined]
+    assert result.exit_code == 0 and "Retracted" in result.stdout and "cited after the retraction" in result.stdout
+    result = CliRunner().invoke(main, ["report", LATER_DOI, "--references", "--type", "supporting",
+                                       "--db", str(client.db_path)])  # type: ignore[attr-defined]
+    assert result.exit_code == 2 and "do not apply" in result.output

@@ -323,6 +323,80 @@ class CheckResults(BaseModel):
     references: list[CheckedReference]
 
 
+class ReferenceListEntry(BaseModel):
+    """One entry of a paper's own reference list (the report page's References tab, ``GET /api/references/{doi}``,
+    ``citelens report --references --json``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    position: int = Field(description="1-based, in the article's order")
+    key: str = Field(description="the reference's id in the article (JATS `ref/@id`, TEI `xml:id`)")
+    label: str = Field(description="the label the article prints (\"12\", \"Smith 2001a\"), if any")
+    raw: str = Field(description="the reference as printed")
+    title: str
+    year: int | None
+    doi: str = Field(description="the DOI the reference itself gives, if any")
+    found: bool = Field(description="has a work in the index (resolution_method says how; `new`: the work was first"
+                                    " recorded from this reference)")
+    work_id: str | None
+    matched_doi: str | None
+    matched_title: str | None
+    resolution_method: str | None = Field(description="doi | pmid | pmcid | fuzzy | new")
+    resolution: str = Field(description="how it was matched, in plain words")
+    supporting: int | None = Field(description="the cited work's tallies over the whole index (at min_confidence)")
+    contrasting: int | None
+    mentioning: int | None
+    total: int | None
+    retracted: bool
+    retracted_in: int | None = Field(description="the year of the cited work's earliest retraction notice")
+    cited_after_retraction: str | None = Field(description="after | same-year | before, against this paper's year;"
+                                                           " null when not retracted or a year is unknown")
+    notices: list[EditorialNotice]
+
+
+class ReferenceList(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    doi: str
+    work_id: str
+    title: str
+    year: int | None
+    full_text: bool = Field(description="the index holds this paper's full text; false: it is only cited, and its"
+                                        " reference list is unknown (empty)")
+    min_confidence: float | None = Field(None, description="the threshold the tallies count by, if any")
+    total: int
+    references: list[ReferenceListEntry]
+
+
+def reference_entry_json(position: int, ref: Mapping[str, Any], citing_year: int | None) -> dict[str, Any]:
+    """A ``reference_list`` entry (:mod:`citelens.reference_list`) in the ``ReferenceListEntry`` shape."""
+    from citelens.rules import cited_after_retraction
+
+    t = ref.get("tallies") or {}
+    found = bool(ref.get("work_id"))
+    notices = ref.get("notices") or []
+    return {"position": position, "key": ref.get("key") or "", "label": ref.get("label") or "",
+            "raw": ref.get("raw") or "", "title": ref.get("title") or "", "year": ref.get("year"),
+            "doi": ref.get("doi") or "", "found": found, "work_id": ref.get("work_id") or None,
+            "matched_doi": (ref.get("cited_doi") or None) if found else None,
+            "matched_title": (ref.get("cited_title") or None) if found else None,
+            "resolution_method": ref.get("method") or None,
+            "resolution": resolution_words(ref.get("method"), ref.get("score")) if found else "not resolved",
+            "supporting": t.get("supporting"), "contrasting": t.get("contrasting"),
+            "mentioning": t.get("mentioning"), "total": t.get("total"),
+            "retracted": ref.get("retracted_in") is not None or any(_get(n, "kind") == "retraction" for n in notices),
+            "retracted_in": ref.get("retracted_in"),
+            "cited_after_retraction": cited_after_retraction(citing_year, ref.get("retracted_in")),
+            "notices": [notice_json(n) for n in notices]}
+
+
+def reference_list_json(work: Mapping[str, Any], refs: list[dict[str, Any]],
+                        min_confidence: float | None = None) -> dict[str, Any]:
+    """A paper's reference list in the ``ReferenceList`` shape."""
+    return {"doi": work.get("doi") or "", "work_id": work["id"], "title": work.get("title") or "",
+            "year": work.get("year"), "full_text": bool(work.get("full_text_source")),
+            "min_confidence": min_confidence, "total": len(refs),
+            "references": [reference_entry_json(i, r, work.get("year")) for i, r in enumerate(refs, start=1)]}
+
+
 class CollectionItem(BaseModel):
     """One work of a collection (its page, CSV export and ``GET /api/collections/{id}``)."""
 

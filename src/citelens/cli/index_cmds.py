@@ -37,6 +37,7 @@ from citelens.cli.terminal import clip, safe
 from citelens.document import MAX_ROW_ID
 from citelens.errors import CiteLensError, StoreError
 from citelens.pipeline import AUTO_MAX_JOBS, AUTO_MIN_INPUTS, resolve_jobs
+from citelens.reference_list import reference_list
 from citelens.rules import corrections_in_force
 from citelens.serialize import (
     AUTHOR_EXPORT_FIELDS,
@@ -47,6 +48,7 @@ from citelens.serialize import (
     cited_notice_fields,
     correction_export_json,
     csv_cells,
+    reference_list_json,
     statement_json,
 )
 from citelens.spreadsheet import safe_row
@@ -219,26 +221,40 @@ def _summary_when_interrupted(summary: Any, as_json: bool) -> Iterator[None]:
               help="Statements listed (0: the tallies only).")
 @click.option("--offset", default=0, type=click.IntRange(0, MAX_ROW_ID),
               help="Statements skipped first (paging: the text output ends with the next page's --offset).")
+@click.option("--references", "show_references", is_flag=True,
+              help="The paper's own reference list instead (the report page's References tab): each entry's matched"
+                   " work, how it was matched, its notices and tallies (at --min-confidence); --json: the shape of"
+                   " GET /api/references/{doi}.")
 def report(ident: str, db: str, as_json: bool, stance: str | None, section: str | None, exclude_self: bool,
            min_confidence: str | None, year_from: int | None, year_to: int | None, sort: str, limit: int,
-           offset: int) -> None:
+           offset: int, show_references: bool) -> None:
     """How has a work been cited? Tallies, tallies by section and the citation statements.
 
     IDENT is a DOI (with or without https://doi.org/), a work id (W123), a PMID (26635547, PMID:26635547) or a
     PMCID (PMC4712345). Exit 3 when the index does not hold it. The statements are filtered, sorted and paged as
     GET /api/citations does (--type, --section, --exclude-self, --year-from/--year-to, --sort, --limit/--offset);
-    the tallies above them count every statement.
+    the tallies above them count every statement. --references lists what the paper itself cites instead, when
+    its full text is in the index (a retracted reference is flagged and dated against the paper's year).
 
     Example: citelens report 10.1523/jneurosci.3428-15.2015 --db index.db --type contrasting --min-confidence auto
     """
     if not ident.strip():
         raise click.BadParameter("IDENT is empty: give a DOI, work id, PMID or PMCID", param_hint="IDENT")
+    if show_references and (stance or section or exclude_self or year_from or year_to or sort != "relevance"
+                            or offset):
+        raise click.UsageError("--references lists the paper's reference list: the statement filters (--type,"
+                               " --section, --exclude-self, --year-from/--year-to, --sort, --offset) do not apply")
     check_years(year_from, year_to)
     threshold = parse_min_confidence(min_confidence)
     store = open_index(db, must_exist=True, readonly=True)
     work = store.get_work(ident)
     if work is None:
         exit_not_found(as_json, {"id": ident}, f"no work {safe(ident)} in {safe(db)}")
+    if show_references:
+        refs = reference_list(store, work.id, threshold)
+        store.close()
+        _print_references(reference_list_json(as_dict(work), refs, threshold), as_json)
+        return
     tallies = store.tallies(work.id, min_confidence=threshold)
     by_section = store.section_tallies(work.id, min_confidence=threshold)
     # Without a threshold, the text output also says how many labels pass the model's own (as the page does).
@@ -301,6 +317,33 @@ def report(ident: str, db: str, as_json: bool, stance: str | None, section: str 
     elif not total and (stance or section or exclude_self or year_from or year_to):
         # The tallies above count every statement: say that the list is empty because of the filters.
         c.print("\nNo citation statements match these filters.")
+
+
+def _print_references(body: dict[str, Any], as_json: bool) -> None:
+    """``report --references``: the ReferenceList shape as JSON, or one block per entry."""
+    if as_json:
+        dump_json(body)
+        return
+    threshold_line(body["min_confidence"])
+    c = console()
+    c.print(f"[bold]{safe(body['title'] or '(untitled)')}[/] ({body['year'] or '?'}) · {body['doi'] or body['work_id']}")
+    if not body["full_text"]:
+        c.print("Only cited so far: this index has no full text of this paper, so it does not know its references.")
+        return
+    c.print(f"{body['total']} reference{'s' * (body['total'] != 1)}")
+    timing = {"after": "cited after the retraction", "same-year": "cited in the year of the retraction"}
+    for r in body["references"]:
+        label = r["label"] or str(r["position"])
+        c.print(f"\n[bold]{safe(label)}.[/] {safe(clip(r['raw'] or r['title'], 300))}")
+        for n in r["notices"]:
+            when = timing.get(r["cited_after_retraction"] or "") if n["type"] == "retraction" else None
+            c.print(f"  [bold red]{safe(n['status'])}[/]{' ' + safe(n['date']) if n['date'] else ''}"
+                    f"{' · ' + when if when else ''}")
+        if r["found"]:
+            c.print(f"  → {safe(clip(r['matched_title'] or r['matched_doi'] or r['work_id'], 100))}"
+                    f" · {r['matched_doi'] or r['work_id']} · {safe(r['resolution'])}")
+            c.print(f"    [green]supporting {r['supporting']}[/] · [red]contrasting {r['contrasting']}[/] ·"
+                    f" mentioning {r['mentioning']} · total {r['total']}")
 
 
 def _below(statement: dict[str, Any], threshold: float | None) -> bool:

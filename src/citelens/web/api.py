@@ -18,6 +18,7 @@ from citelens import serialize as S
 from citelens.document import STANCES, Author
 from citelens.errors import NotFoundError
 from citelens.institutions import find_institutions
+from citelens.reference_list import reference_list
 from citelens.references.identifiers import normalise_doi
 from citelens.references.resolve import WorkRecord, find_matching_work
 from citelens.store import AUTHOR_WORK_SORTS
@@ -222,6 +223,18 @@ def api_router(ctx: WebContext) -> APIRouter:
         links = page_links(request, response, f"/api/citations/{doi_path(work['doi'] or work['id'])}", pg, per, total)
         return {"doi": work["doi"], "work_id": work["id"], "total": total, "page": pg, "per_page": per, **links,
                 "min_confidence": filters["min_confidence"], "citations": [S.statement_json(x) for x in rows]}
+
+    @r.get("/references/{doi:path}", tags=["works"], responses=_ok(S.ReferenceList),
+           summary="A paper's own reference list: each entry's matched work, its notices and tallies",
+           description="The report page's References tab: the references of a paper whose full text is in the index,"
+                       " in its order, each with the work it resolved to and how, that work's editorial notices (a"
+                       " retracted one dated against this paper's year) and its tallies, counted at `min_confidence`"
+                       " when given. A paper the index only knows as cited has `full_text: false` and no references.")
+    def references(doi: str, min_confidence: str | None = MIN_CONFIDENCE) -> dict[str, Any]:
+        work = ctx.require_work(doi)
+        threshold = min_confidence_param(min_confidence)
+        refs = reference_list(ctx.store(), work["id"], threshold, ctx.tallies_of)
+        return S.reference_list_json(work, refs, threshold)
 
     @r.get("/search", tags=["statements"], summary="Full-text search over citation statements",
            responses=_ok(S.SearchPage))

@@ -15,6 +15,7 @@ from citelens import serialize as S
 from citelens.check import CheckInputError, check_references, parse_reference_list
 from citelens.document import STANCES
 from citelens.errors import NotFoundError
+from citelens.reference_list import reference_list
 from citelens.rules import cited_after_retraction, retraction_year
 from citelens.serialize import as_dict
 from citelens.store import AUTHOR_WORK_SORTS
@@ -121,13 +122,9 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
         references: list[dict[str, Any]] = []
         total, statements = 0, list[dict[str, Any]]()
         if tab == "references":
-            references = as_dict(s.references_of(work["id"]))
-            for ref in references:
-                ref["tallies"] = ctx.tallies_of(ref["work_id"], threshold) if ref.get("work_id") else None
-                # A reference to a retracted (or corrected, or questioned) work is what an editor or integrity
-                # team reads a reference list for; retracted_in dates it against this paper's year.
-                ref["notices"] = as_dict(s.notices(ref["work_id"])) if ref.get("work_id") else []
-                ref["retracted_in"] = retraction_year(ref["notices"])
+            # A reference to a retracted (or corrected, or questioned) work is what an editor or integrity team
+            # reads a reference list for; retracted_in dates it against this paper's year.
+            references = reference_list(s, work["id"], threshold, ctx.tallies_of)
         else:
             total, statements = ctx.citations(work["id"], limit=size, offset=(pg - 1) * size, **filters)
         n_refs = s.reference_count(work["id"])
