@@ -15,6 +15,7 @@ from citelens.errors import NotFoundError
 from citelens.pipeline import Pipeline, read_bytes_input
 from citelens.references.resolve import WorkRecord
 from citelens.store import Correction, Statement, Store, Tallies, export_row, open_store
+from citelens.store.query import Term, parse_query
 from tally_check import assert_tallies_match_statements
 
 CITING_TEMPLATE = """<?xml version="1.0"?>
@@ -142,6 +143,11 @@ def test_search_filters_and_safe_queries(pipeline: Pipeline, mini_jats: bytes) -
     assert store.search_statements("-barnes")[0] == barnes[0]
     assert store.search_statements("zzzunknown OR barnes -contrast")[0] == without[0]
     assert store.search_statements("growth-arrest")[0] == total  # a hyphen inside a word is no exclusion
+    # a term or a group repeated is read once: 250 copies of "arre*" fit in 500 characters, and each copy was another
+    # pass over the index (6 s on the demo, minutes on a large index)
+    assert parse_query("arre*" * 250 + " OR arre*arre* OR x -y -y") == [
+        [Term(("arre",), prefix=True)], [Term(("x",)), Term(("y",), excluded=True)]]
+    assert store.search_statements("arre*" * 250)[0] == store.search_statements("arre* OR arre*")[0] == total
     # engine syntax characters in user input never raise
     for q in ['"unbalanced', "NEAR(", "a OR", "*", "col:umn", "AND AND", "-x", "a -", "- -", "-* x", "a -\"\"",
               "'); DROP TABLE works;--",

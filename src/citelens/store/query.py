@@ -59,4 +59,12 @@ def parse_query(query: str) -> list[list[Term]]:
             if core:
                 groups[-1].append(Term(core, prefix=word.endswith("*"), excluded=excluded))
     # Leaving out needs something to leave it out of: a group of exclusions alone finds its words instead.
-    return [g if any(not t.excluded for t in g) else [replace(t, excluded=False) for t in g] for g in groups if g]
+    found = [g if any(not t.excluded for t in g) else [replace(t, excluded=False) for t in g] for g in groups if g]
+    # A term twice in a group, or a group twice, changes nothing but the work: each is kept once, in order. Each
+    # copy was another pass over the index: "a*" 250 times (500 characters) took 6 s on the 7,000-statement demo.
+    unique: list[list[Term]] = []
+    for g in found:
+        g = list(dict.fromkeys(g))
+        if g not in unique:
+            unique.append(g)
+    return unique
