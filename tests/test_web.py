@@ -509,6 +509,36 @@ def test_correction_needs_sign_in(rw_client: TestClient) -> None:
     assert r.status_code == 403
 
 
+def test_guessing_curator_tokens_is_slowed_per_address(index_db: Path) -> None:
+    # Curator tokens are chosen by people; with no limit a script tried 50 tokens in 0.05 s.
+    with TestClient(create_app(index_db, settings())) as c:
+        assert [sign_in(c, token=f"guess{i}") for i in range(10)] == [401] * 10
+        tok = csrf(c.get("/login").text)
+        r = c.post("/login", data={"csrf_token": tok, "name": "alice", "token": "alice-token", "next": "/"})
+        assert r.status_code == 429 and 0 < int(r.headers["Retry-After"]) <= 900  # the right token waits too
+        assert "Too many failed sign-ins from this address; try again in 15 minutes." in r.text
+
+
+def test_a_session_ends_when_its_curator_token_changes(index_db: Path, tmp_path: Path) -> None:
+    # The session named only the curator: after a leaked token was replaced, a session signed in with it went on
+    # correcting statements for its 8 hours.
+    db = tmp_path / "index.db"
+    db.write_bytes(index_db.read_bytes())
+    with TestClient(create_app(db, settings())) as c:
+        assert sign_in(c) == 303
+        cookie = c.cookies["citelens_session"]
+        assert c.post("/statements/1/correct", data={"csrf_token": csrf(c.get("/statements/1").text),
+                                                     "type": "supporting"}, follow_redirects=False).status_code == 303
+    rotated = Settings(api_token="api-secret", curators={"alice": "new-token"}, secret_key="test-key")
+    with TestClient(create_app(db, rotated)) as c:
+        c.cookies.set("citelens_session", cookie)
+        page = c.get("/statements/1").text
+        assert "Correct the type" not in page and "Sign out" not in page
+        r = c.post("/statements/1/correct", data={"csrf_token": csrf(c.get("/login").text), "type": "mentioning"})
+        assert r.status_code == 403
+        assert sign_in(c, token="new-token") == 303 and "Correct the type" in c.get("/statements/1").text
+
+
 def test_login_redirect_is_local_only(client: TestClient) -> None:
     tok = csrf(client.get("/login").text)
     r = client.post("/login", data={"csrf_token": tok, "name": "alice", "token": "alice-token",

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import hmac
+import math
 import secrets
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -80,9 +84,44 @@ def safe_next(nxt: str | None) -> str:
     return "/"
 
 
+class FailedSignIns:
+    """Failed curator sign-ins per client address, for the last ``window`` seconds: after ``limit`` of them that
+    address waits until the oldest is ``window`` old. Curator tokens are chosen by people ("change-me"), and
+    guessing was otherwise as fast as the server answers. In memory, per process; the table is bounded, dropping
+    the address seen longest ago, so a flood of addresses cannot grow it."""
+
+    def __init__(self, limit: int = 10, window: float = 900.0, addresses: int = 10_000) -> None:
+        self.limit, self.window, self.addresses = limit, window, addresses
+        self._seen: OrderedDict[str, list[float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def wait(self, client: str) -> int:
+        """Seconds ``client`` must wait before trying again (0: it may try now)."""
+        now = time.monotonic()
+        with self._lock:
+            times = [t for t in self._seen.get(client, ()) if now - t < self.window]
+            if not times:
+                self._seen.pop(client, None)
+                return 0
+            self._seen[client] = times
+            return max(1, math.ceil(times[0] + self.window - now)) if len(times) >= self.limit else 0
+
+    def failed(self, client: str) -> None:
+        with self._lock:
+            self._seen.setdefault(client, []).append(time.monotonic())
+            self._seen.move_to_end(client)
+            while len(self._seen) > self.addresses:
+                self._seen.popitem(last=False)
+
+    def forget(self, client: str) -> None:
+        with self._lock:
+            self._seen.pop(client, None)
+
+
 def auth_router(ctx: WebContext) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     settings = ctx.settings
+    failures = FailedSignIns()
 
     @router.get("/login", response_class=HTMLResponse)
     def login_form(request: Request) -> HTMLResponse:
@@ -95,14 +134,25 @@ def auth_router(ctx: WebContext) -> APIRouter:
         name = str(form.get("name") or "").strip()
         token = str(form.get("token") or "")
         nxt = safe_next(str(form.get("next") or ""))
+        client = request.client.host if request.client else ""
+        wait = failures.wait(client)
+        if wait:
+            refused = ctx.page(request, "login.html", {
+                "next": nxt, "name": name, "error": f"Too many failed sign-ins from this address; try again in"
+                f" {-(-wait // 60)} minute{'' if wait <= 60 else 's'}."}, 429)
+            refused.headers["Retry-After"] = str(wait)
+            return refused
         expected = settings.curators.get(name)
         # Compare even for unknown names so timing does not reveal which curator names exist.
         ok = hmac.compare_digest(token.encode(), (expected or secrets.token_urlsafe(16)).encode()) and expected
         if not ok:
+            failures.failed(client)
             return ctx.page(request, "login.html", {"next": nxt, "error": "Unknown curator name or wrong token.",
                                                     "name": name}, 401)
+        failures.forget(client)
         request.session.clear()  # new session id material on privilege change
         request.session["curator"] = name
+        request.session["curator_key"] = ctx.curator_key(name)
         request.session["csrf"] = secrets.token_urlsafe(32)
         return RedirectResponse(nxt, status_code=303)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import hmac
 import math
 import os
 import secrets
@@ -267,11 +268,20 @@ class WebContext:
             sess["csrf"] = tok
         return tok
 
+    def curator_key(self, name: str) -> str:
+        """What a session keeps of the token ``name`` signed in with (a keyed hash, never the token): a session
+        signed in before the token changed, or the curator was removed, no longer counts."""
+        token = self.settings.curators.get(name) or ""
+        return hmac.new(self.settings.secret_key.encode(), f"{name}\0{token}".encode(), hashlib.sha256).hexdigest()
+
     def curator(self, request: Request) -> str | None:
-        name = self.session_of(request).get("curator")
-        return name if name and name in self.settings.curators else None
+        sess = self.session_of(request)
+        name = sess.get("curator")
+        if not name or name not in self.settings.curators:
+            return None
+        return name if hmac.compare_digest(str(sess.get("curator_key") or ""), self.curator_key(name)) else None
 
     def page(self, request: Request, name: str, ctx: dict[str, Any], status: int = 200) -> HTMLResponse:
-        ctx = {**ctx, "request": request, "curator": self.session_of(request).get("curator"),
+        ctx = {**ctx, "request": request, "curator": self.curator(request),
                "csrf_token": self.session_csrf(request), "sign_in_enabled": bool(self.settings.curators)}
         return HTMLResponse(self.env.get_template(name).render(ctx), status_code=status)
