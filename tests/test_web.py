@@ -286,6 +286,14 @@ def test_search_statements_highlights(client: TestClient) -> None:
     assert "stmt-supporting" in html and "stmt-mentioning" not in html
 
 
+def test_a_query_over_the_limit_is_searched_by_its_start_and_says_so(client: TestClient) -> None:
+    """The page cut a query at 500 characters without a word (the API refuses it with a 400)."""
+    html = client.get("/search", params={"q": "sentinel " + "x" * 600}).text
+    assert 'id="q-cut"' in html and re.search(r'id="result-count">0', html)
+    html = client.get("/search", params={"q": "sentinel"}).text
+    assert 'id="q-cut"' not in html
+
+
 def test_search_links_carry_the_threshold(client: TestClient) -> None:
     """With "only labels the model is sure of", a search result's links to the cited and citing works' reports
     carry it, so the report counts the way the result did (as the author, institution and journal pages' do)."""

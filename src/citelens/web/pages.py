@@ -19,6 +19,7 @@ from citelens.reference_list import reference_list
 from citelens.rules import cited_after_retraction, retraction_year
 from citelens.serialize import as_dict
 from citelens.store import AUTHOR_WORK_SORTS
+from citelens.store.query import MAX_QUERY_CHARS
 from citelens.web import render
 from citelens.web.auth import check_csrf
 from citelens.web.context import WebContext, confident_threshold
@@ -220,7 +221,9 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
 
     @r.get("/search", response_class=HTMLResponse)
     def search_page(request: Request) -> HTMLResponse:
-        q = (request.query_params.get("q") or "").strip()[:500]
+        asked = (request.query_params.get("q") or "").strip()
+        # The API refuses a longer q (400); a page searches its start and says so (the box holds 500 anyway).
+        q, q_cut = asked[:MAX_QUERY_CHARS].strip(), len(asked) > MAX_QUERY_CHARS
         kind = choice_param(request.query_params, "kind", ("statements", "papers"), "statements")
         filters = parse_filters(request.query_params, allow_sort=False)
         pg = ctx.page_number(request.query_params)
@@ -253,7 +256,7 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
             institutions = [h.to_dict() for h in ctx.store().find_institutions(q, limit=5)] if finders else []
         base_q = {k: v for k, v in request.query_params.items() if k != "page" and v}
         conf_q = min_confidence_query(request.query_params)[1]
-        return ctx.page(request, "search.html", {"q": q, "kind": kind, "filters": filters, "conf_q": conf_q,
+        return ctx.page(request, "search.html", {"q": q, "q_cut": q_cut, "kind": kind, "filters": filters, "conf_q": conf_q,
                                                  "groups": groups,
                                                  "papers": papers, "more_papers": more_papers,
                                                  "people": people, "journals": journals, "institutions": institutions,
