@@ -25,7 +25,17 @@ from citelens.cli.options import INDEX_PATH
 @click.option("--log-level", default="warning", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]),
               help="What the server logs on stderr (info: one line per request).")
-def serve(db: str, host: str, port: int, workers: int, log_level: str) -> None:
+@click.option("--root-path", default="", envvar="CITELENS_ROOT_PATH", metavar="PREFIX",
+              help="The path prefix a reverse proxy serves CiteLens under, e.g. /citelens for"
+                   " https://host/citelens/ (the proxy strips it before passing the request on)."
+                   " Env: CITELENS_ROOT_PATH.")
+@click.option("--forwarded-allow-ips", default="127.0.0.1,::1", show_default=True,
+              envvar="CITELENS_FORWARDED_ALLOW_IPS", metavar="IPS",
+              help="Proxies (comma-separated addresses or networks, * for any) whose X-Forwarded-Proto and"
+                   " X-Forwarded-For are believed: the https scheme and the client address of the feed's and"
+                   " badge page's absolute links and the access log. Env: CITELENS_FORWARDED_ALLOW_IPS.")
+def serve(db: str, host: str, port: int, workers: int, log_level: str, root_path: str,
+          forwarded_allow_ips: str) -> None:
     """Serve report pages, search, reference check, badges and the JSON API.
 
     Configuration comes from the environment: CITELENS_API_TOKEN (bearer token for API writes),
@@ -55,6 +65,11 @@ def serve(db: str, host: str, port: int, workers: int, log_level: str) -> None:
     except StoreError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
+    try:
+        root_path = _root_path(root_path)
+    except ValueError as exc:
+        click.echo(f"error: --root-path (CITELENS_ROOT_PATH): {exc}", err=True)
+        sys.exit(EXIT_USAGE)
     cannot_listen = _cannot_listen(host, port)
     if cannot_listen:
         click.echo(f"error: could not listen on {host}:{port}: {cannot_listen}", err=True)
@@ -64,21 +79,24 @@ def serve(db: str, host: str, port: int, workers: int, log_level: str) -> None:
         from citelens.store.postgres import redacted
 
         shown = redacted(db)  # never print a password
-    click.echo(f"CiteLens serving {shown} on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
+    under = f" (pages link under {root_path}/)" if root_path else ""
+    click.echo(f"CiteLens serving {shown} on http://{host}:{port}/{under} (Ctrl-C to stop)", err=True)
+    # The same for one process and for several; proxy headers are read from the proxies named only.
+    served = {"host": host, "port": port, "log_level": log_level, "server_header": False, "root_path": root_path,
+              "proxy_headers": True, "forwarded_allow_ips": forwarded_allow_ips}
     from uvicorn.config import STARTUP_FAILURE
 
     try:
         if workers == 1:
             from citelens.web.app import create_app
 
-            uvicorn.run(create_app(db), host=host, port=port, log_level=log_level, server_header=False)
+            uvicorn.run(create_app(db), **served)  # type: ignore[arg-type]
         else:
             # Several processes need an import string; the factory reads the path from the environment.
             import os
 
             os.environ["CITELENS_DB"] = db if is_postgres_url(db) else str(Path(db).resolve())
-            uvicorn.run("citelens.web.app:app_from_env", factory=True, host=host, port=port, workers=workers,
-                        log_level=log_level, server_header=False)
+            uvicorn.run("citelens.web.app:app_from_env", factory=True, workers=workers, **served)  # type: ignore[arg-type]
     except SystemExit as exc:
         # uvicorn ends with its own 3 when it cannot listen (it has logged why), which is "not found" here.
         if type(exc) is not SystemExit or exc.code != STARTUP_FAILURE:
@@ -107,3 +125,14 @@ def _cannot_listen(host: str, port: int) -> str | None:
             hint = " (choose another --port)" if exc.errno in (errno.EADDRINUSE, errno.EACCES) else ""
             return f"{exc.strerror or exc}{hint}"
     return None
+
+
+def _root_path(raw: str) -> str:
+    """``--root-path`` as ASGI wants it: "" or "/a/b" (a leading slash, none at the end). A full URL or a query is
+    refused: the proxy's host is not the app's business, and links made from "https://…" would point nowhere."""
+    value = raw.strip()
+    if not value or value == "/":
+        return ""
+    if "://" in value or "?" in value or "#" in value or any(c.isspace() for c in value):
+        raise ValueError(f"give the path alone, such as /citelens, not {raw!r}")
+    return "/" + value.strip("/")

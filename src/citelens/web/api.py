@@ -37,6 +37,7 @@ from citelens.web.errors import (
     min_confidence_param,
     parse_filters,
 )
+from citelens.web.paths import prefix
 
 EXAMPLE_DOI = "10.1038/nn1525"
 # works[] of GET /api/authors/{id} per page, at most and by default: every work of all but the most prolific.
@@ -86,7 +87,7 @@ def page_links(request: Request, response: Response, path: str, page: int, per_p
     kept = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
 
     def at(n: int) -> str:
-        return f"{path}?{urlencode([*kept, ('page', str(n))])}"
+        return f"{prefix(request.scope)}{path}?{urlencode([*kept, ('page', str(n))])}"
 
     nxt, prev = link_header(response, at, page, pages)
     return {"pages": pages, "next": nxt, "prev": prev}
@@ -292,7 +293,7 @@ def api_router(ctx: WebContext) -> APIRouter:
     @r.get("/authors/{author_id}", tags=["authors"],
            summary="An author: works in the index with tallies, aggregate tallies, co-authors, affiliations",
            responses=_ok(S.AuthorProfile))
-    def author(response: Response,
+    def author(request: Request, response: Response,
                author_id: str = Path(..., max_length=40, description="author id (digits)", examples=["109"]),
                sort: str = Query("newest", description="order of works[]: " + ", ".join(AUTHOR_WORK_SORTS)),
                page: int = Query(1, description="page of works[], from 1"),
@@ -318,7 +319,7 @@ def api_router(ctx: WebContext) -> APIRouter:
         if threshold is not None:
             query["min_confidence"] = str(min_confidence).strip()
         pages = ctx.page_count(profile["works_total"], per_page)
-        nxt, _prev = link_header(response, lambda n: f"/api/authors/{author_id}?{urlencode({**query, 'page': n})}",
+        nxt, _prev = link_header(response, lambda n: f"{prefix(request.scope)}/api/authors/{author_id}?{urlencode({**query, 'page': n})}",
                                  page, pages)
         return {**profile, "works_page": page, "works_per_page": per_page, "works_pages": pages, "works_next": nxt}
 

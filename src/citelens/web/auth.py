@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from citelens.serialize import Error
 from citelens.web.context import WebContext
 from citelens.web.errors import BadRequest, BlankIsDefaultRoute
+from citelens.web.paths import prefix
 
 
 def check_csrf(request: Request, sent: str | None) -> None:
@@ -154,13 +155,14 @@ def auth_router(ctx: WebContext) -> APIRouter:
         request.session["curator"] = name
         request.session["curator_key"] = ctx.curator_key(name)
         request.session["csrf"] = secrets.token_urlsafe(32)
-        return RedirectResponse(nxt, status_code=303)
+        # A next page from our own links carries the prefix already; the default start page does not.
+        return RedirectResponse(nxt if nxt != "/" else prefix(request.scope) + "/", status_code=303)
 
     @router.post("/logout")
     async def logout(request: Request) -> Response:
         form = await request.form(max_files=0, max_fields=5, max_part_size=4096)
         check_csrf(request, str(form.get("csrf_token") or ""))
         request.session.clear()
-        return RedirectResponse("/", status_code=303)
+        return RedirectResponse(prefix(request.scope) + "/", status_code=303)
 
     return router

@@ -45,6 +45,7 @@ from citelens.web.auth import check_csrf, token_router
 from citelens.web.context import WebContext
 from citelens.web.errors import BadRequest, BlankIsDefaultRoute, NotFound, choice_param
 from citelens.web.pages import read_upload_form
+from citelens.web.paths import prefix
 
 
 def collections_router(ctx: WebContext) -> APIRouter:
@@ -116,7 +117,7 @@ def collections_router(ctx: WebContext) -> APIRouter:
             c = await run_in_threadpool(create, name, curator, data, filename)
         except (CheckInputError, BadRequest) as exc:
             return again(str(exc)[:500], 400)
-        return RedirectResponse(f"/collections/{c['id']}", status_code=303)
+        return RedirectResponse(f"{prefix(request.scope)}/collections/{c['id']}", status_code=303)
 
     @r.post("/collections/{collection_id}/items", include_in_schema=False, response_model=None)
     async def add_page(request: Request, collection_id: int) -> Response:
@@ -132,7 +133,7 @@ def collections_router(ctx: WebContext) -> APIRouter:
             added, already = await run_in_threadpool(add, collection_id, data, filename)
         except CheckInputError as exc:
             raise BadRequest(str(exc)[:500]) from None
-        return RedirectResponse(f"/collections/{collection_id}?added={added}&already={already}", status_code=303)
+        return RedirectResponse(f"{prefix(request.scope)}/collections/{collection_id}?added={added}&already={already}", status_code=303)
 
     @r.post("/collections/{collection_id}/items/remove", include_in_schema=False, response_model=None)
     async def remove_page(request: Request, collection_id: int) -> Response:
@@ -143,7 +144,7 @@ def collections_router(ctx: WebContext) -> APIRouter:
         except ValueError:
             raise BadRequest("position must be a whole number (the row to remove)") from None
         removed, _missing = await run_in_threadpool(remove, collection_id, [], [position])
-        return RedirectResponse(f"/collections/{collection_id}?removed={removed}", status_code=303)
+        return RedirectResponse(f"{prefix(request.scope)}/collections/{collection_id}?removed={removed}", status_code=303)
 
     @r.get("/collections/{collection_id}.csv", include_in_schema=False)
     def collection_csv_file(request: Request, collection_id: int) -> Response:

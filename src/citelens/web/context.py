@@ -16,6 +16,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -31,9 +32,12 @@ from citelens.store import Store, open_store
 from citelens.web import render
 from citelens.web.connections import ThreadStores, short_lived
 from citelens.web.errors import BadRequest, NotFound, int_param
+from citelens.web.paths import prefix, route_path
 from citelens.web.settings import Settings
 
 WEB_DIR = Path(__file__).resolve().parent
+# The path prefix of the request whose page is being rendered (web.paths); "" at the root of the host.
+_ROOT: ContextVar[str] = ContextVar("citelens_root_path", default="")
 SORT_LABELS = {"relevance": "Most relevant", "newest": "Newest first", "oldest": "Oldest first",
                "confidence": "Highest confidence"}
 STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
@@ -145,12 +149,16 @@ class WebContext:
         self.env = Environment(loader=FileSystemLoader(str(WEB_DIR / "templates")),
                                autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True)
         self.env.globals.update(
-            STANCES=STANCES, SECTIONS=SECTIONS, SORT_LABELS=SORT_LABELS, report_path=render.report_path,
+            # Paths the templates write start with the request's prefix (``root()``): the page is being rendered
+            # for ``_ROOT``'s request (set around the render in ``page``), macros imported without context included.
+            root=_ROOT.get, report_path=lambda ident: _ROOT.get() + render.report_path(ident),
+            STANCES=STANCES, SECTIONS=SECTIONS, SORT_LABELS=SORT_LABELS,
             highlight_callout=render.highlight_callout, highlight_snippet=render.highlight_snippet,
             STANCE_LABELS=render.STANCE_LABELS, resolution_words=render.resolution_words,
             evidence_words=render.evidence_words, sure_percent=render.sure_percent, confident_threshold=confident_threshold,
             counted_stance=counted_stance, cited_after_retraction=cited_after_retraction,
-            asset=lambda name: f"/static/{name}?v={self.static[name][2]}" if name in self.static else f"/static/{name}")
+            asset=lambda name: _ROOT.get() + (f"/static/{name}?v={self.static[name][2]}" if name in self.static
+                                              else f"/static/{name}"))
 
     # ------------------------------------------------------------------------------------------ store
     def store(self) -> Store:
@@ -283,5 +291,13 @@ class WebContext:
 
     def page(self, request: Request, name: str, ctx: dict[str, Any], status: int = 200) -> HTMLResponse:
         ctx = {**ctx, "request": request, "curator": self.curator(request),
-               "csrf_token": self.session_csrf(request), "sign_in_enabled": bool(self.settings.curators)}
-        return HTMLResponse(self.env.get_template(name).render(ctx), status_code=status)
+               "csrf_token": self.session_csrf(request), "sign_in_enabled": bool(self.settings.curators),
+               # This page's own address, prefix included (the sign-in link comes back to it).
+               "here": prefix(request.scope) + route_path(request.scope)
+               + (f"?{request.url.query}" if request.url.query else "")}
+        token = _ROOT.set(prefix(request.scope))
+        try:
+            html = self.env.get_template(name).render(ctx)
+        finally:
+            _ROOT.reset(token)
+        return HTMLResponse(html, status_code=status)

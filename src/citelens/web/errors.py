@@ -20,6 +20,7 @@ from citelens.errors import StoreError
 from citelens.serialize import Error
 from citelens.store.base import MAX_ROW_ID
 from citelens.store.records import CITATION_SORTS
+from citelens.web.paths import route_path
 
 log = logging.getLogger("citelens.web")
 
@@ -225,10 +226,10 @@ def install_error_handlers(app: FastAPI, render_page: Callable[[Request, int, st
     status, message)`` for everything else."""
 
     def error(request: Request, status: int, message: str) -> Response:
-        if request.url.path == BADGE_PATH:
+        if route_path(request.scope) == BADGE_PATH:
             return render_badge(status, message if status < 500 else
                                 "index busy" if status == 503 else "server error")  # no internals on an image
-        if is_json_path(request.url.path):
+        if is_json_path(route_path(request.scope)):
             return JSONResponse({"error": message, "status": status}, status_code=status)
         return render_page(request, status, message)
 
@@ -247,9 +248,9 @@ def install_error_handlers(app: FastAPI, render_page: Callable[[Request, int, st
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         details = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()]
-        if request.url.path == BADGE_PATH:
+        if route_path(request.scope) == BADGE_PATH:
             return error(request, 422, "; ".join(parameter_problem(e) for e in exc.errors()))
-        if is_json_path(request.url.path):
+        if is_json_path(route_path(request.scope)):
             return JSONResponse({"error": "invalid request", "status": 422, "details": details}, status_code=422)
         return error(request, 400, "invalid request: " + "; ".join(d["msg"] for d in details))
 

@@ -23,6 +23,7 @@ from citelens.web.errors import (
     min_confidence_param,
     min_confidence_query,
 )
+from citelens.web.paths import prefix
 
 
 def journals_router(ctx: WebContext) -> APIRouter:
@@ -48,7 +49,7 @@ def journals_router(ctx: WebContext) -> APIRouter:
         canonical = j["issn"] or j["eissn"]
         if ident != canonical:  # the query (the threshold) goes along
             query = f"?{request.url.query}" if request.url.query else ""
-            return RedirectResponse(f"/journals/{canonical}{query}", status_code=301)
+            return RedirectResponse(f"{prefix(request.scope)}/journals/{canonical}{query}", status_code=301)
         return ctx.page(request, "journal.html", {"j": j, "threshold": threshold, "conf_q": conf_q})
 
     @r.get("/api/journals", tags=["journals"], summary="Find journals by ISSN, e-ISSN, title or abbreviation",

@@ -9,6 +9,7 @@ from typing import Any
 from starlette.datastructures import MutableHeaders
 
 from citelens.web.errors import BodyTooLarge
+from citelens.web.paths import route_path
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self';"
        " form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
@@ -43,7 +44,7 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path: str = scope["path"]
+        path = route_path(scope)  # under a --root-path prefix too
         allowed = cors_methods(path)
         if scope["method"] == "OPTIONS":
             await self._preflight(scope, send, allowed)
@@ -134,7 +135,7 @@ class ConditionalGet:
         self.badge_path = badge_path
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        path = scope.get("path", "")
+        path = route_path(scope)
         if scope["type"] != "http" or scope["method"] != "GET" or not (
                 self.is_json_path(path) or path == self.badge_path):
             await self.app(scope, receive, send)
@@ -199,7 +200,7 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         declared = next((v for k, v in scope.get("headers", []) if k == b"content-length"), b"")
-        if declared.isdigit() and int(declared) > self.max_bytes and scope["path"] not in self.page_paths:
+        if declared.isdigit() and int(declared) > self.max_bytes and route_path(scope) not in self.page_paths:
             # Refuse before reading anything (the upload pages explain the limit themselves).
             body = json.dumps({"error": self.too_large, "status": 413}).encode()
             await send({"type": "http.response.start", "status": 413,

@@ -35,6 +35,7 @@ from citelens.web.errors import (
 )
 from citelens.web.journals import journal_issn_of
 from citelens.web.middleware import UPLOAD_FRAMING_BYTES
+from citelens.web.paths import prefix
 
 # A ROR id ("0", six base-32 characters, a two-digit checksum), bare or as its address (https://ror.org/ID, which
 # `citelens institution` also takes), in any case: the id's characters are case-insensitive, the index keeps them
@@ -191,7 +192,7 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
         bare = bare_ror_id(ror)
         if bare and bare != ror:  # the address or another case: one page per institution, the query goes along
             query = f"?{request.url.query}" if request.url.query else ""
-            return RedirectResponse(f"/institutions/{bare}{query}", status_code=301)
+            return RedirectResponse(f"{prefix(request.scope)}/institutions/{bare}{query}", status_code=301)
         profile = ctx.institution_profile(ror, threshold) if bare else None
         if profile is None:
             raise NotFound(f"no institution {ror[:50]}")
@@ -217,7 +218,7 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
         except NotFoundError:
             raise NotFound(f"no citation statement {statement_id}") from None
         ctx.counts.clear()
-        return RedirectResponse(f"/statements/{statement_id}?saved=1", status_code=303)
+        return RedirectResponse(f"{prefix(request.scope)}/statements/{statement_id}?saved=1", status_code=303)
 
     @r.get("/search", response_class=HTMLResponse)
     def search_page(request: Request) -> HTMLResponse:

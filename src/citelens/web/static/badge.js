@@ -5,7 +5,14 @@
 (function () {
   "use strict";
   var script = document.currentScript;
-  var origin = script && script.src ? new URL(script.src, document.baseURI).origin : window.location.origin;
+  // The server's address: where this script was loaded from, up to its /static/ folder, so a server behind a
+  // path prefix (https://library.example.edu/citelens/static/badge.js) is asked under that prefix too.
+  var origin = window.location.origin;
+  if (script && script.src) {
+    var src = new URL(script.src, document.baseURI);
+    var at = src.pathname.lastIndexOf("/static/");
+    origin = src.origin + (at > 0 ? src.pathname.slice(0, at) : "");
+  }
   var COLOURS = { supporting: "#1a7f37", mentioning: "#6e7781", contrasting: "#c4320a", label: "#24292f", section: "#57606a",
                   retracted: "#cf222e" };
 

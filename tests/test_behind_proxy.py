@@ -1,0 +1,144 @@
+"""CiteLens behind a reverse proxy under a path prefix (https://library.example.edu/citelens/).
+
+The proxy strips the prefix and ``citelens serve --root-path /citelens`` tells uvicorn, which (as the ASGI spec asks)
+puts it in front of every request's path and in ``root_path``; the TestClient's ``root_path`` does the same. Every
+link, form, asset, redirect, ``Link`` header and API ``next`` the app writes must then start with the prefix, and
+everything that reads a path (JSON errors, ETags, CORS) must still recognise it.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from lxml import etree
+
+from citelens.web.app import create_app
+from test_web import CITED, build_index, csrf, settings
+
+ROOT = "/citelens"
+ATTRS = re.compile(r'\s(?:href|src|action)="(/[^"]*)"')
+
+
+@pytest.fixture(scope="module")
+def index_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return Path(build_index(tmp_path_factory.mktemp("proxy") / "index.db"))
+
+
+@pytest.fixture
+def client(index_db: Path, tmp_path: Path) -> TestClient:
+    db = tmp_path / "rw.db"
+    shutil.copy(index_db, db)
+    with TestClient(create_app(db, settings()), root_path=ROOT) as c:
+        yield c
+
+
+def local_links(html: str) -> list[str]:
+    return ATTRS.findall(html)
+
+
+def test_every_link_form_and_asset_of_the_pages_starts_with_the_prefix(client: TestClient) -> None:
+    pages = ["/", "/search?q=cells", f"/reports/{CITED}", "/statements/1", "/check", "/badge?doi=" + CITED,
+             "/collections", "/docs", "/how-labels-are-made", "/login", "/flows", "/no-such-page"]
+    seen = 0
+    for page in pages:
+        html = client.get(ROOT + page).text
+        links = local_links(html)
+        assert links, page
+        outside = [u for u in links if not u.startswith(ROOT + "/")]
+        assert not outside, (page, outside[:5])
+        seen += len(links)
+        for url in links:
+            if "/static/" in url:  # the stylesheet and scripts are served there
+                assert client.get(url).status_code == 200, url
+    assert seen > 100
+    # Following the links works: every link of the report page answers (no 404 for a path without the prefix).
+    for url in sorted(set(local_links(client.get(f"{ROOT}/reports/{CITED}").text)))[:40]:
+        if "/login" in url:
+            continue
+        assert client.get(url.replace("&amp;", "&")).status_code == 200, url
+
+
+def test_the_sign_in_and_a_correction_come_back_under_the_prefix(client: TestClient) -> None:
+    page = client.get(f"{ROOT}/statements/1").text
+    link = re.search(r'<a href="(/citelens/login\?next=[^"]+)">Curator sign-in</a>', page)
+    assert link and "next=/citelens/statements/1" in link.group(1).replace("%2F", "/")
+    form = client.get(link.group(1)).text
+    r = client.post(f"{ROOT}/login", data={"csrf_token": csrf(form), "name": "alice", "token": "alice-token",
+                                          "next": "/citelens/statements/1"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/citelens/statements/1"
+    page = client.get(r.headers["location"]).text
+    r = client.post(f"{ROOT}/statements/1/correct", data={"csrf_token": csrf(page), "type": "contrasting"},
+                    follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/citelens/statements/1?saved=1"
+    r = client.post(f"{ROOT}/logout", data={"csrf_token": csrf(client.get(r.headers["location"]).text)},
+                    follow_redirects=False)
+    assert r.headers["location"] == "/citelens/"
+    # A sign-in without a page to come back to lands on the start page under the prefix.
+    r = client.post(f"{ROOT}/login", data={"csrf_token": csrf(client.get(f"{ROOT}/login").text), "name": "alice",
+                                          "token": "alice-token"}, follow_redirects=False)
+    assert r.headers["location"] == "/citelens/"
+
+
+def test_a_collection_made_on_the_pages_and_its_feed_link_under_the_prefix(client: TestClient) -> None:
+    form = client.get(f"{ROOT}/login").text
+    client.post(f"{ROOT}/login", data={"csrf_token": csrf(form), "name": "alice", "token": "alice-token"})
+    page = client.get(f"{ROOT}/collections").text
+    r = client.post(f"{ROOT}/collections", data={"csrf_token": csrf(page), "name": "Reading list",
+                                                 "text": CITED}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/citelens/collections/")
+    html = client.get(r.headers["location"]).text
+    feed_path = re.search(r'href="([^"]+feed\.atom)"', html)
+    assert feed_path and feed_path.group(1).startswith("/citelens/collections/")
+    feed = etree.fromstring(client.get(feed_path.group(1) + "?since=2000-01-01").content)
+    hrefs = feed.xpath("//*[local-name()='link']/@href")
+    assert hrefs and all(h.startswith("http://testserver/citelens/") for h in hrefs), hrefs
+
+
+def test_the_api_pages_errors_and_etags_under_the_prefix(client: TestClient) -> None:
+    r = client.get(f"{ROOT}/api/citations/{CITED}", params={"per_page": 1})
+    body = r.json()
+    assert r.status_code == 200 and body["pages"] > 1
+    assert body["next"].startswith("/citelens/api/citations/") and body["prev"] is None
+    assert all(u.startswith("/citelens/api/") for u in re.findall(r"<([^>]+)>", r.headers["link"]))
+    assert client.get(body["next"]).json()["prev"].startswith("/citelens/api/citations/")
+    search = client.get(f"{ROOT}/api/search", params={"q": "cells", "per_page": 1}).json()
+    assert search["next"] is None or search["next"].startswith("/citelens/api/search?")
+    # Paths are still recognised with the prefix in front: an API error is JSON, answers carry ETags and CORS.
+    missing = client.get(f"{ROOT}/api/tallies/10.9999/none")
+    assert missing.status_code == 404 and missing.json()["status"] == 404
+    tallies = client.get(f"{ROOT}/api/tallies/{CITED}")
+    assert tallies.headers["access-control-allow-origin"] == "*"
+    assert client.get(f"{ROOT}/api/tallies/{CITED}",
+                      headers={"If-None-Match": tallies.headers["etag"]}).status_code == 304
+    assert "etag" in client.get(f"{ROOT}/badge.svg", params={"doi": CITED}).headers
+    assert client.get(f"{ROOT}/api/health").json()["ok"] is True
+    # The OpenAPI description names the prefix as its server, so a generated client calls it there.
+    assert {"url": ROOT} in client.get(f"{ROOT}/openapi.json").json()["servers"]
+
+
+def test_the_badge_script_asks_the_server_under_its_prefix(client: TestClient) -> None:
+    """badge.js embedded elsewhere finds the server from its own src, prefix included (not only the origin)."""
+    js = client.get(f"{ROOT}/static/badge.js").text
+    assert 'lastIndexOf("/static/")' in js and "src.pathname.slice(0, at)" in js
+    badge_page = client.get(f"{ROOT}/badge", params={"doi": CITED}).text
+    assert "http://testserver/citelens/static/badge.js" in badge_page  # the snippet to copy
+    assert "http://testserver/citelens/badge.svg?doi=" in badge_page
+
+
+def test_a_proxy_that_did_not_strip_the_prefix_is_not_needed_at_the_root(index_db: Path) -> None:
+    """Without a prefix nothing changes: links stay at the root of the host."""
+    with TestClient(create_app(index_db, settings())) as c:
+        assert all(u.startswith("/") and not u.startswith(ROOT) for u in local_links(c.get("/").text))
+
+
+@pytest.mark.parametrize("bad", ["https://library.example.edu/citelens", "/citelens?x=1", "/cite lens"])
+def test_serve_refuses_a_root_path_that_is_not_a_path(index_db: Path, bad: str) -> None:
+    r = subprocess.run([sys.executable, "-m", "citelens.cli", "serve", "--db", str(index_db), "--root-path", bad],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "--root-path" in r.stderr and "/citelens" in r.stderr and "Traceback" not in r.stderr
