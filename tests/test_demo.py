@@ -300,9 +300,9 @@ def test_every_help_example_can_be_copied_and_shows_something_on_the_demo(
         found = {"report": lambda b: b["statements"], "search": lambda b: b["results"],
                  "stats": lambda b: b["statements"], "flows": lambda b: b["n_statements"],
                  "author": lambda b: b["authors"], "institution": lambda b: b["institutions"],
-                 "journal": lambda b: b["journals"]}[argv[0]](body)
+                 "journal": lambda b: b["journals"], "backup": lambda b: b["statements"]}[argv[0]](body)
         assert found, f"citelens {example} shows nothing on the demo"
-    assert ran == {"report", "search", "stats", "export", "flows", "author", "institution", "journal"}, ran
+    assert ran == {"report", "search", "stats", "export", "flows", "author", "institution", "journal", "backup"}, ran
     assert (tmp_path / "net.graphml").stat().st_size > 0
 
 

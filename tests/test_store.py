@@ -219,6 +219,7 @@ def test_older_sqlite_index_is_upgraded_in_place(tmp_path: Path, mini_jats: byte
     conn.commit()
     conn.close()
     store = open_store(db)
+    assert store.upgraded_from == 2  # what `citelens ingest` announces
     after = store.stats()
     assert after.schema_version == SCHEMA_VERSION >= 3
     assert (after.documents, after.statements, after.works) == (before.documents, before.statements, before.works)
@@ -778,6 +779,8 @@ def test_older_postgres_index_is_upgraded_in_place(pg_url: str, mini_jats: bytes
         assert _schema_objects(conn) == (old_cols, old_indexes)
     upgraded = open_store(pg_url)
     assert upgraded.schema_version == SCHEMA_VERSION > oldest.version
+    assert upgraded.upgraded_from == oldest.version  # what `citelens ingest` announces
+    assert open_store(pg_url).upgraded_from is None  # once
     after = snapshot(upgraded)
     assert after == before  # statements, tallies, corrections, search, manifest; authors rebuilt from the documents
     ingest(Pipeline(upgraded, "cues"), "c2.xml", citing("10.5555/c2", "In contrast to Barnes, we found nothing"))

@@ -31,6 +31,7 @@ from citelens.cli.options import (
     more_rows_line,
     open_index,
     parse_min_confidence,
+    shown_index,
     threshold_line,
 )
 from citelens.cli.terminal import clip, safe
@@ -53,6 +54,7 @@ from citelens.serialize import (
 )
 from citelens.spreadsheet import safe_row
 from citelens.store import CITATION_SORTS, open_store
+from citelens.store.migrations import latest_version
 from citelens.store.query import MAX_QUERY_CHARS
 
 # ------------------------------------------------------------------------------------------- ingest
@@ -133,6 +135,9 @@ def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: boo
             if close_cluster is not None:
                 close_cluster()
             refuse(EXIT_ERROR, str(exc))
+        if store.upgraded_from is not None:
+            err.print(f"Upgraded the index {safe(shown_index(db))} in place from schema {store.upgraded_from} to"
+                      f" {latest_version(store.backend)} (made by an older CiteLens; older versions can no longer open it).")
         with Progress(TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       TextColumn("{task.fields[current]}"), console=err, disable=not show, transient=False) as bar:
             task = bar.add_task("ingest", total=n_inputs, current="")
@@ -452,6 +457,53 @@ def stats(db: str, as_json: bool) -> None:
 
     rows(s, "")
     c.print(t)
+
+
+# ------------------------------------------------------------------------------------------- backup
+
+@main.command()
+@READ_DB_OPTION
+@click.argument("dest", type=click.Path(dir_okay=False, writable=False))
+@click.option("--force", is_flag=True, help="Replace DEST if it exists.")
+@JSON_OPTION
+def backup(db: str, dest: str, force: bool, as_json: bool) -> None:
+    """Copy a SQLite index to DEST while it is served and ingested into: a consistent snapshot (SQLite's online
+    backup), checked, and put in place only once whole. DEST opens as an index of its own (serve it, ingest into
+    it). A PostgreSQL index is backed up with pg_dump (docs/store.md, "Operating CiteLens").
+
+    Example: citelens backup --db index.db index-backup.db
+    """
+    from citelens.store import is_postgres_url
+
+    if is_postgres_url(db):
+        console(True).print("[red]error:[/] `citelens backup` copies a SQLite file; back up a PostgreSQL index with"
+                            " pg_dump (docs/store.md, \"Operating CiteLens\")")
+        sys.exit(EXIT_USAGE)
+    source, target = Path(db), Path(dest)
+    if target.exists() and source.exists() and target.resolve() == source.resolve():
+        console(True).print(f"[red]error:[/] {safe(dest)} is the index itself; name another file")
+        sys.exit(EXIT_USAGE)
+    if target.exists() and not force:
+        console(True).print(f"[red]error:[/] {safe(dest)} exists; name a new file or add --force to replace it")
+        sys.exit(EXIT_USAGE)
+    if not target.parent.is_dir():
+        console(True).print(f"[red]error:[/] the folder {safe(str(target.parent))} does not exist")
+        sys.exit(EXIT_USAGE)
+    store = open_index(db, must_exist=True, readonly=True)
+    try:
+        copied = store.backup(target)
+    except StoreError as exc:
+        console(True).print(f"[red]error:[/] {safe(str(exc))}")
+        sys.exit(EXIT_ERROR)
+    finally:
+        store.close()
+    summary = {"source": str(source), "backup": str(target), "bytes": target.stat().st_size, **copied}
+    if as_json:
+        dump_json(summary)
+        return
+    console().print(f"Backed up {safe(db)} to {safe(dest)}: {copied['documents']:,} documents,"
+                        f" {copied['statements']:,} citation statements, schema {copied['schema_version']},"
+                        f" {summary['bytes'] / 2**20:,.1f} MiB.")
 
 
 # ------------------------------------------------------------------------------------------- export

@@ -97,6 +97,17 @@ def open_index(db: str, *, must_exist: bool = False, readonly: bool = False):  #
         sys.exit(EXIT_ERROR)
 
 
+def shown_index(db: str) -> str:
+    """The index as a message may name it: a PostgreSQL URL without its password."""
+    from citelens.store import is_postgres_url
+
+    if is_postgres_url(db):
+        from citelens.store.postgres import redacted
+
+        return redacted(db)
+    return db
+
+
 def json_text(obj: Any) -> str:
     """``obj`` as JSON for stdout: non-ASCII text as it is, lone surrogates escaped (always valid UTF-8)."""
     text = json.dumps(obj, ensure_ascii=False, indent=2, default=str)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import errno
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from citelens.cli import EXIT_ERROR, EXIT_USAGE, main
-from citelens.cli.options import INDEX_PATH
+from citelens.cli.options import INDEX_PATH, shown_index
 
 
 @main.command()
@@ -61,10 +62,12 @@ def serve(db: str, host: str, port: int, workers: int, log_level: str, root_path
         click.echo(f"error: database {db} does not exist (run `citelens ingest` first)", err=True)
         sys.exit(EXIT_USAGE)
     try:
-        open_store(db, readonly=True).close()  # fail fast with a clear message on a file that is not an index
+        store = open_store(db, readonly=True)  # fail fast with a clear message on a file that is not an index
     except StoreError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
+    older = _older_schema(store)
+    store.close()
     try:
         root_path = _root_path(root_path)
     except ValueError as exc:
@@ -74,11 +77,12 @@ def serve(db: str, host: str, port: int, workers: int, log_level: str, root_path
     if cannot_listen:
         click.echo(f"error: could not listen on {host}:{port}: {cannot_listen}", err=True)
         sys.exit(EXIT_USAGE)
-    shown = db
-    if is_postgres_url(db):
-        from citelens.store.postgres import redacted
-
-        shown = redacted(db)  # never print a password
+    shown = shown_index(db)  # never print a password
+    if older:
+        # The server only reads (it never migrates): say so, rather than serve an old index without a word.
+        click.echo(f"note: {shown} has schema {older[0]}, made by an older CiteLens (this one writes {older[1]}); it"
+                   " is served as it is, and the next `citelens ingest` into it upgrades it in place"
+                   " (`citelens backup` first keeps a copy older versions can open)", err=True)
     under = f" (pages link under {root_path}/)" if root_path else ""
     click.echo(f"CiteLens serving {shown} on http://{host}:{port}/{under} (Ctrl-C to stop)", err=True)
     # The same for one process and for several; proxy headers are read from the proxies named only.
@@ -94,8 +98,13 @@ def serve(db: str, host: str, port: int, workers: int, log_level: str, root_path
         else:
             # Several processes need an import string; the factory reads the path from the environment.
             import os
+            import secrets
 
             os.environ["CITELENS_DB"] = db if is_postgres_url(db) else str(Path(db).resolve())
+            if not os.environ.get("CITELENS_SECRET_KEY"):
+                # One random key for all the workers: each made its own, so a curator's sign-in held only on
+                # the worker that signed the cookie and the next request, on another, was signed out again.
+                os.environ["CITELENS_SECRET_KEY"] = secrets.token_urlsafe(32)
             uvicorn.run("citelens.web.app:app_from_env", factory=True, workers=workers, **served)  # type: ignore[arg-type]
     except SystemExit as exc:
         # uvicorn ends with its own 3 when it cannot listen (it has logged why), which is "not found" here.
@@ -124,6 +133,16 @@ def _cannot_listen(host: str, port: int) -> str | None:
         except OSError as exc:
             hint = " (choose another --port)" if exc.errno in (errno.EADDRINUSE, errno.EACCES) else ""
             return f"{exc.strerror or exc}{hint}"
+    return None
+
+
+def _older_schema(store: Any) -> tuple[int, int] | None:
+    """(the index's schema, this CiteLens's) when the index was made by an older CiteLens, else None."""
+    from citelens.store.migrations import latest_version
+    from citelens.store.sql import SQLStore
+
+    if isinstance(store, SQLStore) and 0 < store.schema_version < latest_version(store.backend):
+        return store.schema_version, latest_version(store.backend)
     return None
 
 

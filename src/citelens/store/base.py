@@ -339,6 +339,9 @@ class Store(DocumentWriter, CitationReader, StatementSearch, AuthorReader, FlowR
     """Everything: what ``open_store`` returns. Safe to call from one thread at a time per instance."""
 
     backend: str = ""
+    # The schema version this open upgraded the index from (None: it was new, up to date, or upgraded by another
+    # process meanwhile), so a command can say that it upgraded an index in place.
+    upgraded_from: int | None = None
 
     @abc.abstractmethod
     def close(self) -> None: ...

@@ -212,6 +212,7 @@ class PostgresStore(SQLStore):
             # One migrating process at a time (several web workers may start together).
             conn.execute("SELECT pg_advisory_xact_lock(hashtext('citelens-migrate'))")
             done = self._recorded_version(conn)
+            self.upgraded_from = done if done and done < pending[-1].version else None
             for m in pending:
                 if m.version <= done:
                     continue

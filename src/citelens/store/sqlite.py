@@ -81,6 +81,7 @@ class SQLiteStore(SQLStore):
             raise StoreError(f"cannot open database {self.path}: {why}") from None
         self._lock = threading.RLock()
         self._in_tx = 0
+        self._rolled_back: str | None = None  # why SQLite rolled the open transaction back itself, if it did
         self._version = 0
         try:
             try:
@@ -177,6 +178,7 @@ class SQLiteStore(SQLStore):
         def apply() -> None:
             self.conn.execute("BEGIN IMMEDIATE")
             done = self._recorded_version()  # another process may have upgraded it meanwhile
+            self.upgraded_from = done if done and done < pending[-1].version else None
             for m in pending:
                 if m.version <= done:
                     continue
@@ -234,6 +236,42 @@ class SQLiteStore(SQLStore):
     def close(self) -> None:
         self.conn.close()
 
+    def backup(self, dest: str | Path) -> dict[str, int]:
+        """Copy the index as it stands at one moment to ``dest``, a new file, while servers read it and an ingest
+        writes it: SQLite's online backup API in a single step, which copies every page inside one read
+        transaction — a snapshot of committed writes only (in WAL mode the writer goes on meanwhile). Copying the
+        file with ``cp`` instead can catch pages mid-write and leaves out whatever is still in ``-wal``.
+
+        The copy is written under a temporary name beside ``dest``, checked (``PRAGMA quick_check``) and then
+        renamed, so a copy that fails (disk full, a read-only folder, Ctrl-C) never stands at ``dest``. Answers
+        what the copy holds: ``schema_version``, ``documents``, ``statements`` (counted in the copy itself)."""
+        target = Path(dest)
+        partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
+        try:
+            copy = sqlite3.connect(partial)
+            try:
+                with self._lock:
+                    self.conn.backup(copy)  # pages=-1: all in one step, one snapshot
+                problem = copy.execute("PRAGMA quick_check").fetchone()[0]
+                if problem != "ok":
+                    raise StoreError(f"the copy of {self.path} failed its check: {problem}")
+                version, documents, statements = copy.execute(
+                    "SELECT (SELECT value FROM meta WHERE key = 'schema_version'),"
+                    " (SELECT count(*) FROM documents), (SELECT count(*) FROM statements)").fetchone()
+            finally:
+                copy.close()  # the last connection: folds the copy's -wal into it and removes it
+            # A -wal left beside an older file at ``dest`` would be read as part of the new one.
+            for stale in (target.with_name(target.name + "-wal"), target.with_name(target.name + "-shm")):
+                stale.unlink(missing_ok=True)
+            os.replace(partial, target)
+        except sqlite3.Error as exc:
+            raise StoreError(f"could not copy {self.path} to {target}: {exc}") from None
+        finally:
+            for leftover in (partial, partial.with_name(partial.name + "-wal"),
+                             partial.with_name(partial.name + "-shm"), partial.with_name(partial.name + "-journal")):
+                leftover.unlink(missing_ok=True)
+        return {"schema_version": int(version), "documents": documents, "statements": statements}
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         if self.readonly:
@@ -247,23 +285,38 @@ class SQLiteStore(SQLStore):
                     # IMMEDIATE: take the write lock up front, so a second writer waits here (busy timeout
                     # and retry) instead of failing at its first write inside a deferred transaction.
                     self._retry_busy(lambda: self.conn.execute("BEGIN IMMEDIATE"))
+                    self._rolled_back = None
                 else:
+                    self._check_still_in_transaction()
                     self.conn.execute(f"SAVEPOINT {name}")
                 yield
-            except BaseException:
+            except BaseException as exc:
                 if outer:
                     self.conn.rollback()
+                elif not self.conn.in_transaction:
+                    # SQLite rolled the whole transaction back itself (a full disk, an I/O error): there is no
+                    # savepoint to go back to, and a SAVEPOINT now would start a transaction of its own that commits
+                    # alone, while the documents before it in this batch are gone and were being counted as stored.
+                    self._rolled_back = self._rolled_back or f"{type(exc).__name__}: {exc}"
                 else:
                     self.conn.execute(f"ROLLBACK TO {name}")
                     self.conn.execute(f"RELEASE {name}")
                 raise
             else:
                 if outer:
+                    self._check_still_in_transaction()
                     self.conn.commit()
                 else:
                     self.conn.execute(f"RELEASE {name}")
             finally:
                 self._in_tx -= 1
+
+    def _check_still_in_transaction(self) -> None:
+        """StoreError when SQLite has rolled back the open transaction under us (see ``transaction``)."""
+        if not self.conn.in_transaction:
+            why = self._rolled_back or "an error"
+            raise StoreError(f"SQLite rolled back the transaction after {why}; nothing of it is stored"
+                             f" ({self.path}: is the disk full or the file system read-only?)")
 
     # ---------------------------------------------------------------------------------- SQLStore hooks
     def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[Row]:

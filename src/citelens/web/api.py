@@ -414,6 +414,9 @@ def api_router(ctx: WebContext) -> APIRouter:
 
     @r.get("/health", tags=["meta"], summary="Liveness and index size", responses=_ok(S.Health))
     def health() -> dict[str, Any]:
+        # Opened afresh, as a new worker thread would: this thread's open connection keeps reading an index file
+        # that was moved or deleted, so the answer was 200 while every page a new thread served was 503.
+        ctx.check_index()
         st = ctx.stats()
         return {"ok": True, "documents": st["documents"], "statements": st["statements"]}
 

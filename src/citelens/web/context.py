@@ -165,6 +165,11 @@ class WebContext:
         """This thread's read-only store (see ``web.connections``)."""
         return self.readers.get()
 
+    def check_index(self) -> None:
+        """Raise StoreError unless the index opens now, read-only (a SQLite file still at its path, a PostgreSQL
+        server that answers): what ``/api/health`` tells a load balancer."""
+        open_store(self.store_path, readonly=True).close()
+
     def writer(self) -> contextlib.AbstractContextManager[Store]:
         """A short-lived writable store for one write (a correction, a collection)."""
         # A web request should not hang behind a long ingest: wait a little, then answer 503.
