@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 from lxml import etree
 
 from citelens.web.app import create_app
+from citelens.web.settings import Settings
 from test_web import CITED, build_index, csrf, settings
 
 ROOT = "/citelens"
@@ -142,3 +143,17 @@ def test_serve_refuses_a_root_path_that_is_not_a_path(index_db: Path, bad: str) 
     r = subprocess.run([sys.executable, "-m", "citelens.cli", "serve", "--db", str(index_db), "--root-path", bad],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "--root-path" in r.stderr and "/citelens" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_the_session_cookie_stays_under_the_prefix(index_db: Path) -> None:
+    """Other applications on the library's host (https://library.example.edu/other/) never receive it."""
+    s = Settings.from_env({"CITELENS_ROOT_PATH": "citelens/", "CITELENS_CURATORS": "alice=alice-token"})
+    assert s.root_path == ROOT
+    with TestClient(create_app(index_db, s), root_path=ROOT) as c:
+        form = c.get(f"{ROOT}/login")
+        assert "path=/citelens;" in form.headers["set-cookie"]
+        r = c.post(f"{ROOT}/login", data={"csrf_token": csrf(form.text), "name": "alice", "token": "alice-token"},
+                   follow_redirects=False)
+        assert r.status_code == 303 and "path=/citelens;" in r.headers["set-cookie"]
+    with pytest.raises(ValueError, match="CITELENS_ROOT_PATH"):
+        Settings.from_env({"CITELENS_ROOT_PATH": "https://library.example.edu/citelens"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -51,8 +52,15 @@ def serve(db: str, host: str, port: int, workers: int, log_level: str, root_path
 
     from citelens.errors import StoreError
     from citelens.store import is_postgres_url, open_store
-    from citelens.web.settings import Settings
+    from citelens.web.settings import Settings, normalize_root_path
 
+    try:
+        root_path = normalize_root_path(root_path)
+    except ValueError as exc:
+        click.echo(f"error: --root-path (CITELENS_ROOT_PATH): {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    # The app reads it from there (its session cookie's path), in every worker process too.
+    os.environ["CITELENS_ROOT_PATH"] = root_path
     try:
         Settings.from_env()  # a bad setting stops here, with its name, not in every request
     except ValueError as exc:
@@ -68,11 +76,6 @@ def serve(db: str, host: str, port: int, workers: int, log_level: str, root_path
         sys.exit(EXIT_ERROR)
     older = _older_schema(store)
     store.close()
-    try:
-        root_path = _root_path(root_path)
-    except ValueError as exc:
-        click.echo(f"error: --root-path (CITELENS_ROOT_PATH): {exc}", err=True)
-        sys.exit(EXIT_USAGE)
     cannot_listen = _cannot_listen(host, port)
     if cannot_listen:
         click.echo(f"error: could not listen on {host}:{port}: {cannot_listen}", err=True)
@@ -97,7 +100,6 @@ def serve(db: str, host: str, port: int, workers: int, log_level: str, root_path
             uvicorn.run(create_app(db), **served)  # type: ignore[arg-type]
         else:
             # Several processes need an import string; the factory reads the path from the environment.
-            import os
             import secrets
 
             os.environ["CITELENS_DB"] = db if is_postgres_url(db) else str(Path(db).resolve())
@@ -145,13 +147,3 @@ def _older_schema(store: Any) -> tuple[int, int] | None:
         return store.schema_version, latest_version(store.backend)
     return None
 
-
-def _root_path(raw: str) -> str:
-    """``--root-path`` as ASGI wants it: "" or "/a/b" (a leading slash, none at the end). A full URL or a query is
-    refused: the proxy's host is not the app's business, and links made from "https://…" would point nowhere."""
-    value = raw.strip()
-    if not value or value == "/":
-        return ""
-    if "://" in value or "?" in value or "#" in value or any(c.isspace() for c in value):
-        raise ValueError(f"give the path alone, such as /citelens, not {raw!r}")
-    return "/" + value.strip("/")

@@ -81,7 +81,8 @@ def create_app(store_path: str | Path, settings: Settings | None = None) -> Fast
     app.state.settings = settings
     app.state.context = ctx
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie="citelens_session",
-                       same_site="strict", https_only=settings.secure_cookies, max_age=8 * 3600)
+                       same_site="strict", https_only=settings.secure_cookies, max_age=8 * 3600,
+                       path=settings.root_path or "/")
     app.add_middleware(BodyLimit, max_upload_bytes=settings.max_upload_bytes)
 
     def error_page(request: Request, status: int, message: str) -> Response:

@@ -34,6 +34,17 @@ def _parse_curators(spec: str) -> dict[str, str]:
     return out
 
 
+def normalize_root_path(raw: str) -> str:
+    """A path prefix as ASGI wants it: "" or "/a/b" (a leading slash, none at the end). A full URL or a query is
+    refused: the proxy's host is not the app's business, and links made from "https://…" would point nowhere."""
+    value = raw.strip()
+    if not value or value == "/":
+        return ""
+    if "://" in value or "?" in value or "#" in value or any(c.isspace() for c in value):
+        raise ValueError(f"give the path alone, such as /citelens, not {raw!r}")
+    return "/" + value.strip("/")
+
+
 @dataclass
 class Settings:
     """Everything the server needs besides the database path.
@@ -47,6 +58,9 @@ class Settings:
     curators: dict[str, str] = field(default_factory=dict)
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     secure_cookies: bool = False  # set when served over HTTPS (behind a proxy): cookies get the Secure flag
+    # The path prefix a reverse proxy serves the app under (CITELENS_ROOT_PATH; `serve --root-path` sets it): the
+    # session cookie is scoped to it, so other applications on the same host never receive it.
+    root_path: str = ""
     max_upload_bytes: int = 2 * 1024 * 1024
     max_check_references: int = 500
     max_batch_dois: int = 500
@@ -68,6 +82,10 @@ class Settings:
         s = cls(api_token=env.get("CITELENS_API_TOKEN") or None,
                 curators=_parse_curators(env.get("CITELENS_CURATORS", "")),
                 secure_cookies=env.get("CITELENS_SECURE_COOKIES", "") in ("1", "true", "yes"))
+        try:
+            s.root_path = normalize_root_path(env.get("CITELENS_ROOT_PATH", ""))
+        except ValueError as exc:
+            raise ValueError(f"CITELENS_ROOT_PATH: {exc}") from None
         if env.get("CITELENS_SECRET_KEY"):
             s.secret_key = env["CITELENS_SECRET_KEY"]
         # A value that is not a number in its range stops `citelens serve` with its name, as CITELENS_MIN_CONFIDENCE
