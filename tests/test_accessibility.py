@@ -168,8 +168,10 @@ def test_collection_says_its_sort_order_on_the_column_header(client: TestClient,
     html = client.get(f"/collections/{index_db[1]}", params={"sort": "year", "order": "desc"}).text
     heads = re.findall(r"<th scope=\"col\"[^>]*>.*?</th>", html, re.S)
     sorted_heads = [h for h in heads if "aria-sort" in h]
-    assert len(sorted_heads) == 1 and sorted_heads[0].startswith('<th scope="col" aria-sort="descending">'), heads
-    assert ">Year <span aria-hidden=\"true\">▼</span></a>" in sorted_heads[0]
+    # the attribute on the header cell, whatever else it carries (class="num" right-aligns a count's column)
+    assert len(sorted_heads) == 1 and re.match(r'<th scope="col" aria-sort="descending"[ >]', sorted_heads[0]), heads
+    # the arrow is joined to its word (&nbsp;): in a narrow column "#" and "▲" had wrapped onto two lines
+    assert ">Year&nbsp;<span aria-hidden=\"true\">▼</span></a>" in sorted_heads[0]
     assert not re.search(r"<a [^>]*aria-sort", html)  # not on the link, where it is ignored
 
 
@@ -204,6 +206,30 @@ def test_statement_page_and_references_fit_a_360_px_phone(served: str, client: T
                 const dd = dt.nextElementSibling; return [dt.getBoundingClientRect(), dd.getBoundingClientRect()]
                 .map(r => [r.left, r.top]); }""")
             assert value[0] == term[0] and value[1] > term[1], (term, value)
+        finally:
+            browser.close()
+
+
+@pytest.mark.browser
+def test_tables_read_text_left_counts_right_and_a_report_fits_a_390_px_phone(served: str, index_db: tuple[Path, int]
+                                                                             ) -> None:
+    """Every table cell was right-aligned (a collection's and a journal's titles too), and on a 390 px phone a
+    report's counts by section hid their Mentioning and Total columns (often the only non-zero ones) off screen."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": 1024, "height": 800})
+            page.goto(served + f"/collections/{index_db[1]}")
+            aligns = page.evaluate("""() => [...document.querySelectorAll('table.collection tbody tr:first-child td')]
+                .map(td => getComputedStyle(td).textAlign)""")
+            assert aligns[1] in ("left", "start") and aligns[3] == "right" and aligns[0] == "right", aligns
+            page = browser.new_page(viewport={"width": 390, "height": 800})
+            page.goto(served + f"/reports/{CITED}")
+            box = page.evaluate("""() => { const d = document.querySelector('table.sections').parentElement;
+                return [d.scrollWidth, d.clientWidth]; }""")
+            assert box[0] <= box[1], box
         finally:
             browser.close()
 
