@@ -354,6 +354,24 @@ def test_search_says_its_syntax_and_what_to_try_when_nothing_matches(client: Tes
     assert 'id="q-syntax"' not in client.get("/search", params={"q": "x", "kind": "papers"}).text
 
 
+def test_paper_search_says_what_to_try_when_nothing_matches(client: TestClient) -> None:
+    """An empty paper search said only "0 papers found", with no way on (the statement search had a hint)."""
+    html = client.get("/search", params={"q": "zzzunknownword", "kind": "papers"}).text
+    assert 'id="no-results"' in html and "No paper’s title, first author or DOI matches" in html
+    assert '<a href="/search?q=zzzunknownword">search the citation statements</a>' in html
+    assert 'id="no-results"' not in client.get("/search", params={"q": "sentinel behaviour", "kind": "papers"}).text
+
+
+def test_report_of_a_work_nothing_cites_shows_no_empty_table_or_filters(client: TestClient) -> None:
+    """A work no statement cites showed five sections of zeros and a filter form over no statements."""
+    assert client.get(f"/api/tallies/{XSS_DOI}").json()["total"] == 0
+    html = client.get(f"/reports/{XSS_DOI}").text
+    assert 'class="sections"' not in html and 'aria-label="Filter citation statements"' not in html
+    assert "The index has no citation statements for this work yet." in html
+    cited = client.get(f"/reports/{CITED}").text
+    assert 'class="sections"' in cited and 'aria-label="Filter citation statements"' in cited
+
+
 def test_search_papers(client: TestClient) -> None:
     html = client.get("/search", params={"q": "sentinel behaviour", "kind": "papers"}).text
     assert "Sentinel behaviour" in html and "Retracted" in html

@@ -194,7 +194,7 @@ def model_summary() -> dict[str, Any]:
 
     card = MODEL_CARD.read_text(encoding="utf-8") if MODEL_CARD.is_file() else ""
     status = next((para for para in card.split("\n\n") if para.startswith("**Status")), "")
-    status = " ".join(status.replace("**", "").split())
+    status = " ".join(status.replace("**", "").replace("`", "").split())
     return {"name": DEFAULT_CLASSIFIER, "card": card, "status": status}
 
 
