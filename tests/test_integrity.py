@@ -181,7 +181,7 @@ def test_paper_search_flags_every_notice_and_joins_the_meta_line(client: TestCli
     assert 'class="flag notice-expression-of-concern">Expression of concern (2022)' in html
     html = client.get("/search", params={"kind": "papers", "q": CITED}).text
     assert 'class="flag notice-retraction">Retracted (2022)' in html
-    metas = re.findall(r'<p class="meta">(.*?)</p>', html, re.S)
+    metas = re.findall(r'<p class="meta byline">(.*?)</p>', html, re.S)  # byline: a text line, not flex items
     assert metas and not any(m.strip().startswith("·") for m in metas), metas
     # The hostile journal title of the citing copies stays text in the joined meta line.
     html = client.get("/search", params={"kind": "papers", "q": LATER_DOI}).text
