@@ -471,8 +471,14 @@ def warnings_for(work: dict[str, Any] | None, tallies: dict[str, int] | None,
     """What a reader citing this work should know: retraction, expression of concern, heavy contrast (counted on
     ``sure_tallies``, the labels at the model's threshold, where given)."""
     out: list[str] = []
+    notices = (work or {}).get("notices", [])
     if work and work.get("retracted"):
         out.append("This work has been retracted.")
+    elif any(n["kind"] == "retraction" for n in notices) and any(n["kind"] == "reinstatement" for n in notices):
+        # Not a warning to drop silently: the reader should know the retraction existed and was lifted.
+        out.append("This work was retracted and later reinstated.")
+    if any(n["kind"] == "partial-retraction" for n in notices):
+        out.append("Part of this work has been retracted.")
     if work and any(n["kind"] == "expression-of-concern" for n in work.get("notices", [])):
         out.append("An expression of concern has been published about this work.")
     t = sure_tallies if sure_tallies is not None else (tallies or {})

@@ -37,6 +37,16 @@ _NOTICE_KIND = {
     "corrected-article": "correction", "correction-forward": "correction", "correction": "correction",
     "object-of-concern": "expression-of-concern", "expression-of-concern": "expression-of-concern",
 }
+# Crossref's ``update-to`` / ``updated-by`` types → notice kind; the other update types (addendum, clarification,
+# new_version, new_edition) are not editorial notices an integrity check flags.
+_UPDATE_TYPE_NOTICE = {
+    "retraction": "retraction", "withdrawal": "withdrawal", "removal": "withdrawal",
+    "partial_retraction": "partial-retraction", "correction": "correction", "corrigendum": "correction",
+    "erratum": "erratum", "expression_of_concern": "expression-of-concern", "reinstatement": "reinstatement",
+}
+# The Retraction Watch database's RetractionNature → notice kind.
+_NATURE_NOTICE = {"retraction": "retraction", "correction": "correction",
+                  "expression of concern": "expression-of-concern", "reinstatement": "reinstatement"}
 # A notice article (article-type) whose related-article link has an unrecognised type.
 _ARTICLE_TYPE_NOTICE = {"retraction": "retraction", "correction": "correction",
                         "expression-of-concern": "expression-of-concern"}
@@ -72,6 +82,57 @@ def document_identities(doc: Document) -> tuple[str, ...]:
 def classify_notice(relation: str, article_type: str = "") -> str | None:
     """'retraction' | 'correction' | 'expression-of-concern' for an editorial-notice link, else None."""
     return _NOTICE_KIND.get((relation or "").lower()) or _ARTICLE_TYPE_NOTICE.get(article_type or "")
+
+
+def notice_kind_of_update(update_type: str) -> str | None:
+    """The notice kind of a Crossref ``update-to`` type ("expression_of_concern" → "expression-of-concern"), else None."""
+    return _UPDATE_TYPE_NOTICE.get((update_type or "").strip().lower().replace("-", "_").replace(" ", "_"))
+
+
+def notice_kind_of_nature(nature: str) -> str | None:
+    """The notice kind of a Retraction Watch RetractionNature ("Expression of concern" → ...), else None."""
+    return _NATURE_NOTICE.get(" ".join((nature or "").lower().split()))
+
+
+def _notice_field(n: object, name: str) -> str:
+    return str((n.get(name) if isinstance(n, dict) else getattr(n, name, "")) or "")
+
+
+def same_notice(a: object, b: object) -> bool:
+    """Whether two notices about one work are the same notice, from any two sources (a JATS notice article, a
+    Retraction Watch row, a Crossref ``update-to``): the same kind and, where both give one, the same notice DOI;
+    otherwise dates that agree ("2015" agrees with "2015-03-04"). Re-ingesting a source, or a newer version of
+    it, then adds nothing twice."""
+    if _notice_field(a, "kind") != _notice_field(b, "kind"):
+        return False
+    doi_a, doi_b = _notice_field(a, "doi"), _notice_field(b, "doi")
+    if doi_a and doi_b:
+        return doi_a == doi_b
+    date_a, date_b = _notice_field(a, "date"), _notice_field(b, "date")
+    return date_a.startswith(date_b) or date_b.startswith(date_a) if date_a and date_b else date_a == date_b
+
+
+def merge_notice(known: dict[str, str], new: object) -> dict[str, str]:
+    """``known`` (kind, doi, date) completed by ``new``, the same notice (:func:`same_notice`) from another source or
+    a newer version of one: a DOI where it had none, the fuller of two agreeing dates ("2015" → "2015-03-04")."""
+    date_new = _notice_field(new, "date")
+    return {"kind": known["kind"], "doi": known["doi"] or _notice_field(new, "doi"),
+            "date": date_new if len(date_new) > len(known["date"]) else known["date"]}
+
+
+def retraction_in_force(notices: Iterable[object]) -> bool:
+    """Whether ``notices`` retract the work: a retraction that no reinstatement of the same date or later lifts.
+
+    A reinstated work is not shown as retracted (badge, ``retracted``, check warnings), but both notices stay
+    listed, so a reader sees it was retracted and reinstated. An undated reinstatement lifts only an undated
+    retraction: without a date, which came last cannot be told, and a retraction wrongly hidden is the worse error."""
+    notices = list(notices)
+    retracted = [_notice_field(n, "date") for n in notices if _notice_field(n, "kind") == "retraction"]
+    if not retracted:
+        return False
+    latest = max(retracted)
+    return not any(_notice_field(n, "kind") == "reinstatement" and _notice_field(n, "date") >= latest
+                   and (_notice_field(n, "date") or not latest) for n in notices)
 
 
 def is_candidate(work: WorkRecord, first_author: str, year: int | None, title_key_: str) -> bool:
@@ -219,7 +280,11 @@ def add_up_buckets(rows: Iterable[tuple[str, int, int]],
 # ------------------------------------------------------------------------------ citing a retracted work
 def retraction_year(notices: Iterable[object]) -> int | None:
     """The year of the earliest retraction notice among ``notices`` (records or dicts with ``kind`` and ``date``,
-    the date as the notice gives it: "2007", "2015-03-04"); None when none is dated."""
+    the date as the notice gives it: "2007", "2015-03-04"); None when none is dated, or when a reinstatement has
+    lifted the retraction (:func:`retraction_in_force`)."""
+    notices = list(notices)
+    if not retraction_in_force(notices):
+        return None
     years = []
     for n in notices:
         kind = n.get("kind") if isinstance(n, dict) else getattr(n, "kind", "")

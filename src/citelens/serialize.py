@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from citelens.document import SECTIONS
-from citelens.rules import cited_after_retraction, retraction_year
+from citelens.rules import cited_after_retraction, retraction_in_force, retraction_year
 
 # ------------------------------------------------------------------------------------------ helpers
 
@@ -60,6 +60,8 @@ NOTICE_STATUS = {
     "expression-of-concern": "Has expression of concern",
     "withdrawal": "Withdrawn",
     "erratum": "Has erratum",
+    "partial-retraction": "Partially retracted",
+    "reinstatement": "Reinstated",
 }
 
 # Plain words for how a reference was matched to a work (pages and check results show these).
@@ -368,7 +370,7 @@ class ReferenceList(BaseModel):
 
 def reference_entry_json(position: int, ref: Mapping[str, Any], citing_year: int | None) -> dict[str, Any]:
     """A ``reference_list`` entry (:mod:`citelens.reference_list`) in the ``ReferenceListEntry`` shape."""
-    from citelens.rules import cited_after_retraction
+    from citelens.rules import cited_after_retraction, retraction_in_force
 
     t = ref.get("tallies") or {}
     found = bool(ref.get("work_id"))
@@ -382,7 +384,7 @@ def reference_entry_json(position: int, ref: Mapping[str, Any], citing_year: int
             "resolution": resolution_words(ref.get("method"), ref.get("score")) if found else "not resolved",
             "supporting": t.get("supporting"), "contrasting": t.get("contrasting"),
             "mentioning": t.get("mentioning"), "total": t.get("total"),
-            "retracted": ref.get("retracted_in") is not None or any(_get(n, "kind") == "retraction" for n in notices),
+            "retracted": ref.get("retracted_in") is not None or retraction_in_force(notices),
             "retracted_in": ref.get("retracted_in"),
             "cited_after_retraction": cited_after_retraction(citing_year, ref.get("retracted_in")),
             "notices": [notice_json(n) for n in notices]}
@@ -843,7 +845,7 @@ def cited_notice_fields(citing_year: int | None, notices: Any) -> dict[str, Any]
     paper (of ``citing_year``) came after it (``rules.cited_after_retraction``), and every notice in words."""
     notices = list(notices or [])
     retracted_in = retraction_year(notices)
-    return {"cited_retracted": any(_get(n, "kind") == "retraction" for n in notices),
+    return {"cited_retracted": retraction_in_force(notices),
             "cited_retraction_year": retracted_in,
             "cited_after_retraction": cited_after_retraction(citing_year, retracted_in),
             "cited_notices": [notice_label(n) for n in notices]}

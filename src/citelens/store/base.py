@@ -183,6 +183,12 @@ class CitationReader(abc.ABC):
         """Editorial notices (retraction, correction, expression of concern) about ``work_id``."""
 
     @abc.abstractmethod
+    def record_notice(self, work_id: str, notice: Notice) -> str:
+        """Store ``notice`` about ``work_id`` (a notice from no ingested article: Retraction Watch, Crossref
+        ``update-to``), unless the work already has it (``rules.same_notice``, whatever its source): "added",
+        "updated" (the known one gained a DOI or a fuller date) or "unchanged"."""
+
+    @abc.abstractmethod
     def notices_by_work(self, work_ids: Sequence[str] | None = None) -> dict[str, list[Notice]]:
         """{work id: its notices, oldest first} for the works of ``work_ids`` that have any (every such work when
         None: a whole-index export; the notices table is small). One query, for a page of search results."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from citelens.flows.distance import Place
+from citelens.rules import retraction_in_force
 
 SNIPPET_OPEN = "\x02"
 SNIPPET_CLOSE = "\x03"
@@ -66,7 +67,8 @@ class Work:
 
     @property
     def retracted(self) -> bool:
-        return any(n.kind == "retraction" for n in self.notices)
+        """A retraction that no later reinstatement lifts (``rules.retraction_in_force``)."""
+        return retraction_in_force(self.notices)
 
     def to_dict(self) -> dict[str, Any]:
         out = _plain(self)

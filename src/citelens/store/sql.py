@@ -55,8 +55,10 @@ from citelens.rules import (
     classify_notice,
     document_identities,
     free_identifiers,
+    merge_notice,
     merge_work,
     replay_corrections,
+    same_notice,
     threshold_window,
 )
 from citelens.store.base import Row, Store, format_work_id, parse_work_id
@@ -1012,10 +1014,37 @@ class SQLStore(ProfileQueries, Store):
             if target is None:
                 target = self.create_work(WorkRecord(doi=rel.doi, pmid=rel.pmid, title=rel.title, kind="reference"))
             target_n = self._wid(target)
+            seen = (first_seen or {}).get((target_n, kind))
+            # The same notice recorded from no article (Retraction Watch, Crossref update-to) gives way to the
+            # article's, keeping when it first arrived: one notice, not two, whichever source came first.
+            for r in self._rows("SELECT id, doi, date, first_seen FROM notices WHERE target_work_id = ? AND kind = ?"
+                                " AND document_id IS NULL", (target_n, kind)):
+                if same_notice({"kind": kind, "doi": r["doi"], "date": r["date"]},
+                               {"kind": kind, "doi": doc.doi, "date": str(doc.year or "")}):
+                    self._exec("DELETE FROM notices WHERE id = ?", (r["id"],))
+                    seen = min(x for x in (seen, r["first_seen"]) if x) if (seen or r["first_seen"]) else None
             self._exec("INSERT INTO notices (document_id, notice_work_id, target_work_id, kind, relation, doi,"
                        " title, date, first_seen) VALUES (?,?,?,?,?,?,?,?,?)",
                        (doc_id, work_n, target_n, kind, rel.relation, doc.doi, doc.title,
-                        str(doc.year or ""), (first_seen or {}).get((target_n, kind))))
+                        str(doc.year or ""), seen))
+
+    def record_notice(self, work_id: str, notice: Notice) -> str:
+        target_n = self._wid(work_id)
+        notice_n = self._wid(notice.notice_work_id) if notice.notice_work_id else None
+        for r in self._rows("SELECT id, kind, doi, date FROM notices WHERE target_work_id = ? AND kind = ?"
+                            " ORDER BY id", (target_n, notice.kind)):
+            known = {"kind": r["kind"], "doi": r["doi"], "date": r["date"]}
+            if not same_notice(known, notice):
+                continue
+            merged = merge_notice(known, notice)
+            if merged == known:
+                return "unchanged"
+            self._exec("UPDATE notices SET doi = ?, date = ? WHERE id = ?", (merged["doi"], merged["date"], r["id"]))
+            return "updated"
+        self._exec("INSERT INTO notices (document_id, notice_work_id, target_work_id, kind, relation, doi, title,"
+                   " date, first_seen) VALUES (NULL,?,?,?,?,?,?,?,?)",
+                   (notice_n, target_n, notice.kind, notice.relation, notice.doi, notice.title, notice.date, now()))
+        return "added"
 
     def correct_statement(self, statement_id: int, stance: str, curator: str, note: str = "") -> Statement:
         if stance not in STANCES:
@@ -1546,9 +1575,10 @@ class SQLStore(ProfileQueries, Store):
         # that scan took 30-300 ms and ran before every cached tally, costing more than the tally it saved.
         row = self._row("SELECT (SELECT COALESCE(MAX(id), 0) FROM documents) AS d,"
                         " (SELECT COALESCE(MAX(id), 0) FROM works) AS w,"
-                        " (SELECT COALESCE(MAX(id), 0) FROM corrections) AS c")
+                        " (SELECT COALESCE(MAX(id), 0) FROM corrections) AS c,"
+                        " (SELECT COALESCE(MAX(id), 0) FROM notices) AS n")
         assert row is not None
-        return (int(row["d"]), int(row["w"]), int(row["c"]))
+        return (int(row["d"]), int(row["w"]), int(row["c"]), int(row["n"]))
 
     # ----------------------------------------------------------------------------------- collections
     def create_collection(self, name: str, owner: str, items: list[tuple[str, str | None, str]],
@@ -1652,7 +1682,7 @@ class SQLStore(ProfileQueries, Store):
                                           if r["notice_work_id"] else None))
                 for r in self._rows(
                     f"SELECT n.target_work_id, n.kind, n.relation, n.doi, n.title, n.date, n.notice_work_id,"
-                    f" {arrived} AS arrived FROM notices n JOIN documents d ON d.id = n.document_id"
+                    f" {arrived} AS arrived FROM notices n LEFT JOIN documents d ON d.id = n.document_id"
                     f" WHERE n.target_work_id IN ({marks}) AND {arrived} >= ?{before}"
                     f" ORDER BY {arrived} DESC, n.id DESC", (*ids, *bounds))]
 

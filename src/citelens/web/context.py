@@ -157,6 +157,7 @@ class WebContext:
             STANCE_LABELS=render.STANCE_LABELS, resolution_words=render.resolution_words,
             evidence_words=render.evidence_words, sure_percent=render.sure_percent, confident_threshold=confident_threshold,
             counted_stance=counted_stance, cited_after_retraction=cited_after_retraction,
+            notice_words=render.notice_words,
             asset=lambda name: _ROOT.get() + (f"/static/{name}?v={self.static[name][2]}" if name in self.static
                                               else f"/static/{name}"))
 

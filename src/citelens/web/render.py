@@ -157,6 +157,17 @@ def sure_percent(confidence: float) -> str:
     return ">99%" if pct >= 100 else f"{max(pct, 0)}%"
 
 
+# A notice's kind as pages word it (the API keeps scite's ``status`` strings, serialize.NOTICE_STATUS). Before, every
+# kind but retraction and correction read "Expression of concern" — a reinstatement too.
+NOTICE_WORDS = {"retraction": "Retracted", "correction": "Correction published",
+                "expression-of-concern": "Expression of concern", "reinstatement": "Reinstated",
+                "partial-retraction": "Partially retracted", "withdrawal": "Withdrawn", "erratum": "Erratum published"}
+
+
+def notice_words(kind: str) -> str:
+    return NOTICE_WORDS.get(kind, (kind or "notice").replace("-", " ").capitalize())
+
+
 def resolution_words(method: str | None, score: float | None = None) -> str:
     """How a reference was matched to a work, in plain words (see :data:`citelens.serialize.RESOLUTION_WORDS`)."""
     from citelens.serialize import resolution_words as words
