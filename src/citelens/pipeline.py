@@ -14,6 +14,8 @@ import collections
 import contextlib
 import gc
 import gzip
+import io
+import itertools
 import lzma
 import multiprocessing.context
 import multiprocessing.pool
@@ -39,18 +41,24 @@ from citelens.errors import (
     InputError,
     InputTooLargeError,
     MalformedInputError,
+    UnsupportedFormatError,
 )
 from citelens.formats import ARTICLE_SUFFIXES, METADATA_SUFFIXES, is_metadata_source, parse_document
-from citelens.formats.crossref import parse_metadata_lines
+from citelens.formats.crossref import parse_metadata_file
+from citelens.formats.notices import NoticeRecord
+from citelens.formats.retraction_watch import looks_like_retraction_watch, read_retraction_watch
 from citelens.places import locate_authors
 from citelens.places.stage import locate_author_affiliations
 from citelens.references.resolve import find_matching_work, resolve_references
 from citelens.stance import StanceClassifier, check_classifier_name, classify_statements, get_classifier
 from citelens.statements import build_statements
 from citelens.store.base import Store
-from citelens.store.records import SaveResult
+from citelens.store.records import Notice, SaveResult
 
 MAX_FILE_BYTES = 100 * 1024 * 1024
+# A notices CSV is streamed, never held: the Retraction Watch database is ~60 k rows, tens of MB, and growing.
+MAX_STREAMED_BYTES = 4 * 1024 * 1024 * 1024
+NOTICE_ROWS_PER_TRANSACTION = 2_000
 MAX_ARCHIVE_MEMBERS = 100_000
 MAX_ARCHIVE_TOTAL_BYTES = 5 * 1024 * 1024 * 1024  # guards against zip bombs
 CACHE_INPUTS = 100_000  # inputs InputPaths keeps between passes (~50 MB of descriptors); more are walked again
@@ -70,6 +78,17 @@ class InputFile:
     key: str | None = None  # the name of its Document.source_key: the same from any working directory
 
 
+@dataclass(frozen=True)
+class StreamedFile:
+    """A plain file read by the writer as it is ingested (a notices CSV), not loaded whole nor sent to workers."""
+
+    path: str
+
+
+def is_streamed_source(name: str) -> bool:
+    return name.lower().endswith(".csv")
+
+
 @dataclass
 class Failure:
     source: str
@@ -86,6 +105,10 @@ class IngestSummary:
     references: int = 0
     references_matched: int = 0  # matched to a work the index already knew (identifier or fuzzy)
     metadata_records: int = 0
+    notices_added: int = 0  # editorial notices from Retraction Watch rows and Crossref update-to / updated-by
+    notices_updated: int = 0  # known ones that gained a DOI or a fuller date
+    notices_unchanged: int = 0  # known already (ingested before, or from a notice article)
+    notes: list[str] = field(default_factory=list)  # what the user should know that failed nothing
     warnings: int = 0
     seconds: float = 0.0
     already_stored: int = 0  # inputs the ingest manifest lists as stored by an earlier (interrupted) run
@@ -101,6 +124,8 @@ class IngestSummary:
             "statements": self.statements, "references": self.references,
             "references_matched": self.references_matched,
             "references_resolved_pct": self.references_resolved_pct, "metadata_records": self.metadata_records,
+            "notices_added": self.notices_added, "notices_updated": self.notices_updated,
+            "notices_unchanged": self.notices_unchanged, "notes": self.notes,
             "warnings": self.warnings, "already_stored": self.already_stored, "seconds": round(self.seconds, 3),
             "articles_per_second": round(self.stored / self.seconds, 2) if self.seconds else None,
         }
@@ -225,13 +250,8 @@ def _read_file(path: Path) -> bytes:
     return read_regular_file(path, MAX_FILE_BYTES)
 
 
-def read_regular_file(path: str | Path, max_bytes: int = MAX_FILE_BYTES) -> bytes:
-    """Read a regular file, never more than ``max_bytes`` plus one byte (InputError naming it otherwise).
-
-    The file is opened first (non-blocking, so a FIFO cannot hang the batch) and then checked with
-    ``fstat`` on the open descriptor: a symlink to /dev/zero, a FIFO or a device named ``.xml`` is refused
-    without reading, and a file that grows while being read is cut at the limit.
-    """
+def open_regular_file(path: str | Path, max_bytes: int = MAX_FILE_BYTES) -> IO[bytes]:
+    """A regular file opened for reading, checked as :func:`read_regular_file` checks it, to be streamed."""
     name = str(path)
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
@@ -243,17 +263,29 @@ def read_regular_file(path: str | Path, max_bytes: int = MAX_FILE_BYTES) -> byte
         raise InputError(name, "permission denied") from None
     except OSError as exc:
         raise InputError(name, f"cannot open ({exc.strerror})") from None
-    with os.fdopen(fd, "rb") as fh:
-        mode = os.fstat(fh.fileno()).st_mode
+    fh = os.fdopen(fd, "rb")
+    mode = os.fstat(fh.fileno()).st_mode
+    size = os.fstat(fh.fileno()).st_size
+    if not stat.S_ISREG(mode) or size > max_bytes:
+        fh.close()
         if not stat.S_ISREG(mode):
             kind = next((k for test, k in _FILE_KINDS if test(mode)), "not a regular file")
             raise InputError(name, f"is {kind}, not a regular file; not read")
-        size = os.fstat(fh.fileno()).st_size
-        if size > max_bytes:
-            raise InputTooLargeError(name, f"file is {size:,} bytes; the limit is {max_bytes:,}")
+        raise InputTooLargeError(name, f"file is {size:,} bytes; the limit is {max_bytes:,}")
+    return fh
+
+
+def read_regular_file(path: str | Path, max_bytes: int = MAX_FILE_BYTES) -> bytes:
+    """Read a regular file, never more than ``max_bytes`` plus one byte (InputError naming it otherwise).
+
+    The file is opened first (non-blocking, so a FIFO cannot hang the batch) and then checked with
+    ``fstat`` on the open descriptor: a symlink to /dev/zero, a FIFO or a device named ``.xml`` is refused
+    without reading, and a file that grows while being read is cut at the limit.
+    """
+    with open_regular_file(path, max_bytes) as fh:
         data = fh.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise InputTooLargeError(name, f"file grew past the limit of {max_bytes:,} bytes while being read")
+        raise InputTooLargeError(str(path), f"file grew past the limit of {max_bytes:,} bytes while being read")
     return data
 
 
@@ -573,7 +605,7 @@ class Pipeline:
         # Metadata files first, so that references resolve against them (streamed when given InputPaths).
         items = metadata_first(inputs)
         for item, outcome in self._processed(items, jobs, workers):
-            if isinstance(outcome, bytes):  # a metadata file, handled here, after the documents before it
+            if isinstance(outcome, bytes | StreamedFile):  # a metadata file: here, after the documents before it
                 self.store_batch(batch, summary, on_progress)
                 batch.clear()
                 status = _guarded(partial(_ingest_metadata, self.store, outcome, item.name, summary),
@@ -814,13 +846,15 @@ def _guarded(fn: Callable[[], object], name: str, summary: IngestSummary | None 
     return failure
 
 
-def _read_or_failure(item: InputFile) -> bytes | Failure:
+def _read_or_failure(item: InputFile) -> bytes | StreamedFile | Failure:
+    if item.path and is_streamed_source(item.name):
+        return StreamedFile(item.path)
     return _guarded(item.read, item.name)
 
 
 def _read_and_process(item: InputFile, classifier: StanceClassifier) -> object:
     data = _read_or_failure(item)
-    if isinstance(data, Failure) or is_metadata_source(item.name):
+    if isinstance(data, Failure | StreamedFile) or is_metadata_source(item.name):
         return data
     return _guarded(lambda: process_document(data, item.name, classifier), item.name)
 
@@ -863,11 +897,12 @@ def limit_native_threads() -> None:
     threadpool_limits(limits=int(budget), user_api="blas")
 
 
-def _worker_process(job: tuple[str, bytes | Failure]) -> object:
+def _worker_process(job: tuple[str, bytes | StreamedFile | Failure]) -> object:
     name, data = job
-    if isinstance(data, Failure) or is_metadata_source(name):
+    if isinstance(data, Failure | StreamedFile) or is_metadata_source(name):
         return data
     assert _WORKER_CLASSIFIER is not None
+    assert isinstance(data, bytes)
     return _guarded(lambda: _for_the_writer(process_document(data, name, _WORKER_CLASSIFIER, locate=False)), name)
 
 
@@ -880,8 +915,12 @@ def _for_the_writer(doc: Document) -> Document:
     return doc
 
 
-def _ingest_metadata(store: Store, data: bytes, source: str, summary: IngestSummary) -> str:
-    records, errors = parse_metadata_lines(data, source)
+def _ingest_metadata(store: Store, data: bytes | StreamedFile, source: str, summary: IngestSummary) -> str:
+    if is_streamed_source(source):
+        return _ingest_notices_csv(store, data, source, summary)
+    if isinstance(data, StreamedFile):
+        data = read_regular_file(data.path)
+    records, notices, errors = parse_metadata_file(data, source)
     with store.transaction():
         for rec in records:
             wid, method, _s = find_matching_work(rec, store)
@@ -900,10 +939,74 @@ def _ingest_metadata(store: Store, data: bytes, source: str, summary: IngestSumm
                 # Where the record places its authors: lets knowledge flows locate a work without its full text.
                 locate_author_affiliations(rec.authors)
                 store.save_work_places(wid, rec.authors, "metadata")
+        ingest_notices(store, notices, source, summary)
     summary.metadata_records += len(records)
     for e in errors:
         summary.failed.append(Failure(source, e))
     return "stored"
+
+
+def _ingest_notices_csv(store: Store, data: bytes | StreamedFile, source: str, summary: IngestSummary) -> str:
+    """A Retraction Watch CSV, streamed (from its path, or from bytes inside an archive), stored
+    NOTICE_ROWS_PER_TRANSACTION rows at a time: an interrupted ingest keeps what it stored, and ingesting the file
+    again adds only what is new (``Store.record_notice``)."""
+    with contextlib.ExitStack() as stack:
+        fh = (stack.enter_context(open_regular_file(data.path, MAX_STREAMED_BYTES)) if isinstance(data, StreamedFile)
+              else io.BytesIO(data))
+        head = fh.read(65_536)
+        if not head.strip():
+            raise MalformedInputError(source, "empty file")
+        if not looks_like_retraction_watch(head):
+            raise UnsupportedFormatError(source, "a CSV file, but not the Retraction Watch database (its header has no"
+                                                 " RetractionNature or OriginalPaperDOI column); CiteLens reads no"
+                                                 " other CSV")
+        fh.seek(0)
+        rows = read_retraction_watch(fh, source)
+        while True:
+            chunk = list(itertools.islice(rows, NOTICE_ROWS_PER_TRANSACTION))
+            if not chunk:
+                break
+            with store.transaction():
+                ingest_notices(store, chunk, source, summary)
+    return "stored"
+
+
+def ingest_notices(store: Store, items: Iterable[NoticeRecord | str], source: str, summary: IngestSummary) -> None:
+    """Store each notice about the work it names (by DOI, else PubMed id; a work the index does not know yet is
+    created, so later references to it match); a text is a problem with a row, reported against ``source``."""
+    for item in items:
+        if isinstance(item, str):
+            if item.startswith("row ") or item.startswith("line "):
+                summary.failed.append(Failure(source, item))
+            else:
+                summary.notes.append(f"{source}: {item}")
+            continue
+        wid = _notice_target(store, item)
+        outcome = store.record_notice(wid, Notice(kind=item.kind, relation=item.source, doi=item.doi,
+                                                  date=item.date))
+        if outcome == "added":
+            summary.notices_added += 1
+        elif outcome == "updated":
+            summary.notices_updated += 1
+        else:
+            summary.notices_unchanged += 1
+
+
+def _notice_target(store: Store, item: NoticeRecord) -> str:
+    """The work a notice is about, as metadata records find theirs: by DOI, else by PubMed id unless that work has
+    another DOI (a DOI names one work); created when the index has none (its title and journal fill gaps only)."""
+    rec = item.target
+    wid = store.find_work_by_identifier("doi", rec.doi) if rec.doi else None
+    if wid is None and rec.pmid:
+        wid = store.find_work_by_identifier("pmid", rec.pmid)
+        if wid is not None and rec.doi:
+            known = store.get_work(wid)
+            if known is not None and known.doi and known.doi != rec.doi:
+                wid = None
+    if wid is None:
+        return store.create_work(rec)
+    store.enrich_work(wid, rec)
+    return wid
 
 
 def ingest_paths(paths: Iterable[str | Path], store: Store, classifier: str | StanceClassifier | None = None,

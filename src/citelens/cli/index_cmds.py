@@ -182,6 +182,11 @@ def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: boo
         c.print(f"{summary.statements:,} citation statements; {summary.references:,} references, "
                 f"{summary.references_resolved_pct}% matched to an already known work; "
                 f"{summary.seconds:.1f} s.")
+        if summary.notices_added or summary.notices_updated or summary.notices_unchanged:
+            c.print(f"Editorial notices: {summary.notices_added:,} added, {summary.notices_updated:,} completed,"
+                    f" {summary.notices_unchanged:,} already known.")
+        for note in summary.notes:
+            c.print(f"  [yellow]note[/]    {safe(note)}")
         for s in summary.skipped:
             c.print(f"  [yellow]skipped[/] {safe(s)}")
         for f in summary.failed:

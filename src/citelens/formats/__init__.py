@@ -13,13 +13,14 @@ from citelens.document import Document
 from citelens.errors import MalformedInputError, UnsupportedFormatError
 
 ARTICLE_SUFFIXES = (".xml", ".nxml", ".pdf", ".json")
-METADATA_SUFFIXES = (".jsonl", ".ndjson")
+# .csv: the Retraction Watch database (told by its header, formats.retraction_watch), read as metadata is: first.
+METADATA_SUFFIXES = (".jsonl", ".ndjson", ".csv")
 
 _ROOT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)[\s>/]")
 
 
 def is_metadata_source(source: str) -> bool:
-    """Whether ``source`` names a metadata file (JSON lines of work records) rather than an article."""
+    """Whether ``source`` names a metadata file (JSON lines of work records, a notices CSV) rather than an article."""
     return source.lower().endswith(METADATA_SUFFIXES)
 
 

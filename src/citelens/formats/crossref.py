@@ -6,6 +6,10 @@ objects (:mod:`citelens.formats.openalex`) and flat records (``doi``, ``title``,
 Given" strings or objects, ``year``, ``venue``/``journal``, ``issn``, ``eissn``). The journal's ISSNs are also
 read from OpenAlex's ``primary_location.source`` (or ``host_venue``). Authors' affiliations ride along on the
 records' authors; the ingest locates and stores them (``Store.save_work_places``).
+
+A Crossref message also carries editorial notices (:func:`metadata_notices`): a notice's own message lists the works
+it updates in ``update-to`` ([{DOI, type: retraction | correction | expression_of_concern …, updated: {date-parts}}]),
+and an updated work's message lists its notices in ``updated-by`` (where Crossref adds Retraction Watch's).
 """
 
 from __future__ import annotations
@@ -17,9 +21,11 @@ from typing import Any
 
 from citelens.document import Affiliation, Author
 from citelens.errors import MalformedInputError
+from citelens.formats.notices import CROSSREF_UPDATE_TO, CROSSREF_UPDATED_BY, NoticeRecord, date_from_parts
 from citelens.formats.openalex import is_openalex_work, openalex_record
 from citelens.references.identifiers import journal_issns, normalise_doi, normalise_pmcid, normalise_pmid
 from citelens.references.resolve import WorkRecord
+from citelens.rules import notice_kind_of_update
 
 
 def _first(v: Any) -> str:
@@ -110,13 +116,64 @@ def metadata_record(rec: dict[str, Any]) -> WorkRecord:
     )
 
 
+def _update_date(item: dict[str, Any]) -> str:
+    parts = (item.get("updated") or {}).get("date-parts") if isinstance(item.get("updated"), dict) else None
+    if isinstance(parts, list) and parts and isinstance(parts[0], list) and all(
+            isinstance(p, int) and not isinstance(p, bool) for p in parts[0]):
+        return date_from_parts(parts[0]) or ""
+    return ""
+
+
+def metadata_notices(rec: dict[str, Any], record: WorkRecord) -> tuple[list[NoticeRecord], list[str]]:
+    """The editorial notices a Crossref message states (``update-to``: about the works it updates; ``updated-by``:
+    about ``record``, its own work), and a problem text per entry that names no work or a malformed DOI. Update
+    types that are no editorial notice (addendum, new_version …) are passed over."""
+    if "message" in rec and isinstance(rec["message"], dict):
+        rec = rec["message"]
+    notices: list[NoticeRecord] = []
+    problems: list[str] = []
+    for field_name, source in (("update-to", CROSSREF_UPDATE_TO), ("updated-by", CROSSREF_UPDATED_BY)):
+        items = rec.get(field_name)
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            if not isinstance(item, dict):
+                problems.append(f"{field_name}[{i}] is not an object")
+                continue
+            kind = notice_kind_of_update(_text(item.get("type")))
+            if kind is None:
+                continue
+            raw = _text(item.get("DOI")) or _text(item.get("doi"))
+            doi = normalise_doi(raw)
+            if not doi:
+                problems.append(f"{field_name}[{i}] DOI {raw[:60]!r} is not a DOI")
+                continue
+            when = _update_date(item)
+            if source == CROSSREF_UPDATE_TO:  # this message is the notice; the DOI is the updated work's
+                if not record.doi:
+                    problems.append(f"{field_name}[{i}]: the notice's own message has no DOI")
+                notices.append(NoticeRecord(target=WorkRecord(doi=doi, kind="reference"), kind=kind,
+                                            doi=record.doi, date=when, source=source))
+            elif record.doi or record.pmid:  # this message is the updated work; the DOI is the notice's
+                notices.append(NoticeRecord(target=record, kind=kind, doi=doi, date=when, source=source,
+                                            record_id=_text(item.get("record-id"))))
+    return notices, problems
+
+
 def parse_metadata_lines(data: bytes, source: str) -> tuple[list[WorkRecord], list[str]]:
     """Records from a JSON-lines file, plus one error string per bad line (the rest still count)."""
+    records, _notices, errors = parse_metadata_file(data, source)
+    return records, errors
+
+
+def parse_metadata_file(data: bytes, source: str) -> tuple[list[WorkRecord], list[NoticeRecord], list[str]]:
+    """Records and the notices they state (:func:`metadata_notices`) from a JSON-lines file, plus one error string
+    per bad line or entry (the rest still count)."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise MalformedInputError(source, f"metadata file is not UTF-8: {exc}") from None
-    records, errors = [], []
+    records: list[WorkRecord] = []
+    notices: list[NoticeRecord] = []
+    errors: list[str] = []
     for n, line in enumerate(text.splitlines(), 1):
         line = line.strip()
         if not line:
@@ -137,6 +194,9 @@ def parse_metadata_lines(data: bytes, source: str) -> tuple[list[WorkRecord], li
             errors.append(f"line {n}: record has neither DOI nor title")
             continue
         records.append(rec)
+        found, problems = metadata_notices(obj, rec)
+        notices += found
+        errors += [f"line {n}: {p}" for p in problems]
     if not records and errors:
         raise MalformedInputError(source, f"no usable metadata records ({errors[0]})")
-    return records, errors
+    return records, notices, errors
