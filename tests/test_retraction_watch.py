@@ -121,7 +121,8 @@ def test_ingest_records_notices_idempotently_on_every_backend(store_url: str, tm
         cited = store.get_work(CITED)
         assert cited is not None and len(cited.notices) == 1
         same = tmp_path / "same-notice.csv"
-        same.write_text(rw_csv([row(CITED, date="2022-03-01", notice="10.9999/notice.2022.7")]), encoding="utf-8")
+        same.write_text(rw_csv([row(CITED, date="2022-03-01", notice="10.9999/notice.2022.7", rid="900077",
+                                    Reason="+Duplication of Image;+Lack of IRB/IACUC Approval;")]), encoding="utf-8")
         crossref = tmp_path / "notice.jsonl"
         crossref.write_text(json.dumps({"message": {"DOI": "10.9999/notice.2022.7", "title": ["Retraction"],
                                                     "update-to": [{"DOI": CITED, "type": "retraction",
@@ -129,9 +130,14 @@ def test_ingest_records_notices_idempotently_on_every_backend(store_url: str, tm
         both = ingest_paths([same, crossref], store)
         assert both.notices_added == 0 and both.notices_updated == 1 and both.notices_unchanged == 1
         assert [(n.doi, n.date) for n in store.notices(cited.id)] == [("10.9999/notice.2022.7", "2022-03-01")]
-        # Re-ingesting the notice article keeps one notice.
+        # Schema 13: the notice article's notice gained Retraction Watch's reasons and record id.
+        why = ("Duplication of Image", "Lack of IRB/IACUC Approval")
+        assert [(n.reasons, n.source_id) for n in store.notices(cited.id)] == [(why, "900077")]
+        # Re-ingesting the notice article keeps one notice, and its reasons.
         ingest_paths([FIXTURES / "xss-retraction.xml"], store, classifier="cues")
-        assert len(store.notices(cited.id)) == 1
+        assert [(n.reasons, n.source_id) for n in store.notices(cited.id)] == [(why, "900077")]
+        assert [n.reasons for n in store.notices(store.get_work(RETRACTED).id)] == [  # type: ignore[union-attr]
+            ("Falsification/Fabrication of Data", "Investigation by Journal/Publisher")]
     finally:
         store.close()
 
@@ -225,7 +231,11 @@ def test_notices_show_on_page_api_badge_check_and_alerts(client: TestClient, tmp
     paper = client.get(f"/api/papers/{RETRACTED}").json()
     assert paper["retracted"] is True
     assert paper["editorialNotices"] == [{"status": "Retracted", "type": "retraction", "doi": "10.5555/rw.notice.1",
-                                          "title": "", "date": "2015-03-04"}]
+                                          "title": "", "date": "2015-03-04", "reasons": [
+                                              "Falsification/Fabrication of Data",
+                                              "Investigation by Journal/Publisher"]}]
+    assert ("Reasons given (Retraction Watch record 900001): Falsification/Fabrication of Data; Investigation by"
+            " Journal/Publisher.") in page
     lifted = client.get(f"/api/papers/{REINSTATED}").json()
     assert lifted["retracted"] is False and [n["status"] for n in lifted["editorialNotices"]] == ["Retracted",
                                                                                                   "Reinstated"]
@@ -244,3 +254,31 @@ def test_notices_show_on_page_api_badge_check_and_alerts(client: TestClient, tmp
     rows = checked["references"] if isinstance(checked, dict) else checked
     assert rows[0]["retracted"] is True and "This work has been retracted." in rows[0]["warnings"]
     assert rows[1]["retracted"] is False and "This work was retracted and later reinstated." in rows[1]["warnings"]
+
+
+def test_an_index_from_before_notice_reasons_reads_and_upgrades(tmp_path: Path) -> None:
+    """Schema 13 added `reasons` and `source_id` to notices: a schema-12 index opened read-only (serve) still lists
+    its notices, without reasons; opened to write, it is upgraded and keeps every notice."""
+    import sqlite3
+
+    from citelens.store.migrations import migration_version
+
+    db = tmp_path / "old.db"
+    store = open_store(db)
+    ingest_paths([FIXTURES / "xss-article.xml", FIXTURES / "xss-retraction.xml"], store, classifier="cues")
+    store.close()
+    conn = sqlite3.connect(db)
+    conn.execute("ALTER TABLE notices DROP COLUMN reasons")
+    conn.execute("ALTER TABLE notices DROP COLUMN source_id")
+    conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'",
+                 (str(migration_version("sqlite", "notice_reasons") - 1),))
+    conn.commit()
+    conn.close()
+    old = open_store(db, readonly=True)
+    cited = old.get_work(CITED)
+    assert cited is not None and [(n.kind, n.reasons) for n in old.notices(cited.id)] == [("retraction", ())]
+    old.close()
+    upgraded = open_store(db)
+    assert upgraded.schema_version == migration_version("sqlite", "notice_reasons")
+    assert [n.kind for n in upgraded.notices(cited.id)] == ["retraction"]
+    upgraded.close()

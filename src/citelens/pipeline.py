@@ -983,7 +983,7 @@ def ingest_notices(store: Store, items: Iterable[NoticeRecord | str], source: st
             continue
         wid = _notice_target(store, item)
         outcome = store.record_notice(wid, Notice(kind=item.kind, relation=item.source, doi=item.doi,
-                                                  date=item.date))
+                                                  date=item.date, reasons=item.reasons, source_id=item.record_id))
         if outcome == "added":
             summary.notices_added += 1
         elif outcome == "updated":

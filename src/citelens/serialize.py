@@ -120,6 +120,8 @@ class EditorialNotice(BaseModel):
     doi: str
     title: str
     date: str
+    reasons: list[str] = Field(default_factory=list, description="why, as the source words it (Retraction Watch's"
+                               " reasons, e.g. \"Falsification/Fabrication of Data\"); empty where it gives none")
 
 
 class PaperAuthor(BaseModel):
@@ -821,7 +823,8 @@ def section_tallies_json(sections: Mapping[str, Mapping[str, int]], doi: str | N
 def notice_json(n: Any) -> dict[str, Any]:
     kind = _get(n, "kind", "")
     return {"status": NOTICE_STATUS.get(kind, kind.replace("-", " ").capitalize()), "type": kind,
-            "doi": _get(n, "doi", "") or "", "title": _get(n, "title", "") or "", "date": _get(n, "date", "") or ""}
+            "doi": _get(n, "doi", "") or "", "title": _get(n, "title", "") or "", "date": _get(n, "date", "") or "",
+            "reasons": list(_get(n, "reasons", ()) or ())}
 
 
 def paper_json(work: Any) -> dict[str, Any]:

@@ -41,6 +41,8 @@ class Notice:
     title: str = ""
     date: str = ""
     notice_work_id: str | None = None
+    reasons: tuple[str, ...] = ()  # why, as the source words it (Retraction Watch's Reason list); schema 13
+    source_id: str = ""  # the source's own id of the notice (Retraction Watch's Record ID)
 
     def to_dict(self) -> dict[str, Any]:
         return _plain(self)

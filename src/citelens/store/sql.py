@@ -978,12 +978,14 @@ class SQLStore(ProfileQueries, Store):
                 " OR n.notice_work_id = works.id)", tuple(chunk))
 
     def _first_seen(self, document_ids: list[int]) -> tuple[dict[tuple[str, str, int | None], str],
-                                                           dict[tuple[int, str], str]]:
+                                                           dict[tuple[int, str], tuple[str, str, str]]]:
         """When the statements and notices of the stored documents ``document_ids`` (the versions a new one
         replaces) first arrived: statements by (reference key, sentence, cited work), notices by (target work,
-        kind); the earliest where one appears twice. A row stored before schema 11 arrived with its document."""
+        kind) with the reasons and source id they had gathered (schema 13: Retraction Watch's, kept when its
+        notice gave way to the notice article); the earliest where one appears twice. A row stored before schema 11
+        arrived with its document."""
         statements: dict[tuple[str, str, int | None], str] = {}
-        notices: dict[tuple[int, str], str] = {}
+        notices: dict[tuple[int, str], tuple[str, str, str]] = {}
         if not document_ids:
             return statements, notices
         marks = ",".join("?" * len(document_ids))
@@ -994,14 +996,16 @@ class SQLStore(ProfileQueries, Store):
             key = (r["key"], r["sentence"], r["cited_work_id"])
             statements[key] = min(statements.get(key, r["seen"]), r["seen"])
         for r in self._rows(
-                "SELECT n.target_work_id, n.kind, COALESCE(n.first_seen, d.ingested_at) AS seen FROM notices n"
-                f" JOIN documents d ON d.id = n.document_id WHERE n.document_id IN ({marks})", document_ids):
+                "SELECT n.target_work_id, n.kind, COALESCE(n.first_seen, d.ingested_at) AS seen, n.reasons,"
+                " n.source_id FROM notices n JOIN documents d ON d.id = n.document_id"
+                f" WHERE n.document_id IN ({marks})", document_ids):
             nkey = (int(r["target_work_id"]), r["kind"])
-            notices[nkey] = min(notices.get(nkey, r["seen"]), r["seen"])
+            seen, why, source_id = notices.get(nkey, (r["seen"], "", ""))
+            notices[nkey] = (min(seen, r["seen"]), why or r["reasons"], source_id or r["source_id"])
         return statements, notices
 
     def _save_notices(self, doc: Document, doc_id: int, work_n: int,
-                      first_seen: dict[tuple[int, str], str] | None = None) -> None:
+                      first_seen: dict[tuple[int, str], tuple[str, str, str]] | None = None) -> None:
         for rel in doc.related:
             kind = classify_notice(rel.relation, doc.article_type)
             if not kind:
@@ -1014,36 +1018,43 @@ class SQLStore(ProfileQueries, Store):
             if target is None:
                 target = self.create_work(WorkRecord(doi=rel.doi, pmid=rel.pmid, title=rel.title, kind="reference"))
             target_n = self._wid(target)
-            seen = (first_seen or {}).get((target_n, kind))
+            seen, why, source_id = (first_seen or {}).get((target_n, kind)) or (None, "", "")
             # The same notice recorded from no article (Retraction Watch, Crossref update-to) gives way to the
             # article's, keeping when it first arrived: one notice, not two, whichever source came first.
-            for r in self._rows("SELECT id, doi, date, first_seen FROM notices WHERE target_work_id = ? AND kind = ?"
-                                " AND document_id IS NULL", (target_n, kind)):
+            for r in self._rows("SELECT id, doi, date, first_seen, reasons, source_id FROM notices"
+                                " WHERE target_work_id = ? AND kind = ? AND document_id IS NULL", (target_n, kind)):
                 if same_notice({"kind": kind, "doi": r["doi"], "date": r["date"]},
                                {"kind": kind, "doi": doc.doi, "date": str(doc.year or "")}):
                     self._exec("DELETE FROM notices WHERE id = ?", (r["id"],))
                     seen = min(x for x in (seen, r["first_seen"]) if x) if (seen or r["first_seen"]) else None
+                    # The notice article says what happened; Retraction Watch's reasons and id say why: both kept.
+                    why, source_id = why or r["reasons"], source_id or r["source_id"]
             self._exec("INSERT INTO notices (document_id, notice_work_id, target_work_id, kind, relation, doi,"
-                       " title, date, first_seen) VALUES (?,?,?,?,?,?,?,?,?)",
+                       " title, date, first_seen, reasons, source_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                        (doc_id, work_n, target_n, kind, rel.relation, doc.doi, doc.title,
-                        str(doc.year or ""), seen))
+                        str(doc.year or ""), seen, why, source_id))
 
     def record_notice(self, work_id: str, notice: Notice) -> str:
         target_n = self._wid(work_id)
         notice_n = self._wid(notice.notice_work_id) if notice.notice_work_id else None
-        for r in self._rows("SELECT id, kind, doi, date FROM notices WHERE target_work_id = ? AND kind = ?"
-                            " ORDER BY id", (target_n, notice.kind)):
+        reasons = "\n".join(notice.reasons)
+        for r in self._rows("SELECT id, kind, doi, date, reasons, source_id FROM notices WHERE target_work_id = ?"
+                            " AND kind = ? ORDER BY id", (target_n, notice.kind)):
             known = {"kind": r["kind"], "doi": r["doi"], "date": r["date"]}
             if not same_notice(known, notice):
                 continue
             merged = merge_notice(known, notice)
-            if merged == known:
+            # A newer version of the source may give (or reword) the reasons; a source without them keeps them.
+            why, source_id = reasons or r["reasons"], notice.source_id or r["source_id"]
+            if merged == known and (why, source_id) == (r["reasons"], r["source_id"]):
                 return "unchanged"
-            self._exec("UPDATE notices SET doi = ?, date = ? WHERE id = ?", (merged["doi"], merged["date"], r["id"]))
+            self._exec("UPDATE notices SET doi = ?, date = ?, reasons = ?, source_id = ? WHERE id = ?",
+                       (merged["doi"], merged["date"], why, source_id, r["id"]))
             return "updated"
         self._exec("INSERT INTO notices (document_id, notice_work_id, target_work_id, kind, relation, doi, title,"
-                   " date, first_seen) VALUES (NULL,?,?,?,?,?,?,?,?)",
-                   (notice_n, target_n, notice.kind, notice.relation, notice.doi, notice.title, notice.date, now()))
+                   " date, first_seen, reasons, source_id) VALUES (NULL,?,?,?,?,?,?,?,?,?,?)",
+                   (notice_n, target_n, notice.kind, notice.relation, notice.doi, notice.title, notice.date, now(),
+                    reasons, notice.source_id))
         return "added"
 
     def correct_statement(self, statement_id: int, stance: str, curator: str, note: str = "") -> Statement:
@@ -1669,6 +1680,20 @@ class SQLStore(ProfileQueries, Store):
             return f"COALESCE({table}.first_seen, d.ingested_at)"
         return "d.ingested_at"  # an older index opened read-only
 
+    def _notice_columns(self, table: str = "") -> str:
+        """The columns a :class:`Notice` is read from (``table``: an alias and its dot); an index older than schema
+        13, opened read-only, has no reasons or source id."""
+        cols = f"{table}kind, {table}relation, {table}doi, {table}title, {table}date, {table}notice_work_id"
+        if self.schema_version >= migration_version(self.backend, "notice_reasons"):
+            return f"{cols}, {table}reasons, {table}source_id"
+        return f"{cols}, '' AS reasons, '' AS source_id"
+
+    @staticmethod
+    def _notice(r: Row) -> Notice:
+        return Notice(kind=r["kind"], relation=r["relation"], doi=r["doi"], title=r["title"], date=r["date"],
+                      notice_work_id=format_work_id(r["notice_work_id"]) if r["notice_work_id"] else None,
+                      reasons=tuple(x for x in (r["reasons"] or "").split("\n") if x), source_id=r["source_id"] or "")
+
     def notices_since(self, work_ids: list[str], since: str, until: str | None = None) -> list[NoticeEvent]:
         ids = [n for n in (parse_work_id(w) for w in work_ids) if n is not None]
         if not ids:
@@ -1677,21 +1702,17 @@ class SQLStore(ProfileQueries, Store):
         arrived = self._arrival("n")
         before, bounds = (f" AND {arrived} < ?", (since, until)) if until else ("", (since,))
         return [NoticeEvent(target_work_id=format_work_id(r["target_work_id"]), ingested_at=r["arrived"],
-                            notice=Notice(kind=r["kind"], relation=r["relation"], doi=r["doi"], title=r["title"],
-                                          date=r["date"], notice_work_id=format_work_id(r["notice_work_id"])
-                                          if r["notice_work_id"] else None))
+                            notice=self._notice(r))
                 for r in self._rows(
-                    f"SELECT n.target_work_id, n.kind, n.relation, n.doi, n.title, n.date, n.notice_work_id,"
+                    f"SELECT n.target_work_id, {self._notice_columns('n.')},"
                     f" {arrived} AS arrived FROM notices n LEFT JOIN documents d ON d.id = n.document_id"
                     f" WHERE n.target_work_id IN ({marks}) AND {arrived} >= ?{before}"
                     f" ORDER BY {arrived} DESC, n.id DESC", (*ids, *bounds))]
 
     def notices(self, work_id: str) -> list[Notice]:
         wid = self._wid(work_id)
-        return [Notice(kind=r["kind"], relation=r["relation"], doi=r["doi"], title=r["title"], date=r["date"],
-                       notice_work_id=format_work_id(r["notice_work_id"]) if r["notice_work_id"] else None)
-                for r in self._rows("SELECT kind, relation, doi, title, date, notice_work_id FROM notices"
-                                    " WHERE target_work_id = ? ORDER BY id", (wid,))]
+        return [self._notice(r) for r in self._rows(f"SELECT {self._notice_columns()} FROM notices"
+                                                    " WHERE target_work_id = ? ORDER BY id", (wid,))]
 
     def notices_by_work(self, work_ids: Sequence[str] | None = None) -> dict[str, list[Notice]]:
         ids = None if work_ids is None else sorted({n for n in map(parse_work_id, work_ids) if n is not None})
@@ -1699,11 +1720,9 @@ class SQLStore(ProfileQueries, Store):
             return {}
         where = f" WHERE target_work_id IN ({','.join('?' * len(ids))})" if ids is not None else ""
         out: dict[str, list[Notice]] = {}
-        for r in self._rows("SELECT target_work_id, kind, relation, doi, title, date, notice_work_id FROM notices"
+        for r in self._rows(f"SELECT target_work_id, {self._notice_columns()} FROM notices"
                             f"{where} ORDER BY id", tuple(ids or ())):
-            out.setdefault(format_work_id(r["target_work_id"]), []).append(Notice(
-                kind=r["kind"], relation=r["relation"], doi=r["doi"], title=r["title"], date=r["date"],
-                notice_work_id=format_work_id(r["notice_work_id"]) if r["notice_work_id"] else None))
+            out.setdefault(format_work_id(r["target_work_id"]), []).append(self._notice(r))
         return out
 
     def stats(self) -> IndexStats:
