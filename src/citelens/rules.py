@@ -285,11 +285,18 @@ def retraction_year(notices: Iterable[object]) -> int | None:
     notices = list(notices)
     if not retraction_in_force(notices):
         return None
+    return notice_year(notices, "retraction")
+
+
+def notice_year(notices: Iterable[object], kind: str) -> int | None:
+    """The year of the earliest notice of ``kind`` ("retraction", "expression-of-concern", ...) among ``notices``,
+    as :func:`retraction_year` reads dates (a reinstatement is not looked at here); None when none of that kind is
+    dated."""
     years = []
     for n in notices:
-        kind = n.get("kind") if isinstance(n, dict) else getattr(n, "kind", "")
+        k = n.get("kind") if isinstance(n, dict) else getattr(n, "kind", "")
         date = (n.get("date") if isinstance(n, dict) else getattr(n, "date", "")) or ""
-        if kind == "retraction" and len(date) >= 4 and date[:4].isdigit():
+        if k == kind and len(date) >= 4 and date[:4].isdigit():
             years.append(int(date[:4]))
     return min(years) if years else None
 

@@ -456,6 +456,88 @@ def _work_number(work_id: str) -> int:
 
 
 @dataclass(frozen=True)
+class NoticeTiming:
+    """Citations of works under one kind of editorial notice, dated against it (``rules.cited_after_retraction``).
+
+    A citation is one citing paper citing one such work (in its reference list, with or without statements).
+    ``after`` + ``same_year`` + ``before`` + ``undated`` = ``citations``; ``undated``: the paper's year or the
+    notice's is unknown. ``supporting_after``: citations after the notice with at least one supporting
+    statement, the case a research-integrity team looks at first.
+    """
+
+    citations: int = 0
+    after: int = 0
+    same_year: int = 0
+    before: int = 0
+    undated: int = 0
+    citing_papers: int = 0
+    works: int = 0
+    statements: int = 0
+    supporting_after: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(self)
+
+
+@dataclass(frozen=True)
+class NoticedCitation:
+    """One citing paper (of an author, institution or journal) citing one work with a retraction notice or an
+    expression of concern: the store's row, then dated by ``citelens.integrity``.
+
+    ``notice`` is "retraction" when the work has one (whatever else it has), else "expression-of-concern";
+    ``notice_year`` the year of the earliest notice of that kind; ``timing`` after | same-year | before (None when
+    either year is unknown); the counts are the paper's statements citing the work, at the profile's threshold;
+    ``statement_ids`` the first of them, in the paper's order, for links.
+    """
+
+    citing_work_id: str
+    citing_doi: str
+    citing_title: str
+    citing_year: int | None
+    cited_work_id: str
+    cited_doi: str
+    cited_title: str
+    cited_year: int | None
+    notices: tuple[Notice, ...] = ()
+    statements: int = 0
+    supporting: int = 0
+    contrasting: int = 0
+    mentioning: int = 0
+    unclassified: int = 0
+    statement_ids: tuple[int, ...] = ()
+    notice: str = ""
+    notice_year: int | None = None
+    timing: str | None = None
+
+    @property
+    def supporting_after_retraction(self) -> bool:
+        """A supporting citation of a work after its retraction: the worst case."""
+        return self.notice == "retraction" and self.timing == "after" and self.supporting > 0
+
+    def to_dict(self) -> dict[str, Any]:
+        out = _plain(self)
+        out["notices"] = [n.to_dict() for n in self.notices]
+        out["statement_ids"] = list(self.statement_ids)
+        out["supporting_after_retraction"] = self.supporting_after_retraction
+        return out
+
+
+@dataclass(frozen=True)
+class CitesRetracted:
+    """What a set of papers (an author's, an institution's, a journal's) cite that has been retracted, and,
+    counted apart, what has an expression of concern and no retraction: the counts by timing and every
+    citation, the worst first (see ``citelens.integrity.cites_retracted``)."""
+
+    retraction: NoticeTiming = field(default_factory=NoticeTiming)
+    expression_of_concern: NoticeTiming = field(default_factory=NoticeTiming)
+    citations: tuple[NoticedCitation, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"retraction": self.retraction.to_dict(), "expression_of_concern": self.expression_of_concern.to_dict(),
+                "citations": [c.to_dict() for c in self.citations]}
+
+
+@dataclass(frozen=True)
 class AuthorProfile:
     """An author page: works in the index with their tallies, aggregate tallies, co-authors, affiliations.
 
@@ -483,6 +565,7 @@ class AuthorProfile:
     most_supported: tuple[str, ...] = ()
     most_contrasted: tuple[str, ...] = ()
     min_confidence: float | None = None
+    cites_retracted: CitesRetracted = field(default_factory=CitesRetracted)
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "orcid": self.orcid, "tallies": self.tallies.to_dict(),
@@ -492,7 +575,8 @@ class AuthorProfile:
                 "coauthors": [c.to_dict() for c in self.coauthors],
                 "affiliations": [a.to_dict() for a in self.affiliations],
                 "self_citation_share": self.self_citation_share,
-                "works_total": self.works_total, "works_sort": self.works_sort, "min_confidence": self.min_confidence}
+                "works_total": self.works_total, "works_sort": self.works_sort, "min_confidence": self.min_confidence,
+                "cites_retracted": self.cites_retracted.to_dict()}
 
 
 @dataclass(frozen=True)
@@ -530,10 +614,12 @@ class InstitutionProfile:
     tallies: Tallies
     windows: tuple[IndexWindow, ...]
     min_confidence: float | None = None
+    cites_retracted: CitesRetracted = field(default_factory=CitesRetracted)
 
     def to_dict(self) -> dict[str, Any]:
-        return {**{k: v for k, v in _plain(self).items() if k not in ("tallies", "windows")},
-                "tallies": self.tallies.to_dict(), "windows": [w.to_dict() for w in self.windows]}
+        return {**{k: v for k, v in _plain(self).items() if k not in ("tallies", "windows", "cites_retracted")},
+                "tallies": self.tallies.to_dict(), "windows": [w.to_dict() for w in self.windows],
+                "cites_retracted": self.cites_retracted.to_dict()}
 
 
 @dataclass(frozen=True)
@@ -598,11 +684,14 @@ class JournalProfile:
     windows: tuple[IndexWindow, ...]
     most_cited: tuple[JournalWork, ...]
     min_confidence: float | None = None
+    cites_retracted: CitesRetracted = field(default_factory=CitesRetracted)
 
     def to_dict(self) -> dict[str, Any]:
-        return {**{k: v for k, v in _plain(self).items() if k not in ("tallies", "windows", "most_cited", "names")},
+        return {**{k: v for k, v in _plain(self).items()
+                   if k not in ("tallies", "windows", "most_cited", "names", "cites_retracted")},
                 "names": list(self.names), "tallies": self.tallies.to_dict(),
-                "windows": [w.to_dict() for w in self.windows], "most_cited": [w.to_dict() for w in self.most_cited]}
+                "windows": [w.to_dict() for w in self.windows], "most_cited": [w.to_dict() for w in self.most_cited],
+                "cites_retracted": self.cites_retracted.to_dict()}
 
 
 @dataclass(frozen=True)

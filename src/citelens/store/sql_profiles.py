@@ -16,14 +16,17 @@ from typing import Any
 
 from citelens.document import SECTIONS, STANCES
 from citelens.flows.distance import Place
+from citelens.integrity import cites_retracted
 from citelens.people import author_name_key
 from citelens.references.identifiers import normalise_issn
+from citelens.rules import counted_stance
 from citelens.store.base import MAX_ROW_ID, Row, format_work_id
 from citelens.store.migrations import migration_version
 from citelens.store.records import (
     AuthorAffiliation,
     AuthorProfile,
     AuthorWork,
+    CitesRetracted,
     CoAuthor,
     DocumentAuthor,
     IndexWindow,
@@ -33,6 +36,8 @@ from citelens.store.records import (
     JournalProfile,
     JournalWork,
     LocatedWork,
+    Notice,
+    NoticedCitation,
     Tallies,
     author_work_order,
 )
@@ -181,7 +186,8 @@ class ProfileQueries(abc.ABC):
                              self_citation_share=round(self_cites / total["total"], 4) if total["total"] else None,
                              works_total=len(works), works_sort=works_sort, works_offset=works_offset,
                              most_supported=most["supporting"], most_contrasted=most["contrasting"],
-                             min_confidence=min_confidence)
+                             min_confidence=min_confidence, cites_retracted=self.cites_retracted_of(
+                                 "SELECT document_id FROM document_authors WHERE author_id = ?", (aid,), min_confidence))
 
     def institution_profile(self, ror: str, this_year: int | None = None, *,
                             min_confidence: float | None = None) -> InstitutionProfile | None:
@@ -211,7 +217,9 @@ class ProfileQueries(abc.ABC):
             tallies=Tallies(supporting=every.supporting, contrasting=every.contrasting, mentioning=every.mentioning,
                             unclassified=every.total - every.statements - every.mentioning, total=every.total,
                             citing_publications=pubs),
-            windows=tuple(windows), min_confidence=min_confidence)
+            windows=tuple(windows), min_confidence=min_confidence,
+            cites_retracted=self.cites_retracted_of("SELECT document_id FROM document_authors WHERE ror = ?", (ror,),
+                                                    min_confidence))
 
     def find_institutions(self, query: str, limit: int = 20) -> list[InstitutionHit]:
         q = query.strip()
@@ -340,7 +348,72 @@ class ProfileQueries(abc.ABC):
                                          contrasting=per_work[w].get("contrasting", 0),
                                          mentioning=per_work[w].get("mentioning", 0),
                                          total=sum(per_work[w].values())) for w in top if w in meta),
-            min_confidence=min_confidence)
+            min_confidence=min_confidence,
+            # the journal's own papers: the documents of its works (a work known only as cited has none)
+            cites_retracted=self.cites_retracted_of(f"SELECT id FROM documents WHERE work_id IN ({works_sql})",
+                                                    works_args, min_confidence))
+
+    # ------------------------------------------------------------------------ citing retracted work
+    def cites_retracted_of(self, documents_sql: str, args: Sequence[Any],
+                           min_confidence: float | None = None) -> CitesRetracted:
+        """What the documents ``documents_sql`` selects (one column of document ids, with ``args``) cite that has
+        a retraction notice or an expression of concern: every (document, cited work) pair of their reference
+        lists, with the document's statements citing the work counted at ``min_confidence``, dated by
+        ``citelens.integrity``.
+
+        Both reads start from the notices (a few works in a large index): refs by ``refs_work`` and
+        statements by ``statements_cited`` (cited work first), each then kept when its document is one of
+        ``documents_sql``'s; neither reads the documents' other references or statements, so a journal of
+        thousands of papers costs what its citations of noticed works cost.
+        """
+        noticed = "SELECT target_work_id FROM notices WHERE kind IN ('retraction', 'expression-of-concern')"
+        pairs = self._rows(f"SELECT r.document_id, r.work_id FROM refs r WHERE r.work_id IN ({noticed})"
+                           f" AND r.document_id IN ({documents_sql}) GROUP BY r.document_id, r.work_id", args)
+        if not pairs:
+            return CitesRetracted()
+        counts: dict[tuple[int, int], dict[str, Any]] = {
+            (int(r["document_id"]), int(r["work_id"])): {"ids": [], "supporting": 0, "contrasting": 0,
+                                                          "mentioning": 0, "": 0} for r in pairs}
+        for st in self._rows(
+                "SELECT s.id, s.document_id, s.cited_work_id, s.stance, s.confidence,"
+                " CASE WHEN s.corrected_by IS NULL THEN 0 ELSE 1 END AS corrected FROM statements s"
+                f" WHERE s.cited_work_id IN ({noticed}) AND s.document_id IN ({documents_sql}) ORDER BY s.id", args):
+            c = counts.get((int(st["document_id"]), int(st["cited_work_id"])))
+            if c is None:  # a statement whose reference no longer resolves there (cannot happen; never counted)
+                continue
+            c["ids"].append(int(st["id"]))
+            stance = counted_stance(st["stance"] or "", st["confidence"], bool(st["corrected"]), min_confidence)
+            c[stance if stance in STANCES else ""] += 1
+        docs = {int(r["id"]): r for r in self._in_chunks(
+            "SELECT id, work_id, doi, title, year FROM documents WHERE id IN ({})", {d for d, _ in counts})}
+        works = {int(r["id"]): r for r in self._in_chunks(
+            "SELECT id, doi, title, year FROM works WHERE id IN ({})", {w for _, w in counts})}
+        notices: dict[int, list[Notice]] = {}
+        for r in self._in_chunks("SELECT target_work_id, kind, relation, doi, title, date, notice_work_id FROM"
+                                 " notices WHERE target_work_id IN ({}) ORDER BY id", {w for _, w in counts}):
+            notices.setdefault(int(r["target_work_id"]), []).append(Notice(
+                kind=r["kind"], relation=r["relation"], doi=r["doi"], title=r["title"], date=r["date"],
+                notice_work_id=format_work_id(r["notice_work_id"]) if r["notice_work_id"] else None))
+        rows = []
+        for (d, w), c in counts.items():
+            doc, work = docs[d], works[w]
+            rows.append(NoticedCitation(
+                citing_work_id=format_work_id(doc["work_id"]), citing_doi=doc["doi"] or "", citing_title=doc["title"],
+                citing_year=doc["year"], cited_work_id=format_work_id(w), cited_doi=work["doi"] or "",
+                cited_title=work["title"], cited_year=work["year"], notices=tuple(notices.get(w, ())),
+                statements=len(c["ids"]), supporting=c["supporting"], contrasting=c["contrasting"],
+                mentioning=c["mentioning"], unclassified=c[""], statement_ids=tuple(c["ids"][:MAX_STATEMENT_LINKS])))
+        return cites_retracted(rows)
+
+    def _in_chunks(self, sql: str, ids: set[int]) -> list[Row]:
+        """``sql`` with its ``IN ({})`` filled by ``ids``, in statements of at most 500 parameters (SQLite takes
+        32,766 per statement)."""
+        ordered = sorted(ids)
+        out: list[Row] = []
+        for i in range(0, len(ordered), 500):
+            part = ordered[i:i + 500]
+            out += self._rows(sql.format(",".join("?" * len(part))), part)
+        return out
 
     # ------------------------------------------------------------------------------- knowledge flows
     def flow_statements(self) -> Iterator[tuple[int, int, int]]:
@@ -421,6 +494,8 @@ def _like_words(query: str) -> list[str]:
     """The words of a name query, lower-cased and safe inside a LIKE pattern (no % or _ wildcards)."""
     return [w for w in re.split(r"[\W_]+", query.lower()) if w][:20]
 
+
+MAX_STATEMENT_LINKS = 20  # statement ids kept per citation, for links (a paper rarely cites one work more often)
 
 WINDOW_YEARS = (2, 5)  # the index windows besides all-time: the citing years up to this one, this many
 

@@ -1,0 +1,166 @@
+"""What a research-integrity officer and a journal editor ask of an author, an institution or a journal: which of
+its papers cite work that had been retracted (or put under an expression of concern), and whether they cited it
+after the notice — in the store's profiles, the API, the pages and the CLI."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from fastapi.testclient import TestClient
+
+from citelens.cli import main
+from citelens.integrity import cites_retracted
+from citelens.pipeline import ingest_paths
+from citelens.store import open_store
+from citelens.store.records import Notice, NoticedCitation
+from citelens.web.app import create_app
+from test_integrity import LATER_DOI, SAME_YEAR_DOI
+from test_web import CITED, FIXTURES, XSS_DOI, build_index, settings
+
+ROR = "048a87296"  # Uppsala University, as mini-jats.xml names it too
+ISSN = "1234-5679"
+CONCERN_DOI = "10.9999/concern.2010.1"  # the fixture's second reference, given a DOI and an expression of concern
+
+
+def citing_article(tmp: Path, doi: str, year: int) -> Path:
+    """The fixture article citing the retracted CITED (and, by DOI, a work under an expression of concern of
+    2024), as ``doi`` of ``year`` in the journal ISSN, its second author affiliated with ROR."""
+    text = (FIXTURES / "xss-article.xml").read_text(encoding="utf-8")
+    text = text.replace("10.9999/xss.2024.1", doi).replace("<year>2021</year>", f"<year>{year}</year>")
+    text = text.replace("</journal-title-group>", f'</journal-title-group><issn pub-type="ppub">{ISSN}</issn>', 1)
+    text = text.replace('<surname>Quinn</surname><given-names>Ada</given-names></name></contrib>',
+                        '<surname>Quinn</surname><given-names>Ada</given-names></name><xref ref-type="aff" rid="a1"/>'
+                        '</contrib>', 1)
+    text = text.replace("</contrib-group>", '</contrib-group><aff id="a1"><institution-wrap><institution-id'
+                        f' institution-id-type="ror">https://ror.org/{ROR}</institution-id><institution>University of'
+                        " University</institution></institution-wrap>, Uppsala, <country>Sweden</country></aff>", 1)
+    text = text.replace("<fpage>20</fpage></element-citation>",
+                        f'<fpage>20</fpage><pub-id pub-id-type="doi">{CONCERN_DOI}</pub-id></element-citation>', 1)
+    path = tmp / f"{doi.rsplit('/', 1)[1]}.xml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def concern_notice(tmp: Path) -> Path:
+    text = (FIXTURES / "xss-retraction.xml").read_text(encoding="utf-8")
+    text = (text.replace('article-type="retraction"', 'article-type="expression-of-concern"')
+            .replace("10.9999/notice.2022.7", "10.9999/concern-notice.2024.1").replace("<year>2022</year>",
+                                                                                     "<year>2024</year>")
+            .replace('related-article-type="retracted-article"', 'related-article-type="object-of-concern"')
+            .replace("10.9999/cited.2001.1", CONCERN_DOI))
+    path = tmp / "concern.xml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def build(db: Path | str, tmp: Path) -> Path | str:
+    build_index(db)
+    store = open_store(db)
+    summary = ingest_paths([citing_article(tmp, LATER_DOI, 2023), citing_article(tmp, SAME_YEAR_DOI, 2022),
+                            concern_notice(tmp)], store, classifier="cues")
+    store.close()
+    assert summary.stored == 3, summary.failed
+    return db
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    target: Path | str = request.getfixturevalue("pg_url") if request.param == "postgres" else tmp_path / "i.db"
+    return build(target, tmp_path)
+
+
+@pytest.fixture
+def client(db: Path | str) -> Iterator[TestClient]:
+    with TestClient(create_app(db, settings())) as c:
+        yield c
+
+
+def author_id(db: Path | str) -> str:
+    store = open_store(db)
+    try:
+        found = store.find_authors("Quinn")
+    finally:
+        store.close()
+    assert len(found) == 1, found
+    return found[0][0]
+
+
+def test_profiles_date_each_citation_of_a_retracted_work(db: Path | str) -> None:
+    """An author's, an institution's and a journal's pages said nothing of retracted work their papers cite. Now
+    each profile holds every (citing paper, noticed work) pair, dated against the notice, worst first."""
+    store = open_store(db)
+    try:
+        profiles = [store.author_profile(author_id(db)), store.institution_profile(ROR), store.journal_profile(ISSN)]
+    finally:
+        store.close()
+    # the author's and the journal's (by name) first paper of 2021 came before the retraction; the institution
+    # has the two later papers and mini-jats.xml's of 2020, which cites the work under concern
+    expected = [(3, 1, 1, 1, 3), (2, 1, 1, 0, 3), (3, 1, 1, 1, 3)]
+    for p, (n, after, same, before, concern) in zip(profiles, expected, strict=True):
+        assert p is not None
+        cr = p.cites_retracted
+        assert (cr.retraction.citations, cr.retraction.after, cr.retraction.same_year, cr.retraction.before,
+                cr.retraction.undated) == (n, after, same, before, 0), cr.retraction
+        assert cr.retraction.citing_papers == n and cr.retraction.works == 1
+        assert cr.retraction.statements == 5 * n and cr.retraction.supporting_after == 1
+        # the concern counted apart: a 2024 notice every paper came before
+        assert (cr.expression_of_concern.citations, cr.expression_of_concern.before) == (concern, concern)
+        first = cr.citations[0]
+        assert (first.citing_doi, first.cited_doi, first.notice, first.notice_year, first.timing) == (
+            LATER_DOI, CITED, "retraction", 2022, "after")
+        assert first.supporting_after_retraction and first.supporting >= 1
+        assert first.statements == 5 == len(first.statement_ids)
+        assert first.supporting + first.contrasting + first.mentioning + first.unclassified == 5
+        assert [(c.citing_doi, c.timing) for c in cr.citations[1:n]] == [
+            (SAME_YEAR_DOI, "same-year"), (XSS_DOI, "before")][:n - 1]
+        assert [c.notice for c in cr.citations] == ["retraction"] * n + ["expression-of-concern"] * concern
+        assert all(c.notice_year == 2024 and not c.supporting_after_retraction for c in cr.citations[n:])
+
+
+def test_a_threshold_counts_unsure_labels_as_mentioning(db: Path | str) -> None:
+    store = open_store(db)
+    try:
+        every = store.author_profile(author_id(db))
+        sure = store.author_profile(author_id(db), min_confidence=1.0)
+    finally:
+        store.close()
+    assert every is not None and sure is not None
+    a, b = every.cites_retracted.citations[0], sure.cites_retracted.citations[0]
+    assert b.statements == a.statements and b.supporting == b.contrasting == 0
+    assert b.mentioning == a.mentioning + a.supporting + a.contrasting
+
+
+def test_nothing_to_show_is_empty(tmp_path: Path) -> None:
+    """A profile whose papers cite nothing under a notice carries zero counts and no citations."""
+    db = build_index(tmp_path / "plain.db")
+    store = open_store(db)
+    try:
+        aid = store.find_authors("Okafor")[0][0]  # mini-jats.xml: cites no work under a notice
+        p = store.author_profile(aid)
+    finally:
+        store.close()
+    assert p is not None and p.cites_retracted.citations == ()
+    assert p.cites_retracted.retraction.citations == 0 == p.cites_retracted.expression_of_concern.citations
+
+
+def test_domain_rules_date_and_order() -> None:
+    def row(doi: str, year: int | None, notices: tuple[Notice, ...], supporting: int = 0) -> NoticedCitation:
+        return NoticedCitation(citing_work_id="W" + doi, citing_doi=doi, citing_title="", citing_year=year,
+                               cited_work_id="W9", cited_doi="10.1/x", cited_title="", cited_year=2000,
+                               notices=notices, statements=supporting + 1, supporting=supporting, mentioning=1)
+
+    retracted = (Notice(kind="expression-of-concern", date="2010"), Notice(kind="retraction", date="2012-05-01"))
+    out = cites_retracted([row("a", 2011, retracted), row("b", 2013, retracted), row("c", 2014, retracted, 2),
+                           row("d", None, retracted), row("e", 2015, (Notice(kind="correction", date="2001"),)),
+                           row("f", 2015, (Notice(kind="expression-of-concern", date=""),))])
+    # a retraction wins over an earlier concern; a correction puts nothing in question
+    assert [(c.citing_doi, c.notice, c.notice_year, c.timing) for c in out.citations] == [
+        ("c", "retraction", 2012, "after"), ("b", "retraction", 2012, "after"), ("d", "retraction", 2012, None),
+        ("a", "retraction", 2012, "before"), ("f", "expression-of-concern", None, None)]
+    assert out.retraction.to_dict() == {"citations": 4, "after": 2, "same_year": 0, "before": 1, "undated": 1,
+                                        "citing_papers": 4, "works": 1, "statements": 7, "supporting_after": 1}
+    assert out.expression_of_concern.undated == 1
