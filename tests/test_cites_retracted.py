@@ -162,5 +162,5 @@ def test_domain_rules_date_and_order() -> None:
         ("c", "retraction", 2012, "after"), ("b", "retraction", 2012, "after"), ("d", "retraction", 2012, None),
         ("a", "retraction", 2012, "before"), ("f", "expression-of-concern", None, None)]
     assert out.retraction.to_dict() == {"citations": 4, "after": 2, "same_year": 0, "before": 1, "undated": 1,
-                                        "citing_papers": 4, "works": 1, "statements": 7, "supporting_after": 1}
+                                        "citing_papers": 4, "works": 1, "statements": 6, "supporting_after": 1}
     assert out.expression_of_concern.undated == 1
