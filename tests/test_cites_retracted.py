@@ -113,6 +113,7 @@ def test_profiles_date_each_citation_of_a_retracted_work(db: Path | str) -> None
         assert (first.citing_doi, first.cited_doi, first.notice, first.notice_year, first.timing) == (
             LATER_DOI, CITED, "retraction", 2022, "after")
         assert first.supporting_after_retraction and first.supporting >= 1
+        assert first.notice_doi == "10.9999/notice.2022.7"
         assert first.statements == 5 == len(first.statement_ids)
         assert first.supporting + first.contrasting + first.mentioning + first.unclassified == 5
         assert [(c.citing_doi, c.timing) for c in cr.citations[1:n]] == [
@@ -164,3 +165,18 @@ def test_domain_rules_date_and_order() -> None:
     assert out.retraction.to_dict() == {"citations": 4, "after": 2, "same_year": 0, "before": 1, "undated": 1,
                                         "citing_papers": 4, "works": 1, "statements": 6, "supporting_after": 1}
     assert out.expression_of_concern.undated == 1
+
+
+def test_api_answers_carry_it(client: TestClient, db: Path | str) -> None:
+    """``/api/authors/{id}``, ``/api/institutions/{ror}`` and ``/api/journals/{issn}`` gain ``cites_retracted``
+    (their OpenAPI models say its shape: tests/test_shapes.py)."""
+    for url in (f"/api/authors/{author_id(db)}", f"/api/institutions/{ROR}", f"/api/journals/{ISSN}"):
+        body = client.get(url).json()["cites_retracted"]
+        assert body["retraction"]["after"] == 1 and body["retraction"]["supporting_after"] == 1, url
+        first = body["citations"][0]
+        assert (first["citing_doi"], first["cited_doi"], first["timing"], first["notice_year"]) == (
+            LATER_DOI, CITED, "after", 2022)
+        assert first["supporting_after_retraction"] is True and len(first["statement_ids"]) == 5
+        assert client.get(f"/api/statements/{first['statement_ids'][0]}").json()["citing_doi"] == LATER_DOI
+    sure = client.get(f"/api/authors/{author_id(db)}?min_confidence=1").json()["cites_retracted"]["citations"][0]
+    assert sure["supporting"] == 0 and sure["statements"] == 5

@@ -29,7 +29,10 @@ def date_citation(row: NoticedCitation) -> NoticedCitation | None:
     if not kind:
         return None
     year = notice_year(row.notices, kind)
-    return dataclasses.replace(row, notice=kind, notice_year=year, timing=cited_after_retraction(row.citing_year, year))
+    of_kind = [n for n in row.notices if n.kind == kind]
+    first = next((n for n in of_kind if year is not None and n.date[:4] == str(year)), of_kind[0])
+    return dataclasses.replace(row, notice=kind, notice_year=year, notice_doi=first.doi,
+                               timing=cited_after_retraction(row.citing_year, year))
 
 
 def citation_order(c: NoticedCitation) -> tuple[object, ...]:

@@ -569,6 +569,61 @@ class AuthorAffiliation(BaseModel):
     documents: int
 
 
+class NoticeTiming(BaseModel):
+    """Citations of works under one kind of notice, dated against it (`rules.cited_after_retraction`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    citations: int = Field(description="citing papers × cited works: one per paper citing such a work (in its"
+                           " reference list, with or without statements)")
+    after: int = Field(description="the paper is of a later year than the notice")
+    same_year: int = Field(description="of the notice's year: years alone cannot tell which came first")
+    before: int
+    undated: int = Field(description="the paper's year or the notice's unknown")
+    citing_papers: int
+    works: int = Field(description="distinct works cited")
+    statements: int = Field(description="the papers' citation statements of those works")
+    supporting_after: int = Field(description="citations after the notice with at least one supporting statement")
+
+
+class NoticedCitation(BaseModel):
+    """One paper citing one work with a retraction notice (or an expression of concern and no retraction)."""
+
+    model_config = ConfigDict(extra="forbid")
+    citing_work_id: str
+    citing_doi: str = Field(description="\"\" when the paper has none")
+    citing_title: str
+    citing_year: int | None
+    cited_work_id: str
+    cited_doi: str = Field(description="\"\" when the work has none")
+    cited_title: str
+    cited_year: int | None
+    notice: str = Field(description="retraction | expression-of-concern (a retraction wins when the work has both)")
+    notice_year: int | None = Field(description="year of the earliest notice of that kind; null when undated")
+    timing: str | None = Field(description="after | same-year | before: the paper's year against `notice_year`"
+                               " (null when either is unknown)")
+    notice_doi: str = Field(description="that notice's own DOI (\"\" when it has none)")
+    statements: int = Field(description="the paper's statements citing the work (0: only in its reference list)")
+    supporting: int
+    contrasting: int
+    mentioning: int
+    unclassified: int
+    statement_ids: list[int] = Field(description="the first 20 of those statements, in the paper's order"
+                                     " (`GET /api/statements/{id}`)")
+    supporting_after_retraction: bool = Field(description="a supporting statement of a work after its"
+                                              " retraction: the worst case")
+
+
+class CitesRetracted(BaseModel):
+    """What the papers (of an author, institution or journal) cite that has been retracted, and, counted apart,
+    what has an expression of concern and no retraction."""
+
+    model_config = ConfigDict(extra="forbid")
+    retraction: NoticeTiming
+    expression_of_concern: NoticeTiming
+    citations: list[NoticedCitation] = Field(description="retractions first, then the worst first: a supporting"
+                                             " citation after the notice, after, same year, undated, before")
+
+
 class AuthorFigures(BaseModel):
     """An author's figures over all their works, and some of the works: each of ``citelens author --json``'s
     ``authors`` (``GET /api/authors/{id}`` adds the page of works it holds: :class:`AuthorProfile`)."""
@@ -588,6 +643,7 @@ class AuthorFigures(BaseModel):
     works_total: int = Field(description="all the works, on every page")
     works_sort: str = Field(description="newest | oldest | cited | supporting | contrasting | mentioning")
     min_confidence: float | None = Field(description="the threshold the figures were counted at (null: every label)")
+    cites_retracted: CitesRetracted = Field(description="the author's papers' citations of retracted works")
 
 
 class AuthorProfile(AuthorFigures):
@@ -639,6 +695,7 @@ class InstitutionProfile(BaseModel):
     min_confidence: float | None = Field(description="the threshold the figures were counted at (null: every label)")
     tallies: StatementCounts
     windows: list[IndexWindow]
+    cites_retracted: CitesRetracted = Field(description="its authors' papers' citations of retracted works")
 
 
 class JournalHit(BaseModel):
@@ -678,6 +735,7 @@ class JournalProfile(BaseModel):
     tallies: StatementCounts
     windows: list[IndexWindow]
     most_cited: list[JournalWork] = Field(description="the works with the most statements, most first")
+    cites_retracted: CitesRetracted = Field(description="the journal's papers' citations of retracted works")
 
 
 # -------------------------------------------------------------------------------------------- flows

@@ -485,7 +485,8 @@ class NoticedCitation:
     expression of concern: the store's row, then dated by ``citelens.integrity``.
 
     ``notice`` is "retraction" when the work has one (whatever else it has), else "expression-of-concern";
-    ``notice_year`` the year of the earliest notice of that kind; ``timing`` after | same-year | before (None when
+    ``notice_year`` the year of the earliest dated notice of that kind, ``notice_doi`` that notice's DOI (the first
+    one's when none is dated); ``timing`` after | same-year | before (None when
     either year is unknown); the counts are the paper's statements citing the work, at the profile's threshold;
     ``statement_ids`` the first of them, in the paper's order, for links.
     """
@@ -507,6 +508,7 @@ class NoticedCitation:
     statement_ids: tuple[int, ...] = ()
     notice: str = ""
     notice_year: int | None = None
+    notice_doi: str = ""
     timing: str | None = None
 
     @property
@@ -515,8 +517,7 @@ class NoticedCitation:
         return self.notice == "retraction" and self.timing == "after" and self.supporting > 0
 
     def to_dict(self) -> dict[str, Any]:
-        out = _plain(self)
-        out["notices"] = [n.to_dict() for n in self.notices]
+        out = {k: v for k, v in _plain(self).items() if k != "notices"}  # the work's page lists them all
         out["statement_ids"] = list(self.statement_ids)
         out["supporting_after_retraction"] = self.supporting_after_retraction
         return out
