@@ -36,7 +36,7 @@ def citing_article(tmp: Path, doi: str, year: int) -> Path:
                         '<surname>Quinn</surname><given-names>Ada</given-names></name><xref ref-type="aff" rid="a1"/>'
                         '</contrib>', 1)
     text = text.replace("</contrib-group>", '</contrib-group><aff id="a1"><institution-wrap><institution-id'
-                        f' institution-id-type="ror">https://ror.org/{ROR}</institution-id><institution>University of'
+                        f' institution-id-type="ror">https://ror.org/{ROR}</institution-id><institution>Uppsala'
                         " University</institution></institution-wrap>, Uppsala, <country>Sweden</country></aff>", 1)
     text = text.replace("<fpage>20</fpage></element-citation>",
                         f'<fpage>20</fpage><pub-id pub-id-type="doi">{CONCERN_DOI}</pub-id></element-citation>', 1)
@@ -180,3 +180,22 @@ def test_api_answers_carry_it(client: TestClient, db: Path | str) -> None:
         assert client.get(f"/api/statements/{first['statement_ids'][0]}").json()["citing_doi"] == LATER_DOI
     sure = client.get(f"/api/authors/{author_id(db)}?min_confidence=1").json()["cites_retracted"]["citations"][0]
     assert sure["supporting"] == 0 and sure["statements"] == 5
+
+
+def test_cli_text_and_json(tmp_path: Path) -> None:
+    db = build(tmp_path / "cli.db", tmp_path)
+    runner = CliRunner()
+    for args, whose in ((["author", "Quinn"], "their papers"), (["institution", ROR], "its authors' papers"),
+                        (["journal", ISSN], "its papers")):
+        out = runner.invoke(main, [*args, "--db", str(db)])
+        assert out.exit_code == 0, out.output
+        assert f"{whose} cite retracted work:" in out.output and "1 after the retraction, 1 with supporting" \
+            in out.output
+        assert f"! 2023  {LATER_DOI} → {CITED} (retracted 2022): after · 5 statement(s)" in out.output
+        assert "work under an expression of concern (not retracted): 3 citation(s)" in out.output
+        data = json.loads(runner.invoke(main, [*args, "--db", str(db), "--json"]).output)
+        found = next(iter(v for k, v in data.items() if k.endswith("s") and isinstance(v, list)))[0]
+        assert found["cites_retracted"]["citations"][0]["timing"] == "after"
+    plain = build_index(tmp_path / "plain.db")
+    out = runner.invoke(main, ["author", "Okafor", "--db", str(plain)])
+    assert out.exit_code == 0 and "retracted" not in out.output and "concern" not in out.output

@@ -44,6 +44,38 @@ def _tallies_line(t: dict[str, Any]) -> str:
             f"{t['mentioning']} · total {t['total']} · {t['citing_publications']} citing publication(s)")
 
 
+SHOWN_NOTICED = 10  # citations of retracted works printed per profile (--json lists them all)
+_TIMING_WORDS = {"after": "after", "same-year": "same year", "before": "before", None: "year unknown"}
+
+
+def _cites_retracted_lines(d: dict[str, Any], whose: str) -> list[str]:
+    """What the profile's papers cite that was retracted (or is under an expression of concern), dated against
+    the notice: nothing when they cite no such work."""
+    cr = d["cites_retracted"]
+    lines = []
+    for key, what, notice in (("retraction", "retracted work", "the retraction"),
+                              ("expression_of_concern", "work under an expression of concern (not retracted)",
+                               "the concern")):
+        t = cr[key]
+        if not t["citations"]:
+            continue
+        worst = (f", [bold red]{t['supporting_after']} with supporting statements[/]" if t["supporting_after"]
+                 else "")
+        lines.append(f"  {whose} cite {what}: {t['citations']} citation(s) of {t['works']} work(s) by"
+                     f" {t['citing_papers']} paper(s) · {t['after']} after {notice}{worst} · {t['same_year']} in its"
+                     f" year · {t['before']} before" + (f" · {t['undated']} undated" if t["undated"] else ""))
+    for c in cr["citations"][:SHOWN_NOTICED]:
+        kind = "retracted" if c["notice"] == "retraction" else "concern"
+        flag = "[bold red]![/] " if c["supporting_after_retraction"] else "  "
+        lines.append(f"  {flag}{c['citing_year'] or '----'}  {safe(c['citing_doi'] or c['citing_work_id'])} → "
+                     f"{safe(c['cited_doi'] or c['cited_work_id'])} ({kind} {c['notice_year'] or '?'}):"
+                     f" {_TIMING_WORDS[c['timing']]} · {c['statements']} statement(s) (+{c['supporting']}"
+                     f" −{c['contrasting']} ·{c['mentioning']})")
+    if len(cr["citations"]) > SHOWN_NOTICED:
+        lines.append(f"  … {len(cr['citations']) - SHOWN_NOTICED} more (--json lists them all)")
+    return lines
+
+
 def _not_found(kind: str, query: str, db: str, as_json: bool) -> None:
     if as_json:
         dump_json({"error": "not found", "query": query, kind + "s": []})
@@ -107,6 +139,8 @@ def institution(query: str, db: str, as_json: bool, limit: int, min_confidence: 
         c.print(f"  {d['works']} work(s) and {d['authors']} author(s) in the index · https://ror.org/{safe(d['ror'])}")
         c.print(_tallies_line(d["tallies"]))
         c.print(_windows_table(d["windows"]))
+        for line in _cites_retracted_lines(d, "its authors' papers"):
+            c.print(line)
 
 
 @main.command()
@@ -148,6 +182,8 @@ def journal(query: str, db: str, as_json: bool, limit: int, min_confidence: str 
             for w in d["most_cited"][:10]:
                 c.print(f"  {w['year'] or '----'}  {safe(w['doi'] or w['work_id'])}  {safe(clip(w['title'], 80))}  "
                         f"(+{w['supporting']} −{w['contrasting']} ·{w['mentioning']})")
+        for line in _cites_retracted_lines(d, "its papers"):
+            c.print(line)
 
 
 # ------------------------------------------------------------------------------------------- author
@@ -215,3 +251,5 @@ def author(query: str, db: str, as_json: bool, limit: int, sort: str, page: int 
             c.print(f"  affiliation: {safe(place)} {years}")
         if p.coauthors:
             c.print("  co-authors: " + ", ".join(f"{safe(x.name)} ({x.documents})" for x in p.coauthors[:10]))
+        for line in _cites_retracted_lines(p.to_dict(), "their papers"):
+            c.print(line)
