@@ -199,3 +199,46 @@ def test_cli_text_and_json(tmp_path: Path) -> None:
     plain = build_index(tmp_path / "plain.db")
     out = runner.invoke(main, ["author", "Okafor", "--db", str(plain)])
     assert out.exit_code == 0 and "retracted" not in out.output and "concern" not in out.output
+
+
+def test_pages_show_the_panel_only_when_there_is_something(client: TestClient, db: Path | str) -> None:
+    """The author, institution and journal pages gain a panel: the counts, then each citing paper → retracted work
+    with its statements linked, the supporting citation after the retraction marked and first."""
+    import re
+
+    for url in (f"/authors/{author_id(db)}", f"/institutions/{ROR}", f"/journals/{ISSN}"):
+        html = client.get(url).text
+        panel = re.search(r'<section class="panel" aria-labelledby="cites-retracted-h".*?</section>', html, re.S)
+        assert panel, url
+        text = panel.group(0)
+        assert "<strong>1</strong> published after the retraction" in text
+        assert '<strong class="supporting-after">1 with supporting statements</strong>' in text
+        rows = re.findall(r"<tr class=\"(noticed-[^\"]+)\">", text)
+        assert rows[0] == "noticed-retraction supporting-after-retraction" and rows[-1] == "noticed-expression-of-concern"
+        assert "supporting, after the retraction" in text and "tab=references" in text
+        assert re.search(r'href="/statements/\d+"', text) and "<script" not in text
+    sure = client.get(f"/authors/{author_id(db)}?min_confidence=1").text
+    assert "supporting, after the retraction" not in sure and "1 with supporting" not in sure
+    store = open_store(db)
+    try:
+        aid = store.find_authors("Lindqvist")[0][0]  # mini-jats.xml: cites only the work under concern
+        plain = store.find_authors("Okafor")[0][0]
+    finally:
+        store.close()
+    assert 'id="cites-concern-summary"' in client.get(f"/authors/{aid}").text
+    assert 'id="cites-retracted-summary"' not in client.get(f"/authors/{aid}").text
+    assert 'id="cites-concern-summary"' in client.get(f"/authors/{plain}").text  # Okafor is on that paper too
+
+
+def test_no_panel_when_nothing_is_cited_under_a_notice(tmp_path: Path) -> None:
+    db = build_index(tmp_path / "plain.db")
+    store = open_store(db)
+    try:
+        aid = store.find_authors("Okafor")[0][0]
+    finally:
+        store.close()
+    with TestClient(create_app(db, settings())) as c:
+        for url in (f"/authors/{aid}", f"/institutions/{ROR}"):
+            html = c.get(url).text
+            assert 'id="institution-name"' in html or 'id="author-name"' in html
+            assert "cites-retracted" not in html, url
