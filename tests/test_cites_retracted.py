@@ -165,6 +165,12 @@ def test_domain_rules_date_and_order() -> None:
     assert out.retraction.to_dict() == {"citations": 4, "after": 2, "same_year": 0, "before": 1, "undated": 1,
                                         "citing_papers": 4, "works": 1, "statements": 6, "supporting_after": 1}
     assert out.expression_of_concern.undated == 1
+    # A retraction lifted by a later reinstatement puts the work in question no more (its concern still counts).
+    reinstated = (*retracted, Notice(kind="reinstatement", date="2013-02-01"))
+    lifted = cites_retracted([row("g", 2014, reinstated, 1)])
+    assert [(c.citing_doi, c.notice, c.notice_year) for c in lifted.citations] == [
+        ("g", "expression-of-concern", 2010)]
+    assert lifted.retraction.citations == 0
 
 
 def test_api_answers_carry_it(client: TestClient, db: Path | str) -> None:

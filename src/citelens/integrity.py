@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 
-from citelens.rules import cited_after_retraction, notice_year
+from citelens.rules import cited_after_retraction, notice_year, retraction_in_force
 from citelens.store.records import CitesRetracted, NoticedCitation, NoticeTiming
 
 # The notices that put a cited work in question. A correction does not: the work stands, corrected.
@@ -23,9 +23,11 @@ _TIMING_RANK = {"after": 0, "same-year": 1, None: 2, "before": 3}
 def date_citation(row: NoticedCitation) -> NoticedCitation | None:
     """``row`` with its ``notice`` (a retraction wins over an expression of concern: the work is retracted,
     whatever was said of it before), that notice's year and the citation's timing; None when the work has
-    neither kind of notice."""
+    neither kind of notice (a retraction lifted by a reinstatement does not count)."""
     kinds = {n.kind for n in row.notices}
-    kind = RETRACTION if RETRACTION in kinds else CONCERN if CONCERN in kinds else ""
+    # A retraction a later reinstatement lifted no longer puts the work in question (rules.retraction_in_force).
+    retracted = RETRACTION in kinds and retraction_in_force(row.notices)
+    kind = RETRACTION if retracted else CONCERN if CONCERN in kinds else ""
     if not kind:
         return None
     year = notice_year(row.notices, kind)
