@@ -264,3 +264,42 @@ def test_a_papers_reference_list_in_the_api_and_the_cli(client: TestClient) -> N
     result = CliRunner().invoke(main, ["report", LATER_DOI, "--references", "--type", "supporting",
                                        "--db", str(client.db_path)])  # type: ignore[attr-defined]
     assert result.exit_code == 2 and "do not apply" in result.output
+
+
+@pytest.mark.parametrize(("title", "says"), [
+    ("Retracted: Screening of candidate genes", True), ("RETRACTED ARTICLE: Growth arrest", True),
+    ("[Retracted] Colony patterns", True), ("WITHDRAWN: Antibiotics for otitis", True),
+    ("Retraction: Colony patterns", False), ("Retraction note to: Colony patterns", False),
+    ("Retracted publications in the drug literature", False), ("Withdrawn from market: a review", False),
+    ("", False), (None, False)])
+def test_a_title_carrying_the_publishers_retraction_mark(title: str | None, says: bool) -> None:
+    from citelens.rules import title_says_retracted
+
+    assert title_says_retracted(title) is says
+
+
+def test_a_reference_whose_title_says_retracted_is_flagged_without_a_notice(tmp_path: Path) -> None:
+    """A reference copied from a retracted article's page ("Retracted: …", as PMC6290974 cites 10.1002/ece3.1786)
+    passed the reference check and the References tab in silence when the index held no notice for the work."""
+    text = (FIXTURES / "mini-jats.xml").read_text(encoding="utf-8").replace(
+        "<article-title>Quorum sensing revisited</article-title>",
+        "<article-title>Retracted: Quorum sensing revisited</article-title>")
+    article = tmp_path / "retracted-ref.xml"
+    article.write_text(text, encoding="utf-8")
+    db = tmp_path / "i.db"
+    store = open_store(db)
+    assert ingest_paths([article], store, classifier="cues").stored == 1
+    store.close()
+    result = CliRunner().invoke(main, ["report", "10.9999/JTB.2020.001", "--references", "--db", str(db), "--json"])
+    flagged = [r["position"] for r in json.loads(result.stdout)["references"] if r["title_says_retracted"]]
+    assert flagged == [4]
+    with TestClient(create_app(db, settings())) as c:
+        tab = c.get("/reports/10.9999/JTB.2020.001?tab=references").text
+    assert tab.count("Title says “retracted”") == 1
+    refs = tmp_path / "refs.txt"
+    refs.write_text("Diaz M (2011) Retracted: Quorum sensing revisited. Nature 470: 5.\n"
+                    "Chen L (2010) Colony patterns. Cell 140: 20.\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", str(refs), "--db", str(db), "--json"])
+    rows = json.loads(result.stdout)["references"]
+    warned = "Its title says it was retracted; this index holds no retraction notice for it."
+    assert [warned in r["warnings"] for r in rows] == [True, False], rows

@@ -450,8 +450,23 @@ def check_references(refs: list[Reference], store: Store) -> list[CheckedReferen
             c.work = as_dict(store.get_work(wid))
             c.tallies = as_dict(store.tallies(wid))
             c.warnings = work_warnings(store, c.work, c.tallies, threshold)
+        if title_warning := retracted_title_warning(ref.title, c.work):
+            c.warnings.append(title_warning)
         out.append(c)
     return out
+
+
+def retracted_title_warning(title: str | None, work: dict[str, Any] | None) -> str | None:
+    """A warning where the reference's title (or its matched work's) carries the publisher's retraction mark
+    ("Retracted: …") but the index holds no retraction notice for it — a reference copied from a retracted
+    article's page, which a notice-only check passed in silence; None otherwise."""
+    from citelens.rules import title_says_retracted
+
+    if work and any(n["kind"] in ("retraction", "partial-retraction") for n in work.get("notices", [])):
+        return None  # the notice says it (and whether a reinstatement lifted it)
+    if title_says_retracted(title) or (work is not None and title_says_retracted(work.get("title"))):
+        return "Its title says it was retracted; this index holds no retraction notice for it."
+    return None
 
 
 def work_warnings(store: Store, work: dict[str, Any], tallies: dict[str, int], threshold: float | None

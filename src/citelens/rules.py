@@ -18,6 +18,7 @@ No database access and no I/O here: the backends only supply storage.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol, TypeVar
@@ -118,6 +119,22 @@ def merge_notice(known: dict[str, str], new: object) -> dict[str, str]:
     date_new = _notice_field(new, "date")
     return {"kind": known["kind"], "doi": known["doi"] or _notice_field(new, "doi"),
             "date": date_new if len(date_new) > len(known["date"]) else known["date"]}
+
+
+# Publishers mark a retracted article's own title: "RETRACTED:" (Elsevier), "RETRACTED ARTICLE:" (Springer Nature),
+# "Retracted:" (Wiley, Hindawi), "WITHDRAWN:" (Cochrane, Elsevier's withdrawals), "[Retracted]". A notice's title
+# ("Retraction: …", "Retraction note to: …") is the notice, not the retracted work, and does not match.
+_RETRACTED_TITLE = re.compile(
+    r"\s*(?:\[\s*(?:retracted|withdrawn)(?:\s+article)?\s*\]|(?:retracted|withdrawn)(?:\s+article)?\s*[:.]\s)",
+    re.IGNORECASE)
+
+
+def title_says_retracted(title: str | None) -> bool:
+    """Whether a work's title carries its publisher's retraction (or withdrawal) mark — what a reference copied
+    from the publisher's page shows even where the index holds no notice: "Retracted: Screening of candidate
+    genes…", "RETRACTED ARTICLE: …", "[Retracted] …". A title about retractions ("Retracted publications in…")
+    does not match."""
+    return bool(title) and _RETRACTED_TITLE.match(title or "") is not None
 
 
 def retraction_in_force(notices: Iterable[object]) -> bool:

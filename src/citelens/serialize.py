@@ -352,6 +352,9 @@ class ReferenceListEntry(BaseModel):
     total: int | None
     retracted: bool
     retracted_in: int | None = Field(description="the year of the cited work's earliest retraction notice")
+    title_says_retracted: bool = Field(description="the reference's title (or its work's) carries the publisher's"
+                                                   " retraction mark (\"Retracted: …\"); true also where the"
+                                                   " index holds no notice")
     cited_after_retraction: str | None = Field(description="after | same-year | before, against this paper's year;"
                                                            " null when not retracted or a year is unknown")
     notices: list[EditorialNotice]
@@ -372,7 +375,7 @@ class ReferenceList(BaseModel):
 
 def reference_entry_json(position: int, ref: Mapping[str, Any], citing_year: int | None) -> dict[str, Any]:
     """A ``reference_list`` entry (:mod:`citelens.reference_list`) in the ``ReferenceListEntry`` shape."""
-    from citelens.rules import cited_after_retraction, retraction_in_force
+    from citelens.rules import cited_after_retraction, retraction_in_force, title_says_retracted
 
     t = ref.get("tallies") or {}
     found = bool(ref.get("work_id"))
@@ -388,6 +391,8 @@ def reference_entry_json(position: int, ref: Mapping[str, Any], citing_year: int
             "mentioning": t.get("mentioning"), "total": t.get("total"),
             "retracted": ref.get("retracted_in") is not None or retraction_in_force(notices),
             "retracted_in": ref.get("retracted_in"),
+            "title_says_retracted": title_says_retracted(ref.get("title")) or title_says_retracted(
+                ref.get("cited_title")),
             "cited_after_retraction": cited_after_retraction(citing_year, ref.get("retracted_in")),
             "notices": [notice_json(n) for n in notices]}
 

@@ -345,6 +345,8 @@ def _print_references(body: dict[str, Any], as_json: bool) -> None:
     for r in body["references"]:
         label = r["label"] or str(r["position"])
         c.print(f"\n[bold]{safe(label)}.[/] {safe(clip(r['raw'] or r['title'], 300))}")
+        if r["title_says_retracted"] and not r["notices"]:
+            c.print("  [bold red]Title says retracted[/] (this index holds no notice for it)")
         for n in r["notices"]:
             when = timing.get(r["cited_after_retraction"] or "") if n["type"] == "retraction" else None
             c.print(f"  [bold red]{safe(n['status'])}[/]{' ' + safe(n['date']) if n['date'] else ''}"
