@@ -303,3 +303,24 @@ def test_a_reference_whose_title_says_retracted_is_flagged_without_a_notice(tmp_
     rows = json.loads(result.stdout)["references"]
     warned = "Its title says it was retracted; this index holds no retraction notice for it."
     assert [warned in r["warnings"] for r in rows] == [True, False], rows
+
+
+def test_export_only_the_citations_of_retracted_work(client: TestClient, tmp_path: Path) -> None:
+    """`export --cited-retracted`: an integrity team's file of every statement citing a retracted work, each dated
+    against the retraction (cited_after_retraction)."""
+    db = str(client.db_path)  # type: ignore[attr-defined]
+    out = tmp_path / "retracted.csv"
+    result = CliRunner().invoke(main, ["export", "--db", db, "--cited-retracted", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    import csv
+
+    rows = list(csv.DictReader(out.open(encoding="utf-8", newline="")))
+    store = open_store(client.db_path)  # type: ignore[attr-defined]
+    cited = store.get_work(CITED)
+    assert cited
+    total = store.tallies(cited.id).total
+    store.close()
+    assert len(rows) == total > 0 and {r["cited_doi"] for r in rows} == {CITED}
+    assert {r["cited_after_retraction"] for r in rows} >= {"after", "same-year"}
+    for bad in (["--corrections"], ["--table", "authors"]):
+        assert CliRunner().invoke(main, ["export", "--db", db, "--cited-retracted", *bad]).exit_code == 2

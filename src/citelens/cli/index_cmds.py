@@ -526,7 +526,10 @@ def backup(db: str, dest: str, force: bool, as_json: bool) -> None:
 @click.option("--table", type=click.Choice(["statements", "authors"]), default="statements", show_default=True,
               help="statements: one row per citation statement; authors: one row per (document, author "
                    "position) with the located affiliation.")
-def export(db: str, fmt: str | None, output: Any, corrections: bool, table: str) -> None:
+@click.option("--cited-retracted", is_flag=True,
+              help="Only statements citing a retracted work (a retraction no reinstatement lifted); "
+                   "cited_after_retraction says whether the citing paper came later.")
+def export(db: str, fmt: str | None, output: Any, corrections: bool, table: str, cited_retracted: bool) -> None:
     """Export one row per citation statement (or per correction, or per author) as JSON lines or CSV.
 
     Example: citelens export --db index.db --format csv -o statements.csv
@@ -538,6 +541,8 @@ def export(db: str, fmt: str | None, output: Any, corrections: bool, table: str)
     store = open_index(db, must_exist=True, readonly=True)
     # Fixed columns: taken from the first row, an index without any corrections wrote no header.
     fixed_fields: tuple[str, ...] = CORRECTION_EXPORT_FIELDS if corrections else EXPORT_FIELDS
+    if cited_retracted and (corrections or table == "authors"):
+        raise click.UsageError("--cited-retracted keeps statements: leave out --corrections and --table authors")
     if table == "authors":
         if corrections:
             raise click.UsageError("--corrections exports statements' corrections; leave out --table authors")
@@ -551,6 +556,9 @@ def export(db: str, fmt: str | None, output: Any, corrections: bool, table: str)
         # Every notice, once (a small table): whether a citation came after its cited work's retraction.
         notices = store.notices_by_work()
         rows = (statement_json(r, notices) for r in store.iter_statements())
+        if cited_retracted:
+            # An integrity team's question as a file: every citation of retracted work, dated against the notice.
+            rows = (r for r in rows if r["cited_retracted"])
     # Opened now, whatever follows: click opens -o FILE at the first write, so an export of no rows (JSON lines)
     # left an existing FILE as it was, the rows of an earlier export read as this one's.
     output.write("")
