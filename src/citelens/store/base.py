@@ -272,9 +272,14 @@ class AuthorReader(abc.ABC):
 
     @abc.abstractmethod
     def institution_profile(self, ror: str, this_year: int | None = None, *,
-                            min_confidence: float | None = None) -> InstitutionProfile | None:
+                            min_confidence: float | None = None, works_sort: str = "newest",
+                            works_limit: int | None = 0, works_offset: int = 0,
+                            authors_limit: int | None = 0) -> InstitutionProfile | None:
         """An institution by ROR id; windows of citing years end at ``this_year`` (default: today's).
-        ``min_confidence`` as in :meth:`CitationReader.tallies`, for the tallies and the windows."""
+        ``min_confidence`` as in :meth:`CitationReader.tallies`, for the tallies, the windows and the works.
+        ``works_list``: ``works_limit`` works (None: all) from ``works_offset`` in the order ``works_sort`` (as
+        :meth:`author_profile`'s); ``authors_list``: the ``authors_limit`` (None: all) with the most works. Both
+        default to none, so that a caller wanting the figures alone reads no list."""
 
     @abc.abstractmethod
     def find_institutions(self, query: str, limit: int = 20) -> list[InstitutionHit]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from citelens.flows.distance import Place
 from citelens.rules import retraction_in_force
@@ -397,6 +397,47 @@ class AuthorWork:
 
 
 @dataclass(frozen=True)
+class WorkAuthor:
+    """An author on a work, by id and name (an institution's authors on each of its works)."""
+
+    author_id: str
+    name: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(self)
+
+
+@dataclass(frozen=True)
+class InstitutionWork:
+    """One work of an institution's profile: its tallies (at the profile's threshold), its journal, and the
+    institution's authors on it (in author order)."""
+
+    work_id: str
+    doi: str
+    title: str
+    year: int | None
+    journal: str
+    tallies: Tallies
+    authors: tuple[WorkAuthor, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**{k: v for k, v in _plain(self).items() if k not in ("tallies", "authors")},
+                "tallies": self.tallies.to_dict(), "authors": [a.to_dict() for a in self.authors]}
+
+
+@dataclass(frozen=True)
+class InstitutionAuthor:
+    """An author affiliated with an institution on ``works`` of the index's works."""
+
+    author_id: str
+    name: str
+    works: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(self)
+
+
+@dataclass(frozen=True)
 class AuthorAffiliation:
     """An institution an author was affiliated with, and the publication years it was seen in."""
 
@@ -433,14 +474,27 @@ CITATION_SORTS = ("relevance", "newest", "oldest", "confidence")
 AUTHOR_WORK_SORTS = ("newest", "oldest", "cited", "supporting", "contrasting", "mentioning")
 
 
-def author_work_order(sort: str) -> Callable[[AuthorWork], tuple[Any, ...]]:
+class SortableWork(Protocol):
+    """What :func:`author_work_order` reads of a work: an author's or an institution's."""
+
+    @property
+    def work_id(self) -> str: ...
+
+    @property
+    def year(self) -> int | None: ...
+
+    @property
+    def tallies(self) -> Tallies: ...
+
+
+def author_work_order(sort: str) -> Callable[[SortableWork], tuple[Any, ...]]:
     """The sort key of ``sort`` (one of :data:`AUTHOR_WORK_SORTS`). Unknown years go last either way; ties go
     newest first, then by work id, so every order is total and the same on every backend (SQL engines do not
     agree where NULL years sort)."""
     if sort not in AUTHOR_WORK_SORTS:
         raise ValueError(f"sort must be one of {', '.join(AUTHOR_WORK_SORTS)}")
 
-    def newest(w: AuthorWork) -> tuple[Any, ...]:
+    def newest(w: SortableWork) -> tuple[Any, ...]:
         return (w.year is None, -(w.year or 0), _work_number(w.work_id))
 
     if sort == "newest":
@@ -603,7 +657,12 @@ class IndexWindow:
 @dataclass(frozen=True)
 class InstitutionProfile:
     """An institution (by ROR id): its works in the index and how they are cited, with the index by window;
-    ``min_confidence`` as in :class:`AuthorProfile`."""
+    ``min_confidence`` as in :class:`AuthorProfile`.
+
+    ``works`` and ``authors`` count them all; ``works_list`` is one page of the works in the order
+    ``works_sort`` from ``works_offset`` (as :class:`AuthorProfile`'s ``works``: the name ``works`` was the count
+    first), ``authors_list`` the authors with the most works first (all, or as many as the caller asked for).
+    """
 
     ror: str
     name: str
@@ -616,11 +675,22 @@ class InstitutionProfile:
     windows: tuple[IndexWindow, ...]
     min_confidence: float | None = None
     cites_retracted: CitesRetracted = field(default_factory=CitesRetracted)
+    works_list: tuple[InstitutionWork, ...] = ()
+    works_sort: str = "newest"
+    works_offset: int = 0
+    authors_list: tuple[InstitutionAuthor, ...] = ()
+
+    @property
+    def works_total(self) -> int:
+        return self.works
 
     def to_dict(self) -> dict[str, Any]:
-        return {**{k: v for k, v in _plain(self).items() if k not in ("tallies", "windows", "cites_retracted")},
+        lists = ("tallies", "windows", "cites_retracted", "works_list", "authors_list")
+        return {**{k: v for k, v in _plain(self).items() if k not in lists},
                 "tallies": self.tallies.to_dict(), "windows": [w.to_dict() for w in self.windows],
-                "cites_retracted": self.cites_retracted.to_dict()}
+                "cites_retracted": self.cites_retracted.to_dict(), "works_total": self.works,
+                "works_list": [w.to_dict() for w in self.works_list],
+                "authors_list": [a.to_dict() for a in self.authors_list]}
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import abc
 import heapq
+import math
 import re
 from collections.abc import Iterator, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from citelens.document import SECTIONS, STANCES
 from citelens.flows.distance import Place
@@ -30,8 +31,10 @@ from citelens.store.records import (
     CoAuthor,
     DocumentAuthor,
     IndexWindow,
+    InstitutionAuthor,
     InstitutionHit,
     InstitutionProfile,
+    InstitutionWork,
     JournalHit,
     JournalProfile,
     JournalWork,
@@ -39,6 +42,7 @@ from citelens.store.records import (
     Notice,
     NoticedCitation,
     Tallies,
+    WorkAuthor,
     author_work_order,
 )
 
@@ -78,6 +82,10 @@ class ProfileQueries(abc.ABC):
     @abc.abstractmethod
     def _window_counts(self, works: str, args: Sequence[Any], year: int, min_confidence: float | None = None
                        ) -> dict[int | None, dict[str, int]]: ...
+
+    @abc.abstractmethod
+    def _sure_counts(self, works: str, args: Sequence[Any], min_confidence: float, *, per_work: bool = True
+                     ) -> dict[int | None, dict[str, int]]: ...
 
     @abc.abstractmethod
     def _by_year(self, works: str, args: Sequence[Any], *, per_work: bool = False) -> tuple[str, Sequence[Any]]: ...
@@ -190,9 +198,15 @@ class ProfileQueries(abc.ABC):
                                  "SELECT document_id FROM document_authors WHERE author_id = ?", (aid,), min_confidence))
 
     def institution_profile(self, ror: str, this_year: int | None = None, *,
-                            min_confidence: float | None = None) -> InstitutionProfile | None:
-        """Works with an author affiliated with ``ror`` and the statements citing them, by citing-year window."""
+                            min_confidence: float | None = None, works_sort: str = "newest",
+                            works_limit: int | None = 0, works_offset: int = 0,
+                            authors_limit: int | None = 0) -> InstitutionProfile | None:
+        """Works with an author affiliated with ``ror`` and the statements citing them, by citing-year window;
+        one page of the works and the authors with the most works."""
         ror = ror.strip().rsplit("/", 1)[-1]
+        author_work_order(works_sort)  # an unknown sort is a ValueError before any read
+        if works_offset < 0 or (works_limit is not None and works_limit < 0):
+            raise ValueError("works_offset and works_limit must not be negative")
         head = self._row("SELECT institution, city, region, country, COUNT(DISTINCT author_id) AS n"
                          " FROM document_authors WHERE ror = ? GROUP BY institution, city, region, country"
                          " ORDER BY n DESC LIMIT 1", (ror,)) if ror else None
@@ -219,7 +233,91 @@ class ProfileQueries(abc.ABC):
                             citing_publications=pubs),
             windows=tuple(windows), min_confidence=min_confidence,
             cites_retracted=self.cites_retracted_of("SELECT document_id FROM document_authors WHERE ror = ?", (ror,),
-                                                    min_confidence))
+                                                    min_confidence),
+            works_list=self._institution_works(ror, works_sort, works_limit, works_offset, min_confidence)
+            if works_limit != 0 and n_works > works_offset else (),
+            works_sort=works_sort, works_offset=works_offset,
+            authors_list=self._institution_authors(ror, authors_limit) if authors_limit != 0 else ())
+
+    # The works of an institution, one row per work: its (latest) year and journal from its documents.
+    _INSTITUTION_WORKS = ("SELECT d.work_id, MAX(d.year) AS year FROM document_authors a JOIN documents d"
+                          " ON d.id = a.document_id WHERE a.ror = ? GROUP BY d.work_id")
+
+    def _institution_works(self, ror: str, sort: str, limit: int | None, offset: int,
+                           min_confidence: float | None) -> tuple[InstitutionWork, ...]:
+        """One page of an institution's works in the order of :func:`author_work_order` (the author page's).
+
+        An institution can have tens of thousands of works: the page is chosen in SQL (ORDER BY … LIMIT) from
+        the works' years and their per-work totals, and only its works are then read in full. The order is
+        author_work_order's, written in SQL: unknown years last, then newest (or oldest), then work id; a sort by
+        a type, the most of it first. A total needs no threshold (one only moves a label to mentioning), but the
+        count of one type at a threshold is not in the totals: that sort (or an index without per-work totals)
+        reads every work's year and counts them all in one grouped read of the per-work tallies, and pages here.
+        """
+        field = "statements" if sort == "cited" else sort
+        by_type = sort not in ("newest", "oldest")
+        if by_type and (not self._has_work_tallies or (min_confidence is not None and sort != "cited")):
+            ids = self._ranked_by_counts(ror, sort, limit, offset, min_confidence)
+        else:
+            year_order = "w.year DESC" if sort != "oldest" else "w.year"
+            join = " LEFT JOIN work_totals t ON t.work_id = w.work_id" if by_type else ""
+            first = f"COALESCE(t.{field}, 0) DESC, " if by_type else ""
+            ids = [int(r["work_id"]) for r in self._rows(
+                f"SELECT w.work_id FROM ({self._INSTITUTION_WORKS}) w{join}"
+                f" ORDER BY {first}w.year IS NULL, {year_order}, w.work_id LIMIT ? OFFSET ?",
+                (ror, MAX_ROW_ID if limit is None else limit, offset))]
+        if not ids:
+            return ()
+        meta = {int(r["work_id"]): r for r in self._in_chunks(
+            "SELECT work_id, MAX(doi) AS doi, MAX(title) AS title, MAX(year) AS year, MAX(journal) AS journal"
+            " FROM documents WHERE work_id IN ({}) GROUP BY work_id", set(ids))}
+        names: dict[int, list[WorkAuthor]] = {}
+        ordered = sorted(ids)
+        for i in range(0, len(ordered), 500):  # (a page of all the works runs past what one statement takes)
+            part = ordered[i:i + 500]
+            for r in self._rows(
+                    "SELECT d.work_id, a.author_id, MIN(a.position) AS position, MAX(au.name) AS name"
+                    " FROM document_authors a JOIN documents d ON d.id = a.document_id JOIN authors au"
+                    f" ON au.id = a.author_id WHERE d.work_id IN ({','.join('?' * len(part))}) AND a.ror = ?"
+                    " GROUP BY d.work_id, a.author_id ORDER BY d.work_id, position, a.author_id", (*part, ror)):
+                names.setdefault(int(r["work_id"]), []).append(WorkAuthor(author_id=str(r["author_id"]),
+                                                                           name=r["name"]))
+        counted = self._tallies_of_works(ids, min_confidence)
+        empty = Tallies()
+        return tuple(InstitutionWork(work_id=format_work_id(n), doi=meta[n]["doi"] or "", title=meta[n]["title"],
+                                     year=meta[n]["year"], journal=meta[n]["journal"] or "",
+                                     tallies=counted.get(n, empty), authors=tuple(names.get(n, ())))
+                     for n in ids if n in meta)
+
+    def _ranked_by_counts(self, ror: str, sort: str, limit: int | None, offset: int,
+                          min_confidence: float | None) -> list[int]:
+        """The page of an institution's works in a sort by counts that the per-work totals cannot give: every
+        work's year, and every cited work's count in one grouped read (not one read per work)."""
+        years = [(int(r["work_id"]), r["year"]) for r in self._rows(self._INSTITUTION_WORKS, (ror,))]
+        counts: dict[int, Tallies]
+        if self._has_work_tallies and min_confidence is not None and math.isfinite(min_confidence):
+            counts = {int(w): Tallies(**{k: v for k, v in c.items() if k in STANCES},
+                                      total=sum(c.values()))
+                      for w, c in self._sure_counts(f"IN (SELECT work_id FROM ({self._INSTITUTION_WORKS}) w)",
+                                                    (ror,), min_confidence).items() if w is not None}
+        else:
+            counts = self._tallies_of_works([w for w, _ in years], min_confidence)
+        empty = Tallies()
+        ranked = sorted((_Ranked(n, year, counts.get(n, empty)) for n, year in years),
+                        key=author_work_order(sort))
+        page = ranked[offset:] if limit is None else ranked[offset:offset + limit]
+        return [w.n for w in page]
+
+    def _institution_authors(self, ror: str, limit: int | None) -> tuple[InstitutionAuthor, ...]:
+        """The authors affiliated with ``ror``, the most works (with that affiliation) first."""
+        return tuple(InstitutionAuthor(author_id=str(r["author_id"]), name=r["name"], works=int(r["n"])) for r in
+                     self._rows("SELECT c.author_id, au.name, c.n FROM (SELECT a.author_id,"
+                                " COUNT(DISTINCT d.work_id) AS n FROM document_authors a JOIN documents d"
+                                " ON d.id = a.document_id WHERE a.ror = ? GROUP BY a.author_id"
+                                " ORDER BY n DESC, a.author_id LIMIT ?) c"
+                                # names for the authors kept only
+                                " JOIN authors au ON au.id = c.author_id ORDER BY c.n DESC, c.author_id",
+                                (ror, MAX_ROW_ID if limit is None else limit)))
 
     def find_institutions(self, query: str, limit: int = 20) -> list[InstitutionHit]:
         q = query.strip()
@@ -480,6 +578,18 @@ class ProfileQueries(abc.ABC):
                 author_id=str(r["author_id"]) if r["author_id"] is not None else "", name=name, orcid=r["orcid"],
                 affiliation=r["affiliation"], institution=r["institution"], ror=r["ror"], city=r["city"],
                 region=r["region"], country=r["country"])
+
+
+class _Ranked(NamedTuple):
+    """A work as :func:`author_work_order` sorts it, by row id (``n``)."""
+
+    n: int
+    year: int | None
+    tallies: Tallies
+
+    @property
+    def work_id(self) -> str:
+        return format_work_id(self.n)
 
 
 def _author_row_id(text: str) -> int | None:
