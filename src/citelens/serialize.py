@@ -688,7 +688,35 @@ class IndexWindow(BaseModel):
     mentioning: int
 
 
-class InstitutionProfile(BaseModel):
+class WorkAuthor(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    author_id: str
+    name: str
+
+
+class InstitutionWork(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    work_id: str
+    doi: str = Field(description="\"\" when the work has none")
+    title: str
+    year: int | None
+    journal: str = Field(description="\"\" when unknown")
+    tallies: StatementCounts
+    authors: list[WorkAuthor] = Field(description="the institution's authors on the work, in author order")
+
+
+class InstitutionAuthor(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    author_id: str
+    name: str
+    works: int = Field(description="works in the index with this author affiliated with the institution")
+
+
+class InstitutionFigures(BaseModel):
+    """An institution's figures over all its works, some of its works and its authors: each of ``citelens
+    institution --json``'s ``institutions`` (``GET /api/institutions/{ror}`` adds the paging of the works:
+    :class:`InstitutionProfile`)."""
+
     model_config = ConfigDict(extra="forbid")
     ror: str
     name: str
@@ -701,6 +729,23 @@ class InstitutionProfile(BaseModel):
     tallies: StatementCounts
     windows: list[IndexWindow]
     cites_retracted: CitesRetracted = Field(description="its authors' papers' citations of retracted works")
+    works_total: int = Field(description="all the works (= works), on every page")
+    works_sort: str = Field(description="newest | oldest | cited | supporting | contrasting | mentioning")
+    works_offset: int = Field(description="works before this page's first, in that order")
+    works_list: list[InstitutionWork] = Field(description="this page of the works, in the order `works_sort`")
+    authors_list: list[InstitutionAuthor] = Field(description="every author affiliated with it, the most works"
+                                                  " first")
+
+
+class InstitutionProfile(InstitutionFigures):
+    """``GET /api/institutions/{ror}``: figures over all the institution's works, one page of the works (the
+    author route's paging), and every author."""
+
+    works_page: int
+    works_per_page: int
+    works_pages: int = Field(description="pages of works_per_page works (at least 1)")
+    works_next: str | None = Field(description="the path of the next page of works, null on the last; also the"
+                                   " response's Link header, rel=\"next\"")
 
 
 class JournalHit(BaseModel):

@@ -4,7 +4,7 @@ line: works, how they are cited, co-authors and affiliations, and the supporting
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import click
@@ -106,13 +106,52 @@ def _found_profiles(kind: str, query: str, db: str, min_confidence: str | None, 
     return profiles
 
 
+SHOWN_WORKS = 20  # works printed per author or institution without --page (--json lists them all)
+SHOWN_AUTHORS = 10  # an institution's authors printed (--json lists them all)
+
+# The works' order and paging, the same for an author and an institution (and as their pages' sort= and page=).
+WORKS_SORT_OPTION = click.option(
+    "--sort", "sort", default="newest", show_default=True, type=click.Choice(AUTHOR_WORK_SORTS),
+    help="Order of the works (as the profile page's and the API's sort=).")
+WORKS_PAGE_OPTION = click.option(
+    "--page", default=None, type=click.IntRange(1, 1_000_000),
+    help="Show this page of the works (--per-page each); without it: the first 20, or all with --json.")
+WORKS_PER_PAGE_OPTION = click.option("--per-page", "per_page", default=50, show_default=True,
+                                     type=click.IntRange(1, 1000), help="Works per page with --page.")
+
+
+def _works_window(page: int | None, per_page: int) -> dict[str, int | None]:
+    """The store's works_limit/works_offset for --page (none: every work, for --json; the text shows 20)."""
+    return {"works_limit": None, "works_offset": 0} if page is None else {
+        "works_limit": per_page, "works_offset": (page - 1) * per_page}
+
+
+def _print_works(c: Any, works: Sequence[Any], total: int, sort: str, page: int | None, per_page: int) -> None:
+    """A profile's page of works (author or institution): which ones of how many, then one line each."""
+    first = 0 if page is None else (page - 1) * per_page
+    shown = works if page is not None else works[:SHOWN_WORKS]
+    if page is not None and not shown and total:  # past the last page: say which is the last
+        pages = -(-total // per_page)
+        c.print(f"  no works on page {page}: there {'is' if pages == 1 else 'are'} {pages}"
+                f" page{'' if pages == 1 else 's'} of {per_page}")
+    elif page is not None or total > len(shown):
+        c.print(f"  works {first + 1 if shown else first}–{first + len(shown)} of {total} ({sort})")
+    for w in shown:
+        c.print(f"  {w.year or '----'}  {safe(w.doi or w.work_id)}  {safe(clip(w.title, 80))}  "
+                f"(+{w.tallies.supporting} −{w.tallies.contrasting} ·{w.tallies.mentioning})")
+
+
 @main.command()
 @click.argument("query", type=TEXT)
 @READ_DB_OPTION
 @JSON_OPTION
 @LIMIT_OPTION
+@WORKS_SORT_OPTION
+@WORKS_PAGE_OPTION
+@WORKS_PER_PAGE_OPTION
 @PROFILE_MIN_CONFIDENCE_OPTION
-def institution(query: str, db: str, as_json: bool, limit: int, min_confidence: str | None) -> None:
+def institution(query: str, db: str, as_json: bool, limit: int, sort: str, page: int | None, per_page: int,
+                min_confidence: str | None) -> None:
     """An institution's works in the index, how they are cited, and the supporting ÷ (supporting +
     contrasting) index over 2-year, 5-year and all-time windows of citing years, with the statements
     behind each.
@@ -123,12 +162,22 @@ def institution(query: str, db: str, as_json: bool, limit: int, min_confidence: 
     With --min-confidence the tallies and windows count a supporting or contrasting label below it as
     mentioning, as the institution page's "only labels the model is sure of" does.
 
+    Its works are listed with their tallies and the institution's authors on each, in the order --sort
+    (--page: one page of them), and its authors with the most works first: as on the institution page.
+
     Example: citelens institution 041kmwe10 --db index.db --min-confidence 0.8 --json
     """
+    window = _works_window(page, per_page)
+    if page is None and not as_json:  # the text shows the first works only: read no more
+        window["works_limit"] = SHOWN_WORKS
+    paging = {} if page is None else {"page": page, "per_page": per_page}
     profiles = _found_profiles(
         "institution", query, db, min_confidence, as_json,
-        lambda store, threshold: (store.institution_profile(r, min_confidence=threshold)
-                                  for r in (h.ror for h in find_institutions(store, query, limit))))
+        lambda store, threshold: (store.institution_profile(r, min_confidence=threshold, works_sort=sort,
+                                                            authors_limit=None if as_json else SHOWN_AUTHORS,
+                                                            **window)
+                                  for r in (h.ror for h in find_institutions(store, query, limit))),
+        sort=sort, **paging)
     if profiles is None:
         return
     c = console()
@@ -139,6 +188,10 @@ def institution(query: str, db: str, as_json: bool, limit: int, min_confidence: 
         c.print(f"  {d['works']} work(s) and {d['authors']} author(s) in the index · https://ror.org/{safe(d['ror'])}")
         c.print(_tallies_line(d["tallies"]))
         c.print(_windows_table(d["windows"]))
+        _print_works(c, p.works_list, p.works, sort, page, per_page)
+        if p.authors_list:
+            c.print("  authors: " + ", ".join(f"{safe(a.name)} ({a.works})" for a in p.authors_list)
+                    + (f" … of {p.authors}" if p.authors > len(p.authors_list) else ""))
         for line in _cites_retracted_lines(d, "its authors' papers"):
             c.print(line)
 
@@ -186,9 +239,6 @@ def journal(query: str, db: str, as_json: bool, limit: int, min_confidence: str 
             c.print(line)
 
 
-# ------------------------------------------------------------------------------------------- author
-
-SHOWN_WORKS = 20  # works printed per author without --page (--json lists them all)
 
 
 @main.command()
@@ -197,12 +247,9 @@ SHOWN_WORKS = 20  # works printed per author without --page (--json lists them a
 @JSON_OPTION
 @click.option("--limit", default=5, show_default=True, type=click.IntRange(1, 100),
               help="At most this many authors when a name matches several.")
-@click.option("--sort", "sort", default="newest", show_default=True, type=click.Choice(AUTHOR_WORK_SORTS),
-              help="Order of the works (as the author page's and the API's sort=).")
-@click.option("--page", default=None, type=click.IntRange(1, 1_000_000),
-              help="Show this page of the works (--per-page each); without it: the first 20, or all with --json.")
-@click.option("--per-page", "per_page", default=50, show_default=True, type=click.IntRange(1, 1000),
-              help="Works per page with --page.")
+@WORKS_SORT_OPTION
+@WORKS_PAGE_OPTION
+@WORKS_PER_PAGE_OPTION
 @PROFILE_MIN_CONFIDENCE_OPTION
 def author(query: str, db: str, as_json: bool, limit: int, sort: str, page: int | None, per_page: int,
            min_confidence: str | None) -> None:
@@ -217,7 +264,7 @@ def author(query: str, db: str, as_json: bool, limit: int, sort: str, page: int 
 
     Example: citelens author "Hillel Adesnik" --db index.db --sort cited --json
     """
-    window = {} if page is None else {"works_limit": per_page, "works_offset": (page - 1) * per_page}
+    window = _works_window(page, per_page)
     paging = {} if page is None else {"page": page, "per_page": per_page}
     profiles = _found_profiles(
         "author", query, db, min_confidence, as_json,
@@ -234,17 +281,7 @@ def author(query: str, db: str, as_json: bool, limit: int, sort: str, page: int 
                 f"[green]supporting {t.supporting}[/] · [red]contrasting {t.contrasting}[/] · "
                 f"mentioning {t.mentioning} · total {t.total}"
                 + (f" · self-citations {p.self_citation_share:.0%}" if p.self_citation_share is not None else ""))
-        first = 0 if page is None else (page - 1) * per_page
-        shown = p.works if page is not None else p.works[:SHOWN_WORKS]
-        if page is not None and not shown and p.works_total:  # past the last page: say which is the last
-            pages = -(-p.works_total // per_page)
-            c.print(f"  no works on page {page}: there {'is' if pages == 1 else 'are'} {pages}"
-                    f" page{'' if pages == 1 else 's'} of {per_page}")
-        elif page is not None or p.works_total > len(shown):
-            c.print(f"  works {first + 1 if shown else first}–{first + len(shown)} of {p.works_total} ({sort})")
-        for w in shown:
-            c.print(f"  {w.year or '----'}  {safe(w.doi or w.work_id)}  {safe(clip(w.title, 80))}  "
-                    f"(+{w.tallies.supporting} −{w.tallies.contrasting} ·{w.tallies.mentioning})")
+        _print_works(c, p.works, p.works_total, sort, page, per_page)
         for a in p.affiliations[:5]:
             years = f"{a.first_year}–{a.last_year}" if a.first_year != a.last_year else f"{a.first_year or ''}"
             place = ", ".join(x for x in (a.institution, a.city, a.country) if x)

@@ -336,14 +336,33 @@ def api_router(ctx: WebContext) -> APIRouter:
     @r.get("/institutions/{ror}", tags=["authors"],
            summary="An institution by ROR id: works, tallies, and supporting ÷ (supporting + contrasting) by window",
            responses=_ok(S.InstitutionProfile))
-    def institution(ror: str = Path(..., max_length=40, description="ROR id without https://ror.org/",
+    def institution(request: Request, response: Response,
+                    ror: str = Path(..., max_length=40, description="ROR id without https://ror.org/",
                                     examples=["041kmwe10"]),
+                    sort: str = Query("newest", description="order of works_list[]: " + ", ".join(AUTHOR_WORK_SORTS)),
+                    page: int = Query(1, description="page of works_list[], from 1"),
+                    per_page: int = Query(AUTHOR_WORKS_PER_PAGE_MAX,
+                                          description=f"works per page, 1 to {AUTHOR_WORKS_PER_PAGE_MAX}"),
                     min_confidence: str | None = MIN_CONFIDENCE) -> dict[str, Any]:
+        # The author route's paging: the same parameters, limits and answer fields (works_list[] stands for
+        # the author's works[]: here "works" was the count first).
+        sort = choice_param({"sort": sort}, "sort", AUTHOR_WORK_SORTS, "newest") or "newest"
+        if not 1 <= page <= AUTHOR_WORKS_MAX_PAGE:
+            raise BadRequest(f"page must be between 1 and {AUTHOR_WORKS_MAX_PAGE}")
+        if not 1 <= per_page <= AUTHOR_WORKS_PER_PAGE_MAX:
+            raise BadRequest(f"per_page must be between 1 and {AUTHOR_WORKS_PER_PAGE_MAX}")
         threshold = min_confidence_param(min_confidence)  # "min_confidence" in the answer: which one counted
-        profile = ctx.institution_profile(ror, threshold) if _ROR_ID.fullmatch(ror) else None
+        profile = ctx.institution_profile(ror, threshold, sort, per_page, (page - 1) * per_page, None) \
+            if _ROR_ID.fullmatch(ror) else None
         if profile is None:
             raise NotFound(f"no institution {ror[:50]}")
-        return profile
+        query: dict[str, Any] = {"sort": sort, "page": page, "per_page": per_page}
+        if threshold is not None:
+            query["min_confidence"] = str(min_confidence).strip()
+        pages = ctx.page_count(profile["works"], per_page)
+        nxt, _prev = link_header(response, lambda n: f"{prefix(request.scope)}/api/institutions/{ror}?{urlencode({**query, 'page': n})}",
+                                 page, pages)
+        return {**profile, "works_page": page, "works_per_page": per_page, "works_pages": pages, "works_next": nxt}
 
     @r.get("/statements/{statement_id}", tags=["statements"], summary="One citation statement",
            responses=_ok(S.Statement))

@@ -234,12 +234,16 @@ class WebContext:
         return self.counts.get(("author", key), lambda: as_dict(self.store().author_profile(
             author_id, works_sort=sort, works_limit=limit, works_offset=offset, min_confidence=min_confidence)))
 
-    def institution_profile(self, ror: str, min_confidence: float | None = None) -> dict[str, Any] | None:
-        """An institution's figures at ``min_confidence``; the windows end this year, so the key carries today's
-        date."""
-        key = at_threshold(f"{ror}@{date.today().isoformat()}", min_confidence)
+    def institution_profile(self, ror: str, min_confidence: float | None = None, sort: str = "newest",
+                            limit: int | None = 0, offset: int = 0,
+                            authors: int | None = 0) -> dict[str, Any] | None:
+        """An institution's figures at ``min_confidence`` with one page of works (``limit`` from ``offset`` in
+        the order ``sort``) and its ``authors`` with the most works (None: all); the windows end this year, so
+        the key carries today's date."""
+        key = at_threshold(f"{ror}@{date.today().isoformat()}|{sort}|{offset}|{limit}|{authors}", min_confidence)
         return self.counts.get(("institution", key), lambda: as_dict(self.store().institution_profile(
-            ror, min_confidence=min_confidence)))
+            ror, min_confidence=min_confidence, works_sort=sort, works_limit=limit, works_offset=offset,
+            authors_limit=authors)))
 
     def require_work(self, ident: str) -> dict[str, Any]:
         ident = ident.strip()

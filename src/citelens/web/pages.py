@@ -66,6 +66,8 @@ CHECK_EXPORTS = ("csv", "json")
 GROUP_SPILL = 30
 # Paper search shows this many papers, best first (no pages: a reader narrows the query instead).
 PAPERS_SHOWN = 50
+# An institution page lists this many of its authors, the most works first (/api/institutions/{ror} has them all).
+INSTITUTION_AUTHORS_SHOWN = 50
 
 
 def sentence_groups(ctx: WebContext, q: str, filters: dict[str, Any], offset: int, size: int
@@ -193,10 +195,20 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
         if bare and bare != ror:  # the address or another case: one page per institution, the query goes along
             query = f"?{request.url.query}" if request.url.query else ""
             return RedirectResponse(f"{prefix(request.scope)}/institutions/{bare}{query}", status_code=301)
-        profile = ctx.institution_profile(ror, threshold) if bare else None
+        # One page of works, as on the author page (same sort= and page=, same page size); the figures above
+        # are over all of them. The authors with the most works: a few, the JSON has them all.
+        sort = choice_param(request.query_params, "sort", AUTHOR_WORK_SORTS, "newest") or "newest"
+        pg = ctx.page_number(request.query_params)
+        size = settings.author_works_per_page
+        profile = ctx.institution_profile(ror, threshold, sort, size, (pg - 1) * size,
+                                          INSTITUTION_AUTHORS_SHOWN) if bare else None
         if profile is None:
             raise NotFound(f"no institution {ror[:50]}")
-        return ctx.page(request, "institution.html", {"inst": profile, "threshold": threshold, "conf_q": conf_q})
+        return ctx.page(request, "institution.html", {
+            "inst": profile, "threshold": threshold, "conf_q": conf_q, "sort": sort, "page": pg,
+            "pages": ctx.page_count(profile["works"], size), "first": (pg - 1) * size + 1,
+            "base_q": {**({"sort": sort} if sort != "newest" else {}), **conf_q},
+            "authors_shown": INSTITUTION_AUTHORS_SHOWN})
 
     @r.post("/statements/{statement_id}/correct")
     async def correct_page(request: Request, statement_id: StatementId) -> Response:
