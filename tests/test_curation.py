@@ -160,3 +160,19 @@ def test_standard_input_and_a_missing_file(db: str) -> None:
     w.writerows([["statement_id", "corrected_type"], ["2", "mentioning"]])
     code, out, _ = run("correct", "--from", "-", "--db", db, input=text.getvalue())
     assert code == 0 and out.startswith("standard input: 1 label applied")
+
+
+def test_a_files_rows_take_the_note_and_a_folder_is_named(db: str, tmp_path: Path) -> None:
+    """`correct --from FILE --note "why"` took --note and dropped it: the history said nothing of the batch's
+    reason. It is the note of the rows that leave theirs empty (a row's own note wins), as --curator is the
+    curator of the rows without one. A folder given to --from was "no such file"; it is named as a folder."""
+    labels = tmp_path / "labels.csv"
+    labels.write_text("statement_id,corrected_type,note\n1,contrasting,\n2,mentioning,its own reason\n",
+                      encoding="utf-8")
+    code, _, err = run("correct", "--from", str(labels), "--note", "panel review 2026-12", "--db", db)
+    assert code == 0, err
+    _, out, _ = run("export", "--corrections", "--db", db)
+    notes = {r["statement_id"]: r["note"] for r in map(json.loads, out.splitlines())}
+    assert notes == {1: "panel review 2026-12", 2: "its own reason"}
+    code, _, err = run("correct", "--from", str(tmp_path), "--db", db)
+    assert code == 2 and "is a folder" in err and "no such file" not in err

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import getpass
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -41,6 +42,8 @@ def _read(source: str) -> tuple[bytes, str]:
     if source == "-":
         return sys.stdin.buffer.read(MAX_LABEL_FILE + 1), "standard input"
     path = Path(source)
+    if path.is_dir():
+        raise click.BadParameter(f"{source} is a folder: name the labels file in it", param_hint="--from")
     if not path.is_file():
         raise click.BadParameter(f"{source}: no such file", param_hint="--from")
     if path.stat().st_size > MAX_LABEL_FILE:
@@ -57,7 +60,8 @@ def _read(source: str) -> tuple[bytes, str]:
                    " optional columns: curator, note, sentence (checked against the index).")
 @click.option("--curator", type=TEXT, default=_login, show_default="your login name",
               help="Who sets the labels (kept with each correction; a file's curator column wins).")
-@click.option("--note", type=TEXT, default="", help="Why (kept in the correction history).")
+@click.option("--note", type=TEXT, default="",
+              help="Why (kept in the correction history; a file's note column wins where a row fills it).")
 @click.option("--dry-run", is_flag=True, help="Check every row against the index and store nothing.")
 @DB_OPTION
 @JSON_OPTION
@@ -79,7 +83,7 @@ def correct(statement_id: int | None, stance: str | None, source: str | None, cu
     if source is not None:
         if statement_id is not None or stance is not None:
             raise click.UsageError("give either STATEMENT_ID TYPE or --from FILE, not both")
-        _correct_from_file(source, curator, dry_run, db, as_json)
+        _correct_from_file(source, curator, note.strip()[:1000], dry_run, db, as_json)
         return
     if statement_id is None or stance is None:
         raise click.UsageError("give STATEMENT_ID TYPE (e.g. `citelens correct 123 supporting`) or --from FILE")
@@ -113,13 +117,17 @@ def _correct_one(statement_id: int, stance: str, curator: str, note: str, dry_ru
                     f" {before.type or 'unclassified'}.")
 
 
-def _correct_from_file(source: str, curator: str, dry_run: bool, db: str, as_json: bool) -> None:
+def _correct_from_file(source: str, curator: str, note: str, dry_run: bool, db: str, as_json: bool) -> None:
     data, name = _read(source)
     try:
         rows, outcome = read_label_rows(data, name, curator)
     except LabelFileError as exc:
         console(True).print(f"[red]error:[/] {safe(str(exc))}")
         sys.exit(EXIT_USAGE)
+    # --note was taken and dropped with --from (a batch's "why" never reached the history): it is the note of the
+    # rows that leave theirs empty, as --curator is the curator of the rows without one.
+    if note:
+        rows = [r if r.note else replace(r, note=note) for r in rows]
     store = open_index(db, must_exist=True)
     try:
         apply_labels(store, rows, outcome, dry_run=dry_run)
