@@ -18,6 +18,7 @@ import pytest
 from fastapi.testclient import TestClient
 from lxml import etree
 
+from citelens.cli.serve_cmds import check_forwarded_allow_ips
 from citelens.web.app import create_app
 from citelens.web.settings import Settings
 from test_web import CITED, build_index, csrf, settings
@@ -143,6 +144,24 @@ def test_serve_refuses_a_root_path_that_is_not_a_path(index_db: Path, bad: str) 
     r = subprocess.run([sys.executable, "-m", "citelens.cli", "serve", "--db", str(index_db), "--root-path", bad],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "--root-path" in r.stderr and "/citelens" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("bad", ["proxy.example.edu", "10.0.0.1/8", "127.0.0.1;10.0.0.2"])
+def test_serve_refuses_a_forwarded_allow_ips_entry_that_is_no_address(index_db: Path, bad: str) -> None:
+    """uvicorn keeps an entry that is not an IP address or network as a literal no client address equals: the
+    proxy's X-Forwarded-Proto was then silently not believed and the feed's links said http://. Exit 2 naming it."""
+    r = subprocess.run([sys.executable, "-m", "citelens.cli", "serve", "--db", str(index_db), "--forwarded-allow-ips",
+                        bad], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "--forwarded-allow-ips" in r.stderr and repr(bad.split(",")[0]) in r.stderr
+    assert "Traceback" not in r.stderr and "serving" not in r.stderr
+    if bad == "10.0.0.1/8":
+        assert "10.0.0.0/8" in r.stderr
+
+
+def test_forwarded_allow_ips_takes_addresses_networks_and_any() -> None:
+    assert check_forwarded_allow_ips(" 127.0.0.1, ::1 ,10.0.0.0/8,fd00::/8,") == "127.0.0.1,::1,10.0.0.0/8,fd00::/8"
+    assert check_forwarded_allow_ips("*") == "*"
+    assert check_forwarded_allow_ips("") == ""  # believe no proxy
 
 
 def test_the_session_cookie_stays_under_the_prefix(index_db: Path) -> None:

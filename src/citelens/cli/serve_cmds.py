@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import sys
@@ -59,6 +60,11 @@ def serve(db: str, host: str, port: int, workers: int, log_level: str, root_path
     except ValueError as exc:
         click.echo(f"error: --root-path (CITELENS_ROOT_PATH): {exc}", err=True)
         sys.exit(EXIT_USAGE)
+    try:
+        forwarded_allow_ips = check_forwarded_allow_ips(forwarded_allow_ips)
+    except ValueError as exc:
+        click.echo(f"error: --forwarded-allow-ips (CITELENS_FORWARDED_ALLOW_IPS): {exc}", err=True)
+        sys.exit(EXIT_USAGE)
     # The app reads it from there (its session cookie's path), in every worker process too.
     os.environ["CITELENS_ROOT_PATH"] = root_path
     try:
@@ -114,6 +120,31 @@ def serve(db: str, host: str, port: int, workers: int, log_level: str, root_path
             raise
         click.echo(f"error: could not listen on {host}:{port} (is the port in use? choose another --port)", err=True)
         sys.exit(EXIT_USAGE)
+
+
+def check_forwarded_allow_ips(value: str) -> str:
+    """``value`` with each entry checked: ``*``, an IP address or an IP network. uvicorn keeps anything else as a
+    literal that no TCP client address ever equals (a host name, "10.0.0.1/8" with host bits set, a typo), so the
+    proxy's X-Forwarded-Proto was silently not believed and feed and badge links came out http://."""
+    import ipaddress
+
+    entries = [e.strip() for e in value.split(",") if e.strip()]
+    for entry in entries:
+        if entry == "*":
+            continue
+        try:
+            if "/" in entry:
+                ipaddress.ip_network(entry)
+            else:
+                ipaddress.ip_address(entry)
+        except ValueError:
+            hint = ""
+            if "/" in entry:
+                with contextlib.suppress(ValueError):
+                    hint = f" (the network is {ipaddress.ip_network(entry, strict=False)})"
+            raise ValueError(f"{entry!r} is not an IP address or network{hint}; give the proxy's addresses, such as"
+                             " 127.0.0.1,10.0.0.0/8, or * for any") from None
+    return ",".join(entries)
 
 
 def _cannot_listen(host: str, port: int) -> str | None:
