@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
+import citelens
 from citelens.pipeline import Pipeline, read_bytes_input
 from citelens.store import open_store
 from tally_check import assert_tallies_match_statements
@@ -94,3 +96,8 @@ def test_backup_command(tmp_path: Path, mini_jats: bytes) -> None:
     assert missing.returncode == 2 and "does not exist" in missing.stderr
     pg = cli("backup", "--db", "postgresql://nobody@127.0.0.1:1/x", str(tmp_path / "pg.db"))
     assert pg.returncode == 2 and "pg_dump" in pg.stderr and "Traceback" not in pg.stderr
+    # "-" is standard output elsewhere; a SQLite copy is a file, and it made one named "-" in the working folder.
+    src = str(Path(citelens.__file__).resolve().parents[1])  # PYTHONPATH=src is relative to the repository
+    dash = subprocess.run([sys.executable, "-m", "citelens.cli", "backup", "--db", str(db), "-"], cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": src}, capture_output=True, text=True, timeout=300)
+    assert dash.returncode == 2 and "name a file" in dash.stderr and not (tmp_path / "-").exists()

@@ -386,3 +386,14 @@ def test_demo_flags_a_reference_whose_title_says_retracted(client: TestClient) -
     refs = client.get(f"/api/references/{citing}").json()["references"]
     assert [r["matched_doi"] for r in refs if r["title_says_retracted"]] == ["10.1002/ece3.1786"]
     assert client.get(f"/reports/{citing}?tab=references").text.count("Title says “retracted”") == 1
+
+
+def test_report_references_refuses_a_limit_it_would_not_apply(default_model_demo_db: Path) -> None:
+    """`report DOI --references --limit 5` printed all 55 entries: --limit has a default, so the check that refuses
+    the statement options left it out. Given on the command line it is a usage error naming it; left out, the
+    whole reference list is printed."""
+    args = ["report", "10.7554/elife.41076", "--references", "--db", str(default_model_demo_db)]
+    refused = CliRunner().invoke(main, [*args, "--limit", "5"])
+    assert refused.exit_code == 2 and "--limit" in refused.output
+    whole = CliRunner().invoke(main, args)
+    assert whole.exit_code == 0 and "55 references" in whole.stdout

@@ -250,10 +250,14 @@ def report(ident: str, db: str, as_json: bool, stance: str | None, section: str 
     """
     if not ident.strip():
         raise click.BadParameter("IDENT is empty: give a DOI, work id, PMID or PMCID", param_hint="IDENT")
+    # --limit has a default, so only one given on the command line is refused: `--references --limit 5` printed all
+    # the entries without a word.
+    limit_given = click.get_current_context().get_parameter_source("limit") is click.core.ParameterSource.COMMANDLINE
     if show_references and (stance or section or exclude_self or year_from or year_to or sort != "relevance"
-                            or offset):
-        raise click.UsageError("--references lists the paper's reference list: the statement filters (--type,"
-                               " --section, --exclude-self, --year-from/--year-to, --sort, --offset) do not apply")
+                            or offset or limit_given):
+        raise click.UsageError("--references lists the paper's whole reference list: the statement filters (--type,"
+                               " --section, --exclude-self, --year-from/--year-to, --sort, --limit/--offset) do not"
+                               " apply")
     check_years(year_from, year_to)
     threshold = parse_min_confidence(min_confidence)
     store = open_index(db, must_exist=True, readonly=True)
@@ -478,10 +482,18 @@ def backup(db: str, dest: str, force: bool, as_json: bool) -> None:
     backup), checked, and put in place only once whole. DEST opens as an index of its own (serve it, ingest into
     it). A PostgreSQL index is backed up with pg_dump (docs/store.md, "Operating CiteLens").
 
+    Exit 0 when DEST holds the copy; 2 when DEST exists (without --force), is the index itself, is "-" or is in a
+    folder that is not there, for a missing index and for a PostgreSQL URL; 4 when the copy fails.
+
     Example: citelens backup --db index.db index-backup.db
     """
     from citelens.store import is_postgres_url
 
+    if dest == "-":
+        # Elsewhere "-" is standard output; here it made a file named "-" (a SQLite copy is a file, not a stream).
+        console(True).print("[red]error:[/] DEST '-': a backup is a SQLite file, not a stream to standard output;"
+                            " name a file (compress that file afterwards if you need to)")
+        sys.exit(EXIT_USAGE)
     if is_postgres_url(db):
         console(True).print("[red]error:[/] `citelens backup` copies a SQLite file; back up a PostgreSQL index with"
                             " pg_dump (docs/store.md, \"Operating CiteLens\")")
