@@ -248,3 +248,33 @@ def test_no_panel_when_nothing_is_cited_under_a_notice(tmp_path: Path) -> None:
             html = c.get(url).text
             assert 'id="institution-name"' in html or 'id="author-name"' in html
             assert "cites-retracted" not in html, url
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_a_work_listed_twice_in_a_reference_list_is_one_citation_with_both_entries_statements(
+        backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """A reference list may name the retracted work twice (two entries, one DOI): the profile shows one citation
+    of it, with the statements of both entries."""
+    db: Path | str = request.getfixturevalue("pg_url") if backend == "postgres" else tmp_path / "i.db"
+    build_index(db)
+    article = citing_article(tmp_path, LATER_DOI, 2023)
+    text = article.read_text(encoding="utf-8")
+    again = ('<ref id="r3"><label>3</label><element-citation publication-type="journal"><person-group'
+             ' person-group-type="author"><name><surname>Barnes</surname><given-names>T</given-names></name>'
+             '</person-group><year>2001</year><article-title>Sentinel behaviour in bacterial colonies</article-title>'
+             '<source>Microbiology</source><pub-id pub-id-type="doi">10.9999/cited.2001.1</pub-id>'
+             "</element-citation></ref>")
+    text = text.replace("</ref-list>", again + "</ref-list>", 1)
+    text = text.replace("Future studies are needed.</p>", 'Future studies are needed.</p><p>The same colonies were'
+                        ' recounted later [<xref ref-type="bibr" rid="r3">3</xref>].</p>', 1)
+    article.write_text(text, encoding="utf-8")
+    store = open_store(db)
+    try:
+        assert ingest_paths([article], store, classifier="cues").stored == 1
+        profile = store.institution_profile(ROR)
+    finally:
+        store.close()
+    assert profile is not None
+    mine = [c for c in profile.cites_retracted.citations if c.citing_doi == LATER_DOI]
+    assert [(c.cited_doi, c.notice, c.statements) for c in mine] == [(CITED, "retraction", 6)]
+    assert len(set(mine[0].statement_ids)) == 6 and list(mine[0].statement_ids) == sorted(mine[0].statement_ids)
