@@ -282,3 +282,29 @@ def test_an_index_from_before_notice_reasons_reads_and_upgrades(tmp_path: Path) 
     assert upgraded.schema_version == migration_version("sqlite", "notice_reasons")
     assert [n.kind for n in upgraded.notices(cited.id)] == ["retraction"]
     upgraded.close()
+
+
+def test_rows_naming_one_work_in_one_file_find_it_on_every_backend(store_url: str, tmp_path: Path) -> None:
+    """The works a file's rows name are looked up together (one query per chunk of rows): a work an earlier row
+    of the same file created is found by a later row, by DOI or by PubMed id, and a PubMed id does not pull in
+    a row whose DOI is another work's."""
+    csv_path = tmp_path / "rw-same-work.csv"
+    csv_path.write_text(rw_csv([
+        row("10.5555/rw.twice.1", rid="1", pmid="88880001", notice="10.5555/rw.twice.n1"),
+        row("10.5555/rw.twice.1", "Expression of concern", "2014-01-02", rid="2"),
+        row("", "Correction", "2016-05-06", rid="3", pmid="88880001"),
+        row("10.5555/rw.other.4", rid="4", pmid="88880001"),
+    ]), encoding="utf-8")
+    store = open_store(store_url)
+    try:
+        summary = ingest_paths([csv_path], store)
+        assert (summary.notices_added, summary.failed) == (4, [])
+        first = store.find_work_by_identifier("doi", "10.5555/rw.twice.1")
+        assert first is not None and store.find_work_by_identifier("pmid", "88880001") == first
+        assert [n.kind for n in store.notices(first)] == ["retraction", "expression-of-concern", "correction"]
+        other = store.find_work_by_identifier("doi", "10.5555/rw.other.4")
+        assert other is not None and other != first
+        assert [n.kind for n in store.notices(other)] == ["retraction"]
+        assert (ingest_paths([csv_path], store).notices_unchanged) == 4
+    finally:
+        store.close()

@@ -34,7 +34,7 @@ from functools import partial
 from pathlib import Path
 from typing import IO, cast
 
-from citelens.document import Document
+from citelens.document import Document, Reference
 from citelens.errors import (
     CiteLensError,
     HostileInputError,
@@ -966,9 +966,17 @@ def _ingest_notices_csv(store: Store, data: bytes | StreamedFile, source: str, s
             chunk = list(itertools.islice(rows, NOTICE_ROWS_PER_TRANSACTION))
             if not chunk:
                 break
-            with store.transaction():
+            with store.transaction(), store.identifier_scope(_notice_targets(chunk, source)):
                 ingest_notices(store, chunk, source, summary)
     return "stored"
+
+
+def _notice_targets(chunk: list[NoticeRecord | str], source: str) -> Document:
+    """The works a chunk of notices names, as references of a stand-in document, for ``Store.identifier_scope``:
+    one query finds them all (on PostgreSQL a round trip per look-up made a 60,000-row file take 15 s)."""
+    return Document(source=source, references=[Reference(key=str(i), doi=item.target.doi, pmid=item.target.pmid,
+                                                         pmcid=item.target.pmcid)
+                                               for i, item in enumerate(chunk) if not isinstance(item, str)])
 
 
 def ingest_notices(store: Store, items: Iterable[NoticeRecord | str], source: str, summary: IngestSummary) -> None:
