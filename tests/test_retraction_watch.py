@@ -96,8 +96,12 @@ def test_ingest_records_notices_idempotently_on_every_backend(store_url: str, tm
         assert build.stored == 2
         summary = ingest_paths([RW], store)
         assert (summary.notices_added, summary.notices_unchanged) == (8, 0)
-        assert [f.problem[:6] for f in summary.failed] == ["row 8 ", "row 9 ", "row 10"]
+        assert [f.problem[:6] for f in summary.failed] == ["row 8 ", "row 9 "]
         assert all(f.source == str(RW) for f in summary.failed)
+        # Row 10's impossible date: the retraction is stored undated, a warning rather than a failure.
+        assert [n for n in summary.notes if "row 10" in n] == [
+            f"{RW}: row 10 (Record ID '900010'): RetractionDate '31/31/2015 0:00' is not a date (stored undated)"]
+        assert summary.warnings == 1
         work = store.get_work(RETRACTED)
         assert work is not None and work.retracted and work.pmid == "99999901" and work.year == 2012
         assert [(n.kind, n.doi, n.date, n.relation) for n in work.notices] == [
@@ -192,11 +196,14 @@ def test_hostile_csvs_name_file_and_row_and_the_batch_goes_on(tmp_path: Path) ->
         store.close()
     problems = {(Path(f.source).name, f.problem) for f in summary.failed}
     text = "\n".join(f"{s}: {p}" for s, p in sorted(problems))
+    repaired = "\n".join(summary.notes)
     assert "people.csv: a CSV file, but not the Retraction Watch database" in text
     assert "missing.csv: Retraction Watch CSV without the column RetractionNature" in text
     assert "huge.csv: row 2 (line 3): longer than 1,048,576 bytes; skipped" in text
-    assert "bad.csv: row 1 (Record ID '1'): RetractionDate 'yesterday' is not a date (stored undated)" in text
-    assert "bad.csv: row 1 (Record ID '1'): RetractionDOI 'nope' is not a DOI (stored without it)" in text
+    # Stored without the bad values: warnings (notes), not failures.
+    assert "bad.csv: row 1 (Record ID '1'): RetractionDate 'yesterday' is not a date (stored undated)" in repaired
+    assert "bad.csv: row 1 (Record ID '1'): RetractionDOI 'nope' is not a DOI (stored without it)" in repaired
+    assert "stored undated" not in text and summary.warnings == 2
     assert "bad.csv: row 2 (Record ID '1'): no usable OriginalPaperDOI or OriginalPaperPubMedID" in text
     assert "empty.csv: empty file" in text
     assert summary.notices_added == 3  # h.1, h.3 (after the long row), b.1

@@ -45,7 +45,7 @@ from citelens.errors import (
 )
 from citelens.formats import ARTICLE_SUFFIXES, METADATA_SUFFIXES, is_metadata_source, parse_document
 from citelens.formats.crossref import parse_metadata_file
-from citelens.formats.notices import NoticeRecord
+from citelens.formats.notices import NoticeRecord, RepairedRow
 from citelens.formats.retraction_watch import looks_like_retraction_watch, read_retraction_watch
 from citelens.places import locate_authors
 from citelens.places.stage import locate_author_affiliations
@@ -983,6 +983,11 @@ def ingest_notices(store: Store, items: Iterable[NoticeRecord | str], source: st
     """Store each notice about the work it names (by DOI, else PubMed id; a work the index does not know yet is
     created, so later references to it match); a text is a problem with a row, reported against ``source``."""
     for item in items:
+        if isinstance(item, RepairedRow):
+            # Stored without the bad value: the user should fix the source, but nothing was lost (a warning).
+            summary.notes.append(f"{source}: {item}")
+            summary.warnings += 1
+            continue
         if isinstance(item, str):
             if item.startswith("row ") or item.startswith("line "):
                 summary.failed.append(Failure(source, item))

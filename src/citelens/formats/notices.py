@@ -17,6 +17,12 @@ CROSSREF_UPDATE_TO = "crossref-update-to"
 CROSSREF_UPDATED_BY = "crossref-updated-by"
 
 
+class RepairedRow(str):
+    """A problem with a row whose notice was stored anyway, without the bad value ("RetractionDate 'x' is not a date
+    (stored undated)"): a warning, not a failure — the notice is in the index, and a real Retraction Watch file
+    with a few such rows would otherwise make every scheduled ingest exit 1 ("some inputs failed")."""
+
+
 @dataclass
 class NoticeRecord:
     """A notice about the work ``target`` names (by DOI, else PMID; its title and journal fill gaps only)."""

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from typing import IO
 
 from citelens.errors import MalformedInputError
-from citelens.formats.notices import RETRACTION_WATCH, NoticeRecord, iso_date
+from citelens.formats.notices import RETRACTION_WATCH, NoticeRecord, RepairedRow, iso_date
 from citelens.references.identifiers import normalise_doi, normalise_pmid
 from citelens.references.resolve import WorkRecord
 from citelens.rules import notice_kind_of_nature
@@ -178,7 +178,7 @@ def _row_notice(row: list[str], cols: dict[str, int], row_no: int) -> tuple[Noti
                           year=int(original[:4]) if original else None, kind="reference"),
         kind=kind, doi=notice_doi, date=when or "", source=RETRACTION_WATCH, record_id=record_id,
         reasons=reasons(_cell(row, cols, "Reason")))
-    return notice, [f"{where}: {p}" for p in problems]
+    return notice, [RepairedRow(f"{where}: {p}") for p in problems]
 
 
 def reasons(value: str) -> tuple[str, ...]:
