@@ -203,6 +203,32 @@ def scite_router(ctx: WebContext, *, in_schema: bool = True) -> APIRouter:
     return r
 
 
+def works_page_params(sort: str, page: int, per_page: int) -> str:
+    """An author's or institution's works page, as asked: the sort (400 for one it cannot give) after checking
+    ``page`` (a page past 10**18 would be an offset no SQL integer holds) and ``per_page``."""
+    sort = choice_param({"sort": sort}, "sort", AUTHOR_WORK_SORTS, "newest") or "newest"
+    if not 1 <= page <= AUTHOR_WORKS_MAX_PAGE:
+        raise BadRequest(f"page must be between 1 and {AUTHOR_WORKS_MAX_PAGE}")
+    if not 1 <= per_page <= AUTHOR_WORKS_PER_PAGE_MAX:
+        raise BadRequest(f"per_page must be between 1 and {AUTHOR_WORKS_PER_PAGE_MAX}")
+    return sort
+
+
+def works_page_fields(request: Request, response: Response, path: str, sort: str, page: int, per_page: int,
+                      min_confidence: str | None, total: int) -> dict[str, Any]:
+    """The paging fields of an author's or institution's answer (``works_page``, ``works_per_page``,
+    ``works_pages``, ``works_next``: the path of the next page, null on the last), and the ``Link`` header with
+    next, prev, first and last, as /api/citations and /api/search give them; ``min_confidence`` as the client
+    wrote it, carried on to the other pages."""
+    query: dict[str, Any] = {"sort": sort, "page": page, "per_page": per_page}
+    if min_confidence is not None:
+        query["min_confidence"] = str(min_confidence).strip()
+    pages = WebContext.page_count(total, per_page)
+    nxt, _prev = link_header(response, lambda n: f"{prefix(request.scope)}{path}?{urlencode({**query, 'page': n})}",
+                             page, pages)
+    return {"works_page": page, "works_per_page": per_page, "works_pages": pages, "works_next": nxt}
+
+
 def api_router(ctx: WebContext) -> APIRouter:
     """Everything under /api besides the scite routes."""
     r = APIRouter(route_class=BlankIsDefaultRoute)
@@ -300,11 +326,7 @@ def api_router(ctx: WebContext) -> APIRouter:
                per_page: int = Query(AUTHOR_WORKS_PER_PAGE_MAX,
                                      description=f"works per page, 1 to {AUTHOR_WORKS_PER_PAGE_MAX}"),
                min_confidence: str | None = MIN_CONFIDENCE) -> dict[str, Any]:
-        sort = choice_param({"sort": sort}, "sort", AUTHOR_WORK_SORTS, "newest") or "newest"
-        if not 1 <= page <= AUTHOR_WORKS_MAX_PAGE:  # a page past 10**18 would be an offset no SQL integer holds
-            raise BadRequest(f"page must be between 1 and {AUTHOR_WORKS_MAX_PAGE}")
-        if not 1 <= per_page <= AUTHOR_WORKS_PER_PAGE_MAX:
-            raise BadRequest(f"per_page must be between 1 and {AUTHOR_WORKS_PER_PAGE_MAX}")
+        sort = works_page_params(sort, page, per_page)
         # Not the server's CITELENS_MIN_CONFIDENCE (that is for scite's clients, which cannot ask): a client of
         # this route names its threshold, and the answer's "min_confidence" says which one counted (null: all).
         threshold = min_confidence_param(min_confidence)
@@ -315,13 +337,9 @@ def api_router(ctx: WebContext) -> APIRouter:
         # The figures are over all the works; works[] is one page of them (every work of all but the most
         # prolific authors at the default per_page). works_next: the path of the next page, null on the last; the
         # Link header gives it too, with prev, first and last, as /api/citations and /api/search do.
-        query: dict[str, Any] = {"sort": sort, "page": page, "per_page": per_page}
-        if threshold is not None:
-            query["min_confidence"] = str(min_confidence).strip()
-        pages = ctx.page_count(profile["works_total"], per_page)
-        nxt, _prev = link_header(response, lambda n: f"{prefix(request.scope)}/api/authors/{author_id}?{urlencode({**query, 'page': n})}",
-                                 page, pages)
-        return {**profile, "works_page": page, "works_per_page": per_page, "works_pages": pages, "works_next": nxt}
+        return {**profile, **works_page_fields(request, response, f"/api/authors/{author_id}", sort, page, per_page,
+                                               min_confidence if threshold is not None else None,
+                                               profile["works_total"])}
 
     @r.get("/institutions", tags=["authors"],
            summary="Find institutions by ROR id, name, or another name the ROR registry lists (most authors first)",
@@ -346,23 +364,14 @@ def api_router(ctx: WebContext) -> APIRouter:
                     min_confidence: str | None = MIN_CONFIDENCE) -> dict[str, Any]:
         # The author route's paging: the same parameters, limits and answer fields (works_list[] stands for
         # the author's works[]: here "works" was the count first).
-        sort = choice_param({"sort": sort}, "sort", AUTHOR_WORK_SORTS, "newest") or "newest"
-        if not 1 <= page <= AUTHOR_WORKS_MAX_PAGE:
-            raise BadRequest(f"page must be between 1 and {AUTHOR_WORKS_MAX_PAGE}")
-        if not 1 <= per_page <= AUTHOR_WORKS_PER_PAGE_MAX:
-            raise BadRequest(f"per_page must be between 1 and {AUTHOR_WORKS_PER_PAGE_MAX}")
+        sort = works_page_params(sort, page, per_page)
         threshold = min_confidence_param(min_confidence)  # "min_confidence" in the answer: which one counted
         profile = ctx.institution_profile(ror, threshold, sort, per_page, (page - 1) * per_page, None) \
             if _ROR_ID.fullmatch(ror) else None
         if profile is None:
             raise NotFound(f"no institution {ror[:50]}")
-        query: dict[str, Any] = {"sort": sort, "page": page, "per_page": per_page}
-        if threshold is not None:
-            query["min_confidence"] = str(min_confidence).strip()
-        pages = ctx.page_count(profile["works"], per_page)
-        nxt, _prev = link_header(response, lambda n: f"{prefix(request.scope)}/api/institutions/{ror}?{urlencode({**query, 'page': n})}",
-                                 page, pages)
-        return {**profile, "works_page": page, "works_per_page": per_page, "works_pages": pages, "works_next": nxt}
+        return {**profile, **works_page_fields(request, response, f"/api/institutions/{ror}", sort, page, per_page,
+                                               min_confidence if threshold is not None else None, profile["works"])}
 
     @r.get("/statements/{statement_id}", tags=["statements"], summary="One citation statement",
            responses=_ok(S.Statement))
