@@ -261,6 +261,9 @@ def test_a_papers_reference_list_in_the_api_and_the_cli(client: TestClient) -> N
     assert json.loads(result.stdout) == body
     result = CliRunner().invoke(main, ["report", LATER_DOI, "--references", "--db", str(client.db_path)])  # type: ignore[attr-defined]
     assert result.exit_code == 0 and "Retracted" in result.stdout and "cited after the retraction" in result.stdout
+    # The list ends with what an editor scans it for, counted.
+    assert re.search(r"\n\d+ references: \d+ matched to a work, 1 with an editorial notice, 1 retracted \(1 cited"
+                     r" after the retraction\)\.\n$", result.stdout), result.stdout[-300:]
     result = CliRunner().invoke(main, ["report", LATER_DOI, "--references", "--type", "supporting",
                                        "--db", str(client.db_path)])  # type: ignore[attr-defined]
     assert result.exit_code == 2 and "do not apply" in result.output

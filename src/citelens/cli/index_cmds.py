@@ -360,6 +360,16 @@ def _print_references(body: dict[str, Any], as_json: bool) -> None:
                     f" · {r['matched_doi'] or r['work_id']} · {safe(r['resolution'])}")
             c.print(f"    [green]supporting {r['supporting']}[/] · [red]contrasting {r['contrasting']}[/] ·"
                     f" mentioning {r['mentioning']} · total {r['total']}")
+    # What an editor scans the list for, as the reference check's first line counts it, once more at its end.
+    refs = body["references"]
+    retracted = sum(1 for r in refs if r["retracted"])
+    after = sum(1 for r in refs if r["retracted"] and r["cited_after_retraction"] == "after")
+    titled = sum(1 for r in refs if r["title_says_retracted"] and not r["notices"])
+    noticed = sum(1 for r in refs if r["notices"])
+    c.print(f"\n{body['total']} reference{'s' * (body['total'] != 1)}: {sum(1 for r in refs if r['found'])} matched to"
+            f" a work, {noticed} with an editorial notice, {retracted} retracted"
+            + (f" ({after} cited after the retraction)" if after else "")
+            + (f", {titled} whose title says retracted without a notice" if titled else "") + ".")
 
 
 def _below(statement: dict[str, Any], threshold: float | None) -> bool:
