@@ -651,14 +651,19 @@ class AuthorFigures(BaseModel):
     cites_retracted: CitesRetracted = Field(description="the author's papers' citations of retracted works")
 
 
-class AuthorProfile(AuthorFigures):
-    """``GET /api/authors/{id}``: figures over all the author's works, and one page of the works."""
+class WorksPaging(BaseModel):
+    """The paging of an author's or institution's works in the API (``web.api.works_page_fields``)."""
 
+    model_config = ConfigDict(extra="forbid")
     works_page: int
     works_per_page: int
     works_pages: int = Field(description="pages of works_per_page works (at least 1)")
     works_next: str | None = Field(description="the path of the next page of works, null on the last; also the"
                                    " response's Link header, rel=\"next\"")
+
+
+class AuthorProfile(WorksPaging, AuthorFigures):  # the figures' fields first, then the paging
+    """``GET /api/authors/{id}``: figures over all the author's works, and one page of the works."""
 
 
 class InstitutionHit(BaseModel):
@@ -737,15 +742,9 @@ class InstitutionFigures(BaseModel):
                                                   " first")
 
 
-class InstitutionProfile(InstitutionFigures):
+class InstitutionProfile(WorksPaging, InstitutionFigures):
     """``GET /api/institutions/{ror}``: figures over all the institution's works, one page of the works (the
     author route's paging), and every author."""
-
-    works_page: int
-    works_per_page: int
-    works_pages: int = Field(description="pages of works_per_page works (at least 1)")
-    works_next: str | None = Field(description="the path of the next page of works, null on the last; also the"
-                                   " response's Link header, rel=\"next\"")
 
 
 class JournalHit(BaseModel):
