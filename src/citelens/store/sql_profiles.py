@@ -88,6 +88,13 @@ class ProfileQueries(abc.ABC):
                      ) -> dict[int | None, dict[str, int]]: ...
 
     @abc.abstractmethod
+    def _notice_columns(self, table: str = "") -> str: ...
+
+    @staticmethod
+    @abc.abstractmethod
+    def _notice(r: Row) -> Notice: ...
+
+    @abc.abstractmethod
     def _by_year(self, works: str, args: Sequence[Any], *, per_work: bool = False) -> tuple[str, Sequence[Any]]: ...
 
     # ------------------------------------------------------------------------------------------ authors
@@ -504,11 +511,9 @@ class ProfileQueries(abc.ABC):
         works = {int(r["id"]): r for r in self._in_chunks(
             "SELECT id, doi, title, year FROM works WHERE id IN ({})", {w for _, w in counts})}
         notices: dict[int, list[Notice]] = {}
-        for r in self._in_chunks("SELECT target_work_id, kind, relation, doi, title, date, notice_work_id FROM"
-                                 " notices WHERE target_work_id IN ({}) ORDER BY id", {w for _, w in counts}):
-            notices.setdefault(int(r["target_work_id"]), []).append(Notice(
-                kind=r["kind"], relation=r["relation"], doi=r["doi"], title=r["title"], date=r["date"],
-                notice_work_id=format_work_id(r["notice_work_id"]) if r["notice_work_id"] else None))
+        for r in self._in_chunks(f"SELECT target_work_id, {self._notice_columns()} FROM notices"
+                                 " WHERE target_work_id IN ({}) ORDER BY id", {w for _, w in counts}):
+            notices.setdefault(int(r["target_work_id"]), []).append(self._notice(r))
         rows = []
         for (d, w), c in counts.items():
             doc, work = docs[d], works[w]
