@@ -375,7 +375,7 @@ class ReferenceList(BaseModel):
 
 def reference_entry_json(position: int, ref: Mapping[str, Any], citing_year: int | None) -> dict[str, Any]:
     """A ``reference_list`` entry (:mod:`citelens.reference_list`) in the ``ReferenceListEntry`` shape."""
-    from citelens.rules import cited_after_retraction, retraction_in_force, title_says_retracted
+    from citelens.rules import cited_after_retraction, retraction_in_force
 
     t = ref.get("tallies") or {}
     found = bool(ref.get("work_id"))
@@ -389,10 +389,9 @@ def reference_entry_json(position: int, ref: Mapping[str, Any], citing_year: int
             "resolution": resolution_words(ref.get("method"), ref.get("score")) if found else "not resolved",
             "supporting": t.get("supporting"), "contrasting": t.get("contrasting"),
             "mentioning": t.get("mentioning"), "total": t.get("total"),
-            "retracted": ref.get("retracted_in") is not None or retraction_in_force(notices),
+            "retracted": retraction_in_force(notices),
             "retracted_in": ref.get("retracted_in"),
-            "title_says_retracted": title_says_retracted(ref.get("title")) or title_says_retracted(
-                ref.get("cited_title")),
+            "title_says_retracted": bool(ref.get("title_says_retracted")),
             "cited_after_retraction": cited_after_retraction(citing_year, ref.get("retracted_in")),
             "notices": [notice_json(n) for n in notices]}
 

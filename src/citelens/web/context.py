@@ -26,7 +26,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from citelens.document import SECTIONS, STANCES
-from citelens.rules import cited_after_retraction, counted_stance, title_says_retracted
+from citelens.rules import cited_after_retraction, counted_stance
 from citelens.serialize import as_dict
 from citelens.store import Store, open_store
 from citelens.web import render
@@ -157,7 +157,6 @@ class WebContext:
             STANCE_LABELS=render.STANCE_LABELS, resolution_words=render.resolution_words,
             evidence_words=render.evidence_words, sure_percent=render.sure_percent, confident_threshold=confident_threshold,
             counted_stance=counted_stance, cited_after_retraction=cited_after_retraction,
-            title_says_retracted=title_says_retracted,
             notice_words=render.notice_words,
             asset=lambda name: _ROOT.get() + (f"/static/{name}?v={self.static[name][2]}" if name in self.static
                                               else f"/static/{name}"))
