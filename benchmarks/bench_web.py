@@ -59,6 +59,7 @@ WORDS = tuple(_VOCAB.split())
 SECTIONS = ("introduction", "methods", "results", "discussion", "other")
 STANCE_W = (("mentioning", 0.86), ("supporting", 0.10), ("contrasting", 0.04))
 BENCH_COLLECTION = "Bench reading list"  # add_integrity's collection
+BUILT_AT = "2026-01-01T00:00:00+00:00"  # when the synthetic citing articles (and so their statements) arrived
 
 
 def _sentence(rng: random.Random, n: int) -> str:
@@ -95,7 +96,7 @@ def build_index(path: Path, statements: int, seed: int = 7) -> dict[str, int]:
             "INSERT INTO documents (id, identity, source, format, work_id, doi, title, year, journal, ingested_at)"
             " VALUES (?,?,?,?,?,?,?,?,?,?)",
             ((i, f"doi:10.5555/bench.{i}", f"bench{i}.xml", "jats", i, f"10.5555/bench.{i}", f"Citing paper {i}",
-              2000 + i % 25, "Journal of Benchmarks", "2026-01-01T00:00:00+00:00") for i in range(1, n_docs + 1)))
+              2000 + i % 25, "Journal of Benchmarks", BUILT_AT) for i in range(1, n_docs + 1)))
         refs = []
         ref_id = 0
         for d in range(1, n_docs + 1):
@@ -178,7 +179,7 @@ def add_people(path: Path, seed: int = 13) -> dict[str, int]:
             " VALUES (?,?,?,?,?,?,?,?,?,?)",
             ((n_docs + k, f"doi:10.5555/bench.{n_docs + k}", f"cited{k}.xml", "jats", n_docs + k,
               f"10.5555/bench.{n_docs + k}", f"Cited paper {k}", 1990 + k % 35, "Journal of Benchmarks",
-              "2026-01-01T00:00:00+00:00") for k in range(1, n_new + 1)))
+              BUILT_AT) for k in range(1, n_new + 1)))
         rows = []
         for k in range(1, n_new + 1):
             for pos in range(1, rng.randint(3, 6) + 1):
@@ -273,6 +274,8 @@ def add_integrity(path: Path, seed: int = 29) -> dict[str, int]:
         conn.executemany("INSERT INTO notices (document_id, notice_work_id, target_work_id, kind, relation, doi,"
                          " title, date) VALUES (?,?,?,?,?,?,?,?)", notices)
         conn.executemany("UPDATE documents SET ingested_at = ? WHERE id = ?", recent)
+        # Their statements arrived with them (the writer stores first_seen; schema 14 indexes it).
+        conn.executemany("UPDATE statements SET first_seen = ? WHERE document_id = ?", recent)
     hot_ids = [r[0] for r in conn.execute(
         f"SELECT id FROM statements WHERE cited_work_id BETWEEN {n_docs + 1} AND {n_docs + 20}")]
     n_statements = conn.execute("SELECT MAX(id) FROM statements").fetchone()[0]
@@ -501,7 +504,7 @@ def build_index_pg(url: str, statements: int, seed: float = 0.7) -> dict[str, ob
             ("documents", f"""INSERT INTO documents (id, identity, source, format, work_id, doi, title, year, journal,
                 ingested_at)
               SELECT i, 'doi:10.5555/bench.' || i, 'bench' || i || '.xml', 'jats', i, '10.5555/bench.' || i,
-                     'Citing paper ' || i, 2000 + i % 25, 'Journal of Benchmarks', '2026-01-01T00:00:00+00:00'
+                     'Citing paper ' || i, 2000 + i % 25, 'Journal of Benchmarks', '{BUILT_AT}'
               FROM generate_series(1, {n_docs}) i"""),
             ("refs", f"""INSERT INTO refs (id, document_id, key, raw, work_id, method)
               SELECT (d - 1) * 10 + k + 1, d, 'r' || k, 'Ref ' || k,
@@ -514,11 +517,11 @@ def build_index_pg(url: str, statements: int, seed: float = 0.7) -> dict[str, ob
                           FROM generate_series(1, {statements}) sid) c0) c"""),
             ("statements", f"""INSERT INTO statements (id, document_id, ref_id, cited_work_id, citing_work_id,
                 citing_year, section, context_id, callout_start, callout_end, model_stance, model_confidence,
-                stance, confidence, self_citation)
+                stance, confidence, self_citation, first_seen)
               SELECT x.sid, x.d, r.id, r.work_id, x.d, 2000 + x.d % 25,
                      (ARRAY{list(SECTIONS)})[1 + floor(random() * {len(SECTIONS)})::int], x.sid,
                      length(c.sentence) - 4, length(c.sentence) - 1, x.stance, x.conf, x.stance, x.conf,
-                     (random() < 0.05)::int
+                     (random() < 0.05)::int, '{BUILT_AT}'
               FROM (SELECT sid, (sid - 1) / {per_doc} + 1 AS d, (sid - 1) % {per_doc} AS j,
                            CASE WHEN u < 0.86 THEN 'mentioning' WHEN u < 0.96 THEN 'supporting'
                                 ELSE 'contrasting' END AS stance, round((0.5 + random() / 2)::numeric, 3) AS conf
@@ -555,8 +558,10 @@ def _insert_statements(conn: sqlite3.Connection, batch: list[tuple]) -> None:
     conn.executemany(
         "INSERT INTO statements (id, document_id, ref_id, cited_work_id, citing_work_id, citing_year, section,"
         " context_id, callout_start, callout_end, model_stance, model_confidence, stance, confidence,"
-        " self_citation) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        (b[:7] + (b[0],) + b[9:] for b in batch))
+        " self_citation, first_seen) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        # first_seen: when the statement arrived, its document's ingested_at, as the store's writer keeps it
+        # (schema 14 indexes it for alerts and feeds).
+        (b[:7] + (b[0],) + b[9:] + (BUILT_AT,) for b in batch))
 
 
 # ------------------------------------------------------------------------------------------ load generator

@@ -286,7 +286,7 @@ def test_an_index_from_before_notice_reasons_reads_and_upgrades(tmp_path: Path) 
     assert cited is not None and [(n.kind, n.reasons) for n in old.notices(cited.id)] == [("retraction", ())]
     old.close()
     upgraded = open_store(db)
-    assert upgraded.schema_version == migration_version("sqlite", "notice_reasons")
+    assert upgraded.schema_version >= migration_version("sqlite", "notice_reasons")
     assert [n.kind for n in upgraded.notices(cited.id)] == ["retraction"]
     upgraded.close()
 
