@@ -176,3 +176,66 @@ def test_the_session_cookie_stays_under_the_prefix(index_db: Path) -> None:
         assert r.status_code == 303 and "path=/citelens;" in r.headers["set-cookie"]
     with pytest.raises(ValueError, match="CITELENS_ROOT_PATH"):
         Settings.from_env({"CITELENS_ROOT_PATH": "https://library.example.edu/citelens"})
+
+
+def feed_links(c: TestClient, headers: dict[str, str] | None = None, root: str = "") -> tuple[int, list[str], str]:
+    """(status, every href and id of a new collection's feed, the body) asked with ``headers``."""
+    made = c.post(f"{root}/api/collections", json={"name": "Reading list", "dois": [CITED]},
+                  headers={"Authorization": "Bearer api-secret"})
+    assert made.status_code == 201, made.text
+    r = c.get(f"{root}/collections/{made.json()['id']}/feed.atom", params={"since": "2000-01-01"},
+              headers=headers or {})
+    if r.status_code != 200:
+        return r.status_code, [], r.text
+    feed = etree.fromstring(r.content)
+    links = feed.xpath("//*[local-name()='link']/@href") + feed.xpath("//*[local-name()='id']/text()")
+    return r.status_code, links, r.text
+
+
+def test_a_public_url_starts_every_absolute_link_whatever_the_host_header(index_db: Path, tmp_path: Path) -> None:
+    """With `--public-url` (CITELENS_PUBLIC_URL) a forged Host header cannot put another site into the feed that
+    readers cache, nor into the badge snippet that editors paste into their pages; the prefix is still added."""
+    db = tmp_path / "rw.db"
+    shutil.copy(index_db, db)
+    s = settings(public_url="https://library.example.edu", root_path=ROOT)
+    with TestClient(create_app(db, s), root_path=ROOT) as c:
+        status, links, _ = feed_links(c, {"Host": "evil.example.com"}, root=ROOT)
+        assert status == 200 and len(links) > 3
+        assert all(u.startswith("https://library.example.edu/citelens/") for u in links), links
+        badge = c.get(f"{ROOT}/badge", params={"doi": CITED}, headers={"Host": "evil.example.com"}).text
+        assert "https://library.example.edu/citelens/static/badge.js" in badge and "evil" not in badge
+
+
+@pytest.mark.parametrize("host", ['evil.example.com/"><script>alert(1)</script>', "a b", "user@evil.example.com",
+                                  "testserver:99999", "[::1", "<x>"])
+def test_a_host_header_that_is_no_host_name_is_refused_not_written_into_links(index_db: Path, host: str) -> None:
+    """Without a public URL the links follow the Host header, as before; one that is not host[:port] is a 400
+    (RFC 9110 asks it), never markup or an odd address in a feed or snippet."""
+    with TestClient(create_app(index_db, settings())) as c:
+        status, links, body = feed_links(c, {"Host": host})
+        assert status == 400 and "Host header" in body and "<script>" not in body
+        badge = c.get("/badge", params={"doi": CITED}, headers={"Host": host})
+        assert badge.status_code == 400 and "<script>" not in badge.text
+        # A real host name still gives today's links, port and IPv6 address included.
+        for good, origin in (("library.example.edu", "http://library.example.edu"),
+                             ("127.0.0.1:8000", "http://127.0.0.1:8000"), ("[::1]:8000", "http://[::1]:8000")):
+            status, links, _ = feed_links(c, {"Host": good})
+            assert status == 200 and links and all(u.startswith(origin + "/") for u in links), (good, links)
+
+
+def test_the_public_url_is_read_from_the_environment_and_checked() -> None:
+    s = Settings.from_env({"CITELENS_PUBLIC_URL": " https://Library.Example.edu:8443/ "})
+    assert s.public_url == "https://library.example.edu:8443"
+    assert Settings.from_env({}).public_url == ""
+    for bad in ("library.example.edu", "ftp://library.example.edu", "https://library.example.edu/citelens",
+                "https://x.org/?q=1", 'https://a"b.org', "https://user@x.org", "https://x.org:99999"):
+        with pytest.raises(ValueError, match="CITELENS_PUBLIC_URL"):
+            Settings.from_env({"CITELENS_PUBLIC_URL": bad})
+
+
+@pytest.mark.parametrize("bad", ["https://library.example.edu/citelens", "library.example.edu"])
+def test_serve_refuses_a_public_url_that_is_not_an_origin(index_db: Path, bad: str) -> None:
+    r = subprocess.run([sys.executable, "-m", "citelens.cli", "serve", "--db", str(index_db), "--public-url", bad],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "--public-url" in r.stderr and repr(bad) in r.stderr
+    assert "Traceback" not in r.stderr and "serving" not in r.stderr

@@ -37,8 +37,12 @@ from citelens.cli.options import INDEX_PATH, shown_index
               help="Proxies (comma-separated addresses or networks, * for any) whose X-Forwarded-Proto and"
                    " X-Forwarded-For are believed: the https scheme and the client address of the feed's and"
                    " badge page's absolute links and the access log. Env: CITELENS_FORWARDED_ALLOW_IPS.")
+@click.option("--public-url", default="", envvar="CITELENS_PUBLIC_URL", metavar="URL",
+              help="The address readers reach CiteLens at, e.g. https://library.example.edu (no path: that is"
+                   " --root-path): the Atom feeds' and badge snippet's absolute links start with it instead of the"
+                   " request's Host header. Env: CITELENS_PUBLIC_URL.")
 def serve(db: str, host: str, port: int, workers: int, log_level: str, root_path: str,
-          forwarded_allow_ips: str) -> None:
+          forwarded_allow_ips: str, public_url: str) -> None:
     """Serve report pages, search, reference check, badges and the JSON API.
 
     Configuration comes from the environment: CITELENS_API_TOKEN (bearer token for API writes),
@@ -53,7 +57,7 @@ def serve(db: str, host: str, port: int, workers: int, log_level: str, root_path
 
     from citelens.errors import StoreError
     from citelens.store import is_postgres_url, open_store
-    from citelens.web.settings import Settings, normalize_root_path
+    from citelens.web.settings import Settings, normalize_public_url, normalize_root_path
 
     try:
         root_path = normalize_root_path(root_path)
@@ -65,8 +69,14 @@ def serve(db: str, host: str, port: int, workers: int, log_level: str, root_path
     except ValueError as exc:
         click.echo(f"error: --forwarded-allow-ips (CITELENS_FORWARDED_ALLOW_IPS): {exc}", err=True)
         sys.exit(EXIT_USAGE)
-    # The app reads it from there (its session cookie's path), in every worker process too.
+    try:
+        public_url = normalize_public_url(public_url)
+    except ValueError as exc:
+        click.echo(f"error: --public-url (CITELENS_PUBLIC_URL): {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    # The app reads them from there (its session cookie's path, its links' origin), in every worker process too.
     os.environ["CITELENS_ROOT_PATH"] = root_path
+    os.environ["CITELENS_PUBLIC_URL"] = public_url
     try:
         Settings.from_env()  # a bad setting stops here, with its name, not in every request
     except ValueError as exc:
@@ -93,6 +103,7 @@ def serve(db: str, host: str, port: int, workers: int, log_level: str, root_path
                    " is served as it is, and the next `citelens ingest` into it upgrades it in place"
                    " (`citelens backup` first keeps a copy older versions can open)", err=True)
     under = f" (pages link under {root_path}/)" if root_path else ""
+    under += f" (absolute links start {public_url}{root_path}/)" if public_url else ""
     click.echo(f"CiteLens serving {shown} on http://{host}:{port}/{under} (Ctrl-C to stop)", err=True)
     # The same for one process and for several; proxy headers are read from the proxies named only.
     served = {"host": host, "port": port, "log_level": log_level, "server_header": False, "root_path": root_path,

@@ -176,7 +176,7 @@ def collections_router(ctx: WebContext) -> APIRouter:
              ) -> Response:
         c = get(collection_id)
         page = window(collection_id, since, until, limit)
-        body = atom_feed(c, page.entries, str(request.base_url).rstrip("/"), page.since, page=page)
+        body = atom_feed(c, page.entries, ctx.origin(request), page.since, page=page)
         return Response(body, media_type="application/atom+xml; charset=utf-8")
 
     @r.get("/collections/{collection_id}", response_class=HTMLResponse, include_in_schema=False)

@@ -32,7 +32,7 @@ from citelens.store import Store, open_store
 from citelens.web import render
 from citelens.web.connections import ThreadStores, short_lived
 from citelens.web.errors import BadRequest, NotFound, int_param
-from citelens.web.paths import prefix, route_path
+from citelens.web.paths import prefix, route_path, valid_host
 from citelens.web.settings import Settings
 
 WEB_DIR = Path(__file__).resolve().parent
@@ -298,6 +298,18 @@ class WebContext:
         if not name or name not in self.settings.curators:
             return None
         return name if hmac.compare_digest(str(sess.get("curator_key") or ""), self.curator_key(name)) else None
+
+    def origin(self, request: Request) -> str:
+        """Where absolute links start (prefix included, no trailing slash): the configured public URL, else the
+        request's own scheme and Host header. That header is the client's to choose: one that is not a host name
+        is refused (400) rather than written into a feed or snippet that readers copy and cache."""
+        if self.settings.public_url:
+            return self.settings.public_url + prefix(request.scope)
+        host = request.headers.get("host")
+        if (host is not None and not valid_host(host)) or request.url.scheme not in ("http", "https"):
+            raise BadRequest("the request's Host header is not a host name (a server can set its address with"
+                             " --public-url)")
+        return str(request.base_url).rstrip("/")
 
     def page(self, request: Request, name: str, ctx: dict[str, Any], status: int = 200) -> HTMLResponse:
         ctx = {**ctx, "request": request, "curator": self.curator(request),

@@ -338,7 +338,7 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
     @r.get("/badge", response_class=HTMLResponse)
     def badge_help(request: Request) -> HTMLResponse:
         doi = (request.query_params.get("doi") or "").strip()[:300]
-        return ctx.page(request, "badge.html", {"doi": doi, "origin": str(request.base_url).rstrip("/")})
+        return ctx.page(request, "badge.html", {"doi": doi, "origin": ctx.origin(request)})
 
     @r.get("/how-labels-are-made", response_class=HTMLResponse)
     def how_labels(request: Request) -> HTMLResponse:

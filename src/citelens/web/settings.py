@@ -45,6 +45,31 @@ def normalize_root_path(raw: str) -> str:
     return "/" + value.strip("/")
 
 
+def normalize_public_url(raw: str) -> str:
+    """The address readers reach the server at, as ``scheme://host[:port]`` ("" when unset): the origin of the
+    absolute links in Atom feeds and the badge snippet. A path, query, user or fragment is refused: the prefix is
+    ``--root-path``'s (links add it), and anything else would end up in every link a feed reader caches."""
+    from urllib.parse import urlsplit
+
+    from citelens.web.paths import valid_host
+
+    value = raw.strip().rstrip("/")
+    if not value:
+        return ""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number 0-65535
+    except ValueError:
+        raise ValueError(f"give an address such as https://citelens.example.org, not {raw!r}") from None
+    if parts.scheme not in ("http", "https") or not valid_host(parts.netloc):
+        raise ValueError(f"give http:// or https:// and a host name, such as https://citelens.example.org,"
+                         f" not {raw!r}")
+    if parts.path or parts.query or parts.fragment or value.endswith(("?", "#")):
+        raise ValueError(f"give the address without a path (a prefix such as /citelens is --root-path), not"
+                         f" {raw!r}")
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
 @dataclass
 class Settings:
     """Everything the server needs besides the database path.
@@ -61,6 +86,10 @@ class Settings:
     # The path prefix a reverse proxy serves the app under (CITELENS_ROOT_PATH; `serve --root-path` sets it): the
     # session cookie is scoped to it, so other applications on the same host never receive it.
     root_path: str = ""
+    # The origin readers reach the server at (CITELENS_PUBLIC_URL; `serve --public-url`): absolute links (Atom
+    # feeds, the badge snippet) start with it, never with the request's Host header, which a client chooses. ""
+    # keeps the Host header's (checked to be a host name).
+    public_url: str = ""
     max_upload_bytes: int = 2 * 1024 * 1024
     max_check_references: int = 500
     max_batch_dois: int = 500
@@ -86,6 +115,10 @@ class Settings:
             s.root_path = normalize_root_path(env.get("CITELENS_ROOT_PATH", ""))
         except ValueError as exc:
             raise ValueError(f"CITELENS_ROOT_PATH: {exc}") from None
+        try:
+            s.public_url = normalize_public_url(env.get("CITELENS_PUBLIC_URL", ""))
+        except ValueError as exc:
+            raise ValueError(f"CITELENS_PUBLIC_URL: {exc}") from None
         if env.get("CITELENS_SECRET_KEY"):
             s.secret_key = env["CITELENS_SECRET_KEY"]
         # A value that is not a number in its range stops `citelens serve` with its name, as CITELENS_MIN_CONFIDENCE
