@@ -397,3 +397,15 @@ def test_report_references_refuses_a_limit_it_would_not_apply(default_model_demo
     assert refused.exit_code == 2 and "--limit" in refused.output
     whole = CliRunner().invoke(main, args)
     assert whole.exit_code == 0 and "55 references" in whole.stdout
+
+
+def test_superscript_callouts_read_as_superscripts(client: TestClient) -> None:
+    """A Nature Communications card read "lower contrast stimuli48,49. … higher contrasts50,51.": the statement's
+    own group and the next sentence's are now superscripts, found through the stored callouts."""
+    body = client.get("/api/search", params={"q": '"spatial summation"'}).json()
+    sid = next(r["id"] for r in body["results"] if "stimuli48,49" in r["sentence"])
+    html = client.get(f"/statements/{sid}").text
+    assert 'stimuli<sup class="callouts"><mark class="callout">48</mark>,49</sup>.' in html
+    assert 'higher contrasts<sup class="callouts">50,51</sup>.' in html
+    cited = next(r["cited_doi"] for r in body["results"] if r["id"] == sid)
+    assert '<sup class="callouts"><mark class="callout">48</mark>,49</sup>' in client.get(f"/reports/{cited}").text

@@ -230,7 +230,7 @@ def test_cards_say_who_set_a_curated_label_not_how_sure_the_model_was(client: Te
     assert sign_in(client) == 303
     tok = csrf(client.get(f"/statements/{st.id}").text)
     client.post(f"/statements/{st.id}/correct", data={"csrf_token": tok, "type": "supporting"})
-    card = client.get(f"/statements/{st.id}").text.split('<dt>Current label</dt>')[1].split("</dd>")[0]
+    card = client.get(f"/statements/{st.id}").text.split('<dt>Label</dt>')[1].split("</dd>")[0]
     assert "% sure" not in card and "by alice" in card
 
 

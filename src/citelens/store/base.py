@@ -157,6 +157,11 @@ class CitationReader(abc.ABC):
         """Every curator correction of this statement, oldest first: the ones saved on it and the ones saved on
         the same statement (article, reference, sentence) before the article was re-ingested."""
 
+    @abc.abstractmethod
+    def callout_spans(self, statement_ids: Sequence[int]) -> dict[int, dict[int, list[tuple[int, int]]]]:
+        """The in-text citations (start, end offsets) in each statement's sentence (key 0) and in the sentences
+        just before (-1) and after (1) it in the same paragraph, by statement id; at most 1,000 statements."""
+
     # --- home page and a report's "References" tab
     @abc.abstractmethod
     def most_cited_works(self, limit: int = 10) -> list[WorkHit]:

@@ -1792,6 +1792,28 @@ class SQLStore(ProfileQueries, Store):
             " JOIN contexts c ON c.id = s.context_id AND c.sentence = k.sentence WHERE s.id = ? ORDER BY k.id",
             (statement_id,))]
 
+    def callout_spans(self, statement_ids: Sequence[int]) -> dict[int, dict[int, list[tuple[int, int]]]]:
+        # Every in-text citation of each statement's sentence and of the sentences just before and after it
+        # (same paragraph), by statement id and then -1 / 0 / 1: the cards set a run of superscript callouts
+        # ("light2–4") as superscript, which only the stored offsets can tell from a gene name such as "Sox2".
+        ids = sorted({int(i) for i in statement_ids})[:1000]
+        spans: dict[int, dict[int, list[tuple[int, int]]]] = {i: {} for i in ids}
+        if not ids:
+            return spans
+        rows = self._rows(
+            "SELECT s0.id AS statement_id, n.sentence_index - c0.sentence_index AS rel,"
+            " s.callout_start, s.callout_end FROM statements s0 JOIN contexts c0 ON c0.id = s0.context_id"
+            " JOIN contexts n ON n.document_id = c0.document_id AND n.paragraph_index = c0.paragraph_index"
+            " AND n.sentence_index BETWEEN c0.sentence_index - 1 AND c0.sentence_index + 1"
+            f" JOIN statements s ON s.context_id = n.id WHERE s0.id IN ({','.join('?' * len(ids))})", ids)
+        for r in rows:
+            spans[int(r["statement_id"])].setdefault(int(r["rel"]), []).append(
+                (int(r["callout_start"]), int(r["callout_end"])))
+        for by_rel in spans.values():
+            for rel in by_rel:
+                by_rel[rel] = sorted(set(by_rel[rel]))
+        return spans
+
     def iter_corrections(self) -> Iterator[Correction]:
         for row in self._stream("SELECT * FROM corrections ORDER BY id"):
             yield self._correction(row)

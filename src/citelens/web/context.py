@@ -153,7 +153,7 @@ class WebContext:
             # for ``_ROOT``'s request (set around the render in ``page``), macros imported without context included.
             root=_ROOT.get, report_path=lambda ident: _ROOT.get() + render.report_path(ident),
             STANCES=STANCES, SECTIONS=SECTIONS, SORT_LABELS=SORT_LABELS,
-            highlight_callout=render.highlight_callout, highlight_snippet=render.highlight_snippet,
+            highlight_callout=render.highlight_callout, neighbour_markup=render.neighbour_markup, highlight_snippet=render.highlight_snippet,
             STANCE_LABELS=render.STANCE_LABELS, resolution_words=render.resolution_words,
             evidence_words=render.evidence_words, sure_percent=render.sure_percent, confident_threshold=confident_threshold,
             counted_stance=counted_stance, cited_after_retraction=cited_after_retraction,
@@ -205,6 +205,13 @@ class WebContext:
     def citations(self, work_id: str, **kw: Any) -> tuple[int, list[dict[str, Any]]]:
         total, rows = self.store().citations(work_id, **kw)
         return total, as_dict(rows)
+
+    def with_callout_spans(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """``rows`` (statements for cards) each given ``callout_spans``: one query for a page (render.callout_markup)."""
+        spans = self.store().callout_spans([r["id"] for r in rows]) if rows else {}
+        for r in rows:
+            r["callout_spans"] = spans.get(int(r["id"]), {})
+        return rows
 
     def search_statements(self, q: str, **kw: Any) -> tuple[int, list[dict[str, Any]]]:
         total, rows = self.store().search_statements(q, **kw)

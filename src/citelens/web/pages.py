@@ -131,6 +131,7 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
             references = reference_list(s, work["id"], threshold, ctx.tallies_of)
         else:
             total, statements = ctx.citations(work["id"], limit=size, offset=(pg - 1) * size, **filters)
+            ctx.with_callout_spans(statements)
         n_refs = s.reference_count(work["id"])
         # A retracted work: how many statements come from papers of later years (cited after the notice, the red
         # flag) and of the notice's year (years alone cannot tell), linked to them through the year filter.
@@ -163,6 +164,7 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
         st = ctx.get_statement(statement_id)
         if st is None:
             raise NotFound(f"no citation statement {statement_id}")
+        ctx.with_callout_spans([st])
         cited = ctx.get_work(st["cited_work_id"]) if st["cited_work_id"] else None
         return ctx.page(request, "statement.html", {
             "st": st, "cited": cited, "saved": bool_param(request.query_params, "saved"),

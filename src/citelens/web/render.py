@@ -6,6 +6,7 @@ so an article's title or sentence can never inject markup.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -21,13 +22,67 @@ def report_path(ident: str) -> str:
     return "/reports/" + quote(ident, safe="/")
 
 
+# A callout printed as a superscript number ("light2–4", "behavior1, 2", "cells.12") loses its superscript in
+# the stored text, and a reader sees one number glued to a word. Numbers alone with ranges and commas...
+_NUMERIC_CALLOUT = re.compile(r"[0-9]+(?:\s?[–—‒-]\s?[0-9]+)*(?:\s?,\s?[0-9]+(?:\s?[–—‒-]\s?[0-9]+)*)*")
+# ...joined to the next callout by a comma, semicolon or dash (a space after it at most) make one group.
+_CALLOUT_JOIN = re.compile(r"\s?[,;–—‒-]?\s?")
+
+
+def callout_markup(text: str, spans: list[tuple[int, int]] | None, own: tuple[int, int] | None = None) -> Markup:
+    """`text` escaped, the callout `own` in <mark>, and each group of numeric callouts that follows a word or a
+    full stop without a space (the print's superscripts) in <sup>. `spans` are the stored offsets of every
+    callout in the text: only those are set as superscript, so "Sox2" or "V1" in running text never is."""
+    spans = sorted({(a, b) for a, b in (spans or []) if 0 <= a < b <= len(text)} | ({own} if own else set()))
+    spans = [sp for sp in spans if 0 <= sp[0] < sp[1] <= len(text)]
+    # Overlapping spans (one callout text for two references) merge into one.
+    merged: list[tuple[int, int]] = []
+    for a, b in spans:
+        if merged and a < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    groups: list[list[tuple[int, int]]] = []
+    for sp in merged:
+        if groups and _CALLOUT_JOIN.fullmatch(text[groups[-1][-1][1]:sp[0]]):
+            groups[-1].append(sp)
+        else:
+            groups.append([sp])
+
+    def piece(a: int, b: int) -> str:
+        # The own callout may have merged with a neighbour's: mark exactly its own characters.
+        if own and a <= own[0] and own[1] <= b and own[0] < own[1]:
+            return (f"{escape(text[a:own[0]])}<mark class=\"callout\">{escape(text[own[0]:own[1]])}</mark>"
+                    f"{escape(text[own[1]:b])}")
+        return str(escape(text[a:b]))
+
+    out, at = [], 0
+    for group in groups:
+        a, b = group[0][0], group[-1][1]
+        before = text[a - 1] if a > 0 else " "
+        superscript = (not before.isspace() and before not in "([{" and _NUMERIC_CALLOUT.fullmatch(text[a:b]) is not None
+                       and not (b < len(text) and text[b].isalnum()))
+        out.append(str(escape(text[at:a])))
+        inner = "".join(piece(x, y) + str(escape(text[y:group[i + 1][0]])) if i + 1 < len(group) else piece(x, y)
+                        for i, (x, y) in enumerate(group))
+        out.append(f"<sup class=\"callouts\">{inner}</sup>" if superscript else inner)
+        at = b
+    out.append(str(escape(text[at:])))
+    return Markup("".join(out))
+
+
 def highlight_callout(st: dict[str, Any]) -> Markup:
-    """The sentence with the in-text citation wrapped in <mark>, every piece escaped."""
+    """The sentence with the in-text citation wrapped in <mark>, every piece escaped; superscript callouts set
+    as superscript where the statement carries `callout_spans` (see callout_markup)."""
     s = st.get("sentence") or ""
     a, b = st.get("callout_start") or 0, st.get("callout_end") or 0
-    if not (0 <= a < b <= len(s)):
-        return Markup(escape(s))
-    return Markup(f"{escape(s[:a])}<mark class=\"callout\">{escape(s[a:b])}</mark>{escape(s[b:])}")
+    own = (a, b) if 0 <= a < b <= len(s) else None
+    return callout_markup(s, (st.get("callout_spans") or {}).get(0), own)
+
+
+def neighbour_markup(st: dict[str, Any], rel: int) -> Markup:
+    """The sentence before (rel -1) or after (1) the statement's, escaped, its superscript callouts set so."""
+    return callout_markup(st.get("before" if rel < 0 else "after") or "", (st.get("callout_spans") or {}).get(rel))
 
 
 def highlight_snippet(snippet: str) -> Markup:
