@@ -308,9 +308,11 @@ def test_every_help_example_can_be_copied_and_shows_something_on_the_demo(
         found = {"report": lambda b: b["statements"], "search": lambda b: b["results"],
                  "stats": lambda b: b["statements"], "flows": lambda b: b["n_statements"],
                  "author": lambda b: b["authors"], "institution": lambda b: b["institutions"],
-                 "journal": lambda b: b["journals"], "backup": lambda b: b["statements"]}[argv[0]](body)
+                 "journal": lambda b: b["journals"], "backup": lambda b: b["statements"],
+                 "top": lambda b: b["works"]}[argv[0]](body)
         assert found, f"citelens {example} shows nothing on the demo"
-    assert ran == {"report", "search", "stats", "export", "flows", "author", "institution", "journal", "backup"}, ran
+    assert ran == {"report", "search", "stats", "export", "flows", "author", "institution", "journal", "backup",
+                   "top"}, ran
     assert (tmp_path / "net.graphml").stat().st_size > 0
 
 
@@ -409,3 +411,25 @@ def test_superscript_callouts_read_as_superscripts(client: TestClient) -> None:
     assert 'higher contrasts<sup class="callouts">50,51</sup>.' in html
     cited = next(r["cited_doi"] for r in body["results"] if r["id"] == sid)
     assert '<sup class="callouts"><mark class="callout">48</mark>,49</sup>' in client.get(f"/reports/{cited}").text
+
+
+def test_the_most_contrasted_works_are_a_click_from_the_home_page(client: TestClient) -> None:
+    """The demo's most cited works are methods papers, mentioned nearly every time: a new user saw "0 supporting,
+    0 contrasting" ten times and no way to the works that are supported or contrasted. The home page links the
+    rankings (/top), which count the labels the model is sure of, page by page, as the API and the CLI do."""
+    home = client.get("/").text
+    link = re.search(r'href="(/top\?by=contrasting&amp;min_confidence=auto)"', home)
+    assert link
+    page = client.get(link.group(1).replace("&amp;", "&")).text
+    api = client.get("/api/works/top", params={"by": "contrasting", "min_confidence": "auto"}).json()
+    assert api["min_confidence"] is not None and api["total"] >= 5 and api["works"]
+    assert all(w["tallies"]["contradicting"] == w["count"] >= 1 for w in api["works"])
+    first = api["works"][0]
+    assert f'href="/reports/{first["doi"]}?min_confidence=auto"' in page
+    assert 'aria-current="page">Most contrasted</a>' in page and f"of {api['total']} with contrasting" in page
+    # Past the last page: the page says where the ranking ends; bad parameters are a 400 naming them.
+    assert "No works on page 400" in client.get("/top", params={"page": 400}).text
+    for bad in ({"by": "mentioning"}, {"per_page": 0}, {"min_confidence": "sure"}):
+        r = client.get("/api/works/top", params=bad)
+        assert r.status_code == 400 and next(iter(bad)) in r.json()["error"]
+    assert client.get("/top", params={"by": "mentioning"}).status_code == 400

@@ -343,3 +343,21 @@ def test_api_docs_page_lists_every_parameter_with_values_and_example(client: Tes
     rows = re.findall(r'<td class="allowed">(.*?)</td><td>.*?</td><td class="example">(.*?)</td>', html)
     assert rows and all(allowed.strip() not in ("", "any") and example.strip() for allowed, example in rows), \
         [r for r in rows if not (r[0].strip() and r[1].strip())]
+
+
+@pytest.mark.parametrize("by", ["cited", "supporting", "contrasting"])
+def test_top_works_answer_one_shape_in_the_api_and_the_cli(by: str, client: TestClient, index_db: Path,
+                                                           spec: dict[str, Any]) -> None:
+    """GET /api/works/top and ``citelens top --json`` are one function (citelens.rankings) and one shape (TopWorks):
+    the API adds only its page links."""
+    api = client.get("/api/works/top", params={"by": by, "per_page": 3}).json()
+    validate(api, {"$ref": "#/components/schemas/TopWorks"}, spec, by)
+    out = CliRunner().invoke(main, ["top", "--by", by, "--per-page", "3", "--db", str(index_db), "--json"])
+    assert out.exit_code == 0, out.output
+    cli = json.loads(out.output)
+    validate(cli, {"$ref": "#/components/schemas/TopWorks"}, spec, by)
+    assert {k: v for k, v in api.items() if k not in ("next", "prev")} == cli
+    assert api["works"] and [w["rank"] for w in api["works"]] == list(range(1, len(api["works"]) + 1))
+    counted = {"cited": "citingPublications", "supporting": "supporting", "contrasting": "contradicting"}[by]
+    assert [w["count"] for w in api["works"]] == [w["tallies"][counted] for w in api["works"]]
+    assert [w["count"] for w in api["works"]] == sorted((w["count"] for w in api["works"]), reverse=True)

@@ -261,3 +261,51 @@ def test_aggregate_pages_at_a_threshold_count_by_the_rule(pipeline: Pipeline, mo
     with monkeypatch.context() as m:  # the statements-only path (an index without the per-work tallies)
         m.setattr(type(store), "_has_work_tallies", property(lambda self: False))
         assert profiles() == found
+
+
+def _top_by_rule(store: Store, by: str, t: float | None) -> list[tuple[str, int]]:
+    """The ranking recounted from the statements by the rule (rules.counted_stance), ties by the rule too."""
+    counts: dict[str, int] = {}
+    papers: dict[str, set[str]] = {}
+    statements: dict[str, int] = {}
+    for s in store.iter_statements():
+        if not s.cited_work_id:
+            continue
+        papers.setdefault(s.cited_work_id, set()).add(s.citing_work_id)
+        statements[s.cited_work_id] = statements.get(s.cited_work_id, 0) + 1
+        if by != "cited" and counted_stance(s.type or "", s.confidence, s.corrected, t) == by:
+            counts[s.cited_work_id] = counts.get(s.cited_work_id, 0) + 1
+    if by == "cited":
+        counts = {w: len(p) for w, p in papers.items()}
+    ranked = sorted(((w, n) for w, n in counts.items() if n > 0),
+                    key=lambda wn: (-wn[1], -len(papers[wn[0]]), -statements[wn[0]], int(wn[0][1:])))
+    return ranked
+
+
+def test_top_works_rank_by_the_rule_at_every_threshold(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`citelens top`, /top and /api/works/top rank the index's works by citing publications or by the supporting /
+    contrasting statements counted at a threshold: read from the per-work tallies (confidence buckets, the
+    threshold's window counted one by one) and, for an older index, from the statements; both equal a recount by
+    the rule, with confidences on bucket edges, corrections and pages."""
+    store = pipeline.store
+    rng = random.Random(5)
+    stored: list[int] = []
+    for n in range(12):
+        data = _article(rng, n, 0, stored)
+        stored.append(n)
+        assert not pipeline.ingest([read_bytes_input(f"t{n}.xml", data)]).failed
+    every = list(store.iter_statements())
+    for s in rng.sample(every, 4):
+        store.correct_statement(s.id, rng.choice(("supporting", "contrasting", "mentioning")), "cur")
+    for by in ("cited", "supporting", "contrasting"):
+        for t in THRESHOLDS:
+            expected = _top_by_rule(store, by, t)
+            for has_tallies in (True, False):
+                with monkeypatch.context() as m:
+                    if not has_tallies:
+                        m.setattr(type(store), "_has_work_tallies", property(lambda self: False))
+                    total, ranked = store.top_works(by, limit=1000, min_confidence=t)
+                    assert (total, ranked) == (len(expected), expected), (by, t, has_tallies)
+                    assert store.top_works(by, limit=2, offset=3, min_confidence=t) == (len(expected), expected[3:5])
+    with pytest.raises(ValueError, match="by must be one of"):
+        store.top_works("mentioning", limit=5)

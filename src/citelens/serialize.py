@@ -292,6 +292,30 @@ class WorksPage(BaseModel):
     works: list[WorkHit]
 
 
+class RankedWork(WorkHit):
+    """One work of ``GET /api/works/top`` (and ``citelens top --json``): its place, the count it is ranked by, its
+    metadata and its tallies (at the answer's ``min_confidence``)."""
+
+    rank: int = Field(description="1 for the first work of the ranking, across pages")
+    count: int = Field(description="what the ranking counts: citing publications (by=cited), or supporting /"
+                                   " contrasting statements at min_confidence")
+
+
+class TopWorks(BaseModel):
+    """The index's works ranked by citing publications, supporting or contrasting statements (citelens.rankings)."""
+
+    model_config = ConfigDict(extra="forbid")
+    by: str = Field(description="cited | supporting | contrasting")
+    min_confidence: float | None = Field(description="the threshold the counts and tallies are at, if any")
+    total: int = Field(description="works with at least one (citing publication, or statement of that type)")
+    page: int
+    per_page: int
+    pages: int
+    next: str | None = Field(None, description="the path of the next page, null on the last; also the Link header")
+    prev: str | None = Field(None, description="the path of the previous page, null on the first")
+    works: list[RankedWork]
+
+
 class PapersBatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
     papers: dict[str, Paper]

@@ -72,6 +72,7 @@ def _register() -> None:
         references_cmds,
         serve_cmds,
         stance_cmds,
+        top_cmds,
     )
 
 

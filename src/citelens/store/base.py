@@ -168,6 +168,14 @@ class CitationReader(abc.ABC):
         """Works with the most citing papers (then most statements), each with its tallies."""
 
     @abc.abstractmethod
+    def top_works(self, by: str, *, limit: int, offset: int = 0, min_confidence: float | None = None
+                  ) -> tuple[int, list[tuple[str, int]]]:
+        """The works of the index ranked by ``by`` (records.TOP_WORKS_BY): how many works have at least one (citing
+        publication, supporting or contrasting statement counted at ``min_confidence``), and ``limit`` of them
+        from ``offset`` as (work id, that count), most first (ties: more citing publications, then more
+        statements, then the older id)."""
+
+    @abc.abstractmethod
     def recent_documents(self, limit: int = 10) -> list[DocumentSummary]:
         """The articles ingested last, newest first."""
 

@@ -473,6 +473,11 @@ CITATION_SORTS = ("relevance", "newest", "oldest", "confidence")
 # citation statements first; "supporting" / "contrasting" / "mentioning" the most statements of that type first.
 AUTHOR_WORK_SORTS = ("newest", "oldest", "cited", "supporting", "contrasting", "mentioning")
 
+# How the index's works can be ranked (`citelens top`, GET /api/works/top, the /top page): "cited" is the most
+# citing publications first (as the home page's most cited works), "supporting" / "contrasting" the most statements
+# of that type first (counted at a threshold where one is given).
+TOP_WORKS_BY = ("cited", "supporting", "contrasting")
+
 
 class SortableWork(Protocol):
     """What :func:`author_work_order` reads of a work: an author's or an institution's."""

@@ -64,6 +64,7 @@ from citelens.rules import (
 from citelens.store.base import Row, Store, format_work_id, parse_work_id
 from citelens.store.migrations import migration_version, migrations
 from citelens.store.records import (
+    TOP_WORKS_BY,
     AuthorName,
     Collection,
     CollectionItem,
@@ -1556,6 +1557,52 @@ class SQLStore(ProfileQueries, Store):
             if w:
                 out.append(self._work_hit(w))
         return out
+
+    def top_works(self, by: str, *, limit: int, offset: int = 0, min_confidence: float | None = None
+                  ) -> tuple[int, list[tuple[str, int]]]:
+        if by not in TOP_WORKS_BY:
+            raise ValueError(f"by must be one of {', '.join(TOP_WORKS_BY)}")
+        col = "publications" if by == "cited" else by
+        if self._has_work_tallies and (by == "cited" or min_confidence is None):
+            # The per-work totals hold both orders: a page costs a scan of one row per cited work.
+            total = self._row(f"SELECT COUNT(*) AS n FROM work_totals WHERE {col} > 0")
+            rows = self._rows(f"SELECT work_id, {col} AS n FROM work_totals WHERE {col} > 0"
+                              f" ORDER BY {col} DESC, publications DESC, statements DESC, work_id LIMIT ? OFFSET ?",
+                              (limit, offset))
+            return (int(total["n"]) if total else 0), [(format_work_id(r["work_id"]), int(r["n"])) for r in rows]
+        counts: dict[int, int] = {}
+        pubs: dict[int, tuple[int, int]] = {}  # work: (citing publications, statements)
+        if self._has_work_tallies and min_confidence is not None and math.isfinite(min_confidence):
+            # Labels the model is sure of: every confidence bucket above the threshold's window counts whole (a
+            # curator's label too); the window's few statements are counted one by one (rules.threshold_window),
+            # only for the works that have any there.
+            lo, hi = threshold_window(min_confidence)
+            for r in self._rows("SELECT work_id, SUM(n) AS n FROM work_tallies WHERE stance = ?"
+                                f" AND (conf_bucket = {FIXED_BUCKET} OR conf_bucket > ?) GROUP BY work_id", (by, hi)):
+                counts[int(r["work_id"])] = int(r["n"])
+            expr, expr_args = _counted_stance(min_confidence)
+            for r in self._rows(
+                    f"SELECT cited_work_id, COUNT(*) AS n FROM statements WHERE cited_work_id IN"
+                    f" (SELECT work_id FROM work_tallies WHERE stance = ? AND conf_bucket BETWEEN ? AND ?)"
+                    f" AND stance = ? AND corrected_by IS NULL AND {self._CONF_BUCKET} BETWEEN ? AND ?"
+                    f" AND {expr} = ? GROUP BY cited_work_id", (by, lo, hi, by, lo, hi, *expr_args, by)):
+                counts[int(r["cited_work_id"])] = counts.get(int(r["cited_work_id"]), 0) + int(r["n"])
+            for r in self._rows(f"SELECT work_id, publications, statements FROM work_totals WHERE {col} > 0"):
+                pubs[int(r["work_id"])] = (int(r["publications"]), int(r["statements"]))
+        else:
+            # An index older than the per-work tallies, read as it is (or an infinite threshold): from the statements.
+            expr, expr_args = _counted_stance(min_confidence)
+            for r in self._rows(
+                    f"SELECT cited_work_id, COUNT(DISTINCT document_id) AS p, COUNT(*) AS k,"
+                    f" SUM(CASE WHEN {expr} = ? THEN 1 ELSE 0 END) AS n FROM statements"
+                    " WHERE cited_work_id IS NOT NULL GROUP BY cited_work_id", (*expr_args, by)):
+                w = int(r["cited_work_id"])
+                pubs[w] = (int(r["p"]), int(r["k"]))
+                counts[w] = pubs[w][0] if by == "cited" else int(r["n"] or 0)
+        # Ties as the per-work totals order them: more citing publications, then more statements, then the older id.
+        ranked = sorted(((w, n) for w, n in counts.items() if n > 0),
+                        key=lambda wn: (-wn[1], *(-x for x in pubs.get(wn[0], (0, 0))), wn[0]))
+        return len(ranked), [(format_work_id(w), n) for w, n in ranked[offset:offset + limit]]
 
     def recent_documents(self, limit: int = 10) -> list[DocumentSummary]:
         return [DocumentSummary(work_id=format_work_id(r["work_id"]), doi=r["doi"] or "", title=r["title"],

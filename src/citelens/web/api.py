@@ -18,6 +18,7 @@ from citelens import serialize as S
 from citelens.document import STANCES, Author
 from citelens.errors import NotFoundError
 from citelens.institutions import find_institutions
+from citelens.rankings import TOP_WORKS_BY, TOP_WORKS_PER_PAGE, TOP_WORKS_PER_PAGE_MAX
 from citelens.reference_list import reference_list
 from citelens.references.identifiers import normalise_doi
 from citelens.references.resolve import WorkRecord, find_matching_work
@@ -306,6 +307,22 @@ def api_router(ctx: WebContext) -> APIRouter:
         return {"query": q, "works": [{**S.paper_json(w), "id": w["id"],
                                        "tallies": S.tallies_json(w["doi"] or w["id"], w["tallies"],
                                                                  retracted=bool(w.get("retracted")))} for w in found]}
+
+    @r.get("/works/top", tags=["papers"], summary="The index's works ranked: most cited, supported or contrasted",
+           responses=_ok(S.TopWorks))
+    def works_top(request: Request, response: Response,
+                  by: str = Query("cited", examples=["contrasting"],
+                                  description="cited (citing publications) | supporting | contrasting"),
+                  page: int = Query(1, description=f"1 to {API_MAX_PAGE}"),
+                  per_page: int = Query(TOP_WORKS_PER_PAGE, description=f"1 to {TOP_WORKS_PER_PAGE_MAX}"),
+                  min_confidence: str | None = MIN_CONFIDENCE) -> dict[str, Any]:
+        if by not in TOP_WORKS_BY:
+            raise BadRequest(f"by must be one of {', '.join(TOP_WORKS_BY)}")
+        pg = int_param(request.query_params, "page", 1, API_MAX_PAGE, 1) or 1
+        per = int_param(request.query_params, "per_page", 1, TOP_WORKS_PER_PAGE_MAX, TOP_WORKS_PER_PAGE) \
+            or TOP_WORKS_PER_PAGE
+        body = ctx.top_works(by, pg, per, min_confidence_param(min_confidence))
+        return {**body, **page_links(request, response, "/api/works/top", pg, per, body["total"])}
 
     @r.get("/authors", tags=["authors"], summary="Find authors by ORCID, author id or name (any author position)",
            responses=_ok(S.AuthorsFound))

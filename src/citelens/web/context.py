@@ -26,6 +26,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from citelens.document import SECTIONS, STANCES
+from citelens.rankings import top_works
 from citelens.rules import cited_after_retraction, counted_stance
 from citelens.serialize import as_dict
 from citelens.store import Store, open_store
@@ -212,6 +213,13 @@ class WebContext:
         for r in rows:
             r["callout_spans"] = spans.get(int(r["id"]), {})
         return rows
+
+    def top_works(self, by: str, page: int, per_page: int, min_confidence: float | None) -> dict[str, Any]:
+        """A page of citelens.rankings.top_works, reused while the index is unchanged (it reads every cited work)."""
+        key = at_threshold(f"top|{by}|{page}|{per_page}", min_confidence)
+        return self.counts.get(("index", key), lambda: top_works(self.store(), by, page=page, per_page=per_page,
+                                                                 min_confidence=min_confidence),
+                               min_age=self.settings.stats_seconds)
 
     def search_statements(self, q: str, **kw: Any) -> tuple[int, list[dict[str, Any]]]:
         total, rows = self.store().search_statements(q, **kw)

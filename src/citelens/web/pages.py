@@ -15,6 +15,7 @@ from citelens import serialize as S
 from citelens.check import CheckInputError, check_references, parse_reference_list
 from citelens.document import STANCES
 from citelens.errors import NotFoundError
+from citelens.rankings import TOP_WORKS_BY, TOP_WORKS_PER_PAGE
 from citelens.reference_list import reference_list
 from citelens.rules import cited_after_retraction, retraction_year
 from citelens.serialize import as_dict
@@ -110,6 +111,22 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
         most_cited = ctx.aggregate("most_cited", lambda: s.most_cited_works(limit=10))
         recent = ctx.counts.get(("home", "recent"), lambda: as_dict(s.recent_documents(limit=8)))
         return ctx.page(request, "home.html", {"stats": ctx.stats(), "most_cited": most_cited, "recent": recent})
+
+    @r.get("/top", response_class=HTMLResponse)
+    def top(request: Request) -> HTMLResponse:
+        by = choice_param(request.query_params, "by", TOP_WORKS_BY, "cited") or "cited"
+        pg = ctx.page_number(request.query_params)
+        threshold, conf_q = min_confidence_query(request.query_params)
+        body = ctx.top_works(by, pg, TOP_WORKS_PER_PAGE, threshold)
+        # The API's shape, read by the home page's macros: scite's tally names and notice fields back to ours.
+        works = [{**w, "notices": [{"kind": n["type"], "date": n["date"]} for n in w["editorialNotices"]],
+                  "tallies": {"supporting": w["tallies"]["supporting"], "contrasting": w["tallies"]["contradicting"],
+                              "mentioning": w["tallies"]["mentioning"], "unclassified": w["tallies"]["unclassified"],
+                              "citing_publications": w["tallies"]["citingPublications"], "total": w["tallies"]["total"]}}
+                 for w in body["works"]]
+        return ctx.page(request, "top.html", {"by": by, "body": {**body, "works": works}, "page": pg,
+                                              "threshold": threshold, "conf_q": conf_q,
+                                              "base_q": {**({"by": by} if by != "cited" else {}), **conf_q}})
 
     @r.get("/reports/{ident:path}", response_class=HTMLResponse)
     def report(request: Request, ident: str) -> HTMLResponse:
