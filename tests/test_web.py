@@ -747,3 +747,16 @@ def test_badge_of_a_retracted_work_says_retracted(client: TestClient) -> None:
     assert label and label.group(1).endswith(": retracted, 1 supporting, 3 mentioning, 1 contrasting"), label.group(1)
     other = client.get("/badge.svg", params={"doi": "10.1128/JB.187.1.55"}).text
     assert "retracted" not in other and "supporting" in other
+
+
+def test_docs_page_has_contents_by_subject(client: TestClient) -> None:
+    """The API page ran to forty-odd sections with no way to find one but scrolling: a contents list by subject
+    (tallies first, as scite's clients call them) links every operation's section, under the address it had."""
+    html = client.get("/docs").text
+    toc = html.split('id="toc-h"')[1].split("</nav>")[0]
+    spec = client.get("/openapi.json").json()
+    n_ops = sum(len(ops) for ops in spec["paths"].values())
+    anchors = re.findall(r'<a href="#((?:get|post|put|delete|patch)-[^"]+)"', toc)
+    assert len(anchors) == n_ops and all(f'id="{a}"' in html for a in anchors)
+    assert 'href="#get--api-tallies-doi"' in toc
+    assert toc.index("Tallies") < toc.index("Papers")

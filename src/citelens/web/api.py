@@ -252,7 +252,7 @@ def api_router(ctx: WebContext) -> APIRouter:
         return {"doi": work["doi"], "work_id": work["id"], "total": total, "page": pg, "per_page": per, **links,
                 "min_confidence": filters["min_confidence"], "citations": [S.statement_json(x) for x in rows]}
 
-    @r.get("/references/{doi:path}", tags=["works"], responses=_ok(S.ReferenceList),
+    @r.get("/references/{doi:path}", tags=["papers"], responses=_ok(S.ReferenceList),
            summary="A paper's own reference list: each entry's matched work, its notices and tallies",
            description="The report page's References tab: the references of a paper whose full text is in the index,"
                        " in its order, each with the work it resolved to and how, that work's editorial notices (a"

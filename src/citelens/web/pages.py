@@ -383,7 +383,8 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
     @r.get("/docs", response_class=HTMLResponse)
     def docs(request: Request) -> HTMLResponse:
         spec = app.openapi()
-        return ctx.page(request, "docs.html", {"ops": render.api_operations(spec), "spec": spec})
+        return ctx.page(request, "docs.html", {"groups": render.api_operation_groups(render.api_operations(spec)),
+                                               "spec": spec})
 
     return r
 

@@ -241,8 +241,6 @@ def evidence_words(evidence: str | None) -> str:
 
 def safe_filename(stem: str) -> str:
     """A download name made only of safe characters (the upload's name comes from the client)."""
-    import re
-
     return re.sub(r"[^A-Za-z0-9._-]+", "_", stem)[:80].strip("._") or "references"
 
 
@@ -313,3 +311,22 @@ def api_operations(spec: dict[str, Any]) -> list[dict[str, Any]]:
                         "body": "requestBody" in op, "body_example": body_example,
                         "tag": (op.get("tags") or ["api"])[0]})
     return ops
+
+
+# The /docs page's headings for the OpenAPI tags (the tag itself where none is given here).
+API_TAG_TITLES = {"tallies": "Tallies (scite-compatible)", "papers": "Papers", "statements": "Citation statements",
+                  "curation": "Curation", "authors": "Authors and institutions", "journals": "Journals",
+                  "collections": "Collections", "flows": "Knowledge flows", "check": "Reference check",
+                  "badge": "Badge", "meta": "Health and metadata"}
+
+
+def api_operation_groups(ops: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The operations by tag, in the order the API describes them first (tallies first, as scite's clients call
+    them), each group with an anchor and a heading, for the /docs page's contents and sections."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for op in ops:
+        # The address each section has had ("get--api-tallies-doipath"), so links to it keep working.
+        op["anchor"] = f"{op['method'].lower()}-" + re.sub(r"[{}:]", "", op["path"].replace("/", "-"))
+        groups.setdefault(op["tag"], []).append(op)
+    return [{"tag": tag, "anchor": f"api-{tag}", "title": API_TAG_TITLES.get(tag, tag.capitalize()), "ops": group}
+            for tag, group in groups.items()]
