@@ -760,3 +760,15 @@ def test_docs_page_has_contents_by_subject(client: TestClient) -> None:
     assert len(anchors) == n_ops and all(f'id="{a}"' in html for a in anchors)
     assert 'href="#get--api-tallies-doi"' in toc
     assert toc.index("Tallies") < toc.index("Papers")
+
+
+def test_a_reference_that_started_a_work_says_what_identifies_it() -> None:
+    """"first seen here (no earlier record of this work)" left a reader to wonder whether anything checked that the
+    reference names the right work: it now says the work is identified by the reference's DOI, or by its title,
+    authors and year where it has none."""
+    from citelens.serialize import resolution_words
+
+    assert resolution_words("new", None, "10.1007/pl00005751").endswith(": identified by its DOI")
+    assert resolution_words("new", None, "").endswith("identified by this reference's title, authors and year")
+    assert resolution_words("doi", None, "10.1/x") == "matched by DOI"
+    assert resolution_words("fuzzy", 0.934) == "matched by title, first author and year (93% similar)"

@@ -75,10 +75,15 @@ RESOLUTION_WORDS = {
 }
 
 
-def resolution_words(method: str | None, score: float | None = None) -> str:
+def resolution_words(method: str | None, score: float | None = None, doi: str | None = None) -> str:
+    """How a reference was matched, in plain words. A reference that started a work (``new``) says what identifies
+    that work — its ``doi``, where it has one — so a reader knows whether to trust it: "first seen here" alone
+    left open whether anything checked it."""
     words = RESOLUTION_WORDS.get(method or "", method or "not matched")
     if method == "fuzzy" and score is not None:
         words += f" ({round(score * 100)}% similar)"
+    if method == "new":
+        words += (": identified by its DOI" if doi else ": identified by this reference's title, authors and year")
     return words
 
 
@@ -410,7 +415,8 @@ def reference_entry_json(position: int, ref: Mapping[str, Any], citing_year: int
             "matched_doi": (ref.get("cited_doi") or None) if found else None,
             "matched_title": (ref.get("cited_title") or None) if found else None,
             "resolution_method": ref.get("method") or None,
-            "resolution": resolution_words(ref.get("method"), ref.get("score")) if found else "not resolved",
+            "resolution": resolution_words(ref.get("method"), ref.get("score"), ref.get("cited_doi") or ref.get("doi"))
+            if found else "not resolved",
             "supporting": t.get("supporting"), "contrasting": t.get("contrasting"),
             "mentioning": t.get("mentioning"), "total": t.get("total"),
             "retracted": retraction_in_force(notices),
@@ -1006,7 +1012,7 @@ def statement_json(st: Any, notices: Mapping[str, Any] | None = None) -> dict[st
         "cited_work_id": _get(st, "cited_work_id"), "cited_doi": _get(st, "cited_doi", "") or "",
         "cited_title": _get(st, "cited_title"), "reference_key": _get(st, "reference_key"),
         "reference_raw": _get(st, "reference_raw"), "resolution_method": method,
-        "resolution": resolution_words(method, _get(st, "resolution_score")),
+        "resolution": resolution_words(method, _get(st, "resolution_score"), _get(st, "cited_doi")),
         "statement_id": sid, "text": sentence, "model_stance": model_type, "cited_year": _get(st, "cited_year"),
     }
     if notices is not None:

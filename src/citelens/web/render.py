@@ -223,11 +223,11 @@ def notice_words(kind: str) -> str:
     return NOTICE_WORDS.get(kind, (kind or "notice").replace("-", " ").capitalize())
 
 
-def resolution_words(method: str | None, score: float | None = None) -> str:
+def resolution_words(method: str | None, score: float | None = None, doi: str | None = None) -> str:
     """How a reference was matched to a work, in plain words (see :data:`citelens.serialize.RESOLUTION_WORDS`)."""
     from citelens.serialize import resolution_words as words
 
-    return words(method, score)
+    return words(method, score, doi)
 
 
 def evidence_words(evidence: str | None) -> str:
