@@ -40,10 +40,19 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    db = build_index(tmp_path_factory.mktemp("browser") / "index.db")
+def index_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return Path(build_index(tmp_path_factory.mktemp("browser") / "index.db"))
+
+
+@pytest.fixture(scope="module")
+def server(index_db: Path) -> Iterator[str]:
+    yield from serve(index_db, {"CITELENS_CURATORS": "alice=alice-token", "CITELENS_API_TOKEN": "api-secret"})
+
+
+def serve(db: Path, settings: dict[str, str]) -> Iterator[str]:
+    """``citelens serve`` of ``db`` with these environment settings, on a free port, until the generator ends."""
     port = free_port()
-    env = {**os.environ, "CITELENS_CURATORS": "alice=alice-token", "CITELENS_API_TOKEN": "api-secret"}
+    env = {**os.environ, **settings}
     proc = subprocess.Popen([sys.executable, "-c", "from citelens.cli import main; main()", "serve", "--db", str(db),
                              "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
@@ -146,6 +155,26 @@ def test_search_statements_and_papers(page: object) -> None:
     link.click()
     pg.wait_for_url(f"**/reports/{XSS_DOI}")  # type: ignore[attr-defined]
     assert_nothing_injected(pg)
+
+
+@pytest.fixture(scope="module")
+def small_window_server(index_db: Path) -> Iterator[str]:
+    yield from serve(index_db, {"CITELENS_SEARCH_WINDOW": "2"})
+
+
+def test_a_search_over_the_ranking_window_says_so(browser: object, small_window_server: str) -> None:
+    """With CITELENS_SEARCH_WINDOW=2, a word more statements hold is ranked within the newest ones, and the page
+    says the total is an estimate and the results the best of the ranked ones; a rarer query is not marked."""
+    ctx = browser.new_context(base_url=small_window_server)  # type: ignore[attr-defined]
+    pg = ctx.new_page()
+    pg.goto("/search?q=sentinel")
+    assert pg.locator("h2.count-h").inner_text().startswith("About ")
+    notice = pg.locator("#search-window")
+    assert notice.is_visible() and "most recently added sentences" in notice.inner_text()
+    assert 1 <= pg.locator(".card.stmt").count() <= 2  # (a sentence is never split: at most the window's two)
+    pg.goto("/search?q=zzznothing")
+    assert pg.locator("#search-window").count() == 0 and pg.locator("#no-results").is_visible()
+    ctx.close()
 
 
 def test_section_rows_keep_the_threshold_and_filters(page: object) -> None:

@@ -228,10 +228,18 @@ class SearchHit(BaseModel):
 class SearchPage(BaseModel):
     model_config = ConfigDict(extra="forbid")
     query: str
-    total: int
+    total: int = Field(description="statements that match: exact, or an estimate rounded to two significant"
+                                   " figures when total_exact is false")
+    total_exact: bool = Field(description="false when total is an estimate: the query matched more statements"
+                                          " than the ranking window")
+    ranked: int = Field(description="statements ranked, which the pages reach: total when every match is"
+                                    " ranked, else the matches in the most recently indexed sentences")
+    ranking_window: int | None = Field(description="null when every match was ranked; else the window (the"
+                                                   " server's CITELENS_SEARCH_WINDOW): more statements matched, and"
+                                                   " the results are the best of the ranked ones only")
     page: int
     per_page: int
-    pages: int = Field(description="pages of per_page rows that total fills (at least 1; at most 1,000,000)")
+    pages: int = Field(description="pages of per_page rows that ranked fills (at least 1; at most 1,000,000)")
     next: str | None = Field(description="the path of the next page (the same parameters), null on the last;"
                              " also the response's Link header, rel=\"next\"")
     prev: str | None = Field(description="the path of the previous page, null on the first")
@@ -988,6 +996,12 @@ def cited_notice_fields(citing_year: int | None, notices: Any) -> dict[str, Any]
             "cited_retraction_year": retracted_in,
             "cited_after_retraction": cited_after_retraction(citing_year, retracted_in),
             "cited_notices": [notice_label(n) for n in notices]}
+
+
+def search_ranking_json(found: Any) -> dict[str, Any]:
+    """What a statement search's ranking covered (a :class:`citelens.store.SearchResults`), as /api/search and
+    ``citelens search --json`` give it beside ``total``."""
+    return {"total_exact": found.total_exact, "ranked": found.ranked, "ranking_window": found.window}
 
 
 def statement_json(st: Any, notices: Mapping[str, Any] | None = None) -> dict[str, Any]:

@@ -50,12 +50,13 @@ from citelens.serialize import (
     correction_export_json,
     csv_cells,
     reference_list_json,
+    search_ranking_json,
     statement_json,
 )
 from citelens.spreadsheet import safe_row
 from citelens.store import CITATION_SORTS, open_store
 from citelens.store.migrations import latest_version
-from citelens.store.query import MAX_QUERY_CHARS
+from citelens.store.query import MAX_QUERY_CHARS, SEARCH_WINDOW
 
 # ------------------------------------------------------------------------------------------- ingest
 
@@ -394,8 +395,14 @@ def _below(statement: dict[str, Any], threshold: float | None) -> bool:
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000), help="Results shown.")
 @click.option("--offset", default=0, type=click.IntRange(0, MAX_ROW_ID), help="Results skipped first (paging).")
 @MIN_CONFIDENCE_OPTION
+@click.option("--window", default=SEARCH_WINDOW, show_default=True, envvar="CITELENS_SEARCH_WINDOW",
+              type=click.IntRange(0, MAX_ROW_ID),
+              help="When more statements match, rank only this many, those of the most recently added sentences,"
+                   " and estimate the total (as the web search does); 0 ranks and counts every match (slow for a"
+                   " common word in a large index). Also CITELENS_SEARCH_WINDOW.")
 def search(query: str, db: str, as_json: bool, stance: str | None, section: str | None, exclude_self: bool,
-           year_from: int | None, year_to: int | None, limit: int, offset: int, min_confidence: str | None) -> None:
+           year_from: int | None, year_to: int | None, limit: int, offset: int, min_confidence: str | None,
+           window: int) -> None:
     """Full-text search over citation statements (ranked, with snippets).
 
     Words are ANDed; "quoted phrases", word* prefixes and OR work.
@@ -409,21 +416,27 @@ def search(query: str, db: str, as_json: bool, stance: str | None, section: str 
     check_years(year_from, year_to)
     threshold = parse_min_confidence(min_confidence)
     store = open_index(db, must_exist=True, readonly=True)
-    total, rows = store.search_statements(query, stance=stance, section=section, year_from=year_from,
-                                          year_to=year_to, exclude_self=exclude_self, limit=limit, offset=offset,
-                                          min_confidence=threshold)
+    found = store.search_statements_page(query, stance=stance, section=section, year_from=year_from,
+                                         year_to=year_to, exclude_self=exclude_self, limit=limit, offset=offset,
+                                         min_confidence=threshold, window=window)
+    total, rows = found.total, found.hits
     # The cited works' notices, as the web search and /api/search flag them: a retracted work cited in a
     # matching sentence is what an integrity check searches for.
     notices = store.notices_by_work([r.cited_work_id for r in rows if r.cited_work_id])
     store.close()
     rows = as_dict(rows)
     if as_json:
-        dump_json({"query": query, "total": total, "min_confidence": threshold,
+        dump_json({"query": query, "total": total, **search_ranking_json(found), "min_confidence": threshold,
                "results": [statement_json(r, notices) for r in rows]})
         return
     threshold_line(threshold)
     c = console()
-    c.print(f"{total} statement(s) match {safe(query)!r}")
+    if found.windowed:
+        c.print(f"about {total:,} statements match {safe(query)!r}; more than {window:,}, so these are the best of"
+                f" the {found.ranked:,} in the most recently added sentences (add a word to narrow the search,"
+                f" or --window 0 to rank every match)")
+    else:
+        c.print(f"{total} statement(s) match {safe(query)!r}")
     for r in rows:
         # The snippet's match markers are control characters themselves: make the pieces safe, then mark.
         snip = "[/]".join("[bold yellow]".join(safe(p) for p in part.split("\x02"))
@@ -442,7 +455,7 @@ def search(query: str, db: str, as_json: bool, stance: str | None, section: str 
         c.print(f"  [dim]in {safe(clip(r['citing_title'], 80))} ({safe(r['citing_doi'] or r['citing_source'])})[/]")
     # Which rows these are, and how to reach the rest: "N statement(s) match" above 20 rows read as all of them,
     # and an --offset past the end printed nothing more.
-    if more := more_rows_line(total, offset, len(rows), "results"):
+    if more := more_rows_line(found.ranked, offset, len(rows), "ranked results" if found.windowed else "results"):
         c.print(f"\n{more}")
 
 

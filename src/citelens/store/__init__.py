@@ -30,6 +30,7 @@ from citelens.store.records import (
     ReferenceEntry,
     SaveResult,
     SearchHit,
+    SearchResults,
     Snippet,
     StanceCounts,
     Statement,
@@ -67,7 +68,7 @@ def open_store(target: str | Path, *, readonly: bool = False, write_wait: float 
 
 __all__ = [
     "AUTHOR_WORK_SORTS", "CITATION_SORTS", "TOP_WORKS_BY", "AuthorName", "CitationReader", "Correction", "DocumentAuthor", "DocumentSummary", "DocumentWriter", "Exporter", "IndexStats", "Notice",
-    "ReferenceEntry", "SQLiteStore", "SaveResult", "SearchHit", "Snippet", "StanceCounts", "Statement", "StatementSearch", "Store",
+    "ReferenceEntry", "SQLiteStore", "SaveResult", "SearchHit", "SearchResults", "Snippet", "StanceCounts", "Statement", "StatementSearch", "Store",
     "Tallies", "Work", "WorkHit", "YearCounts", "export_row", "format_work_id", "is_postgres_url", "open_store",
     "parse_work_id",
 ]

@@ -17,6 +17,7 @@ from typing import Any
 # Work ids ("W123") belong to the document model (Reference.work_id); named here too, where stores use them.
 from citelens.document import MAX_ROW_ID, Author, Document, format_work_id, parse_work_id  # noqa: F401
 from citelens.references.resolve import BlockingKey, WorkCandidate, WorkRecord
+from citelens.store.query import SEARCH_WINDOW
 from citelens.store.records import (
     AuthorProfile,
     Collection,
@@ -35,6 +36,7 @@ from citelens.store.records import (
     ReferenceEntry,
     SaveResult,
     SearchHit,
+    SearchResults,
     StanceCounts,
     Statement,
     Tallies,
@@ -264,6 +266,16 @@ class StatementSearch(abc.ABC):
         Query syntax (both backends): words (all must appear, stemmed), "quoted phrases", a trailing * for a
         prefix, OR between terms. Anything else is treated as plain words, never as an error.
         """
+
+    @abc.abstractmethod
+    def search_statements_page(self, query: str, *, stance: str | None = None, section: str | None = None,
+                               year_from: int | None = None, year_to: int | None = None, exclude_self: bool = False,
+                               limit: int = 20, offset: int = 0, min_confidence: float | None = None,
+                               window: int | None = SEARCH_WINDOW) -> SearchResults:
+        """As :meth:`search_statements`, the one search the pages, the API and the CLI run: a query matching more
+        than ``window`` statements (None or 0: no bound) is ranked within the ``window`` matches of the most
+        recently indexed sentences alone, which are the pages it has, and its total is estimated (see
+        :class:`SearchResults`). Otherwise the answer is exactly :meth:`search_statements`'s."""
 
     @abc.abstractmethod
     def search_works(self, query: str, limit: int = 20) -> list[WorkHit]:

@@ -18,6 +18,12 @@ from dataclasses import dataclass, replace
 # refuses (or takes minutes over) huge patterns.
 MAX_QUERY_CHARS = 500
 
+# How many matching statements a search ranks at most (CITELENS_SEARCH_WINDOW; 0: every match). Ranking is what a
+# common word costs: "expression" in 270,447 of 1 M synthetic sentences took 225 ms to rank with bm25 (FTS5 scores
+# every match before it can keep the best 20) and 64 ms to count, in-process; ranking the 10,000 newest matches
+# takes 12 ms. A query matching fewer statements than this is ranked and counted in full, exactly as before.
+SEARCH_WINDOW = 10_000
+
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _TOKEN = re.compile(r'"([^"]+)"|(\w[\w\'-]*\*?)', re.UNICODE)
 
@@ -68,3 +74,16 @@ def parse_query(query: str) -> list[list[Term]]:
         if g not in unique:
             unique.append(g)
     return unique
+
+
+def estimated_total(ranked: int, at_least: int, span_all: int, span_window: int) -> int:
+    """How many statements match in all, about, from the ``ranked`` ones found among the newest sentences of a
+    search (a ``span_window`` of sentence ids) and the span of ids that all matches lie in (``span_all``): the
+    matches are taken to be as dense in the older sentences as in the newest. Rounded to two significant figures
+    (an estimate is no more precise than that) and never below ``at_least``, the matches known to exist."""
+    if span_window <= 0 or ranked <= 0:
+        return at_least
+    guess = ranked * max(span_all, span_window) / span_window
+    digits = max(0, len(str(int(guess))) - 2)
+    rounded = int(round(guess / 10 ** digits) * 10 ** digits)
+    return max(at_least, rounded)

@@ -208,6 +208,27 @@ class SearchHit(Statement):
 
 
 @dataclass(frozen=True)
+class SearchResults:
+    """A page of a statement search, and what the ranking behind it covered.
+
+    A query that matches more statements than the ranking window (``window``) is ranked within the window alone:
+    the ``ranked`` statements of the most recently indexed matching sentences, which pages reach; ``total`` is
+    then an estimate (``total_exact`` False) of how many match in all. Otherwise every match is ranked and
+    counted: ``ranked == total``, ``total_exact`` True, ``window`` None.
+    """
+
+    total: int
+    hits: list[SearchHit]
+    total_exact: bool = True
+    ranked: int = 0
+    window: int | None = None
+
+    @property
+    def windowed(self) -> bool:
+        return self.window is not None
+
+
+@dataclass(frozen=True)
 class DocumentSummary:
     """An ingested article as the home page lists it."""
 

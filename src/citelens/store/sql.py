@@ -63,6 +63,7 @@ from citelens.rules import (
 )
 from citelens.store.base import Row, Store, format_work_id, parse_work_id
 from citelens.store.migrations import migration_version, migrations
+from citelens.store.query import SEARCH_WINDOW, estimated_total
 from citelens.store.records import (
     TOP_WORKS_BY,
     AuthorName,
@@ -76,6 +77,7 @@ from citelens.store.records import (
     ReferenceEntry,
     SaveResult,
     SearchHit,
+    SearchResults,
     Snippet,
     StanceCounts,
     Statement,
@@ -316,10 +318,22 @@ class SQLStore(ProfileQueries, Store):
     def _exec_script(self, script: str) -> None:
         """Run several ``;``-separated statements without parameters (a migration's text)."""
 
+    # Full-text search, in three parts that search_statements_page puts together (``where``/``args``: the
+    # statement filters; ``above``: only sentences with a larger id, the ranking window).
     @abc.abstractmethod
-    def _search(self, query: str, where: str, args: Sequence[Any], limit: int,
-                offset: int) -> tuple[int, list[tuple[Row, Snippet]]]:
-        """(total, page of statement rows with their snippets) for a full-text query and extra filters."""
+    def _search_sentences(self, query: str, where: str, args: Sequence[Any], n: int,
+                          newest_first: bool = True) -> list[int]:
+        """The sentence (context) ids of the first ``n`` statements matching a full-text query and the filters,
+        one per statement, by sentence id: newest first, or oldest first. Unranked, so cheap: no match is scored."""
+
+    @abc.abstractmethod
+    def _search_count(self, query: str, where: str, args: Sequence[Any], above: int | None = None) -> int:
+        """How many statements match a full-text query and the filters (in sentences with ids above ``above``)."""
+
+    @abc.abstractmethod
+    def _search_rank(self, query: str, where: str, args: Sequence[Any], limit: int, offset: int,
+                     above: int | None = None) -> list[tuple[Row, Snippet]]:
+        """A page of the matching statements (in sentences with ids above ``above``), best first, with snippets."""
 
     @property
     @abc.abstractmethod
@@ -1507,9 +1521,44 @@ class SQLStore(ProfileQueries, Store):
                           year_from: int | None = None, year_to: int | None = None, exclude_self: bool = False,
                           limit: int = 20, offset: int = 0,
                           min_confidence: float | None = None) -> tuple[int, list[SearchHit]]:
+        found = self.search_statements_page(query, stance=stance, section=section, year_from=year_from,
+                                            year_to=year_to, exclude_self=exclude_self, limit=limit, offset=offset,
+                                            min_confidence=min_confidence, window=None)
+        return found.total, found.hits
+
+    def search_statements_page(self, query: str, *, stance: str | None = None, section: str | None = None,
+                               year_from: int | None = None, year_to: int | None = None, exclude_self: bool = False,
+                               limit: int = 20, offset: int = 0, min_confidence: float | None = None,
+                               window: int | None = SEARCH_WINDOW) -> SearchResults:
         extra, args = self._filters(stance, section, year_from, year_to, exclude_self, min_confidence)
-        total, hits = self._search(query, extra, args, limit, offset)
-        return total, [SearchHit(**self._statement_fields(r), snippet=snip) for r, snip in hits]
+
+        def hits(rows: list[tuple[Row, Snippet]]) -> list[SearchHit]:
+            return [SearchHit(**self._statement_fields(r), snippet=snip) for r, snip in rows]
+
+        if not window:
+            total = self._search_count(query, extra, args)
+            return SearchResults(total, hits(self._search_rank(query, extra, args, limit, offset)), ranked=total)
+        # The first window + 1 matches by sentence id, newest first, unscored (a walk of the index's list of
+        # matches): no more than the window, and they are all of them, counted and ranked as without a window.
+        newest = self._search_sentences(query, extra, args, window + 1)
+        if len(newest) <= window:
+            total = len(newest)
+            return SearchResults(total, hits(self._search_rank(query, extra, args, limit, offset)), ranked=total)
+        # More: rank the newest sentences holding at most ``window`` matches. Newest rather than a sample, so that
+        # what was just ingested is found and the window is a range the index serves (sentence id > above), and
+        # whole sentences, so that a sentence's statements are all in or all out.
+        edge = newest[window]
+        ranked = sum(1 for i in newest if i > edge)
+        above = edge
+        if not ranked:  # the newest sentence alone holds more than the window: it is ranked whole
+            above = edge - 1
+            ranked = self._search_count(query, extra, args, above)
+        rows = self._search_rank(query, extra, args, limit, offset, above) if offset < ranked else []
+        oldest = self._search_sentences(query, extra, args, 1, newest_first=False)[0]
+        if oldest > above:  # that sentence was all of them: every match was ranked
+            return SearchResults(ranked, hits(rows), ranked=ranked)
+        total = estimated_total(ranked, max(window, ranked) + 1, newest[0] - oldest + 1, newest[0] - above)
+        return SearchResults(total, hits(rows), total_exact=False, ranked=ranked, window=window)
 
     def search_works(self, query: str, limit: int = 20) -> list[WorkHit]:
         q = query.strip()

@@ -368,25 +368,44 @@ class SQLiteStore(SQLStore):
         p = Path(self.path)
         return sum(f.stat().st_size for f in (p, Path(self.path + "-wal")) if f.exists())
 
-    def _search(self, query: str, where: str, args: Sequence[Any], limit: int,
-                offset: int) -> tuple[int, list[tuple[Row, Snippet]]]:
+    _MATCHES = "FROM contexts_fts f JOIN statements s ON s.context_id = f.rowid WHERE contexts_fts MATCH ?"
+
+    def _search_sentences(self, query: str, where: str, args: Sequence[Any], n: int,
+                          newest_first: bool = True) -> list[int]:
         match = fts_query(query)
         if not match:
-            return 0, []
-        total = self.conn.execute(
-            f"SELECT COUNT(*) FROM contexts_fts f JOIN statements s ON s.context_id = f.rowid"
-            f" WHERE contexts_fts MATCH ?{where}", (match, *args)).fetchone()[0]
+            return []
+        # FTS5 serves ORDER BY rowid itself (no sort, no bm25), stepping through its list of matches.
+        order = "DESC" if newest_first else "ASC"
+        return [int(r[0]) for r in self.conn.execute(
+            f"SELECT f.rowid {self._MATCHES}{where} ORDER BY f.rowid {order} LIMIT ?", (match, *args, n))]
+
+    def _search_count(self, query: str, where: str, args: Sequence[Any], above: int | None = None) -> int:
+        match = fts_query(query)
+        if not match:
+            return 0
+        window, wargs = (" AND f.rowid > ?", [above]) if above is not None else ("", [])
+        return int(self.conn.execute(f"SELECT COUNT(*) {self._MATCHES}{window}{where}",
+                                     (match, *wargs, *args)).fetchone()[0])
+
+    def _search_rank(self, query: str, where: str, args: Sequence[Any], limit: int, offset: int,
+                     above: int | None = None) -> list[tuple[Row, Snippet]]:
+        match = fts_query(query)
+        if not match:
+            return []
+        # The window is a rowid range, which FTS5 applies while it walks the matches: only those are scored.
+        window, wargs = (" AND rowid > ?", [above]) if above is not None else ("", [])
         # Without filters, let FTS5 rank and cut first (its ORDER BY rank LIMIT is cheap); each sentence has
         # at least one statement, so the best offset+limit sentences hold the page we want.
         cap = f" ORDER BY rank LIMIT {int(offset) + int(limit)}" if not where else ""
         rows = self.conn.execute(
             f"WITH hits AS (SELECT rowid AS context_id, rank, snippet(contexts_fts, 0, char(2), char(3), '…', 24)"
-            f" AS snippet FROM contexts_fts WHERE contexts_fts MATCH ?{cap})"
+            f" AS snippet FROM contexts_fts WHERE contexts_fts MATCH ?{window}{cap})"
             f" SELECT {self._SELECT_STATEMENT}, hits.snippet FROM hits JOIN statements s ON s.context_id ="
             f" hits.context_id{self._STATEMENT_JOINS}"
             f" WHERE 1{where} ORDER BY hits.rank, s.id LIMIT ? OFFSET ?",
-            (match, *args, limit, offset)).fetchall()
-        return int(total), [(r, Snippet.from_markers(r["snippet"])) for r in rows]
+            (match, *wargs, *args, limit, offset)).fetchall()
+        return [(r, Snippet.from_markers(r["snippet"])) for r in rows]
 
 
 def _split_sql(script: str) -> list[str]:

@@ -285,14 +285,16 @@ def api_router(ctx: WebContext) -> APIRouter:
         filters = parse_filters(request.query_params, allow_sort=False)
         pg = int_param(request.query_params, "page", 1, API_MAX_PAGE, 1) or 1
         per = int_param(request.query_params, "per_page", 1, 100, 20) or 20
-        total, rows = ctx.search_statements(q, limit=per, offset=(pg - 1) * per, **filters)
+        found, rows = ctx.search_statements(q, limit=per, offset=(pg - 1) * per, **filters)
         notices = ctx.cited_notices(rows)  # cited_retracted, cited_notices…: as the search page flags them
         results = [S.statement_json(x, notices) for x in rows]
         grouped = S.group_by_sentence(results)
         for g in grouped:
             g["snippet"] = g["statements"][0].get("snippet")
-        return {"query": q, "total": total, "page": pg, "per_page": per,
-                **page_links(request, response, "/api/search", pg, per, total),
+        # Pages (and next) reach the ranked statements: every match, but when the query matched more than the
+        # ranking window, whose best the pages then hold (S.search_ranking_json says so).
+        return {"query": q, "total": found.total, **S.search_ranking_json(found), "page": pg, "per_page": per,
+                **page_links(request, response, "/api/search", pg, per, found.ranked),
                 "min_confidence": filters["min_confidence"], "results": results, "grouped": grouped}
 
     @r.get("/works", tags=["papers"], summary="Search papers by title words, first-author surname or DOI",

@@ -29,7 +29,7 @@ from citelens.document import SECTIONS, STANCES
 from citelens.rankings import top_works
 from citelens.rules import cited_after_retraction, counted_stance
 from citelens.serialize import as_dict
-from citelens.store import Store, open_store
+from citelens.store import SearchResults, Store, open_store
 from citelens.web import render
 from citelens.web.connections import ThreadStores, short_lived
 from citelens.web.errors import BadRequest, NotFound, int_param
@@ -221,9 +221,10 @@ class WebContext:
                                                                  min_confidence=min_confidence),
                                min_age=self.settings.stats_seconds)
 
-    def search_statements(self, q: str, **kw: Any) -> tuple[int, list[dict[str, Any]]]:
-        total, rows = self.store().search_statements(q, **kw)
-        return total, as_dict(rows)
+    def search_statements(self, q: str, **kw: Any) -> tuple[SearchResults, list[dict[str, Any]]]:
+        """The statement search of the page and the API: (what the ranking covered, the page's rows)."""
+        found = self.store().search_statements_page(q, window=self.settings.search_window, **kw)
+        return found, as_dict(found.hits)
 
     def cited_notices(self, rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
         """{work id: notices} for the works ``rows`` (statements) cite that have any: one query for a page."""

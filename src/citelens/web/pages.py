@@ -19,7 +19,7 @@ from citelens.rankings import TOP_WORKS_BY, TOP_WORKS_PER_PAGE
 from citelens.reference_list import reference_list
 from citelens.rules import cited_after_retraction, retraction_year
 from citelens.serialize import as_dict
-from citelens.store import AUTHOR_WORK_SORTS
+from citelens.store import AUTHOR_WORK_SORTS, SearchResults
 from citelens.store.query import MAX_QUERY_CHARS
 from citelens.web import render
 from citelens.web.auth import check_csrf
@@ -72,12 +72,12 @@ INSTITUTION_AUTHORS_SHOWN = 50
 
 
 def sentence_groups(ctx: WebContext, q: str, filters: dict[str, Any], offset: int, size: int
-                    ) -> tuple[int, list[dict[str, Any]]]:
-    """(total statements, the sentences starting in statements offset..offset+size, each with all its
-    statements). Paging stays by statement (the store's ranking), but a sentence citing several works is
+                    ) -> tuple[SearchResults, list[dict[str, Any]]]:
+    """(what the search found and ranked, the sentences starting in statements offset..offset+size, each with all
+    its statements). Paging stays by statement (the store's ranking), but a sentence citing several works is
     never split across two pages: it belongs to the page where its first statement falls."""
     start = max(0, offset - 1)
-    total, rows = ctx.search_statements(q, limit=size + GROUP_SPILL + (offset - start), offset=start, **filters)
+    found, rows = ctx.search_statements(q, limit=size + GROUP_SPILL + (offset - start), offset=start, **filters)
 
     def key(r: dict[str, Any]) -> tuple[Any, Any]:
         return (r.get("citing_work_id"), r.get("sentence"))
@@ -98,7 +98,7 @@ def sentence_groups(ctx: WebContext, q: str, filters: dict[str, Any], offset: in
     for st in page:
         st["notices"] = notices.get(st.get("cited_work_id") or "", [])
         st["retracted_in"] = retraction_year(st["notices"])
-    return total, S.group_by_sentence(page)
+    return found, S.group_by_sentence(page)
 
 
 def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
@@ -262,8 +262,10 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
         size = settings.page_size
         total, groups, papers = 0, list[dict[str, Any]](), list[dict[str, Any]]()
         more_papers = False
+        found: SearchResults | None = None
         if q and kind == "statements":
-            total, groups = sentence_groups(ctx, q, filters, (pg - 1) * size, size)
+            found, groups = sentence_groups(ctx, q, filters, (pg - 1) * size, size)
+            total = found.total
         people: list[tuple[str, str, str, int]] = []
         journals: list[dict[str, Any]] = []
         institutions: list[dict[str, Any]] = []
@@ -292,10 +294,13 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
                                                  "groups": groups,
                                                  "papers": papers, "more_papers": more_papers,
                                                  "people": people, "journals": journals, "institutions": institutions,
-                                                 "total": total, "page": pg,
+                                                 "total": total, "found": found, "page": pg,
                                                  "filters_set": any(filters[k] for k in (
                                                      "stance", "section", "year_from", "year_to", "exclude_self")),
-                                                 "pages": ctx.page_count(total, size), "base_q": base_q})
+                                                 # Pages reach the ranked statements: all of them but when a
+                                                 # query matched more than the ranking window.
+                                                 "pages": ctx.page_count(found.ranked if found else total, size),
+                                                 "base_q": base_q})
 
     @r.get("/check", response_class=HTMLResponse)
     def check_form(request: Request) -> HTMLResponse:

@@ -8,6 +8,8 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from citelens.store.query import SEARCH_WINDOW
+
 
 def _number(env: Mapping[str, str], name: str, kind: type[int] | type[float], lowest: int) -> float | None:
     """The setting ``name`` as a ``kind`` of at least ``lowest``; None when unset or blank. ValueError naming it
@@ -104,6 +106,9 @@ class Settings:
     # The tallies that scite's clients, the badge and batch requests get when they name no min_confidence
     # (CITELENS_MIN_CONFIDENCE: a number 0-1 or "auto"); None counts every label. Pages have their own filter.
     tallies_min_confidence: float | None = None
+    # A statement search ranks at most this many matches (CITELENS_SEARCH_WINDOW; 0: all of them), those of the
+    # most recently indexed sentences, and says so: see citelens.store.query.SEARCH_WINDOW for why.
+    search_window: int = SEARCH_WINDOW
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -131,6 +136,8 @@ class Settings:
             s.cache_seconds = cache
         if (refs := _number(env, "CITELENS_MAX_CHECK_REFERENCES", int, 1)) is not None:
             s.max_check_references = int(refs)
+        if (window := _number(env, "CITELENS_SEARCH_WINDOW", int, 0)) is not None:
+            s.search_window = int(window)
         if env.get("CITELENS_MIN_CONFIDENCE", "").strip():
             from citelens.stance import resolve_min_confidence
 
