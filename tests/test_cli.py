@@ -42,6 +42,38 @@ def test_help_lists_commands() -> None:
         assert cmd in out
 
 
+def test_ingest_summary_counts_documents_apart_from_metadata_rows(tmp_path: Path, mini_jats: bytes) -> None:
+    """"failed 4" once meant one article and three metadata rows (two Retraction Watch rows, one JSON line): an
+    operator could not tell how many articles the index was missing. Now each failure has a kind and the summary,
+    text and --json, counts them apart; ``failed`` keeps listing them all, and the exit code stays 1."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "mini.xml").write_bytes(mini_jats)
+    (folder / "bad.xml").write_bytes(b"<article><broken")
+    (folder / "rw.csv").write_bytes((Path(__file__).parent / "fixtures/retraction-watch/retraction_watch_sample.csv")
+                                    .read_bytes())  # rows 8 and 9 name no usable work / an unknown nature
+    (folder / "works.jsonl").write_text('{"doi": "10.5555/meta.1", "title": "A record"}\nnot json\n')
+    (folder / "other.csv").write_text("name,age\nAda,36\n")  # a CSV that is not Retraction Watch's: the file fails
+    db = str(tmp_path / "i.db")
+    code, out = run("ingest", str(folder), "--db", db, "--json", "-q")
+    s = json.loads(out)
+    assert code == s["exit_code"] == EXIT_PARTIAL
+    assert (s["stored"], s["metadata_records"], s["notices_added"]) == (1, 1, 8)
+    assert (s["failed_documents"], s["failed_metadata_files"], s["failed_metadata_records"]) == (1, 1, 3)
+    kinds = {(Path(f["source"]).name, f["kind"]) for f in s["failed"]}
+    assert kinds == {("bad.xml", "document"), ("other.csv", "metadata_file"), ("rw.csv", "metadata_record"),
+                     ("works.jsonl", "metadata_record")}
+    assert len(s["failed"]) == 5 and all(set(f) == {"source", "problem", "kind"} for f in s["failed"])
+
+    code, out = run("ingest", str(folder), "--db", db, "-q")  # again: the text says the same
+    assert code == EXIT_PARTIAL
+    assert ("failed 1 document(s); 1 metadata record(s), 3 metadata row(s) or line(s) rejected,"
+            " 1 metadata file(s) failed.") in " ".join(out.split()), out
+    listed = [line.split()[0] for line in out.splitlines() if line.startswith(("  rejected", "  failed"))]
+    assert listed == ["rejected"] * 3 + ["failed"] * 2, out  # the missing documents and files end the output
+    assert re.search(r"failed +\S*bad\.xml: not well-formed XML", out) and re.search(r"rejected \S*rw\.csv: row 8 ", out)
+
+
 def test_ingest_exit_codes(tmp_path: Path, mini_jats: bytes) -> None:
     db = build(tmp_path, mini_jats)
     (tmp_path / "bad.xml").write_bytes(b"<nope")

@@ -89,10 +89,26 @@ def is_streamed_source(name: str) -> bool:
     return name.lower().endswith(".csv")
 
 
+FAILURE_KINDS = ("document", "metadata_file", "metadata_record")
+
+
 @dataclass
 class Failure:
+    """An input, or one record of a metadata file, that was not stored.
+
+    ``kind`` says which, for the ingest summary's separate counts: an operator asked "how many articles failed?"
+    and read ``failed 4`` where one article and three Retraction Watch rows had. ``document``: an article input
+    (a file, an archive member, an archive that could not be opened); ``metadata_file``: a JSON-lines or notices
+    CSV file not read at all; ``metadata_record``: one row or line of a metadata file, skipped while the rest of
+    the file was stored. Left empty, it follows from the source's name (a metadata file's or an article's)."""
+
     source: str
     problem: str
+    kind: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.kind:
+            self.kind = "metadata_file" if is_metadata_source(self.source) else "document"
 
 
 @dataclass
@@ -117,10 +133,18 @@ class IngestSummary:
     def references_resolved_pct(self) -> float:
         return round(100.0 * self.references_matched / self.references, 2) if self.references else 0.0
 
+    def failed_count(self, kind: str) -> int:
+        """How many failures of one :data:`FAILURE_KINDS` kind."""
+        return sum(1 for f in self.failed if f.kind == kind)
+
     def to_dict(self) -> dict[str, object]:
         return {
             "stored": self.stored, "replaced": self.replaced, "skipped": self.skipped,
-            "failed": [{"source": f.source, "problem": f.problem} for f in self.failed],
+            "failed": [{"source": f.source, "problem": f.problem, "kind": f.kind} for f in self.failed],
+            # ``failed`` lists documents and metadata rows together (its meaning stays); these say which is which.
+            "failed_documents": self.failed_count("document"),
+            "failed_metadata_files": self.failed_count("metadata_file"),
+            "failed_metadata_records": self.failed_count("metadata_record"),
             "statements": self.statements, "references": self.references,
             "references_matched": self.references_matched,
             "references_resolved_pct": self.references_resolved_pct, "metadata_records": self.metadata_records,
@@ -942,7 +966,7 @@ def _ingest_metadata(store: Store, data: bytes | StreamedFile, source: str, summ
         ingest_notices(store, notices, source, summary)
     summary.metadata_records += len(records)
     for e in errors:
-        summary.failed.append(Failure(source, e))
+        summary.failed.append(Failure(source, e, "metadata_record"))
     return "stored"
 
 
@@ -990,7 +1014,7 @@ def ingest_notices(store: Store, items: Iterable[NoticeRecord | str], source: st
             continue
         if isinstance(item, str):
             if item.startswith("row ") or item.startswith("line "):
-                summary.failed.append(Failure(source, item))
+                summary.failed.append(Failure(source, item, "metadata_record"))
             else:
                 summary.notes.append(f"{source}: {item}")
             continue

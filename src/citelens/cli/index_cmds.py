@@ -175,9 +175,14 @@ def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: boo
             console(True).print(f"[red]error:[/] {safe(stopped_by)}. Stopped; what was stored stays stored, and the"
                                 " same command resumes after it once the cluster is back.")
         c = console(True)
+        # Documents and metadata are counted apart: "failed 4" once meant one article and three Retraction Watch
+        # rows, and an operator could not tell how many articles were missing from the index.
+        bad_files, bad_records = summary.failed_count("metadata_file"), summary.failed_count("metadata_record")
         c.print(f"[bold]Stored[/] {summary.stored} document(s) ({summary.replaced} replaced), "
-                f"[bold]skipped[/] {len(summary.skipped)}, [bold]failed[/] {len(summary.failed)}; "
-                f"{summary.metadata_records} metadata record(s)."
+                f"[bold]skipped[/] {len(summary.skipped)}, [bold]failed[/] {summary.failed_count('document')}"
+                f" document(s); {summary.metadata_records} metadata record(s)"
+                + (f", {bad_records} metadata row(s) or line(s) rejected" if bad_records else "")
+                + (f", {bad_files} metadata file(s) failed" if bad_files else "") + "."
                 + (f" {summary.already_stored} input(s) already stored by an earlier run (resumed)."
                    if summary.already_stored else ""))
         c.print(f"{summary.statements:,} citation statements; {summary.references:,} references, "
@@ -190,8 +195,11 @@ def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: boo
             c.print(f"  [yellow]note[/]    {safe(note)}")
         for s in summary.skipped:
             c.print(f"  [yellow]skipped[/] {safe(s)}")
-        for f in summary.failed:
-            c.print(f"  [red]failed[/]  {safe(f.source)}: {safe(f.problem)}")
+        # A metadata file's rejected rows first, the failed files last: the end of the output, where an operator
+        # looks, names the documents (and files) missing from the index, not one of thousands of notice rows.
+        for f in sorted(summary.failed, key=lambda f: f.kind != "metadata_record"):
+            label = "[red]rejected[/] " if f.kind == "metadata_record" else "[red]failed[/]  "
+            c.print(f"  {label}{safe(f.source)}: {safe(f.problem)}")
     sys.exit(code)
 
 
