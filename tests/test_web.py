@@ -535,14 +535,98 @@ def test_correction_needs_sign_in(rw_client: TestClient) -> None:
     assert r.status_code == 403
 
 
-def test_guessing_curator_tokens_is_slowed_per_address(index_db: Path) -> None:
-    # Curator tokens are chosen by people; with no limit a script tried 50 tokens in 0.05 s.
-    with TestClient(create_app(index_db, settings())) as c:
+def test_guessing_curator_tokens_is_slowed_per_address(index_db: Path, tmp_path: Path) -> None:
+    # Curator tokens are chosen by people; with no limit a script tried 50 tokens in 0.05 s. (Its own copy of the
+    # index: the count is kept per index, and the other tests sign in on the module's.)
+    db = tmp_path / "index.db"
+    shutil.copy(index_db, db)
+    with TestClient(create_app(db, settings())) as c:
         assert [sign_in(c, token=f"guess{i}") for i in range(10)] == [401] * 10
         tok = csrf(c.get("/login").text)
         r = c.post("/login", data={"csrf_token": tok, "name": "alice", "token": "alice-token", "next": "/"})
         assert r.status_code == 429 and 0 < int(r.headers["Retry-After"]) <= 900  # the right token waits too
         assert "Too many failed sign-ins from this address; try again in 15 minutes." in r.text
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_sign_in_limit_is_shared_by_every_process_serving_the_index(
+        request: pytest.FixtureRequest, index_db: Path, tmp_path: Path, backend: str) -> None:
+    """`serve --workers N` ran N processes, each with its own count: N times 10 guesses in 15 minutes. Two app
+    instances over one index (as two workers are) now share it, over a read-only SQLite file and PostgreSQL too,
+    and a right token signs in again only when the address's failures are forgotten everywhere."""
+    if backend == "postgres":
+        db: Path | str = build_index(request.getfixturevalue("pg_url"))
+    else:
+        db = tmp_path / "ro" / "index.db"
+        db.parent.mkdir()
+        shutil.copy(index_db, db)
+        db.chmod(0o444)
+        db.parent.chmod(0o555)  # a read-only index in a read-only folder: nothing is written beside it
+    try:
+        with TestClient(create_app(db, settings())) as one, TestClient(create_app(db, settings())) as two:
+            assert [sign_in(one if i % 2 else two, token=f"guess{i}") for i in range(10)] == [401] * 10
+            for c in (one, two):
+                assert sign_in(c, token="guess-more") == 429 and sign_in(c) == 429  # the right token waits too
+            with TestClient(create_app(db, settings())) as three:  # a worker started later knows it too
+                assert sign_in(three) == 429
+        if backend == "sqlite":
+            assert [p.name for p in Path(db).parent.iterdir()] == ["index.db"]  # (root could have written there)
+    finally:
+        if backend == "sqlite":
+            Path(db).parent.chmod(0o755)
+
+
+def test_a_right_sign_in_clears_the_address_for_every_process(index_db: Path, tmp_path: Path) -> None:
+    db = tmp_path / "index.db"
+    shutil.copy(index_db, db)
+    with TestClient(create_app(db, settings())) as one, TestClient(create_app(db, settings())) as two:
+        assert [sign_in(one, token=f"guess{i}") for i in range(9)] == [401] * 9
+        assert sign_in(two) == 303  # signed in: the 9 failures are forgotten, on the other process too
+        assert [sign_in(one, token=f"again{i}") for i in range(10)] == [401] * 10
+        assert sign_in(two, token="again") == 429
+
+
+def test_the_sign_in_limit_is_kept_in_the_state_dir_when_one_is_given(index_db: Path, tmp_path: Path) -> None:
+    """CITELENS_STATE_DIR: the count's file goes there (a service's state folder, kept across restarts); a folder
+    that cannot be used stops the server with the setting's name rather than silently counting per process."""
+    state = tmp_path / "state"
+    env = {"CITELENS_STATE_DIR": str(state), "CITELENS_CURATORS": "alice=alice-token", "CITELENS_SECRET_KEY": "k"}
+    s = Settings.from_env(env)
+    assert s.state_dir == str(state) and state.is_dir()
+    db = tmp_path / "index.db"
+    shutil.copy(index_db, db)
+    with TestClient(create_app(db, s)) as c:
+        assert [sign_in(c, token=f"guess{i}") for i in range(10)] == [401] * 10
+    assert (state / "sign-in-failures.sqlite3").is_file()
+    with TestClient(create_app(db, Settings.from_env(env))) as c:  # a restart keeps it
+        assert sign_in(c) == 429
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(ValueError, match="CITELENS_STATE_DIR"):
+        Settings.from_env({"CITELENS_STATE_DIR": str(tmp_path / "a-file")})
+
+
+def test_the_sign_in_limit_falls_back_to_the_process_when_its_file_cannot_be_used(tmp_path: Path) -> None:
+    """A state file that cannot be opened (its folder gone) must not stop sign-ins nor lift the limit: the process
+    counts alone, as before, and says so once in the log."""
+    from citelens.web.auth import SharedFailedSignIns
+
+    failures = SharedFailedSignIns(tmp_path / "gone" / "sign-in-failures.sqlite3", limit=3)
+    assert [failures.attempt("10.0.0.1") for _ in range(3)] == [0, 0, 0]
+    assert 0 < failures.attempt("10.0.0.1") <= 900 and failures.attempt("10.0.0.2") == 0
+    failures.forget("10.0.0.1")
+    assert failures.attempt("10.0.0.1") == 0
+
+
+def test_the_default_sign_in_file_is_private_and_named_after_the_index(tmp_path: Path) -> None:
+    from citelens.web.auth import sign_in_state_file
+
+    a = sign_in_state_file(str(tmp_path / "index.db"), None)
+    assert a is not None and a.parent.stat().st_mode & 0o077 == 0
+    (tmp_path / "link.db").symlink_to(tmp_path / "index.db")
+    assert sign_in_state_file(str(tmp_path / "link.db"), None) == a  # the same file, however it is named
+    assert sign_in_state_file(str(tmp_path / "other.db"), None) != a
+    assert sign_in_state_file("postgresql://u@h/db", None) != sign_in_state_file("postgresql://u@h/db2", None)
+    assert sign_in_state_file(str(tmp_path / "index.db"), str(tmp_path)) == tmp_path / "sign-in-failures.sqlite3"
 
 
 def test_a_session_ends_when_its_curator_token_changes(index_db: Path, tmp_path: Path) -> None:

@@ -48,7 +48,8 @@ def serve(db: str, host: str, port: int, workers: int, log_level: str, root_path
     Configuration comes from the environment: CITELENS_API_TOKEN (bearer token for API writes),
     CITELENS_CURATORS ("alice=token1,bob=token2": curator sign-in for corrections),
     CITELENS_SECRET_KEY (signs session cookies; random per start when unset),
-    CITELENS_SECURE_COOKIES=1 behind HTTPS, CITELENS_MIN_CONFIDENCE (0-1 or auto: the tallies that scite's
+    CITELENS_SECURE_COOKIES=1 behind HTTPS, CITELENS_STATE_DIR (where the failed sign-ins that all workers share
+    are counted; a private temporary folder when unset), CITELENS_MIN_CONFIDENCE (0-1 or auto: the tallies that scite's
     clients and the badge get count only labels at or above it). See docs/web.md.
 
     Example: citelens serve --db index.db --port 8000

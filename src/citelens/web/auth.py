@@ -2,25 +2,37 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import hmac
+import logging
 import math
+import os
 import secrets
+import sqlite3
+import stat
+import tempfile
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPBearer
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from citelens.serialize import Error
+from citelens.store import is_postgres_url
 from citelens.web.context import WebContext
 from citelens.web.errors import BadRequest, BlankIsDefaultRoute
 from citelens.web.paths import prefix
+
+log = logging.getLogger("citelens.web")
 
 
 def check_csrf(request: Request, sent: str | None) -> None:
@@ -88,13 +100,14 @@ def safe_next(nxt: str | None) -> str:
 class FailedSignIns:
     """Failed curator sign-ins per client address, for the last ``window`` seconds: after ``limit`` of them that
     address waits until the oldest is ``window`` old. Curator tokens are chosen by people ("change-me"), and
-    guessing was otherwise as fast as the server answers. In memory, per process; the table is bounded, dropping
-    the address seen longest ago, so a flood of addresses cannot grow it."""
+    guessing was otherwise as fast as the server answers. In memory, for one process: what
+    :class:`SharedFailedSignIns` falls back to when its file cannot be used. The table is bounded, dropping the
+    address seen longest ago, so a flood of addresses cannot grow it."""
 
     def __init__(self, limit: int = 10, window: float = 900.0, addresses: int = 10_000) -> None:
         self.limit, self.window, self.addresses = limit, window, addresses
         self._seen: OrderedDict[str, list[float]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # reentrant: attempt() holds it across wait() and failed()
 
     def wait(self, client: str) -> int:
         """Seconds ``client`` must wait before trying again (0: it may try now)."""
@@ -105,7 +118,7 @@ class FailedSignIns:
                 self._seen.pop(client, None)
                 return 0
             self._seen[client] = times
-            return max(1, math.ceil(times[0] + self.window - now)) if len(times) >= self.limit else 0
+            return max(1, math.ceil(times[-self.limit] + self.window - now)) if len(times) >= self.limit else 0
 
     def failed(self, client: str) -> None:
         with self._lock:
@@ -114,15 +127,123 @@ class FailedSignIns:
             while len(self._seen) > self.addresses:
                 self._seen.popitem(last=False)
 
+    def attempt(self, client: str) -> int:
+        """Count an attempt as failed before the token is compared (:meth:`forget` undoes it on success); the
+        seconds to wait instead when ``client`` has had its ``limit``. One step, so that parallel requests cannot
+        all pass the check first."""
+        with self._lock:
+            wait = self.wait(client)
+            if not wait:
+                self.failed(client)
+            return wait
+
     def forget(self, client: str) -> None:
         with self._lock:
             self._seen.pop(client, None)
 
 
+class SharedFailedSignIns:
+    """:class:`FailedSignIns` shared by every server process that uses the same file: the workers of
+    ``serve --workers N`` each counted alone, so an address had N times 10 guesses in 15 minutes.
+
+    Where the count lives, and why there: not in the index. The server opens the index read-only (``mode=ro``, no
+    write lock: a read-only file, a replica or a snapshot must serve), a table in it would be a schema change on
+    both backends, and a write there would wait behind a running ingest's write lock (up to 15 s, then 503) — a
+    sign-in must not. So a small SQLite file of its own, which every worker on the machine can open: in
+    ``CITELENS_STATE_DIR`` when set, else in a private folder of the temporary directory named after the index
+    (:func:`sign_in_state_file`), so that processes serving the same index — a SQLite file by its real path, a
+    PostgreSQL database by its URL — share it without any setting. Servers on several machines behind one
+    proxy do not share it (each machine counts alone).
+
+    Times are wall-clock (``time.time()``): monotonic clocks are per process. Every attempt is recorded before
+    the token is compared, in one ``BEGIN IMMEDIATE`` with the check, so requests racing on several workers
+    cannot all pass the check first; a right token then forgets the address everywhere. Rows older than the
+    window are dropped as new ones come, and at most ``rows`` are kept (a flood of addresses cannot grow the
+    file). When the file cannot be used (a full disk, a folder removed), the call counts in this process's
+    memory instead and the server logs it once: sign-in keeps working, limited per process as before."""
+
+    def __init__(self, path: Path, limit: int = 10, window: float = 900.0, rows: int = 100_000) -> None:
+        self.path, self.limit, self.window, self.rows = path, limit, window, rows
+        self.local = FailedSignIns(limit, window)
+        self._warned = False
+
+    def _connect(self) -> sqlite3.Connection:
+        con = sqlite3.connect(self.path, timeout=5.0, isolation_level=None)
+        con.execute("CREATE TABLE IF NOT EXISTS failed_sign_ins (client TEXT NOT NULL, at REAL NOT NULL)")
+        con.execute("CREATE INDEX IF NOT EXISTS failed_sign_ins_client ON failed_sign_ins (client, at)")
+        return con
+
+    def _fall_back(self, exc: Exception) -> None:
+        if not self._warned:
+            self._warned = True
+            log.warning("failed sign-ins are counted in this process only: %s cannot be used (%s)", self.path, exc)
+
+    def attempt(self, client: str) -> int:
+        """As :meth:`FailedSignIns.attempt`, for every process sharing the file."""
+        now = time.time()
+        try:
+            with contextlib.closing(self._connect()) as con:
+                con.execute("BEGIN IMMEDIATE")
+                try:
+                    con.execute("DELETE FROM failed_sign_ins WHERE at <= ?", (now - self.window,))
+                    times = [t for (t,) in con.execute(
+                        "SELECT at FROM failed_sign_ins WHERE client = ? ORDER BY at", (client,))]
+                    if len(times) >= self.limit:
+                        wait = max(1, math.ceil(times[-self.limit] + self.window - now))
+                    else:
+                        wait = 0
+                        con.execute("INSERT INTO failed_sign_ins (client, at) VALUES (?, ?)", (client, now))
+                        con.execute("DELETE FROM failed_sign_ins WHERE rowid <= (SELECT max(rowid) FROM"
+                                    " failed_sign_ins) - ?", (self.rows,))
+                    con.execute("COMMIT")
+                except BaseException:
+                    con.execute("ROLLBACK")
+                    raise
+            return wait
+        except (sqlite3.Error, OSError) as exc:
+            self._fall_back(exc)
+            return self.local.attempt(client)
+
+    def forget(self, client: str) -> None:
+        self.local.forget(client)
+        try:
+            with contextlib.closing(self._connect()) as con:
+                con.execute("DELETE FROM failed_sign_ins WHERE client = ?", (client,))
+        except (sqlite3.Error, OSError) as exc:
+            self._fall_back(exc)
+
+
+STATE_FILE = "sign-in-failures.sqlite3"
+
+
+def sign_in_state_file(store_path: str, state_dir: str | None) -> Path | None:
+    """The file :class:`SharedFailedSignIns` keeps its count in: ``STATE_FILE`` in ``state_dir`` when given;
+    else one per index in ``<tmp>/citelens-<uid>``, a folder only this user may enter (another local user must
+    neither read the addresses nor plant a file or link there). None when that folder is not safe to use."""
+    if state_dir:
+        return Path(state_dir) / STATE_FILE
+    identity = store_path if is_postgres_url(store_path) else os.path.realpath(store_path)
+    folder = Path(tempfile.gettempdir()) / f"citelens-{os.getuid()}"
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        st = os.lstat(folder)
+    except OSError as exc:
+        log.warning("failed sign-ins are counted per process: cannot make %s (%s)", folder, exc)
+        return None
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
+        log.warning("failed sign-ins are counted per process: %s is not a private folder of this user"
+                    " (set CITELENS_STATE_DIR)", folder)
+        return None
+    digest = hashlib.sha256(identity.encode("utf-8", "surrogateescape")).hexdigest()[:24]
+    return folder / f"sign-in-failures-{digest}.sqlite3"
+
+
 def auth_router(ctx: WebContext) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     settings = ctx.settings
-    failures = FailedSignIns()
+    state_file = sign_in_state_file(ctx.store_path, settings.state_dir)
+    failures: FailedSignIns | SharedFailedSignIns = (FailedSignIns() if state_file is None
+                                                     else SharedFailedSignIns(state_file))
 
     @router.get("/login", response_class=HTMLResponse)
     def login_form(request: Request) -> HTMLResponse:
@@ -136,7 +257,9 @@ def auth_router(ctx: WebContext) -> APIRouter:
         token = str(form.get("token") or "")
         nxt = safe_next(str(form.get("next") or ""))
         client = request.client.host if request.client else ""
-        wait = failures.wait(client)
+        # Counted as failed now, before the token is compared, and forgotten below if it was right: workers
+        # answering at once could otherwise all pass the check first. (A thread: the file may wait on a lock.)
+        wait = await run_in_threadpool(failures.attempt, client)
         if wait:
             refused = ctx.page(request, "login.html", {
                 "next": nxt, "name": name, "error": f"Too many failed sign-ins from this address; try again in"
@@ -147,10 +270,9 @@ def auth_router(ctx: WebContext) -> APIRouter:
         # Compare even for unknown names so timing does not reveal which curator names exist.
         ok = hmac.compare_digest(token.encode(), (expected or secrets.token_urlsafe(16)).encode()) and expected
         if not ok:
-            failures.failed(client)
             return ctx.page(request, "login.html", {"next": nxt, "error": "Unknown curator name or wrong token.",
                                                     "name": name}, 401)
-        failures.forget(client)
+        await run_in_threadpool(failures.forget, client)
         request.session.clear()  # new session id material on privilege change
         request.session["curator"] = name
         request.session["curator_key"] = ctx.curator_key(name)

@@ -109,6 +109,9 @@ class Settings:
     # A statement search ranks at most this many matches (CITELENS_SEARCH_WINDOW; 0: all of them), those of the
     # most recently indexed sentences, and says so: see citelens.store.query.SEARCH_WINDOW for why.
     search_window: int = SEARCH_WINDOW
+    # Where the server keeps its own small state (CITELENS_STATE_DIR): the failed sign-ins that every process serving
+    # the index shares (web.auth.SharedFailedSignIns). None: a private folder in the system's temporary directory.
+    state_dir: str | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -138,6 +141,8 @@ class Settings:
             s.max_check_references = int(refs)
         if (window := _number(env, "CITELENS_SEARCH_WINDOW", int, 0)) is not None:
             s.search_window = int(window)
+        if env.get("CITELENS_STATE_DIR", "").strip():
+            s.state_dir = usable_state_dir(env["CITELENS_STATE_DIR"].strip())
         if env.get("CITELENS_MIN_CONFIDENCE", "").strip():
             from citelens.stance import resolve_min_confidence
 
@@ -146,3 +151,16 @@ class Settings:
             except ValueError as exc:
                 raise ValueError(f"CITELENS_MIN_CONFIDENCE: {exc}") from None
         return s
+
+
+def usable_state_dir(raw: str) -> str:
+    """CITELENS_STATE_DIR made (with its parents) and checked writable; ValueError naming it otherwise. A folder
+    the server cannot write would leave each process counting failed sign-ins alone, unsaid: better to stop."""
+    path = os.path.abspath(os.path.expanduser(raw))
+    try:
+        os.makedirs(path, mode=0o700, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"CITELENS_STATE_DIR: cannot make the folder {raw!r} ({exc.strerror or exc})") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise ValueError(f"CITELENS_STATE_DIR: the folder {raw!r} is not writable by this user")
+    return path
