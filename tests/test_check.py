@@ -17,7 +17,7 @@ from citelens.cli import main
 from citelens.pipeline import ingest_paths
 from citelens.store import open_store
 from citelens.web.app import create_app
-from test_web import CITED, FIXTURES, build_index, post_check, settings
+from test_web import CITED, FIXTURES, build_index, csrf, post_check, settings
 
 CORRECTED = "10.1128/jb.187.1.55"  # a work mini-jats.xml cites (tests/fixtures)
 BARNES = "Barnes T (2001) Sentinel behaviour in bacterial colonies. Microbiology 147: 1-9. doi:10.9999/cited.2001.1"
@@ -133,6 +133,29 @@ def test_web_check_exports_csv_and_json(index_db: Path) -> None:
         assert body["references"][0]["notices"] == ["Retracted"]
         r = post_check(c, file=("library.json", b"{oops"))
         assert r.status_code == 400 and "library.json: not valid JSON" in r.text
+
+
+def test_the_csv_for_excel_starts_with_a_byte_order_mark_and_the_plain_address_does_not(index_db: Path,
+                                                                                        tmp_path: Path) -> None:
+    """Excel reads a UTF-8 CSV without a byte-order mark in the system's code page: "Müller" came out "MÃ¼ller". The
+    page's CSV button asks for the mark (excel=1); /check?export=csv, which scripts use, stays as it was."""
+    with TestClient(create_app(index_db, settings())) as c:
+        page = c.get("/check").text
+        assert 'value="csv" class="secondary" formaction="/check?excel=1"' in page
+        tok = csrf(page)
+        plain = c.post("/check", data={"csrf_token": tok, "export": "csv", "text": RIS}).content
+        excel = c.post("/check?excel=1", data={"csrf_token": tok, "export": "csv", "text": RIS}).content
+        assert not plain.startswith(b"\xef\xbb\xbf") and "MÃ¼ller" in plain.decode("cp1252", "replace")
+        assert excel == b"\xef\xbb\xbf" + plain
+        as_json = c.post("/check?excel=1", data={"csrf_token": tok, "export": "json", "text": RIS}).content
+        assert as_json.startswith(b"{")  # JSON never gets one
+        assert c.post("/check?excel=maybe", data={"csrf_token": tok, "export": "csv", "text": RIS}).status_code == 400
+    f = tmp_path / "refs.ris"
+    f.write_bytes(RIS.encode())
+    r = CliRunner().invoke(main, ["check", str(f), "--db", str(index_db), "--excel"])
+    assert r.exit_code == 0 and r.stdout_bytes.startswith(b"\xef\xbb\xbfindex,raw,")
+    assert r.stdout_bytes[3:] == CliRunner().invoke(main, ["check", str(f), "--db", str(index_db), "--csv"]).stdout_bytes
+    assert CliRunner().invoke(main, ["check", str(f), "--db", str(index_db), "--excel", "--json"]).exit_code == 2
 
 
 def test_cli_check(index_db: Path, tmp_path: Path) -> None:

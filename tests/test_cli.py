@@ -263,6 +263,19 @@ def test_profile_titles_end_in_an_ellipsis_when_cut(tmp_path: Path, mini_jats: b
         assert len(shown) == 79 and long_title.startswith(shown), line
 
 
+def test_export_for_excel(tmp_path: Path, mini_jats: bytes) -> None:
+    """--excel: the CSV (whatever --format would have been) with a UTF-8 byte-order mark in front, to stdout or a
+    file; with --format jsonl it is a usage error, not a JSON-lines file with a mark."""
+    db = build(tmp_path, mini_jats)
+    plain = CliRunner().invoke(main, ["export", "--db", db, "--format", "csv"]).stdout_bytes
+    excel = CliRunner().invoke(main, ["export", "--db", db, "--excel"]).stdout_bytes
+    assert excel == b"\xef\xbb\xbf" + plain and plain.startswith(b"statement_id,")
+    code, out = run("export", "--db", db, "--excel", "-o", str(tmp_path / "s.txt"))
+    assert code == EXIT_OK and (tmp_path / "s.txt").read_bytes() == excel and "(CSV, with a header line)" in out
+    code, out = run("export", "--db", db, "--excel", "--format", "jsonl")
+    assert code == EXIT_USAGE and "--excel" in out
+
+
 def test_export_jsonl_and_csv(tmp_path: Path, mini_jats: bytes) -> None:
     db = build(tmp_path, mini_jats)
     code, out = run("export", "--db", db, "--format", "jsonl")

@@ -122,6 +122,11 @@ def test_page_sorts_and_exports(client: TestClient) -> None:
     assert r.headers["content-type"].startswith("text/csv") and "Reading_list.csv" in r.headers["content-disposition"]
     rows = list(csv.DictReader(io.StringIO(r.text)))
     assert rows[0]["doi"] == CITED and rows[0]["total"] == "5" and rows[-1]["found"] == "False"
+    # The page's link is for a spreadsheet (excel=1: a UTF-8 byte-order mark, or Excel garbles "Müller"); the
+    # address without it, for scripts, stays plain UTF-8.
+    assert f'/collections/{c["id"]}.csv?sort=total&amp;order=desc&amp;excel=1" id="csv-link"' in desc
+    excel = client.get(f"/collections/{c['id']}.csv?sort=total&order=desc&excel=1")
+    assert not r.content.startswith(b"\xef\xbb\xbf") and excel.content == b"\xef\xbb\xbf" + r.content
 
 
 def test_atom_feed_alerts_on_new_statements_and_notices(db: Path, tmp_path: Path) -> None:

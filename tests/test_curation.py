@@ -96,6 +96,28 @@ def test_a_spreadsheet_saved_in_its_local_encoding_still_matches(db: str, tmp_pa
     assert len(done.applied) == 1 and not done.refused
 
 
+@pytest.mark.parametrize("excel", [True, False])
+def test_an_export_for_excel_comes_back_with_or_without_its_byte_order_mark(db: str, tmp_path: Path,
+                                                                            excel: bool) -> None:
+    """`export --excel` starts with a byte-order mark (Excel reads names as UTF-8), which Excel's "CSV UTF-8" keeps
+    on saving and other tools drop: `correct --from` reads both (the mark in the first column's name made it "no
+    statement_id column")."""
+    out = tmp_path / "statements.csv"
+    code, _, err = run("export", "--db", db, "--excel", "-o", str(out))
+    data = out.read_bytes()
+    assert code == 0 and data.startswith(b"\xef\xbb\xbfstatement_id,"), err
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    labels = write_labels(tmp_path / "labels.csv", [{**rows[0], "corrected_type": "contrasting", "note": "Müller"}])
+    if excel:
+        labels.write_bytes(b"\xef\xbb\xbf" + labels.read_bytes())
+    code, out_, err = run("correct", "--from", str(labels), "--curator", "alice", "--db", db, "--json")
+    assert code == 0 and json.loads(out_)["applied"] == 1, err
+    store = open_store(db)
+    assert [(c.stance, c.note) for c in store.corrections_of(int(rows[0]["statement_id"]))] == [
+        ("contrasting", "Müller")]
+    store.close()
+
+
 def test_the_export_loop_applies_once_and_refuses_stale_rows(db: str, tmp_path: Path) -> None:
     """export → fill corrected_type → correct --from: only filled rows count (the export's own `type` is the
     model's); a second run stores nothing twice; a row whose id now names another sentence is refused."""

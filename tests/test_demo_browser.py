@@ -67,12 +67,20 @@ def test_labels_explained(page: object, base: str) -> None:
 
 def test_reference_check_upload(page: object, base: str, tmp_path: Path) -> None:
     ris = tmp_path / "refs.ris"
-    ris.write_bytes("TY  - JOUR\nAU  - Boyden, E. S.\nTI  - Millisecond-timescale, genetically targeted optical"
-                    " control of neural activity\nPY  - 2005\nDO  - 10.1038/nn1525\nER  -\n".encode("latin-1"))
+    record = ("TY  - JOUR\nAU  - {}\nTI  - Millisecond-timescale, genetically targeted optical control of neural"
+              " activity\nPY  - 2005\nDO  - 10.1038/nn1525\nER  -\n")
+    ris.write_bytes(record.format("Boyden, E. S.").encode("latin-1"))
     page.goto(base + "/check")
     page.set_input_files("#file", str(ris))
     page.click("button:has-text('Check references')")
     assert "1 reference read (ris): 1 found" in page.inner_text("#res-h")
+    # The CSV button's file is for a spreadsheet: a UTF-8 byte-order mark, or Excel shows "MÃ¼ller".
+    ris.write_bytes(record.format("Øster-Müller, K.").encode())
+    page.set_input_files("#file", str(ris))
+    with page.expect_download() as download:  # type: ignore[attr-defined]
+        page.click("button:has-text('Download results as CSV')")
+    data = Path(download.value.path()).read_bytes()
+    assert data.startswith(b"\xef\xbb\xbfindex,raw,") and "Øster-Müller" in data.decode("utf-8-sig")
 
 
 def test_collection_page_sorts_and_links_its_feed(page: object, base: str, demo_db: Path) -> None:  # noqa: F811

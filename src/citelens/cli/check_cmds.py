@@ -19,7 +19,10 @@ from citelens.cli.terminal import clip, safe
                    " Env: CITELENS_DB.")
 @click.option("--json", "as_json", is_flag=True, help="Results as one JSON object on stdout.")
 @click.option("--csv", "as_csv", is_flag=True, help="Results as CSV on stdout (one row per reference).")
-def check(file: str, db: str, as_json: bool, as_csv: bool) -> None:
+@click.option("--excel", is_flag=True,
+              help="CSV for Excel: starts with a UTF-8 byte-order mark, without which Excel shows names such as"
+                   " Müller garbled (implies --csv).")
+def check(file: str, db: str, as_json: bool, as_csv: bool, excel: bool) -> None:
     """Check a manuscript's references against the index: tallies, editorial notices, warnings.
 
     FILE is a manuscript (PDF, Word .docx) or a reference list (BibTeX, RIS, CSL JSON, JATS XML, or plain
@@ -41,8 +44,9 @@ def check(file: str, db: str, as_json: bool, as_csv: bool) -> None:
     from citelens.serialize import notice_json
     from citelens.store import is_postgres_url
 
+    as_csv = as_csv or excel
     if as_json and as_csv:
-        raise click.UsageError("choose one of --json and --csv")
+        raise click.UsageError("choose one of --json and --csv" + (" (--excel is CSV)" if excel else ""))
     err = console(True)
     if not is_postgres_url(db) and not Path(db).exists():  # (a postgresql:// URL was "does not exist" here)
         err.print(f"[red]error:[/] database {safe(db)} does not exist (run `citelens ingest` first)")
@@ -76,6 +80,11 @@ def check(file: str, db: str, as_json: bool, as_csv: bool) -> None:
     n_notices = sum(1 for r in results if r.work and r.work.get("notices"))
     if as_json:
         click.echo(results_json(results, fmt))
+    elif excel:
+        from citelens.spreadsheet import for_excel
+
+        # Bytes: the mark says UTF-8, so the file must be UTF-8 whatever the terminal's encoding.
+        click.echo(for_excel(results_csv(results), True).encode("utf-8"), nl=False)
     elif as_csv:
         click.echo(results_csv(results), nl=False)
     else:

@@ -53,7 +53,7 @@ from citelens.serialize import (
     search_ranking_json,
     statement_json,
 )
-from citelens.spreadsheet import safe_row
+from citelens.spreadsheet import for_excel, safe_row
 from citelens.store import CITATION_SORTS, open_store
 from citelens.store.migrations import latest_version
 from citelens.store.query import MAX_QUERY_CHARS, SEARCH_WINDOW
@@ -572,11 +572,19 @@ def backup(db: str, dest: str, force: bool, as_json: bool) -> None:
 @click.option("--cited-retracted", is_flag=True,
               help="Only statements citing a retracted work (a retraction no reinstatement lifted); "
                    "cited_after_retraction says whether the citing paper came later.")
-def export(db: str, fmt: str | None, output: Any, corrections: bool, table: str, cited_retracted: bool) -> None:
+@click.option("--excel", is_flag=True,
+              help="CSV for Excel: starts with a UTF-8 byte-order mark, without which Excel shows names such as"
+                   " Müller garbled (implies --format csv; scripts and pipes are better without it).")
+def export(db: str, fmt: str | None, output: Any, corrections: bool, table: str, cited_retracted: bool,
+           excel: bool) -> None:
     """Export one row per citation statement (or per correction, or per author) as JSON lines or CSV.
 
     Example: citelens export --db index.db --format csv -o statements.csv
     """
+    if excel and fmt == "jsonl":
+        raise click.UsageError("--excel writes CSV for Excel: leave out --format jsonl")
+    if excel:
+        fmt = "csv"
     if fmt is None:
         # `-o statements.csv` without --format wrote JSON lines into a .csv file, which a spreadsheet opens as one
         # column of JSON text: the file's name says what the reader wants.
@@ -611,6 +619,7 @@ def export(db: str, fmt: str | None, output: Any, corrections: bool, table: str,
             output.write(json.dumps(row, ensure_ascii=False) + "\n")
             n += 1
     else:
+        output.write(for_excel("", excel))  # the byte-order mark (spreadsheet.EXCEL_BOM), only when asked for
         writer = None
         for row in rows:
             if writer is None:

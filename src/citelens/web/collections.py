@@ -40,10 +40,11 @@ from citelens.serialize import (
     CollectionPage,
     as_dict,
 )
+from citelens.spreadsheet import for_excel
 from citelens.web import render
 from citelens.web.auth import check_csrf, token_router
 from citelens.web.context import WebContext
-from citelens.web.errors import BadRequest, BlankIsDefaultRoute, NotFound, choice_param
+from citelens.web.errors import BadRequest, BlankIsDefaultRoute, NotFound, bool_param, choice_param
 from citelens.web.pages import read_upload_form
 from citelens.web.paths import prefix
 
@@ -150,7 +151,9 @@ def collections_router(ctx: WebContext) -> APIRouter:
     def collection_csv_file(request: Request, collection_id: int) -> Response:
         c = get(collection_id)
         sort, desc = sort_params(request)
-        body = collection_csv(collection_rows(ctx.store(), collection_id, sort, desc))
+        # excel=1 (the page's link asks for it): a byte-order mark, so that Excel reads the names as UTF-8.
+        excel = bool_param(request.query_params, "excel")
+        body = for_excel(collection_csv(collection_rows(ctx.store(), collection_id, sort, desc)), excel)
         return Response(body, media_type="text/csv; charset=utf-8", headers={
             "Content-Disposition": f'attachment; filename="{render.safe_filename(c["name"])}.csv"'})
 

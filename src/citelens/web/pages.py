@@ -19,6 +19,7 @@ from citelens.rankings import TOP_WORKS_BY, TOP_WORKS_PER_PAGE
 from citelens.reference_list import reference_list
 from citelens.rules import cited_after_retraction, retraction_year
 from citelens.serialize import as_dict
+from citelens.spreadsheet import for_excel
 from citelens.store import AUTHOR_WORK_SORTS, SearchResults
 from citelens.store.query import MAX_QUERY_CHARS
 from citelens.web import render
@@ -350,7 +351,9 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
             from citelens.check import results_csv, results_json
 
             stem = (filename.rsplit(".", 1)[0] or "references") if filename else "references"
-            body, media = (results_csv(results), "text/csv; charset=utf-8") if export == "csv" else \
+            # excel=1 (the page's CSV button sends it): a byte-order mark, so that Excel reads the names as UTF-8.
+            csv_text = for_excel(results_csv(results), bool_param(request.query_params, "excel"))
+            body, media = (csv_text, "text/csv; charset=utf-8") if export == "csv" else \
                 (results_json(results, fmt), "application/json")
             return Response(body, media_type=media, headers={
                 "Content-Disposition": f'attachment; filename="{render.safe_filename(stem)}-check.{export}"'})
