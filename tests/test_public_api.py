@@ -80,7 +80,7 @@ def test_readme_python_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.chdir(tmp_path)
     exec(compile(code.group(1), "README.md", "exec"), {})  # noqa: S102 - our own README
     out = capsys.readouterr().out
-    assert out.startswith("3 stored, 0 failed")
+    assert out.startswith("3 stored, 0 documents failed")
     assert (tmp_path / "index.db").is_file()
 
 
