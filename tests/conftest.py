@@ -1,11 +1,18 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+import chromium
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -27,6 +34,33 @@ def mini_jats() -> bytes:
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "index.db"
+
+
+# --------------------------------------------------------------------------------------- the demo index
+DEMO_CORPUS = ROOT / "data" / "demo-corpus"
+
+
+@pytest.fixture(scope="session")
+def demo_index_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled demo corpus, indexed once per run (one of the slowest set-ups); tests use `demo_db`."""
+    from citelens.pipeline import ingest_paths
+    from citelens.store import open_store
+
+    db = tmp_path_factory.mktemp("demo-once") / "demo.db"
+    store = open_store(db)
+    # The fast rule-based model: the tests that use it are about the corpus and the pages, not the labels.
+    summary = ingest_paths([DEMO_CORPUS], store, classifier="cues")
+    store.close()
+    assert summary.stored == 87 and not summary.failed, summary.failed
+    return db
+
+
+@pytest.fixture(scope="module")
+def demo_db(demo_index_once: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A test module's own copy of the demo index: what one module adds (a collection) another never sees."""
+    db = tmp_path_factory.mktemp("demo") / "demo.db"
+    shutil.copy(demo_index_once, db)
+    return db
 
 
 # --------------------------------------------------------------------------------------- store backends
@@ -78,3 +112,54 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return str(tmp_path / "index.db")
     return request.getfixturevalue("pg_url")
+
+
+# --------------------------------------------------------------------------------------- the browser
+# One headless Chromium for the whole run: starting Playwright's driver and the browser is the slow part of a
+# browser test, and a fresh context per page keeps the tests apart (no cookies, storage or routes shared).
+#
+# While a sync Playwright is open, the main thread looks to asyncio as if it ran an event loop (Playwright marks
+# its loop as running between calls), so asyncio.run() or a second sync_playwright() in a later test would fail.
+# The modules that use the browser therefore run last (pytest_collection_modifyitems), in their usual order.
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Debian's headless Chromium through Playwright; skips the test when either is missing."""
+    if reason := chromium.why_no_browser():
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=chromium.CHROMIUM, args=chromium.CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def new_page(browser: Browser) -> Iterator[Callable[..., Page]]:
+    """Opens a page in a context of its own (``new_page(base_url=..., viewport=...)`` takes Browser.new_context's
+    options); every context it opened is closed after the test."""
+    contexts = []
+
+    def open_page(**options: Any) -> Page:
+        context = browser.new_context(**options)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The modules that use the shared browser run after all others (see above); the sort is stable, so each
+    module's tests keep their order. A module with a `browser` fixture of its own is left where it is: it starts
+    its own Playwright, which it can only do while the shared one is not open yet."""
+
+    def shares_browser(item: pytest.Item) -> bool:
+        module = getattr(item, "module", None)
+        return "browser" in getattr(item, "fixturenames", ()) and not hasattr(module, "browser")
+
+    sharing = {item.path for item in items if shares_browser(item)}
+    items.sort(key=lambda item: item.path in sharing)

@@ -6,8 +6,9 @@ statement page and a reference list that do not scroll sideways at 360 px (Chrom
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -20,7 +21,6 @@ from live_server import live_server
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 STYLE = Path(__file__).resolve().parents[1] / "src" / "citelens" / "web" / "static" / "style.css"
-CHROMIUM = "/usr/bin/chromium"
 CITED = "10.9999/cited.2001.1"
 LONG_TITLE_DOI = "10.9999/a11y.2019.7"
 # A citing paper whose title has long words, and a printed reference with a long DOI and URL: on a 360 px phone
@@ -179,77 +179,54 @@ def test_collection_says_its_sort_order_on_the_column_header(client: TestClient,
 
 @pytest.fixture(scope="module")
 def served(index_db: tuple[Path, int]) -> Iterator[str]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed")
-    pytest.importorskip("playwright")
     with live_server(create_app(index_db[0], Settings(secret_key="k")), range(18720, 18740)) as url:
         yield url
 
 
 @pytest.mark.browser
-def test_statement_page_and_references_fit_a_360_px_phone(served: str, client: TestClient) -> None:
-    from playwright.sync_api import sync_playwright
-
+def test_statement_page_and_references_fit_a_360_px_phone(served: str, client: TestClient,
+                                                           new_page: Callable[..., Any]) -> None:
     statements = re.findall(r'href="(/statements/\d+)" class="stmt-link"', client.get(f"/reports/{CITED}").text)
     assert statements
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
-        try:
-            page = browser.new_page(viewport={"width": 360, "height": 800})
-            for path in [*statements, f"/reports/{LONG_TITLE_DOI}?tab=references"]:
-                page.goto(served + path)
-                width = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
-                assert width[0] <= width[1], (path, width)
-            # the statement's facts stack on a phone: each value starts below its term, at the left edge
-            page.goto(served + statements[0])
-            term, value = page.evaluate("""() => { const dt = document.querySelector('dl.facts dt');
-                const dd = dt.nextElementSibling; return [dt.getBoundingClientRect(), dd.getBoundingClientRect()]
-                .map(r => [r.left, r.top]); }""")
-            assert value[0] == term[0] and value[1] > term[1], (term, value)
-        finally:
-            browser.close()
+    page = new_page(viewport={"width": 360, "height": 800})
+    for path in [*statements, f"/reports/{LONG_TITLE_DOI}?tab=references"]:
+        page.goto(served + path)
+        width = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        assert width[0] <= width[1], (path, width)
+    # the statement's facts stack on a phone: each value starts below its term, at the left edge
+    page.goto(served + statements[0])
+    term, value = page.evaluate("""() => { const dt = document.querySelector('dl.facts dt');
+        const dd = dt.nextElementSibling; return [dt.getBoundingClientRect(), dd.getBoundingClientRect()]
+        .map(r => [r.left, r.top]); }""")
+    assert value[0] == term[0] and value[1] > term[1], (term, value)
 
 
 @pytest.mark.browser
-def test_tables_read_text_left_counts_right_and_a_report_fits_a_390_px_phone(served: str, index_db: tuple[Path, int]
-                                                                             ) -> None:
+def test_tables_read_text_left_counts_right_and_a_report_fits_a_390_px_phone(served: str, index_db: tuple[Path, int],
+                                                                             new_page: Callable[..., Any]) -> None:
     """Every table cell was right-aligned (a collection's and a journal's titles too), and on a 390 px phone a
     report's counts by section hid their Mentioning and Total columns (often the only non-zero ones) off screen."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
-        try:
-            page = browser.new_page(viewport={"width": 1024, "height": 800})
-            page.goto(served + f"/collections/{index_db[1]}")
-            aligns = page.evaluate("""() => [...document.querySelectorAll('table.collection tbody tr:first-child td')]
-                .map(td => getComputedStyle(td).textAlign)""")
-            assert aligns[1] in ("left", "start") and aligns[3] == "right" and aligns[0] == "right", aligns
-            page = browser.new_page(viewport={"width": 390, "height": 800})
-            page.goto(served + f"/reports/{CITED}")
-            box = page.evaluate("""() => { const d = document.querySelector('table.sections').parentElement;
-                return [d.scrollWidth, d.clientWidth]; }""")
-            assert box[0] <= box[1], box
-        finally:
-            browser.close()
+    page = new_page(viewport={"width": 1024, "height": 800})
+    page.goto(served + f"/collections/{index_db[1]}")
+    aligns = page.evaluate("""() => [...document.querySelectorAll('table.collection tbody tr:first-child td')]
+        .map(td => getComputedStyle(td).textAlign)""")
+    assert aligns[1] in ("left", "start") and aligns[3] == "right" and aligns[0] == "right", aligns
+    page = new_page(viewport={"width": 390, "height": 800})
+    page.goto(served + f"/reports/{CITED}")
+    box = page.evaluate("""() => { const d = document.querySelector('table.sections').parentElement;
+        return [d.scrollWidth, d.clientWidth]; }""")
+    assert box[0] <= box[1], box
 
 
 @pytest.mark.browser
-def test_keyboard_skip_link_then_a_visible_focus_ring(served: str) -> None:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
-        try:
-            page = browser.new_page(viewport={"width": 1024, "height": 800})
-            page.goto(served + f"/reports/{CITED}")
-            page.keyboard.press("Tab")
-            assert page.evaluate("document.activeElement.textContent") == "Skip to content"
-            page.keyboard.press("Enter")
-            page.keyboard.press("Tab")
-            focused = page.evaluate("""() => { const e = document.activeElement, cs = getComputedStyle(e);
-                return [!!e.closest('main'), cs.outlineStyle, cs.outlineWidth, cs.boxShadow]; }""")
-            assert focused[0], "after the skip link the next stop is in the page's main content"
-            assert focused[1] == "solid" and focused[2] == "3px" and "rgb(31, 35, 40)" in focused[3], focused
-        finally:
-            browser.close()
+def test_keyboard_skip_link_then_a_visible_focus_ring(served: str, new_page: Callable[..., Any]) -> None:
+    page = new_page(viewport={"width": 1024, "height": 800})
+    page.goto(served + f"/reports/{CITED}")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("""() => { const e = document.activeElement, cs = getComputedStyle(e);
+        return [!!e.closest('main'), cs.outlineStyle, cs.outlineWidth, cs.boxShadow]; }""")
+    assert focused[0], "after the skip link the next stop is in the page's main content"
+    assert focused[1] == "solid" and focused[2] == "3px" and "rgb(31, 35, 40)" in focused[3], focused

@@ -5,19 +5,18 @@ Skipped when /usr/bin/chromium or Playwright is missing."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
+from chromium import why_no_browser
+from live_server import citelens_serve
 from test_web import CITED, build_index
-from test_web_browser import CHROMIUM, CHROMIUM_ARGS, free_port
 
 pytestmark = pytest.mark.browser
-sync_api = pytest.importorskip("playwright.sync_api")
+if reason := why_no_browser():
+    pytest.skip(reason, allow_module_level=True)
 
 PUBLIC = "http://library.test"
 ROOT = "/citelens"
@@ -26,38 +25,14 @@ ROOT = "/citelens"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     db = build_index(tmp_path_factory.mktemp("proxy-browser") / "index.db")
-    port = free_port()
-    env = {**os.environ, "CITELENS_CURATORS": "alice=alice-token"}
-    proc = subprocess.Popen([sys.executable, "-m", "citelens.cli", "serve", "--db", str(db), "--port", str(port),
-                             "--root-path", ROOT], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    import socket
-
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        proc.kill()
-        pytest.fail("server did not start")
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+    with citelens_serve(db, "--root-path", ROOT, env={"CITELENS_CURATORS": "alice=alice-token"}) as url:
+        yield url
 
 
 @pytest.fixture
-def page(browser: object, server: str) -> Iterator[object]:
-    ctx = browser.new_context()  # type: ignore[attr-defined]
+def page(new_page: Callable[..., Any], server: str) -> Iterator[object]:
+    pg = new_page()
+    ctx = pg.context
     ctx.outside = []  # requests to the library's host outside the prefix: links that escaped it
     ctx.failed = []  # answers of 400 and more
 
@@ -74,12 +49,10 @@ def page(browser: object, server: str) -> Iterator[object]:
         route.fulfill(response=answer)  # type: ignore[attr-defined]
 
     ctx.route(f"{PUBLIC}/**", proxy)
-    pg = ctx.new_page()
     pg.errors = []
     pg.on("pageerror", lambda e: pg.errors.append(str(e)))
     yield pg
     assert ctx.outside == [] and ctx.failed == [], (ctx.outside, ctx.failed)
-    ctx.close()
 
 
 def test_a_reader_clicks_through_and_signs_in_under_the_prefix(page: object) -> None:

@@ -39,17 +39,6 @@ NOTICE_EXAMPLES = {"10.1371/journal.pcbi.0030051", "10.1371/journal.pcbi.0030158
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db = tmp_path_factory.mktemp("demo") / "demo.db"
-    store = open_store(db)
-    # The fast rule-based model: this test is about the corpus and the pages, not the labels.
-    summary = ingest_paths([DEMO], store, classifier="cues")
-    store.close()
-    assert summary.stored == 87 and not summary.failed, summary.failed
-    return db
-
-
-@pytest.fixture(scope="module")
 def client(demo_db: Path) -> TestClient:
     with TestClient(create_app(demo_db, Settings(secret_key="k"))) as c:
         yield c

@@ -3,36 +3,31 @@ home → most cited work → its report → the References tab; search; how labe
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from chromium import why_no_browser
 from citelens.web.app import create_app
 from citelens.web.settings import Settings
 from live_server import live_server
-from test_demo import demo_db  # noqa: F401 - the module-scoped demo index fixture
-from test_web_browser import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
-sync_api = pytest.importorskip("playwright.sync_api")
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
+if reason := why_no_browser():
+    pytest.skip(reason, allow_module_level=True)
 
 
 @pytest.fixture(scope="module")
-def base(demo_db: Path) -> Iterator[str]:  # noqa: F811
+def base(demo_db: Path) -> Iterator[str]:
     with live_server(create_app(demo_db, Settings(secret_key="k")), range(18450, 18500)) as url:
         yield url
 
 
-@pytest.fixture(scope="module")
-def page(base: str) -> Iterator[object]:
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        pg = browser.new_page()
-        yield pg
-        browser.close()
+@pytest.fixture
+def page(new_page: Callable[..., Any]) -> Any:
+    return new_page()
 
 
 def test_home_to_report_to_references(page: object, base: str) -> None:
@@ -83,7 +78,7 @@ def test_reference_check_upload(page: object, base: str, tmp_path: Path) -> None
     assert data.startswith(b"\xef\xbb\xbfindex,raw,") and "Øster-Müller" in data.decode("utf-8-sig")
 
 
-def test_collection_page_sorts_and_links_its_feed(page: object, base: str, demo_db: Path) -> None:  # noqa: F811
+def test_collection_page_sorts_and_links_its_feed(page: object, base: str, demo_db: Path) -> None:
     from citelens.store import open_store
 
     store = open_store(demo_db)

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from chromium import why_no_browser
 from citelens.pipeline import ingest_paths
 from citelens.store import open_store
 from citelens.web.app import create_app
@@ -16,24 +19,20 @@ from citelens.web.settings import Settings
 from flows_corpus import write_corpus
 from live_server import live_server
 
-CHROMIUM = "/usr/bin/chromium"
 pytestmark = pytest.mark.browser
-sync_api = pytest.importorskip("playwright.sync_api")
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
+if reason := why_no_browser():
+    pytest.skip(reason, allow_module_level=True)
 
 
-def test_flows_page_in_chromium(tmp_path: Path) -> None:
+def test_flows_page_in_chromium(tmp_path: Path, new_page: Callable[..., Any]) -> None:
     db = tmp_path / "i.db"
     store = open_store(db)
     assert ingest_paths(write_corpus(tmp_path / "corpus"), store, "cues").failed == []
     store.close()
     with sqlite3.connect(db) as conn:  # the laboratory whose name is markup gets a city: the map draws it
         assert conn.execute("UPDATE work_places SET city = 'Paris' WHERE institution LIKE '%onerror%'").rowcount
-    with live_server(create_app(db, Settings(secret_key="k")), range(18400, 18440)) as base, \
-            sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
-        page = browser.new_page(base_url=base, java_script_enabled=False)
+    with live_server(create_app(db, Settings(secret_key="k")), range(18400, 18440)) as base:
+        page = new_page(base_url=base, java_script_enabled=False)
         page.goto("/flows")
         assert "11 tie statements" in page.locator("#flows-summary").inner_text()
         assert page.locator("#flow-matrix rect").count() == 25  # 5 distances x (3 types, all, expected)
@@ -68,9 +67,8 @@ def test_flows_page_in_chromium(tmp_path: Path) -> None:
         assert page.locator("#top-country-pairs").count() == 0  # the unit pairs are the country pairs
         assert page.locator("#flow-map circle").count() == 4  # US, GB, CA, FR
         # With script on, nothing injected runs either.
-        page2 = browser.new_page(base_url=base)
+        page2 = new_page(base_url=base)
         dialogs: list[str] = []
         page2.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         page2.goto("/flows?by=institution")
         assert page2.evaluate("() => document.querySelectorAll('img').length") == 0 and dialogs == []
-        browser.close()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from chromium import why_no_browser
 from citelens.pipeline import Pipeline
 from citelens.store import open_store
 from citelens.web.app import create_app
@@ -13,24 +16,20 @@ from citelens.web.settings import Settings
 from live_server import live_server
 from test_journals import article, citing, ingest
 
-CHROMIUM = "/usr/bin/chromium"
 pytestmark = pytest.mark.browser
-sync_api = pytest.importorskip("playwright.sync_api")
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
+if reason := why_no_browser():
+    pytest.skip(reason, allow_module_level=True)
 
 
-def test_journal_page_in_chromium(tmp_path: Path) -> None:
+def test_journal_page_in_chromium(tmp_path: Path, new_page: Callable[..., Any]) -> None:
     db = tmp_path / "i.db"
     p = Pipeline(open_store(db), "cues")
     hostile = "&lt;img src=x onerror=alert(1)&gt; Letters"
     ingest(p, "a.xml", article("10.1234/a", 2019, title=hostile))
     ingest(p, "c.xml", citing("10.1234/c1", 2023, "10.1234/a"))
     p.store.close()
-    with live_server(create_app(db, Settings(secret_key="k")), range(18200, 18240)) as base, \
-            sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
-        page = browser.new_page(base_url=base)
+    with live_server(create_app(db, Settings(secret_key="k")), range(18200, 18240)) as base:
+        page = new_page(base_url=base)
         dialogs: list[str] = []
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         page.goto("/reports/10.1234/a")
@@ -43,4 +42,3 @@ def test_journal_page_in_chromium(tmp_path: Path) -> None:
         page.click("#journal-works >> text=10.1234/a title")
         page.wait_for_url("**/reports/10.1234/a")
         assert page.evaluate("() => document.querySelectorAll('img[src=\"x\"]').length") == 0 and dialogs == []
-        browser.close()

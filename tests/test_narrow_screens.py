@@ -4,8 +4,9 @@ works, a collection's table, the journal, institution, flows and API pages did).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,7 +17,6 @@ from citelens.web.settings import Settings
 from live_server import live_server
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 CITED = "10.9999/cited.2001.1"
 
@@ -24,9 +24,6 @@ CITED = "10.9999/cited.2001.1"
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
     """(the server's address, a collection's id)."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed")
-    pytest.importorskip("playwright")
     db = tmp_path_factory.mktemp("narrow") / "index.db"
     store = open_store(db)
     ingest_paths(
@@ -42,28 +39,19 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]
         yield url, c.id
 
 
-def test_wide_tables_scroll_in_their_own_box(served: tuple[str, int]) -> None:
-    from playwright.sync_api import sync_playwright
-
+def test_wide_tables_scroll_in_their_own_box(served: tuple[str, int], new_page: Callable[..., Any]) -> None:
     url, collection = served
     pages = [f"/reports/{CITED}", f"/collections/{collection}", "/docs"]
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
+    page = new_page(viewport={"width": 375, "height": 800})
+    for path in pages:
+        page.goto(url + path)
+        assert page.locator("table").count(), path
+        width = page.evaluate(
+            "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
         )
-        try:
-            page = browser.new_page(viewport={"width": 375, "height": 800})
-            for path in pages:
-                page.goto(url + path)
-                assert page.locator("table").count(), path
-                width = page.evaluate(
-                    "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
-                )
-                assert width[0] <= width[1], (path, width)
-                # every table sits in a box a keyboard can focus (and so scroll), named for screen readers
-                boxes = page.evaluate("""[...document.querySelectorAll('main table')].map(t => {
-                    const box = t.closest('.table-scroll');
-                    return box ? [box.tabIndex, box.getAttribute('role'), box.getAttribute('aria-label')] : null; })""")
-                assert all(b and b[0] == 0 and b[1] == "region" and b[2] for b in boxes), (path, boxes)
-        finally:
-            browser.close()
+        assert width[0] <= width[1], (path, width)
+        # every table sits in a box a keyboard can focus (and so scroll), named for screen readers
+        boxes = page.evaluate("""[...document.querySelectorAll('main table')].map(t => {
+            const box = t.closest('.table-scroll');
+            return box ? [box.tabIndex, box.getAttribute('role'), box.getAttribute('aria-label')] : null; })""")
+        assert all(b and b[0] == 0 and b[1] == "region" and b[2] for b in boxes), (path, boxes)

@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from chromium import why_no_browser
 from citelens.pipeline import Pipeline
 from citelens.store import open_store
 from citelens.web.app import create_app
@@ -14,14 +17,12 @@ from citelens.web.settings import Settings
 from live_server import live_server
 from test_people import article, contrib, ingest
 
-CHROMIUM = "/usr/bin/chromium"
 pytestmark = pytest.mark.browser
-sync_api = pytest.importorskip("playwright.sync_api")
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
+if reason := why_no_browser():
+    pytest.skip(reason, allow_module_level=True)
 
 
-def test_author_page_in_chromium(tmp_path: Path) -> None:
+def test_author_page_in_chromium(tmp_path: Path, new_page: Callable[..., Any]) -> None:
     db = tmp_path / "i.db"
     p = Pipeline(open_store(db), "cues")
     hostile = "&lt;img src=x onerror=alert(1)&gt;"
@@ -29,10 +30,8 @@ def test_author_page_in_chromium(tmp_path: Path) -> None:
                                contrib(hostile, "Eve", "tor")))
     okafor = p.store.find_authors("Okafor")[0][0]
     p.store.close()
-    with live_server(create_app(db, Settings(secret_key="k")), range(18660, 18700)) as base, \
-            sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
-        page = browser.new_page(base_url=base)
+    with live_server(create_app(db, Settings(secret_key="k")), range(18660, 18700)) as base:
+        page = new_page(base_url=base)
         dialogs: list[str] = []
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         page.goto(f"/authors/{okafor}")
@@ -63,20 +62,17 @@ def test_author_page_in_chromium(tmp_path: Path) -> None:
         page.click("#author-affiliations >> text=University of Toronto")
         page.wait_for_url("**/institutions/03dbr7087?min_confidence=auto")
         assert page.locator("#sure-only-conf").is_checked() and page.locator(".sure-note").is_visible()
-        browser.close()
 
 
-def test_author_works_in_pages_in_chromium(tmp_path: Path) -> None:
+def test_author_works_in_pages_in_chromium(tmp_path: Path, new_page: Callable[..., Any]) -> None:
     from test_author_pages import build
 
     db = tmp_path / "i.db"
     store = open_store(db)
     author = build(store)  # seven works, cited 0 to 7 times
     store.close()
-    with live_server(create_app(db, Settings(secret_key="k", author_works_per_page=3)), range(18660, 18700)) as base, \
-            sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
-        page = browser.new_page(base_url=base)
+    with live_server(create_app(db, Settings(secret_key="k", author_works_per_page=3)), range(18660, 18700)) as base:
+        page = new_page(base_url=base)
         page.goto(f"/authors/{author}")
         tallies = page.locator("#author-tallies").inner_text()
         assert page.locator("#works-range").inner_text() == "Works 1–3 of 7 (newest first)"
@@ -103,4 +99,3 @@ def test_author_works_in_pages_in_chromium(tmp_path: Path) -> None:
         page.click(".pager >> text=← Previous")
         page.wait_for_url("**sort=cited&page=2")
         assert page.locator("#works-range").inner_text() == "Works 4–6 of 7 (most cited first)"
-        browser.close()

@@ -8,22 +8,20 @@ from __future__ import annotations
 
 import http.server
 import threading
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
+from chromium import why_no_browser
 from citelens.web.app import create_app
 from citelens.web.settings import Settings
 from live_server import free_port, live_server
 from test_web import CITED, build_index
-from test_web_browser import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
-sync_api = pytest.importorskip("playwright.sync_api")
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
+if reason := why_no_browser():
+    pytest.skip(reason, allow_module_level=True)
 
 # What scite's badge does (scite-extension src/badge): POST a JSON array of DOIs to /tallies, /papers and
 # /tallies/cited-by-sections with Accept and Content-Type: application/json, then read the fields.
@@ -95,17 +93,12 @@ def third_party(api_base: str) -> Iterator[str]:
 
 
 @pytest.mark.parametrize("base", ["api", ""], ids=["api-prefix", "bare-host"])
-def test_badge_calls_work_from_another_origin(third_party: str, base: str) -> None:
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            SEEN.clear()
-            page.goto(f"{third_party}/{base}.html")
-            page.wait_for_function("document.getElementById('out').textContent !== 'pending'", timeout=15_000)
-            out = page.inner_text("#out")
-        finally:
-            browser.close()
+def test_badge_calls_work_from_another_origin(third_party: str, base: str, new_page: Callable[..., Any]) -> None:
+    page = new_page()
+    SEEN.clear()
+    page.goto(f"{third_party}/{base}.html")
+    page.wait_for_function("document.getElementById('out').textContent !== 'pending'", timeout=15_000)
+    out = page.inner_text("#out")
     assert out == "1,1,3,1,retracted,2", out
     prefix = "/api" if base else ""
     assert {("OPTIONS", f"{prefix}{p}") for p in ("/tallies", "/papers", "/tallies/cited-by-sections")} <= set(SEEN)

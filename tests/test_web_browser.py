@@ -6,37 +6,20 @@ on a free loopback port.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+# CHROMIUM and CHROMIUM_ARGS: for browser test modules that still import them from here.
+from chromium import CHROMIUM, CHROMIUM_ARGS, why_no_browser  # noqa: F401
+from live_server import citelens_serve
 from test_web import CITED, XSS_DOI, build_index
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 # The test server is on loopback, so a page of another origin embedding its badge counts as a
-                 # "local network" request, which Chromium blocks unless the user allows it; a real site's
-                 # embedding of a public CiteLens host never meets that check.
-                 "--disable-features=LocalNetworkAccessChecks"]
-
 pytestmark = pytest.mark.browser
-
-sync_api = pytest.importorskip("playwright.sync_api")
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+if reason := why_no_browser():
+    pytest.skip(reason, allow_module_level=True)
 
 
 @pytest.fixture(scope="module")
@@ -46,48 +29,13 @@ def index_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(index_db: Path) -> Iterator[str]:
-    yield from serve(index_db, {"CITELENS_CURATORS": "alice=alice-token", "CITELENS_API_TOKEN": "api-secret"})
-
-
-def serve(db: Path, settings: dict[str, str]) -> Iterator[str]:
-    """``citelens serve`` of ``db`` with these environment settings, on a free port, until the generator ends."""
-    port = free_port()
-    env = {**os.environ, **settings}
-    proc = subprocess.Popen([sys.executable, "-c", "from citelens.cli import main; main()", "serve", "--db", str(db),
-                             "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            if proc.poll() is not None:
-                pytest.fail(f"server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
-            time.sleep(0.1)
-    else:
-        proc.kill()
-        pytest.fail("server did not start")
-    yield base
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+    with citelens_serve(index_db, env={"CITELENS_CURATORS": "alice=alice-token", "CITELENS_API_TOKEN": "api-secret"}) as url:
+        yield url
 
 
 @pytest.fixture
-def page(browser: object, server: str) -> Iterator[object]:
-    ctx = browser.new_context(base_url=server)  # type: ignore[attr-defined]
-    pg = ctx.new_page()
+def page(new_page: Callable[..., Any], server: str) -> Iterator[object]:
+    pg = new_page(base_url=server)
     pg.dialogs = []
     pg.errors = []
     pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
@@ -96,7 +44,6 @@ def page(browser: object, server: str) -> Iterator[object]:
     pg.external = []
     pg.on("request", lambda r: None if r.url.startswith((server, "data:")) else pg.external.append(r.url))
     yield pg
-    ctx.close()
 
 
 def assert_nothing_injected(pg: object) -> None:
@@ -159,14 +106,14 @@ def test_search_statements_and_papers(page: object) -> None:
 
 @pytest.fixture(scope="module")
 def small_window_server(index_db: Path) -> Iterator[str]:
-    yield from serve(index_db, {"CITELENS_SEARCH_WINDOW": "2"})
+    with citelens_serve(index_db, env={"CITELENS_SEARCH_WINDOW": "2"}) as url:
+        yield url
 
 
-def test_a_search_over_the_ranking_window_says_so(browser: object, small_window_server: str) -> None:
+def test_a_search_over_the_ranking_window_says_so(new_page: Callable[..., Any], small_window_server: str) -> None:
     """With CITELENS_SEARCH_WINDOW=2, a word more statements hold is ranked within the newest ones, and the page
     says the total is an estimate and the results the best of the ranked ones; a rarer query is not marked."""
-    ctx = browser.new_context(base_url=small_window_server)  # type: ignore[attr-defined]
-    pg = ctx.new_page()
+    pg = new_page(base_url=small_window_server)
     pg.goto("/search?q=sentinel")
     assert pg.locator("h2.count-h").inner_text().startswith("About ")
     notice = pg.locator("#search-window")
@@ -174,7 +121,6 @@ def test_a_search_over_the_ranking_window_says_so(browser: object, small_window_
     assert 1 <= pg.locator(".card.stmt").count() <= 2  # (a sentence is never split: at most the window's two)
     pg.goto("/search?q=zzznothing")
     assert pg.locator("#search-window").count() == 0 and pg.locator("#no-results").is_visible()
-    ctx.close()
 
 
 def test_section_rows_keep_the_threshold_and_filters(page: object) -> None:
