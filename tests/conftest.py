@@ -14,6 +14,8 @@ import chromium
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
+    from citelens.pipeline import Pipeline
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -112,6 +114,17 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return str(tmp_path / "index.db")
     return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def pipeline(store_url: str) -> Iterator[Pipeline]:
+    """A pipeline over a fresh store of each backend, labelling with the rule-based cues (fast, deterministic)."""
+    from citelens.pipeline import Pipeline
+    from citelens.store import open_store
+
+    p = Pipeline(open_store(store_url), "cues")
+    yield p
+    p.store.close()
 
 
 # --------------------------------------------------------------------------------------- the browser

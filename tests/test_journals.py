@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -59,13 +58,6 @@ def citing(doi: str, year: int, cited_doi: str, source: str = "J Test Biol") -> 
 def ingest(p: Pipeline, name: str, data: bytes) -> None:
     summary = p.ingest([read_bytes_input(name, data)])
     assert summary.failed == [], summary.failed
-
-
-@pytest.fixture
-def pipeline(store_url: str) -> Iterator[Pipeline]:
-    p = Pipeline(open_store(store_url), "cues")
-    yield p
-    p.store.close()
 
 
 def build(p: Pipeline) -> None:

@@ -6,7 +6,6 @@ import csv
 import io
 import json
 import sqlite3
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -97,13 +96,6 @@ def test_swapped_name_key_and_title_words() -> None:
     assert swapped_name_key("Swamy", "B. P. M.") == ""  # initials are no family name
     assert title_words("The role of OsNAC genes in rice drought tolerance") == {"osnac", "genes", "rice", "drought",
                                                                                 "tolerance"}
-
-
-@pytest.fixture
-def pipeline(store_url: str) -> Iterator[Pipeline]:
-    p = Pipeline(open_store(store_url), "cues")
-    yield p
-    p.store.close()
 
 
 def ingest(p: Pipeline, name: str, data: bytes) -> None:

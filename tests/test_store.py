@@ -33,14 +33,6 @@ def citing(doi: str, sentence: str, year: int = 2021, author: str = "Quist", tit
     return CITING_TEMPLATE.format(doi=doi, sentence=sentence, year=year, author=author, title=title).encode()
 
 
-@pytest.fixture
-def pipeline(store_url: str) -> Iterator[Pipeline]:
-    """A pipeline over a fresh store of each backend (the contract: every test here runs on all of them)."""
-    p = Pipeline(open_store(store_url), "cues")
-    yield p
-    p.store.close()
-
-
 def ingest(p: Pipeline, name: str, data: bytes) -> None:
     s = p.ingest([read_bytes_input(name, data)])
     assert not s.failed, s.failed
