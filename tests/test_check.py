@@ -417,3 +417,20 @@ def test_a_hostile_docx_is_a_clear_error(body: bytes, prolog: bytes) -> None:
         assert str(exc).startswith("bomb.docx: the Word file could not be read")
     else:  # an entity left unexpanded is no text at all: never a file's content
         assert not any("root:" in r.raw or "lol" in r.raw for r in refs)
+
+
+@pytest.mark.parametrize(("text", "encoding"), [
+    ("TY  - JOUR\nAU  - Øster-Müller, Jørgen\nTI  - Naïve café culture on Ålesund fjords\nPY  - 2019\nER  - \n",
+     "latin-1"),
+    ("Smith J, Müller K. Über die Wirkung. Zeitschrift für Biologie 1999;12:1-5.\n", "cp1252"),
+    ("García-Peña J, Muñoz Á. Efectos del café. Revista Española 2005;8:11-19.\n", "latin-1"),
+    ("Nowak A, Wójcik Ł, Żółć S. Wpływ środowiska na zdrowie. Przegląd Lekarski 2010;3:4-9.\n", "cp1250"),
+    ("Иванов И. Влияние среды на здоровье. Журнал медицины 2010.\n", "cp1251"),
+])
+def test_a_reference_list_in_a_legacy_code_page_reads_as_written(text: str, encoding: str) -> None:
+    """charset-normalizer took a Latin-1 RIS file's "Øster-Müller" for Windows-1250 ("Řster-Müller") and a
+    Polish Windows-1250 list ("Wpływ") for Windows-1252 ("Wp³yw"): between those two code pages the one that
+    breaks fewer words wins, Windows-1252 on a tie; other scripts are still detected."""
+    from citelens.check import decode_text
+
+    assert decode_text(text.encode(encoding)) == text
