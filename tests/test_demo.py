@@ -171,12 +171,13 @@ def test_home_page_leads_somewhere(client: TestClient) -> None:
 
 def test_report_references_tab(client: TestClient) -> None:
     html = client.get("/reports/10.1038/nn1525").text
-    assert 'id="tab-references"' in html
+    # A work known only as cited: its tab said "References (0)", as if the paper cited nothing.
+    assert 'id="tab-references">References (no full text here)</a>' in html
     store = open_store(client.app.state.context.store_path, readonly=True)  # type: ignore[attr-defined]
     doc = store.recent_documents(limit=1)[0]
     store.close()
     html = client.get(f"/reports/{doc.doi or doc.work_id}?tab=references").text
-    assert 'id="references"' in html
+    assert 'id="references"' in html and f'id="tab-references">References ({doc.references})</a>' in html
     assert html.count('class="card ref"') == doc.references
     assert "citing publications" in html  # resolved references carry their tallies
 
