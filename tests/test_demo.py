@@ -416,6 +416,11 @@ def test_the_most_contrasted_works_are_a_click_from_the_home_page(client: TestCl
     assert all(w["tallies"]["contradicting"] == w["count"] >= 1 for w in api["works"])
     first = api["works"][0]
     assert f'href="/reports/{first["doi"]}?min_confidence=auto"' in page
+    # Each work links straight to the statements it is ranked by, counted the same way.
+    see = f'href="/reports/{first["doi"]}?min_confidence=auto&amp;type=contrasting"'
+    assert see in page
+    listed = client.get(f"/api/citations/{first['doi']}", params={"type": "contrasting", "min_confidence": "auto"}).json()
+    assert listed["total"] == first["count"]
     assert 'aria-current="page">Most contrasted</a>' in page and f"of {api['total']} with contrasting" in page
     # Past the last page: the page says where the ranking ends; bad parameters are a 400 naming them.
     assert "No works on page 400" in client.get("/top", params={"page": 400}).text
