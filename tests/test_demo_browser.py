@@ -87,7 +87,7 @@ def test_collection_page_sorts_and_links_its_feed(page: object, base: str, demo_
     store.close()
     page.goto(f"{base}/collections/{c.id}")
     assert page.locator("table.collection tbody tr").count() == 3
-    page.click("th >> text=Citing papers")
+    page.click("th a[href*='sort=citing_publications']")
     first = page.locator("table.collection tbody tr").first.inner_text()
     assert "nn1525" in first  # most citing papers first
     assert page.get_attribute("#feed-link", "href") == f"/collections/{c.id}/feed.atom"

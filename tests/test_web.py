@@ -178,7 +178,7 @@ def test_report_only_labels_the_model_is_sure_of(client: TestClient) -> None:
     # Beside the supporting and contrasting tallies: how many of them the model is sure of, linked to them.
     sure = client.get(f"/api/tallies/{CITED}", params={"min_confidence": "auto"}).json()
     for stance, n in (("supporting", sure["supporting"]), ("contrasting", sure["contradicting"])):
-        assert f'href="?type={stance}&amp;min_confidence=auto"' in html and f">{n} sure</a>" in html
+        assert f'href="?type={stance}&amp;min_confidence=auto"' in html and f'>{n} sure<span class="vh"> {stance}: list them</span></a>' in html
     html = client.get(f"/reports/{CITED}?min_confidence=1").text
     assert 'value="1" checked' in html
     assert re.search(r'<span class="n">0</span> supporting', html)

@@ -807,6 +807,7 @@ class JournalWork(BaseModel):
     contrasting: int
     mentioning: int
     total: int
+    citing_publications: int = Field(description="distinct citing papers")
 
 
 class JournalProfile(BaseModel):

@@ -756,6 +756,7 @@ class JournalWork:
     contrasting: int
     mentioning: int
     total: int
+    citing_publications: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return _plain(self)

@@ -435,8 +435,12 @@ class ProfileQueries(abc.ABC):
         windows = _index_windows(by_year, year)
         every = windows[-1]
         top = sorted(per_work, key=lambda w: (-sum(per_work[w].values()), w))[:20]
-        if min_confidence is not None:  # the most cited (by statements, whatever their label), counted alike
-            for w, t in self._tallies_of_works(top, min_confidence).items():
+        # The most cited (by statements, whatever their label), counted alike; their citing publications too, which
+        # the works tables of the other profile pages show (the per-work counts above have none).
+        publications: dict[int, int] = {}
+        for w, t in self._tallies_of_works(top, min_confidence).items():
+            publications[w] = t.citing_publications
+            if min_confidence is not None:
                 per_work[w] = {s: getattr(t, s) for s in STANCES} | {"": t.unclassified}
         meta = {int(r["id"]): r for r in self._rows(
             f"SELECT id, doi, title, year FROM works WHERE id IN ({','.join('?' * len(top))})", top)} if top else {}
@@ -452,7 +456,8 @@ class ProfileQueries(abc.ABC):
                                          year=meta[w]["year"], supporting=per_work[w].get("supporting", 0),
                                          contrasting=per_work[w].get("contrasting", 0),
                                          mentioning=per_work[w].get("mentioning", 0),
-                                         total=sum(per_work[w].values())) for w in top if w in meta),
+                                         total=sum(per_work[w].values()),
+                                         citing_publications=publications.get(w, 0)) for w in top if w in meta),
             min_confidence=min_confidence,
             # the journal's own papers: the documents of its works (a work known only as cited has none)
             cites_retracted=self.cites_retracted_of(f"SELECT id FROM documents WHERE work_id IN ({works_sql})",
