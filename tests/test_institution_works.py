@@ -116,7 +116,7 @@ def test_page_lists_works_and_authors(built: Path) -> None:
         html = c.get(f"/institutions/{ROR}?sort=supporting&page=2&min_confidence=0.7").text
         assert f"Works 5–{min(8, data['works'])} of {data['works']}" in html
         assert '<strong aria-current="true">Most supporting first</strong>' in html
-        rows = re.findall(r'<tr><td class="num">(\d*)</td><td><a href="([^"]+)"', html)
+        rows = re.findall(r'<tr><td class="num">(\d*)</td><td class="work-title"><a href="([^"]+)"', html)
         at = c.get(f"/api/institutions/{ROR}?sort=supporting&min_confidence=0.7").json()["works_list"][4:8]
         assert [h for _, h in rows] == [f"/reports/{w['doi']}?min_confidence=0.7" for w in at]
         assert 'rel="prev"' in html and "page=1" in html
