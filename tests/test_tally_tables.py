@@ -9,12 +9,14 @@ from __future__ import annotations
 import random
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from chromium import why_no_browser
 from citelens.pipeline import Pipeline, read_bytes_input
 from citelens.store import open_store
 from citelens.web.app import create_app
@@ -23,7 +25,6 @@ from live_server import live_server
 from test_profile_min_confidence import ISSN
 from test_work_tallies import ROR, HashClassifier, _article
 
-CHROMIUM = "/usr/bin/chromium"
 HEADS = ["Supporting", "Contrasting", "Mentioning", "Statements", "Citing publications"]
 COLOURS = ["c-supporting", "c-contrasting", "c-mentioning", None, None]
 TABLES = {"author": "#author-works", "institution": "#institution-works", "journal": "#journal-works",
@@ -111,38 +112,31 @@ def test_a_works_table_says_the_threshold_in_force(client: TestClient, index: tu
 
 @pytest.fixture(scope="module")
 def served(index: tuple[Path, dict[str, str]]) -> Iterator[str]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed")
-    pytest.importorskip("playwright")
+    if reason := why_no_browser():
+        pytest.skip(reason)
     with live_server(create_app(index[0], Settings(secret_key="k")), range(18800, 18820)) as url:
         yield url
 
 
 @pytest.mark.browser
 def test_new_pages_fit_a_phone_and_works_tables_fit_a_wide_screen(served: str, client: TestClient,
-                                                                  index: tuple[Path, dict[str, str]]) -> None:
-    from playwright.sync_api import sync_playwright
-
+                                                                  index: tuple[Path, dict[str, str]],
+                                                                  new_page: Callable[..., Any]) -> None:
     stmt = re.search(r'href="(/statements/\d+)"', client.get("/top").text + client.get(
         re.search(r'href="(/reports/[^"?]+)', client.get("/top").text).group(1)).text)
     assert stmt
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
-        try:
-            page = browser.new_page(viewport={"width": 390, "height": 800})
-            for path in ["/top", "/top?by=contrasting&min_confidence=auto", stmt.group(1)]:
-                page.goto(served + path)
-                width = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
-                assert width[0] <= width[1], (path, width)
-                # nothing in the main content reaches past the screen's right edge
-                out = page.evaluate("""() => [...document.querySelectorAll('main *')].filter(e =>
-                    e.getBoundingClientRect().right > document.documentElement.clientWidth + 1).map(e => e.tagName)""")
-                assert not out, (path, out)
-            page = browser.new_page(viewport={"width": 1280, "height": 800})
-            for kind, path in index[1].items():
-                page.goto(served + path)
-                box = page.evaluate(f"""() => {{ const d = document.querySelector('{TABLES[kind]}').closest('.table-scroll');
-                    return [d.scrollWidth, d.clientWidth]; }}""")
-                assert box[0] <= box[1], (kind, box)
-        finally:
-            browser.close()
+    page = new_page(viewport={"width": 390, "height": 800})
+    for path in ["/top", "/top?by=contrasting&min_confidence=auto", stmt.group(1)]:
+        page.goto(served + path)
+        width = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        assert width[0] <= width[1], (path, width)
+        # nothing in the main content reaches past the screen's right edge
+        out = page.evaluate("""() => [...document.querySelectorAll('main *')].filter(e =>
+            e.getBoundingClientRect().right > document.documentElement.clientWidth + 1).map(e => e.tagName)""")
+        assert not out, (path, out)
+    page = new_page(viewport={"width": 1280, "height": 800})
+    for kind, path in index[1].items():
+        page.goto(served + path)
+        box = page.evaluate(f"""() => {{ const d = document.querySelector('{TABLES[kind]}').closest('.table-scroll');
+            return [d.scrollWidth, d.clientWidth]; }}""")
+        assert box[0] <= box[1], (kind, box)
