@@ -297,6 +297,7 @@ def test_top_works_rank_by_the_rule_at_every_threshold(pipeline: Pipeline, monke
     every = list(store.iter_statements())
     for s in rng.sample(every, 4):
         store.correct_statement(s.id, rng.choice(("supporting", "contrasting", "mentioning")), "cur")
+    ties = 0
     for by in ("cited", "supporting", "contrasting"):
         for t in THRESHOLDS:
             expected = _top_by_rule(store, by, t)
@@ -307,5 +308,14 @@ def test_top_works_rank_by_the_rule_at_every_threshold(pipeline: Pipeline, monke
                     total, ranked = store.top_works(by, limit=1000, min_confidence=t)
                     assert (total, ranked) == (len(expected), expected), (by, t, has_tallies)
                     assert store.top_works(by, limit=2, offset=3, min_confidence=t) == (len(expected), expected[3:5])
+            # Every page, one and three works long, to one past the last: a page ending inside a run of works
+            # counted alike holds the same works as the whole ranking's slice (the tallies' ranking reads the
+            # tie-breaking totals only for the works that can reach the page), and past the end it is empty.
+            for limit in (1, 3):
+                for offset in range(0, len(expected) + limit + 1, limit):
+                    assert store.top_works(by, limit=limit, offset=offset, min_confidence=t) == \
+                        (len(expected), expected[offset:offset + limit]), (by, t, limit, offset)
+            ties += sum(1 for a, b in zip(expected, expected[1:], strict=False) if a[1] == b[1])
+    assert ties > 20  # the pages above did end inside runs of equal counts
     with pytest.raises(ValueError, match="by must be one of"):
         store.top_works("mentioning", limit=5)

@@ -1635,8 +1635,16 @@ class SQLStore(ProfileQueries, Store):
                 " GROUP BY cited_work_id) parts GROUP BY work_id")
             args: tuple[Any, ...] = (by, hi, by, lo, hi, by, lo, hi, *expr_args, by)
             order = "c.n DESC, t.publications DESC, t.statements DESC, c.work_id"
-            sql = (f"SELECT c.work_id, c.n, COUNT(*) OVER () AS total FROM ({counted}) c"
-                   f" JOIN work_totals t ON t.work_id = c.work_id WHERE c.n > 0 ORDER BY {order} LIMIT ? OFFSET ?")
+            # Only the works counted at least as many times as the page's last one can be on it: the per-work
+            # totals that break ties are read for those (a first page: 20 and their ties), not for all 44,000
+            # works (on PostgreSQL at 1 M statements one index probe each, a third of the ranking's time).
+            # c is read three times: both backends compute it once (a CTE used more than once is materialized).
+            sql = (f"WITH c AS (SELECT work_id, n FROM ({counted}) x WHERE n > 0)"
+                   " SELECT c.work_id, c.n, (SELECT COUNT(*) FROM c) AS total FROM c"
+                   " JOIN work_totals t ON t.work_id = c.work_id"
+                   " WHERE c.n >= COALESCE((SELECT n FROM c ORDER BY n DESC LIMIT 1 OFFSET ?), 0)"
+                   f" ORDER BY {order} LIMIT ? OFFSET ?")
+            args = (*args, max(0, offset + limit - 1))
         else:
             # An index older than the per-work tallies, read as it is (or an infinite threshold): the statements.
             expr, expr_args = _counted_stance(min_confidence)
@@ -1646,7 +1654,7 @@ class SQLStore(ProfileQueries, Store):
                    " COUNT(DISTINCT document_id) AS p, COUNT(*) AS k FROM statements WHERE cited_work_id IS NOT NULL"
                    " GROUP BY cited_work_id) c WHERE n > 0 ORDER BY n DESC, p DESC, k DESC, work_id LIMIT ? OFFSET ?")
         rows = self._rows(sql, (*args, limit, offset))
-        if not rows and offset:  # past the last page: the window function counted nothing
+        if not rows and offset:  # past the last page: no row carried the total
             return self.top_works(by, limit=1, offset=0, min_confidence=min_confidence)[0], []
         return (int(rows[0]["total"]) if rows else 0), [(format_work_id(r["work_id"]), int(r["n"])) for r in rows]
 
