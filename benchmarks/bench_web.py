@@ -682,6 +682,7 @@ def scenario_paths(db: Path | str, n: int = 400, seed: int = 11) -> dict[str, li
     # The citing articles only: add_people gives some cited works documents too ("cited….xml").
     n_docs = conn.execute("SELECT COUNT(*) FROM documents WHERE source LIKE 'bench%'").fetchone()[0]
     n_works = conn.execute("SELECT MAX(id) FROM works").fetchone()[0]
+    n_statements = conn.execute("SELECT MAX(id) FROM statements").fetchone()[0]
     # The 20 most cited works: the heaviest report pages (thousands of statements each).
     hot = [r[0] for r in conn.execute(f"SELECT doi FROM works WHERE id BETWEEN {ph} AND {ph} ORDER BY id",
                                       (n_docs + 1, n_docs + 20))]
@@ -706,6 +707,18 @@ def scenario_paths(db: Path | str, n: int = 400, seed: int = 11) -> dict[str, li
         "search page (grouped by sentence)": [f"/search?q={rng.choice(words)}+{rng.choice(words)}" for _ in range(n)],
         "home page (most cited, recent, figures)": ["/"] * n,
         "scite tallies at the root path (GET /tallies/{doi})": [f"/tallies/{d}" for d in mixed],
+        # Rankings (/top, GET /api/works/top): a ranking page is kept for CITELENS_STATS_SECONDS (10 s) even with
+        # the counts cache off, so the first pages are mostly served from memory; the API's pages of 100 (of ~440
+        # at a threshold) are spread so that most requests rank afresh: the cost of the first request after an
+        # ingest.
+        "top works page, most cited (pages 1-5)": [f"/top?by=cited&page={rng.randint(1, 5)}" for _ in range(n)],
+        "top works page, most contrasted, sure labels (pages 1-5)": [
+            f"/top?by=contrasting&min_confidence=auto&page={rng.randint(1, 5)}" for _ in range(n)],
+        "top works API, most supported, sure labels (100 a page, pages 1-400)": [
+            f"/api/works/top?by=supporting&min_confidence=auto&per_page=100&page={rng.randint(1, 400)}"
+            for _ in range(n)],
+        # One statement's page: the card's superscript citations (callout_spans), its sentence's neighbours.
+        "statement page (random statements)": [f"/statements/{rng.randint(1, n_statements)}" for _ in range(n)],
         "_hot_statements": [str(hot_n)],
     }
 
@@ -859,8 +872,8 @@ def main() -> None:
                 rows.append((label, res))
     from benchmarks._report import machine, write_section
 
-    goal = {"tallies": 50.0, "scite tallies": 50.0, "report": 200.0, "home page": 200.0, "author": 200.0,
-            "institution": 200.0, "journal": 200.0, "statement page": 200.0, "statement API": 200.0,
+    goal = {"tallies": 50.0, "scite tallies": 50.0, "report": 200.0, "home page": 200.0, "top works": 200.0,
+            "author": 200.0, "institution": 200.0, "journal": 200.0, "statement page": 200.0, "statement API": 200.0,
             "search page,": 200.0, "search API,": 200.0, "collection": 200.0, "citations API": 200.0}
     flag = " --people-only" if a.people_only else " --journals-only" if a.journals_only else \
         " --pages-only" if a.pages_only else ""
