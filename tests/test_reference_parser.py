@@ -53,6 +53,27 @@ def test_normalisers() -> None:
     assert normalise_doi("no identifier here") == ""
 
 
+def test_a_doi_ends_where_it_ends_and_a_line_break_inside_it_is_closed() -> None:
+    """Every space in a reference used to be removed before looking for its DOI, so the DOI ran on into what
+    followed it ("10.1128/jcm.01463-09pmid:19864480"): the reference check matched no work by it."""
+    assert normalise_doi("J Clin Microbiol 2010; 48:229–237. doi: 10.1128/JCM.01463-09 PMID: 19864480") == \
+        "10.1128/jcm.01463-09"
+    assert normalise_doi("Virus Res 103: 91-95. doi:10.1016/j.virusres.2004.02.019. PubMed: 15163495.") == \
+        "10.1016/j.virusres.2004.02.019"
+    assert normalise_doi("Risk. BMC 2013 13:352. doi:10.1186/1471-2334-13-352 Cite this article as: Shah") == \
+        "10.1186/1471-2334-13-352"
+    # Broken at a line end after a separator: closed up.
+    assert normalise_doi("doi: 10.1128/JCM. 00128-10 PMID: 20504986") == "10.1128/jcm.00128-10"
+    assert normalise_doi("https://doi.org/10.1016/j. jopan.2013.09.010") == "10.1016/j.jopan.2013.09.010"
+    assert normalise_doi("doi: 10. 1000/ABC") == "10.1000/abc"
+    # Broken inside a run of letters and digits: the piece after the break holds a digit.
+    assert normalise_doi("J Am Chem Soc 139, 1–9. doi:10.1021/jacs.7b 06197") == "10.1021/jacs.7b06197"
+    assert normalise_doi("doi:10.1000/XYZ in press") == "10.1000/xyz"
+    # Copied from a link, percent-encoded.
+    assert normalise_doi("https://doi.org/10.1186%2F1471- 2458-12-594") == "10.1186/1471-2458-12-594"
+    assert normalise_doi("50% of cases. https://doi.org/10.1128%2FAEM.02069-12") == "10.1128/aem.02069-12"
+
+
 def test_vancouver_reference() -> None:
     raw = (
         "Okafor CN, Lindqvist M. Soil moisture controls nitrogen uptake in dryland wheat. "

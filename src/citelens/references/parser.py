@@ -22,6 +22,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from importlib import resources
 from pathlib import Path
+from urllib.parse import unquote
 
 from citelens.document import Author, Reference
 from citelens.errors import ModelError
@@ -611,9 +612,31 @@ def _clean(text: str) -> str:
     return text.strip(" \"“”‘’«»")
 
 
+# A DOI printed across a line break: "10.1128/JCM." + "00128-10", "10.1371/journal." + "pone.0007948",
+# "10.1021/jacs.7b" + "06197". After a DOI separator the next piece starts with a digit or a lower-case letter;
+# after a letter or digit it must hold a digit too ("06197", "997.x"). Never across a capitalised word, a label or
+# a sentence's punctuation: "10.1086/599206. PubMed: 19416076" is a DOI and a PubMed id, and
+# "…01463-09 PMID: 19864480" ends at the space.
+_NOT_DOI_WORD = r"(?!(?:pmid|pmcid|pubmed|epub|doi|https?|www|and|in|accessed|available|retrieved|cited)\b)"
+_DOI_SPLIT = re.compile(rf"(?<=[./\-_])\s+(?=[0-9a-z]){_NOT_DOI_WORD}"
+                        rf"|(?<=[0-9A-Za-z])\s+(?=[0-9a-z][\w.\-/()]*\d){_NOT_DOI_WORD}")
+_DOI_BROKEN_PREFIX = re.compile(r"\b10\.\s*(\d{4,9})\s*/\s*")
+
+
 def normalise_doi(text: str) -> str:
-    """Bare lower-case DOI ("10.1000/xyz"), without resolver prefix, "doi:" label or trailing punctuation."""
-    m = _DOI_IN_TEXT.search(re.sub(r"\s+", "", text))
+    """Bare lower-case DOI ("10.1000/xyz"), without resolver prefix, "doi:" label or trailing punctuation.
+
+    Only line breaks inside the DOI are closed up (:data:`_DOI_SPLIT`): every space used to be removed, so the
+    DOI ran on into what followed it ("10.1128/jcm.01463-09pmid:19864480", a BMC article's whole "Cite this
+    article as" box), and the reference check matched nothing by it."""
+    if "%2" in text or "%3" in text:
+        # A DOI copied from a link: "10.1128%2FAEM.02069-12" (identifiers.normalise_doi undoes it the same way).
+        text = unquote(text)
+    text = _DOI_BROKEN_PREFIX.sub(r"10.\1/", text)
+    m = _DOI_IN_TEXT.search(text)
+    if not m:
+        return ""
+    m = _DOI_IN_TEXT.match(_DOI_SPLIT.sub("", text[m.start():]))
     if not m:
         return ""
     return without_landing_tail(m.group().rstrip(".,;:)]}")).lower()
