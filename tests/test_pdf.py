@@ -24,6 +24,7 @@ from citelens.formats.pdf import (
     _resolve_breaks,
     _segment_references,
     _vocabulary,
+    _without_trailers,
     parse_pdf,
 )
 from citelens.formats.pdf_layout import SUP_CLOSE, SUP_OPEN, Line
@@ -245,6 +246,31 @@ def test_segment_numbered_references():
     entries = _segment_references(lines, 10)
     assert [e.label for e in entries] == ["[1]", "[2]", "[3]"]
     assert _join_lines(entries[0].lines) == "Smith J. A study of things. Journal 3: 1–9."
+
+
+def test_the_articles_own_masthead_and_citation_box_are_not_part_of_the_last_reference():
+    """A one-page correction's masthead (read after its only reference) and BioMed Central's "Cite this article
+    as" and "Submit your next manuscript" boxes were the end of the last entry: its DOI became the article's own,
+    and the reference check matched the reference to the article itself."""
+    own = "10.1155/2016/7090351"
+    masthead = [_line("[1] H. Enomoto, “An increased ratio of glycated albumin,” Gastroenterology Research and",
+                      baseline=212), _line("Practice, vol. 2014, Article ID 351396, 6 pages, 2014.", x0=62, baseline=202),
+                _line("Hindawi Publishing Corporation", baseline=744, size=8),
+                _line("Volume 2016, Article ID 7090351, 1 page", baseline=735, size=8),
+                _line(f"http://dx.doi.org/{own}", baseline=726, size=8)]
+    kept = _without_trailers(masthead, own)
+    assert [ln.text for ln in kept] == [ln.text for ln in masthead[:2]]
+    bmc = [_line("[1] Smith J: Rapid tests. Clin Infect Dis 2013, 56:503–508.", baseline=634),
+           _line("doi:10.1186/1471-2334-13-352", baseline=615, size=7),
+           _line("Cite this article as: Shah et al.: Comparison of laboratory costs.", baseline=606, size=7),
+           _line("BMC Infectious Diseases 2013 13:352.", baseline=598, size=7),
+           _line("Submit your next manuscript to BioMed Central", x0=320, baseline=178, size=8.5)]
+    assert [ln.text for ln in _without_trailers(bmc, "10.1186/1471-2334-13-352")] == [bmc[0].text]
+    assert [ln.text for ln in _without_trailers(bmc, "")] == [bmc[0].text, bmc[1].text]
+    # A numbered reference whose DOI was taken for the article's (a correction printing none of its own) stays.
+    cited = [_line("[1] Lee K. The original study. J 3: 1–9.", baseline=300),
+             _line("doi:10.1000/orig.1", x0=62, baseline=290)]
+    assert _without_trailers(cited, "10.1000/orig.1") == cited
 
 
 def test_segment_hanging_indent_references():

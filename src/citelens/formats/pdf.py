@@ -449,6 +449,47 @@ def _segment_references(lines: list[Line], body_size: float) -> list[_Entry]:
     return entries
 
 
+# What publishers print after the last reference, in reading order inside the list: BioMed Central's "Cite this
+# article as: …" and "Submit your next manuscript to BioMed Central" boxes. Nothing after them is a reference.
+_TRAILER = re.compile(r"^\s*(?:cite this article as\b|submit your (?:next )?manuscript\b)", re.I)
+
+
+def _without_trailers(lines: list[Line], own_doi: str) -> list[Line]:
+    """Reference-list lines without the article's own masthead or citation box.
+
+    A line printing the article's own DOI is never part of a reference (an article cannot cite itself by DOI; a
+    correction cites the original under another DOI): it and the lines set tight against it (the block of a
+    one-page correction's masthead, "Hindawi Publishing Corporation … Volume 2016, Article ID …") go. Publisher
+    trailer boxes end the list. Both were read as the end of the last entry, whose DOI became the article's own
+    (the reference check then matched it to the article itself) or ran on through the box's text."""
+    for i, ln in enumerate(lines):
+        if _TRAILER.match(ln.text):
+            lines = lines[:i]
+            break
+    if not own_doi:
+        return lines
+    own = {i for i, ln in enumerate(lines) if (d := _DOI.search(ln.text)) and d.group(1).lower() == own_doi}
+    if not own:
+        return lines
+
+    def tight(a: Line, b: Line) -> bool:
+        return a.page == b.page and a.column == b.column and 0 < a.baseline - b.baseline < 1.6 * max(a.size, b.size)
+
+    drop: set[int] = set()
+    for i in own:
+        lo = hi = i
+        while lo > 0 and tight(lines[lo - 1], lines[lo]):
+            lo -= 1
+        while hi + 1 < len(lines) and tight(lines[hi], lines[hi + 1]):
+            hi += 1
+        # A block opening a numbered entry is a reference whose DOI was taken for the article's (a one-page
+        # correction that prints none of its own): keep it.
+        if not any(rx.match(lines[k].text) for k in range(lo, hi + 1) for name, rx in _LABEL_STYLES
+                   if name in ("bracket", "dot")):
+            drop.update(range(lo, hi + 1))
+    return [ln for i, ln in enumerate(lines) if i not in drop]
+
+
 def _author_year_label(ref: Reference) -> str:
     """How an author–year text cites an unnumbered entry: "Smith, 2003", "Smith and Lee, 2003", "Smith et al., 2003"."""
     names = [a.family for a in ref.authors if a.family]
@@ -931,7 +972,7 @@ def parse_pdf(
             ref_lines = body_lines[idx:]
             blocks = _blocks(body_lines[:idx], body_size, pitch)
             ref_start = ref_end = len(blocks)
-    entries = _segment_references(ref_lines, body_size)
+    entries = _segment_references(_without_trailers(ref_lines, doc.doi), body_size)
     vocab = _vocabulary(ordered)
     raws = [re.sub(r"\s+", " ", _resolve_breaks(_clean(_join_lines(e.lines, keep_breaks=True)), vocab)
                    .replace(SUP_OPEN, "").replace(SUP_CLOSE, "")).strip()
