@@ -649,3 +649,22 @@ def test_notes_and_collaborations_are_not_titles() -> None:
         ("Proteins (in vivo)", "Proteins (in vivo)"),
     ):
         assert build_reference(title, {"title": [title]}).title == expected
+
+
+@pytest.mark.parametrize(("printed", "doi"), [
+    ("doi:10.1002/EC\nE3.1786 Ecology and Evolution", "10.1002/ece3.1786"),  # capitals with a digit close up
+    ("doi:10.1002/ece3.1786\nEcology 12", "10.1002/ece3.1786"),  # a capitalised word does not
+    ("10.1111/J.1365-\n2958.2009.06789.X", "10.1111/j.1365-2958.2009.06789.x"),
+    ("10.1016/S1473-3099\n(11)70167-0. Epub 2011", "10.1016/s1473-3099(11)70167-0"),  # Lancet's brackets
+    ("10.1000/xyz (2019) Nature", "10.1000/xyz"),  # a year in brackets is not part of it
+    ("10.1371/journal.pone.0007948journal.pone.0007948", "10.1371/journal.pone.0007948"),  # printed twice over
+    ("10.1371/journal.pone.0010864 20532246 108 10.1 1371/journal.pone.0010864", "10.1371/journal.pone.0010864"),
+    ("10.1093/nar/gkw1099", "10.1093/nar/gkw1099"),  # a slash inside the suffix stays
+])
+def test_a_doi_broken_or_doubled_by_a_pdf_is_read_once_and_whole(printed: str, doi: str) -> None:
+    """Dev PDFs of the reference check (benchmarks/bench_check.py): a PLOS PDF prints its reference DOIs as links
+    whose hidden text lies under the visible text, a Lancet DOI breaks before "(11)", a DOI in capitals breaks
+    inside a word. DOIs recovered of those printed in the dev PDFs: 0.967 → 0.985, precision 0.949 → 0.967."""
+    from citelens.references.parser import normalise_doi
+
+    assert normalise_doi(printed) == doi

@@ -618,8 +618,14 @@ def _clean(text: str) -> str:
 # a sentence's punctuation: "10.1086/599206. PubMed: 19416076" is a DOI and a PubMed id, and
 # "…01463-09 PMID: 19864480" ends at the space.
 _NOT_DOI_WORD = r"(?!(?:pmid|pmcid|pubmed|epub|doi|https?|www|and|in|accessed|available|retrieved|cited)\b)"
+# Two more breaks close up: before a Lancet-style "(11)70167-0" (two digits in brackets, a digit after them: a
+# year in brackets has four), and before a piece in capitals that holds a digit ("E3.1786", "JCM.01463-09"),
+# which a word of the text after a DOI ("Ecology", "AIDS") does not.
 _DOI_SPLIT = re.compile(rf"(?<=[./\-_])\s+(?=[0-9a-z]){_NOT_DOI_WORD}"
-                        rf"|(?<=[0-9A-Za-z])\s+(?=[0-9a-z][\w.\-/()]*\d){_NOT_DOI_WORD}")
+                        rf"|(?<=[0-9A-Za-z])\s+(?=[0-9a-z][\w.\-/()]*\d){_NOT_DOI_WORD}"
+                        r"|(?<=[0-9A-Za-z\-])\s+(?=\(\d\d\)\d)"
+                        rf"|(?<=[0-9A-Za-z./\-_])\s+(?=[0-9.\-_]*[A-Z][0-9A-Z.\-_()]*\d[0-9A-Z.\-_()]*(?:\s|$))"
+                        rf"{_NOT_DOI_WORD}")
 _DOI_BROKEN_PREFIX = re.compile(r"\b10\.\s*(\d{4,9})\s*/\s*")
 
 
@@ -639,7 +645,21 @@ def normalise_doi(text: str) -> str:
     m = _DOI_IN_TEXT.match(_DOI_SPLIT.sub("", text[m.start():]))
     if not m:
         return ""
-    return without_landing_tail(m.group().rstrip(".,;:)]}")).lower()
+    return _undoubled(without_landing_tail(m.group().rstrip(".,;:)]}")).lower())
+
+
+def _undoubled(doi: str) -> str:
+    """A DOI whose text a PDF printed twice over itself (a link's hidden text under its visible one):
+    "10.1371/journal.pone.0007948journal.pone.0007948", or the suffix again at the end of a run of other
+    characters ("…/journal.pone.0010864 20532246 108 10.1 1371/journal.pone.0010864" closed up), is the DOI once."""
+    prefix, _, suffix = doi.partition("/")
+    half = len(suffix) // 2
+    if suffix and len(suffix) % 2 == 0 and suffix[:half] == suffix[half:]:
+        return f"{prefix}/{suffix[:half]}"
+    tail = suffix.rsplit("/", 1)[-1]
+    if "/" in suffix and len(tail) >= 8 and suffix.startswith(tail):
+        return f"{prefix}/{tail}"
+    return doi
 
 
 def normalise_pages(text: str) -> str:
