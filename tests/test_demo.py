@@ -155,6 +155,8 @@ def test_every_example_doi_is_in_the_demo(client: TestClient) -> None:
 
 def test_example_queries_find_something(client: TestClient) -> None:
     assert client.get("/api/search", params={"q": "channelrhodopsin"}).json()["total"] > 0
+    # docs/cli.md's example of a word with a superscript citation number glued to it ("stimuli48,49.")
+    assert client.get("/api/search", params={"q": "lower contrast stimuli"}).json()["total"] > 0
     assert client.get("/api/works", params={"q": "optogenetics"}).json()["works"]
     r = client.get("/api/search/match_reference", params={
         "title": "Millisecond-timescale genetically targeted optical control of neural activity",

@@ -24,10 +24,10 @@ from psycopg.rows import dict_row, tuple_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from citelens.errors import StoreError
-from citelens.store.migrations import latest_version, migrations
+from citelens.store.migrations import latest_version, migration_version, migrations
 from citelens.store.query import Term, parse_query, search_text
 from citelens.store.records import SNIPPET_CLOSE, SNIPPET_OPEN, Snippet
-from citelens.store.sql import Row, SQLStore
+from citelens.store.sql import GLUED_CALLOUTS_SQL, Row, SQLStore, search_sentences
 
 SCHEMA_VERSION = latest_version("postgres")
 CONFIG = "citelens"  # the text search configuration made by the first migration
@@ -217,9 +217,20 @@ class PostgresStore(SQLStore):
                 if m.version <= done:
                     continue
                 conn.execute(m.sql)
+                if m.name == "search_sentence":
+                    self._fill_search_sentences(conn)
                 conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', %s)"
                              " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", (str(m.version),))
         self._version = pending[-1].version
+
+    @staticmethod
+    def _fill_search_sentences(conn: psycopg.Connection[Any]) -> None:
+        """Schema 15's Python step: search_sentence, and search_text made from it (tsv follows), for the
+        sentences stored before whose callouts are glued to a word."""
+        with conn.cursor(row_factory=tuple_row) as cur:
+            rows = cur.execute(GLUED_CALLOUTS_SQL).fetchall()
+            cur.executemany("UPDATE contexts SET search_sentence = %s, search_text = %s WHERE id = %s",
+                            [(_clean(text), search_text(text), cid) for cid, text in search_sentences(rows)])
 
     @property
     def schema_version(self) -> int:
@@ -326,9 +337,9 @@ class PostgresStore(SQLStore):
         if not rows:
             return []
         if table == "contexts":  # searched as SQLite's tokenizer reads it (see query.search_text)
-            at = list(cols).index("sentence")
+            at, glued = list(cols).index("sentence"), list(cols).index("search_sentence")
             cols = (*cols, "search_text")
-            rows = [(*r, search_text(r[at])) for r in rows]
+            rows = [(*r, search_text(r[glued] or r[at])) for r in rows]
         ids: list[int] = []
         with self._connection() as conn:
             if want_ids:
@@ -405,6 +416,14 @@ class PostgresStore(SQLStore):
                              f"{window}{_pg(where)}", [*qargs, *wargs, *args])
         return int(rows[0]["n"]) if rows else 0
 
+    @property
+    def _searched_sentence(self) -> str:
+        """The text a snippet is cut from: the one search indexed, so that "stimuli48" highlights "stimuli"
+        (schema 15; an older index, read as it is, has the sentence alone)."""
+        if self.schema_version >= migration_version(self.backend, "search_sentence"):
+            return "COALESCE(c.search_sentence, c.sentence)"
+        return "c.sentence"
+
     def _search_rank(self, query: str, where: str, args: Sequence[Any], limit: int, offset: int,
                      above: int | None = None) -> list[tuple[Row, Snippet]]:
         tsq, qargs = tsquery_sql(query)
@@ -417,7 +436,7 @@ class PostgresStore(SQLStore):
             f" page AS (SELECT s.id, ts_rank(c.tsv, q.query) AS rank FROM statements s"
             f"  JOIN contexts c ON c.id = s.context_id CROSS JOIN q WHERE c.tsv @@ q.query{window}{_pg(where)}"
             f"  ORDER BY rank DESC, s.id LIMIT %s OFFSET %s)"
-            f" SELECT {self._SELECT_STATEMENT}, ts_headline('{CONFIG}', c.sentence, q.query,"
+            f" SELECT {self._SELECT_STATEMENT}, ts_headline('{CONFIG}', {self._searched_sentence}, q.query,"
             f" 'StartSel={SNIPPET_OPEN}, StopSel={SNIPPET_CLOSE}, MaxWords=24, MinWords=12, ShortWord=0')"
             f" AS snippet FROM page JOIN statements s ON s.id = page.id{self._STATEMENT_JOINS} CROSS JOIN q"
             f" ORDER BY page.rank DESC, s.id",

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
+
+from citelens.store.records import SEARCH_SEPARATOR
 
 # The longest query (statement or paper search) the API and the CLI take: a longer one names nothing, and SQLite
 # refuses (or takes minutes over) huge patterns.
@@ -42,6 +45,24 @@ def search_text(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text or "")
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(_WORD.findall(bare))
+
+
+def search_sentence(sentence: str, callouts: Iterable[tuple[int, int]]) -> str | None:
+    """The sentence as search indexes it, where that differs from the stored one: a separator put between a word
+    and each citation number glued to it (``callouts``: the sentence's callout spans, start and end offsets).
+
+    Superscript citations come out of many articles as digits right after a word ("lower contrast stimuli48,49.",
+    "in response to light2–4."); every tokenizer reads "stimuli48" as one word, so "contrast stimuli" or "light"
+    missed the sentence. Only the spans the parser took for callouts are split, so "Sox2", "CD4", "p53" or "H2O"
+    stay one word; a callout glued to one ("p5312", callout "12") leaves "p53". None: nothing to split (most
+    sentences), and search reads the sentence itself. Its offsets are not the stored sentence's."""
+    cuts = sorted({start for start, end in callouts
+                   if 0 < start < end <= len(sentence) and sentence[start].isdigit()
+                   and sentence[start - 1].isalnum() and not any(ch.isalpha() for ch in sentence[start:end])})
+    if not cuts:
+        return None
+    pieces = [sentence[a:b] for a, b in zip([0, *cuts], [*cuts, len(sentence)], strict=True)]
+    return SEARCH_SEPARATOR.join(pieces)
 
 
 def parse_query(query: str) -> list[list[Term]]:

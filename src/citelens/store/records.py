@@ -16,6 +16,11 @@ from citelens.rules import retraction_in_force
 
 SNIPPET_OPEN = "\x02"
 SNIPPET_CLOSE = "\x03"
+# Put in the text that search indexes (never in the stored sentence) between a word and the citation number glued
+# to it ("stimuli48" -> "stimuli\x1f48"), so that both engines read two words; see query.search_sentence. A
+# control character: both tokenizers split on it (a zero-width space is a letter to PostgreSQL in the C locale),
+# and a snippet, cut from that text, drops it.
+SEARCH_SEPARATOR = "\x1f"
 
 
 def _plain(obj: Any) -> dict[str, Any]:
@@ -131,6 +136,8 @@ class Snippet:
         inside = False
         buf = ""
         for ch in text or "":
+            if ch == SEARCH_SEPARATOR:
+                continue
             if ch in (open_, close):
                 if buf:
                     parts.append((buf, inside))

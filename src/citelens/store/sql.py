@@ -12,10 +12,11 @@ import json
 import json.encoder
 import math
 from bisect import bisect_left, insort
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
+from itertools import groupby
 from operator import itemgetter
 from typing import Any, NamedTuple, TypeVar
 
@@ -63,7 +64,7 @@ from citelens.rules import (
 )
 from citelens.store.base import Row, Store, format_work_id, parse_work_id
 from citelens.store.migrations import migration_version, migrations
-from citelens.store.query import SEARCH_WINDOW, estimated_total
+from citelens.store.query import SEARCH_WINDOW, estimated_total, search_sentence
 from citelens.store.records import (
     TOP_WORKS_BY,
     AuthorName,
@@ -102,7 +103,24 @@ _DOCUMENT_AUTHOR_COLS = ("document_id", "position", "author_id", "family", "give
 _WORK_PLACE_COLS = ("work_id", "position", "n", "source", "institution", "ror", "city", "region", "country")
 _REF_COLS = ("document_id", "key", "label", "raw", "title", "authors_json", "container", "year", "volume",
              "issue", "pages", "doi", "pmid", "pmcid", "work_id", "method", "score")
-_CONTEXT_COLS = ("document_id", "paragraph_index", "sentence_index", "section_title", "sentence", "before", "after")
+_CONTEXT_COLS = ("document_id", "paragraph_index", "sentence_index", "section_title", "sentence", "before", "after",
+                 "search_sentence")
+# The callouts that may be glued to a word (schema 15, query.search_sentence): a digit after the start of the
+# sentence. Read by the migration's Python step, which fills in search_sentence for the sentences stored before.
+GLUED_CALLOUTS_SQL = ("SELECT s.context_id, c.sentence, s.callout_start, s.callout_end FROM statements s"
+                      " JOIN contexts c ON c.id = s.context_id WHERE s.callout_start > 0"
+                      " AND substr(c.sentence, s.callout_start + 1, 1) IN ('0','1','2','3','4','5','6','7','8','9')"
+                      " ORDER BY s.context_id")
+
+
+def search_sentences(rows: Iterable[Sequence[Any]]) -> Iterator[tuple[int, str]]:
+    """(context id, search_sentence) for the sentences whose search text differs from them, from
+    GLUED_CALLOUTS_SQL's rows (context id, sentence, callout start, callout end; in context order)."""
+    for cid, group in groupby(rows, key=itemgetter(0)):
+        spans = list(group)
+        text = search_sentence(spans[0][1], [(int(r[2]), int(r[3])) for r in spans])
+        if text is not None:
+            yield int(cid), text
 _STATEMENT_COLS = ("document_id", "ref_id", "cited_work_id", "citing_work_id", "citing_year", "context_id",
                    "section", "callout_start", "callout_end", "model_stance", "model_confidence", "evidence",
                    "stance", "confidence", "self_citation", "corrected_by", "corrected_at", "first_seen")
@@ -744,12 +762,18 @@ class SQLStore(ProfileQueries, Store):
             # One context row per citing sentence, shared by the statements of its callouts.
             context_keys: dict[tuple[int, int], int] = {}
             context_rows: list[tuple[Any, ...]] = []
+            callouts: list[list[tuple[int, int]]] = []
             for s in stored:
                 key = (s.paragraph_index, s.sentence_index)
                 if key not in context_keys:
                     context_keys[key] = len(context_rows)
                     context_rows.append((doc_id, s.paragraph_index, s.sentence_index, s.section_title, s.sentence,
                                          s.before, s.after))
+                    callouts.append([])
+                callouts[context_keys[key]].append((s.callout_start, s.callout_end))
+            # What search reads where a citation number is glued to a word (schema 15; the sentence stays as is).
+            context_rows = [(*row, search_sentence(row[4], spans))
+                            for row, spans in zip(context_rows, callouts, strict=True)]
             context_ids = self._insert_rows("contexts", _CONTEXT_COLS, context_rows, want_ids=True)
             corrections = [self._correction(r) for r in self._rows(
                 "SELECT * FROM corrections WHERE document_identity = ? ORDER BY id", (identity,))]

@@ -22,7 +22,7 @@ from citelens.errors import StoreError
 from citelens.store.migrations import latest_version, migrations
 from citelens.store.query import Term, parse_query
 from citelens.store.records import Snippet
-from citelens.store.sql import Row, SQLStore
+from citelens.store.sql import GLUED_CALLOUTS_SQL, Row, SQLStore, search_sentences
 
 SCHEMA_VERSION = latest_version("sqlite")
 # The first released schema: older numbers were never released, so such a file is not a CiteLens index.
@@ -185,6 +185,8 @@ class SQLiteStore(SQLStore):
                 for statement in _split_sql(m.sql):
                     if not self._column_exists(statement):
                         self.conn.execute(statement)
+                if m.name == "search_sentence":
+                    self._fill_search_sentences()
                 self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
                                   (str(m.version),))
             self.conn.commit()
@@ -196,6 +198,14 @@ class SQLiteStore(SQLStore):
                 self.conn.rollback()
             raise
         self._version = self._recorded_version()
+
+    def _fill_search_sentences(self) -> None:
+        """Schema 15's Python step: search_sentence for the sentences stored before (the rule needs their
+        callouts and Unicode's letters), then the full-text index, rebuilt from what search now reads."""
+        rows = self.conn.execute(GLUED_CALLOUTS_SQL).fetchall()
+        self.conn.executemany("UPDATE contexts SET search_sentence = ? WHERE id = ?",
+                              [(text, cid) for cid, text in search_sentences(rows)])
+        self.conn.execute("INSERT INTO contexts_fts(contexts_fts) VALUES ('rebuild')")
 
     def _column_exists(self, statement: str) -> bool:
         """Whether ``statement`` is an ``ALTER TABLE t ADD COLUMN c`` whose column is already there. SQLite has
@@ -398,13 +408,18 @@ class SQLiteStore(SQLStore):
         # Without filters, let FTS5 rank and cut first (its ORDER BY rank LIMIT is cheap); each sentence has
         # at least one statement, so the best offset+limit sentences hold the page we want.
         cap = f" ORDER BY rank LIMIT {int(offset) + int(limit)}" if not where else ""
+        # The page's statements first (the filters tested on the index of statements by sentence), then their
+        # rows, joins and snippets for that page alone: joined before the cut, a filter that kept 10,000 of
+        # the window's matches read 10,000 statements with their documents and works to show 20 (137-164 ms
+        # against 82-106 ms for "expression" type=contrasting at 1 M statements).
         rows = self.conn.execute(
-            f"WITH hits AS (SELECT rowid AS context_id, rank, snippet(contexts_fts, 0, char(2), char(3), '…', 24)"
-            f" AS snippet FROM contexts_fts WHERE contexts_fts MATCH ?{window}{cap})"
-            f" SELECT {self._SELECT_STATEMENT}, hits.snippet FROM hits JOIN statements s ON s.context_id ="
-            f" hits.context_id{self._STATEMENT_JOINS}"
-            f" WHERE 1{where} ORDER BY hits.rank, s.id LIMIT ? OFFSET ?",
-            (match, *wargs, *args, limit, offset)).fetchall()
+            f"WITH hits AS (SELECT rowid AS context_id, rank FROM contexts_fts WHERE contexts_fts MATCH ?{window}{cap}),"
+            f" page AS (SELECT s.id, hits.context_id, hits.rank FROM hits JOIN statements s"
+            f"  ON s.context_id = hits.context_id WHERE 1{where} ORDER BY hits.rank, s.id LIMIT ? OFFSET ?)"
+            f" SELECT {self._SELECT_STATEMENT}, (SELECT snippet(contexts_fts, 0, char(2), char(3), '…', 24)"
+            f"  FROM contexts_fts WHERE contexts_fts MATCH ? AND rowid = page.context_id) AS snippet"
+            f" FROM page JOIN statements s ON s.id = page.id{self._STATEMENT_JOINS} ORDER BY page.rank, s.id",
+            (match, *wargs, *args, limit, offset, match)).fetchall()
         return [(r, Snippet.from_markers(r["snippet"])) for r in rows]
 
 
