@@ -91,6 +91,8 @@ def test_only_stored_numeric_callouts_glued_to_a_word_are_split() -> None:
     # Offsets that do not fit the sentence, or a callout with letters (an author-year one), change nothing.
     assert search_sentence("light2.", [(5, 9), (0, 1)]) is None
     assert search_sentence("Smith2005a", [(5, 10)]) is None
+    # A PDF's superscript digits are split off too ("light²"); the upgrade's SQL looks for the same digits.
+    assert search_sentence("light².", [(5, 6)]) == f"light{SEARCH_SEPARATOR}²."
 
 
 # ------------------------------------------------------------------------------------------------ both backends

@@ -47,6 +47,11 @@ def search_text(text: str) -> str:
     return " ".join(_WORD.findall(bare))
 
 
+# The digits a glued callout starts with: ASCII, and the superscript ones a PDF's text layer may give ("light²").
+# Listed, not str.isdigit(), so that the schema-15 upgrade's SQL picks the same callouts the writer does.
+CALLOUT_DIGITS = "0123456789⁰¹²³⁴⁵⁶⁷⁸⁹"
+
+
 def search_sentence(sentence: str, callouts: Iterable[tuple[int, int]]) -> str | None:
     """The sentence as search indexes it, where that differs from the stored one: a separator put between a word
     and each citation number glued to it (``callouts``: the sentence's callout spans, start and end offsets).
@@ -57,7 +62,7 @@ def search_sentence(sentence: str, callouts: Iterable[tuple[int, int]]) -> str |
     stay one word; a callout glued to one ("p5312", callout "12") leaves "p53". None: nothing to split (most
     sentences), and search reads the sentence itself. Its offsets are not the stored sentence's."""
     cuts = sorted({start for start, end in callouts
-                   if 0 < start < end <= len(sentence) and sentence[start].isdigit()
+                   if 0 < start < end <= len(sentence) and sentence[start] in CALLOUT_DIGITS
                    and sentence[start - 1].isalnum() and not any(ch.isalpha() for ch in sentence[start:end])})
     if not cuts:
         return None

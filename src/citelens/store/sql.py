@@ -64,7 +64,7 @@ from citelens.rules import (
 )
 from citelens.store.base import Row, Store, format_work_id, parse_work_id
 from citelens.store.migrations import migration_version, migrations
-from citelens.store.query import SEARCH_WINDOW, estimated_total, search_sentence
+from citelens.store.query import CALLOUT_DIGITS, SEARCH_WINDOW, estimated_total, search_sentence
 from citelens.store.records import (
     TOP_WORKS_BY,
     AuthorName,
@@ -105,11 +105,16 @@ _REF_COLS = ("document_id", "key", "label", "raw", "title", "authors_json", "con
              "issue", "pages", "doi", "pmid", "pmcid", "work_id", "method", "score")
 _CONTEXT_COLS = ("document_id", "paragraph_index", "sentence_index", "section_title", "sentence", "before", "after",
                  "search_sentence")
-# The callouts that may be glued to a word (schema 15, query.search_sentence): a digit after the start of the
-# sentence. Read by the migration's Python step, which fills in search_sentence for the sentences stored before.
+_STATEMENT_COLS = ("document_id", "ref_id", "cited_work_id", "citing_work_id", "citing_year", "context_id",
+                   "section", "callout_start", "callout_end", "model_stance", "model_confidence", "evidence",
+                   "stance", "confidence", "self_citation", "corrected_by", "corrected_at", "first_seen")
+# The callouts that may be glued to a word (schema 15, query.search_sentence): one of CALLOUT_DIGITS after the
+# start of the sentence. Read by the upgrade's Python step, which fills in search_sentence for the sentences
+# stored before.
 GLUED_CALLOUTS_SQL = ("SELECT s.context_id, c.sentence, s.callout_start, s.callout_end FROM statements s"
                       " JOIN contexts c ON c.id = s.context_id WHERE s.callout_start > 0"
-                      " AND substr(c.sentence, s.callout_start + 1, 1) IN ('0','1','2','3','4','5','6','7','8','9')"
+                      " AND substr(c.sentence, s.callout_start + 1, 1) IN ("
+                      + ", ".join(f"'{d}'" for d in CALLOUT_DIGITS) + ")"
                       " ORDER BY s.context_id")
 
 
@@ -121,9 +126,6 @@ def search_sentences(rows: Iterable[Sequence[Any]]) -> Iterator[tuple[int, str]]
         text = search_sentence(spans[0][1], [(int(r[2]), int(r[3])) for r in spans])
         if text is not None:
             yield int(cid), text
-_STATEMENT_COLS = ("document_id", "ref_id", "cited_work_id", "citing_work_id", "citing_year", "context_id",
-                   "section", "callout_start", "callout_end", "model_stance", "model_confidence", "evidence",
-                   "stance", "confidence", "self_citation", "corrected_by", "corrected_at", "first_seen")
 
 
 def now() -> str:
