@@ -433,3 +433,46 @@ def test_batch_of_bad_pdfs_goes_on(tmp_path):
     assert set(problems) == set(bad)
     for name, (_data, reason) in bad.items():
         assert reason in problems[name], (name, problems[name])
+
+
+def test_a_two_column_list_finished_by_the_right_column_above_a_full_width_appendix():
+    """A left column ending in a bold "Appendix" heading, under a right column that finishes the reference list,
+    above a full-width table: the heading was read between the columns and ended the list half-way."""
+    from citelens.formats.pdf import _reading_order
+
+    refs = [_line(f"Left, A. ({2000 + i}). Ref {i + 1}.", x0=72, baseline=700 - 12 * i) for i in range(6)]
+    refs += [_line(f"Right, B. ({2010 + i}). Ref {i + 7}.", x0=322, baseline=700 - 12 * i) for i in range(6)]
+    heading = _line("Appendix: Survey", x0=72, baseline=610, size=16)
+    heading.bold = True
+    table = _line("A full-width survey question spanning both columns", x0=108, baseline=590)
+    for ln in (*refs, heading):
+        ln.x1 = ln.x0 + 218
+    table.x1 = 490
+    order = [ln.text for ln in _reading_order(refs + [heading, table], 612, 10)]
+    assert order.index("Left, A. (2005). Ref 6.") < order.index("Right, B. (2010). Ref 7.")
+    assert order.index("Right, B. (2015). Ref 12.") < order.index("Appendix: Survey") < order.index(table.text)
+    # Without the full-width part below, nothing moves: an orphan heading at a column's foot reads in place.
+    plain = [ln.text for ln in _reading_order(refs + [heading], 612, 10)]
+    assert plain.index("Appendix: Survey") < plain.index("Right, B. (2010). Ref 7.")
+
+
+def test_the_masthead_doi_wins_over_one_cited_in_a_notices_text():
+    """A retraction notice cites the original's DOI in its text; reading order puts the masthead's small print last."""
+    from citelens.formats.pdf import _own_doi
+
+    text = ["The paper titled “Cure of Chronic Viral Infection” [1] has been retracted as it",
+            "was found that the paper was unintentionally published twice by the journal’s",
+            "former publisher. The version of record of this paper is available at http://dx.doi.org/",
+            "10.1080/17402520600800721."]
+    lines = [_line(t, baseline=450 - 11 * i) for i, t in enumerate(text)]
+    lines += [_line("Hindawi Publishing Corporation", baseline=744, size=8),
+              _line("Volume 2016, Article ID 2747402, 1 page", baseline=735, size=8),
+              _line("http://dx.doi.org/10.1155/2016/2747402", baseline=726, size=8)]
+    d = _own_doi(lines, 10)
+    assert d is not None and d.group(1) == "10.1155/2016/2747402"
+    # With no other DOI on the page, the one in the text is still taken; "DOI: 10.…" under a title always is.
+    d = _own_doi(lines[:4], 10)
+    assert d is not None and d.group(1) == "10.1080/17402520600800721"
+    front = [_line("DOI: 10.1000/own.1", baseline=650)] + lines
+    d = _own_doi(front, 10)
+    assert d is not None and d.group(1) == "10.1000/own.1"

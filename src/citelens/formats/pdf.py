@@ -245,6 +245,26 @@ def _reading_order(lines: list[Line], width: float, body_size: float) -> list[Li
     return _column_order(lines, width, body_size)
 
 
+def _sub_band_order(cur: list[Line], body_size: float) -> list[Line]:
+    """Left column, then right, except a heading ending the left column below all of the right column, which opens
+    the full-width part that follows ("Appendix: Survey" under a two-column reference list that the right column
+    finishes): read in place, it ended the list half-way and the right column's entries were lost."""
+    ordered = sorted(cur, key=lambda x: (x.column, -x.top, x.x0))
+    right = [x for x in cur if x.column == 2]
+    left = [x for x in ordered if x.column == 1]
+    if not right or not left:
+        return ordered
+    floor = min(x.bottom for x in right)
+    tail = [x for x in left if x.top < floor]
+    if not tail or len(tail) == len(left) or tail != left[-len(tail):]:
+        return ordered
+    if not (tail[0].bold or tail[0].size > body_size + 0.9) or tail[0].top > floor - 0.5 * body_size:
+        return ordered
+    for x in tail:
+        x.column = 0
+    return [x for x in ordered if x.column] + tail
+
+
 def _column_order(lines: list[Line], width: float, body_size: float) -> list[Line]:
     """Order lines for reading; on two-column pages, left column before right within each band.
 
@@ -290,7 +310,7 @@ def _column_order(lines: list[Line], width: float, body_size: float) -> list[Lin
                 cur.append(ln)
             else:
                 # A line crossing the gutter (title, wide figure caption) closes the sub-band above it.
-                out += sorted(cur, key=lambda x: (x.column, -x.top, x.x0))
+                out += _sub_band_order(cur, body_size)
                 cur = []
                 ln.column = 0
                 out.append(ln)
@@ -548,6 +568,38 @@ def _unheaded_author_year_start(lines: list[Line]) -> int | None:
         first, entry = i, ""
     if first is None or starts < 3 or with_year < 0.7 * starts:
         return None
+    return first
+
+
+def _own_doi(lines: list[Line], body_size: float) -> re.Match[str] | None:
+    """The article's own DOI among first-page lines (reading order, then the running head and foot).
+
+    The first DOI printed is usually the article's, but a correction, retraction or comment cites the original
+    in its text ("the version of record … is available at http://dx.doi.org/10.1080/…") before the masthead's
+    small-print DOI, which reading order puts last. A DOI set in running prose (not small print, well into a
+    paragraph) is therefore taken only when the page prints no other."""
+
+    def tight(a: Line, b: Line) -> bool:
+        return a.page == b.page and a.column == b.column and 0 < a.baseline - b.baseline < 1.6 * max(a.size, b.size)
+
+    def body(ln: Line) -> bool:
+        # Not small print: on a one-page notice the small print (references, licence) can outweigh the text.
+        return ln.size > body_size - 0.6
+
+    first: re.Match[str] | None = None
+    for i, ln in enumerate(lines):
+        d = _DOI.search(ln.text)
+        if not d:
+            continue
+        first = first or d
+        if not body(ln):
+            return d
+        lo = i
+        while lo > 0 and tight(lines[lo - 1], lines[lo]) and body(lines[lo - 1]):
+            lo -= 1
+        before = sum(len(x.text) + 1 for x in lines[lo:i]) + d.start()
+        if i - lo < 2 or before < 120:
+            return d  # a DOI line of its own or in a short block ("DOI: 10.…" under the title): front matter
     return first
 
 
@@ -913,7 +965,7 @@ def parse_pdf(
             pdf.close()
     doc = Document(source=source, format="pdf")
     # Page 1 as printed, running head and foot included: many publishers print the DOI only there.
-    page1_all = " ".join(ln.text for ln in pages[0]) if pages else ""
+    raw_page1 = list(pages[0]) if pages else []
     pages = _strip_running(pages, heights)
     sizes: Counter[float] = Counter()
     for lines in pages:
@@ -934,7 +986,9 @@ def parse_pdf(
     first_page = [ln for ln in ordered if ln.page == 0]
     title_ids = {id(ln) for ln in _header(doc, first_page, body_size)} if first_page else set()
     page1 = " ".join(ln.text for ln in first_page)
-    d = _DOI.search(page1) or _DOI.search(page1_all) or _cite_as_doi(ordered)
+    first_ids = {id(ln) for ln in first_page}
+    running1 = [ln for ln in raw_page1 if id(ln) not in first_ids]
+    d = _own_doi(first_page + running1, body_size) or _cite_as_doi(ordered)
     if d:
         doc.doi = d.group(1).lower()
     body_lines = [ln for ln in ordered if id(ln) not in title_ids]
