@@ -936,3 +936,33 @@ def test_postgres_a_transaction_whose_connection_broke_is_an_error(pg_url: str, 
     ingest(Pipeline(store, "cues"), "d.xml", citing("10.5555/d", "Results agree with Barnes"))  # a fresh connection
     assert store.stats().documents == 2
     store.close()
+
+
+def test_many_works_are_read_together_as_one_by_one(pipeline: Pipeline) -> None:
+    """get_works (a collection's works, a ranking page's works: a few queries in all) finds each identifier as
+    get_work does: work ids, DOIs in any form, another DOI of a work, PMIDs and PMCIDs, a retracted work with its
+    notice, the work a document is (its full-text source); identifiers that name nothing are left out."""
+    ingest(pipeline, "a.xml", citing_kim_2002("10.5555/a", "10.2135/cropsci2002.0739"))
+    ingest(pipeline, "b.xml", citing_kim_2002("10.5555/b", "10.2135/cropsci2002.7390"))
+    ingest(pipeline, "ids.xml", citing("10.5555/ids", "As shown before").replace(
+        b'<article-id pub-id-type="doi">', b'<article-id pub-id-type="pmid">26635547</article-id>'
+        b'<article-id pub-id-type="pmc">PMC4712345</article-id><article-id pub-id-type="doi">'))
+    ingest(pipeline, "retraction.xml", b"""<article article-type="retraction" xmlns:xlink="http://www.w3.org/1999/xlink">
+    <front><article-meta><article-id pub-id-type="doi">10.5555/retraction</article-id><title-group><article-title>
+    Retraction: Bad paper</article-title></title-group><related-article related-article-type="retracted-article"
+    ext-link-type="uri" xlink:href="info:doi/10.5555/a"/></article-meta></front><body><p>Retracted.</p></body>
+    </article>""")
+    store = pipeline.store
+    a = store.get_work("10.5555/a")
+    assert a is not None and a.retracted and a.full_text_source
+    idents = ["10.2135/cropsci2002.0739", "10.2135/CROPSCI2002.7390", "https://doi.org/10.5555/A", a.id,
+              a.id.lower(), "26635547", "PMID:26635547", "pmc4712345", "10.5555/b", "10.5555/retraction",
+              "10.5555/nothing", "W999999", "PMC", "x" * 500, "10.5555/a", "W1"]
+    expected = {i: w for i in idents if (w := store.get_work(i)) is not None}
+    assert len(expected) == 11 and expected["10.2135/CROPSCI2002.7390"] == expected["10.2135/cropsci2002.0739"]
+    assert store.get_works(idents) == expected
+    assert store.get_works(idents[::-1]) == expected
+    assert store.get_works([]) == {}
+    # More than one IN list of identifiers.
+    many = [f"10.5555/none{i}" for i in range(1200)] + ["10.5555/ids"] + [f"W{10**6 + i}" for i in range(1200)]
+    assert store.get_works(many) == {"10.5555/ids": store.get_work("10.5555/ids")}

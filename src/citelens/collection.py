@@ -195,8 +195,9 @@ def collection_rows(store: Store, collection_id: int, sort: str = "position", de
     # Heavy contrast is counted on the labels the installed model is sure of (as work_warnings counts it); the
     # threshold and every work's tallies are read once for the whole collection.
     threshold = recommended_min_confidence()
-    found = [(item, as_dict(store.get_work(item.doi or item.work_id or "")) if (item.doi or item.work_id) else None)
-             for item in store.collection_items(collection_id)]
+    items = store.collection_items(collection_id)
+    in_index = store.get_works([ident for item in items if (ident := item.doi or item.work_id)])
+    found = [(item, as_dict(in_index.get(item.doi or item.work_id or ""))) for item in items]
     ids = [w["id"] for _item, w in found if w]
     tallies = store.tallies_of_works(ids)
     sure = store.tallies_of_works(ids, min_confidence=threshold) if threshold is not None else {}
@@ -289,10 +290,11 @@ def alerts(store: Store, collection_id: int, since: str, limit: int = ALERTS_LIM
     """New citation statements and editorial notices about the collection's works that arrived at or after
     ``since`` and before ``until`` (when given), newest first: {kind: "statement" | "notice", at, work_id, title,
     summary, link_path, statement?, notice?}."""
+    items = store.collection_items(collection_id)
+    in_index = store.get_works([ident for item in items if (ident := item.doi or item.work_id)])
     works = {}
-    for item in store.collection_items(collection_id):
-        w = as_dict(store.get_work(item.doi or item.work_id or "")) if (item.doi or item.work_id) else None
-        if w:
+    for item in items:
+        if (w := as_dict(in_index.get(item.doi or item.work_id or ""))) is not None:
             works[w["id"]] = w
     out: list[dict[str, Any]] = []
     for at, st in store.statements_since(list(works), since, limit, until=until):

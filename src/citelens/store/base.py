@@ -120,6 +120,16 @@ class CitationReader(abc.ABC):
     def get_work(self, ident: str) -> Work | None:
         """A work by DOI (any case, with or without https://doi.org/), PMID, PMCID or work id ("W12")."""
 
+    def get_works(self, idents: Sequence[str]) -> dict[str, Work]:
+        """:meth:`get_work` of each of ``idents``, by the identifier as given (those that name no work left out),
+        read together where the backend can (a collection's 200 works, a page of the ranking: a few queries, not
+        three per work)."""
+        out: dict[str, Work] = {}
+        for ident in idents:
+            if ident not in out and (work := self.get_work(ident)) is not None:
+                out[ident] = work
+        return out
+
     @abc.abstractmethod
     def tallies(self, work_id: str, *, min_confidence: float | None = None, exclude_self: bool = False) -> Tallies:
         """Counts by type. With ``min_confidence``, a supporting/contrasting label below it counts as mentioning

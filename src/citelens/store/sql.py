@@ -1152,15 +1152,56 @@ class SQLStore(ProfileQueries, Store):
         row = self._work_row(ident)
         return self._work(row) if row is not None else None
 
-    def _work(self, row: Row) -> Work:
+    def get_works(self, idents: Sequence[str]) -> dict[str, Work]:
+        # What get_work reads, a kind of identifier at a time: a few queries for a collection's 200 works or a
+        # ranking page's 100, not three per work (on PostgreSQL at 1 M statements ~40 ms for 195 works).
+        wanted: dict[str, dict[Any, list[str]]] = {}
+        for ident in dict.fromkeys(idents):
+            n = parse_work_id(ident)
+            found = ("id", n) if n is not None else work_identifier(ident)
+            if found is not None:
+                wanted.setdefault(found[0], {}).setdefault(found[1], []).append(ident)
+        rows: dict[str, Row] = {}
+        for kind, by_value in wanted.items():  # kind is one of four column names, never user text
+            for chunk in _chunks(list(by_value), 500):
+                for r in self._rows(f"SELECT * FROM works WHERE {kind} IN ({','.join('?' * len(chunk))})", chunk):
+                    for ident in by_value.get(r[kind], ()):
+                        rows[ident] = r
+        dois = [v for v, named in wanted.get("doi", {}).items() if named[0] not in rows]
+        if dois and self._has_work_aliases:  # other DOIs of works (work_aliases), as get_work falls back to
+            for chunk in _chunks(dois, 500):
+                for r in self._rows("SELECT a.value AS alias_value, w.* FROM work_aliases a JOIN works w"
+                                    f" ON w.id = a.work_id WHERE a.kind = 'doi' AND a.value IN"
+                                    f" ({','.join('?' * len(chunk))})", chunk):
+                    for ident in wanted["doi"].get(r["alias_value"], ()):
+                        rows[ident] = r
+        ns = sorted({int(r["id"]) for r in rows.values()})
+        sources: dict[int, str] = {}
+        for chunk in _chunks(ns, 500):
+            # The first document of each work, as get_work reads it (ORDER BY id LIMIT 1).
+            for r in self._rows(f"SELECT work_id, source FROM documents WHERE work_id IN"
+                                f" ({','.join('?' * len(chunk))}) ORDER BY id", chunk):
+                sources.setdefault(int(r["work_id"]), r["source"])
+        notices: dict[str, list[Notice]] = {}
+        for chunk in _chunks(ns, 500):
+            notices.update(self.notices_by_work([format_work_id(n) for n in chunk]))
+        works = {n: self._work(r, (sources.get(n), notices.get(format_work_id(n), [])))
+                 for r in rows.values() for n in (int(r["id"]),)}
+        return {ident: works[int(r["id"])] for ident, r in rows.items()}
+
+    def _work(self, row: Row, read: tuple[str | None, list[Notice]] | None = None) -> Work:
+        """The work of a works row; ``read``: its first document's source (None without one) and its notices,
+        already read for many works (:meth:`get_works`), else read here."""
         wid = format_work_id(row["id"])
-        doc = self._row("SELECT source FROM documents WHERE work_id = ? ORDER BY id LIMIT 1", (row["id"],))
+        if read is None:
+            doc = self._row("SELECT source FROM documents WHERE work_id = ? ORDER BY id LIMIT 1", (row["id"],))
+            read = (doc["source"] if doc else None), self.notices(wid)
+        source, notices = read
         return Work(id=wid, doi=row["doi"] or "", pmid=row["pmid"] or "", pmcid=row["pmcid"] or "",
                     title=row["title"], authors=_authors(row["authors_json"]), year=row["year"],
                     container=row["container"], volume=row["volume"], pages=row["pages"], kind=row["kind"],
                     work_type=row["work_type"], issn=row["issn"], eissn=row["eissn"],
-                    full_text_source=doc["source"] if doc else None,
-                    notices=tuple(self.notices(wid)))
+                    full_text_source=source, notices=tuple(notices))
 
     def tallies(self, work_id: str, *, min_confidence: float | None = None, exclude_self: bool = False) -> Tallies:
         wid = self._wid(work_id)
@@ -1967,6 +2008,12 @@ class SQLStore(ProfileQueries, Store):
 
 _CORRECTION_COLS = ("id", "statement_id", "document_identity", "reference_key", "sentence", "old_stance", "stance",
                     "curator", "note", "created_at")
+
+
+def _chunks(values: list[Any], size: int) -> Iterator[list[Any]]:
+    """``values`` in lists of at most ``size``: one IN (...) list per query, under SQLite's bound parameters."""
+    for i in range(0, len(values), size):
+        yield values[i:i + size]
 
 
 def _tallies(counted: dict[str, int], citing_publications: int) -> Tallies:
