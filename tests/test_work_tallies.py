@@ -319,3 +319,84 @@ def test_top_works_rank_by_the_rule_at_every_threshold(pipeline: Pipeline, monke
     assert ties > 20  # the pages above did end inside runs of equal counts
     with pytest.raises(ValueError, match="by must be one of"):
         store.top_works("mentioning", limit=5)
+
+
+def test_top_pages_sliced_from_a_kept_ranking_are_the_pages_ranked_afresh(pipeline: Pipeline,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """/top and /api/works/top rank once and slice every page from the kept ranking (rankings.Ranking) while the
+    index is unchanged: each page, to one past the last, equals the page ranked on its own; a ranking kept only in
+    part ranks the pages past its end afresh; past the last page is empty with the same total."""
+    from citelens.rankings import ranking, top_works
+
+    store = pipeline.store
+    rng = random.Random(7)
+    stored: list[int] = []
+    for n in range(10):
+        assert not pipeline.ingest([read_bytes_input(f"t{n}.xml", _article(rng, n, 0, stored))]).failed
+        stored.append(n)
+    ranked_afresh = 0
+    real = type(store).top_works
+
+    def counting(self: Any, *args: Any, **kw: Any) -> Any:
+        nonlocal ranked_afresh
+        ranked_afresh += 1
+        return real(self, *args, **kw)
+
+    for by in ("cited", "supporting", "contrasting"):
+        for t in (None, 0.5, 0.7, 1.5):
+            whole = ranking(store, by, t)
+            assert whole.total == len(whole.ids) and (whole.total > 3 or t == 1.5), (by, t)  # 1.5: none is sure
+            part = ranking(store, by, t, limit=4)
+            assert (part.total, list(part.ids)) == (whole.total, list(whole.ids[:4]))
+            for per_page in (1, 3, 100):
+                for page in range(1, -(-whole.total // per_page) + 2):
+                    fresh = top_works(store, by, page=page, per_page=per_page, min_confidence=t)
+                    with monkeypatch.context() as m:
+                        m.setattr(type(store), "top_works", counting)
+                        ranked_afresh = 0
+                        assert top_works(store, by, page=page, per_page=per_page, min_confidence=t,
+                                         kept=whole) == fresh, (by, t, per_page, page)
+                        assert ranked_afresh == 0
+                        assert top_works(store, by, page=page, per_page=per_page, min_confidence=t,
+                                         kept=part) == fresh, (by, t, per_page, page)
+                        assert (ranked_afresh > 0) == (page * per_page > 4 < whole.total), (by, t, per_page, page)
+    with pytest.raises(ValueError, match="another ranking"):
+        top_works(store, "supporting", kept=ranking(store, "cited"))
+
+
+def test_the_api_walks_the_top_pages_as_the_store_ranks_them(pipeline: Pipeline, store_url: str) -> None:
+    """GET /api/works/top keeps one ranking for all its pages: every page, at each threshold, is the CLI's page
+    (rankings.top_works ranked afresh), and after an ingest (the index changed) the pages show the new ranking."""
+    from fastapi.testclient import TestClient
+
+    from citelens.rankings import top_works
+    from citelens.web.app import create_app
+    from citelens.web.settings import Settings
+
+    store = pipeline.store
+    rng = random.Random(11)
+    stored: list[int] = []
+
+    def add(n: int) -> None:
+        assert not pipeline.ingest([read_bytes_input(f"t{n}.xml", _article(rng, n, 0, stored))]).failed
+        stored.append(n)
+
+    for n in range(8):
+        add(n)
+    with TestClient(create_app(store_url, Settings(secret_key="k", stats_seconds=0))) as client:
+        for round_ in range(2):
+            for by, t in (("cited", None), ("supporting", None), ("contrasting", "0.5"), ("supporting", "0.7")):
+                conf = None if t is None else float(t)
+                pages = top_works(store, by, per_page=3, min_confidence=conf)["pages"]
+                for page in range(1, pages + 2):
+                    got = client.get("/api/works/top", params={"by": by, "page": page, "per_page": 3,
+                                                               **({"min_confidence": t} if t else {})})
+                    assert got.status_code == 200, got.text
+                    body = {k: v for k, v in got.json().items() if k not in ("next", "prev")}
+                    assert body == top_works(store, by, page=page, per_page=3, min_confidence=conf), \
+                        (round_, by, t, page)
+            if round_ == 0:
+                before = client.get("/api/works/top", params={"per_page": 100}).json()["total"]
+                for n in range(8, 12):
+                    add(n)
+                assert client.get("/api/works/top", params={"per_page": 100}).json()["total"] > before
