@@ -72,6 +72,9 @@ def test_ingest_summary_counts_documents_apart_from_metadata_rows(tmp_path: Path
     listed = [line.split()[0] for line in out.splitlines() if line.startswith(("  rejected", "  failed"))]
     assert listed == ["rejected"] * 3 + ["failed"] * 2, out  # the missing documents and files end the output
     assert re.search(r"failed +\S*bad\.xml: not well-formed XML", out) and re.search(r"rejected \S*rw\.csv: row 8 ", out)
+    # Articles alone: no metadata part ("0 metadata record(s)" on every ingest).
+    code, out = run("ingest", str(folder / "bad.xml"), "--db", db, "-q")
+    assert "failed 1 document(s)." in " ".join(out.split()) and "metadata" not in out, out
 
 
 def test_ingest_exit_codes(tmp_path: Path, mini_jats: bytes) -> None:

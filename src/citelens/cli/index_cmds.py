@@ -178,11 +178,15 @@ def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: boo
         # Documents and metadata are counted apart: "failed 4" once meant one article and three Retraction Watch
         # rows, and an operator could not tell how many articles were missing from the index.
         bad_files, bad_records = summary.failed_count("metadata_file"), summary.failed_count("metadata_record")
+        # The metadata part only where the batch had metadata: an ingest of articles alone said "0 metadata
+        # record(s)" every time.
+        metadata = [f"{summary.metadata_records} metadata record(s)"] if (
+            summary.metadata_records or bad_records or bad_files) else []
+        metadata += [f"{bad_records} metadata row(s) or line(s) rejected"] if bad_records else []
+        metadata += [f"{bad_files} metadata file(s) failed"] if bad_files else []
         c.print(f"[bold]Stored[/] {summary.stored} document(s) ({summary.replaced} replaced), "
                 f"[bold]skipped[/] {len(summary.skipped)}, [bold]failed[/] {summary.failed_count('document')}"
-                f" document(s); {summary.metadata_records} metadata record(s)"
-                + (f", {bad_records} metadata row(s) or line(s) rejected" if bad_records else "")
-                + (f", {bad_files} metadata file(s) failed" if bad_files else "") + "."
+                " document(s)" + ("; " + ", ".join(metadata) if metadata else "") + "."
                 + (f" {summary.already_stored} input(s) already stored by an earlier run (resumed)."
                    if summary.already_stored else ""))
         c.print(f"{summary.statements:,} citation statements; {summary.references:,} references, "
