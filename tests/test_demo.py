@@ -288,11 +288,17 @@ def test_every_help_example_can_be_copied_and_shows_something_on_the_demo(
         if "index.db" not in words or argv[0] in ("ingest", "check", "serve", "collection", "correct"):
             continue  # they write an index, read a file the user has (a manuscript, a list), or serve until stopped
         words = [str(default_model_demo_db) if w == "index.db" else w for w in words]
-        if argv[0] != "export" and "--json" not in words:
+        as_csv = argv[0] != "export" and bool({"--csv", "--excel"} & set(words))
+        if argv[0] != "export" and "--json" not in words and not as_csv:
             words.append("--json")
         result = CliRunner().invoke(main, words)
         assert result.exit_code == 0, f"citelens {example} -> exit {result.exit_code}: {result.output[-300:]}"
         ran.add(argv[0])
+        if as_csv:  # a spreadsheet on stdout: a heading and rows
+            text = result.stdout_bytes.decode("utf-8")
+            assert text.startswith("\ufeff") == ("--excel" in words), example
+            assert len(text.splitlines()) > 1, f"citelens {example} shows nothing on the demo"
+            continue
         if argv[0] == "export":
             assert len((tmp_path / "statements.csv").read_text(encoding="utf-8").splitlines()) > 1000
             continue

@@ -9,15 +9,20 @@ is sure of count, for the ranking and for every figure shown beside it, as on th
 
 from __future__ import annotations
 
+import csv
+import io
 from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from citelens.document import format_work_id, parse_work_id
 from citelens.serialize import as_dict, paper_json, tallies_json
+from citelens.spreadsheet import for_excel, safe_row
 from citelens.store.records import TOP_WORKS_BY
 
-__all__ = ["TOP_WORKS_BY", "Ranking", "ranking", "ranking_size", "top_works"]
+__all__ = ["TOP_WORKS_BY", "TOP_WORKS_CSV_FIELDS", "Ranking", "ranking", "ranking_size", "top_works",
+           "top_works_csv", "top_works_rows"]
 
 # Page sizes: 20 by default, as statement pages; at most 100, as /api/search.
 TOP_WORKS_PER_PAGE = 20
@@ -93,13 +98,22 @@ def top_works(store: Any, by: str, *, page: int = 1, per_page: int = TOP_WORKS_P
     if page < 1:
         raise ValueError("page must be 1 or more")
     offset = (page - 1) * per_page
+    total, works = _ranked_works(store, by, offset, per_page, min_confidence, kept)
+    return {"by": by, "min_confidence": min_confidence, "total": total, "page": page, "per_page": per_page,
+            "pages": max(1, -(-total // per_page)), "works": works}
+
+
+def _ranked_works(store: Any, by: str, offset: int, limit: int, min_confidence: float | None,
+                  kept: Ranking | None) -> tuple[int, list[dict[str, Any]]]:
+    """(works ranked, the ``limit`` works from ``offset`` as :func:`top_works` gives them): sliced from ``kept``
+    where it reaches, else ranked afresh."""
     if kept is not None and (kept.by, kept.min_confidence) != (by, min_confidence):
         raise ValueError("kept is another ranking")
-    sliced = kept.page(offset, per_page) if kept is not None else None
+    sliced = kept.page(offset, limit) if kept is not None else None
     if sliced is not None and kept is not None:
         total, ranked = kept.total, sliced
     else:
-        total, ranked = store.top_works(by, limit=per_page, offset=offset, min_confidence=min_confidence)
+        total, ranked = store.top_works(by, limit=limit, offset=offset, min_confidence=min_confidence)
     ids = [w for w, _ in ranked]
     tallies = store.tallies_of_works(ids, min_confidence=min_confidence) if ranked else {}
     found = store.get_works(ids) if ranked else {}
@@ -110,5 +124,71 @@ def top_works(store: Any, by: str, *, page: int = 1, per_page: int = TOP_WORKS_P
             continue
         works.append({"rank": rank, "id": wid, "count": count, **paper_json(work),
                       "tallies": tallies_json(work.doi or wid, as_dict(tallies[wid]), retracted=bool(work.retracted))})
-    return {"by": by, "min_confidence": min_confidence, "total": total, "page": page, "per_page": per_page,
-            "pages": max(1, -(-total // per_page)), "works": works}
+    return total, works
+
+
+# The spreadsheet of a ranking (citelens top --csv, /top.csv): one row a work, the columns the page shows. "count"
+# is what the ranking counts (citing publications, or supporting / contrasting statements at min_confidence);
+# supporting ... citing_publications are the work's tallies at the same threshold; "total" is every statement
+# (unclassified ones too), as the collection CSV's column of that name. The last two say what was ranked and at
+# which threshold on every row, so a file sent on, or one sheet among several in a workbook, still says what its
+# counts are (min_confidence empty: every label counted).
+TOP_WORKS_CSV_FIELDS = ("rank", "work_id", "doi", "title", "year", "journal", "count", "supporting", "contrasting",
+                        "mentioning", "total", "citing_publications", "retracted", "notices", "ranked_by",
+                        "min_confidence")
+# Works read together for a whole ranking: two queries a chunk (tallies, works), as the store reads 500 ids a query.
+_CSV_CHUNK = 500
+
+
+def top_works_rows(store: Any, by: str, *, min_confidence: float | None = None, page: int | None = None,
+                   per_page: int = TOP_WORKS_PER_PAGE, kept: Ranking | None = None) -> Iterator[dict[str, Any]]:
+    """The rows of the ranking's CSV (:data:`TOP_WORKS_CSV_FIELDS`): page ``page`` of ``per_page`` as
+    :func:`top_works` gives it, or, without ``page``, every work of the ranking, most first (read ``_CSV_CHUNK``
+    works at a time, so a ranking of 150,000 works is never held whole). ValueError as :func:`top_works`, at
+    once (before the first row). ``kept``: the ranking read before, reused where it reaches."""
+    if page is not None:
+        pages: Iterator[list[dict[str, Any]]] = iter(
+            [top_works(store, by, page=page, per_page=per_page, min_confidence=min_confidence, kept=kept)["works"]])
+    else:
+        if by not in TOP_WORKS_BY:
+            raise ValueError(f"by must be one of {', '.join(TOP_WORKS_BY)}, not {by!r}")
+        if kept is None or len(kept.ids) < kept.total:
+            # The whole ranking, ranked once (16 bytes a work), rather than once a chunk.
+            first = kept or ranking(store, by, min_confidence, RANKING_MAX)
+            kept = first if len(first.ids) >= first.total else ranking(store, by, min_confidence, first.total)
+        pages = _chunks(store, by, min_confidence, kept)
+    return (_csv_row(w, by, min_confidence) for works in pages for w in works)
+
+
+def _chunks(store: Any, by: str, min_confidence: float | None, kept: Ranking) -> Iterator[list[dict[str, Any]]]:
+    offset = 0
+    while True:
+        total, works = _ranked_works(store, by, offset, _CSV_CHUNK, min_confidence, kept)
+        yield works
+        offset += _CSV_CHUNK
+        if offset >= total:
+            return
+
+
+def _csv_row(w: dict[str, Any], by: str, min_confidence: float | None) -> dict[str, Any]:
+    t = w["tallies"]
+    notices = [f"{n['status']} ({n['date']})" if n["date"] else n["status"] for n in w["editorialNotices"]]
+    return {"rank": w["rank"], "work_id": w["id"], "doi": w["doi"], "title": w["title"], "year": w["year"],
+            "journal": w["journal"], "count": w["count"], "supporting": t["supporting"],
+            "contrasting": t["contradicting"], "mentioning": t["mentioning"], "total": t["total"],
+            "citing_publications": t["citingPublications"], "retracted": w["retracted"], "notices": "; ".join(notices),
+            "ranked_by": by, "min_confidence": min_confidence}
+
+
+def top_works_csv(rows: Iterator[dict[str, Any]], *, excel: bool = False) -> Iterator[str]:
+    """``rows`` (:func:`top_works_rows`) as CSV text, a piece at a time: the heading (after the byte-order mark
+    when ``excel``: spreadsheet.EXCEL_BOM), then one line a row, every text cell safe from running as a formula."""
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=TOP_WORKS_CSV_FIELDS)
+    w.writeheader()
+    yield for_excel(buf.getvalue(), excel)
+    for row in rows:
+        buf.seek(0)
+        buf.truncate()
+        w.writerow(safe_row(row))
+        yield buf.getvalue()

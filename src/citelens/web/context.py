@@ -26,7 +26,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from citelens.document import SECTIONS, STANCES
-from citelens.rankings import TOP_WORKS_BY, TOP_WORKS_PER_PAGE_MAX, ranking, ranking_size, top_works
+from citelens.rankings import TOP_WORKS_BY, TOP_WORKS_PER_PAGE_MAX, Ranking, ranking, ranking_size, top_works
 from citelens.rules import cited_after_retraction, counted_stance
 from citelens.serialize import as_dict
 from citelens.store import SearchResults, Store, open_store
@@ -219,19 +219,24 @@ class WebContext:
         key = at_threshold(f"top|{by}|{page}|{per_page}", min_confidence)
 
         def compute() -> dict[str, Any]:
-            # Pages are sliced from a kept ranking (rankings.Ranking) while the index is unchanged: ranked once
-            # for many pages, not once a page. Deeper pages use a longer one (rankings.ranking_size).
-            size = ranking_size(max(page, 1) * per_page)
-            if by not in TOP_WORKS_BY or size is None or not 1 <= per_page <= TOP_WORKS_PER_PAGE_MAX:
-                kept = None  # top_works says what is wrong, or ranks a page past the longest ranking kept
-            else:
-                kept = self.counts.get(("index", at_threshold(f"ranking|{by}|{size}", min_confidence)),
-                                       lambda: ranking(self.store(), by, min_confidence, size),
-                                       min_age=self.settings.stats_seconds)
+            kept = self.kept_ranking(by, min_confidence, max(page, 1) * per_page) \
+                if 1 <= per_page <= TOP_WORKS_PER_PAGE_MAX else None
             return top_works(self.store(), by, page=page, per_page=per_page, min_confidence=min_confidence,
                              kept=kept)
 
         return self.counts.get(("index", key), compute, min_age=self.settings.stats_seconds)
+
+    def kept_ranking(self, by: str, min_confidence: float | None, works_needed: int) -> Ranking | None:
+        """The kept ranking (rankings.Ranking) that reaches ``works_needed`` works, ranked once while the index is
+        unchanged, so pages are sliced from it rather than ranked once a page; deeper pages use a longer one
+        (rankings.ranking_size). None for an unknown ``by`` (top_works says what is wrong) or past the longest
+        ranking kept (the caller ranks itself)."""
+        size = ranking_size(works_needed)
+        if by not in TOP_WORKS_BY or size is None:
+            return None
+        return self.counts.get(("index", at_threshold(f"ranking|{by}|{size}", min_confidence)),
+                               lambda: ranking(self.store(), by, min_confidence, size),
+                               min_age=self.settings.stats_seconds)
 
     def search_statements(self, q: str, **kw: Any) -> tuple[SearchResults, list[dict[str, Any]]]:
         """The statement search of the page and the API: (what the ranking covered, the page's rows)."""

@@ -15,7 +15,13 @@ from citelens import serialize as S
 from citelens.check import CheckInputError, check_references, parse_reference_list
 from citelens.document import STANCES
 from citelens.errors import NotFoundError
-from citelens.rankings import TOP_WORKS_BY, TOP_WORKS_PER_PAGE
+from citelens.rankings import (
+    TOP_WORKS_BY,
+    TOP_WORKS_PER_PAGE,
+    TOP_WORKS_PER_PAGE_MAX,
+    top_works_csv,
+    top_works_rows,
+)
 from citelens.reference_list import reference_list
 from citelens.rules import cited_after_retraction, retraction_year
 from citelens.serialize import as_dict
@@ -32,6 +38,7 @@ from citelens.web.errors import (
     StatementId,
     bool_param,
     choice_param,
+    int_param,
     min_confidence_query,
     parse_filters,
 )
@@ -128,6 +135,31 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
         return ctx.page(request, "top.html", {"by": by, "body": {**body, "works": works}, "page": pg,
                                               "threshold": threshold, "conf_q": conf_q,
                                               "base_q": {**({"by": by} if by != "cited" else {}), **conf_q}})
+
+    @r.get("/top.csv")
+    def top_csv(request: Request) -> Response:
+        """The ranking as a spreadsheet: citelens top --csv's rows (rankings.top_works_rows), every work unless
+        ``page`` is given (then ``per_page``, as the API's)."""
+        q = request.query_params
+        by = choice_param(q, "by", TOP_WORKS_BY, "cited") or "cited"
+        threshold, conf_q = min_confidence_query(q)
+        excel = bool_param(q, "excel")  # the page's link asks for the byte-order mark (spreadsheet.EXCEL_BOM)
+        if q.get("page"):
+            pg: int | None = ctx.page_number(q)
+            per = int_param(q, "per_page", 1, TOP_WORKS_PER_PAGE_MAX, TOP_WORKS_PER_PAGE) or TOP_WORKS_PER_PAGE
+            kept = ctx.kept_ranking(by, threshold, (pg or 1) * per)
+        else:
+            pg, per = None, TOP_WORKS_PER_PAGE
+            # The whole ranking: the kept one where it holds every work (ranked once while the index is unchanged).
+            kept = ctx.kept_ranking(by, threshold, 1)
+            if kept is not None and len(kept.ids) < kept.total:
+                kept = ctx.kept_ranking(by, threshold, kept.total)
+        rows = top_works_rows(ctx.store(), by, min_confidence=threshold, page=pg, per_page=per, kept=kept)
+        body = "".join(top_works_csv(rows, excel=excel))
+        name = "-".join(["top", by, *(["sure-" + str(conf_q["min_confidence"])] if conf_q else []),
+                         *([f"page-{pg}"] if pg else [])])
+        return Response(body, media_type="text/csv; charset=utf-8", headers={
+            "Content-Disposition": f'attachment; filename="{render.safe_filename(name)}.csv"'})
 
     @r.get("/reports/{ident:path}", response_class=HTMLResponse)
     def report(request: Request, ident: str) -> HTMLResponse:
