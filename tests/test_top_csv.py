@@ -116,3 +116,18 @@ def test_titles_that_look_like_formulas_are_text_in_the_spreadsheet(demo_db: Pat
     assert [r["title"] for r in rows] == ["'" + t for t in hostile]
     assert [r["journal"] for r in rows] == ["'" + t for t in hostile]
     assert [r["count"] for r in rows] == [r["count"] for r in first] and all(r["count"].isdigit() for r in rows)
+
+
+def test_the_web_download_holds_at_most_its_cap_and_says_so(demo_db: Path, client: TestClient,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """/top.csv is answered to anyone: the whole ranking of the 1 M-statement benchmark took 4.7 s of CPU and
+    22.6 MB a request, so the web's file holds the first TOP_CSV_WEB_MAX works (the CLI writes every one), and
+    the /top page's link says so when the ranking is longer."""
+    import citelens.web.pages as pages
+
+    monkeypatch.setattr(pages, "TOP_CSV_WEB_MAX", 5)
+    everything = rows_of(cli_csv(demo_db, "--by", "cited", "--csv"))
+    assert len(everything) > 5
+    assert rows_of(client.get("/top.csv").text) == everything[:5]
+    hint = client.get("/top").text.split('id="csv-link"')[1].split("</p>")[0]
+    assert f"its first 5 works of {len(everything)}" in hint and "citelens top --csv" in hint

@@ -34,6 +34,10 @@ RANKING_MAX = 200_000
 # The first ranking kept holds 1,000 works (ten pages of 100: a reader of the first page does not pay for reading
 # 190,000, 155 -> 628 ms at 1 M statements on SQLite); a page past it reads one twice as long, and so on.
 RANKING_FIRST = 1_000
+# The web's download of a ranking (/top.csv without a page) holds at most this many works: a server answering
+# anyone builds no larger file (the whole ranking of the 1 M-statement benchmark, 151,884 works, took 4.7 s of CPU
+# and 22.6 MB a request). `citelens top --csv` writes every work.
+TOP_CSV_WEB_MAX = 10_000
 
 
 def ranking_size(works_needed: int) -> int | None:
@@ -141,31 +145,40 @@ _CSV_CHUNK = 500
 
 
 def top_works_rows(store: Any, by: str, *, min_confidence: float | None = None, page: int | None = None,
-                   per_page: int = TOP_WORKS_PER_PAGE, kept: Ranking | None = None) -> Iterator[dict[str, Any]]:
+                   per_page: int = TOP_WORKS_PER_PAGE, kept: Ranking | None = None,
+                   limit: int | None = None) -> Iterator[dict[str, Any]]:
     """The rows of the ranking's CSV (:data:`TOP_WORKS_CSV_FIELDS`): page ``page`` of ``per_page`` as
     :func:`top_works` gives it, or, without ``page``, every work of the ranking, most first (read ``_CSV_CHUNK``
     works at a time, so a ranking of 150,000 works is never held whole). ValueError as :func:`top_works`, at
-    once (before the first row). ``kept``: the ranking read before, reused where it reaches."""
+    once (before the first row). ``kept``: the ranking read before, reused where it reaches. ``limit``: without
+    ``page``, at most this many works (the first ones)."""
     if page is not None:
         pages: Iterator[list[dict[str, Any]]] = iter(
             [top_works(store, by, page=page, per_page=per_page, min_confidence=min_confidence, kept=kept)["works"]])
     else:
         if by not in TOP_WORKS_BY:
             raise ValueError(f"by must be one of {', '.join(TOP_WORKS_BY)}, not {by!r}")
-        if kept is None or len(kept.ids) < kept.total:
-            # The whole ranking, ranked once (16 bytes a work), rather than once a chunk.
-            first = kept or ranking(store, by, min_confidence, RANKING_MAX)
-            kept = first if len(first.ids) >= first.total else ranking(store, by, min_confidence, first.total)
-        pages = _chunks(store, by, min_confidence, kept)
+        def enough(r: Ranking) -> bool:
+            return len(r.ids) >= r.total or (limit is not None and len(r.ids) >= limit)
+
+        if kept is None or not enough(kept):
+            # The whole ranking (or its first ``limit`` works), ranked once (16 bytes a work), not once a chunk.
+            first = kept or ranking(store, by, min_confidence, RANKING_MAX if limit is None else max(limit, 1))
+            kept = first if enough(first) else ranking(store, by, min_confidence, first.total)
+        pages = _chunks(store, by, min_confidence, kept, limit)
     return (_csv_row(w, by, min_confidence) for works in pages for w in works)
 
 
-def _chunks(store: Any, by: str, min_confidence: float | None, kept: Ranking) -> Iterator[list[dict[str, Any]]]:
+def _chunks(store: Any, by: str, min_confidence: float | None, kept: Ranking,
+            limit: int | None = None) -> Iterator[list[dict[str, Any]]]:
     offset = 0
     while True:
-        total, works = _ranked_works(store, by, offset, _CSV_CHUNK, min_confidence, kept)
+        size = _CSV_CHUNK if limit is None else min(_CSV_CHUNK, limit - offset)
+        if size <= 0:
+            return
+        total, works = _ranked_works(store, by, offset, size, min_confidence, kept)
         yield works
-        offset += _CSV_CHUNK
+        offset += size
         if offset >= total:
             return
 

@@ -16,6 +16,7 @@ from citelens.check import CheckInputError, check_references, parse_reference_li
 from citelens.document import STANCES
 from citelens.errors import NotFoundError
 from citelens.rankings import (
+    TOP_CSV_WEB_MAX,
     TOP_WORKS_BY,
     TOP_WORKS_PER_PAGE,
     TOP_WORKS_PER_PAGE_MAX,
@@ -133,13 +134,13 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
                               "citing_publications": w["tallies"]["citingPublications"], "total": w["tallies"]["total"]}}
                  for w in body["works"]]
         return ctx.page(request, "top.html", {"by": by, "body": {**body, "works": works}, "page": pg,
-                                              "threshold": threshold, "conf_q": conf_q,
+                                              "threshold": threshold, "conf_q": conf_q, "csv_max": TOP_CSV_WEB_MAX,
                                               "base_q": {**({"by": by} if by != "cited" else {}), **conf_q}})
 
     @r.get("/top.csv")
     def top_csv(request: Request) -> Response:
-        """The ranking as a spreadsheet: citelens top --csv's rows (rankings.top_works_rows), every work unless
-        ``page`` is given (then ``per_page``, as the API's)."""
+        """The ranking as a spreadsheet: citelens top --csv's rows (rankings.top_works_rows), the first
+        TOP_CSV_WEB_MAX works unless ``page`` is given (then ``per_page``, as the API's)."""
         q = request.query_params
         by = choice_param(q, "by", TOP_WORKS_BY, "cited") or "cited"
         threshold, conf_q = min_confidence_query(q)
@@ -150,11 +151,10 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
             kept = ctx.kept_ranking(by, threshold, (pg or 1) * per)
         else:
             pg, per = None, TOP_WORKS_PER_PAGE
-            # The whole ranking: the kept one where it holds every work (ranked once while the index is unchanged).
-            kept = ctx.kept_ranking(by, threshold, 1)
-            if kept is not None and len(kept.ids) < kept.total:
-                kept = ctx.kept_ranking(by, threshold, kept.total)
-        rows = top_works_rows(ctx.store(), by, min_confidence=threshold, page=pg, per_page=per, kept=kept)
+            # The first TOP_CSV_WEB_MAX works (rankings.TOP_CSV_WEB_MAX says why), from the kept ranking.
+            kept = ctx.kept_ranking(by, threshold, TOP_CSV_WEB_MAX)
+        rows = top_works_rows(ctx.store(), by, min_confidence=threshold, page=pg, per_page=per, kept=kept,
+                              limit=None if pg else TOP_CSV_WEB_MAX)
         body = "".join(top_works_csv(rows, excel=excel))
         name = "-".join(["top", by, *(["sure-" + str(conf_q["min_confidence"])] if conf_q else []),
                          *([f"page-{pg}"] if pg else [])])
