@@ -471,6 +471,58 @@ def test_an_interrupted_ingest_with_workers_stops_cleanly(tmp_path: Path, mini_j
     store.close()
 
 
+def test_a_sigterm_while_the_workers_start_ends_the_command(tmp_path: Path, mini_jats: bytes) -> None:
+    """SIGTERM while ``ingest --jobs 2`` starts its worker processes (a moment a loaded machine makes likely): the command still ends, by the signal, and no worker outlives it. The stop
+    used to escape the pool's clean-up there; at exit its still-running supervisor thread replaced each worker
+    being stopped, and the command waited for the replacement forever."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    import psutil
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(40):
+        (folder / f"p{i:02d}.xml").write_bytes(mini_jats.replace(b"10.9999/JTB.2020.001", f"10.5555/st.{i}".encode()))
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    # The signal arrives once the pool's threads run, before it is set up to be stopped (the moment seen
+    # under load, where the pool registers its clean-up).
+    script = ("import os, signal, multiprocessing.pool as mpp\n"
+              "finalize = mpp.util.Finalize\n"
+              "def stopped_here(obj, *args, **kwargs):\n"
+              "    if isinstance(obj, mpp.Pool):\n"
+              "        os.kill(os.getpid(), signal.SIGTERM)\n"
+              "    return finalize(obj, *args, **kwargs)\n"
+              "mpp.util.Finalize = stopped_here\n"
+              "from citelens.cli import run; run()\n")
+    proc = subprocess.Popen([sys.executable, "-c", script, "ingest", str(folder), "--db", str(tmp_path / "i.db"),
+                             "--classifier", "cues", "--jobs=2", "--quiet"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            start_new_session=True)
+    try:
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            leftover = [p for p in psutil.process_iter() if p.pid != proc.pid and _in_group(p, proc.pid)]
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            pytest.fail(f"the command did not end after SIGTERM ({len(leftover)} other process(es) left)")
+    assert proc.returncode == -signal.SIGTERM and "Stopped (SIGTERM)." in err
+    assert "Traceback" not in err, err[-2000:]
+    assert not [p for p in psutil.process_iter() if _in_group(p, proc.pid)]
+
+
+def _in_group(process: Any, pgid: int) -> bool:
+    import os
+
+    try:
+        return os.getpgid(process.pid) == pgid and process.status() != "zombie"
+    except Exception:  # noqa: BLE001 - gone meanwhile (psutil's or the OS's error)
+        return False
+
+
 def test_ingest_refuses_workers_running_another_classifier(tmp_path: Path, mini_jats: bytes) -> None:
     from citelens.pipeline import worker_pool
 

@@ -10,7 +10,10 @@ Exit codes (a contract, documented in docs/cli.md):
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 import click
@@ -90,8 +93,6 @@ def run() -> None:
     teardown). SIGTERM leaves through the same clean-up as Ctrl-C (below). Tests call ``main`` through click's
     runner and are not affected."""
     import atexit
-    import contextlib
-    import os
     import signal
     import threading
 
@@ -100,8 +101,9 @@ def run() -> None:
     # then the process ends by that signal, as it did before (a service manager counts that as a clean stop).
     # Left to its default, it killed this process on the spot, and each ingest worker then printed a
     # BrokenPipeError traceback as its result found no reader.
-    global _signal_seen
+    global _signal_seen, _command_pid
     _signal_seen = 0
+    _command_pid = os.getpid()
     default_unraisable = sys.unraisablehook
 
     def unraisable(info: Any) -> None:
@@ -163,11 +165,39 @@ def raise_if_stopped() -> None:
         raise StoppedBySignal(_signal_seen)
 
 
+# The process in which a SIGTERM is noted and not raised (see stops_deferred); 0: none.
+_deferring_pid = 0
+# The command's own process (run sets it): a process forked from it runs the handler it inherited differently.
+_command_pid = 0
+
+
+@contextlib.contextmanager
+def stops_deferred() -> Iterator[None]:
+    """A SIGTERM within the block is noted, not raised, until the block ends: for a step whose clean-up is not yet
+    in place until it returns (starting ingest's worker pool). Raised there, the stop escaped the pool's own
+    clean-up: its supervisor thread kept running and replaced each worker the exit stopped, and the command
+    then waited for the replacement forever (seen under load, 2026-12-05). Starting the pool takes milliseconds."""
+    global _deferring_pid
+    _deferring_pid = os.getpid()
+    try:
+        yield
+    finally:
+        _deferring_pid = 0
+    raise_if_stopped()
+
+
 def _stop_on_signal(signum: int, _frame: object) -> None:
     import signal
 
     global _signal_seen
-    _signal_seen = signum
     signal.signal(signum, signal.SIG_DFL)  # a second one while cleaning up ends the process at once
+    if os.getpid() != _command_pid:
+        # A worker forked from the command, stopped by its pool before its own start-up reset this handler: it
+        # ends by the signal at once. Raised, the stop could land in a finaliser there, be ignored, and leave the
+        # worker running, the pool waiting for it forever (seen when stopped right after the workers started).
+        os.kill(os.getpid(), signum)
+        return
+    _signal_seen = signum
     print("Stopped (SIGTERM).", file=sys.stderr, flush=True)
-    raise StoppedBySignal(signum)
+    if _deferring_pid != _command_pid:
+        raise StoppedBySignal(signum)

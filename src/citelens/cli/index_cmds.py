@@ -128,8 +128,12 @@ def ingest(paths: tuple[str, ...], db: str, classifier: str | None, as_json: boo
     stopped_by: str | None = None  # why the ingest stopped before its end (the cluster was lost)
     with _summary_when_interrupted(summary, as_json), contextlib.ExitStack() as running:
         # The worker processes start before the index is opened, so that they can be forked from this process
-        # (pipeline.worker_pool): a database connection must never cross a fork.
-        workers = running.enter_context(worker_pool(classifier, n_jobs, fork=True)) if n_jobs > 1 else None
+        # (pipeline.worker_pool): a database connection must never cross a fork. A SIGTERM meanwhile stops the
+        # command once the pool is in `running`, which stops it (cli.stops_deferred).
+        from citelens.cli import stops_deferred  # (defined after the commands are registered)
+
+        with stops_deferred():
+            workers = running.enter_context(worker_pool(classifier, n_jobs, fork=True)) if n_jobs > 1 else None
         try:
             store = open_store(db)
         except StoreError as exc:
