@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from citelens.document import format_work_id, parse_work_id
-from citelens.serialize import as_dict, paper_json, tallies_json
+from citelens.serialize import as_dict, paper_json, tallies_from_json, tallies_json
 from citelens.spreadsheet import for_excel, safe_row
 from citelens.store.records import TOP_WORKS_BY
 
@@ -184,13 +184,13 @@ def _chunks(store: Any, by: str, min_confidence: float | None, kept: Ranking,
 
 
 def _csv_row(w: dict[str, Any], by: str, min_confidence: float | None) -> dict[str, Any]:
-    t = w["tallies"]
+    t = tallies_from_json(w["tallies"])
     notices = [f"{n['status']} ({n['date']})" if n["date"] else n["status"] for n in w["editorialNotices"]]
     return {"rank": w["rank"], "work_id": w["id"], "doi": w["doi"], "title": w["title"], "year": w["year"],
             "journal": w["journal"], "count": w["count"], "supporting": t["supporting"],
-            "contrasting": t["contradicting"], "mentioning": t["mentioning"], "total": t["total"],
-            "citing_publications": t["citingPublications"], "retracted": w["retracted"], "notices": "; ".join(notices),
-            "ranked_by": by, "min_confidence": min_confidence}
+            "contrasting": t["contrasting"], "mentioning": t["mentioning"], "total": t["total"],
+            "citing_publications": t["citing_publications"], "retracted": w["retracted"],
+            "notices": "; ".join(notices), "ranked_by": by, "min_confidence": min_confidence}
 
 
 def top_works_csv(rows: Iterator[dict[str, Any]], *, excel: bool = False) -> Iterator[str]:

@@ -957,6 +957,13 @@ def tallies_json(doi: str, t: Mapping[str, int], *, retracted: bool = False) -> 
             "citingPublications": t["citing_publications"], "retracted": retracted}
 
 
+def tallies_from_json(t: Mapping[str, Any]) -> dict[str, int]:
+    """:func:`tallies_json`'s counts back under CiteLens's own names (``contrasting``, ``citing_publications``): for
+    a page or a spreadsheet built from an API answer."""
+    return {"supporting": t["supporting"], "contrasting": t["contradicting"], "mentioning": t["mentioning"],
+            "unclassified": t["unclassified"], "total": t["total"], "citing_publications": t["citingPublications"]}
+
+
 def section_tallies_json(sections: Mapping[str, Mapping[str, int]], doi: str | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {"doi": doi} if doi is not None else {}
     for name in SECTIONS:

@@ -129,9 +129,7 @@ def pages_router(ctx: WebContext, app: FastAPI) -> APIRouter:
         body = ctx.top_works(by, pg, TOP_WORKS_PER_PAGE, threshold)
         # The API's shape, read by the home page's macros: scite's tally names and notice fields back to ours.
         works = [{**w, "notices": [{"kind": n["type"], "date": n["date"]} for n in w["editorialNotices"]],
-                  "tallies": {"supporting": w["tallies"]["supporting"], "contrasting": w["tallies"]["contradicting"],
-                              "mentioning": w["tallies"]["mentioning"], "unclassified": w["tallies"]["unclassified"],
-                              "citing_publications": w["tallies"]["citingPublications"], "total": w["tallies"]["total"]}}
+                  "tallies": S.tallies_from_json(w["tallies"])}
                  for w in body["works"]]
         return ctx.page(request, "top.html", {"by": by, "body": {**body, "works": works}, "page": pg,
                                               "threshold": threshold, "conf_q": conf_q, "csv_max": TOP_CSV_WEB_MAX,

@@ -33,8 +33,7 @@ def callout_markup(text: str, spans: list[tuple[int, int]] | None, own: tuple[in
     """`text` escaped, the callout `own` in <mark>, and each group of numeric callouts that follows a word or a
     full stop without a space (the print's superscripts) in <sup>. `spans` are the stored offsets of every
     callout in the text: only those are set as superscript, so "Sox2" or "V1" in running text never is."""
-    spans = sorted({(a, b) for a, b in (spans or []) if 0 <= a < b <= len(text)} | ({own} if own else set()))
-    spans = [sp for sp in spans if 0 <= sp[0] < sp[1] <= len(text)]
+    spans = sorted({(a, b) for a, b in [*(spans or []), *([own] if own else [])] if 0 <= a < b <= len(text)})
     # Overlapping spans (one callout text for two references) merge into one.
     merged: list[tuple[int, int]] = []
     for a, b in spans:
